@@ -1,0 +1,423 @@
+"""The company's central record of its customers: who they are, who owns them, what they
+buy and every contact with them. It belongs to the company, not to any one rep."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from staff.models import Employee
+
+
+class Segment(models.TextChoices):
+    CORE = "core", "Core"
+    IMPORTANT = "important", "Important"
+    GENERAL = "general", "General"
+
+
+class ChurnReason(models.TextChoices):
+    CONTRACT_EXPIRED = "contract_expired", "Contract expired"
+    PRICE = "price", "Price"
+    CONVENIENCE = "convenience", "Convenience"
+    QUALITY = "quality", "Quality"
+    SERVICE = "service", "Service"
+    COMPETITOR = "competitor", "Went to a competitor"
+    FOLLOWED_EMPLOYEE = "followed_employee", "Followed a departed employee"
+    BUSINESS_CLOSED = "business_closed", "Business closed or acquired"
+    OTHER = "other", "Other"
+
+
+class OwnerRole(models.TextChoices):
+    PRIMARY = "primary", "Primary owner"
+    SECONDARY = "secondary", "Secondary owner"
+
+
+class Customer(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        CHURNED = "churned", "Churned"
+
+    name = models.CharField(max_length=200)
+    external_id = models.CharField(max_length=64, unique=True)
+    segment = models.CharField(max_length=12, choices=Segment.choices, default=Segment.GENERAL)
+    industry = models.CharField(max_length=80, blank=True)
+    region = models.CharField(max_length=80, blank=True, db_index=True)
+    customer_since = models.DateField(help_text="Start of the relationship; tenure counts from here.")
+    primary_owner = models.ForeignKey(
+        Employee,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="primary_customers",
+    )
+    secondary_owner = models.ForeignKey(
+        Employee,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="secondary_customers",
+        help_text="The inside/back-office owner, so no important account is single-threaded.",
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True
+    )
+    churned_on = models.DateField(null=True, blank=True)
+    churn_reason = models.CharField(max_length=24, choices=ChurnReason.choices, blank=True)
+    churn_reason_detail = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [
+            models.Index(fields=["primary_owner", "status"], name="customer_owner_status"),
+            models.Index(fields=["secondary_owner", "status"], name="customer_owner2_status"),
+            models.Index(fields=["status", "churned_on"], name="customer_status_churned"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(status="active", churned_on__isnull=True)
+                    | Q(status="churned", churned_on__isnull=False) & ~Q(churn_reason="")
+                ),
+                name="customer_churn_fields_match_status",
+                violation_error_message=(
+                    "A churned customer needs a churn date and reason; an active one has neither."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(secondary_owner__isnull=True) | ~Q(secondary_owner=F("primary_owner")),
+                name="customer_owners_differ",
+                violation_error_message="The secondary owner must be someone other than the primary.",
+            ),
+            models.CheckConstraint(
+                condition=Q(churned_on__isnull=True) | Q(churned_on__gte=F("customer_since")),
+                name="customer_churn_after_start",
+                violation_error_message="A customer cannot churn before the relationship started.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        # Remembered so save() can tell an ownership change and write the history.
+        instance._loaded_owners = (
+            instance.__dict__.get("primary_owner_id"),
+            instance.__dict__.get("secondary_owner_id"),
+        )
+        return instance
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.status == self.Status.CHURNED:
+            if not self.churned_on:
+                errors["churned_on"] = "A churned customer needs the date it churned."
+            if not self.churn_reason:
+                errors["churn_reason"] = "Every lost customer gets a churn reason."
+        else:
+            if self.churned_on:
+                errors["churned_on"] = "An active customer cannot have a churn date."
+            if self.churn_reason:
+                errors["churn_reason"] = "An active customer cannot have a churn reason."
+        if self.churned_on and self.customer_since and self.churned_on < self.customer_since:
+            errors["churned_on"] = (
+                f"The churn date {self.churned_on} is before the customer start {self.customer_since}."
+            )
+        if self.primary_owner_id and self.primary_owner_id == self.secondary_owner_id:
+            errors["secondary_owner"] = "The secondary owner must be someone other than the primary."
+        for field in ("primary_owner", "secondary_owner"):
+            owner_id = getattr(self, f"{field}_id")
+            if owner_id is None or owner_id == self._loaded_owner(field):
+                continue
+            owner = Employee.objects.filter(pk=owner_id).only("status", "name").first()
+            if owner is None:
+                errors[field] = f"Unknown employee #{owner_id}."
+            elif owner.status == Employee.Status.DEPARTED:
+                errors[field] = f"{owner.name} has left the company and cannot own customers."
+        if errors:
+            raise ValidationError(errors)
+
+    def _loaded_owner(self, field: str) -> int | None:
+        loaded = getattr(self, "_loaded_owners", (None, None))
+        return loaded[0] if field == "primary_owner" else loaded[1]
+
+    def save(self, *args, changed_by: Employee | None = None, change_reason: str = "", **kwargs):
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            for role, field in ((OwnerRole.PRIMARY, "primary_owner"), (OwnerRole.SECONDARY, "secondary_owner")):
+                new_id = getattr(self, f"{field}_id")
+                if new_id != self._loaded_owner(field):
+                    OwnershipPeriod.record_change(
+                        customer=self,
+                        role=role,
+                        new_owner_id=new_id,
+                        on=timezone.localdate(),
+                        changed_by=changed_by,
+                        reason=change_reason,
+                    )
+            self._loaded_owners = (self.primary_owner_id, self.secondary_owner_id)
+
+
+class OwnershipPeriod(models.Model):
+    """Who owned which customer, in which role, from when to when.
+
+    Written on every owner change so later questions ("what happened to the customers
+    after their owner left?") have an answer. An open period has no end date."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="ownership_periods")
+    employee = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="ownership_periods")
+    role = models.CharField(max_length=10, choices=OwnerRole.choices)
+    started_on = models.DateField()
+    ended_on = models.DateField(null=True, blank=True)
+    changed_by = models.ForeignKey(
+        Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["customer", "role", "started_on"]
+        indexes = [
+            models.Index(fields=["employee", "ended_on"], name="ownership_employee_end"),
+            models.Index(fields=["customer", "started_on"], name="ownership_customer_start"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "role"],
+                condition=Q(ended_on__isnull=True),
+                name="one_open_ownership_per_role",
+                violation_error_message="A customer has one current owner per role.",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("started_on")),
+                name="ownership_end_after_start",
+                violation_error_message="An ownership period cannot end before it starts.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.employee} {self.role} of {self.customer} from {self.started_on}"
+
+    @classmethod
+    def record_change(
+        cls,
+        *,
+        customer: Customer,
+        role: str,
+        new_owner_id: int | None,
+        on: dt.date,
+        changed_by: Employee | None = None,
+        reason: str = "",
+    ) -> None:
+        """Close the open period for this role and open one for the new owner (if any)."""
+        open_period = cls.objects.select_for_update().filter(
+            customer=customer, role=role, ended_on__isnull=True
+        ).first()
+        if open_period is not None:
+            if open_period.employee_id == new_owner_id:
+                return
+            open_period.ended_on = max(on, open_period.started_on)
+            open_period.save(update_fields=["ended_on"])
+        if new_owner_id is not None:
+            cls.objects.create(
+                customer=customer,
+                employee_id=new_owner_id,
+                role=role,
+                started_on=on,
+                changed_by=changed_by,
+                reason=reason,
+            )
+
+
+class Contact(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        LEFT = "left", "Left the customer"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    external_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    name = models.CharField(max_length=160)
+    role = models.CharField(max_length=120, blank=True, help_text="Job title at the customer.")
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    is_decision_maker = models.BooleanField(default=False)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    left_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ["customer", "name"]
+        indexes = [models.Index(fields=["customer", "status"], name="contact_customer_status")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="active", left_on__isnull=True) | Q(status="left", left_on__isnull=False),
+                name="contact_left_has_date",
+                violation_error_message="A contact who left needs the date; an active one has none.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.customer})"
+
+    def clean(self) -> None:
+        if self.status == self.Status.LEFT and not self.left_on:
+            raise ValidationError({"left_on": "A contact who left needs the date they left."})
+        if self.status == self.Status.ACTIVE and self.left_on:
+            raise ValidationError({"left_on": "An active contact cannot have a leaving date."})
+
+
+class Contract(models.Model):
+    class Kind(models.TextChoices):
+        SUBSCRIPTION = "subscription", "Subscription"
+        SERVICE = "service", "Service agreement"
+        LICENSE = "license", "License"
+        PROJECT = "project", "Project"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        RENEWED = "renewed", "Renewed"
+        EXPIRED = "expired", "Expired"
+        CANCELLED = "cancelled", "Cancelled"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contracts")
+    external_id = models.CharField(max_length=64, unique=True)
+    start_date = models.DateField()
+    end_date = models.DateField()
+    annual_value = models.DecimalField(
+        max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    currency = models.CharField(
+        max_length=3,
+        default="EUR",
+        validators=[RegexValidator(r"^[A-Z]{3}$", "Use a three-letter ISO currency code, e.g. EUR.")],
+    )
+    kind = models.CharField(max_length=14, choices=Kind.choices, default=Kind.SUBSCRIPTION)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    auto_renew = models.BooleanField(default=False)
+    renewal_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="renewals"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ["customer", "-end_date"]
+        indexes = [
+            models.Index(fields=["customer", "end_date"], name="contract_customer_end"),
+            models.Index(fields=["status", "end_date"], name="contract_status_end"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=F("start_date")),
+                name="contract_end_after_start",
+                violation_error_message="A contract cannot end before it starts.",
+            ),
+            models.CheckConstraint(
+                condition=Q(annual_value__gte=0),
+                name="contract_value_not_negative",
+                violation_error_message="The annual value cannot be negative.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.external_id} ({self.customer})"
+
+    def clean(self) -> None:
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValidationError(
+                {"end_date": f"The end date {self.end_date} is before the start date {self.start_date}."}
+            )
+
+
+class Interaction(models.Model):
+    class Kind(models.TextChoices):
+        CALL = "call", "Call"
+        EMAIL = "email", "E-mail"
+        MEETING = "meeting", "Meeting"
+        VISIT = "visit", "Visit"
+        COMPLAINT = "complaint", "Complaint"
+        SUPPORT_TICKET = "support_ticket", "Support ticket"
+        SURVEY = "survey", "Survey"
+        USAGE = "usage", "Product usage"
+        DISCOUNT_REQUEST = "discount_request", "Discount request"
+        RENEWAL_TALK = "renewal_talk", "Renewal talk"
+        NOTE = "note", "Note"
+
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", "Inbound (customer to us)"
+        OUTBOUND = "outbound", "Outbound (us to customer)"
+        INTERNAL = "internal", "Internal / system"
+
+    # Kinds where asking "how satisfied were they?" makes sense.
+    RATED_KINDS = frozenset(
+        {Kind.CALL, Kind.MEETING, Kind.VISIT, Kind.SURVEY, Kind.SUPPORT_TICKET, Kind.COMPLAINT}
+    )
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="interactions")
+    employee = models.ForeignKey(
+        Employee,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="interactions",
+        help_text="Who handled it; empty for system events such as usage.",
+    )
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="interactions"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    direction = models.CharField(max_length=8, choices=Direction.choices, default=Direction.OUTBOUND)
+    happened_at = models.DateTimeField()
+    satisfaction = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text="1 (very unhappy) to 10 (delighted), where it applies.",
+    )
+    notes = models.TextField(blank=True)
+    external_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-happened_at"]
+        indexes = [
+            models.Index(fields=["customer", "happened_at"], name="interaction_customer_time"),
+            models.Index(fields=["happened_at"], name="interaction_time"),
+            models.Index(fields=["employee", "happened_at"], name="interaction_employee_time"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(satisfaction__isnull=True) | Q(satisfaction__gte=1, satisfaction__lte=10),
+                name="interaction_satisfaction_range",
+                violation_error_message="Satisfaction is scored from 1 to 10.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} with {self.customer} at {self.happened_at:%Y-%m-%d}"
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.satisfaction is not None and self.kind not in self.RATED_KINDS:
+            errors["satisfaction"] = (
+                f"A {self.get_kind_display().lower()} does not carry a satisfaction score."
+            )
+        if self.contact_id and self.customer_id:
+            contact_customer = Contact.objects.filter(pk=self.contact_id).values_list(
+                "customer_id", flat=True
+            ).first()
+            if contact_customer != self.customer_id:
+                errors["contact"] = "This contact belongs to another customer."
+        if self.happened_at and self.happened_at > timezone.now() + dt.timedelta(days=1):
+            errors["happened_at"] = "An interaction cannot be logged in the future."
+        if errors:
+            raise ValidationError(errors)

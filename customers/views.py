@@ -1,0 +1,24 @@
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from customers.models import Customer
+from customers.selectors import book_for
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    employee = getattr(request.user, "employee", None)
+    book = (
+        book_for(employee).filter(status=Customer.Status.ACTIVE).select_related("primary_owner")[:50]
+        if employee
+        else []
+    )
+    return render(request, "home.html", {"employee": employee, "book": book})
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})

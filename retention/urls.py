@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from customers import views as customer_views
+
+urlpatterns = [
+    path("", customer_views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("healthz/", customer_views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,120 @@
+"""Teams and employees: the account owners whose departures the product guards against."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    region = models.CharField(max_length=80, blank=True)
+    manager = models.ForeignKey(
+        "staff.Employee",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_teams",
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="sub_teams"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.parent_id and self.parent_id == self.pk:
+            raise ValidationError({"parent": "A team cannot be its own parent."})
+
+
+class Employee(models.Model):
+    class Role(models.TextChoices):
+        ACCOUNT_MANAGER = "account_manager", "Account manager"
+        MANAGER = "manager", "Manager"
+        HR = "hr", "HR"
+        ADMIN = "admin", "Admin"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        DEPARTING = "departing", "Departing"
+        DEPARTED = "departed", "Departed"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="employee",
+    )
+    external_id = models.CharField(
+        max_length=64, unique=True, null=True, blank=True, help_text="ID in the HR system."
+    )
+    name = models.CharField(max_length=160)
+    email = models.EmailField(unique=True)
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.PROTECT, related_name="members"
+    )
+    manager = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.ACCOUNT_MANAGER)
+    is_key_employee = models.BooleanField(default=False)
+    hired_on = models.DateField()
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.ACTIVE, db_index=True
+    )
+    departure_date = models.DateField(
+        null=True, blank=True, help_text="Last working day, once a departure is recorded."
+    )
+    departure_reason = models.CharField(max_length=200, blank=True)
+    departure_voluntary = models.BooleanField(
+        null=True, blank=True, help_text="Resigned (yes) or let go (no); empty while unknown."
+    )
+    confidentiality_until = models.DateField(null=True, blank=True)
+    non_compete_until = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="active") | Q(departure_date__isnull=False),
+                name="employee_leaving_has_departure_date",
+                violation_error_message="A departing or departed employee needs a departure date.",
+            ),
+            models.CheckConstraint(
+                condition=Q(departure_date__isnull=True) | Q(departure_date__gte=models.F("hired_on")),
+                name="employee_departure_after_hire",
+                violation_error_message="The departure date cannot be before the hire date.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active_owner(self) -> bool:
+        """Whether new customers may still be given to this person."""
+        return self.status == self.Status.ACTIVE
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.status != self.Status.ACTIVE and not self.departure_date:
+            errors["departure_date"] = "A departing or departed employee needs a departure date."
+        if self.departure_date and self.hired_on and self.departure_date < self.hired_on:
+            errors["departure_date"] = (
+                f"The departure date {self.departure_date} is before the hire date {self.hired_on}."
+            )
+        if self.manager_id and self.pk and self.manager_id == self.pk:
+            errors["manager"] = "An employee cannot be their own manager."
+        if errors:
+            raise ValidationError(errors)
