@@ -13,7 +13,16 @@ class ContractInline(admin.TabularInline):
     model = Contract
     fk_name = "customer"
     extra = 0
-    fields = ("external_id", "start_date", "end_date", "annual_value", "currency", "kind", "status", "auto_renew")
+    fields = (
+        "external_id",
+        "start_date",
+        "end_date",
+        "annual_value",
+        "currency",
+        "kind",
+        "status",
+        "auto_renew",
+    )
 
 
 class OwnershipInline(admin.TabularInline):
@@ -30,7 +39,15 @@ class OwnershipInline(admin.TabularInline):
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ("name", "external_id", "segment", "region", "primary_owner", "secondary_owner", "status")
+    list_display = (
+        "name",
+        "external_id",
+        "segment",
+        "region",
+        "primary_owner",
+        "secondary_owner",
+        "status",
+    )
     list_filter = ("status", "segment", "region", "industry", "churn_reason")
     search_fields = ("name", "external_id")
     autocomplete_fields = ("primary_owner", "secondary_owner")
@@ -53,7 +70,16 @@ class ContactAdmin(admin.ModelAdmin):
 
 @admin.register(Contract)
 class ContractAdmin(admin.ModelAdmin):
-    list_display = ("external_id", "customer", "start_date", "end_date", "annual_value", "currency", "status", "auto_renew")
+    list_display = (
+        "external_id",
+        "customer",
+        "start_date",
+        "end_date",
+        "annual_value",
+        "currency",
+        "status",
+        "auto_renew",
+    )
     list_filter = ("status", "kind", "auto_renew", "currency")
     search_fields = ("external_id", "customer__name")
     autocomplete_fields = ("customer", "renewal_of")
@@ -78,7 +104,15 @@ class OwnershipPeriodAdmin(admin.ModelAdmin):
     list_filter = ("role",)
     search_fields = ("customer__name", "employee__name")
     list_select_related = ("customer", "employee", "changed_by")
-    readonly_fields = ("customer", "employee", "role", "started_on", "ended_on", "changed_by", "reason")
+    readonly_fields = (
+        "customer",
+        "employee",
+        "role",
+        "started_on",
+        "ended_on",
+        "changed_by",
+        "reason",
+    )
 
     def has_add_permission(self, request):
         return False

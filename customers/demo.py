@@ -32,8 +32,8 @@ from customers.models import (
     Contract,
     Customer,
     Interaction,
-    OwnershipPeriod,
     OwnerRole,
+    OwnershipPeriod,
     Segment,
 )
 from staff.models import Employee, Team
@@ -42,27 +42,129 @@ DEMO_PASSWORD = "demo-retention-2026"
 HISTORY_DAYS = 730
 
 REGIONS = ["North", "South", "East", "West", "Central"]
-INDUSTRIES = ["Manufacturing", "Retail", "Logistics", "Healthcare", "Finance", "Software",
-              "Construction", "Hospitality", "Energy", "Education"]
-FIRST_NAMES = ["Anna", "Ben", "Clara", "David", "Eva", "Felix", "Greta", "Hugo", "Ines", "Jonas",
-               "Karla", "Leon", "Mia", "Noah", "Olga", "Paul", "Rosa", "Sam", "Tara", "Uwe",
-               "Vera", "Will", "Xenia", "Yusuf", "Zoe", "Omar", "Lena", "Marco", "Nina", "Theo"]
-LAST_NAMES = ["Adler", "Berg", "Claes", "Dorn", "Eckert", "Fink", "Graf", "Hahn", "Iske", "Jung",
-              "Kern", "Lang", "Maier", "Nagel", "Ott", "Pohl", "Quast", "Roth", "Stein", "Thiel"]
-NAME_A = ["Alpine", "Blue", "Cedar", "Delta", "Echo", "Falcon", "Granite", "Harbor", "Iron", "Juniper",
-          "Keystone", "Lumen", "Maple", "Nordic", "Orbit", "Pioneer", "Quarry", "River", "Summit", "Titan"]
-NAME_B = ["Works", "Systems", "Foods", "Logistics", "Health", "Capital", "Labs", "Builders", "Energy",
-          "Retail", "Textiles", "Motors", "Print", "Pharma", "Studios"]
+INDUSTRIES = [
+    "Manufacturing",
+    "Retail",
+    "Logistics",
+    "Healthcare",
+    "Finance",
+    "Software",
+    "Construction",
+    "Hospitality",
+    "Energy",
+    "Education",
+]
+FIRST_NAMES = [
+    "Anna",
+    "Ben",
+    "Clara",
+    "David",
+    "Eva",
+    "Felix",
+    "Greta",
+    "Hugo",
+    "Ines",
+    "Jonas",
+    "Karla",
+    "Leon",
+    "Mia",
+    "Noah",
+    "Olga",
+    "Paul",
+    "Rosa",
+    "Sam",
+    "Tara",
+    "Uwe",
+    "Vera",
+    "Will",
+    "Xenia",
+    "Yusuf",
+    "Zoe",
+    "Omar",
+    "Lena",
+    "Marco",
+    "Nina",
+    "Theo",
+]
+LAST_NAMES = [
+    "Adler",
+    "Berg",
+    "Claes",
+    "Dorn",
+    "Eckert",
+    "Fink",
+    "Graf",
+    "Hahn",
+    "Iske",
+    "Jung",
+    "Kern",
+    "Lang",
+    "Maier",
+    "Nagel",
+    "Ott",
+    "Pohl",
+    "Quast",
+    "Roth",
+    "Stein",
+    "Thiel",
+]
+NAME_A = [
+    "Alpine",
+    "Blue",
+    "Cedar",
+    "Delta",
+    "Echo",
+    "Falcon",
+    "Granite",
+    "Harbor",
+    "Iron",
+    "Juniper",
+    "Keystone",
+    "Lumen",
+    "Maple",
+    "Nordic",
+    "Orbit",
+    "Pioneer",
+    "Quarry",
+    "River",
+    "Summit",
+    "Titan",
+]
+NAME_B = [
+    "Works",
+    "Systems",
+    "Foods",
+    "Logistics",
+    "Health",
+    "Capital",
+    "Labs",
+    "Builders",
+    "Energy",
+    "Retail",
+    "Textiles",
+    "Motors",
+    "Print",
+    "Pharma",
+    "Studios",
+]
 NAME_C = ["GmbH", "AG", "Ltd", "Inc", "SE", "& Co"]
 
 # Ordinary (untroubled) contact kinds and their shares.
-ORDINARY_KINDS = np.array(["call", "email", "meeting", "visit", "support_ticket", "usage", "survey", "note"])
+ORDINARY_KINDS = np.array(
+    ["call", "email", "meeting", "visit", "support_ticket", "usage", "survey", "note"]
+)
 ORDINARY_SHARES = np.array([0.24, 0.34, 0.09, 0.04, 0.08, 0.16, 0.03, 0.02])
 RATED = {"call", "meeting", "visit", "survey", "support_ticket", "complaint"}
 
-TROUBLE_NONE, TROUBLE_DISENGAGE, TROUBLE_SERVICE, TROUBLE_PRICE, TROUBLE_CONTACT, TROUBLE_OWNER = range(6)
+TROUBLE_NONE, TROUBLE_DISENGAGE, TROUBLE_SERVICE, TROUBLE_PRICE, TROUBLE_CONTACT, TROUBLE_OWNER = (
+    range(6)
+)
 TROUBLE_REASON = {
-    TROUBLE_DISENGAGE: [ChurnReason.CONVENIENCE, ChurnReason.COMPETITOR, ChurnReason.CONTRACT_EXPIRED],
+    TROUBLE_DISENGAGE: [
+        ChurnReason.CONVENIENCE,
+        ChurnReason.COMPETITOR,
+        ChurnReason.CONTRACT_EXPIRED,
+    ],
     TROUBLE_SERVICE: [ChurnReason.QUALITY, ChurnReason.SERVICE],
     TROUBLE_PRICE: [ChurnReason.PRICE, ChurnReason.COMPETITOR],
     TROUBLE_CONTACT: [ChurnReason.CONTRACT_EXPIRED, ChurnReason.COMPETITOR],
@@ -107,7 +209,9 @@ def generate(
 ) -> DemoSummary:
     """Write a demo company into an empty database. Deterministic for a seed and as_of."""
     if Customer.objects.exists() or Employee.objects.exists():
-        raise RuntimeError("The database already holds customers or employees; use --reset to start over.")
+        raise RuntimeError(
+            "The database already holds customers or employees; use --reset to start over."
+        )
     as_of = as_of or timezone.localdate()
     start = as_of - dt.timedelta(days=HISTORY_DAYS)
     rng = np.random.default_rng(seed)
@@ -126,20 +230,37 @@ def generate(
         # One transaction per chunk: all-or-nothing per batch, and no commit per row on SQLite.
         with transaction.atomic():
             _generate_chunk(
-                chunk_rng, chunk_start, n, staff, start, as_of, per_customer_target, ids_next, summary
+                chunk_rng,
+                chunk_start,
+                n,
+                staff,
+                start,
+                as_of,
+                per_customer_target,
+                ids_next,
+                summary,
             )
-        progress(f"customers {chunk_start + n:,}/{customers:,}, interactions {summary.interactions:,}")
+        progress(
+            f"customers {chunk_start + n:,}/{customers:,}, interactions {summary.interactions:,}"
+        )
     _reset_sequences()
     return summary
 
 
-def _create_staff(rng, n_customers: int, start: dt.date, as_of: dt.date, summary: DemoSummary) -> _Staff:
+def _create_staff(
+    rng, n_customers: int, start: dt.date, as_of: dt.date, summary: DemoSummary
+) -> _Staff:
     n_teams = max(5, n_customers // 2500)
     account_managers_per_team = 6 if n_customers <= 5000 else max(6, n_customers // (n_teams * 300))
     User = get_user_model()
     teams = Team.objects.bulk_create(
-        [Team(name=f"Team {REGIONS[i % 5]}" + (f" {i // 5 + 1}" if i >= 5 else ""), region=REGIONS[i % 5])
-         for i in range(n_teams)]
+        [
+            Team(
+                name=f"Team {REGIONS[i % 5]}" + (f" {i // 5 + 1}" if i >= 5 else ""),
+                region=REGIONS[i % 5],
+            )
+            for i in range(n_teams)
+        ]
     )
     summary.teams = len(teams)
     employees: list[Employee] = []
@@ -180,7 +301,9 @@ def _create_staff(rng, n_customers: int, start: dt.date, as_of: dt.date, summary
     n = len(employees)
 
     # Managers manage their team; account managers report to them.
-    managers = {team_of[i]: employees[i] for i in range(n) if employees[i].role == Employee.Role.MANAGER}
+    managers = {
+        team_of[i]: employees[i] for i in range(n) if employees[i].role == Employee.Role.MANAGER
+    }
     for t, team in enumerate(teams):
         team.manager = managers[t]
     Team.objects.bulk_update(teams, ["manager"])
@@ -201,14 +324,24 @@ def _create_staff(rng, n_customers: int, start: dt.date, as_of: dt.date, summary
     n_departing = max(2, len(am_index) // 16)
     for i in shuffled[:n_departed]:
         departed_on[i] = int(rng.integers(120, HISTORY_DAYS - 30))
-    for i in shuffled[n_departed:n_departed + n_departing]:
+    for i in shuffled[n_departed : n_departed + n_departing]:
         departing_on[i] = HISTORY_DAYS + int(rng.integers(12, 60))
     staying = set(shuffled[n_departed:].tolist())
     for i in shuffled[:n_departed]:
-        teammates = [j for j in am_index if team_of[j] == team_of[i] and j in staying and departing_on[j] < 0]
-        successor[i] = rng.choice(teammates) if teammates else managers_index(employees, managers[team_of[i]])
+        teammates = [
+            j for j in am_index if team_of[j] == team_of[i] and j in staying and departing_on[j] < 0
+        ]
+        successor[i] = (
+            rng.choice(teammates) if teammates else managers_index(employees, managers[team_of[i]])
+        )
 
-    reasons = ["Better offer elsewhere", "Relocation", "Career change", "Restructuring", "Started own business"]
+    reasons = [
+        "Better offer elsewhere",
+        "Relocation",
+        "Career change",
+        "Restructuring",
+        "Started own business",
+    ]
     for i, employee in enumerate(employees):
         employee.is_key_employee = bool(key[i])
         if departed_on[i] >= 0:
@@ -226,8 +359,16 @@ def _create_staff(rng, n_customers: int, start: dt.date, as_of: dt.date, summary
             employee.non_compete_until = (employee.departure_date or as_of) + dt.timedelta(days=365)
     Employee.objects.bulk_update(
         employees,
-        ["manager", "is_key_employee", "status", "departure_date", "departure_voluntary",
-         "departure_reason", "confidentiality_until", "non_compete_until"],
+        [
+            "manager",
+            "is_key_employee",
+            "status",
+            "departure_date",
+            "departure_voluntary",
+            "departure_reason",
+            "confidentiality_until",
+            "non_compete_until",
+        ],
         batch_size=1000,
     )
 
@@ -236,10 +377,12 @@ def _create_staff(rng, n_customers: int, start: dt.date, as_of: dt.date, summary
     login_for = {}
     password_hash = make_password(DEMO_PASSWORD)  # one hash for all: hashing is slow by design
     named = {
-        "am": int(sorted(shuffled[n_departed + n_departing:], key=lambda i: (not key[i], i))[0]),
+        "am": int(sorted(shuffled[n_departed + n_departing :], key=lambda i: (not key[i], i))[0]),
         "manager": int(managers_index(employees, managers[0])),
         "hr": int(np.flatnonzero(np.array([e.role == Employee.Role.HR for e in employees]))[0]),
-        "admin": int(np.flatnonzero(np.array([e.role == Employee.Role.ADMIN for e in employees]))[0]),
+        "admin": int(
+            np.flatnonzero(np.array([e.role == Employee.Role.ADMIN for e in employees]))[0]
+        ),
     }
     for username, i in named.items():
         login_for[i] = username
@@ -260,7 +403,10 @@ def _create_staff(rng, n_customers: int, start: dt.date, as_of: dt.date, summary
         user.password = password_hash
         users.append((i, user))
     User.objects.bulk_create([user for _, user in users])
-    created = {u.username: u for u in User.objects.filter(username__in=[user.username for _, user in users])}
+    created = {
+        u.username: u
+        for u in User.objects.filter(username__in=[user.username for _, user in users])
+    }
     for i, user in users:
         employees[i].user = created[user.username]
     Employee.objects.bulk_update([employees[i] for i, _ in users], ["user"], batch_size=1000)
@@ -284,8 +430,17 @@ def managers_index(employees: list[Employee], manager: Employee) -> int:
     return next(i for i, e in enumerate(employees) if e.pk == manager.pk)
 
 
-def _generate_chunk(rng, offset: int, n: int, staff: _Staff, start: dt.date, as_of: dt.date,
-                    per_customer_target: float, ids_next: dict[str, int], summary: DemoSummary) -> None:
+def _generate_chunk(
+    rng,
+    offset: int,
+    n: int,
+    staff: _Staff,
+    start: dt.date,
+    as_of: dt.date,
+    per_customer_target: float,
+    ids_next: dict[str, int],
+    summary: DemoSummary,
+) -> None:
     H = HISTORY_DAYS
     cust_id = np.arange(offset + 1, offset + n + 1)
 
@@ -295,10 +450,15 @@ def _generate_chunk(rng, offset: int, n: int, staff: _Staff, start: dt.date, as_
     since = np.where(joined_before, -rng.integers(1, 2500, n), rng.integers(0, H - 45, n))
     value = np.round(np.exp(rng.normal(9.9, 1.1, n)), -2).clip(1200, 2_000_000)
     rank = value.argsort().argsort() / max(n - 1, 1)
-    segment = np.where(rank >= 0.90, Segment.CORE, np.where(rank >= 0.60, Segment.IMPORTANT, Segment.GENERAL))
+    segment = np.where(
+        rank >= 0.90, Segment.CORE, np.where(rank >= 0.60, Segment.IMPORTANT, Segment.GENERAL)
+    )
     auto_renew = rng.random(n) < 0.25
     activity = np.exp(rng.normal(0, 0.35, n))
-    base_rate = np.select([segment == Segment.CORE, segment == Segment.IMPORTANT], [2.2, 1.5], 1.0) * activity
+    base_rate = (
+        np.select([segment == Segment.CORE, segment == Segment.IMPORTANT], [2.2, 1.5], 1.0)
+        * activity
+    )
 
     # Owners: key employees get most of the core customers (that is what makes them key).
     am = np.flatnonzero(staff.is_am)
@@ -324,17 +484,24 @@ def _generate_chunk(rng, offset: int, n: int, staff: _Staff, start: dt.date, as_
     onset = np.full(n, 10**6)
     first_day = np.maximum(since, 0)
     troubled = rng.random(n) < 0.30
-    onset_candidate = first_day + 60 + (rng.random(n) * np.maximum(H - first_day - 40, 1)).astype(int)
-    kinds = rng.choice([TROUBLE_DISENGAGE, TROUBLE_SERVICE, TROUBLE_PRICE, TROUBLE_CONTACT], n,
-                       p=[0.35, 0.25, 0.25, 0.15])
+    onset_candidate = (
+        first_day + 60 + (rng.random(n) * np.maximum(H - first_day - 40, 1)).astype(int)
+    )
+    kinds = rng.choice(
+        [TROUBLE_DISENGAGE, TROUBLE_SERVICE, TROUBLE_PRICE, TROUBLE_CONTACT],
+        n,
+        p=[0.35, 0.25, 0.25, 0.15],
+    )
     troubled &= onset_candidate < H
     trouble = np.where(troubled, kinds, trouble)
     onset = np.where(troubled, onset_candidate, onset)
     # An owner leaving shakes single-threaded customers far more than well-covered ones.
     owner_left = staff.departed_on[primary]
     owner_switch = np.where(owner_left >= 0, owner_left, 10**6)
-    shaken = (owner_left >= 0) & (owner_left > since) & (
-        rng.random(n) < np.where(secondary < 0, 0.55, 0.2)
+    shaken = (
+        (owner_left >= 0)
+        & (owner_left > since)
+        & (rng.random(n) < np.where(secondary < 0, 0.55, 0.2))
     )
     owner_onset = owner_left + rng.integers(0, 30, n)
     take_owner = shaken & (owner_onset < onset)
@@ -348,7 +515,9 @@ def _generate_chunk(rng, offset: int, n: int, staff: _Staff, start: dt.date, as_
     after = onset + 45
     k = np.ceil((after - since) / 365.0)
     next_end = since + k * 365
-    explicit = will_churn & (next_end - onset <= 330) & (rng.random(n) < np.where(auto_renew, 0.5, 0.85))
+    explicit = (
+        will_churn & (next_end - onset <= 330) & (rng.random(n) < np.where(auto_renew, 0.5, 0.85))
+    )
     churn_day = np.where(explicit, next_end, onset + rng.integers(60, 200, n))
     churn_day = np.where(will_churn, churn_day, 10**6)
     # Background churn of healthy customers (business closed and the like): ~2% a year.
@@ -362,27 +531,35 @@ def _generate_chunk(rng, offset: int, n: int, staff: _Staff, start: dt.date, as_
     for code, options in TROUBLE_REASON.items():
         mask = trouble == code
         reasons[mask] = rng.choice(np.array([o.value for o in options]), int(mask.sum()))
-    reasons = np.where(explicit & churned & (trouble != TROUBLE_OWNER), ChurnReason.CONTRACT_EXPIRED.value, reasons)
+    reasons = np.where(
+        explicit & churned & (trouble != TROUBLE_OWNER), ChurnReason.CONTRACT_EXPIRED.value, reasons
+    )
 
     # Current owner after departures (the successor took the book on the departure day).
     current_primary = np.where(owner_switch <= H, staff.successor[primary], primary)
     secondary = np.where(secondary == current_primary, -1, secondary)
     has_secondary = secondary >= 0
-    customers_df = pd.DataFrame({
-        "id": cust_id,
-        "name": _company_names(rng, cust_id),
-        "external_id": [f"C{i:07d}" for i in cust_id],
-        "segment": segment,
-        "industry": rng.choice(INDUSTRIES, n),
-        "region": [staff.team_region[t] for t in staff.team_of[current_primary]],
-        "customer_since": _dates(start, since),
-        "primary_owner_id": staff.ids[current_primary],
-        "secondary_owner_id": np.where(secondary >= 0, staff.ids[np.maximum(secondary, 0)], None),
-        "status": np.where(churned, Customer.Status.CHURNED.value, Customer.Status.ACTIVE.value),
-        "churned_on": np.where(churned, _dates(start, np.minimum(churn_day, H)), None),
-        "churn_reason": np.where(churned, reasons, ""),
-        "churn_reason_detail": "",
-    })
+    customers_df = pd.DataFrame(
+        {
+            "id": cust_id,
+            "name": _company_names(rng, cust_id),
+            "external_id": [f"C{i:07d}" for i in cust_id],
+            "segment": segment,
+            "industry": rng.choice(INDUSTRIES, n),
+            "region": [staff.team_region[t] for t in staff.team_of[current_primary]],
+            "customer_since": _dates(start, since),
+            "primary_owner_id": staff.ids[current_primary],
+            "secondary_owner_id": np.where(
+                secondary >= 0, staff.ids[np.maximum(secondary, 0)], None
+            ),
+            "status": np.where(
+                churned, Customer.Status.CHURNED.value, Customer.Status.ACTIVE.value
+            ),
+            "churned_on": np.where(churned, _dates(start, np.minimum(churn_day, H)), None),
+            "churn_reason": np.where(churned, reasons, ""),
+            "churn_reason_detail": "",
+        }
+    )
     _stamp(customers_df)
     _write(Customer, customers_df)
     summary.customers += n
@@ -392,25 +569,47 @@ def _generate_chunk(rng, offset: int, n: int, staff: _Staff, start: dt.date, as_
     rows = []
     started_primary = np.maximum(since, -3650)
     switched = owner_switch <= H
-    rows.append(pd.DataFrame({
-        "customer_id": cust_id, "employee_id": staff.ids[primary], "role": OwnerRole.PRIMARY.value,
-        "started_on": _dates(start, started_primary),
-        "ended_on": np.where(switched, _dates(start, np.minimum(owner_switch, H)), None),
-        "reason": "",
-    }))
+    rows.append(
+        pd.DataFrame(
+            {
+                "customer_id": cust_id,
+                "employee_id": staff.ids[primary],
+                "role": OwnerRole.PRIMARY.value,
+                "started_on": _dates(start, started_primary),
+                "ended_on": np.where(switched, _dates(start, np.minimum(owner_switch, H)), None),
+                "reason": "",
+            }
+        )
+    )
     if switched.any():
-        rows.append(pd.DataFrame({
-            "customer_id": cust_id[switched], "employee_id": staff.ids[staff.successor[primary[switched]]],
-            "role": OwnerRole.PRIMARY.value, "started_on": _dates(start, owner_switch[switched]),
-            "ended_on": None, "reason": "Previous owner left the company",
-        }))
-    rows.append(pd.DataFrame({
-        "customer_id": cust_id[has_secondary], "employee_id": staff.ids[secondary[has_secondary]],
-        "role": OwnerRole.SECONDARY.value, "started_on": _dates(start, started_primary[has_secondary]),
-        "ended_on": None, "reason": "",
-    }))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "customer_id": cust_id[switched],
+                    "employee_id": staff.ids[staff.successor[primary[switched]]],
+                    "role": OwnerRole.PRIMARY.value,
+                    "started_on": _dates(start, owner_switch[switched]),
+                    "ended_on": None,
+                    "reason": "Previous owner left the company",
+                }
+            )
+        )
+    rows.append(
+        pd.DataFrame(
+            {
+                "customer_id": cust_id[has_secondary],
+                "employee_id": staff.ids[secondary[has_secondary]],
+                "role": OwnerRole.SECONDARY.value,
+                "started_on": _dates(start, started_primary[has_secondary]),
+                "ended_on": None,
+                "reason": "",
+            }
+        )
+    )
     ownership = pd.concat(rows, ignore_index=True)
-    ownership.insert(0, "id", np.arange(ids_next["ownership"], ids_next["ownership"] + len(ownership)))
+    ownership.insert(
+        0, "id", np.arange(ids_next["ownership"], ids_next["ownership"] + len(ownership))
+    )
     ownership["changed_by_id"] = None
     ownership["created_at"] = timezone.now()
     ids_next["ownership"] += len(ownership)
@@ -418,32 +617,46 @@ def _generate_chunk(rng, offset: int, n: int, staff: _Staff, start: dt.date, as_
     summary.ownership_periods += len(ownership)
 
     # --- contacts ---------------------------------------------------------------------------
-    n_contacts = np.select([segment == Segment.CORE, segment == Segment.IMPORTANT], [4, 3], 2) - (rng.random(n) < 0.4)
+    n_contacts = np.select([segment == Segment.CORE, segment == Segment.IMPORTANT], [4, 3], 2) - (
+        rng.random(n) < 0.4
+    )
     contact_customer = np.repeat(np.arange(n), n_contacts)
-    position = np.arange(len(contact_customer)) - np.repeat(np.cumsum(n_contacts) - n_contacts, n_contacts)
+    position = np.arange(len(contact_customer)) - np.repeat(
+        np.cumsum(n_contacts) - n_contacts, n_contacts
+    )
     contact_ids = np.arange(ids_next["contact"], ids_next["contact"] + len(contact_customer))
     ids_next["contact"] += len(contact_customer)
     # The decision-maker (position 0) leaves for "contact" trouble; a few others leave anyway.
     dm_left = (position == 0) & (trouble[contact_customer] == TROUBLE_CONTACT)
     other_left = (position > 1) & (rng.random(len(contact_customer)) < 0.15)
-    left_day = np.where(dm_left, onset[contact_customer], first_day[contact_customer]
-                        + (rng.random(len(contact_customer)) * (H - first_day[contact_customer])).astype(int))
+    left_day = np.where(
+        dm_left,
+        onset[contact_customer],
+        first_day[contact_customer]
+        + (rng.random(len(contact_customer)) * (H - first_day[contact_customer])).astype(int),
+    )
     left = (dm_left | other_left) & (left_day < H)
     # A customer always keeps one steady contact (position 1, or 0 where nobody leaves).
     first = rng.choice(FIRST_NAMES, len(contact_customer))
     last = rng.choice(LAST_NAMES, len(contact_customer))
-    contacts_df = pd.DataFrame({
-        "id": contact_ids,
-        "customer_id": cust_id[contact_customer],
-        "external_id": [f"P{i:08d}" for i in contact_ids],
-        "name": np.char.add(np.char.add(first.astype(str), " "), last.astype(str)),
-        "role": np.where(position == 0, "Managing Director", np.where(position == 1, "Purchasing", "Operations")),
-        "email": [f"contact{i}@customer.example" for i in contact_ids],
-        "phone": "",
-        "is_decision_maker": position == 0,
-        "status": np.where(left, Contact.Status.LEFT.value, Contact.Status.ACTIVE.value),
-        "left_on": np.where(left, _dates(start, np.minimum(left_day, H - 1)), None),
-    })
+    contacts_df = pd.DataFrame(
+        {
+            "id": contact_ids,
+            "customer_id": cust_id[contact_customer],
+            "external_id": [f"P{i:08d}" for i in contact_ids],
+            "name": np.char.add(np.char.add(first.astype(str), " "), last.astype(str)),
+            "role": np.where(
+                position == 0,
+                "Managing Director",
+                np.where(position == 1, "Purchasing", "Operations"),
+            ),
+            "email": [f"contact{i}@customer.example" for i in contact_ids],
+            "phone": "",
+            "is_decision_maker": position == 0,
+            "status": np.where(left, Contact.Status.LEFT.value, Contact.Status.ACTIVE.value),
+            "left_on": np.where(left, _dates(start, np.minimum(left_day, H - 1)), None),
+        }
+    )
     _stamp(contacts_df)
     _write(Contact, contacts_df)
     summary.contacts += len(contacts_df)
@@ -455,7 +668,11 @@ def _generate_chunk(rng, offset: int, n: int, staff: _Staff, start: dt.date, as_
     y_last = np.floor((last_day - since) / 365.0).astype(int)
     n_years = np.maximum(y_last - y_first + 1, 1)
     contract_customer = np.repeat(np.arange(n), n_years)
-    year = y_first[contract_customer] + np.arange(len(contract_customer)) - np.repeat(np.cumsum(n_years) - n_years, n_years)
+    year = (
+        y_first[contract_customer]
+        + np.arange(len(contract_customer))
+        - np.repeat(np.cumsum(n_years) - n_years, n_years)
+    )
     c_start = since[contract_customer] + year * 365
     c_end = c_start + 364
     is_last = year == y_last[contract_customer]
@@ -464,28 +681,36 @@ def _generate_chunk(rng, offset: int, n: int, staff: _Staff, start: dt.date, as_
     cancelled = is_last & c_churned & ~c_explicit
     expired = is_last & c_churned & c_explicit
     status = np.where(
-        ~is_last, Contract.Status.RENEWED.value,
-        np.where(cancelled, Contract.Status.CANCELLED.value,
-                 np.where(expired, Contract.Status.EXPIRED.value, Contract.Status.ACTIVE.value)),
+        ~is_last,
+        Contract.Status.RENEWED.value,
+        np.where(
+            cancelled,
+            Contract.Status.CANCELLED.value,
+            np.where(expired, Contract.Status.EXPIRED.value, Contract.Status.ACTIVE.value),
+        ),
     )
     # Cancelled mid-term: the contract ends on the churn date.
     c_end = np.where(cancelled, np.maximum(churn_day[contract_customer], c_start), c_end)
     growth = 1.03 ** (year - y_first[contract_customer])
     contract_ids = np.arange(ids_next["contract"], ids_next["contract"] + len(contract_customer))
     ids_next["contract"] += len(contract_customer)
-    contracts_df = pd.DataFrame({
-        "id": contract_ids,
-        "customer_id": cust_id[contract_customer],
-        "external_id": [f"K{i:08d}" for i in contract_ids],
-        "start_date": _dates(start, c_start),
-        "end_date": _dates(start, c_end),
-        "annual_value": np.round(value[contract_customer] * growth, 2),
-        "currency": "EUR",
-        "kind": Contract.Kind.SUBSCRIPTION.value,
-        "status": status,
-        "auto_renew": auto_renew[contract_customer],
-        "renewal_of_id": np.where(year > 0, contract_ids - 1, None),
-    })
+    contracts_df = pd.DataFrame(
+        {
+            "id": contract_ids,
+            "customer_id": cust_id[contract_customer],
+            "external_id": [f"K{i:08d}" for i in contract_ids],
+            "start_date": _dates(start, c_start),
+            "end_date": _dates(start, c_end),
+            "annual_value": np.round(value[contract_customer] * growth, 2),
+            "currency": "EUR",
+            "kind": Contract.Kind.SUBSCRIPTION.value,
+            "status": status,
+            "auto_renew": auto_renew[contract_customer],
+            "renewal_of_id": np.where(
+                year > y_first[contract_customer], (contract_ids - 1).astype(object), None
+            ),
+        }
+    )
     _stamp(contracts_df)
     _write(Contract, contracts_df)
     summary.contracts += len(contracts_df)
@@ -502,8 +727,13 @@ def _generate_chunk(rng, offset: int, n: int, staff: _Staff, start: dt.date, as_
     t = window_start[icust] + rng.random(len(icust)) * days[icust]
     # Disengagement and owner loss thin out contact after the onset; other trouble less so.
     keep_after = np.select(
-        [trouble[icust] == TROUBLE_DISENGAGE, trouble[icust] == TROUBLE_OWNER, trouble[icust] == TROUBLE_CONTACT],
-        [0.25, 0.4, 0.6], 0.85,
+        [
+            trouble[icust] == TROUBLE_DISENGAGE,
+            trouble[icust] == TROUBLE_OWNER,
+            trouble[icust] == TROUBLE_CONTACT,
+        ],
+        [0.25, 0.4, 0.6],
+        0.85,
     )
     keep = (t < onset[icust]) | (rng.random(len(icust)) < keep_after)
     icust, t = icust[keep], t[keep]
@@ -522,7 +752,13 @@ def _generate_chunk(rng, offset: int, n: int, staff: _Staff, start: dt.date, as_
     end_of_trouble = np.minimum(window_end, onset + 150)
     add(trouble == TROUBLE_SERVICE, rng.integers(2, 5, n), onset, end_of_trouble, "complaint")
     add(trouble == TROUBLE_SERVICE, rng.integers(2, 5, n), onset, end_of_trouble, "support_ticket")
-    add(trouble == TROUBLE_PRICE, rng.integers(1, 3, n), onset, np.minimum(window_end, onset + 70), "discount_request")
+    add(
+        trouble == TROUBLE_PRICE,
+        rng.integers(1, 3, n),
+        onset,
+        np.minimum(window_end, onset + 70),
+        "discount_request",
+    )
     add(trouble == TROUBLE_OWNER, rng.integers(0, 2, n), onset, end_of_trouble, "complaint")
     # Noise: healthy customers complain or haggle now and then too.
     add(rng.random(n) < 0.25, np.ones(n, dtype=int), window_start, window_end, "complaint")
@@ -532,7 +768,11 @@ def _generate_chunk(rng, offset: int, n: int, staff: _Staff, start: dt.date, as_
     renewal_cust = contract_customer[~cancelled]
     talk_at = renewal_end - rng.integers(30, 150, len(renewal_end))
     in_trouble_then = talk_at >= onset[renewal_cust]
-    talks = (rng.random(len(renewal_end)) < np.where(in_trouble_then, 0.15, 0.9)) & (talk_at >= window_start[renewal_cust]) & (talk_at < window_end[renewal_cust])
+    talks = (
+        (rng.random(len(renewal_end)) < np.where(in_trouble_then, 0.15, 0.9))
+        & (talk_at >= window_start[renewal_cust])
+        & (talk_at < window_end[renewal_cust])
+    )
     extra_c.append(renewal_cust[talks])
     extra_t.append(talk_at[talks] + rng.random(int(talks.sum())))
     extra_k.append(np.full(int(talks.sum()), "renewal_talk"))
@@ -553,32 +793,45 @@ def _generate_chunk(rng, offset: int, n: int, staff: _Staff, start: dt.date, as_
     handler = np.where((roll > 0.95) & (secondary[icust] >= 0), teammate, handler)
     employee = np.where(kind == "usage", None, staff.ids[handler].astype(object))
     direction = np.select(
-        [kind == "usage", np.isin(kind, ["complaint", "support_ticket", "discount_request"]), kind == "note"],
-        ["internal", "inbound", "internal"], "outbound",
+        [
+            kind == "usage",
+            np.isin(kind, ["complaint", "support_ticket", "discount_request"]),
+            kind == "note",
+        ],
+        ["internal", "inbound", "internal"],
+        "outbound",
     )
     troubled_now = t >= onset[icust]
     satisfaction_mean = np.where(troubled_now & (trouble[icust] != TROUBLE_PRICE), 4.0, 8.0)
     satisfaction = np.clip(np.round(rng.normal(satisfaction_mean, 1.3)), 1, 10).astype(int)
     rated = np.isin(kind, list(RATED)) & (rng.random(m) < np.where(kind == "survey", 1.0, 0.3))
     satisfaction = np.where(kind == "complaint", np.clip(satisfaction - 3, 1, 10), satisfaction)
-    contact = np.where(np.isin(kind, ["call", "meeting", "visit", "email", "renewal_talk"]) & (rng.random(m) < 0.7),
-                       steady_contact[icust].astype(object), None)
-    happened = pd.Timestamp(start, tz=dt.UTC) + pd.to_timedelta(np.minimum(t, H - 1e-6) * 86400.0, unit="s").round("s")
+    contact = np.where(
+        np.isin(kind, ["call", "meeting", "visit", "email", "renewal_talk"])
+        & (rng.random(m) < 0.7),
+        steady_contact[icust].astype(object),
+        None,
+    )
+    happened = pd.Timestamp(start, tz=dt.UTC) + pd.to_timedelta(
+        np.minimum(t, H - 1e-6) * 86400.0, unit="s"
+    ).round("s")
     interaction_ids = np.arange(ids_next["interaction"], ids_next["interaction"] + m)
     ids_next["interaction"] += m
-    interactions_df = pd.DataFrame({
-        "id": interaction_ids,
-        "customer_id": cust_id[icust],
-        "employee_id": employee,
-        "contact_id": contact,
-        "kind": kind,
-        "direction": direction,
-        "happened_at": happened,
-        "satisfaction": np.where(rated, satisfaction.astype(object), None),
-        "notes": "",
-        "external_id": None,
-        "created_at": timezone.now(),
-    })
+    interactions_df = pd.DataFrame(
+        {
+            "id": interaction_ids,
+            "customer_id": cust_id[icust],
+            "employee_id": employee,
+            "contact_id": contact,
+            "kind": kind,
+            "direction": direction,
+            "happened_at": happened,
+            "satisfaction": np.where(rated, satisfaction.astype(object), None),
+            "notes": "",
+            "external_id": None,
+            "created_at": timezone.now(),
+        }
+    )
     _write(Interaction, interactions_df)
     summary.interactions += m
 
@@ -587,8 +840,10 @@ def _company_names(rng, ids: np.ndarray) -> list[str]:
     a = rng.integers(0, len(NAME_A), len(ids))
     b = rng.integers(0, len(NAME_B), len(ids))
     c = rng.integers(0, len(NAME_C), len(ids))
-    return [f"{NAME_A[x]} {NAME_B[y]} {NAME_C[z]}" + (f" {i // 1800}" if i >= 1800 else "")
-            for x, y, z, i in zip(a, b, c, ids, strict=True)]
+    return [
+        f"{NAME_A[x]} {NAME_B[y]} {NAME_C[z]}" + (f" {i // 1800}" if i >= 1800 else "")
+        for x, y, z, i in zip(a, b, c, ids, strict=True)
+    ]
 
 
 def _dates(start: dt.date, offsets: np.ndarray) -> np.ndarray:
@@ -609,7 +864,9 @@ def _write(model, df: pd.DataFrame) -> None:
     if connection.vendor == "postgresql":
         for part in _slices(df, 500_000):
             buffer = io.StringIO()
-            part.to_csv(buffer, index=False, header=False, na_rep="\\N", date_format="%Y-%m-%d %H:%M:%S%z")
+            part.to_csv(
+                buffer, index=False, header=False, na_rep="\\N", date_format="%Y-%m-%d %H:%M:%S%z"
+            )
             buffer.seek(0)
             with connection.cursor() as cursor:
                 cursor.cursor.copy_expert(
@@ -619,14 +876,16 @@ def _write(model, df: pd.DataFrame) -> None:
     else:
         sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
         for part in _slices(df, 50_000):
-            values = [tuple(_plain(v) for v in row) for row in part.itertuples(index=False, name=None)]
+            values = [
+                tuple(_plain(v) for v in row) for row in part.itertuples(index=False, name=None)
+            ]
             with connection.cursor() as cursor:
                 cursor.executemany(sql, values)
 
 
 def _slices(df: pd.DataFrame, size: int) -> Iterator[pd.DataFrame]:
     for i in range(0, len(df), size):
-        yield df.iloc[i:i + size]
+        yield df.iloc[i : i + size]
 
 
 def _plain(value):
@@ -659,8 +918,13 @@ def wipe() -> None:
     User = get_user_model()
     with transaction.atomic():
         if connection.vendor == "postgresql":
-            tables = [m._meta.db_table for m in (Interaction, Contract, Contact, OwnershipPeriod, Customer)]
+            tables = [
+                m._meta.db_table
+                for m in (Interaction, Contract, Contact, OwnershipPeriod, Customer)
+            ]
             with connection.cursor() as cursor:
+                # Deferred foreign-key checks must fire before TRUNCATE may run.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
         else:
             for model in (Interaction, Contract, Contact, OwnershipPeriod, Customer):

@@ -47,7 +47,9 @@ class Customer(models.Model):
     segment = models.CharField(max_length=12, choices=Segment.choices, default=Segment.GENERAL)
     industry = models.CharField(max_length=80, blank=True)
     region = models.CharField(max_length=80, blank=True, db_index=True)
-    customer_since = models.DateField(help_text="Start of the relationship; tenure counts from here.")
+    customer_since = models.DateField(
+        help_text="Start of the relationship; tenure counts from here."
+    )
     primary_owner = models.ForeignKey(
         Employee,
         null=True,
@@ -105,6 +107,25 @@ class Customer(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, changed_by: Employee | None = None, change_reason: str = "", **kwargs):
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            for role, field in (
+                (OwnerRole.PRIMARY, "primary_owner"),
+                (OwnerRole.SECONDARY, "secondary_owner"),
+            ):
+                new_id = getattr(self, f"{field}_id")
+                if new_id != self._loaded_owner(field):
+                    OwnershipPeriod.record_change(
+                        customer=self,
+                        role=role,
+                        new_owner_id=new_id,
+                        on=timezone.localdate(),
+                        changed_by=changed_by,
+                        reason=change_reason,
+                    )
+            self._loaded_owners = (self.primary_owner_id, self.secondary_owner_id)
+
     @classmethod
     def from_db(cls, db, field_names, values):
         instance = super().from_db(db, field_names, values)
@@ -132,7 +153,9 @@ class Customer(models.Model):
                 f"The churn date {self.churned_on} is before the customer start {self.customer_since}."
             )
         if self.primary_owner_id and self.primary_owner_id == self.secondary_owner_id:
-            errors["secondary_owner"] = "The secondary owner must be someone other than the primary."
+            errors["secondary_owner"] = (
+                "The secondary owner must be someone other than the primary."
+            )
         for field in ("primary_owner", "secondary_owner"):
             owner_id = getattr(self, f"{field}_id")
             if owner_id is None or owner_id == self._loaded_owner(field):
@@ -149,22 +172,6 @@ class Customer(models.Model):
         loaded = getattr(self, "_loaded_owners", (None, None))
         return loaded[0] if field == "primary_owner" else loaded[1]
 
-    def save(self, *args, changed_by: Employee | None = None, change_reason: str = "", **kwargs):
-        with transaction.atomic():
-            super().save(*args, **kwargs)
-            for role, field in ((OwnerRole.PRIMARY, "primary_owner"), (OwnerRole.SECONDARY, "secondary_owner")):
-                new_id = getattr(self, f"{field}_id")
-                if new_id != self._loaded_owner(field):
-                    OwnershipPeriod.record_change(
-                        customer=self,
-                        role=role,
-                        new_owner_id=new_id,
-                        on=timezone.localdate(),
-                        changed_by=changed_by,
-                        reason=change_reason,
-                    )
-            self._loaded_owners = (self.primary_owner_id, self.secondary_owner_id)
-
 
 class OwnershipPeriod(models.Model):
     """Who owned which customer, in which role, from when to when.
@@ -172,8 +179,12 @@ class OwnershipPeriod(models.Model):
     Written on every owner change so later questions ("what happened to the customers
     after their owner left?") have an answer. An open period has no end date."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="ownership_periods")
-    employee = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="ownership_periods")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="ownership_periods"
+    )
+    employee = models.ForeignKey(
+        Employee, on_delete=models.PROTECT, related_name="ownership_periods"
+    )
     role = models.CharField(max_length=10, choices=OwnerRole.choices)
     started_on = models.DateField()
     ended_on = models.DateField(null=True, blank=True)
@@ -218,9 +229,11 @@ class OwnershipPeriod(models.Model):
         reason: str = "",
     ) -> None:
         """Close the open period for this role and open one for the new owner (if any)."""
-        open_period = cls.objects.select_for_update().filter(
-            customer=customer, role=role, ended_on__isnull=True
-        ).first()
+        open_period = (
+            cls.objects.select_for_update()
+            .filter(customer=customer, role=role, ended_on__isnull=True)
+            .first()
+        )
         if open_period is not None:
             if open_period.employee_id == new_owner_id:
                 return
@@ -259,7 +272,8 @@ class Contact(models.Model):
         indexes = [models.Index(fields=["customer", "status"], name="contact_customer_status")]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status="active", left_on__isnull=True) | Q(status="left", left_on__isnull=False),
+                condition=Q(status="active", left_on__isnull=True)
+                | Q(status="left", left_on__isnull=False),
                 name="contact_left_has_date",
                 violation_error_message="A contact who left needs the date; an active one has none.",
             ),
@@ -298,7 +312,9 @@ class Contract(models.Model):
     currency = models.CharField(
         max_length=3,
         default="EUR",
-        validators=[RegexValidator(r"^[A-Z]{3}$", "Use a three-letter ISO currency code, e.g. EUR.")],
+        validators=[
+            RegexValidator(r"^[A-Z]{3}$", "Use a three-letter ISO currency code, e.g. EUR.")
+        ],
     )
     kind = models.CharField(max_length=14, choices=Kind.choices, default=Kind.SUBSCRIPTION)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
@@ -334,7 +350,9 @@ class Contract(models.Model):
     def clean(self) -> None:
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValidationError(
-                {"end_date": f"The end date {self.end_date} is before the start date {self.start_date}."}
+                {
+                    "end_date": f"The end date {self.end_date} is before the start date {self.start_date}."
+                }
             )
 
 
@@ -375,7 +393,9 @@ class Interaction(models.Model):
         Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="interactions"
     )
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    direction = models.CharField(max_length=8, choices=Direction.choices, default=Direction.OUTBOUND)
+    direction = models.CharField(
+        max_length=8, choices=Direction.choices, default=Direction.OUTBOUND
+    )
     happened_at = models.DateTimeField()
     satisfaction = models.PositiveSmallIntegerField(
         null=True,
@@ -396,7 +416,8 @@ class Interaction(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(satisfaction__isnull=True) | Q(satisfaction__gte=1, satisfaction__lte=10),
+                condition=Q(satisfaction__isnull=True)
+                | Q(satisfaction__gte=1, satisfaction__lte=10),
                 name="interaction_satisfaction_range",
                 violation_error_message="Satisfaction is scored from 1 to 10.",
             ),
@@ -412,9 +433,11 @@ class Interaction(models.Model):
                 f"A {self.get_kind_display().lower()} does not carry a satisfaction score."
             )
         if self.contact_id and self.customer_id:
-            contact_customer = Contact.objects.filter(pk=self.contact_id).values_list(
-                "customer_id", flat=True
-            ).first()
+            contact_customer = (
+                Contact.objects.filter(pk=self.contact_id)
+                .values_list("customer_id", flat=True)
+                .first()
+            )
             if contact_customer != self.customer_id:
                 errors["contact"] = "This contact belongs to another customer."
         if self.happened_at and self.happened_at > timezone.now() + dt.timedelta(days=1):

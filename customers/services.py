@@ -41,11 +41,24 @@ def roll_contracts(*, as_of: dt.date) -> ContractRollResult:
 def _roll_once(as_of: dt.date) -> ContractRollResult:
     now = timezone.now()
     with transaction.atomic():
-        due = Contract.objects.select_for_update().filter(status=Contract.Status.ACTIVE, end_date__lt=as_of)
+        due = Contract.objects.select_for_update().filter(
+            status=Contract.Status.ACTIVE, end_date__lt=as_of
+        )
+        # Snapshot first: follow-ons created below may themselves be past their end date
+        # and must wait for the next pass, not be expired by this one.
+        due_ids = list(due.values_list("id", flat=True))
         renewing = list(
-            due.filter(auto_renew=True, customer__status=Customer.Status.ACTIVE).values(
-                "id", "customer_id", "external_id", "start_date", "end_date", "annual_value",
-                "currency", "kind",
+            Contract.objects.filter(id__in=due_ids)
+            .filter(auto_renew=True, customer__status=Customer.Status.ACTIVE)
+            .values(
+                "id",
+                "customer_id",
+                "external_id",
+                "start_date",
+                "end_date",
+                "annual_value",
+                "currency",
+                "kind",
             )
         )
         follow_ons = [
@@ -53,7 +66,9 @@ def _roll_once(as_of: dt.date) -> ContractRollResult:
                 customer_id=row["customer_id"],
                 external_id=_renewal_external_id(row["external_id"]),
                 start_date=row["end_date"] + dt.timedelta(days=1),
-                end_date=row["end_date"] + (row["end_date"] - row["start_date"]) + dt.timedelta(days=1),
+                end_date=row["end_date"]
+                + (row["end_date"] - row["start_date"])
+                + dt.timedelta(days=1),
                 annual_value=row["annual_value"],
                 currency=row["currency"],
                 kind=row["kind"],
@@ -67,5 +82,8 @@ def _roll_once(as_of: dt.date) -> ContractRollResult:
         renewed = Contract.objects.filter(id__in=[row["id"] for row in renewing]).update(
             status=Contract.Status.RENEWED, updated_at=now
         )
-        expired = due.exclude(id__in=[row["id"] for row in renewing]).update(status=Contract.Status.EXPIRED, updated_at=now)
+        renewing_ids = {row["id"] for row in renewing}
+        expired = Contract.objects.filter(
+            id__in=[i for i in due_ids if i not in renewing_ids]
+        ).update(status=Contract.Status.EXPIRED, updated_at=now)
     return ContractRollResult(expired=expired, renewed=renewed)

@@ -11,7 +11,9 @@ from customers.selectors import book_for
 def home(request: HttpRequest) -> HttpResponse:
     employee = getattr(request.user, "employee", None)
     book = (
-        book_for(employee).filter(status=Customer.Status.ACTIVE).select_related("primary_owner")[:50]
+        book_for(employee)
+        .filter(status=Customer.Status.ACTIVE)
+        .select_related("primary_owner")[:50]
         if employee
         else []
     )

@@ -13,7 +13,16 @@ class TeamAdmin(admin.ModelAdmin):
 
 @admin.register(Employee)
 class EmployeeAdmin(admin.ModelAdmin):
-    list_display = ("name", "email", "team", "role", "status", "is_key_employee", "hired_on", "departure_date")
+    list_display = (
+        "name",
+        "email",
+        "team",
+        "role",
+        "status",
+        "is_key_employee",
+        "hired_on",
+        "departure_date",
+    )
     list_filter = ("status", "role", "is_key_employee", "team", "departure_voluntary")
     search_fields = ("name", "email", "external_id")
     autocomplete_fields = ("user", "team", "manager")

@@ -92,7 +92,8 @@ class Employee(models.Model):
                 violation_error_message="A departing or departed employee needs a departure date.",
             ),
             models.CheckConstraint(
-                condition=Q(departure_date__isnull=True) | Q(departure_date__gte=models.F("hired_on")),
+                condition=Q(departure_date__isnull=True)
+                | Q(departure_date__gte=models.F("hired_on")),
                 name="employee_departure_after_hire",
                 violation_error_message="The departure date cannot be before the hire date.",
             ),

@@ -6,192 +6,523 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('staff', '0001_initial'),
+        ("staff", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Customer',
+            name="Customer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('external_id', models.CharField(max_length=64, unique=True)),
-                ('segment', models.CharField(choices=[('core', 'Core'), ('important', 'Important'), ('general', 'General')], default='general', max_length=12)),
-                ('industry', models.CharField(blank=True, max_length=80)),
-                ('region', models.CharField(blank=True, db_index=True, max_length=80)),
-                ('customer_since', models.DateField(help_text='Start of the relationship; tenure counts from here.')),
-                ('status', models.CharField(choices=[('active', 'Active'), ('churned', 'Churned')], db_index=True, default='active', max_length=10)),
-                ('churned_on', models.DateField(blank=True, null=True)),
-                ('churn_reason', models.CharField(blank=True, choices=[('contract_expired', 'Contract expired'), ('price', 'Price'), ('convenience', 'Convenience'), ('quality', 'Quality'), ('service', 'Service'), ('competitor', 'Went to a competitor'), ('followed_employee', 'Followed a departed employee'), ('business_closed', 'Business closed or acquired'), ('other', 'Other')], max_length=24)),
-                ('churn_reason_detail', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True, db_index=True)),
-                ('primary_owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='primary_customers', to='staff.employee')),
-                ('secondary_owner', models.ForeignKey(blank=True, help_text='The inside/back-office owner, so no important account is single-threaded.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='secondary_customers', to='staff.employee')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("external_id", models.CharField(max_length=64, unique=True)),
+                (
+                    "segment",
+                    models.CharField(
+                        choices=[
+                            ("core", "Core"),
+                            ("important", "Important"),
+                            ("general", "General"),
+                        ],
+                        default="general",
+                        max_length=12,
+                    ),
+                ),
+                ("industry", models.CharField(blank=True, max_length=80)),
+                ("region", models.CharField(blank=True, db_index=True, max_length=80)),
+                (
+                    "customer_since",
+                    models.DateField(
+                        help_text="Start of the relationship; tenure counts from here."
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "Active"), ("churned", "Churned")],
+                        db_index=True,
+                        default="active",
+                        max_length=10,
+                    ),
+                ),
+                ("churned_on", models.DateField(blank=True, null=True)),
+                (
+                    "churn_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("contract_expired", "Contract expired"),
+                            ("price", "Price"),
+                            ("convenience", "Convenience"),
+                            ("quality", "Quality"),
+                            ("service", "Service"),
+                            ("competitor", "Went to a competitor"),
+                            ("followed_employee", "Followed a departed employee"),
+                            ("business_closed", "Business closed or acquired"),
+                            ("other", "Other"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("churn_reason_detail", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True, db_index=True)),
+                (
+                    "primary_owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="primary_customers",
+                        to="staff.employee",
+                    ),
+                ),
+                (
+                    "secondary_owner",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The inside/back-office owner, so no important account is single-threaded.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="secondary_customers",
+                        to="staff.employee",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Contract',
+            name="Contract",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.CharField(max_length=64, unique=True)),
-                ('start_date', models.DateField()),
-                ('end_date', models.DateField()),
-                ('annual_value', models.DecimalField(decimal_places=2, max_digits=14, validators=[django.core.validators.MinValueValidator(0)])),
-                ('currency', models.CharField(default='EUR', max_length=3, validators=[django.core.validators.RegexValidator('^[A-Z]{3}$', 'Use a three-letter ISO currency code, e.g. EUR.')])),
-                ('kind', models.CharField(choices=[('subscription', 'Subscription'), ('service', 'Service agreement'), ('license', 'License'), ('project', 'Project')], default='subscription', max_length=14)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('renewed', 'Renewed'), ('expired', 'Expired'), ('cancelled', 'Cancelled')], default='active', max_length=10)),
-                ('auto_renew', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True, db_index=True)),
-                ('renewal_of', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='renewals', to='customers.contract')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contracts', to='customers.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("external_id", models.CharField(max_length=64, unique=True)),
+                ("start_date", models.DateField()),
+                ("end_date", models.DateField()),
+                (
+                    "annual_value",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=14,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                    ),
+                ),
+                (
+                    "currency",
+                    models.CharField(
+                        default="EUR",
+                        max_length=3,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Z]{3}$", "Use a three-letter ISO currency code, e.g. EUR."
+                            )
+                        ],
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("subscription", "Subscription"),
+                            ("service", "Service agreement"),
+                            ("license", "License"),
+                            ("project", "Project"),
+                        ],
+                        default="subscription",
+                        max_length=14,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("renewed", "Renewed"),
+                            ("expired", "Expired"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="active",
+                        max_length=10,
+                    ),
+                ),
+                ("auto_renew", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True, db_index=True)),
+                (
+                    "renewal_of",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="renewals",
+                        to="customers.contract",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contracts",
+                        to="customers.customer",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['customer', '-end_date'],
+                "ordering": ["customer", "-end_date"],
             },
         ),
         migrations.CreateModel(
-            name='Contact',
+            name="Contact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.CharField(blank=True, max_length=64, null=True, unique=True)),
-                ('name', models.CharField(max_length=160)),
-                ('role', models.CharField(blank=True, help_text='Job title at the customer.', max_length=120)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('phone', models.CharField(blank=True, max_length=40)),
-                ('is_decision_maker', models.BooleanField(default=False)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('left', 'Left the customer')], default='active', max_length=8)),
-                ('left_on', models.DateField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True, db_index=True)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='customers.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "external_id",
+                    models.CharField(blank=True, max_length=64, null=True, unique=True),
+                ),
+                ("name", models.CharField(max_length=160)),
+                (
+                    "role",
+                    models.CharField(
+                        blank=True, help_text="Job title at the customer.", max_length=120
+                    ),
+                ),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("phone", models.CharField(blank=True, max_length=40)),
+                ("is_decision_maker", models.BooleanField(default=False)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "Active"), ("left", "Left the customer")],
+                        default="active",
+                        max_length=8,
+                    ),
+                ),
+                ("left_on", models.DateField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True, db_index=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contacts",
+                        to="customers.customer",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['customer', 'name'],
+                "ordering": ["customer", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Interaction',
+            name="Interaction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('call', 'Call'), ('email', 'E-mail'), ('meeting', 'Meeting'), ('visit', 'Visit'), ('complaint', 'Complaint'), ('support_ticket', 'Support ticket'), ('survey', 'Survey'), ('usage', 'Product usage'), ('discount_request', 'Discount request'), ('renewal_talk', 'Renewal talk'), ('note', 'Note')], max_length=16)),
-                ('direction', models.CharField(choices=[('inbound', 'Inbound (customer to us)'), ('outbound', 'Outbound (us to customer)'), ('internal', 'Internal / system')], default='outbound', max_length=8)),
-                ('happened_at', models.DateTimeField()),
-                ('satisfaction', models.PositiveSmallIntegerField(blank=True, help_text='1 (very unhappy) to 10 (delighted), where it applies.', null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(10)])),
-                ('notes', models.TextField(blank=True)),
-                ('external_id', models.CharField(blank=True, max_length=64, null=True, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('contact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='interactions', to='customers.contact')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='interactions', to='customers.customer')),
-                ('employee', models.ForeignKey(blank=True, help_text='Who handled it; empty for system events such as usage.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='interactions', to='staff.employee')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("call", "Call"),
+                            ("email", "E-mail"),
+                            ("meeting", "Meeting"),
+                            ("visit", "Visit"),
+                            ("complaint", "Complaint"),
+                            ("support_ticket", "Support ticket"),
+                            ("survey", "Survey"),
+                            ("usage", "Product usage"),
+                            ("discount_request", "Discount request"),
+                            ("renewal_talk", "Renewal talk"),
+                            ("note", "Note"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "direction",
+                    models.CharField(
+                        choices=[
+                            ("inbound", "Inbound (customer to us)"),
+                            ("outbound", "Outbound (us to customer)"),
+                            ("internal", "Internal / system"),
+                        ],
+                        default="outbound",
+                        max_length=8,
+                    ),
+                ),
+                ("happened_at", models.DateTimeField()),
+                (
+                    "satisfaction",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="1 (very unhappy) to 10 (delighted), where it applies.",
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(10),
+                        ],
+                    ),
+                ),
+                ("notes", models.TextField(blank=True)),
+                (
+                    "external_id",
+                    models.CharField(blank=True, max_length=64, null=True, unique=True),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="interactions",
+                        to="customers.contact",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="interactions",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "employee",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Who handled it; empty for system events such as usage.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="interactions",
+                        to="staff.employee",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-happened_at'],
+                "ordering": ["-happened_at"],
             },
         ),
         migrations.CreateModel(
-            name='OwnershipPeriod',
+            name="OwnershipPeriod",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('primary', 'Primary owner'), ('secondary', 'Secondary owner')], max_length=10)),
-                ('started_on', models.DateField()),
-                ('ended_on', models.DateField(blank=True, null=True)),
-                ('reason', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('changed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='staff.employee')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='ownership_periods', to='customers.customer')),
-                ('employee', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='ownership_periods', to='staff.employee')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("primary", "Primary owner"), ("secondary", "Secondary owner")],
+                        max_length=10,
+                    ),
+                ),
+                ("started_on", models.DateField()),
+                ("ended_on", models.DateField(blank=True, null=True)),
+                ("reason", models.CharField(blank=True, max_length=200)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "changed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="staff.employee",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="ownership_periods",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "employee",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="ownership_periods",
+                        to="staff.employee",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['customer', 'role', 'started_on'],
+                "ordering": ["customer", "role", "started_on"],
             },
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['primary_owner', 'status'], name='customer_owner_status'),
+            model_name="customer",
+            index=models.Index(fields=["primary_owner", "status"], name="customer_owner_status"),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['secondary_owner', 'status'], name='customer_owner2_status'),
+            model_name="customer",
+            index=models.Index(fields=["secondary_owner", "status"], name="customer_owner2_status"),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['status', 'churned_on'], name='customer_status_churned'),
+            model_name="customer",
+            index=models.Index(fields=["status", "churned_on"], name="customer_status_churned"),
         ),
         migrations.AddConstraint(
-            model_name='customer',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('churned_on__isnull', True), ('status', 'active')), models.Q(('churned_on__isnull', False), ('status', 'churned'), models.Q(('churn_reason', ''), _negated=True)), _connector='OR'), name='customer_churn_fields_match_status', violation_error_message='A churned customer needs a churn date and reason; an active one has neither.'),
+            model_name="customer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("churned_on__isnull", True), ("status", "active")),
+                    models.Q(
+                        ("churned_on__isnull", False),
+                        ("status", "churned"),
+                        models.Q(("churn_reason", ""), _negated=True),
+                    ),
+                    _connector="OR",
+                ),
+                name="customer_churn_fields_match_status",
+                violation_error_message="A churned customer needs a churn date and reason; an active one has neither.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='customer',
-            constraint=models.CheckConstraint(condition=models.Q(('secondary_owner__isnull', True), models.Q(('secondary_owner', models.F('primary_owner')), _negated=True), _connector='OR'), name='customer_owners_differ', violation_error_message='The secondary owner must be someone other than the primary.'),
+            model_name="customer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("secondary_owner__isnull", True),
+                    models.Q(("secondary_owner", models.F("primary_owner")), _negated=True),
+                    _connector="OR",
+                ),
+                name="customer_owners_differ",
+                violation_error_message="The secondary owner must be someone other than the primary.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='customer',
-            constraint=models.CheckConstraint(condition=models.Q(('churned_on__isnull', True), ('churned_on__gte', models.F('customer_since')), _connector='OR'), name='customer_churn_after_start', violation_error_message='A customer cannot churn before the relationship started.'),
+            model_name="customer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("churned_on__isnull", True),
+                    ("churned_on__gte", models.F("customer_since")),
+                    _connector="OR",
+                ),
+                name="customer_churn_after_start",
+                violation_error_message="A customer cannot churn before the relationship started.",
+            ),
         ),
         migrations.AddIndex(
-            model_name='contract',
-            index=models.Index(fields=['customer', 'end_date'], name='contract_customer_end'),
+            model_name="contract",
+            index=models.Index(fields=["customer", "end_date"], name="contract_customer_end"),
         ),
         migrations.AddIndex(
-            model_name='contract',
-            index=models.Index(fields=['status', 'end_date'], name='contract_status_end'),
+            model_name="contract",
+            index=models.Index(fields=["status", "end_date"], name="contract_status_end"),
         ),
         migrations.AddConstraint(
-            model_name='contract',
-            constraint=models.CheckConstraint(condition=models.Q(('end_date__gte', models.F('start_date'))), name='contract_end_after_start', violation_error_message='A contract cannot end before it starts.'),
+            model_name="contract",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("end_date__gte", models.F("start_date"))),
+                name="contract_end_after_start",
+                violation_error_message="A contract cannot end before it starts.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='contract',
-            constraint=models.CheckConstraint(condition=models.Q(('annual_value__gte', 0)), name='contract_value_not_negative', violation_error_message='The annual value cannot be negative.'),
+            model_name="contract",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("annual_value__gte", 0)),
+                name="contract_value_not_negative",
+                violation_error_message="The annual value cannot be negative.",
+            ),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(fields=['customer', 'status'], name='contact_customer_status'),
+            model_name="contact",
+            index=models.Index(fields=["customer", "status"], name="contact_customer_status"),
         ),
         migrations.AddConstraint(
-            model_name='contact',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('left_on__isnull', True), ('status', 'active')), models.Q(('left_on__isnull', False), ('status', 'left')), _connector='OR'), name='contact_left_has_date', violation_error_message='A contact who left needs the date; an active one has none.'),
+            model_name="contact",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("left_on__isnull", True), ("status", "active")),
+                    models.Q(("left_on__isnull", False), ("status", "left")),
+                    _connector="OR",
+                ),
+                name="contact_left_has_date",
+                violation_error_message="A contact who left needs the date; an active one has none.",
+            ),
         ),
         migrations.AddIndex(
-            model_name='interaction',
-            index=models.Index(fields=['customer', 'happened_at'], name='interaction_customer_time'),
+            model_name="interaction",
+            index=models.Index(
+                fields=["customer", "happened_at"], name="interaction_customer_time"
+            ),
         ),
         migrations.AddIndex(
-            model_name='interaction',
-            index=models.Index(fields=['happened_at'], name='interaction_time'),
+            model_name="interaction",
+            index=models.Index(fields=["happened_at"], name="interaction_time"),
         ),
         migrations.AddIndex(
-            model_name='interaction',
-            index=models.Index(fields=['employee', 'happened_at'], name='interaction_employee_time'),
+            model_name="interaction",
+            index=models.Index(
+                fields=["employee", "happened_at"], name="interaction_employee_time"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='interaction',
-            constraint=models.CheckConstraint(condition=models.Q(('satisfaction__isnull', True), models.Q(('satisfaction__gte', 1), ('satisfaction__lte', 10)), _connector='OR'), name='interaction_satisfaction_range', violation_error_message='Satisfaction is scored from 1 to 10.'),
+            model_name="interaction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("satisfaction__isnull", True),
+                    models.Q(("satisfaction__gte", 1), ("satisfaction__lte", 10)),
+                    _connector="OR",
+                ),
+                name="interaction_satisfaction_range",
+                violation_error_message="Satisfaction is scored from 1 to 10.",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ownershipperiod',
-            index=models.Index(fields=['employee', 'ended_on'], name='ownership_employee_end'),
+            model_name="ownershipperiod",
+            index=models.Index(fields=["employee", "ended_on"], name="ownership_employee_end"),
         ),
         migrations.AddIndex(
-            model_name='ownershipperiod',
-            index=models.Index(fields=['customer', 'started_on'], name='ownership_customer_start'),
+            model_name="ownershipperiod",
+            index=models.Index(fields=["customer", "started_on"], name="ownership_customer_start"),
         ),
         migrations.AddConstraint(
-            model_name='ownershipperiod',
-            constraint=models.UniqueConstraint(condition=models.Q(('ended_on__isnull', True)), fields=('customer', 'role'), name='one_open_ownership_per_role', violation_error_message='A customer has one current owner per role.'),
+            model_name="ownershipperiod",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("ended_on__isnull", True)),
+                fields=("customer", "role"),
+                name="one_open_ownership_per_role",
+                violation_error_message="A customer has one current owner per role.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ownershipperiod',
-            constraint=models.CheckConstraint(condition=models.Q(('ended_on__isnull', True), ('ended_on__gte', models.F('started_on')), _connector='OR'), name='ownership_end_after_start', violation_error_message='An ownership period cannot end before it starts.'),
+            model_name="ownershipperiod",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("ended_on__isnull", True),
+                    ("ended_on__gte", models.F("started_on")),
+                    _connector="OR",
+                ),
+                name="ownership_end_after_start",
+                violation_error_message="An ownership period cannot end before it starts.",
+            ),
         ),
     ]

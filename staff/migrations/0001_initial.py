@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,56 +14,169 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Employee',
+            name="Employee",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.CharField(blank=True, help_text='ID in the HR system.', max_length=64, null=True, unique=True)),
-                ('name', models.CharField(max_length=160)),
-                ('email', models.EmailField(max_length=254, unique=True)),
-                ('role', models.CharField(choices=[('account_manager', 'Account manager'), ('manager', 'Manager'), ('hr', 'HR'), ('admin', 'Admin')], default='account_manager', max_length=20)),
-                ('is_key_employee', models.BooleanField(default=False)),
-                ('hired_on', models.DateField()),
-                ('status', models.CharField(choices=[('active', 'Active'), ('departing', 'Departing'), ('departed', 'Departed')], db_index=True, default='active', max_length=12)),
-                ('departure_date', models.DateField(blank=True, help_text='Last working day, once a departure is recorded.', null=True)),
-                ('departure_reason', models.CharField(blank=True, max_length=200)),
-                ('departure_voluntary', models.BooleanField(blank=True, help_text='Resigned (yes) or let go (no); empty while unknown.', null=True)),
-                ('confidentiality_until', models.DateField(blank=True, null=True)),
-                ('non_compete_until', models.DateField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True, db_index=True)),
-                ('manager', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='reports', to='staff.employee')),
-                ('user', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='employee', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "external_id",
+                    models.CharField(
+                        blank=True,
+                        help_text="ID in the HR system.",
+                        max_length=64,
+                        null=True,
+                        unique=True,
+                    ),
+                ),
+                ("name", models.CharField(max_length=160)),
+                ("email", models.EmailField(max_length=254, unique=True)),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("account_manager", "Account manager"),
+                            ("manager", "Manager"),
+                            ("hr", "HR"),
+                            ("admin", "Admin"),
+                        ],
+                        default="account_manager",
+                        max_length=20,
+                    ),
+                ),
+                ("is_key_employee", models.BooleanField(default=False)),
+                ("hired_on", models.DateField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("departing", "Departing"),
+                            ("departed", "Departed"),
+                        ],
+                        db_index=True,
+                        default="active",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "departure_date",
+                    models.DateField(
+                        blank=True,
+                        help_text="Last working day, once a departure is recorded.",
+                        null=True,
+                    ),
+                ),
+                ("departure_reason", models.CharField(blank=True, max_length=200)),
+                (
+                    "departure_voluntary",
+                    models.BooleanField(
+                        blank=True,
+                        help_text="Resigned (yes) or let go (no); empty while unknown.",
+                        null=True,
+                    ),
+                ),
+                ("confidentiality_until", models.DateField(blank=True, null=True)),
+                ("non_compete_until", models.DateField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True, db_index=True)),
+                (
+                    "manager",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="reports",
+                        to="staff.employee",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="employee",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Team',
+            name="Team",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, unique=True)),
-                ('region', models.CharField(blank=True, max_length=80)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('manager', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='managed_teams', to='staff.employee')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='sub_teams', to='staff.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, unique=True)),
+                ("region", models.CharField(blank=True, max_length=80)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "manager",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="managed_teams",
+                        to="staff.employee",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="sub_teams",
+                        to="staff.team",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.AddField(
-            model_name='employee',
-            name='team',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='members', to='staff.team'),
+            model_name="employee",
+            name="team",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="members",
+                to="staff.team",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='employee',
-            constraint=models.CheckConstraint(condition=models.Q(('status', 'active'), ('departure_date__isnull', False), _connector='OR'), name='employee_leaving_has_departure_date', violation_error_message='A departing or departed employee needs a departure date.'),
+            model_name="employee",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status", "active"), ("departure_date__isnull", False), _connector="OR"
+                ),
+                name="employee_leaving_has_departure_date",
+                violation_error_message="A departing or departed employee needs a departure date.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='employee',
-            constraint=models.CheckConstraint(condition=models.Q(('departure_date__isnull', True), ('departure_date__gte', models.F('hired_on')), _connector='OR'), name='employee_departure_after_hire', violation_error_message='The departure date cannot be before the hire date.'),
+            model_name="employee",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("departure_date__isnull", True),
+                    ("departure_date__gte", models.F("hired_on")),
+                    _connector="OR",
+                ),
+                name="employee_departure_after_hire",
+                violation_error_message="The departure date cannot be before the hire date.",
+            ),
         ),
     ]

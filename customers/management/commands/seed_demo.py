@@ -17,12 +17,23 @@ class Command(BaseCommand):
         parser.add_argument("--customers", type=int, default=1500)
         parser.add_argument("--interactions", type=int, default=150_000)
         parser.add_argument("--seed", type=int, default=42)
-        parser.add_argument("--as-of", type=dt.date.fromisoformat, default=None,
-                            help="Last day of the history (YYYY-MM-DD); today by default.")
-        parser.add_argument("--chunk", type=int, default=50_000, help="Customers generated per batch.")
-        parser.add_argument("--reset", action="store_true", help="Delete existing customers and staff first.")
-        parser.add_argument("--if-empty", action="store_true",
-                            help="Do nothing (successfully) when the database already holds a company.")
+        parser.add_argument(
+            "--as-of",
+            type=dt.date.fromisoformat,
+            default=None,
+            help="Last day of the history (YYYY-MM-DD); today by default.",
+        )
+        parser.add_argument(
+            "--chunk", type=int, default=50_000, help="Customers generated per batch."
+        )
+        parser.add_argument(
+            "--reset", action="store_true", help="Delete existing customers and staff first."
+        )
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Do nothing (successfully) when the database already holds a company.",
+        )
 
     def handle(self, *args, **options):
         from customers.models import Customer
@@ -47,12 +58,14 @@ class Command(BaseCommand):
         except RuntimeError as exc:
             raise CommandError(str(exc)) from exc
         elapsed = time.perf_counter() - began
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo company written in {elapsed:.1f}s: {summary.teams} teams, {summary.employees} employees, "
-            f"{summary.customers:,} customers ({summary.churned:,} churned), {summary.contacts:,} contacts, "
-            f"{summary.contracts:,} contracts, {summary.interactions:,} interactions, "
-            f"{summary.ownership_periods:,} ownership periods."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo company written in {elapsed:.1f}s: {summary.teams} teams, {summary.employees} employees, "
+                f"{summary.customers:,} customers ({summary.churned:,} churned), {summary.contacts:,} contacts, "
+                f"{summary.contracts:,} contracts, {summary.interactions:,} interactions, "
+                f"{summary.ownership_periods:,} ownership periods."
+            )
+        )
         self.stdout.write(f"Demo logins (password {demo.DEMO_PASSWORD}):")
         for username, who in summary.logins:
             self.stdout.write(f"  {username:<10} {who}")

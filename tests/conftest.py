@@ -1,0 +1,159 @@
+"""Test set-up: real PostgreSQL and Redis when they are there, and loud about it when not.
+
+Tests marked `postgres`, `redis` or `worker` need the real services. Without them they are
+skipped with a message naming the service; with --require-services (CI) a skip becomes a
+failure, so CI cannot pass without having exercised the real database, broker and worker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+_missing_services: set[str] = set()
+_service_tests_passed: dict[str, int] = {"postgres": 0, "redis": 0, "worker": 0}
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--require-services",
+        action="store_true",
+        help="Fail, rather than skip, tests whose PostgreSQL/Redis/Celery services are missing.",
+    )
+
+
+def _service_available(name: str) -> bool:
+    if name == "postgres":
+        return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    if name in ("redis", "worker"):
+        return bool(settings.CELERY_BROKER_URL) and settings.CELERY_BROKER_URL.startswith("redis")
+    raise ValueError(name)
+
+
+def pytest_runtest_setup(item):
+    for name in ("postgres", "redis", "worker"):
+        if item.get_closest_marker(name) and not _service_available(name):
+            _missing_services.add(name)
+            message = f"needs a real {name} (set DATABASE_URL / REDIS_URL)"
+            if item.config.getoption("--require-services"):
+                pytest.fail(f"--require-services: {message}", pytrace=False)
+            pytest.skip(message)
+
+
+def pytest_report_header(config):
+    database = settings.DATABASES["default"]
+    broker = settings.CELERY_BROKER_URL or "none: Celery tasks run in-process (eager)"
+    return [
+        f"database: {database['ENGINE'].rsplit('.', 1)[-1]} {database.get('HOST') or database['NAME']}",
+        f"celery broker: {broker}",
+    ]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.passed:
+        for name in _service_tests_passed:
+            if item.get_closest_marker(name):
+                _service_tests_passed[name] += 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    ran = ", ".join(f"{name}: {count}" for name, count in _service_tests_passed.items())
+    terminalreporter.write_sep("-", f"service tests passed against real services: {ran}")
+    if _missing_services:
+        terminalreporter.write_sep("!", "SERVICE TESTS NOT RUN", red=True, bold=True)
+        terminalreporter.write_line(
+            f"Could not run the tests that need: {', '.join(sorted(_missing_services))}. "
+            "Start PostgreSQL and Redis (or set DATABASE_URL and REDIS_URL) to run them.",
+            red=True,
+        )
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery_unless_worker(request):
+    """Tasks run in-process in ordinary tests; `worker` tests send them to the real broker."""
+    from retention.celery import app
+
+    eager = request.node.get_closest_marker("worker") is None or not settings.CELERY_BROKER_URL
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = eager
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture(scope="session")
+def celery_worker_queue(django_db_setup, django_db_blocker):
+    """A real `celery worker` process on the real Redis broker, using the test database.
+
+    It listens on a queue of its own, so no other worker on the machine takes our tasks."""
+    if not _service_available("worker"):
+        pytest.skip("needs a real Redis broker for the Celery worker")
+    from django.db import connection
+
+    database = connection.settings_dict
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    env = dict(os.environ)
+    env["DATABASE_URL"] = (
+        f"postgres://{database['USER']}:{database['PASSWORD'] or ''}@{database['HOST']}:"
+        f"{database['PORT'] or 5432}/{database['NAME']}"
+        if database["ENGINE"] == "django.db.backends.postgresql"
+        else f"sqlite:///{database['NAME']}"
+    )
+    env["REDIS_URL"] = settings.CELERY_BROKER_URL
+    env.setdefault("SECRET_KEY", "test-worker-secret")
+    log_path = ROOT / "test-artifacts" / f"celery-worker-{queue}.log"
+    log_path.parent.mkdir(exist_ok=True)
+    log = log_path.open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "retention",
+            "worker",
+            "-Q",
+            queue,
+            "--pool",
+            "solo",
+            "--loglevel",
+            "INFO",
+            "-n",
+            f"{queue}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    from retention.celery import app
+
+    deadline = time.monotonic() + 60
+    while True:
+        replies = app.control.ping(destination=[f"{queue}@{os.uname().nodename}"], timeout=1.0)
+        if replies:
+            break
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(
+                f"The Celery worker did not start; see {log_path}:\n{log_path.read_text()[-3000:]}"
+            )
+    yield queue
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
