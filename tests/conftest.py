@@ -17,6 +17,8 @@ import pytest
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
+# whitenoise warns when STATIC_ROOT is missing; tests serve static files through the finders.
+(ROOT / "staticfiles").mkdir(exist_ok=True)
 _missing_services: set[str] = set()
 _service_tests_passed: dict[str, int] = {"postgres": 0, "redis": 0, "worker": 0}
 
@@ -157,3 +159,12 @@ def celery_worker_queue(django_db_setup, django_db_blocker):
     except subprocess.TimeoutExpired:
         process.kill()
     log.close()
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    """Tests render pages without running collectstatic first."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

@@ -1,0 +1,78 @@
+"""Settings fail loudly on bad values instead of silently meaning something else."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from retention.env import env_bool, env_int, env_list, env_secret
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_env_bool_refuses_anything_but_true_or_false(monkeypatch):
+    monkeypatch.setenv("SOME_FLAG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="SOME_FLAG must be true or false, got 'maybe'"):
+        env_bool("SOME_FLAG")
+    monkeypatch.setenv("SOME_FLAG", "false")
+    assert env_bool("SOME_FLAG", default=True) is False
+
+
+def test_env_int_names_the_variable(monkeypatch):
+    monkeypatch.setenv("NIGHTLY_HOUR", "two")
+    with pytest.raises(ImproperlyConfigured, match="NIGHTLY_HOUR must be a whole number"):
+        env_int("NIGHTLY_HOUR", 2)
+
+
+def test_env_list_splits_and_trims(monkeypatch):
+    monkeypatch.setenv("ALLOWED_HOSTS", " a.example , b.example,")
+    assert env_list("ALLOWED_HOSTS", []) == ["a.example", "b.example"]
+
+
+def test_secret_can_come_from_a_file(monkeypatch, tmp_path):
+    secret = tmp_path / "key"
+    secret.write_text("from-file\n")
+    monkeypatch.setenv("SECRET_KEY_FILE", str(secret))
+    assert env_secret("SECRET_KEY") == "from-file"
+
+
+def _settings_in_subprocess(**env):
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("SECRET_KEY", "DEBUG", "DATABASE_URL", "REDIS_URL")
+    }
+    clean.update(env)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            "print(settings.DATABASES['default']['ENGINE'], settings.CELERY_TASK_ALWAYS_EAGER)",
+        ],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "retention.settings"},
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_production_start_without_secret_key_stops_with_a_message():
+    result = _settings_in_subprocess()
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set unless DEBUG is on" in result.stderr
+
+
+def test_embedded_default_is_sqlite_with_in_process_tasks():
+    result = _settings_in_subprocess(DEBUG="true")
+    assert result.stdout.split() == ["django.db.backends.sqlite3", "True"]
+
+
+def test_database_url_and_redis_switch_to_postgres_and_real_workers():
+    result = _settings_in_subprocess(
+        SECRET_KEY="x", DATABASE_URL="postgres://u@db:5432/crm", REDIS_URL="redis://r:6379/0"
+    )
+    assert result.stdout.split() == ["django.db.backends.postgresql", "False"]
