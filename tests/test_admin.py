@@ -1,9 +1,8 @@
 """The admin shows the company and refuses nonsense with the model's messages."""
 
-from django.utils import timezone
-
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from customers.models import Contract, OwnershipPeriod
 from tests.factories import (
