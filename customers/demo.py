@@ -40,6 +40,7 @@ from staff.models import Employee, Team
 
 DEMO_PASSWORD = "demo-retention-2026"
 HISTORY_DAYS = 730
+NAMED_LOGINS = ["am", "manager", "hr", "admin"]
 
 REGIONS = ["North", "South", "East", "West", "Central"]
 INDUSTRIES = [
@@ -663,7 +664,7 @@ def _generate_chunk(
     steady_contact = contact_ids[np.cumsum(n_contacts) - n_contacts + np.minimum(1, n_contacts - 1)]
 
     # --- contracts: yearly terms on the anniversary of `since`, from a year before the window ---
-    last_day = np.where(churned, np.where(explicit, churn_day - 1, churn_day), H - 1)
+    last_day = np.where(churned, np.where(explicit, churn_day - 1, churn_day), H)
     y_first = np.maximum(0, np.floor((-365 - since) / 365.0)).astype(int)
     y_last = np.floor((last_day - since) / 365.0).astype(int)
     n_years = np.maximum(y_last - y_first + 1, 1)

@@ -122,3 +122,10 @@ def test_seed_command_refuses_to_write_over_an_existing_company(company):
         call_command("seed_demo", customers=20, interactions=100)
     call_command("seed_demo", customers=20, interactions=100, if_empty=True)
     assert Customer.objects.count() == 600
+
+
+def test_every_active_customer_has_a_contract_covering_the_last_day(company):
+    covered = Contract.objects.filter(
+        customer=OuterRef("pk"), status="active", start_date__lte=AS_OF, end_date__gte=AS_OF
+    )
+    assert not Customer.objects.filter(status="active").exclude(Exists(covered)).exists()

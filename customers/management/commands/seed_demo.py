@@ -44,6 +44,7 @@ class Command(BaseCommand):
             demo.wipe()
         elif options["if_empty"] and Customer.objects.exists():
             self.stdout.write("The database already holds a company; leaving it as it is.")
+            self._print_logins()
             return
         began = time.perf_counter()
         try:
@@ -66,6 +67,14 @@ class Command(BaseCommand):
                 f"{summary.ownership_periods:,} ownership periods."
             )
         )
+        self._print_logins()
+
+    def _print_logins(self):
+        from staff.models import Employee
+
         self.stdout.write(f"Demo logins (password {demo.DEMO_PASSWORD}):")
-        for username, who in summary.logins:
-            self.stdout.write(f"  {username:<10} {who}")
+        named = Employee.objects.filter(user__username__in=demo.NAMED_LOGINS).select_related("user")
+        for employee in sorted(named, key=lambda e: demo.NAMED_LOGINS.index(e.user.username)):
+            self.stdout.write(
+                f"  {employee.user.username:<10} {employee.name}, {employee.get_role_display()}"
+            )
