@@ -76,3 +76,12 @@ def test_database_url_and_redis_switch_to_postgres_and_real_workers():
         SECRET_KEY="x", DATABASE_URL="postgres://u@db:5432/crm", REDIS_URL="redis://r:6379/0"
     )
     assert result.stdout.split() == ["django.db.backends.postgresql", "False"]
+
+
+def test_env_example_lists_every_variable_the_settings_read():
+    import re
+
+    read = set(re.findall(r'env_(?:str|bool|int|list|secret)\(\s*"([A-Z_]+)"', (ROOT / "retention/settings.py").read_text()))
+    listed = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), flags=re.MULTILINE))
+    assert read, "no environment reads found in settings"
+    assert read - listed == set()
