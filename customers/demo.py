@@ -15,8 +15,7 @@ and 1M customers / 20M interactions for the benchmarks."""
 from __future__ import annotations
 
 import datetime as dt
-import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,6 +35,7 @@ from customers.models import (
     OwnershipPeriod,
     Segment,
 )
+from retention.bulk import write_frame
 from staff.models import Employee, Team
 
 DEMO_PASSWORD = "demo-retention-2026"
@@ -350,11 +350,15 @@ def _create_staff(
             employee.departure_date = start + dt.timedelta(days=int(departed_on[i]))
             employee.departure_voluntary = bool(rng.random() < 0.75)
             employee.departure_reason = reasons[int(rng.integers(0, len(reasons)))]
+            employee.departure_announced_on = employee.departure_date - dt.timedelta(
+                days=int(rng.integers(14, 60))
+            )
         elif departing_on[i] >= 0:
             employee.status = Employee.Status.DEPARTING
             employee.departure_date = start + dt.timedelta(days=int(departing_on[i]))
             employee.departure_voluntary = True
             employee.departure_reason = reasons[int(rng.integers(0, 3))]
+            employee.departure_announced_on = as_of - dt.timedelta(days=int(rng.integers(0, 10)))
         employee.confidentiality_until = (employee.departure_date or as_of) + dt.timedelta(days=730)
         if employee.is_key_employee:
             employee.non_compete_until = (employee.departure_date or as_of) + dt.timedelta(days=365)
@@ -367,6 +371,7 @@ def _create_staff(
             "departure_date",
             "departure_voluntary",
             "departure_reason",
+            "departure_announced_on",
             "confidentiality_until",
             "non_compete_until",
         ],
@@ -562,7 +567,7 @@ def _generate_chunk(
         }
     )
     _stamp(customers_df)
-    _write(Customer, customers_df)
+    write_frame(Customer, customers_df)
     summary.customers += n
     summary.churned += int(churned.sum())
 
@@ -614,7 +619,7 @@ def _generate_chunk(
     ownership["changed_by_id"] = None
     ownership["created_at"] = timezone.now()
     ids_next["ownership"] += len(ownership)
-    _write(OwnershipPeriod, ownership)
+    write_frame(OwnershipPeriod, ownership)
     summary.ownership_periods += len(ownership)
 
     # --- contacts ---------------------------------------------------------------------------
@@ -659,7 +664,7 @@ def _generate_chunk(
         }
     )
     _stamp(contacts_df)
-    _write(Contact, contacts_df)
+    write_frame(Contact, contacts_df)
     summary.contacts += len(contacts_df)
     steady_contact = contact_ids[np.cumsum(n_contacts) - n_contacts + np.minimum(1, n_contacts - 1)]
 
@@ -713,7 +718,7 @@ def _generate_chunk(
         }
     )
     _stamp(contracts_df)
-    _write(Contract, contracts_df)
+    write_frame(Contract, contracts_df)
     summary.contracts += len(contracts_df)
 
     # --- interactions -------------------------------------------------------------------------
@@ -833,7 +838,7 @@ def _generate_chunk(
             "created_at": timezone.now(),
         }
     )
-    _write(Interaction, interactions_df)
+    write_frame(Interaction, interactions_df)
     summary.interactions += m
 
 
@@ -856,52 +861,6 @@ def _stamp(df: pd.DataFrame) -> None:
     now = timezone.now()
     df["created_at"] = now
     df["updated_at"] = now
-
-
-def _write(model, df: pd.DataFrame) -> None:
-    """Insert a frame whose columns are the model's column names, in one statement stream."""
-    table = model._meta.db_table
-    columns = list(df.columns)
-    if connection.vendor == "postgresql":
-        for part in _slices(df, 500_000):
-            buffer = io.StringIO()
-            part.to_csv(
-                buffer, index=False, header=False, na_rep="\\N", date_format="%Y-%m-%d %H:%M:%S%z"
-            )
-            buffer.seek(0)
-            with connection.cursor() as cursor:
-                cursor.cursor.copy_expert(
-                    f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')",
-                    buffer,
-                )
-    else:
-        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
-        for part in _slices(df, 50_000):
-            values = [
-                tuple(_plain(v) for v in row) for row in part.itertuples(index=False, name=None)
-            ]
-            with connection.cursor() as cursor:
-                cursor.executemany(sql, values)
-
-
-def _slices(df: pd.DataFrame, size: int) -> Iterator[pd.DataFrame]:
-    for i in range(0, len(df), size):
-        yield df.iloc[i : i + size]
-
-
-def _plain(value):
-    if value is None or value is pd.NaT:
-        return None
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, pd.Timestamp | dt.datetime):
-        # Stored the way Django stores aware datetimes on SQLite: naive UTC text.
-        return pd.Timestamp(value).tz_convert("UTC").tz_localize(None).isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
 
 
 def _reset_sequences() -> None:

@@ -2,15 +2,61 @@ from __future__ import annotations
 
 import datetime as dt
 
-from celery import shared_task
+from celery import chord, shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from customers import services
+from customers.scoring import runs, training
+
+
+def _day(as_of: str | None) -> dt.date:
+    return dt.date.fromisoformat(as_of) if as_of else timezone.localdate()
 
 
 @shared_task
 def roll_contracts(as_of: str | None = None) -> dict[str, int]:
     """Nightly: expire or auto-renew contracts that ended before `as_of` (ISO date; today by default)."""
-    day = dt.date.fromisoformat(as_of) if as_of else timezone.localdate()
-    result = services.roll_contracts(as_of=day)
+    result = services.roll_contracts(as_of=_day(as_of))
     return {"expired": result.expired, "renewed": result.renewed}
+
+
+@shared_task(bind=True)
+def score_customers(self, as_of: str | None = None, chunk_size: int | None = None) -> dict:
+    """Nightly: score every active customer for `as_of`.
+
+    On a worker the chunks fan out as a chord to all workers and `finish_scoring_run`
+    sizes the tiers once they are all in; run in-process (eager, or `task.apply()`), the
+    chunks run one after the other here."""
+    day = _day(as_of)
+    if self.request.is_eager or settings.CELERY_TASK_ALWAYS_EAGER:
+        return runs.score_all(day=day, chunk_size=chunk_size)
+    run, chunks = runs.start_run(day=day, chunk_size=chunk_size)
+    if not chunks:
+        return runs.finish_run(run_id=run.pk)
+    chord(
+        score_chunk.si(run_id=run.pk, id_from=chunk.id_from, id_to=chunk.id_to) for chunk in chunks
+    )(finish_scoring_run.s(run_id=run.pk))
+    return {"day": day.isoformat(), "run": run.pk, "chunks": len(chunks), "queued": True}
+
+
+@shared_task
+def score_chunk(*, run_id: int, id_from: int, id_to: int) -> dict:
+    return runs.score_chunk(run_id=run_id, id_from=id_from, id_to=id_to)
+
+
+@shared_task
+def finish_scoring_run(chunk_results: list[dict], *, run_id: int) -> dict:
+    return runs.finish_run(run_id=run_id, chunk_results=chunk_results)
+
+
+@shared_task
+def train_risk_model(as_of: str | None = None) -> dict:
+    """Weekly (and on demand): train, compare and store a new churn model."""
+    model = training.train_model(as_of=_day(as_of))
+    return {
+        "version": model.version,
+        "kind": model.kind,
+        "description": model.description,
+        "metrics": {k: v for k, v in model.metrics.items() if k != "candidates"},
+    }

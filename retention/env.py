@@ -41,6 +41,16 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_int_list(name: str, default: list[int]) -> list[int]:
+    raw = env_list(name, [str(item) for item in default])
+    try:
+        return [int(item) for item in raw]
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name} must be whole numbers separated by commas, got {os.environ.get(name)!r}."
+        ) from None
+
+
 def env_secret(name: str, default: str = "") -> str:
     """A secret from NAME, or from the file named by NAME_FILE (Docker/Kubernetes secrets)."""
     path = os.environ.get(f"{name}_FILE")

@@ -12,7 +12,7 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from retention.env import env_bool, env_int, env_list, env_secret, env_str
+from retention.env import env_bool, env_int, env_int_list, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -150,12 +150,40 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The one place where schedules are declared; django-celery-beat loads them into the
 # database, where admins can change the times.
+CELERY_INCLUDE = ["retention.nightly"]
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
-    "nightly-contract-roll": {
-        "task": "customers.tasks.roll_contracts",
+    # Contract roll, then scoring (see retention/nightly.py for the order).
+    "nightly-jobs": {
+        "task": "retention.nightly.run_nightly_jobs",
         "schedule": crontab(hour=env_int("NIGHTLY_HOUR", 2), minute=0),
     },
+    "weekly-model-training": {
+        "task": "customers.tasks.train_risk_model",
+        "schedule": crontab(
+            day_of_week=env_str("TRAINING_WEEKDAY", "sun"),
+            hour=env_int("TRAINING_HOUR", 1),
+            minute=0,
+        ),
+    },
 }
+
+# --- Churn scoring (README "How scoring works") ------------------------------------------------
+# Churn within this many days after a day is what the model predicts.
+CHURN_HORIZON_DAYS = env_int("CHURN_HORIZON_DAYS", 90)
+# Shares of active customers in the tiers very high, high, medium, low, very low (percent).
+RISK_TIER_SHARES = env_int_list("RISK_TIER_SHARES", [5, 15, 25, 35, 20])
+if len(RISK_TIER_SHARES) != 5 or sum(RISK_TIER_SHARES) != 100 or min(RISK_TIER_SHARES) < 0:
+    raise ImproperlyConfigured(
+        f"RISK_TIER_SHARES must be five non-negative percentages adding up to 100, got {RISK_TIER_SHARES}."
+    )
+# Below this many churned customers in the history the score is rules-based.
+MIN_CHURNERS_TO_TRAIN = env_int("MIN_CHURNERS_TO_TRAIN", 30)
+TRAINING_HISTORY_MONTHS = env_int("TRAINING_HISTORY_MONTHS", 24)
+TRAINING_VALIDATION_MONTHS = env_int("TRAINING_VALIDATION_MONTHS", 3)
+# Larger companies are sampled (every k-th customer) down to about this many per month.
+TRAINING_MAX_CUSTOMERS = env_int("TRAINING_MAX_CUSTOMERS", 50_000)
+# Customers per scoring chunk (one Celery task each).
+SCORING_CHUNK_SIZE = env_int("SCORING_CHUNK_SIZE", 50_000)
 
 # --- Security (production defaults; DEBUG turns the HTTPS-only parts off) ------------------
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)

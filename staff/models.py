@@ -74,6 +74,11 @@ class Employee(models.Model):
     departure_date = models.DateField(
         null=True, blank=True, help_text="Last working day, once a departure is recorded."
     )
+    departure_announced_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="When the company learned of the departure; risk counts from here.",
+    )
     departure_reason = models.CharField(max_length=200, blank=True)
     departure_voluntary = models.BooleanField(
         null=True, blank=True, help_text="Resigned (yes) or let go (no); empty while unknown."
@@ -97,6 +102,12 @@ class Employee(models.Model):
                 name="employee_departure_after_hire",
                 violation_error_message="The departure date cannot be before the hire date.",
             ),
+            models.CheckConstraint(
+                condition=Q(departure_announced_on__isnull=True)
+                | Q(departure_announced_on__lte=models.F("departure_date")),
+                name="employee_announced_before_departure",
+                violation_error_message="A departure is announced on or before the last day.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -114,6 +125,15 @@ class Employee(models.Model):
         if self.departure_date and self.hired_on and self.departure_date < self.hired_on:
             errors["departure_date"] = (
                 f"The departure date {self.departure_date} is before the hire date {self.hired_on}."
+            )
+        if (
+            self.departure_announced_on
+            and self.departure_date
+            and self.departure_announced_on > self.departure_date
+        ):
+            errors["departure_announced_on"] = (
+                f"The departure was announced on {self.departure_announced_on}, "
+                f"after the last day {self.departure_date}."
             )
         if self.manager_id and self.pk and self.manager_id == self.pk:
             errors["manager"] = "An employee cannot be their own manager."

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from retention.env import env_bool, env_int, env_list, env_secret
+from retention.env import env_bool, env_int, env_int_list, env_list, env_secret
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,6 +30,14 @@ def test_env_int_names_the_variable(monkeypatch):
 def test_env_list_splits_and_trims(monkeypatch):
     monkeypatch.setenv("ALLOWED_HOSTS", " a.example , b.example,")
     assert env_list("ALLOWED_HOSTS", []) == ["a.example", "b.example"]
+
+
+def test_env_int_list_names_the_variable(monkeypatch):
+    monkeypatch.setenv("RISK_TIER_SHARES", "10, 20,30,40,0")
+    assert env_int_list("RISK_TIER_SHARES", [5]) == [10, 20, 30, 40, 0]
+    monkeypatch.setenv("RISK_TIER_SHARES", "10,twenty")
+    with pytest.raises(ImproperlyConfigured, match="RISK_TIER_SHARES must be whole numbers"):
+        env_int_list("RISK_TIER_SHARES", [5])
 
 
 def test_secret_can_come_from_a_file(monkeypatch, tmp_path):
@@ -78,10 +86,25 @@ def test_database_url_and_redis_switch_to_postgres_and_real_workers():
     assert result.stdout.split() == ["django.db.backends.postgresql", "False"]
 
 
+def test_tier_shares_must_add_up_to_100():
+    result = _settings_in_subprocess(DEBUG="true", RISK_TIER_SHARES="5,15,25,35,10")
+    assert result.returncode != 0
+    assert (
+        "RISK_TIER_SHARES must be five non-negative percentages adding up to 100" in result.stderr
+    )
+
+
 def test_env_example_lists_every_variable_the_settings_read():
     import re
 
-    read = set(re.findall(r'env_(?:str|bool|int|list|secret)\(\s*"([A-Z_]+)"', (ROOT / "retention/settings.py").read_text()))
-    listed = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), flags=re.MULTILINE))
+    read = set(
+        re.findall(
+            r'env_(?:str|bool|int|int_list|list|secret)\(\s*"([A-Z_]+)"',
+            (ROOT / "retention/settings.py").read_text(),
+        )
+    )
+    listed = set(
+        re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), flags=re.MULTILINE)
+    )
     assert read, "no environment reads found in settings"
     assert read - listed == set()

@@ -1,0 +1,47 @@
+import datetime as dt
+import time
+
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from customers.models import ScoringRun
+from customers.scoring import runs
+from customers.tasks import score_customers
+
+
+class Command(BaseCommand):
+    help = "Score every active customer's churn risk for a day now, showing progress."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--as-of", type=dt.date.fromisoformat, default=None)
+        parser.add_argument("--chunk-size", type=int, default=None)
+        parser.add_argument(
+            "--queue",
+            action="store_true",
+            help="Fan the chunks out to the Celery workers and follow their progress.",
+        )
+
+    def handle(self, *args, **options):
+        day = options["as_of"] or timezone.localdate()
+        if options["queue"]:
+            score_customers.delay(as_of=day.isoformat(), chunk_size=options["chunk_size"])
+            summary = self._follow(day)
+        else:
+            summary = runs.score_all(
+                day=day, chunk_size=options["chunk_size"], progress=self._show
+            )
+        self.stdout.write(self.style.SUCCESS(f"Scored: {summary}"))
+
+    def _show(self, run: ScoringRun) -> None:
+        self.stdout.write(f"  chunks {run.chunks_done}/{run.chunks_total} ({run.progress:.0%})")
+
+    def _follow(self, day: dt.date) -> dict:
+        shown = None
+        while True:
+            run = ScoringRun.objects.filter(day=day).first()
+            if run and (run.chunks_done, run.status) != shown:
+                shown = (run.chunks_done, run.status)
+                self._show(run)
+            if run and run.status == ScoringRun.Status.COMPLETE and run.finished_at:
+                return {"customers": run.customers_scored, "tiers": run.tier_sizes}
+            time.sleep(1)

@@ -1,0 +1,396 @@
+"""Point-in-time customer features for churn scoring.
+
+`compute_features(as_of)` describes every customer active on `as_of` using only what was
+known by the end of that day: interactions before midnight, contracts that had started,
+contacts who had left by then, ownership periods in force, departures announced. Nothing
+dated later can change a value, so the same code builds training rows for past dates and
+tonight's scores.
+
+All customers at once (or one id range, for a scoring chunk): a handful of aggregate
+queries, one per table, joined in pandas. Never a query per customer.
+
+Windows: "in the last N days" means the N calendar days ending with `as_of` (in the
+configured time zone); "days since" is the number of calendar days between that day and
+`as_of` (0 = the same day)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+from django.db import connection
+from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum, Window
+from django.db.models.functions import Mod, RowNumber
+from django.utils import timezone
+
+from customers.models import (
+    Contact,
+    Contract,
+    Customer,
+    Interaction,
+    OwnerRole,
+    OwnershipPeriod,
+    Segment,
+)
+from staff.models import Employee
+
+# The inputs of the trained model, in order. Other columns of the frame (dates, days
+# since a complaint, ...) are there for the reasons' wording.
+MODEL_FEATURES = [
+    "tenure_days",
+    "segment_core",
+    "segment_important",
+    "annual_value",
+    "active_contracts",
+    "days_to_contract_end",
+    "auto_renew",
+    "renewal_talks_180d",
+    "interactions_30d",
+    "interactions_90d",
+    "engagement_ratio",
+    "days_since_last_interaction",
+    "days_since_last_outbound",
+    "complaints_30d",
+    "complaints_60d",
+    "complaints_90d",
+    "support_tickets_30d",
+    "support_tickets_60d",
+    "support_tickets_90d",
+    "discount_requests_60d",
+    "latest_satisfaction",
+    "satisfaction_change",
+    "usage_30d",
+    "usage_ratio",
+    "active_contacts",
+    "decision_maker_left_90d",
+    "owner_changed_90d",
+    "owner_departing",
+    "owner_departed_90d",
+    "single_threaded",
+]
+
+SATISFACTION_LOOKBACK_DAYS = 365
+
+
+@dataclass(frozen=True)
+class CustomerSelection:
+    """Which customers to describe: an id range (a scoring chunk) and/or every k-th id
+    (a training sample)."""
+
+    id_from: int | None = None
+    id_to: int | None = None
+    every: int = 1
+
+    def apply(self, queryset: QuerySet, field: str) -> QuerySet:
+        if self.id_from is not None:
+            queryset = queryset.filter(**{f"{field}__gte": self.id_from})
+        if self.id_to is not None:
+            queryset = queryset.filter(**{f"{field}__lte": self.id_to})
+        if self.every > 1:
+            queryset = queryset.alias(_sample=Mod(F(field), self.every)).filter(_sample=0)
+        return queryset
+
+
+ALL_CUSTOMERS = CustomerSelection()
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    """Midnight at the start of `day` in the configured time zone."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def active_customers(as_of: dt.date, selection: CustomerSelection = ALL_CUSTOMERS) -> QuerySet:
+    """Customers whose relationship had started and not ended on `as_of`."""
+    queryset = Customer.objects.filter(customer_since__lte=as_of).filter(
+        Q(churned_on__isnull=True) | Q(churned_on__gt=as_of)
+    )
+    return selection.apply(queryset, "id")
+
+
+def compute_features(as_of: dt.date, selection: CustomerSelection = ALL_CUSTOMERS) -> pd.DataFrame:
+    """One row per customer active on `as_of`, indexed by customer id."""
+    base = _frame(
+        active_customers(as_of, selection).values_list(
+            "id", "segment", "customer_since", "primary_owner_id"
+        ),
+        ["customer_id", "segment", "customer_since", "current_owner_id"],
+    ).set_index("customer_id")
+    if base.empty:
+        return pd.DataFrame(columns=MODEL_FEATURES, index=pd.Index([], name="customer_id"))
+
+    frame = base.join(_interaction_features(as_of, selection), how="left")
+    frame = frame.join(_satisfaction_features(as_of, selection), how="left")
+    frame = frame.join(_contract_features(as_of, selection), how="left")
+    frame = frame.join(_contact_features(as_of, selection), how="left")
+    frame = _add_owner_features(frame, as_of, selection)
+    return _derive(frame, as_of)
+
+
+# --- one aggregate query per table -----------------------------------------------------------
+
+
+def _interaction_features(as_of: dt.date, selection: CustomerSelection) -> pd.DataFrame:
+    def last(days: int) -> Q:
+        return Q(happened_at__gte=day_start(as_of - dt.timedelta(days=days - 1)))
+
+    kind = Interaction.Kind
+    complaint = Q(kind=kind.COMPLAINT)
+    ticket = Q(kind=kind.SUPPORT_TICKET)
+    usage = Q(kind=kind.USAGE)
+    prior_3_months = last(120) & ~last(30)
+    aggregates = {
+        "interactions_30d": Count("id", filter=last(30)),
+        "interactions_90d": Count("id", filter=last(90)),
+        "interactions_prior_90d": Count("id", filter=prior_3_months),
+        "last_interaction_at": Max("happened_at"),
+        "last_outbound_at": Max("happened_at", filter=Q(direction=Interaction.Direction.OUTBOUND)),
+        "complaints_30d": Count("id", filter=complaint & last(30)),
+        "complaints_60d": Count("id", filter=complaint & last(60)),
+        "complaints_90d": Count("id", filter=complaint & last(90)),
+        "last_complaint_at": Max("happened_at", filter=complaint),
+        "support_tickets_30d": Count("id", filter=ticket & last(30)),
+        "support_tickets_60d": Count("id", filter=ticket & last(60)),
+        "support_tickets_90d": Count("id", filter=ticket & last(90)),
+        "discount_requests_60d": Count("id", filter=Q(kind=kind.DISCOUNT_REQUEST) & last(60)),
+        "last_discount_request_at": Max("happened_at", filter=Q(kind=kind.DISCOUNT_REQUEST)),
+        "usage_30d": Count("id", filter=usage & last(30)),
+        "usage_prior_90d": Count("id", filter=usage & prior_3_months),
+        "renewal_talks_180d": Count("id", filter=Q(kind=kind.RENEWAL_TALK) & last(180)),
+        # Lowest and highest employee id among those who dealt with the customer: equal
+        # means exactly one person (cheaper than COUNT(DISTINCT)).
+        "employee_low_180d": Min("employee_id", filter=last(180)),
+        "employee_high_180d": Max("employee_id", filter=last(180)),
+    }
+    queryset = selection.apply(
+        Interaction.objects.filter(happened_at__lt=day_start(as_of + dt.timedelta(days=1))),
+        "customer_id",
+    )
+    queryset = queryset.values("customer_id").annotate(**aggregates).order_by()
+    return _frame(
+        queryset.values_list("customer_id", *aggregates), ["customer_id", *aggregates]
+    ).set_index("customer_id")
+
+
+def _satisfaction_features(as_of: dt.date, selection: CustomerSelection) -> pd.DataFrame:
+    """The latest satisfaction score of the last year and the one before it."""
+    queryset = selection.apply(
+        Interaction.objects.filter(
+            satisfaction__isnull=False,
+            happened_at__lt=day_start(as_of + dt.timedelta(days=1)),
+            happened_at__gte=day_start(as_of - dt.timedelta(days=SATISFACTION_LOOKBACK_DAYS - 1)),
+        ),
+        "customer_id",
+    )
+    ranked = (
+        queryset.annotate(
+            recency=Window(
+                RowNumber(),
+                partition_by=[F("customer_id")],
+                order_by=[F("happened_at").desc(), F("id").desc()],
+            )
+        )
+        .filter(recency__lte=2)
+        .values_list("customer_id", "recency", "satisfaction")
+    )
+    rows = _frame(ranked, ["customer_id", "recency", "satisfaction"])
+    wide = rows.pivot(index="customer_id", columns="recency", values="satisfaction")
+    return pd.DataFrame(
+        {
+            "latest_satisfaction": wide.get(1),
+            "previous_satisfaction": wide.get(2),
+        },
+        index=wide.index,
+        dtype="float64",
+    )
+
+
+def _contract_features(as_of: dt.date, selection: CustomerSelection) -> pd.DataFrame:
+    in_force = Q(end_date__gte=as_of)
+    aggregates = {
+        "annual_value_in_force": Sum("annual_value", filter=in_force),
+        "active_contracts": Count("id", filter=in_force),
+        "nearest_contract_end": Min("end_date", filter=in_force),
+        "auto_renew_contracts": Count("id", filter=in_force & Q(auto_renew=True)),
+        # What the customer paid lately, for customers between contracts.
+        "recent_annual_value": Max(
+            "annual_value", filter=Q(end_date__gte=as_of - dt.timedelta(days=365))
+        ),
+    }
+    queryset = selection.apply(Contract.objects.filter(start_date__lte=as_of), "customer_id")
+    queryset = queryset.values("customer_id").annotate(**aggregates).order_by()
+    return _frame(
+        queryset.values_list("customer_id", *aggregates), ["customer_id", *aggregates]
+    ).set_index("customer_id")
+
+
+def _contact_features(as_of: dt.date, selection: CustomerSelection) -> pd.DataFrame:
+    still_there = Q(left_on__isnull=True) | Q(left_on__gt=as_of)
+    aggregates = {
+        "active_contacts": Count("id", filter=still_there),
+        "decision_maker_left_on": Max(
+            "left_on",
+            filter=Q(
+                is_decision_maker=True,
+                left_on__lte=as_of,
+                left_on__gt=as_of - dt.timedelta(days=90),
+            ),
+        ),
+    }
+    queryset = selection.apply(Contact.objects.all(), "customer_id")
+    queryset = queryset.values("customer_id").annotate(**aggregates).order_by()
+    return _frame(
+        queryset.values_list("customer_id", *aggregates), ["customer_id", *aggregates]
+    ).set_index("customer_id")
+
+
+def _add_owner_features(
+    frame: pd.DataFrame, as_of: dt.date, selection: CustomerSelection
+) -> pd.DataFrame:
+    window_start = as_of - dt.timedelta(days=90)
+    primary = selection.apply(
+        OwnershipPeriod.objects.filter(role=OwnerRole.PRIMARY, started_on__lte=as_of),
+        "customer_id",
+    )
+    # Who owned the customer that day; before ownership records began, the current owner.
+    owner_then = _frame(
+        primary.filter(Q(ended_on__isnull=True) | Q(ended_on__gt=as_of)).values_list(
+            "customer_id", "employee_id"
+        ),
+        ["customer_id", "owner_id"],
+    ).drop_duplicates("customer_id", keep="last")
+    frame = frame.join(owner_then.set_index("customer_id"), how="left")
+    frame["owner_id"] = frame["owner_id"].fillna(frame["current_owner_id"])
+
+    # A primary ownership that ended in the window is an owner change; if that owner left
+    # the company in the window, the owner departed.
+    changes = _frame(
+        primary.filter(ended_on__gt=window_start, ended_on__lte=as_of)
+        .values("customer_id")
+        .annotate(
+            changes=Count("id"),
+            departed_on=Max(
+                "employee__departure_date",
+                filter=Q(
+                    employee__departure_date__gt=window_start,
+                    employee__departure_date__lte=as_of,
+                ),
+            ),
+        )
+        .order_by()
+        .values_list("customer_id", "changes", "departed_on"),
+        ["customer_id", "owner_changes_90d", "previous_owner_departed_on"],
+    ).set_index("customer_id")
+    frame = frame.join(changes, how="left")
+
+    owners = _frame(
+        Employee.objects.filter(
+            pk__in=frame["owner_id"].dropna().astype("int64").unique().tolist()
+        ).values_list("id", "departure_date", "departure_announced_on"),
+        ["owner_id", "owner_departure_date", "owner_announced_on"],
+    )
+    owners = owners.astype({"owner_id": "float64"}).set_index("owner_id")
+    frame = frame.join(owners, on="owner_id", how="left")
+    return frame
+
+
+# --- derived features ----------------------------------------------------------------------------
+
+
+def _derive(frame: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    day = pd.Timestamp(as_of)
+    counts = [c for c in frame.columns if c.endswith(("_30d", "_60d", "_90d", "_180d"))]
+    counts = [c for c in counts if not c.startswith("employee_")]
+    frame[counts] = frame[counts].fillna(0).astype("int64")
+    frame["active_contracts"] = frame["active_contracts"].fillna(0).astype("int64")
+    frame["active_contacts"] = frame["active_contacts"].fillna(0).astype("int64")
+    frame["owner_changes_90d"] = frame["owner_changes_90d"].fillna(0).astype("int64")
+
+    out = pd.DataFrame(index=frame.index)
+    out["segment"] = frame["segment"]
+    out["tenure_days"] = _days_between(frame["customer_since"], day)
+    out["segment_core"] = (frame["segment"] == Segment.CORE).astype("int64")
+    out["segment_important"] = (frame["segment"] == Segment.IMPORTANT).astype("int64")
+    value = frame["annual_value_in_force"].astype("float64")
+    value = value.where(
+        frame["active_contracts"] > 0, frame["recent_annual_value"].astype("float64")
+    )
+    out["annual_value"] = value.fillna(0.0)
+    out["active_contracts"] = frame["active_contracts"]
+    out["days_to_contract_end"] = -_days_between(frame["nearest_contract_end"], day)
+    out["auto_renew"] = (frame["auto_renew_contracts"].fillna(0) > 0).astype("int64")
+    out["renewal_talks_180d"] = frame["renewal_talks_180d"]
+    out["interactions_30d"] = frame["interactions_30d"]
+    out["interactions_90d"] = frame["interactions_90d"]
+    out["interactions_prior_90d"] = frame["interactions_prior_90d"]
+    out["engagement_ratio"] = _ratio_to_monthly_average(
+        frame["interactions_30d"], frame["interactions_prior_90d"]
+    )
+    out["days_since_last_interaction"] = _days_since(frame["last_interaction_at"], as_of)
+    out["days_since_last_outbound"] = _days_since(frame["last_outbound_at"], as_of)
+    for name in (
+        "complaints_30d",
+        "complaints_60d",
+        "complaints_90d",
+        "support_tickets_30d",
+        "support_tickets_60d",
+        "support_tickets_90d",
+        "discount_requests_60d",
+    ):
+        out[name] = frame[name]
+    out["days_since_complaint"] = _days_since(frame["last_complaint_at"], as_of)
+    out["days_since_discount_request"] = _days_since(frame["last_discount_request_at"], as_of)
+    out["latest_satisfaction"] = frame["latest_satisfaction"]
+    out["previous_satisfaction"] = frame["previous_satisfaction"]
+    out["satisfaction_change"] = frame["latest_satisfaction"] - frame["previous_satisfaction"]
+    out["usage_30d"] = frame["usage_30d"]
+    out["usage_prior_90d"] = frame["usage_prior_90d"]
+    out["usage_ratio"] = _ratio_to_monthly_average(frame["usage_30d"], frame["usage_prior_90d"])
+    out["active_contacts"] = frame["active_contacts"]
+    out["decision_maker_left_on"] = pd.to_datetime(frame["decision_maker_left_on"])
+    out["decision_maker_left_90d"] = frame["decision_maker_left_on"].notna().astype("int64")
+    out["owner_changed_90d"] = (frame["owner_changes_90d"] > 0).astype("int64")
+
+    departure = pd.to_datetime(frame["owner_departure_date"])
+    announced = pd.to_datetime(frame["owner_announced_on"])
+    departing = announced.notna() & (announced <= day) & (departure > day)
+    out["owner_departing"] = departing.astype("int64")
+    out["owner_leaves_on"] = departure.where(departing)
+    # The owner on the day has already left (nobody took over), or an owner who had the
+    # customer in the last 90 days left the company in that window.
+    current_gone = departure.notna() & (departure <= day)
+    previous_gone = pd.to_datetime(frame["previous_owner_departed_on"])
+    out["owner_departed_on"] = departure.where(current_gone).combine_first(previous_gone)
+    out["owner_departed_90d"] = out["owner_departed_on"].notna().astype("int64")
+    low, high = frame["employee_low_180d"], frame["employee_high_180d"]
+    out["single_threaded"] = (low.notna() & (low == high)).astype("int64")
+    out["owner_id"] = frame["owner_id"]
+    return out
+
+
+def _ratio_to_monthly_average(last_30: pd.Series, prior_90: pd.Series) -> pd.Series:
+    """Last 30 days against the monthly average of the 3 months before; unknown (NaN)
+    when there was nothing to compare with."""
+    monthly = prior_90.astype("float64") / 3.0
+    return (last_30.astype("float64") / monthly).where(monthly > 0)
+
+
+def _days_between(dates: pd.Series, day: pd.Timestamp) -> pd.Series:
+    return (day - pd.to_datetime(dates)).dt.days.astype("float64")
+
+
+def _days_since(moments: pd.Series, as_of: dt.date) -> pd.Series:
+    """Calendar days from the local date of each moment to `as_of`; NaN when never."""
+    stamps = pd.to_datetime(moments, utc=True)
+    local_dates = stamps.dt.tz_convert(timezone.get_current_timezone_name()).dt.tz_localize(None)
+    return (pd.Timestamp(as_of) - local_dates.dt.normalize()).dt.days.astype("float64")
+
+
+def _frame(queryset: QuerySet, columns: list[str]) -> pd.DataFrame:
+    """Run a values_list queryset through a raw cursor: far cheaper than model instances
+    or dicts at a million rows."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return pd.DataFrame.from_records(rows, columns=columns)

@@ -1,0 +1,211 @@
+"""Nightly scoring: features -> probability -> reasons -> one score row per customer.
+
+A run for a day is split into chunks of customer ids. Each chunk is independent (its
+own features, predictions and writes, in one transaction that first deletes the day's
+scores in its id range), so chunks can run on many workers at once, and a chunk that
+is killed and re-run leaves exactly one score per customer. When every chunk is done,
+`finish_run` sizes the tiers over the whole company in one statement and marks the run
+complete, which makes its scores the current ones."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, F, Max, Min, Sum
+from django.utils import timezone
+
+from customers.models import RiskModel, RiskScore, RiskTier, ScoringRun
+from customers.scoring import signals, training
+from customers.scoring.features import (
+    MODEL_FEATURES,
+    CustomerSelection,
+    active_customers,
+    compute_features,
+)
+from retention.bulk import write_frame
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id_from: int
+    id_to: int
+
+
+def current_model(*, as_of: dt.date) -> RiskModel:
+    """The active model; the first run trains one (or sets up the rules-based score)."""
+    model = RiskModel.objects.filter(is_active=True).order_by("-version").first()
+    return model or training.train_model(as_of=as_of)
+
+
+def start_run(*, day: dt.date, chunk_size: int | None = None) -> tuple[ScoringRun, list[Chunk]]:
+    chunk_size = chunk_size or settings.SCORING_CHUNK_SIZE
+    model = current_model(as_of=day)
+    span = active_customers(day).aggregate(low=Min("id"), high=Max("id"), count=Count("id"))
+    chunks: list[Chunk] = []
+    if span["count"]:
+        n_chunks = math.ceil(span["count"] / chunk_size)
+        step = math.ceil((span["high"] - span["low"] + 1) / n_chunks)
+        chunks = [
+            Chunk(low, min(low + step - 1, span["high"]))
+            for low in range(span["low"], span["high"] + 1, step)
+        ]
+    with transaction.atomic():
+        run, _ = ScoringRun.objects.update_or_create(
+            day=day,
+            defaults=dict(
+                model=model,
+                status=ScoringRun.Status.RUNNING,
+                chunks_total=len(chunks),
+                chunks_done=0,
+                customers_scored=0,
+                tier_sizes={},
+                revenue_at_risk=0,
+                started_at=timezone.now(),
+                finished_at=None,
+                timings={},
+                error="",
+            ),
+        )
+        # Scores of customers outside every chunk (no longer active) go.
+        stale = RiskScore.objects.filter(day=day)
+        if chunks:
+            stale = stale.exclude(
+                customer_id__gte=chunks[0].id_from, customer_id__lte=chunks[-1].id_to
+            )
+        stale.delete()
+    return run, chunks
+
+
+def score_chunk(*, run_id: int, id_from: int, id_to: int) -> dict[str, float]:
+    """Score the customers with ids in [id_from, id_to] for the run's day."""
+    run = ScoringRun.objects.select_related("model").get(pk=run_id)
+    timings = {}
+    began = time.perf_counter()
+    features = compute_features(run.day, CustomerSelection(id_from=id_from, id_to=id_to))
+    timings["features"] = time.perf_counter() - began
+
+    began = time.perf_counter()
+    flags = signals.fired(features)
+    probability = predict(run.model, features, flags)
+    reasons = signals.top_reasons(features, flags, run.model.signal_weights)
+    value = features["annual_value"].to_numpy(dtype="float64")
+    scores = pd.DataFrame(
+        {
+            "customer_id": features.index.to_numpy(),
+            "day": run.day,
+            "model_id": run.model_id,
+            "probability": np.round(probability, 6),
+            "tier": None,
+            "annual_value": np.round(value, 2),
+            "revenue_at_risk": np.round(probability * value, 2),
+            "reasons": reasons,
+        }
+    )
+    timings["scoring"] = time.perf_counter() - began
+
+    began = time.perf_counter()
+    with transaction.atomic():
+        RiskScore.objects.filter(
+            day=run.day, customer_id__gte=id_from, customer_id__lte=id_to
+        ).delete()
+        if len(scores):
+            write_frame(RiskScore, scores)
+        ScoringRun.objects.filter(pk=run.pk).update(chunks_done=F("chunks_done") + 1)
+    timings["writes"] = time.perf_counter() - began
+    return {"scored": len(scores), **{k: round(v, 3) for k, v in timings.items()}}
+
+
+def predict(model: RiskModel, features: pd.DataFrame, flags: pd.DataFrame) -> np.ndarray:
+    if not len(features):
+        return np.array([], dtype="float64")
+    if model.is_rules_based:
+        return signals.rules_probability(flags)
+    estimator = training.load(model)
+    return estimator.predict_proba(features[MODEL_FEATURES].astype("float64"))[:, 1]
+
+
+def tier_bounds(count: int, shares: list[int] | None = None) -> list[int]:
+    """Cumulative rank limits of the tiers, most at risk first: with 5/15/25/35/20 and
+    200 customers, ranks 1-10 are very high, 11-40 high, and so on."""
+    shares = shares or settings.RISK_TIER_SHARES
+    total = sum(shares)
+    cumulative = np.cumsum(shares)
+    return [round(count * c / total) for c in cumulative]
+
+
+def finish_run(*, run_id: int, chunk_results: list[dict] | None = None) -> dict:
+    began = time.perf_counter()
+    run = ScoringRun.objects.get(pk=run_id)
+    count = RiskScore.objects.filter(day=run.day).count()
+    bounds = tier_bounds(count)
+    table = RiskScore._meta.db_table
+    cases = " ".join(f"WHEN risk_rank <= %s THEN {tier}" for tier in RiskTier.values[:-1])
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Ties are broken by revenue at risk, then customer id, so sizes are exact.
+        cursor.execute(
+            f"""
+            UPDATE {table} SET tier = ranked.tier
+            FROM (
+                SELECT id, CASE {cases} ELSE {RiskTier.VERY_LOW} END AS tier
+                FROM (
+                    SELECT id, ROW_NUMBER() OVER (
+                        ORDER BY probability DESC, revenue_at_risk DESC, customer_id
+                    ) AS risk_rank
+                    FROM {table} WHERE day = %s
+                ) numbered
+            ) ranked
+            WHERE {table}.id = ranked.id
+            """,
+            [*bounds[:-1], run.day],
+        )
+        sizes = dict(
+            RiskScore.objects.filter(day=run.day)
+            .values_list("tier")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        totals = RiskScore.objects.filter(day=run.day).aggregate(rar=Sum("revenue_at_risk"))
+        timings = {"features": 0.0, "scoring": 0.0, "writes": 0.0}
+        for result in chunk_results or []:
+            for key in timings:
+                timings[key] += result.get(key, 0.0)
+        timings["tiers"] = time.perf_counter() - began
+        run.customers_scored = count
+        run.tier_sizes = {RiskTier(tier).label: sizes.get(tier, 0) for tier in RiskTier.values}
+        run.revenue_at_risk = totals["rar"] or 0
+        run.timings = {key: round(value, 2) for key, value in timings.items()}
+        run.status = ScoringRun.Status.COMPLETE
+        run.finished_at = timezone.now()
+        run.save()
+    return {
+        "day": run.day.isoformat(),
+        "model": run.model.description,
+        "customers": count,
+        "tiers": run.tier_sizes,
+        "revenue_at_risk": float(run.revenue_at_risk),
+    }
+
+
+def score_all(
+    *,
+    day: dt.date,
+    chunk_size: int | None = None,
+    progress: Callable[[ScoringRun], None] = lambda run: None,
+) -> dict:
+    """The whole run in this process, chunk after chunk (the in-process path of the
+    nightly job and of `manage.py score_customers`)."""
+    run, chunks = start_run(day=day, chunk_size=chunk_size)
+    results = []
+    for chunk in chunks:
+        results.append(score_chunk(run_id=run.pk, id_from=chunk.id_from, id_to=chunk.id_to))
+        run.refresh_from_db(fields=["chunks_done"])
+        progress(run)
+    return finish_run(run_id=run.pk, chunk_results=results)

@@ -1,0 +1,268 @@
+"""The early-warning signals of DOMAIN.md section 4, evaluated on the feature frame.
+
+Each signal says whether it fires for a customer and how to say so in words, with the
+numbers in them. The signals serve twice:
+
+- as the *reasons* shown with every score: the fired signals, strongest first, where
+  strength is how much more often customers with that signal churned in the training
+  history (its lift, stored with each trained model);
+- as the *rules-based score* used while there is too little history to train a model:
+  each fired signal adds its own chance of churning (a noisy-OR of the points below),
+  so the score can be read off the reasons.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+# How long each segment may go without contact before it counts as a warning sign.
+NO_CONTACT_DAYS = {"core": 30, "important": 60, "general": 90}
+# Chance of churning within the horizon for a customer with no warning sign at all.
+RULES_BASE_PROBABILITY = 0.02
+
+
+@dataclass(frozen=True)
+class Signal:
+    code: str
+    label: str
+    fires: Callable[[pd.DataFrame], pd.Series]
+    text: Callable[[pd.DataFrame], pd.Series]
+    rules_points: float
+
+
+def _int(series: pd.Series) -> pd.Series:
+    return series.round().astype("Int64").astype(str)
+
+
+def _date(series: pd.Series) -> pd.Series:
+    return pd.to_datetime(series).dt.strftime("%Y-%m-%d")
+
+
+def _plural(count: pd.Series, one: str, many: str) -> pd.Series:
+    return _int(count) + np.where(count == 1, f" {one}", f" {many}")
+
+
+def _ago(days: pd.Series) -> pd.Series:
+    return pd.Series(
+        np.where(days == 0, "today", np.where(days == 1, "yesterday", _int(days) + " days ago")),
+        index=days.index,
+    )
+
+
+SIGNALS: list[Signal] = [
+    Signal(
+        "engagement_drop",
+        "Engagement drop",
+        lambda f: f["engagement_ratio"] < 0.5,
+        lambda f: (
+            "Interactions down "
+            + _int((1 - f["engagement_ratio"]) * 100)
+            + "% vs the prior 3-month average"
+        ),
+        0.20,
+    ),
+    Signal(
+        "no_recent_contact",
+        "No contact for longer than the segment allows",
+        lambda f: (
+            f["days_since_last_interaction"].fillna(f["tenure_days"])
+            > f["segment"].map(NO_CONTACT_DAYS).fillna(NO_CONTACT_DAYS["general"])
+        ),
+        lambda f: (
+            "No contact for "
+            + _int(f["days_since_last_interaction"].fillna(f["tenure_days"]))
+            + " days (segment norm "
+            + f["segment"].map(NO_CONTACT_DAYS).fillna(NO_CONTACT_DAYS["general"]).astype(str)
+            + ")"
+        ),
+        0.10,
+    ),
+    Signal(
+        "contract_ending_90",
+        "Contract ends within 90 days, no renewal talk",
+        lambda f: (f["days_to_contract_end"] <= 90) & (f["renewal_talks_180d"] == 0),
+        lambda f: (
+            "Contract ends in " + _int(f["days_to_contract_end"]) + " days, no renewal talk logged"
+        ),
+        0.25,
+    ),
+    Signal(
+        "contract_ending_180",
+        "Contract ends within 180 days, no renewal talk",
+        lambda f: (
+            (f["days_to_contract_end"] > 90)
+            & (f["days_to_contract_end"] <= 180)
+            & (f["renewal_talks_180d"] == 0)
+        ),
+        lambda f: (
+            "Contract ends in " + _int(f["days_to_contract_end"]) + " days, no renewal talk logged"
+        ),
+        0.10,
+    ),
+    Signal(
+        "complaint",
+        "Complaint in the last 60 days",
+        lambda f: f["complaints_60d"] > 0,
+        lambda f: (
+            "Complaint "
+            + _ago(f["days_since_complaint"])
+            + " ("
+            + _plural(f["complaints_90d"], "complaint", "complaints")
+            + " in 90 days)"
+        ),
+        0.15,
+    ),
+    Signal(
+        "support_escalation",
+        "Several support tickets in the last 30 days",
+        lambda f: f["support_tickets_30d"] >= 3,
+        lambda f: (
+            _plural(f["support_tickets_30d"], "support ticket", "support tickets")
+            + " in the last 30 days"
+        ),
+        0.08,
+    ),
+    Signal(
+        "discount_request",
+        "Asked for a discount in the last 60 days",
+        lambda f: f["discount_requests_60d"] > 0,
+        lambda f: "Asked for a discount " + _ago(f["days_since_discount_request"]),
+        0.15,
+    ),
+    Signal(
+        "low_satisfaction",
+        "Low satisfaction",
+        lambda f: f["latest_satisfaction"] <= 5,
+        lambda f: "Satisfaction " + _int(f["latest_satisfaction"]) + "/10 at the last rating",
+        0.10,
+    ),
+    Signal(
+        "satisfaction_drop",
+        "Satisfaction down 2 or more",
+        lambda f: f["satisfaction_change"] <= -2,
+        lambda f: (
+            "Satisfaction fell from "
+            + _int(f["previous_satisfaction"])
+            + " to "
+            + _int(f["latest_satisfaction"])
+        ),
+        0.10,
+    ),
+    Signal(
+        "usage_drop",
+        "Product usage halved",
+        lambda f: f["usage_ratio"] < 0.5,
+        lambda f: (
+            "Product usage down "
+            + _int((1 - f["usage_ratio"]) * 100)
+            + "% vs the prior 3-month average"
+        ),
+        0.15,
+    ),
+    Signal(
+        "decision_maker_left",
+        "Decision-maker left",
+        lambda f: f["decision_maker_left_90d"] == 1,
+        lambda f: "Decision-maker left on " + _date(f["decision_maker_left_on"]),
+        0.20,
+    ),
+    Signal(
+        "owner_departing",
+        "Account owner is leaving",
+        lambda f: f["owner_departing"] == 1,
+        lambda f: "Owner leaves on " + _date(f["owner_leaves_on"]),
+        0.15,
+    ),
+    Signal(
+        "owner_departed",
+        "Account owner left",
+        lambda f: f["owner_departed_90d"] == 1,
+        lambda f: "Owner left on " + _date(f["owner_departed_on"]),
+        0.20,
+    ),
+    Signal(
+        "owner_changed",
+        "New account owner",
+        lambda f: (f["owner_changed_90d"] == 1) & (f["owner_departed_90d"] == 0),
+        lambda f: pd.Series("Account owner changed in the last 90 days", index=f.index),
+        0.05,
+    ),
+    Signal(
+        "single_threaded",
+        "Single-threaded relationship",
+        lambda f: f["single_threaded"] == 1,
+        lambda f: pd.Series("Only one person has talked to them in 180 days", index=f.index),
+        0.05,
+    ),
+]
+
+SIGNAL_BY_CODE = {signal.code: signal for signal in SIGNALS}
+RULES_WEIGHTS = {signal.code: signal.rules_points for signal in SIGNALS}
+
+
+def fired(features: pd.DataFrame) -> pd.DataFrame:
+    """A boolean column per signal: does it fire for the customer?"""
+    return pd.DataFrame(
+        {signal.code: signal.fires(features).fillna(False).astype(bool) for signal in SIGNALS},
+        index=features.index,
+    )
+
+
+def rules_probability(flags: pd.DataFrame) -> np.ndarray:
+    """Each fired signal independently adds its chance of churning (noisy-OR)."""
+    points = np.array([RULES_WEIGHTS[code] for code in flags.columns])
+    stay = (1 - RULES_BASE_PROBABILITY) * np.prod(
+        np.where(flags.to_numpy(), 1 - points, 1.0), axis=1
+    )
+    return 1 - stay
+
+
+def signal_lift(flags: pd.DataFrame, churned: pd.Series) -> dict[str, float]:
+    """How much more often customers with each signal churned than customers overall."""
+    base = float(churned.mean()) or 1e-9
+    lift = {}
+    for code in flags.columns:
+        mask = flags[code].to_numpy()
+        lift[code] = round(float(churned[mask].mean()) / base, 3) if mask.sum() >= 5 else 1.0
+    return lift
+
+
+def top_reasons(
+    features: pd.DataFrame, flags: pd.DataFrame, weights: dict[str, float], limit: int = 3
+) -> list[str]:
+    """The `limit` strongest fired signals per customer as a JSON list of
+    {"signal", "text"}, strongest first. Signals that did not make churn more likely in
+    the training history (weight <= 1 for a trained model) are not reasons."""
+    codes = list(flags.columns)
+    strength = np.array([weights.get(code, 0.0) for code in codes])
+    threshold = 1.0 if max(weights.values(), default=0) > 1 else 0.0
+    scored = np.where(flags.to_numpy() & (strength > threshold), strength, -np.inf)
+    order = np.argsort(-scored, axis=1, kind="stable")[:, :limit]
+    top = np.take_along_axis(scored, order, axis=1)
+
+    n = len(features)
+    # Text of each signal for the rows where it is among the top ones, else None.
+    text_matrix = np.full((len(codes), n), None, dtype=object)
+    in_top = np.isfinite(top)
+    for j, code in enumerate(codes):
+        rows = np.flatnonzero(((order == j) & in_top).any(axis=1))
+        if len(rows):
+            text_matrix[j, rows] = SIGNAL_BY_CODE[code].text(features.iloc[rows]).to_numpy()
+    columns = np.arange(n)
+    ranked = [
+        (
+            np.array(codes, dtype=object)[order[:, r]],
+            text_matrix[order[:, r], columns],
+            in_top[:, r],
+        )
+        for r in range(order.shape[1])
+    ]
+    return [
+        json.dumps([{"signal": code[i], "text": text[i]} for code, text, keep in ranked if keep[i]])
+        for i in range(n)
+    ]
