@@ -661,6 +661,7 @@ def _generate_chunk(
             "is_decision_maker": position == 0,
             "status": np.where(left, Contact.Status.LEFT.value, Contact.Status.ACTIVE.value),
             "left_on": np.where(left, _dates(start, np.minimum(left_day, H - 1)), None),
+            "known_since": _dates(start, since[contact_customer]),
         }
     )
     _stamp(contacts_df)

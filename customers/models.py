@@ -263,6 +263,11 @@ class Contact(models.Model):
     phone = models.CharField(max_length=40, blank=True)
     is_decision_maker = models.BooleanField(default=False)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    known_since = models.DateField(
+        default=timezone.localdate,
+        help_text="Since when we have this contact at the customer; scoring for an earlier "
+        "day does not count them.",
+    )
     left_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from customers import services
 from customers.scoring import runs, training
+from retention.celery import origin_queue
 
 
 def _day(as_of: str | None) -> dt.date:
@@ -34,9 +35,12 @@ def score_customers(self, as_of: str | None = None, chunk_size: int | None = Non
     run, chunks = runs.start_run(day=day, chunk_size=chunk_size)
     if not chunks:
         return runs.finish_run(run_id=run.pk)
+    # The chunks and the finishing step go to the queue this task came from.
+    queue = origin_queue(self.request)
     chord(
-        score_chunk.si(run_id=run.pk, id_from=chunk.id_from, id_to=chunk.id_to) for chunk in chunks
-    )(finish_scoring_run.s(run_id=run.pk))
+        score_chunk.si(run_id=run.pk, id_from=chunk.id_from, id_to=chunk.id_to).set(queue=queue)
+        for chunk in chunks
+    )(finish_scoring_run.s(run_id=run.pk).set(queue=queue))
     return {"day": day.isoformat(), "run": run.pk, "chunks": len(chunks), "queued": True}
 
 

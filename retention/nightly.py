@@ -6,13 +6,15 @@ from celery import chain, shared_task
 from django.utils import timezone
 
 from customers.tasks import roll_contracts, score_customers
+from retention.celery import origin_queue
 
 # Contracts roll first so scoring sees tonight's contract state.
 NIGHTLY_JOBS = [roll_contracts, score_customers]
 
 
-@shared_task(name="retention.nightly.run_nightly_jobs")
-def run_nightly_jobs(as_of: str | None = None) -> str:
+@shared_task(bind=True, name="retention.nightly.run_nightly_jobs")
+def run_nightly_jobs(self, as_of: str | None = None) -> str:
     as_of = as_of or timezone.localdate().isoformat()
-    result = chain(*(task.si(as_of=as_of) for task in NIGHTLY_JOBS)).apply_async()
+    queue = origin_queue(self.request)
+    result = chain(*(task.si(as_of=as_of).set(queue=queue) for task in NIGHTLY_JOBS)).apply_async()
     return result.id

@@ -237,7 +237,7 @@ def _contact_features(as_of: dt.date, selection: CustomerSelection) -> pd.DataFr
             ),
         ),
     }
-    queryset = selection.apply(Contact.objects.all(), "customer_id")
+    queryset = selection.apply(Contact.objects.filter(known_since__lte=as_of), "customer_id")
     queryset = queryset.values("customer_id").annotate(**aggregates).order_by()
     return _frame(
         queryset.values_list("customer_id", *aggregates), ["customer_id", *aggregates]

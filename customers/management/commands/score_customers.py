@@ -27,9 +27,7 @@ class Command(BaseCommand):
             score_customers.delay(as_of=day.isoformat(), chunk_size=options["chunk_size"])
             summary = self._follow(day)
         else:
-            summary = runs.score_all(
-                day=day, chunk_size=options["chunk_size"], progress=self._show
-            )
+            summary = runs.score_all(day=day, chunk_size=options["chunk_size"], progress=self._show)
         self.stdout.write(self.style.SUCCESS(f"Scored: {summary}"))
 
     def _show(self, run: ScoringRun) -> None:
