@@ -184,6 +184,9 @@ TRAINING_VALIDATION_MONTHS = env_int("TRAINING_VALIDATION_MONTHS", 3)
 TRAINING_MAX_CUSTOMERS = env_int("TRAINING_MAX_CUSTOMERS", 50_000)
 # Customers per scoring chunk (one Celery task each).
 SCORING_CHUNK_SIZE = env_int("SCORING_CHUNK_SIZE", 50_000)
+# Threads scikit-learn may use inside one task. Parallelism comes from more workers; more
+# threads per worker fight over the cores (OpenMP spin-waits) and make training slower.
+ML_THREADS = env_int("ML_THREADS", 1)
 
 # --- Security (production defaults; DEBUG turns the HTTPS-only parts off) ------------------
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)

@@ -112,6 +112,8 @@ def celery_worker_queue(django_db_setup, django_db_blocker):
     )
     env["REDIS_URL"] = settings.CELERY_BROKER_URL
     env.setdefault("SECRET_KEY", "test-worker-secret")
+    # One customer per scoring chunk, so worker tests exercise the fan-out with few rows.
+    env["SCORING_CHUNK_SIZE"] = "1"
     log_path = ROOT / "test-artifacts" / f"celery-worker-{queue}.log"
     log_path.parent.mkdir(exist_ok=True)
     log = log_path.open("w")

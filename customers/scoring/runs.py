@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, F, Max, Min, Sum
 from django.utils import timezone
+from threadpoolctl import threadpool_limits
 
 from customers.models import RiskModel, RiskScore, RiskTier, ScoringRun
 from customers.scoring import signals, training
@@ -129,7 +130,8 @@ def predict(model: RiskModel, features: pd.DataFrame, flags: pd.DataFrame) -> np
     if model.is_rules_based:
         return signals.rules_probability(flags)
     estimator = training.load(model)
-    return estimator.predict_proba(features[MODEL_FEATURES].astype("float64"))[:, 1]
+    with threadpool_limits(limits=settings.ML_THREADS):
+        return estimator.predict_proba(features[MODEL_FEATURES].astype("float64"))[:, 1]
 
 
 def tier_bounds(count: int, shares: list[int] | None = None) -> list[int]:

@@ -37,6 +37,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from customers.models import Customer, Interaction, RiskModel
 from customers.scoring import signals
@@ -134,7 +135,14 @@ def evaluate(churned: np.ndarray, probability: np.ndarray) -> dict[str, float]:
     }
 
 
-def train_model(
+def train_model(**options) -> RiskModel:
+    """Train, compare, calibrate and store a model as of `as_of`; or store the rules-based
+    fallback when the history holds too few churned customers."""
+    with threadpool_limits(limits=settings.ML_THREADS):
+        return _train_model(**options)
+
+
+def _train_model(
     *,
     as_of: dt.date,
     horizon_days: int | None = None,
@@ -142,8 +150,6 @@ def train_model(
     validation_dates: int | None = None,
     max_customers: int | None = None,
 ) -> RiskModel:
-    """Train, compare, calibrate and store a model as of `as_of`; or store the rules-based
-    fallback when the history holds too few churned customers."""
     began = time.perf_counter()
     horizon_days = horizon_days or settings.CHURN_HORIZON_DAYS
     months = months or settings.TRAINING_HISTORY_MONTHS
