@@ -1,12 +1,32 @@
 from django.contrib import admin
+from django.utils import timezone
 
-from customers.models import Contact, Contract, Customer, Interaction, OwnershipPeriod
+from customers.models import (
+    Contact,
+    Contract,
+    Customer,
+    Interaction,
+    OwnershipPeriod,
+    RiskModel,
+    RiskScore,
+    ScoringRun,
+)
+from customers.tasks import score_customers, train_risk_model
 
 
 class ContactInline(admin.TabularInline):
     model = Contact
     extra = 0
-    fields = ("name", "role", "email", "phone", "is_decision_maker", "status", "left_on")
+    fields = (
+        "name",
+        "role",
+        "email",
+        "phone",
+        "is_decision_maker",
+        "status",
+        "known_since",
+        "left_on",
+    )
 
 
 class ContractInline(admin.TabularInline):
@@ -118,4 +138,69 @@ class OwnershipPeriodAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RiskModel)
+class RiskModelAdmin(admin.ModelAdmin):
+    list_display = ("version", "kind", "as_of", "roc_auc", "churners", "is_active", "trained_at")
+    list_filter = ("kind", "is_active")
+    readonly_fields = [field.name for field in RiskModel._meta.fields if field.name != "artifact"]
+    exclude = ("artifact",)
+    actions = ["train_now"]
+
+    @admin.display(description="Validation ROC AUC")
+    def roc_auc(self, model: RiskModel):
+        return model.metrics.get("roc_auc")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description="Train a new model now (the selection does not matter)")
+    def train_now(self, request, queryset):
+        result = train_risk_model.delay(as_of=timezone.localdate().isoformat())
+        self.message_user(
+            request, f"Training started ({result.id}); the new model appears here when done."
+        )
+
+
+@admin.register(ScoringRun)
+class ScoringRunAdmin(admin.ModelAdmin):
+    list_display = ("day", "status", "progress_shown", "customers_scored", "model", "finished_at")
+    list_filter = ("status",)
+    readonly_fields = [field.name for field in ScoringRun._meta.fields]
+    actions = ["score_again"]
+
+    @admin.display(description="Progress")
+    def progress_shown(self, run: ScoringRun) -> str:
+        return f"{run.chunks_done}/{run.chunks_total} chunks ({run.progress:.0%})"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description="Score the selected days again now")
+    def score_again(self, request, queryset):
+        for day in queryset.values_list("day", flat=True):
+            score_customers.delay(as_of=day.isoformat())
+        self.message_user(request, f"Scoring queued for {queryset.count()} day(s).")
+
+
+@admin.register(RiskScore)
+class RiskScoreAdmin(admin.ModelAdmin):
+    list_display = ("customer", "day", "tier", "probability", "revenue_at_risk", "top_reason")
+    list_filter = ("tier", "day")
+    search_fields = ("customer__name", "customer__external_id")
+    raw_id_fields = ("customer",)
+    readonly_fields = [field.name for field in RiskScore._meta.fields]
+    show_full_result_count = False
+    list_select_related = ("customer",)
+
+    @admin.display(description="Top reason")
+    def top_reason(self, score: RiskScore) -> str:
+        return score.reason_texts[0] if score.reasons else "No warning signs"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False

@@ -4,20 +4,21 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from customers.models import Customer
-from customers.selectors import book_for
+from customers.selectors import book_for, latest_scoring_run, with_current_risk
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     employee = getattr(request.user, "employee", None)
+    run = latest_scoring_run()
     book = (
-        book_for(employee)
-        .filter(status=Customer.Status.ACTIVE)
-        .select_related("primary_owner")[:50]
+        with_current_risk(
+            book_for(employee).filter(status=Customer.Status.ACTIVE), run
+        ).select_related("primary_owner")[:50]
         if employee
         else []
     )
-    return render(request, "home.html", {"employee": employee, "book": book})
+    return render(request, "home.html", {"employee": employee, "book": book, "run": run})
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

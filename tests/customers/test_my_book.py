@@ -1,0 +1,40 @@
+"""The account manager's book shows each customer's current risk, riskiest revenue first,
+and says when the score is rules-based."""
+
+import pytest
+from django.urls import reverse
+
+from customers.scoring import runs
+from tests.customers.scoring_world import AS_OF, build_world
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_book_lists_tier_probability_revenue_at_risk_and_top_reason(client):
+    world = build_world()
+    runs.score_all(day=AS_OF)
+    world.e1.user = UserFactory(username="e1")
+    world.e1.save()
+    client.force_login(world.e1.user)
+
+    response = client.get(reverse("home"))
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Rules-based score, not enough history to train." in page
+    assert "Alpha" in page and "Bravo" not in page  # Bravo belongs to E3
+    # 15,000 a year at 65.3% (see test_scoring_reasons_and_rules): 9,800 at risk.
+    assert "65%" in page
+    assert "9,800" in page
+    assert "Decision-maker left on 2026-05-01" in page
+
+
+def test_book_before_any_scoring_says_so(client):
+    world = build_world()
+    world.e1.user = UserFactory(username="e1")
+    world.e1.save()
+    client.force_login(world.e1.user)
+    page = client.get(reverse("home")).content.decode()
+    assert "No risk scores yet" in page
+    assert "Alpha" in page and "not scored" in page
