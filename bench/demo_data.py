@@ -34,7 +34,7 @@ def main() -> None:
     os.environ["DATABASE_URL"] = args.database_url
     os.environ.setdefault("SECRET_KEY", "bench-only")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "retention.settings")
-    _recreate_database(args.database_url)
+    recreate_database(args.database_url)
 
     import django
 
@@ -74,7 +74,7 @@ def main() -> None:
     print(f"peak memory (max RSS): {peak_mib:,.0f} MiB")
 
 
-def _recreate_database(url: str) -> None:
+def recreate_database(url: str) -> None:
     import dj_database_url
     import psycopg2
 

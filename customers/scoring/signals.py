@@ -22,6 +22,8 @@ import pandas as pd
 
 # How long each segment may go without contact before it counts as a warning sign.
 NO_CONTACT_DAYS = {"core": 30, "important": 60, "general": 90}
+# A drop only counts against a real baseline: at least this many a month before.
+MIN_MONTHLY_BASELINE = 1.0
 # Chance of churning within the horizon for a customer with no warning sign at all.
 RULES_BASE_PROBABILITY = 0.02
 
@@ -58,7 +60,10 @@ SIGNALS: list[Signal] = [
     Signal(
         "engagement_drop",
         "Engagement drop",
-        lambda f: f["engagement_ratio"] < 0.5,
+        lambda f: (
+            (f["engagement_ratio"] < 0.5)
+            & (f["interactions_prior_90d"] / 3 >= MIN_MONTHLY_BASELINE)
+        ),
         lambda f: (
             "Interactions down "
             + _int((1 - f["engagement_ratio"]) * 100)
@@ -156,7 +161,7 @@ SIGNALS: list[Signal] = [
     Signal(
         "usage_drop",
         "Product usage halved",
-        lambda f: f["usage_ratio"] < 0.5,
+        lambda f: (f["usage_ratio"] < 0.5) & (f["usage_prior_90d"] / 3 >= MIN_MONTHLY_BASELINE),
         lambda f: (
             "Product usage down "
             + _int((1 - f["usage_ratio"]) * 100)

@@ -9,7 +9,7 @@ from was unknown on the day it is trained.
 Validation is by time: the latest observation dates are held out, and training uses
 only dates whose label window closed before the first validation date, so no training
 label overlaps the validation period. Logistic regression and gradient boosting compete
-on validation ROC AUC; the winner is calibrated (isotonic, 3 folds of the training rows)
+on validation ROC AUC; the winner is calibrated (sigmoid, 3 folds of the training rows)
 and judged again on the validation rows. With fewer churned customers than
 MIN_CHURNERS_TO_TRAIN the product says so and scores with the transparent rules of
 `signals.py` instead."""
@@ -197,8 +197,10 @@ def _train_model(
         logger.info("candidate %s: %s", kind, candidates[kind])
     best = max(candidates, key=lambda kind: candidates[kind]["roc_auc"])
 
+    # Sigmoid (Platt) calibration is monotonic, so it keeps the ranking the candidate was
+    # chosen for and leaves no ties for the tiers to break arbitrarily.
     calibrated = CalibratedClassifierCV(
-        clone(candidate_models()[best]), method="isotonic", cv=3
+        clone(candidate_models()[best]), method="sigmoid", cv=3
     ).fit(X_train, y_train)
     metrics = evaluate(y_valid, calibrated.predict_proba(X_valid)[:, 1])
     metrics["candidates"] = candidates

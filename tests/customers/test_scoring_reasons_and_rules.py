@@ -99,3 +99,19 @@ def test_a_new_model_replaces_the_active_one():
     first.refresh_from_db()
     assert (first.is_active, second.is_active, second.version) == (False, True, 2)
     assert runs.current_model(as_of=AS_OF) == second
+
+
+def test_a_drop_needs_a_real_baseline_of_one_a_month():
+    features = pd.DataFrame(
+        {
+            "usage_30d": [0, 0],
+            "usage_prior_90d": [1, 6],  # a third of one a month; two a month
+            "usage_ratio": [0.0, 0.0],
+        },
+        index=[1, 2],
+    )
+    usage_drop = signals.SIGNAL_BY_CODE["usage_drop"]
+    assert list(usage_drop.fires(features)) == [False, True]
+    assert usage_drop.text(features).iloc[1] == (
+        "Product usage down 100% vs the prior 3-month average"
+    )

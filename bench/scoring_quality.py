@@ -1,0 +1,120 @@
+"""Benchmark: how well the model predicts churn on the demo company, and whether its
+reasons point at what really happened.
+
+Usage:  .venv/bin/python bench/scoring_quality.py [--customers 20000] [--interactions 2000000]
+        [--database-url postgres://postgres@127.0.0.1:5432/retention_quality]
+
+Recreates the database with the demo generator (same code as `manage.py seed_demo`),
+then:
+1. trains as of today and prints the time-based validation metrics of both candidates
+   and of the chosen, calibrated model (ROC AUC, PR AUC, lift in the top decile, Brier);
+2. goes back 90 days: trains as of that day (seeing nothing later), scores every
+   customer that day, and for the customers who then churned within 90 days compares
+   the churn reason recorded later with the reasons the score gave beforehand."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import time
+from collections import Counter
+
+from common import machine, peak_mib, setup_django
+
+# Which reason signals match a recorded churn reason (the generator's trouble kinds).
+EXPECTED_SIGNALS = {
+    "price": {"discount_request"},
+    "quality": {"complaint", "support_escalation", "low_satisfaction", "satisfaction_drop"},
+    "service": {"complaint", "support_escalation", "low_satisfaction", "satisfaction_drop"},
+    "followed_employee": {"owner_departed", "owner_departing", "owner_changed"},
+    "convenience": {"engagement_drop", "usage_drop", "no_recent_contact"},
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--customers", type=int, default=20_000)
+    parser.add_argument("--interactions", type=int, default=2_000_000)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--database-url", default="postgres://postgres@127.0.0.1:5432/retention_quality"
+    )
+    args = parser.parse_args()
+    from demo_data import recreate_database
+
+    recreate_database(args.database_url)
+    setup_django(args.database_url)
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from customers import demo
+    from customers.models import Customer, RiskScore, RiskTier
+    from customers.scoring import runs, training
+
+    call_command("migrate", verbosity=0)
+    today = timezone.localdate()
+    began = time.perf_counter()
+    summary = demo.generate(
+        customers=args.customers, interactions=args.interactions, seed=args.seed
+    )
+    print(machine())
+    print(
+        f"data: demo company, seed {args.seed}: {summary.customers:,} customers "
+        f"({summary.churned:,} churned over two years), {summary.interactions:,} interactions; "
+        f"generated in {time.perf_counter() - began:.0f} s"
+    )
+
+    began = time.perf_counter()
+    model = training.train_model(as_of=today)
+    print(
+        f"\ntraining as of {today}: {time.perf_counter() - began:.1f} s, "
+        f"{model.train_rows:,} training rows, {model.validation_rows:,} validation rows "
+        f"(observation dates {model.window_start} .. {model.window_end}; validation = last 3), "
+        f"base rate {model.base_rate:.1%}"
+    )
+    for kind, metrics in model.metrics["candidates"].items():
+        print(f"  candidate {kind:20s} {metrics}")
+    chosen = {k: v for k, v in model.metrics.items() if k not in {"candidates", "chosen_by"}}
+    print(f"  chosen: {model.kind}, calibrated: {chosen}")
+    print("  features that matter most (drop in validation ROC AUC when shuffled):")
+    for name, value in list(model.feature_importance.items())[:8]:
+        print(f"    {name:28s} {value:.4f}")
+
+    back = today - dt.timedelta(days=90)
+    training.train_model(as_of=back)
+    runs.score_all(day=back)
+    churned = dict(
+        Customer.objects.filter(
+            churned_on__gt=back, churned_on__lte=back + dt.timedelta(days=90)
+        ).values_list("id", "churn_reason")
+    )
+    scores = RiskScore.objects.filter(day=back)
+    tiers = Counter(scores.filter(customer_id__in=churned).values_list("tier", flat=True))
+    print(
+        f"\nscored as of {back} with a model trained that day; {len(churned):,} of "
+        f"{scores.count():,} customers churned in the next 90 days. Their tier beforehand: "
+        + ", ".join(f"{tier.label.lower()} {tiers.get(tier.value, 0)}" for tier in RiskTier)
+    )
+    matched: Counter = Counter()
+    seen: Counter = Counter()
+    for customer_id, reasons in scores.filter(customer_id__in=churned).values_list(
+        "customer_id", "reasons"
+    ):
+        reason = churned[customer_id]
+        if reason not in EXPECTED_SIGNALS:
+            continue
+        seen[reason] += 1
+        if EXPECTED_SIGNALS[reason] & {r["signal"] for r in reasons}:
+            matched[reason] += 1
+    print("reasons given beforehand vs the churn reason recorded afterwards:")
+    for reason, expected in EXPECTED_SIGNALS.items():
+        if seen[reason]:
+            print(
+                f"  {reason:18s} {matched[reason]:5d} / {seen[reason]:5d} "
+                f"({matched[reason] / seen[reason]:.0%}) had one of {sorted(expected)} among the top 3"
+            )
+    print(f"peak memory (max RSS): {peak_mib():,.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
