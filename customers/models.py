@@ -590,6 +590,10 @@ class RiskScore(models.Model):
         blank=True,
         help_text='Top reasons, most important first: [{"signal": ..., "text": ...}].',
     )
+    single_threaded = models.BooleanField(
+        default=False, help_text="Only one employee has talked to the customer in 180 days."
+    )
+    active_contacts = models.PositiveIntegerField(default=0)
 
     objects = RiskScoreQuerySet.as_manager()
 

@@ -1,1 +1,182 @@
-"""Models arrive with the handover capability."""
+"""Deliberate handover of every customer of a departing employee (DOMAIN.md section 2).
+
+A departure opens a HandoverPlan. The plan holds one HandoverTask per customer the
+leaver owns, ordered by priority, each with a recommended and (once a manager accepts)
+an accepted successor, and a checklist of HandoverSteps with due dates and assignees:
+knowledge transfer, joint introduction, ownership change, follow-ups after the change."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from customers.models import Customer, OwnerRole
+from staff.models import Employee
+
+
+class HandoverPlan(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "In progress"
+        COMPLETE = "complete", "Complete"
+        CANCELLED = "cancelled", "Cancelled (the employee stays)"
+
+    employee = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="handover_plans")
+    last_day = models.DateField(help_text="The leaver's last working day.")
+    reason = models.CharField(max_length=200)
+    voluntary = models.BooleanField(help_text="Resigned (yes) or let go (no).")
+    exit_interview_notes = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_by = models.ForeignKey(
+        Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    tasks_raised_at = models.DateTimeField(null=True, blank=True)
+    last_day_processed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the last-day job reassigned and locked out."
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    log = models.JSONField(default=list, blank=True, help_text="What the jobs did, in order.")
+
+    class Meta:
+        ordering = ["last_day"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["employee"],
+                condition=Q(status="open"),
+                name="one_open_handover_plan_per_employee",
+                violation_error_message="This employee already has a handover in progress.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Handover of {self.employee} (last day {self.last_day})"
+
+    def add_log(self, message: str) -> None:
+        self.log = [*self.log, {"at": timezone.now().isoformat(), "message": message}]
+
+
+class HandoverTask(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+
+    plan = models.ForeignKey(HandoverPlan, on_delete=models.CASCADE, related_name="tasks")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="handover_tasks")
+    role = models.CharField(
+        max_length=10, choices=OwnerRole.choices, help_text="The leaver's role for the customer."
+    )
+    annual_value = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    risk = models.FloatField(
+        help_text="Churn probability when the task was raised (current score or base rate)."
+    )
+    dependence = models.FloatField(
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="How much the customer depends on the leaver (0-1).",
+    )
+    interaction_share = models.FloatField(default=0)
+    exclusive_contacts = models.PositiveIntegerField(
+        default=0, help_text="Contacts only the leaver has dealt with in 180 days."
+    )
+    priority = models.FloatField(help_text="Value x risk x dependence; highest first.")
+    recommended_successor = models.ForeignKey(
+        Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recommendation_reasons = models.JSONField(default=list, blank=True)
+    successor = models.ForeignKey(
+        Employee,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="handover_tasks_taken",
+    )
+    successor_over_capacity = models.BooleanField(default=False)
+    accepted_by = models.ForeignKey(
+        Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    ownership_changed_on = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+
+    class Meta:
+        ordering = ["-priority"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "customer"],
+                name="one_handover_task_per_plan_customer",
+                violation_error_message="This customer already has a task in this handover.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Hand over {self.customer}"
+
+
+class HandoverStep(models.Model):
+    class Kind(models.TextChoices):
+        KNOWLEDGE_TRANSFER = "knowledge_transfer", "Knowledge-transfer note"
+        JOINT_INTRODUCTION = "joint_introduction", "Joint introduction of the successor"
+        OWNERSHIP_CHANGE = "ownership_change", "Ownership change"
+        FOLLOW_UP = "follow_up", "Follow-up contact"
+
+    task = models.ForeignKey(HandoverTask, on_delete=models.CASCADE, related_name="steps")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    days_after_last_day = models.IntegerField(
+        default=0, help_text="For follow-ups: days after the last day (14, 30, 90 by default)."
+    )
+    due_on = models.DateField()
+    assignee = models.ForeignKey(
+        Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="handover_steps"
+    )
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.TextField(
+        blank=True,
+        help_text="Knowledge transfer: history, open issues, preferences, key contacts.",
+    )
+    satisfaction = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text="Follow-ups: the customer's satisfaction, 1-10.",
+    )
+    escalated_to = models.ForeignKey(
+        Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    escalated_on = models.DateField(null=True, blank=True)
+    cancelled = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task", "kind", "days_after_last_day"],
+                name="one_handover_step_per_kind_and_day",
+            ),
+            models.CheckConstraint(
+                condition=Q(satisfaction__isnull=True)
+                | Q(satisfaction__gte=1, satisfaction__lte=10),
+                name="handover_step_satisfaction_range",
+                violation_error_message="Satisfaction is scored from 1 to 10.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.task.customer}"
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None
+
+    def clean(self) -> None:
+        if self.done_at and self.kind == self.Kind.KNOWLEDGE_TRANSFER and not self.note.strip():
+            raise ValidationError({"note": "Write the knowledge-transfer note before closing it."})
+        if self.done_at and self.kind == self.Kind.FOLLOW_UP and self.satisfaction is None:
+            raise ValidationError(
+                {"satisfaction": "Record the customer's satisfaction (1-10) from the follow-up."}
+            )

@@ -108,6 +108,8 @@ def score_chunk(*, run_id: int, id_from: int, id_to: int) -> dict[str, float]:
             "annual_value": np.round(value, 2),
             "revenue_at_risk": np.round(probability * value, 2),
             "reasons": reasons,
+            "single_threaded": features["single_threaded"].to_numpy(dtype=bool),
+            "active_contacts": features["active_contacts"].to_numpy(dtype="int64"),
         }
     )
     timings["scoring"] = time.perf_counter() - began

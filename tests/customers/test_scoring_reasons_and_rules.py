@@ -45,6 +45,9 @@ def test_rules_score_and_reasons_for_the_hand_made_customers():
         "Only one person has talked to them in 180 days",
     ]
     assert [r["signal"] for r in bravo.reasons] == ["engagement_drop", "single_threaded"]
+    # Kept with the score so exposure reports need not re-read the interactions.
+    assert (alpha.single_threaded, alpha.active_contacts) == (False, 2)
+    assert (bravo.single_threaded, bravo.active_contacts) == (True, 0)
 
 
 def test_contract_end_without_renewal_talk_reads_with_the_days_left():
