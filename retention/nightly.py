@@ -6,10 +6,12 @@ from celery import chain, shared_task
 from django.utils import timezone
 
 from customers.tasks import roll_contracts, score_customers
+from handover.tasks import process_handovers
 from retention.celery import origin_queue
 
-# Contracts roll first so scoring sees tonight's contract state.
-NIGHTLY_JOBS = [roll_contracts, score_customers]
+# Contracts roll first so scoring sees tonight's contract state; handovers run before
+# scoring so tonight's scores see tonight's ownership.
+NIGHTLY_JOBS = [roll_contracts, process_handovers, score_customers]
 
 
 @shared_task(bind=True, name="retention.nightly.run_nightly_jobs")

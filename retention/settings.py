@@ -184,6 +184,16 @@ TRAINING_VALIDATION_MONTHS = env_int("TRAINING_VALIDATION_MONTHS", 3)
 TRAINING_MAX_CUSTOMERS = env_int("TRAINING_MAX_CUSTOMERS", 50_000)
 # Customers per scoring chunk (one Celery task each).
 SCORING_CHUNK_SIZE = env_int("SCORING_CHUNK_SIZE", 50_000)
+# --- Handovers (README "How handovers work") -------------------------------------------------
+# Customers (as primary owner) an account manager can look after; successors beyond it are flagged.
+SUCCESSOR_CAPACITY = env_int("SUCCESSOR_CAPACITY", 150)
+# Follow-up contacts with each handed-over customer, in days after the last day.
+HANDOVER_FOLLOW_UP_DAYS = env_int_list("HANDOVER_FOLLOW_UP_DAYS", [14, 30, 90])
+# The knowledge-transfer note is due this many days before the last day.
+KNOWLEDGE_TRANSFER_LEAD_DAYS = env_int("KNOWLEDGE_TRANSFER_LEAD_DAYS", 5)
+# HR may record a departure whose last day was at most this many days ago.
+DEPARTURE_GRACE_DAYS = env_int("DEPARTURE_GRACE_DAYS", 7)
+
 # Threads scikit-learn may use inside one task. Parallelism comes from more workers; more
 # threads per worker fight over the cores (OpenMP spin-waits) and make training slower.
 ML_THREADS = env_int("ML_THREADS", 1)

@@ -6,97 +6,315 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('customers', '0004_riskscore_relationship'),
-        ('staff', '0002_employee_departure_announced_on_and_more'),
+        ("customers", "0004_riskscore_relationship"),
+        ("staff", "0002_employee_departure_announced_on_and_more"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HandoverPlan',
+            name="HandoverPlan",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('last_day', models.DateField(help_text="The leaver's last working day.")),
-                ('reason', models.CharField(max_length=200)),
-                ('voluntary', models.BooleanField(help_text='Resigned (yes) or let go (no).')),
-                ('exit_interview_notes', models.TextField(blank=True)),
-                ('status', models.CharField(choices=[('open', 'In progress'), ('complete', 'Complete'), ('cancelled', 'Cancelled (the employee stays)')], default='open', max_length=10)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('tasks_raised_at', models.DateTimeField(blank=True, null=True)),
-                ('last_day_processed_at', models.DateTimeField(blank=True, help_text='When the last-day job reassigned and locked out.', null=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('log', models.JSONField(blank=True, default=list, help_text='What the jobs did, in order.')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='staff.employee')),
-                ('employee', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='handover_plans', to='staff.employee')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("last_day", models.DateField(help_text="The leaver's last working day.")),
+                ("reason", models.CharField(max_length=200)),
+                ("voluntary", models.BooleanField(help_text="Resigned (yes) or let go (no).")),
+                ("exit_interview_notes", models.TextField(blank=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "In progress"),
+                            ("complete", "Complete"),
+                            ("cancelled", "Cancelled (the employee stays)"),
+                        ],
+                        default="open",
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("tasks_raised_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "last_day_processed_at",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="When the last-day job reassigned and locked out.",
+                        null=True,
+                    ),
+                ),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "log",
+                    models.JSONField(
+                        blank=True, default=list, help_text="What the jobs did, in order."
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="staff.employee",
+                    ),
+                ),
+                (
+                    "employee",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="handover_plans",
+                        to="staff.employee",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['last_day'],
+                "ordering": ["last_day"],
             },
         ),
         migrations.CreateModel(
-            name='HandoverTask',
+            name="HandoverTask",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('primary', 'Primary owner'), ('secondary', 'Secondary owner')], help_text="The leaver's role for the customer.", max_length=10)),
-                ('annual_value', models.DecimalField(decimal_places=2, default=0, max_digits=14)),
-                ('risk', models.FloatField(help_text='Churn probability when the task was raised (current score or base rate).')),
-                ('dependence', models.FloatField(help_text='How much the customer depends on the leaver (0-1).', validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(1)])),
-                ('interaction_share', models.FloatField(default=0)),
-                ('exclusive_contacts', models.PositiveIntegerField(default=0, help_text='Contacts only the leaver has dealt with in 180 days.')),
-                ('priority', models.FloatField(help_text='Value x risk x dependence; highest first.')),
-                ('recommendation_reasons', models.JSONField(blank=True, default=list)),
-                ('successor_over_capacity', models.BooleanField(default=False)),
-                ('accepted_at', models.DateTimeField(blank=True, null=True)),
-                ('ownership_changed_on', models.DateField(blank=True, null=True)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('done', 'Done'), ('cancelled', 'Cancelled')], default='open', max_length=10)),
-                ('accepted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='staff.employee')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='handover_tasks', to='customers.customer')),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tasks', to='handover.handoverplan')),
-                ('recommended_successor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='staff.employee')),
-                ('successor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='handover_tasks_taken', to='staff.employee')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("primary", "Primary owner"), ("secondary", "Secondary owner")],
+                        help_text="The leaver's role for the customer.",
+                        max_length=10,
+                    ),
+                ),
+                ("annual_value", models.DecimalField(decimal_places=2, default=0, max_digits=14)),
+                (
+                    "risk",
+                    models.FloatField(
+                        help_text="Churn probability when the task was raised (current score or base rate)."
+                    ),
+                ),
+                (
+                    "dependence",
+                    models.FloatField(
+                        help_text="How much the customer depends on the leaver (0-1).",
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(1),
+                        ],
+                    ),
+                ),
+                ("interaction_share", models.FloatField(default=0)),
+                (
+                    "exclusive_contacts",
+                    models.PositiveIntegerField(
+                        default=0, help_text="Contacts only the leaver has dealt with in 180 days."
+                    ),
+                ),
+                (
+                    "priority",
+                    models.FloatField(help_text="Value x risk x dependence; highest first."),
+                ),
+                ("recommendation_reasons", models.JSONField(blank=True, default=list)),
+                ("successor_over_capacity", models.BooleanField(default=False)),
+                ("accepted_at", models.DateTimeField(blank=True, null=True)),
+                ("ownership_changed_on", models.DateField(blank=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("done", "Done"), ("cancelled", "Cancelled")],
+                        default="open",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "accepted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="staff.employee",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="handover_tasks",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tasks",
+                        to="handover.handoverplan",
+                    ),
+                ),
+                (
+                    "recommended_successor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="staff.employee",
+                    ),
+                ),
+                (
+                    "successor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="handover_tasks_taken",
+                        to="staff.employee",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-priority'],
+                "ordering": ["-priority"],
             },
         ),
         migrations.CreateModel(
-            name='HandoverStep',
+            name="HandoverStep",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('knowledge_transfer', 'Knowledge-transfer note'), ('joint_introduction', 'Joint introduction of the successor'), ('ownership_change', 'Ownership change'), ('follow_up', 'Follow-up contact')], max_length=20)),
-                ('days_after_last_day', models.IntegerField(default=0, help_text='For follow-ups: days after the last day (14, 30, 90 by default).')),
-                ('due_on', models.DateField()),
-                ('done_at', models.DateTimeField(blank=True, null=True)),
-                ('note', models.TextField(blank=True, help_text='Knowledge transfer: history, open issues, preferences, key contacts.')),
-                ('satisfaction', models.PositiveSmallIntegerField(blank=True, help_text="Follow-ups: the customer's satisfaction, 1-10.", null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(10)])),
-                ('escalated_on', models.DateField(blank=True, null=True)),
-                ('cancelled', models.BooleanField(default=False)),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='handover_steps', to='staff.employee')),
-                ('done_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='staff.employee')),
-                ('escalated_to', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='staff.employee')),
-                ('task', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='steps', to='handover.handovertask')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("knowledge_transfer", "Knowledge-transfer note"),
+                            ("joint_introduction", "Joint introduction of the successor"),
+                            ("ownership_change", "Ownership change"),
+                            ("follow_up", "Follow-up contact"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "days_after_last_day",
+                    models.IntegerField(
+                        default=0,
+                        help_text="For follow-ups: days after the last day (14, 30, 90 by default).",
+                    ),
+                ),
+                ("due_on", models.DateField()),
+                ("done_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "note",
+                    models.TextField(
+                        blank=True,
+                        help_text="Knowledge transfer: history, open issues, preferences, key contacts.",
+                    ),
+                ),
+                (
+                    "satisfaction",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Follow-ups: the customer's satisfaction, 1-10.",
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(10),
+                        ],
+                    ),
+                ),
+                ("escalated_on", models.DateField(blank=True, null=True)),
+                ("cancelled", models.BooleanField(default=False)),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="handover_steps",
+                        to="staff.employee",
+                    ),
+                ),
+                (
+                    "done_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="staff.employee",
+                    ),
+                ),
+                (
+                    "escalated_to",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="staff.employee",
+                    ),
+                ),
+                (
+                    "task",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="steps",
+                        to="handover.handovertask",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['due_on', 'id'],
+                "ordering": ["due_on", "id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='handoverplan',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'open')), fields=('employee',), name='one_open_handover_plan_per_employee', violation_error_message='This employee already has a handover in progress.'),
+            model_name="handoverplan",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "open")),
+                fields=("employee",),
+                name="one_open_handover_plan_per_employee",
+                violation_error_message="This employee already has a handover in progress.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='handovertask',
-            constraint=models.UniqueConstraint(fields=('plan', 'customer'), name='one_handover_task_per_plan_customer', violation_error_message='This customer already has a task in this handover.'),
+            model_name="handovertask",
+            constraint=models.UniqueConstraint(
+                fields=("plan", "customer"),
+                name="one_handover_task_per_plan_customer",
+                violation_error_message="This customer already has a task in this handover.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='handoverstep',
-            constraint=models.UniqueConstraint(fields=('task', 'kind', 'days_after_last_day'), name='one_handover_step_per_kind_and_day'),
+            model_name="handoverstep",
+            constraint=models.UniqueConstraint(
+                fields=("task", "kind", "days_after_last_day"),
+                name="one_handover_step_per_kind_and_day",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='handoverstep',
-            constraint=models.CheckConstraint(condition=models.Q(('satisfaction__isnull', True), models.Q(('satisfaction__gte', 1), ('satisfaction__lte', 10)), _connector='OR'), name='handover_step_satisfaction_range', violation_error_message='Satisfaction is scored from 1 to 10.'),
+            model_name="handoverstep",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("satisfaction__isnull", True),
+                    models.Q(("satisfaction__gte", 1), ("satisfaction__lte", 10)),
+                    _connector="OR",
+                ),
+                name="handover_step_satisfaction_range",
+                violation_error_message="Satisfaction is scored from 1 to 10.",
+            ),
         ),
     ]

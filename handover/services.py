@@ -1,0 +1,502 @@
+"""Writes for departures and handovers. Every function here is safe to run twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
+
+from customers.models import Customer, OwnerRole, OwnershipPeriod
+from handover.models import HandoverPlan, HandoverStep, HandoverTask
+from handover.selectors import handover_proposals
+from staff.models import Employee
+
+logger = logging.getLogger(__name__)
+Kind = HandoverStep.Kind
+
+
+def manager_of(employee: Employee) -> Employee | None:
+    """Who takes what nobody else takes: the line manager, else the team's manager."""
+    if employee.manager_id and employee.manager_id != employee.pk:
+        return employee.manager
+    if employee.team_id and employee.team.manager_id and employee.team.manager_id != employee.pk:
+        return employee.team.manager
+    return None
+
+
+# --- starting and cancelling ----------------------------------------------------------------
+
+
+def start_departure(
+    *,
+    employee: Employee,
+    last_day: dt.date,
+    reason: str,
+    voluntary: bool,
+    by: Employee | None,
+    exit_interview_notes: str = "",
+    today: dt.date | None = None,
+) -> HandoverPlan:
+    """Record that `employee` leaves on `last_day` and open the handover plan; the
+    handover tasks are raised by a Celery task once this transaction commits."""
+    today = today or timezone.localdate()
+    errors: dict[str, str] = {}
+    if employee.status == Employee.Status.DEPARTED:
+        errors["employee"] = (
+            f"{employee.name} has already left the company (last day {employee.departure_date})."
+        )
+    elif HandoverPlan.objects.filter(employee=employee, status=HandoverPlan.Status.OPEN).exists():
+        errors["employee"] = f"{employee.name} already has a handover in progress."
+    grace = settings.DEPARTURE_GRACE_DAYS
+    if last_day < today - dt.timedelta(days=grace):
+        errors["last_day"] = (
+            f"The last day {last_day} is more than {grace} days in the past; "
+            "record departures when they are announced."
+        )
+    elif last_day < employee.hired_on:
+        errors["last_day"] = f"The last day {last_day} is before the hire date {employee.hired_on}."
+    if not reason.strip():
+        errors["reason"] = "Give the reason for leaving (it is management data)."
+    if errors:
+        raise ValidationError(errors)
+
+    from handover.tasks import raise_handover_tasks
+
+    with transaction.atomic():
+        employee.status = Employee.Status.DEPARTING
+        employee.departure_date = last_day
+        employee.departure_announced_on = min(today, last_day)
+        employee.departure_reason = reason
+        employee.departure_voluntary = voluntary
+        employee.save()
+        plan = HandoverPlan(
+            employee=employee,
+            last_day=last_day,
+            reason=reason,
+            voluntary=voluntary,
+            exit_interview_notes=exit_interview_notes,
+            created_by=by,
+        )
+        plan.add_log(f"Departure recorded by {by or 'the system'}; last day {last_day}.")
+        plan.save()
+        transaction.on_commit(lambda: raise_handover_tasks.delay(plan_id=plan.pk))
+    return plan
+
+
+def cancel_departure(*, plan: HandoverPlan, by: Employee | None, note: str = "") -> None:
+    """The person stays: close the plan and its open tasks and steps. Ownership already
+    changed (by hand or on the last day) is left as it is."""
+    if plan.status != HandoverPlan.Status.OPEN:
+        raise ValidationError(
+            {"plan": f"This handover is already {plan.get_status_display().lower()}."}
+        )
+    if plan.last_day_processed_at:
+        raise ValidationError(
+            {
+                "plan": "The last day has passed and the customers were handed over; it cannot be cancelled."
+            }
+        )
+    with transaction.atomic():
+        plan.tasks.filter(status=HandoverTask.Status.OPEN).update(
+            status=HandoverTask.Status.CANCELLED
+        )
+        HandoverStep.objects.filter(task__plan=plan, done_at__isnull=True).update(cancelled=True)
+        employee = plan.employee
+        employee.status = Employee.Status.ACTIVE
+        employee.departure_date = None
+        employee.departure_announced_on = None
+        employee.departure_reason = ""
+        employee.departure_voluntary = None
+        employee.save()
+        plan.status = HandoverPlan.Status.CANCELLED
+        plan.closed_at = timezone.now()
+        plan.add_log(f"Cancelled by {by or 'the system'}: the employee stays. {note}".strip())
+        plan.save()
+
+
+# --- raising tasks -------------------------------------------------------------------------------
+
+
+def raise_tasks(*, plan: HandoverPlan, today: dt.date | None = None) -> int:
+    """One task per customer the leaver owns (primary or secondary), with its steps.
+    Keyed by (plan, customer): a re-run adds only customers the leaver got since."""
+    if plan.status != HandoverPlan.Status.OPEN:
+        return 0
+    today = today or timezone.localdate()
+    proposals = handover_proposals(plan.employee, as_of=today)
+    existing = set(plan.tasks.values_list("customer_id", flat=True))
+    new = [p for p in proposals if p.customer_id not in existing]
+    manager = manager_of(plan.employee)
+    with transaction.atomic():
+        HandoverTask.objects.bulk_create(
+            [
+                HandoverTask(
+                    plan=plan,
+                    customer_id=p.customer_id,
+                    role=p.role,
+                    annual_value=round(p.annual_value, 2),
+                    risk=p.risk,
+                    dependence=p.dependence,
+                    interaction_share=p.interaction_share,
+                    exclusive_contacts=p.exclusive_contacts,
+                    priority=p.priority,
+                    recommended_successor_id=p.successor_id,
+                    recommendation_reasons=p.reasons,
+                    successor_over_capacity=p.over_capacity,
+                )
+                for p in new
+            ],
+            ignore_conflicts=True,
+        )
+        tasks = plan.tasks.filter(customer_id__in=[p.customer_id for p in new])
+        HandoverStep.objects.bulk_create(
+            [step for task in tasks for step in _steps_for(task, plan, manager, today)],
+            ignore_conflicts=True,
+        )
+        first_time = plan.tasks_raised_at is None
+        plan.tasks_raised_at = plan.tasks_raised_at or timezone.now()
+        if new or first_time:
+            plan.add_log(f"{len(new)} handover task(s) raised.")
+        plan.save(update_fields=["tasks_raised_at", "log"])
+    if new:
+        _notify_start(plan, new_count=len(new))
+    return len(new)
+
+
+def _steps_for(
+    task: HandoverTask, plan: HandoverPlan, manager: Employee | None, today: dt.date
+) -> list[HandoverStep]:
+    successor_id = task.successor_id or task.recommended_successor_id
+    lead = dt.timedelta(days=settings.KNOWLEDGE_TRANSFER_LEAD_DAYS)
+    steps = [
+        HandoverStep(
+            task=task,
+            kind=Kind.KNOWLEDGE_TRANSFER,
+            due_on=max(today, plan.last_day - lead),
+            assignee_id=plan.employee_id,
+        ),
+        HandoverStep(
+            task=task,
+            kind=Kind.JOINT_INTRODUCTION,
+            due_on=plan.last_day,
+            assignee_id=successor_id,
+        ),
+        HandoverStep(
+            task=task,
+            kind=Kind.OWNERSHIP_CHANGE,
+            due_on=plan.last_day,
+            assignee_id=manager.pk if manager else None,
+        ),
+    ]
+    for days in settings.HANDOVER_FOLLOW_UP_DAYS:
+        steps.append(
+            HandoverStep(
+                task=task,
+                kind=Kind.FOLLOW_UP,
+                days_after_last_day=days,
+                due_on=plan.last_day + dt.timedelta(days=days),
+                assignee_id=successor_id,
+            )
+        )
+    return steps
+
+
+# --- successors -------------------------------------------------------------------------------------
+
+
+def accept_successors(
+    *,
+    plan: HandoverPlan,
+    by: Employee | None,
+    choices: dict[int, int] | None = None,
+) -> int:
+    """Set the successor of each open task: `choices` maps task id -> employee id; tasks
+    not in it take their recommendation ("accept all"). Successors must be active;
+    those who would go over capacity are flagged, not refused."""
+    if plan.status != HandoverPlan.Status.OPEN:
+        raise ValidationError({"plan": "Only a handover in progress takes successors."})
+    choices = choices or {}
+    tasks = list(plan.tasks.filter(status=HandoverTask.Status.OPEN))
+    wanted = {t.pk: choices.get(t.pk, t.successor_id or t.recommended_successor_id) for t in tasks}
+    people = {
+        e.pk: e
+        for e in Employee.objects.filter(pk__in={v for v in wanted.values() if v}).select_related(
+            "team"
+        )
+    }
+    errors = []
+    for task in tasks:
+        successor = people.get(wanted[task.pk])
+        if wanted[task.pk] is None:
+            errors.append(f"{task.customer}: no successor chosen or recommended.")
+        elif successor is None:
+            errors.append(f"{task.customer}: unknown employee #{wanted[task.pk]}.")
+        elif successor.status != Employee.Status.ACTIVE:
+            errors.append(
+                f"{task.customer}: {successor.name} is {successor.get_status_display().lower()} "
+                "and cannot take customers over."
+            )
+        elif successor.pk == plan.employee_id:
+            errors.append(f"{task.customer}: the leaver cannot be their own successor.")
+    if errors:
+        raise ValidationError({"successor": errors})
+
+    loads = dict(
+        Customer.objects.filter(status=Customer.Status.ACTIVE, primary_owner_id__in=people)
+        .values("primary_owner_id")
+        .annotate(n=Count("id"))
+        .values_list("primary_owner_id", "n")
+    )
+    now = timezone.now()
+    changed = []
+    for task in sorted(tasks, key=lambda t: -t.priority):
+        successor_id = wanted[task.pk]
+        if task.role == OwnerRole.PRIMARY and task.successor_id != successor_id:
+            loads[successor_id] = loads.get(successor_id, 0) + 1
+        if task.successor_id != successor_id or task.accepted_at is None:
+            task.successor_id = successor_id
+            task.accepted_by = by
+            task.accepted_at = now
+            task.successor_over_capacity = loads.get(successor_id, 0) > settings.SUCCESSOR_CAPACITY
+            changed.append(task)
+    with transaction.atomic():
+        HandoverTask.objects.bulk_update(
+            changed, ["successor", "accepted_by", "accepted_at", "successor_over_capacity"]
+        )
+        for successor_id in {t.successor_id for t in changed}:
+            HandoverStep.objects.filter(
+                task__in=[t for t in changed if t.successor_id == successor_id],
+                kind__in=[Kind.JOINT_INTRODUCTION, Kind.FOLLOW_UP],
+                done_at__isnull=True,
+            ).update(assignee_id=successor_id)
+        plan.add_log(f"{len(changed)} successor(s) accepted by {by or 'the system'}.")
+        plan.save(update_fields=["log"])
+    _notify_successors(plan, changed)
+    return len(changed)
+
+
+def complete_step(
+    *,
+    step: HandoverStep,
+    by: Employee | None,
+    note: str = "",
+    satisfaction: int | None = None,
+) -> HandoverStep:
+    step.note = note or step.note
+    step.satisfaction = satisfaction if satisfaction is not None else step.satisfaction
+    step.done_at = timezone.now()
+    step.done_by = by
+    step.full_clean()
+    step.save()
+    return step
+
+
+# --- the nightly job ---------------------------------------------------------------------------------
+
+
+@dataclass
+class NightlyResult:
+    handed_over: int = 0
+    to_manager: int = 0
+    locked_out: int = 0
+    escalated: int = 0
+    completed_plans: int = 0
+
+
+def process_handovers(*, as_of: dt.date) -> NightlyResult:
+    """Nightly: hand over the customers of everyone whose last day has come, escalate
+    overdue steps, close finished plans. Each plan is one transaction; re-running
+    repeats nothing already done."""
+    result = NightlyResult()
+    due = HandoverPlan.objects.filter(
+        status=HandoverPlan.Status.OPEN, last_day__lte=as_of, last_day_processed_at__isnull=True
+    ).select_related("employee", "employee__team", "employee__user")
+    for plan in due:  # one per departing employee: a handful a night
+        raise_tasks(plan=plan, today=as_of)
+        handed, to_manager = _hand_over_on_last_day(plan)
+        result.handed_over += handed
+        result.to_manager += to_manager
+        result.locked_out += 1
+    result.escalated = _escalate_overdue(as_of)
+    result.completed_plans = _close_finished_plans()
+    return result
+
+
+def _hand_over_on_last_day(plan: HandoverPlan) -> tuple[int, int]:
+    leaver = plan.employee
+    manager = manager_of(leaver)
+    with transaction.atomic():
+        plan = HandoverPlan.objects.select_for_update().get(pk=plan.pk)
+        if plan.last_day_processed_at:
+            return 0, 0
+        tasks = list(
+            plan.tasks.filter(status=HandoverTask.Status.OPEN, ownership_changed_on__isnull=True)
+        )
+        to_manager = 0
+        for task in tasks:
+            if task.successor_id is None:
+                if manager is None:
+                    raise ValidationError(
+                        f"{leaver.name} has no manager to take {task.customer} over; set one."
+                    )
+                task.successor_id = manager.pk
+                task.recommendation_reasons = [
+                    *task.recommendation_reasons,
+                    "no successor accepted by the last day: the manager takes over",
+                ]
+                to_manager += 1
+        customers = {
+            c.pk: c
+            for c in Customer.objects.select_for_update().filter(
+                pk__in=[t.customer_id for t in tasks]
+            )
+        }
+        changed_customers, closing, opening = [], [], []
+        for task in tasks:
+            customer = customers[task.customer_id]
+            field = "primary_owner_id" if task.role == OwnerRole.PRIMARY else "secondary_owner_id"
+            if getattr(customer, field) != leaver.pk:
+                task.ownership_changed_on = plan.last_day  # already changed by hand
+                continue
+            new_owner = task.successor_id
+            if task.role == OwnerRole.SECONDARY and new_owner == customer.primary_owner_id:
+                new_owner = None  # the successor already owns it as primary
+            if task.role == OwnerRole.PRIMARY and new_owner == customer.secondary_owner_id:
+                customer.secondary_owner_id = None
+                closing.append((customer.pk, OwnerRole.SECONDARY))
+            setattr(customer, field, new_owner)
+            changed_customers.append(customer)
+            closing.append((customer.pk, task.role))
+            if new_owner:
+                opening.append(
+                    OwnershipPeriod(
+                        customer_id=customer.pk,
+                        employee_id=new_owner,
+                        role=task.role,
+                        started_on=plan.last_day,
+                        changed_by=None,
+                        reason=f"Handover: {leaver.name} left on {plan.last_day}",
+                    )
+                )
+            task.ownership_changed_on = plan.last_day
+        Customer.objects.bulk_update(changed_customers, ["primary_owner", "secondary_owner"])
+        closed = Q(pk__in=[])
+        for customer_id, role in closing:
+            closed |= Q(customer_id=customer_id, role=role)
+        OwnershipPeriod.objects.filter(closed, ended_on__isnull=True).update(ended_on=plan.last_day)
+        OwnershipPeriod.objects.bulk_create(opening)
+        HandoverTask.objects.bulk_update(
+            tasks, ["successor", "recommendation_reasons", "ownership_changed_on"]
+        )
+        HandoverStep.objects.filter(
+            task__in=tasks, kind=Kind.OWNERSHIP_CHANGE, done_at__isnull=True
+        ).update(done_at=timezone.now(), note="Ownership changed by the last-day job.")
+        HandoverStep.objects.filter(
+            task__in=tasks, kind__in=[Kind.JOINT_INTRODUCTION, Kind.FOLLOW_UP], done_at__isnull=True
+        ).update(assignee=None)  # re-pointed just below, per successor
+        for successor_id in {t.successor_id for t in tasks}:
+            HandoverStep.objects.filter(
+                task__in=[t for t in tasks if t.successor_id == successor_id],
+                kind__in=[Kind.JOINT_INTRODUCTION, Kind.FOLLOW_UP],
+                done_at__isnull=True,
+            ).update(assignee_id=successor_id)
+
+        leaver.status = Employee.Status.DEPARTED
+        leaver.save(update_fields=["status", "updated_at"])
+        if leaver.user_id:
+            leaver.user.is_active = False
+            leaver.user.save(update_fields=["is_active"])
+        plan.last_day_processed_at = timezone.now()
+        plan.add_log(
+            f"Last day: {len(changed_customers)} ownership change(s) written, {to_manager} "
+            f"customer(s) without an accepted successor went to {manager or 'nobody'}; "
+            f"{leaver.name} marked departed and their login disabled."
+        )
+        plan.save()
+    logger.info("handover %s: last day processed", plan.pk)
+    return len(changed_customers), to_manager
+
+
+def _escalate_overdue(as_of: dt.date) -> int:
+    overdue = HandoverStep.objects.filter(
+        task__plan__status=HandoverPlan.Status.OPEN,
+        task__status=HandoverTask.Status.OPEN,
+        done_at__isnull=True,
+        cancelled=False,
+        escalated_on__isnull=True,
+        due_on__lt=as_of,
+    ).select_related("task__plan__employee__manager", "task__plan__employee__team__manager")
+    escalated = []
+    for step in overdue:
+        step.escalated_to = manager_of(step.task.plan.employee)
+        step.escalated_on = as_of
+        escalated.append(step)
+    HandoverStep.objects.bulk_update(escalated, ["escalated_to", "escalated_on"])
+    by_manager: dict[Employee, list[HandoverStep]] = {}
+    for step in escalated:
+        if step.escalated_to:
+            by_manager.setdefault(step.escalated_to, []).append(step)
+    for manager, steps in by_manager.items():
+        lines = "\n".join(
+            f"- {s.get_kind_display()} for {s.task.customer} (due {s.due_on})" for s in steps
+        )
+        send_mail(
+            f"{len(steps)} overdue handover step(s)",
+            f"These handover steps are overdue and now need your attention:\n{lines}\n",
+            None,
+            [manager.email],
+        )
+    return len(escalated)
+
+
+def _close_finished_plans() -> int:
+    pending = HandoverStep.objects.filter(
+        task__plan=OuterRef("pk"), done_at__isnull=True, cancelled=False
+    )
+    finished = HandoverPlan.objects.filter(
+        status=HandoverPlan.Status.OPEN, last_day_processed_at__isnull=False
+    ).filter(~Exists(pending))
+    count = 0
+    for plan in finished:
+        plan.status = HandoverPlan.Status.COMPLETE
+        plan.closed_at = timezone.now()
+        plan.add_log("Every step done: handover complete.")
+        plan.save(update_fields=["status", "closed_at", "log"])
+        count += 1
+    return count
+
+
+# --- notifications -------------------------------------------------------------------------------------
+
+
+def _notify_start(plan: HandoverPlan, *, new_count: int) -> None:
+    manager = manager_of(plan.employee)
+    if manager:
+        send_mail(
+            f"Handover: {plan.employee.name} leaves on {plan.last_day}",
+            f"{new_count} customer(s) of {plan.employee.name} need a successor. Review the "
+            "recommendations and accept them in the handover plan.",
+            None,
+            [manager.email],
+        )
+
+
+def _notify_successors(plan: HandoverPlan, tasks: list[HandoverTask]) -> None:
+    by_successor: dict[int, int] = {}
+    for task in tasks:
+        by_successor[task.successor_id] = by_successor.get(task.successor_id, 0) + 1
+    for employee in Employee.objects.filter(pk__in=by_successor):
+        send_mail(
+            f"You take over {by_successor[employee.pk]} customer(s) from {plan.employee.name}",
+            f"{plan.employee.name} leaves on {plan.last_day}. Please arrange a joint "
+            "introduction with each customer before then and read the knowledge-transfer notes.",
+            None,
+            [employee.email],
+        )

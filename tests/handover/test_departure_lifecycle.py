@@ -1,0 +1,169 @@
+"""Starting a departure, the steps it raises, the last-day job, escalation, cancelling."""
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from customers.models import Customer, OwnershipPeriod
+from handover import services
+from handover.models import HandoverPlan, HandoverStep, HandoverTask
+from staff.models import Employee
+from tests.handover.world import LAST_DAY, TODAY, build_team
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def team():
+    return build_team()
+
+
+def start(team, capture, **overrides):
+    options = dict(
+        employee=team.leo, last_day=LAST_DAY, reason="New job", voluntary=True, by=team.mona
+    )
+    options.update(overrides)
+    with capture(execute=True):
+        return services.start_departure(**options)
+
+
+def test_starting_a_departure_marks_the_employee_and_raises_a_task_per_customer(
+    team, django_capture_on_commit_callbacks, mailoutbox
+):
+    plan = start(team, django_capture_on_commit_callbacks)
+    team.leo.refresh_from_db()
+    assert (team.leo.status, team.leo.departure_date, team.leo.departure_announced_on) == (
+        "departing",
+        LAST_DAY,
+        TODAY,
+    )
+    assert plan.tasks.count() == 3
+    c1 = plan.tasks.get(customer=team.c1)
+    steps = {(s.kind, s.days_after_last_day): s for s in c1.steps.all()}
+    assert steps[("knowledge_transfer", 0)].due_on == LAST_DAY - dt.timedelta(days=5)
+    assert steps[("knowledge_transfer", 0)].assignee == team.leo
+    assert steps[("joint_introduction", 0)].due_on == LAST_DAY
+    assert steps[("ownership_change", 0)].assignee == team.mona
+    assert [steps[("follow_up", d)].due_on for d in (14, 30, 90)] == [
+        LAST_DAY + dt.timedelta(days=d) for d in (14, 30, 90)
+    ]
+    assert mailoutbox[0].to == [team.mona.email]
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"status": "departed", "departure_date": TODAY}, "employee", "has already left"),
+        ({}, "last_day", "more than 7 days in the past"),
+    ],
+)
+def test_bad_departures_are_refused_with_a_clear_message(
+    team, django_capture_on_commit_callbacks, change, field, message
+):
+    Employee.objects.filter(pk=team.leo.pk).update(**change)
+    team.leo.refresh_from_db()
+    last_day = LAST_DAY if change else TODAY - dt.timedelta(days=8)
+    with pytest.raises(ValidationError) as error:
+        start(team, django_capture_on_commit_callbacks, last_day=last_day)
+    assert message in " ".join(error.value.message_dict[field])
+    assert not HandoverPlan.objects.exists()
+
+
+def test_a_second_departure_for_the_same_person_is_refused(
+    team, django_capture_on_commit_callbacks
+):
+    start(team, django_capture_on_commit_callbacks)
+    team.leo.refresh_from_db()
+    with pytest.raises(ValidationError, match="already has a handover in progress"):
+        start(team, django_capture_on_commit_callbacks)
+
+
+def test_raising_again_adds_only_new_customers(team, django_capture_on_commit_callbacks):
+    plan = start(team, django_capture_on_commit_callbacks)
+    steps = HandoverStep.objects.count()
+    assert services.raise_tasks(plan=plan) == 0
+    assert (plan.tasks.count(), HandoverStep.objects.count()) == (3, steps)
+
+
+def test_on_the_last_day_everyone_is_handed_over_and_the_leaver_locked_out(
+    team, django_capture_on_commit_callbacks
+):
+    plan = start(team, django_capture_on_commit_callbacks)
+    c1_task = plan.tasks.get(customer=team.c1)
+    c3_task = plan.tasks.get(customer=team.c3)
+    services.accept_successors(
+        plan=plan, by=team.mona, choices={c1_task.pk: team.ada.pk, c3_task.pk: team.ben.pk}
+    )
+    # C2 keeps only a recommendation: accept_successors took it too, so undo for the test.
+    HandoverTask.objects.filter(customer=team.c2).update(successor=None, accepted_at=None)
+
+    result = services.process_handovers(as_of=LAST_DAY)
+
+    assert (result.handed_over, result.to_manager, result.locked_out) == (3, 1, 1)
+    owners = dict(Customer.objects.values_list("name", "primary_owner__name"))
+    assert owners["C1"] == "Ada" and owners["C2"] == "Mona" and owners["C3"] == "Ben"
+    # Ben already owns C3 as primary, so Leo's secondary role is simply closed.
+    assert Customer.objects.get(pk=team.c3.pk).secondary_owner is None
+    assert not Customer.objects.filter(primary_owner=team.leo).exists()
+    assert not Customer.objects.filter(secondary_owner=team.leo).exists()
+    leo_periods = OwnershipPeriod.objects.filter(employee=team.leo)
+    assert set(leo_periods.values_list("ended_on", flat=True)) == {LAST_DAY}
+    assert (
+        OwnershipPeriod.objects.get(customer=team.c2, ended_on__isnull=True).employee == team.mona
+    )
+    team.leo.refresh_from_db()
+    assert team.leo.status == "departed" and not team.leo.user.is_active
+    assert (
+        "marked departed and their login disabled"
+        in plan.__class__.objects.get().log[-1]["message"]
+    )
+
+    periods = OwnershipPeriod.objects.count()
+    again = services.process_handovers(as_of=LAST_DAY)
+    assert (again.handed_over, OwnershipPeriod.objects.count()) == (0, periods)
+
+
+def test_overdue_steps_escalate_to_the_manager_once(
+    team, django_capture_on_commit_callbacks, mailoutbox
+):
+    start(team, django_capture_on_commit_callbacks)
+    mailoutbox.clear()
+    # Knowledge-transfer notes were due 5 days before the last day.
+    two_days_before = LAST_DAY - dt.timedelta(days=2)
+    assert services.process_handovers(as_of=two_days_before).escalated == 3
+    assert set(
+        HandoverStep.objects.filter(escalated_on=two_days_before).values_list("kind", flat=True)
+    ) == {"knowledge_transfer"}
+    assert mailoutbox[0].to == [team.mona.email] and "3 overdue" in mailoutbox[0].subject
+    assert services.process_handovers(as_of=two_days_before).escalated == 0
+
+
+def test_cancelling_closes_the_plan_but_keeps_ownership_changed_by_hand(
+    team, django_capture_on_commit_callbacks
+):
+    plan = start(team, django_capture_on_commit_callbacks)
+    c2 = Customer.objects.get(pk=team.c2.pk)
+    c2.primary_owner = team.ada
+    c2.save()
+
+    services.cancel_departure(plan=plan, by=team.mona)
+
+    plan.refresh_from_db()
+    team.leo.refresh_from_db()
+    assert plan.status == "cancelled" and team.leo.status == "active"
+    assert set(plan.tasks.values_list("status", flat=True)) == {"cancelled"}
+    assert not HandoverStep.objects.filter(cancelled=False, done_at__isnull=True).exists()
+    assert Customer.objects.get(pk=team.c2.pk).primary_owner == team.ada
+    assert Customer.objects.get(pk=team.c1.pk).primary_owner == team.leo
+
+
+def test_a_plan_completes_when_every_step_is_done(team, django_capture_on_commit_callbacks):
+    plan = start(team, django_capture_on_commit_callbacks)
+    services.accept_successors(plan=plan, by=team.mona)
+    services.process_handovers(as_of=LAST_DAY)
+    for step in HandoverStep.objects.filter(done_at__isnull=True):
+        services.complete_step(step=step, by=team.ada, note="Done", satisfaction=8)
+    services.process_handovers(as_of=LAST_DAY + dt.timedelta(days=91))
+    plan.refresh_from_db()
+    assert plan.status == "complete"
