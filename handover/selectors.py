@@ -14,7 +14,15 @@ import pandas as pd
 from django.conf import settings
 from django.db.models import Count, Q, Sum
 
-from customers.models import Contract, Customer, Interaction, OwnerRole, RiskScore, Segment
+from customers.models import (
+    Contract,
+    Customer,
+    Interaction,
+    OwnerRole,
+    OwnershipPeriod,
+    RiskScore,
+    Segment,
+)
 from customers.scoring.features import day_start
 from staff.models import Employee
 
@@ -231,3 +239,214 @@ def recommend_successors(
         proposal.reasons = reasons
         if proposal.role == OwnerRole.PRIMARY:
             load[best] += 1
+
+
+# --- key-person exposure ------------------------------------------------------------------------------
+
+
+@dataclass
+class Exposure:
+    employee_id: int
+    name: str
+    team: str
+    status: str
+    is_key_employee: bool
+    primary_customers: int
+    secondary_customers: int
+    annual_value: float
+    value_share: float
+    value_at_risk: float
+    single_threaded: int
+    one_contact: int
+
+    @property
+    def customers(self) -> int:
+        return self.primary_customers + self.secondary_customers
+
+
+def exposure_report(*, as_of: dt.date, employee_ids: list[int] | None = None) -> list[Exposure]:
+    """Per employee: the customers they own (primary and secondary), their annual value
+    and share of the company's, value at risk (current scores), and how many are
+    single-threaded (only one employee talked to them in 180 days, as of the last
+    scoring) or have one known contact. Sorted by annual value owned: what could walk
+    out with them. A handful of GROUP BY queries, whatever the company size."""
+    active = Customer.objects.filter(status=Customer.Status.ACTIVE)
+    in_force = Contract.objects.filter(
+        customer__status=Customer.Status.ACTIVE, start_date__lte=as_of, end_date__gte=as_of
+    )
+    scores = RiskScore.objects.current().filter(customer__status=Customer.Status.ACTIVE)
+    frames = []
+    for role in ("primary", "secondary"):
+        owner = f"{role}_owner_id"
+        counts = active.exclude(**{f"{owner}__isnull": True}).values(owner).annotate(n=Count("id"))
+        values = in_force.values(f"customer__{owner}").annotate(v=Sum("annual_value"))
+        risk = scores.values(f"customer__{owner}").annotate(
+            rar=Sum("revenue_at_risk"),
+            single=Count("id", filter=Q(single_threaded=True)),
+            one_contact=Count("id", filter=Q(active_contacts__lte=1)),
+        )
+        frame = pd.DataFrame.from_records(
+            list(counts.values_list(owner, "n")), columns=["employee_id", "customers"]
+        ).set_index("employee_id")
+        frame = frame.join(
+            pd.DataFrame.from_records(
+                list(values.values_list(f"customer__{owner}", "v")),
+                columns=["employee_id", "value"],
+            ).set_index("employee_id"),
+            how="outer",
+        ).join(
+            pd.DataFrame.from_records(
+                list(risk.values_list(f"customer__{owner}", "rar", "single", "one_contact")),
+                columns=["employee_id", "rar", "single", "one_contact"],
+            ).set_index("employee_id"),
+            how="outer",
+        )
+        frames.append(frame.add_prefix(f"{role}_"))
+    table = frames[0].join(frames[1], how="outer").fillna(0)
+    table = table[table.index.notna()]
+    total_value = float(in_force.aggregate(v=Sum("annual_value"))["v"] or 0)
+    people = Employee.objects.filter(pk__in=[int(i) for i in table.index]).select_related("team")
+    if employee_ids is not None:
+        people = people.filter(pk__in=employee_ids)
+    rows = []
+    for person in people:
+        row = table.loc[person.pk]
+        value = float(row["primary_value"]) + float(row["secondary_value"])
+        rows.append(
+            Exposure(
+                employee_id=person.pk,
+                name=person.name,
+                team=person.team.name if person.team_id else "",
+                status=person.get_status_display(),
+                is_key_employee=person.is_key_employee,
+                primary_customers=int(row["primary_customers"]),
+                secondary_customers=int(row["secondary_customers"]),
+                annual_value=value,
+                value_share=value / total_value if total_value else 0.0,
+                value_at_risk=float(row["primary_rar"]) + float(row["secondary_rar"]),
+                single_threaded=int(row["primary_single"]) + int(row["secondary_single"]),
+                one_contact=int(row["primary_one_contact"]) + int(row["secondary_one_contact"]),
+            )
+        )
+    rows.sort(key=lambda r: (-r.annual_value, r.name))
+    return rows
+
+
+# --- what happened after people left -----------------------------------------------------------------
+
+
+OUTCOME_WINDOWS = (90, 180)
+
+
+@dataclass
+class DepartureOutcome:
+    employee_id: int
+    name: str
+    last_day: dt.date
+    voluntary: bool | None
+    is_key_employee: bool
+    handed_over: int
+    # window days -> (churned, of, baseline churned, baseline of, complete window?)
+    windows: dict[int, tuple[int, int, int, int, bool]]
+
+    def rate(self, days: int) -> float | None:
+        churned, of, *_ = self.windows[days]
+        return churned / of if of else None
+
+    def baseline(self, days: int) -> float | None:
+        _, _, churned, of, _ = self.windows[days]
+        return churned / of if of else None
+
+
+def departure_outcomes(*, as_of: dt.date) -> list[DepartureOutcome]:
+    """For every departure whose last day has passed: the churn rate of the customers
+    the leaver handed over, 90 and 180 days after the last day, against the company's
+    baseline churn rate over the same windows (customers active on the last day).
+    A window not yet over counts what happened so far and says so."""
+    leavers = list(
+        Employee.objects.filter(
+            status=Employee.Status.DEPARTED, departure_date__isnull=False, departure_date__lte=as_of
+        ).order_by("-departure_date")
+    )
+    if not leavers:
+        return []
+    # Customers handed over: ownership that ended on (or in the notice period before) the last day.
+    periods = pd.DataFrame.from_records(
+        list(_handed_over_rows([leaver.pk for leaver in leavers])),
+        columns=["employee_id", "customer_id", "ended_on", "churned_on"],
+    )
+    results = []
+    baselines: dict[tuple[dt.date, int], tuple[int, int]] = {}
+    for leaver in leavers:
+        last_day = leaver.departure_date
+        notice_start = leaver.departure_announced_on or (last_day - dt.timedelta(days=60))
+        mine = periods[
+            (periods["employee_id"] == leaver.pk)
+            & (periods["ended_on"] >= notice_start)
+            & (periods["ended_on"] <= last_day)
+        ].drop_duplicates("customer_id")
+        churned_on = pd.to_datetime(mine["churned_on"])
+        on_books = mine[churned_on.isna() | (churned_on > pd.Timestamp(last_day))]
+        on_books_churn = pd.to_datetime(on_books["churned_on"])
+        windows = {}
+        for days in OUTCOME_WINDOWS:
+            end = last_day + dt.timedelta(days=days)
+            seen_until = min(end, as_of)
+            churned = int((on_books_churn <= pd.Timestamp(seen_until)).sum())
+            key = (last_day, days)
+            if key not in baselines:
+                base = Customer.objects.filter(customer_since__lte=last_day).filter(
+                    Q(churned_on__isnull=True) | Q(churned_on__gt=last_day)
+                )
+                baselines[key] = (
+                    base.filter(churned_on__lte=seen_until).count(),
+                    base.count(),
+                )
+            windows[days] = (churned, len(on_books), *baselines[key], end <= as_of)
+        results.append(
+            DepartureOutcome(
+                employee_id=leaver.pk,
+                name=leaver.name,
+                last_day=last_day,
+                voluntary=leaver.departure_voluntary,
+                is_key_employee=leaver.is_key_employee,
+                handed_over=len(on_books),
+                windows=windows,
+            )
+        )
+    return results
+
+
+def _handed_over_rows(employee_ids: list[int]):
+    return OwnershipPeriod.objects.filter(
+        employee_id__in=employee_ids, ended_on__isnull=False
+    ).values_list("employee_id", "customer_id", "ended_on", "customer__churned_on")
+
+
+def outcome_summary(outcomes: list[DepartureOutcome], days: int) -> list[dict]:
+    """Pooled churn after departures vs baseline, overall and by voluntary / key."""
+    groups = {
+        "All departures": lambda o: True,
+        "Voluntary": lambda o: o.voluntary is True,
+        "Involuntary": lambda o: o.voluntary is False,
+        "Key employees": lambda o: o.is_key_employee,
+        "Other employees": lambda o: not o.is_key_employee,
+    }
+    rows = []
+    for label, keep in groups.items():
+        chosen = [o for o in outcomes if keep(o) and o.windows[days][4]]
+        churned = sum(o.windows[days][0] for o in chosen)
+        of = sum(o.windows[days][1] for o in chosen)
+        base_churned = sum(o.windows[days][2] for o in chosen)
+        base_of = sum(o.windows[days][3] for o in chosen)
+        rows.append(
+            {
+                "group": label,
+                "departures": len(chosen),
+                "customers": of,
+                "churned": churned,
+                "rate": churned / of if of else None,
+                "baseline": base_churned / base_of if base_of else None,
+            }
+        )
+    return rows
