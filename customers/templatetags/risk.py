@@ -19,3 +19,15 @@ def percent(probability: float | None) -> str:
     if 0 < probability < 0.005:
         return "<1%"
     return f"{probability:.0%}"
+
+
+@register.filter
+def rate(value: float | None) -> str:
+    """A rate with one decimal: 0.125 -> "12.5%"; empty when unknown."""
+    return "" if value is None else f"{value:.1%}"
+
+
+@register.simple_tag
+def ratio(part: float, whole: float) -> str:
+    """part / whole as a rate with one decimal; empty when the whole is zero."""
+    return rate(part / whole) if whole else ""

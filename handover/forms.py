@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.utils import timezone
+
+from handover.models import HandoverStep
+from staff.models import Employee
+
+
+class DepartureForm(forms.Form):
+    employee = forms.ModelChoiceField(
+        queryset=Employee.objects.filter(status=Employee.Status.ACTIVE).order_by("name"),
+        help_text="Only employees who are not already leaving are listed.",
+    )
+    last_day = forms.DateField(
+        label="Last working day", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    reason = forms.CharField(max_length=200, help_text="The real reason: it is management data.")
+    voluntary = forms.TypedChoiceField(
+        label="Who decided",
+        choices=[
+            ("true", "The employee resigned (voluntary)"),
+            ("false", "The company (involuntary)"),
+        ],
+        coerce=lambda value: value == "true",
+        widget=forms.RadioSelect,
+    )
+    exit_interview_notes = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, help_text="Can be added later."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["last_day"].initial = timezone.localdate()
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", "Start the handover"))
+
+
+class ExitInterviewForm(forms.Form):
+    exit_interview_notes = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), required=False, label="Exit-interview notes"
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("save_notes", "Save notes", css_class="btn-secondary"))
+
+
+class StepDoneForm(forms.Form):
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    satisfaction = forms.IntegerField(min_value=1, max_value=10, required=False)
+
+    def __init__(self, *args, step: HandoverStep, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.step = step
+        if step.kind == HandoverStep.Kind.KNOWLEDGE_TRANSFER:
+            self.fields["note"].label = "History, open issues, preferences, key contacts"
+            self.fields["note"].required = True
+            del self.fields["satisfaction"]
+        elif step.kind == HandoverStep.Kind.FOLLOW_UP:
+            self.fields["satisfaction"].required = True
+            self.fields["satisfaction"].label = "Customer's satisfaction (1-10)"
+        else:
+            del self.fields["satisfaction"]

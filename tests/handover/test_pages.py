@@ -1,0 +1,92 @@
+"""The handover pages: who may open them and what they show."""
+
+import pytest
+from django.urls import reverse
+
+from handover import services
+from handover.models import HandoverPlan
+from staff.models import Employee
+from tests.factories import EmployeeFactory, UserFactory
+from tests.handover.world import LAST_DAY, build_team
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def team():
+    return build_team()
+
+
+def login(client, role: str, name: str):
+    employee = EmployeeFactory(name=name, role=role, user=UserFactory(username=name.lower()))
+    client.force_login(employee.user)
+    return employee
+
+
+@pytest.mark.parametrize(
+    "name", ["handover:plans", "handover:exposure", "handover:outcomes", "handover:start"]
+)
+def test_account_managers_cannot_open_people_pages(client, team, name):
+    login(client, Employee.Role.ACCOUNT_MANAGER, "Amy")
+    assert client.get(reverse(name)).status_code == 403
+
+
+def test_hr_records_a_departure_in_the_browser_form(
+    client, team, django_capture_on_commit_callbacks
+):
+    login(client, Employee.Role.HR, "Hana")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("handover:start"),
+            {
+                "employee": team.leo.pk,
+                "last_day": LAST_DAY.isoformat(),
+                "reason": "Relocation",
+                "voluntary": "true",
+            },
+        )
+    plan = HandoverPlan.objects.get()
+    assert response.status_code == 302 and response.url == reverse("handover:plan", args=[plan.pk])
+    assert (plan.employee, plan.voluntary, plan.tasks.count()) == (team.leo, True, 3)
+    page = client.get(response.url).content.decode()
+    assert "Handover of Leo" in page and "C1" in page and "same team" in page
+
+
+def test_a_bad_departure_shows_the_message_next_to_the_field_and_keeps_the_input(client, team):
+    login(client, Employee.Role.HR, "Hana")
+    response = client.post(
+        reverse("handover:start"),
+        {
+            "employee": team.leo.pk,
+            "last_day": "2020-01-01",
+            "reason": "Relocation",
+            "voluntary": "false",
+        },
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "more than 7 days in the past" in page
+    assert 'value="Relocation"' in page
+    assert not HandoverPlan.objects.exists()
+
+
+def test_a_manager_accepts_all_recommendations(client, team, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        plan = services.start_departure(
+            employee=team.leo, last_day=LAST_DAY, reason="New job", voluntary=True, by=None
+        )
+    team.mona.user = UserFactory(username="mona")
+    team.mona.save()
+    client.force_login(team.mona.user)
+    response = client.post(reverse("handover:plan", args=[plan.pk]), {"accept_all": "1"})
+    assert response.status_code == 302
+    assert set(plan.tasks.values_list("successor__name", flat=True)) == {"Ada", "Ben"}
+
+
+def test_exposure_and_what_if_pages_show_the_figures(client, team):
+    login(client, Employee.Role.MANAGER, "Max")
+    page = client.get(reverse("handover:exposure")).content.decode()
+    assert "Leo" in page and "160,000" in page and "50,000" in page
+    page = client.get(reverse("handover:what_if", args=[team.leo.pk])).content.decode()
+    assert "What if Leo leaves?" in page and "32,000" in page and "Ada" in page
+    assert not HandoverPlan.objects.exists()  # a preview changes nothing
