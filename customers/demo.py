@@ -896,3 +896,25 @@ def wipe() -> None:
         Team.objects.all().delete()
         User.objects.filter(is_superuser=False).delete()
         User.objects.filter(username="admin").delete()
+
+
+def open_handovers(*, as_of: dt.date) -> int:
+    """Handover plans for the demo's departing employees, as HR would have recorded them
+    on the day each departure was announced (scored first, so priorities use risk)."""
+    from handover.models import HandoverPlan
+    from handover.services import raise_tasks
+
+    opened = 0
+    departing = Employee.objects.filter(status=Employee.Status.DEPARTING).select_related("team")
+    for employee in departing.exclude(handover_plans__status=HandoverPlan.Status.OPEN):
+        plan = HandoverPlan(
+            employee=employee,
+            last_day=employee.departure_date,
+            reason=employee.departure_reason or "Not given",
+            voluntary=bool(employee.departure_voluntary),
+        )
+        plan.add_log("Departure recorded by HR (demo data).")
+        plan.save()
+        raise_tasks(plan=plan, today=as_of)
+        opened += 1
+    return opened

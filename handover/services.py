@@ -10,10 +10,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, F, FloatField, OuterRef, Q, Subquery
+from django.db.models.functions import Cast
 from django.utils import timezone
 
-from customers.models import Customer, OwnerRole, OwnershipPeriod
+from customers.models import Customer, OwnerRole, OwnershipPeriod, RiskScore
 from handover.models import HandoverPlan, HandoverStep, HandoverTask
 from handover.selectors import handover_proposals
 from staff.models import Employee
@@ -315,6 +316,7 @@ def process_handovers(*, as_of: dt.date) -> NightlyResult:
     overdue steps, close finished plans. Each plan is one transaction; re-running
     repeats nothing already done."""
     result = NightlyResult()
+    _refresh_open_plans(as_of)
     due = HandoverPlan.objects.filter(
         status=HandoverPlan.Status.OPEN, last_day__lte=as_of, last_day_processed_at__isnull=True
     ).select_related("employee", "employee__team", "employee__user")
@@ -327,6 +329,23 @@ def process_handovers(*, as_of: dt.date) -> NightlyResult:
     result.escalated = _escalate_overdue(as_of)
     result.completed_plans = _close_finished_plans()
     return result
+
+
+def _refresh_open_plans(as_of: dt.date) -> None:
+    """Raise tasks a lost message never raised, and re-rank open tasks by the latest
+    scores: priority = value x today's risk x dependence."""
+    for plan in HandoverPlan.objects.filter(
+        status=HandoverPlan.Status.OPEN, tasks_raised_at__isnull=True
+    ).select_related("employee", "employee__team"):
+        raise_tasks(plan=plan, today=as_of)
+    current = RiskScore.objects.current().filter(customer_id=OuterRef("customer_id"))
+    open_tasks = HandoverTask.objects.filter(
+        status=HandoverTask.Status.OPEN,
+        plan__status=HandoverPlan.Status.OPEN,
+        ownership_changed_on__isnull=True,
+    )
+    open_tasks.filter(Exists(current)).update(risk=Subquery(current.values("probability")[:1]))
+    open_tasks.update(priority=Cast("annual_value", FloatField()) * F("risk") * F("dependence"))
 
 
 def _hand_over_on_last_day(plan: HandoverPlan) -> tuple[int, int]:

@@ -167,3 +167,25 @@ def test_a_plan_completes_when_every_step_is_done(team, django_capture_on_commit
     services.process_handovers(as_of=LAST_DAY + dt.timedelta(days=91))
     plan.refresh_from_db()
     assert plan.status == "complete"
+
+
+def test_nightly_job_reranks_open_tasks_by_the_latest_scores(
+    team, django_capture_on_commit_callbacks
+):
+    from customers.models import RiskScore
+
+    plan = start(team, django_capture_on_commit_callbacks)
+    RiskScore.objects.filter(customer=team.c1).update(probability=0.10)
+    services.process_handovers(as_of=TODAY)
+    task = plan.tasks.get(customer=team.c1)
+    # 100,000 x 0.10 x 0.8 dependence
+    assert (task.risk, task.priority) == (0.10, pytest.approx(8_000))
+
+
+def test_nightly_job_raises_tasks_a_lost_message_never_raised(team):
+    plan = services.start_departure(  # on-commit callbacks never run here
+        employee=team.leo, last_day=LAST_DAY, reason="New job", voluntary=True, by=None
+    )
+    assert plan.tasks.count() == 0
+    services.process_handovers(as_of=TODAY)
+    assert plan.tasks.count() == 3

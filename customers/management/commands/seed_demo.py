@@ -2,8 +2,10 @@ import datetime as dt
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from customers import demo
+from customers.scoring import runs
 
 
 class Command(BaseCommand):
@@ -67,6 +69,13 @@ class Command(BaseCommand):
                 f"{summary.ownership_periods:,} ownership periods."
             )
         )
+        day = options["as_of"] or timezone.localdate()
+        self.stdout.write(
+            "  scoring the company once, so the demo's handovers know each customer's risk"
+        )
+        runs.score_all(day=day)
+        plans = demo.open_handovers(as_of=day)
+        self.stdout.write(f"  {plans} handover plan(s) opened for the departing employees")
         self._print_logins()
 
     def _print_logins(self):
