@@ -15,12 +15,14 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connections
 
 ROOT = Path(__file__).resolve().parent.parent
 # whitenoise warns when STATIC_ROOT is missing; tests serve static files through the finders.
 (ROOT / "staticfiles").mkdir(exist_ok=True)
 _missing_services: set[str] = set()
-_service_tests_passed: dict[str, int] = {"postgres": 0, "redis": 0, "worker": 0}
+_service_tests_passed: dict[str, int] = {"postgres": 0, "redis": 0, "worker": 0, "browser": 0}
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
 def pytest_addoption(parser):
@@ -36,14 +38,20 @@ def _service_available(name: str) -> bool:
         return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
     if name in ("redis", "worker"):
         return bool(settings.CELERY_BROKER_URL) and settings.CELERY_BROKER_URL.startswith("redis")
+    if name == "browser":
+        return os.access(CHROMIUM, os.X_OK)
     raise ValueError(name)
 
 
 def pytest_runtest_setup(item):
-    for name in ("postgres", "redis", "worker"):
+    for name in ("postgres", "redis", "worker", "browser"):
         if item.get_closest_marker(name) and not _service_available(name):
             _missing_services.add(name)
-            message = f"needs a real {name} (set DATABASE_URL / REDIS_URL)"
+            message = (
+                f"needs Chromium at {CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)"
+                if name == "browser"
+                else f"needs a real {name} (set DATABASE_URL / REDIS_URL)"
+            )
             if item.config.getoption("--require-services"):
                 pytest.fail(f"--require-services: {message}", pytrace=False)
             pytest.skip(message)
@@ -75,7 +83,8 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_sep("!", "SERVICE TESTS NOT RUN", red=True, bold=True)
         terminalreporter.write_line(
             f"Could not run the tests that need: {', '.join(sorted(_missing_services))}. "
-            "Start PostgreSQL and Redis (or set DATABASE_URL and REDIS_URL) to run them.",
+            "Start PostgreSQL and Redis (or set DATABASE_URL and REDIS_URL) and install "
+            "Chromium to run them.",
             red=True,
         )
 
@@ -170,3 +179,28 @@ def _plain_static_storage(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture
+def browser_page(live_server, monkeypatch):
+    """A Chromium page (Debian's package, driven by Playwright) against the live server."""
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
+    # around it are still synchronous.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-background-networking", "--disable-component-update"],
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(15_000)
+        yield page
+        shots = ROOT / "test-artifacts"
+        shots.mkdir(exist_ok=True)
+        page.screenshot(path=str(shots / "last-browser-test.png"))
+        browser.close()
+        # ORM calls made while Playwright's loop runs get connections of their own
+        # (asgiref contexts); close them here or the test database cannot be dropped.
+        connections.close_all()
