@@ -428,7 +428,8 @@ def _hand_over_on_last_day(plan: HandoverPlan) -> tuple[int, int]:
             ).update(assignee_id=successor_id)
 
         leaver.status = Employee.Status.DEPARTED
-        leaver.save(update_fields=["status", "updated_at"])
+        leaver.departure_date = leaver.departure_date or plan.last_day
+        leaver.save(update_fields=["status", "departure_date", "updated_at"])
         if leaver.user_id:
             leaver.user.is_active = False
             leaver.user.save(update_fields=["is_active"])

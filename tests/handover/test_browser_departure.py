@@ -51,4 +51,3 @@ def test_hr_starts_a_departure_and_the_manager_accepts_the_successors(browser_pa
 
     successors = dict(plan.tasks.values_list("customer__name", "successor__name"))
     assert successors == {"C1": "Ada", "C2": "Ben", "C3": "Ben"}
-
