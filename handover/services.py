@@ -271,16 +271,21 @@ def accept_successors(
         HandoverTask.objects.bulk_update(
             changed, ["successor", "accepted_by", "accepted_at", "successor_over_capacity"]
         )
-        for successor_id in {t.successor_id for t in changed}:
-            HandoverStep.objects.filter(
-                task__in=[t for t in changed if t.successor_id == successor_id],
-                kind__in=[Kind.JOINT_INTRODUCTION, Kind.FOLLOW_UP],
-                done_at__isnull=True,
-            ).update(assignee_id=successor_id)
+        _point_steps_to_successors(changed)
         plan.add_log(f"{len(changed)} successor(s) accepted by {by or 'the system'}.")
         plan.save(update_fields=["log"])
     _notify_successors(plan, changed)
     return len(changed)
+
+
+def _point_steps_to_successors(tasks: list[HandoverTask]) -> None:
+    """The successor introduces themselves and follows up: one update per successor."""
+    for successor_id in {t.successor_id for t in tasks}:
+        HandoverStep.objects.filter(
+            task__in=[t for t in tasks if t.successor_id == successor_id],
+            kind__in=[Kind.JOINT_INTRODUCTION, Kind.FOLLOW_UP],
+            done_at__isnull=True,
+        ).update(assignee_id=successor_id)
 
 
 def complete_step(
@@ -417,15 +422,7 @@ def _hand_over_on_last_day(plan: HandoverPlan) -> tuple[int, int]:
         HandoverStep.objects.filter(
             task__in=tasks, kind=Kind.OWNERSHIP_CHANGE, done_at__isnull=True
         ).update(done_at=timezone.now(), note="Ownership changed by the last-day job.")
-        HandoverStep.objects.filter(
-            task__in=tasks, kind__in=[Kind.JOINT_INTRODUCTION, Kind.FOLLOW_UP], done_at__isnull=True
-        ).update(assignee=None)  # re-pointed just below, per successor
-        for successor_id in {t.successor_id for t in tasks}:
-            HandoverStep.objects.filter(
-                task__in=[t for t in tasks if t.successor_id == successor_id],
-                kind__in=[Kind.JOINT_INTRODUCTION, Kind.FOLLOW_UP],
-                done_at__isnull=True,
-            ).update(assignee_id=successor_id)
+        _point_steps_to_successors(tasks)
 
         leaver.status = Employee.Status.DEPARTED
         leaver.departure_date = leaver.departure_date or plan.last_day

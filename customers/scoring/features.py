@@ -111,6 +111,15 @@ def active_customers(as_of: dt.date, selection: CustomerSelection = ALL_CUSTOMER
 
 def compute_features(as_of: dt.date, selection: CustomerSelection = ALL_CUSTOMERS) -> pd.DataFrame:
     """One row per customer active on `as_of`, indexed by customer id."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # JIT compilation costs seconds here and saves nothing on these aggregates.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        return _compute_features(as_of, selection)
+
+
+def _compute_features(as_of: dt.date, selection: CustomerSelection) -> pd.DataFrame:
     base = _frame(
         active_customers(as_of, selection).values_list(
             "id", "segment", "customer_since", "primary_owner_id"
