@@ -575,9 +575,13 @@ class RiskScore(models.Model):
     """A customer's churn risk on one day. One row per customer per day; the history is
     kept so trends can be drawn."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="risk_scores")
+    # No separate indexes on the two keys: (customer, day) is unique and the model is only
+    # looked up by primary key; every index costs time on a million rows a night.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="risk_scores", db_index=False
+    )
     day = models.DateField()
-    model = models.ForeignKey(RiskModel, on_delete=models.PROTECT, related_name="+")
+    model = models.ForeignKey(RiskModel, on_delete=models.PROTECT, related_name="+", db_index=False)
     probability = models.FloatField(
         validators=[MinValueValidator(0), MaxValueValidator(1)],
         help_text="Probability of churning within the model's horizon.",
@@ -622,3 +626,24 @@ class RiskScore(models.Model):
     @property
     def reason_texts(self) -> list[str]:
         return [reason["text"] for reason in self.reasons]
+
+
+class StagedScore(models.Model):
+    """A scoring run's scores while its chunks come in, before the tiers (which need every
+    customer's probability) are known. The run's last step moves them into RiskScore with
+    their tiers in one INSERT ... SELECT, replacing the day's scores at once."""
+
+    run = models.ForeignKey(ScoringRun, on_delete=models.CASCADE, related_name="+", db_index=False)
+    customer_id = models.BigIntegerField()
+    probability = models.FloatField()
+    annual_value = models.DecimalField(max_digits=14, decimal_places=2)
+    revenue_at_risk = models.DecimalField(max_digits=14, decimal_places=2)
+    reasons = models.JSONField(default=list)
+    single_threaded = models.BooleanField(default=False)
+    active_contacts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["run", "customer_id"], name="stagedscore_run_customer")]
+
+    def __str__(self) -> str:
+        return f"Staged score of customer #{self.customer_id} for run #{self.run_id}"

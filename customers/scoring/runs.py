@@ -1,11 +1,12 @@
 """Nightly scoring: features -> probability -> reasons -> one score row per customer.
 
 A run for a day is split into chunks of customer ids. Each chunk is independent (its
-own features, predictions and writes, in one transaction that first deletes the day's
-scores in its id range), so chunks can run on many workers at once, and a chunk that
-is killed and re-run leaves exactly one score per customer. When every chunk is done,
-`finish_run` sizes the tiers over the whole company in one statement and marks the run
-complete, which makes its scores the current ones."""
+own features and predictions, written to a staging table in one transaction that first
+deletes what an earlier attempt staged for its id range), so chunks can run on many
+workers at once and a chunk killed and re-run stages each customer once. When every
+chunk is done, `finish_run` sizes the tiers over the whole company and swaps the day's
+scores in with one INSERT ... SELECT, in one transaction: readers see the previous
+scores until then, and exactly one score per customer for the day after."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from django.db.models import Count, F, Max, Min, Sum
 from django.utils import timezone
 from threadpoolctl import threadpool_limits
 
-from customers.models import RiskModel, RiskScore, RiskTier, ScoringRun
+from customers.models import RiskModel, RiskScore, RiskTier, ScoringRun, StagedScore
 from customers.scoring import signals, training
 from customers.scoring.features import (
     MODEL_FEATURES,
@@ -75,13 +76,9 @@ def start_run(*, day: dt.date, chunk_size: int | None = None) -> tuple[ScoringRu
                 error="",
             ),
         )
-        # Scores of customers outside every chunk (no longer active) go.
-        stale = RiskScore.objects.filter(day=day)
-        if chunks:
-            stale = stale.exclude(
-                customer_id__gte=chunks[0].id_from, customer_id__lte=chunks[-1].id_to
-            )
-        stale.delete()
+        # A re-run starts from an empty staging area; the day's scores stay readable
+        # until the new run finishes and replaces them.
+        StagedScore.objects.filter(run=run).delete()
     return run, chunks
 
 
@@ -100,11 +97,9 @@ def score_chunk(*, run_id: int, id_from: int, id_to: int) -> dict[str, float]:
     value = features["annual_value"].to_numpy(dtype="float64")
     scores = pd.DataFrame(
         {
+            "run_id": run.pk,
             "customer_id": features.index.to_numpy(),
-            "day": run.day,
-            "model_id": run.model_id,
             "probability": np.round(probability, 6),
-            "tier": None,
             "annual_value": np.round(value, 2),
             "revenue_at_risk": np.round(probability * value, 2),
             "reasons": reasons,
@@ -116,11 +111,11 @@ def score_chunk(*, run_id: int, id_from: int, id_to: int) -> dict[str, float]:
 
     began = time.perf_counter()
     with transaction.atomic():
-        RiskScore.objects.filter(
-            day=run.day, customer_id__gte=id_from, customer_id__lte=id_to
+        StagedScore.objects.filter(
+            run=run, customer_id__gte=id_from, customer_id__lte=id_to
         ).delete()
         if len(scores):
-            write_frame(RiskScore, scores)
+            write_frame(StagedScore, scores)
         ScoringRun.objects.filter(pk=run.pk).update(chunks_done=F("chunks_done") + 1)
     timings["writes"] = time.perf_counter() - began
     return {"scored": len(scores), **{k: round(v, 3) for k, v in timings.items()}}
@@ -146,56 +141,69 @@ def tier_bounds(count: int, shares: list[int] | None = None) -> list[int]:
 
 
 def finish_run(*, run_id: int, chunk_results: list[dict] | None = None) -> dict:
+    """Size the tiers over every staged score and swap the day's scores in, in one
+    transaction. Finishing a run that is already complete changes nothing."""
     began = time.perf_counter()
-    run = ScoringRun.objects.get(pk=run_id)
-    count = RiskScore.objects.filter(day=run.day).count()
-    bounds = tier_bounds(count)
-    table = RiskScore._meta.db_table
-    cases = " ".join(f"WHEN risk_rank <= %s THEN {tier}" for tier in RiskTier.values[:-1])
-    with transaction.atomic(), connection.cursor() as cursor:
-        # Ties are broken by revenue at risk, then customer id, so sizes are exact.
-        cursor.execute(
-            f"""
-            UPDATE {table} SET tier = ranked.tier
-            FROM (
-                SELECT id, CASE {cases} ELSE {RiskTier.VERY_LOW} END AS tier
-                FROM (
-                    SELECT id, ROW_NUMBER() OVER (
-                        ORDER BY probability DESC, revenue_at_risk DESC, customer_id
-                    ) AS risk_rank
-                    FROM {table} WHERE day = %s
-                ) numbered
-            ) ranked
-            WHERE {table}.id = ranked.id
-            """,
-            [*bounds[:-1], run.day],
-        )
-        sizes = dict(
-            RiskScore.objects.filter(day=run.day)
-            .values_list("tier")
-            .annotate(n=Count("id"))
-            .order_by()
-        )
-        totals = RiskScore.objects.filter(day=run.day).aggregate(rar=Sum("revenue_at_risk"))
-        timings = {"features": 0.0, "scoring": 0.0, "writes": 0.0}
-        for result in chunk_results or []:
-            for key in timings:
-                timings[key] += result.get(key, 0.0)
-        timings["tiers"] = time.perf_counter() - began
-        run.customers_scored = count
-        run.tier_sizes = {RiskTier(tier).label: sizes.get(tier, 0) for tier in RiskTier.values}
-        run.revenue_at_risk = totals["rar"] or 0
-        run.timings = {key: round(value, 2) for key, value in timings.items()}
-        run.status = ScoringRun.Status.COMPLETE
-        run.finished_at = timezone.now()
-        run.save()
+    with transaction.atomic():
+        run = ScoringRun.objects.select_for_update().select_related("model").get(pk=run_id)
+        if run.status != ScoringRun.Status.COMPLETE:
+            _swap_in_staged_scores(run)
+            sizes = dict(
+                RiskScore.objects.filter(day=run.day)
+                .values_list("tier")
+                .annotate(n=Count("id"))
+                .order_by()
+            )
+            totals = RiskScore.objects.filter(day=run.day).aggregate(
+                count=Count("id"), rar=Sum("revenue_at_risk")
+            )
+            timings = {"features": 0.0, "scoring": 0.0, "writes": 0.0}
+            for result in chunk_results or []:
+                for key in timings:
+                    timings[key] += result.get(key, 0.0)
+            timings["tiers and swap"] = time.perf_counter() - began
+            run.customers_scored = totals["count"]
+            run.tier_sizes = {RiskTier(t).label: sizes.get(t, 0) for t in RiskTier.values}
+            run.revenue_at_risk = totals["rar"] or 0
+            run.timings = {key: round(value, 2) for key, value in timings.items()}
+            run.status = ScoringRun.Status.COMPLETE
+            run.finished_at = timezone.now()
+            run.save()
     return {
         "day": run.day.isoformat(),
         "model": run.model.description,
-        "customers": count,
+        "customers": run.customers_scored,
         "tiers": run.tier_sizes,
         "revenue_at_risk": float(run.revenue_at_risk),
     }
+
+
+def _swap_in_staged_scores(run: ScoringRun) -> None:
+    staged = StagedScore._meta.db_table
+    scores = RiskScore._meta.db_table
+    count = StagedScore.objects.filter(run=run).count()
+    bounds = tier_bounds(count)
+    cases = " ".join(f"WHEN risk_rank <= %s THEN {tier}" for tier in RiskTier.values[:-1])
+    columns = (
+        "probability, annual_value, revenue_at_risk, reasons, single_threaded, active_contacts"
+    )
+    RiskScore.objects.filter(day=run.day).delete()
+    with connection.cursor() as cursor:
+        # Ties are broken by revenue at risk, then customer id, so tier sizes are exact.
+        cursor.execute(
+            f"""
+            INSERT INTO {scores} (customer_id, day, model_id, tier, {columns})
+            SELECT customer_id, %s, %s, CASE {cases} ELSE {RiskTier.VERY_LOW} END, {columns}
+            FROM (
+                SELECT *, ROW_NUMBER() OVER (
+                    ORDER BY probability DESC, revenue_at_risk DESC, customer_id
+                ) AS risk_rank
+                FROM {staged} WHERE run_id = %s
+            ) ranked
+            """,
+            [run.day, run.model_id, *bounds[:-1], run.pk],
+        )
+    StagedScore.objects.filter(run=run).delete()
 
 
 def score_all(
