@@ -67,11 +67,12 @@ MODEL_FEATURES = [
     "decision_maker_left_90d",
     "owner_changed_90d",
     "owner_departing",
-    "owner_departed_90d",
+    "owner_departed_180d",
     "single_threaded",
 ]
 
 SATISFACTION_LOOKBACK_DAYS = 365
+DEPARTED_OWNER_DAYS = 180
 
 
 @dataclass(frozen=True)
@@ -272,17 +273,19 @@ def _add_owner_features(
     frame = frame.join(owner_then.set_index("customer_id"), how="left")
     frame["owner_id"] = frame["owner_id"].fillna(frame["current_owner_id"])
 
-    # A primary ownership that ended in the window is an owner change; if that owner left
-    # the company in the window, the owner departed.
+    # A primary ownership that ended in the last 90 days is an owner change. An owner who
+    # had the customer and left the company in the last 180 days is a departed owner:
+    # customers often follow months later, at their next renewal.
+    departed_since = as_of - dt.timedelta(days=DEPARTED_OWNER_DAYS)
     changes = _frame(
-        primary.filter(ended_on__gt=window_start, ended_on__lte=as_of)
+        primary.filter(ended_on__gt=departed_since, ended_on__lte=as_of)
         .values("customer_id")
         .annotate(
-            changes=Count("id"),
+            changes=Count("id", filter=Q(ended_on__gt=window_start)),
             departed_on=Max(
                 "employee__departure_date",
                 filter=Q(
-                    employee__departure_date__gt=window_start,
+                    employee__departure_date__gt=departed_since,
                     employee__departure_date__lte=as_of,
                 ),
             ),
@@ -367,11 +370,11 @@ def _derive(frame: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     out["owner_departing"] = departing.astype("int64")
     out["owner_leaves_on"] = departure.where(departing)
     # The owner on the day has already left (nobody took over), or an owner who had the
-    # customer in the last 90 days left the company in that window.
+    # customer left the company in the last 180 days.
     current_gone = departure.notna() & (departure <= day)
     previous_gone = pd.to_datetime(frame["previous_owner_departed_on"])
     out["owner_departed_on"] = departure.where(current_gone).combine_first(previous_gone)
-    out["owner_departed_90d"] = out["owner_departed_on"].notna().astype("int64")
+    out["owner_departed_180d"] = out["owner_departed_on"].notna().astype("int64")
     low, high = frame["employee_low_180d"], frame["employee_high_180d"]
     out["single_threaded"] = (low.notna() & (low == high)).astype("int64")
     out["owner_id"] = frame["owner_id"]

@@ -185,14 +185,14 @@ SIGNALS: list[Signal] = [
     Signal(
         "owner_departed",
         "Account owner left",
-        lambda f: f["owner_departed_90d"] == 1,
+        lambda f: f["owner_departed_180d"] == 1,
         lambda f: "Owner left on " + _date(f["owner_departed_on"]),
         0.20,
     ),
     Signal(
         "owner_changed",
         "New account owner",
-        lambda f: (f["owner_changed_90d"] == 1) & (f["owner_departed_90d"] == 0),
+        lambda f: (f["owner_changed_90d"] == 1) & (f["owner_departed_180d"] == 0),
         lambda f: pd.Series("Account owner changed in the last 90 days", index=f.index),
         0.05,
     ),

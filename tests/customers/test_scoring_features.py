@@ -113,14 +113,14 @@ def test_owner_features(world, features):
     # E0 owned Alpha until 2026-05-10 and left the company that day; E1 announced on
     # 2026-06-15 that they leave on 2026-07-31.
     assert alpha["owner_changed_90d"] == 1
-    assert alpha["owner_departed_90d"] == 1
+    assert alpha["owner_departed_180d"] == 1
     assert alpha["owner_departed_on"] == pd.Timestamp("2026-05-10")
     assert alpha["owner_departing"] == 1
     assert alpha["owner_leaves_on"] == pd.Timestamp("2026-07-31")
     assert alpha["single_threaded"] == 0  # E1 and E2 both dealt with Alpha
 
     bravo = features.loc[world.bravo.pk]
-    assert (bravo["owner_changed_90d"], bravo["owner_departed_90d"]) == (0, 0)
+    assert (bravo["owner_changed_90d"], bravo["owner_departed_180d"]) == (0, 0)
     assert bravo["owner_departing"] == 0
     assert bravo["single_threaded"] == 1  # only E3 in 180 days
 
@@ -134,3 +134,25 @@ def test_a_chunk_describes_only_its_id_range(world):
     chunk = compute_features(AS_OF, CustomerSelection(id_from=world.bravo.pk, id_to=world.bravo.pk))
     assert list(chunk.index) == [world.bravo.pk]
     assert chunk.loc[world.bravo.pk, "interactions_90d"] == 9
+
+
+def test_a_departed_owner_counts_for_180_days_after_they_left():
+    from customers.models import OwnerRole, OwnershipPeriod
+    from staff.models import Employee
+    from tests.factories import CustomerFactory, EmployeeFactory
+
+    left = EmployeeFactory(status=Employee.Status.DEPARTED, departure_date=dt.date(2026, 1, 31))
+    customer = CustomerFactory(customer_since=dt.date(2024, 1, 1))
+    OwnershipPeriod.objects.create(
+        customer=customer,
+        employee=left,
+        role=OwnerRole.PRIMARY,
+        started_on=dt.date(2024, 1, 1),
+        ended_on=dt.date(2026, 1, 31),
+    )
+    # "The last 180 days" of 2026-07-29 are 2026-01-31 .. 2026-07-29; of 2026-07-30 not.
+    last_day_in = compute_features(dt.date(2026, 7, 29)).loc[customer.pk]
+    first_day_out = compute_features(dt.date(2026, 7, 30)).loc[customer.pk]
+    assert (last_day_in["owner_departed_180d"], first_day_out["owner_departed_180d"]) == (1, 0)
+    assert last_day_in["owner_departed_on"] == pd.Timestamp("2026-01-31")
+    assert last_day_in["owner_changed_90d"] == 0  # the change itself was long before
