@@ -143,12 +143,13 @@ def handover_proposals(employee: Employee, *, as_of: dt.date) -> list[Proposal]:
             )
         )
     proposals.sort(key=lambda p: (-p.priority, -p.annual_value, p.customer_id))
-    recommend_successors(employee, proposals, talks=talks, book=book)
+    recommend_successors(employee, proposals, talks=talks, book=book, as_of=as_of)
     return proposals
 
 
-def successor_pool(leaver: Employee) -> pd.DataFrame:
-    """Active account managers who could take customers over, with their current book."""
+def successor_pool(leaver: Employee, *, as_of: dt.date) -> pd.DataFrame:
+    """Active account managers who could take customers over, with their current book
+    (customers as primary owner, by segment, and their annual value)."""
     pool = pd.DataFrame.from_records(
         list(
             Employee.objects.filter(
@@ -174,23 +175,42 @@ def successor_pool(leaver: Employee) -> pd.DataFrame:
             pool.index, fill_value=0
         )
     pool["book"] = pool[[f"book_{s}" for s in Segment.values]].sum(axis=1)
+    values = (
+        Contract.objects.filter(
+            customer__status=Customer.Status.ACTIVE,
+            customer__primary_owner_id__in=pool.index,
+            start_date__lte=as_of,
+            end_date__gte=as_of,
+        )
+        .values("customer__primary_owner_id")
+        .annotate(value=Sum("annual_value"))
+        .values_list("customer__primary_owner_id", "value")
+    )
+    book_value = pd.Series({owner: float(value) for owner, value in values}, dtype="float64")
+    pool["book_value"] = book_value.reindex(pool.index, fill_value=0.0)
     return pool
 
 
 def recommend_successors(
-    leaver: Employee, proposals: list[Proposal], *, talks: pd.DataFrame, book: list[tuple]
+    leaver: Employee,
+    proposals: list[Proposal],
+    *,
+    talks: pd.DataFrame,
+    book: list[tuple],
+    as_of: dt.date,
 ) -> None:
     """Pick a successor per customer, most important customer first, counting what each
     successor has already been given so the book is spread. Points, each shown as a
     reason: already the customer's other owner (+5), has dealt with the customer in 180
     days (+4), same team (+3), same region (+1), looks after customers of the segment
     (+1), room in the book (+0..1); over capacity (-5, flagged)."""
-    pool = successor_pool(leaver)
+    pool = successor_pool(leaver, as_of=as_of)
     if pool.empty:
         return
     capacity = settings.SUCCESSOR_CAPACITY
     candidates = pool.index.to_numpy()
     load = pool["book"].to_numpy(dtype="float64").copy()
+    value_load = pool["book_value"].to_numpy(dtype="float64").copy()
     same_team = (pool["team_id"] == leaver.team_id).to_numpy() & (leaver.team_id is not None)
     region = leaver.team.region if leaver.team_id else ""
     same_region = (pool["region"] == region).to_numpy() & bool(region)
@@ -230,7 +250,9 @@ def recommend_successors(
             reasons.append(f"same region ({region})")
         if segment_book[best] > 0:
             reasons.append(f"looks after {int(segment_book[best])} {proposal.segment} customers")
-        reasons.append(f"book {int(load[best])} of {capacity} customers")
+        reasons.append(
+            f"book {int(load[best])} of {capacity} customers, {value_load[best]:,.0f} a year"
+        )
         proposal.successor_id = int(chosen)
         proposal.successor_name = pool.at[chosen, "name"]
         proposal.over_capacity = bool(over[best])
@@ -239,6 +261,7 @@ def recommend_successors(
         proposal.reasons = reasons
         if proposal.role == OwnerRole.PRIMARY:
             load[best] += 1
+            value_load[best] += proposal.annual_value
 
 
 # --- key-person exposure ------------------------------------------------------------------------------

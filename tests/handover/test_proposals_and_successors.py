@@ -40,7 +40,7 @@ def test_recommendations_prefer_people_who_know_the_customer_and_never_the_depar
         "has dealt with them (2 interactions in 180 days)",
         "same team",
         "looks after 1 core customers",
-        "book 1 of 150 customers",
+        "book 1 of 150 customers, 1,000 a year",  # Ada's X1
     ]
     assert proposals["C3"].successor_name == "Ben"
     assert proposals["C3"].reasons[0] == "already their other owner"
