@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import F, FilteredRelation, Q, QuerySet
+import datetime as dt
 
-from customers.models import Customer, ScoringRun
+from django.db.models import F, FilteredRelation, OuterRef, Q, QuerySet, Subquery
+
+from customers.models import Contract, Customer, Interaction, RiskScore, ScoringRun
 from staff.models import Employee
 
 
@@ -39,4 +41,43 @@ def with_current_risk(customers: QuerySet[Customer], run: ScoringRun | None) -> 
             risk_reasons=F("score__reasons"),
         )
         .order_by(F("revenue_at_risk").desc(nulls_last=True), "name")
+    )
+
+
+def renewal_calendar(
+    *, as_of: dt.date, days: int = 180, team_id: int | None = None, month: dt.date | None = None
+) -> QuerySet[Contract]:
+    """Contracts in force that end in the next `days` days, soonest first, with the
+    customer's current risk tier and probability, revenue at risk and the last renewal
+    talk. `month` (its first day) narrows to contracts ending that month; `team_id` to
+    customers whose primary owner is in that team."""
+    contracts = Contract.objects.filter(
+        customer__status=Customer.Status.ACTIVE,
+        start_date__lte=as_of,
+        end_date__gte=as_of,
+        end_date__lte=as_of + dt.timedelta(days=days),
+    ).exclude(status__in=[Contract.Status.CANCELLED, Contract.Status.EXPIRED])
+    if team_id:
+        contracts = contracts.filter(customer__primary_owner__team_id=team_id)
+    if month:
+        next_month = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        contracts = contracts.filter(end_date__gte=month, end_date__lt=next_month)
+    run = latest_scoring_run()
+    last_talk = (
+        Interaction.objects.filter(
+            customer_id=OuterRef("customer_id"), kind=Interaction.Kind.RENEWAL_TALK
+        )
+        .order_by("-happened_at")
+        .values("happened_at")[:1]
+    )
+    contracts = contracts.annotate(last_renewal_talk=Subquery(last_talk))
+    if run is not None:
+        score = RiskScore.objects.filter(customer_id=OuterRef("customer_id"), day=run.day)
+        contracts = contracts.annotate(
+            risk_tier=Subquery(score.values("tier")[:1]),
+            risk_probability=Subquery(score.values("probability")[:1]),
+            revenue_at_risk=Subquery(score.values("revenue_at_risk")[:1]),
+        )
+    return contracts.select_related("customer", "customer__primary_owner").order_by(
+        "end_date", "customer__name"
     )

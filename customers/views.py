@@ -1,10 +1,14 @@
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 
+from customers.forms import RenewalFilterForm
 from customers.models import Customer
-from customers.selectors import book_for, latest_scoring_run, with_current_risk
+from customers.selectors import book_for, latest_scoring_run, renewal_calendar, with_current_risk
+from staff.access import PEOPLE_ROLES, employee_of, has_role
 
 
 @login_required
@@ -19,6 +23,30 @@ def home(request: HttpRequest) -> HttpResponse:
         else []
     )
     return render(request, "home.html", {"employee": employee, "book": book, "run": run})
+
+
+@login_required
+def renewals(request: HttpRequest) -> HttpResponse:
+    """Contracts ending in the next 180 days: all of them for managers, HR and admins,
+    an account manager's own customers for everyone else."""
+    form = RenewalFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    contracts = renewal_calendar(
+        as_of=timezone.localdate(),
+        team_id=filters["team"].pk if filters.get("team") else None,
+        month=filters.get("month"),
+    )
+    if not has_role(request.user, PEOPLE_ROLES):
+        employee = employee_of(request.user)
+        contracts = (
+            contracts.filter(customer__in=book_for(employee)) if employee else contracts.none()
+        )
+    page = Paginator(contracts, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request, "renewals.html", {"form": form, "page": page, "query": query.urlencode()}
+    )
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", customer_views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("renewals/", customer_views.renewals, name="renewals"),
     path("healthz/", customer_views.healthz, name="healthz"),
     path("handover/", include("handover.urls")),
     path("admin/", admin.site.urls),
