@@ -11,6 +11,7 @@ scores until then, and exactly one score per customer for the day after."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -34,6 +35,8 @@ from customers.scoring.features import (
 )
 from retention.bulk import write_frame
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class Chunk:
@@ -42,8 +45,14 @@ class Chunk:
 
 
 def current_model(*, as_of: dt.date) -> RiskModel:
-    """The active model; the first run trains one (or sets up the rules-based score)."""
+    """The active model. The first run trains one (or sets up the rules-based score), and
+    so does a run after an upgrade changed the features the stored model was trained on."""
     model = RiskModel.objects.filter(is_active=True).order_by("-version").first()
+    if model is not None and not model.is_rules_based:
+        trained_on = list(getattr(training.load(model), "feature_names_in_", []))
+        if trained_on != MODEL_FEATURES:
+            logger.warning("%s was trained on other features; training a new model", model)
+            model = None
     return model or training.train_model(as_of=as_of)
 
 

@@ -118,3 +118,27 @@ def test_a_drop_needs_a_real_baseline_of_one_a_month():
     assert usage_drop.text(features).iloc[1] == (
         "Product usage down 100% vs the prior 3-month average"
     )
+
+
+def test_a_model_trained_on_other_features_is_replaced_before_scoring():
+    import pickle
+
+    from sklearn.linear_model import LogisticRegression
+
+    build_world()
+    stale_estimator = LogisticRegression().fit(
+        pd.DataFrame({"owner_departed_90d": [0.0, 1.0]}), [False, True]
+    )
+    stale = RiskModel.objects.create(
+        version=1,
+        kind=RiskModel.Kind.LOGISTIC_REGRESSION,
+        as_of=AS_OF,
+        horizon_days=90,
+        window_start=AS_OF,
+        window_end=AS_OF,
+        artifact=pickle.dumps(stale_estimator),
+    )
+    summary = runs.score_all(day=AS_OF)
+    model = runs.current_model(as_of=AS_OF)
+    assert model != stale and model.version == 2
+    assert summary["customers"] == 2
