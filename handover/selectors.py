@@ -24,6 +24,7 @@ from customers.models import (
     Segment,
 )
 from customers.scoring.features import day_start
+from retention.bulk import read_frame
 from staff.models import Employee
 
 # Churn probability assumed for a customer without a current score.
@@ -398,8 +399,26 @@ def departure_outcomes(*, as_of: dt.date) -> list[DepartureOutcome]:
         list(_handed_over_rows([leaver.pk for leaver in leavers])),
         columns=["employee_id", "customer_id", "ended_on", "churned_on"],
     )
+    # The company's baseline for every last day from one read of all customers' start and
+    # churn dates (numpy over the arrays, not two counts per departure).
+    lifetimes = read_frame(
+        Customer.objects.values_list("customer_since", "churned_on"), ["since", "churned_on"]
+    )
+    since = pd.to_datetime(lifetimes["since"]).to_numpy()
+    churned_at = pd.to_datetime(lifetimes["churned_on"]).to_numpy()
+    never = np.isnat(churned_at)
+    baselines: dict[tuple[dt.date, dt.date], tuple[int, int]] = {}
+
+    def baseline(last_day: dt.date, seen_until: dt.date) -> tuple[int, int]:
+        key = (last_day, seen_until)
+        if key not in baselines:
+            day = np.datetime64(last_day)
+            active = (since <= day) & (never | (churned_at > day))
+            churned = active & ~never & (churned_at <= np.datetime64(seen_until))
+            baselines[key] = (int(churned.sum()), int(active.sum()))
+        return baselines[key]
+
     results = []
-    baselines: dict[tuple[dt.date, int], tuple[int, int]] = {}
     for leaver in leavers:
         last_day = leaver.departure_date
         notice_start = leaver.departure_announced_on or (last_day - dt.timedelta(days=60))
@@ -416,16 +435,7 @@ def departure_outcomes(*, as_of: dt.date) -> list[DepartureOutcome]:
             end = last_day + dt.timedelta(days=days)
             seen_until = min(end, as_of)
             churned = int((on_books_churn <= pd.Timestamp(seen_until)).sum())
-            key = (last_day, days)
-            if key not in baselines:
-                base = Customer.objects.filter(customer_since__lte=last_day).filter(
-                    Q(churned_on__isnull=True) | Q(churned_on__gt=last_day)
-                )
-                baselines[key] = (
-                    base.filter(churned_on__lte=seen_until).count(),
-                    base.count(),
-                )
-            windows[days] = (churned, len(on_books), *baselines[key], end <= as_of)
+            windows[days] = (churned, len(on_books), *baseline(last_day, seen_until), end <= as_of)
         results.append(
             DepartureOutcome(
                 employee_id=leaver.pk,

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 from django.db import connection
+from django.db.models import QuerySet
 
 
 def write_frame(model, df: pd.DataFrame) -> None:
@@ -58,3 +59,20 @@ def _plain(value):
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
+
+
+def read_frame(queryset: QuerySet, columns: list[str]) -> pd.DataFrame:
+    """Run a values_list queryset into a frame without building a Python object per row:
+    COPY ... TO STDOUT as CSV into pandas' C parser on PostgreSQL, a raw cursor elsewhere."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.execute(sql, params)
+            return pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
+        statement = cursor.mogrify(sql, params).decode()
+        buffer = io.StringIO()
+        cursor.cursor.copy_expert(f"COPY ({statement}) TO STDOUT WITH (FORMAT csv)", buffer)
+    if not buffer.tell():
+        return pd.DataFrame(columns=columns)
+    buffer.seek(0)
+    return pd.read_csv(buffer, names=columns, header=None, keep_default_na=False, na_values=[""])

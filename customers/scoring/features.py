@@ -16,7 +16,6 @@ configured time zone); "days since" is the number of calendar days between that 
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass
 
 import pandas as pd
@@ -34,6 +33,7 @@ from customers.models import (
     OwnershipPeriod,
     Segment,
 )
+from retention.bulk import read_frame
 from staff.models import Employee
 
 # The inputs of the trained model, in order. Other columns of the frame (dates, days
@@ -121,7 +121,7 @@ def compute_features(as_of: dt.date, selection: CustomerSelection = ALL_CUSTOMER
 
 
 def _compute_features(as_of: dt.date, selection: CustomerSelection) -> pd.DataFrame:
-    base = _frame(
+    base = read_frame(
         active_customers(as_of, selection).values_list(
             "id", "segment", "customer_since", "primary_owner_id"
         ),
@@ -178,7 +178,7 @@ def _interaction_features(as_of: dt.date, selection: CustomerSelection) -> pd.Da
         "customer_id",
     )
     queryset = queryset.values("customer_id").annotate(**aggregates).order_by()
-    return _frame(
+    return read_frame(
         queryset.values_list("customer_id", *aggregates), ["customer_id", *aggregates]
     ).set_index("customer_id")
 
@@ -204,7 +204,7 @@ def _satisfaction_features(as_of: dt.date, selection: CustomerSelection) -> pd.D
         .filter(recency__lte=2)
         .values_list("customer_id", "recency", "satisfaction")
     )
-    rows = _frame(ranked, ["customer_id", "recency", "satisfaction"])
+    rows = read_frame(ranked, ["customer_id", "recency", "satisfaction"])
     wide = rows.pivot(index="customer_id", columns="recency", values="satisfaction")
     return pd.DataFrame(
         {
@@ -230,7 +230,7 @@ def _contract_features(as_of: dt.date, selection: CustomerSelection) -> pd.DataF
     }
     queryset = selection.apply(Contract.objects.filter(start_date__lte=as_of), "customer_id")
     queryset = queryset.values("customer_id").annotate(**aggregates).order_by()
-    return _frame(
+    return read_frame(
         queryset.values_list("customer_id", *aggregates), ["customer_id", *aggregates]
     ).set_index("customer_id")
 
@@ -250,7 +250,7 @@ def _contact_features(as_of: dt.date, selection: CustomerSelection) -> pd.DataFr
     }
     queryset = selection.apply(Contact.objects.filter(known_since__lte=as_of), "customer_id")
     queryset = queryset.values("customer_id").annotate(**aggregates).order_by()
-    return _frame(
+    return read_frame(
         queryset.values_list("customer_id", *aggregates), ["customer_id", *aggregates]
     ).set_index("customer_id")
 
@@ -264,7 +264,7 @@ def _add_owner_features(
         "customer_id",
     )
     # Who owned the customer that day; before ownership records began, the current owner.
-    owner_then = _frame(
+    owner_then = read_frame(
         primary.filter(Q(ended_on__isnull=True) | Q(ended_on__gt=as_of)).values_list(
             "customer_id", "employee_id"
         ),
@@ -277,7 +277,7 @@ def _add_owner_features(
     # had the customer and left the company in the last 180 days is a departed owner:
     # customers often follow months later, at their next renewal.
     departed_since = as_of - dt.timedelta(days=DEPARTED_OWNER_DAYS)
-    changes = _frame(
+    changes = read_frame(
         primary.filter(ended_on__gt=departed_since, ended_on__lte=as_of)
         .values("customer_id")
         .annotate(
@@ -296,7 +296,7 @@ def _add_owner_features(
     ).set_index("customer_id")
     frame = frame.join(changes, how="left")
 
-    owners = _frame(
+    owners = read_frame(
         Employee.objects.filter(
             pk__in=frame["owner_id"].dropna().astype("int64").unique().tolist()
         ).values_list("id", "departure_date", "departure_announced_on"),
@@ -397,20 +397,3 @@ def _days_since(moments: pd.Series, as_of: dt.date) -> pd.Series:
     stamps = pd.to_datetime(moments, utc=True, format="ISO8601")
     local_dates = stamps.dt.tz_convert(timezone.get_current_timezone_name()).dt.tz_localize(None)
     return (pd.Timestamp(as_of) - local_dates.dt.normalize()).dt.days.astype("float64")
-
-
-def _frame(queryset: QuerySet, columns: list[str]) -> pd.DataFrame:
-    """Run a values_list queryset into a frame without building a Python object per row:
-    COPY ... TO STDOUT as CSV into pandas' C parser on PostgreSQL, a raw cursor elsewhere."""
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        if connection.vendor != "postgresql":
-            cursor.execute(sql, params)
-            return pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
-        statement = cursor.mogrify(sql, params).decode()
-        buffer = io.StringIO()
-        cursor.cursor.copy_expert(f"COPY ({statement}) TO STDOUT WITH (FORMAT csv)", buffer)
-    if not buffer.tell():
-        return pd.DataFrame(columns=columns)
-    buffer.seek(0)
-    return pd.read_csv(buffer, names=columns, header=None, keep_default_na=False, na_values=[""])
