@@ -418,14 +418,14 @@ def departure_outcomes(*, as_of: dt.date) -> list[DepartureOutcome]:
             baselines[key] = (int(churned.sum()), int(active.sum()))
         return baselines[key]
 
+    by_leaver = dict(tuple(periods.groupby("employee_id")))
     results = []
     for leaver in leavers:
         last_day = leaver.departure_date
         notice_start = leaver.departure_announced_on or (last_day - dt.timedelta(days=60))
-        mine = periods[
-            (periods["employee_id"] == leaver.pk)
-            & (periods["ended_on"] >= notice_start)
-            & (periods["ended_on"] <= last_day)
+        theirs = by_leaver.get(leaver.pk, periods.iloc[:0])
+        mine = theirs[
+            (theirs["ended_on"] >= notice_start) & (theirs["ended_on"] <= last_day)
         ].drop_duplicates("customer_id")
         churned_on = pd.to_datetime(mine["churned_on"])
         on_books = mine[churned_on.isna() | (churned_on > pd.Timestamp(last_day))]
