@@ -1,1 +1,107 @@
-"""Models arrive with the alerts capability."""
+"""Early-warning alerts: one live alert per customer and warning sign, raised nightly
+from the signals the scoring run found, routed to the owner (and the team manager when
+much is at stake), and closed when acted on or when the condition clears."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from customers.models import Customer
+from customers.scoring.signals import SIGNALS
+from staff.models import Employee
+
+# The play DOMAIN.md section 5 suggests for each sign; admins can edit them per rule.
+DEFAULT_PLAYS = {
+    "engagement_drop": "Call them this week: find out what changed and agree next steps.",
+    "no_recent_contact": "Get in touch: a call or visit, not a newsletter.",
+    "contract_ending_90": "Start the renewal talk now; bring a renewal offer.",
+    "contract_ending_180": "Book the renewal conversation (3-6 months before the end).",
+    "complaint": "Service-sensitive: respond fast, fix the cause, follow up in person.",
+    "support_escalation": "Review the tickets with support and call with a plan.",
+    "discount_request": "Price-sensitive: offer tiered pricing or a longer contract with a discount.",
+    "low_satisfaction": "Ask what would make it a 9, and act on it.",
+    "satisfaction_drop": "Ask what changed since the last rating.",
+    "usage_drop": "Feature-driven: share the roadmap, offer training, invite to betas.",
+    "decision_maker_left": "Meet the new decision-maker; re-sell the value.",
+    "owner_departing": "Introduce the successor jointly before the last day.",
+    "owner_departed": "Successor: contact them more often than usual, over several channels.",
+    "owner_changed": "New owner: introduce yourself and check satisfaction.",
+    "single_threaded": "Add a second person from our side and a second contact on theirs.",
+}
+
+
+class SignalRule(models.Model):
+    code = models.CharField(
+        max_length=32, unique=True, choices=[(s.code, s.label) for s in SIGNALS]
+    )
+    enabled = models.BooleanField(default=True)
+    play = models.TextField(blank=True, help_text="The suggested play shown with each alert.")
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.get_code_display()} ({'on' if self.enabled else 'off'})"
+
+    @classmethod
+    def ensure_defaults(cls) -> dict[str, SignalRule]:
+        cls.objects.bulk_create(
+            [cls(code=s.code, play=DEFAULT_PLAYS.get(s.code, "")) for s in SIGNALS],
+            ignore_conflicts=True,
+        )
+        return {rule.code: rule for rule in cls.objects.all()}
+
+
+class Alert(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        SNOOZED = "snoozed", "Snoozed"
+        RESOLVED = "resolved", "Resolved"
+        CLEARED = "cleared", "Closed: the condition cleared"
+
+    LIVE = (Status.OPEN, Status.ACKNOWLEDGED, Status.SNOOZED)
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="alerts")
+    signal = models.CharField(max_length=32, choices=[(s.code, s.label) for s in SIGNALS])
+    status = models.CharField(max_length=14, choices=Status.choices, default=Status.OPEN)
+    text = models.CharField(max_length=300, help_text="The figures that triggered it.")
+    play = models.TextField(blank=True)
+    annual_value = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    probability = models.FloatField(default=0)
+    revenue_at_risk = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    owner = models.ForeignKey(
+        Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
+    )
+    manager = models.ForeignKey(
+        Employee,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="escalated_alerts",
+        help_text="Also routed to the team manager when much is at stake.",
+    )
+    opened_on = models.DateField()
+    last_seen_on = models.DateField()
+    snoozed_until = models.DateField(null=True, blank=True)
+    closed_on = models.DateField(null=True, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-revenue_at_risk"]
+        indexes = [
+            models.Index(fields=["owner", "status"], name="alert_owner_status"),
+            models.Index(fields=["manager", "status"], name="alert_manager_status"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "signal"],
+                condition=Q(status__in=["open", "acknowledged", "snoozed"]),
+                name="one_live_alert_per_customer_signal",
+                violation_error_message="This customer already has a live alert for this sign.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_signal_display()}: {self.customer}"

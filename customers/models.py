@@ -598,6 +598,11 @@ class RiskScore(models.Model):
         default=False, help_text="Only one employee has talked to the customer in 180 days."
     )
     active_contacts = models.PositiveIntegerField(default=0)
+    signals = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Every warning sign that fired, in words (the alerts are raised from these).",
+    )
 
     objects = RiskScoreQuerySet.as_manager()
 
@@ -641,6 +646,7 @@ class StagedScore(models.Model):
     reasons = models.JSONField(default=list)
     single_threaded = models.BooleanField(default=False)
     active_contacts = models.PositiveIntegerField(default=0)
+    signals = models.JSONField(default=list)
 
     class Meta:
         indexes = [models.Index(fields=["run", "customer_id"], name="stagedscore_run_customer")]

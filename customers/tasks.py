@@ -5,6 +5,7 @@ import datetime as dt
 from celery import chord, shared_task
 from django.conf import settings
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from customers import services
 from customers.scoring import runs, training
@@ -31,7 +32,9 @@ def score_customers(self, as_of: str | None = None, chunk_size: int | None = Non
     chunks run one after the other here."""
     day = _day(as_of)
     if self.request.is_eager or settings.CELERY_TASK_ALWAYS_EAGER:
-        return runs.score_all(day=day, chunk_size=chunk_size)
+        summary = runs.score_all(day=day, chunk_size=chunk_size)
+        _after_scoring(day, queue=None, in_process=True)
+        return summary
     run, chunks = runs.start_run(day=day, chunk_size=chunk_size)
     if not chunks:
         return runs.finish_run(run_id=run.pk)
@@ -49,9 +52,23 @@ def score_chunk(*, run_id: int, id_from: int, id_to: int) -> dict:
     return runs.score_chunk(run_id=run_id, id_from=id_from, id_to=id_to)
 
 
-@shared_task
-def finish_scoring_run(chunk_results: list[dict], *, run_id: int) -> dict:
-    return runs.finish_run(run_id=run_id, chunk_results=chunk_results)
+@shared_task(bind=True)
+def finish_scoring_run(self, chunk_results: list[dict], *, run_id: int) -> dict:
+    summary = runs.finish_run(run_id=run_id, chunk_results=chunk_results)
+    _after_scoring(
+        dt.date.fromisoformat(summary["day"]), queue=origin_queue(self.request), in_process=False
+    )
+    return summary
+
+
+def _after_scoring(day: dt.date, *, queue: str | None, in_process: bool) -> None:
+    """The jobs that read a day's complete scores (settings.SCORING_FOLLOW_UP_TASKS)."""
+    for name in settings.SCORING_FOLLOW_UP_TASKS:
+        task = import_string(name)
+        if in_process:
+            task.apply(kwargs={"as_of": day.isoformat()}).get()
+        else:
+            task.apply_async(kwargs={"as_of": day.isoformat()}, queue=queue)
 
 
 @shared_task

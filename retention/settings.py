@@ -185,6 +185,13 @@ TRAINING_VALIDATION_MONTHS = env_int("TRAINING_VALIDATION_MONTHS", 3)
 TRAINING_MAX_CUSTOMERS = env_int("TRAINING_MAX_CUSTOMERS", 50_000)
 # Customers per scoring chunk (one Celery task each).
 SCORING_CHUNK_SIZE = env_int("SCORING_CHUNK_SIZE", 50_000)
+# --- Alerts -------------------------------------------------------------------------------------
+# Run after every complete scoring run (in-process right after it; on workers by the
+# chord's last step, so they never see a half-scored day).
+SCORING_FOLLOW_UP_TASKS = ["alerts.tasks.raise_alerts"]
+# Alerts with at least this much revenue at risk (or a very high tier) also go to the team manager.
+ALERT_MANAGER_REVENUE_AT_RISK = env_int("ALERT_MANAGER_REVENUE_AT_RISK", 10_000)
+
 # --- Handovers (README "How handovers work") -------------------------------------------------
 # Customers (as primary owner) an account manager can look after; successors beyond it are flagged.
 SUCCESSOR_CAPACITY = env_int("SUCCESSOR_CAPACITY", 150)

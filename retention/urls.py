@@ -11,5 +11,6 @@ urlpatterns = [
     path("renewals/", customer_views.renewals, name="renewals"),
     path("healthz/", customer_views.healthz, name="healthz"),
     path("handover/", include("handover.urls")),
+    path("alerts/", include("alerts.urls")),
     path("admin/", admin.site.urls),
 ]

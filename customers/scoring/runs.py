@@ -112,6 +112,9 @@ def score_chunk(*, run_id: int, id_from: int, id_to: int) -> dict[str, float]:
             "annual_value": np.round(value, 2),
             "revenue_at_risk": np.round(probability * value, 2),
             "reasons": reasons,
+            "signals": signals.top_reasons(
+                features, flags, signals.RULES_WEIGHTS, limit=len(signals.SIGNALS)
+            ),
             "single_threaded": features["single_threaded"].to_numpy(dtype=bool),
             "active_contacts": features["active_contacts"].to_numpy(dtype="int64"),
         }
@@ -194,7 +197,8 @@ def _swap_in_staged_scores(run: ScoringRun) -> None:
     bounds = tier_bounds(count)
     cases = " ".join(f"WHEN risk_rank <= %s THEN {tier}" for tier in RiskTier.values[:-1])
     columns = (
-        "probability, annual_value, revenue_at_risk, reasons, single_threaded, active_contacts"
+        "probability, annual_value, revenue_at_risk, reasons, signals, single_threaded, "
+        "active_contacts"
     )
     RiskScore.objects.filter(day=run.day).delete()
     with connection.cursor() as cursor:

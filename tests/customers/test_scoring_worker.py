@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from alerts.models import Alert
 from customers.models import Contract, RiskScore, ScoringRun
 from retention.nightly import run_nightly_jobs
 from tests.customers.scoring_world import AS_OF, build_world
@@ -52,3 +53,8 @@ def test_nightly_jobs_roll_contracts_then_score_every_customer_in_chunks(
     assert scores.get(customer=world.alpha).reasons[0]["text"] == (
         "Decision-maker left on 2026-05-01"
     )
+    # The chord's last step queued the alerts for the complete day: 6 signs for Alpha.
+    deadline = time.monotonic() + 60
+    while Alert.objects.filter(customer=world.alpha).count() < 6 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert Alert.objects.filter(customer=world.alpha, status="open").count() == 6

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from alerts.models import Alert
+from alerts.services import act_on_alert
+from staff.access import employee_of
+
+
+def inbox_for(employee) -> Q:
+    return Q(owner=employee) | Q(manager=employee)
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    """My live alerts, most revenue at risk first; snoozed ones on request."""
+    me = employee_of(request.user)
+    statuses = list(Alert.LIVE) if request.GET.get("snoozed") else ["open", "acknowledged"]
+    alerts = (
+        Alert.objects.filter(inbox_for(me), status__in=statuses).select_related("customer")
+        if me
+        else Alert.objects.none()
+    )
+    page = Paginator(alerts.order_by("-revenue_at_risk", "id"), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "alerts/inbox.html",
+        {"page": page, "tomorrow": dt.date.today() + dt.timedelta(days=1)},
+    )
+
+
+@login_required
+@require_POST
+def act(request: HttpRequest, alert_id: int) -> HttpResponse:
+    me = employee_of(request.user)
+    alert = get_object_or_404(Alert, pk=alert_id)
+    if me is None or me.pk not in (alert.owner_id, alert.manager_id):
+        raise PermissionDenied("This alert is not routed to you.")
+    until = request.POST.get("until")
+    try:
+        act_on_alert(
+            alert=alert,
+            action=request.POST.get("action", ""),
+            until=dt.date.fromisoformat(until) if until else None,
+            note=request.POST.get("note", ""),
+        )
+    except (ValidationError, ValueError) as error:
+        problems = error.messages if isinstance(error, ValidationError) else [str(error)]
+        for problem in problems:
+            messages.error(request, f"{alert.customer}: {problem}")
+    else:
+        messages.success(request, f"{alert.customer}: alert {alert.get_status_display().lower()}.")
+    return redirect("alerts:inbox")

@@ -1,0 +1,138 @@
+"""Alerts from the day's warning signs: one per customer and sign, routed, refreshed,
+woken from snooze, and closed when the sign clears."""
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from alerts.models import Alert, SignalRule
+from alerts.services import act_on_alert, raise_alerts
+from customers.scoring import runs
+from tests.customers.scoring_world import AS_OF, K, at, build_world
+from tests.factories import InteractionFactory, TeamFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+NEXT_DAY = AS_OF + dt.timedelta(days=1)
+
+
+@pytest.fixture
+def world():
+    return build_world()
+
+
+def score_and_alert(day):
+    runs.score_all(day=day)
+    return raise_alerts(day=day)
+
+
+def live(customer):
+    return dict(
+        Alert.objects.filter(customer=customer, status__in=Alert.LIVE).values_list("signal", "text")
+    )
+
+
+def test_each_fired_sign_opens_one_alert_with_its_figures_and_play(world):
+    result = score_and_alert(AS_OF)
+    # Alpha: complaint, discount, satisfaction drop, decision-maker left, owner leaving
+    # and owner left (see test_scoring_reasons_and_rules); Bravo: engagement drop and
+    # single-threaded.
+    assert live(world.alpha) == {
+        "decision_maker_left": "Decision-maker left on 2026-05-01",
+        "owner_departed": "Owner left on 2026-05-10",
+        "complaint": "Complaint 9 days ago (1 complaint in 90 days)",
+        "discount_request": "Asked for a discount 46 days ago",
+        "owner_departing": "Owner leaves on 2026-07-31",
+        "satisfaction_drop": "Satisfaction fell from 9 to 6",
+    }
+    assert set(live(world.bravo)) == {"engagement_drop", "single_threaded"}
+    assert result.opened == 8
+    alert = Alert.objects.get(customer=world.alpha, signal="discount_request")
+    assert alert.owner == world.e1 and alert.play.startswith("Price-sensitive")
+    assert float(alert.revenue_at_risk) == pytest.approx(0.653339 * 15000, abs=0.01)
+
+
+def test_running_again_opens_no_duplicates(world):
+    score_and_alert(AS_OF)
+    again = raise_alerts(day=AS_OF)
+    assert (again.opened, again.refreshed, again.cleared) == (0, 8, 0)
+    assert Alert.objects.count() == 8
+
+
+def test_an_alert_closes_itself_when_the_sign_clears(world):
+    score_and_alert(AS_OF)
+    # Bravo talks to two people the next day: no longer single-threaded, and 3 interactions
+    # in 30 days against 3 a month is no drop.
+    for who in (world.e2, world.e3, world.e3):
+        InteractionFactory(customer=world.bravo, employee=who, kind=K.CALL, happened_at=at(-1))
+    result = score_and_alert(NEXT_DAY)
+    assert result.cleared == 2
+    closed = Alert.objects.get(customer=world.bravo, signal="single_threaded")
+    assert closed.status == "cleared" and closed.closed_on == NEXT_DAY
+    assert "no longer applies" in closed.note
+
+
+def test_high_stakes_go_to_the_team_manager_too(world, settings):
+    team = TeamFactory(manager=world.e3)
+    world.e1.team = team
+    world.e1.save()
+    settings.ALERT_MANAGER_REVENUE_AT_RISK = 9_000  # Alpha has 9,800 at risk, Bravo 1,276
+    score_and_alert(AS_OF)
+    assert set(Alert.objects.filter(customer=world.alpha).values_list("manager", flat=True)) == {
+        world.e3.pk
+    }
+    assert set(Alert.objects.filter(customer=world.bravo).values_list("manager", flat=True)) == {
+        None
+    }
+
+
+def test_a_snooze_wakes_up_on_its_day_if_the_sign_still_fires(world):
+    score_and_alert(AS_OF)
+    alert = Alert.objects.get(customer=world.alpha, signal="complaint")
+    Alert.objects.filter(pk=alert.pk).update(
+        status="snoozed", snoozed_until=NEXT_DAY + dt.timedelta(days=1)
+    )
+    score_and_alert(NEXT_DAY)
+    alert.refresh_from_db()
+    assert alert.status == "snoozed"  # the day before its date
+    score_and_alert(NEXT_DAY + dt.timedelta(days=1))
+    alert.refresh_from_db()
+    assert (alert.status, alert.snoozed_until) == ("open", None)
+
+
+def test_a_switched_off_rule_raises_nothing_and_closes_its_alerts(world):
+    score_and_alert(AS_OF)
+    SignalRule.objects.filter(code="single_threaded").update(enabled=False)
+    raise_alerts(day=AS_OF)
+    assert "single_threaded" not in live(world.bravo)
+
+
+def test_resolving_needs_a_note_and_snoozing_a_later_day(world):
+    score_and_alert(AS_OF)
+    alert = Alert.objects.filter(customer=world.alpha).first()
+    with pytest.raises(ValidationError, match="Say what was done"):
+        act_on_alert(alert=alert, action="resolve")
+    with pytest.raises(ValidationError, match="Snooze until a day after today"):
+        act_on_alert(alert=alert, action="snooze", until=dt.date(2020, 1, 1))
+    act_on_alert(alert=alert, action="resolve", note="Called them; fixed")
+    assert alert.status == "resolved"
+
+
+def test_the_inbox_lists_my_alerts_and_the_navigation_counts_them(world, client):
+    score_and_alert(AS_OF)
+    world.e3.user = UserFactory(username="e3")
+    world.e3.save()
+    client.force_login(world.e3.user)
+    page = client.get(reverse("alerts:inbox")).content.decode()
+    assert "Bravo" in page and "Interactions down 67%" in page and "Alpha" not in page
+    assert 'Alerts <span class="badge text-bg-danger">2</span>' in page
+    alert = Alert.objects.get(customer=world.bravo, signal="engagement_drop")
+    client.post(reverse("alerts:act", args=[alert.pk]), {"action": "acknowledge"})
+    alert.refresh_from_db()
+    assert alert.status == "acknowledged"
+    other = Alert.objects.filter(customer=world.alpha).first()
+    assert (
+        client.post(reverse("alerts:act", args=[other.pk]), {"action": "acknowledge"}).status_code
+        == 403
+    )
