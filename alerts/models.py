@@ -11,6 +11,10 @@ from customers.models import Customer
 from customers.scoring.signals import SIGNALS
 from staff.models import Employee
 
+# Signs raised from the score history rather than from the day's features.
+HISTORY_SIGNALS = [("tier_jump", "Risk tier jumped 2 or more tiers in a week")]
+SIGNAL_CHOICES = [(s.code, s.label) for s in SIGNALS] + HISTORY_SIGNALS
+
 # The play DOMAIN.md section 5 suggests for each sign; admins can edit them per rule.
 DEFAULT_PLAYS = {
     "engagement_drop": "Call them this week: find out what changed and agree next steps.",
@@ -28,13 +32,12 @@ DEFAULT_PLAYS = {
     "owner_departed": "Successor: contact them more often than usual, over several channels.",
     "owner_changed": "New owner: introduce yourself and check satisfaction.",
     "single_threaded": "Add a second person from our side and a second contact on theirs.",
+    "tier_jump": "Something changed fast: call today and find out what.",
 }
 
 
 class SignalRule(models.Model):
-    code = models.CharField(
-        max_length=32, unique=True, choices=[(s.code, s.label) for s in SIGNALS]
-    )
+    code = models.CharField(max_length=32, unique=True, choices=SIGNAL_CHOICES)
     enabled = models.BooleanField(default=True)
     play = models.TextField(blank=True, help_text="The suggested play shown with each alert.")
 
@@ -47,7 +50,7 @@ class SignalRule(models.Model):
     @classmethod
     def ensure_defaults(cls) -> dict[str, SignalRule]:
         cls.objects.bulk_create(
-            [cls(code=s.code, play=DEFAULT_PLAYS.get(s.code, "")) for s in SIGNALS],
+            [cls(code=code, play=DEFAULT_PLAYS.get(code, "")) for code, _ in SIGNAL_CHOICES],
             ignore_conflicts=True,
         )
         return {rule.code: rule for rule in cls.objects.all()}
@@ -64,7 +67,7 @@ class Alert(models.Model):
     LIVE = (Status.OPEN, Status.ACKNOWLEDGED, Status.SNOOZED)
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="alerts")
-    signal = models.CharField(max_length=32, choices=[(s.code, s.label) for s in SIGNALS])
+    signal = models.CharField(max_length=32, choices=SIGNAL_CHOICES)
     status = models.CharField(max_length=14, choices=Status.choices, default=Status.OPEN)
     text = models.CharField(max_length=300, help_text="The figures that triggered it.")
     play = models.TextField(blank=True)
@@ -105,3 +108,20 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_signal_display()}: {self.customer}"
+
+
+class DigestSent(models.Model):
+    """One daily alert digest per person and day, so a re-run sends no second e-mail."""
+
+    employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    alerts = models.PositiveIntegerField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["employee", "day"], name="one_digest_per_person_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"Digest for {self.employee} on {self.day}"

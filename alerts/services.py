@@ -8,11 +8,14 @@ from dataclasses import dataclass
 import pandas as pd
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
-from alerts.models import Alert, SignalRule
+from alerts.models import Alert, DigestSent, SignalRule
 from customers.models import RiskScore, RiskTier, ScoringRun
+from staff.models import Employee
 
 
 @dataclass
@@ -62,6 +65,8 @@ def raise_alerts(*, day: dt.date) -> AlertRun:
         for item in fired
         if item["signal"] in enabled
     ]
+    if "tier_jump" in enabled:
+        rows.extend(_tier_jumps(day))
     firing = pd.DataFrame(
         rows,
         columns=[
@@ -141,6 +146,70 @@ def raise_alerts(*, day: dt.date) -> AlertRun:
         Alert.objects.bulk_update(cleared, ["status", "closed_on", "note"], batch_size=2000)
     result.opened, result.refreshed, result.cleared = len(new), len(refreshed), len(cleared)
     return result
+
+
+def _tier_jumps(day: dt.date) -> list[tuple]:
+    """Customers whose tier is at least 2 tiers riskier than a week before."""
+    week_ago = day - dt.timedelta(days=7)
+    before = RiskScore.objects.filter(customer_id=OuterRef("customer_id"), day=week_ago)
+    jumped = (
+        RiskScore.objects.filter(day=day)
+        .annotate(tier_before=Subquery(before.values("tier")[:1]))
+        .filter(tier_before__gte=F("tier") + 2)
+        .values_list(
+            "customer_id",
+            "tier_before",
+            "probability",
+            "tier",
+            "annual_value",
+            "revenue_at_risk",
+            "customer__primary_owner_id",
+            "customer__primary_owner__team__manager_id",
+        )
+    )
+    return [
+        (
+            customer_id,
+            "tier_jump",
+            f"Risk tier rose from {RiskTier(was).label} to {RiskTier(tier).label} since {week_ago}",
+            probability,
+            tier,
+            value,
+            at_risk,
+            owner,
+            manager,
+        )
+        for customer_id, was, probability, tier, value, at_risk, owner, manager in jumped
+    ]
+
+
+def send_digests(*, day: dt.date, limit: int = 20) -> int:
+    """One e-mail per person with open alerts: how many, and the ones with the most
+    revenue at risk. Sent once per person and day."""
+    open_alerts = Alert.objects.filter(status=Alert.Status.OPEN).select_related("customer")
+    by_person: dict[int, list[Alert]] = {}
+    for alert in open_alerts.order_by("-revenue_at_risk"):
+        for person in {alert.owner_id, alert.manager_id} - {None}:
+            by_person.setdefault(person, []).append(alert)
+    already = set(DigestSent.objects.filter(day=day).values_list("employee_id", flat=True))
+    sent = 0
+    for employee in Employee.objects.filter(pk__in=set(by_person) - already).exclude(email=""):
+        alerts = by_person[employee.pk]
+        lines = "\n".join(
+            f"- {a.customer.name}: {a.text} ({a.revenue_at_risk:,.0f} at risk). {a.play}"
+            for a in alerts[:limit]
+        )
+        more = f"\n... and {len(alerts) - limit} more." if len(alerts) > limit else ""
+        with transaction.atomic():
+            DigestSent.objects.create(employee=employee, day=day, alerts=len(alerts))
+            send_mail(
+                f"{len(alerts)} open alert(s) on your customers, {day}",
+                f"Most revenue at risk first:\n{lines}{more}\n",
+                None,
+                [employee.email],
+            )
+        sent += 1
+    return sent
 
 
 def act_on_alert(

@@ -136,3 +136,40 @@ def test_the_inbox_lists_my_alerts_and_the_navigation_counts_them(world, client)
         client.post(reverse("alerts:act", args=[other.pk]), {"action": "acknowledge"}).status_code
         == 403
     )
+
+
+def test_a_jump_of_two_tiers_in_a_week_raises_an_alert(world):
+    from customers.models import RiskModel, RiskScore, ScoringRun
+
+    model = RiskModel.objects.create(
+        version=9, kind="rules", as_of=AS_OF, horizon_days=90, window_start=AS_OF, window_end=AS_OF
+    )
+    week_ago = AS_OF - dt.timedelta(days=7)
+    for day, alpha_tier, bravo_tier in ((week_ago, 4, 3), (AS_OF, 2, 2)):
+        ScoringRun.objects.create(day=day, model=model, status="complete")
+        for customer, tier in ((world.alpha, alpha_tier), (world.bravo, bravo_tier)):
+            RiskScore.objects.create(
+                customer=customer,
+                day=day,
+                model=model,
+                probability=0.5,
+                tier=tier,
+                annual_value=1000,
+                revenue_at_risk=500,
+            )
+    raise_alerts(day=AS_OF)
+    # Alpha went from low (4) to high (2); Bravo from medium (3) to high (2) is one tier.
+    assert live(world.alpha) == {"tier_jump": "Risk tier rose from Low to High since 2026-06-23"}
+    assert live(world.bravo) == {}
+
+
+def test_the_daily_digest_lists_open_alerts_once_a_day(world, mailoutbox):
+    from alerts.services import send_digests
+
+    score_and_alert(AS_OF)
+    mailoutbox.clear()
+    assert send_digests(day=AS_OF) == 2  # E1 (Alpha's owner) and E3 (Bravo's)
+    to_e1 = next(m for m in mailoutbox if m.to == [world.e1.email])
+    assert to_e1.subject == f"6 open alert(s) on your customers, {AS_OF}"
+    assert "Alpha: Decision-maker left on 2026-05-01" in to_e1.body
+    assert send_digests(day=AS_OF) == 0 and len(mailoutbox) == 2
