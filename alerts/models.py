@@ -15,6 +15,10 @@ from staff.models import Employee
 HISTORY_SIGNALS = [("tier_jump", "Risk tier jumped 2 or more tiers in a week")]
 SIGNAL_CHOICES = [(s.code, s.label) for s in SIGNALS] + HISTORY_SIGNALS
 
+# Signs that explain a score but are too common to alert on by default (admins can
+# switch them on).
+OFF_BY_DEFAULT = {"single_threaded", "owner_changed"}
+
 # The play DOMAIN.md section 5 suggests for each sign; admins can edit them per rule.
 DEFAULT_PLAYS = {
     "engagement_drop": "Call them this week: find out what changed and agree next steps.",
@@ -50,7 +54,10 @@ class SignalRule(models.Model):
     @classmethod
     def ensure_defaults(cls) -> dict[str, SignalRule]:
         cls.objects.bulk_create(
-            [cls(code=code, play=DEFAULT_PLAYS.get(code, "")) for code, _ in SIGNAL_CHOICES],
+            [
+                cls(code=code, play=DEFAULT_PLAYS.get(code, ""), enabled=code not in OFF_BY_DEFAULT)
+                for code, _ in SIGNAL_CHOICES
+            ],
             ignore_conflicts=True,
         )
         return {rule.code: rule for rule in cls.objects.all()}

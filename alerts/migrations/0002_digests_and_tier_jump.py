@@ -5,34 +5,90 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('alerts', '0001_initial'),
-        ('staff', '0002_employee_departure_announced_on_and_more'),
+        ("alerts", "0001_initial"),
+        ("staff", "0002_employee_departure_announced_on_and_more"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='alert',
-            name='signal',
-            field=models.CharField(choices=[('engagement_drop', 'Engagement drop'), ('no_recent_contact', 'No contact for longer than the segment allows'), ('contract_ending_90', 'Contract ends within 90 days, no renewal talk'), ('contract_ending_180', 'Contract ends within 180 days, no renewal talk'), ('complaint', 'Complaint in the last 60 days'), ('support_escalation', 'Several support tickets in the last 30 days'), ('discount_request', 'Asked for a discount in the last 60 days'), ('low_satisfaction', 'Low satisfaction'), ('satisfaction_drop', 'Satisfaction down 2 or more'), ('usage_drop', 'Product usage halved'), ('decision_maker_left', 'Decision-maker left'), ('owner_departing', 'Account owner is leaving'), ('owner_departed', 'Account owner left'), ('owner_changed', 'New account owner'), ('single_threaded', 'Single-threaded relationship'), ('tier_jump', 'Risk tier jumped 2 or more tiers in a week')], max_length=32),
+            model_name="alert",
+            name="signal",
+            field=models.CharField(
+                choices=[
+                    ("engagement_drop", "Engagement drop"),
+                    ("no_recent_contact", "No contact for longer than the segment allows"),
+                    ("contract_ending_90", "Contract ends within 90 days, no renewal talk"),
+                    ("contract_ending_180", "Contract ends within 180 days, no renewal talk"),
+                    ("complaint", "Complaint in the last 60 days"),
+                    ("support_escalation", "Several support tickets in the last 30 days"),
+                    ("discount_request", "Asked for a discount in the last 60 days"),
+                    ("low_satisfaction", "Low satisfaction"),
+                    ("satisfaction_drop", "Satisfaction down 2 or more"),
+                    ("usage_drop", "Product usage halved"),
+                    ("decision_maker_left", "Decision-maker left"),
+                    ("owner_departing", "Account owner is leaving"),
+                    ("owner_departed", "Account owner left"),
+                    ("owner_changed", "New account owner"),
+                    ("single_threaded", "Single-threaded relationship"),
+                    ("tier_jump", "Risk tier jumped 2 or more tiers in a week"),
+                ],
+                max_length=32,
+            ),
         ),
         migrations.AlterField(
-            model_name='signalrule',
-            name='code',
-            field=models.CharField(choices=[('engagement_drop', 'Engagement drop'), ('no_recent_contact', 'No contact for longer than the segment allows'), ('contract_ending_90', 'Contract ends within 90 days, no renewal talk'), ('contract_ending_180', 'Contract ends within 180 days, no renewal talk'), ('complaint', 'Complaint in the last 60 days'), ('support_escalation', 'Several support tickets in the last 30 days'), ('discount_request', 'Asked for a discount in the last 60 days'), ('low_satisfaction', 'Low satisfaction'), ('satisfaction_drop', 'Satisfaction down 2 or more'), ('usage_drop', 'Product usage halved'), ('decision_maker_left', 'Decision-maker left'), ('owner_departing', 'Account owner is leaving'), ('owner_departed', 'Account owner left'), ('owner_changed', 'New account owner'), ('single_threaded', 'Single-threaded relationship'), ('tier_jump', 'Risk tier jumped 2 or more tiers in a week')], max_length=32, unique=True),
+            model_name="signalrule",
+            name="code",
+            field=models.CharField(
+                choices=[
+                    ("engagement_drop", "Engagement drop"),
+                    ("no_recent_contact", "No contact for longer than the segment allows"),
+                    ("contract_ending_90", "Contract ends within 90 days, no renewal talk"),
+                    ("contract_ending_180", "Contract ends within 180 days, no renewal talk"),
+                    ("complaint", "Complaint in the last 60 days"),
+                    ("support_escalation", "Several support tickets in the last 30 days"),
+                    ("discount_request", "Asked for a discount in the last 60 days"),
+                    ("low_satisfaction", "Low satisfaction"),
+                    ("satisfaction_drop", "Satisfaction down 2 or more"),
+                    ("usage_drop", "Product usage halved"),
+                    ("decision_maker_left", "Decision-maker left"),
+                    ("owner_departing", "Account owner is leaving"),
+                    ("owner_departed", "Account owner left"),
+                    ("owner_changed", "New account owner"),
+                    ("single_threaded", "Single-threaded relationship"),
+                    ("tier_jump", "Risk tier jumped 2 or more tiers in a week"),
+                ],
+                max_length=32,
+                unique=True,
+            ),
         ),
         migrations.CreateModel(
-            name='DigestSent',
+            name="DigestSent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('alerts', models.PositiveIntegerField()),
-                ('sent_at', models.DateTimeField(auto_now_add=True)),
-                ('employee', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='staff.employee')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                ("alerts", models.PositiveIntegerField()),
+                ("sent_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "employee",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="staff.employee",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('employee', 'day'), name='one_digest_per_person_day')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("employee", "day"), name="one_digest_per_person_day"
+                    )
+                ],
             },
         ),
     ]
