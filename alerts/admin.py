@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from alerts.models import Alert, SignalRule
+from alerts.models import Alert, SignalRule, Webhook, WebhookDelivery
 
 
 @admin.register(SignalRule)
@@ -24,3 +24,15 @@ class AlertAdmin(admin.ModelAdmin):
     search_fields = ("customer__name",)
     raw_id_fields = ("customer", "owner", "manager")
     show_full_result_count = False
+
+
+@admin.register(Webhook)
+class WebhookAdmin(admin.ModelAdmin):
+    list_display = ("name", "url", "active", "created_at")
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ("event", "webhook", "status", "attempts", "last_status_code", "created_at")
+    list_filter = ("status", "event", "webhook")
+    readonly_fields = [f.name for f in WebhookDelivery._meta.fields]

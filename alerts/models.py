@@ -132,3 +132,57 @@ class DigestSent(models.Model):
 
     def __str__(self) -> str:
         return f"Digest for {self.employee} on {self.day}"
+
+
+def _new_secret() -> str:
+    import secrets
+
+    return secrets.token_hex(32)
+
+
+class Webhook(models.Model):
+    """An integration that wants alert changes pushed to it, signed with its secret."""
+
+    EVENTS = ["alerts.opened", "alerts.cleared"]
+
+    name = models.CharField(max_length=100)
+    url = models.URLField(max_length=500)
+    secret = models.CharField(
+        max_length=64, default=_new_secret, help_text="Shared secret for the HMAC-SHA256 signature."
+    )
+    events = models.JSONField(default=list, help_text=f"Any of {EVENTS}; empty means all.")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def wants(self, event: str) -> bool:
+        return self.active and (not self.events or event in self.events)
+
+
+class WebhookDelivery(models.Model):
+    """One event sent to one webhook, with every attempt's outcome (the delivery log)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed (gave up)"
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=40)
+    payload = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="delivery_status_next")]
+
+    def __str__(self) -> str:
+        return f"{self.event} to {self.webhook} ({self.get_status_display()})"

@@ -14,6 +14,7 @@ from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from alerts.models import Alert, DigestSent, SignalRule
+from alerts.webhooks import queue_alert_event
 from customers.models import RiskScore, RiskTier, ScoringRun
 from staff.models import Employee
 
@@ -144,6 +145,8 @@ def raise_alerts(*, day: dt.date) -> AlertRun:
             batch_size=2000,
         )
         Alert.objects.bulk_update(cleared, ["status", "closed_on", "note"], batch_size=2000)
+        queue_alert_event("alerts.opened", new, day=day)
+        queue_alert_event("alerts.cleared", cleared, day=day)
     result.opened, result.refreshed, result.cleared = len(new), len(refreshed), len(cleared)
     return result
 

@@ -5,7 +5,8 @@ import datetime as dt
 from celery import shared_task
 from django.utils import timezone
 
-from alerts import services
+from alerts import services, webhooks
+from alerts.models import WebhookDelivery
 
 
 @shared_task
@@ -16,3 +17,14 @@ def raise_alerts(as_of: str | None = None) -> dict:
     result = vars(services.raise_alerts(day=day))
     result["digests"] = services.send_digests(day=day)
     return result
+
+
+@shared_task(bind=True, max_retries=webhooks.MAX_ATTEMPTS)
+def deliver_webhook(self, delivery_id: int) -> str:
+    """Send one webhook delivery; on failure retry with exponential backoff."""
+    delivery = WebhookDelivery.objects.select_related("webhook").get(pk=delivery_id)
+    if delivery.status != WebhookDelivery.Status.PENDING:
+        return delivery.status
+    if not webhooks.attempt(delivery) and delivery.status == WebhookDelivery.Status.PENDING:
+        raise self.retry(countdown=webhooks.retry_delay(delivery.attempts))
+    return delivery.status
