@@ -186,3 +186,50 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} to {self.webhook} ({self.get_status_display()})"
+
+
+class RetentionAction(models.Model):
+    """Something done to keep a customer, and whether it worked. The signal, tier, team
+    and owner are kept as they were on the day, so save rates can be compared by them."""
+
+    class Kind(models.TextChoices):
+        CALL = "call", "Call"
+        VISIT = "visit", "Visit"
+        OFFER = "offer", "Tailored offer"
+        DISCOUNT = "discount", "Discount"
+        EXECUTIVE_SPONSOR = "executive_sponsor", "Executive sponsor"
+        PLAN_CHANGE = "plan_change", "Plan change"
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SAVED = "saved", "Saved"
+        LOST = "lost", "Lost"
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="retention_actions"
+    )
+    alert = models.ForeignKey(
+        Alert, null=True, blank=True, on_delete=models.SET_NULL, related_name="actions"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    play = models.TextField(blank=True)
+    signal = models.CharField(max_length=32, blank=True, choices=SIGNAL_CHOICES)
+    tier = models.PositiveSmallIntegerField(null=True, blank=True)
+    team = models.ForeignKey(
+        "staff.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    owner = models.ForeignKey(
+        Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="retention_actions"
+    )
+    notes = models.TextField(blank=True)
+    taken_on = models.DateField()
+    outcome = models.CharField(max_length=8, choices=Outcome.choices, default=Outcome.PENDING)
+    outcome_on = models.DateField(null=True, blank=True)
+    outcome_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-taken_on"]
+        indexes = [models.Index(fields=["outcome", "taken_on"], name="action_outcome_taken")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.customer} on {self.taken_on}"

@@ -5,7 +5,7 @@ import datetime as dt
 from celery import shared_task
 from django.utils import timezone
 
-from alerts import services, webhooks
+from alerts import actions, services, webhooks
 from alerts.models import WebhookDelivery
 
 
@@ -28,3 +28,10 @@ def deliver_webhook(self, delivery_id: int) -> str:
     if not webhooks.attempt(delivery) and delivery.status == WebhookDelivery.Status.PENDING:
         raise self.retry(countdown=webhooks.retry_delay(delivery.attempts))
     return delivery.status
+
+
+@shared_task
+def settle_retention_actions(as_of: str | None = None) -> dict:
+    """Nightly: record which retention actions saved the customer and which lost it."""
+    day = dt.date.fromisoformat(as_of) if as_of else timezone.localdate()
+    return actions.settle_actions(day=day)

@@ -11,9 +11,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from alerts.models import Alert
+from alerts.actions import REPORT_DIMENSIONS, churn_reasons, record_action, save_rates
+from alerts.models import Alert, RetentionAction
 from alerts.services import act_on_alert
-from staff.access import employee_of
+from staff.access import PEOPLE_ROLES, employee_of, role_required
 
 
 def inbox_for(employee) -> Q:
@@ -36,7 +37,61 @@ def inbox(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "alerts/inbox.html",
-        {"page": page, "tomorrow": dt.date.today() + dt.timedelta(days=1)},
+        {
+            "page": page,
+            "tomorrow": dt.date.today() + dt.timedelta(days=1),
+            "action_kinds": RetentionAction.Kind.choices,
+        },
+    )
+
+
+@login_required
+@require_POST
+def log_action(request: HttpRequest, alert_id: int) -> HttpResponse:
+    """Record a retention action answering an alert of mine."""
+    me = employee_of(request.user)
+    alert = get_object_or_404(Alert.objects.select_related("customer"), pk=alert_id)
+    if me is None or me.pk not in (alert.owner_id, alert.manager_id):
+        raise PermissionDenied("This alert is not routed to you.")
+    try:
+        record_action(
+            customer=alert.customer,
+            kind=request.POST.get("kind", ""),
+            by=me,
+            alert=alert,
+            notes=request.POST.get("notes", ""),
+        )
+    except ValidationError as error:
+        for problem in error.messages:
+            messages.error(request, f"{alert.customer}: {problem}")
+    else:
+        messages.success(request, f"{alert.customer}: retention action recorded.")
+    return redirect("alerts:inbox")
+
+
+@role_required(*PEOPLE_ROLES)
+def save_rate_report(request: HttpRequest) -> HttpResponse:
+    today = dt.date.today()
+    try:
+        start = dt.date.fromisoformat(request.GET.get("start") or "")
+    except ValueError:
+        start = today - dt.timedelta(days=365)
+    try:
+        end = dt.date.fromisoformat(request.GET.get("end") or "")
+    except ValueError:
+        end = today
+    by = request.GET.get("by") if request.GET.get("by") in REPORT_DIMENSIONS else "signal"
+    return render(
+        request,
+        "alerts/save_rates.html",
+        {
+            "start": start,
+            "end": end,
+            "by": by,
+            "dimensions": list(REPORT_DIMENSIONS),
+            "rows": save_rates(start=start, end=end, by=by),
+            "reasons": churn_reasons(start=start, end=end),
+        },
     )
 
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 from celery import chain, shared_task
 from django.utils import timezone
 
+from alerts.tasks import settle_retention_actions
 from customers.tasks import roll_contracts, score_customers
 from handover.tasks import process_handovers
 from retention.celery import origin_queue
 
 # Contracts roll first so scoring sees tonight's contract state; handovers run before
 # scoring so tonight's scores see tonight's ownership.
-NIGHTLY_JOBS = [roll_contracts, process_handovers, score_customers]
+# Alerts follow each complete scoring run (settings.SCORING_FOLLOW_UP_TASKS).
+NIGHTLY_JOBS = [roll_contracts, process_handovers, settle_retention_actions, score_customers]
 
 
 @shared_task(bind=True, name="retention.nightly.run_nightly_jobs")

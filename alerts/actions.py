@@ -1,0 +1,150 @@
+"""Retention actions, their outcomes and the save rate (DOMAIN.md sections 2 and 6)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Exists, F, OuterRef, Q
+from django.utils import timezone
+
+from alerts.models import Alert, RetentionAction
+from customers.models import Contract, Customer, RiskScore
+from staff.models import Employee
+
+SAVED_AFTER_DAYS = 90
+REPORT_DIMENSIONS = {
+    "play": "play",
+    "signal": "signal",
+    "tier": "tier",
+    "team": "team__name",
+    "owner": "owner__name",
+}
+
+
+def record_action(
+    *,
+    customer: Customer,
+    kind: str,
+    by: Employee | None,
+    alert: Alert | None = None,
+    notes: str = "",
+    taken_on: dt.date | None = None,
+) -> RetentionAction:
+    """Record what was done; an alert it answers is acknowledged."""
+    if kind not in RetentionAction.Kind.values:
+        raise ValidationError({"kind": f"Unknown kind of action {kind!r}."})
+    if alert is not None and alert.customer_id != customer.pk:
+        raise ValidationError({"alert": "This alert belongs to another customer."})
+    score = RiskScore.objects.current().filter(customer=customer).first()
+    action = RetentionAction.objects.create(
+        customer=customer,
+        alert=alert,
+        kind=kind,
+        play=alert.play if alert else "",
+        signal=alert.signal if alert else "",
+        tier=score.tier if score else None,
+        team=by.team if by else None,
+        owner=by,
+        notes=notes,
+        taken_on=taken_on or timezone.localdate(),
+    )
+    if alert is not None and alert.status == Alert.Status.OPEN:
+        alert.status = Alert.Status.ACKNOWLEDGED
+        alert.save(update_fields=["status"])
+    return action
+
+
+def settle_actions(*, day: dt.date) -> dict[str, int]:
+    """Nightly: pending actions become lost when the customer churned after the action,
+    saved when they renewed since or stayed SAVED_AFTER_DAYS. Set-based, idempotent."""
+    pending = RetentionAction.objects.filter(outcome=RetentionAction.Outcome.PENDING)
+    lost = _settle_lost(pending, day)
+    renewal = Contract.objects.filter(
+        customer_id=OuterRef("customer_id"),
+        renewal_of__isnull=False,
+        start_date__gt=OuterRef("taken_on"),
+        start_date__lte=day,
+    )
+    renewed = (
+        pending.filter(Exists(renewal))
+        .filter(Q(customer__churned_on__isnull=True) | Q(customer__churned_on__gt=day))
+        .update(outcome=RetentionAction.Outcome.SAVED, outcome_on=day, outcome_reason="Renewed")
+    )
+    stayed = pending.filter(
+        taken_on__lte=day - dt.timedelta(days=SAVED_AFTER_DAYS),
+        customer__status=Customer.Status.ACTIVE,
+    ).update(
+        outcome=RetentionAction.Outcome.SAVED,
+        outcome_on=day,
+        outcome_reason=f"Stayed {SAVED_AFTER_DAYS} days",
+    )
+    return {"lost": lost, "renewed": renewed, "stayed": stayed}
+
+
+def _settle_lost(pending, day: dt.date) -> int:
+    churned = dict(
+        pending.filter(customer__churned_on__isnull=False, customer__churned_on__lte=day)
+        .filter(customer__churned_on__gte=F("taken_on"))
+        .values_list("id", "customer__churned_on")
+    )
+    # One UPDATE per churn date (a handful), not one per action.
+    by_date: dict[dt.date, list[int]] = {}
+    for action_id, churned_on in churned.items():
+        by_date.setdefault(churned_on, []).append(action_id)
+    for churned_on, ids in by_date.items():
+        RetentionAction.objects.filter(pk__in=ids).update(
+            outcome=RetentionAction.Outcome.LOST,
+            outcome_on=churned_on,
+            outcome_reason="The customer churned",
+        )
+    return len(churned)
+
+
+def save_rates(*, start: dt.date, end: dt.date, by: str) -> list[dict]:
+    """Of the actions taken in [start, end] that have an outcome: saved / (saved + lost),
+    grouped by play, signal, tier, team or owner."""
+    field = REPORT_DIMENSIONS[by]
+    rows = (
+        RetentionAction.objects.filter(taken_on__gte=start, taken_on__lte=end)
+        .values(field)
+        .annotate(
+            actions=Count("id"),
+            saved=Count("id", filter=Q(outcome=RetentionAction.Outcome.SAVED)),
+            lost=Count("id", filter=Q(outcome=RetentionAction.Outcome.LOST)),
+        )
+        .order_by(field)
+    )
+    return [
+        {
+            "group": row[field],
+            "actions": row["actions"],
+            "saved": row["saved"],
+            "lost": row["lost"],
+            "pending": row["actions"] - row["saved"] - row["lost"],
+            "save_rate": row["saved"] / (row["saved"] + row["lost"])
+            if row["saved"] + row["lost"]
+            else None,
+        }
+        for row in rows
+    ]
+
+
+def churn_reasons(*, start: dt.date, end: dt.date) -> list[dict]:
+    """Lost customers in [start, end] by churn reason, with their share."""
+    rows = list(
+        Customer.objects.filter(churned_on__gte=start, churned_on__lte=end)
+        .values("churn_reason")
+        .annotate(n=Count("id"))
+        .order_by("-n", "churn_reason")
+    )
+    total = sum(row["n"] for row in rows)
+    labels = dict(Customer._meta.get_field("churn_reason").choices)
+    return [
+        {
+            "reason": labels.get(r["churn_reason"], r["churn_reason"]),
+            "customers": r["n"],
+            "share": r["n"] / total,
+        }
+        for r in rows
+    ]
