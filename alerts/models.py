@@ -4,6 +4,7 @@ much is at stake), and closed when acted on or when the condition clears."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -14,6 +15,7 @@ from staff.models import Employee
 # Signs raised from the score history rather than from the day's features.
 HISTORY_SIGNALS = [("tier_jump", "Risk tier jumped 2 or more tiers in a week")]
 SIGNAL_CHOICES = [(s.code, s.label) for s in SIGNALS] + HISTORY_SIGNALS
+SIGNAL_DEFAULTS = {s.code: s.defaults for s in SIGNALS}
 
 # Signs that explain a score but are too common to alert on by default (admins can
 # switch them on).
@@ -43,6 +45,12 @@ DEFAULT_PLAYS = {
 class SignalRule(models.Model):
     code = models.CharField(max_length=32, unique=True, choices=SIGNAL_CHOICES)
     enabled = models.BooleanField(default=True)
+    thresholds = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Overrides of the sign\'s default thresholds, e.g. {"below_ratio": 0.4}; '
+        "they apply to scores' reasons and alerts from the next scoring run.",
+    )
     play = models.TextField(blank=True, help_text="The suggested play shown with each alert.")
 
     class Meta:
@@ -50,6 +58,23 @@ class SignalRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_code_display()} ({'on' if self.enabled else 'off'})"
+
+    def clean(self) -> None:
+        defaults = SIGNAL_DEFAULTS.get(self.code, {"tiers": 2})
+        if not isinstance(self.thresholds, dict):
+            raise ValidationError(
+                {"thresholds": "Give the thresholds as an object of name: number."}
+            )
+        for name, value in self.thresholds.items():
+            if name not in defaults:
+                known = ", ".join(defaults) or "none"
+                raise ValidationError(
+                    {"thresholds": f"{name!r} is not a threshold of this sign (it has: {known})."}
+                )
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise ValidationError(
+                    {"thresholds": f"{name} must be a number of at least 0, got {value!r}."}
+                )
 
     @classmethod
     def ensure_defaults(cls) -> dict[str, SignalRule]:

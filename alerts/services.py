@@ -67,7 +67,7 @@ def raise_alerts(*, day: dt.date) -> AlertRun:
         if item["signal"] in enabled
     ]
     if "tier_jump" in enabled:
-        rows.extend(_tier_jumps(day))
+        rows.extend(_tier_jumps(day, tiers=int(rules["tier_jump"].thresholds.get("tiers", 2))))
     firing = pd.DataFrame(
         rows,
         columns=[
@@ -151,14 +151,14 @@ def raise_alerts(*, day: dt.date) -> AlertRun:
     return result
 
 
-def _tier_jumps(day: dt.date) -> list[tuple]:
-    """Customers whose tier is at least 2 tiers riskier than a week before."""
+def _tier_jumps(day: dt.date, *, tiers: int) -> list[tuple]:
+    """Customers whose tier is at least `tiers` tiers riskier than a week before."""
     week_ago = day - dt.timedelta(days=7)
     before = RiskScore.objects.filter(customer_id=OuterRef("customer_id"), day=week_ago)
     jumped = (
         RiskScore.objects.filter(day=day)
         .annotate(tier_before=Subquery(before.values("tier")[:1]))
-        .filter(tier_before__gte=F("tier") + 2)
+        .filter(tier_before__gte=F("tier") + tiers)
         .values_list(
             "customer_id",
             "tier_before",

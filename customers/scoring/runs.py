@@ -100,9 +100,10 @@ def score_chunk(*, run_id: int, id_from: int, id_to: int) -> dict[str, float]:
     timings["features"] = time.perf_counter() - began
 
     began = time.perf_counter()
-    flags = signals.fired(features)
+    limits = signals.configured_thresholds()
+    flags = signals.fired(features, limits)
     probability = predict(run.model, features, flags)
-    reasons = signals.top_reasons(features, flags, run.model.signal_weights)
+    reasons = signals.top_reasons(features, flags, run.model.signal_weights, limits=limits)
     value = features["annual_value"].to_numpy(dtype="float64")
     scores = pd.DataFrame(
         {
@@ -113,7 +114,7 @@ def score_chunk(*, run_id: int, id_from: int, id_to: int) -> dict[str, float]:
             "revenue_at_risk": np.round(probability * value, 2),
             "reasons": reasons,
             "signals": signals.top_reasons(
-                features, flags, signals.RULES_WEIGHTS, limit=len(signals.SIGNALS)
+                features, flags, signals.RULES_WEIGHTS, limit=len(signals.SIGNALS), limits=limits
             ),
             "single_threaded": features["single_threaded"].to_numpy(dtype=bool),
             "active_contacts": features["active_contacts"].to_numpy(dtype="int64"),

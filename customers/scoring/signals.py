@@ -31,9 +31,10 @@ RULES_BASE_PROBABILITY = 0.02
 class Signal:
     code: str
     label: str
-    fires: Callable[[pd.DataFrame], pd.Series]
-    text: Callable[[pd.DataFrame], pd.Series]
+    fires: Callable[[pd.DataFrame, dict], pd.Series]
+    text: Callable[[pd.DataFrame, dict], pd.Series]
     rules_points: float
+    defaults: dict[str, float]
 
 
 def _int(series: pd.Series) -> pd.Series:
@@ -55,64 +56,86 @@ def _ago(days: pd.Series) -> pd.Series:
     )
 
 
+def _no_contact_limit(f: pd.DataFrame, t: dict) -> pd.Series:
+    limits = {
+        "core": t["core_days"],
+        "important": t["important_days"],
+        "general": t["general_days"],
+    }
+    return f["segment"].map(limits).fillna(t["general_days"])
+
+
+def _days_without_contact(f: pd.DataFrame) -> pd.Series:
+    return f["days_since_last_interaction"].fillna(f["tenure_days"])
+
+
+# Each signal: code, label, fires(features, thresholds), text(features, thresholds),
+# points for the rules-based score, default thresholds (admins override them per rule).
 SIGNALS: list[Signal] = [
     Signal(
         "engagement_drop",
         "Engagement drop",
-        lambda f: (
-            (f["engagement_ratio"] < 0.5)
+        lambda f, t: (
+            (f["engagement_ratio"] < t["below_ratio"])
             & (f["interactions_prior_90d"] / 3 >= MIN_MONTHLY_BASELINE)
         ),
-        lambda f: (
+        lambda f, t: (
             "Interactions down "
             + _int((1 - f["engagement_ratio"]) * 100)
             + "% vs the prior 3-month average"
         ),
         0.20,
+        {"below_ratio": 0.5},
     ),
     Signal(
         "no_recent_contact",
         "No contact for longer than the segment allows",
-        lambda f: (
-            f["days_since_last_interaction"].fillna(f["tenure_days"])
-            > f["segment"].map(NO_CONTACT_DAYS).fillna(NO_CONTACT_DAYS["general"])
-        ),
-        lambda f: (
+        lambda f, t: _days_without_contact(f) > _no_contact_limit(f, t),
+        lambda f, t: (
             "No contact for "
-            + _int(f["days_since_last_interaction"].fillna(f["tenure_days"]))
+            + _int(_days_without_contact(f))
             + " days (segment norm "
-            + f["segment"].map(NO_CONTACT_DAYS).fillna(NO_CONTACT_DAYS["general"]).astype(str)
+            + _int(_no_contact_limit(f, t))
             + ")"
         ),
         0.10,
+        {
+            "core_days": NO_CONTACT_DAYS["core"],
+            "important_days": NO_CONTACT_DAYS["important"],
+            "general_days": NO_CONTACT_DAYS["general"],
+        },
     ),
     Signal(
         "contract_ending_90",
         "Contract ends within 90 days, no renewal talk",
-        lambda f: (f["days_to_contract_end"] <= 90) & (f["renewal_talks_180d"] == 0),
-        lambda f: (
+        lambda f, t: (
+            (f["days_to_contract_end"] <= t["within_days"]) & (f["renewal_talks_180d"] == 0)
+        ),
+        lambda f, t: (
             "Contract ends in " + _int(f["days_to_contract_end"]) + " days, no renewal talk logged"
         ),
         0.25,
+        {"within_days": 90},
     ),
     Signal(
         "contract_ending_180",
         "Contract ends within 180 days, no renewal talk",
-        lambda f: (
-            (f["days_to_contract_end"] > 90)
-            & (f["days_to_contract_end"] <= 180)
+        lambda f, t: (
+            (f["days_to_contract_end"] > t["after_days"])
+            & (f["days_to_contract_end"] <= t["within_days"])
             & (f["renewal_talks_180d"] == 0)
         ),
-        lambda f: (
+        lambda f, t: (
             "Contract ends in " + _int(f["days_to_contract_end"]) + " days, no renewal talk logged"
         ),
         0.10,
+        {"after_days": 90, "within_days": 180},
     ),
     Signal(
         "complaint",
         "Complaint in the last 60 days",
-        lambda f: f["complaints_60d"] > 0,
-        lambda f: (
+        lambda f, t: f["days_since_complaint"] < t["within_days"],
+        lambda f, t: (
             "Complaint "
             + _ago(f["days_since_complaint"])
             + " ("
@@ -120,88 +143,102 @@ SIGNALS: list[Signal] = [
             + " in 90 days)"
         ),
         0.15,
+        {"within_days": 60},
     ),
     Signal(
         "support_escalation",
         "Several support tickets in the last 30 days",
-        lambda f: f["support_tickets_30d"] >= 3,
-        lambda f: (
+        lambda f, t: f["support_tickets_30d"] >= t["tickets"],
+        lambda f, t: (
             _plural(f["support_tickets_30d"], "support ticket", "support tickets")
             + " in the last 30 days"
         ),
         0.08,
+        {"tickets": 3},
     ),
     Signal(
         "discount_request",
         "Asked for a discount in the last 60 days",
-        lambda f: f["discount_requests_60d"] > 0,
-        lambda f: "Asked for a discount " + _ago(f["days_since_discount_request"]),
+        lambda f, t: f["days_since_discount_request"] < t["within_days"],
+        lambda f, t: "Asked for a discount " + _ago(f["days_since_discount_request"]),
         0.15,
+        {"within_days": 60},
     ),
     Signal(
         "low_satisfaction",
         "Low satisfaction",
-        lambda f: f["latest_satisfaction"] <= 5,
-        lambda f: "Satisfaction " + _int(f["latest_satisfaction"]) + "/10 at the last rating",
+        lambda f, t: f["latest_satisfaction"] <= t["at_most"],
+        lambda f, t: "Satisfaction " + _int(f["latest_satisfaction"]) + "/10 at the last rating",
         0.10,
+        {"at_most": 5},
     ),
     Signal(
         "satisfaction_drop",
         "Satisfaction down 2 or more",
-        lambda f: f["satisfaction_change"] <= -2,
-        lambda f: (
+        lambda f, t: f["satisfaction_change"] <= -t["drop"],
+        lambda f, t: (
             "Satisfaction fell from "
             + _int(f["previous_satisfaction"])
             + " to "
             + _int(f["latest_satisfaction"])
         ),
         0.10,
+        {"drop": 2},
     ),
     Signal(
         "usage_drop",
         "Product usage halved",
-        lambda f: (f["usage_ratio"] < 0.5) & (f["usage_prior_90d"] / 3 >= MIN_MONTHLY_BASELINE),
-        lambda f: (
+        lambda f, t: (
+            (f["usage_ratio"] < t["below_ratio"])
+            & (f["usage_prior_90d"] / 3 >= MIN_MONTHLY_BASELINE)
+        ),
+        lambda f, t: (
             "Product usage down "
             + _int((1 - f["usage_ratio"]) * 100)
             + "% vs the prior 3-month average"
         ),
         0.15,
+        {"below_ratio": 0.5},
     ),
     Signal(
         "decision_maker_left",
         "Decision-maker left",
-        lambda f: f["decision_maker_left_90d"] == 1,
-        lambda f: "Decision-maker left on " + _date(f["decision_maker_left_on"]),
+        lambda f, t: f["decision_maker_left_90d"] == 1,
+        lambda f, t: "Decision-maker left on " + _date(f["decision_maker_left_on"]),
         0.20,
+        {},
     ),
     Signal(
         "owner_departing",
         "Account owner is leaving",
-        lambda f: f["owner_departing"] == 1,
-        lambda f: "Owner leaves on " + _date(f["owner_leaves_on"]),
+        lambda f, t: f["owner_departing"] == 1,
+        lambda f, t: "Owner leaves on " + _date(f["owner_leaves_on"]),
         0.15,
+        {},
     ),
     Signal(
         "owner_departed",
         "Account owner left",
-        lambda f: f["owner_departed_180d"] == 1,
-        lambda f: "Owner left on " + _date(f["owner_departed_on"]),
+        lambda f, t: f["owner_departed_180d"] == 1,
+        lambda f, t: "Owner left on " + _date(f["owner_departed_on"]),
         0.20,
+        {},
     ),
     Signal(
         "owner_changed",
         "New account owner",
-        lambda f: (f["owner_changed_90d"] == 1) & (f["owner_departed_180d"] == 0),
-        lambda f: pd.Series("Account owner changed in the last 90 days", index=f.index),
+        lambda f, t: (f["owner_changed_90d"] == 1) & (f["owner_departed_180d"] == 0),
+        lambda f, t: pd.Series("Account owner changed in the last 90 days", index=f.index),
         0.05,
+        {},
     ),
     Signal(
         "single_threaded",
         "Single-threaded relationship",
-        lambda f: f["single_threaded"] == 1,
-        lambda f: pd.Series("Only one person has talked to them in 180 days", index=f.index),
+        lambda f, t: f["single_threaded"] == 1,
+        lambda f, t: pd.Series("Only one person has talked to them in 180 days", index=f.index),
         0.05,
+        {},
     ),
 ]
 
@@ -209,10 +246,28 @@ SIGNAL_BY_CODE = {signal.code: signal for signal in SIGNALS}
 RULES_WEIGHTS = {signal.code: signal.rules_points for signal in SIGNALS}
 
 
-def fired(features: pd.DataFrame) -> pd.DataFrame:
+def thresholds(overrides: dict[str, dict] | None = None) -> dict[str, dict]:
+    """Every signal's thresholds: the defaults, with the overrides admins set per rule."""
+    overrides = overrides or {}
+    return {s.code: {**s.defaults, **overrides.get(s.code, {})} for s in SIGNALS}
+
+
+def configured_thresholds() -> dict[str, dict]:
+    """The thresholds in force: the alert rules' overrides (admin-edited) over the defaults."""
+    from django.apps import apps
+
+    rule = apps.get_model("alerts", "SignalRule")
+    return thresholds(dict(rule.objects.exclude(thresholds={}).values_list("code", "thresholds")))
+
+
+def fired(features: pd.DataFrame, limits: dict[str, dict] | None = None) -> pd.DataFrame:
     """A boolean column per signal: does it fire for the customer?"""
+    limits = limits or thresholds()
     return pd.DataFrame(
-        {signal.code: signal.fires(features).fillna(False).astype(bool) for signal in SIGNALS},
+        {
+            signal.code: signal.fires(features, limits[signal.code]).fillna(False).astype(bool)
+            for signal in SIGNALS
+        },
         index=features.index,
     )
 
@@ -237,7 +292,11 @@ def signal_lift(flags: pd.DataFrame, churned: pd.Series) -> dict[str, float]:
 
 
 def top_reasons(
-    features: pd.DataFrame, flags: pd.DataFrame, weights: dict[str, float], limit: int = 3
+    features: pd.DataFrame,
+    flags: pd.DataFrame,
+    weights: dict[str, float],
+    limit: int = 3,
+    limits: dict[str, dict] | None = None,
 ) -> list[str]:
     """The `limit` strongest fired signals per customer as a JSON list of
     {"signal", "text"}, strongest first. Signals that did not make churn more likely in
@@ -256,7 +315,10 @@ def top_reasons(
     for j, code in enumerate(codes):
         rows = np.flatnonzero(((order == j) & in_top).any(axis=1))
         if len(rows):
-            text_matrix[j, rows] = SIGNAL_BY_CODE[code].text(features.iloc[rows]).to_numpy()
+            signal = SIGNAL_BY_CODE[code]
+            text_matrix[j, rows] = signal.text(
+                features.iloc[rows], (limits or {}).get(code, signal.defaults)
+            ).to_numpy()
     # JSON built column-wise: one string operation per rank instead of json.dumps per row.
     columns = np.arange(n)
     code_names = np.array(codes, dtype=object)

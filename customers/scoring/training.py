@@ -238,7 +238,7 @@ def _importance(model, X_valid: pd.DataFrame, y_valid: np.ndarray) -> dict[str, 
 def _store_rules_model(data: TrainingSet, record: dict, churners: int, began: float) -> RiskModel:
     metrics: dict = {}
     if len(data.churned) and 0 < data.churned.sum() < len(data.churned):
-        flags = signals.fired(data.features)
+        flags = signals.fired(data.features, signals.configured_thresholds())
         metrics = evaluate(data.churned, signals.rules_probability(flags))
         metrics["evaluated_on"] = "all observation dates (rules are not trained)"
     return _store(

@@ -176,3 +176,31 @@ def test_the_daily_digest_lists_open_alerts_once_a_day(world, mailoutbox):
     assert to_e1.subject == f"6 open alert(s) on your customers, {AS_OF}"
     assert "Alpha: Decision-maker left on 2026-05-01" in to_e1.body
     assert send_digests(day=AS_OF) == 0 and len(mailoutbox) == 2
+
+
+def test_admins_change_a_threshold_and_the_next_run_follows_it(world):
+    SignalRule.ensure_defaults()
+    rule = SignalRule.objects.get(code="engagement_drop")
+    rule.thresholds = {"below_ratio": 0.3}  # Bravo is at 1/3 of its usual: no longer a drop
+    rule.full_clean()
+    rule.save()
+    score_and_alert(AS_OF)
+    assert "engagement_drop" not in live(world.bravo)
+    from customers.models import RiskScore
+
+    reasons = RiskScore.objects.get(customer=world.bravo).reasons
+    assert [r["signal"] for r in reasons] == ["single_threaded"]  # the drop is gone
+
+
+@pytest.mark.parametrize(
+    ("thresholds", "message"),
+    [
+        ({"below": 0.3}, "'below' is not a threshold of this sign (it has: below_ratio)"),
+        ({"below_ratio": "half"}, "below_ratio must be a number of at least 0, got 'half'"),
+    ],
+)
+def test_a_bad_threshold_is_refused_naming_it(thresholds, message):
+    rule = SignalRule(code="engagement_drop", thresholds=thresholds)
+    with pytest.raises(ValidationError) as error:
+        rule.full_clean()
+    assert message in " ".join(error.value.message_dict["thresholds"])

@@ -54,9 +54,17 @@ def test_contract_end_without_renewal_talk_reads_with_the_days_left():
     features = pd.DataFrame(
         {"days_to_contract_end": [41.0, 150.0], "renewal_talks_180d": [0, 0]}, index=[7, 8]
     )
-    assert list(signals.SIGNAL_BY_CODE["contract_ending_90"].fires(features)) == [True, False]
-    assert list(signals.SIGNAL_BY_CODE["contract_ending_180"].fires(features)) == [False, True]
-    assert signals.SIGNAL_BY_CODE["contract_ending_90"].text(features).iloc[0] == (
+    assert list(
+        signals.SIGNAL_BY_CODE["contract_ending_90"].fires(
+            features, signals.SIGNAL_BY_CODE["contract_ending_90"].defaults
+        )
+    ) == [True, False]
+    assert list(
+        signals.SIGNAL_BY_CODE["contract_ending_180"].fires(
+            features, signals.SIGNAL_BY_CODE["contract_ending_180"].defaults
+        )
+    ) == [False, True]
+    assert signals.SIGNAL_BY_CODE["contract_ending_90"].text(features, {}).iloc[0] == (
         "Contract ends in 41 days, no renewal talk logged"
     )
 
@@ -114,8 +122,8 @@ def test_a_drop_needs_a_real_baseline_of_one_a_month():
         index=[1, 2],
     )
     usage_drop = signals.SIGNAL_BY_CODE["usage_drop"]
-    assert list(usage_drop.fires(features)) == [False, True]
-    assert usage_drop.text(features).iloc[1] == (
+    assert list(usage_drop.fires(features, usage_drop.defaults)) == [False, True]
+    assert usage_drop.text(features, {}).iloc[1] == (
         "Product usage down 100% vs the prior 3-month average"
     )
 
