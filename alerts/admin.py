@@ -1,12 +1,17 @@
 from django.contrib import admin
 
-from alerts.models import Alert, SignalRule, Webhook, WebhookDelivery
+from alerts.models import Alert, SignalRule, TierPlay, Webhook, WebhookDelivery
 
 
 @admin.register(SignalRule)
 class SignalRuleAdmin(admin.ModelAdmin):
-    list_display = ("code", "enabled", "play")
+    list_display = ("code", "enabled", "thresholds", "play")
     list_editable = ("enabled",)
+
+
+@admin.register(TierPlay)
+class TierPlayAdmin(admin.ModelAdmin):
+    list_display = ("tier", "segment", "text")
 
 
 @admin.register(Alert)

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from customers.models import Customer
+from customers.models import Customer, RiskTier, Segment
 from customers.scoring.signals import SIGNALS
 from staff.models import Employee
 
@@ -258,3 +258,40 @@ class RetentionAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for {self.customer} on {self.taken_on}"
+
+
+class TierPlay(models.Model):
+    """How personal the intervention is, by risk tier (and optionally segment): DOMAIN.md
+    section 5. Put in front of the sign's play on each alert; admins edit them."""
+
+    tier = models.PositiveSmallIntegerField(choices=RiskTier.choices)
+    segment = models.CharField(
+        max_length=12, choices=Segment.choices, blank=True, help_text="Empty: every segment."
+    )
+    text = models.TextField()
+
+    DEFAULTS = {
+        RiskTier.VERY_HIGH: "One-to-one: a named person follows up this week (visit, tailored offer or plan change).",
+        RiskTier.HIGH: "One-to-one: a named person follows up (visit, tailored offer or plan change).",
+        RiskTier.MEDIUM: "Account manager call or a targeted offer.",
+        RiskTier.LOW: "Standard care: survey and regular newsletter.",
+        RiskTier.VERY_LOW: "Standard care: survey and regular newsletter.",
+    }
+
+    class Meta:
+        ordering = ["tier", "segment"]
+        constraints = [
+            models.UniqueConstraint(fields=["tier", "segment"], name="one_play_per_tier_segment")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_tier_display()} {self.segment or 'any segment'}"
+
+    @classmethod
+    def lookup(cls) -> dict[tuple[int, str], str]:
+        """(tier, segment) -> text, with the defaults for tiers nobody edited."""
+        cls.objects.bulk_create(
+            [cls(tier=tier, segment="", text=text) for tier, text in cls.DEFAULTS.items()],
+            ignore_conflicts=True,
+        )
+        return {(p.tier, p.segment): p.text for p in cls.objects.all()}

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
-from alerts.models import Alert, DigestSent, SignalRule
+from alerts.models import Alert, DigestSent, SignalRule, TierPlay
 from alerts.webhooks import queue_alert_event
 from customers.models import RiskScore, RiskTier, ScoringRun
 from staff.models import Employee
@@ -47,8 +47,9 @@ def raise_alerts(*, day: dt.date) -> AlertRun:
             at_risk,
             owner,
             manager,
+            segment,
         )
-        for customer_id, fired, probability, tier, value, at_risk, owner, manager in RiskScore.objects.filter(
+        for customer_id, fired, probability, tier, value, at_risk, owner, manager, segment in RiskScore.objects.filter(
             day=day
         )
         .exclude(signals=[])
@@ -61,6 +62,7 @@ def raise_alerts(*, day: dt.date) -> AlertRun:
             "revenue_at_risk",
             "customer__primary_owner_id",
             "customer__primary_owner__team__manager_id",
+            "customer__segment",
         )
         .iterator(chunk_size=5000)
         for item in fired
@@ -80,8 +82,10 @@ def raise_alerts(*, day: dt.date) -> AlertRun:
             "at_risk",
             "owner",
             "manager",
+            "segment",
         ],
     ).set_index(["customer_id", "signal"])
+    tier_plays = TierPlay.lookup()
     live = {
         (a.customer_id, a.signal): a
         for a in Alert.objects.filter(status__in=Alert.LIVE).only(
@@ -107,7 +111,15 @@ def raise_alerts(*, day: dt.date) -> AlertRun:
                 Alert(
                     customer_id=key[0],
                     signal=key[1],
-                    play=rules[key[1]].play,
+                    play=" ".join(
+                        part
+                        for part in (
+                            tier_plays.get((row["tier"], row["segment"]))
+                            or tier_plays.get((row["tier"], ""), ""),
+                            rules[key[1]].play,
+                        )
+                        if part
+                    ),
                     opened_on=day,
                     **figures,
                 )
@@ -168,6 +180,7 @@ def _tier_jumps(day: dt.date, *, tiers: int) -> list[tuple]:
             "revenue_at_risk",
             "customer__primary_owner_id",
             "customer__primary_owner__team__manager_id",
+            "customer__segment",
         )
     )
     return [
@@ -181,8 +194,9 @@ def _tier_jumps(day: dt.date, *, tiers: int) -> list[tuple]:
             at_risk,
             owner,
             manager,
+            segment,
         )
-        for customer_id, was, probability, tier, value, at_risk, owner, manager in jumped
+        for customer_id, was, probability, tier, value, at_risk, owner, manager, segment in jumped
     ]
 
 

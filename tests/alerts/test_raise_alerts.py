@@ -49,7 +49,12 @@ def test_each_fired_sign_opens_one_alert_with_its_figures_and_play(world):
     assert set(live(world.bravo)) == {"engagement_drop"}
     assert result.opened == 7
     alert = Alert.objects.get(customer=world.alpha, signal="discount_request")
-    assert alert.owner == world.e1 and alert.play.startswith("Price-sensitive")
+    # Alpha ranks first of two customers: tier medium (5/15/25/... of 2 customers).
+    assert alert.owner == world.e1
+    assert alert.play == (
+        "Account manager call or a targeted offer. "
+        "Price-sensitive: offer tiered pricing or a longer contract with a discount."
+    )
     assert float(alert.revenue_at_risk) == pytest.approx(0.653339 * 15000, abs=0.01)
 
 
@@ -204,3 +209,15 @@ def test_a_bad_threshold_is_refused_naming_it(thresholds, message):
     with pytest.raises(ValidationError) as error:
         rule.full_clean()
     assert message in " ".join(error.value.message_dict["thresholds"])
+
+
+def test_a_play_for_the_tier_and_segment_beats_the_tier_default(world):
+    from alerts.models import TierPlay
+
+    TierPlay.lookup()
+    TierPlay.objects.create(tier=3, segment="core", text="Core account: the sales director calls.")
+    score_and_alert(AS_OF)
+    alpha = Alert.objects.get(customer=world.alpha, signal="complaint")  # core, medium
+    bravo = Alert.objects.get(customer=world.bravo, signal="engagement_drop")  # general, low
+    assert alpha.play.startswith("Core account: the sales director calls. Service-sensitive")
+    assert bravo.play.startswith("Standard care: survey and regular newsletter. Call them")
