@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from alerts import reports
 from alerts.actions import REPORT_DIMENSIONS, churn_reasons, record_action, save_rates
 from alerts.models import Alert, RetentionAction
 from alerts.services import act_on_alert
@@ -117,3 +118,22 @@ def act(request: HttpRequest, alert_id: int) -> HttpResponse:
     else:
         messages.success(request, f"{alert.customer}: alert {alert.get_status_display().lower()}.")
     return redirect("alerts:inbox")
+
+
+@role_required(*PEOPLE_ROLES)
+def monthly_owner_report(request: HttpRequest) -> HttpResponse:
+    """The month's churn report per owner with its ranking, and the churn-warning list."""
+    try:
+        first = dt.datetime.strptime(request.GET.get("month", ""), "%Y-%m").date()
+    except ValueError:
+        first = reports.previous_month(reports.month_start(dt.date.today()))
+    return render(
+        request,
+        "alerts/monthly.html",
+        {
+            "first": first,
+            "rows": reports.owner_churn_report(first),
+            "warnings": reports.churn_warning_list(limit_per_owner=10),
+            "min_customers": reports.MIN_CUSTOMERS,
+        },
+    )

@@ -1,0 +1,126 @@
+"""Monthly reports per account owner (DOMAIN.md section 6): the churn report with a
+ranking, owners at the bottom three months running, and the churn-warning list."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+from django.db.models import Q
+
+from customers.models import Customer, OwnerRole, OwnershipPeriod, RiskScore, RiskTier
+from retention.bulk import read_frame
+from staff.models import Employee
+
+MIN_CUSTOMERS = 5  # owners with fewer customers are listed but not ranked
+# "The bottom": the worst quarter of the ranked owners (at least one), counting only those
+# whose churn rate is worse than the company's that month.
+BOTTOM_SHARE = 0.25
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def next_month(first: dt.date) -> dt.date:
+    return (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def previous_month(first: dt.date) -> dt.date:
+    return (first - dt.timedelta(days=1)).replace(day=1)
+
+
+@dataclass
+class OwnerMonth:
+    employee_id: int
+    name: str
+    customers: int
+    churned: int
+    rate: float
+    rank: int | None  # 1 = lowest churn rate
+    bottom: bool
+    bottom_three_months: bool = False
+
+
+def owner_churn(first: dt.date) -> list[OwnerMonth]:
+    """Customers each owner had on the first of the month (primary ownership then) and
+    how many churned during the month, ranked by churn rate, lowest first."""
+    end = next_month(first)
+    owners = read_frame(
+        OwnershipPeriod.objects.filter(role=OwnerRole.PRIMARY, started_on__lte=first)
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=first))
+        .filter(customer__customer_since__lte=first)
+        .filter(Q(customer__churned_on__isnull=True) | Q(customer__churned_on__gte=first))
+        .values_list("customer_id", "employee_id", "customer__churned_on"),
+        ["customer_id", "employee_id", "churned_on"],
+    ).drop_duplicates("customer_id")
+    if owners.empty:
+        return []
+    churned_on = pd.to_datetime(owners["churned_on"])
+    owners["churned"] = churned_on.notna() & (churned_on < pd.Timestamp(end))
+    table = owners.groupby("employee_id").agg(
+        customers=("customer_id", "size"), churned=("churned", "sum")
+    )
+    table["rate"] = table["churned"] / table["customers"]
+    ranked = table[table["customers"] >= MIN_CUSTOMERS].sort_values(
+        ["rate", "customers"], ascending=[True, False]
+    )
+    rank = {employee: position + 1 for position, employee in enumerate(ranked.index)}
+    bottom_count = max(1, round(len(ranked) * BOTTOM_SHARE)) if len(ranked) else 0
+    company_rate = table["churned"].sum() / table["customers"].sum()
+    # The bottom: the worst quarter, and only those worse than the company as a whole.
+    bottom = {
+        employee
+        for employee in ranked.index[len(ranked) - bottom_count :]
+        if ranked.at[employee, "rate"] > company_rate
+    }
+    names = dict(Employee.objects.filter(pk__in=table.index.tolist()).values_list("id", "name"))
+    rows = [
+        OwnerMonth(
+            employee_id=int(employee),
+            name=names.get(employee, "?"),
+            customers=int(row["customers"]),
+            churned=int(row["churned"]),
+            rate=float(row["rate"]),
+            rank=rank.get(employee),
+            bottom=employee in bottom,
+        )
+        for employee, row in table.iterrows()
+    ]
+    return sorted(rows, key=lambda r: (r.rank is None, r.rank or 0, r.name))
+
+
+def owner_churn_report(first: dt.date) -> list[OwnerMonth]:
+    """The month's ranking, with owners who were at the bottom this month and the two
+    months before flagged."""
+    this = owner_churn(first)
+    before = owner_churn(previous_month(first))
+    two_before = owner_churn(previous_month(previous_month(first)))
+    bottom_before = {r.employee_id for r in before if r.bottom}
+    bottom_two_before = {r.employee_id for r in two_before if r.bottom}
+    for row in this:
+        row.bottom_three_months = (
+            row.bottom and row.employee_id in bottom_before and row.employee_id in bottom_two_before
+        )
+    return this
+
+
+def churn_warning_list(*, limit_per_owner: int = 25) -> dict[str, list[RiskScore]]:
+    """Per owner, their customers scored very high or high today, most revenue at risk
+    first: the month's churn-warning list."""
+    scores = (
+        RiskScore.objects.current()
+        .filter(
+            tier__in=[RiskTier.VERY_HIGH, RiskTier.HIGH], customer__status=Customer.Status.ACTIVE
+        )
+        .select_related("customer", "customer__primary_owner")
+        .order_by("customer__primary_owner__name", "-revenue_at_risk")
+    )
+    by_owner: dict[str, list[RiskScore]] = {}
+    for score in scores.iterator(chunk_size=2000):
+        owner = score.customer.primary_owner.name if score.customer.primary_owner else "No owner"
+        entries = by_owner.setdefault(owner, [])
+        if len(entries) < limit_per_owner:
+            entries.append(score)
+    return by_owner

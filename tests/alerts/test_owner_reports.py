@@ -1,0 +1,76 @@
+"""Monthly churn per owner: the ranking, and owners at the bottom three months running."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from alerts.reports import owner_churn, owner_churn_report
+from customers.models import Customer, OwnerRole, OwnershipPeriod
+from tests.factories import CustomerFactory, EmployeeFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def book(owner, count):
+    customers = []
+    for _ in range(count):
+        customer = CustomerFactory(primary_owner=owner, customer_since=dt.date(2025, 1, 1))
+        OwnershipPeriod.objects.filter(customer=customer).delete()
+        OwnershipPeriod.objects.create(
+            customer=customer,
+            employee=owner,
+            role=OwnerRole.PRIMARY,
+            started_on=dt.date(2025, 1, 1),
+        )
+        customers.append(customer)
+    return customers
+
+
+@pytest.fixture
+def owners():
+    xena, yuri = EmployeeFactory(name="Xena"), EmployeeFactory(name="Yuri")
+    lost = book(xena, 5)[:3]
+    book(yuri, 5)
+    # Xena loses one customer in each of January, February and March 2026.
+    for customer, day in zip(
+        lost, (dt.date(2026, 1, 15), dt.date(2026, 2, 10), dt.date(2026, 3, 31)), strict=True
+    ):
+        Customer.objects.filter(pk=customer.pk).update(
+            status="churned", churned_on=day, churn_reason="price"
+        )
+    return xena, yuri
+
+
+def test_the_month_ranks_owners_by_churn_rate(owners):
+    march = {r.name: r for r in owner_churn(dt.date(2026, 3, 1))}
+    # On 1 March Xena had 3 customers left (lost 1 each in January and February).
+    assert (march["Xena"].customers, march["Xena"].churned, march["Xena"].rate) == (3, 1, 1 / 3)
+    assert (march["Yuri"].rank, march["Yuri"].rate) == (1, 0)
+    assert march["Xena"].rank is None  # fewer than 5 customers: listed, not ranked
+    january = {r.name: r for r in owner_churn(dt.date(2026, 1, 1))}
+    assert (january["Xena"].rank, january["Xena"].rate, january["Xena"].bottom) == (2, 0.2, True)
+
+
+def test_owners_at_the_bottom_three_months_running_are_flagged(owners):
+    from alerts import reports
+
+    reports.MIN_CUSTOMERS = 1
+    try:
+        rows = {r.name: r for r in owner_churn_report(dt.date(2026, 3, 1))}
+        assert rows["Xena"].bottom_three_months and not rows["Yuri"].bottom_three_months
+        # April: nobody churned, so nobody is worse than the company.
+        rows = {r.name: r for r in owner_churn_report(dt.date(2026, 4, 1))}
+        assert not rows["Xena"].bottom and not rows["Xena"].bottom_three_months
+    finally:
+        reports.MIN_CUSTOMERS = 5
+
+
+def test_the_page_is_for_managers(client, owners):
+    amy = EmployeeFactory(user=UserFactory(username="amy"))
+    client.force_login(amy.user)
+    assert client.get(reverse("alerts:monthly")).status_code == 403
+    boss = EmployeeFactory(role="manager", user=UserFactory(username="boss"))
+    client.force_login(boss.user)
+    page = client.get(reverse("alerts:monthly"), {"month": "2026-01"}).content.decode()
+    assert "Churn by owner, January 2026" in page and "Xena" in page
