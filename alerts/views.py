@@ -46,14 +46,19 @@ def inbox(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@require_POST
-def log_action(request: HttpRequest, alert_id: int) -> HttpResponse:
-    """Record a retention action answering an alert of mine."""
+def _routed_to_me(request: HttpRequest, alert_id: int):
     me = employee_of(request.user)
     alert = get_object_or_404(Alert.objects.select_related("customer"), pk=alert_id)
     if me is None or me.pk not in (alert.owner_id, alert.manager_id):
         raise PermissionDenied("This alert is not routed to you.")
+    return me, alert
+
+
+@login_required
+@require_POST
+def log_action(request: HttpRequest, alert_id: int) -> HttpResponse:
+    """Record a retention action answering an alert of mine."""
+    me, alert = _routed_to_me(request, alert_id)
     try:
         record_action(
             customer=alert.customer,
@@ -99,10 +104,7 @@ def save_rate_report(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def act(request: HttpRequest, alert_id: int) -> HttpResponse:
-    me = employee_of(request.user)
-    alert = get_object_or_404(Alert, pk=alert_id)
-    if me is None or me.pk not in (alert.owner_id, alert.manager_id):
-        raise PermissionDenied("This alert is not routed to you.")
+    _, alert = _routed_to_me(request, alert_id)
     until = request.POST.get("until")
     try:
         act_on_alert(
