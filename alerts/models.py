@@ -103,6 +103,7 @@ class Alert(models.Model):
     status = models.CharField(max_length=14, choices=Status.choices, default=Status.OPEN)
     text = models.CharField(max_length=300, help_text="The figures that triggered it.")
     play = models.TextField(blank=True)
+    tier = models.PositiveSmallIntegerField(choices=RiskTier.choices, null=True, blank=True)
     annual_value = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     probability = models.FloatField(default=0)
     revenue_at_risk = models.DecimalField(max_digits=14, decimal_places=2, default=0)
@@ -118,7 +119,10 @@ class Alert(models.Model):
         help_text="Also routed to the team manager when much is at stake.",
     )
     opened_on = models.DateField()
-    last_seen_on = models.DateField()
+    figures_on = models.DateField(
+        help_text="The day of the figures: when it was raised, or when the customer's risk "
+        "tier, value or routing last changed while it stayed live."
+    )
     snoozed_until = models.DateField(null=True, blank=True)
     closed_on = models.DateField(null=True, blank=True)
     note = models.TextField(blank=True)

@@ -7,7 +7,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
-from django.db.models import Q
+from django.db.models import Count, F, Q, QuerySet, Sum, Window
+from django.db.models.functions import RowNumber
 
 from customers.models import Customer, OwnerRole, OwnershipPeriod, RiskScore, RiskTier
 from retention.bulk import read_frame
@@ -106,21 +107,50 @@ def owner_churn_report(first: dt.date) -> list[OwnerMonth]:
     return this
 
 
-def churn_warning_list(*, limit_per_owner: int = 25) -> dict[str, list[RiskScore]]:
-    """Per owner, their customers scored very high or high today, most revenue at risk
-    first: the month's churn-warning list."""
-    scores = (
-        RiskScore.objects.current()
-        .filter(
-            tier__in=[RiskTier.VERY_HIGH, RiskTier.HIGH], customer__status=Customer.Status.ACTIVE
-        )
-        .select_related("customer", "customer__primary_owner")
-        .order_by("customer__primary_owner__name", "-revenue_at_risk")
+WARNING_TIERS = (RiskTier.VERY_HIGH, RiskTier.HIGH)
+
+
+def _warning_scores() -> QuerySet[RiskScore]:
+    return RiskScore.objects.current().filter(
+        tier__in=WARNING_TIERS, customer__status=Customer.Status.ACTIVE
     )
-    by_owner: dict[str, list[RiskScore]] = {}
-    for score in scores.iterator(chunk_size=2000):
-        owner = score.customer.primary_owner.name if score.customer.primary_owner else "No owner"
-        entries = by_owner.setdefault(owner, [])
-        if len(entries) < limit_per_owner:
-            entries.append(score)
+
+
+def churn_warning_owners() -> QuerySet:
+    """One row per owner with customers scored very high or high today: owner id and
+    name, how many, and their revenue at risk; by name (no owner last). Page through it."""
+    return (
+        _warning_scores()
+        .values(owner_id=F("customer__primary_owner_id"), owner=F("customer__primary_owner__name"))
+        .annotate(customers=Count("id"), revenue_at_risk=Sum("revenue_at_risk"))
+        .order_by(F("owner").asc(nulls_last=True), "owner_id")
+    )
+
+
+def churn_warning_list(
+    owner_ids: list[int | None], *, limit_per_owner: int = 25
+) -> dict[int | None, list[RiskScore]]:
+    """The month's churn-warning list for these owners (None: customers without one):
+    each owner's customers scored very high or high today, most revenue at risk first,
+    at most `limit_per_owner` each. The limit is applied in the database."""
+    owned = Q(customer__primary_owner_id__in=[o for o in owner_ids if o is not None])
+    if None in owner_ids:
+        owned |= Q(customer__primary_owner__isnull=True)
+    ranked = (
+        _warning_scores()
+        .filter(owned)
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("customer__primary_owner_id")],
+                order_by=[F("revenue_at_risk").desc(), F("customer_id").asc()],
+            )
+        )
+        .filter(rank__lte=limit_per_owner)
+        .select_related("customer")
+        .order_by("customer__primary_owner_id", "rank")
+    )
+    by_owner: dict[int | None, list[RiskScore]] = {owner: [] for owner in owner_ids}
+    for score in ranked:
+        by_owner[score.customer.primary_owner_id].append(score)
     return by_owner

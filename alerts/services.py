@@ -5,222 +5,228 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import pandas as pd
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db import connection, transaction
 from django.utils import timezone
 
 from alerts.models import Alert, DigestSent, SignalRule, TierPlay
 from alerts.webhooks import queue_alert_event
-from customers.models import RiskScore, RiskTier, ScoringRun
-from staff.models import Employee
+from customers.models import Customer, RiskScore, RiskTier, ScoringRun
+from staff.models import Employee, Team
 
 
 @dataclass
 class AlertRun:
-    opened: int = 0
-    refreshed: int = 0
-    reopened: int = 0
-    cleared: int = 0
+    opened: int = 0  # new alerts
+    kept: int = 0  # live alerts whose sign still fires
+    refreshed: int = 0  # of those, the ones whose tier, value or routing changed
+    reopened: int = 0  # snoozes that reached their day with the sign still firing
+    cleared: int = 0  # live alerts whose sign no longer fires (or was switched off)
+    skipped: str = ""
+
+
+# The day's firing signs, one row per customer and enabled sign, with the routing.
+# {signs} expands a score's stored signals; it is the only part that differs by database.
+_EXPAND_SIGNS = {
+    "postgresql": (
+        "CROSS JOIN LATERAL jsonb_array_elements(t.signals) sig",
+        "sig->>'signal'",
+        "sig->>'text'",
+    ),
+    "sqlite": ("JOIN json_each(t.signals) sig", "sig.value->>'$.signal'", "sig.value->>'$.text'"),
+}
+_FIRING_SQL = """
+CREATE TEMP TABLE alert_firing AS
+WITH today AS (
+    SELECT customer_id, probability, tier, annual_value, revenue_at_risk, signals
+    FROM {scores} WHERE day = %(day)s
+), signs AS (
+    SELECT t.customer_id, {sign_code} AS signal, substr({sign_text}, 1, 300) AS text,
+           t.probability, t.tier, t.annual_value, t.revenue_at_risk
+    FROM today t {expand}
+    WHERE {sign_code} IN ({enabled})
+    UNION ALL
+    SELECT t.customer_id, 'tier_jump',
+           'Risk tier rose from ' || (CASE b.tier {tier_labels} END)
+           || ' to ' || (CASE t.tier {tier_labels} END) || ' since ' || %(week_ago_text)s,
+           t.probability, t.tier, t.annual_value, t.revenue_at_risk
+    FROM today t JOIN {scores} b ON b.customer_id = t.customer_id AND b.day = %(week_ago)s
+    WHERE %(tier_jump_on)s AND b.tier >= t.tier + %(tiers)s
+)
+SELECT g.customer_id, g.signal, g.text, g.probability, g.tier, g.annual_value,
+       g.revenue_at_risk, c.segment, c.primary_owner_id AS owner_id,
+       CASE WHEN g.tier = %(very_high)s OR g.revenue_at_risk >= %(manager_at)s
+            THEN team.manager_id END AS manager_id
+FROM signs g
+JOIN {customers} c ON c.id = g.customer_id
+LEFT JOIN {employees} e ON e.id = c.primary_owner_id
+LEFT JOIN {teams} team ON team.id = e.team_id
+"""
+_SAME_ALERT = "a.customer_id = f.customer_id AND a.signal = f.signal"
+_LIVE_SQL = "a.status IN ('open', 'acknowledged', 'snoozed')"
 
 
 def raise_alerts(*, day: dt.date) -> AlertRun:
     """Compare the warning signs of the day's scores with the live alerts: open what is
-    new, refresh what persists (snoozes past their date wake up), close what cleared."""
+    new, wake snoozes that reached their day, follow changes of tier, value and routing,
+    close what cleared. Set-based: a handful of statements whatever the company's size,
+    one transaction, and safe to run again for the same day."""
     result = AlertRun()
     run = ScoringRun.objects.filter(day=day, status=ScoringRun.Status.COMPLETE).first()
     if run is None:
+        result.skipped = f"no complete scoring run on {day}"
+        return result
+    if ScoringRun.objects.filter(day__gt=day, status=ScoringRun.Status.COMPLETE).exists():
+        result.skipped = f"a later scoring run than {day} exists; alerts follow the latest"
         return result
     rules = SignalRule.ensure_defaults()
-    enabled = {code for code, rule in rules.items() if rule.enabled}
-    rows = [
-        (
-            customer_id,
-            item["signal"],
-            item["text"],
-            probability,
-            tier,
-            value,
-            at_risk,
-            owner,
-            manager,
-            segment,
-        )
-        for customer_id, fired, probability, tier, value, at_risk, owner, manager, segment in RiskScore.objects.filter(
-            day=day
-        )
-        .exclude(signals=[])
-        .values_list(
-            "customer_id",
-            "signals",
-            "probability",
-            "tier",
-            "annual_value",
-            "revenue_at_risk",
-            "customer__primary_owner_id",
-            "customer__primary_owner__team__manager_id",
-            "customer__segment",
-        )
-        .iterator(chunk_size=5000)
-        for item in fired
-        if item["signal"] in enabled
-    ]
-    if "tier_jump" in enabled:
-        rows.extend(_tier_jumps(day, tiers=int(rules["tier_jump"].thresholds.get("tiers", 2))))
-    firing = pd.DataFrame(
-        rows,
-        columns=[
-            "customer_id",
-            "signal",
-            "text",
-            "probability",
-            "tier",
-            "value",
-            "at_risk",
-            "owner",
-            "manager",
-            "segment",
-        ],
-    ).set_index(["customer_id", "signal"])
-    tier_plays = TierPlay.lookup()
-    live = {
-        (a.customer_id, a.signal): a
-        for a in Alert.objects.filter(status__in=Alert.LIVE).only(
-            "id", "customer_id", "signal", "status", "snoozed_until"
-        )
+    TierPlay.lookup()  # writes the default plays the first time
+    enabled = [code for code, rule in rules.items() if rule.enabled and code != "tier_jump"]
+    week_ago = day - dt.timedelta(days=7)
+    vendor = connection.vendor
+    expand, sign_code, sign_text = _EXPAND_SIGNS[vendor]
+    table = {
+        "scores": RiskScore._meta.db_table,
+        "customers": Customer._meta.db_table,
+        "employees": Employee._meta.db_table,
+        "teams": Team._meta.db_table,
+        "alerts": Alert._meta.db_table,
+        "rules": SignalRule._meta.db_table,
+        "plays": TierPlay._meta.db_table,
     }
-    threshold = settings.ALERT_MANAGER_REVENUE_AT_RISK
-    new, refreshed, cleared = [], [], []
-    for key, row in firing.iterrows():
-        escalate = row["tier"] == RiskTier.VERY_HIGH or float(row["at_risk"]) >= threshold
-        figures = dict(
-            text=row["text"][:300],
-            probability=row["probability"],
-            annual_value=row["value"],
-            revenue_at_risk=row["at_risk"],
-            owner_id=row["owner"] if pd.notna(row["owner"]) else None,
-            manager_id=row["manager"] if escalate and pd.notna(row["manager"]) else None,
-            last_seen_on=day,
+    params = {
+        "day": day,
+        "week_ago": week_ago,
+        "week_ago_text": week_ago.isoformat(),
+        "tier_jump_on": rules["tier_jump"].enabled,
+        "tiers": int(rules["tier_jump"].thresholds.get("tiers", 2)),
+        "very_high": int(RiskTier.VERY_HIGH),
+        "manager_at": settings.ALERT_MANAGER_REVENUE_AT_RISK,
+        "cleared_note": f"Closed automatically on {day}: the warning sign no longer applies.",
+    }
+    params |= {f"rule_{i}": code for i, code in enumerate(enabled)}
+    firing_sql = _FIRING_SQL.format(
+        expand=expand,
+        sign_code=sign_code,
+        sign_text=sign_text,
+        enabled=", ".join(f"%(rule_{i})s" for i in range(len(enabled))) or "NULL",
+        tier_labels=" ".join(f"WHEN {t.value} THEN '{t.label}'" for t in RiskTier),
+        **table,
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        if vendor == "postgresql":  # one run at a time; a second waits, then finds no work
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('alerts.raise_alerts'))")
+        cursor.execute("DROP TABLE IF EXISTS alert_firing")
+        cursor.execute(firing_sql, params)
+        cursor.execute("CREATE INDEX alert_firing_key ON alert_firing (customer_id, signal)")
+        cursor.execute("ANALYZE alert_firing")
+        cursor.execute(
+            f"""UPDATE {table["alerts"]} AS a SET status = 'open', snoozed_until = NULL
+            FROM alert_firing f
+            WHERE {_SAME_ALERT} AND a.status = 'snoozed' AND a.snoozed_until <= %(day)s""",
+            params,
         )
-        alert = live.pop(key, None)
-        if alert is None:
-            new.append(
-                Alert(
-                    customer_id=key[0],
-                    signal=key[1],
-                    play=" ".join(
-                        part
-                        for part in (
-                            tier_plays.get((row["tier"], row["segment"]))
-                            or tier_plays.get((row["tier"], ""), ""),
-                            rules[key[1]].play,
-                        )
-                        if part
-                    ),
-                    opened_on=day,
-                    **figures,
-                )
-            )
-            continue
-        for field, value in figures.items():
-            setattr(alert, field, value)
-        if (
-            alert.status == Alert.Status.SNOOZED
-            and alert.snoozed_until
-            and alert.snoozed_until <= day
-        ):
-            alert.status, alert.snoozed_until = Alert.Status.OPEN, None
-            result.reopened += 1
-        refreshed.append(alert)
-    for alert in live.values():  # live alerts whose sign no longer fires (or was switched off)
-        alert.status, alert.closed_on = Alert.Status.CLEARED, day
-        alert.note = f"Closed automatically on {day}: the warning sign no longer applies."
-        cleared.append(alert)
-    with transaction.atomic():
-        Alert.objects.bulk_create(new, batch_size=2000)
-        Alert.objects.bulk_update(
-            refreshed,
-            [
-                "text",
-                "probability",
-                "annual_value",
-                "revenue_at_risk",
-                "owner",
-                "manager",
-                "last_seen_on",
-                "status",
-                "snoozed_until",
-            ],
-            batch_size=2000,
+        result.reopened = cursor.rowcount
+        cursor.execute(
+            f"""UPDATE {table["alerts"]} AS a SET
+                text = f.text, probability = f.probability, tier = f.tier,
+                annual_value = f.annual_value, revenue_at_risk = f.revenue_at_risk,
+                owner_id = f.owner_id, manager_id = f.manager_id, figures_on = %(day)s
+            FROM alert_firing f
+            WHERE {_SAME_ALERT} AND {_LIVE_SQL} AND (
+                a.tier IS DISTINCT FROM f.tier OR a.annual_value <> f.annual_value
+                OR a.owner_id IS DISTINCT FROM f.owner_id
+                OR a.manager_id IS DISTINCT FROM f.manager_id)""",
+            params,
         )
-        Alert.objects.bulk_update(cleared, ["status", "closed_on", "note"], batch_size=2000)
-        queue_alert_event("alerts.opened", new, day=day)
+        result.refreshed = cursor.rowcount
+        cursor.execute(
+            f"""UPDATE {table["alerts"]} AS a SET
+                status = 'cleared', closed_on = %(day)s, note = %(cleared_note)s
+            WHERE {_LIVE_SQL}
+              AND NOT EXISTS (SELECT 1 FROM alert_firing f WHERE {_SAME_ALERT})
+            RETURNING id""",
+            params,
+        )
+        cleared = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            f"""INSERT INTO {table["alerts"]} (customer_id, signal, status, text, play, tier,
+                annual_value, probability, revenue_at_risk, owner_id, manager_id,
+                opened_on, figures_on, note)
+            SELECT f.customer_id, f.signal, 'open', f.text,
+                   CASE WHEN coalesce(p.text, '') = '' THEN r.play
+                        WHEN r.play = '' THEN p.text
+                        ELSE p.text || ' ' || r.play END,
+                   f.tier, f.annual_value, f.probability, f.revenue_at_risk, f.owner_id,
+                   f.manager_id, %(day)s, %(day)s, ''
+            FROM alert_firing f
+            JOIN {table["rules"]} r ON r.code = f.signal
+            LEFT JOIN {table["plays"]} p ON p.id = (
+                SELECT id FROM {table["plays"]} tp
+                WHERE tp.tier = f.tier AND tp.segment IN (f.segment, '') AND tp.text <> ''
+                ORDER BY tp.segment DESC LIMIT 1)
+            WHERE NOT EXISTS (
+                SELECT 1 FROM {table["alerts"]} a WHERE {_SAME_ALERT} AND {_LIVE_SQL})
+            ON CONFLICT DO NOTHING
+            RETURNING id""",
+            params,
+        )
+        opened = [row[0] for row in cursor.fetchall()]
+        cursor.execute("SELECT count(*) FROM alert_firing")
+        result.kept = cursor.fetchone()[0] - len(opened)
+        cursor.execute("DROP TABLE alert_firing")
+        queue_alert_event("alerts.opened", opened, day=day)
         queue_alert_event("alerts.cleared", cleared, day=day)
-    result.opened, result.refreshed, result.cleared = len(new), len(refreshed), len(cleared)
+    result.opened, result.cleared = len(opened), len(cleared)
     return result
 
 
-def _tier_jumps(day: dt.date, *, tiers: int) -> list[tuple]:
-    """Customers whose tier is at least `tiers` tiers riskier than a week before."""
-    week_ago = day - dt.timedelta(days=7)
-    before = RiskScore.objects.filter(customer_id=OuterRef("customer_id"), day=week_ago)
-    jumped = (
-        RiskScore.objects.filter(day=day)
-        .annotate(tier_before=Subquery(before.values("tier")[:1]))
-        .filter(tier_before__gte=F("tier") + tiers)
-        .values_list(
-            "customer_id",
-            "tier_before",
-            "probability",
-            "tier",
-            "annual_value",
-            "revenue_at_risk",
-            "customer__primary_owner_id",
-            "customer__primary_owner__team__manager_id",
-            "customer__segment",
-        )
-    )
-    return [
-        (
-            customer_id,
-            "tier_jump",
-            f"Risk tier rose from {RiskTier(was).label} to {RiskTier(tier).label} since {week_ago}",
-            probability,
-            tier,
-            value,
-            at_risk,
-            owner,
-            manager,
-            segment,
-        )
-        for customer_id, was, probability, tier, value, at_risk, owner, manager, segment in jumped
-    ]
+_DIGEST_SQL = """
+WITH routed AS (
+    SELECT id, owner_id AS person, revenue_at_risk FROM {alerts}
+    WHERE status = 'open' AND owner_id IS NOT NULL
+    UNION
+    SELECT id, manager_id, revenue_at_risk FROM {alerts}
+    WHERE status = 'open' AND manager_id IS NOT NULL
+), ranked AS (
+    SELECT id, person,
+           ROW_NUMBER() OVER (PARTITION BY person ORDER BY revenue_at_risk DESC, id) AS place,
+           COUNT(*) OVER (PARTITION BY person) AS alerts
+    FROM routed
+)
+SELECT person, alerts, id FROM ranked WHERE place <= %(limit)s ORDER BY person, place
+"""
 
 
 def send_digests(*, day: dt.date, limit: int = 20) -> int:
-    """One e-mail per person with open alerts: how many, and the ones with the most
-    revenue at risk. Sent once per person and day."""
-    open_alerts = Alert.objects.filter(status=Alert.Status.OPEN).select_related("customer")
-    by_person: dict[int, list[Alert]] = {}
-    for alert in open_alerts.order_by("-revenue_at_risk"):
-        for person in {alert.owner_id, alert.manager_id} - {None}:
-            by_person.setdefault(person, []).append(alert)
+    """One e-mail per person with open alerts (as owner, or as the manager they were
+    escalated to): how many, and the `limit` with the most revenue at risk. Sent once per
+    person and day; the counting and ranking happen in the database."""
+    with connection.cursor() as cursor:
+        cursor.execute(_DIGEST_SQL.format(alerts=Alert._meta.db_table), {"limit": limit})
+        rows = cursor.fetchall()
+    counts: dict[int, int] = {}
+    top: dict[int, list[int]] = {}
+    for person, alerts, alert_id in rows:
+        counts[person] = alerts
+        top.setdefault(person, []).append(alert_id)
     already = set(DigestSent.objects.filter(day=day).values_list("employee_id", flat=True))
     sent = 0
-    for employee in Employee.objects.filter(pk__in=set(by_person) - already).exclude(email=""):
-        alerts = by_person[employee.pk]
+    for employee in Employee.objects.filter(pk__in=set(counts) - already).exclude(email=""):
+        ids = top[employee.pk]
+        alerts = Alert.objects.filter(pk__in=ids).select_related("customer").in_bulk()
         lines = "\n".join(
             f"- {a.customer.name}: {a.text} ({a.revenue_at_risk:,.0f} at risk). {a.play}"
-            for a in alerts[:limit]
+            for a in (alerts[i] for i in ids)
         )
-        more = f"\n... and {len(alerts) - limit} more." if len(alerts) > limit else ""
+        total = counts[employee.pk]
+        more = f"\n... and {total - len(ids)} more." if total > len(ids) else ""
         with transaction.atomic():
-            DigestSent.objects.create(employee=employee, day=day, alerts=len(alerts))
+            DigestSent.objects.create(employee=employee, day=day, alerts=total)
             send_mail(
-                f"{len(alerts)} open alert(s) on your customers, {day}",
+                f"{total} open alert(s) on your customers, {day}",
                 f"Most revenue at risk first:\n{lines}{more}\n",
                 None,
                 [employee.email],

@@ -129,13 +129,16 @@ def monthly_owner_report(request: HttpRequest) -> HttpResponse:
         first = dt.datetime.strptime(request.GET.get("month", ""), "%Y-%m").date()
     except ValueError:
         first = reports.previous_month(reports.month_start(dt.date.today()))
+    owners = Paginator(reports.churn_warning_owners(), 20).get_page(request.GET.get("page"))
+    lists = reports.churn_warning_list([o["owner_id"] for o in owners], limit_per_owner=10)
     return render(
         request,
         "alerts/monthly.html",
         {
             "first": first,
             "rows": reports.owner_churn_report(first),
-            "warnings": reports.churn_warning_list(limit_per_owner=10),
+            "owners": owners,
+            "warnings": [(owner, lists[owner["owner_id"]]) for owner in owners],
             "min_customers": reports.MIN_CUSTOMERS,
         },
     )

@@ -16,7 +16,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from alerts.models import Alert, Webhook, WebhookDelivery
-from customers.models import Customer
 
 MAX_ATTEMPTS = 6
 FIRST_RETRY_SECONDS = 30  # then 60, 120, 240, 480
@@ -30,45 +29,51 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + digest.hexdigest()
 
 
-def alert_payload(alert: Alert, customer: Customer) -> dict:
+PAYLOAD_FIELDS = (
+    "id",
+    "customer__external_id",
+    "customer__name",
+    "signal",
+    "text",
+    "status",
+    "revenue_at_risk",
+    "probability",
+)
+
+
+def alert_payload(row: dict) -> dict:
     return {
-        "id": alert.pk,
-        "customer": customer.external_id,
-        "customer_name": customer.name,
-        "signal": alert.signal,
-        "text": alert.text,
-        "status": alert.status,
-        "revenue_at_risk": str(alert.revenue_at_risk),
-        "probability": alert.probability,
+        "id": row["id"],
+        "customer": row["customer__external_id"],
+        "customer_name": row["customer__name"],
+        "signal": row["signal"],
+        "text": row["text"],
+        "status": row["status"],
+        "revenue_at_risk": str(row["revenue_at_risk"]),
+        "probability": row["probability"],
     }
 
 
-def queue_alert_event(event: str, alerts: list[Alert], *, day: dt.date) -> list[int]:
+def queue_alert_event(event: str, alert_ids: list[int], *, day: dt.date) -> list[int]:
     """One delivery per subscribed webhook and batch of alerts, sent after commit."""
     from alerts.tasks import deliver_webhook
 
     hooks = [hook for hook in Webhook.objects.filter(active=True) if hook.wants(event)]
-    if not hooks or not alerts:
+    if not hooks or not alert_ids:
         return []
-    customers = Customer.objects.only("external_id", "name").in_bulk(
-        {a.customer_id for a in alerts}
-    )
-    deliveries = []
-    for start in range(0, len(alerts), ALERTS_PER_DELIVERY):
-        batch = [
-            alert_payload(a, customers[a.customer_id])
-            for a in alerts[start : start + ALERTS_PER_DELIVERY]
-        ]
-        for hook in hooks:
-            deliveries.append(
-                WebhookDelivery(
-                    webhook=hook,
-                    event=event,
-                    payload={"event": event, "day": day.isoformat(), "alerts": batch},
-                )
+    ids = []
+    for start in range(0, len(alert_ids), ALERTS_PER_DELIVERY):
+        rows = Alert.objects.filter(pk__in=alert_ids[start : start + ALERTS_PER_DELIVERY])
+        batch = [alert_payload(row) for row in rows.order_by("id").values(*PAYLOAD_FIELDS)]
+        created = WebhookDelivery.objects.bulk_create(
+            WebhookDelivery(
+                webhook=hook,
+                event=event,
+                payload={"event": event, "day": day.isoformat(), "alerts": batch},
             )
-    created = WebhookDelivery.objects.bulk_create(deliveries)
-    ids = [d.pk for d in created]
+            for hook in hooks
+        )
+        ids.extend(d.pk for d in created)
     transaction.on_commit(lambda: [deliver_webhook.delay(delivery_id=i) for i in ids])
     return ids
 

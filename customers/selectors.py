@@ -48,8 +48,8 @@ def renewal_calendar(
     *, as_of: dt.date, days: int = 180, team_id: int | None = None, month: dt.date | None = None
 ) -> QuerySet[Contract]:
     """Contracts in force that end in the next `days` days, soonest first, with the
-    customer's current risk tier and probability, revenue at risk and the last renewal
-    talk. `month` (its first day) narrows to contracts ending that month; `team_id` to
+    customer's current risk tier and probability, revenue at risk, the last renewal
+    talk and the state of the customer's live contract-ending alert. `month` (its first day) narrows to contracts ending that month; `team_id` to
     customers whose primary owner is in that team."""
     contracts = Contract.objects.filter(
         customer__status=Customer.Status.ACTIVE,
@@ -71,6 +71,18 @@ def renewal_calendar(
         .values("happened_at")[:1]
     )
     contracts = contracts.annotate(last_renewal_talk=Subquery(last_talk))
+    # The live "contract ending" alert on the customer, if any: what is being done about it.
+    from alerts.models import Alert
+
+    renewal_alert = Alert.objects.filter(
+        customer_id=OuterRef("customer_id"),
+        status__in=Alert.LIVE,
+        signal__in=["contract_ending_90", "contract_ending_180"],
+    ).order_by("signal")
+    contracts = contracts.annotate(
+        renewal_alert_status=Subquery(renewal_alert.values("status")[:1]),
+        renewal_alert_until=Subquery(renewal_alert.values("snoozed_until")[:1]),
+    )
     if run is not None:
         score = RiskScore.objects.filter(customer_id=OuterRef("customer_id"), day=run.day)
         contracts = contracts.annotate(

@@ -74,3 +74,45 @@ def test_the_page_is_for_managers(client, owners):
     client.force_login(boss.user)
     page = client.get(reverse("alerts:monthly"), {"month": "2026-01"}).content.decode()
     assert "Churn by owner, January 2026" in page and "Xena" in page
+
+
+def test_the_churn_warning_list_pages_owners_and_keeps_each_ones_riskiest():
+    from alerts.reports import churn_warning_list, churn_warning_owners
+    from customers.models import RiskModel, RiskScore, ScoringRun
+
+    day = dt.date(2026, 6, 30)
+    model = RiskModel.objects.create(
+        version=1, kind="rules", as_of=day, horizon_days=90, window_start=day, window_end=day
+    )
+    ScoringRun.objects.create(day=day, model=model, status="complete")
+    ann, bob = EmployeeFactory(name="Ann"), EmployeeFactory(name="Bob")
+
+    def scored(owner, tier, at_risk, name):
+        customer = CustomerFactory(name=name, primary_owner=owner)
+        RiskScore.objects.create(
+            customer=customer,
+            day=day,
+            model=model,
+            probability=0.5,
+            tier=tier,
+            annual_value=2 * at_risk,
+            revenue_at_risk=at_risk,
+        )
+
+    scored(ann, 2, 100, "A100")
+    scored(ann, 1, 300, "A300")
+    scored(ann, 2, 200, "A200")
+    scored(ann, 4, 900, "A-low")  # low risk: not a warning
+    scored(bob, 1, 50, "B50")
+    scored(None, 2, 70, "Nobody's")
+    owners = list(churn_warning_owners())
+    assert [(o["owner"], o["customers"], o["revenue_at_risk"]) for o in owners] == [
+        ("Ann", 3, 600),
+        ("Bob", 1, 50),
+        (None, 1, 70),
+    ]
+    lists = churn_warning_list([ann.pk, None], limit_per_owner=2)
+    assert {owner: [s.customer.name for s in scores] for owner, scores in lists.items()} == {
+        ann.pk: ["A300", "A200"],
+        None: ["Nobody's"],
+    }

@@ -60,9 +60,11 @@ def test_each_fired_sign_opens_one_alert_with_its_figures_and_play(world):
 
 def test_running_again_opens_no_duplicates(world):
     score_and_alert(AS_OF)
+    before = {a.pk: (a.text, a.figures_on) for a in Alert.objects.all()}
     again = raise_alerts(day=AS_OF)
-    assert (again.opened, again.refreshed, again.cleared) == (0, 7, 0)
-    assert Alert.objects.count() == 7
+    # Nothing changed since: all 7 kept, none rewritten.
+    assert (again.opened, again.kept, again.refreshed, again.cleared) == (0, 7, 0, 0)
+    assert {a.pk: (a.text, a.figures_on) for a in Alert.objects.all()} == before
 
 
 def test_an_alert_closes_itself_when_the_sign_clears(world):
@@ -221,3 +223,45 @@ def test_a_play_for_the_tier_and_segment_beats_the_tier_default(world):
     bravo = Alert.objects.get(customer=world.bravo, signal="engagement_drop")  # general, low
     assert alpha.play.startswith("Core account: the sales director calls. Service-sensitive")
     assert bravo.play.startswith("Standard care: survey and regular newsletter. Call them")
+
+
+def test_a_live_alert_follows_the_tier_and_the_owner_and_keeps_its_figures_otherwise(world):
+    from customers.models import RiskScore
+
+    score_and_alert(AS_OF)
+    alert = Alert.objects.get(customer=world.alpha, signal="complaint")
+    assert (alert.tier, alert.owner, alert.figures_on) == (3, world.e1, AS_OF)  # medium
+    # The same night again, after the alert was acknowledged: nothing to rewrite.
+    Alert.objects.filter(pk=alert.pk).update(status="acknowledged")
+    raise_alerts(day=AS_OF)
+    alert.refresh_from_db()
+    assert (alert.status, alert.tier) == ("acknowledged", 3)
+    # The score is corrected to very high and Alpha handed to E2: the alert moves with it.
+    RiskScore.objects.filter(customer=world.alpha, day=AS_OF).update(tier=1)
+    world.alpha.primary_owner = world.e2
+    world.alpha.save()
+    result = raise_alerts(day=AS_OF)
+    alert.refresh_from_db()
+    assert (alert.status, alert.tier, alert.owner) == ("acknowledged", 1, world.e2)
+    assert result.refreshed == 6  # Alpha's six alerts; Bravo's one is unchanged
+    assert result.kept == 7 and result.opened == 0
+
+
+def test_a_manager_s_digest_counts_escalated_alerts_once_riskiest_first(
+    world, settings, mailoutbox
+):
+    from alerts.services import send_digests
+
+    team = TeamFactory(manager=world.e3)
+    world.e1.team = team
+    world.e1.save()
+    settings.ALERT_MANAGER_REVENUE_AT_RISK = 9_000  # Alpha (9,800 at risk) escalates
+    score_and_alert(AS_OF)
+    mailoutbox.clear()
+    send_digests(day=AS_OF, limit=2)
+    to_e3 = next(m for m in mailoutbox if m.to == [world.e3.email])
+    # E3 owns Bravo (1 alert) and manages E1's team: Alpha's 6 alerts reach them too.
+    assert to_e3.subject == f"7 open alert(s) on your customers, {AS_OF}"
+    lines = [line for line in to_e3.body.splitlines() if line.startswith("- ")]
+    assert len(lines) == 2 and all(line.startswith("- Alpha:") for line in lines)
+    assert to_e3.body.rstrip().endswith("... and 5 more.")

@@ -29,7 +29,7 @@ def test_an_action_answering_an_alert_copies_its_play_and_acknowledges_it():
         play="Respond fast",
         owner=me,
         opened_on=DAY,
-        last_seen_on=DAY,
+        figures_on=DAY,
     )
     taken = record_action(customer=customer, kind="visit", by=me, alert=alert, notes="Visited")
     alert.refresh_from_db()
@@ -133,7 +133,7 @@ def test_logging_an_action_from_the_inbox_and_reading_the_report(client):
         text="Complaint",
         owner=me,
         opened_on=DAY,
-        last_seen_on=DAY,
+        figures_on=DAY,
     )
     client.force_login(me.user)
     assert (

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from customers.models import Customer
 from customers.selectors import renewal_calendar
 from staff.models import Employee
 from tests.factories import (
@@ -75,3 +76,27 @@ def test_a_bad_month_is_refused_with_a_message(client, book):
     client.force_login(book["ann"].user)
     page = client.get(reverse("renewals"), {"month": "soon"}).content.decode()
     assert "Give the month as YYYY-MM" in page
+
+
+def test_shows_the_state_of_the_contract_ending_alert(book):
+    from alerts.models import Alert
+
+    soon = Customer.objects.get(name="Soon")
+    Alert.objects.create(
+        customer=soon,
+        signal="contract_ending_90",
+        status="snoozed",
+        snoozed_until=days(7),
+        text="Contract ends in 20 days, no renewal talk logged",
+        opened_on=TODAY,
+        figures_on=TODAY,
+    )
+    Alert.objects.create(  # closed alerts and other signs are not renewal state
+        customer=soon, signal="complaint", text="x", opened_on=TODAY, figures_on=TODAY
+    )
+    rows = {c.customer.name: c for c in renewal_calendar(as_of=TODAY)}
+    assert (rows["Soon"].renewal_alert_status, rows["Soon"].renewal_alert_until) == (
+        "snoozed",
+        days(7),
+    )
+    assert rows["Later"].renewal_alert_status is None
