@@ -12,5 +12,6 @@ urlpatterns = [
     path("healthz/", customer_views.healthz, name="healthz"),
     path("handover/", include("handover.urls")),
     path("alerts/", include("alerts.urls")),
+    path("api/v1/", include("retention.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,6 +1,7 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils import timezone
 
-from staff.models import Employee, Team
+from staff.models import ApiToken, Employee, Team
 
 
 @admin.register(Team)
@@ -27,3 +28,43 @@ class EmployeeAdmin(admin.ModelAdmin):
     search_fields = ("name", "email", "external_id")
     autocomplete_fields = ("user", "team", "manager")
     date_hierarchy = "hired_on"
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Admins make and revoke API tokens. The key is shown once, right after saving."""
+
+    list_display = ("name", "prefix", "user", "role", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("role",)
+    search_fields = ("name", "prefix", "user__username")
+    readonly_fields = ("prefix", "created_at", "created_by", "last_used_at", "revoked_at")
+    autocomplete_fields = ("user",)
+    actions = ["revoke"]
+
+    def has_module_permission(self, request) -> bool:
+        return request.user.is_superuser
+
+    has_view_permission = has_change_permission = has_add_permission = (
+        lambda self, request, obj=None: request.user.is_superuser
+    )
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # revoke instead, so the record of who had access stays
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change:
+            key = obj.set_new_key()
+            obj.created_by = request.user
+            super().save_model(request, obj, form, change)
+            messages.warning(
+                request,
+                f"The key of “{obj.name}” is {key} — copy it now: it is not stored and "
+                "will not be shown again.",
+            )
+        else:
+            super().save_model(request, obj, form, change)
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset) -> None:
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        messages.success(request, f"Revoked {count} token(s).")

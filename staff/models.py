@@ -139,3 +139,81 @@ class Employee(models.Model):
             errors["manager"] = "An employee cannot be their own manager."
         if errors:
             raise ValidationError(errors)
+
+
+class ApiToken(models.Model):
+    """A key for another system (or a person's script) to use the REST API. The key is
+    shown once when the token is made; only its SHA-256 is stored. A token acts with the
+    role of its user's employee record, or, for an integration without a user, with the
+    role given here."""
+
+    class Role(models.TextChoices):
+        INTEGRATION = "integration", "Integration (reads everything, imports data)"
+        ACCOUNT_MANAGER = "account_manager", "Account manager"
+        MANAGER = "manager", "Manager"
+        HR = "hr", "HR"
+        ADMIN = "admin", "Admin"
+
+    PREFIX_LENGTH = 8
+
+    name = models.CharField(max_length=100, help_text="Which system or script uses it.")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+        help_text="Acts as this user (and their role). Leave empty for an integration.",
+    )
+    role = models.CharField(
+        max_length=16,
+        choices=Role.choices,
+        default=Role.INTEGRATION,
+        help_text="The role of an integration token; a user's token has the user's role.",
+    )
+    prefix = models.CharField(max_length=PREFIX_LENGTH, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def hash(key: str) -> str:
+        import hashlib
+
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, *, name: str, user=None, role: str = Role.INTEGRATION, created_by=None):
+        """Make a token; returns (token, key). The key is not stored and cannot be shown
+        again."""
+        token = cls(name=name, user=user, role=role, created_by=created_by)
+        key = token.set_new_key()
+        token.save()
+        return token, key
+
+    def set_new_key(self) -> str:
+        import secrets
+
+        key = "rt_" + secrets.token_urlsafe(32)
+        self.prefix = key[3 : 3 + self.PREFIX_LENGTH]
+        self.key_hash = self.hash(key)
+        return key
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None

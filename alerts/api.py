@@ -1,0 +1,188 @@
+"""REST API for alerts (acknowledge, snooze, resolve), retention actions and webhooks."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q
+from drf_spectacular.utils import extend_schema
+from rest_framework import decorators, mixins, serializers, viewsets
+from rest_framework.response import Response
+
+from alerts.actions import record_action
+from alerts.models import Alert, RetentionAction, Webhook
+from alerts.services import act_on_alert
+from customers.api import visible
+from customers.models import Customer
+from retention.api.auth import READ_ALL, HasRole, api_employee, api_role, role_in
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    customer_external_id = serializers.CharField(source="customer.external_id", read_only=True)
+
+    class Meta:
+        model = Alert
+        fields = [
+            "id",
+            "customer",
+            "customer_external_id",
+            "signal",
+            "status",
+            "text",
+            "play",
+            "tier",
+            "annual_value",
+            "probability",
+            "revenue_at_risk",
+            "owner",
+            "manager",
+            "opened_on",
+            "figures_on",
+            "snoozed_until",
+            "closed_on",
+            "note",
+        ]
+        read_only_fields = fields
+
+
+class AlertActionSerializer(serializers.Serializer):
+    until = serializers.DateField(required=False, help_text="Snooze: the day it wakes up.")
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class AlertFilter(django_filters.FilterSet):
+    opened_since = django_filters.DateFilter(field_name="opened_on", lookup_expr="gte")
+
+    class Meta:
+        model = Alert
+        fields = ["status", "signal", "customer", "owner", "manager", "tier"]
+
+
+class AlertViewSet(viewsets.ReadOnlyModelViewSet):
+    """Alerts routed to the caller (owner or escalated manager); managers, HR, admins and
+    integrations see all."""
+
+    serializer_class = AlertSerializer
+    permission_classes = [HasRole]
+    filterset_class = AlertFilter
+    ordering = ["id"]
+
+    def get_queryset(self):
+        alerts = Alert.objects.select_related("customer").order_by("id")
+        if api_role(self.request) in READ_ALL:
+            return alerts
+        me = api_employee(self.request)
+        return alerts.filter(Q(owner=me) | Q(manager=me)) if me else alerts.none()
+
+    def _act(self, request, action: str):
+        alert = self.get_object()
+        body = AlertActionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        act_on_alert(alert=alert, action=action, **body.validated_data)
+        return Response(AlertSerializer(alert).data)
+
+    @extend_schema(request=None, responses=AlertSerializer)
+    @decorators.action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        return self._act(request, "acknowledge")
+
+    @extend_schema(request=AlertActionSerializer, responses=AlertSerializer)
+    @decorators.action(detail=True, methods=["post"])
+    def snooze(self, request, pk=None):
+        return self._act(request, "snooze")
+
+    @extend_schema(request=AlertActionSerializer, responses=AlertSerializer)
+    @decorators.action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        return self._act(request, "resolve")
+
+
+class RetentionActionSerializer(serializers.ModelSerializer):
+    customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
+    alert = serializers.PrimaryKeyRelatedField(
+        queryset=Alert.objects.all(), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = RetentionAction
+        fields = [
+            "id",
+            "customer",
+            "alert",
+            "kind",
+            "play",
+            "signal",
+            "tier",
+            "team",
+            "owner",
+            "notes",
+            "taken_on",
+            "outcome",
+            "outcome_on",
+            "outcome_reason",
+        ]
+        read_only_fields = [
+            "id",
+            "play",
+            "signal",
+            "tier",
+            "team",
+            "owner",
+            "outcome",
+            "outcome_on",
+            "outcome_reason",
+        ]
+        extra_kwargs = {"taken_on": {"required": False}}
+
+
+class RetentionActionViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """What was done to keep a customer; the outcome (saved / lost) is settled nightly."""
+
+    serializer_class = RetentionActionSerializer
+    permission_classes = [HasRole]
+    filterset_fields = ["customer", "kind", "outcome", "signal", "owner"]
+
+    def get_queryset(self):
+        return visible(self.request, RetentionAction.objects.order_by("id"))
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        if (
+            not visible(self.request, Customer.objects.all(), "")
+            .filter(pk=data["customer"].pk)
+            .exists()
+        ):
+            from rest_framework.exceptions import PermissionDenied
+
+            raise PermissionDenied("You do not look after this customer.")
+        serializer.instance = record_action(
+            customer=data["customer"],
+            kind=data["kind"],
+            by=api_employee(self.request),
+            alert=data.get("alert"),
+            notes=data.get("notes", ""),
+            taken_on=data.get("taken_on"),
+        )
+
+
+class WebhookSerializer(serializers.ModelSerializer):
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=Webhook.EVENTS), required=False
+    )
+
+    class Meta:
+        model = Webhook
+        fields = ["id", "name", "url", "secret", "events", "active", "created_at"]
+        read_only_fields = ["id", "secret", "created_at"]
+
+
+class WebhookViewSet(viewsets.ModelViewSet):
+    """Admins register receivers; the secret signs every delivery (docs/WEBHOOKS.md)."""
+
+    serializer_class = WebhookSerializer
+    permission_classes = [role_in("admin")]
+    queryset = Webhook.objects.order_by("id")

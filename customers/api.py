@@ -1,0 +1,380 @@
+"""REST API for customers, contacts, contracts, interactions, risk scores and models,
+with bulk upserts keyed by external_id (see customers/upsert.py)."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q, QuerySet
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import decorators, serializers, viewsets
+from rest_framework.exceptions import NotFound
+from rest_framework.filters import OrderingFilter
+from rest_framework.response import Response
+
+from customers import upsert
+from customers.models import Contact, Contract, Customer, Interaction, RiskModel, RiskScore
+from retention.api.auth import IMPORTERS, READ_ALL, HasRole, api_employee, api_role, role_in
+from retention.api.errors import BulkRowsInvalid
+
+# --- who sees which customer ----------------------------------------------------------
+
+
+def visible(request, queryset: QuerySet, customer_path: str = "customer") -> QuerySet:
+    """Account managers see the customers they own (primary or secondary); the other
+    roles see all. The permissions capability refines this per team."""
+    if api_role(request) in READ_ALL:
+        return queryset
+    me = api_employee(request)
+    if me is None:
+        return queryset.none()
+    prefix = f"{customer_path}__" if customer_path else ""
+    return queryset.filter(
+        Q(**{f"{prefix}primary_owner": me}) | Q(**{f"{prefix}secondary_owner": me})
+    )
+
+
+# --- serializers -------------------------------------------------------------------------
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    primary_owner_email = serializers.EmailField(
+        source="primary_owner.email", read_only=True, allow_null=True, default=None
+    )
+    secondary_owner_email = serializers.EmailField(
+        source="secondary_owner.email", read_only=True, allow_null=True, default=None
+    )
+
+    class Meta:
+        model = Customer
+        fields = [
+            "id",
+            "external_id",
+            "name",
+            "segment",
+            "industry",
+            "region",
+            "customer_since",
+            "primary_owner",
+            "primary_owner_email",
+            "secondary_owner",
+            "secondary_owner_email",
+            "status",
+            "churned_on",
+            "churn_reason",
+            "churn_reason_detail",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    customer_external_id = serializers.CharField(source="customer.external_id", read_only=True)
+
+    class Meta:
+        model = Contact
+        fields = [
+            "id",
+            "external_id",
+            "customer",
+            "customer_external_id",
+            "name",
+            "role",
+            "email",
+            "phone",
+            "is_decision_maker",
+            "status",
+            "known_since",
+            "left_on",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ContractSerializer(serializers.ModelSerializer):
+    customer_external_id = serializers.CharField(source="customer.external_id", read_only=True)
+
+    class Meta:
+        model = Contract
+        fields = [
+            "id",
+            "external_id",
+            "customer",
+            "customer_external_id",
+            "start_date",
+            "end_date",
+            "annual_value",
+            "currency",
+            "kind",
+            "status",
+            "auto_renew",
+            "renewal_of",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class InteractionSerializer(serializers.ModelSerializer):
+    customer_external_id = serializers.CharField(source="customer.external_id", read_only=True)
+
+    class Meta:
+        model = Interaction
+        fields = [
+            "id",
+            "external_id",
+            "customer",
+            "customer_external_id",
+            "employee",
+            "contact",
+            "kind",
+            "direction",
+            "happened_at",
+            "satisfaction",
+            "notes",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class RiskScoreSerializer(serializers.ModelSerializer):
+    customer_external_id = serializers.CharField(source="customer.external_id", read_only=True)
+    tier_label = serializers.CharField(source="get_tier_display", read_only=True)
+
+    class Meta:
+        model = RiskScore
+        fields = [
+            "id",
+            "customer",
+            "customer_external_id",
+            "day",
+            "model",
+            "probability",
+            "tier",
+            "tier_label",
+            "annual_value",
+            "revenue_at_risk",
+            "reasons",
+            "signals",
+            "single_threaded",
+            "active_contacts",
+        ]
+        read_only_fields = fields
+
+
+class RiskModelSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RiskModel
+        exclude = ["artifact"]  # the fitted model itself stays inside
+
+
+# --- filters -----------------------------------------------------------------------------
+
+
+class UpdatedSince(django_filters.FilterSet):
+    updated_since = django_filters.IsoDateTimeFilter(
+        field_name="updated_at", lookup_expr="gte", label="Changed at or after (ISO 8601)"
+    )
+
+
+class CustomerFilter(UpdatedSince):
+    owner = django_filters.NumberFilter(method="by_owner", label="Primary or secondary owner id")
+    team = django_filters.NumberFilter(field_name="primary_owner__team", label="Owner's team id")
+    tier = django_filters.NumberFilter(method="by_tier", label="Current risk tier (1-5)")
+
+    class Meta:
+        model = Customer
+        fields = ["segment", "status", "region", "external_id"]
+
+    def by_owner(self, queryset, name, value):
+        return queryset.filter(Q(primary_owner=value) | Q(secondary_owner=value))
+
+    def by_tier(self, queryset, name, value):
+        current = RiskScore.objects.current().filter(tier=value)
+        return queryset.filter(pk__in=current.values("customer_id"))
+
+
+class ContactFilter(UpdatedSince):
+    class Meta:
+        model = Contact
+        fields = ["customer", "status", "is_decision_maker", "external_id"]
+
+
+class ContractFilter(UpdatedSince):
+    ends_after = django_filters.DateFilter(field_name="end_date", lookup_expr="gte")
+    ends_before = django_filters.DateFilter(field_name="end_date", lookup_expr="lte")
+
+    class Meta:
+        model = Contract
+        fields = ["customer", "status", "kind", "external_id"]
+
+
+class InteractionFilter(django_filters.FilterSet):
+    created_since = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", label="Recorded at or after (ISO 8601)"
+    )
+    happened_after = django_filters.IsoDateTimeFilter(field_name="happened_at", lookup_expr="gte")
+    happened_before = django_filters.IsoDateTimeFilter(field_name="happened_at", lookup_expr="lt")
+
+    class Meta:
+        model = Interaction
+        fields = ["customer", "kind", "employee", "external_id"]
+
+
+class RiskScoreFilter(django_filters.FilterSet):
+    day = django_filters.DateFilter(help_text="A day's scores; default: the latest run's.")
+    owner = django_filters.NumberFilter(field_name="customer__primary_owner")
+    team = django_filters.NumberFilter(field_name="customer__primary_owner__team")
+    segment = django_filters.CharFilter(field_name="customer__segment")
+
+    class Meta:
+        model = RiskScore
+        fields = ["customer", "tier", "day"]
+
+
+# --- views -------------------------------------------------------------------------------
+
+BULK_REQUEST = inline_serializer(
+    "BulkRequest",
+    {
+        "rows": serializers.ListField(child=serializers.DictField(), max_length=upsert.MAX_ROWS),
+        "dry_run": serializers.BooleanField(required=False, default=False),
+    },
+)
+BULK_RESPONSE = inline_serializer(
+    "BulkResult",
+    {
+        "received": serializers.IntegerField(),
+        "created": serializers.IntegerField(),
+        "updated": serializers.IntegerField(),
+        "unchanged": serializers.IntegerField(),
+        "dry_run": serializers.BooleanField(),
+    },
+)
+
+
+class BulkUpsertMixin:
+    """POST <resource>/bulk/ {"rows": [...], "dry_run": false}: up to 10,000 rows keyed by
+    external_id; all or nothing; every bad row reported by index, field and message."""
+
+    bulk_kind: str = ""
+
+    @extend_schema(
+        request=BULK_REQUEST,
+        responses={
+            200: BULK_RESPONSE,
+            400: OpenApiResponse(description="Bad rows; nothing written."),
+        },
+    )
+    @decorators.action(detail=False, methods=["post"], permission_classes=[role_in(*IMPORTERS)])
+    def bulk(self, request):
+        body = request.data
+        if not isinstance(body, dict) or not isinstance(body.get("rows"), list):
+            raise BulkRowsInvalid(
+                [{"index": None, "field": "rows", "message": 'Send {"rows": [ ... ]}.'}]
+            )
+        dry_run = body.get("dry_run", False)
+        if not isinstance(dry_run, bool):
+            raise BulkRowsInvalid(
+                [{"index": None, "field": "dry_run", "message": "must be true or false."}]
+            )
+        outcome = upsert.upsert(self.bulk_kind, body["rows"], dry_run=dry_run)
+        if outcome.errors:
+            raise BulkRowsInvalid(outcome.errors)
+        return Response(
+            {
+                "received": outcome.received,
+                "created": outcome.created,
+                "updated": outcome.updated,
+                "unchanged": outcome.unchanged,
+                "dry_run": dry_run,
+            }
+        )
+
+
+class CustomerViewSet(BulkUpsertMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = CustomerSerializer
+    permission_classes = [HasRole]
+    filterset_class = CustomerFilter
+    filter_backends = [django_filters.rest_framework.DjangoFilterBackend, OrderingFilter]
+    ordering_fields = ["id", "name", "updated_at", "customer_since"]
+    ordering = ["id"]
+    bulk_kind = "customers"
+
+    def get_queryset(self):
+        queryset = Customer.objects.select_related("primary_owner", "secondary_owner")
+        return visible(self.request, queryset, customer_path="")
+
+
+class ContactViewSet(BulkUpsertMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = ContactSerializer
+    permission_classes = [HasRole]
+    filterset_class = ContactFilter
+    filter_backends = [django_filters.rest_framework.DjangoFilterBackend, OrderingFilter]
+    ordering_fields = ["id", "updated_at", "name"]
+    ordering = ["id"]
+    bulk_kind = "contacts"
+
+    def get_queryset(self):
+        return visible(self.request, Contact.objects.select_related("customer"))
+
+
+class ContractViewSet(BulkUpsertMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = ContractSerializer
+    permission_classes = [HasRole]
+    filterset_class = ContractFilter
+    filter_backends = [django_filters.rest_framework.DjangoFilterBackend, OrderingFilter]
+    ordering_fields = ["id", "updated_at", "end_date"]
+    ordering = ["id"]
+    bulk_kind = "contracts"
+
+    def get_queryset(self):
+        return visible(self.request, Contract.objects.select_related("customer"))
+
+
+class InteractionViewSet(BulkUpsertMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = InteractionSerializer
+    permission_classes = [HasRole]
+    filterset_class = InteractionFilter
+    filter_backends = [django_filters.rest_framework.DjangoFilterBackend, OrderingFilter]
+    ordering_fields = ["id", "happened_at"]
+    ordering = ["id"]
+    bulk_kind = "interactions"
+
+    def get_queryset(self):
+        return visible(self.request, Interaction.objects.select_related("customer"))
+
+
+class RiskScoreViewSet(viewsets.ReadOnlyModelViewSet):
+    """Current scores (the latest complete run) by default; ?day= for a past day's, or
+    ?customer= for one customer's history."""
+
+    serializer_class = RiskScoreSerializer
+    permission_classes = [HasRole]
+    filterset_class = RiskScoreFilter
+    filter_backends = [django_filters.rest_framework.DjangoFilterBackend, OrderingFilter]
+    ordering_fields = ["id", "probability", "revenue_at_risk", "day"]
+    ordering = ["id"]
+
+    def get_queryset(self):
+        queryset = RiskScore.objects.select_related("customer")
+        params = self.request.query_params
+        if self.action == "list" and not params.get("day") and not params.get("customer"):
+            queryset = RiskScore.objects.current().select_related("customer")
+        return visible(self.request, queryset)
+
+
+class RiskModelViewSet(viewsets.ReadOnlyModelViewSet):
+    """The trained (or rules-based) models with their metrics; /current/ is the one in use."""
+
+    serializer_class = RiskModelSerializer
+    permission_classes = [HasRole]
+    queryset = RiskModel.objects.defer("artifact").order_by("id")
+
+    @decorators.action(detail=False)
+    def current(self, request):
+        model = self.get_queryset().filter(is_active=True).order_by("-version").first()
+        if model is None:
+            raise NotFound("No model has been trained yet.")
+        return Response(self.get_serializer(model).data)

@@ -1,0 +1,550 @@
+"""Bulk upserts keyed by external_id, for the API and the CSV import.
+
+A batch is validated whole before anything is written: every bad row is reported with
+its index, field and message, and a batch with any bad row writes nothing. Rows are then
+written with one INSERT ... ON CONFLICT (external_id) DO UPDATE per 1,000 rows, which
+only touches a row whose values differ, so sending the same batch twice changes nothing
+the second time (not even updated_at). References to other records use their external
+ids (customers, contacts, contracts) or e-mail addresses (employees), resolved with one
+query per reference per batch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.db import connection, transaction
+from django.db.models import Model
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from customers.models import (
+    ChurnReason,
+    Contact,
+    Contract,
+    Customer,
+    Interaction,
+    OwnerRole,
+    OwnershipPeriod,
+    Segment,
+)
+from staff.models import Employee
+
+MAX_ROWS = 10_000
+WRITE_BATCH = 1_000
+
+
+class RowError(ValueError):
+    """A value that cannot be taken; the message says why."""
+
+
+# --- parsers: raw value -> Python value, or RowError ---------------------------------------
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def text(max_length: int) -> Callable:
+    def parse(value):
+        if _blank(value):
+            return ""
+        if not isinstance(value, str | int):
+            raise RowError("must be text.")
+        value = str(value).strip()
+        if len(value) > max_length:
+            raise RowError(f"is {len(value)} characters long; at most {max_length}.")
+        if "\x00" in value:
+            raise RowError("contains a NUL character.")
+        return value
+
+    return parse
+
+
+def choice(choices: Iterable[str]) -> Callable:
+    allowed = list(choices)
+
+    def parse(value):
+        if _blank(value):
+            return ""
+        if value not in allowed:
+            raise RowError(f"{value!r} is not one of {', '.join(allowed)}.")
+        return value
+
+    return parse
+
+
+def date(value):
+    if _blank(value):
+        return None
+    parsed = parse_date(value) if isinstance(value, str) else None
+    if parsed is None:
+        raise RowError(f"{value!r} is not a date (YYYY-MM-DD).")
+    return parsed
+
+
+def moment(value):
+    if _blank(value):
+        return None
+    try:
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise RowError(f"{value!r} is not a date and time (ISO 8601, e.g. 2026-05-01T14:30:00Z).")
+    if timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed)
+    return parsed
+
+
+def money(value):
+    if _blank(value):
+        return None
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise RowError(f"{value!r} is not a number.") from None
+    if not amount.is_finite() or amount < 0 or amount >= Decimal("1e12"):
+        raise RowError(f"{value!r} must be a number from 0 up to 999,999,999,999.99.")
+    return amount.quantize(Decimal("0.01"))
+
+
+def flag(value):
+    if _blank(value):
+        return None
+    if isinstance(value, bool):
+        return value
+    lowered = str(value).strip().lower()
+    if lowered in {"true", "1", "yes", "y"}:
+        return True
+    if lowered in {"false", "0", "no", "n"}:
+        return False
+    raise RowError(f"{value!r} is not true or false.")
+
+
+def score(value):
+    if _blank(value):
+        return None
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise RowError(f"{value!r} is not a whole number.") from None
+    if not 1 <= number <= 10:
+        raise RowError(f"{number} is outside 1 to 10.")
+    return number
+
+
+def currency(value):
+    if _blank(value):
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Z]{3}", value.strip()):
+        raise RowError(f"{value!r} is not a three-letter ISO currency code, e.g. EUR.")
+    return value.strip()
+
+
+# --- what each kind of record takes ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str  # in the request, and the database column unless it is a reference
+    parse: Callable
+    required: bool = False
+    default: object = None
+
+
+@dataclass(frozen=True)
+class Reference:
+    name: str  # in the request
+    column: str  # the database column it fills
+    model: type[Model]
+    key: str  # the field of `model` the request gives
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Kind:
+    model: type[Model]
+    columns: list[Column]
+    references: list[Reference] = field(default_factory=list)
+    check: Callable[[dict], dict[str, str]] | None = None  # whole-row rules
+    has_updated_at: bool = True
+
+    @property
+    def fields(self) -> list[str]:
+        return [c.name for c in self.columns] + [r.name for r in self.references]
+
+
+def _check_customer(row: dict) -> dict[str, str]:
+    errors = {}
+    if row["status"] == Customer.Status.CHURNED:
+        if not row["churned_on"]:
+            errors["churned_on"] = "A churned customer needs the date it churned."
+        if not row["churn_reason"]:
+            errors["churn_reason"] = "Every lost customer gets a churn reason."
+    else:
+        if row["churned_on"]:
+            errors["churned_on"] = "An active customer cannot have a churn date."
+        if row["churn_reason"]:
+            errors["churn_reason"] = "An active customer cannot have a churn reason."
+    if row["churned_on"] and row["churned_on"] < row["customer_since"]:
+        errors["churned_on"] = (
+            f"The churn date {row['churned_on']} is before the customer start "
+            f"{row['customer_since']}."
+        )
+    if row["primary_owner_id"] and row["primary_owner_id"] == row["secondary_owner_id"]:
+        errors["secondary_owner"] = "The secondary owner must be someone other than the primary."
+    return errors
+
+
+def _check_contact(row: dict) -> dict[str, str]:
+    if row["status"] == Contact.Status.LEFT and not row["left_on"]:
+        return {"left_on": "A contact who left needs the date."}
+    if row["status"] == Contact.Status.ACTIVE and row["left_on"]:
+        return {"left_on": "An active contact has no leaving date; set status to left."}
+    return {}
+
+
+def _check_contract(row: dict) -> dict[str, str]:
+    if row["end_date"] < row["start_date"]:
+        return {"end_date": f"The end {row['end_date']} is before the start {row['start_date']}."}
+    return {}
+
+
+def _check_interaction(row: dict) -> dict[str, str]:
+    if row["satisfaction"] is not None and row["kind"] not in Interaction.RATED_KINDS:
+        return {"satisfaction": f"A {row['kind']} is not rated; leave satisfaction empty."}
+    return {}
+
+
+KINDS: dict[str, Kind] = {
+    "customers": Kind(
+        Customer,
+        [
+            Column("external_id", text(64), required=True),
+            Column("name", text(200), required=True),
+            Column("segment", choice(Segment.values), default=Segment.GENERAL),
+            Column("industry", text(80), default=""),
+            Column("region", text(80), default=""),
+            Column("customer_since", date, required=True),
+            Column("status", choice(Customer.Status.values), default=Customer.Status.ACTIVE),
+            Column("churned_on", date),
+            Column("churn_reason", choice(ChurnReason.values), default=""),
+            Column("churn_reason_detail", text(2000), default=""),
+        ],
+        [
+            Reference("primary_owner", "primary_owner_id", Employee, "email"),
+            Reference("secondary_owner", "secondary_owner_id", Employee, "email"),
+        ],
+        _check_customer,
+    ),
+    "contacts": Kind(
+        Contact,
+        [
+            Column("external_id", text(64), required=True),
+            Column("name", text(160), required=True),
+            Column("role", text(120), default=""),
+            Column("email", text(254), default=""),
+            Column("phone", text(40), default=""),
+            Column("is_decision_maker", flag, default=False),
+            Column("status", choice(Contact.Status.values), default=Contact.Status.ACTIVE),
+            Column("known_since", date),
+            Column("left_on", date),
+        ],
+        [Reference("customer", "customer_id", Customer, "external_id", required=True)],
+        _check_contact,
+    ),
+    "contracts": Kind(
+        Contract,
+        [
+            Column("external_id", text(64), required=True),
+            Column("start_date", date, required=True),
+            Column("end_date", date, required=True),
+            Column("annual_value", money, required=True),
+            Column("currency", currency, default="EUR"),
+            Column("kind", choice(Contract.Kind.values), default=Contract.Kind.SUBSCRIPTION),
+            Column("status", choice(Contract.Status.values), default=Contract.Status.ACTIVE),
+            Column("auto_renew", flag, default=False),
+        ],
+        [Reference("customer", "customer_id", Customer, "external_id", required=True)],
+        _check_contract,
+    ),
+    "interactions": Kind(
+        Interaction,
+        [
+            Column("external_id", text(64), required=True),
+            Column("kind", choice(Interaction.Kind.values), required=True),
+            Column(
+                "direction",
+                choice(Interaction.Direction.values),
+                default=Interaction.Direction.OUTBOUND,
+            ),
+            Column("happened_at", moment, required=True),
+            Column("satisfaction", score),
+            Column("notes", text(10_000), default=""),
+        ],
+        [
+            Reference("customer", "customer_id", Customer, "external_id", required=True),
+            Reference("employee", "employee_id", Employee, "email"),
+            Reference("contact", "contact_id", Contact, "external_id"),
+        ],
+        _check_interaction,
+        has_updated_at=False,
+    ),
+}
+
+
+@dataclass
+class Outcome:
+    received: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[dict] = field(default_factory=list)
+
+
+def validate(kind_name: str, rows: list) -> tuple[list[dict], list[dict]]:
+    """Parse every row. Returns (clean rows with database columns, errors). Each error
+    is {"index", "field", "message"} with the row's 0-based index in the batch."""
+    kind = KINDS[kind_name]
+    errors: list[dict] = []
+    known = set(kind.fields)
+    clean: list[dict] = []
+    for index, raw in enumerate(rows):
+        if not isinstance(raw, dict):
+            errors.append({"index": index, "field": None, "message": "Each row is an object."})
+            clean.append({})
+            continue
+        row: dict = {}
+        for name in raw.keys() - known:
+            errors.append(
+                {"index": index, "field": str(name), "message": "Unknown field; see the schema."}
+            )
+        for column in kind.columns:
+            value = raw.get(column.name)
+            try:
+                parsed = column.parse(value)
+            except RowError as problem:
+                errors.append({"index": index, "field": column.name, "message": str(problem)})
+                continue
+            if parsed in (None, "") and column.required:
+                errors.append({"index": index, "field": column.name, "message": "Required."})
+                continue
+            row[column.name] = column.default if parsed in (None, "") else parsed
+        for reference in kind.references:
+            value = raw.get(reference.name)
+            if _blank(value):
+                if reference.required:
+                    errors.append({"index": index, "field": reference.name, "message": "Required."})
+                row[reference.name] = None
+            elif not isinstance(value, str | int):
+                errors.append({"index": index, "field": reference.name, "message": "must be text."})
+            else:
+                row[reference.name] = str(value).strip()
+        clean.append(row)
+    _resolve_references(kind, clean, errors)
+    bad = {e["index"] for e in errors}
+    seen: dict[str, int] = {}
+    for index, row in enumerate(clean):
+        key = row.get("external_id")
+        if key is None:
+            continue
+        if key in seen:
+            errors.append(
+                {
+                    "index": index,
+                    "field": "external_id",
+                    "message": f"{key!r} is also in row {seen[key]} of this request.",
+                }
+            )
+        seen.setdefault(key, index)
+        if kind.check and index not in bad:
+            filled = {c.name: row.get(c.name, c.default) for c in kind.columns}
+            filled |= {r.column: row.get(r.column) for r in kind.references}
+            for name, message in kind.check(filled).items():
+                errors.append({"index": index, "field": name, "message": message})
+    errors.sort(key=lambda e: (e["index"], e["field"] or ""))
+    return clean, errors
+
+
+def _resolve_references(kind: Kind, rows: list[dict], errors: list[dict]) -> None:
+    """Turn each reference (external id or e-mail) into a database id: one query each."""
+    for reference in kind.references:
+        wanted = {row[reference.name] for row in rows if row.get(reference.name)}
+        found = dict(
+            reference.model.objects.filter(**{f"{reference.key}__in": wanted}).values_list(
+                reference.key, "id"
+            )
+        )
+        departed = set()
+        if reference.model is Employee and kind.model is Customer:
+            departed = set(
+                Employee.objects.filter(
+                    email__in=wanted, status=Employee.Status.DEPARTED
+                ).values_list("email", flat=True)
+            )
+        for index, row in enumerate(rows):
+            value = row.pop(reference.name, None) if row else None
+            if not row:
+                continue
+            if value is None:
+                row[reference.column] = None
+            elif value not in found:
+                noun = reference.model._meta.verbose_name
+                errors.append(
+                    {
+                        "index": index,
+                        "field": reference.name,
+                        "message": f"No {noun} with {reference.key.replace('_', ' ')} {value!r}.",
+                    }
+                )
+            elif value in departed:
+                errors.append(
+                    {
+                        "index": index,
+                        "field": reference.name,
+                        "message": f"{value} has left the company and cannot own customers.",
+                    }
+                )
+            else:
+                row[reference.column] = found[value]
+
+
+def upsert(kind_name: str, rows: list, *, dry_run: bool = False) -> Outcome:
+    """Validate the whole batch, then (unless dry_run or any row is bad) write it in one
+    transaction. Returns what was created, updated and left unchanged."""
+    outcome = Outcome(received=len(rows))
+    if len(rows) > MAX_ROWS:
+        outcome.errors = [
+            {
+                "index": None,
+                "field": None,
+                "message": f"{len(rows):,} rows; send at most {MAX_ROWS:,} per request.",
+            }
+        ]
+        return outcome
+    clean, outcome.errors = validate(kind_name, rows)
+    if outcome.errors or dry_run or not clean:
+        return outcome
+    kind = KINDS[kind_name]
+    model = kind.model
+    if model is Contact:
+        _default_known_since(clean)
+    keys = [row["external_id"] for row in clean]
+    with transaction.atomic():
+        existing = {
+            row["external_id"]: row
+            for row in model.objects.filter(external_id__in=keys).values(
+                "external_id", *[r.column for r in kind.references]
+            )
+        }
+        changed = _write(kind, clean)
+        outcome.created = sum(1 for key in keys if key not in existing)
+        outcome.updated = len(changed) - outcome.created
+        outcome.unchanged = len(clean) - len(changed)
+        if model is Customer:
+            _record_owner_changes(clean, existing, changed)
+    return outcome
+
+
+def _default_known_since(rows: list[dict]) -> None:
+    """A contact sent without known_since has been known since the customer started."""
+    missing = {row["customer_id"] for row in rows if row["known_since"] is None}
+    if not missing:
+        return
+    started = dict(Customer.objects.filter(pk__in=missing).values_list("id", "customer_since"))
+    for row in rows:
+        if row["known_since"] is None:
+            row["known_since"] = started[row["customer_id"]]
+
+
+def _write(kind: Kind, rows: list[dict]) -> set[str]:
+    """INSERT ... ON CONFLICT DO UPDATE only where something differs; returns the
+    external ids of the rows inserted or changed."""
+    model = kind.model
+    table = model._meta.db_table
+    columns = [c.name for c in kind.columns] + [r.column for r in kind.references]
+    now = timezone.now()
+    stamp = ["created_at"] + (["updated_at"] if kind.has_updated_at else [])
+    values_sql = "(" + ", ".join(["%s"] * (len(columns) + len(stamp))) + ")"
+    updatable = [c for c in columns if c != "external_id"]
+    set_sql = ", ".join(f"{c} = EXCLUDED.{c}" for c in updatable)
+    if kind.has_updated_at:
+        set_sql += ", updated_at = EXCLUDED.updated_at"
+    differs = " OR ".join(f"{table}.{c} IS DISTINCT FROM EXCLUDED.{c}" for c in updatable)
+    changed: set[str] = set()
+    adapt = connection.vendor != "postgresql"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), WRITE_BATCH):
+            batch = rows[start : start + WRITE_BATCH]
+            params: list = []
+            for row in batch:
+                params.extend(row.get(column) for column in columns)
+                params.extend([now] * len(stamp))
+            if adapt:  # SQLite stores aware datetimes as naive UTC text
+                params = [
+                    connection.ops.adapt_datetimefield_value(v) if isinstance(v, dt.datetime) else v
+                    for v in params
+                ]
+            cursor.execute(
+                f"INSERT INTO {table} ({', '.join(columns + stamp)}) "
+                f"VALUES {', '.join([values_sql] * len(batch))} "
+                f"ON CONFLICT (external_id) DO UPDATE SET {set_sql} WHERE {differs} "
+                "RETURNING external_id",
+                params,
+            )
+            changed.update(key for (key,) in cursor.fetchall())
+    return changed
+
+
+def _record_owner_changes(rows: list[dict], before: dict[str, dict], changed: set[str]) -> None:
+    """Ownership history for customers whose owners the batch set or changed: the open
+    period closes today and the new owner's opens, as Customer.save() does one by one."""
+    today = timezone.localdate()
+    moves: list[tuple[str, str, int | None]] = []  # (external_id, role, new owner)
+    for row in rows:
+        key = row["external_id"]
+        if key not in changed:
+            continue
+        old = before.get(key, {})
+        for role, column in (
+            (OwnerRole.PRIMARY, "primary_owner_id"),
+            (OwnerRole.SECONDARY, "secondary_owner_id"),
+        ):
+            if row[column] != old.get(column):
+                moves.append((key, role, row[column]))
+    if not moves:
+        return
+    ids = dict(
+        Customer.objects.filter(external_id__in={m[0] for m in moves}).values_list(
+            "external_id", "id"
+        )
+    )
+    for role in (OwnerRole.PRIMARY, OwnerRole.SECONDARY):
+        customer_ids = [ids[key] for key, r, _ in moves if r == role]
+        open_periods = list(
+            OwnershipPeriod.objects.filter(
+                customer_id__in=customer_ids, role=role, ended_on__isnull=True
+            )
+        )
+        for period in open_periods:
+            period.ended_on = max(today, period.started_on)
+        OwnershipPeriod.objects.bulk_update(open_periods, ["ended_on"], batch_size=WRITE_BATCH)
+    OwnershipPeriod.objects.bulk_create(
+        [
+            OwnershipPeriod(
+                customer_id=ids[key],
+                employee_id=owner,
+                role=role,
+                started_on=today,
+                reason="Set by import",
+            )
+            for key, role, owner in moves
+            if owner is not None
+        ],
+        batch_size=WRITE_BATCH,
+    )

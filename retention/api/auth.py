@@ -1,0 +1,140 @@
+"""API tokens (Authorization: Bearer <key>) and the role a request acts with."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import permissions, throttling
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.exceptions import AuthenticationFailed
+
+from staff.models import ApiToken, Employee
+
+LAST_USED_EVERY = dt.timedelta(minutes=1)  # write last_used_at at most this often
+
+
+class IntegrationIdentity:
+    """request.user for a token that belongs to an integration, not a person."""
+
+    is_authenticated = True
+    is_active = True
+    is_superuser = False
+    is_staff = False
+    pk = id = None
+
+    def __init__(self, token: ApiToken):
+        self.token = token
+        self.username = f"integration:{token.name}"
+
+    def __str__(self) -> str:
+        return self.username
+
+
+class ApiTokenAuthentication(BaseAuthentication):
+    def authenticate(self, request):
+        header = get_authorization_header(request).split()
+        if not header or header[0].lower() != b"bearer":
+            return None
+        if len(header) != 2:
+            raise AuthenticationFailed("Send the key as: Authorization: Bearer <key>.")
+        try:
+            key = header[1].decode()
+        except UnicodeDecodeError:
+            raise AuthenticationFailed("The API key is not valid.") from None
+        token = (
+            ApiToken.objects.select_related("user", "user__employee")
+            .filter(key_hash=ApiToken.hash(key))
+            .first()
+        )
+        if token is None:
+            raise AuthenticationFailed("The API key is not valid.")
+        if token.is_revoked:
+            raise AuthenticationFailed(f"This API key was revoked on {token.revoked_at:%Y-%m-%d}.")
+        user = token.user
+        if user is not None:
+            employee = getattr(user, "employee", None)
+            if not user.is_active or (
+                employee is not None and employee.status == Employee.Status.DEPARTED
+            ):
+                raise AuthenticationFailed("The user this API key belongs to has no access.")
+        now = timezone.now()
+        if token.last_used_at is None or now - token.last_used_at > LAST_USED_EVERY:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        return (user or IntegrationIdentity(token), token)
+
+    def authenticate_header(self, request) -> str:
+        return 'Bearer realm="api"'
+
+
+def api_role(request) -> str | None:
+    """The role a request acts with: an integration token's own role, else the user's."""
+    token = request.auth if isinstance(request.auth, ApiToken) else None
+    if token is not None and token.user is None:
+        return token.role
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    if user.is_superuser:
+        return Employee.Role.ADMIN
+    employee = getattr(user, "employee", None)
+    return employee.role if employee is not None else None
+
+
+def api_employee(request) -> Employee | None:
+    user = request.user
+    return getattr(user, "employee", None) if getattr(user, "pk", None) else None
+
+
+READ_ALL = {"integration", "manager", "hr", "admin"}
+IMPORTERS = {"integration", "admin"}
+DEPARTURES = {"integration", "hr", "admin"}
+
+
+def role_in(*roles: str) -> type[permissions.BasePermission]:
+    """A DRF permission: the request's role is one of these."""
+    allowed = set(roles)
+
+    class RoleIn(permissions.BasePermission):
+        message = "Your role does not allow this."
+
+        def has_permission(self, request, view) -> bool:
+            return api_role(request) in allowed
+
+    RoleIn.__name__ = "RoleIn_" + "_".join(sorted(allowed))
+    return RoleIn
+
+
+class HasRole(permissions.BasePermission):
+    """Any request that acts with a role (employees, admins, integrations)."""
+
+    message = "Your account has no role in the CRM."
+
+    def has_permission(self, request, view) -> bool:
+        return api_role(request) is not None
+
+
+class PerTokenThrottle(throttling.SimpleRateThrottle):
+    """API_RATE_LIMIT requests per token (or per signed-in user, or per address)."""
+
+    scope = "api"
+
+    def get_cache_key(self, request, view):
+        if isinstance(request.auth, ApiToken):
+            ident = f"token-{request.auth.pk}"
+        elif getattr(request.user, "pk", None):
+            ident = f"user-{request.user.pk}"
+        else:
+            ident = f"address-{self.get_ident(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    """Describes the token authentication in the OpenAPI schema."""
+
+    target_class = "retention.api.auth.ApiTokenAuthentication"
+    name = "ApiToken"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "description": "An API key made by an admin."}
