@@ -97,6 +97,7 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class RetentionActionSerializer(serializers.ModelSerializer):
+    signal = serializers.CharField(read_only=True, help_text="The alert's sign, if any.")
     customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
     alert = serializers.PrimaryKeyRelatedField(
         queryset=Alert.objects.all(), required=False, allow_null=True

@@ -3,8 +3,11 @@ with bulk upserts keyed by external_id (see customers/upsert.py)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import django_filters
 from django.db.models import Q, QuerySet
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import decorators, serializers, viewsets
 from rest_framework.exceptions import NotFound
@@ -37,6 +40,7 @@ def visible(request, queryset: QuerySet, customer_path: str = "customer") -> Que
 
 
 class CustomerSerializer(serializers.ModelSerializer):
+    churn_reason = serializers.CharField(read_only=True, help_text="Empty while active.")
     primary_owner_email = serializers.EmailField(
         source="primary_owner.email", read_only=True, allow_null=True, default=None
     )
@@ -69,6 +73,7 @@ class CustomerSerializer(serializers.ModelSerializer):
 
 
 class ContactSerializer(serializers.ModelSerializer):
+    email = serializers.CharField(read_only=True, help_text="May be empty.")
     customer_external_id = serializers.CharField(source="customer.external_id", read_only=True)
 
     class Meta:
@@ -172,8 +177,23 @@ class RiskModelSerializer(serializers.ModelSerializer):
 # --- filters -----------------------------------------------------------------------------
 
 
+class UtcDateTimeField(IsoDateTimeField):
+    """An ISO 8601 moment, turned into UTC (the database refuses far-off offsets)."""
+
+    def strptime(self, value, format):
+        moment = super().strptime(value, format)
+        try:
+            return moment.astimezone(dt.UTC) if moment.tzinfo else moment
+        except OverflowError:
+            raise ValueError(value) from None
+
+
+class MomentFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
+
+
 class UpdatedSince(django_filters.FilterSet):
-    updated_since = django_filters.IsoDateTimeFilter(
+    updated_since = MomentFilter(
         field_name="updated_at", lookup_expr="gte", label="Changed at or after (ISO 8601)"
     )
 
@@ -211,11 +231,11 @@ class ContractFilter(UpdatedSince):
 
 
 class InteractionFilter(django_filters.FilterSet):
-    created_since = django_filters.IsoDateTimeFilter(
+    created_since = MomentFilter(
         field_name="created_at", lookup_expr="gte", label="Recorded at or after (ISO 8601)"
     )
-    happened_after = django_filters.IsoDateTimeFilter(field_name="happened_at", lookup_expr="gte")
-    happened_before = django_filters.IsoDateTimeFilter(field_name="happened_at", lookup_expr="lt")
+    happened_after = MomentFilter(field_name="happened_at", lookup_expr="gte")
+    happened_before = MomentFilter(field_name="happened_at", lookup_expr="lt")
 
     class Meta:
         model = Interaction

@@ -134,7 +134,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["retention.api.auth.HasRole"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "retention.api.paging.Cursor",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "retention.api.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "retention.api.errors.handler",
     "DEFAULT_THROTTLE_CLASSES": ["retention.api.auth.PerTokenThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api": env_str("API_RATE_LIMIT", "600/minute")},
