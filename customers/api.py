@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -180,12 +181,14 @@ class RiskModelSerializer(serializers.ModelSerializer):
 class UtcDateTimeField(IsoDateTimeField):
     """An ISO 8601 moment, turned into UTC (the database refuses far-off offsets)."""
 
-    def strptime(self, value, format):
-        moment = super().strptime(value, format)
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is None or moment.tzinfo is None:
+            return moment
         try:
-            return moment.astimezone(dt.UTC) if moment.tzinfo else moment
+            return moment.astimezone(dt.UTC)
         except OverflowError:
-            raise ValueError(value) from None
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
 
 
 class MomentFilter(django_filters.IsoDateTimeFilter):

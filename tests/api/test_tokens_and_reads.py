@@ -166,3 +166,17 @@ def test_the_schema_and_its_docs_are_served_without_internet():
     assert "/api/v1/interactions/bulk/" in schema.json()["paths"]
     docs = api.get("/api/v1/docs/").content.decode()
     assert "swagger-ui" in docs and "https://" not in docs.split("<body")[0]
+
+
+@pytest.mark.parametrize(
+    ("since", "status"),
+    [
+        ("1826-09-08T13:13:21-17:25", 200),  # an offset the database would refuse: made UTC
+        ("0001-01-01T00:00:00+01:00", 400),  # before the first representable UTC moment
+        ("yesterday", 400),
+    ],
+)
+def test_a_far_off_moment_is_taken_or_refused_never_a_server_error(since, status):
+    api, _ = integration_client()
+    response = api.get("/api/v1/interactions/", {"created_since": since})
+    assert response.status_code == status
