@@ -435,19 +435,25 @@ def upsert(kind_name: str, rows: list, *, dry_run: bool = False) -> Outcome:
     if model is Contact:
         _default_known_since(clean)
     keys = [row["external_id"] for row in clean]
+    postgres = connection.vendor == "postgresql"
     with transaction.atomic():
-        existing = {
-            row["external_id"]: row
-            for row in model.objects.filter(external_id__in=keys).values(
-                "external_id", *[r.column for r in kind.references]
-            )
-        }
+        existing = {}
+        if model is Customer or not postgres:  # owners before, or who is new (no xmax)
+            existing = {
+                row["external_id"]: row
+                for row in model.objects.filter(external_id__in=keys).values(
+                    "external_id", *[r.column for r in kind.references]
+                )
+            }
         changed = _write(kind, clean)
-        outcome.created = sum(1 for key in keys if key not in existing)
+        if postgres:
+            outcome.created = sum(changed.values())
+        else:
+            outcome.created = sum(1 for key in keys if key not in existing)
         outcome.updated = len(changed) - outcome.created
         outcome.unchanged = len(clean) - len(changed)
         if model is Customer:
-            _record_owner_changes(clean, existing, changed)
+            _record_owner_changes(clean, existing, set(changed))
     return outcome
 
 
@@ -462,9 +468,10 @@ def _default_known_since(rows: list[dict]) -> None:
             row["known_since"] = started[row["customer_id"]]
 
 
-def _write(kind: Kind, rows: list[dict]) -> set[str]:
+def _write(kind: Kind, rows: list[dict]) -> dict[str, bool]:
     """INSERT ... ON CONFLICT DO UPDATE only where something differs; returns the
-    external ids of the rows inserted or changed."""
+    external ids of the rows inserted or changed, each with whether it was inserted
+    (known on PostgreSQL from xmax; elsewhere False)."""
     model = kind.model
     table = model._meta.db_table
     columns = [c.name for c in kind.columns] + [r.column for r in kind.references]
@@ -476,8 +483,9 @@ def _write(kind: Kind, rows: list[dict]) -> set[str]:
     if kind.has_updated_at:
         set_sql += ", updated_at = EXCLUDED.updated_at"
     differs = " OR ".join(f"{table}.{c} IS DISTINCT FROM EXCLUDED.{c}" for c in updatable)
-    changed: set[str] = set()
+    changed: dict[str, bool] = {}
     adapt = connection.vendor != "postgresql"
+    inserted = "FALSE" if adapt else "(xmax = 0)"
     with connection.cursor() as cursor:
         for start in range(0, len(rows), WRITE_BATCH):
             batch = rows[start : start + WRITE_BATCH]
@@ -494,10 +502,10 @@ def _write(kind: Kind, rows: list[dict]) -> set[str]:
                 f"INSERT INTO {table} ({', '.join(columns + stamp)}) "
                 f"VALUES {', '.join([values_sql] * len(batch))} "
                 f"ON CONFLICT (external_id) DO UPDATE SET {set_sql} WHERE {differs} "
-                "RETURNING external_id",
+                f"RETURNING external_id, {inserted}",
                 params,
             )
-            changed.update(key for (key,) in cursor.fetchall())
+            changed.update(cursor.fetchall())
     return changed
 
 
