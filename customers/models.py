@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
@@ -653,3 +654,63 @@ class StagedScore(models.Model):
 
     def __str__(self) -> str:
         return f"Staged score of customer #{self.customer_id} for run #{self.run_id}"
+
+
+def _import_path(instance: CsvImport, filename: str) -> str:
+    return f"imports/{timezone.now():%Y/%m}/{instance.kind}-{filename}"
+
+
+class CsvImport(models.Model):
+    """One CSV file on its way in: uploaded, mapped, checked (dry run), imported. The
+    Celery task doing the work writes its progress here; the page shows it."""
+
+    class Kind(models.TextChoices):
+        CUSTOMERS = "customers", "Customers"
+        CONTACTS = "contacts", "Contacts"
+        CONTRACTS = "contracts", "Contracts"
+        INTERACTIONS = "interactions", "Interactions"
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", "Uploaded: map the columns"
+        CHECKING = "checking", "Checking"
+        CHECKED = "checked", "Checked"
+        IMPORTING = "importing", "Importing"
+        DONE = "done", "Imported"
+        FAILED = "failed", "Not imported"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    file = models.FileField(upload_to=_import_path)
+    original_name = models.CharField(max_length=255)
+    delimiter = models.CharField(max_length=1, default=",")
+    header = models.JSONField(default=list)
+    mapping = models.JSONField(default=dict, help_text="CSV column -> field.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.UPLOADED)
+    rows_total = models.PositiveIntegerField(null=True, blank=True)
+    rows_done = models.PositiveIntegerField(default=0)
+    problem_count = models.PositiveIntegerField(default=0)
+    problems = models.JSONField(default=list, blank=True)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} from {self.original_name}"
+
+    @property
+    def percent(self) -> int:
+        if not self.rows_total:
+            return 0
+        return min(100, round(100 * self.rows_done / self.rows_total))
+
+    @property
+    def working(self) -> bool:
+        return self.status in (self.Status.CHECKING, self.Status.IMPORTING)

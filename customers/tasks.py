@@ -81,3 +81,58 @@ def train_risk_model(as_of: str | None = None) -> dict:
         "description": model.description,
         "metrics": {k: v for k, v in model.metrics.items() if k != "candidates"},
     }
+
+
+def _csv_job(import_id: int, *, write: bool) -> dict:
+    """Check (write=False) or import a CSV file, keeping its progress on the CsvImport."""
+    from pathlib import Path
+
+    from customers import csv_io
+    from customers.models import CsvImport
+
+    job = CsvImport.objects.get(pk=import_id)
+    path = Path(job.file.path)
+    rows = CsvImport.objects.filter(pk=import_id)
+    rows.update(
+        status=CsvImport.Status.IMPORTING if write else CsvImport.Status.CHECKING,
+        rows_total=csv_io.count_rows(path),
+        rows_done=0,
+        error="",
+    )
+
+    def progress(done: int) -> None:
+        rows.update(rows_done=done)
+
+    try:
+        run = csv_io.import_file if write else csv_io.check
+        report = run(job.kind, path, job.mapping, progress=progress)
+    except csv_io.CsvUnreadable as error:
+        rows.update(status=CsvImport.Status.FAILED, error=str(error), finished_at=timezone.now())
+        return {"error": str(error)}
+    if report.problem_count:
+        status = CsvImport.Status.FAILED if write else CsvImport.Status.CHECKED
+    else:
+        status = CsvImport.Status.DONE if write else CsvImport.Status.CHECKED
+    rows.update(
+        status=status,
+        rows_done=report.rows,
+        problem_count=report.problem_count,
+        problems=report.problems,
+        created=report.created,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        finished_at=timezone.now(),
+    )
+    return {"rows": report.rows, "problems": report.problem_count, "created": report.created}
+
+
+@shared_task
+def check_csv_import(import_id: int) -> dict:
+    """The dry run: every problem by line and column; nothing written."""
+    return _csv_job(import_id, write=False)
+
+
+@shared_task
+def run_csv_import(import_id: int) -> dict:
+    """The import: all rows in one transaction, or none."""
+    return _csv_job(import_id, write=True)

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from customers import import_views
 from customers import views as customer_views
 
 urlpatterns = [
@@ -10,6 +11,10 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("renewals/", customer_views.renewals, name="renewals"),
     path("healthz/", customer_views.healthz, name="healthz"),
+    path("imports/", import_views.imports, name="imports"),
+    path("imports/<int:import_id>/", import_views.import_detail, name="import_detail"),
+    path("imports/<int:import_id>/progress/", import_views.import_progress, name="import_progress"),
+    path("exports/<str:kind>.csv", import_views.export, name="export"),
     path("handover/", include("handover.urls")),
     path("alerts/", include("alerts.urls")),
     path("api/v1/", include("retention.api.urls")),

@@ -1,0 +1,130 @@
+"""CSV import in the browser (upload, map the columns, check, import, with a progress
+bar) and CSV export. Admins only until per-object permissions arrive."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+
+from customers import csv_io
+from customers.models import Contact, Contract, CsvImport, Customer, Interaction
+from customers.tasks import check_csv_import, run_csv_import
+from staff.access import Role, role_required
+
+MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+EXPORTS = {
+    "customers": Customer,
+    "contacts": Contact,
+    "contracts": Contract,
+    "interactions": Interaction,
+}
+
+
+class UploadForm(forms.Form):
+    kind = forms.ChoiceField(choices=CsvImport.Kind.choices, label="What the file holds")
+    file = forms.FileField(
+        label="CSV file",
+        help_text="UTF-8 (with or without BOM), comma or semicolon separated, a header row.",
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError("The file is larger than 512 MB; split it.")
+        return upload
+
+
+def mapping_form(job: CsvImport, data=None) -> forms.Form:
+    """One select per CSV column: the field it fills, or nothing."""
+    choices = [("", "— ignore this column —")] + [(f, f) for f in csv_io.fields_of(job.kind)]
+    fields = {
+        f"column_{i}": forms.ChoiceField(
+            label=column, choices=choices, required=False, initial=job.mapping.get(column, "")
+        )
+        for i, column in enumerate(job.header)
+    }
+    return type("MappingForm", (forms.Form,), fields)(data)
+
+
+@role_required(Role.ADMIN)
+def imports(request: HttpRequest) -> HttpResponse:
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        job = CsvImport(
+            kind=form.cleaned_data["kind"], original_name=upload.name[:255], created_by=request.user
+        )
+        job.file.save(Path(upload.name).name, upload, save=False)
+        try:
+            job.delimiter, job.header = csv_io.sniff(Path(job.file.path))
+        except csv_io.CsvUnreadable as error:
+            job.file.delete(save=False)
+            form.add_error("file", str(error))
+        else:
+            job.mapping = csv_io.default_mapping(job.kind, job.header)
+            job.save()
+            return redirect("import_detail", job.pk)
+    recent = CsvImport.objects.select_related("created_by")[:20]
+    return render(request, "customers/imports.html", {"form": form, "recent": recent})
+
+
+@role_required(Role.ADMIN)
+def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
+    job = get_object_or_404(CsvImport, pk=import_id)
+    form = mapping_form(job, request.POST or None)
+    mapping_problems: list[str] = []
+    if request.method == "POST" and not job.working and job.status != CsvImport.Status.DONE:
+        action = request.POST.get("action")
+        if action == "check" and form.is_valid():
+            mapping = {
+                column: form.cleaned_data[f"column_{i}"]
+                for i, column in enumerate(job.header)
+                if form.cleaned_data[f"column_{i}"]
+            }
+            mapping_problems = csv_io.check_mapping(job.kind, job.header, mapping)
+            if not mapping_problems:
+                job.mapping, job.status = mapping, CsvImport.Status.CHECKING
+                job.problem_count, job.problems = 0, []
+                job.save()
+                check_csv_import.delay(import_id=job.pk)
+                return redirect("import_detail", job.pk)
+        elif action == "import":
+            if job.status != CsvImport.Status.CHECKED or job.problem_count:
+                messages.error(request, "Check the file first; it can be imported once clean.")
+            else:
+                CsvImport.objects.filter(pk=job.pk).update(status=CsvImport.Status.IMPORTING)
+                run_csv_import.delay(import_id=job.pk)
+            return redirect("import_detail", job.pk)
+    return render(
+        request,
+        "customers/import_detail.html",
+        {"job": job, "form": form, "mapping_problems": mapping_problems},
+    )
+
+
+@role_required(Role.ADMIN)
+def import_progress(request: HttpRequest, import_id: int) -> HttpResponse:
+    """The progress bar, polled by the page while the task works."""
+    job = get_object_or_404(CsvImport, pk=import_id)
+    response = render(request, "customers/_import_progress.html", {"job": job})
+    if not job.working and request.GET.get("was") == "working":
+        response["HX-Refresh"] = "true"  # done: reload to show the outcome
+    return response
+
+
+@role_required(Role.ADMIN, Role.MANAGER)
+def export(request: HttpRequest, kind: str) -> StreamingHttpResponse:
+    model = EXPORTS.get(kind)
+    if model is None:
+        raise Http404("Nothing to export by that name.")
+    name = f"{kind}-{timezone.localdate():%Y-%m-%d}.csv"
+    response = StreamingHttpResponse(
+        csv_io.export_rows(kind, model.objects.all()), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

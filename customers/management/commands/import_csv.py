@@ -1,0 +1,64 @@
+"""manage.py import_csv KIND FILE [--map column=field ...] [--check]
+
+Imports customers, contacts, contracts or interactions from a CSV file with the same
+rules as the browser import: the whole file is checked first, every problem is printed
+by line and column, and rows are written (all in one transaction) only if there are none.
+--check stops after the check. Columns fill the field of the same name unless --map
+says otherwise; --map column= ignores a column."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from customers import csv_io, upsert
+
+
+class Command(BaseCommand):
+    help = "Import a CSV file of customers, contacts, contracts or interactions."
+
+    def add_arguments(self, parser):
+        parser.add_argument("kind", choices=list(upsert.KINDS))
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD")
+        parser.add_argument("--check", action="store_true", help="Check only; write nothing.")
+
+    def handle(self, *args, kind, file, map, check, **options):
+        if not file.is_file():
+            raise CommandError(f"No file {file}.")
+        try:
+            _, header = csv_io.sniff(file)
+        except csv_io.CsvUnreadable as error:
+            raise CommandError(str(error)) from None
+        mapping = csv_io.default_mapping(kind, header)
+        for item in map:
+            column, _, target = item.partition("=")
+            if not _:
+                raise CommandError(f"--map {item!r}: write COLUMN=FIELD.")
+            mapping[column] = target
+        mapping = {column: target for column, target in mapping.items() if target}
+        total = csv_io.count_rows(file)
+
+        def progress(done: int) -> None:
+            self.stderr.write(f"\r{done:,} / {total:,} rows", ending="")
+
+        run = csv_io.check if check else csv_io.import_file
+        report = run(kind, file, mapping, progress=progress)
+        self.stderr.write("")
+        for problem in report.problems:
+            where = f"line {problem['line']}" + (
+                f", column {problem['column']}" if problem["column"] else ""
+            )
+            self.stdout.write(f"{where}: {problem['message']}")
+        if report.problem_count:
+            raise CommandError(
+                f"{report.problem_count:,} problem(s) in {report.rows:,} rows; nothing written."
+            )
+        if check:
+            self.stdout.write(f"{report.rows:,} rows checked: no problems.")
+        else:
+            self.stdout.write(
+                f"{report.rows:,} rows: {report.created:,} new, {report.updated:,} changed, "
+                f"{report.unchanged:,} unchanged."
+            )
