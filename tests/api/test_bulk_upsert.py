@@ -245,3 +245,23 @@ def test_only_integrations_and_admins_may_import(ann):
     response = manager_api.post(URL.format("customers"), {"rows": []}, format="json")
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "permission_denied"
+
+
+def test_awkward_text_arrives_exactly_as_sent(api):
+    CustomerFactory(external_id="C-1")
+    notes = ['He said "no", then left;\nnew line', "\\N", "", "tab\there, ünïcode ✓"]
+    rows = [
+        {
+            "external_id": f"T-{i}",
+            "customer": "C-1",
+            "kind": "note",
+            "happened_at": "2026-05-01T10:00:00+02:00",
+            "notes": text,
+        }
+        for i, text in enumerate(notes)
+    ]
+    assert api.post(URL.format("interactions"), {"rows": rows}, format="json").status_code == 200
+    stored = dict(Interaction.objects.values_list("external_id", "notes"))
+    assert [stored[f"T-{i}"] for i in range(len(notes))] == notes
+    moment = Interaction.objects.get(external_id="T-0").happened_at
+    assert moment == dt.datetime(2026, 5, 1, 8, 0, tzinfo=dt.UTC)
