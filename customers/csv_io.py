@@ -230,3 +230,16 @@ def count_rows(path: Path) -> int:
         reader = csv.reader(handle, delimiter=delimiter)
         next(reader, None)
         return sum(1 for record in reader if any(v.strip() for v in record))
+
+
+def samples(path: Path, delimiter: str, count: int = 3) -> list[list[str]]:
+    """The first values of each column, to show next to the mapping."""
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        header = next(reader, [])
+        columns: list[list[str]] = [[] for _ in header]
+        for record, _ in zip(reader, range(count), strict=False):
+            for i, value in enumerate(record[: len(header)]):
+                if value.strip():
+                    columns[i].append(value.strip()[:40])
+    return columns

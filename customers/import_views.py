@@ -42,11 +42,19 @@ class UploadForm(forms.Form):
 def mapping_form(job: CsvImport, data=None) -> forms.Form:
     """One select per CSV column: the field it fills, or nothing."""
     choices = [("", "— ignore this column —")] + [(f, f) for f in csv_io.fields_of(job.kind)]
+    try:
+        examples = csv_io.samples(Path(job.file.path), job.delimiter)
+    except (OSError, UnicodeDecodeError):
+        examples = [[] for _ in job.header]
     fields = {
         f"column_{i}": forms.ChoiceField(
-            label=column, choices=choices, required=False, initial=job.mapping.get(column, "")
+            label=column,
+            choices=choices,
+            required=False,
+            initial=job.mapping.get(column, ""),
+            help_text=("e.g. " + ", ".join(values)) if values else "empty in the first rows",
         )
-        for i, column in enumerate(job.header)
+        for i, (column, values) in enumerate(zip(job.header, examples, strict=False))
     }
     return type("MappingForm", (forms.Form,), fields)(data)
 

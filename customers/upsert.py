@@ -50,6 +50,17 @@ def _blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def _storable(value: str) -> str:
+    """Text the database can hold: no NUL character, valid Unicode."""
+    if "\x00" in value:
+        raise RowError("contains a NUL character.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise RowError("contains characters that are not valid Unicode.") from None
+    return value
+
+
 def text(max_length: int) -> Callable:
     def parse(value):
         if _blank(value):
@@ -59,9 +70,7 @@ def text(max_length: int) -> Callable:
         value = str(value).strip()
         if len(value) > max_length:
             raise RowError(f"is {len(value)} characters long; at most {max_length}.")
-        if "\x00" in value:
-            raise RowError("contains a NUL character.")
-        return value
+        return _storable(value)
 
     return parse
 
@@ -82,7 +91,10 @@ def choice(choices: Iterable[str]) -> Callable:
 def date(value):
     if _blank(value):
         return None
-    parsed = parse_date(value) if isinstance(value, str) else None
+    try:
+        parsed = parse_date(value.strip()) if isinstance(value, str) else None
+    except ValueError:  # well formed but impossible, e.g. month 13
+        raise RowError(f"{value!r} is not a real date.") from None
     if parsed is None:
         raise RowError(f"{value!r} is not a date (YYYY-MM-DD).")
     return parsed
@@ -99,7 +111,10 @@ def moment(value):
         raise RowError(f"{value!r} is not a date and time (ISO 8601, e.g. 2026-05-01T14:30:00Z).")
     if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed)
-    return parsed
+    try:
+        return parsed.astimezone(dt.UTC)  # the database refuses far-off offsets
+    except OverflowError:
+        raise RowError(f"{value!r} is out of range.") from None
 
 
 def money(value):
@@ -345,7 +360,13 @@ def validate(kind_name: str, rows: list) -> tuple[list[dict], list[dict]]:
             elif not isinstance(value, str | int):
                 errors.append({"index": index, "field": reference.name, "message": "must be text."})
             else:
-                row[reference.name] = str(value).strip()
+                try:
+                    row[reference.name] = _storable(str(value).strip())
+                except RowError as problem:
+                    errors.append(
+                        {"index": index, "field": reference.name, "message": str(problem)}
+                    )
+                    row[reference.name] = None
         clean.append(row)
     _resolve_references(kind, clean, errors)
     bad = {e["index"] for e in errors}

@@ -5,30 +5,46 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0007_csv_imports'),
-        ('staff', '0003_api_tokens'),
+        ("customers", "0007_csv_imports"),
+        ("staff", "0003_api_tokens"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='interaction',
-            name='customer',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='interactions', to='customers.customer'),
+            model_name="interaction",
+            name="customer",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="interactions",
+                to="customers.customer",
+            ),
         ),
         migrations.AlterField(
-            model_name='interaction',
-            name='employee',
-            field=models.ForeignKey(blank=True, db_index=False, help_text='Who handled it; empty for system events such as usage.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='interactions', to='staff.employee'),
+            model_name="interaction",
+            name="employee",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                help_text="Who handled it; empty for system events such as usage.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="interactions",
+                to="staff.employee",
+            ),
         ),
         migrations.AlterField(
-            model_name='interaction',
-            name='external_id',
+            model_name="interaction",
+            name="external_id",
             field=models.CharField(blank=True, max_length=64, null=True),
         ),
         migrations.AddConstraint(
-            model_name='interaction',
-            constraint=models.UniqueConstraint(fields=('external_id',), name='interaction_external_id_unique', violation_error_message='Another interaction has this external id.'),
+            model_name="interaction",
+            constraint=models.UniqueConstraint(
+                fields=("external_id",),
+                name="interaction_external_id_unique",
+                violation_error_message="Another interaction has this external id.",
+            ),
         ),
     ]

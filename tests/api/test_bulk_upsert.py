@@ -1,6 +1,7 @@
 """Bulk upserts keyed by external_id: idempotent, all or nothing, every bad row named."""
 
 import datetime as dt
+import json
 from decimal import Decimal
 
 import pytest
@@ -131,6 +132,16 @@ def test_more_than_10000_rows_are_refused(api):
             {"external_id": "A", "name": "A", "customer_since": "01/02/2024"},
             "customer_since",
             "'01/02/2024' is not a date (YYYY-MM-DD).",
+        ),
+        (
+            {"external_id": "A", "name": "A", "customer_since": "2024-13-01"},
+            "customer_since",
+            "'2024-13-01' is not a real date.",
+        ),
+        (
+            {"external_id": "A", "name": "A", "customer_since": 20240101},
+            "customer_since",
+            "20240101 is not a date (YYYY-MM-DD).",
         ),
         (
             {"external_id": "A", "name": "A", "customer_since": "2024-01-01", "segment": "vip"},
@@ -265,3 +276,39 @@ def test_awkward_text_arrives_exactly_as_sent(api):
     assert [stored[f"T-{i}"] for i in range(len(notes))] == notes
     moment = Interaction.objects.get(external_id="T-0").happened_at
     assert moment == dt.datetime(2026, 5, 1, 8, 0, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("happened_at", "1826-09-08T13:13:21-17:25", None),  # taken, stored in UTC
+        (
+            "happened_at",
+            "0001-01-01T00:00:00+01:00",
+            "'0001-01-01T00:00:00+01:00' is out of range.",
+        ),
+        ("notes", "nul\x00byte", "contains a NUL character."),
+        ("notes", "lone \ud800 surrogate", "contains characters that are not valid Unicode."),
+        ("customer", "C-\ud800", "contains characters that are not valid Unicode."),
+    ],
+)
+def test_values_the_database_cannot_hold_are_refused_not_a_server_error(api, field, value, message):
+    CustomerFactory(external_id="C-1")
+    row = {
+        "external_id": "X-1",
+        "customer": "C-1",
+        "kind": "note",
+        "happened_at": "2026-01-01T00:00:00Z",
+    }
+    row[field] = value
+    body = json.dumps({"rows": [row]}, ensure_ascii=True)
+    response = api.post(URL.format("interactions"), body, content_type="application/json")
+    if message is None:
+        assert response.status_code == 200
+        stored = Interaction.objects.get(external_id="X-1").happened_at
+        assert stored == dt.datetime(1826, 9, 9, 6, 38, 21, tzinfo=dt.UTC)  # 13:13 + 17:25
+    else:
+        assert response.status_code == 400
+        assert response.json()["error"]["rows"] == [
+            {"index": 0, "field": field, "message": message}
+        ]
