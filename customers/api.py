@@ -12,12 +12,11 @@ from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import decorators, serializers, viewsets
 from rest_framework.exceptions import NotFound
-from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
 from customers import upsert
 from customers.models import Contact, Contract, Customer, Interaction, RiskModel, RiskScore
-from retention.api.auth import IMPORTERS, READ_ALL, HasRole, api_employee, api_role, role_in
+from retention.api.auth import IMPORTERS, READ_ALL, api_employee, api_role, role_in
 from retention.api.errors import BulkRowsInvalid
 
 # --- who sees which customer ----------------------------------------------------------
@@ -318,11 +317,8 @@ class BulkUpsertMixin:
 
 class CustomerViewSet(BulkUpsertMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = CustomerSerializer
-    permission_classes = [HasRole]
     filterset_class = CustomerFilter
-    filter_backends = [django_filters.rest_framework.DjangoFilterBackend, OrderingFilter]
     ordering_fields = ["id", "name", "updated_at", "customer_since"]
-    ordering = ["id"]
     bulk_kind = "customers"
 
     def get_queryset(self):
@@ -332,11 +328,8 @@ class CustomerViewSet(BulkUpsertMixin, viewsets.ReadOnlyModelViewSet):
 
 class ContactViewSet(BulkUpsertMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = ContactSerializer
-    permission_classes = [HasRole]
     filterset_class = ContactFilter
-    filter_backends = [django_filters.rest_framework.DjangoFilterBackend, OrderingFilter]
     ordering_fields = ["id", "updated_at", "name"]
-    ordering = ["id"]
     bulk_kind = "contacts"
 
     def get_queryset(self):
@@ -345,11 +338,8 @@ class ContactViewSet(BulkUpsertMixin, viewsets.ReadOnlyModelViewSet):
 
 class ContractViewSet(BulkUpsertMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = ContractSerializer
-    permission_classes = [HasRole]
     filterset_class = ContractFilter
-    filter_backends = [django_filters.rest_framework.DjangoFilterBackend, OrderingFilter]
     ordering_fields = ["id", "updated_at", "end_date"]
-    ordering = ["id"]
     bulk_kind = "contracts"
 
     def get_queryset(self):
@@ -358,11 +348,8 @@ class ContractViewSet(BulkUpsertMixin, viewsets.ReadOnlyModelViewSet):
 
 class InteractionViewSet(BulkUpsertMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = InteractionSerializer
-    permission_classes = [HasRole]
     filterset_class = InteractionFilter
-    filter_backends = [django_filters.rest_framework.DjangoFilterBackend, OrderingFilter]
     ordering_fields = ["id", "happened_at"]
-    ordering = ["id"]
     bulk_kind = "interactions"
 
     def get_queryset(self):
@@ -374,11 +361,8 @@ class RiskScoreViewSet(viewsets.ReadOnlyModelViewSet):
     ?customer= for one customer's history."""
 
     serializer_class = RiskScoreSerializer
-    permission_classes = [HasRole]
     filterset_class = RiskScoreFilter
-    filter_backends = [django_filters.rest_framework.DjangoFilterBackend, OrderingFilter]
     ordering_fields = ["id", "probability", "revenue_at_risk", "day"]
-    ordering = ["id"]
 
     def get_queryset(self):
         queryset = RiskScore.objects.select_related("customer")
@@ -392,7 +376,6 @@ class RiskModelViewSet(viewsets.ReadOnlyModelViewSet):
     """The trained (or rules-based) models with their metrics; /current/ is the one in use."""
 
     serializer_class = RiskModelSerializer
-    permission_classes = [HasRole]
     queryset = RiskModel.objects.defer("artifact").order_by("id")
 
     @decorators.action(detail=False)

@@ -6,7 +6,7 @@ from django.db.models import Q
 from rest_framework import serializers, viewsets
 
 from handover.models import HandoverPlan, HandoverTask
-from retention.api.auth import READ_ALL, HasRole, api_employee, api_role
+from retention.api.auth import READ_ALL, api_employee, api_role
 
 
 class HandoverPlanSerializer(serializers.ModelSerializer):
@@ -53,7 +53,6 @@ class HandoverTaskSerializer(serializers.ModelSerializer):
 
 class HandoverPlanViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = HandoverPlanSerializer
-    permission_classes = [HasRole]
     filterset_fields = ["status", "employee"]
 
     def get_queryset(self):
@@ -66,7 +65,6 @@ class HandoverPlanViewSet(viewsets.ReadOnlyModelViewSet):
 
 class HandoverTaskViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = HandoverTaskSerializer
-    permission_classes = [HasRole]
     filterset_fields = ["plan", "status", "successor", "customer"]
 
     def get_queryset(self):

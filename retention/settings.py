@@ -135,7 +135,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["retention.api.auth.HasRole"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "retention.api.paging.Ordering",
+    ],
     "DEFAULT_PAGINATION_CLASS": "retention.api.paging.Cursor",
     "DEFAULT_SCHEMA_CLASS": "retention.api.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "retention.api.errors.handler",

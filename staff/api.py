@@ -6,7 +6,7 @@ import django_filters
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.response import Response
 
-from retention.api.auth import DEPARTURES, HasRole, api_employee, role_in
+from retention.api.auth import DEPARTURES, api_employee, role_in
 from staff.models import Employee, Team
 
 
@@ -38,7 +38,6 @@ class EmployeeSerializer(serializers.ModelSerializer):
 
 class TeamViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = TeamSerializer
-    permission_classes = [HasRole]
     queryset = Team.objects.order_by("id")
     filterset_fields = ["region", "manager", "parent"]
 
@@ -51,7 +50,6 @@ class EmployeeFilter(django_filters.FilterSet):
 
 class EmployeeViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = EmployeeSerializer
-    permission_classes = [HasRole]
     queryset = Employee.objects.order_by("id")
     filterset_class = EmployeeFilter
 

@@ -1,0 +1,216 @@
+"""Churn-scoring models: the trained (or rules-based) model, one scoring run per day,
+the scores it stages while its chunks come in, and one score per customer per day."""
+
+from __future__ import annotations
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class RiskTier(models.IntegerChoices):
+    """Ordered from most to least at risk, so a higher number is a safer customer."""
+
+    VERY_HIGH = 1, "Very high"
+    HIGH = 2, "High"
+    MEDIUM = 3, "Medium"
+    LOW = 4, "Low"
+    VERY_LOW = 5, "Very low"
+
+
+class RiskModel(models.Model):
+    """One trained (or rules-based) churn model, with what it was trained on and how well
+    it did on the validation months. Scoring uses the newest active one."""
+
+    class Kind(models.TextChoices):
+        GRADIENT_BOOSTING = "gradient_boosting", "Gradient boosting"
+        LOGISTIC_REGRESSION = "logistic_regression", "Logistic regression"
+        RULES = "rules", "Rules-based"
+
+    RULES_NOTE = "Rules-based score, not enough history to train."
+
+    version = models.PositiveIntegerField(unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    trained_at = models.DateTimeField(default=timezone.now)
+    as_of = models.DateField(help_text="The day the model was trained for; nothing later was seen.")
+    horizon_days = models.PositiveIntegerField()
+    window_start = models.DateField(help_text="First observation date in the training set.")
+    window_end = models.DateField(help_text="Last observation date in the validation set.")
+    train_rows = models.PositiveIntegerField(default=0)
+    validation_rows = models.PositiveIntegerField(default=0)
+    churners = models.PositiveIntegerField(
+        default=0, help_text="Distinct customers who churned within the horizon of an observation."
+    )
+    base_rate = models.FloatField(default=0.0)
+    sample_note = models.CharField(max_length=200, blank=True)
+    metrics = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Validation metrics of the chosen model and of every candidate.",
+    )
+    feature_importance = models.JSONField(default=dict, blank=True)
+    signal_weights = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="How much more often customers with each warning signal churned (lift); "
+        "orders the reasons shown with a score.",
+    )
+    artifact = models.BinaryField(null=True, blank=True, editable=False)
+    is_active = models.BooleanField(default=True)
+    training_seconds = models.FloatField(default=0.0)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-version"]
+        get_latest_by = "version"
+
+    def __str__(self) -> str:
+        return f"v{self.version} {self.get_kind_display()} ({self.as_of})"
+
+    @property
+    def is_rules_based(self) -> bool:
+        return self.kind == self.Kind.RULES
+
+    @property
+    def description(self) -> str:
+        if self.is_rules_based:
+            return self.RULES_NOTE
+        roc = self.metrics.get("roc_auc")
+        return f"{self.get_kind_display()} model v{self.version}" + (
+            f", validation ROC AUC {roc:.2f}" if roc is not None else ""
+        )
+
+
+class ScoringRun(models.Model):
+    """The nightly scoring of all active customers for one day. Re-running a day reuses
+    its row and replaces its scores."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        COMPLETE = "complete", "Complete"
+        FAILED = "failed", "Failed"
+
+    day = models.DateField(unique=True)
+    model = models.ForeignKey(RiskModel, on_delete=models.PROTECT, related_name="runs")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    customers_scored = models.PositiveIntegerField(default=0)
+    tier_sizes = models.JSONField(default=dict, blank=True)
+    revenue_at_risk = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    timings = models.JSONField(
+        default=dict, blank=True, help_text="Seconds spent on features, scoring and writes."
+    )
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-day"]
+        get_latest_by = "day"
+
+    def __str__(self) -> str:
+        return f"Scoring {self.day} ({self.get_status_display()})"
+
+    @property
+    def progress(self) -> float:
+        return self.chunks_done / self.chunks_total if self.chunks_total else 0.0
+
+
+class RiskScoreQuerySet(models.QuerySet):
+    def current(self) -> RiskScoreQuerySet:
+        """Scores of the latest complete scoring run: each active customer's current risk."""
+        latest = (
+            ScoringRun.objects.filter(status=ScoringRun.Status.COMPLETE)
+            .order_by("-day")
+            .values("day")[:1]
+        )
+        return self.filter(day=models.Subquery(latest))
+
+
+class RiskScore(models.Model):
+    """A customer's churn risk on one day. One row per customer per day; the history is
+    kept so trends can be drawn."""
+
+    # No separate indexes on the two keys: (customer, day) is unique and the model is only
+    # looked up by primary key; every index costs time on a million rows a night.
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="risk_scores",
+        db_index=False,
+    )
+    day = models.DateField()
+    model = models.ForeignKey(RiskModel, on_delete=models.PROTECT, related_name="+", db_index=False)
+    probability = models.FloatField(
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="Probability of churning within the model's horizon.",
+    )
+    tier = models.PositiveSmallIntegerField(choices=RiskTier.choices, null=True, blank=True)
+    annual_value = models.DecimalField(max_digits=14, decimal_places=2)
+    revenue_at_risk = models.DecimalField(max_digits=14, decimal_places=2)
+    reasons = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Top reasons, most important first: [{"signal": ..., "text": ...}].',
+    )
+    single_threaded = models.BooleanField(
+        default=False, help_text="Only one employee has talked to the customer in 180 days."
+    )
+    active_contacts = models.PositiveIntegerField(default=0)
+    signals = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Every warning sign that fired, in words (the alerts are raised from these).",
+    )
+
+    objects = RiskScoreQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-day", "-revenue_at_risk"]
+        indexes = [
+            models.Index(fields=["day", "tier"], name="riskscore_day_tier"),
+            models.Index(fields=["day", "-revenue_at_risk"], name="riskscore_day_rar"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "day"],
+                name="one_risk_score_per_customer_day",
+                violation_error_message="A customer has one risk score per day.",
+            ),
+            models.CheckConstraint(
+                condition=Q(probability__gte=0, probability__lte=1),
+                name="riskscore_probability_range",
+                violation_error_message="A probability lies between 0 and 1.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} {self.day}: {self.probability:.0%}"
+
+    @property
+    def reason_texts(self) -> list[str]:
+        return [reason["text"] for reason in self.reasons]
+
+
+class StagedScore(models.Model):
+    """A scoring run's scores while its chunks come in, before the tiers (which need every
+    customer's probability) are known. The run's last step moves them into RiskScore with
+    their tiers in one INSERT ... SELECT, replacing the day's scores at once."""
+
+    run = models.ForeignKey(ScoringRun, on_delete=models.CASCADE, related_name="+", db_index=False)
+    customer_id = models.BigIntegerField()
+    probability = models.FloatField()
+    annual_value = models.DecimalField(max_digits=14, decimal_places=2)
+    revenue_at_risk = models.DecimalField(max_digits=14, decimal_places=2)
+    reasons = models.JSONField(default=list)
+    single_threaded = models.BooleanField(default=False)
+    active_contacts = models.PositiveIntegerField(default=0)
+    signals = models.JSONField(default=list)
+
+    class Meta:
+        indexes = [models.Index(fields=["run", "customer_id"], name="stagedscore_run_customer")]
+
+    def __str__(self) -> str:
+        return f"Staged score of customer #{self.customer_id} for run #{self.run_id}"
