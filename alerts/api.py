@@ -14,6 +14,7 @@ from alerts.services import act_on_alert
 from customers.api import visible
 from customers.models import Customer
 from retention.api.auth import READ_ALL, api_employee, api_role, role_in
+from retention.api.views import AuditedRetrieve
 
 
 class AlertSerializer(serializers.ModelSerializer):
@@ -57,7 +58,7 @@ class AlertFilter(django_filters.FilterSet):
         fields = ["status", "signal", "customer", "owner", "manager", "tier"]
 
 
-class AlertViewSet(viewsets.ReadOnlyModelViewSet):
+class AlertViewSet(AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
     """Alerts routed to the caller (owner or escalated manager); managers, HR, admins and
     integrations see all."""
 
@@ -134,6 +135,7 @@ class RetentionActionSerializer(serializers.ModelSerializer):
 
 
 class RetentionActionViewSet(
+    AuditedRetrieve,
     mixins.CreateModelMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,

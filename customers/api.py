@@ -18,6 +18,7 @@ from customers import upsert
 from customers.models import Contact, Contract, Customer, Interaction, RiskModel, RiskScore
 from retention.api.auth import IMPORTERS, READ_ALL, api_employee, api_role, role_in
 from retention.api.errors import BulkRowsInvalid
+from retention.api.views import AuditedRetrieve
 
 # --- who sees which customer ----------------------------------------------------------
 
@@ -315,7 +316,7 @@ class BulkUpsertMixin:
         )
 
 
-class CustomerViewSet(BulkUpsertMixin, viewsets.ReadOnlyModelViewSet):
+class CustomerViewSet(BulkUpsertMixin, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilter
     ordering_fields = ["id", "name", "updated_at", "customer_since"]
@@ -326,7 +327,7 @@ class CustomerViewSet(BulkUpsertMixin, viewsets.ReadOnlyModelViewSet):
         return visible(self.request, queryset, customer_path="")
 
 
-class ContactViewSet(BulkUpsertMixin, viewsets.ReadOnlyModelViewSet):
+class ContactViewSet(BulkUpsertMixin, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
     serializer_class = ContactSerializer
     filterset_class = ContactFilter
     ordering_fields = ["id", "updated_at", "name"]
@@ -336,7 +337,7 @@ class ContactViewSet(BulkUpsertMixin, viewsets.ReadOnlyModelViewSet):
         return visible(self.request, Contact.objects.select_related("customer"))
 
 
-class ContractViewSet(BulkUpsertMixin, viewsets.ReadOnlyModelViewSet):
+class ContractViewSet(BulkUpsertMixin, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
     serializer_class = ContractSerializer
     filterset_class = ContractFilter
     ordering_fields = ["id", "updated_at", "end_date"]
@@ -346,7 +347,7 @@ class ContractViewSet(BulkUpsertMixin, viewsets.ReadOnlyModelViewSet):
         return visible(self.request, Contract.objects.select_related("customer"))
 
 
-class InteractionViewSet(BulkUpsertMixin, viewsets.ReadOnlyModelViewSet):
+class InteractionViewSet(BulkUpsertMixin, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
     serializer_class = InteractionSerializer
     filterset_class = InteractionFilter
     ordering_fields = ["id", "happened_at"]
@@ -356,7 +357,7 @@ class InteractionViewSet(BulkUpsertMixin, viewsets.ReadOnlyModelViewSet):
         return visible(self.request, Interaction.objects.select_related("customer"))
 
 
-class RiskScoreViewSet(viewsets.ReadOnlyModelViewSet):
+class RiskScoreViewSet(AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
     """Current scores (the latest complete run) by default; ?day= for a past day's, or
     ?customer= for one customer's history."""
 

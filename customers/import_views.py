@@ -14,6 +14,7 @@ from django.utils import timezone
 from customers import csv_io
 from customers.models import Contact, Contract, CsvImport, Customer, Interaction
 from customers.tasks import check_csv_import, run_csv_import
+from staff import audit
 from staff.access import Role, role_required
 
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
@@ -125,14 +126,31 @@ def import_progress(request: HttpRequest, import_id: int) -> HttpResponse:
     return response
 
 
+class ExportForm(forms.Form):
+    reason = forms.CharField(
+        label="Why do you need this export?",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Recorded in the audit trail with your name, the time and the number of rows.",
+    )
+
+
 @role_required(Role.ADMIN, Role.MANAGER)
-def export(request: HttpRequest, kind: str) -> StreamingHttpResponse:
+def export(request: HttpRequest, kind: str) -> HttpResponse:
+    """Asks for the reason, records the export in the audit trail, then streams the CSV."""
     model = EXPORTS.get(kind)
     if model is None:
         raise Http404("Nothing to export by that name.")
+    form = ExportForm(request.GET if "reason" in request.GET else None)
+    if not form.is_valid():
+        return render(request, "customers/export.html", {"form": form, "kind": kind})
+    queryset = model.objects.all()
+    audit.record(
+        "export", kind, "", rows=queryset.count(), reason=form.cleaned_data["reason"].strip()
+    )
     name = f"{kind}-{timezone.localdate():%Y-%m-%d}.csv"
     response = StreamingHttpResponse(
-        csv_io.export_rows(kind, model.objects.all()), content_type="text/csv; charset=utf-8"
+        csv_io.export_rows(kind, queryset), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

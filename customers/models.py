@@ -249,6 +249,20 @@ class OwnershipPeriod(models.Model):
                 changed_by=changed_by,
                 reason=reason,
             )
+        from staff import audit
+
+        audit.record(
+            "owner_change",
+            "customer",
+            customer.pk,
+            customer_id=customer.pk,
+            detail={
+                "role": role,
+                "from": open_period.employee_id if open_period else None,
+                "to": new_owner_id,
+                "reason": reason,
+            },
+        )
 
 
 class Contact(models.Model):
@@ -352,6 +366,26 @@ class Contract(models.Model):
 
     def __str__(self) -> str:
         return f"{self.external_id} ({self.customer})"
+
+    def save(self, *args, **kwargs):
+        """Saved one at a time (admin, forms): recorded in the audit trail."""
+        from staff import audit
+
+        created = self._state.adding
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            audit.record(
+                "contract_change",
+                "contract",
+                self.external_id,
+                customer_id=self.customer_id,
+                detail={
+                    "created": created,
+                    "annual_value": str(self.annual_value),
+                    "end_date": str(self.end_date),
+                    "status": self.status,
+                },
+            )
 
     def clean(self) -> None:
         if self.start_date and self.end_date and self.end_date < self.start_date:

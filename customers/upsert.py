@@ -43,6 +43,7 @@ from customers.row_values import (
     storable,
     text,
 )
+from staff import audit
 from staff.models import Employee
 
 MAX_ROWS = 10_000
@@ -363,6 +364,20 @@ def upsert(kind_name: str, rows: list, *, dry_run: bool = False) -> Outcome:
         outcome.unchanged = len(clean) - len(changed)
         if model is Customer:
             _record_owner_changes(clean, existing, set(changed))
+        if model is Contract and changed:
+            audit.record_many(
+                "contract_change",
+                "contract",
+                (
+                    (
+                        row["external_id"],
+                        row["customer_id"],
+                        {"created": changed[row["external_id"]]},
+                    )
+                    for row in clean
+                    if row["external_id"] in changed
+                ),
+            )
     return outcome
 
 
@@ -491,6 +506,25 @@ def _record_owner_changes(rows: list[dict], before: dict[str, dict], changed: se
         for period in open_periods:
             period.ended_on = max(today, period.started_on)
         OwnershipPeriod.objects.bulk_update(open_periods, ["ended_on"], batch_size=WRITE_BATCH)
+    audit.record_many(
+        "owner_change",
+        "customer",
+        (
+            (
+                ids[key],
+                ids[key],
+                {
+                    "role": role,
+                    "from": before.get(key, {}).get(
+                        "primary_owner_id" if role == OwnerRole.PRIMARY else "secondary_owner_id"
+                    ),
+                    "to": owner,
+                    "reason": "Set by import",
+                },
+            )
+            for key, role, owner in moves
+        ),
+    )
     OwnershipPeriod.objects.bulk_create(
         [
             OwnershipPeriod(

@@ -7,6 +7,7 @@ from rest_framework import serializers, viewsets
 
 from handover.models import HandoverPlan, HandoverTask
 from retention.api.auth import READ_ALL, api_employee, api_role
+from retention.api.views import AuditedRetrieve
 
 
 class HandoverPlanSerializer(serializers.ModelSerializer):
@@ -63,7 +64,7 @@ class HandoverPlanViewSet(viewsets.ReadOnlyModelViewSet):
         return plans.filter(tasks__successor=me).distinct() if me else plans.none()
 
 
-class HandoverTaskViewSet(viewsets.ReadOnlyModelViewSet):
+class HandoverTaskViewSet(AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
     serializer_class = HandoverTaskSerializer
     filterset_fields = ["plan", "status", "successor", "customer"]
 

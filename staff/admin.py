@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.utils import timezone
 
-from staff.models import ApiToken, Employee, Team
+from staff.models import ApiToken, AuditEvent, Employee, Team
 
 
 @admin.register(Team)
@@ -68,3 +68,64 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset) -> None:
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
         messages.success(request, f"Revoked {count} token(s).")
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Admins search and export the audit trail; nobody edits or deletes it."""
+
+    list_display = (
+        "at",
+        "actor",
+        "action",
+        "object_type",
+        "object_id",
+        "customer_id",
+        "rows",
+        "ip",
+    )
+    list_filter = ("action", "object_type")
+    search_fields = ("actor", "object_id", "reason", "ip")
+    date_hierarchy = "at"
+    actions = ["export_csv"]
+
+    def has_module_permission(self, request) -> bool:
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Export the selected events as CSV")
+    def export_csv(self, request, queryset):
+        import csv
+
+        from django.http import HttpResponse
+
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="audit-trail.csv"'
+        writer = csv.writer(response)
+        fields = [
+            "at",
+            "actor",
+            "ip",
+            "action",
+            "object_type",
+            "object_id",
+            "customer_id",
+            "rows",
+            "reason",
+            "detail",
+        ]
+        writer.writerow(fields)
+        for event in queryset.order_by("at").iterator(chunk_size=2000):
+            writer.writerow([getattr(event, f) for f in fields])
+        return response

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class Team(models.Model):
@@ -217,3 +218,66 @@ class ApiToken(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+class AuditQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("The audit trail is append-only.")
+
+    def delete(self):
+        raise PermissionError("The audit trail is append-only.")
+
+
+class AuditEvent(models.Model):
+    """Who looked at, exported or changed customer data: when, from where, what (and,
+    for exports, why). Append-only: the application never changes or deletes a record."""
+
+    class Action(models.TextChoices):
+        VIEW = "view", "Viewed"
+        EXPORT = "export", "Exported"
+        OWNER_CHANGE = "owner_change", "Changed the owner"
+        CONTRACT_CHANGE = "contract_change", "Changed a contract"
+        SCORE_OVERRIDE = "score_override", "Overrode a score"
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    employee = models.ForeignKey(
+        Employee, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_events"
+    )
+    token = models.ForeignKey(
+        ApiToken, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_events"
+    )
+    actor = models.CharField(max_length=160, help_text="Who, as shown at the time.")
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    action = models.CharField(max_length=16, choices=Action.choices)
+    object_type = models.CharField(max_length=40)
+    object_id = models.CharField(max_length=64, blank=True)
+    customer_id = models.BigIntegerField(
+        null=True, blank=True, db_index=True, help_text="The customer concerned, if one."
+    )
+    rows = models.PositiveIntegerField(default=1, help_text="Records viewed or exported.")
+    reason = models.TextField(blank=True, help_text="Required for exports.")
+    detail = models.JSONField(default=dict, blank=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [
+            models.Index(fields=["employee", "action", "at"], name="audit_employee_action_at")
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.actor} {self.get_action_display().lower()} {self.object_type} {self.object_id}"
+        )
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("The audit trail is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The audit trail is append-only.")

@@ -10,6 +10,7 @@ from rest_framework import permissions, throttling
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 
+from staff import audit
 from staff.models import ApiToken, Employee
 
 LAST_USED_EVERY = dt.timedelta(minutes=1)  # write last_used_at at most this often
@@ -62,6 +63,16 @@ class ApiTokenAuthentication(BaseAuthentication):
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_EVERY:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        employee = getattr(user, "employee", None) if user else None
+        audit.set_actor(  # the rest of this request is done by this key's holder
+            audit.Actor(
+                label=employee.name if employee else f"API key {token.name} ({token.prefix}…)",
+                user_id=user.pk if user else None,
+                employee_id=employee.pk if employee else None,
+                token_id=token.pk,
+                ip=audit.client_ip(request._request),
+            )
+        )
         return (user or IntegrationIdentity(token), token)
 
     def authenticate_header(self, request) -> str:

@@ -167,7 +167,9 @@ def test_export_writes_the_import_s_own_columns_and_reads_back(tmp_path, client)
         customer_since=dt.date(2024, 1, 1),
     )
     client.force_login(owner.user)
-    response = client.get(reverse("export", args=["customers"]))
+    asked = client.get(reverse("export", args=["customers"]))
+    assert "Why do you need this export?" in asked.content.decode()
+    response = client.get(reverse("export", args=["customers"]), {"reason": "Quarterly review"})
     text = b"".join(response.streaming_content).decode()
     lines = text.splitlines()
     assert lines[0].startswith("external_id,name,segment") and lines[0].endswith(
