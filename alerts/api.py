@@ -13,8 +13,9 @@ from alerts.models import Alert, RetentionAction, Webhook
 from alerts.services import act_on_alert
 from customers.api import visible
 from customers.models import Customer
-from retention.api.auth import READ_ALL, api_employee, api_role, role_in
+from retention.api.auth import api_employee, api_role, role_in
 from retention.api.views import AuditedRetrieve
+from staff.access import customer_scope
 
 
 class AlertSerializer(serializers.ModelSerializer):
@@ -59,18 +60,21 @@ class AlertFilter(django_filters.FilterSet):
 
 
 class AlertViewSet(AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
-    """Alerts routed to the caller (owner or escalated manager); managers, HR, admins and
-    integrations see all."""
+    """Alerts on the customers the caller sees (staff/access.py), and any routed to them."""
 
     serializer_class = AlertSerializer
     filterset_class = AlertFilter
 
     def get_queryset(self):
         alerts = Alert.objects.select_related("customer").order_by("id")
-        if api_role(self.request) in READ_ALL:
-            return alerts
         me = api_employee(self.request)
-        return alerts.filter(Q(owner=me) | Q(manager=me)) if me else alerts.none()
+        scope = customer_scope(api_role(self.request), me, "customer__")
+        if scope is None:
+            return alerts
+        if api_role(self.request) == "hr":
+            return alerts.none()
+        routed = Q(owner=me) | Q(manager=me) if me else Q(pk__in=[])
+        return alerts.filter(scope | routed)
 
     def _act(self, request, action: str):
         alert = self.get_object()

@@ -16,25 +16,26 @@ from rest_framework.response import Response
 
 from customers import upsert
 from customers.models import Contact, Contract, Customer, Interaction, RiskModel, RiskScore
-from retention.api.auth import IMPORTERS, READ_ALL, api_employee, api_role, role_in
+from retention.api.auth import IMPORTERS, api_employee, api_role, role_in
 from retention.api.errors import BulkRowsInvalid
 from retention.api.views import AuditedRetrieve
+from staff.access import customer_scope
 
 # --- who sees which customer ----------------------------------------------------------
 
 
-def visible(request, queryset: QuerySet, customer_path: str = "customer") -> QuerySet:
-    """Account managers see the customers they own (primary or secondary); the other
-    roles see all. The permissions capability refines this per team."""
-    if api_role(request) in READ_ALL:
-        return queryset
-    me = api_employee(request)
-    if me is None:
+def visible(
+    request, queryset: QuerySet, customer_path: str = "customer", *, customer_records: bool = True
+) -> QuerySet:
+    """Only what the caller may see (staff/access.py decides). `customer_records`: the
+    queryset holds a customer's own records (contacts, contracts, interactions, scores),
+    which HR does not see."""
+    role = api_role(request)
+    if role == "hr" and customer_records and customer_path:
         return queryset.none()
     prefix = f"{customer_path}__" if customer_path else ""
-    return queryset.filter(
-        Q(**{f"{prefix}primary_owner": me}) | Q(**{f"{prefix}secondary_owner": me})
-    )
+    scope = customer_scope(role, api_employee(request), prefix)
+    return queryset if scope is None else queryset.filter(scope)
 
 
 # --- serializers -------------------------------------------------------------------------

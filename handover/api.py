@@ -6,8 +6,9 @@ from django.db.models import Q
 from rest_framework import serializers, viewsets
 
 from handover.models import HandoverPlan, HandoverTask
-from retention.api.auth import READ_ALL, api_employee, api_role
+from retention.api.auth import api_employee, api_role
 from retention.api.views import AuditedRetrieve
+from staff.access import managed_team_ids
 
 
 class HandoverPlanSerializer(serializers.ModelSerializer):
@@ -58,10 +59,16 @@ class HandoverPlanViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         plans = HandoverPlan.objects.order_by("id")
-        if api_role(self.request) in READ_ALL:
+        role, me = api_role(self.request), api_employee(self.request)
+        if role in ("admin", "integration", "hr"):
             return plans
-        me = api_employee(self.request)  # account managers: plans they have tasks in
-        return plans.filter(tasks__successor=me).distinct() if me else plans.none()
+        if me is None:
+            return plans.none()
+        if role == "manager":  # leavers in the teams they manage
+            return plans.filter(
+                Q(employee__team__in=managed_team_ids(me)) | Q(employee__manager=me)
+            )
+        return plans.filter(Q(employee=me) | Q(tasks__successor=me)).distinct()
 
 
 class HandoverTaskViewSet(AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
@@ -70,9 +77,13 @@ class HandoverTaskViewSet(AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         tasks = HandoverTask.objects.select_related("customer").order_by("id")
-        if api_role(self.request) in READ_ALL:
+        role, me = api_role(self.request), api_employee(self.request)
+        if role in ("admin", "integration", "hr"):
             return tasks
-        me = api_employee(self.request)
         if me is None:
             return tasks.none()
-        return tasks.filter(Q(successor=me) | Q(plan__employee=me))
+        mine = Q(successor=me) | Q(plan__employee=me)
+        if role == "manager":
+            teams = managed_team_ids(me)
+            mine |= Q(plan__employee__team__in=teams) | Q(plan__employee__manager=me)
+        return tasks.filter(mine)

@@ -1,5 +1,11 @@
-"""Role gates for pages. The full visibility rules (who sees which customer) arrive with
-the permissions capability; until then pages check the user's role here, in one place."""
+"""Who may see what, in one place: role gates for pages, and which customers a person
+sees in full (used by the API's querysets and the pages that list customers).
+
+- admin (and integrations, through their API key): every customer;
+- manager: the customers owned (primary or secondary) by members of the teams they
+  manage, and of those teams' sub-teams, and their own;
+- account manager: the customers they own, primary or secondary;
+- HR: the customers in handover plans (names and values; no interactions or contacts)."""
 
 from __future__ import annotations
 
@@ -8,8 +14,9 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 
-from staff.models import Employee
+from staff.models import Employee, Team
 
 Role = Employee.Role
 HR_ROLES = (Role.HR, Role.ADMIN)
@@ -40,3 +47,49 @@ def role_required(*roles: str) -> Callable:
         return wrapped
 
     return decorator
+
+
+def managed_team_ids(employee: Employee) -> set[int]:
+    """The teams `employee` manages and every team below them (one query for the tree)."""
+    children: dict[int | None, list[int]] = {}
+    managed = []
+    for team_id, parent_id, manager_id in Team.objects.values_list("id", "parent_id", "manager_id"):
+        children.setdefault(parent_id, []).append(team_id)
+        if manager_id == employee.pk:
+            managed.append(team_id)
+    seen: set[int] = set()
+    while managed:
+        team_id = managed.pop()
+        if team_id not in seen:
+            seen.add(team_id)
+            managed.extend(children.get(team_id, []))
+    return seen
+
+
+def customer_scope(role: str | None, employee: Employee | None, prefix: str = "") -> Q | None:
+    """The customers this role and person see in full, as a filter on a queryset whose
+    customer is reached through `prefix` ("" for Customer itself, "customer__" for its
+    records); None means every customer."""
+    if role in ("admin", "integration"):
+        return None
+    if role == "hr":
+        from handover.models import HandoverTask
+
+        return Q(
+            **{
+                f"{prefix}pk__in" if not prefix else f"{prefix}id__in": HandoverTask.objects.values(
+                    "customer_id"
+                )
+            }
+        )
+    if employee is None:
+        return Q(pk__in=[])
+    own = Q(**{f"{prefix}primary_owner": employee}) | Q(**{f"{prefix}secondary_owner": employee})
+    if role == "manager":
+        teams = managed_team_ids(employee)
+        return (
+            own
+            | Q(**{f"{prefix}primary_owner__team__in": teams})
+            | Q(**{f"{prefix}secondary_owner__team__in": teams})
+        )
+    return own

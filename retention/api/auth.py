@@ -98,7 +98,6 @@ def api_employee(request) -> Employee | None:
     return getattr(user, "employee", None) if getattr(user, "pk", None) else None
 
 
-READ_ALL = {"integration", "manager", "hr", "admin"}
 IMPORTERS = {"integration", "admin"}
 DEPARTURES = {"integration", "hr", "admin"}
 
