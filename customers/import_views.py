@@ -15,7 +15,7 @@ from customers import csv_io
 from customers.models import Contact, Contract, CsvImport, Customer, Interaction
 from customers.tasks import check_csv_import, run_csv_import
 from staff import audit
-from staff.access import Role, role_required
+from staff.access import Role, role_required, visible_to
 
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 EXPORTS = {
@@ -144,7 +144,9 @@ def export(request: HttpRequest, kind: str) -> HttpResponse:
     form = ExportForm(request.GET if "reason" in request.GET else None)
     if not form.is_valid():
         return render(request, "customers/export.html", {"form": form, "kind": kind})
-    queryset = model.objects.all()
+    queryset = visible_to(
+        request.user, model.objects.all(), "" if model is Customer else "customer__"
+    )
     audit.record(
         "export", kind, "", rows=queryset.count(), reason=form.cleaned_data["reason"].strip()
     )

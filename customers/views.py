@@ -8,7 +8,7 @@ from django.utils import timezone
 from customers.forms import RenewalFilterForm
 from customers.models import Customer
 from customers.selectors import book_for, latest_scoring_run, renewal_calendar, with_current_risk
-from staff.access import PEOPLE_ROLES, employee_of, has_role
+from staff.access import visible_to
 
 
 @login_required
@@ -27,8 +27,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def renewals(request: HttpRequest) -> HttpResponse:
-    """Contracts ending in the next 180 days: all of them for managers, HR and admins,
-    an account manager's own customers for everyone else."""
+    """Contracts ending in the next 180 days of the customers the user sees
+    (staff/access.py): their own, their teams', or all for admins."""
     form = RenewalFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     contracts = renewal_calendar(
@@ -36,11 +36,7 @@ def renewals(request: HttpRequest) -> HttpResponse:
         team_id=filters["team"].pk if filters.get("team") else None,
         month=filters.get("month"),
     )
-    if not has_role(request.user, PEOPLE_ROLES):
-        employee = employee_of(request.user)
-        contracts = (
-            contracts.filter(customer__in=book_for(employee)) if employee else contracts.none()
-        )
+    contracts = visible_to(request.user, contracts, "customer__")
     page = Paginator(contracts, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

@@ -28,6 +28,22 @@ def employee_of(user) -> Employee | None:
     return getattr(user, "employee", None) if user.is_authenticated else None
 
 
+def role_of(user) -> str | None:
+    if not user.is_authenticated:
+        return None
+    if user.is_superuser:
+        return Role.ADMIN
+    employee = employee_of(user)
+    return employee.role if employee is not None else None
+
+
+def visible_to(user, queryset, prefix: str = ""):
+    """`queryset` narrowed to the customers (or their records, through `prefix`) the
+    signed-in user sees in full."""
+    scope = customer_scope(role_of(user), employee_of(user), prefix)
+    return queryset if scope is None else queryset.filter(scope)
+
+
 def has_role(user, roles: tuple[str, ...]) -> bool:
     if user.is_superuser:
         return True

@@ -66,8 +66,14 @@ def test_an_account_manager_sees_only_their_own_renewals(client, book):
     client.force_login(book["ann"].user)
     page = client.get(reverse("renewals")).content.decode()
     assert "Soon" in page and "Later" not in page
+    # The North team's manager sees North's renewals, not South's; an admin sees all.
     boss = EmployeeFactory(role=Employee.Role.MANAGER, user=UserFactory(username="boss"))
+    book["north"].manager = boss
+    book["north"].save()
     client.force_login(boss.user)
+    page = client.get(reverse("renewals")).content.decode()
+    assert "Soon" in page and "Later" not in page
+    client.force_login(UserFactory(username="root", is_superuser=True))
     page = client.get(reverse("renewals")).content.decode()
     assert "Soon" in page and "Later" in page and "none logged" in page
 

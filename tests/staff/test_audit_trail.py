@@ -10,7 +10,13 @@ from django.urls import reverse
 from customers.models import Contract
 from staff.models import AuditEvent
 from tests.api.helpers import integration_client, user_client
-from tests.factories import ContractFactory, CustomerFactory, EmployeeFactory, UserFactory
+from tests.factories import (
+    ContractFactory,
+    CustomerFactory,
+    EmployeeFactory,
+    TeamFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -52,8 +58,11 @@ def test_a_person_s_key_is_recorded_as_that_person():
 
 def test_an_export_needs_a_reason_and_is_recorded_with_it(client):
     manager = EmployeeFactory(name="Max", role="manager", user=UserFactory(username="max"))
-    CustomerFactory()
-    CustomerFactory()
+    team = TeamFactory(manager=manager)
+    member = EmployeeFactory(team=team)
+    CustomerFactory(primary_owner=member)
+    CustomerFactory(primary_owner=member)
+    CustomerFactory()  # another team's: not in Max's export
     client.force_login(manager.user)
     assert client.get(reverse("export", args=["customers"]), {"reason": "  "}).status_code == 200
     assert not AuditEvent.objects.filter(action="export").exists()  # asked again
