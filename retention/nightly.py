@@ -9,11 +9,18 @@ from alerts.tasks import settle_retention_actions
 from customers.tasks import roll_contracts, score_customers
 from handover.tasks import process_handovers
 from retention.celery import origin_queue
+from staff.tasks import watch_customer_access
 
 # Contracts roll first so scoring sees tonight's contract state; handovers run before
 # scoring so tonight's scores see tonight's ownership.
 # Alerts follow each complete scoring run (settings.SCORING_FOLLOW_UP_TASKS).
-NIGHTLY_JOBS = [roll_contracts, process_handovers, settle_retention_actions, score_customers]
+NIGHTLY_JOBS = [
+    roll_contracts,
+    process_handovers,
+    settle_retention_actions,
+    watch_customer_access,
+    score_customers,
+]
 
 
 @shared_task(bind=True, name="retention.nightly.run_nightly_jobs")

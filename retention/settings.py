@@ -252,6 +252,13 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
 
+# Export watch: a day with more than EXPORT_WATCH_DAILY_LIMIT customer records viewed or
+# exported, or more than EXPORT_WATCH_FACTOR times the person's 30-day daily average, or
+# any export within EXPORT_WATCH_DEPARTURE_DAYS of their last day, is reported.
+EXPORT_WATCH_DAILY_LIMIT = env_int("EXPORT_WATCH_DAILY_LIMIT", 50)
+EXPORT_WATCH_FACTOR = env_int("EXPORT_WATCH_FACTOR", 3)
+EXPORT_WATCH_DEPARTURE_DAYS = env_int("EXPORT_WATCH_DEPARTURE_DAYS", 30)
+
 # Sign-in throttling (django-axes): after LOGIN_FAILURE_LIMIT failed attempts for the same
 # username from the same address, that pair is locked out for LOGIN_LOCKOUT_MINUTES.
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.utils import timezone
 
-from staff.models import ApiToken, AuditEvent, Employee, Team
+from staff.models import AccessWarning, ApiToken, AuditEvent, Employee, Team
 
 
 @admin.register(Team)
@@ -129,3 +129,15 @@ class AuditEventAdmin(admin.ModelAdmin):
         for event in queryset.order_by("at").iterator(chunk_size=2000):
             writer.writerow([getattr(event, f) for f in fields])
         return response
+
+
+@admin.register(AccessWarning)
+class AccessWarningAdmin(admin.ModelAdmin):
+    list_display = ("day", "employee", "kind", "touched", "daily_average", "exports")
+    list_filter = ("kind",)
+    search_fields = ("employee__name",)
+    date_hierarchy = "day"
+    readonly_fields = [f.name for f in AccessWarning._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False

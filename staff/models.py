@@ -281,3 +281,32 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The audit trail is append-only.")
+
+
+class AccessWarning(models.Model):
+    """Someone looked at or exported an unusual number of customers in a day, or exported
+    while leaving (DOMAIN.md section 2): their manager and HR were told."""
+
+    class Kind(models.TextChoices):
+        UNUSUAL_VOLUME = "unusual_volume", "Unusual number of customers viewed or exported"
+        DEPARTING_EXPORT = "departing_export", "Exported customer data while leaving"
+
+    employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="access_warnings")
+    day = models.DateField()
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    touched = models.PositiveIntegerField(help_text="Customer records viewed plus rows exported.")
+    daily_average = models.FloatField(help_text="The same over the 30 days before, per day.")
+    exports = models.PositiveIntegerField(default=0)
+    notified = models.JSONField(default=list, blank=True, help_text="Who was told (e-mail).")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-day"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["employee", "day", "kind"], name="one_access_warning_per_kind_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.employee} on {self.day}: {self.get_kind_display()}"
