@@ -7,15 +7,18 @@ from pathlib import Path
 
 from django import forms
 from django.contrib import messages
+from django.core.mail import send_mail
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from customers import csv_io
 from customers.models import Contact, Contract, CsvImport, Customer, Interaction
 from customers.tasks import check_csv_import, run_csv_import
 from staff import audit
-from staff.access import Role, role_required, visible_to
+from staff.access import Role, employee_of, is_leaving, role_required, visible_to
+from staff.models import ExportRequest
 
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 EXPORTS = {
@@ -144,6 +147,23 @@ def export(request: HttpRequest, kind: str) -> HttpResponse:
     form = ExportForm(request.GET if "reason" in request.GET else None)
     if not form.is_valid():
         return render(request, "customers/export.html", {"form": form, "kind": kind})
+    me = employee_of(request.user)
+    if is_leaving(me):  # someone leaving exports only what their manager approved
+        approved = ExportRequest.objects.filter(
+            employee=me, kind=kind, approved_at__isnull=False, used_at__isnull=True
+        ).first()
+        if approved is None:
+            pending, created = ExportRequest.objects.get_or_create(
+                employee=me,
+                kind=kind,
+                approved_at=None,
+                defaults={"reason": form.cleaned_data["reason"].strip()},
+            )
+            if created:
+                _ask_for_approval(request, pending)
+            return render(request, "customers/export_pending.html", {"pending": pending})
+        approved.used_at = timezone.now()
+        approved.save(update_fields=["used_at"])
     queryset = visible_to(
         request.user, model.objects.all(), "" if model is Customer else "customer__"
     )
@@ -156,3 +176,41 @@ def export(request: HttpRequest, kind: str) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+def _ask_for_approval(request: HttpRequest, pending: ExportRequest) -> None:
+    from handover.services import manager_of
+
+    manager = manager_of(pending.employee)
+    if manager is not None and manager.email:
+        send_mail(
+            f"Export approval needed: {pending.employee.name}",
+            f"{pending.employee.name}, who is leaving, asks to export {pending.kind}: "
+            f"{pending.reason}\nApprove or ignore it at "
+            f"{request.build_absolute_uri(reverse('export_requests'))}",
+            None,
+            [manager.email],
+        )
+
+
+@role_required(Role.ADMIN, Role.MANAGER)
+def export_requests(request: HttpRequest) -> HttpResponse:
+    """Exports asked for by people leaving, for their manager (or an admin) to approve."""
+    from handover.services import manager_of
+
+    me = employee_of(request.user)
+    pending = ExportRequest.objects.filter(approved_at__isnull=True).select_related("employee")
+    mine = [
+        r for r in pending if request.user.is_superuser or (me and manager_of(r.employee) == me)
+    ]
+    if request.method == "POST":
+        chosen = next((r for r in mine if str(r.pk) == request.POST.get("request")), None)
+        if chosen is None:
+            raise Http404("No such request waiting for you.")
+        chosen.approved_by, chosen.approved_at = me, timezone.now()
+        chosen.save(update_fields=["approved_by", "approved_at"])
+        messages.success(
+            request, f"Approved: {chosen.employee.name} may export {chosen.kind} once."
+        )
+        return redirect("export_requests")
+    return render(request, "customers/export_requests.html", {"requests": mine})

@@ -109,3 +109,19 @@ def customer_scope(role: str | None, employee: Employee | None, prefix: str = ""
             | Q(**{f"{prefix}secondary_owner__team__in": teams})
         )
     return own
+
+
+def is_leaving(employee: Employee | None, today=None) -> bool:
+    """Departing, or within EXPORT_WATCH_DEPARTURE_DAYS of a recorded last day."""
+    import datetime as dt
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    if employee is None:
+        return False
+    if employee.status == Employee.Status.DEPARTING:
+        return True
+    today = today or timezone.localdate()
+    notice = dt.timedelta(days=settings.EXPORT_WATCH_DEPARTURE_DAYS)
+    return employee.departure_date is not None and today >= employee.departure_date - notice

@@ -310,3 +310,24 @@ class AccessWarning(models.Model):
 
     def __str__(self) -> str:
         return f"{self.employee} on {self.day}: {self.get_kind_display()}"
+
+
+class ExportRequest(models.Model):
+    """An export asked for by someone who is leaving: it waits for their manager's
+    approval and can then be used once."""
+
+    employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="export_requests")
+    kind = models.CharField(max_length=20)
+    reason = models.TextField()
+    requested_at = models.DateTimeField(auto_now_add=True)
+    approved_by = models.ForeignKey(
+        Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"{self.employee} asks to export {self.kind}"

@@ -95,3 +95,45 @@ def test_anyone_leaving_who_exports_at_all_is_reported(ann):
     far = EmployeeFactory(name="Far", departure_date=DAY + dt.timedelta(days=31))
     export(far, DAY, 1)
     assert watch_access(day=DAY) == []
+
+
+def test_a_leaver_s_export_waits_for_the_manager_and_then_works_once(client, mailoutbox):
+    from django.urls import reverse
+
+    from staff.models import ExportRequest
+    from tests.factories import UserFactory
+
+    boss = EmployeeFactory(
+        name="Boss", role="manager", email="boss@example.com", user=UserFactory(username="boss")
+    )
+    lea = EmployeeFactory(
+        name="Lea",
+        role="manager",
+        status="departing",
+        departure_date=DAY,
+        team=TeamFactory(manager=boss),
+        user=UserFactory(username="lea"),
+    )
+    url = reverse("export", args=["customers"])
+    client.force_login(lea.user)
+    page = client.get(url, {"reason": "Handover notes"})
+    assert "Your manager needs to approve this export" in page.content.decode()
+    assert not AuditEvent.objects.filter(action="export").exists()
+    assert mailoutbox[0].to == ["boss@example.com"] and "Handover notes" in mailoutbox[0].body
+    client.get(url, {"reason": "Again"})  # still one request, no second e-mail
+    assert ExportRequest.objects.count() == 1 and len(mailoutbox) == 1
+    # Another manager cannot approve it; Lea's manager can.
+    other = EmployeeFactory(role="manager", user=UserFactory(username="other"))
+    client.force_login(other.user)
+    request_id = ExportRequest.objects.get().pk
+    assert client.post(reverse("export_requests"), {"request": request_id}).status_code == 404
+    client.force_login(boss.user)
+    assert "Handover notes" in client.get(reverse("export_requests")).content.decode()
+    client.post(reverse("export_requests"), {"request": request_id})
+    client.force_login(lea.user)
+    done = client.get(url, {"reason": "Handover notes"})
+    assert done["Content-Type"].startswith("text/csv")
+    b"".join(done.streaming_content)
+    assert AuditEvent.objects.filter(action="export", employee=lea).count() == 1
+    again = client.get(url, {"reason": "Once more"})  # used: asks again
+    assert "Your manager needs to approve" in again.content.decode()
