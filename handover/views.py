@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -19,7 +19,16 @@ from handover.selectors import (
     handover_proposals,
     outcome_summary,
 )
-from staff.access import HR_ROLES, MANAGER_ROLES, PEOPLE_ROLES, employee_of, has_role, role_required
+from staff.access import (
+    HR_ROLES,
+    MANAGER_ROLES,
+    PEOPLE_ROLES,
+    employee_of,
+    employee_scope,
+    has_role,
+    role_required,
+    sees_employee,
+)
 from staff.models import Employee
 
 
@@ -32,6 +41,8 @@ def exposure(request: HttpRequest) -> HttpResponse:
 @role_required(*PEOPLE_ROLES)
 def what_if(request: HttpRequest, employee_id: int) -> HttpResponse:
     employee = get_object_or_404(Employee.objects.select_related("team"), pk=employee_id)
+    if not sees_employee(request.user, employee):
+        raise Http404("No such employee in your teams.")
     today = timezone.localdate()
     rows = exposure_report(as_of=today, employee_ids=[employee.pk])
     proposals = handover_proposals(employee, as_of=today)
@@ -77,6 +88,9 @@ def plans(request: HttpRequest) -> HttpResponse:
         )
         .order_by("last_day")
     )
+    scope = employee_scope(request.user, "employee__")
+    if scope is not None:  # managers: their teams' leavers
+        all_plans = all_plans.filter(scope)
     groups = {
         "Upcoming": [p for p in all_plans if p.status == "open" and p.last_day > today],
         "In progress": [p for p in all_plans if p.status == "open" and p.last_day <= today],
@@ -88,6 +102,8 @@ def plans(request: HttpRequest) -> HttpResponse:
 @role_required(*PEOPLE_ROLES)
 def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = get_object_or_404(HandoverPlan.objects.select_related("employee"), pk=plan_id)
+    if not sees_employee(request.user, plan.employee):
+        raise Http404("No such handover plan in your teams.")
     me = employee_of(request.user)
     notes_form = ExitInterviewForm(initial={"exit_interview_notes": plan.exit_interview_notes})
     if request.method == "POST":
@@ -197,8 +213,13 @@ def my_steps(request: HttpRequest) -> HttpResponse:
 @require_POST
 def complete_step(request: HttpRequest, step_id: int) -> HttpResponse:
     me = employee_of(request.user)
-    step = get_object_or_404(HandoverStep.objects.select_related("task__customer"), pk=step_id)
-    if step.assignee_id != getattr(me, "pk", None) and not has_role(request.user, MANAGER_ROLES):
+    step = get_object_or_404(
+        HandoverStep.objects.select_related("task__customer", "task__plan__employee"), pk=step_id
+    )
+    if step.assignee_id != getattr(me, "pk", None) and not (
+        has_role(request.user, MANAGER_ROLES)
+        and sees_employee(request.user, step.task.plan.employee)
+    ):
         raise PermissionDenied("This step is assigned to someone else.")
     form = StepDoneForm(request.POST, step=step, prefix=f"step-{step.pk}")
     if form.is_valid():

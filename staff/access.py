@@ -125,3 +125,27 @@ def is_leaving(employee: Employee | None, today=None) -> bool:
     today = today or timezone.localdate()
     notice = dt.timedelta(days=settings.EXPORT_WATCH_DEPARTURE_DAYS)
     return employee.departure_date is not None and today >= employee.departure_date - notice
+
+
+def sees_employee(user, employee: Employee) -> bool:
+    """HR and admins see every employee's departure; a manager those in the teams they
+    manage (and sub-teams) and their direct reports."""
+    role = role_of(user)
+    if role in (Role.ADMIN, Role.HR):
+        return True
+    me = employee_of(user)
+    if role != Role.MANAGER or me is None:
+        return False
+    return employee.manager_id == me.pk or employee.team_id in managed_team_ids(me)
+
+
+def employee_scope(user, prefix: str = "") -> Q | None:
+    """The employees whose departures `user` sees, as a filter (None: all); see
+    sees_employee."""
+    role = role_of(user)
+    if role in (Role.ADMIN, Role.HR):
+        return None
+    me = employee_of(user)
+    if role != Role.MANAGER or me is None:
+        return Q(pk__in=[])
+    return Q(**{f"{prefix}manager": me}) | Q(**{f"{prefix}team__in": managed_team_ids(me)})
