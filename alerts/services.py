@@ -151,6 +151,14 @@ def raise_alerts(*, day: dt.date) -> AlertRun:
             params,
         )
         cleared = [row[0] for row in cursor.fetchall()]
+        # The signs with no live alert, found before inserting: an anti-join against the
+        # table being inserted into can turn into a scan per row of a growing table.
+        cursor.execute("DROP TABLE IF EXISTS alert_new")
+        cursor.execute(
+            f"""CREATE TEMP TABLE alert_new AS SELECT f.* FROM alert_firing f
+            WHERE NOT EXISTS (
+                SELECT 1 FROM {table["alerts"]} a WHERE {_SAME_ALERT} AND {_LIVE_SQL})"""
+        )
         cursor.execute(
             f"""INSERT INTO {table["alerts"]} (customer_id, signal, status, text, play, tier,
                 annual_value, probability, revenue_at_risk, owner_id, manager_id,
@@ -161,14 +169,12 @@ def raise_alerts(*, day: dt.date) -> AlertRun:
                         ELSE p.text || ' ' || r.play END,
                    f.tier, f.annual_value, f.probability, f.revenue_at_risk, f.owner_id,
                    f.manager_id, %(day)s, %(day)s, ''
-            FROM alert_firing f
+            FROM alert_new f
             JOIN {table["rules"]} r ON r.code = f.signal
             LEFT JOIN {table["plays"]} p ON p.id = (
                 SELECT id FROM {table["plays"]} tp
                 WHERE tp.tier = f.tier AND tp.segment IN (f.segment, '') AND tp.text <> ''
                 ORDER BY tp.segment DESC LIMIT 1)
-            WHERE NOT EXISTS (
-                SELECT 1 FROM {table["alerts"]} a WHERE {_SAME_ALERT} AND {_LIVE_SQL})
             ON CONFLICT DO NOTHING
             RETURNING id""",
             params,
@@ -177,6 +183,7 @@ def raise_alerts(*, day: dt.date) -> AlertRun:
         cursor.execute("SELECT count(*) FROM alert_firing")
         result.kept = cursor.fetchone()[0] - len(opened)
         cursor.execute("DROP TABLE alert_firing")
+        cursor.execute("DROP TABLE alert_new")
         queue_alert_event("alerts.opened", opened, day=day)
         queue_alert_event("alerts.cleared", cleared, day=day)
     result.opened, result.cleared = len(opened), len(cleared)
