@@ -173,6 +173,13 @@ def celery_worker_queue(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Test users' passwords need not resist cracking; hashing them properly costs about
+    half a second each."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _plain_static_storage(settings):
     """Tests render pages without running collectstatic first."""
     settings.STORAGES = {

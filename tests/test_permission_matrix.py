@@ -220,8 +220,9 @@ def api_rows():
         "api:risk-model-detail": ("GET", "model", everyone),
         "api:webhook-list": ("GET", None, {**importers, "integration": DENIED}),
         "api:webhook-detail": ("GET", "webhook", {**importers, "integration": DENIED}),
-        "api:schema": ("GET", None, everyone),
-        "api:docs": ("GET", None, everyone),
+        # The schema and its docs are public: integrators read them before they have a key.
+        "api:schema": ("GET", None, {**everyone, "anonymous": OK}),
+        "api:docs": ("GET", None, {**everyone, "anonymous": OK}),
         "api:api-root": ("GET", None, everyone),
     }
     return {
