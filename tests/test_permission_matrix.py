@@ -15,19 +15,17 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from alerts.models import Alert, RetentionAction, Webhook
-from customers.models import CsvImport, RiskModel, RiskScore, ScoringRun
+from alerts.models import Webhook
+from customers.models import CsvImport, RiskModel, ScoringRun
 from handover.models import HandoverPlan, HandoverStep, HandoverTask
 from staff.models import ApiToken
 from tests.factories import (
-    ContactFactory,
-    ContractFactory,
     CustomerFactory,
     EmployeeFactory,
-    InteractionFactory,
     TeamFactory,
     UserFactory,
 )
+from tests.support.records import customer_with_records
 
 pytestmark = pytest.mark.django_db
 ROLES = ["anonymous", "account_manager", "manager", "hr", "admin", "integration"]
@@ -38,33 +36,7 @@ DAY = dt.date(2026, 6, 1)
 
 
 def _side(owner, model, name):
-    customer = CustomerFactory(name=name, primary_owner=owner)
-    return {
-        "customer": customer,
-        "contact": ContactFactory(customer=customer),
-        "contract": ContractFactory(customer=customer),
-        "interaction": InteractionFactory(customer=customer, employee=owner),
-        "score": RiskScore.objects.create(
-            customer=customer,
-            day=DAY,
-            model=model,
-            probability=0.3,
-            tier=3,
-            annual_value=100,
-            revenue_at_risk=30,
-        ),
-        "alert": Alert.objects.create(
-            customer=customer,
-            signal="complaint",
-            text="x",
-            owner=owner,
-            opened_on=DAY,
-            figures_on=DAY,
-        ),
-        "action": RetentionAction.objects.create(
-            customer=customer, kind="call", taken_on=DAY, owner=owner
-        ),
-    }
+    return customer_with_records(owner, model, name, DAY)
 
 
 def _plan(leaver, customer, successor):

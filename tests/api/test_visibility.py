@@ -7,19 +7,15 @@ import datetime as dt
 
 import pytest
 
-from alerts.models import Alert, RetentionAction
-from customers.models import RiskModel, RiskScore, ScoringRun
+from customers.models import RiskModel, ScoringRun
 from handover.models import HandoverPlan, HandoverTask
 from tests.api.helpers import integration_client, user_client
 from tests.factories import (
-    ContactFactory,
-    ContractFactory,
-    CustomerFactory,
     EmployeeFactory,
-    InteractionFactory,
     TeamFactory,
     UserFactory,
 )
+from tests.support.records import customer_with_records
 
 pytestmark = pytest.mark.django_db
 DAY = dt.date(2026, 6, 1)
@@ -48,32 +44,15 @@ def org():
     ScoringRun.objects.create(day=DAY, model=model, status="complete")
     records = {}
     for owner in (ann, ned, sue):
-        customer = CustomerFactory(name=f"{owner.name}'s", primary_owner=owner)
+        side = customer_with_records(owner, model, f"{owner.name}'s", DAY)
         records[owner.name] = {
-            "customers": customer,
-            "contacts": ContactFactory(customer=customer),
-            "contracts": ContractFactory(customer=customer),
-            "interactions": InteractionFactory(customer=customer, employee=owner),
-            "risk-scores": RiskScore.objects.create(
-                customer=customer,
-                day=DAY,
-                model=model,
-                probability=0.3,
-                tier=3,
-                annual_value=100,
-                revenue_at_risk=30,
-            ),
-            "alerts": Alert.objects.create(
-                customer=customer,
-                signal="complaint",
-                text="x",
-                owner=owner,
-                opened_on=DAY,
-                figures_on=DAY,
-            ),
-            "retention-actions": RetentionAction.objects.create(
-                customer=customer, kind="call", taken_on=DAY, owner=owner
-            ),
+            "customers": side["customer"],
+            "contacts": side["contact"],
+            "contracts": side["contract"],
+            "interactions": side["interaction"],
+            "risk-scores": side["score"],
+            "alerts": side["alert"],
+            "retention-actions": side["action"],
         }
     plan = HandoverPlan.objects.create(employee=sue, last_day=DAY, reason="x", voluntary=True)
     HandoverTask.objects.create(
