@@ -15,7 +15,8 @@ from alerts import reports
 from alerts.actions import REPORT_DIMENSIONS, churn_reasons, record_action, save_rates
 from alerts.models import Alert, RetentionAction
 from alerts.services import act_on_alert
-from staff.access import PEOPLE_ROLES, employee_of, role_required
+from staff.access import PEOPLE_ROLES, employee_of, employee_scope, role_required
+from staff.models import Employee
 
 
 def inbox_for(employee) -> Q:
@@ -129,14 +130,26 @@ def monthly_owner_report(request: HttpRequest) -> HttpResponse:
         first = dt.datetime.strptime(request.GET.get("month", ""), "%Y-%m").date()
     except ValueError:
         first = reports.previous_month(reports.month_start(dt.date.today()))
-    owners = Paginator(reports.churn_warning_owners(), 20).get_page(request.GET.get("page"))
+    # Managers see their teams' owners (ranked among all owners); HR and admins everyone.
+    scope = employee_scope(request.user)
+    people = (
+        None if scope is None else set(Employee.objects.filter(scope).values_list("pk", flat=True))
+    )
+    warning_owners = reports.churn_warning_owners()
+    if people is not None:
+        warning_owners = warning_owners.filter(customer__primary_owner__in=people)
+    owners = Paginator(warning_owners, 20).get_page(request.GET.get("page"))
     lists = reports.churn_warning_list([o["owner_id"] for o in owners], limit_per_owner=10)
     return render(
         request,
         "alerts/monthly.html",
         {
             "first": first,
-            "rows": reports.owner_churn_report(first),
+            "rows": [
+                row
+                for row in reports.owner_churn_report(first)
+                if people is None or row.employee_id in people
+            ],
             "owners": owners,
             "warnings": [(owner, lists[owner["owner_id"]]) for owner in owners],
             "min_customers": reports.MIN_CUSTOMERS,

@@ -34,7 +34,11 @@ from staff.models import Employee
 
 @role_required(*PEOPLE_ROLES)
 def exposure(request: HttpRequest) -> HttpResponse:
-    rows = exposure_report(as_of=timezone.localdate())
+    scope = employee_scope(request.user)  # managers: the people in their teams
+    ids = (
+        None if scope is None else list(Employee.objects.filter(scope).values_list("pk", flat=True))
+    )
+    rows = exposure_report(as_of=timezone.localdate(), employee_ids=ids)
     return render(request, "handover/exposure.html", {"rows": rows[:100], "total": len(rows)})
 
 

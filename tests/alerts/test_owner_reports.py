@@ -73,7 +73,12 @@ def test_the_page_is_for_managers(client, owners):
     boss = EmployeeFactory(role="manager", user=UserFactory(username="boss"))
     client.force_login(boss.user)
     page = client.get(reverse("alerts:monthly"), {"month": "2026-01"}).content.decode()
-    assert "Churn by owner, January 2026" in page and "Xena" in page
+    assert "Churn by owner, January 2026" in page and "Xena" not in page  # not boss's team
+    xena = owners[0]
+    xena.team.manager = boss
+    xena.team.save()
+    page = client.get(reverse("alerts:monthly"), {"month": "2026-01"}).content.decode()
+    assert "Xena" in page and "Yuri" not in page
 
 
 def test_the_churn_warning_list_pages_owners_and_keeps_each_ones_riskiest():

@@ -85,13 +85,14 @@ def test_a_manager_accepts_all_recommendations(client, team, django_capture_on_c
 
 def test_exposure_and_what_if_pages_show_the_figures(client, team):
     max_ = login(client, Employee.Role.MANAGER, "Max")
-    page = client.get(reverse("handover:exposure")).content.decode()
-    assert "Leo" in page and "160,000" in page and "50,000" in page
-    # Leo is not in a team Max manages: the preview is not his to see.
+    # Leo is not in a team Max manages: neither his exposure nor the preview is Max's.
+    assert "Leo" not in client.get(reverse("handover:exposure")).content.decode()
     assert client.get(reverse("handover:what_if", args=[team.leo.pk])).status_code == 404
     leo_team = team.leo.team
     leo_team.manager = max_
     leo_team.save()
+    page = client.get(reverse("handover:exposure")).content.decode()
+    assert "Leo" in page and "160,000" in page and "50,000" in page
     page = client.get(reverse("handover:what_if", args=[team.leo.pk])).content.decode()
     assert "What if Leo leaves?" in page and "32,000" in page and "Ada" in page
     assert not HandoverPlan.objects.exists()  # a preview changes nothing
