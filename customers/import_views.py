@@ -17,7 +17,14 @@ from customers import csv_io
 from customers.models import Contact, Contract, CsvImport, Customer, Interaction
 from customers.tasks import check_csv_import, run_csv_import
 from staff import audit
-from staff.access import Role, employee_of, is_leaving, role_required, visible_to
+from staff.access import (
+    Role,
+    employee_of,
+    employee_scope,
+    is_leaving,
+    role_required,
+    visible_to,
+)
 from staff.models import ExportRequest
 
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
@@ -196,13 +203,10 @@ def _ask_for_approval(request: HttpRequest, pending: ExportRequest) -> None:
 @role_required(Role.ADMIN, Role.MANAGER)
 def export_requests(request: HttpRequest) -> HttpResponse:
     """Exports asked for by people leaving, for their manager (or an admin) to approve."""
-    from handover.services import manager_of
-
     me = employee_of(request.user)
     pending = ExportRequest.objects.filter(approved_at__isnull=True).select_related("employee")
-    mine = [
-        r for r in pending if request.user.is_superuser or (me and manager_of(r.employee) == me)
-    ]
+    scope = employee_scope(request.user, "employee__")  # managers: their teams' people
+    mine = list(pending if scope is None else pending.filter(scope))
     if request.method == "POST":
         chosen = next((r for r in mine if str(r.pk) == request.POST.get("request")), None)
         if chosen is None:

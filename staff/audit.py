@@ -38,8 +38,8 @@ def client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def actor_from(request, token: ApiToken | None = None) -> Actor:
-    user = request.user if getattr(request.user, "pk", None) else None
+def actor_for(user, token: ApiToken | None, ip: str | None) -> Actor:
+    """The actor for a signed-in user (or none) and the API key used (or none)."""
     employee = getattr(user, "employee", None) if user else None
     if token is not None and user is None:
         label = f"API key {token.name} ({token.prefix}…)"
@@ -54,8 +54,13 @@ def actor_from(request, token: ApiToken | None = None) -> Actor:
         user_id=user.pk if user else None,
         employee_id=employee.pk if isinstance(employee, Employee) else None,
         token_id=token.pk if token else None,
-        ip=client_ip(request),
+        ip=ip,
     )
+
+
+def actor_from(request) -> Actor:
+    user = request.user if getattr(request.user, "pk", None) else None
+    return actor_for(user, None, client_ip(request))
 
 
 def set_actor(actor: Actor) -> contextvars.Token:

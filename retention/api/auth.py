@@ -63,16 +63,8 @@ class ApiTokenAuthentication(BaseAuthentication):
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_EVERY:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        employee = getattr(user, "employee", None) if user else None
-        audit.set_actor(  # the rest of this request is done by this key's holder
-            audit.Actor(
-                label=employee.name if employee else f"API key {token.name} ({token.prefix}…)",
-                user_id=user.pk if user else None,
-                employee_id=employee.pk if employee else None,
-                token_id=token.pk,
-                ip=audit.client_ip(request._request),
-            )
-        )
+        # The rest of this request is done by this key's holder.
+        audit.set_actor(audit.actor_for(user, token, audit.client_ip(request._request)))
         return (user or IntegrationIdentity(token), token)
 
     def authenticate_header(self, request) -> str:
