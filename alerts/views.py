@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from alerts import reports
@@ -120,6 +121,11 @@ def act(request: HttpRequest, alert_id: int) -> HttpResponse:
             messages.error(request, f"{alert.customer}: {problem}")
     else:
         messages.success(request, f"{alert.customer}: alert {alert.get_status_display().lower()}.")
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(back)
     return redirect("alerts:inbox")
 
 

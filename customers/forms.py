@@ -4,6 +4,8 @@ import datetime as dt
 
 from django import forms
 
+from customers.models import Interaction, RiskTier, Segment
+from customers.selectors import BOOK_SORTS
 from staff.models import Team
 
 
@@ -23,3 +25,73 @@ class RenewalFilterForm(forms.Form):
             return dt.datetime.strptime(raw, "%Y-%m").date()
         except ValueError:
             raise forms.ValidationError("Give the month as YYYY-MM, e.g. 2027-01.") from None
+
+
+class BookFilterForm(forms.Form):
+    """Filters and sort order of an account manager's book (all optional)."""
+
+    q = forms.CharField(
+        label="Search", required=False, max_length=100, help_text="Name or external id."
+    )
+    tier = forms.TypedMultipleChoiceField(
+        label="Risk tier",
+        choices=RiskTier.choices,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+    )
+    segment = forms.ChoiceField(
+        label="Segment", choices=[("", "Any segment"), *Segment.choices], required=False
+    )
+    renewal = forms.TypedChoiceField(
+        label="Renewal",
+        choices=[
+            ("", "Any time"),
+            (30, "Within 30 days"),
+            (90, "Within 90 days"),
+            (180, "Within 180 days"),
+        ],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    sort = forms.ChoiceField(
+        label="Sort by",
+        choices=[(key, label) for key, (label, _) in BOOK_SORTS.items()],
+        required=False,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("segment", "renewal", "sort"):
+            self.fields[name].widget.attrs["class"] = "form-select form-select-sm"
+
+
+class QuickInteractionForm(forms.ModelForm):
+    """Log a call, meeting or note in a few seconds: kind, when (now by default), who at
+    the customer, how it went, and a note."""
+
+    class Meta:
+        model = Interaction
+        fields = ["kind", "happened_at", "contact", "direction", "satisfaction", "notes"]
+        labels = {
+            "happened_at": "When",
+            "contact": "With",
+            "satisfaction": "Satisfaction (1-10)",
+        }
+        widgets = {
+            "happened_at": forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+            ),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.customer = customer
+        self.fields["contact"].queryset = customer.contacts.filter(status="active").order_by(
+            "-is_decision_maker", "name"
+        )
+        self.fields["contact"].empty_label = "Nobody in particular"
+        self.fields["happened_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+        self.fields["satisfaction"].widget.attrs.update(min=1, max=10)

@@ -500,6 +500,8 @@ class Interaction(models.Model):
 
 # The churn-scoring models live with the scoring code; imported here so the app (and
 # `from customers.models import RiskScore`) finds them.
+# The dashboard's nightly figures (customers/figures.py), for the same reason.
+from customers.figures import ChurnFigure, ExposureFigure, TierFigure  # noqa: E402
 from customers.scoring.models import (  # noqa: E402
     RiskModel,
     RiskScore,
@@ -510,11 +512,13 @@ from customers.scoring.models import (  # noqa: E402
 )
 
 __all__ = [
+    "ChurnFigure",
     "ChurnReason",
     "Contact",
     "Contract",
     "CsvImport",
     "Customer",
+    "ExposureFigure",
     "Interaction",
     "OwnerRole",
     "OwnershipPeriod",
@@ -525,6 +529,7 @@ __all__ = [
     "ScoringRun",
     "Segment",
     "StagedScore",
+    "TierFigure",
 ]
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import F, FilteredRelation, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, FilteredRelation, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from customers.models import Contract, Customer, Interaction, RiskScore, ScoringRun
 from staff.models import Employee
@@ -93,3 +94,115 @@ def renewal_calendar(
     return contracts.select_related("customer", "customer__primary_owner").order_by(
         "end_date", "customer__name"
     )
+
+
+BOOK_SORTS = {
+    "risk": ("Revenue at risk", [F("revenue_at_risk").desc(nulls_last=True), "name", "pk"]),
+    "probability": (
+        "Churn probability",
+        [F("risk_probability").desc(nulls_last=True), "name", "pk"],
+    ),
+    "value": ("Annual value", [F("risk_annual_value").desc(nulls_last=True), "name", "pk"]),
+    "renewal": ("Next renewal", [F("next_renewal").asc(nulls_last=True), "name", "pk"]),
+    "name": ("Name", ["name", "pk"]),
+}
+
+
+def book_rows(
+    customers: QuerySet[Customer],
+    run: ScoringRun | None,
+    *,
+    today: dt.date,
+    tiers: list[int] | None = None,
+    segment: str = "",
+    renewal_days: int | None = None,
+    search: str = "",
+    sort: str = "risk",
+) -> QuerySet[Customer]:
+    """A book of customers for one page of the list: current risk (with the score's annual
+    value), the next contract end, and the live alert count, filtered and sorted. Every
+    figure is a join or a correlated subquery on an index, so a page costs the same
+    however large the company is."""
+    from alerts.models import Alert
+
+    rows = with_current_risk(customers, run)
+    if run is not None:
+        rows = rows.annotate(risk_annual_value=F("score__annual_value"))
+    next_end = (
+        Contract.objects.filter(customer_id=OuterRef("pk"), end_date__gte=today)
+        .exclude(status__in=[Contract.Status.CANCELLED, Contract.Status.EXPIRED])
+        .order_by("end_date")
+        .values("end_date")[:1]
+    )
+    live_alerts = (
+        Alert.objects.filter(customer_id=OuterRef("pk"), status__in=Alert.LIVE)
+        .values("customer_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    rows = rows.annotate(
+        next_renewal=Subquery(next_end),
+        open_alerts=Coalesce(Subquery(live_alerts), 0),
+    )
+    if tiers and run is not None:
+        rows = rows.filter(risk_tier__in=tiers)
+    if segment:
+        rows = rows.filter(segment=segment)
+    if renewal_days is not None:
+        rows = rows.filter(next_renewal__lte=today + dt.timedelta(days=renewal_days))
+    if search:
+        rows = rows.filter(Q(name__icontains=search) | Q(external_id__iexact=search))
+    sort = sort if sort in BOOK_SORTS else "risk"
+    if run is None and sort in ("risk", "probability", "value"):
+        sort = "name"
+    return rows.order_by(*BOOK_SORTS[sort][1])
+
+
+def risk_histories(
+    customer_ids: list[int], *, until: dt.date, days: int = 90
+) -> dict[int, list[tuple[dt.date, float]]]:
+    """Each customer's daily churn probability over the `days` up to `until`, oldest
+    first: one query on the (customer, day) key for a whole page of customers."""
+    histories: dict[int, list[tuple[dt.date, float]]] = {pk: [] for pk in customer_ids}
+    rows = (
+        RiskScore.objects.filter(
+            customer_id__in=customer_ids,
+            day__gt=until - dt.timedelta(days=days),
+            day__lte=until,
+        )
+        .order_by("customer_id", "day")
+        .values_list("customer_id", "day", "probability")
+    )
+    for customer_id, day, probability in rows:
+        histories[customer_id].append((day, probability))
+    return histories
+
+
+def needs_attention(employee: Employee, *, today: dt.date, limit: int = 5) -> dict:
+    """What an account manager should do today: new (not yet acknowledged) alerts on their
+    customers, most revenue at risk first, and handover steps due within a week."""
+    from alerts.models import Alert
+    from handover.models import HandoverStep, HandoverTask
+
+    alerts = (
+        Alert.objects.filter(owner=employee, status=Alert.Status.OPEN)
+        .select_related("customer")
+        .order_by("-revenue_at_risk", "id")
+    )
+    steps = (
+        HandoverStep.objects.filter(
+            assignee=employee,
+            done_at__isnull=True,
+            cancelled=False,
+            task__status=HandoverTask.Status.OPEN,
+            due_on__lte=today + dt.timedelta(days=7),
+        )
+        .select_related("task__customer")
+        .order_by("due_on", "id")
+    )
+    return {
+        "alerts": list(alerts[:limit]),
+        "alert_count": alerts.count(),
+        "steps": list(steps[:limit]),
+        "step_count": steps.count(),
+    }

@@ -136,3 +136,11 @@ def check_csv_import(import_id: int) -> dict:
 def run_csv_import(import_id: int) -> dict:
     """The import: all rows in one transaction, or none."""
     return _csv_job(import_id, write=True)
+
+
+@shared_task
+def compute_dashboard_figures(as_of: str | None = None) -> dict[str, int]:
+    """The manager dashboard's figures for a scoring day (customers/figures.py)."""
+    from customers import figures
+
+    return figures.compute(day=_day(as_of))

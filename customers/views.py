@@ -1,28 +1,188 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
-from customers.forms import RenewalFilterForm
-from customers.models import Customer
-from customers.selectors import book_for, latest_scoring_run, renewal_calendar, with_current_risk
-from staff.access import visible_to
+from customers import page as customer_page
+from customers.forms import BookFilterForm, QuickInteractionForm, RenewalFilterForm
+from customers.models import ChurnFigure, Customer, Interaction
+from customers.selectors import (
+    book_for,
+    book_rows,
+    latest_scoring_run,
+    needs_attention,
+    renewal_calendar,
+    risk_histories,
+)
+from staff import audit
+from staff.access import MANAGER_ROLES, employee_of, role_required, visible_to
+from staff.models import Team
+
+BOOK_PAGE_SIZE = 25
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    employee = getattr(request.user, "employee", None)
+    """My book: the customers I own with their risk, what needs attention today on top."""
+    employee = employee_of(request.user)
     run = latest_scoring_run()
-    book = (
-        with_current_risk(
-            book_for(employee).filter(status=Customer.Status.ACTIVE), run
-        ).select_related("primary_owner")[:50]
-        if employee
-        else []
+    today = timezone.localdate()
+    form = BookFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    context = {"employee": employee, "run": run, "form": form, "page": None, "today": today}
+    if employee is not None:
+        rows = book_rows(
+            book_for(employee).filter(status=Customer.Status.ACTIVE),
+            run,
+            today=today,
+            tiers=filters.get("tier"),
+            segment=filters.get("segment", ""),
+            renewal_days=filters.get("renewal"),
+            search=(filters.get("q") or "").strip(),
+            sort=filters.get("sort") or "risk",
+        ).select_related("primary_owner")
+        page = Paginator(rows, BOOK_PAGE_SIZE).get_page(request.GET.get("page"))
+        customers = list(page.object_list)
+        histories = risk_histories([c.pk for c in customers], until=run.day) if run else {}
+        for customer in customers:
+            customer.history = histories.get(customer.pk, [])
+        query = request.GET.copy()
+        query.pop("page", None)
+        context |= {
+            "page": page,
+            "customers": customers,
+            "query": query.urlencode(),
+            "filtered": any(filters.get(key) for key in ("q", "tier", "segment", "renewal")),
+            "attention": needs_attention(employee, today=today),
+        }
+    return render(request, "home.html", context)
+
+
+@login_required
+def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
+    return _customer_page(request, customer_id)
+
+
+def _customer_page(request: HttpRequest, customer_id: int, log_form=None) -> HttpResponse:
+    """The customer page at the user's access level; every opening is audited."""
+    customer = get_object_or_404(
+        Customer.objects.select_related("primary_owner__team", "secondary_owner"), pk=customer_id
     )
-    return render(request, "home.html", {"employee": employee, "book": book, "run": run})
+    level = customer_page.access_level(request.user, customer)
+    if level is None:
+        raise Http404("No customer here that you may see.")
+    audit.record(
+        audit.AuditEvent.Action.VIEW,
+        "customer",
+        customer.pk,
+        customer_id=customer.pk,
+        detail={"page": "customer", "level": level},
+    )
+    context = {"customer": customer, "level": level}
+    if level != customer_page.NAME:
+        context |= _record_context(request, customer, level)
+        if log_form is not None:
+            context["log_form"] = log_form
+    return render(request, "customers/customer.html", context, status=400 if log_form else 200)
+
+
+def _record_context(request: HttpRequest, customer: Customer, level: str) -> dict:
+    from alerts.models import Alert, RetentionAction
+    from handover.models import HandoverTask
+
+    run = latest_scoring_run()
+    risk = customer_page.risk_view(customer, run_day=run.day if run else None)
+    context = {
+        "run": run,
+        "risk": risk,
+        "chart": {
+            "labels": [day.isoformat() for day, _ in risk.history],
+            "values": [round(p * 100, 1) for _, p in risk.history],
+        },
+        "contracts": customer.contracts.order_by("-end_date")[:10],
+        "handover": HandoverTask.objects.filter(customer=customer)
+        .select_related("plan__employee", "successor")
+        .order_by("-plan__last_day")
+        .first(),
+    }
+    if level == customer_page.FULL:
+        timeline_page, events = customer_page.timeline(customer, page=request.GET.get("page"))
+        me = employee_of(request.user)
+        context |= {
+            "timeline_page": timeline_page,
+            "events": events,
+            "contacts": customer.contacts.order_by("status", "-is_decision_maker", "name"),
+            "alerts": Alert.objects.filter(customer=customer, status__in=Alert.LIVE).order_by(
+                "-revenue_at_risk"
+            ),
+            "actions": RetentionAction.objects.filter(customer=customer).select_related("owner")[
+                :10
+            ],
+            "me": me,
+            "log_form": QuickInteractionForm(
+                customer=customer,
+                initial={
+                    "kind": Interaction.Kind.CALL,
+                    "happened_at": timezone.localtime().replace(second=0, microsecond=0),
+                },
+            ),
+        }
+    return context
+
+
+@login_required
+@require_POST
+def log_interaction(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """The quick log form: on success a fresh form and the new first page of the
+    timeline (HTMX) or a redirect; on error the form again with the messages by the fields
+    and everything typed kept."""
+    customer = get_object_or_404(Customer, pk=customer_id)
+    if customer_page.access_level(request.user, customer) != customer_page.FULL:
+        raise Http404("No customer here that you may log against.")
+    form = QuickInteractionForm(request.POST, customer=customer)
+    htmx = request.headers.get("HX-Request") == "true"
+    if form.is_valid():
+        interaction = form.save(commit=False)
+        interaction.employee = employee_of(request.user)
+        interaction.save()
+        message = f"{interaction.get_kind_display()} logged."
+        if not htmx:
+            messages.success(request, message)
+            return redirect("customer", customer_id=customer.pk)
+        timeline_page, events = customer_page.timeline(customer, page=None)
+        form = QuickInteractionForm(
+            customer=customer,
+            initial={
+                "kind": Interaction.Kind.CALL,
+                "happened_at": timezone.localtime().replace(second=0, microsecond=0),
+            },
+        )
+        return render(
+            request,
+            "customers/_log_and_timeline.html",
+            {
+                "customer": customer,
+                "log_form": form,
+                "events": events,
+                "timeline_page": timeline_page,
+                "logged": message,
+            },
+        )
+    if htmx:
+        response = render(
+            request,
+            "customers/_log_form.html",
+            {"customer": customer, "log_form": form},
+        )
+        response["HX-Retarget"] = "#log-form"
+        response["HX-Reswap"] = "outerHTML"
+        return response
+    # Without JavaScript: the whole page again, with the form as typed.
+    return _customer_page(request, customer.pk, log_form=form)
 
 
 @login_required
@@ -49,3 +209,58 @@ def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+@role_required(*MANAGER_ROLES)
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Risk, churn, renewals, handovers, alerts and exposure of the teams the manager runs
+    (and sub-teams); of every team for admins."""
+    from customers import dashboard as figures
+
+    today = timezone.localdate()
+    teams = figures.dashboard_teams(request.user)
+    run = latest_scoring_run()
+    period = request.GET.get("period") if request.GET.get("period") in figures.PERIODS else "month"
+    by = request.GET.get("by") if request.GET.get("by") in ChurnFigure.Dimension.values else "team"
+    trend = figures.churn_trend(teams, period)
+    start = figures.latest_period(period)
+    breakdown = figures.churn_breakdown(teams, period, start, by) if start else []
+    tiers = figures.tier_summary(run.day if run else None, teams)
+    renewals = visible_to(request.user, renewal_calendar(as_of=today, days=90), "customer__")[:10]
+    return render(
+        request,
+        "customers/dashboard.html",
+        {
+            "run": run,
+            "all_teams": teams is None,
+            "team_names": Team.objects.filter(pk__in=teams or []).order_by("name"),
+            "tiers": tiers,
+            "tier_totals": {
+                "customers": sum(row.customers for row in tiers),
+                "annual_value": sum(row.annual_value for row in tiers),
+                "revenue_at_risk": sum(row.revenue_at_risk for row in tiers),
+            },
+            "tier_chart": {
+                "labels": [row.label for row in tiers],
+                "values": [float(row.revenue_at_risk) for row in tiers],
+            },
+            "period": period,
+            "periods": [(key, label) for key, (label, _) in figures.PERIODS.items()],
+            "by": by,
+            "dimensions": ChurnFigure.Dimension.choices,
+            "trend": trend,
+            "churn_chart": {
+                "labels": [row.label for row in trend],
+                "customers": [round((row.customer_rate or 0) * 100, 2) for row in trend],
+                "revenue": [round((row.revenue_rate or 0) * 100, 2) for row in trend],
+            },
+            "current_period": figures.period_label(start, period) if start else "",
+            "breakdown": breakdown[: figures.BREAKDOWN_ROWS],
+            "breakdown_more": max(0, len(breakdown) - figures.BREAKDOWN_ROWS),
+            "renewals": renewals,
+            "handovers": figures.handovers_in_progress(request.user),
+            "backlog": figures.alert_backlog(teams, today=today),
+            "save_rate": figures.save_rate(teams, today=today),
+            "exposure": figures.exposure_top(teams),
+        },
+    )

@@ -221,7 +221,10 @@ SCORING_CHUNK_SIZE = env_int("SCORING_CHUNK_SIZE", 50_000)
 # --- Alerts -------------------------------------------------------------------------------------
 # Run after every complete scoring run (in-process right after it; on workers by the
 # chord's last step, so they never see a half-scored day).
-SCORING_FOLLOW_UP_TASKS = ["alerts.tasks.raise_alerts"]
+SCORING_FOLLOW_UP_TASKS = [
+    "alerts.tasks.raise_alerts",
+    "customers.tasks.compute_dashboard_figures",
+]
 # Alerts with at least this much revenue at risk (or a very high tier) also go to the team manager.
 ALERT_MANAGER_REVENUE_AT_RISK = env_int("ALERT_MANAGER_REVENUE_AT_RISK", 10_000)
 

@@ -2,14 +2,24 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from customers import import_views
+from customers import import_views, model_views
 from customers import views as customer_views
+from staff import views as staff_views
 
 urlpatterns = [
     path("", customer_views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("customers/<int:customer_id>/", customer_views.customer_detail, name="customer"),
+    path(
+        "customers/<int:customer_id>/log/", customer_views.log_interaction, name="log_interaction"
+    ),
+    path("dashboard/", customer_views.dashboard, name="dashboard"),
     path("renewals/", customer_views.renewals, name="renewals"),
+    path("hr/", staff_views.hr_dashboard, name="hr"),
+    path("model/", model_views.model_page, name="model"),
+    path("model/run/", model_views.run_now, name="model_run"),
+    path("model/jobs/<str:task_id>/", model_views.job_progress, name="model_job_progress"),
     path("healthz/", customer_views.healthz, name="healthz"),
     path("imports/", import_views.imports, name="imports"),
     path("imports/<int:import_id>/", import_views.import_detail, name="import_detail"),

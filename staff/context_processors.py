@@ -1,17 +1,30 @@
-from staff.access import HR_ROLES, PEOPLE_ROLES, employee_of, has_role
+from staff.access import HR_ROLES, MANAGER_ROLES, PEOPLE_ROLES, employee_of, has_role
 
 
 def roles(request) -> dict[str, bool | int]:
-    """What the navigation offers this user, with their open alert count."""
+    """What the navigation offers this user, with their open alerts and handover steps
+    counted."""
     from alerts.models import Alert
     from alerts.views import inbox_for
+    from handover.models import HandoverStep, HandoverTask
 
     user = request.user
+    if not user.is_authenticated:
+        return {}
     employee = employee_of(user)
     return {
         "sees_people": has_role(user, PEOPLE_ROLES),
+        "sees_dashboard": has_role(user, MANAGER_ROLES),
         "starts_departures": has_role(user, HR_ROLES),
         "open_alerts": Alert.objects.filter(inbox_for(employee), status="open").count()
+        if employee
+        else 0,
+        "open_steps": HandoverStep.objects.filter(
+            assignee=employee,
+            done_at__isnull=True,
+            cancelled=False,
+            task__status=HandoverTask.Status.OPEN,
+        ).count()
         if employee
         else 0,
     }

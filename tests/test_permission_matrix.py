@@ -211,6 +211,26 @@ PAGE_ROWS = {
     "logout": ("POST", None, {**dict.fromkeys(SIGNED_IN, FOUND), "anonymous": FOUND}),
     "healthz": ("GET", None, {**SIGNED_IN, "anonymous": OK}),
     "renewals": ("GET", None, SIGNED_IN),
+    # Managers and account managers see another team's customer by name and owner only
+    # (200, tested in tests/customers/test_customer_page.py); HR only customers in a plan.
+    "customer": (
+        "GET",
+        "customer",
+        {"account_manager": OK, "manager": OK, "hr": MISSING, "admin": OK},
+    ),
+    "log_interaction": (
+        "POST",
+        "customer",
+        {
+            "account_manager": (FOUND, MISSING),
+            "manager": (FOUND, MISSING),
+            "hr": MISSING,
+            "admin": FOUND,
+        },
+    ),
+    "dashboard": ("GET", None, {**PEOPLE, "hr": DENIED}),
+    "model": ("GET", None, {**PEOPLE, "hr": DENIED}),
+    "hr": ("GET", None, {**PEOPLE, "manager": DENIED}),
     "imports": ("GET", None, {**dict.fromkeys(SIGNED_IN, DENIED), "admin": OK}),
     "import_detail": ("GET", "import", {**dict.fromkeys(SIGNED_IN, DENIED), "admin": OK}),
     "import_progress": ("GET", "import", {**dict.fromkeys(SIGNED_IN, DENIED), "admin": OK}),
@@ -298,6 +318,7 @@ BODIES = {
     "api:contract-bulk": {"rows": []},
     "api:interaction-bulk": {"rows": []},
     "alerts:act": {"action": "acknowledge"},
+    "log_interaction": {"kind": "note", "happened_at": "2026-06-01T10:00", "direction": "internal"},
     "alerts:log_action": {"kind": "call", "notes": "x"},
 }
 

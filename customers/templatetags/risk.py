@@ -1,4 +1,6 @@
 from django import template
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from customers.models import RiskTier
 
@@ -31,3 +33,48 @@ def rate(value: float | None) -> str:
 def ratio(part: float, whole: float) -> str:
     """part / whole as a rate with one decimal; empty when the whole is zero."""
     return rate(part / whole) if whole else ""
+
+
+@register.simple_tag
+def sparkline(points: list, width: int = 100, height: int = 24) -> str:
+    """A customer's risk history as an inline SVG line (scaled to its own range so a
+    change shows), labelled with where it started and ended for screen readers."""
+    if len(points) < 2:
+        return mark_safe('<span class="text-muted small">no history</span>')
+    values = [probability for _, probability in points]
+    low, high = min(values), max(values)
+    span = (high - low) or 1.0
+    step = width / (len(values) - 1)
+    coords = " ".join(
+        f"{i * step:.1f},{height - 2 - (value - low) / span * (height - 4):.1f}"
+        for i, value in enumerate(values)
+    )
+    label = (
+        f"Risk {percent(values[0])} on {points[0][0]:%d %b}, {percent(values[-1])} on "
+        f"{points[-1][0]:%d %b}"
+    )
+    colour = "#b02a37" if values[-1] > values[0] + 0.02 else "#495057"
+    return format_html(
+        '<svg class="sparkline" width="{}" height="{}" viewBox="0 0 {} {}" role="img" '
+        'aria-label="{}"><title>{}</title><polyline fill="none" stroke="{}" stroke-width="1.5" '
+        'points="{}"/></svg>',
+        width,
+        height,
+        width,
+        height,
+        label,
+        label,
+        colour,
+        coords,
+    )
+
+
+@register.filter
+def trend(change: float | None) -> str:
+    """A change in churn probability in percentage points, with an arrow."""
+    if change is None:
+        return ""
+    points = change * 100
+    if abs(points) < 0.5:
+        return "→ steady"
+    return f"{'↑' if points > 0 else '↓'} {abs(points):.0f} pts"

@@ -20,9 +20,22 @@ class Command(BaseCommand):
             action="store_true",
             help="Fan the chunks out to the Celery workers and follow their progress.",
         )
+        parser.add_argument(
+            "--history",
+            type=int,
+            default=0,
+            metavar="DAYS",
+            help="Also score the DAYS before (every --every days), oldest first, as each day "
+            "then stood: risk history for a new installation's trend lines.",
+        )
+        parser.add_argument("--every", type=int, default=7, metavar="DAYS")
 
     def handle(self, *args, **options):
         day = options["as_of"] or timezone.localdate()
+        for back in range(options["history"], 0, -max(1, options["every"])):
+            earlier = day - dt.timedelta(days=back)
+            summary = runs.score_all(day=earlier, chunk_size=options["chunk_size"])
+            self.stdout.write(f"  {earlier}: {summary['customers']} customers scored")
         if options["queue"]:
             score_customers.delay(as_of=day.isoformat(), chunk_size=options["chunk_size"])
             summary = self._follow(day)

@@ -1,0 +1,435 @@
+"""The churn model page: which model the scores come from, how it did on the validation
+months, what it looks at, the recent scoring runs; and, for admins, scoring or training
+now, with a progress bar polled while the Celery task works."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from celery.backends.base import DisabledBackend
+from celery.result import AsyncResult
+from django.conf import settings
+from django.contrib import messages
+from django.db.models import Max
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from customers.models import RiskModel, RiskTier, ScoringRun
+from customers.scoring import signals
+from customers.selectors import latest_scoring_run
+from customers.tasks import score_customers, train_risk_model
+from retention.celery import app as celery_app
+from staff.access import MANAGER_ROLES, Role, has_role, role_required
+
+logger = logging.getLogger(__name__)
+
+JOBS = {"score": "Scoring all customers", "train": "Training a new model"}
+RECENT_RUNS = 10
+TOP_FEATURES = 10
+PREVIOUS_MODELS = 20
+# (key in RiskModel.metrics, label, what it means); training.evaluate stores these.
+METRICS = [
+    (
+        "roc_auc",
+        "ROC AUC",
+        "Chance that a churner is ranked above a customer who stayed; 0.5 is a coin toss.",
+    ),
+    (
+        "pr_auc",
+        "PR AUC",
+        "Average precision: how clean the top of the list is. Compare with the base rate.",
+    ),
+    (
+        "lift_top_decile",
+        "Lift in the riskiest 10%",
+        "How many times the base rate churned among them.",
+    ),
+    ("brier", "Brier score", "Mean squared error of the probabilities; lower is better."),
+    ("base_rate", "Base rate", "Share of the rows evaluated that churned within the horizon."),
+]
+NOT_METRICS = {"candidates", "chosen_by", "evaluated_on"}
+
+
+@role_required(*MANAGER_ROLES)
+def model_page(request: HttpRequest) -> HttpResponse:
+    latest_run = latest_scoring_run()
+    newest_active = RiskModel.objects.filter(is_active=True).order_by("-version").first()
+    # "Current" is what today's scores come from, not what the next run will use.
+    model = latest_run.model if latest_run else newest_active
+    runs = list(ScoringRun.objects.select_related("model").order_by("-day")[:RECENT_RUNS])
+    for run in runs:
+        run.tiers = _tier_badges(run.tier_sizes)
+        run.duration = _duration_text(run)
+    previous = RiskModel.objects.exclude(pk=model.pk if model else None).order_by("-version")
+    context = {
+        "model": model,
+        "latest_run": latest_run,
+        "next_model": newest_active if newest_active and newest_active != model else None,
+        "runs": runs,
+        "previous_models": previous.only(
+            "version", "kind", "trained_at", "as_of", "metrics", "is_active"
+        )[:PREVIOUS_MODELS],
+        "can_run": has_role(request.user, (Role.ADMIN,)),
+        "running_today": ScoringRun.objects.filter(
+            day=timezone.localdate(), status=ScoringRun.Status.RUNNING
+        ).first(),
+    }
+    if model is not None:
+        context |= {
+            "metric_columns": _metric_columns(model),
+            "metric_rows": _metric_rows(model),
+            "features": _top_features(model.feature_importance),
+            "signal_weights": _signal_weights(model),
+            "rules_reason": _rules_reason(model) if model.is_rules_based else "",
+            "history_months": _months_between(model.window_start, model.window_end),
+        }
+    job = request.GET.get("job")
+    task_id = request.GET.get("task")
+    if context["can_run"] and job in JOBS and task_id:
+        context["status"] = _job_status(job, task_id, request.GET)
+    return render(request, "customers/model.html", context)
+
+
+@role_required(Role.ADMIN)
+@require_POST
+def run_now(request: HttpRequest) -> HttpResponse:
+    """Start scoring or training now; the page then follows the task with a progress bar."""
+    job = request.POST.get("job")
+    if job not in JOBS:
+        return HttpResponseBadRequest("Say which job to run: score or train.")
+    today = timezone.localdate()
+    if job == "score":
+        running = ScoringRun.objects.filter(day=today, status=ScoringRun.Status.RUNNING).first()
+        if running is not None:
+            messages.warning(
+                request,
+                f"Scoring for {today} is already running (started {running.started_at:%H:%M}, "
+                f"{running.chunks_done} of {running.chunks_total} chunks done). "
+                "Its progress is in the table of runs; start another once it has finished.",
+            )
+            return redirect("model")
+        hints = {"day": today.isoformat()}
+        task = score_customers
+    else:
+        # Without a result backend the new model is found as the first one above this.
+        hints = {"after": RiskModel.objects.aggregate(v=Max("version"))["v"] or 0}
+        task = train_risk_model
+    try:
+        result = _start(task, as_of=today.isoformat())
+    except Exception as error:
+        logger.exception("%s, started from the model page, failed", JOBS[job])
+        messages.error(request, f"{JOBS[job]} failed: {error}")
+        return redirect("model")
+    query = urlencode({"job": job, "task": result.id, **hints})
+    return redirect(f"{reverse('model')}?{query}")
+
+
+def _start(task, **kwargs) -> AsyncResult:
+    """Queue the task for the workers; without a broker (eager) run it here and now, its
+    error raised here. `apply` rather than `delay` when eager: Celery forbids a task
+    started with an eager `delay` to wait for the follow-up tasks it runs in-process
+    (scoring waits for the alerts), while `apply` allows it."""
+    if celery_app.conf.task_always_eager:
+        return task.apply(kwargs=kwargs)
+    return task.delay(**kwargs)
+
+
+@role_required(Role.ADMIN)
+@require_GET
+def job_progress(request: HttpRequest, task_id: str) -> HttpResponse:
+    """The progress bar of a job started from the page, polled while the task works."""
+    job = request.GET.get("job")
+    if job not in JOBS:
+        raise Http404("No such job.")
+    status = _job_status(job, task_id, request.GET)
+    response = render(request, "customers/_job_progress.html", {"status": status})
+    if status.finished and request.GET.get("was") == "working":
+        response["HX-Refresh"] = "true"  # done: reload so the model and runs show the result
+    return response
+
+
+# --- a job's state ----------------------------------------------------------------------
+
+
+@dataclass
+class JobStatus:
+    job: str  # "score" or "train"
+    state: str  # "waiting", "running", "done" or "failed"
+    text: str
+    percent: int | None  # None: the task reports no measure of progress (training)
+    poll_url: str
+    run: ScoringRun | None = None
+    model: RiskModel | None = None
+    error: str = ""
+
+    @property
+    def finished(self) -> bool:
+        return self.state in ("done", "failed")
+
+    @property
+    def title(self) -> str:
+        return JOBS[self.job]
+
+
+def _job_status(job: str, task_id: str, query) -> JobStatus:
+    params = {"job": job, **{key: query[key] for key in ("day", "after") if key in query}}
+    poll_url = (
+        f"{reverse('model_job_progress', args=[task_id])}?{urlencode({**params, 'was': 'working'})}"
+    )
+    base = {"job": job, "poll_url": poll_url}
+    if job == "score":
+        try:
+            day = dt.date.fromisoformat(query.get("day", ""))
+        except ValueError:
+            return JobStatus(
+                **base,
+                state="failed",
+                text="Unknown run",
+                percent=None,
+                error="The link names no scoring day.",
+            )
+        return _scoring_status(_tracked(score_customers, task_id), day, base)
+    try:
+        after = int(query.get("after", 0))
+    except ValueError:
+        after = 0
+    return _training_status(_tracked(train_risk_model, task_id), after, base)
+
+
+def _tracked(task, task_id: str) -> AsyncResult | None:
+    """The task's state in the result backend. None when tasks run in-process (no broker):
+    then the task finished inside the request that started it, and no backend holds its
+    state, so the database rows it wrote tell how it went."""
+    if celery_app.conf.task_always_eager or isinstance(task.backend, DisabledBackend):
+        return None
+    return task.AsyncResult(task_id)
+
+
+def _failure(result: AsyncResult) -> str:
+    error = result.result
+    return f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else str(error)
+
+
+def _scoring_status(result: AsyncResult | None, day: dt.date, base: dict) -> JobStatus:
+    run = ScoringRun.objects.select_related("model").filter(day=day).first()
+    if result is not None:
+        state = result.state
+        if state == "FAILURE":
+            return JobStatus(
+                **base,
+                state="failed",
+                text="Scoring failed",
+                percent=100,
+                run=run,
+                error=_failure(result),
+            )
+        # Until the task has started this day's run, a row for the day is an earlier run's.
+        if state != "SUCCESS" and (run is None or run.status != ScoringRun.Status.RUNNING):
+            if state == "PENDING":
+                text = "Waiting for a worker to take the job"
+                return JobStatus(**base, state="waiting", text=text, percent=0)
+            # No measure yet: the first run (or one after a features change) trains a model.
+            text = "Starting: choosing the model and splitting the customers into chunks"
+            return JobStatus(**base, state="running", text=text, percent=None)
+    if run is None:
+        return JobStatus(
+            **base,
+            state="failed",
+            text="Scoring failed",
+            percent=100,
+            error=f"No scoring run for {day} was recorded.",
+        )
+    if run.status == ScoringRun.Status.RUNNING:
+        return JobStatus(
+            **base,
+            state="running",
+            text=f"Scoring {day}: {run.chunks_done} of {run.chunks_total} chunks done",
+            percent=round(run.progress * 100),
+            run=run,
+        )
+    if run.status == ScoringRun.Status.FAILED:
+        return JobStatus(
+            **base,
+            state="failed",
+            text="Scoring failed",
+            percent=100,
+            run=run,
+            error=run.error or "The run stopped without saying why.",
+        )
+    run.tiers = _tier_badges(run.tier_sizes)
+    return JobStatus(**base, state="done", text=f"Scored {day}", percent=100, run=run)
+
+
+def _training_status(result: AsyncResult | None, after: int, base: dict) -> JobStatus:
+    if result is not None:
+        state = result.state
+        if state == "FAILURE":
+            return JobStatus(
+                **base, state="failed", text="Training failed", percent=100, error=_failure(result)
+            )
+        if state == "SUCCESS":
+            version = (result.result or {}).get("version")
+            model = RiskModel.objects.filter(version=version).first()
+            return JobStatus(**base, state="done", text="Trained", percent=100, model=model)
+        if state == "STARTED":
+            return JobStatus(
+                **base,
+                state="running",
+                text="Training: building the monthly training rows, fitting and validating "
+                "the candidates (minutes on a large company)",
+                percent=None,
+            )
+        return JobStatus(
+            **base, state="waiting", text="Waiting for a worker to take the job", percent=0
+        )
+    model = RiskModel.objects.filter(version__gt=after).order_by("version").first()
+    if model is None:
+        return JobStatus(
+            **base,
+            state="failed",
+            text="Training failed",
+            percent=100,
+            error=f"No model newer than v{after} was stored.",
+        )
+    return JobStatus(**base, state="done", text="Trained", percent=100, model=model)
+
+
+# --- what the page shows of a model ----------------------------------------------------
+
+
+def _tier_badges(tier_sizes: dict) -> list[tuple[int, str, int]]:
+    """(tier number, label, customers) in tier order, from a run's {label: count}."""
+    return [
+        (tier.value, tier.label, tier_sizes[tier.label])
+        for tier in RiskTier
+        if tier.label in tier_sizes
+    ]
+
+
+def _duration_text(run: ScoringRun) -> str:
+    if run.finished_at is None:
+        return ""
+    seconds = (run.finished_at - run.started_at).total_seconds()
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, seconds = divmod(round(seconds), 60)
+    return f"{minutes} min {seconds} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
+
+
+def _metric_columns(model: RiskModel) -> list[dict]:
+    """The chosen model first, then every candidate it was compared with."""
+    chosen = "Rules" if model.is_rules_based else f"{model.get_kind_display()}, calibrated"
+    columns = [{"label": chosen, "metrics": model.metrics, "chosen": True}]
+    candidates = (model.metrics.get("candidates") or {}).items()
+    # Best first (a JSON column does not keep the order they were stored in).
+    for kind, values in sorted(candidates, key=lambda item: -item[1].get("roc_auc", 0)):
+        label = RiskModel.Kind(kind).label if kind in RiskModel.Kind.values else kind
+        winner = kind == model.kind
+        columns.append({"label": f"{label} (candidate)", "metrics": values, "chosen": winner})
+    return columns
+
+
+def _metric_rows(model: RiskModel) -> list[dict]:
+    columns = _metric_columns(model)
+    known = [key for key, _, _ in METRICS]
+    extra = sorted(
+        {
+            k
+            for c in columns
+            for k, v in c["metrics"].items()
+            if k not in known and k not in NOT_METRICS and isinstance(v, int | float)
+        }
+    )
+    rows = []
+    for key, label, meaning in [*METRICS, *((k, k.replace("_", " "), "") for k in extra)]:
+        values = [_metric_text(key, c["metrics"].get(key)) for c in columns]
+        if any(values):
+            rows.append({"label": label, "meaning": meaning, "values": values})
+    return rows
+
+
+def _metric_text(key: str, value) -> str:
+    if not isinstance(value, int | float):
+        return ""
+    if key == "lift_top_decile":
+        return f"{value:.2f}×"
+    if key == "base_rate":
+        return f"{value:.1%}"
+    if key == "brier":
+        return f"{value:.4f}"
+    return f"{value:.3f}"
+
+
+def feature_label(name: str) -> str:
+    """ "complaints_30d" -> "Complaints (30 days)"."""
+    text = re.sub(r"_(\d+)d$", r" (\1 days)", name).replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+def _top_features(importance: dict[str, float]) -> list[dict]:
+    """The most important features, largest first, with bar widths relative to the largest."""
+    ranked = sorted(importance.items(), key=lambda item: -item[1])[:TOP_FEATURES]
+    largest = max((value for _, value in ranked), default=0)
+    return [
+        {
+            "name": name,
+            "label": feature_label(name),
+            "value": value,
+            "width": round(100 * max(value, 0) / largest, 1) if largest > 0 else 0,
+        }
+        for name, value in ranked
+    ]
+
+
+def _signal_weights(model: RiskModel) -> list[dict]:
+    """Warning signs by weight, largest first: lift for a trained model, the points the
+    rules add for the rules-based score."""
+    ranked = sorted(model.signal_weights.items(), key=lambda item: -item[1])
+    return [
+        {
+            "code": code,
+            "label": signals.SIGNAL_BY_CODE[code].label if code in signals.SIGNAL_BY_CODE else code,
+            "text": f"{weight:.0%}" if model.is_rules_based else f"{weight:.2f}×",
+        }
+        for code, weight in ranked
+    ]
+
+
+def _months_between(first: dt.date, last: dt.date) -> int:
+    """Monthly observation dates from `first` to `last`, both included."""
+    return (last.year - first.year) * 12 + last.month - first.month + 1
+
+
+def _rules_reason(model: RiskModel) -> str:
+    """Why this model is the rules-based score, from what was recorded when it was made."""
+    needed = settings.MIN_CHURNERS_TO_TRAIN
+    if not model.train_rows:
+        return (
+            "There is no history to learn from yet: an observation date needs about four "
+            f"months of interactions before it and {model.horizon_days} days after it."
+        )
+    if model.churners < needed:
+        return (
+            f"Only {model.churners} customer{'s' if model.churners != 1 else ''} churned within "
+            f"{model.horizon_days} days of an observation date between {model.window_start} and "
+            f"{model.window_end}; training needs at least {needed}."
+        )
+    months = _months_between(model.window_start, model.window_end)
+    if months <= settings.TRAINING_VALIDATION_MONTHS:
+        return (
+            f"The history covers {months} monthly observation date{'s' if months != 1 else ''}; "
+            f"training holds out the last {settings.TRAINING_VALIDATION_MONTHS} to validate "
+            "on and needs earlier ones to learn from."
+        )
+    return (
+        f"{model.churners} customers churned in the history, but too few of them in the "
+        f"training months (at least {needed} needed), or none in the validation months, to "
+        "train and check a model."
+    )

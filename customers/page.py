@@ -1,0 +1,129 @@
+"""What the customer page shows: how much of the record a person may see, the risk
+header and history, and the timeline of interactions, contracts and owner changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.core.paginator import Page, Paginator
+
+from customers.models import Contract, Customer, Interaction, OwnershipPeriod, RiskScore
+from staff.access import customer_scope, employee_of, role_of
+
+FULL, VALUES, NAME = "full", "values", "name"
+
+
+def access_level(user, customer: Customer) -> str | None:
+    """How much of `customer` the user sees: the whole record (owners, their managers,
+    admins), names and values (HR, for customers in a handover plan), the name only
+    (other account managers and managers: who owns it, nothing more), or nothing."""
+    role = role_of(user)
+    scope = customer_scope(role, employee_of(user))
+    in_scope = scope is None or Customer.objects.filter(scope, pk=customer.pk).exists()
+    if in_scope:
+        return VALUES if role == "hr" else FULL
+    if role in ("account_manager", "manager"):
+        return NAME
+    return None
+
+
+@dataclass
+class RiskView:
+    score: RiskScore | None
+    history: list[tuple[dt.date, float]] = field(default_factory=list)
+
+    @property
+    def change_30_days(self) -> float | None:
+        """Probability now minus 30 days before (or the oldest score within them)."""
+        if self.score is None or len(self.history) < 2:
+            return None
+        cutoff = self.score.day - dt.timedelta(days=30)
+        earlier = next((p for day, p in self.history if day >= cutoff), None)
+        return None if earlier is None else self.score.probability - earlier
+
+
+def risk_view(customer: Customer, *, run_day: dt.date | None, days: int = 180) -> RiskView:
+    """The customer's score in the latest run and their daily history before it."""
+    if run_day is None:
+        return RiskView(None)
+    scores = list(
+        RiskScore.objects.filter(
+            customer=customer, day__gt=run_day - dt.timedelta(days=days), day__lte=run_day
+        ).order_by("day")
+    )
+    current = scores[-1] if scores and scores[-1].day == run_day else None
+    return RiskView(current, [(s.day, s.probability) for s in scores])
+
+
+@dataclass
+class Event:
+    at: dt.datetime | dt.date
+    kind: str  # interaction | contract | owner
+    title: str
+    detail: str = ""
+    who: str = ""
+    satisfaction: int | None = None
+
+    @property
+    def sort_key(self) -> dt.datetime:
+        if isinstance(self.at, dt.datetime):
+            return self.at.replace(tzinfo=None)
+        return dt.datetime.combine(self.at, dt.time.max)
+
+
+def timeline(
+    customer: Customer, *, page: str | None, per_page: int = 25, notes: bool = True
+) -> tuple[Page, list[Event]]:
+    """One page of the customer's interactions, newest first, with the contracts and
+    owner changes that fall between them: the story of the relationship."""
+    interactions = (
+        Interaction.objects.filter(customer=customer)
+        .select_related("employee", "contact")
+        .order_by("-happened_at", "-id")
+    )
+    current = Paginator(interactions, per_page).get_page(page)
+    rows = list(current.object_list)
+    newest = rows[0].happened_at.date() if rows and current.has_previous() else None
+    oldest = rows[-1].happened_at.date() if rows and current.has_next() else None
+
+    def in_window(day: dt.date) -> bool:
+        return (newest is None or day <= newest) and (oldest is None or day >= oldest)
+
+    events = [
+        Event(
+            at=row.happened_at,
+            kind="interaction",
+            title=row.get_kind_display() + (f" with {row.contact.name}" if row.contact else ""),
+            detail=row.notes if notes else "",
+            who=row.employee.name if row.employee else "",
+            satisfaction=row.satisfaction,
+        )
+        for row in rows
+    ]
+    for contract in Contract.objects.filter(customer=customer):
+        if in_window(contract.start_date):
+            events.append(
+                Event(
+                    at=contract.start_date,
+                    kind="contract",
+                    title=f"Contract {contract.external_id} started ({contract.get_kind_display().lower()})",
+                    detail=f"{contract.annual_value:,.0f} {contract.currency} a year until "
+                    f"{contract.end_date:%d %b %Y}; {contract.get_status_display().lower()}",
+                )
+            )
+    for period in OwnershipPeriod.objects.filter(customer=customer).select_related(
+        "employee", "changed_by"
+    ):
+        if in_window(period.started_on):
+            events.append(
+                Event(
+                    at=period.started_on,
+                    kind="owner",
+                    title=f"{period.employee.name} became {period.get_role_display().lower()}",
+                    detail=period.reason,
+                    who=period.changed_by.name if period.changed_by else "",
+                )
+            )
+    events.sort(key=lambda event: event.sort_key, reverse=True)
+    return current, events

@@ -1,0 +1,58 @@
+/* Charts of the customer page and the manager dashboard. Each chart reads its figures
+   from a <script type="application/json"> block written by the page (json_script). */
+(function () {
+  "use strict";
+  if (typeof Chart === "undefined") return;
+  Chart.defaults.animation = false;
+  Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
+
+  function data(id) {
+    var node = document.getElementById(id);
+    return node ? JSON.parse(node.textContent) : null;
+  }
+  function percentAxis(max) {
+    return { beginAtZero: true, suggestedMax: max, ticks: { callback: function (v) { return v + "%"; } } };
+  }
+
+  var history = data("risk-history");
+  if (history && document.getElementById("risk-chart")) {
+    new Chart(document.getElementById("risk-chart"), {
+      type: "line",
+      data: {
+        labels: history.labels,
+        datasets: [{ label: "Churn probability", data: history.values, borderColor: "#a50e0e",
+          backgroundColor: "rgba(165,14,14,0.08)", fill: true, pointRadius: 0, tension: 0.2 }]
+      },
+      options: { maintainAspectRatio: false, scales: { y: percentAxis(10) },
+        plugins: { legend: { display: false } } }
+    });
+  }
+
+  var churn = data("churn-data");
+  if (churn && document.getElementById("churn-chart")) {
+    new Chart(document.getElementById("churn-chart"), {
+      type: "bar",
+      data: {
+        labels: churn.labels,
+        datasets: [
+          { label: "Customer churn rate", data: churn.customers, backgroundColor: "#0d6efd" },
+          { label: "Revenue churn rate", data: churn.revenue, backgroundColor: "#b5360a" }
+        ]
+      },
+      options: { maintainAspectRatio: false, scales: { y: percentAxis(2) } }
+    });
+  }
+
+  var tiers = data("tier-data");
+  if (tiers && document.getElementById("tier-chart")) {
+    new Chart(document.getElementById("tier-chart"), {
+      type: "bar",
+      data: {
+        labels: tiers.labels,
+        datasets: [{ label: "Revenue at risk", data: tiers.values,
+          backgroundColor: ["#a50e0e", "#b5360a", "#f8c146", "#b7dfc4", "#ced4da"] }]
+      },
+      options: { maintainAspectRatio: false, indexAxis: "y", plugins: { legend: { display: false } } }
+    });
+  }
+})();
