@@ -93,5 +93,10 @@ class QuickInteractionForm(forms.ModelForm):
             "-is_decision_maker", "name"
         )
         self.fields["contact"].empty_label = "Nobody in particular"
+        self.fields["contact"].label_from_instance = lambda contact: (
+            contact.name
+            + (f", {contact.role}" if contact.role else "")
+            + (" (decision-maker)" if contact.is_decision_maker else "")
+        )
         self.fields["happened_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
         self.fields["satisfaction"].widget.attrs.update(min=1, max=10)
