@@ -15,18 +15,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import signal
 import statistics
-import subprocess
-import sys
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-from common import ROOT, machine, peak_mib, setup_django
+from common import machine, peak_mib, server_peak_mib, setup_django, start_server
 
 KINDS = ["call", "email", "meeting", "usage", "support_ticket", "note", "renewal_talk"]
 
@@ -67,22 +63,6 @@ def post(url: str, key: str, body: bytes) -> tuple[float, dict]:
     with urllib.request.urlopen(request, timeout=600) as response:
         result = json.loads(response.read())
     return time.perf_counter() - began, result
-
-
-def server_peak_mib(pid: int) -> float:
-    """Largest VmHWM among the gunicorn master and its workers."""
-    peaks = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            status = (proc / "status").read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        if int(proc.name) == pid or fields.get("PPid", "").strip() == str(pid):
-            peaks.append(int(fields.get("VmHWM", "0 kB").split()[0]) / 1024)
-    return max(peaks, default=0.0)
 
 
 def run_pass(label, url, key, batches, clients) -> list[dict]:
@@ -129,37 +109,11 @@ def main() -> None:
     token, key = ApiToken.issue(name="ingest benchmark")
     tag = f"BENCH{int(time.time())}"
     batches = make_batches(customers, emails, args.rows, args.batch, tag)
-    env = os.environ | {
-        "DATABASE_URL": args.database_url,
-        "SECRET_KEY": "bench-only",
-        "DEBUG": "false",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "API_RATE_LIMIT": "100000/minute",
-    }
-    server = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "retention.wsgi",
-            "--bind",
-            f"127.0.0.1:{args.port}",
-            "--workers",
-            str(args.workers),
-            "--timeout",
-            "600",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=sys.stderr,
+    server = start_server(
+        args.database_url, args.port, args.workers, {"API_RATE_LIMIT": "100000/minute"}
     )
     try:
         url = f"http://127.0.0.1:{args.port}/api/v1/interactions/bulk/"
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{args.port}/healthz/", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.2)
         print(
             f"server: gunicorn, {args.workers} worker processes; {args.clients} clients, "
             f"{args.batch:,} rows per request"

@@ -38,3 +38,65 @@ def peak_mib(children: bool = False) -> float:
     """Max resident set size of this process (or of its largest child process)."""
     who = resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF
     return resource.getrusage(who).ru_maxrss / 1024
+
+
+def start_server(database_url: str, port: int, workers: int, env: dict | None = None):
+    """The app under gunicorn on the benchmark database (production settings, plain HTTP
+    on localhost), once it answers /healthz/."""
+    import subprocess
+    import time
+    import urllib.request
+
+    server_env = os.environ | {
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "bench-only",
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        **(env or {}),
+    }
+    # Production settings serve hashed static files from the collected manifest.
+    subprocess.run(
+        [str(ROOT / ".venv/bin/python"), "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=server_env,
+        check=True,
+    )
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "retention.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--timeout",
+            "600",
+        ],
+        cwd=ROOT,
+        env=server_env,
+        stdout=subprocess.DEVNULL,
+        stderr=sys.stderr,
+    )
+    for _ in range(150):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz/", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.2)
+    return server
+
+
+def server_peak_mib(pid: int) -> float:
+    """Largest VmHWM among a server process and its workers."""
+    peaks = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            status = (proc / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if int(proc.name) == pid or fields.get("PPid", "").strip() == str(pid):
+            peaks.append(int(fields.get("VmHWM", "0 kB").split()[0]) / 1024)
+    return max(peaks, default=0.0)
