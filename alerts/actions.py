@@ -101,13 +101,17 @@ def _settle_lost(pending, day: dt.date) -> int:
     return len(churned)
 
 
-def save_rates(*, start: dt.date, end: dt.date, by: str) -> list[dict]:
+def save_rates(
+    *, start: dt.date, end: dt.date, by: str, teams: set[int] | None = None
+) -> list[dict]:
     """Of the actions taken in [start, end] that have an outcome: saved / (saved + lost),
-    grouped by play, signal, tier, team or owner."""
+    grouped by play, signal, tier, team or owner; of the given teams' actions only."""
     field = REPORT_DIMENSIONS[by]
+    actions = RetentionAction.objects.filter(taken_on__gte=start, taken_on__lte=end)
+    if teams is not None:
+        actions = actions.filter(team_id__in=teams)
     rows = (
-        RetentionAction.objects.filter(taken_on__gte=start, taken_on__lte=end)
-        .values(field)
+        actions.values(field)
         .annotate(
             actions=Count("id"),
             saved=Count("id", filter=Q(outcome=RetentionAction.Outcome.SAVED)),
@@ -130,14 +134,13 @@ def save_rates(*, start: dt.date, end: dt.date, by: str) -> list[dict]:
     ]
 
 
-def churn_reasons(*, start: dt.date, end: dt.date) -> list[dict]:
-    """Lost customers in [start, end] by churn reason, with their share."""
-    rows = list(
-        Customer.objects.filter(churned_on__gte=start, churned_on__lte=end)
-        .values("churn_reason")
-        .annotate(n=Count("id"))
-        .order_by("-n", "churn_reason")
-    )
+def churn_reasons(*, start: dt.date, end: dt.date, teams: set[int] | None = None) -> list[dict]:
+    """Lost customers in [start, end] by churn reason, with their share; of the customers
+    whose primary owner is in the given teams only."""
+    lost = Customer.objects.filter(churned_on__gte=start, churned_on__lte=end)
+    if teams is not None:
+        lost = lost.filter(primary_owner__team_id__in=teams)
+    rows = list(lost.values("churn_reason").annotate(n=Count("id")).order_by("-n", "churn_reason"))
     total = sum(row["n"] for row in rows)
     labels = dict(Customer._meta.get_field("churn_reason").choices)
     return [

@@ -16,7 +16,7 @@ from alerts import reports
 from alerts.actions import REPORT_DIMENSIONS, churn_reasons, record_action, save_rates
 from alerts.models import Alert, RetentionAction
 from alerts.services import act_on_alert
-from staff.access import PEOPLE_ROLES, employee_of, employee_scope, role_required
+from staff.access import PEOPLE_ROLES, employee_of, employee_scope, report_team_ids, role_required
 from staff.models import Employee
 
 
@@ -89,6 +89,7 @@ def save_rate_report(request: HttpRequest) -> HttpResponse:
     except ValueError:
         end = today
     by = request.GET.get("by") if request.GET.get("by") in REPORT_DIMENSIONS else "signal"
+    teams = report_team_ids(request.user)
     return render(
         request,
         "alerts/save_rates.html",
@@ -97,8 +98,8 @@ def save_rate_report(request: HttpRequest) -> HttpResponse:
             "end": end,
             "by": by,
             "dimensions": list(REPORT_DIMENSIONS),
-            "rows": save_rates(start=start, end=end, by=by),
-            "reasons": churn_reasons(start=start, end=end),
+            "rows": save_rates(start=start, end=end, by=by, teams=teams),
+            "reasons": churn_reasons(start=start, end=end, teams=teams),
         },
     )
 

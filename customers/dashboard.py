@@ -13,19 +13,10 @@ from django.db.models import Count, Q, Sum
 
 from customers.figures import ChurnFigure, ExposureFigure, TierFigure, next_month
 from customers.models import RiskTier, Segment
-from staff.access import employee_of, managed_team_ids, role_of
 from staff.models import Employee, Team
 
 PERIODS = {"month": ("Month", 1), "quarter": ("Quarter", 3), "year": ("Year", 12)}
 BREAKDOWN_ROWS = 25
-
-
-def dashboard_teams(user) -> set[int] | None:
-    """The teams whose figures the user sees: None for every team (admins)."""
-    if role_of(user) == Employee.Role.ADMIN:
-        return None
-    me = employee_of(user)
-    return managed_team_ids(me) if me else set()
 
 
 def _in_teams(queryset, teams: set[int] | None, field: str = "team_id"):

@@ -60,10 +60,14 @@ NOT_METRICS = {"candidates", "chosen_by", "evaluated_on"}
 @role_required(*MANAGER_ROLES)
 def model_page(request: HttpRequest) -> HttpResponse:
     latest_run = latest_scoring_run()
-    newest_active = RiskModel.objects.filter(is_active=True).order_by("-version").first()
+    newest_active = (
+        RiskModel.objects.filter(is_active=True).defer("artifact").order_by("-version").first()
+    )
     # "Current" is what today's scores come from, not what the next run will use.
     model = latest_run.model if latest_run else newest_active
-    runs = list(ScoringRun.objects.select_related("model").order_by("-day")[:RECENT_RUNS])
+    # The model's pickled estimator can be megabytes; the page never needs it.
+    runs = ScoringRun.objects.select_related("model").defer("model__artifact").order_by("-day")
+    runs = list(runs[:RECENT_RUNS])
     for run in runs:
         run.tiers = _tier_badges(run.tier_sizes)
         run.duration = _duration_text(run)
@@ -110,7 +114,7 @@ def run_now(request: HttpRequest) -> HttpResponse:
         if running is not None:
             messages.warning(
                 request,
-                f"Scoring for {today} is already running (started {running.started_at:%H:%M}, "
+                f"Scoring for {today} is already running (started {timezone.localtime(running.started_at):%H:%M}, "
                 f"{running.chunks_done} of {running.chunks_total} chunks done). "
                 "Its progress is in the table of runs; start another once it has finished.",
             )
@@ -218,7 +222,9 @@ def _failure(result: AsyncResult) -> str:
 
 
 def _scoring_status(result: AsyncResult | None, day: dt.date, base: dict) -> JobStatus:
-    run = ScoringRun.objects.select_related("model").filter(day=day).first()
+    run = (
+        ScoringRun.objects.select_related("model").defer("model__artifact").filter(day=day).first()
+    )
     if result is not None:
         state = result.state
         if state == "FAILURE":
@@ -276,7 +282,7 @@ def _training_status(result: AsyncResult | None, after: int, base: dict) -> JobS
             )
         if state == "SUCCESS":
             version = (result.result or {}).get("version")
-            model = RiskModel.objects.filter(version=version).first()
+            model = RiskModel.objects.filter(version=version).defer("artifact").first()
             return JobStatus(**base, state="done", text="Trained", percent=100, model=model)
         if state == "STARTED":
             return JobStatus(
@@ -289,7 +295,9 @@ def _training_status(result: AsyncResult | None, after: int, base: dict) -> JobS
         return JobStatus(
             **base, state="waiting", text="Waiting for a worker to take the job", percent=0
         )
-    model = RiskModel.objects.filter(version__gt=after).order_by("version").first()
+    model = (
+        RiskModel.objects.filter(version__gt=after).defer("artifact").order_by("version").first()
+    )
     if model is None:
         return JobStatus(
             **base,

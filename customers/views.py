@@ -19,7 +19,7 @@ from customers.selectors import (
     risk_histories,
 )
 from staff import audit
-from staff.access import MANAGER_ROLES, employee_of, role_required, visible_to
+from staff.access import MANAGER_ROLES, employee_of, report_team_ids, role_required, visible_to
 from staff.models import Team
 
 BOOK_PAGE_SIZE = 25
@@ -218,7 +218,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     from customers import dashboard as figures
 
     today = timezone.localdate()
-    teams = figures.dashboard_teams(request.user)
+    teams = report_team_ids(request.user)
     run = latest_scoring_run()
     period = request.GET.get("period") if request.GET.get("period") in figures.PERIODS else "month"
     by = request.GET.get("by") if request.GET.get("by") in ChurnFigure.Dimension.values else "team"

@@ -382,16 +382,18 @@ class DepartureOutcome:
         return churned / of if of else None
 
 
-def departure_outcomes(*, as_of: dt.date) -> list[DepartureOutcome]:
+def departure_outcomes(*, as_of: dt.date, people: Q | None = None) -> list[DepartureOutcome]:
     """For every departure whose last day has passed: the churn rate of the customers
     the leaver handed over, 90 and 180 days after the last day, against the company's
     baseline churn rate over the same windows (customers active on the last day).
-    A window not yet over counts what happened so far and says so."""
-    leavers = list(
-        Employee.objects.filter(
-            status=Employee.Status.DEPARTED, departure_date__isnull=False, departure_date__lte=as_of
-        ).order_by("-departure_date")
+    A window not yet over counts what happened so far and says so. `people` narrows the
+    leavers (staff/access.py employee_scope); the baseline stays the company's."""
+    leavers = Employee.objects.filter(
+        status=Employee.Status.DEPARTED, departure_date__isnull=False, departure_date__lte=as_of
     )
+    if people is not None:
+        leavers = leavers.filter(people)
+    leavers = list(leavers.order_by("-departure_date"))
     if not leavers:
         return []
     # Customers handed over: ownership that ended on (or in the notice period before) the last day.

@@ -242,7 +242,7 @@ def complete_step(request: HttpRequest, step_id: int) -> HttpResponse:
 
 @role_required(*PEOPLE_ROLES)
 def outcomes(request: HttpRequest) -> HttpResponse:
-    results = departure_outcomes(as_of=timezone.localdate())
+    results = departure_outcomes(as_of=timezone.localdate(), people=employee_scope(request.user))
     return render(
         request,
         "handover/outcomes.html",

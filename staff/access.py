@@ -82,6 +82,16 @@ def managed_team_ids(employee: Employee) -> set[int]:
     return seen
 
 
+def report_team_ids(user) -> set[int] | None:
+    """The teams whose figures a report shows the user: None (every team) for admins and
+    HR, the teams a manager manages and their sub-teams, nothing for anyone else."""
+    role = role_of(user)
+    if role in (Role.ADMIN, Role.HR):
+        return None
+    me = employee_of(user)
+    return managed_team_ids(me) if role == Role.MANAGER and me else set()
+
+
 def customer_scope(role: str | None, employee: Employee | None, prefix: str = "") -> Q | None:
     """The customers this role and person see in full, as a filter on a queryset whose
     customer is reached through `prefix` ("" for Customer itself, "customer__" for its

@@ -143,6 +143,8 @@ def test_logging_an_action_from_the_inbox_and_reading_the_report(client):
     assert RetentionAction.objects.get().notes == "Called"
     assert client.get(reverse("alerts:save_rates")).status_code == 403  # account managers
     boss = EmployeeFactory(role="manager", user=UserFactory(username="boss"))
+    me.team.manager = boss  # a manager reads the report of the teams they manage
+    me.team.save()
     client.force_login(boss.user)
     page = client.get(reverse("alerts:save_rates"), {"by": "signal"}).content.decode()
     assert "complaint" in page
