@@ -6,7 +6,7 @@ from django import forms
 
 from customers.models import Interaction, RiskTier, Segment
 from customers.selectors import BOOK_SORTS
-from staff.models import Team
+from staff.models import Employee, Team
 
 
 class RenewalFilterForm(forms.Form):
@@ -100,3 +100,37 @@ class QuickInteractionForm(forms.ModelForm):
         )
         self.fields["happened_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
         self.fields["satisfaction"].widget.attrs.update(min=1, max=10)
+
+
+class AccessGrantForm(forms.Form):
+    """A manager gives an account manager full access to one customer for a while."""
+
+    MAX_DAYS = 90
+
+    grantee = forms.ModelChoiceField(
+        label="Account manager", queryset=Employee.objects.none(), empty_label=None
+    )
+    until = forms.DateField(
+        label="Until (last day)", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    reason = forms.CharField(label="Why", max_length=200)
+
+    def __init__(self, *args, customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        owners = [customer.primary_owner_id, customer.secondary_owner_id]
+        self.fields["grantee"].queryset = (
+            Employee.objects.filter(role=Employee.Role.ACCOUNT_MANAGER, status="active")
+            .exclude(pk__in=[pk for pk in owners if pk])
+            .order_by("name")
+        )
+
+    def clean_until(self) -> dt.date:
+        from django.utils import timezone
+
+        until = self.cleaned_data["until"]
+        today = timezone.localdate()
+        if until < today:
+            raise forms.ValidationError("The last day cannot be in the past.")
+        if until > today + dt.timedelta(days=self.MAX_DAYS):
+            raise forms.ValidationError(f"Access is granted for at most {self.MAX_DAYS} days.")
+        return until

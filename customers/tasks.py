@@ -66,7 +66,10 @@ def _after_scoring(day: dt.date, *, queue: str | None, in_process: bool) -> None
     for name in settings.SCORING_FOLLOW_UP_TASKS:
         task = import_string(name)
         if in_process:
-            task.apply(kwargs={"as_of": day.isoformat()}).get()
+            # Not .get(): Celery forbids waiting on a result inside a task, even in-process.
+            result = task.apply(kwargs={"as_of": day.isoformat()})
+            if result.failed():
+                raise result.result
         else:
             task.apply_async(kwargs={"as_of": day.isoformat()}, queue=queue)
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from customers import page as customer_page
-from customers.forms import BookFilterForm, QuickInteractionForm, RenewalFilterForm
+from customers.forms import AccessGrantForm, BookFilterForm, QuickInteractionForm, RenewalFilterForm
 from customers.models import ChurnFigure, Customer, Interaction
 from customers.selectors import (
     book_for,
@@ -19,8 +19,15 @@ from customers.selectors import (
     risk_histories,
 )
 from staff import audit
-from staff.access import MANAGER_ROLES, employee_of, report_team_ids, role_required, visible_to
-from staff.models import Team
+from staff.access import (
+    MANAGER_ROLES,
+    employee_of,
+    has_role,
+    report_team_ids,
+    role_required,
+    visible_to,
+)
+from staff.models import AccessGrant, Team
 
 BOOK_PAGE_SIZE = 25
 
@@ -67,7 +74,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     return _customer_page(request, customer_id)
 
 
-def _customer_page(request: HttpRequest, customer_id: int, log_form=None) -> HttpResponse:
+def _customer_page(request: HttpRequest, customer_id: int, **bound_forms) -> HttpResponse:
     """The customer page at the user's access level; every opening is audited."""
     customer = get_object_or_404(
         Customer.objects.select_related("primary_owner__team", "secondary_owner"), pk=customer_id
@@ -85,9 +92,8 @@ def _customer_page(request: HttpRequest, customer_id: int, log_form=None) -> Htt
     context = {"customer": customer, "level": level}
     if level != customer_page.NAME:
         context |= _record_context(request, customer, level)
-        if log_form is not None:
-            context["log_form"] = log_form
-    return render(request, "customers/customer.html", context, status=400 if log_form else 200)
+        context |= bound_forms
+    return render(request, "customers/customer.html", context, status=400 if bound_forms else 200)
 
 
 def _record_context(request: HttpRequest, customer: Customer, level: str) -> dict:
@@ -123,6 +129,7 @@ def _record_context(request: HttpRequest, customer: Customer, level: str) -> dic
                 :10
             ],
             "me": me,
+            **_grant_context(request, customer),
             "log_form": QuickInteractionForm(
                 customer=customer,
                 initial={
@@ -132,6 +139,46 @@ def _record_context(request: HttpRequest, customer: Customer, level: str) -> dic
             ),
         }
     return context
+
+
+def _grant_context(request: HttpRequest, customer: Customer) -> dict:
+    """Managers (and admins) may give an account manager access to the customer."""
+    if not has_role(request.user, MANAGER_ROLES):
+        return {}
+    return {
+        "grants": AccessGrant.objects.filter(
+            customer=customer, until__gte=timezone.localdate(), revoked_at__isnull=True
+        ).select_related("grantee", "granted_by"),
+        "grant_form": AccessGrantForm(customer=customer),
+    }
+
+
+@role_required(*MANAGER_ROLES)
+@require_POST
+def grant_access(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """Give an account manager full access to this customer until a day, recorded in the
+    audit trail. Only for managers who see the customer in full themselves."""
+    customer = get_object_or_404(Customer, pk=customer_id)
+    if customer_page.access_level(request.user, customer) != customer_page.FULL:
+        raise Http404("No customer here that you may grant access to.")
+    form = AccessGrantForm(request.POST, customer=customer)
+    if not form.is_valid():
+        return _customer_page(request, customer.pk, grant_form=form)
+    grant = AccessGrant.objects.create(
+        customer=customer, granted_by=employee_of(request.user), **form.cleaned_data
+    )
+    audit.record(
+        audit.AuditEvent.Action.ACCESS_GRANT,
+        "customer",
+        customer.pk,
+        customer_id=customer.pk,
+        reason=grant.reason,
+        detail={"grantee": grant.grantee_id, "until": grant.until.isoformat()},
+    )
+    messages.success(
+        request, f"{grant.grantee.name} sees {customer.name} until {grant.until:%d %b %Y}."
+    )
+    return redirect("customer", customer_id=customer.pk)
 
 
 @login_required

@@ -14,6 +14,7 @@ urlpatterns = [
     path(
         "customers/<int:customer_id>/log/", customer_views.log_interaction, name="log_interaction"
     ),
+    path("customers/<int:customer_id>/grant/", customer_views.grant_access, name="grant_access"),
     path("dashboard/", customer_views.dashboard, name="dashboard"),
     path("renewals/", customer_views.renewals, name="renewals"),
     path("hr/", staff_views.hr_dashboard, name="hr"),

@@ -4,7 +4,8 @@ sees in full (used by the API's querysets and the pages that list customers).
 - admin (and integrations, through their API key): every customer;
 - manager: the customers owned (primary or secondary) by members of the teams they
   manage, and of those teams' sub-teams, and their own;
-- account manager: the customers they own, primary or secondary;
+- account manager: the customers they own, primary or secondary, and those a manager
+  granted them until a day (AccessGrant);
 - HR: the customers in handover plans (names and values; no interactions or contacts)."""
 
 from __future__ import annotations
@@ -110,7 +111,19 @@ def customer_scope(role: str | None, employee: Employee | None, prefix: str = ""
         )
     if employee is None:
         return Q(pk__in=[])
-    own = Q(**{f"{prefix}primary_owner": employee}) | Q(**{f"{prefix}secondary_owner": employee})
+    from staff.models import AccessGrant
+
+    own = (
+        Q(**{f"{prefix}primary_owner": employee})
+        | Q(**{f"{prefix}secondary_owner": employee})
+        | Q(
+            **{
+                f"{prefix}pk__in"
+                if not prefix
+                else f"{prefix}id__in": AccessGrant.live_customer_ids(employee)
+            }
+        )
+    )
     if role == "manager":
         teams = managed_team_ids(employee)
         return (

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.utils import timezone
 
-from staff.models import AccessWarning, ApiToken, AuditEvent, Employee, Team
+from staff.models import AccessGrant, AccessWarning, ApiToken, AuditEvent, Employee, Team
 
 
 @admin.register(Team)
@@ -141,3 +141,18 @@ class AccessWarningAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+@admin.register(AccessGrant)
+class AccessGrantAdmin(admin.ModelAdmin):
+    list_display = ("customer", "grantee", "until", "granted_by", "reason", "revoked_at")
+    list_filter = ("until",)
+    search_fields = ("customer__name", "grantee__name", "reason")
+    raw_id_fields = ("customer", "grantee", "granted_by")
+    readonly_fields = ("created_at", "revoked_at")
+    actions = ["revoke"]
+
+    @admin.action(description="Revoke the selected grants now")
+    def revoke(self, request, queryset):
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"{count} grant(s) revoked.", messages.SUCCESS)

@@ -238,6 +238,7 @@ class AuditEvent(models.Model):
         OWNER_CHANGE = "owner_change", "Changed the owner"
         CONTRACT_CHANGE = "contract_change", "Changed a contract"
         SCORE_OVERRIDE = "score_override", "Overrode a score"
+        ACCESS_GRANT = "access_grant", "Granted access to a customer"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(
@@ -331,3 +332,33 @@ class ExportRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.employee} asks to export {self.kind}"
+
+
+class AccessGrant(models.Model):
+    """A manager lets an account manager see a customer in full (contacts, notes, contract
+    values) for a while, beyond their own book: to prepare a handover, or to stand in."""
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="access_grants"
+    )
+    grantee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="access_grants")
+    granted_by = models.ForeignKey(Employee, null=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.CharField(max_length=200)
+    until = models.DateField(help_text="The last day the access lasts.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["grantee", "until"], name="accessgrant_grantee_until")]
+
+    def __str__(self) -> str:
+        return f"{self.grantee} sees {self.customer} until {self.until}"
+
+    @classmethod
+    def live_customer_ids(cls, employee: Employee, today=None):
+        """The customers `employee` has been granted today, as a subquery."""
+        today = today or timezone.localdate()
+        return cls.objects.filter(
+            grantee=employee, until__gte=today, revoked_at__isnull=True
+        ).values("customer_id")

@@ -228,7 +228,15 @@ PAGE_ROWS = {
             "admin": FOUND,
         },
     ),
+    # The form is empty here (400: the gate let the caller through to the validation).
+    "grant_access": (
+        "POST",
+        "customer",
+        {"account_manager": DENIED, "manager": (400, MISSING), "hr": DENIED, "admin": 400},
+    ),
     "dashboard": ("GET", None, {**PEOPLE, "hr": DENIED}),
+    "model_run": ("POST", None, {**dict.fromkeys(SIGNED_IN, DENIED), "admin": FOUND}),
+    "model_job_progress": ("GET", "job", {**dict.fromkeys(SIGNED_IN, DENIED), "admin": OK}),
     "model": ("GET", None, {**PEOPLE, "hr": DENIED}),
     "hr": ("GET", None, {**PEOPLE, "manager": DENIED}),
     "imports": ("GET", None, {**dict.fromkeys(SIGNED_IN, DENIED), "admin": OK}),
@@ -318,6 +326,7 @@ BODIES = {
     "api:contract-bulk": {"rows": []},
     "api:interaction-bulk": {"rows": []},
     "alerts:act": {"action": "acknowledge"},
+    "model_run": {"job": "train"},
     "log_interaction": {"kind": "note", "happened_at": "2026-06-01T10:00", "direction": "internal"},
     "alerts:log_action": {"kind": "call", "notes": "x"},
 }
@@ -328,6 +337,8 @@ def _url(name, key, objects):
         return reverse(name)
     if key == "kind":
         return reverse(name, args=["customers"])
+    if key == "job":  # a Celery task id, and which job it is
+        return reverse(name, args=["00000000-0000-0000-0000-000000000000"]) + "?job=train&after=0"
     obj = objects[key]
     if name.startswith("api:"):
         return reverse(name, kwargs={"pk": obj.pk})
@@ -377,7 +388,11 @@ def test_the_outcome_is_exactly_the_one_in_the_matrix(world, name, role, setting
     method, key, outcomes = MATRIX[name]
     expected = outcomes[role]
     api = name.startswith("api:")
-    sides = ("own", "other") if key not in (None, "kind", "import", "model", "webhook") else (None,)
+    sides = (
+        ("own", "other")
+        if key not in (None, "kind", "import", "model", "webhook", "job")
+        else (None,)
+    )
     for index, side in enumerate(sides):
         objects = world[side] if side else {**world["shared"]}
         want = expected[index] if isinstance(expected, tuple) else expected

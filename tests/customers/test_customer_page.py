@@ -215,3 +215,49 @@ def test_acknowledging_from_the_customer_page_comes_back_to_it(client, world):
         {"action": "resolve", "next": "https://evil.example/"},
     )
     assert evil["Location"] == reverse("alerts:inbox")
+
+
+def test_a_manager_grants_an_account_manager_full_access_until_a_day(client, world):
+    from customers.models import Customer
+    from staff.access import visible_to
+    from staff.models import AccessGrant
+
+    mia = EmployeeFactory(name="Mia", role="manager", user=UserFactory(username="mia"))
+    world["ann"].team.manager = mia
+    world["ann"].team.save()
+    client.force_login(mia.user)
+    url = reverse("grant_access", args=[world["acme"].pk])
+    too_long = client.post(
+        url,
+        {"grantee": world["bob"].pk, "until": TODAY + dt.timedelta(days=91), "reason": "Cover"},
+    )
+    assert too_long.status_code == 400
+    assert "at most 90 days" in too_long.content.decode()
+
+    client.post(
+        url, {"grantee": world["bob"].pk, "until": TODAY + dt.timedelta(days=14), "reason": "Cover"}
+    )
+
+    page = _get(client, world["bob"].user, world["acme"]).content.decode()
+    assert "Secret pricing talk" in page and "Dora Decider" in page
+    assert list(visible_to(world["bob"].user, Customer.objects.all())) == [world["acme"]]
+    event = AuditEvent.objects.get(action="access_grant")
+    assert (event.employee, event.reason, event.detail["grantee"]) == (
+        mia,
+        "Cover",
+        world["bob"].pk,
+    )
+    # Once the day has passed, the name only again.
+    AccessGrant.objects.update(until=TODAY - dt.timedelta(days=1))
+    assert (
+        "Secret pricing talk" not in _get(client, world["bob"].user, world["acme"]).content.decode()
+    )
+
+
+def test_an_account_manager_cannot_grant_access(client, world):
+    client.force_login(world["ann"].user)
+    response = client.post(
+        reverse("grant_access", args=[world["acme"].pk]),
+        {"grantee": world["bob"].pk, "until": TODAY, "reason": "x"},
+    )
+    assert response.status_code == 403
