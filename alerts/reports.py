@@ -12,24 +12,13 @@ from django.db.models.functions import RowNumber
 
 from customers.models import Customer, OwnerRole, OwnershipPeriod, RiskScore, RiskTier
 from retention.bulk import read_frame
+from retention.months import next_month, previous_month
 from staff.models import Employee
 
 MIN_CUSTOMERS = 5  # owners with fewer customers are listed but not ranked
 # "The bottom": the worst quarter of the ranked owners (at least one), counting only those
 # whose churn rate is worse than the company's that month.
 BOTTOM_SHARE = 0.25
-
-
-def month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def next_month(first: dt.date) -> dt.date:
-    return (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-
-
-def previous_month(first: dt.date) -> dt.date:
-    return (first - dt.timedelta(days=1)).replace(day=1)
 
 
 @dataclass

@@ -11,8 +11,9 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
 
-from customers.figures import ChurnFigure, ExposureFigure, TierFigure, next_month
+from customers.figures import ChurnFigure, ExposureFigure, TierFigure
 from customers.models import RiskTier, Segment
+from retention.months import next_month
 from staff.models import Employee, Team
 
 PERIODS = {"month": ("Month", 1), "quarter": ("Quarter", 3), "year": ("Year", 12)}

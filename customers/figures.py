@@ -19,6 +19,7 @@ import pandas as pd
 from django.db import connection, models, transaction
 
 from customers.scoring.models import RiskScore
+from retention.months import month_starts, next_month
 
 
 class TierFigure(models.Model):
@@ -86,20 +87,6 @@ class ExposureFigure(models.Model):
 
 
 CHURN_MONTHS = 24
-
-
-def month_starts(as_of: dt.date, months: int = CHURN_MONTHS) -> list[dt.date]:
-    """The first days of the `months` months up to and including as_of's month, oldest first."""
-    first = as_of.replace(day=1)
-    starts = []
-    for _ in range(months):
-        starts.append(first)
-        first = (first - dt.timedelta(days=1)).replace(day=1)
-    return starts[::-1]
-
-
-def next_month(first: dt.date) -> dt.date:
-    return (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
 def _month_rows(first: dt.date, until: dt.date) -> pd.DataFrame:

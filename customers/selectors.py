@@ -8,6 +8,7 @@ from django.db.models import Count, F, FilteredRelation, OuterRef, Q, QuerySet, 
 from django.db.models.functions import Coalesce
 
 from customers.models import Contract, Customer, Interaction, RiskScore, ScoringRun
+from retention.months import next_month
 from staff.models import Employee
 
 
@@ -61,8 +62,7 @@ def renewal_calendar(
     if team_id:
         contracts = contracts.filter(customer__primary_owner__team_id=team_id)
     if month:
-        next_month = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-        contracts = contracts.filter(end_date__gte=month, end_date__lt=next_month)
+        contracts = contracts.filter(end_date__gte=month, end_date__lt=next_month(month))
     run = latest_scoring_run()
     last_talk = (
         Interaction.objects.filter(
@@ -182,7 +182,7 @@ def needs_attention(employee: Employee, *, today: dt.date, limit: int = 5) -> di
     """What an account manager should do today: new (not yet acknowledged) alerts on their
     customers, most revenue at risk first, and handover steps due within a week."""
     from alerts.models import Alert
-    from handover.models import HandoverStep, HandoverTask
+    from handover.selectors import open_steps
 
     alerts = (
         Alert.objects.filter(owner=employee, status=Alert.Status.OPEN)
@@ -190,13 +190,8 @@ def needs_attention(employee: Employee, *, today: dt.date, limit: int = 5) -> di
         .order_by("-revenue_at_risk", "id")
     )
     steps = (
-        HandoverStep.objects.filter(
-            assignee=employee,
-            done_at__isnull=True,
-            cancelled=False,
-            task__status=HandoverTask.Status.OPEN,
-            due_on__lte=today + dt.timedelta(days=7),
-        )
+        open_steps(employee)
+        .filter(due_on__lte=today + dt.timedelta(days=7))
         .select_related("task__customer")
         .order_by("due_on", "id")
     )

@@ -34,6 +34,18 @@ MIN_DEPENDENCE = 0.1
 RELATIONSHIP_DAYS = 180
 
 
+def open_steps(employee: Employee):
+    """The handover steps assigned to `employee` that are still to do."""
+    from handover.models import HandoverStep, HandoverTask
+
+    return HandoverStep.objects.filter(
+        assignee=employee,
+        done_at__isnull=True,
+        cancelled=False,
+        task__status=HandoverTask.Status.OPEN,
+    )
+
+
 @dataclass
 class Proposal:
     """A customer of the leaver, how much is at stake, and who should take it over."""

@@ -11,12 +11,13 @@ from django.views.decorators.http import require_POST
 
 from handover import services
 from handover.forms import DepartureForm, ExitInterviewForm, StepDoneForm
-from handover.models import HandoverPlan, HandoverStep, HandoverTask
+from handover.models import HandoverPlan, HandoverStep
 from handover.selectors import (
     OUTCOME_WINDOWS,
     departure_outcomes,
     exposure_report,
     handover_proposals,
+    open_steps,
     outcome_summary,
 )
 from staff.access import (
@@ -196,12 +197,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
 def my_steps(request: HttpRequest) -> HttpResponse:
     me = employee_of(request.user)
     steps = (
-        HandoverStep.objects.filter(
-            assignee=me,
-            done_at__isnull=True,
-            cancelled=False,
-            task__status=HandoverTask.Status.OPEN,
-        )
+        open_steps(me)
         .select_related("task__customer", "task__plan__employee")
         .order_by("due_on")[:200]
         if me

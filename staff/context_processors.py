@@ -6,7 +6,7 @@ def roles(request) -> dict[str, bool | int]:
     counted."""
     from alerts.models import Alert
     from alerts.views import inbox_for
-    from handover.models import HandoverStep, HandoverTask
+    from handover.selectors import open_steps
 
     user = request.user
     if not user.is_authenticated:
@@ -19,12 +19,5 @@ def roles(request) -> dict[str, bool | int]:
         "open_alerts": Alert.objects.filter(inbox_for(employee), status="open").count()
         if employee
         else 0,
-        "open_steps": HandoverStep.objects.filter(
-            assignee=employee,
-            done_at__isnull=True,
-            cancelled=False,
-            task__status=HandoverTask.Status.OPEN,
-        ).count()
-        if employee
-        else 0,
+        "open_steps": open_steps(employee).count() if employee else 0,
     }

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q
 
+from retention.months import month_start, next_month, previous_month
 from staff.models import Employee
 
 MONTHS_SHOWN = 12
@@ -58,18 +59,6 @@ class Turnover:
     def rate(self) -> float | None:
         """Leavers / headcount at the start, as a fraction; None without a headcount."""
         return self.leavers / self.headcount_at_start if self.headcount_at_start else None
-
-
-def month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def next_month(first: dt.date) -> dt.date:
-    return (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-
-
-def previous_month(first: dt.date) -> dt.date:
-    return (first - dt.timedelta(days=1)).replace(day=1)
 
 
 def recent_months(as_of: dt.date, count: int = MONTHS_SHOWN) -> list[Period]:
