@@ -234,19 +234,13 @@ def save_rate(teams: set[int] | None, *, today: dt.date, days: int = 365) -> dic
 
 def handovers_in_progress(user, limit: int = 10):
     """Open handover plans of the people the user sees, soonest last day first, with
-    tasks done and total."""
-    from handover.models import HandoverPlan, HandoverTask
+    their steps done and to do (handover/selectors.py plans_with_progress)."""
+    from handover.models import HandoverPlan
+    from handover.selectors import plans_with_progress
     from staff.access import employee_scope
 
-    plans = HandoverPlan.objects.filter(status=HandoverPlan.Status.OPEN)
+    plans = plans_with_progress().filter(status=HandoverPlan.Status.OPEN)
     scope = employee_scope(user, "employee__")
     if scope is not None:
         plans = plans.filter(scope)
-    return list(
-        plans.select_related("employee")
-        .annotate(
-            tasks_total=Count("tasks", filter=~Q(tasks__status=HandoverTask.Status.CANCELLED)),
-            tasks_done=Count("tasks", filter=Q(tasks__status=HandoverTask.Status.DONE)),
-        )
-        .order_by("last_day", "id")[:limit]
-    )
+    return list(plans.order_by("last_day", "id")[:limit])

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from django.conf import settings
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from customers.models import (
     Contract,
@@ -32,6 +32,18 @@ RISK_WHEN_UNSCORED = 0.05
 # Owning a customer is a dependence in itself, even without logged contact.
 MIN_DEPENDENCE = 0.1
 RELATIONSHIP_DAYS = 180
+
+
+def plans_with_progress() -> QuerySet:
+    """Every handover plan with its leaver and team, and its progress counted the way
+    the departures page counts it: steps done of steps not cancelled (one query)."""
+    from handover.models import HandoverPlan
+
+    return HandoverPlan.objects.select_related("employee", "employee__team").annotate(
+        steps_total=Count("tasks__steps", filter=Q(tasks__steps__cancelled=False)),
+        steps_done=Count("tasks__steps", filter=Q(tasks__steps__done_at__isnull=False)),
+        customers=Count("tasks", distinct=True),
+    )
 
 
 def open_steps(employee: Employee):

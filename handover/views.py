@@ -19,6 +19,7 @@ from handover.selectors import (
     handover_proposals,
     open_steps,
     outcome_summary,
+    plans_with_progress,
 )
 from staff.access import (
     HR_ROLES,
@@ -84,15 +85,7 @@ def start_departure(request: HttpRequest) -> HttpResponse:
 @role_required(*PEOPLE_ROLES)
 def plans(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    all_plans = (
-        HandoverPlan.objects.select_related("employee", "employee__team")
-        .annotate(
-            steps_total=Count("tasks__steps", filter=Q(tasks__steps__cancelled=False)),
-            steps_done=Count("tasks__steps", filter=Q(tasks__steps__done_at__isnull=False)),
-            customers=Count("tasks", distinct=True),
-        )
-        .order_by("last_day")
-    )
+    all_plans = plans_with_progress().order_by("last_day")
     scope = employee_scope(request.user, "employee__")
     if scope is not None:  # managers: their teams' leavers
         all_plans = all_plans.filter(scope)

@@ -4,27 +4,22 @@ to customers after their owner left."""
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from handover.models import HandoverPlan, HandoverStep
-from handover.selectors import OUTCOME_WINDOWS, departure_outcomes, outcome_summary
+from handover.selectors import (
+    OUTCOME_WINDOWS,
+    departure_outcomes,
+    outcome_summary,
+    plans_with_progress,
+)
 from staff import turnover
 from staff.access import HR_ROLES, role_required
 
 DONE_PER_PAGE = 20
-
-
-def plans_with_progress() -> QuerySet[HandoverPlan]:
-    """Every handover plan with its leaver and team, and its progress counted the way
-    the departures page counts it: steps done of steps not cancelled (one query)."""
-    return HandoverPlan.objects.select_related("employee", "employee__team").annotate(
-        steps_total=Count("tasks__steps", filter=Q(tasks__steps__cancelled=False)),
-        steps_done=Count("tasks__steps", filter=Q(tasks__steps__done_at__isnull=False)),
-        customers=Count("tasks", distinct=True),
-    )
 
 
 def finished() -> Q:
