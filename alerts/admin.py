@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from alerts.models import Alert, SignalRule, TierPlay, Webhook, WebhookDelivery
+from staff.access import VisibleInAdmin
 
 
 @admin.register(SignalRule)
@@ -15,7 +16,8 @@ class TierPlayAdmin(admin.ModelAdmin):
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(VisibleInAdmin, admin.ModelAdmin):
+    customer_prefix = "customer__"
     list_display = (
         "customer",
         "signal",

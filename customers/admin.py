@@ -12,6 +12,7 @@ from customers.models import (
     ScoringRun,
 )
 from customers.tasks import score_customers, train_risk_model
+from staff.access import VisibleInAdmin
 
 
 class ContactInline(admin.TabularInline):
@@ -58,7 +59,7 @@ class OwnershipInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(VisibleInAdmin, admin.ModelAdmin):
     list_display = (
         "name",
         "external_id",
@@ -80,7 +81,8 @@ class CustomerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(VisibleInAdmin, admin.ModelAdmin):
+    customer_prefix = "customer__"
     list_display = ("name", "customer", "role", "is_decision_maker", "status", "left_on")
     list_filter = ("status", "is_decision_maker")
     search_fields = ("name", "email", "customer__name", "external_id")
@@ -89,7 +91,8 @@ class ContactAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contract)
-class ContractAdmin(admin.ModelAdmin):
+class ContractAdmin(VisibleInAdmin, admin.ModelAdmin):
+    customer_prefix = "customer__"
     list_display = (
         "external_id",
         "customer",
@@ -108,7 +111,8 @@ class ContractAdmin(admin.ModelAdmin):
 
 
 @admin.register(Interaction)
-class InteractionAdmin(admin.ModelAdmin):
+class InteractionAdmin(VisibleInAdmin, admin.ModelAdmin):
+    customer_prefix = "customer__"
     list_display = ("happened_at", "customer", "kind", "direction", "employee", "satisfaction")
     list_filter = ("kind", "direction")
     search_fields = ("customer__name", "external_id", "notes")
@@ -119,7 +123,8 @@ class InteractionAdmin(admin.ModelAdmin):
 
 
 @admin.register(OwnershipPeriod)
-class OwnershipPeriodAdmin(admin.ModelAdmin):
+class OwnershipPeriodAdmin(VisibleInAdmin, admin.ModelAdmin):
+    customer_prefix = "customer__"
     list_display = ("customer", "employee", "role", "started_on", "ended_on", "changed_by")
     list_filter = ("role",)
     search_fields = ("customer__name", "employee__name")
@@ -186,7 +191,8 @@ class ScoringRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(RiskScore)
-class RiskScoreAdmin(admin.ModelAdmin):
+class RiskScoreAdmin(VisibleInAdmin, admin.ModelAdmin):
+    customer_prefix = "customer__"
     list_display = ("customer", "day", "tier", "probability", "revenue_at_risk", "top_reason")
     list_filter = ("tier", "day")
     search_fields = ("customer__name", "customer__external_id")

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from handover.models import HandoverPlan, HandoverStep, HandoverTask
+from staff.access import VisibleInAdmin
 
 
 class HandoverTaskInline(admin.TabularInline):
@@ -38,7 +39,8 @@ class HandoverStepInline(admin.TabularInline):
 
 
 @admin.register(HandoverTask)
-class HandoverTaskAdmin(admin.ModelAdmin):
+class HandoverTaskAdmin(VisibleInAdmin, admin.ModelAdmin):
+    customer_prefix = "customer__"
     list_display = ("customer", "plan", "priority", "successor", "status")
     list_filter = ("status", "role")
     search_fields = ("customer__name", "plan__employee__name")

@@ -172,3 +172,14 @@ def employee_scope(user, prefix: str = "") -> Q | None:
     if role != Role.MANAGER or me is None:
         return Q(pk__in=[])
     return Q(**{f"{prefix}manager": me}) | Q(**{f"{prefix}team__in": managed_team_ids(me)})
+
+
+class VisibleInAdmin:
+    """Admin mixin: the Django admin lists and opens only the customers (or their records,
+    through `customer_prefix`) that staff/access.py lets the signed-in person see, so a
+    staff account that is not an admin sees no more there than in the app."""
+
+    customer_prefix = ""
+
+    def get_queryset(self, request):
+        return visible_to(request.user, super().get_queryset(request), self.customer_prefix)

@@ -96,3 +96,27 @@ def test_changing_the_owner_in_the_admin_writes_history(admin_client):
     )
     assert history[0][0] == "Anna" and history[0][1] == timezone.localdate()
     assert history[1] == ("Ben", None)
+
+
+def test_a_staff_manager_sees_only_their_teams_customers_in_the_admin(client):
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import TeamFactory
+
+    mia = EmployeeFactory(name="Mia", role="manager", user=UserFactory(is_staff=True))
+    mia.user.user_permissions.set(
+        Permission.objects.filter(codename__in=["view_customer", "view_interaction"])
+    )
+    north = TeamFactory(name="North", manager=mia)
+    mine = CustomerFactory(name="Mine Ltd", primary_owner=EmployeeFactory(team=north))
+    theirs = CustomerFactory(name="Theirs Ltd")
+    InteractionFactory(customer=mine, notes="ours")
+    InteractionFactory(customer=theirs, notes="not ours")
+    client.force_login(mia.user)
+
+    customers = client.get(reverse("admin:customers_customer_changelist")).content.decode()
+    assert "Mine Ltd" in customers and "Theirs Ltd" not in customers
+    other = client.get(reverse("admin:customers_customer_change", args=[theirs.pk]))
+    assert other.status_code == 302  # "doesn't exist", back to the admin index
+    interactions = client.get(reverse("admin:customers_interaction_changelist")).context
+    assert [row.customer for row in interactions["cl"].result_list] == [mine]
