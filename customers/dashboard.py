@@ -135,7 +135,11 @@ def churn_trend(teams: set[int] | None, period: str, count: int = 12) -> list[Ch
 def latest_period(period: str) -> dt.date | None:
     """The last complete period in the figures (the one still running if it is the only
     one)."""
-    months = ChurnFigure.objects.order_by("-month").values_list("month", flat=True)
+    months = (
+        ChurnFigure.objects.filter(dimension=ChurnFigure.Dimension.TEAM)
+        .order_by("-month")
+        .values_list("month", flat=True)
+    )
     latest = months.first()
     if latest is None:
         return None

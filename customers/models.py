@@ -350,6 +350,8 @@ class Contract(models.Model):
         indexes = [
             models.Index(fields=["customer", "end_date"], name="contract_customer_end"),
             models.Index(fields=["status", "end_date"], name="contract_status_end"),
+            # The renewal lists walk contracts by end date and stop at a page.
+            models.Index(fields=["end_date"], name="contract_end"),
         ]
         constraints = [
             models.CheckConstraint(

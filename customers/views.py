@@ -273,7 +273,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     start = figures.latest_period(period)
     breakdown = figures.churn_breakdown(teams, period, start, by) if start else []
     tiers = figures.tier_summary(run.day if run else None, teams)
-    renewals = visible_to(request.user, renewal_calendar(as_of=today, days=90), "customer__")[:10]
+    # Counted by the primary owner's team, like every figure here: one indexed path from
+    # the team's people to their customers' contracts.
+    renewals = renewal_calendar(as_of=today, days=90, order=("end_date", "id"))
+    if teams is not None:
+        renewals = renewals.filter(customer__primary_owner__team_id__in=teams)
+    renewals = renewals[:10]
     return render(
         request,
         "customers/dashboard.html",
