@@ -16,6 +16,7 @@ from alerts import reports
 from alerts.actions import REPORT_DIMENSIONS, churn_reasons, record_action, save_rates
 from alerts.models import Alert, RetentionAction
 from alerts.services import act_on_alert
+from retention.months import month_start, previous_month
 from staff.access import PEOPLE_ROLES, employee_of, employee_scope, report_team_ids, role_required
 from staff.models import Employee
 
@@ -136,7 +137,7 @@ def monthly_owner_report(request: HttpRequest) -> HttpResponse:
     try:
         first = dt.datetime.strptime(request.GET.get("month", ""), "%Y-%m").date()
     except ValueError:
-        first = reports.previous_month(reports.month_start(dt.date.today()))
+        first = previous_month(month_start(dt.date.today()))
     # Managers see their teams' owners (ranked among all owners); HR and admins everyone.
     scope = employee_scope(request.user)
     people = (
