@@ -110,7 +110,8 @@ def _roll_up(monthly: dict[dt.date, dict], period: str) -> dict[dt.date, dict]:
     return periods
 
 
-def _monthly(queryset, key: str | None = None) -> dict:
+def _monthly(queryset, key: str | None = None):
+    """The figures summed per month (and per `key`), as a values() queryset."""
     fields = ["month"] + ([key] if key else [])
     rows = queryset.values(*fields).annotate(
         active_start=Sum("active_start"),

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from django.core.paginator import Page, Paginator
 
 from customers.models import Contract, Customer, Interaction, OwnershipPeriod, RiskScore
+from customers.selectors import risk_histories
 from staff.access import customer_scope, employee_of, role_of
 
 FULL, VALUES, NAME = "full", "values", "name"
@@ -47,13 +48,9 @@ def risk_view(customer: Customer, *, run_day: dt.date | None, days: int = 180) -
     """The customer's score in the latest run and their daily history before it."""
     if run_day is None:
         return RiskView(None)
-    scores = list(
-        RiskScore.objects.filter(
-            customer=customer, day__gt=run_day - dt.timedelta(days=days), day__lte=run_day
-        ).order_by("day")
-    )
-    current = scores[-1] if scores and scores[-1].day == run_day else None
-    return RiskView(current, [(s.day, s.probability) for s in scores])
+    history = risk_histories([customer.pk], until=run_day, days=days)[customer.pk]
+    current = RiskScore.objects.filter(customer=customer, day=run_day).first()
+    return RiskView(current, history)
 
 
 @dataclass
