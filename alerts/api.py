@@ -14,7 +14,7 @@ from alerts.services import act_on_alert
 from customers.api import visible
 from customers.models import Customer
 from retention.api.auth import api_employee, api_role, role_in
-from retention.api.views import AuditedRetrieve
+from retention.api.views import AuditedList, AuditedRetrieve
 from staff.access import customer_scope
 
 
@@ -59,7 +59,7 @@ class AlertFilter(django_filters.FilterSet):
         fields = ["status", "signal", "customer", "owner", "manager", "tier"]
 
 
-class AlertViewSet(AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
+class AlertViewSet(AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
     """Alerts on the customers the caller sees (staff/access.py), and any routed to them."""
 
     serializer_class = AlertSerializer
@@ -139,6 +139,7 @@ class RetentionActionSerializer(serializers.ModelSerializer):
 
 
 class RetentionActionViewSet(
+    AuditedList,
     AuditedRetrieve,
     mixins.CreateModelMixin,
     mixins.ListModelMixin,

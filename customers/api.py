@@ -18,7 +18,7 @@ from customers import upsert
 from customers.models import Contact, Contract, Customer, Interaction, RiskModel, RiskScore
 from retention.api.auth import IMPORTERS, api_employee, api_role, role_in
 from retention.api.errors import BulkRowsInvalid
-from retention.api.views import AuditedRetrieve
+from retention.api.views import AuditedList, AuditedRetrieve
 from staff.access import customer_scope
 
 # --- who sees which customer ----------------------------------------------------------
@@ -317,7 +317,8 @@ class BulkUpsertMixin:
         )
 
 
-class CustomerViewSet(BulkUpsertMixin, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
+class CustomerViewSet(BulkUpsertMixin, AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
+    audit_kind = "customers"
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilter
     ordering_fields = ["id", "name", "updated_at", "customer_since"]
@@ -328,7 +329,8 @@ class CustomerViewSet(BulkUpsertMixin, AuditedRetrieve, viewsets.ReadOnlyModelVi
         return visible(self.request, queryset, customer_path="")
 
 
-class ContactViewSet(BulkUpsertMixin, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
+class ContactViewSet(BulkUpsertMixin, AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
+    audit_kind = "contacts"
     serializer_class = ContactSerializer
     filterset_class = ContactFilter
     ordering_fields = ["id", "updated_at", "name"]
@@ -338,7 +340,8 @@ class ContactViewSet(BulkUpsertMixin, AuditedRetrieve, viewsets.ReadOnlyModelVie
         return visible(self.request, Contact.objects.select_related("customer"))
 
 
-class ContractViewSet(BulkUpsertMixin, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
+class ContractViewSet(BulkUpsertMixin, AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
+    audit_kind = "contracts"
     serializer_class = ContractSerializer
     filterset_class = ContractFilter
     ordering_fields = ["id", "updated_at", "end_date"]
@@ -348,7 +351,10 @@ class ContractViewSet(BulkUpsertMixin, AuditedRetrieve, viewsets.ReadOnlyModelVi
         return visible(self.request, Contract.objects.select_related("customer"))
 
 
-class InteractionViewSet(BulkUpsertMixin, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
+class InteractionViewSet(
+    BulkUpsertMixin, AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewSet
+):
+    audit_kind = "interactions"
     serializer_class = InteractionSerializer
     filterset_class = InteractionFilter
     ordering_fields = ["id", "happened_at"]
@@ -358,7 +364,7 @@ class InteractionViewSet(BulkUpsertMixin, AuditedRetrieve, viewsets.ReadOnlyMode
         return visible(self.request, Interaction.objects.select_related("customer"))
 
 
-class RiskScoreViewSet(AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
+class RiskScoreViewSet(AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
     """Current scores (the latest complete run) by default; ?day= for a past day's, or
     ?customer= for one customer's history."""
 

@@ -174,8 +174,8 @@ def export(request: HttpRequest, kind: str) -> HttpResponse:
     queryset = visible_to(
         request.user, model.objects.all(), "" if model is Customer else "customer__"
     )
-    audit.record(
-        "export", kind, "", rows=queryset.count(), reason=form.cleaned_data["reason"].strip()
+    audit.record_read(
+        kind, queryset.count(), action="export", reason=form.cleaned_data["reason"].strip()
     )
     name = f"{kind}-{timezone.localdate():%Y-%m-%d}.csv"
     response = StreamingHttpResponse(

@@ -82,10 +82,10 @@ def _customer_page(request: HttpRequest, customer_id: int, **bound_forms) -> Htt
     level = customer_page.access_level(request.user, customer)
     if level is None:
         raise Http404("No customer here that you may see.")
-    audit.record(
-        audit.AuditEvent.Action.VIEW,
+    audit.record_read(
         "customer",
-        customer.pk,
+        1,
+        object_id=customer.pk,
         customer_id=customer.pk,
         detail={"page": "customer", "level": level},
     )

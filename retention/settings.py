@@ -27,7 +27,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG el
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "staff.apps.RetentionAdminConfig",  # django.contrib.admin, gated like the app
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "axes",
+    "csp",
     "staff",
     "customers",
     "handover",
@@ -55,16 +56,22 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # One rule for who may act now (staff/auth.py): a refused session is ended.
+    "staff.auth.EndRefusedSessions",
     "staff.audit.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Per-address limit on the API, before any authentication (retention/api/auth.py).
+    "retention.api.auth.AddressRateLimit",
     # Last, as django-axes asks: it answers locked-out sign-ins.
     "axes.middleware.AxesMiddleware",
 ]
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses sign-ins while locked out
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend that refuses whoever may not act now (departed, past their last day).
+    "staff.auth.EmployeeBackend",
 ]
 
 ROOT_URLCONF = "retention.urls"
@@ -153,7 +160,15 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "retention.api.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "retention.api.errors.handler",
     "DEFAULT_THROTTLE_CLASSES": ["retention.api.auth.PerTokenThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"api": env_str("API_RATE_LIMIT", "600/minute")},
+    "DEFAULT_THROTTLE_RATES": {
+        "api": env_str("API_RATE_LIMIT", "600/minute"),
+        "address": env_str("API_ADDRESS_RATE_LIMIT", "1200/minute"),
+    },
+    "DEFAULT_PARSER_CLASSES": [
+        "retention.api.errors.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -242,11 +257,27 @@ DEPARTURE_GRACE_DAYS = env_int("DEPARTURE_GRACE_DAYS", 7)
 # threads per worker fight over the cores (OpenMP spin-waits) and make training slower.
 ML_THREADS = env_int("ML_THREADS", 1)
 
+# --- Shared cache: API rate limits, sign-in failures per address ------------------------------
+# Redis when there is one, so every server process counts against the same limits; else
+# memory (one process: the embedded default and tests without Redis).
+CACHE_URL = env_str("CACHE_URL", REDIS_URL)
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CACHE_URL,
+        "KEY_PREFIX": "retention",
+    }
+    if CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
 # --- Security (production defaults; DEBUG turns the HTTPS-only parts off) ------------------
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# The container health check asks over plain http from inside.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
@@ -254,6 +285,31 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+# Content-Security-Policy (django-csp): scripts and everything else only from the app
+# itself; style attributes are allowed (progress bars and chart boxes set their size).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# A departing person's customer records read through the API (list rows, records opened)
+# in a day beyond this need their manager's approval, like an export.
+BULK_READ_DAILY_ALLOWANCE = env_int("BULK_READ_DAILY_ALLOWANCE", 200)
+# Alerts are snoozed for at most this many days.
+ALERT_SNOOZE_MAX_DAYS = env_int("ALERT_SNOOZE_MAX_DAYS", 90)
+# Webhooks may not point at loopback, link-local or private addresses, except these
+# networks (on-premises receivers), e.g. "10.20.0.0/16,192.168.5.7/32".
+WEBHOOK_ALLOWED_NETWORKS = env_list("WEBHOOK_ALLOWED_NETWORKS", [])
 
 # Export watch: a day with more than EXPORT_WATCH_DAILY_LIMIT customer records viewed or
 # exported, or more than EXPORT_WATCH_FACTOR times the person's 30-day daily average, or
@@ -267,6 +323,9 @@ EXPORT_WATCH_DEPARTURE_DAYS = env_int("EXPORT_WATCH_DEPARTURE_DAYS", 30)
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# And one address is refused for the same time after this many failed sign-ins for any
+# usernames (one password tried against every username), counted in the shared cache.
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 20)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = env_int("PROXY_COUNT", 0)

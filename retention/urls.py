@@ -5,10 +5,11 @@ from django.urls import include, path
 from customers import import_views, model_views
 from customers import views as customer_views
 from staff import views as staff_views
+from staff.auth import SignInForm
 
 urlpatterns = [
     path("", customer_views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", auth_views.LoginView.as_view(authentication_form=SignInForm), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("customers/<int:customer_id>/", customer_views.customer_detail, name="customer"),
     path(
@@ -32,3 +33,9 @@ urlpatterns = [
     path("api/v1/", include("retention.api.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# Errors under /api/ answer in the API's error shape, in production too.
+handler400 = "retention.api.errors.bad_request"
+handler403 = "retention.api.errors.permission_denied"
+handler404 = "retention.api.errors.page_not_found"
+handler500 = "retention.api.errors.server_error"

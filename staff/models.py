@@ -239,6 +239,7 @@ class AuditEvent(models.Model):
         CONTRACT_CHANGE = "contract_change", "Changed a contract"
         SCORE_OVERRIDE = "score_override", "Overrode a score"
         ACCESS_GRANT = "access_grant", "Granted access to a customer"
+        ACCESS_REVOKE = "access_revoke", "Revoked access to a customer"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(
