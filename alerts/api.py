@@ -9,7 +9,7 @@ from rest_framework import decorators, mixins, serializers, viewsets
 from rest_framework.response import Response
 
 from alerts.actions import record_action
-from alerts.models import Alert, RetentionAction, Webhook
+from alerts.models import Alert, RetentionAction, Webhook, webhook_url_problem
 from alerts.services import act_on_alert
 from customers.api import visible
 from customers.models import Customer
@@ -78,6 +78,12 @@ class AlertViewSet(AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
 
     def _act(self, request, action: str):
         alert = self.get_object()
+        # As on the page: only the people an alert is routed to act on it.
+        me = api_employee(request)
+        if me is None or me.pk not in (alert.owner_id, alert.manager_id):
+            from rest_framework.exceptions import PermissionDenied
+
+            raise PermissionDenied("This alert is not routed to you.")
         body = AlertActionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         act_on_alert(alert=alert, action=action, **body.validated_data)
@@ -183,6 +189,12 @@ class WebhookSerializer(serializers.ModelSerializer):
         model = Webhook
         fields = ["id", "name", "url", "secret", "events", "active", "created_at"]
         read_only_fields = ["id", "secret", "created_at"]
+
+    def validate_url(self, url: str) -> str:
+        problem = webhook_url_problem(url)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return url
 
 
 class WebhookViewSet(viewsets.ModelViewSet):

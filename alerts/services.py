@@ -254,6 +254,13 @@ def act_on_alert(
     elif action == "snooze":
         if until is None or until <= today:
             raise ValidationError({"until": "Snooze until a day after today."})
+        longest = settings.ALERT_SNOOZE_MAX_DAYS
+        if until > today + dt.timedelta(days=longest):
+            raise ValidationError(
+                {
+                    "until": f"Snooze for at most {longest} days (until {today + dt.timedelta(days=longest)})."
+                }
+            )
         alert.status, alert.snoozed_until = Alert.Status.SNOOZED, until
     elif action == "resolve":
         if not note.strip():

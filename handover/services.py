@@ -55,6 +55,10 @@ def start_departure(
         )
     elif HandoverPlan.objects.filter(employee=employee, status=HandoverPlan.Status.OPEN).exists():
         errors["employee"] = f"{employee.name} already has a handover in progress."
+    elif by is not None and by.pk == employee.pk:
+        errors["employee"] = "Nobody records their own departure; ask a colleague in HR."
+    elif employee.role == Employee.Role.ADMIN and by is not None and by.role != Employee.Role.ADMIN:
+        errors["employee"] = f"{employee.name} is an admin: only an admin records their departure."
     grace = settings.DEPARTURE_GRACE_DAYS
     if last_day < today - dt.timedelta(days=grace):
         errors["last_day"] = (
