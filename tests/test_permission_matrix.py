@@ -126,6 +126,13 @@ def api_rows():
         "admin": OK,
         "integration": OK,
     }
+    routed = {
+        "account_manager": SEEN_OWN,
+        "manager": (DENIED, MISSING),
+        "hr": MISSING,
+        "admin": DENIED,
+        "integration": DENIED,
+    }
     rows = {}
     for base, key in [
         ("customer", "customer"),
@@ -143,9 +150,10 @@ def api_rows():
         "api:risk-score-detail": ("GET", "score", records),
         "api:alert-list": ("GET", None, everyone),
         "api:alert-detail": ("GET", "alert", records),
-        "api:alert-acknowledge": ("POST", "alert", records),
-        "api:alert-snooze": ("POST", "alert", records),
-        "api:alert-resolve": ("POST", "alert", records),
+        # Acting on an alert is for the people it is routed to (Ann's own), as on the page.
+        "api:alert-acknowledge": ("POST", "alert", routed),
+        "api:alert-snooze": ("POST", "alert", routed),
+        "api:alert-resolve": ("POST", "alert", routed),
         "api:retention-action-list": ("GET", None, everyone),
         "api:retention-action-detail": ("GET", "action", records),
         "api:team-list": ("GET", None, everyone),
