@@ -265,7 +265,7 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": CACHE_URL,
-        "KEY_PREFIX": "retention",
+        "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "retention"),
     }
     if CACHE_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}

@@ -9,6 +9,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import permissions, throttling
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.settings import api_settings
 
 from staff import audit
 from staff.auth import access_refused
@@ -123,6 +124,9 @@ class PerTokenThrottle(throttling.SimpleRateThrottle):
 
     scope = "api"
 
+    def get_rate(self):
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)  # read now, not at import
+
     def get_cache_key(self, request, view):
         if isinstance(request.auth, ApiToken):
             ident = f"token-{request.auth.pk}"
@@ -137,6 +141,9 @@ class PerAddressThrottle(throttling.SimpleRateThrottle):
     """API_ADDRESS_RATE_LIMIT requests per client address, signed in or not."""
 
     scope = "address"
+
+    def get_rate(self):
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": audit.client_ip(request)}
