@@ -56,6 +56,12 @@ class AdminOnly:
 class RetentionAdminSite(admin.AdminSite):
     site_header = "Retention CRM administration"
 
+    @property
+    def login_form(self):
+        from staff.auth import AdminSignInForm
+
+        return AdminSignInForm
+
     def has_permission(self, request) -> bool:
         from staff.auth import access_refused
 

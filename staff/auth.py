@@ -15,6 +15,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_login_failed
 from django.core.cache import cache
@@ -108,8 +109,8 @@ def _count_failure_by_address(sender, credentials, request=None, **kwargs):
         cache.add(key, 1, timeout=timeout)
 
 
-class SignInForm(AuthenticationForm):
-    """The sign-in form: refuses an address with too many recent failures (any
+class SignInChecks:
+    """For a sign-in form: refuses an address with too many recent failures (any
     usernames), and tells a person whose access has ended why, once their password was
     right (a wrong password learns nothing)."""
 
@@ -147,3 +148,13 @@ class SignInForm(AuthenticationForm):
         if user is None or not user.check_password(password):
             return None
         return access_refused(user)
+
+
+class SignInForm(SignInChecks, AuthenticationForm):
+    """The app's sign-in form."""
+
+
+class AdminSignInForm(SignInChecks, AdminAuthenticationForm):
+    """The admin's sign-in form, with the same checks."""
+
+    error_messages = {**SignInChecks.error_messages, **AdminAuthenticationForm.error_messages}

@@ -164,7 +164,8 @@ def test_hr_stops_seeing_the_customers_of_a_cancelled_plan(lou):
     from handover.models import HandoverPlan
     from handover.services import cancel_departure
 
-    hal = EmployeeFactory(name="Hal", role="hr", user=UserFactory(username="hal"))
+    hal = EmployeeFactory(name="Hal", role="hr", user=UserFactory(username="hal", is_staff=True))
+    hal.user.user_permissions.set(Permission.objects.filter(codename="view_customer"))
     customer = CustomerFactory(primary_owner=lou)
     plan = start_departure(
         employee=lou, last_day=TODAY() + dt.timedelta(days=20), reason="x", voluntary=True, by=hal
@@ -178,12 +179,16 @@ def test_hr_stops_seeing_the_customers_of_a_cancelled_plan(lou):
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
 
     def doors():
+        admin_list = page.get(reverse("admin:customers_customer_changelist")).context["cl"]
         return (
             page.get(reverse("customer", args=[customer.pk])).status_code,
-            api.get(f"/api/v1/customers/{customer.pk}/").status_code,
             [row["id"] for row in api.get("/api/v1/customers/").json()["results"]],
+            api.get(f"/api/v1/customers/{customer.pk}/").status_code,
+            page.get(reverse("export", args=["customers"]) + "?reason=x").status_code,
+            list(admin_list.result_list),
         )
 
-    assert doors() == (OK, OK, [customer.pk])
+    # page, API list, API detail, export (never HR's), admin
+    assert doors() == (OK, [customer.pk], OK, 403, [customer])
     cancel_departure(plan=HandoverPlan.objects.get(pk=plan.pk), by=hal)
-    assert doors() == (404, 404, [])
+    assert doors() == (404, [], 404, 403, [])

@@ -176,3 +176,22 @@ def test_a_departed_admin_is_refused_by_the_admin(client):
     client.force_login(root)
     response = client.get(reverse("admin:index"))
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_the_admin_sign_in_refuses_a_leaver_with_the_reason_and_a_locked_address(client, settings):
+    root = UserFactory(username="root", is_staff=True, is_superuser=True)
+    EmployeeFactory(
+        user=root,
+        role="admin",
+        status="departing",
+        departure_date=timezone.localdate() - dt.timedelta(days=1),
+    )
+    url = reverse("admin:login")
+    refused = client.post(url, {"username": "root", "password": "correct horse battery staple"})
+    assert "Your access ended after your last day" in refused.content.decode()
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 2
+    for name in ("x1", "x2"):
+        client.post(url, {"username": name, "password": "guess"})
+    UserFactory(username="ok", is_staff=True)
+    locked = client.post(url, {"username": "ok", "password": "correct horse battery staple"})
+    assert "Too many failed sign-ins from your address" in locked.content.decode()
