@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -164,17 +165,15 @@ def grant_access(request: HttpRequest, customer_id: int) -> HttpResponse:
     form = AccessGrantForm(request.POST, customer=customer)
     if not form.is_valid():
         return _customer_page(request, customer.pk, grant_form=form)
-    grant = AccessGrant.objects.create(
-        customer=customer, granted_by=employee_of(request.user), **form.cleaned_data
-    )
-    audit.record(
-        audit.AuditEvent.Action.ACCESS_GRANT,
-        "customer",
-        customer.pk,
-        customer_id=customer.pk,
-        reason=grant.reason,
-        detail={"grantee": grant.grantee_id, "until": grant.until.isoformat()},
-    )
+    from staff.services import grant_access as grant_service
+
+    try:
+        grant = grant_service(customer=customer, by=employee_of(request.user), **form.cleaned_data)
+    except ValidationError as error:
+        for field, problems in error.message_dict.items():
+            for problem in problems:
+                form.add_error(field if field in form.fields else None, problem)
+        return _customer_page(request, customer.pk, grant_form=form)
     messages.success(
         request, f"{grant.grantee.name} sees {customer.name} until {grant.until:%d %b %Y}."
     )
