@@ -187,6 +187,7 @@ CELERY_BEAT_SCHEDULER = "jobs.schedule:KeepAdminSchedule"
 # A publish with the broker down fails at once (the step stays queued for the watchdog)
 # instead of blocking the request for its retries.
 CELERY_BROKER_CONNECTION_TIMEOUT = env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 3)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # The one place where schedules are declared; django-celery-beat loads them into the
 # database, where admins can change the times.
