@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from customers import csv_io
 from customers.models import Contact, Contract, CsvImport, Customer, Interaction
-from customers.tasks import check_csv_import, run_csv_import
+from customers.tasks import start_csv_job
 from staff import audit
 from staff.access import (
     Role,
@@ -110,14 +110,14 @@ def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
                 job.mapping, job.status = mapping, CsvImport.Status.CHECKING
                 job.problem_count, job.problems = 0, []
                 job.save()
-                check_csv_import.delay(import_id=job.pk)
+                start_csv_job(job.pk, write=False)
                 return redirect("import_detail", job.pk)
         elif action == "import":
             if job.status != CsvImport.Status.CHECKED or job.problem_count:
                 messages.error(request, "Check the file first; it can be imported once clean.")
             else:
                 CsvImport.objects.filter(pk=job.pk).update(status=CsvImport.Status.IMPORTING)
-                run_csv_import.delay(import_id=job.pk)
+                start_csv_job(job.pk, write=True)
             return redirect("import_detail", job.pk)
     return render(
         request,

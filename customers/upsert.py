@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
@@ -344,7 +345,32 @@ def upsert(kind_name: str, rows: list, *, dry_run: bool = False) -> Outcome:
     model = kind.model
     if model is Contact:
         _default_known_since(clean)
+    # One order for every writer: two clients sending the same batch in opposite orders
+    # lock its rows in the same order, so neither waits on the other in a cycle.
+    clean.sort(key=lambda row: row["external_id"])
     keys = [row["external_id"] for row in clean]
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        try:
+            _write_outcome(kind, clean, keys, outcome)
+            return outcome
+        except OperationalError as error:
+            if attempt == WRITE_ATTEMPTS or not _retryable(error):
+                raise
+            time.sleep(0.05 * attempt)
+    return outcome
+
+
+WRITE_ATTEMPTS = 4
+
+
+def _retryable(error: OperationalError) -> bool:
+    """A serialization failure or deadlock: the transaction was rolled back as a whole and
+    can simply run again."""
+    return getattr(error.__cause__, "pgcode", None) in ("40001", "40P01")
+
+
+def _write_outcome(kind: Kind, clean: list[dict], keys: list[str], outcome: Outcome) -> None:
+    model = kind.model
     postgres = connection.vendor == "postgresql"
     with transaction.atomic():
         existing = {}
@@ -378,7 +404,6 @@ def upsert(kind_name: str, rows: list, *, dry_run: bool = False) -> Outcome:
                     if row["external_id"] in changed
                 ),
             )
-    return outcome
 
 
 def _default_known_since(rows: list[dict]) -> None:
@@ -451,6 +476,7 @@ def _write_by_copy(table, columns, stamp, now, rows, set_sql, differs) -> dict[s
         )
         cursor.execute(
             f"INSERT INTO {table} ({names}) SELECT {names} FROM upsert_batch "
+            "ORDER BY external_id "
             f"ON CONFLICT (external_id) DO UPDATE SET {set_sql} WHERE {differs} "
             "RETURNING external_id, (xmax = 0)"
         )

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "customers",
     "handover",
     "alerts",
+    "jobs",
 ]
 
 MIDDLEWARE = [
@@ -196,7 +197,13 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TRACK_STARTED = True
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's database scheduler, keeping times changed in the admin (jobs/schedule.py).
+CELERY_BEAT_SCHEDULER = "jobs.schedule:KeepAdminSchedule"
+# A publish with the broker down fails at once (the step stays queued for the watchdog)
+# instead of blocking the request for its retries.
+CELERY_BROKER_CONNECTION_TIMEOUT = env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 3)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # The one place where schedules are declared; django-celery-beat loads them into the
 # database, where admins can change the times.
 CELERY_INCLUDE = ["retention.nightly"]
@@ -206,6 +213,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "retention.nightly.run_nightly_jobs",
         "schedule": crontab(hour=env_int("NIGHTLY_HOUR", 2), minute=0),
     },
+    # Re-queues steps whose worker was lost and re-sends lost messages (jobs/steps.py).
+    "jobs-watchdog": {
+        "task": "jobs.tasks.watchdog",
+        "schedule": env_int("JOBS_WATCHDOG_SECONDS", 120),
+    },
+    # Sends webhook deliveries that are due (first tries and retries with backoff).
+    "send-due-webhooks": {"task": "alerts.tasks.send_due_webhooks", "schedule": 60},
     "weekly-model-training": {
         "task": "customers.tasks.train_risk_model",
         "schedule": crontab(
@@ -215,6 +229,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         ),
     },
 }
+
+# --- Durable nightly steps (README "Nightly jobs: what survives what") -------------------
+# A running step's worker marks it alive this often; a step not marked for
+# JOBS_STALE_SECONDS is re-queued by the watchdog. Database errors and lost workers are
+# retried up to JOBS_MAX_ATTEMPTS times, then the step is marked failed.
+JOBS_HEARTBEAT_SECONDS = env_int("JOBS_HEARTBEAT_SECONDS", 15)
+JOBS_STALE_SECONDS = env_int("JOBS_STALE_SECONDS", 90)
+JOBS_MAX_ATTEMPTS = env_int("JOBS_MAX_ATTEMPTS", 5)
+# Test-only failpoint: "step name=seconds,..." holds a claimed step that long.
+JOBS_FAULT_PAUSE = env_list("JOBS_FAULT_PAUSE", [])
 
 # --- Churn scoring (README "How scoring works") ------------------------------------------------
 # Churn within this many days after a day is what the model predicts.

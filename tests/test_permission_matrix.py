@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 from alerts.models import Webhook
 from customers.models import CsvImport, RiskModel, ScoringRun
 from handover.models import HandoverPlan, HandoverStep, HandoverTask
+from jobs.models import JobStep
 from staff.models import ApiToken
 from tests.factories import (
     CustomerFactory,
@@ -92,6 +93,9 @@ def world():
     shared = {
         "model": model,
         "webhook": Webhook.objects.create(name="CRM hook", url="http://127.0.0.1:9/hook"),
+        "jobstep": JobStep.objects.create(
+            day=DAY, name="roll_contracts", target="customers.tasks.roll_contracts", status="failed"
+        ),
         "import": CsvImport.objects.create(
             kind="customers", original_name="x.csv", file="imports/x.csv", header=["a"]
         ),
@@ -248,6 +252,8 @@ PAGE_ROWS = {
     "model": ("GET", None, {**PEOPLE, "hr": DENIED}),
     "hr": ("GET", None, {**PEOPLE, "manager": DENIED}),
     "imports": ("GET", None, {**dict.fromkeys(SIGNED_IN, DENIED), "admin": OK}),
+    "jobs": ("GET", None, {**dict.fromkeys(SIGNED_IN, DENIED), "admin": OK}),
+    "job_rerun": ("POST", "jobstep", {**dict.fromkeys(SIGNED_IN, DENIED), "admin": FOUND}),
     "import_detail": ("GET", "import", {**dict.fromkeys(SIGNED_IN, DENIED), "admin": OK}),
     "import_progress": ("GET", "import", {**dict.fromkeys(SIGNED_IN, DENIED), "admin": OK}),
     "export": (
@@ -398,7 +404,7 @@ def test_the_outcome_is_exactly_the_one_in_the_matrix(world, name, role, setting
     api = name.startswith("api:")
     sides = (
         ("own", "other")
-        if key not in (None, "kind", "import", "model", "webhook", "job")
+        if key not in (None, "kind", "import", "model", "webhook", "job", "jobstep")
         else (None,)
     )
     for index, side in enumerate(sides):

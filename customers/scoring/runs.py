@@ -191,6 +191,14 @@ def finish_run(*, run_id: int, chunk_results: list[dict] | None = None) -> dict:
     }
 
 
+def fail_run(*, run_id: int, error: str) -> None:
+    """The day stays incomplete: the previous complete day's scores stay current, and
+    the run says why (pages and `score_customers --queue` show it)."""
+    ScoringRun.objects.filter(pk=run_id).exclude(status=ScoringRun.Status.COMPLETE).update(
+        status=ScoringRun.Status.FAILED, error=error[:5000], finished_at=timezone.now()
+    )
+
+
 def _swap_in_staged_scores(run: ScoringRun) -> None:
     staged = StagedScore._meta.db_table
     scores = RiskScore._meta.db_table
