@@ -835,7 +835,7 @@ def _generate_chunk(
             "happened_at": happened,
             "satisfaction": np.where(rated, satisfaction.astype(object), None),
             "notes": "",
-            "external_id": None,
+            "external_id": np.char.add("I", interaction_ids.astype(str)),
             "created_at": timezone.now(),
         }
     )

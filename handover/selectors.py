@@ -181,6 +181,7 @@ def successor_pool(leaver: Employee, *, as_of: dt.date) -> pd.DataFrame:
                 status=Employee.Status.ACTIVE, role=Employee.Role.ACCOUNT_MANAGER
             )
             .exclude(pk=leaver.pk)
+            .exclude(user__is_active=False)  # a disabled login takes nothing over
             .values_list("id", "name", "team_id", "team__region")
         ),
         columns=["employee_id", "name", "team_id", "region"],
