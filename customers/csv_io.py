@@ -46,6 +46,7 @@ from customers.row_values import (
     from_spreadsheet,
     money,
     number_text,
+    rate,
     spreadsheet_safe,
 )
 from customers.row_values import (
@@ -269,7 +270,7 @@ def _rows(
             if not target:
                 continue
             parse = parsers.get(target)
-            if parse is money and isinstance(value, str):
+            if parse in (money, rate) and isinstance(value, str):
                 try:
                     value = number_text(value, decimal_mark)
                 except RowError as problem:

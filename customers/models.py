@@ -371,6 +371,17 @@ class Contract(models.Model):
             RegexValidator(r"^[A-Z]{3}$", "Use a three-letter ISO currency code, e.g. EUR.")
         ],
     )
+    # The annual value in the company's reporting currency, converted when the contract
+    # is written (customers/currency.py); every sum, feature and figure reads this one.
+    annual_value_reporting = models.DecimalField(
+        "annual value (reporting currency)",
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Empty only for contracts kept from before their currency had a rate.",
+    )
     kind = models.CharField(max_length=14, choices=Kind.choices, default=Kind.SUBSCRIPTION)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     auto_renew = models.BooleanField(default=False)
@@ -406,9 +417,13 @@ class Contract(models.Model):
 
     def save(self, *args, **kwargs):
         """Saved one at a time (admin, forms): recorded in the audit trail."""
+        from customers.currency import fill_reporting_values
         from staff import audit
 
         created = self._state.adding
+        fill_reporting_values([self])
+        if "update_fields" in kwargs and kwargs["update_fields"] is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "annual_value_reporting"}
         with transaction.atomic():
             super().save(*args, **kwargs)
             audit.record(
@@ -435,7 +450,17 @@ class Contract(models.Model):
         return {}
 
     def clean(self) -> None:
+        from customers.currency import contract_rows_errors
+
         errors = self.row_errors({"start_date": self.start_date, "end_date": self.end_date})
+        if self.currency and self.start_date:
+            row = {
+                "currency": self.currency,
+                "annual_value": self.annual_value,
+                "start_date": self.start_date,
+            }
+            for _, name, message in contract_rows_errors([(0, row)]):
+                errors.setdefault(name, message)
         if errors:
             raise ValidationError(errors)
 
@@ -581,6 +606,7 @@ class Interaction(models.Model):
 # The churn-scoring models live with the scoring code; imported here so the app (and
 # `from customers.models import RiskScore`) finds them.
 # The dashboard's nightly figures (customers/figures.py), for the same reason.
+from customers.currency import ExchangeRate  # noqa: E402
 from customers.figures import ChurnFigure, ExposureFigure, TierFigure  # noqa: E402
 from customers.scoring.models import (  # noqa: E402
     RiskModel,
@@ -598,6 +624,7 @@ __all__ = [
     "Contract",
     "CsvImport",
     "Customer",
+    "ExchangeRate",
     "ExposureFigure",
     "Interaction",
     "OwnerRole",
@@ -626,6 +653,7 @@ class CsvImport(models.Model):
         CONTACTS = "contacts", "Contacts"
         CONTRACTS = "contracts", "Contracts"
         INTERACTIONS = "interactions", "Interactions"
+        EXCHANGE_RATES = "exchange_rates", "Exchange rates"
 
     class Status(models.TextChoices):
         UPLOADED = "uploaded", "Uploaded: map the columns"
@@ -635,7 +663,7 @@ class CsvImport(models.Model):
         DONE = "done", "Imported"
         FAILED = "failed", "Not imported"
 
-    kind = models.CharField(max_length=12, choices=Kind.choices)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
     file = models.FileField(upload_to=_import_path)
     original_name = models.CharField(max_length=255)
     delimiter = models.CharField(

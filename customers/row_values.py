@@ -105,6 +105,21 @@ def money(value):
     return amount.quantize(Decimal("0.01"))
 
 
+def rate(value):
+    """An exchange rate: a positive number, up to 10 decimals."""
+    if blank(value):
+        return None
+    if isinstance(value, float):
+        value = repr(value)
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise RowError(f"{value!r} is not a number.") from None
+    if not number.is_finite() or number <= 0 or number >= Decimal("1e10"):
+        raise RowError(f"{value!r} must be a positive number below 10,000,000,000.")
+    return number.quantize(Decimal("1e-10"))
+
+
 def flag(value):
     if blank(value):
         return None

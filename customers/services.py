@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from customers.currency import fill_reporting_values
 from customers.models import Contract, Customer
 
 
@@ -78,6 +79,7 @@ def _roll_once(as_of: dt.date) -> ContractRollResult:
             )
             for row in renewing
         ]
+        fill_reporting_values(follow_ons)
         Contract.objects.bulk_create(follow_ons, batch_size=2000, ignore_conflicts=True)
         renewed = Contract.objects.filter(id__in=[row["id"] for row in renewing]).update(
             status=Contract.Status.RENEWED, updated_at=now

@@ -18,16 +18,19 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Model
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from customers import currency
 from customers.models import (
     ChurnReason,
     Contact,
     Contract,
     Customer,
+    ExchangeRate,
     Interaction,
     OwnerRole,
     OwnershipPeriod,
@@ -37,16 +40,17 @@ from customers.row_values import (
     RowError,
     blank,
     choice,
-    currency,
     date,
     email,
     flag,
     moment,
     money,
+    rate,
     score,
     storable,
     text,
 )
+from customers.row_values import currency as currency_code
 from retention.email_address import email_key
 from staff import audit
 from staff.models import Employee
@@ -83,6 +87,10 @@ class Kind:
     check: Callable[[dict], dict[str, str]] | None = None  # whole-row rules
     # rules across the batch and the database: [(index, row)] -> [(index, field, message)]
     batch_check: Callable[[list[tuple[int, dict]]], list[tuple[int, str, str]]] | None = None
+    # database columns the checks compute (written, never sent)
+    derived: tuple[str, ...] = ()
+    # the key of a record that has no external id of its own, from its parsed row
+    natural_key: Callable[[dict], str] | None = None
     has_updated_at: bool = True
 
     @property
@@ -150,13 +158,15 @@ KINDS: dict[str, Kind] = {
             Column("start_date", date, required=True),
             Column("end_date", date, required=True),
             Column("annual_value", money, required=True),
-            Column("currency", currency, default="EUR"),
+            Column("currency", currency_code, default=settings.REPORTING_CURRENCY),
             Column("kind", choice(Contract.Kind.values), default=Contract.Kind.SUBSCRIPTION),
             Column("status", choice(Contract.Status.values), default=Contract.Status.ACTIVE),
             Column("auto_renew", flag, default=False),
         ],
         [Reference("customer", "customer_id", Customer, "external_id", required=True)],
         _check_contract,
+        batch_check=currency.contract_rows_errors,
+        derived=("annual_value_reporting",),
     ),
     "interactions": Kind(
         Interaction,
@@ -180,6 +190,21 @@ KINDS: dict[str, Kind] = {
         _check_interaction,
         batch_check=Interaction.batch_errors,
         has_updated_at=False,
+    ),
+    "exchange_rates": Kind(
+        ExchangeRate,
+        [
+            Column("currency", currency_code, required=True),
+            Column("day", date, required=True),
+            Column("rate", rate, required=True),
+        ],
+        check=lambda row: (
+            {"currency": f"{row['currency']} is the reporting currency; its rate is always 1."}
+            if row["currency"] == currency.reporting_currency()
+            else {}
+        ),
+        derived=("external_id",),
+        natural_key=lambda row: currency.rate_external_id(row["currency"], row["day"]),
     ),
 }
 
@@ -247,6 +272,8 @@ def validate(
                         {"index": index, "field": reference.name, "message": str(problem)}
                     )
                     row[reference.name] = None
+        if kind.natural_key and all(c.name in row for c in kind.columns if c.required):
+            row["external_id"] = kind.natural_key(row)
         clean.append(row)
     _resolve_references(kind, clean, errors, present)
     if present is not None:
@@ -398,6 +425,8 @@ def upsert(
         outcome.unchanged = len(clean) - len(changed)
         if model is Customer:
             _record_owner_changes(clean, existing, set(changed))
+        if model is ExchangeRate and changed:
+            currency.reconvert({row["currency"] for row in clean if row["external_id"] in changed})
         if model is Contract and changed:
             audit.record_many(
                 "contract_change",
@@ -433,6 +462,7 @@ def _write(kind: Kind, rows: list[dict], present: set[str] | None = None) -> dic
     model = kind.model
     table = model._meta.db_table
     columns = [c.name for c in kind.columns] + [r.column for r in kind.references]
+    columns += [d for d in kind.derived if d not in columns]
     now = timezone.now()
     stamp = ["created_at"] + (["updated_at"] if kind.has_updated_at else [])
     values_sql = "(" + ", ".join(["%s"] * (len(columns) + len(stamp))) + ")"
@@ -440,7 +470,7 @@ def _write(kind: Kind, rows: list[dict], present: set[str] | None = None) -> dic
         c.name if isinstance(c, Column) else c.column
         for c in [*kind.columns, *kind.references]
         if c.name != "external_id" and (present is None or c.name in present)
-    ]
+    ] + [d for d in kind.derived if d != "external_id"]
     set_sql = ", ".join(f"{c} = EXCLUDED.{c}" for c in updatable)
     if kind.has_updated_at:
         set_sql += ", updated_at = EXCLUDED.updated_at"
