@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers import csv_io
-from customers.models import Contact, Contract, CsvImport, Customer, Interaction
+from customers.models import Contact, Contract, CsvImport, Customer, ExchangeRate, Interaction
 from customers.tasks import check_csv_import, run_csv_import
 from staff import audit
 from staff.access import (
@@ -34,6 +34,7 @@ EXPORTS = {
     "contacts": Contact,
     "contracts": Contract,
     "interactions": Interaction,
+    "exchange_rates": ExchangeRate,
 }
 
 
@@ -41,6 +42,7 @@ class UploadForm(forms.Form):
     kind = forms.ChoiceField(choices=CsvImport.Kind.choices, label="What the file holds")
     file = forms.FileField(
         label="CSV or Excel file",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.xlsx,text/csv"}),
         help_text="CSV: UTF-8 (with or without BOM), comma or semicolon separated. Excel: "
         ".xlsx, the first sheet. A header row naming each column once.",
     )
@@ -70,8 +72,8 @@ def mapping_form(job: CsvImport, data=None) -> forms.Form:
         for i, (column, values) in enumerate(zip(job.header, examples, strict=False))
     }
     fields["decimal_mark"] = forms.ChoiceField(
-        label="Numbers are written with a decimal",
-        choices=[("", "point in comma-separated files; otherwise ask when unclear")]
+        label="Decimal mark in numbers",
+        choices=[("", "Point in comma-separated files; otherwise refuse what reads two ways")]
         + CsvImport._meta.get_field("decimal_mark").choices,
         required=False,
         initial=job.decimal_mark,
@@ -181,9 +183,12 @@ def export(request: HttpRequest, kind: str) -> HttpResponse:
             return render(request, "customers/export_pending.html", {"pending": pending})
         approved.used_at = timezone.now()
         approved.save(update_fields=["used_at"])
-    queryset = visible_to(
-        request.user, model.objects.all(), "" if model is Customer else "customer__"
-    )
+    if model is ExchangeRate:  # the company's rates, not anyone's customers
+        queryset = model.objects.all()
+    else:
+        queryset = visible_to(
+            request.user, model.objects.all(), "" if model is Customer else "customer__"
+        )
     audit.record(
         "export", kind, "", rows=queryset.count(), reason=form.cleaned_data["reason"].strip()
     )

@@ -142,3 +142,21 @@ def test_a_renewal_is_converted_at_the_rate_of_its_own_start(case):
         dt.date(2026, 1, 1),
         Decimal("25000.00"),
     )
+
+
+def test_exchange_rates_export_and_import_back_unchanged(case, tmp_path, client):
+    post("exchange-rates", [{"currency": "JPY", "day": "2026-03-31", "rate": "0.0061"}])
+    boss = EmployeeFactory(role="admin", user=UserFactory(username="boss"))
+    client.force_login(boss.user)
+    response = client.get("/exports/exchange_rates.csv", {"reason": "Rates for finance"})
+    raw = b"".join(response.streaming_content)
+    assert raw.decode("utf-8-sig").splitlines() == [
+        "currency,day,rate",
+        "JPY,2026-03-31,0.0061000000",
+    ]
+    path = tmp_path / "rates.csv"
+    path.write_bytes(raw)
+    report = csv_io.import_file(
+        "exchange_rates", path, csv_io.default_mapping("exchange_rates", csv_io.sniff(path)[1])
+    )
+    assert (report.problem_count, report.unchanged) == (0, 1)
