@@ -15,9 +15,19 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from customers import upsert
-from customers.models import Contact, Contract, Customer, Interaction, RiskModel, RiskScore
+from customers.currency import reporting_currency
+from customers.models import (
+    Contact,
+    Contract,
+    Customer,
+    ExchangeRate,
+    Interaction,
+    RiskModel,
+    RiskScore,
+)
 from retention.api.auth import IMPORTERS, api_employee, api_role, role_in
 from retention.api.errors import BulkRowsInvalid
+from retention.api.sync import SyncFilter
 from retention.api.views import AuditedList, AuditedRetrieve
 from staff.access import customer_scope
 
@@ -113,6 +123,7 @@ class ContractSerializer(serializers.ModelSerializer):
             "end_date",
             "annual_value",
             "currency",
+            "annual_value_reporting",
             "kind",
             "status",
             "auto_renew",
@@ -143,6 +154,20 @@ class InteractionSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+
+
+class ExchangeRateSerializer(serializers.ModelSerializer):
+    reporting_currency = serializers.SerializerMethodField(
+        help_text="The currency `rate` converts into (the company's reporting currency)."
+    )
+
+    class Meta:
+        model = ExchangeRate
+        fields = ["id", "currency", "day", "rate", "reporting_currency", "updated_at"]
+        read_only_fields = fields
+
+    def get_reporting_currency(self, rate) -> str:
+        return reporting_currency()
 
 
 class RiskScoreSerializer(serializers.ModelSerializer):
@@ -196,7 +221,7 @@ class MomentFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcDateTimeField
 
 
-class UpdatedSince(django_filters.FilterSet):
+class UpdatedSince(SyncFilter):
     updated_since = MomentFilter(
         field_name="updated_at", lookup_expr="gte", label="Changed at or after (ISO 8601)"
     )
@@ -234,7 +259,7 @@ class ContractFilter(UpdatedSince):
         fields = ["customer", "status", "kind", "external_id"]
 
 
-class InteractionFilter(django_filters.FilterSet):
+class InteractionFilter(SyncFilter):
     created_since = MomentFilter(
         field_name="created_at", lookup_expr="gte", label="Recorded at or after (ISO 8601)"
     )
@@ -244,6 +269,15 @@ class InteractionFilter(django_filters.FilterSet):
     class Meta:
         model = Interaction
         fields = ["customer", "kind", "employee", "external_id"]
+
+
+class ExchangeRateFilter(UpdatedSince):
+    day_after = django_filters.DateFilter(field_name="day", lookup_expr="gte")
+    day_before = django_filters.DateFilter(field_name="day", lookup_expr="lte")
+
+    class Meta:
+        model = ExchangeRate
+        fields = ["currency", "day"]
 
 
 class RiskScoreFilter(django_filters.FilterSet):
@@ -322,6 +356,7 @@ class CustomerViewSet(BulkUpsertMixin, AuditedList, AuditedRetrieve, viewsets.Re
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilter
     ordering_fields = ["id", "name", "updated_at", "customer_since"]
+    syncs = True
     bulk_kind = "customers"
 
     def get_queryset(self):
@@ -334,6 +369,7 @@ class ContactViewSet(BulkUpsertMixin, AuditedList, AuditedRetrieve, viewsets.Rea
     serializer_class = ContactSerializer
     filterset_class = ContactFilter
     ordering_fields = ["id", "updated_at", "name"]
+    syncs = True
     bulk_kind = "contacts"
 
     def get_queryset(self):
@@ -345,6 +381,7 @@ class ContractViewSet(BulkUpsertMixin, AuditedList, AuditedRetrieve, viewsets.Re
     serializer_class = ContractSerializer
     filterset_class = ContractFilter
     ordering_fields = ["id", "updated_at", "end_date"]
+    syncs = True
     bulk_kind = "contracts"
 
     def get_queryset(self):
@@ -358,10 +395,23 @@ class InteractionViewSet(
     serializer_class = InteractionSerializer
     filterset_class = InteractionFilter
     ordering_fields = ["id", "happened_at"]
+    syncs = True
     bulk_kind = "interactions"
 
     def get_queryset(self):
         return visible(self.request, Interaction.objects.select_related("customer"))
+
+
+class ExchangeRateViewSet(BulkUpsertMixin, viewsets.ReadOnlyModelViewSet):
+    """Dated exchange rates into the reporting currency. Bulk rows: currency, day, rate
+    (keyed by currency and day); contracts in a currency reconvert when its rates change."""
+
+    serializer_class = ExchangeRateSerializer
+    filterset_class = ExchangeRateFilter
+    ordering_fields = ["id", "day", "currency", "updated_at"]
+    syncs = True
+    bulk_kind = "exchange_rates"
+    queryset = ExchangeRate.objects.all()
 
 
 class RiskScoreViewSet(AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):

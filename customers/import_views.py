@@ -1,5 +1,6 @@
-"""CSV import in the browser (upload, map the columns, check, import, with a progress
-bar) and CSV export. Admins only until per-object permissions arrive."""
+"""File import in the browser (upload a CSV or Excel file, map the columns, check,
+import, with a progress bar) and CSV export. Admins only until per-object permissions
+arrive. Reading and writing the files is customers/csv_io.py."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers import csv_io
-from customers.models import Contact, Contract, CsvImport, Customer, Interaction
+from customers.models import Contact, Contract, CsvImport, Customer, ExchangeRate, Interaction
 from customers.tasks import start_csv_job
 from staff import audit
 from staff.access import (
@@ -33,14 +34,17 @@ EXPORTS = {
     "contacts": Contact,
     "contracts": Contract,
     "interactions": Interaction,
+    "exchange_rates": ExchangeRate,
 }
 
 
 class UploadForm(forms.Form):
     kind = forms.ChoiceField(choices=CsvImport.Kind.choices, label="What the file holds")
     file = forms.FileField(
-        label="CSV file",
-        help_text="UTF-8 (with or without BOM), comma or semicolon separated, a header row.",
+        label="CSV or Excel file",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.xlsx,text/csv"}),
+        help_text="CSV: UTF-8 (with or without BOM), comma or semicolon separated. Excel: "
+        ".xlsx, the first sheet. A header row naming each column once.",
     )
 
     def clean_file(self):
@@ -55,7 +59,7 @@ def mapping_form(job: CsvImport, data=None) -> forms.Form:
     choices = [("", "— ignore this column —")] + [(f, f) for f in csv_io.fields_of(job.kind)]
     try:
         examples = csv_io.samples(Path(job.file.path), job.delimiter)
-    except (OSError, UnicodeDecodeError):
+    except (OSError, csv_io.CsvUnreadable):
         examples = [[] for _ in job.header]
     fields = {
         f"column_{i}": forms.ChoiceField(
@@ -67,6 +71,13 @@ def mapping_form(job: CsvImport, data=None) -> forms.Form:
         )
         for i, (column, values) in enumerate(zip(job.header, examples, strict=False))
     }
+    fields["decimal_mark"] = forms.ChoiceField(
+        label="Decimal mark in numbers",
+        choices=[("", "Point in comma-separated files; otherwise refuse what reads two ways")]
+        + CsvImport._meta.get_field("decimal_mark").choices,
+        required=False,
+        initial=job.decimal_mark,
+    )
     return type("MappingForm", (forms.Form,), fields)(data)
 
 
@@ -108,6 +119,7 @@ def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
             mapping_problems = csv_io.check_mapping(job.kind, job.header, mapping)
             if not mapping_problems:
                 job.mapping, job.status = mapping, CsvImport.Status.CHECKING
+                job.decimal_mark = form.cleaned_data["decimal_mark"]
                 job.problem_count, job.problems = 0, []
                 job.save()
                 start_csv_job(job.pk, write=False)
@@ -171,9 +183,12 @@ def export(request: HttpRequest, kind: str) -> HttpResponse:
             return render(request, "customers/export_pending.html", {"pending": pending})
         approved.used_at = timezone.now()
         approved.save(update_fields=["used_at"])
-    queryset = visible_to(
-        request.user, model.objects.all(), "" if model is Customer else "customer__"
-    )
+    if model is ExchangeRate:  # the company's rates, not anyone's customers
+        queryset = model.objects.all()
+    else:
+        queryset = visible_to(
+            request.user, model.objects.all(), "" if model is Customer else "customer__"
+        )
     audit.record_read(
         kind, queryset.count(), action="export", reason=form.cleaned_data["reason"].strip()
     )

@@ -147,7 +147,10 @@ def train_risk_model(as_of: str | None = None) -> dict:
 
 
 def _csv_job(import_id: int, *, write: bool) -> dict:
-    """Check (write=False) or import a CSV file, keeping its progress on the CsvImport."""
+    """Check (write=False) or import a file, keeping its progress on the CsvImport.
+    Whatever goes wrong, the import ends failed with a message, never stuck "checking":
+    it can be checked again."""
+    import logging
     from pathlib import Path
 
     from customers import csv_io
@@ -158,7 +161,6 @@ def _csv_job(import_id: int, *, write: bool) -> dict:
     rows = CsvImport.objects.filter(pk=import_id)
     rows.update(
         status=CsvImport.Status.IMPORTING if write else CsvImport.Status.CHECKING,
-        rows_total=csv_io.count_rows(path),
         rows_done=0,
         error="",
     )
@@ -166,12 +168,24 @@ def _csv_job(import_id: int, *, write: bool) -> dict:
     def progress(done: int) -> None:
         rows.update(rows_done=done)
 
+    def failed(message: str) -> dict:
+        rows.update(status=CsvImport.Status.FAILED, error=message, finished_at=timezone.now())
+        return {"error": message}
+
     try:
+        rows.update(rows_total=csv_io.count_rows(path))
         run = csv_io.import_file if write else csv_io.check
-        report = run(job.kind, path, job.mapping, progress=progress)
+        report = run(
+            job.kind, path, job.mapping, progress=progress, decimal_mark=job.decimal_mark or None
+        )
     except csv_io.CsvUnreadable as error:
-        rows.update(status=CsvImport.Status.FAILED, error=str(error), finished_at=timezone.now())
-        return {"error": str(error)}
+        return failed(str(error))
+    except Exception as error:
+        logging.getLogger(__name__).exception("CSV import %s failed", import_id)
+        return failed(
+            f"The {'import' if write else 'check'} stopped on an unexpected error "
+            f"({type(error).__name__}: {error}); nothing was written. Check the file again."
+        )
     if report.problem_count:
         status = CsvImport.Status.FAILED if write else CsvImport.Status.CHECKED
     else:

@@ -246,6 +246,7 @@ def accept_successors(
         )
     }
     errors = []
+    unable = Employee.cannot_own_customers(people)
     for task in tasks:
         successor = people.get(wanted[task.pk])
         if wanted[task.pk] is None:
@@ -257,6 +258,8 @@ def accept_successors(
                 f"{task.customer}: {successor.name} is {successor.get_status_display().lower()} "
                 "and cannot take customers over."
             )
+        elif successor.pk in unable:
+            errors.append(f"{task.customer}: {unable[successor.pk]}")
         elif successor.pk == plan.employee_id:
             errors.append(f"{task.customer}: the leaver cannot be their own successor.")
     if errors:

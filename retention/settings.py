@@ -267,6 +267,16 @@ SCORING_FOLLOW_UP_TASKS = [
 # Alerts with at least this much revenue at risk (or a very high tier) also go to the team manager.
 ALERT_MANAGER_REVENUE_AT_RISK = env_int("ALERT_MANAGER_REVENUE_AT_RISK", 10_000)
 
+# --- Money (customers/currency.py) ------------------------------------------------------------
+# Every sum, feature and figure is in this currency; other currencies need dated rates.
+REPORTING_CURRENCY = env_str("REPORTING_CURRENCY", "EUR")
+if (
+    len(REPORTING_CURRENCY) != 3
+    or not REPORTING_CURRENCY.isalpha()
+    or not REPORTING_CURRENCY.isupper()
+):
+    raise ImproperlyConfigured("REPORTING_CURRENCY must be a three-letter ISO code, e.g. EUR.")
+
 # --- Handovers (README "How handovers work") -------------------------------------------------
 # Customers (as primary owner) an account manager can look after; successors beyond it are flagged.
 SUCCESSOR_CAPACITY = env_int("SUCCESSOR_CAPACITY", 150)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from alerts.models import Webhook
-from customers.models import CsvImport, RiskModel, ScoringRun
+from customers.models import CsvImport, ExchangeRate, RiskModel, ScoringRun
 from handover.models import HandoverPlan, HandoverStep, HandoverTask
 from jobs.models import JobStep
 from staff.models import ApiToken
@@ -92,6 +92,7 @@ def world():
     own["employee"], other["employee"] = nat, sol
     shared = {
         "model": model,
+        "rate": ExchangeRate.objects.create(currency="JPY", day=DAY, rate="0.0061"),
         "webhook": Webhook.objects.create(name="CRM hook", url="http://127.0.0.1:9/hook"),
         "jobstep": JobStep.objects.create(
             day=DAY, name="roll_contracts", target="customers.tasks.roll_contracts", status="failed"
@@ -147,6 +148,9 @@ def api_rows():
         rows[f"api:{base}-list"] = ("GET", None, everyone)
         rows[f"api:{base}-detail"] = ("GET", key, records)
         rows[f"api:{base}-bulk"] = ("POST", None, importers)
+    rows["api:exchange-rate-list"] = ("GET", None, everyone)
+    rows["api:exchange-rate-detail"] = ("GET", "rate", everyone)
+    rows["api:exchange-rate-bulk"] = ("POST", None, importers)
     # HR sees the customers in handover plans: the other side's is not one (Sue's, not Sol's).
     rows["api:customer-detail"] = ("GET", "customer", {**records, "hr": MISSING})
     rows |= {
@@ -339,6 +343,7 @@ BODIES = {
     "api:contact-bulk": {"rows": []},
     "api:contract-bulk": {"rows": []},
     "api:interaction-bulk": {"rows": []},
+    "api:exchange-rate-bulk": {"rows": []},
     "alerts:act": {"action": "acknowledge"},
     "model_run": {"job": "train"},
     "log_interaction": {"kind": "note", "happened_at": "2026-06-01T10:00", "direction": "internal"},
@@ -404,7 +409,7 @@ def test_the_outcome_is_exactly_the_one_in_the_matrix(world, name, role, setting
     api = name.startswith("api:")
     sides = (
         ("own", "other")
-        if key not in (None, "kind", "import", "model", "webhook", "job", "jobstep")
+        if key not in (None, "kind", "import", "model", "webhook", "job", "jobstep", "rate")
         else (None,)
     )
     for index, side in enumerate(sides):

@@ -9,6 +9,7 @@ from customers.api import (
     ContactViewSet,
     ContractViewSet,
     CustomerViewSet,
+    ExchangeRateViewSet,
     InteractionViewSet,
     RiskModelViewSet,
     RiskScoreViewSet,
@@ -21,6 +22,7 @@ router.register("customers", CustomerViewSet, basename="customer")
 router.register("contacts", ContactViewSet, basename="contact")
 router.register("contracts", ContractViewSet, basename="contract")
 router.register("interactions", InteractionViewSet, basename="interaction")
+router.register("exchange-rates", ExchangeRateViewSet, basename="exchange-rate")
 router.register("teams", TeamViewSet, basename="team")
 router.register("employees", EmployeeViewSet, basename="employee")
 router.register("departures", DepartureViewSet, basename="departure")

@@ -4,15 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('staff', '0008_audit_access_revoke'),
+        ("staff", "0008_audit_access_revoke"),
+        ("staff", "0008_employee_email_without_case"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditevent',
-            name='action',
-            field=models.CharField(choices=[('view', 'Viewed'), ('export', 'Exported'), ('owner_change', 'Changed the owner'), ('contract_change', 'Changed a contract'), ('score_override', 'Overrode a score'), ('access_grant', 'Granted access to a customer'), ('access_revoke', 'Revoked access to a customer'), ('job_rerun', 'Ran a nightly step again')], max_length=16),
+            model_name="auditevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("view", "Viewed"),
+                    ("export", "Exported"),
+                    ("owner_change", "Changed the owner"),
+                    ("contract_change", "Changed a contract"),
+                    ("score_override", "Overrode a score"),
+                    ("access_grant", "Granted access to a customer"),
+                    ("access_revoke", "Revoked access to a customer"),
+                    ("job_rerun", "Ran a nightly step again"),
+                ],
+                max_length=16,
+            ),
         ),
     ]
