@@ -10,12 +10,20 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import decorators, serializers, viewsets
+from rest_framework import decorators, mixins, serializers, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from customers import upsert
-from customers.models import Contact, Contract, Customer, Interaction, RiskModel, RiskScore
+from customers.models import (
+    Contact,
+    Contract,
+    Customer,
+    Interaction,
+    RiskModel,
+    RiskScore,
+    UsageDay,
+)
 from retention.api.auth import IMPORTERS, api_employee, api_role, role_in
 from retention.api.errors import BulkRowsInvalid
 from retention.api.views import AuditedRetrieve
@@ -142,6 +150,15 @@ class InteractionSerializer(serializers.ModelSerializer):
             "notes",
             "created_at",
         ]
+        read_only_fields = fields
+
+
+class UsageDaySerializer(serializers.ModelSerializer):
+    customer_external_id = serializers.CharField(source="customer.external_id", read_only=True)
+
+    class Meta:
+        model = UsageDay
+        fields = ["id", "customer", "customer_external_id", "day", "event", "quantity"]
         read_only_fields = fields
 
 
@@ -356,6 +373,31 @@ class InteractionViewSet(BulkUpsertMixin, AuditedRetrieve, viewsets.ReadOnlyMode
 
     def get_queryset(self):
         return visible(self.request, Interaction.objects.select_related("customer"))
+
+
+class UsageDayFilter(django_filters.FilterSet):
+    customer = django_filters.NumberFilter(field_name="customer_id")
+    event = django_filters.CharFilter()
+    day_from = django_filters.DateFilter(field_name="day", lookup_expr="gte")
+    day_to = django_filters.DateFilter(field_name="day", lookup_expr="lte")
+
+    class Meta:
+        model = UsageDay
+        fields = ["customer", "event", "day_from", "day_to"]
+
+
+class UsageDayViewSet(BulkUpsertMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Product usage as daily totals per customer and event name. POST usage/bulk/
+    {"rows": [{"customer", "day", "event", "quantity"}]}: each row replaces the stored
+    total of its customer, day and event, so a day can be sent again safely."""
+
+    serializer_class = UsageDaySerializer
+    filterset_class = UsageDayFilter
+    ordering_fields = ["id", "day"]
+    bulk_kind = "usage"
+
+    def get_queryset(self):
+        return visible(self.request, UsageDay.objects.select_related("customer").order_by("id"))
 
 
 class RiskScoreViewSet(AuditedRetrieve, viewsets.ReadOnlyModelViewSet):

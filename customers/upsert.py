@@ -29,6 +29,7 @@ from customers.models import (
     OwnerRole,
     OwnershipPeriod,
     Segment,
+    UsageDay,
 )
 from customers.row_values import (
     RowError,
@@ -77,6 +78,8 @@ class Kind:
     references: list[Reference] = field(default_factory=list)
     check: Callable[[dict], dict[str, str]] | None = None  # whole-row rules
     has_updated_at: bool = True
+    key: tuple[str, ...] = ("external_id",)  # what names a record (unique in a batch)
+    write: Callable[[list[dict]], tuple[int, int]] | None = None  # own writer: (created, updated)
 
     @property
     def fields(self) -> list[str]:
@@ -123,6 +126,53 @@ def _check_interaction(row: dict) -> dict[str, str]:
     if row["satisfaction"] is not None and row["kind"] not in Interaction.RATED_KINDS:
         return {"satisfaction": f"A {row['kind']} is not rated; leave satisfaction empty."}
     return {}
+
+
+def _check_usage(row: dict) -> dict[str, str]:
+    if row["day"] and row["day"] > timezone.localdate() + dt.timedelta(days=1):
+        return {"day": f"{row['day']} is in the future; send totals of days that happened."}
+    return {}
+
+
+def _quantity(value):
+    """A day's total of a usage event: a number, 0 or more."""
+    if blank(value):
+        return None
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise RowError(f"{value!r} is not a number.") from None
+    if not (0 <= number < 1e12):
+        raise RowError(f"{value!r} must be a number from 0 up to 999,999,999,999.")
+    return number
+
+
+def _write_usage(rows: list[dict]) -> tuple[int, int]:
+    """Each row replaces the stored total of its (customer, day, event): sending a day
+    again, or a corrected total, is safe. Returns (created, updated); unchanged totals
+    are not touched."""
+    table = UsageDay._meta.db_table
+    now = timezone.now()
+    created = updated = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), WRITE_BATCH):
+            batch = rows[start : start + WRITE_BATCH]
+            params: list = []
+            for row in batch:
+                params.extend([row["customer_id"], row["day"], row["event"], row["quantity"], now])
+            values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(batch))
+            cursor.execute(
+                f"INSERT INTO {table} (customer_id, day, event, quantity, updated_at) "
+                f"VALUES {values} ON CONFLICT (customer_id, day, event) DO UPDATE "
+                "SET quantity = EXCLUDED.quantity, updated_at = EXCLUDED.updated_at "
+                f"WHERE {table}.quantity IS DISTINCT FROM EXCLUDED.quantity "
+                + ("RETURNING (xmax = 0)" if connection.vendor == "postgresql" else "RETURNING 0"),
+                params,
+            )
+            inserted = [flag for (flag,) in cursor.fetchall()]
+            created += sum(1 for flag in inserted if flag)
+            updated += sum(1 for flag in inserted if not flag)
+    return created, updated
 
 
 KINDS: dict[str, Kind] = {
@@ -199,6 +249,19 @@ KINDS: dict[str, Kind] = {
         _check_interaction,
         has_updated_at=False,
     ),
+    # Product usage: one day's total per customer and event name (models.UsageDay).
+    "usage": Kind(
+        UsageDay,
+        [
+            Column("day", date, required=True),
+            Column("event", text(64), required=True),
+            Column("quantity", _quantity, required=True),
+        ],
+        [Reference("customer", "customer_id", Customer, "external_id", required=True)],
+        _check_usage,
+        key=("customer_id", "day", "event"),
+        write=_write_usage,
+    ),
 }
 
 
@@ -260,15 +323,17 @@ def validate(kind_name: str, rows: list) -> tuple[list[dict], list[dict]]:
     bad = {e["index"] for e in errors}
     seen: dict[str, int] = {}
     for index, row in enumerate(clean):
-        key = row.get("external_id")
-        if key is None:
+        parts = tuple(row.get(name) for name in kind.key)
+        if None in parts:
             continue
+        key = parts[0] if len(parts) == 1 else parts
         if key in seen:
+            what = repr(key) if len(parts) == 1 else "The same customer, day and event"
             errors.append(
                 {
                     "index": index,
-                    "field": "external_id",
-                    "message": f"{key!r} is also in row {seen[key]} of this request.",
+                    "field": kind.key[0] if len(parts) == 1 else kind.key[-1],
+                    "message": f"{what} is also in row {seen[key]} of this request.",
                 }
             )
         seen.setdefault(key, index)
@@ -341,6 +406,11 @@ def upsert(kind_name: str, rows: list, *, dry_run: bool = False) -> Outcome:
     if outcome.errors or dry_run or not clean:
         return outcome
     kind = KINDS[kind_name]
+    if kind.write is not None:
+        with transaction.atomic():
+            outcome.created, outcome.updated = kind.write(clean)
+        outcome.unchanged = len(clean) - outcome.created - outcome.updated
+        return outcome
     model = kind.model
     if model is Contact:
         _default_known_since(clean)

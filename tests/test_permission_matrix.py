@@ -136,6 +136,8 @@ def api_rows():
         rows[f"api:{base}-list"] = ("GET", None, everyone)
         rows[f"api:{base}-detail"] = ("GET", key, records)
         rows[f"api:{base}-bulk"] = ("POST", None, importers)
+    rows["api:usage-list"] = ("GET", None, everyone)
+    rows["api:usage-bulk"] = ("POST", None, importers)
     # HR sees the customers in handover plans: the other side's is not one (Sue's, not Sol's).
     rows["api:customer-detail"] = ("GET", "customer", {**records, "hr": MISSING})
     rows |= {
@@ -325,6 +327,7 @@ BODIES = {
     "api:contact-bulk": {"rows": []},
     "api:contract-bulk": {"rows": []},
     "api:interaction-bulk": {"rows": []},
+    "api:usage-bulk": {"rows": []},
     "alerts:act": {"action": "acknowledge"},
     "model_run": {"job": "train"},
     "log_interaction": {"kind": "note", "happened_at": "2026-06-01T10:00", "direction": "internal"},
