@@ -415,6 +415,33 @@ class RiskScoreViewSet(AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
             queryset = RiskScore.objects.current().select_related("customer")
         return visible(self.request, queryset)
 
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "ScoreChange",
+                {
+                    "score": serializers.IntegerField(),
+                    "change": serializers.JSONField(
+                        allow_null=True,
+                        help_text="probability, previous, points, text and contributions "
+                        "[{feature, label, was, now, points}], largest first; null when "
+                        "the customer had no features 7 days before.",
+                    ),
+                },
+            )
+        }
+    )
+    @decorators.action(detail=True)
+    def change(self, request, pk=None):
+        """What moved this score over the 7 days before it, per input of the model."""
+        from customers.scoring.explain import explain_changes
+
+        score = self.get_object()
+        change = explain_changes(
+            day=score.day, customer_ids=[score.customer_id], model=score.model
+        ).get(score.customer_id)
+        return Response({"score": score.pk, "change": change.as_dict() if change else None})
+
 
 class RiskModelViewSet(viewsets.ReadOnlyModelViewSet):
     """The trained (or rules-based) models with their metrics; /current/ is the one in use."""

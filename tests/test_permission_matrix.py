@@ -143,6 +143,7 @@ def api_rows():
     rows |= {
         "api:risk-score-list": ("GET", None, everyone),
         "api:risk-score-detail": ("GET", "score", records),
+        "api:risk-score-change": ("GET", "score", records),
         "api:alert-list": ("GET", None, everyone),
         "api:alert-detail": ("GET", "alert", records),
         "api:alert-acknowledge": ("POST", "alert", records),
@@ -229,6 +230,11 @@ PAGE_ROWS = {
             "hr": MISSING,
             "admin": FOUND,
         },
+    ),
+    "score_change": (
+        "GET",
+        "customer",
+        {"account_manager": (OK, MISSING), "manager": (OK, MISSING), "hr": MISSING, "admin": OK},
     ),
     # The form is empty here (400: the gate let the caller through to the validation).
     "grant_access": (

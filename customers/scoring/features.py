@@ -97,8 +97,11 @@ class CustomerSelection:
     id_from: int | None = None
     id_to: int | None = None
     every: int = 1
+    ids: tuple[int, ...] | None = None  # a few named customers (explaining their scores)
 
     def apply(self, queryset: QuerySet, field: str) -> QuerySet:
+        if self.ids is not None:
+            queryset = queryset.filter(**{f"{field}__in": self.ids})
         if self.id_from is not None:
             queryset = queryset.filter(**{f"{field}__gte": self.id_from})
         if self.id_to is not None:
