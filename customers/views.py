@@ -6,7 +6,7 @@ from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from customers import page as customer_page
 from customers.forms import AccessGrantForm, BookFilterForm, QuickInteractionForm, RenewalFilterForm
@@ -73,6 +73,23 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     return _customer_page(request, customer_id)
+
+
+@login_required
+@require_GET
+def score_change(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """What moved the customer's score over the last 7 days (loaded into the customer
+    page after it has rendered: explaining costs two feature frames and the model)."""
+    from customers.scoring.explain import explain_changes
+
+    customer = get_object_or_404(Customer, pk=customer_id)
+    if customer_page.access_level(request.user, customer) != customer_page.FULL:
+        raise Http404("No customer here that you may see.")
+    run = latest_scoring_run()
+    change = None
+    if run is not None:
+        change = explain_changes(day=run.day, customer_ids=[customer.pk]).get(customer.pk)
+    return render(request, "customers/_score_change.html", {"change": change})
 
 
 def _customer_page(request: HttpRequest, customer_id: int, **bound_forms) -> HttpResponse:

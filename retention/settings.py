@@ -252,7 +252,30 @@ if len(RISK_TIER_SHARES) != 5 or sum(RISK_TIER_SHARES) != 100 or min(RISK_TIER_S
 # Below this many churned customers in the history the score is rules-based.
 MIN_CHURNERS_TO_TRAIN = env_int("MIN_CHURNERS_TO_TRAIN", 30)
 TRAINING_HISTORY_MONTHS = env_int("TRAINING_HISTORY_MONTHS", 24)
-TRAINING_VALIDATION_MONTHS = env_int("TRAINING_VALIDATION_MONTHS", 3)
+# What counts as churn in the training labels (stored with each model): "explicit" (the
+# customer is marked churned), "contract" (marked churned, or its contracts ran out and
+# no new one started within CONTRACT_RENEWAL_GRACE_DAYS), "implicit" (no interaction or
+# usage for IMPLICIT_CHURN_DAYS, per segment core, important, general; DOMAIN.md 3).
+CHURN_LABEL = env_str("CHURN_LABEL", "explicit")
+if CHURN_LABEL not in ("explicit", "contract", "implicit"):
+    raise ImproperlyConfigured(
+        f"CHURN_LABEL must be explicit, contract or implicit, got {CHURN_LABEL!r}."
+    )
+IMPLICIT_CHURN_DAYS = env_int_list("IMPLICIT_CHURN_DAYS", [90, 90, 90])
+if len(IMPLICIT_CHURN_DAYS) != 3 or min(IMPLICIT_CHURN_DAYS) < 1:
+    raise ImproperlyConfigured(
+        "IMPLICIT_CHURN_DAYS must be three positive day counts (core, important, general), "
+        f"got {IMPLICIT_CHURN_DAYS}."
+    )
+CONTRACT_RENEWAL_GRACE_DAYS = env_int("CONTRACT_RENEWAL_GRACE_DAYS", 30)
+# Days of history the features need before the first observation date.
+TRAINING_WARM_UP_DAYS = env_int("TRAINING_WARM_UP_DAYS", 28)
+# Monthly observation dates when the history holds at least this many; weekly otherwise.
+TRAINING_MIN_MONTHLY_DATES = env_int("TRAINING_MIN_MONTHLY_DATES", 12)
+# Forward-chained backtest folds (by observation date) every trained model carries.
+BACKTEST_FOLDS = env_int("BACKTEST_FOLDS", 4)
+# Usage features are made for this many event names (the most used ones).
+USAGE_EVENTS_MAX = env_int("USAGE_EVENTS_MAX", 20)
 # Larger companies are sampled (every k-th customer) down to about this many per month.
 TRAINING_MAX_CUSTOMERS = env_int("TRAINING_MAX_CUSTOMERS", 50_000)
 # Customers per scoring chunk (one Celery task each).

@@ -16,6 +16,11 @@ urlpatterns = [
         "customers/<int:customer_id>/log/", customer_views.log_interaction, name="log_interaction"
     ),
     path("customers/<int:customer_id>/grant/", customer_views.grant_access, name="grant_access"),
+    path(
+        "customers/<int:customer_id>/score-change/",
+        customer_views.score_change,
+        name="score_change",
+    ),
     path("dashboard/", customer_views.dashboard, name="dashboard"),
     path("renewals/", customer_views.renewals, name="renewals"),
     path("hr/", staff_views.hr_dashboard, name="hr"),

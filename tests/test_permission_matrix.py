@@ -151,11 +151,14 @@ def api_rows():
     rows["api:exchange-rate-list"] = ("GET", None, everyone)
     rows["api:exchange-rate-detail"] = ("GET", "rate", everyone)
     rows["api:exchange-rate-bulk"] = ("POST", None, importers)
+    rows["api:usage-list"] = ("GET", None, everyone)
+    rows["api:usage-bulk"] = ("POST", None, importers)
     # HR sees the customers in handover plans: the other side's is not one (Sue's, not Sol's).
     rows["api:customer-detail"] = ("GET", "customer", {**records, "hr": MISSING})
     rows |= {
         "api:risk-score-list": ("GET", None, everyone),
         "api:risk-score-detail": ("GET", "score", records),
+        "api:risk-score-change": ("GET", "score", records),
         "api:alert-list": ("GET", None, everyone),
         "api:alert-detail": ("GET", "alert", records),
         # Acting on an alert is for the people it is routed to (Ann's own), as on the page.
@@ -243,6 +246,11 @@ PAGE_ROWS = {
             "hr": MISSING,
             "admin": FOUND,
         },
+    ),
+    "score_change": (
+        "GET",
+        "customer",
+        {"account_manager": (OK, MISSING), "manager": (OK, MISSING), "hr": MISSING, "admin": OK},
     ),
     # The form is empty here (400: the gate let the caller through to the validation).
     "grant_access": (
@@ -344,6 +352,7 @@ BODIES = {
     "api:contract-bulk": {"rows": []},
     "api:interaction-bulk": {"rows": []},
     "api:exchange-rate-bulk": {"rows": []},
+    "api:usage-bulk": {"rows": []},
     "alerts:act": {"action": "acknowledge"},
     "model_run": {"job": "train"},
     "log_interaction": {"kind": "note", "happened_at": "2026-06-01T10:00", "direction": "internal"},
