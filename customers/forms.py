@@ -3,9 +3,10 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from customers.models import Interaction, RiskTier, Segment
-from customers.selectors import BOOK_SORTS
+from customers.selectors import BOOK_SORTS, HANDOVER_STATES
 from staff.models import Employee, Team
 
 
@@ -64,6 +65,42 @@ class BookFilterForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name in ("segment", "renewal", "sort"):
+            self.fields[name].widget.attrs["class"] = "form-select form-select-sm"
+
+
+class CustomerListFilterForm(BookFilterForm):
+    """The customers list: the book's filters plus team, owner, status and handover state;
+    the team and owner choices are those the viewer sees."""
+
+    team = forms.ModelChoiceField(
+        label=_("Team"), queryset=Team.objects.none(), required=False, empty_label=_("Any team")
+    )
+    owner = forms.ModelChoiceField(
+        label=_("Owner"), queryset=Employee.objects.none(), required=False, empty_label=_("Anyone")
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        choices=[("active", _("Active")), ("churned", _("Churned")), ("all", _("All"))],
+        required=False,
+    )
+    handover = forms.ChoiceField(
+        label=_("Handover"),
+        choices=[("", _("Any")), *HANDOVER_STATES.items()],
+        required=False,
+    )
+
+    def __init__(self, *args, teams: set[int] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        team_choices = Team.objects.order_by("name")
+        people = Employee.objects.filter(
+            role__in=[Employee.Role.ACCOUNT_MANAGER, Employee.Role.MANAGER]
+        ).order_by("name")
+        if teams is not None:
+            team_choices = team_choices.filter(pk__in=teams)
+            people = people.filter(team__in=teams)
+        self.fields["team"].queryset = team_choices
+        self.fields["owner"].queryset = people
+        for name in ("team", "owner", "status", "handover"):
             self.fields[name].widget.attrs["class"] = "form-select form-select-sm"
 
 

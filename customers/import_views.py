@@ -22,6 +22,7 @@ from staff.access import (
     employee_of,
     employee_scope,
     is_leaving,
+    report_team_ids,
     role_required,
     visible_to,
 )
@@ -145,6 +146,9 @@ class ExportForm(forms.Form):
     )
 
 
+LIST_FILTERS = {"q", "team", "owner", "tier", "segment", "renewal", "handover", "status"}
+
+
 @role_required(Role.ADMIN, Role.MANAGER)
 def export(request: HttpRequest, kind: str) -> HttpResponse:
     """Asks for the reason, records the export in the audit trail, then streams the CSV."""
@@ -174,6 +178,19 @@ def export(request: HttpRequest, kind: str) -> HttpResponse:
     queryset = visible_to(
         request.user, model.objects.all(), "" if model is Customer else "customer__"
     )
+    if model is Customer and set(request.GET) & LIST_FILTERS:
+        # From the customers list: the customers its filters show, no others.
+        from customers.forms import CustomerListFilterForm
+        from customers.selectors import latest_scoring_run
+        from customers.views import customer_list_query
+
+        shown = customer_list_query(
+            request.user,
+            CustomerListFilterForm(request.GET, teams=report_team_ids(request.user)),
+            latest_scoring_run(),
+            timezone.localdate(),
+        )
+        queryset = queryset.filter(pk__in=shown.order_by().values("pk"))
     audit.record(
         "export", kind, "", rows=queryset.count(), reason=form.cleaned_data["reason"].strip()
     )

@@ -8,11 +8,18 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from customers import page as customer_page
-from customers.forms import AccessGrantForm, BookFilterForm, QuickInteractionForm, RenewalFilterForm
+from customers.forms import (
+    AccessGrantForm,
+    BookFilterForm,
+    CustomerListFilterForm,
+    QuickInteractionForm,
+    RenewalFilterForm,
+)
 from customers.models import ChurnFigure, Customer, Interaction
 from customers.selectors import (
     book_for,
     book_rows,
+    customer_list_rows,
     latest_scoring_run,
     needs_attention,
     renewal_calendar,
@@ -70,6 +77,57 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def customer_list(request: HttpRequest) -> HttpResponse:
+    """Every customer the user may see (staff/access.py), 25 a page: search, filters by
+    team, owner, tier, segment, renewal window and handover state, sort, export."""
+    run = latest_scoring_run()
+    today = timezone.localdate()
+    form = CustomerListFilterForm(request.GET or None, teams=report_team_ids(request.user))
+    rows = customer_list_query(request.user, form, run, today)
+    page = Paginator(rows, BOOK_PAGE_SIZE).get_page(request.GET.get("page"))
+    customers = list(page.object_list)
+    histories = risk_histories([c.pk for c in customers], until=run.day) if run else {}
+    for customer in customers:
+        customer.history = histories.get(customer.pk, [])
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "customers/list.html",
+        {
+            "run": run,
+            "form": form,
+            "page": page,
+            "customers": customers,
+            "query": query.urlencode(),
+            "filtered": bool(form.is_bound and form.is_valid() and any(form.cleaned_data.values())),
+            "can_export": has_role(request.user, MANAGER_ROLES),
+            "today": today,
+        },
+    )
+
+
+def customer_list_query(user, form, run, today):
+    """The customers list's rows for a bound or unbound filter form (also the export's)."""
+    filters = form.cleaned_data if form.is_valid() else {}
+    status = filters.get("status") or "active"
+    return customer_list_rows(
+        visible_to(user, Customer.objects.all()),
+        run,
+        today=today,
+        team_id=filters["team"].pk if filters.get("team") else None,
+        owner_id=filters["owner"].pk if filters.get("owner") else None,
+        handover=filters.get("handover") or "",
+        status="" if status == "all" else status,
+        tiers=filters.get("tier"),
+        segment=filters.get("segment", ""),
+        renewal_days=filters.get("renewal"),
+        search=(filters.get("q") or "").strip(),
+        sort=filters.get("sort") or "risk",
+    ).select_related("primary_owner", "secondary_owner")
+
+
+@login_required
 def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     return _customer_page(request, customer_id)
 
@@ -115,16 +173,28 @@ def _record_context(request: HttpRequest, customer: Customer, level: str) -> dic
         .order_by("-plan__last_day")
         .first(),
     }
+    from alerts.selectors import conditions_met
+
+    met = conditions_met([customer.pk])
+    context["reasons"] = [
+        (reason, met.get((customer.pk, reason.get("signal"))))
+        for reason in (risk.score.reasons if risk.score else [])
+    ]
     if level == customer_page.FULL:
         timeline_page, events = customer_page.timeline(customer, page=request.GET.get("page"))
         me = employee_of(request.user)
+        alerts = list(
+            Alert.objects.filter(customer=customer, status__in=Alert.LIVE).order_by(
+                "-revenue_at_risk"
+            )
+        )
+        for alert in alerts:
+            alert.met = met.get((customer.pk, alert.signal))
         context |= {
             "timeline_page": timeline_page,
             "events": events,
             "contacts": customer.contacts.order_by("status", "-is_decision_maker", "name"),
-            "alerts": Alert.objects.filter(customer=customer, status__in=Alert.LIVE).order_by(
-                "-revenue_at_risk"
-            ),
+            "alerts": alerts,
             "actions": RetentionAction.objects.filter(customer=customer).select_related("owner")[
                 :10
             ],

@@ -13,6 +13,8 @@ from django.db import transaction
 from django.db.models import Count, Exists, F, FloatField, OuterRef, Q, Subquery
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from customers.models import Customer, OwnerRole, OwnershipPeriod, RiskScore
 from handover.models import HandoverPlan, HandoverStep, HandoverTask
@@ -217,14 +219,23 @@ def accept_successors(
     plan: HandoverPlan,
     by: Employee | None,
     choices: dict[int, int] | None = None,
+    only_chosen: bool = False,
 ) -> int:
-    """Set the successor of each open task: `choices` maps task id -> employee id; tasks
-    not in it take their recommendation ("accept all"). Successors must be active;
-    those who would go over capacity are flagged, not refused."""
+    """Set the successor of open tasks and return how many changed.
+
+    `choices` maps task id -> employee id. With `only_chosen` only those tasks change
+    ("save the successors chosen above"); otherwise every open task without an accepted
+    successor takes its recommendation ("accept all") and accepted ones stay as they
+    are. Successors must be active; those who would go over capacity are flagged, not
+    refused. A call that changes nothing writes nothing, logs nothing and e-mails nobody."""
     if plan.status != HandoverPlan.Status.OPEN:
         raise ValidationError({"plan": "Only a handover in progress takes successors."})
     choices = choices or {}
-    tasks = list(plan.tasks.filter(status=HandoverTask.Status.OPEN))
+    tasks = list(
+        plan.tasks.filter(status=HandoverTask.Status.OPEN, ownership_changed_on__isnull=True)
+    )
+    if only_chosen:
+        tasks = [t for t in tasks if t.pk in choices]
     wanted = {t.pk: choices.get(t.pk, t.successor_id or t.recommended_successor_id) for t in tasks}
     people = {
         e.pk: e
@@ -267,12 +278,21 @@ def accept_successors(
             task.accepted_at = now
             task.successor_over_capacity = loads.get(successor_id, 0) > settings.SUCCESSOR_CAPACITY
             changed.append(task)
+    if not changed:
+        return 0
     with transaction.atomic():
         HandoverTask.objects.bulk_update(
             changed, ["successor", "accepted_by", "accepted_at", "successor_over_capacity"]
         )
         _point_steps_to_successors(changed)
-        plan.add_log(f"{len(changed)} successor(s) accepted by {by or 'the system'}.")
+        plan.add_log(
+            ngettext(
+                "%(count)d successor accepted by %(person)s.",
+                "%(count)d successors accepted by %(person)s.",
+                len(changed),
+            )
+            % {"count": len(changed), "person": by or _("the system")}
+        )
         plan.save(update_fields=["log"])
     _notify_successors(plan, changed)
     return len(changed)
@@ -288,6 +308,55 @@ def _point_steps_to_successors(tasks: list[HandoverTask]) -> None:
         ).update(assignee_id=successor_id)
 
 
+def change_ownership(*, task: HandoverTask, by: Employee | None) -> HandoverTask:
+    """Hand the customer to the task's accepted successor now, before the last day: the
+    owner changes with its ownership history and audit event (Customer.save), the task
+    records the day and its "ownership change" step is done. Running it again changes
+    nothing; the last-day job skips a task whose owner already changed."""
+    if task.ownership_changed_on is not None:
+        return task
+    if task.successor_id is None:
+        raise ValidationError(
+            {
+                "successor": _("Accept a successor for %(customer)s before changing the owner.")
+                % {"customer": task.customer}
+            }
+        )
+    plan = task.plan
+    leaver = plan.employee
+    today = timezone.localdate()
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=task.customer_id)
+        field = "primary_owner_id" if task.role == OwnerRole.PRIMARY else "secondary_owner_id"
+        if getattr(customer, field) == leaver.pk:
+            new_owner = task.successor_id
+            if task.role == OwnerRole.SECONDARY and new_owner == customer.primary_owner_id:
+                new_owner = None  # the successor already owns it as primary
+            if task.role == OwnerRole.PRIMARY and new_owner == customer.secondary_owner_id:
+                customer.secondary_owner_id = None
+            setattr(customer, field, new_owner)
+            customer.save(
+                changed_by=by,
+                change_reason=f"Handover: {leaver.name} leaves on {plan.last_day}",
+            )
+        task.ownership_changed_on = today
+        task.save(update_fields=["ownership_changed_on"])
+        HandoverStep.objects.filter(
+            task=task, kind=Kind.OWNERSHIP_CHANGE, done_at__isnull=True
+        ).update(done_at=timezone.now(), done_by=by)
+        plan = HandoverPlan.objects.select_for_update().get(pk=plan.pk)
+        plan.add_log(
+            _("%(customer)s now owned by %(successor)s (changed by %(person)s).")
+            % {
+                "customer": task.customer,
+                "successor": task.successor,
+                "person": by or _("the system"),
+            }
+        )
+        plan.save(update_fields=["log"])
+    return task
+
+
 def complete_step(
     *,
     step: HandoverStep,
@@ -295,6 +364,15 @@ def complete_step(
     note: str = "",
     satisfaction: int | None = None,
 ) -> HandoverStep:
+    """Close a checklist step. The ownership-change step performs the change: it is never
+    a checkbox that only looks done."""
+    if step.kind == Kind.OWNERSHIP_CHANGE:
+        change_ownership(task=step.task, by=by)
+        step.refresh_from_db()
+        if note:
+            step.note = note
+            step.save(update_fields=["note"])
+        return step
     step.note = note or step.note
     step.satisfaction = satisfaction if satisfaction is not None else step.satisfaction
     step.done_at = timezone.now()

@@ -3,10 +3,15 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from handover import services
@@ -32,6 +37,22 @@ from staff.access import (
     sees_employee,
 )
 from staff.models import Employee
+
+PLAN_PAGE_SIZE = 25
+TASK_STATES = {
+    "": (_lazy("All customers"), Q()),
+    "needs_successor": (_lazy("No accepted successor"), Q(accepted_at__isnull=True)),
+    "accepted": (
+        _lazy("Successor accepted, owner not changed"),
+        Q(accepted_at__isnull=False, ownership_changed_on__isnull=True),
+    ),
+    "changed": (_lazy("Owner changed"), Q(ownership_changed_on__isnull=False)),
+}
+TASK_SORTS = {
+    "priority": (_lazy("Priority"), ("-priority", "id")),
+    "value": (_lazy("Value"), ("-annual_value", "id")),
+    "name": (_lazy("Name"), ("customer__name", "id")),
+}
 
 
 @role_required(*PEOPLE_ROLES)
@@ -110,12 +131,26 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
                 if not has_role(request.user, MANAGER_ROLES):
                     raise PermissionDenied("Only managers assign successors.")
                 choices = {}
-                if "save_successors" in request.POST:
+                only_chosen = "save_successors" in request.POST
+                if only_chosen:
                     for key, value in request.POST.items():
                         if key.startswith("successor-") and value:
                             choices[int(key.removeprefix("successor-"))] = int(value)
-                count = services.accept_successors(plan=plan, by=me, choices=choices)
-                messages.success(request, f"{count} successor(s) accepted.")
+                count = services.accept_successors(
+                    plan=plan, by=me, choices=choices, only_chosen=only_chosen
+                )
+                if count:
+                    messages.success(
+                        request,
+                        ngettext(
+                            "%(count)d successor accepted.", "%(count)d successors accepted.", count
+                        )
+                        % {"count": count},
+                    )
+                elif only_chosen:
+                    messages.info(request, _("No successor was changed: choose one first."))
+                else:
+                    messages.info(request, _("Every customer already has an accepted successor."))
             elif "cancel" in request.POST:
                 if not has_role(request.user, HR_ROLES):
                     raise PermissionDenied("Only HR cancels a departure.")
@@ -134,14 +169,31 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
             for problem in error.messages:
                 messages.error(request, problem)
 
-    tasks = list(
-        plan.tasks.select_related("customer", "recommended_successor", "successor")
-        .annotate(
-            steps_total=Count("steps", filter=Q(steps__cancelled=False)),
-            steps_done=Count("steps", filter=Q(steps__done_at__isnull=False)),
-        )
-        .order_by("-priority")
+    state = request.GET.get("state") if request.GET.get("state") in TASK_STATES else ""
+    sort = request.GET.get("sort") if request.GET.get("sort") in TASK_SORTS else "priority"
+    all_tasks = plan.tasks.annotate(
+        steps_total=Count("steps", filter=Q(steps__cancelled=False)),
+        steps_done=Count("steps", filter=Q(steps__done_at__isnull=False)),
     )
+    totals = plan.tasks.aggregate(
+        tasks=Count("id"),
+        accepted=Count("id", filter=Q(accepted_at__isnull=False)),
+        changed=Count("id", filter=Q(ownership_changed_on__isnull=False)),
+    )
+    steps = HandoverStep.objects.filter(task__plan=plan).aggregate(
+        total=Count("id", filter=Q(cancelled=False)),
+        done=Count("id", filter=Q(done_at__isnull=False)),
+    )
+    shown = all_tasks.filter(TASK_STATES[state][1]) if state else all_tasks
+    page = Paginator(
+        shown.select_related("customer", "recommended_successor", "successor").order_by(
+            *TASK_SORTS[sort][1]
+        ),
+        PLAN_PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
+    tasks = list(page.object_list)
+    query = request.GET.copy()
+    query.pop("page", None)
     candidates = (
         Employee.objects.filter(
             status=Employee.Status.ACTIVE,
@@ -150,8 +202,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
         .exclude(pk=plan.employee_id)
         .order_by("name")
     )
-    done = sum(t.steps_done for t in tasks)
-    total = sum(t.steps_total for t in tasks)
+    done, total = steps["done"], steps["total"]
     outcome = (
         next(
             (
@@ -170,6 +221,13 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
         {
             "plan": plan,
             "tasks": tasks,
+            "page": page,
+            "query": query.urlencode(),
+            "state": state,
+            "states": [(key, label) for key, (label, _) in TASK_STATES.items()],
+            "sort": sort,
+            "sorts": [(key, label) for key, (label, _) in TASK_SORTS.items()],
+            "totals": totals,
             "candidates": candidates,
             "progress": round(100 * done / total) if total else 0,
             "steps_done": done,
@@ -182,24 +240,87 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
             "notes_form": notes_form,
             "outcome": outcome,
             "windows": OUTCOME_WINDOWS,
+            "log": [
+                {"at": parse_datetime(entry["at"]), "message": entry["message"]}
+                for entry in plan.log
+            ],
+        },
+    )
+
+
+STEPS_PAGE_SIZE = 25
+
+
+@login_required
+def my_steps(request: HttpRequest) -> HttpResponse:
+    """My open handover steps, 25 a page, by kind; steps that need nothing written
+    (introductions, ownership changes) can be marked done together."""
+    me = employee_of(request.user)
+    kind = request.GET.get("kind") if request.GET.get("kind") in HandoverStep.Kind.values else ""
+    steps = (
+        open_steps(me).select_related("task__customer", "task__successor", "task__plan__employee")
+        if me
+        else HandoverStep.objects.none()
+    )
+    if kind:
+        steps = steps.filter(kind=kind)
+    page = Paginator(steps.order_by("due_on", "id"), STEPS_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    forms = [(step, StepDoneForm(step=step, prefix=f"step-{step.pk}")) for step in page]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "handover/my_steps.html",
+        {
+            "forms": forms,
+            "page": page,
+            "query": query.urlencode(),
+            "kind": kind,
+            "kinds": HandoverStep.Kind.choices,
+            "today": timezone.localdate(),
         },
     )
 
 
 @login_required
-def my_steps(request: HttpRequest) -> HttpResponse:
+@require_POST
+def complete_steps(request: HttpRequest) -> HttpResponse:
+    """Mark several of my steps done at once. Steps that need a note or a satisfaction
+    score are refused by name (they have their own form); the others are done, the
+    ownership changes performed."""
     me = employee_of(request.user)
-    steps = (
-        open_steps(me)
-        .select_related("task__customer", "task__plan__employee")
-        .order_by("due_on")[:200]
+    ids = [int(v) for v in request.POST.getlist("step") if v.isdigit()]
+    steps = list(
+        open_steps(me).filter(pk__in=ids).select_related("task__customer", "task__plan__employee")
         if me
         else []
     )
-    forms = [(step, StepDoneForm(step=step, prefix=f"step-{step.pk}")) for step in steps]
-    return render(
-        request, "handover/my_steps.html", {"forms": forms, "today": timezone.localdate()}
-    )
+    done, refused = 0, []
+    for step in steps:  # a page's worth at most
+        if step.kind in (HandoverStep.Kind.KNOWLEDGE_TRANSFER, HandoverStep.Kind.FOLLOW_UP):
+            refused.append(str(step))
+            continue
+        try:
+            services.complete_step(step=step, by=me)
+        except ValidationError as error:
+            refused.append(f"{step}: {' '.join(error.messages)}")
+        else:
+            done += 1
+    if done:
+        messages.success(
+            request,
+            ngettext("%(count)d step done.", "%(count)d steps done.", done) % {"count": done},
+        )
+    if refused:
+        messages.error(
+            request,
+            _("Not done, they need their own form: %(steps)s") % {"steps": "; ".join(refused)},
+        )
+    if not steps:
+        messages.info(request, _("Choose the steps to mark done first."))
+    return redirect("handover:my_steps")
 
 
 @login_required

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", customer_views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("customers/", customer_views.customer_list, name="customers"),
     path("customers/<int:customer_id>/", customer_views.customer_detail, name="customer"),
     path(
         "customers/<int:customer_id>/log/", customer_views.log_interaction, name="log_interaction"

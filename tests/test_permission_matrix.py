@@ -275,6 +275,10 @@ PAGE_ROWS = {
         },
     ),
     "handover:outcomes": ("GET", None, PEOPLE),
+    # Bulk "mark done" acts on the caller's own steps only: always back to my steps.
+    "handover:complete_steps": ("POST", None, dict.fromkeys(SIGNED_IN, FOUND)),
+    # Every role lists the customers it sees (staff/access.py narrows the rows).
+    "customers": ("GET", None, SIGNED_IN),
     "alerts:inbox": ("GET", None, SIGNED_IN),
     # Acting on an alert is for the people it is routed to (Ann's own alerts).
     "alerts:act": (
