@@ -3,11 +3,15 @@ bar) and CSV export. Admins only until per-object permissions arrive."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
-from django import forms
+from django import db, forms
+from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.mail import send_mail
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,7 +19,7 @@ from django.utils import timezone
 
 from customers import csv_io
 from customers.models import Contact, Contract, CsvImport, Customer, Interaction
-from customers.tasks import check_csv_import, run_csv_import
+from customers.tasks import check_csv_import, progress_key, run_csv_import
 from staff import audit
 from staff.access import (
     Role,
@@ -111,14 +115,14 @@ def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
                 job.mapping, job.status = mapping, CsvImport.Status.CHECKING
                 job.problem_count, job.problems = 0, []
                 job.save()
-                check_csv_import.delay(import_id=job.pk)
+                start_csv_job(check_csv_import, job.pk)
                 return redirect("import_detail", job.pk)
         elif action == "import":
             if job.status != CsvImport.Status.CHECKED or job.problem_count:
                 messages.error(request, "Check the file first; it can be imported once clean.")
             else:
                 CsvImport.objects.filter(pk=job.pk).update(status=CsvImport.Status.IMPORTING)
-                run_csv_import.delay(import_id=job.pk)
+                start_csv_job(run_csv_import, job.pk)
             return redirect("import_detail", job.pk)
     return render(
         request,
@@ -127,10 +131,29 @@ def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
     )
 
 
+def start_csv_job(task, import_id: int) -> None:
+    """Queue the check or import for the workers; without workers (embedded), run it in a
+    thread once the request's transaction commits, so the page answers at once and polls
+    the progress like it does with workers."""
+    if not settings.CSV_IMPORT_IN_THREAD:
+        task.delay(import_id=import_id)
+        return
+
+    def run() -> None:
+        try:
+            task.apply(kwargs={"import_id": import_id})
+        finally:
+            db.connections.close_all()  # this thread's own connection
+
+    transaction.on_commit(lambda: threading.Thread(target=run, daemon=True).start())
+
+
 @role_required(Role.ADMIN)
 def import_progress(request: HttpRequest, import_id: int) -> HttpResponse:
     """The progress bar, polled by the page while the task works."""
     job = get_object_or_404(CsvImport, pk=import_id)
+    if job.working:  # rows written inside the import's transaction are counted here
+        job.rows_done = max(job.rows_done, cache.get(progress_key(job.pk)) or 0)
     response = render(request, "customers/_import_progress.html", {"job": job})
     if not job.working and request.GET.get("was") == "working":
         response["HX-Refresh"] = "true"  # done: reload to show the outcome

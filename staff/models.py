@@ -66,6 +66,12 @@ class Employee(models.Model):
     manager = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
     )
+    language = models.CharField(
+        max_length=10,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text="The language of the pages and e-mails; empty: the browser's preference.",
+    )
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.ACCOUNT_MANAGER)
     is_key_employee = models.BooleanField(default=False)
     hired_on = models.DateField()
