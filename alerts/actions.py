@@ -7,9 +7,10 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from alerts.models import Alert, RetentionAction
-from customers.models import Contract, Customer, RiskScore
+from alerts.models import SIGNAL_CHOICES, Alert, RetentionAction
+from customers.models import Contract, Customer, RiskScore, RiskTier
 from staff.models import Employee
 
 SAVED_AFTER_DAYS = 90
@@ -19,6 +20,13 @@ REPORT_DIMENSIONS = {
     "tier": "tier",
     "team": "team__name",
     "owner": "owner__name",
+}
+REPORT_DIMENSION_LABELS = {
+    "play": _("Play"),
+    "signal": _("Warning sign"),
+    "tier": _("Risk tier"),
+    "team": _("Team"),
+    "owner": _("Owner"),
 }
 
 
@@ -119,9 +127,14 @@ def save_rates(
         )
         .order_by(field)
     )
+    labels = {
+        "signal": dict(SIGNAL_CHOICES),
+        "tier": dict(RiskTier.choices),
+    }.get(by, {})
     return [
         {
             "group": row[field],
+            "label": labels.get(row[field], row[field]),
             "actions": row["actions"],
             "saved": row["saved"],
             "lost": row["lost"],

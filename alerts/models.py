@@ -7,13 +7,14 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, RiskTier, Segment
 from customers.scoring.signals import SIGNALS
 from staff.models import Employee
 
 # Signs raised from the score history rather than from the day's features.
-HISTORY_SIGNALS = [("tier_jump", "Risk tier jumped 2 or more tiers in a week")]
+HISTORY_SIGNALS = [("tier_jump", _("Risk tier jumped 2 or more tiers in a week"))]
 SIGNAL_CHOICES = [(s.code, s.label) for s in SIGNALS] + HISTORY_SIGNALS
 SIGNAL_DEFAULTS = {s.code: s.defaults for s in SIGNALS}
 
@@ -90,11 +91,11 @@ class SignalRule(models.Model):
 
 class Alert(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        ACKNOWLEDGED = "acknowledged", "Acknowledged"
-        SNOOZED = "snoozed", "Snoozed"
-        RESOLVED = "resolved", "Resolved"
-        CLEARED = "cleared", "Closed: the condition cleared"
+        OPEN = "open", _("Open")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        SNOOZED = "snoozed", _("Snoozed")
+        RESOLVED = "resolved", _("Resolved")
+        CLEARED = "cleared", _("Closed: the condition cleared")
 
     LIVE = (Status.OPEN, Status.ACKNOWLEDGED, Status.SNOOZED)
 
@@ -194,9 +195,9 @@ class WebhookDelivery(models.Model):
     """One event sent to one webhook, with every attempt's outcome (the delivery log)."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        DELIVERED = "delivered", "Delivered"
-        FAILED = "failed", "Failed (gave up)"
+        PENDING = "pending", _("Pending")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed (gave up)")
 
     webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
     event = models.CharField(max_length=40)
@@ -222,17 +223,17 @@ class RetentionAction(models.Model):
     and owner are kept as they were on the day, so save rates can be compared by them."""
 
     class Kind(models.TextChoices):
-        CALL = "call", "Call"
-        VISIT = "visit", "Visit"
-        OFFER = "offer", "Tailored offer"
-        DISCOUNT = "discount", "Discount"
-        EXECUTIVE_SPONSOR = "executive_sponsor", "Executive sponsor"
-        PLAN_CHANGE = "plan_change", "Plan change"
+        CALL = "call", _("Call")
+        VISIT = "visit", _("Visit")
+        OFFER = "offer", _("Tailored offer")
+        DISCOUNT = "discount", _("Discount")
+        EXECUTIVE_SPONSOR = "executive_sponsor", _("Executive sponsor")
+        PLAN_CHANGE = "plan_change", _("Plan change")
 
     class Outcome(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SAVED = "saved", "Saved"
-        LOST = "lost", "Lost"
+        PENDING = "pending", _("Pending")
+        SAVED = "saved", _("Saved")
+        LOST = "lost", _("Lost")
 
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="retention_actions"

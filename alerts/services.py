@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from alerts.models import Alert, DigestSent, SignalRule, TierPlay
 from alerts.webhooks import queue_alert_event
@@ -112,7 +112,7 @@ def raise_alerts(*, day: dt.date) -> AlertRun:
         sign_code=sign_code,
         sign_text=sign_text,
         enabled=", ".join(f"%(rule_{i})s" for i in range(len(enabled))) or "NULL",
-        tier_labels=" ".join(f"WHEN {t.value} THEN '{t.label}'" for t in RiskTier),
+        tier_labels=" ".join(f"WHEN {t.value} THEN '{_english(t.label)}'" for t in RiskTier),
         **table,
     )
     with transaction.atomic(), connection.cursor() as cursor:
@@ -263,3 +263,9 @@ def act_on_alert(
         raise ValidationError({"action": f"Unknown action {action!r}."})
     alert.save()
     return alert
+
+
+def _english(text) -> str:
+    """Stored alert texts are written in English, whoever started the run."""
+    with translation.override("en"):
+        return str(text)

@@ -14,7 +14,13 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from alerts import reports
-from alerts.actions import REPORT_DIMENSIONS, churn_reasons, record_action, save_rates
+from alerts.actions import (
+    REPORT_DIMENSION_LABELS,
+    REPORT_DIMENSIONS,
+    churn_reasons,
+    record_action,
+    save_rates,
+)
 from alerts.models import SIGNAL_CHOICES, Alert, RetentionAction
 from alerts.selectors import conditions_met
 from alerts.services import act_on_alert
@@ -128,7 +134,8 @@ def save_rate_report(request: HttpRequest) -> HttpResponse:
             "start": start,
             "end": end,
             "by": by,
-            "dimensions": list(REPORT_DIMENSIONS),
+            "dimensions": list(REPORT_DIMENSION_LABELS.items()),
+            "by_label": REPORT_DIMENSION_LABELS[by],
             "rows": save_rates(start=start, end=end, by=by, teams=teams),
             "reasons": churn_reasons(start=start, end=end, teams=teams),
         },

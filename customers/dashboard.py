@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
+from django.utils.translation import gettext_lazy as _
 
 from customers.figures import ChurnFigure, ExposureFigure, TierFigure
 from customers.models import RiskTier, Segment
 from retention.months import next_month
 from staff.models import Employee, Team
 
-PERIODS = {"month": ("Month", 1), "quarter": ("Quarter", 3), "year": ("Year", 12)}
+PERIODS = {"month": (_("Month"), 1), "quarter": (_("Quarter"), 3), "year": (_("Year"), 12)}
 BREAKDOWN_ROWS = 25
 
 

@@ -11,37 +11,38 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from staff.models import Employee
 
 
 class Segment(models.TextChoices):
-    CORE = "core", "Core"
-    IMPORTANT = "important", "Important"
-    GENERAL = "general", "General"
+    CORE = "core", _("Core")
+    IMPORTANT = "important", _("Important")
+    GENERAL = "general", _("General")
 
 
 class ChurnReason(models.TextChoices):
-    CONTRACT_EXPIRED = "contract_expired", "Contract expired"
-    PRICE = "price", "Price"
-    CONVENIENCE = "convenience", "Convenience"
-    QUALITY = "quality", "Quality"
-    SERVICE = "service", "Service"
-    COMPETITOR = "competitor", "Went to a competitor"
-    FOLLOWED_EMPLOYEE = "followed_employee", "Followed a departed employee"
-    BUSINESS_CLOSED = "business_closed", "Business closed or acquired"
-    OTHER = "other", "Other"
+    CONTRACT_EXPIRED = "contract_expired", _("Contract expired")
+    PRICE = "price", _("Price")
+    CONVENIENCE = "convenience", _("Convenience")
+    QUALITY = "quality", _("Quality")
+    SERVICE = "service", _("Service")
+    COMPETITOR = "competitor", _("Went to a competitor")
+    FOLLOWED_EMPLOYEE = "followed_employee", _("Followed a departed employee")
+    BUSINESS_CLOSED = "business_closed", _("Business closed or acquired")
+    OTHER = "other", _("Other")
 
 
 class OwnerRole(models.TextChoices):
-    PRIMARY = "primary", "Primary owner"
-    SECONDARY = "secondary", "Secondary owner"
+    PRIMARY = "primary", _("Primary owner")
+    SECONDARY = "secondary", _("Secondary owner")
 
 
 class Customer(models.Model):
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        CHURNED = "churned", "Churned"
+        ACTIVE = "active", _("Active")
+        CHURNED = "churned", _("Churned")
 
     name = models.CharField(max_length=200)
     external_id = models.CharField(max_length=64, unique=True)
@@ -267,8 +268,8 @@ class OwnershipPeriod(models.Model):
 
 class Contact(models.Model):
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        LEFT = "left", "Left the customer"
+        ACTIVE = "active", _("Active")
+        LEFT = "left", _("Left the customer")
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
     external_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
@@ -311,16 +312,16 @@ class Contact(models.Model):
 
 class Contract(models.Model):
     class Kind(models.TextChoices):
-        SUBSCRIPTION = "subscription", "Subscription"
-        SERVICE = "service", "Service agreement"
-        LICENSE = "license", "License"
-        PROJECT = "project", "Project"
+        SUBSCRIPTION = "subscription", _("Subscription")
+        SERVICE = "service", _("Service agreement")
+        LICENSE = "license", _("License")
+        PROJECT = "project", _("Project")
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        RENEWED = "renewed", "Renewed"
-        EXPIRED = "expired", "Expired"
-        CANCELLED = "cancelled", "Cancelled"
+        ACTIVE = "active", _("Active")
+        RENEWED = "renewed", _("Renewed")
+        EXPIRED = "expired", _("Expired")
+        CANCELLED = "cancelled", _("Cancelled")
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contracts")
     external_id = models.CharField(max_length=64, unique=True)
@@ -400,22 +401,22 @@ class Contract(models.Model):
 
 class Interaction(models.Model):
     class Kind(models.TextChoices):
-        CALL = "call", "Call"
-        EMAIL = "email", "E-mail"
-        MEETING = "meeting", "Meeting"
-        VISIT = "visit", "Visit"
-        COMPLAINT = "complaint", "Complaint"
-        SUPPORT_TICKET = "support_ticket", "Support ticket"
-        SURVEY = "survey", "Survey"
-        USAGE = "usage", "Product usage"
-        DISCOUNT_REQUEST = "discount_request", "Discount request"
-        RENEWAL_TALK = "renewal_talk", "Renewal talk"
-        NOTE = "note", "Note"
+        CALL = "call", _("Call")
+        EMAIL = "email", _("E-mail")
+        MEETING = "meeting", _("Meeting")
+        VISIT = "visit", _("Visit")
+        COMPLAINT = "complaint", _("Complaint")
+        SUPPORT_TICKET = "support_ticket", _("Support ticket")
+        SURVEY = "survey", _("Survey")
+        USAGE = "usage", _("Product usage")
+        DISCOUNT_REQUEST = "discount_request", _("Discount request")
+        RENEWAL_TALK = "renewal_talk", _("Renewal talk")
+        NOTE = "note", _("Note")
 
     class Direction(models.TextChoices):
-        INBOUND = "inbound", "Inbound (customer to us)"
-        OUTBOUND = "outbound", "Outbound (us to customer)"
-        INTERNAL = "internal", "Internal / system"
+        INBOUND = "inbound", _("Inbound (customer to us)")
+        OUTBOUND = "outbound", _("Outbound (us to customer)")
+        INTERNAL = "internal", _("Internal / system")
 
     # Kinds where asking "how satisfied were they?" makes sense.
     RATED_KINDS = frozenset(
@@ -544,18 +545,18 @@ class CsvImport(models.Model):
     Celery task doing the work writes its progress here; the page shows it."""
 
     class Kind(models.TextChoices):
-        CUSTOMERS = "customers", "Customers"
-        CONTACTS = "contacts", "Contacts"
-        CONTRACTS = "contracts", "Contracts"
-        INTERACTIONS = "interactions", "Interactions"
+        CUSTOMERS = "customers", _("Customers")
+        CONTACTS = "contacts", _("Contacts")
+        CONTRACTS = "contracts", _("Contracts")
+        INTERACTIONS = "interactions", _("Interactions")
 
     class Status(models.TextChoices):
-        UPLOADED = "uploaded", "Uploaded: map the columns"
-        CHECKING = "checking", "Checking"
-        CHECKED = "checked", "Checked"
-        IMPORTING = "importing", "Importing"
-        DONE = "done", "Imported"
-        FAILED = "failed", "Not imported"
+        UPLOADED = "uploaded", _("Uploaded: map the columns")
+        CHECKING = "checking", _("Checking")
+        CHECKED = "checked", _("Checked")
+        IMPORTING = "importing", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Not imported")
 
     kind = models.CharField(max_length=12, choices=Kind.choices)
     file = models.FileField(upload_to=_import_path)

@@ -367,8 +367,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "values": [float(row.revenue_at_risk) for row in tiers],
             },
             "period": period,
+            "period_label": figures.PERIODS[period][0],
             "periods": [(key, label) for key, (label, _) in figures.PERIODS.items()],
             "by": by,
+            "by_label": ChurnFigure.Dimension(by).label,
             "dimensions": ChurnFigure.Dimension.choices,
             "trend": trend,
             "churn_chart": {

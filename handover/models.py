@@ -12,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, OwnerRole
 from staff.models import Employee
@@ -19,9 +20,9 @@ from staff.models import Employee
 
 class HandoverPlan(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open", "In progress"
-        COMPLETE = "complete", "Complete"
-        CANCELLED = "cancelled", "Cancelled (the employee stays)"
+        OPEN = "open", _("In progress")
+        COMPLETE = "complete", _("Complete")
+        CANCELLED = "cancelled", _("Cancelled (the employee stays)")
 
     employee = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="handover_plans")
     last_day = models.DateField(help_text="The leaver's last working day.")
@@ -60,9 +61,9 @@ class HandoverPlan(models.Model):
 
 class HandoverTask(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        DONE = "done", "Done"
-        CANCELLED = "cancelled", "Cancelled"
+        OPEN = "open", _("Open")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
 
     plan = models.ForeignKey(HandoverPlan, on_delete=models.CASCADE, related_name="tasks")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="handover_tasks")
@@ -117,10 +118,10 @@ class HandoverTask(models.Model):
 
 class HandoverStep(models.Model):
     class Kind(models.TextChoices):
-        KNOWLEDGE_TRANSFER = "knowledge_transfer", "Knowledge-transfer note"
-        JOINT_INTRODUCTION = "joint_introduction", "Joint introduction of the successor"
-        OWNERSHIP_CHANGE = "ownership_change", "Ownership change"
-        FOLLOW_UP = "follow_up", "Follow-up contact"
+        KNOWLEDGE_TRANSFER = "knowledge_transfer", _("Knowledge-transfer note")
+        JOINT_INTRODUCTION = "joint_introduction", _("Joint introduction of the successor")
+        OWNERSHIP_CHANGE = "ownership_change", _("Ownership change")
+        FOLLOW_UP = "follow_up", _("Follow-up contact")
 
     task = models.ForeignKey(HandoverTask, on_delete=models.CASCADE, related_name="steps")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Team(models.Model):
@@ -38,15 +39,15 @@ class Team(models.Model):
 
 class Employee(models.Model):
     class Role(models.TextChoices):
-        ACCOUNT_MANAGER = "account_manager", "Account manager"
-        MANAGER = "manager", "Manager"
-        HR = "hr", "HR"
-        ADMIN = "admin", "Admin"
+        ACCOUNT_MANAGER = "account_manager", _("Account manager")
+        MANAGER = "manager", _("Manager")
+        HR = "hr", _("HR")
+        ADMIN = "admin", _("Admin")
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        DEPARTING = "departing", "Departing"
-        DEPARTED = "departed", "Departed"
+        ACTIVE = "active", _("Active")
+        DEPARTING = "departing", _("Departing")
+        DEPARTED = "departed", _("Departed")
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -155,11 +156,11 @@ class ApiToken(models.Model):
     role given here."""
 
     class Role(models.TextChoices):
-        INTEGRATION = "integration", "Integration (reads everything, imports data)"
-        ACCOUNT_MANAGER = "account_manager", "Account manager"
-        MANAGER = "manager", "Manager"
-        HR = "hr", "HR"
-        ADMIN = "admin", "Admin"
+        INTEGRATION = "integration", _("Integration (reads everything, imports data)")
+        ACCOUNT_MANAGER = "account_manager", _("Account manager")
+        MANAGER = "manager", _("Manager")
+        HR = "hr", _("HR")
+        ADMIN = "admin", _("Admin")
 
     PREFIX_LENGTH = 8
 
@@ -239,12 +240,12 @@ class AuditEvent(models.Model):
     for exports, why). Append-only: the application never changes or deletes a record."""
 
     class Action(models.TextChoices):
-        VIEW = "view", "Viewed"
-        EXPORT = "export", "Exported"
-        OWNER_CHANGE = "owner_change", "Changed the owner"
-        CONTRACT_CHANGE = "contract_change", "Changed a contract"
-        SCORE_OVERRIDE = "score_override", "Overrode a score"
-        ACCESS_GRANT = "access_grant", "Granted access to a customer"
+        VIEW = "view", _("Viewed")
+        EXPORT = "export", _("Exported")
+        OWNER_CHANGE = "owner_change", _("Changed the owner")
+        CONTRACT_CHANGE = "contract_change", _("Changed a contract")
+        SCORE_OVERRIDE = "score_override", _("Overrode a score")
+        ACCESS_GRANT = "access_grant", _("Granted access to a customer")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(
@@ -295,8 +296,8 @@ class AccessWarning(models.Model):
     while leaving (DOMAIN.md section 2): their manager and HR were told."""
 
     class Kind(models.TextChoices):
-        UNUSUAL_VOLUME = "unusual_volume", "Unusual number of customers viewed or exported"
-        DEPARTING_EXPORT = "departing_export", "Exported customer data while leaving"
+        UNUSUAL_VOLUME = "unusual_volume", _("Unusual number of customers viewed or exported")
+        DEPARTING_EXPORT = "departing_export", _("Exported customer data while leaving")
 
     employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="access_warnings")
     day = models.DateField()

@@ -7,16 +7,17 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class RiskTier(models.IntegerChoices):
     """Ordered from most to least at risk, so a higher number is a safer customer."""
 
-    VERY_HIGH = 1, "Very high"
-    HIGH = 2, "High"
-    MEDIUM = 3, "Medium"
-    LOW = 4, "Low"
-    VERY_LOW = 5, "Very low"
+    VERY_HIGH = 1, _("Very high")
+    HIGH = 2, _("High")
+    MEDIUM = 3, _("Medium")
+    LOW = 4, _("Low")
+    VERY_LOW = 5, _("Very low")
 
 
 class RiskModel(models.Model):
@@ -24,9 +25,9 @@ class RiskModel(models.Model):
     it did on the validation months. Scoring uses the newest active one."""
 
     class Kind(models.TextChoices):
-        GRADIENT_BOOSTING = "gradient_boosting", "Gradient boosting"
-        LOGISTIC_REGRESSION = "logistic_regression", "Logistic regression"
-        RULES = "rules", "Rules-based"
+        GRADIENT_BOOSTING = "gradient_boosting", _("Gradient boosting")
+        LOGISTIC_REGRESSION = "logistic_regression", _("Logistic regression")
+        RULES = "rules", _("Rules-based")
 
     RULES_NOTE = "Rules-based score, not enough history to train."
 
@@ -87,9 +88,9 @@ class ScoringRun(models.Model):
     its row and replaces its scores."""
 
     class Status(models.TextChoices):
-        RUNNING = "running", "Running"
-        COMPLETE = "complete", "Complete"
-        FAILED = "failed", "Failed"
+        RUNNING = "running", _("Running")
+        COMPLETE = "complete", _("Complete")
+        FAILED = "failed", _("Failed")
 
     day = models.DateField(unique=True)
     model = models.ForeignKey(RiskModel, on_delete=models.PROTECT, related_name="runs")
