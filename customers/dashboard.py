@@ -158,7 +158,7 @@ def churn_breakdown(
 ) -> list[ChurnRow]:
     """The period's churn by team, owner, region or segment, most customers lost first."""
     months = [start]
-    for _ in range(PERIODS[period][1] - 1):
+    for _month in range(PERIODS[period][1] - 1):
         months.append(next_month(months[-1]))
     rows = _monthly(
         _in_teams(ChurnFigure.objects.filter(dimension=dimension, month__in=months), teams),
