@@ -41,9 +41,9 @@ def record_action(
 ) -> RetentionAction:
     """Record what was done; an alert it answers is acknowledged."""
     if kind not in RetentionAction.Kind.values:
-        raise ValidationError({"kind": f"Unknown kind of action {kind!r}."})
+        raise ValidationError({"kind": _("Unknown kind of action %(kind)r.") % {"kind": kind}})
     if alert is not None and alert.customer_id != customer.pk:
-        raise ValidationError({"alert": "This alert belongs to another customer."})
+        raise ValidationError({"alert": _("This alert belongs to another customer.")})
     score = RiskScore.objects.current().filter(customer=customer).first()
     action = RetentionAction.objects.create(
         customer=customer,

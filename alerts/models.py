@@ -52,7 +52,7 @@ class SignalRule(models.Model):
         help_text='Overrides of the sign\'s default thresholds, e.g. {"below_ratio": 0.4}; '
         "they apply to scores' reasons and alerts from the next scoring run.",
     )
-    play = models.TextField(blank=True, help_text="The suggested play shown with each alert.")
+    play = models.TextField(blank=True, help_text=_("The suggested play shown with each alert."))
 
     class Meta:
         ordering = ["code"]
@@ -102,7 +102,7 @@ class Alert(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="alerts")
     signal = models.CharField(max_length=32, choices=SIGNAL_CHOICES)
     status = models.CharField(max_length=14, choices=Status.choices, default=Status.OPEN)
-    text = models.CharField(max_length=300, help_text="The figures that triggered it.")
+    text = models.CharField(max_length=300, help_text=_("The figures that triggered it."))
     play = models.TextField(blank=True)
     tier = models.PositiveSmallIntegerField(choices=RiskTier.choices, null=True, blank=True)
     annual_value = models.DecimalField(max_digits=14, decimal_places=2, default=0)
@@ -117,12 +117,14 @@ class Alert(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="escalated_alerts",
-        help_text="Also routed to the team manager when much is at stake.",
+        help_text=_("Also routed to the team manager when much is at stake."),
     )
     opened_on = models.DateField()
     figures_on = models.DateField(
-        help_text="The day of the figures: when it was raised, or when the customer's risk "
-        "tier, value or routing last changed while it stayed live."
+        help_text=_(
+            "The day of the figures: when it was raised, or when the customer's risk "
+            "tier, value or routing last changed while it stayed live."
+        )
     )
     snoozed_until = models.DateField(null=True, blank=True)
     closed_on = models.DateField(null=True, blank=True)
@@ -139,7 +141,7 @@ class Alert(models.Model):
                 fields=["customer", "signal"],
                 condition=Q(status__in=["open", "acknowledged", "snoozed"]),
                 name="one_live_alert_per_customer_signal",
-                violation_error_message="This customer already has a live alert for this sign.",
+                violation_error_message=_("This customer already has a live alert for this sign."),
             )
         ]
 
@@ -178,7 +180,9 @@ class Webhook(models.Model):
     name = models.CharField(max_length=100)
     url = models.URLField(max_length=500)
     secret = models.CharField(
-        max_length=64, default=_new_secret, help_text="Shared secret for the HMAC-SHA256 signature."
+        max_length=64,
+        default=_new_secret,
+        help_text=_("Shared secret for the HMAC-SHA256 signature."),
     )
     events = models.JSONField(default=list, help_text=f"Any of {EVENTS}; empty means all.")
     active = models.BooleanField(default=True)
@@ -271,7 +275,7 @@ class TierPlay(models.Model):
 
     tier = models.PositiveSmallIntegerField(choices=RiskTier.choices)
     segment = models.CharField(
-        max_length=12, choices=Segment.choices, blank=True, help_text="Empty: every segment."
+        max_length=12, choices=Segment.choices, blank=True, help_text=_("Empty: every segment.")
     )
     text = models.TextField()
 

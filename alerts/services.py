@@ -10,10 +10,14 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from alerts.models import Alert, DigestSent, SignalRule, TierPlay
 from alerts.webhooks import queue_alert_event
 from customers.models import Customer, RiskScore, RiskTier, ScoringRun
+from staff.language import language_of
 from staff.models import Employee, Team
 
 
@@ -229,15 +233,21 @@ def send_digests(*, day: dt.date, limit: int = 20) -> int:
             for a in (alerts[i] for i in ids)
         )
         total = counts[employee.pk]
-        more = f"\n... and {total - len(ids)} more." if total > len(ids) else ""
+        with translation.override(language_of(employee)):
+            more = (
+                "\n" + _("... and %(count)d more.") % {"count": total - len(ids)}
+                if total > len(ids)
+                else ""
+            )
+            subject = ngettext(
+                "%(count)d open alert on your customers, %(day)s",
+                "%(count)d open alerts on your customers, %(day)s",
+                total,
+            ) % {"count": total, "day": date_format(day)}
+            body = _("Most revenue at risk first:") + f"\n{lines}{more}\n"
         with transaction.atomic():
             DigestSent.objects.create(employee=employee, day=day, alerts=total)
-            send_mail(
-                f"{total} open alert(s) on your customers, {day}",
-                f"Most revenue at risk first:\n{lines}{more}\n",
-                None,
-                [employee.email],
-            )
+            send_mail(subject, body, None, [employee.email])
         sent += 1
     return sent
 
@@ -247,20 +257,20 @@ def act_on_alert(
 ) -> Alert:
     """acknowledge, snooze (until a later day) or resolve (with a note)."""
     if alert.status not in Alert.LIVE:
-        raise ValidationError({"alert": "This alert is already closed."})
+        raise ValidationError({"alert": _("This alert is already closed.")})
     today = timezone.localdate()
     if action == "acknowledge":
         alert.status = Alert.Status.ACKNOWLEDGED
     elif action == "snooze":
         if until is None or until <= today:
-            raise ValidationError({"until": "Snooze until a day after today."})
+            raise ValidationError({"until": _("Snooze until a day after today.")})
         alert.status, alert.snoozed_until = Alert.Status.SNOOZED, until
     elif action == "resolve":
         if not note.strip():
-            raise ValidationError({"note": "Say what was done when resolving an alert."})
+            raise ValidationError({"note": _("Say what was done when resolving an alert.")})
         alert.status, alert.closed_on, alert.note = Alert.Status.RESOLVED, today, note
     else:
-        raise ValidationError({"action": f"Unknown action {action!r}."})
+        raise ValidationError({"action": _("Unknown action %(action)r.") % {"action": action}})
     alert.save()
     return alert
 

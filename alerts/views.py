@@ -89,7 +89,7 @@ def _routed_to_me(request: HttpRequest, alert_id: int):
     me = employee_of(request.user)
     alert = get_object_or_404(Alert.objects.select_related("customer"), pk=alert_id)
     if me is None or me.pk not in (alert.owner_id, alert.manager_id):
-        raise PermissionDenied("This alert is not routed to you.")
+        raise PermissionDenied(_("This alert is not routed to you."))
     return me, alert
 
 
@@ -110,7 +110,10 @@ def log_action(request: HttpRequest, alert_id: int) -> HttpResponse:
         for problem in error.messages:
             messages.error(request, f"{alert.customer}: {problem}")
     else:
-        messages.success(request, f"{alert.customer}: retention action recorded.")
+        messages.success(
+            request,
+            _("%(customer)s: retention action recorded.") % {"customer": alert.customer},
+        )
     return redirect("alerts:inbox")
 
 
@@ -159,7 +162,11 @@ def act(request: HttpRequest, alert_id: int) -> HttpResponse:
         for problem in problems:
             messages.error(request, f"{alert.customer}: {problem}")
     else:
-        messages.success(request, f"{alert.customer}: alert {alert.get_status_display().lower()}.")
+        messages.success(
+            request,
+            _("%(customer)s: alert %(status)s.")
+            % {"customer": alert.customer, "status": str(alert.get_status_display()).lower()},
+        )
     back = request.POST.get("next", "")
     if back and url_has_allowed_host_and_scheme(
         back, allowed_hosts={request.get_host()}, require_https=request.is_secure()

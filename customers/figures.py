@@ -47,10 +47,10 @@ class ChurnFigure(models.Model):
         REGION = "region", _("Region")
         SEGMENT = "segment", _("Segment")
 
-    month = models.DateField(help_text="First day of the month.")
+    month = models.DateField(help_text=_("First day of the month."))
     dimension = models.CharField(max_length=8, choices=Dimension.choices)
     key = models.CharField(
-        max_length=160, blank=True, help_text="Team or owner id, region, segment."
+        max_length=160, blank=True, help_text=_("Team or owner id, region, segment.")
     )
     team = models.ForeignKey(
         "staff.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+"

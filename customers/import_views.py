@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from customers import csv_io
 from customers.models import Contact, Contract, CsvImport, Customer, Interaction
@@ -42,16 +43,16 @@ EXPORTS = {
 
 
 class UploadForm(forms.Form):
-    kind = forms.ChoiceField(choices=CsvImport.Kind.choices, label="What the file holds")
+    kind = forms.ChoiceField(choices=CsvImport.Kind.choices, label=_("What the file holds"))
     file = forms.FileField(
-        label="CSV file",
-        help_text="UTF-8 (with or without BOM), comma or semicolon separated, a header row.",
+        label=_("CSV file"),
+        help_text=_("UTF-8 (with or without BOM), comma or semicolon separated, a header row."),
     )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError("The file is larger than 512 MB; split it.")
+            raise forms.ValidationError(_("The file is larger than 512 MB; split it."))
         return upload
 
 
@@ -119,7 +120,7 @@ def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
                 return redirect("import_detail", job.pk)
         elif action == "import":
             if job.status != CsvImport.Status.CHECKED or job.problem_count:
-                messages.error(request, "Check the file first; it can be imported once clean.")
+                messages.error(request, _("Check the file first; it can be imported once clean."))
             else:
                 CsvImport.objects.filter(pk=job.pk).update(status=CsvImport.Status.IMPORTING)
                 start_csv_job(run_csv_import, job.pk)
@@ -162,10 +163,10 @@ def import_progress(request: HttpRequest, import_id: int) -> HttpResponse:
 
 class ExportForm(forms.Form):
     reason = forms.CharField(
-        label="Why do you need this export?",
+        label=_("Why do you need this export?"),
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Recorded in the audit trail with your name, the time and the number of rows.",
+        help_text=_("Recorded in the audit trail with your name, the time and the number of rows."),
     )
 
 
@@ -177,7 +178,7 @@ def export(request: HttpRequest, kind: str) -> HttpResponse:
     """Asks for the reason, records the export in the audit trail, then streams the CSV."""
     model = EXPORTS.get(kind)
     if model is None:
-        raise Http404("Nothing to export by that name.")
+        raise Http404(_("Nothing to export by that name."))
     form = ExportForm(request.GET if "reason" in request.GET else None)
     if not form.is_valid():
         return render(request, "customers/export.html", {"form": form, "kind": kind})
@@ -250,7 +251,7 @@ def export_requests(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         chosen = next((r for r in mine if str(r.pk) == request.POST.get("request")), None)
         if chosen is None:
-            raise Http404("No such request waiting for you.")
+            raise Http404(_("No such request waiting for you."))
         chosen.approved_by, chosen.approved_at = me, timezone.now()
         chosen.save(update_fields=["approved_by", "approved_at"])
         messages.success(

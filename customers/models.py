@@ -50,7 +50,7 @@ class Customer(models.Model):
     industry = models.CharField(max_length=80, blank=True)
     region = models.CharField(max_length=80, blank=True, db_index=True)
     customer_since = models.DateField(
-        help_text="Start of the relationship; tenure counts from here."
+        help_text=_("Start of the relationship; tenure counts from here.")
     )
     primary_owner = models.ForeignKey(
         Employee,
@@ -65,7 +65,7 @@ class Customer(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="secondary_customers",
-        help_text="The inside/back-office owner, so no important account is single-threaded.",
+        help_text=_("The inside/back-office owner, so no important account is single-threaded."),
     )
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True
@@ -97,12 +97,16 @@ class Customer(models.Model):
             models.CheckConstraint(
                 condition=Q(secondary_owner__isnull=True) | ~Q(secondary_owner=F("primary_owner")),
                 name="customer_owners_differ",
-                violation_error_message="The secondary owner must be someone other than the primary.",
+                violation_error_message=_(
+                    "The secondary owner must be someone other than the primary."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(churned_on__isnull=True) | Q(churned_on__gte=F("customer_since")),
                 name="customer_churn_after_start",
-                violation_error_message="A customer cannot churn before the relationship started.",
+                violation_error_message=_(
+                    "A customer cannot churn before the relationship started."
+                ),
             ),
         ]
 
@@ -207,12 +211,12 @@ class OwnershipPeriod(models.Model):
                 fields=["customer", "role"],
                 condition=Q(ended_on__isnull=True),
                 name="one_open_ownership_per_role",
-                violation_error_message="A customer has one current owner per role.",
+                violation_error_message=_("A customer has one current owner per role."),
             ),
             models.CheckConstraint(
                 condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("started_on")),
                 name="ownership_end_after_start",
-                violation_error_message="An ownership period cannot end before it starts.",
+                violation_error_message=_("An ownership period cannot end before it starts."),
             ),
         ]
 
@@ -274,15 +278,17 @@ class Contact(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
     external_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
     name = models.CharField(max_length=160)
-    role = models.CharField(max_length=120, blank=True, help_text="Job title at the customer.")
+    role = models.CharField(max_length=120, blank=True, help_text=_("Job title at the customer."))
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
     is_decision_maker = models.BooleanField(default=False)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
     known_since = models.DateField(
         default=timezone.localdate,
-        help_text="Since when we have this contact at the customer; scoring for an earlier "
-        "day does not count them.",
+        help_text=_(
+            "Since when we have this contact at the customer; scoring for an earlier "
+            "day does not count them."
+        ),
     )
     left_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -296,7 +302,9 @@ class Contact(models.Model):
                 condition=Q(status="active", left_on__isnull=True)
                 | Q(status="left", left_on__isnull=False),
                 name="contact_left_has_date",
-                violation_error_message="A contact who left needs the date; an active one has none.",
+                violation_error_message=_(
+                    "A contact who left needs the date; an active one has none."
+                ),
             ),
         ]
 
@@ -305,9 +313,9 @@ class Contact(models.Model):
 
     def clean(self) -> None:
         if self.status == self.Status.LEFT and not self.left_on:
-            raise ValidationError({"left_on": "A contact who left needs the date they left."})
+            raise ValidationError({"left_on": _("A contact who left needs the date they left.")})
         if self.status == self.Status.ACTIVE and self.left_on:
-            raise ValidationError({"left_on": "An active contact cannot have a leaving date."})
+            raise ValidationError({"left_on": _("An active contact cannot have a leaving date.")})
 
 
 class Contract(models.Model):
@@ -358,12 +366,12 @@ class Contract(models.Model):
             models.CheckConstraint(
                 condition=Q(end_date__gte=F("start_date")),
                 name="contract_end_after_start",
-                violation_error_message="A contract cannot end before it starts.",
+                violation_error_message=_("A contract cannot end before it starts."),
             ),
             models.CheckConstraint(
                 condition=Q(annual_value__gte=0),
                 name="contract_value_not_negative",
-                violation_error_message="The annual value cannot be negative.",
+                violation_error_message=_("The annual value cannot be negative."),
             ),
         ]
 
@@ -435,7 +443,7 @@ class Interaction(models.Model):
         on_delete=models.PROTECT,
         related_name="interactions",
         db_index=False,
-        help_text="Who handled it; empty for system events such as usage.",
+        help_text=_("Who handled it; empty for system events such as usage."),
     )
     contact = models.ForeignKey(
         Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="interactions"
@@ -449,7 +457,7 @@ class Interaction(models.Model):
         null=True,
         blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(10)],
-        help_text="1 (very unhappy) to 10 (delighted), where it applies.",
+        help_text=_("1 (very unhappy) to 10 (delighted), where it applies."),
     )
     notes = models.TextField(blank=True)
     # Unique through the constraint below, which (unlike unique=True) adds no second
@@ -469,12 +477,12 @@ class Interaction(models.Model):
                 condition=Q(satisfaction__isnull=True)
                 | Q(satisfaction__gte=1, satisfaction__lte=10),
                 name="interaction_satisfaction_range",
-                violation_error_message="Satisfaction is scored from 1 to 10.",
+                violation_error_message=_("Satisfaction is scored from 1 to 10."),
             ),
             models.UniqueConstraint(
                 fields=["external_id"],
                 name="interaction_external_id_unique",
-                violation_error_message="Another interaction has this external id.",
+                violation_error_message=_("Another interaction has this external id."),
             ),
         ]
 
@@ -563,7 +571,7 @@ class CsvImport(models.Model):
     original_name = models.CharField(max_length=255)
     delimiter = models.CharField(max_length=1, default=",")
     header = models.JSONField(default=list)
-    mapping = models.JSONField(default=dict, help_text="CSV column -> field.")
+    mapping = models.JSONField(default=dict, help_text=_("CSV column -> field."))
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.UPLOADED)
     rows_total = models.PositiveIntegerField(null=True, blank=True)
     rows_done = models.PositiveIntegerField(default=0)

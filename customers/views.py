@@ -5,6 +5,7 @@ from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from customers import page as customer_page
@@ -139,7 +140,7 @@ def _customer_page(request: HttpRequest, customer_id: int, **bound_forms) -> Htt
     )
     level = customer_page.access_level(request.user, customer)
     if level is None:
-        raise Http404("No customer here that you may see.")
+        raise Http404(_("No customer here that you may see."))
     audit.record(
         audit.AuditEvent.Action.VIEW,
         "customer",
@@ -230,7 +231,7 @@ def grant_access(request: HttpRequest, customer_id: int) -> HttpResponse:
     audit trail. Only for managers who see the customer in full themselves."""
     customer = get_object_or_404(Customer, pk=customer_id)
     if customer_page.access_level(request.user, customer) != customer_page.FULL:
-        raise Http404("No customer here that you may grant access to.")
+        raise Http404(_("No customer here that you may grant access to."))
     form = AccessGrantForm(request.POST, customer=customer)
     if not form.is_valid():
         return _customer_page(request, customer.pk, grant_form=form)
@@ -259,7 +260,7 @@ def log_interaction(request: HttpRequest, customer_id: int) -> HttpResponse:
     and everything typed kept."""
     customer = get_object_or_404(Customer, pk=customer_id)
     if customer_page.access_level(request.user, customer) != customer_page.FULL:
-        raise Http404("No customer here that you may log against.")
+        raise Http404(_("No customer here that you may log against."))
     form = QuickInteractionForm(request.POST, customer=customer)
     htmx = request.headers.get("HX-Request") == "true"
     if form.is_valid():

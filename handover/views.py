@@ -10,8 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from handover import services
@@ -40,18 +39,18 @@ from staff.models import Employee
 
 PLAN_PAGE_SIZE = 25
 TASK_STATES = {
-    "": (_lazy("All customers"), Q()),
-    "needs_successor": (_lazy("No accepted successor"), Q(accepted_at__isnull=True)),
+    "": (gettext_lazy("All customers"), Q()),
+    "needs_successor": (gettext_lazy("No accepted successor"), Q(accepted_at__isnull=True)),
     "accepted": (
-        _lazy("Successor accepted, owner not changed"),
+        gettext_lazy("Successor accepted, owner not changed"),
         Q(accepted_at__isnull=False, ownership_changed_on__isnull=True),
     ),
-    "changed": (_lazy("Owner changed"), Q(ownership_changed_on__isnull=False)),
+    "changed": (gettext_lazy("Owner changed"), Q(ownership_changed_on__isnull=False)),
 }
 TASK_SORTS = {
-    "priority": (_lazy("Priority"), ("-priority", "id")),
-    "value": (_lazy("Value"), ("-annual_value", "id")),
-    "name": (_lazy("Name"), ("customer__name", "id")),
+    "priority": (gettext_lazy("Priority"), ("-priority", "id")),
+    "value": (gettext_lazy("Value"), ("-annual_value", "id")),
+    "name": (gettext_lazy("Name"), ("customer__name", "id")),
 }
 
 
@@ -69,7 +68,7 @@ def exposure(request: HttpRequest) -> HttpResponse:
 def what_if(request: HttpRequest, employee_id: int) -> HttpResponse:
     employee = get_object_or_404(Employee.objects.select_related("team"), pk=employee_id)
     if not sees_employee(request.user, employee):
-        raise Http404("No such employee in your teams.")
+        raise Http404(_("No such employee in your teams."))
     today = timezone.localdate()
     rows = exposure_report(as_of=today, employee_ids=[employee.pk])
     proposals = handover_proposals(employee, as_of=today)
@@ -81,6 +80,8 @@ def what_if(request: HttpRequest, employee_id: int) -> HttpResponse:
             "row": rows[0] if rows else None,
             "proposals": proposals[:50],
             "count": len(proposals),
+            # HR opens only customers already in a handover plan: names stay plain there.
+            "link_customers": has_role(request.user, MANAGER_ROLES),
         },
     )
 
@@ -111,9 +112,9 @@ def plans(request: HttpRequest) -> HttpResponse:
     if scope is not None:  # managers: their teams' leavers
         all_plans = all_plans.filter(scope)
     groups = {
-        "Upcoming": [p for p in all_plans if p.status == "open" and p.last_day > today],
-        "In progress": [p for p in all_plans if p.status == "open" and p.last_day <= today],
-        "Done": [p for p in all_plans if p.status != "open"][::-1][:50],
+        _("Upcoming"): [p for p in all_plans if p.status == "open" and p.last_day > today],
+        _("In progress"): [p for p in all_plans if p.status == "open" and p.last_day <= today],
+        _("Done"): [p for p in all_plans if p.status != "open"][::-1][:50],
     }
     return render(request, "handover/plans.html", {"groups": groups})
 
@@ -122,14 +123,14 @@ def plans(request: HttpRequest) -> HttpResponse:
 def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = get_object_or_404(HandoverPlan.objects.select_related("employee"), pk=plan_id)
     if not sees_employee(request.user, plan.employee):
-        raise Http404("No such handover plan in your teams.")
+        raise Http404(_("No such handover plan in your teams."))
     me = employee_of(request.user)
     notes_form = ExitInterviewForm(initial={"exit_interview_notes": plan.exit_interview_notes})
     if request.method == "POST":
         try:
             if "accept_all" in request.POST or "save_successors" in request.POST:
                 if not has_role(request.user, MANAGER_ROLES):
-                    raise PermissionDenied("Only managers assign successors.")
+                    raise PermissionDenied(_("Only managers assign successors."))
                 choices = {}
                 only_chosen = "save_successors" in request.POST
                 if only_chosen:
@@ -153,17 +154,17 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
                     messages.info(request, _("Every customer already has an accepted successor."))
             elif "cancel" in request.POST:
                 if not has_role(request.user, HR_ROLES):
-                    raise PermissionDenied("Only HR cancels a departure.")
+                    raise PermissionDenied(_("Only HR cancels a departure."))
                 services.cancel_departure(plan=plan, by=me, note=request.POST.get("note", ""))
-                messages.success(request, "Departure cancelled: the employee stays.")
+                messages.success(request, _("Departure cancelled: the employee stays."))
             elif "save_notes" in request.POST:
                 if not has_role(request.user, HR_ROLES):
-                    raise PermissionDenied("Only HR edits exit-interview notes.")
+                    raise PermissionDenied(_("Only HR edits exit-interview notes."))
                 notes_form = ExitInterviewForm(request.POST)
                 if notes_form.is_valid():
                     plan.exit_interview_notes = notes_form.cleaned_data["exit_interview_notes"]
                     plan.save(update_fields=["exit_interview_notes"])
-                    messages.success(request, "Exit-interview notes saved.")
+                    messages.success(request, _("Exit-interview notes saved."))
             return redirect("handover:plan", plan.pk)
         except ValidationError as error:
             for problem in error.messages:
@@ -334,7 +335,7 @@ def complete_step(request: HttpRequest, step_id: int) -> HttpResponse:
         has_role(request.user, MANAGER_ROLES)
         and sees_employee(request.user, step.task.plan.employee)
     ):
-        raise PermissionDenied("This step is assigned to someone else.")
+        raise PermissionDenied(_("This step is assigned to someone else."))
     form = StepDoneForm(request.POST, step=step, prefix=f"step-{step.pk}")
     if form.is_valid():
         try:
@@ -343,7 +344,7 @@ def complete_step(request: HttpRequest, step_id: int) -> HttpResponse:
             for problem in error.messages:
                 messages.error(request, f"{step}: {problem}")
         else:
-            messages.success(request, f"{step} done.")
+            messages.success(request, _("%(step)s done.") % {"step": step})
     else:
         for field, problems in form.errors.items():
             messages.error(request, f"{step}: {field}: {' '.join(problems)}")

@@ -15,6 +15,11 @@ from django.views.decorators.http import require_POST
 from staff.access import employee_of
 
 
+def language_of(employee) -> str:
+    """The language to write to this person in (e-mails): theirs, or the site's."""
+    return getattr(employee, "language", "") or settings.LANGUAGE_CODE
+
+
 class UserLanguageMiddleware:
     """After authentication: switch to the signed-in person's chosen language."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import permissions, throttling
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
@@ -39,27 +40,29 @@ class ApiTokenAuthentication(BaseAuthentication):
         if not header or header[0].lower() != b"bearer":
             return None
         if len(header) != 2:
-            raise AuthenticationFailed("Send the key as: Authorization: Bearer <key>.")
+            raise AuthenticationFailed(_("Send the key as: Authorization: Bearer <key>."))
         try:
             key = header[1].decode()
         except UnicodeDecodeError:
-            raise AuthenticationFailed("The API key is not valid.") from None
+            raise AuthenticationFailed(_("The API key is not valid.")) from None
         token = (
             ApiToken.objects.select_related("user", "user__employee")
             .filter(key_hash=ApiToken.hash(key))
             .first()
         )
         if token is None:
-            raise AuthenticationFailed("The API key is not valid.")
+            raise AuthenticationFailed(_("The API key is not valid."))
         if token.is_revoked:
-            raise AuthenticationFailed(f"This API key was revoked on {token.revoked_at:%Y-%m-%d}.")
+            raise AuthenticationFailed(
+                _("This API key was revoked on %(day)s.") % {"day": f"{token.revoked_at:%Y-%m-%d}"}
+            )
         user = token.user
         if user is not None:
             employee = getattr(user, "employee", None)
             if not user.is_active or (
                 employee is not None and employee.status == Employee.Status.DEPARTED
             ):
-                raise AuthenticationFailed("The user this API key belongs to has no access.")
+                raise AuthenticationFailed(_("The user this API key belongs to has no access."))
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_EVERY:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
@@ -111,7 +114,7 @@ def role_in(*roles: str) -> type[permissions.BasePermission]:
 class HasRole(permissions.BasePermission):
     """Any request that acts with a role (employees, admins, integrations)."""
 
-    message = "Your account has no role in the CRM."
+    message = _("Your account has no role in the CRM.")
 
     def has_permission(self, request, view) -> bool:
         return api_role(request) is not None

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import ngettext
 from rest_framework import exceptions, status
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler
@@ -21,7 +22,14 @@ class BulkRowsInvalid(exceptions.APIException):
 
     def __init__(self, rows: list[dict]):
         self.rows = rows
-        super().__init__(f"{len(rows)} problem(s) found; nothing was written.")
+        super().__init__(
+            ngettext(
+                "%(count)d problem found; nothing was written.",
+                "%(count)d problems found; nothing was written.",
+                len(rows),
+            )
+            % {"count": len(rows)}
+        )
 
 
 def _first_message(data) -> str:
