@@ -11,6 +11,12 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _on_the_scored_day(monkeypatch):
+    # E1 leaves on 2026-07-31 and may not sign in after it; the book is read on AS_OF.
+    monkeypatch.setattr("staff.auth.timezone.localdate", lambda *args: AS_OF)
+
+
 def test_book_lists_tier_probability_revenue_at_risk_and_top_reason(client):
     world = build_world()
     runs.score_all(day=AS_OF)
