@@ -47,17 +47,20 @@ INSTALLED_APPS = [
     "customers",
     "handover",
     "alerts",
+    "jobs",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # One rule for who may act now (staff/auth.py): a refused session is ended.
     "staff.auth.EndRefusedSessions",
+    "staff.language.UserLanguageMiddleware",
     "staff.audit.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -113,7 +116,13 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-LANGUAGE_CODE = "en-us"
+# English and Simplified Chinese: each person's choice (Employee.language), else the
+# browser's Accept-Language. Catalogues in locale/, compiled at set-up; dates and numbers
+# follow the language (retention/formats/ for English's one date format).
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["retention.formats"]
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
@@ -191,12 +200,27 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", CELERY_BROKER_URL)
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# With Redis, the web and worker processes share a cache (a CSV import's progress);
+# without it, the web process's memory, where the embedded default runs its jobs.
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+# Without workers, a CSV check or import runs in a thread of the web process after the
+# request returns, so its page shows the progress bar moving instead of blocking.
+CSV_IMPORT_IN_THREAD = env_bool("CSV_IMPORT_IN_THREAD", CELERY_TASK_ALWAYS_EAGER)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TRACK_STARTED = True
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's database scheduler, keeping times changed in the admin (jobs/schedule.py).
+CELERY_BEAT_SCHEDULER = "jobs.schedule:KeepAdminSchedule"
+# A publish with the broker down fails at once (the step stays queued for the watchdog)
+# instead of blocking the request for its retries.
+CELERY_BROKER_CONNECTION_TIMEOUT = env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 3)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # The one place where schedules are declared; django-celery-beat loads them into the
 # database, where admins can change the times.
 CELERY_INCLUDE = ["retention.nightly"]
@@ -206,6 +230,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "retention.nightly.run_nightly_jobs",
         "schedule": crontab(hour=env_int("NIGHTLY_HOUR", 2), minute=0),
     },
+    # Re-queues steps whose worker was lost and re-sends lost messages (jobs/steps.py).
+    "jobs-watchdog": {
+        "task": "jobs.tasks.watchdog",
+        "schedule": env_int("JOBS_WATCHDOG_SECONDS", 120),
+    },
+    # Sends webhook deliveries that are due (first tries and retries with backoff).
+    "send-due-webhooks": {"task": "alerts.tasks.send_due_webhooks", "schedule": 60},
     "weekly-model-training": {
         "task": "customers.tasks.train_risk_model",
         "schedule": crontab(
@@ -215,6 +246,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         ),
     },
 }
+
+# --- Durable nightly steps (README "Nightly jobs: what survives what") -------------------
+# A running step's worker marks it alive this often; a step not marked for
+# JOBS_STALE_SECONDS is re-queued by the watchdog. Database errors and lost workers are
+# retried up to JOBS_MAX_ATTEMPTS times, then the step is marked failed.
+JOBS_HEARTBEAT_SECONDS = env_int("JOBS_HEARTBEAT_SECONDS", 15)
+JOBS_STALE_SECONDS = env_int("JOBS_STALE_SECONDS", 90)
+JOBS_MAX_ATTEMPTS = env_int("JOBS_MAX_ATTEMPTS", 5)
+# Test-only failpoint: "step name=seconds,..." holds a claimed step that long.
+JOBS_FAULT_PAUSE = env_list("JOBS_FAULT_PAUSE", [])
 
 # --- Churn scoring (README "How scoring works") ------------------------------------------------
 # Churn within this many days after a day is what the model predicts.
@@ -228,7 +269,30 @@ if len(RISK_TIER_SHARES) != 5 or sum(RISK_TIER_SHARES) != 100 or min(RISK_TIER_S
 # Below this many churned customers in the history the score is rules-based.
 MIN_CHURNERS_TO_TRAIN = env_int("MIN_CHURNERS_TO_TRAIN", 30)
 TRAINING_HISTORY_MONTHS = env_int("TRAINING_HISTORY_MONTHS", 24)
-TRAINING_VALIDATION_MONTHS = env_int("TRAINING_VALIDATION_MONTHS", 3)
+# What counts as churn in the training labels (stored with each model): "explicit" (the
+# customer is marked churned), "contract" (marked churned, or its contracts ran out and
+# no new one started within CONTRACT_RENEWAL_GRACE_DAYS), "implicit" (no interaction or
+# usage for IMPLICIT_CHURN_DAYS, per segment core, important, general; DOMAIN.md 3).
+CHURN_LABEL = env_str("CHURN_LABEL", "explicit")
+if CHURN_LABEL not in ("explicit", "contract", "implicit"):
+    raise ImproperlyConfigured(
+        f"CHURN_LABEL must be explicit, contract or implicit, got {CHURN_LABEL!r}."
+    )
+IMPLICIT_CHURN_DAYS = env_int_list("IMPLICIT_CHURN_DAYS", [90, 90, 90])
+if len(IMPLICIT_CHURN_DAYS) != 3 or min(IMPLICIT_CHURN_DAYS) < 1:
+    raise ImproperlyConfigured(
+        "IMPLICIT_CHURN_DAYS must be three positive day counts (core, important, general), "
+        f"got {IMPLICIT_CHURN_DAYS}."
+    )
+CONTRACT_RENEWAL_GRACE_DAYS = env_int("CONTRACT_RENEWAL_GRACE_DAYS", 30)
+# Days of history the features need before the first observation date.
+TRAINING_WARM_UP_DAYS = env_int("TRAINING_WARM_UP_DAYS", 28)
+# Monthly observation dates when the history holds at least this many; weekly otherwise.
+TRAINING_MIN_MONTHLY_DATES = env_int("TRAINING_MIN_MONTHLY_DATES", 12)
+# Forward-chained backtest folds (by observation date) every trained model carries.
+BACKTEST_FOLDS = env_int("BACKTEST_FOLDS", 4)
+# Usage features are made for this many event names (the most used ones).
+USAGE_EVENTS_MAX = env_int("USAGE_EVENTS_MAX", 20)
 # Larger companies are sampled (every k-th customer) down to about this many per month.
 TRAINING_MAX_CUSTOMERS = env_int("TRAINING_MAX_CUSTOMERS", 50_000)
 # Customers per scoring chunk (one Celery task each).
@@ -242,6 +306,16 @@ SCORING_FOLLOW_UP_TASKS = [
 ]
 # Alerts with at least this much revenue at risk (or a very high tier) also go to the team manager.
 ALERT_MANAGER_REVENUE_AT_RISK = env_int("ALERT_MANAGER_REVENUE_AT_RISK", 10_000)
+
+# --- Money (customers/currency.py) ------------------------------------------------------------
+# Every sum, feature and figure is in this currency; other currencies need dated rates.
+REPORTING_CURRENCY = env_str("REPORTING_CURRENCY", "EUR")
+if (
+    len(REPORTING_CURRENCY) != 3
+    or not REPORTING_CURRENCY.isalpha()
+    or not REPORTING_CURRENCY.isupper()
+):
+    raise ImproperlyConfigured("REPORTING_CURRENCY must be a three-letter ISO code, e.g. EUR.")
 
 # --- Handovers (README "How handovers work") -------------------------------------------------
 # Customers (as primary owner) an account manager can look after; successors beyond it are flagged.

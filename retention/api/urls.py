@@ -9,9 +9,11 @@ from customers.api import (
     ContactViewSet,
     ContractViewSet,
     CustomerViewSet,
+    ExchangeRateViewSet,
     InteractionViewSet,
     RiskModelViewSet,
     RiskScoreViewSet,
+    UsageDayViewSet,
 )
 from handover.api import HandoverPlanViewSet, HandoverTaskViewSet
 from staff.api import DepartureViewSet, EmployeeViewSet, TeamViewSet
@@ -21,6 +23,8 @@ router.register("customers", CustomerViewSet, basename="customer")
 router.register("contacts", ContactViewSet, basename="contact")
 router.register("contracts", ContractViewSet, basename="contract")
 router.register("interactions", InteractionViewSet, basename="interaction")
+router.register("exchange-rates", ExchangeRateViewSet, basename="exchange-rate")
+router.register("usage", UsageDayViewSet, basename="usage")
 router.register("teams", TeamViewSet, basename="team")
 router.register("employees", EmployeeViewSet, basename="employee")
 router.register("departures", DepartureViewSet, basename="departure")
