@@ -5,7 +5,7 @@ import datetime as dt
 from celery import shared_task
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 
 from customers import services
@@ -146,6 +146,25 @@ def train_risk_model(as_of: str | None = None) -> dict:
     }
 
 
+def _progress_writer(import_id: int):
+    """How far a file has got, written on a connection of its own: the import writes all
+    rows in one transaction, and progress written inside it would show only at the end.
+    (Inside a caller's transaction, as in tests, the same connection is used.)"""
+    from customers.models import CsvImport
+
+    if connection.in_atomic_block:
+        rows = CsvImport.objects.filter(pk=import_id)
+        return (lambda done: rows.update(rows_done=done)), (lambda: None)
+    side = connections.create_connection(DEFAULT_DB_ALIAS)
+    table = CsvImport._meta.db_table
+
+    def progress(done: int) -> None:
+        with side.cursor() as cursor:
+            cursor.execute(f"UPDATE {table} SET rows_done = %s WHERE id = %s", [done, import_id])
+
+    return progress, side.close
+
+
 def _csv_job(import_id: int, *, write: bool) -> dict:
     """Check (write=False) or import a CSV file, keeping its progress on the CsvImport."""
     from pathlib import Path
@@ -163,15 +182,15 @@ def _csv_job(import_id: int, *, write: bool) -> dict:
         error="",
     )
 
-    def progress(done: int) -> None:
-        rows.update(rows_done=done)
-
+    progress, close_progress = _progress_writer(import_id)
     try:
         run = csv_io.import_file if write else csv_io.check
         report = run(job.kind, path, job.mapping, progress=progress)
     except csv_io.CsvUnreadable as error:
         rows.update(status=CsvImport.Status.FAILED, error=str(error), finished_at=timezone.now())
         return {"error": str(error)}
+    finally:
+        close_progress()
     if report.problem_count:
         status = CsvImport.Status.FAILED if write else CsvImport.Status.CHECKED
     else:
