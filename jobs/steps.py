@@ -403,9 +403,12 @@ def watchdog() -> dict:
                 step.error = f"{lost}; re-queued."
                 requeued.append(step.pk)
             step.save()
-        stale = now - dt.timedelta(seconds=settings.JOBS_STALE_SECONDS)
+        # Queued steps can wait their turn behind others for a while; only one queued
+        # for longer than JOBS_RESEND_SECONDS counts as a lost message (a re-send is
+        # harmless anyway: the first to claim it runs it).
+        waited = now - dt.timedelta(seconds=settings.JOBS_RESEND_SECONDS)
         lost_messages = JobStep.objects.select_for_update(skip_locked=True).filter(
-            status=Status.QUEUED, queued_at__lt=stale
+            status=Status.QUEUED, queued_at__lt=waited
         )
         resent = list(lost_messages.values_list("pk", flat=True))
         JobStep.objects.filter(pk__in=resent).update(queued_at=now)

@@ -222,6 +222,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 JOBS_HEARTBEAT_SECONDS = env_int("JOBS_HEARTBEAT_SECONDS", 15)
 JOBS_STALE_SECONDS = env_int("JOBS_STALE_SECONDS", 90)
 JOBS_MAX_ATTEMPTS = env_int("JOBS_MAX_ATTEMPTS", 5)
+# A step queued for longer than this is sent again (its message may have been lost).
+JOBS_RESEND_SECONDS = env_int("JOBS_RESEND_SECONDS", 300)
 # Test-only failpoint: "step name=seconds,..." holds a claimed step that long.
 JOBS_FAULT_PAUSE = env_list("JOBS_FAULT_PAUSE", [])
 
