@@ -5,6 +5,7 @@ from customers.models import (
     Contact,
     Contract,
     Customer,
+    ExchangeRate,
     Interaction,
     OwnershipPeriod,
     RiskModel,
@@ -100,6 +101,7 @@ class ContractAdmin(VisibleInAdmin, admin.ModelAdmin):
         "end_date",
         "annual_value",
         "currency",
+        "annual_value_reporting",
         "status",
         "auto_renew",
     )
@@ -217,3 +219,12 @@ class RiskScoreAdmin(VisibleInAdmin, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    """Dated rates into the reporting currency; saving one reconverts its contracts."""
+
+    list_display = ("currency", "day", "rate", "updated_at")
+    list_filter = ("currency",)
+    date_hierarchy = "day"

@@ -10,6 +10,7 @@ from dateutil.relativedelta import relativedelta
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from customers.currency import fill_reporting_values
 from customers.models import Contract, Customer
 from jobs import steps
 
@@ -172,6 +173,7 @@ def _roll_once(as_of: dt.date, set_aside: set[int]) -> ContractRollResult:
             )
             for row in renewing
         ]
+        fill_reporting_values(follow_ons)
         _create_follow_ons(follow_ons, set_aside)
         renewing = [row for row in renewing if row["id"] not in set_aside]
         due_ids = [i for i in due_ids if i not in set_aside]

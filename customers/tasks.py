@@ -4,8 +4,9 @@ import datetime as dt
 
 from celery import shared_task
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from customers import services
@@ -146,27 +147,15 @@ def train_risk_model(as_of: str | None = None) -> dict:
     }
 
 
-def _progress_writer(import_id: int):
-    """How far a file has got, written on a connection of its own: the import writes all
-    rows in one transaction, and progress written inside it would show only at the end.
-    (Inside a caller's transaction, as in tests, the same connection is used.)"""
-    from customers.models import CsvImport
-
-    if connection.in_atomic_block:
-        rows = CsvImport.objects.filter(pk=import_id)
-        return (lambda done: rows.update(rows_done=done)), (lambda: None)
-    side = connections.create_connection(DEFAULT_DB_ALIAS)
-    table = CsvImport._meta.db_table
-
-    def progress(done: int) -> None:
-        with side.cursor() as cursor:
-            cursor.execute(f"UPDATE {table} SET rows_done = %s WHERE id = %s", [done, import_id])
-
-    return progress, side.close
+def progress_key(import_id: int) -> str:
+    return f"csv-import-progress-{import_id}"
 
 
 def _csv_job(import_id: int, *, write: bool) -> dict:
-    """Check (write=False) or import a CSV file, keeping its progress on the CsvImport."""
+    """Check (write=False) or import a file, keeping its progress on the CsvImport.
+    Whatever goes wrong, the import ends failed with a message, never stuck "checking":
+    it can be checked again."""
+    import logging
     from pathlib import Path
 
     from customers import csv_io
@@ -177,20 +166,35 @@ def _csv_job(import_id: int, *, write: bool) -> dict:
     rows = CsvImport.objects.filter(pk=import_id)
     rows.update(
         status=CsvImport.Status.IMPORTING if write else CsvImport.Status.CHECKING,
-        rows_total=csv_io.count_rows(path),
         rows_done=0,
         error="",
     )
+    cache.set(progress_key(import_id), 0, timeout=24 * 3600)
 
-    progress, close_progress = _progress_writer(import_id)
+    def progress(done: int) -> None:
+        # The import writes in one transaction: the page reads the count from the cache
+        # meanwhile (the row's own update shows only once it commits).
+        cache.set(progress_key(import_id), done, timeout=24 * 3600)
+        rows.update(rows_done=done)
+
+    def failed(message: str) -> dict:
+        rows.update(status=CsvImport.Status.FAILED, error=message, finished_at=timezone.now())
+        return {"error": message}
+
     try:
+        rows.update(rows_total=csv_io.count_rows(path))
         run = csv_io.import_file if write else csv_io.check
-        report = run(job.kind, path, job.mapping, progress=progress)
+        report = run(
+            job.kind, path, job.mapping, progress=progress, decimal_mark=job.decimal_mark or None
+        )
     except csv_io.CsvUnreadable as error:
-        rows.update(status=CsvImport.Status.FAILED, error=str(error), finished_at=timezone.now())
-        return {"error": str(error)}
-    finally:
-        close_progress()
+        return failed(str(error))
+    except Exception as error:
+        logging.getLogger(__name__).exception("CSV import %s failed", import_id)
+        return failed(
+            f"The {'import' if write else 'check'} stopped on an unexpected error "
+            f"({type(error).__name__}: {error}); nothing was written. Check the file again."
+        )
     if report.problem_count:
         status = CsvImport.Status.FAILED if write else CsvImport.Status.CHECKED
     else:

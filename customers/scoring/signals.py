@@ -18,11 +18,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from django.utils.translation import gettext_lazy as _
 
 # How long each segment may go without contact before it counts as a warning sign.
 NO_CONTACT_DAYS = {"core": 30, "important": 60, "general": 90}
 # A drop only counts against a real baseline: at least this many a month before.
 MIN_MONTHLY_BASELINE = 1.0
+# Only contracts at least this long make "contract ending" a warning sign (the renewal
+# conversation starts 3-6 months ahead, DOMAIN.md 4); shorter ones renew routinely.
+MIN_RENEWAL_TERM_DAYS = 180
 # Chance of churning within the horizon for a customer with no warning sign at all.
 RULES_BASE_PROBABILITY = 0.02
 
@@ -65,6 +69,20 @@ def _no_contact_limit(f: pd.DataFrame, t: dict) -> pd.Series:
     return f["segment"].map(limits).fillna(t["general_days"])
 
 
+def _long_term(f: pd.DataFrame, t: dict) -> pd.Series:
+    """Contracts with a term of at least `min_term_days`: a monthly subscription ends
+    every month, so its end is no warning sign by itself."""
+    if "contract_term_days" not in f:
+        return pd.Series(True, index=f.index)
+    return f["contract_term_days"].fillna(0) >= t.get("min_term_days", 0)
+
+
+def _event_label(event: str) -> str:
+    from customers.scoring.features import event_label
+
+    return event_label(event)
+
+
 def _days_without_contact(f: pd.DataFrame) -> pd.Series:
     return f["days_since_last_interaction"].fillna(f["tenure_days"])
 
@@ -74,7 +92,7 @@ def _days_without_contact(f: pd.DataFrame) -> pd.Series:
 SIGNALS: list[Signal] = [
     Signal(
         "engagement_drop",
-        "Engagement drop",
+        _("Engagement drop"),
         lambda f, t: (
             (f["engagement_ratio"] < t["below_ratio"])
             & (f["interactions_prior_90d"] / 3 >= MIN_MONTHLY_BASELINE)
@@ -89,7 +107,7 @@ SIGNALS: list[Signal] = [
     ),
     Signal(
         "no_recent_contact",
-        "No contact for longer than the segment allows",
+        _("No contact for longer than the segment allows"),
         lambda f, t: _days_without_contact(f) > _no_contact_limit(f, t),
         lambda f, t: (
             "No contact for "
@@ -107,33 +125,36 @@ SIGNALS: list[Signal] = [
     ),
     Signal(
         "contract_ending_90",
-        "Contract ends within 90 days, no renewal talk",
+        _("Contract ends within 90 days, no renewal talk"),
         lambda f, t: (
-            (f["days_to_contract_end"] <= t["within_days"]) & (f["renewal_talks_180d"] == 0)
+            (f["days_to_contract_end"] <= t["within_days"])
+            & (f["renewal_talks_180d"] == 0)
+            & _long_term(f, t)
         ),
         lambda f, t: (
             "Contract ends in " + _int(f["days_to_contract_end"]) + " days, no renewal talk logged"
         ),
         0.25,
-        {"within_days": 90},
+        {"within_days": 90, "min_term_days": MIN_RENEWAL_TERM_DAYS},
     ),
     Signal(
         "contract_ending_180",
-        "Contract ends within 180 days, no renewal talk",
+        _("Contract ends within 180 days, no renewal talk"),
         lambda f, t: (
             (f["days_to_contract_end"] > t["after_days"])
             & (f["days_to_contract_end"] <= t["within_days"])
             & (f["renewal_talks_180d"] == 0)
+            & _long_term(f, t)
         ),
         lambda f, t: (
             "Contract ends in " + _int(f["days_to_contract_end"]) + " days, no renewal talk logged"
         ),
         0.10,
-        {"after_days": 90, "within_days": 180},
+        {"after_days": 90, "within_days": 180, "min_term_days": MIN_RENEWAL_TERM_DAYS},
     ),
     Signal(
         "complaint",
-        "Complaint in the last 60 days",
+        _("Complaint in the last 60 days"),
         lambda f, t: f["days_since_complaint"] < t["within_days"],
         lambda f, t: (
             "Complaint "
@@ -147,7 +168,7 @@ SIGNALS: list[Signal] = [
     ),
     Signal(
         "support_escalation",
-        "Several support tickets in the last 30 days",
+        _("Several support tickets in the last 30 days"),
         lambda f, t: f["support_tickets_30d"] >= t["tickets"],
         lambda f, t: (
             _plural(f["support_tickets_30d"], "support ticket", "support tickets")
@@ -158,7 +179,7 @@ SIGNALS: list[Signal] = [
     ),
     Signal(
         "discount_request",
-        "Asked for a discount in the last 60 days",
+        _("Asked for a discount in the last 60 days"),
         lambda f, t: f["days_since_discount_request"] < t["within_days"],
         lambda f, t: "Asked for a discount " + _ago(f["days_since_discount_request"]),
         0.15,
@@ -166,7 +187,7 @@ SIGNALS: list[Signal] = [
     ),
     Signal(
         "low_satisfaction",
-        "Low satisfaction",
+        _("Low satisfaction"),
         lambda f, t: f["latest_satisfaction"] <= t["at_most"],
         lambda f, t: "Satisfaction " + _int(f["latest_satisfaction"]) + "/10 at the last rating",
         0.10,
@@ -174,7 +195,7 @@ SIGNALS: list[Signal] = [
     ),
     Signal(
         "satisfaction_drop",
-        "Satisfaction down 2 or more",
+        _("Satisfaction down 2 or more"),
         lambda f, t: f["satisfaction_change"] <= -t["drop"],
         lambda f, t: (
             "Satisfaction fell from "
@@ -187,7 +208,7 @@ SIGNALS: list[Signal] = [
     ),
     Signal(
         "usage_drop",
-        "Product usage halved",
+        _("Product usage halved"),
         lambda f, t: (
             (f["usage_ratio"] < t["below_ratio"])
             & (f["usage_prior_90d"] / 3 >= MIN_MONTHLY_BASELINE)
@@ -201,8 +222,21 @@ SIGNALS: list[Signal] = [
         {"below_ratio": 0.5},
     ),
     Signal(
+        "usage_event_drop",
+        "A product feature's use fell by half",
+        lambda f, t: f["usage_drop_ratio"] < t["below_ratio"],
+        lambda f, t: (
+            f["usage_drop_event"].map(_event_label, na_action="ignore").fillna("Usage")
+            + " down "
+            + _int((1 - f["usage_drop_ratio"]) * 100)
+            + "% vs the prior 3 months"
+        ),
+        0.15,
+        {"below_ratio": 0.5},
+    ),
+    Signal(
         "decision_maker_left",
-        "Decision-maker left",
+        _("Decision-maker left"),
         lambda f, t: f["decision_maker_left_90d"] == 1,
         lambda f, t: "Decision-maker left on " + _date(f["decision_maker_left_on"]),
         0.20,
@@ -210,7 +244,7 @@ SIGNALS: list[Signal] = [
     ),
     Signal(
         "owner_departing",
-        "Account owner is leaving",
+        _("Account owner is leaving"),
         lambda f, t: f["owner_departing"] == 1,
         lambda f, t: "Owner leaves on " + _date(f["owner_leaves_on"]),
         0.15,
@@ -218,7 +252,7 @@ SIGNALS: list[Signal] = [
     ),
     Signal(
         "owner_departed",
-        "Account owner left",
+        _("Account owner left"),
         lambda f, t: f["owner_departed_180d"] == 1,
         lambda f, t: "Owner left on " + _date(f["owner_departed_on"]),
         0.20,
@@ -226,7 +260,7 @@ SIGNALS: list[Signal] = [
     ),
     Signal(
         "owner_changed",
-        "New account owner",
+        _("New account owner"),
         lambda f, t: (f["owner_changed_90d"] == 1) & (f["owner_departed_180d"] == 0),
         lambda f, t: pd.Series("Account owner changed in the last 90 days", index=f.index),
         0.05,
@@ -234,7 +268,7 @@ SIGNALS: list[Signal] = [
     ),
     Signal(
         "single_threaded",
-        "Single-threaded relationship",
+        _("Single-threaded relationship"),
         lambda f, t: f["single_threaded"] == 1,
         lambda f, t: pd.Series("Only one person has talked to them in 180 days", index=f.index),
         0.05,
