@@ -36,6 +36,19 @@ def record_action(
         raise ValidationError({"kind": f"Unknown kind of action {kind!r}."})
     if alert is not None and alert.customer_id != customer.pk:
         raise ValidationError({"alert": "This alert belongs to another customer."})
+    today = timezone.localdate()
+    taken_on = taken_on or today
+    # The save rate and the owners' ranking count these: a date outside the customer's
+    # life with us would count an action that never happened then.
+    if taken_on > today:
+        raise ValidationError({"taken_on": f"{taken_on} is in the future."})
+    if customer.customer_since and taken_on < customer.customer_since:
+        raise ValidationError(
+            {
+                "taken_on": f"{taken_on} is before {customer.name} became a customer "
+                f"({customer.customer_since})."
+            }
+        )
     score = RiskScore.objects.current().filter(customer=customer).first()
     action = RetentionAction.objects.create(
         customer=customer,
@@ -47,7 +60,7 @@ def record_action(
         team=by.team if by else None,
         owner=by,
         notes=notes,
-        taken_on=taken_on or timezone.localdate(),
+        taken_on=taken_on,
     )
     if alert is not None and alert.status == Alert.Status.OPEN:
         alert.status = Alert.Status.ACKNOWLEDGED

@@ -12,7 +12,7 @@ from customers.models import (
     RiskScore,
     ScoringRun,
 )
-from customers.tasks import score_customers, train_risk_model
+from customers.tasks import train_risk_model
 from staff.access import VisibleInAdmin
 
 
@@ -187,8 +187,15 @@ class ScoringRunAdmin(admin.ModelAdmin):
 
     @admin.action(description="Score the selected days again now")
     def score_again(self, request, queryset):
+        from django.core.exceptions import ValidationError
+
+        from customers.tasks import score_day
+
         for day in queryset.values_list("day", flat=True):
-            score_customers.delay(as_of=day.isoformat())
+            try:
+                score_day(day)
+            except ValidationError as error:  # already running: not started twice
+                self.message_user(request, " ".join(error.messages), level="warning")
         self.message_user(request, f"Scoring queued for {queryset.count()} day(s).")
 
 

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import decorators, serializers, viewsets
+from rest_framework import decorators, mixins, serializers, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
@@ -24,11 +24,12 @@ from customers.models import (
     Interaction,
     RiskModel,
     RiskScore,
+    UsageDay,
 )
 from retention.api.auth import IMPORTERS, api_employee, api_role, role_in
 from retention.api.errors import BulkRowsInvalid
 from retention.api.sync import SyncFilter
-from retention.api.views import AuditedRetrieve
+from retention.api.views import AuditedList, AuditedRetrieve
 from staff.access import customer_scope
 
 # --- who sees which customer ----------------------------------------------------------
@@ -168,6 +169,15 @@ class ExchangeRateSerializer(serializers.ModelSerializer):
 
     def get_reporting_currency(self, rate) -> str:
         return reporting_currency()
+
+
+class UsageDaySerializer(serializers.ModelSerializer):
+    customer_external_id = serializers.CharField(source="customer.external_id", read_only=True)
+
+    class Meta:
+        model = UsageDay
+        fields = ["id", "customer", "customer_external_id", "day", "event", "quantity"]
+        read_only_fields = fields
 
 
 class RiskScoreSerializer(serializers.ModelSerializer):
@@ -351,7 +361,8 @@ class BulkUpsertMixin:
         )
 
 
-class CustomerViewSet(BulkUpsertMixin, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
+class CustomerViewSet(BulkUpsertMixin, AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
+    audit_kind = "customers"
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilter
     ordering_fields = ["id", "name", "updated_at", "customer_since"]
@@ -363,7 +374,8 @@ class CustomerViewSet(BulkUpsertMixin, AuditedRetrieve, viewsets.ReadOnlyModelVi
         return visible(self.request, queryset, customer_path="")
 
 
-class ContactViewSet(BulkUpsertMixin, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
+class ContactViewSet(BulkUpsertMixin, AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
+    audit_kind = "contacts"
     serializer_class = ContactSerializer
     filterset_class = ContactFilter
     ordering_fields = ["id", "updated_at", "name"]
@@ -374,7 +386,8 @@ class ContactViewSet(BulkUpsertMixin, AuditedRetrieve, viewsets.ReadOnlyModelVie
         return visible(self.request, Contact.objects.select_related("customer"))
 
 
-class ContractViewSet(BulkUpsertMixin, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
+class ContractViewSet(BulkUpsertMixin, AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
+    audit_kind = "contracts"
     serializer_class = ContractSerializer
     filterset_class = ContractFilter
     ordering_fields = ["id", "updated_at", "end_date"]
@@ -385,7 +398,10 @@ class ContractViewSet(BulkUpsertMixin, AuditedRetrieve, viewsets.ReadOnlyModelVi
         return visible(self.request, Contract.objects.select_related("customer"))
 
 
-class InteractionViewSet(BulkUpsertMixin, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
+class InteractionViewSet(
+    BulkUpsertMixin, AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewSet
+):
+    audit_kind = "interactions"
     serializer_class = InteractionSerializer
     filterset_class = InteractionFilter
     ordering_fields = ["id", "happened_at"]
@@ -408,7 +424,32 @@ class ExchangeRateViewSet(BulkUpsertMixin, viewsets.ReadOnlyModelViewSet):
     queryset = ExchangeRate.objects.all()
 
 
-class RiskScoreViewSet(AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
+class UsageDayFilter(django_filters.FilterSet):
+    customer = django_filters.NumberFilter(field_name="customer_id")
+    event = django_filters.CharFilter()
+    day_from = django_filters.DateFilter(field_name="day", lookup_expr="gte")
+    day_to = django_filters.DateFilter(field_name="day", lookup_expr="lte")
+
+    class Meta:
+        model = UsageDay
+        fields = ["customer", "event", "day_from", "day_to"]
+
+
+class UsageDayViewSet(BulkUpsertMixin, AuditedList, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Product usage as daily totals per customer and event name. POST usage/bulk/
+    {"rows": [{"customer", "day", "event", "quantity"}]}: each row replaces the stored
+    total of its customer, day and event, so a day can be sent again safely."""
+
+    serializer_class = UsageDaySerializer
+    filterset_class = UsageDayFilter
+    ordering_fields = ["id", "day"]
+    bulk_kind = "usage"
+
+    def get_queryset(self):
+        return visible(self.request, UsageDay.objects.select_related("customer").order_by("id"))
+
+
+class RiskScoreViewSet(AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
     """Current scores (the latest complete run) by default; ?day= for a past day's, or
     ?customer= for one customer's history."""
 
@@ -422,6 +463,33 @@ class RiskScoreViewSet(AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
         if self.action == "list" and not params.get("day") and not params.get("customer"):
             queryset = RiskScore.objects.current().select_related("customer")
         return visible(self.request, queryset)
+
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "ScoreChange",
+                {
+                    "score": serializers.IntegerField(),
+                    "change": serializers.JSONField(
+                        allow_null=True,
+                        help_text="probability, previous, points, text and contributions "
+                        "[{feature, label, was, now, points}], largest first; null when "
+                        "the customer had no features 7 days before.",
+                    ),
+                },
+            )
+        }
+    )
+    @decorators.action(detail=True)
+    def change(self, request, pk=None):
+        """What moved this score over the 7 days before it, per input of the model."""
+        from customers.scoring.explain import explain_changes
+
+        score = self.get_object()
+        change = explain_changes(
+            day=score.day, customer_ids=[score.customer_id], model=score.model
+        ).get(score.customer_id)
+        return Response({"score": score.pk, "change": change.as_dict() if change else None})
 
 
 class RiskModelViewSet(viewsets.ReadOnlyModelViewSet):

@@ -350,17 +350,15 @@ def _check_rows(kind, path, delimiter, mapping, mark, report: Report, progress) 
             for target, message in problems:
                 report.add(line, column_of.get(target) if target else None, message)
                 reported.add((index, target))
-            key = str(row.get("external_id", "")).strip()
+            key = _row_key(kind, row)
             if key:
                 if key in seen:
-                    report.add(
-                        line, column_of["external_id"], f"{key!r} is also on line {seen[key]}."
-                    )
+                    report.add(line, column_of[key[0]], f"{key[1]!r} is also on line {seen[key]}.")
                 seen.setdefault(key, line)
             rows.append(row)
         _, errors = upsert.validate(kind, rows, present=present)
         for error in errors:
-            if error["field"] == "external_id" and error["message"].endswith("of this request."):
+            if error["message"].endswith("of this request."):
                 continue  # repeated ids are reported by line above, across chunks too
             index = error["index"]
             if (index, error["field"]) in reported:
@@ -371,6 +369,16 @@ def _check_rows(kind, path, delimiter, mapping, mark, report: Report, progress) 
         report.rows += len(chunk)
         if progress:
             progress(report.rows)
+
+
+def _row_key(kind: str, row: dict) -> tuple[str, str] | None:
+    """(field to point at, the value naming the record): its external id, or for usage
+    totals the customer, day and event; None when the row does not name one."""
+    names = ["customer" if n == "customer_id" else n for n in upsert.KINDS[kind].key]
+    values = [str(row.get(name, "")).strip() for name in names]
+    if not all(values):
+        return None
+    return (names[-1], values[0] if len(values) == 1 else " / ".join(values))
 
 
 def import_file(

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from customers import csv_io
 from customers.models import Contact, Contract, CsvImport, Customer, ExchangeRate, Interaction
-from customers.tasks import check_csv_import, run_csv_import
+from customers.tasks import start_csv_job
 from staff import audit
 from staff.access import (
     Role,
@@ -122,14 +122,14 @@ def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
                 job.decimal_mark = form.cleaned_data["decimal_mark"]
                 job.problem_count, job.problems = 0, []
                 job.save()
-                check_csv_import.delay(import_id=job.pk)
+                start_csv_job(job.pk, write=False)
                 return redirect("import_detail", job.pk)
         elif action == "import":
             if job.status != CsvImport.Status.CHECKED or job.problem_count:
                 messages.error(request, "Check the file first; it can be imported once clean.")
             else:
                 CsvImport.objects.filter(pk=job.pk).update(status=CsvImport.Status.IMPORTING)
-                run_csv_import.delay(import_id=job.pk)
+                start_csv_job(job.pk, write=True)
             return redirect("import_detail", job.pk)
     return render(
         request,
@@ -189,8 +189,8 @@ def export(request: HttpRequest, kind: str) -> HttpResponse:
         queryset = visible_to(
             request.user, model.objects.all(), "" if model is Customer else "customer__"
         )
-    audit.record(
-        "export", kind, "", rows=queryset.count(), reason=form.cleaned_data["reason"].strip()
+    audit.record_read(
+        kind, queryset.count(), action="export", reason=form.cleaned_data["reason"].strip()
     )
     name = f"{kind}-{timezone.localdate():%Y-%m-%d}.csv"
     response = StreamingHttpResponse(

@@ -603,6 +603,45 @@ class Interaction(models.Model):
             raise ValidationError(errors)
 
 
+class UsageDay(models.Model):
+    """One day's total of one product-usage event for a customer ("reports_run": 14).
+
+    Integrations send daily totals (API `usage/bulk/`, CSV kind `usage`); the row for
+    (customer, day, event) is replaced by what was last sent, so sending a day again is
+    safe, and the nightly features read a few rows per customer instead of every click."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="usage_days", db_index=False
+    )
+    day = models.DateField()
+    event = models.CharField(
+        max_length=64, help_text='What was used, e.g. "logins", "reports_run", "seats_used".'
+    )
+    quantity = models.FloatField(
+        validators=[MinValueValidator(0)], help_text="The day's total for this event."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-day", "event"]
+        indexes = [models.Index(fields=["day"], name="usageday_day")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "day", "event"],
+                name="one_usage_total_per_customer_day_event",
+                violation_error_message="A customer has one total per day and event.",
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=0),
+                name="usageday_quantity_not_negative",
+                violation_error_message="A usage quantity is 0 or more.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.day} {self.event}: {self.quantity:g}"
+
+
 # The churn-scoring models live with the scoring code; imported here so the app (and
 # `from customers.models import RiskScore`) finds them.
 # The dashboard's nightly figures (customers/figures.py), for the same reason.
@@ -637,6 +676,7 @@ __all__ = [
     "Segment",
     "StagedScore",
     "TierFigure",
+    "UsageDay",
 ]
 
 
@@ -654,6 +694,7 @@ class CsvImport(models.Model):
         CONTRACTS = "contracts", "Contracts"
         INTERACTIONS = "interactions", "Interactions"
         EXCHANGE_RATES = "exchange_rates", "Exchange rates"
+        USAGE = "usage", "Product usage (daily totals)"
 
     class Status(models.TextChoices):
         UPLOADED = "uploaded", "Uploaded: map the columns"

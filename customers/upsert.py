@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Model
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -35,6 +36,7 @@ from customers.models import (
     OwnerRole,
     OwnershipPeriod,
     Segment,
+    UsageDay,
 )
 from customers.row_values import (
     RowError,
@@ -92,6 +94,8 @@ class Kind:
     # the key of a record that has no external id of its own, from its parsed row
     natural_key: Callable[[dict], str] | None = None
     has_updated_at: bool = True
+    key: tuple[str, ...] = ("external_id",)  # what names a record (unique in a batch)
+    write: Callable[[list[dict]], tuple[int, int]] | None = None  # own writer: (created, updated)
 
     @property
     def fields(self) -> list[str]:
@@ -108,6 +112,53 @@ _check_customer = Customer.row_errors
 _check_contact = Contact.row_errors
 _check_contract = Contract.row_errors
 _check_interaction = Interaction.row_errors
+
+
+def _check_usage(row: dict) -> dict[str, str]:
+    if row["day"] and row["day"] > timezone.localdate() + dt.timedelta(days=1):
+        return {"day": f"{row['day']} is in the future; send totals of days that happened."}
+    return {}
+
+
+def _quantity(value):
+    """A day's total of a usage event: a number, 0 or more."""
+    if blank(value):
+        return None
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise RowError(f"{value!r} is not a number.") from None
+    if not (0 <= number < 1e12):
+        raise RowError(f"{value!r} must be a number from 0 up to 999,999,999,999.")
+    return number
+
+
+def _write_usage(rows: list[dict]) -> tuple[int, int]:
+    """Each row replaces the stored total of its (customer, day, event): sending a day
+    again, or a corrected total, is safe. Returns (created, updated); unchanged totals
+    are not touched."""
+    table = UsageDay._meta.db_table
+    now = timezone.now()
+    created = updated = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), WRITE_BATCH):
+            batch = rows[start : start + WRITE_BATCH]
+            params: list = []
+            for row in batch:
+                params.extend([row["customer_id"], row["day"], row["event"], row["quantity"], now])
+            values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(batch))
+            cursor.execute(
+                f"INSERT INTO {table} (customer_id, day, event, quantity, updated_at) "
+                f"VALUES {values} ON CONFLICT (customer_id, day, event) DO UPDATE "
+                "SET quantity = EXCLUDED.quantity, updated_at = EXCLUDED.updated_at "
+                f"WHERE {table}.quantity IS DISTINCT FROM EXCLUDED.quantity "
+                + ("RETURNING (xmax = 0)" if connection.vendor == "postgresql" else "RETURNING 0"),
+                params,
+            )
+            inserted = [flag for (flag,) in cursor.fetchall()]
+            created += sum(1 for flag in inserted if flag)
+            updated += sum(1 for flag in inserted if not flag)
+    return created, updated
 
 
 KINDS: dict[str, Kind] = {
@@ -206,6 +257,19 @@ KINDS: dict[str, Kind] = {
         derived=("external_id",),
         natural_key=lambda row: currency.rate_external_id(row["currency"], row["day"]),
     ),
+    # Product usage: one day's total per customer and event name (models.UsageDay).
+    "usage": Kind(
+        UsageDay,
+        [
+            Column("day", date, required=True),
+            Column("event", text(64), required=True),
+            Column("quantity", _quantity, required=True),
+        ],
+        [Reference("customer", "customer_id", Customer, "external_id", required=True)],
+        _check_usage,
+        key=("customer_id", "day", "event"),
+        write=_write_usage,
+    ),
 }
 
 
@@ -281,15 +345,17 @@ def validate(
     bad = {e["index"] for e in errors}
     seen: dict[str, int] = {}
     for index, row in enumerate(clean):
-        key = row.get("external_id")
-        if key is None:
+        parts = tuple(row.get(name) for name in kind.key)
+        if None in parts:
             continue
+        key = parts[0] if len(parts) == 1 else parts
         if key in seen:
+            what = repr(key) if len(parts) == 1 else "The same customer, day and event"
             errors.append(
                 {
                     "index": index,
-                    "field": "external_id",
-                    "message": f"{key!r} is also in row {seen[key]} of this request.",
+                    "field": kind.key[0] if len(parts) == 1 else kind.key[-1],
+                    "message": f"{what} is also in row {seen[key]} of this request.",
                 }
             )
         seen.setdefault(key, index)
@@ -402,10 +468,41 @@ def upsert(
     if outcome.errors or dry_run or not clean:
         return outcome
     kind = KINDS[kind_name]
-    model = kind.model
-    if model is Contact:
+    if kind.model is Contact:
         _default_known_since(clean)
-    keys = [row["external_id"] for row in clean]
+    # One order for every writer: two clients sending the same batch in opposite orders
+    # lock its rows in the same order, so neither waits on the other in a cycle.
+    clean.sort(key=lambda row: tuple(str(row[name]) for name in kind.key))
+    keys = [row["external_id"] for row in clean] if kind.write is None else []
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        try:
+            if kind.write is not None:
+                with transaction.atomic():
+                    outcome.created, outcome.updated = kind.write(clean)
+                outcome.unchanged = len(clean) - outcome.created - outcome.updated
+            else:
+                _write_outcome(kind, clean, keys, outcome, present)
+            return outcome
+        except OperationalError as error:
+            if attempt == WRITE_ATTEMPTS or not _retryable(error):
+                raise
+            time.sleep(0.05 * attempt)
+    return outcome
+
+
+WRITE_ATTEMPTS = 4
+
+
+def _retryable(error: OperationalError) -> bool:
+    """A serialization failure or deadlock: the transaction was rolled back as a whole and
+    can simply run again."""
+    return getattr(error.__cause__, "pgcode", None) in ("40001", "40P01")
+
+
+def _write_outcome(
+    kind: Kind, clean: list[dict], keys: list[str], outcome: Outcome, present: set[str] | None
+) -> None:
+    model = kind.model
     postgres = connection.vendor == "postgresql"
     with transaction.atomic():
         existing = {}
@@ -441,7 +538,6 @@ def upsert(
                     if row["external_id"] in changed
                 ),
             )
-    return outcome
 
 
 def _default_known_since(rows: list[dict]) -> None:
@@ -519,6 +615,7 @@ def _write_by_copy(table, columns, stamp, now, rows, set_sql, differs) -> dict[s
         )
         cursor.execute(
             f"INSERT INTO {table} ({names}) SELECT {names} FROM upsert_batch "
+            "ORDER BY external_id "
             f"ON CONFLICT (external_id) DO UPDATE SET {set_sql} WHERE {differs} "
             "RETURNING external_id, (xmax = 0)"
         )

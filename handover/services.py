@@ -55,6 +55,10 @@ def start_departure(
         )
     elif HandoverPlan.objects.filter(employee=employee, status=HandoverPlan.Status.OPEN).exists():
         errors["employee"] = f"{employee.name} already has a handover in progress."
+    elif by is not None and by.pk == employee.pk:
+        errors["employee"] = "Nobody records their own departure; ask a colleague in HR."
+    elif employee.role == Employee.Role.ADMIN and by is not None and by.role != Employee.Role.ADMIN:
+        errors["employee"] = f"{employee.name} is an admin: only an admin records their departure."
     grace = settings.DEPARTURE_GRACE_DAYS
     if last_day < today - dt.timedelta(days=grace):
         errors["last_day"] = (
@@ -68,7 +72,7 @@ def start_departure(
     if errors:
         raise ValidationError(errors)
 
-    from handover.tasks import raise_handover_tasks
+    from jobs.steps import StepSpec, start_job
 
     with transaction.atomic():
         employee.status = Employee.Status.DEPARTING
@@ -87,7 +91,16 @@ def start_departure(
         )
         plan.add_log(f"Departure recorded by {by or 'the system'}; last day {last_day}.")
         plan.save()
-        transaction.on_commit(lambda: raise_handover_tasks.delay(plan_id=plan.pk))
+        # A durable job, sent once committed: with the broker down the plan is still
+        # recorded with its job queued, and the watchdog sends it when the broker is back.
+        start_job(
+            StepSpec(
+                name="raise_handover_tasks",
+                subject=f"plan {plan.pk}",
+                target="handover.tasks.raise_handover_tasks",
+                kwargs={"plan_id": plan.pk},
+            )
+        )
     return plan
 
 

@@ -268,6 +268,8 @@ class AuditEvent(models.Model):
         CONTRACT_CHANGE = "contract_change", "Changed a contract"
         SCORE_OVERRIDE = "score_override", "Overrode a score"
         ACCESS_GRANT = "access_grant", "Granted access to a customer"
+        ACCESS_REVOKE = "access_revoke", "Revoked access to a customer"
+        JOB_RERUN = "job_rerun", "Ran a nightly step again"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(

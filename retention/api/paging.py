@@ -17,6 +17,7 @@ import datetime as dt
 import json
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db.models import F, Q
 from rest_framework.exceptions import NotFound
 from rest_framework.filters import OrderingFilter
@@ -101,9 +102,14 @@ class Cursor(BasePagination):
             self.sync_token = cursor.get("t") or sync.current_token()
         order = [self._flip(t) if self.backwards else t for t in self.ordering]
         queryset = queryset.order_by(*[self._expression(t) for t in order])
-        if "p" in cursor:
-            queryset = queryset.filter(_after(self.ordering, cursor["p"], backwards=self.backwards))
-        rows = list(queryset[: self.page_size + 1])
+        try:  # a forged cursor can carry values that are not of the ordering's fields
+            if "p" in cursor:
+                queryset = queryset.filter(
+                    _after(self.ordering, cursor["p"], backwards=self.backwards)
+                )
+            rows = list(queryset[: self.page_size + 1])
+        except (ValueError, TypeError, ValidationError):
+            raise NotFound(self.invalid_cursor_message) from None
         more = len(rows) > self.page_size
         rows = rows[: self.page_size]
         if self.backwards:
