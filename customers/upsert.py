@@ -256,6 +256,7 @@ KINDS: dict[str, Kind] = {
         ),
         derived=("external_id",),
         natural_key=lambda row: currency.rate_external_id(row["currency"], row["day"]),
+        key=("currency", "day"),
     ),
     # Product usage: one day's total per customer and event name (models.UsageDay).
     "usage": Kind(
