@@ -118,7 +118,8 @@ def main() -> None:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
-        token.delete()
+        # revoked, not deleted: the audit trail keeps the reads it made
+        ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
 
 
 if __name__ == "__main__":
