@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import decorators, mixins, serializers, viewsets
 from rest_framework.response import Response
@@ -47,7 +48,7 @@ class AlertSerializer(serializers.ModelSerializer):
 
 
 class AlertActionSerializer(serializers.Serializer):
-    until = serializers.DateField(required=False, help_text="Snooze: the day it wakes up.")
+    until = serializers.DateField(required=False, help_text=_("Snooze: the day it wakes up."))
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -106,7 +107,7 @@ class AlertViewSet(AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
 
 
 class RetentionActionSerializer(serializers.ModelSerializer):
-    signal = serializers.CharField(read_only=True, help_text="The alert's sign, if any.")
+    signal = serializers.CharField(read_only=True, help_text=_("The alert's sign, if any."))
     customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
     alert = serializers.PrimaryKeyRelatedField(
         queryset=Alert.objects.all(), required=False, allow_null=True
@@ -169,7 +170,7 @@ class RetentionActionViewSet(
         ):
             from rest_framework.exceptions import PermissionDenied
 
-            raise PermissionDenied("You do not look after this customer.")
+            raise PermissionDenied(_("You do not look after this customer."))
         serializer.instance = record_action(
             customer=data["customer"],
             kind=data["kind"],

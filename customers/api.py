@@ -8,6 +8,7 @@ import datetime as dt
 import django_filters
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import decorators, mixins, serializers, viewsets
@@ -53,7 +54,7 @@ def visible(
 
 
 class CustomerSerializer(serializers.ModelSerializer):
-    churn_reason = serializers.CharField(read_only=True, help_text="Empty while active.")
+    churn_reason = serializers.CharField(read_only=True, help_text=_("Empty while active."))
     primary_owner_email = serializers.EmailField(
         source="primary_owner.email", read_only=True, allow_null=True, default=None
     )
@@ -86,7 +87,7 @@ class CustomerSerializer(serializers.ModelSerializer):
 
 
 class ContactSerializer(serializers.ModelSerializer):
-    email = serializers.CharField(read_only=True, help_text="May be empty.")
+    email = serializers.CharField(read_only=True, help_text=_("May be empty."))
     customer_external_id = serializers.CharField(source="customer.external_id", read_only=True)
 
     class Meta:
@@ -233,14 +234,14 @@ class MomentFilter(django_filters.IsoDateTimeFilter):
 
 class UpdatedSince(SyncFilter):
     updated_since = MomentFilter(
-        field_name="updated_at", lookup_expr="gte", label="Changed at or after (ISO 8601)"
+        field_name="updated_at", lookup_expr="gte", label=_("Changed at or after (ISO 8601)")
     )
 
 
 class CustomerFilter(UpdatedSince):
-    owner = django_filters.NumberFilter(method="by_owner", label="Primary or secondary owner id")
-    team = django_filters.NumberFilter(field_name="primary_owner__team", label="Owner's team id")
-    tier = django_filters.NumberFilter(method="by_tier", label="Current risk tier (1-5)")
+    owner = django_filters.NumberFilter(method="by_owner", label=_("Primary or secondary owner id"))
+    team = django_filters.NumberFilter(field_name="primary_owner__team", label=_("Owner's team id"))
+    tier = django_filters.NumberFilter(method="by_tier", label=_("Current risk tier (1-5)"))
 
     class Meta:
         model = Customer
@@ -271,7 +272,7 @@ class ContractFilter(UpdatedSince):
 
 class InteractionFilter(SyncFilter):
     created_since = MomentFilter(
-        field_name="created_at", lookup_expr="gte", label="Recorded at or after (ISO 8601)"
+        field_name="created_at", lookup_expr="gte", label=_("Recorded at or after (ISO 8601)")
     )
     happened_after = MomentFilter(field_name="happened_at", lookup_expr="gte")
     happened_before = MomentFilter(field_name="happened_at", lookup_expr="lt")
@@ -291,7 +292,7 @@ class ExchangeRateFilter(UpdatedSince):
 
 
 class RiskScoreFilter(django_filters.FilterSet):
-    day = django_filters.DateFilter(help_text="A day's scores; default: the latest run's.")
+    day = django_filters.DateFilter(help_text=_("A day's scores; default: the latest run's."))
     owner = django_filters.NumberFilter(field_name="customer__primary_owner")
     team = django_filters.NumberFilter(field_name="customer__primary_owner__team")
     segment = django_filters.CharFilter(field_name="customer__segment")

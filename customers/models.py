@@ -12,38 +12,39 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from retention.email_address import InternationalEmailField
 from staff.models import Employee
 
 
 class Segment(models.TextChoices):
-    CORE = "core", "Core"
-    IMPORTANT = "important", "Important"
-    GENERAL = "general", "General"
+    CORE = "core", _("Core")
+    IMPORTANT = "important", _("Important")
+    GENERAL = "general", _("General")
 
 
 class ChurnReason(models.TextChoices):
-    CONTRACT_EXPIRED = "contract_expired", "Contract expired"
-    PRICE = "price", "Price"
-    CONVENIENCE = "convenience", "Convenience"
-    QUALITY = "quality", "Quality"
-    SERVICE = "service", "Service"
-    COMPETITOR = "competitor", "Went to a competitor"
-    FOLLOWED_EMPLOYEE = "followed_employee", "Followed a departed employee"
-    BUSINESS_CLOSED = "business_closed", "Business closed or acquired"
-    OTHER = "other", "Other"
+    CONTRACT_EXPIRED = "contract_expired", _("Contract expired")
+    PRICE = "price", _("Price")
+    CONVENIENCE = "convenience", _("Convenience")
+    QUALITY = "quality", _("Quality")
+    SERVICE = "service", _("Service")
+    COMPETITOR = "competitor", _("Went to a competitor")
+    FOLLOWED_EMPLOYEE = "followed_employee", _("Followed a departed employee")
+    BUSINESS_CLOSED = "business_closed", _("Business closed or acquired")
+    OTHER = "other", _("Other")
 
 
 class OwnerRole(models.TextChoices):
-    PRIMARY = "primary", "Primary owner"
-    SECONDARY = "secondary", "Secondary owner"
+    PRIMARY = "primary", _("Primary owner")
+    SECONDARY = "secondary", _("Secondary owner")
 
 
 class Customer(models.Model):
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        CHURNED = "churned", "Churned"
+        ACTIVE = "active", _("Active")
+        CHURNED = "churned", _("Churned")
 
     name = models.CharField(max_length=200)
     external_id = models.CharField(max_length=64, unique=True)
@@ -51,7 +52,7 @@ class Customer(models.Model):
     industry = models.CharField(max_length=80, blank=True)
     region = models.CharField(max_length=80, blank=True, db_index=True)
     customer_since = models.DateField(
-        help_text="Start of the relationship; tenure counts from here."
+        help_text=_("Start of the relationship; tenure counts from here.")
     )
     primary_owner = models.ForeignKey(
         Employee,
@@ -66,7 +67,7 @@ class Customer(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="secondary_customers",
-        help_text="The inside/back-office owner, so no important account is single-threaded.",
+        help_text=_("The inside/back-office owner, so no important account is single-threaded."),
     )
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True
@@ -98,12 +99,16 @@ class Customer(models.Model):
             models.CheckConstraint(
                 condition=Q(secondary_owner__isnull=True) | ~Q(secondary_owner=F("primary_owner")),
                 name="customer_owners_differ",
-                violation_error_message="The secondary owner must be someone other than the primary.",
+                violation_error_message=_(
+                    "The secondary owner must be someone other than the primary."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(churned_on__isnull=True) | Q(churned_on__gte=F("customer_since")),
                 name="customer_churn_after_start",
-                violation_error_message="A customer cannot churn before the relationship started.",
+                violation_error_message=_(
+                    "A customer cannot churn before the relationship started."
+                ),
             ),
         ]
 
@@ -233,12 +238,12 @@ class OwnershipPeriod(models.Model):
                 fields=["customer", "role"],
                 condition=Q(ended_on__isnull=True),
                 name="one_open_ownership_per_role",
-                violation_error_message="A customer has one current owner per role.",
+                violation_error_message=_("A customer has one current owner per role."),
             ),
             models.CheckConstraint(
                 condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("started_on")),
                 name="ownership_end_after_start",
-                violation_error_message="An ownership period cannot end before it starts.",
+                violation_error_message=_("An ownership period cannot end before it starts."),
             ),
         ]
 
@@ -294,21 +299,23 @@ class OwnershipPeriod(models.Model):
 
 class Contact(models.Model):
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        LEFT = "left", "Left the customer"
+        ACTIVE = "active", _("Active")
+        LEFT = "left", _("Left the customer")
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
     external_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
     name = models.CharField(max_length=160)
-    role = models.CharField(max_length=120, blank=True, help_text="Job title at the customer.")
+    role = models.CharField(max_length=120, blank=True, help_text=_("Job title at the customer."))
     email = InternationalEmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
     is_decision_maker = models.BooleanField(default=False)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
     known_since = models.DateField(
         default=timezone.localdate,
-        help_text="Since when we have this contact at the customer; scoring for an earlier "
-        "day does not count them.",
+        help_text=_(
+            "Since when we have this contact at the customer; scoring for an earlier "
+            "day does not count them."
+        ),
     )
     left_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -322,7 +329,9 @@ class Contact(models.Model):
                 condition=Q(status="active", left_on__isnull=True)
                 | Q(status="left", left_on__isnull=False),
                 name="contact_left_has_date",
-                violation_error_message="A contact who left needs the date; an active one has none.",
+                violation_error_message=_(
+                    "A contact who left needs the date; an active one has none."
+                ),
             ),
         ]
 
@@ -346,16 +355,16 @@ class Contact(models.Model):
 
 class Contract(models.Model):
     class Kind(models.TextChoices):
-        SUBSCRIPTION = "subscription", "Subscription"
-        SERVICE = "service", "Service agreement"
-        LICENSE = "license", "License"
-        PROJECT = "project", "Project"
+        SUBSCRIPTION = "subscription", _("Subscription")
+        SERVICE = "service", _("Service agreement")
+        LICENSE = "license", _("License")
+        PROJECT = "project", _("Project")
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        RENEWED = "renewed", "Renewed"
-        EXPIRED = "expired", "Expired"
-        CANCELLED = "cancelled", "Cancelled"
+        ACTIVE = "active", _("Active")
+        RENEWED = "renewed", _("Renewed")
+        EXPIRED = "expired", _("Expired")
+        CANCELLED = "cancelled", _("Cancelled")
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contracts")
     external_id = models.CharField(max_length=64, unique=True)
@@ -403,12 +412,12 @@ class Contract(models.Model):
             models.CheckConstraint(
                 condition=Q(end_date__gte=F("start_date")),
                 name="contract_end_after_start",
-                violation_error_message="A contract cannot end before it starts.",
+                violation_error_message=_("A contract cannot end before it starts."),
             ),
             models.CheckConstraint(
                 condition=Q(annual_value__gte=0),
                 name="contract_value_not_negative",
-                violation_error_message="The annual value cannot be negative.",
+                violation_error_message=_("The annual value cannot be negative."),
             ),
         ]
 
@@ -472,22 +481,22 @@ def app_external_id() -> str:
 
 class Interaction(models.Model):
     class Kind(models.TextChoices):
-        CALL = "call", "Call"
-        EMAIL = "email", "E-mail"
-        MEETING = "meeting", "Meeting"
-        VISIT = "visit", "Visit"
-        COMPLAINT = "complaint", "Complaint"
-        SUPPORT_TICKET = "support_ticket", "Support ticket"
-        SURVEY = "survey", "Survey"
-        USAGE = "usage", "Product usage"
-        DISCOUNT_REQUEST = "discount_request", "Discount request"
-        RENEWAL_TALK = "renewal_talk", "Renewal talk"
-        NOTE = "note", "Note"
+        CALL = "call", _("Call")
+        EMAIL = "email", _("E-mail")
+        MEETING = "meeting", _("Meeting")
+        VISIT = "visit", _("Visit")
+        COMPLAINT = "complaint", _("Complaint")
+        SUPPORT_TICKET = "support_ticket", _("Support ticket")
+        SURVEY = "survey", _("Survey")
+        USAGE = "usage", _("Product usage")
+        DISCOUNT_REQUEST = "discount_request", _("Discount request")
+        RENEWAL_TALK = "renewal_talk", _("Renewal talk")
+        NOTE = "note", _("Note")
 
     class Direction(models.TextChoices):
-        INBOUND = "inbound", "Inbound (customer to us)"
-        OUTBOUND = "outbound", "Outbound (us to customer)"
-        INTERNAL = "internal", "Internal / system"
+        INBOUND = "inbound", _("Inbound (customer to us)")
+        OUTBOUND = "outbound", _("Outbound (us to customer)")
+        INTERNAL = "internal", _("Internal / system")
 
     # Kinds where asking "how satisfied were they?" makes sense.
     RATED_KINDS = frozenset(
@@ -506,7 +515,7 @@ class Interaction(models.Model):
         on_delete=models.PROTECT,
         related_name="interactions",
         db_index=False,
-        help_text="Who handled it; empty for system events such as usage.",
+        help_text=_("Who handled it; empty for system events such as usage."),
     )
     contact = models.ForeignKey(
         Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="interactions"
@@ -520,7 +529,7 @@ class Interaction(models.Model):
         null=True,
         blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(10)],
-        help_text="1 (very unhappy) to 10 (delighted), where it applies.",
+        help_text=_("1 (very unhappy) to 10 (delighted), where it applies."),
     )
     # One limit for the quick form, the admin, the API and the import.
     notes = models.TextField(blank=True, max_length=50_000)
@@ -542,12 +551,12 @@ class Interaction(models.Model):
                 condition=Q(satisfaction__isnull=True)
                 | Q(satisfaction__gte=1, satisfaction__lte=10),
                 name="interaction_satisfaction_range",
-                violation_error_message="Satisfaction is scored from 1 to 10.",
+                violation_error_message=_("Satisfaction is scored from 1 to 10."),
             ),
             models.UniqueConstraint(
                 fields=["external_id"],
                 name="interaction_external_id_unique",
-                violation_error_message="Another interaction has this external id.",
+                violation_error_message=_("Another interaction has this external id."),
             ),
         ]
 
@@ -597,7 +606,7 @@ class Interaction(models.Model):
             for name in ("satisfaction", "kind", "happened_at", "contact_id", "customer_id")
         }
         errors = self.row_errors(row)
-        for _, name, message in self.batch_errors([(0, row)]) if self.customer_id else []:
+        for _index, name, message in self.batch_errors([(0, row)]) if self.customer_id else []:
             errors.setdefault(name, message)
         if errors:
             raise ValidationError(errors)
@@ -689,20 +698,20 @@ class CsvImport(models.Model):
     Celery task doing the work writes its progress here; the page shows it."""
 
     class Kind(models.TextChoices):
-        CUSTOMERS = "customers", "Customers"
-        CONTACTS = "contacts", "Contacts"
-        CONTRACTS = "contracts", "Contracts"
-        INTERACTIONS = "interactions", "Interactions"
-        EXCHANGE_RATES = "exchange_rates", "Exchange rates"
-        USAGE = "usage", "Product usage (daily totals)"
+        CUSTOMERS = "customers", _("Customers")
+        CONTACTS = "contacts", _("Contacts")
+        CONTRACTS = "contracts", _("Contracts")
+        INTERACTIONS = "interactions", _("Interactions")
+        EXCHANGE_RATES = "exchange_rates", _("Exchange rates")
+        USAGE = "usage", _("Product usage (daily totals)")
 
     class Status(models.TextChoices):
-        UPLOADED = "uploaded", "Uploaded: map the columns"
-        CHECKING = "checking", "Checking"
-        CHECKED = "checked", "Checked"
-        IMPORTING = "importing", "Importing"
-        DONE = "done", "Imported"
-        FAILED = "failed", "Not imported"
+        UPLOADED = "uploaded", _("Uploaded: map the columns")
+        CHECKING = "checking", _("Checking")
+        CHECKED = "checked", _("Checked")
+        IMPORTING = "importing", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Not imported")
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     file = models.FileField(upload_to=_import_path)
@@ -718,7 +727,7 @@ class CsvImport(models.Model):
         "otherwise a number that reads two ways is refused.",
     )
     header = models.JSONField(default=list)
-    mapping = models.JSONField(default=dict, help_text="CSV column -> field.")
+    mapping = models.JSONField(default=dict, help_text=_("CSV column -> field."))
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.UPLOADED)
     rows_total = models.PositiveIntegerField(null=True, blank=True)
     rows_done = models.PositiveIntegerField(default=0)

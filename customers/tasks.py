@@ -4,6 +4,7 @@ import datetime as dt
 
 from celery import shared_task
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -146,6 +147,10 @@ def train_risk_model(as_of: str | None = None) -> dict:
     }
 
 
+def progress_key(import_id: int) -> str:
+    return f"csv-import-progress-{import_id}"
+
+
 def _csv_job(import_id: int, *, write: bool) -> dict:
     """Check (write=False) or import a file, keeping its progress on the CsvImport.
     Whatever goes wrong, the import ends failed with a message, never stuck "checking":
@@ -164,8 +169,12 @@ def _csv_job(import_id: int, *, write: bool) -> dict:
         rows_done=0,
         error="",
     )
+    cache.set(progress_key(import_id), 0, timeout=24 * 3600)
 
     def progress(done: int) -> None:
+        # The import writes in one transaction: the page reads the count from the cache
+        # meanwhile (the row's own update shows only once it commits).
+        cache.set(progress_key(import_id), done, timeout=24 * 3600)
         rows.update(rows_done=done)
 
     def failed(message: str) -> dict:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
+from django.utils.translation import gettext_lazy as _
 
 from customers.models import (
     Contract,
@@ -486,11 +487,11 @@ def _handed_over_rows(employee_ids: list[int]):
 def outcome_summary(outcomes: list[DepartureOutcome], days: int) -> list[dict]:
     """Pooled churn after departures vs baseline, overall and by voluntary / key."""
     groups = {
-        "All departures": lambda o: True,
-        "Voluntary": lambda o: o.voluntary is True,
-        "Involuntary": lambda o: o.voluntary is False,
-        "Key employees": lambda o: o.is_key_employee,
-        "Other employees": lambda o: not o.is_key_employee,
+        _("All departures"): lambda o: True,
+        _("Voluntary"): lambda o: o.voluntary is True,
+        _("Involuntary"): lambda o: o.voluntary is False,
+        _("Key employees"): lambda o: o.is_key_employee,
+        _("Other employees"): lambda o: not o.is_key_employee,
     }
     rows = []
     for label, keep in groups.items():

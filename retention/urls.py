@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from customers import import_views, model_views
 from customers import views as customer_views
+from staff import language as staff_language
 from staff import views as staff_views
 from staff.auth import SignInForm
 
@@ -11,6 +12,8 @@ urlpatterns = [
     path("", customer_views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(authentication_form=SignInForm), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("language/", staff_language.choose_language, name="language"),
+    path("customers/", customer_views.customer_list, name="customers"),
     path("customers/<int:customer_id>/", customer_views.customer_detail, name="customer"),
     path(
         "customers/<int:customer_id>/log/", customer_views.log_interaction, name="log_interaction"

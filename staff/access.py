@@ -17,6 +17,7 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from staff.models import Employee, Team
 
@@ -59,7 +60,7 @@ def role_required(*roles: str) -> Callable:
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             if not has_role(request.user, roles):
-                raise PermissionDenied("Your role does not give access to this page.")
+                raise PermissionDenied(_("Your role does not give access to this page."))
             return view(request, *args, **kwargs)
 
         return wrapped

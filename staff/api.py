@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Case, CharField, DateField, F, Q, Value, When
+from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.response import Response
 
@@ -114,7 +115,7 @@ class DepartureSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=200)
     voluntary = serializers.BooleanField()
     exit_interview_notes = serializers.CharField(required=False, allow_blank=True, default="")
-    plan = serializers.IntegerField(read_only=True, help_text="The handover plan it opened.")
+    plan = serializers.IntegerField(read_only=True, help_text=_("The handover plan it opened."))
 
 
 class DepartureViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):

@@ -173,6 +173,13 @@ def celery_worker_queue(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def _csv_jobs_in_the_request(settings):
+    """CSV jobs run inside the request in tests (their thread would not see the test's
+    transaction); tests of the embedded mode's thread switch it back on with a live server."""
+    settings.CSV_IMPORT_IN_THREAD = False
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Test users' passwords need not resist cracking; hashing them properly costs about
     half a second each."""

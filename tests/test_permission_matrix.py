@@ -301,6 +301,12 @@ PAGE_ROWS = {
         },
     ),
     "handover:outcomes": ("GET", None, PEOPLE),
+    # Bulk "mark done" acts on the caller's own steps only: always back to my steps.
+    "handover:complete_steps": ("POST", None, dict.fromkeys(SIGNED_IN, FOUND)),
+    # Every role lists the customers it sees (staff/access.py narrows the rows).
+    "customers": ("GET", None, SIGNED_IN),
+    # Choosing one's language: stored, then back to the page (or home).
+    "language": ("POST", None, dict.fromkeys(SIGNED_IN, FOUND)),
     "alerts:inbox": ("GET", None, SIGNED_IN),
     # Acting on an alert is for the people it is routed to (Ann's own alerts).
     "alerts:act": (

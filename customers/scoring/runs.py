@@ -22,7 +22,7 @@ import pandas as pd
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, F, Max, Min, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from threadpoolctl import threadpool_limits
 
 from customers.models import RiskModel, RiskScore, RiskTier, ScoringRun, StagedScore
@@ -179,7 +179,9 @@ def finish_run(*, run_id: int, chunk_results: list[dict] | None = None) -> dict:
                     timings[key] += result.get(key, 0.0)
             timings["tiers and swap"] = time.perf_counter() - began
             run.customers_scored = totals["count"]
-            run.tier_sizes = {RiskTier(t).label: sizes.get(t, 0) for t in RiskTier.values}
+            # Keyed by the English label (stored data, not what a reader sees).
+            with translation.override("en"):
+                run.tier_sizes = {str(RiskTier(t).label): sizes.get(t, 0) for t in RiskTier.values}
             run.revenue_at_risk = totals["rar"] or 0
             run.timings = {key: round(value, 2) for key, value in timings.items()}
             run.status = ScoringRun.Status.COMPLETE

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import permissions, throttling
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
@@ -41,26 +42,29 @@ class ApiTokenAuthentication(BaseAuthentication):
         if not header or header[0].lower() != b"bearer":
             return None
         if len(header) != 2:
-            raise AuthenticationFailed("Send the key as: Authorization: Bearer <key>.")
+            raise AuthenticationFailed(_("Send the key as: Authorization: Bearer <key>."))
         try:
             key = header[1].decode()
         except UnicodeDecodeError:
-            raise AuthenticationFailed("The API key is not valid.") from None
+            raise AuthenticationFailed(_("The API key is not valid.")) from None
         token = (
             ApiToken.objects.select_related("user", "user__employee")
             .filter(key_hash=ApiToken.hash(key))
             .first()
         )
         if token is None:
-            raise AuthenticationFailed("The API key is not valid.")
+            raise AuthenticationFailed(_("The API key is not valid."))
         if token.is_revoked:
-            raise AuthenticationFailed(f"This API key was revoked on {token.revoked_at:%Y-%m-%d}.")
+            raise AuthenticationFailed(
+                _("This API key was revoked on %(day)s.") % {"day": f"{token.revoked_at:%Y-%m-%d}"}
+            )
         user = token.user
         if user is not None:
             refused = access_refused(user)  # the one rule every way in asks (staff/auth.py)
             if refused:
                 raise AuthenticationFailed(
-                    f"The user this API key belongs to has no access: {refused}"
+                    _("The user this API key belongs to has no access: %(reason)s")
+                    % {"reason": refused}
                 )
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_EVERY:
@@ -113,7 +117,7 @@ def role_in(*roles: str) -> type[permissions.BasePermission]:
 class HasRole(permissions.BasePermission):
     """Any request that acts with a role (employees, admins, integrations)."""
 
-    message = "Your account has no role in the CRM."
+    message = _("Your account has no role in the CRM.")
 
     def has_permission(self, request, view) -> bool:
         return api_role(request) is not None

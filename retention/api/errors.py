@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
+from django.utils.translation import ngettext
 from django.views import defaults
 from rest_framework import exceptions, parsers, status
 from rest_framework.serializers import as_serializer_error
@@ -23,7 +24,14 @@ class BulkRowsInvalid(exceptions.APIException):
 
     def __init__(self, rows: list[dict]):
         self.rows = rows
-        super().__init__(f"{len(rows)} problem(s) found; nothing was written.")
+        super().__init__(
+            ngettext(
+                "%(count)d problem found; nothing was written.",
+                "%(count)d problems found; nothing was written.",
+                len(rows),
+            )
+            % {"count": len(rows)}
+        )
 
 
 def _first_message(data) -> str:
