@@ -256,6 +256,7 @@ KINDS: dict[str, Kind] = {
         ),
         derived=("external_id",),
         natural_key=lambda row: currency.rate_external_id(row["currency"], row["day"]),
+        key=("currency", "day"),
     ),
     # Product usage: one day's total per customer and event name (models.UsageDay).
     "usage": Kind(
@@ -380,10 +381,23 @@ def _fill_from_existing(kind: Kind, rows: list[dict], present: set[str]) -> None
         return
     keys = [row["external_id"] for row in rows if row.get("external_id")]
     names = [c.name for c in absent_columns] + [r.column for r in absent_references]
-    stored = {
-        record["external_id"]: record
-        for record in kind.model.objects.filter(external_id__in=keys).values("external_id", *names)
-    }
+    if connection.vendor == "postgresql":  # one array parameter: cheap for 10,000 keys
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT external_id, {', '.join(names)} FROM {kind.model._meta.db_table} "
+                "WHERE external_id = ANY(%s)",
+                [keys],
+            )
+            stored = {
+                record[0]: dict(zip(names, record[1:], strict=True)) for record in cursor.fetchall()
+            }
+    else:
+        stored = {
+            record["external_id"]: record
+            for record in kind.model.objects.filter(external_id__in=keys).values(
+                "external_id", *names
+            )
+        }
     for row in rows:
         if not row:
             continue
