@@ -38,7 +38,8 @@ COPY --from=assets /build/static/node_modules static/node_modules
 
 # Settings refuse to load without SECRET_KEY; this throwaway value exists only for this
 # command and is not baked into the image.
-RUN SECRET_KEY=build-time-collectstatic-only python manage.py collectstatic --noinput
+RUN SECRET_KEY=build-time-collectstatic-only python manage.py collectstatic --noinput \
+    && pybabel -q compile -d locale -D django
 
 # The code stays owned by root and read-only to the user the processes run as.
 USER app

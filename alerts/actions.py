@@ -7,9 +7,10 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from alerts.models import Alert, RetentionAction
-from customers.models import Contract, Customer, RiskScore
+from alerts.models import SIGNAL_CHOICES, Alert, RetentionAction
+from customers.models import Contract, Customer, RiskScore, RiskTier
 from staff.models import Employee
 
 SAVED_AFTER_DAYS = 90
@@ -19,6 +20,13 @@ REPORT_DIMENSIONS = {
     "tier": "tier",
     "team": "team__name",
     "owner": "owner__name",
+}
+REPORT_DIMENSION_LABELS = {
+    "play": _("Play"),
+    "signal": _("Warning sign"),
+    "tier": _("Risk tier"),
+    "team": _("Team"),
+    "owner": _("Owner"),
 }
 
 
@@ -33,9 +41,22 @@ def record_action(
 ) -> RetentionAction:
     """Record what was done; an alert it answers is acknowledged."""
     if kind not in RetentionAction.Kind.values:
-        raise ValidationError({"kind": f"Unknown kind of action {kind!r}."})
+        raise ValidationError({"kind": _("Unknown kind of action %(kind)r.") % {"kind": kind}})
     if alert is not None and alert.customer_id != customer.pk:
-        raise ValidationError({"alert": "This alert belongs to another customer."})
+        raise ValidationError({"alert": _("This alert belongs to another customer.")})
+    today = timezone.localdate()
+    taken_on = taken_on or today
+    # The save rate and the owners' ranking count these: a date outside the customer's
+    # life with us would count an action that never happened then.
+    if taken_on > today:
+        raise ValidationError({"taken_on": _("%(day)s is in the future.") % {"day": taken_on}})
+    if customer.customer_since and taken_on < customer.customer_since:
+        raise ValidationError(
+            {
+                "taken_on": _("%(day)s is before %(name)s became a customer (%(since)s).")
+                % {"day": taken_on, "name": customer.name, "since": customer.customer_since}
+            }
+        )
     score = RiskScore.objects.current().filter(customer=customer).first()
     action = RetentionAction.objects.create(
         customer=customer,
@@ -47,7 +68,7 @@ def record_action(
         team=by.team if by else None,
         owner=by,
         notes=notes,
-        taken_on=taken_on or timezone.localdate(),
+        taken_on=taken_on,
     )
     if alert is not None and alert.status == Alert.Status.OPEN:
         alert.status = Alert.Status.ACKNOWLEDGED
@@ -119,9 +140,14 @@ def save_rates(
         )
         .order_by(field)
     )
+    labels = {
+        "signal": dict(SIGNAL_CHOICES),
+        "tier": dict(RiskTier.choices),
+    }.get(by, {})
     return [
         {
             "group": row[field],
+            "label": labels.get(row[field], row[field]),
             "actions": row["actions"],
             "saved": row["saved"],
             "lost": row["lost"],

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import decorators, mixins, serializers, viewsets
 from rest_framework.response import Response
 
 from alerts.actions import record_action
-from alerts.models import Alert, RetentionAction, Webhook
+from alerts.models import Alert, RetentionAction, Webhook, webhook_url_problem
 from alerts.services import act_on_alert
 from customers.api import visible
 from customers.models import Customer
 from retention.api.auth import api_employee, api_role, role_in
-from retention.api.views import AuditedRetrieve
+from retention.api.views import AuditedList, AuditedRetrieve
 from staff.access import customer_scope
 
 
@@ -47,7 +48,7 @@ class AlertSerializer(serializers.ModelSerializer):
 
 
 class AlertActionSerializer(serializers.Serializer):
-    until = serializers.DateField(required=False, help_text="Snooze: the day it wakes up.")
+    until = serializers.DateField(required=False, help_text=_("Snooze: the day it wakes up."))
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -59,7 +60,7 @@ class AlertFilter(django_filters.FilterSet):
         fields = ["status", "signal", "customer", "owner", "manager", "tier"]
 
 
-class AlertViewSet(AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
+class AlertViewSet(AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
     """Alerts on the customers the caller sees (staff/access.py), and any routed to them."""
 
     serializer_class = AlertSerializer
@@ -78,6 +79,12 @@ class AlertViewSet(AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
 
     def _act(self, request, action: str):
         alert = self.get_object()
+        # As on the page: only the people an alert is routed to act on it.
+        me = api_employee(request)
+        if me is None or me.pk not in (alert.owner_id, alert.manager_id):
+            from rest_framework.exceptions import PermissionDenied
+
+            raise PermissionDenied("This alert is not routed to you.")
         body = AlertActionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         act_on_alert(alert=alert, action=action, **body.validated_data)
@@ -100,7 +107,7 @@ class AlertViewSet(AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
 
 
 class RetentionActionSerializer(serializers.ModelSerializer):
-    signal = serializers.CharField(read_only=True, help_text="The alert's sign, if any.")
+    signal = serializers.CharField(read_only=True, help_text=_("The alert's sign, if any."))
     customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
     alert = serializers.PrimaryKeyRelatedField(
         queryset=Alert.objects.all(), required=False, allow_null=True
@@ -139,6 +146,7 @@ class RetentionActionSerializer(serializers.ModelSerializer):
 
 
 class RetentionActionViewSet(
+    AuditedList,
     AuditedRetrieve,
     mixins.CreateModelMixin,
     mixins.ListModelMixin,
@@ -162,7 +170,7 @@ class RetentionActionViewSet(
         ):
             from rest_framework.exceptions import PermissionDenied
 
-            raise PermissionDenied("You do not look after this customer.")
+            raise PermissionDenied(_("You do not look after this customer."))
         serializer.instance = record_action(
             customer=data["customer"],
             kind=data["kind"],
@@ -182,6 +190,12 @@ class WebhookSerializer(serializers.ModelSerializer):
         model = Webhook
         fields = ["id", "name", "url", "secret", "events", "active", "created_at"]
         read_only_fields = ["id", "secret", "created_at"]
+
+    def validate_url(self, url: str) -> str:
+        problem = webhook_url_problem(url)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return url
 
 
 class WebhookViewSet(viewsets.ModelViewSet):

@@ -7,13 +7,14 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, RiskTier, Segment
 from customers.scoring.signals import SIGNALS
 from staff.models import Employee
 
 # Signs raised from the score history rather than from the day's features.
-HISTORY_SIGNALS = [("tier_jump", "Risk tier jumped 2 or more tiers in a week")]
+HISTORY_SIGNALS = [("tier_jump", _("Risk tier jumped 2 or more tiers in a week"))]
 SIGNAL_CHOICES = [(s.code, s.label) for s in SIGNALS] + HISTORY_SIGNALS
 SIGNAL_DEFAULTS = {s.code: s.defaults for s in SIGNALS}
 
@@ -51,7 +52,7 @@ class SignalRule(models.Model):
         help_text='Overrides of the sign\'s default thresholds, e.g. {"below_ratio": 0.4}; '
         "they apply to scores' reasons and alerts from the next scoring run.",
     )
-    play = models.TextField(blank=True, help_text="The suggested play shown with each alert.")
+    play = models.TextField(blank=True, help_text=_("The suggested play shown with each alert."))
 
     class Meta:
         ordering = ["code"]
@@ -90,18 +91,18 @@ class SignalRule(models.Model):
 
 class Alert(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        ACKNOWLEDGED = "acknowledged", "Acknowledged"
-        SNOOZED = "snoozed", "Snoozed"
-        RESOLVED = "resolved", "Resolved"
-        CLEARED = "cleared", "Closed: the condition cleared"
+        OPEN = "open", _("Open")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        SNOOZED = "snoozed", _("Snoozed")
+        RESOLVED = "resolved", _("Resolved")
+        CLEARED = "cleared", _("Closed: the condition cleared")
 
     LIVE = (Status.OPEN, Status.ACKNOWLEDGED, Status.SNOOZED)
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="alerts")
     signal = models.CharField(max_length=32, choices=SIGNAL_CHOICES)
     status = models.CharField(max_length=14, choices=Status.choices, default=Status.OPEN)
-    text = models.CharField(max_length=300, help_text="The figures that triggered it.")
+    text = models.CharField(max_length=300, help_text=_("The figures that triggered it."))
     play = models.TextField(blank=True)
     tier = models.PositiveSmallIntegerField(choices=RiskTier.choices, null=True, blank=True)
     annual_value = models.DecimalField(max_digits=14, decimal_places=2, default=0)
@@ -116,12 +117,14 @@ class Alert(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="escalated_alerts",
-        help_text="Also routed to the team manager when much is at stake.",
+        help_text=_("Also routed to the team manager when much is at stake."),
     )
     opened_on = models.DateField()
     figures_on = models.DateField(
-        help_text="The day of the figures: when it was raised, or when the customer's risk "
-        "tier, value or routing last changed while it stayed live."
+        help_text=_(
+            "The day of the figures: when it was raised, or when the customer's risk "
+            "tier, value or routing last changed while it stayed live."
+        )
     )
     snoozed_until = models.DateField(null=True, blank=True)
     closed_on = models.DateField(null=True, blank=True)
@@ -138,7 +141,7 @@ class Alert(models.Model):
                 fields=["customer", "signal"],
                 condition=Q(status__in=["open", "acknowledged", "snoozed"]),
                 name="one_live_alert_per_customer_signal",
-                violation_error_message="This customer already has a live alert for this sign.",
+                violation_error_message=_("This customer already has a live alert for this sign."),
             )
         ]
 
@@ -177,7 +180,9 @@ class Webhook(models.Model):
     name = models.CharField(max_length=100)
     url = models.URLField(max_length=500)
     secret = models.CharField(
-        max_length=64, default=_new_secret, help_text="Shared secret for the HMAC-SHA256 signature."
+        max_length=64,
+        default=_new_secret,
+        help_text=_("Shared secret for the HMAC-SHA256 signature."),
     )
     events = models.JSONField(default=list, help_text=f"Any of {EVENTS}; empty means all.")
     active = models.BooleanField(default=True)
@@ -189,14 +194,63 @@ class Webhook(models.Model):
     def wants(self, event: str) -> bool:
         return self.active and (not self.events or event in self.events)
 
+    def clean(self) -> None:
+        problem = webhook_url_problem(self.url) if self.url else None
+        if problem:
+            raise ValidationError({"url": problem})
+
+
+def webhook_url_problem(url: str) -> str | None:
+    """Why alerts may not be pushed to `url`, or None. Receivers are public addresses:
+    not loopback, link-local (cloud metadata), private or reserved ones, whatever the host
+    name resolves to, unless its network is in WEBHOOK_ALLOWED_NETWORKS (on-premises)."""
+    import ipaddress
+    import socket
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return "This is not a valid address."
+    if parts.scheme not in ("http", "https") or not host:
+        return "Use an http:// or https:// address with a host."
+    try:
+        infos = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return f"The host {host} could not be resolved."
+    allowed = [ipaddress.ip_network(n, strict=False) for n in settings.WEBHOOK_ALLOWED_NETWORKS]
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if getattr(address, "ipv4_mapped", None):
+            address = address.ipv4_mapped
+        if any(address in network for network in allowed) or address.is_global:
+            continue
+        kind = (
+            "loopback"
+            if address.is_loopback
+            else "link-local"
+            if address.is_link_local
+            else "private"
+            if address.is_private
+            else "non-public"
+        )
+        return (
+            f"{host} is {address}, a {kind} address: webhooks go to public receivers "
+            "(an on-premises receiver's network can be allowed in WEBHOOK_ALLOWED_NETWORKS)."
+        )
+    return None
+
 
 class WebhookDelivery(models.Model):
     """One event sent to one webhook, with every attempt's outcome (the delivery log)."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        DELIVERED = "delivered", "Delivered"
-        FAILED = "failed", "Failed (gave up)"
+        PENDING = "pending", _("Pending")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed (gave up)")
 
     webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
     event = models.CharField(max_length=40)
@@ -222,17 +276,17 @@ class RetentionAction(models.Model):
     and owner are kept as they were on the day, so save rates can be compared by them."""
 
     class Kind(models.TextChoices):
-        CALL = "call", "Call"
-        VISIT = "visit", "Visit"
-        OFFER = "offer", "Tailored offer"
-        DISCOUNT = "discount", "Discount"
-        EXECUTIVE_SPONSOR = "executive_sponsor", "Executive sponsor"
-        PLAN_CHANGE = "plan_change", "Plan change"
+        CALL = "call", _("Call")
+        VISIT = "visit", _("Visit")
+        OFFER = "offer", _("Tailored offer")
+        DISCOUNT = "discount", _("Discount")
+        EXECUTIVE_SPONSOR = "executive_sponsor", _("Executive sponsor")
+        PLAN_CHANGE = "plan_change", _("Plan change")
 
     class Outcome(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SAVED = "saved", "Saved"
-        LOST = "lost", "Lost"
+        PENDING = "pending", _("Pending")
+        SAVED = "saved", _("Saved")
+        LOST = "lost", _("Lost")
 
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="retention_actions"
@@ -270,7 +324,7 @@ class TierPlay(models.Model):
 
     tier = models.PositiveSmallIntegerField(choices=RiskTier.choices)
     segment = models.CharField(
-        max_length=12, choices=Segment.choices, blank=True, help_text="Empty: every segment."
+        max_length=12, choices=Segment.choices, blank=True, help_text=_("Empty: every segment.")
     )
     text = models.TextField()
 

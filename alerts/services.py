@@ -9,11 +9,15 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from alerts.models import Alert, DigestSent, SignalRule, TierPlay
 from alerts.webhooks import queue_alert_event
 from customers.models import Customer, RiskScore, RiskTier, ScoringRun
+from staff.language import language_of
 from staff.models import Employee, Team
 
 
@@ -112,7 +116,7 @@ def raise_alerts(*, day: dt.date) -> AlertRun:
         sign_code=sign_code,
         sign_text=sign_text,
         enabled=", ".join(f"%(rule_{i})s" for i in range(len(enabled))) or "NULL",
-        tier_labels=" ".join(f"WHEN {t.value} THEN '{t.label}'" for t in RiskTier),
+        tier_labels=" ".join(f"WHEN {t.value} THEN '{_english(t.label)}'" for t in RiskTier),
         **table,
     )
     with transaction.atomic(), connection.cursor() as cursor:
@@ -253,15 +257,21 @@ def send_digests(*, day: dt.date, limit: int = 20) -> int:
             for a in (alerts[i] for i in ids)
         )
         total = counts[employee.pk]
-        more = f"\n... and {total - len(ids)} more." if total > len(ids) else ""
+        with translation.override(language_of(employee)):
+            more = (
+                "\n" + _("... and %(count)d more.") % {"count": total - len(ids)}
+                if total > len(ids)
+                else ""
+            )
+            subject = ngettext(
+                "%(count)d open alert on your customers, %(day)s",
+                "%(count)d open alerts on your customers, %(day)s",
+                total,
+            ) % {"count": total, "day": date_format(day)}
+            body = _("Most revenue at risk first:") + f"\n{lines}{more}\n"
         with transaction.atomic():
             DigestSent.objects.create(employee=employee, day=day, alerts=total)
-            send_mail(
-                f"{total} open alert(s) on your customers, {day}",
-                f"Most revenue at risk first:\n{lines}{more}\n",
-                None,
-                [employee.email],
-            )
+            send_mail(subject, body, None, [employee.email])
         sent += 1
     return sent
 
@@ -271,19 +281,33 @@ def act_on_alert(
 ) -> Alert:
     """acknowledge, snooze (until a later day) or resolve (with a note)."""
     if alert.status not in Alert.LIVE:
-        raise ValidationError({"alert": "This alert is already closed."})
+        raise ValidationError({"alert": _("This alert is already closed.")})
     today = timezone.localdate()
     if action == "acknowledge":
         alert.status = Alert.Status.ACKNOWLEDGED
     elif action == "snooze":
         if until is None or until <= today:
-            raise ValidationError({"until": "Snooze until a day after today."})
+            raise ValidationError({"until": _("Snooze until a day after today.")})
+        longest = settings.ALERT_SNOOZE_MAX_DAYS
+        if until > today + dt.timedelta(days=longest):
+            raise ValidationError(
+                {
+                    "until": _("Snooze for at most %(days)s days (until %(day)s).")
+                    % {"days": longest, "day": today + dt.timedelta(days=longest)}
+                }
+            )
         alert.status, alert.snoozed_until = Alert.Status.SNOOZED, until
     elif action == "resolve":
         if not note.strip():
-            raise ValidationError({"note": "Say what was done when resolving an alert."})
+            raise ValidationError({"note": _("Say what was done when resolving an alert.")})
         alert.status, alert.closed_on, alert.note = Alert.Status.RESOLVED, today, note
     else:
-        raise ValidationError({"action": f"Unknown action {action!r}."})
+        raise ValidationError({"action": _("Unknown action %(action)r.") % {"action": action}})
     alert.save()
     return alert
+
+
+def _english(text) -> str:
+    """Stored alert texts are written in English, whoever started the run."""
+    with translation.override("en"):
+        return str(text)

@@ -10,11 +10,19 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from alerts import reports
-from alerts.actions import REPORT_DIMENSIONS, churn_reasons, record_action, save_rates
-from alerts.models import Alert, RetentionAction
+from alerts.actions import (
+    REPORT_DIMENSION_LABELS,
+    REPORT_DIMENSIONS,
+    churn_reasons,
+    record_action,
+    save_rates,
+)
+from alerts.models import SIGNAL_CHOICES, Alert, RetentionAction
+from alerts.selectors import conditions_met
 from alerts.services import act_on_alert
 from retention.months import month_start, previous_month
 from staff.access import PEOPLE_ROLES, employee_of, employee_scope, report_team_ids, role_required
@@ -25,24 +33,52 @@ def inbox_for(employee) -> Q:
     return Q(owner=employee) | Q(manager=employee)
 
 
+INBOX_PAGE_SIZE = 25
+INBOX_SORTS = {
+    "risk": (_("Revenue at risk"), ("-revenue_at_risk", "id")),
+    "newest": (_("Newest first"), ("-opened_on", "id")),
+    "oldest": (_("Oldest first"), ("opened_on", "id")),
+    "customer": (_("Customer"), ("customer__name", "id")),
+}
+
+
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    """My live alerts, most revenue at risk first; snoozed ones on request."""
+    """My live alerts, 25 a page: by status and sign, most revenue at risk first."""
     me = employee_of(request.user)
-    statuses = list(Alert.LIVE) if request.GET.get("snoozed") else ["open", "acknowledged"]
+    status = request.GET.get("status", "")
+    statuses = [status] if status in Alert.LIVE else ["open", "acknowledged"]
+    signal = request.GET.get("signal", "")
+    sort = request.GET.get("sort") if request.GET.get("sort") in INBOX_SORTS else "risk"
     alerts = (
         Alert.objects.filter(inbox_for(me), status__in=statuses).select_related("customer")
         if me
         else Alert.objects.none()
     )
-    page = Paginator(alerts.order_by("-revenue_at_risk", "id"), 50).get_page(
+    if signal:
+        alerts = alerts.filter(signal=signal)
+    page = Paginator(alerts.order_by(*INBOX_SORTS[sort][1]), INBOX_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
+    met = conditions_met([alert.customer_id for alert in page])
+    for alert in page:
+        alert.met = met.get((alert.customer_id, alert.signal))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "alerts/inbox.html",
         {
             "page": page,
+            "query": query.urlencode(),
+            "status": status,
+            "statuses": [
+                (value, label) for value, label in Alert.Status.choices if value in Alert.LIVE
+            ],
+            "signal": signal,
+            "signals": SIGNAL_CHOICES,
+            "sort": sort,
+            "sorts": [(key, label) for key, (label, _) in INBOX_SORTS.items()],
             "tomorrow": dt.date.today() + dt.timedelta(days=1),
             "action_kinds": RetentionAction.Kind.choices,
         },
@@ -53,7 +89,7 @@ def _routed_to_me(request: HttpRequest, alert_id: int):
     me = employee_of(request.user)
     alert = get_object_or_404(Alert.objects.select_related("customer"), pk=alert_id)
     if me is None or me.pk not in (alert.owner_id, alert.manager_id):
-        raise PermissionDenied("This alert is not routed to you.")
+        raise PermissionDenied(_("This alert is not routed to you."))
     return me, alert
 
 
@@ -74,7 +110,10 @@ def log_action(request: HttpRequest, alert_id: int) -> HttpResponse:
         for problem in error.messages:
             messages.error(request, f"{alert.customer}: {problem}")
     else:
-        messages.success(request, f"{alert.customer}: retention action recorded.")
+        messages.success(
+            request,
+            _("%(customer)s: retention action recorded.") % {"customer": alert.customer},
+        )
     return redirect("alerts:inbox")
 
 
@@ -98,7 +137,8 @@ def save_rate_report(request: HttpRequest) -> HttpResponse:
             "start": start,
             "end": end,
             "by": by,
-            "dimensions": list(REPORT_DIMENSIONS),
+            "dimensions": list(REPORT_DIMENSION_LABELS.items()),
+            "by_label": REPORT_DIMENSION_LABELS[by],
             "rows": save_rates(start=start, end=end, by=by, teams=teams),
             "reasons": churn_reasons(start=start, end=end, teams=teams),
         },
@@ -122,7 +162,11 @@ def act(request: HttpRequest, alert_id: int) -> HttpResponse:
         for problem in problems:
             messages.error(request, f"{alert.customer}: {problem}")
     else:
-        messages.success(request, f"{alert.customer}: alert {alert.get_status_display().lower()}.")
+        messages.success(
+            request,
+            _("%(customer)s: alert %(status)s.")
+            % {"customer": alert.customer, "status": str(alert.get_status_display()).lower()},
+        )
     back = request.POST.get("next", "")
     if back and url_has_allowed_host_and_scheme(
         back, allowed_hosts={request.get_host()}, require_https=request.is_secure()

@@ -8,6 +8,7 @@ import datetime as dt
 import django_filters
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import decorators, mixins, serializers, viewsets
@@ -15,10 +16,12 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from customers import upsert
+from customers.currency import reporting_currency
 from customers.models import (
     Contact,
     Contract,
     Customer,
+    ExchangeRate,
     Interaction,
     RiskModel,
     RiskScore,
@@ -26,7 +29,8 @@ from customers.models import (
 )
 from retention.api.auth import IMPORTERS, api_employee, api_role, role_in
 from retention.api.errors import BulkRowsInvalid
-from retention.api.views import AuditedRetrieve
+from retention.api.sync import SyncFilter
+from retention.api.views import AuditedList, AuditedRetrieve
 from staff.access import customer_scope
 
 # --- who sees which customer ----------------------------------------------------------
@@ -50,7 +54,7 @@ def visible(
 
 
 class CustomerSerializer(serializers.ModelSerializer):
-    churn_reason = serializers.CharField(read_only=True, help_text="Empty while active.")
+    churn_reason = serializers.CharField(read_only=True, help_text=_("Empty while active."))
     primary_owner_email = serializers.EmailField(
         source="primary_owner.email", read_only=True, allow_null=True, default=None
     )
@@ -83,7 +87,7 @@ class CustomerSerializer(serializers.ModelSerializer):
 
 
 class ContactSerializer(serializers.ModelSerializer):
-    email = serializers.CharField(read_only=True, help_text="May be empty.")
+    email = serializers.CharField(read_only=True, help_text=_("May be empty."))
     customer_external_id = serializers.CharField(source="customer.external_id", read_only=True)
 
     class Meta:
@@ -121,6 +125,7 @@ class ContractSerializer(serializers.ModelSerializer):
             "end_date",
             "annual_value",
             "currency",
+            "annual_value_reporting",
             "kind",
             "status",
             "auto_renew",
@@ -151,6 +156,20 @@ class InteractionSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+
+
+class ExchangeRateSerializer(serializers.ModelSerializer):
+    reporting_currency = serializers.SerializerMethodField(
+        help_text="The currency `rate` converts into (the company's reporting currency)."
+    )
+
+    class Meta:
+        model = ExchangeRate
+        fields = ["id", "currency", "day", "rate", "reporting_currency", "updated_at"]
+        read_only_fields = fields
+
+    def get_reporting_currency(self, rate) -> str:
+        return reporting_currency()
 
 
 class UsageDaySerializer(serializers.ModelSerializer):
@@ -213,16 +232,16 @@ class MomentFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcDateTimeField
 
 
-class UpdatedSince(django_filters.FilterSet):
+class UpdatedSince(SyncFilter):
     updated_since = MomentFilter(
-        field_name="updated_at", lookup_expr="gte", label="Changed at or after (ISO 8601)"
+        field_name="updated_at", lookup_expr="gte", label=_("Changed at or after (ISO 8601)")
     )
 
 
 class CustomerFilter(UpdatedSince):
-    owner = django_filters.NumberFilter(method="by_owner", label="Primary or secondary owner id")
-    team = django_filters.NumberFilter(field_name="primary_owner__team", label="Owner's team id")
-    tier = django_filters.NumberFilter(method="by_tier", label="Current risk tier (1-5)")
+    owner = django_filters.NumberFilter(method="by_owner", label=_("Primary or secondary owner id"))
+    team = django_filters.NumberFilter(field_name="primary_owner__team", label=_("Owner's team id"))
+    tier = django_filters.NumberFilter(method="by_tier", label=_("Current risk tier (1-5)"))
 
     class Meta:
         model = Customer
@@ -251,9 +270,9 @@ class ContractFilter(UpdatedSince):
         fields = ["customer", "status", "kind", "external_id"]
 
 
-class InteractionFilter(django_filters.FilterSet):
+class InteractionFilter(SyncFilter):
     created_since = MomentFilter(
-        field_name="created_at", lookup_expr="gte", label="Recorded at or after (ISO 8601)"
+        field_name="created_at", lookup_expr="gte", label=_("Recorded at or after (ISO 8601)")
     )
     happened_after = MomentFilter(field_name="happened_at", lookup_expr="gte")
     happened_before = MomentFilter(field_name="happened_at", lookup_expr="lt")
@@ -263,8 +282,17 @@ class InteractionFilter(django_filters.FilterSet):
         fields = ["customer", "kind", "employee", "external_id"]
 
 
+class ExchangeRateFilter(UpdatedSince):
+    day_after = django_filters.DateFilter(field_name="day", lookup_expr="gte")
+    day_before = django_filters.DateFilter(field_name="day", lookup_expr="lte")
+
+    class Meta:
+        model = ExchangeRate
+        fields = ["currency", "day"]
+
+
 class RiskScoreFilter(django_filters.FilterSet):
-    day = django_filters.DateFilter(help_text="A day's scores; default: the latest run's.")
+    day = django_filters.DateFilter(help_text=_("A day's scores; default: the latest run's."))
     owner = django_filters.NumberFilter(field_name="customer__primary_owner")
     team = django_filters.NumberFilter(field_name="customer__primary_owner__team")
     segment = django_filters.CharFilter(field_name="customer__segment")
@@ -334,10 +362,12 @@ class BulkUpsertMixin:
         )
 
 
-class CustomerViewSet(BulkUpsertMixin, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
+class CustomerViewSet(BulkUpsertMixin, AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
+    audit_kind = "customers"
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilter
     ordering_fields = ["id", "name", "updated_at", "customer_since"]
+    syncs = True
     bulk_kind = "customers"
 
     def get_queryset(self):
@@ -345,34 +375,54 @@ class CustomerViewSet(BulkUpsertMixin, AuditedRetrieve, viewsets.ReadOnlyModelVi
         return visible(self.request, queryset, customer_path="")
 
 
-class ContactViewSet(BulkUpsertMixin, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
+class ContactViewSet(BulkUpsertMixin, AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
+    audit_kind = "contacts"
     serializer_class = ContactSerializer
     filterset_class = ContactFilter
     ordering_fields = ["id", "updated_at", "name"]
+    syncs = True
     bulk_kind = "contacts"
 
     def get_queryset(self):
         return visible(self.request, Contact.objects.select_related("customer"))
 
 
-class ContractViewSet(BulkUpsertMixin, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
+class ContractViewSet(BulkUpsertMixin, AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
+    audit_kind = "contracts"
     serializer_class = ContractSerializer
     filterset_class = ContractFilter
     ordering_fields = ["id", "updated_at", "end_date"]
+    syncs = True
     bulk_kind = "contracts"
 
     def get_queryset(self):
         return visible(self.request, Contract.objects.select_related("customer"))
 
 
-class InteractionViewSet(BulkUpsertMixin, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
+class InteractionViewSet(
+    BulkUpsertMixin, AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewSet
+):
+    audit_kind = "interactions"
     serializer_class = InteractionSerializer
     filterset_class = InteractionFilter
     ordering_fields = ["id", "happened_at"]
+    syncs = True
     bulk_kind = "interactions"
 
     def get_queryset(self):
         return visible(self.request, Interaction.objects.select_related("customer"))
+
+
+class ExchangeRateViewSet(BulkUpsertMixin, viewsets.ReadOnlyModelViewSet):
+    """Dated exchange rates into the reporting currency. Bulk rows: currency, day, rate
+    (keyed by currency and day); contracts in a currency reconvert when its rates change."""
+
+    serializer_class = ExchangeRateSerializer
+    filterset_class = ExchangeRateFilter
+    ordering_fields = ["id", "day", "currency", "updated_at"]
+    syncs = True
+    bulk_kind = "exchange_rates"
+    queryset = ExchangeRate.objects.all()
 
 
 class UsageDayFilter(django_filters.FilterSet):
@@ -386,7 +436,7 @@ class UsageDayFilter(django_filters.FilterSet):
         fields = ["customer", "event", "day_from", "day_to"]
 
 
-class UsageDayViewSet(BulkUpsertMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class UsageDayViewSet(BulkUpsertMixin, AuditedList, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Product usage as daily totals per customer and event name. POST usage/bulk/
     {"rows": [{"customer", "day", "event", "quantity"}]}: each row replaces the stored
     total of its customer, day and event, so a day can be sent again safely."""
@@ -400,7 +450,7 @@ class UsageDayViewSet(BulkUpsertMixin, mixins.ListModelMixin, viewsets.GenericVi
         return visible(self.request, UsageDay.objects.select_related("customer").order_by("id"))
 
 
-class RiskScoreViewSet(AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
+class RiskScoreViewSet(AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
     """Current scores (the latest complete run) by default; ?day= for a past day's, or
     ?customer= for one customer's history."""
 

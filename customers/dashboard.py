@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
+from django.utils.translation import gettext_lazy as _
 
 from customers.figures import ChurnFigure, ExposureFigure, TierFigure
 from customers.models import RiskTier, Segment
 from retention.months import next_month
 from staff.models import Employee, Team
 
-PERIODS = {"month": ("Month", 1), "quarter": ("Quarter", 3), "year": ("Year", 12)}
+PERIODS = {"month": (_("Month"), 1), "quarter": (_("Quarter"), 3), "year": (_("Year"), 12)}
 BREAKDOWN_ROWS = 25
 
 
@@ -157,7 +158,7 @@ def churn_breakdown(
 ) -> list[ChurnRow]:
     """The period's churn by team, owner, region or segment, most customers lost first."""
     months = [start]
-    for _ in range(PERIODS[period][1] - 1):
+    for _month in range(PERIODS[period][1] - 1):
         months.append(next_month(months[-1]))
     rows = _monthly(
         _in_teams(ChurnFigure.objects.filter(dimension=dimension, month__in=months), teams),

@@ -17,6 +17,7 @@ from decimal import Decimal
 
 import pandas as pd
 from django.db import connection, models, transaction
+from django.utils.translation import gettext_lazy as _
 
 from customers.scoring.models import RiskScore
 from retention.months import month_starts, next_month
@@ -41,15 +42,15 @@ class TierFigure(models.Model):
 
 class ChurnFigure(models.Model):
     class Dimension(models.TextChoices):
-        TEAM = "team", "Team"
-        OWNER = "owner", "Owner"
-        REGION = "region", "Region"
-        SEGMENT = "segment", "Segment"
+        TEAM = "team", _("Team")
+        OWNER = "owner", _("Owner")
+        REGION = "region", _("Region")
+        SEGMENT = "segment", _("Segment")
 
-    month = models.DateField(help_text="First day of the month.")
+    month = models.DateField(help_text=_("First day of the month."))
     dimension = models.CharField(max_length=8, choices=Dimension.choices)
     key = models.CharField(
-        max_length=160, blank=True, help_text="Team or owner id, region, segment."
+        max_length=160, blank=True, help_text=_("Team or owner id, region, segment.")
     )
     team = models.ForeignKey(
         "staff.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
@@ -106,7 +107,7 @@ def _month_rows(first: dt.date, until: dt.date) -> pd.DataFrame:
         FROM {Customer._meta.db_table} c
         LEFT JOIN {Employee._meta.db_table} e ON e.id = c.primary_owner_id
         LEFT JOIN (
-            SELECT customer_id, SUM(annual_value) AS value
+            SELECT customer_id, SUM(annual_value_reporting) AS value
             FROM {Contract._meta.db_table}
             WHERE start_date <= %s AND end_date >= %s
             GROUP BY customer_id

@@ -3,9 +3,10 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from customers.models import Interaction, RiskTier, Segment
-from customers.selectors import BOOK_SORTS
+from customers.selectors import BOOK_SORTS, HANDOVER_STATES
 from staff.models import Employee, Team
 
 
@@ -14,7 +15,7 @@ class RenewalFilterForm(forms.Form):
     month = forms.CharField(
         required=False,
         widget=forms.DateInput(attrs={"type": "month"}),
-        help_text="Contracts ending in this month.",
+        help_text=_("Contracts ending in this month."),
     )
 
     def clean_month(self) -> dt.date | None:
@@ -24,27 +25,27 @@ class RenewalFilterForm(forms.Form):
         try:
             return dt.datetime.strptime(raw, "%Y-%m").date()
         except ValueError:
-            raise forms.ValidationError("Give the month as YYYY-MM, e.g. 2027-01.") from None
+            raise forms.ValidationError(_("Give the month as YYYY-MM, e.g. 2027-01.")) from None
 
 
 class BookFilterForm(forms.Form):
     """Filters and sort order of an account manager's book (all optional)."""
 
     q = forms.CharField(
-        label="Search", required=False, max_length=100, help_text="Name or external id."
+        label=_("Search"), required=False, max_length=100, help_text=_("Name or external id.")
     )
     tier = forms.TypedMultipleChoiceField(
-        label="Risk tier",
+        label=_("Risk tier"),
         choices=RiskTier.choices,
         coerce=int,
         required=False,
         widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
     )
     segment = forms.ChoiceField(
-        label="Segment", choices=[("", "Any segment"), *Segment.choices], required=False
+        label=_("Segment"), choices=[("", "Any segment"), *Segment.choices], required=False
     )
     renewal = forms.TypedChoiceField(
-        label="Renewal",
+        label=_("Renewal"),
         choices=[
             ("", "Any time"),
             (30, "Within 30 days"),
@@ -56,7 +57,7 @@ class BookFilterForm(forms.Form):
         required=False,
     )
     sort = forms.ChoiceField(
-        label="Sort by",
+        label=_("Sort by"),
         choices=[(key, label) for key, (label, _) in BOOK_SORTS.items()],
         required=False,
     )
@@ -64,6 +65,42 @@ class BookFilterForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name in ("segment", "renewal", "sort"):
+            self.fields[name].widget.attrs["class"] = "form-select form-select-sm"
+
+
+class CustomerListFilterForm(BookFilterForm):
+    """The customers list: the book's filters plus team, owner, status and handover state;
+    the team and owner choices are those the viewer sees."""
+
+    team = forms.ModelChoiceField(
+        label=_("Team"), queryset=Team.objects.none(), required=False, empty_label=_("Any team")
+    )
+    owner = forms.ModelChoiceField(
+        label=_("Owner"), queryset=Employee.objects.none(), required=False, empty_label=_("Anyone")
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        choices=[("active", _("Active")), ("churned", _("Churned")), ("all", _("All"))],
+        required=False,
+    )
+    handover = forms.ChoiceField(
+        label=_("Handover"),
+        choices=[("", _("Any")), *HANDOVER_STATES.items()],
+        required=False,
+    )
+
+    def __init__(self, *args, teams: set[int] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        team_choices = Team.objects.order_by("name")
+        people = Employee.objects.filter(
+            role__in=[Employee.Role.ACCOUNT_MANAGER, Employee.Role.MANAGER]
+        ).order_by("name")
+        if teams is not None:
+            team_choices = team_choices.filter(pk__in=teams)
+            people = people.filter(team__in=teams)
+        self.fields["team"].queryset = team_choices
+        self.fields["owner"].queryset = people
+        for name in ("team", "owner", "status", "handover"):
             self.fields[name].widget.attrs["class"] = "form-select form-select-sm"
 
 
@@ -108,12 +145,12 @@ class AccessGrantForm(forms.Form):
     MAX_DAYS = 90
 
     grantee = forms.ModelChoiceField(
-        label="Account manager", queryset=Employee.objects.none(), empty_label=None
+        label=_("Account manager"), queryset=Employee.objects.none(), empty_label=None
     )
     until = forms.DateField(
-        label="Until (last day)", widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Until (last day)"), widget=forms.DateInput(attrs={"type": "date"})
     )
-    reason = forms.CharField(label="Why", max_length=200)
+    reason = forms.CharField(label=_("Why"), max_length=200)
 
     def __init__(self, *args, customer, **kwargs):
         super().__init__(*args, **kwargs)
@@ -130,7 +167,9 @@ class AccessGrantForm(forms.Form):
         until = self.cleaned_data["until"]
         today = timezone.localdate()
         if until < today:
-            raise forms.ValidationError("The last day cannot be in the past.")
+            raise forms.ValidationError(_("The last day cannot be in the past."))
         if until > today + dt.timedelta(days=self.MAX_DAYS):
-            raise forms.ValidationError(f"Access is granted for at most {self.MAX_DAYS} days.")
+            raise forms.ValidationError(
+                _("Access is granted for at most %(days)d days.") % {"days": self.MAX_DAYS}
+            )
         return until

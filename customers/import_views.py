@@ -1,27 +1,34 @@
-"""CSV import in the browser (upload, map the columns, check, import, with a progress
-bar) and CSV export. Admins only until per-object permissions arrive."""
+"""File import in the browser (upload a CSV or Excel file, map the columns, check,
+import, with a progress bar) and CSV export. Admins only until per-object permissions
+arrive. Reading and writing the files is customers/csv_io.py."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
-from django import forms
+from django import db, forms
+from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.mail import send_mail
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from customers import csv_io
-from customers.models import Contact, Contract, CsvImport, Customer, Interaction
-from customers.tasks import check_csv_import, run_csv_import
+from customers.models import Contact, Contract, CsvImport, Customer, ExchangeRate, Interaction
+from customers.tasks import check_csv_import, progress_key, run_csv_import, start_csv_job
 from staff import audit
 from staff.access import (
     Role,
     employee_of,
     employee_scope,
     is_leaving,
+    report_team_ids,
     role_required,
     visible_to,
 )
@@ -33,20 +40,25 @@ EXPORTS = {
     "contacts": Contact,
     "contracts": Contract,
     "interactions": Interaction,
+    "exchange_rates": ExchangeRate,
 }
 
 
 class UploadForm(forms.Form):
-    kind = forms.ChoiceField(choices=CsvImport.Kind.choices, label="What the file holds")
+    kind = forms.ChoiceField(choices=CsvImport.Kind.choices, label=_("What the file holds"))
     file = forms.FileField(
-        label="CSV file",
-        help_text="UTF-8 (with or without BOM), comma or semicolon separated, a header row.",
+        label=_("CSV or Excel file"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.xlsx,text/csv"}),
+        help_text=_(
+            "CSV: UTF-8 (with or without BOM), comma or semicolon separated. Excel: "
+            ".xlsx, the first sheet. A header row naming each column once."
+        ),
     )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError("The file is larger than 512 MB; split it.")
+            raise forms.ValidationError(_("The file is larger than 512 MB; split it."))
         return upload
 
 
@@ -55,7 +67,7 @@ def mapping_form(job: CsvImport, data=None) -> forms.Form:
     choices = [("", "— ignore this column —")] + [(f, f) for f in csv_io.fields_of(job.kind)]
     try:
         examples = csv_io.samples(Path(job.file.path), job.delimiter)
-    except (OSError, UnicodeDecodeError):
+    except (OSError, csv_io.CsvUnreadable):
         examples = [[] for _ in job.header]
     fields = {
         f"column_{i}": forms.ChoiceField(
@@ -67,6 +79,13 @@ def mapping_form(job: CsvImport, data=None) -> forms.Form:
         )
         for i, (column, values) in enumerate(zip(job.header, examples, strict=False))
     }
+    fields["decimal_mark"] = forms.ChoiceField(
+        label="Decimal mark in numbers",
+        choices=[("", "Point in comma-separated files; otherwise refuse what reads two ways")]
+        + CsvImport._meta.get_field("decimal_mark").choices,
+        required=False,
+        initial=job.decimal_mark,
+    )
     return type("MappingForm", (forms.Form,), fields)(data)
 
 
@@ -108,16 +127,17 @@ def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
             mapping_problems = csv_io.check_mapping(job.kind, job.header, mapping)
             if not mapping_problems:
                 job.mapping, job.status = mapping, CsvImport.Status.CHECKING
+                job.decimal_mark = form.cleaned_data["decimal_mark"]
                 job.problem_count, job.problems = 0, []
                 job.save()
-                check_csv_import.delay(import_id=job.pk)
+                _start(job.pk, write=False)
                 return redirect("import_detail", job.pk)
         elif action == "import":
             if job.status != CsvImport.Status.CHECKED or job.problem_count:
-                messages.error(request, "Check the file first; it can be imported once clean.")
+                messages.error(request, _("Check the file first; it can be imported once clean."))
             else:
                 CsvImport.objects.filter(pk=job.pk).update(status=CsvImport.Status.IMPORTING)
-                run_csv_import.delay(import_id=job.pk)
+                _start(job.pk, write=True)
             return redirect("import_detail", job.pk)
     return render(
         request,
@@ -126,10 +146,30 @@ def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
     )
 
 
+def _start(import_id: int, *, write: bool) -> None:
+    """With workers: a durable job (customers.tasks.start_csv_job). Without workers
+    (embedded), run it in a thread once the request's transaction commits, so the page
+    answers at once and polls the progress like it does with workers."""
+    if not settings.CSV_IMPORT_IN_THREAD:
+        start_csv_job(import_id, write=write)
+        return
+    task = run_csv_import if write else check_csv_import
+
+    def run() -> None:
+        try:
+            task.apply(kwargs={"import_id": import_id})
+        finally:
+            db.connections.close_all()  # this thread's own connection
+
+    transaction.on_commit(lambda: threading.Thread(target=run, daemon=True).start())
+
+
 @role_required(Role.ADMIN)
 def import_progress(request: HttpRequest, import_id: int) -> HttpResponse:
     """The progress bar, polled by the page while the task works."""
     job = get_object_or_404(CsvImport, pk=import_id)
+    if job.working:  # rows written inside the import's transaction are counted here
+        job.rows_done = max(job.rows_done, cache.get(progress_key(job.pk)) or 0)
     response = render(request, "customers/_import_progress.html", {"job": job})
     if not job.working and request.GET.get("was") == "working":
         response["HX-Refresh"] = "true"  # done: reload to show the outcome
@@ -138,11 +178,14 @@ def import_progress(request: HttpRequest, import_id: int) -> HttpResponse:
 
 class ExportForm(forms.Form):
     reason = forms.CharField(
-        label="Why do you need this export?",
+        label=_("Why do you need this export?"),
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Recorded in the audit trail with your name, the time and the number of rows.",
+        help_text=_("Recorded in the audit trail with your name, the time and the number of rows."),
     )
+
+
+LIST_FILTERS = {"q", "team", "owner", "tier", "segment", "renewal", "handover", "status"}
 
 
 @role_required(Role.ADMIN, Role.MANAGER)
@@ -150,7 +193,7 @@ def export(request: HttpRequest, kind: str) -> HttpResponse:
     """Asks for the reason, records the export in the audit trail, then streams the CSV."""
     model = EXPORTS.get(kind)
     if model is None:
-        raise Http404("Nothing to export by that name.")
+        raise Http404(_("Nothing to export by that name."))
     form = ExportForm(request.GET if "reason" in request.GET else None)
     if not form.is_valid():
         return render(request, "customers/export.html", {"form": form, "kind": kind})
@@ -171,11 +214,27 @@ def export(request: HttpRequest, kind: str) -> HttpResponse:
             return render(request, "customers/export_pending.html", {"pending": pending})
         approved.used_at = timezone.now()
         approved.save(update_fields=["used_at"])
-    queryset = visible_to(
-        request.user, model.objects.all(), "" if model is Customer else "customer__"
-    )
-    audit.record(
-        "export", kind, "", rows=queryset.count(), reason=form.cleaned_data["reason"].strip()
+    if model is ExchangeRate:  # the company's rates, not anyone's customers
+        queryset = model.objects.all()
+    else:
+        queryset = visible_to(
+            request.user, model.objects.all(), "" if model is Customer else "customer__"
+        )
+    if model is Customer and set(request.GET) & LIST_FILTERS:
+        # From the customers list: the customers its filters show, no others.
+        from customers.forms import CustomerListFilterForm
+        from customers.selectors import latest_scoring_run
+        from customers.views import customer_list_query
+
+        shown = customer_list_query(
+            request.user,
+            CustomerListFilterForm(request.GET, teams=report_team_ids(request.user)),
+            latest_scoring_run(),
+            timezone.localdate(),
+        )
+        queryset = queryset.filter(pk__in=shown.order_by().values("pk"))
+    audit.record_read(
+        kind, queryset.count(), action="export", reason=form.cleaned_data["reason"].strip()
     )
     name = f"{kind}-{timezone.localdate():%Y-%m-%d}.csv"
     response = StreamingHttpResponse(
@@ -210,7 +269,7 @@ def export_requests(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         chosen = next((r for r in mine if str(r.pk) == request.POST.get("request")), None)
         if chosen is None:
-            raise Http404("No such request waiting for you.")
+            raise Http404(_("No such request waiting for you."))
         chosen.approved_by, chosen.approved_at = me, timezone.now()
         chosen.save(update_fields=["approved_by", "approved_at"])
         messages.success(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, F, FilteredRelation, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from customers.models import Contract, Customer, Interaction, RiskScore, ScoringRun
@@ -161,6 +161,50 @@ def book_rows(
     if run is None and sort in ("risk", "probability", "value"):
         sort = "name"
     return rows.order_by(*BOOK_SORTS[sort][1])
+
+
+HANDOVER_STATES = {
+    "in_handover": "In a handover in progress",
+    "no_successor": "In a handover, no accepted successor",
+    "not_in_handover": "Not in a handover",
+}
+
+
+def customer_list_rows(
+    customers: QuerySet[Customer],
+    run: ScoringRun | None,
+    *,
+    today: dt.date,
+    team_id: int | None = None,
+    owner_id: int | None = None,
+    handover: str = "",
+    status: str = Customer.Status.ACTIVE,
+    **book_filters,
+) -> QuerySet[Customer]:
+    """The customers list (every role, of the customers it sees): the book's columns,
+    filters and sorts, plus team (of the primary owner), owner (primary or secondary),
+    status and handover state. `customers` is already narrowed by staff/access.py."""
+    from handover.models import HandoverPlan, HandoverTask
+
+    if status:
+        customers = customers.filter(status=status)
+    if team_id:
+        customers = customers.filter(primary_owner__team_id=team_id)
+    if owner_id:
+        customers = customers.filter(Q(primary_owner_id=owner_id) | Q(secondary_owner_id=owner_id))
+    if handover:
+        open_tasks = HandoverTask.objects.filter(
+            customer_id=OuterRef("pk"),
+            status=HandoverTask.Status.OPEN,
+            plan__status=HandoverPlan.Status.OPEN,
+        )
+        if handover == "no_successor":
+            customers = customers.filter(Exists(open_tasks.filter(accepted_at__isnull=True)))
+        elif handover == "in_handover":
+            customers = customers.filter(Exists(open_tasks))
+        elif handover == "not_in_handover":
+            customers = customers.filter(~Exists(open_tasks))
+    return book_rows(customers, run, today=today, **book_filters)
 
 
 def risk_histories(

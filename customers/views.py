@@ -1,18 +1,27 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from customers import page as customer_page
-from customers.forms import AccessGrantForm, BookFilterForm, QuickInteractionForm, RenewalFilterForm
+from customers.forms import (
+    AccessGrantForm,
+    BookFilterForm,
+    CustomerListFilterForm,
+    QuickInteractionForm,
+    RenewalFilterForm,
+)
 from customers.models import ChurnFigure, Customer, Interaction
 from customers.selectors import (
     book_for,
     book_rows,
+    customer_list_rows,
     latest_scoring_run,
     needs_attention,
     renewal_calendar,
@@ -70,6 +79,57 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def customer_list(request: HttpRequest) -> HttpResponse:
+    """Every customer the user may see (staff/access.py), 25 a page: search, filters by
+    team, owner, tier, segment, renewal window and handover state, sort, export."""
+    run = latest_scoring_run()
+    today = timezone.localdate()
+    form = CustomerListFilterForm(request.GET or None, teams=report_team_ids(request.user))
+    rows = customer_list_query(request.user, form, run, today)
+    page = Paginator(rows, BOOK_PAGE_SIZE).get_page(request.GET.get("page"))
+    customers = list(page.object_list)
+    histories = risk_histories([c.pk for c in customers], until=run.day) if run else {}
+    for customer in customers:
+        customer.history = histories.get(customer.pk, [])
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "customers/list.html",
+        {
+            "run": run,
+            "form": form,
+            "page": page,
+            "customers": customers,
+            "query": query.urlencode(),
+            "filtered": bool(form.is_bound and form.is_valid() and any(form.cleaned_data.values())),
+            "can_export": has_role(request.user, MANAGER_ROLES),
+            "today": today,
+        },
+    )
+
+
+def customer_list_query(user, form, run, today):
+    """The customers list's rows for a bound or unbound filter form (also the export's)."""
+    filters = form.cleaned_data if form.is_valid() else {}
+    status = filters.get("status") or "active"
+    return customer_list_rows(
+        visible_to(user, Customer.objects.all()),
+        run,
+        today=today,
+        team_id=filters["team"].pk if filters.get("team") else None,
+        owner_id=filters["owner"].pk if filters.get("owner") else None,
+        handover=filters.get("handover") or "",
+        status="" if status == "all" else status,
+        tiers=filters.get("tier"),
+        segment=filters.get("segment", ""),
+        renewal_days=filters.get("renewal"),
+        search=(filters.get("q") or "").strip(),
+        sort=filters.get("sort") or "risk",
+    ).select_related("primary_owner", "secondary_owner")
+
+
+@login_required
 def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     return _customer_page(request, customer_id)
 
@@ -98,11 +158,11 @@ def _customer_page(request: HttpRequest, customer_id: int, **bound_forms) -> Htt
     )
     level = customer_page.access_level(request.user, customer)
     if level is None:
-        raise Http404("No customer here that you may see.")
-    audit.record(
-        audit.AuditEvent.Action.VIEW,
+        raise Http404(_("No customer here that you may see."))
+    audit.record_read(
         "customer",
-        customer.pk,
+        1,
+        object_id=customer.pk,
         customer_id=customer.pk,
         detail={"page": "customer", "level": level},
     )
@@ -132,16 +192,28 @@ def _record_context(request: HttpRequest, customer: Customer, level: str) -> dic
         .order_by("-plan__last_day")
         .first(),
     }
+    from alerts.selectors import conditions_met
+
+    met = conditions_met([customer.pk])
+    context["reasons"] = [
+        (reason, met.get((customer.pk, reason.get("signal"))))
+        for reason in (risk.score.reasons if risk.score else [])
+    ]
     if level == customer_page.FULL:
         timeline_page, events = customer_page.timeline(customer, page=request.GET.get("page"))
         me = employee_of(request.user)
+        alerts = list(
+            Alert.objects.filter(customer=customer, status__in=Alert.LIVE).order_by(
+                "-revenue_at_risk"
+            )
+        )
+        for alert in alerts:
+            alert.met = met.get((customer.pk, alert.signal))
         context |= {
             "timeline_page": timeline_page,
             "events": events,
             "contacts": customer.contacts.order_by("status", "-is_decision_maker", "name"),
-            "alerts": Alert.objects.filter(customer=customer, status__in=Alert.LIVE).order_by(
-                "-revenue_at_risk"
-            ),
+            "alerts": alerts,
             "actions": RetentionAction.objects.filter(customer=customer).select_related("owner")[
                 :10
             ],
@@ -177,21 +249,19 @@ def grant_access(request: HttpRequest, customer_id: int) -> HttpResponse:
     audit trail. Only for managers who see the customer in full themselves."""
     customer = get_object_or_404(Customer, pk=customer_id)
     if customer_page.access_level(request.user, customer) != customer_page.FULL:
-        raise Http404("No customer here that you may grant access to.")
+        raise Http404(_("No customer here that you may grant access to."))
     form = AccessGrantForm(request.POST, customer=customer)
     if not form.is_valid():
         return _customer_page(request, customer.pk, grant_form=form)
-    grant = AccessGrant.objects.create(
-        customer=customer, granted_by=employee_of(request.user), **form.cleaned_data
-    )
-    audit.record(
-        audit.AuditEvent.Action.ACCESS_GRANT,
-        "customer",
-        customer.pk,
-        customer_id=customer.pk,
-        reason=grant.reason,
-        detail={"grantee": grant.grantee_id, "until": grant.until.isoformat()},
-    )
+    from staff.services import grant_access as grant_service
+
+    try:
+        grant = grant_service(customer=customer, by=employee_of(request.user), **form.cleaned_data)
+    except ValidationError as error:
+        for field, problems in error.message_dict.items():
+            for problem in problems:
+                form.add_error(field if field in form.fields else None, problem)
+        return _customer_page(request, customer.pk, grant_form=form)
     messages.success(
         request, f"{grant.grantee.name} sees {customer.name} until {grant.until:%d %b %Y}."
     )
@@ -206,7 +276,7 @@ def log_interaction(request: HttpRequest, customer_id: int) -> HttpResponse:
     and everything typed kept."""
     customer = get_object_or_404(Customer, pk=customer_id)
     if customer_page.access_level(request.user, customer) != customer_page.FULL:
-        raise Http404("No customer here that you may log against.")
+        raise Http404(_("No customer here that you may log against."))
     form = QuickInteractionForm(request.POST, customer=customer)
     htmx = request.headers.get("HX-Request") == "true"
     if form.is_valid():
@@ -314,8 +384,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "values": [float(row.revenue_at_risk) for row in tiers],
             },
             "period": period,
+            "period_label": figures.PERIODS[period][0],
             "periods": [(key, label) for key, (label, _) in figures.PERIODS.items()],
             "by": by,
+            "by_label": ChurnFigure.Dimension(by).label,
             "dimensions": ChurnFigure.Dimension.choices,
             "trend": trend,
             "churn_chart": {

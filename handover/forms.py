@@ -4,6 +4,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from handover.models import HandoverStep
 from staff.models import Employee
@@ -12,14 +13,14 @@ from staff.models import Employee
 class DepartureForm(forms.Form):
     employee = forms.ModelChoiceField(
         queryset=Employee.objects.filter(status=Employee.Status.ACTIVE).order_by("name"),
-        help_text="Only employees who are not already leaving are listed.",
+        help_text=_("Only employees who are not already leaving are listed."),
     )
     last_day = forms.DateField(
-        label="Last working day", widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Last working day"), widget=forms.DateInput(attrs={"type": "date"})
     )
-    reason = forms.CharField(max_length=200, help_text="The real reason: it is management data.")
+    reason = forms.CharField(max_length=200, help_text=_("The real reason: it is management data."))
     voluntary = forms.TypedChoiceField(
-        label="Who decided",
+        label=_("Who decided"),
         choices=[
             ("true", "The employee resigned (voluntary)"),
             ("false", "The company (involuntary)"),
@@ -28,7 +29,7 @@ class DepartureForm(forms.Form):
         widget=forms.RadioSelect,
     )
     exit_interview_notes = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), required=False, help_text="Can be added later."
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, help_text=_("Can be added later.")
     )
 
     def __init__(self, *args, **kwargs):
@@ -40,7 +41,7 @@ class DepartureForm(forms.Form):
 
 class ExitInterviewForm(forms.Form):
     exit_interview_notes = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 4}), required=False, label="Exit-interview notes"
+        widget=forms.Textarea(attrs={"rows": 4}), required=False, label=_("Exit-interview notes")
     )
 
     def __init__(self, *args, **kwargs):

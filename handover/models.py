@@ -12,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, OwnerRole
 from staff.models import Employee
@@ -19,14 +20,14 @@ from staff.models import Employee
 
 class HandoverPlan(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open", "In progress"
-        COMPLETE = "complete", "Complete"
-        CANCELLED = "cancelled", "Cancelled (the employee stays)"
+        OPEN = "open", _("In progress")
+        COMPLETE = "complete", _("Complete")
+        CANCELLED = "cancelled", _("Cancelled (the employee stays)")
 
     employee = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="handover_plans")
-    last_day = models.DateField(help_text="The leaver's last working day.")
+    last_day = models.DateField(help_text=_("The leaver's last working day."))
     reason = models.CharField(max_length=200)
-    voluntary = models.BooleanField(help_text="Resigned (yes) or let go (no).")
+    voluntary = models.BooleanField(help_text=_("Resigned (yes) or let go (no)."))
     exit_interview_notes = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     created_by = models.ForeignKey(
@@ -35,10 +36,10 @@ class HandoverPlan(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     tasks_raised_at = models.DateTimeField(null=True, blank=True)
     last_day_processed_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the last-day job reassigned and locked out."
+        null=True, blank=True, help_text=_("When the last-day job reassigned and locked out.")
     )
     closed_at = models.DateTimeField(null=True, blank=True)
-    log = models.JSONField(default=list, blank=True, help_text="What the jobs did, in order.")
+    log = models.JSONField(default=list, blank=True, help_text=_("What the jobs did, in order."))
 
     class Meta:
         ordering = ["last_day"]
@@ -47,7 +48,7 @@ class HandoverPlan(models.Model):
                 fields=["employee"],
                 condition=Q(status="open"),
                 name="one_open_handover_plan_per_employee",
-                violation_error_message="This employee already has a handover in progress.",
+                violation_error_message=_("This employee already has a handover in progress."),
             )
         ]
 
@@ -60,28 +61,28 @@ class HandoverPlan(models.Model):
 
 class HandoverTask(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        DONE = "done", "Done"
-        CANCELLED = "cancelled", "Cancelled"
+        OPEN = "open", _("Open")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
 
     plan = models.ForeignKey(HandoverPlan, on_delete=models.CASCADE, related_name="tasks")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="handover_tasks")
     role = models.CharField(
-        max_length=10, choices=OwnerRole.choices, help_text="The leaver's role for the customer."
+        max_length=10, choices=OwnerRole.choices, help_text=_("The leaver's role for the customer.")
     )
     annual_value = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     risk = models.FloatField(
-        help_text="Churn probability when the task was raised (current score or base rate)."
+        help_text=_("Churn probability when the task was raised (current score or base rate).")
     )
     dependence = models.FloatField(
         validators=[MinValueValidator(0), MaxValueValidator(1)],
-        help_text="How much the customer depends on the leaver (0-1).",
+        help_text=_("How much the customer depends on the leaver (0-1)."),
     )
     interaction_share = models.FloatField(default=0)
     exclusive_contacts = models.PositiveIntegerField(
-        default=0, help_text="Contacts only the leaver has dealt with in 180 days."
+        default=0, help_text=_("Contacts only the leaver has dealt with in 180 days.")
     )
-    priority = models.FloatField(help_text="Value x risk x dependence; highest first.")
+    priority = models.FloatField(help_text=_("Value x risk x dependence; highest first."))
     recommended_successor = models.ForeignKey(
         Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -107,7 +108,7 @@ class HandoverTask(models.Model):
             models.UniqueConstraint(
                 fields=["plan", "customer"],
                 name="one_handover_task_per_plan_customer",
-                violation_error_message="This customer already has a task in this handover.",
+                violation_error_message=_("This customer already has a task in this handover."),
             )
         ]
 
@@ -117,15 +118,15 @@ class HandoverTask(models.Model):
 
 class HandoverStep(models.Model):
     class Kind(models.TextChoices):
-        KNOWLEDGE_TRANSFER = "knowledge_transfer", "Knowledge-transfer note"
-        JOINT_INTRODUCTION = "joint_introduction", "Joint introduction of the successor"
-        OWNERSHIP_CHANGE = "ownership_change", "Ownership change"
-        FOLLOW_UP = "follow_up", "Follow-up contact"
+        KNOWLEDGE_TRANSFER = "knowledge_transfer", _("Knowledge-transfer note")
+        JOINT_INTRODUCTION = "joint_introduction", _("Joint introduction of the successor")
+        OWNERSHIP_CHANGE = "ownership_change", _("Ownership change")
+        FOLLOW_UP = "follow_up", _("Follow-up contact")
 
     task = models.ForeignKey(HandoverTask, on_delete=models.CASCADE, related_name="steps")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     days_after_last_day = models.IntegerField(
-        default=0, help_text="For follow-ups: days after the last day (14, 30, 90 by default)."
+        default=0, help_text=_("For follow-ups: days after the last day (14, 30, 90 by default).")
     )
     due_on = models.DateField()
     assignee = models.ForeignKey(
@@ -137,13 +138,13 @@ class HandoverStep(models.Model):
     )
     note = models.TextField(
         blank=True,
-        help_text="Knowledge transfer: history, open issues, preferences, key contacts.",
+        help_text=_("Knowledge transfer: history, open issues, preferences, key contacts."),
     )
     satisfaction = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(10)],
-        help_text="Follow-ups: the customer's satisfaction, 1-10.",
+        help_text=_("Follow-ups: the customer's satisfaction, 1-10."),
     )
     escalated_to = models.ForeignKey(
         Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -162,7 +163,7 @@ class HandoverStep(models.Model):
                 condition=Q(satisfaction__isnull=True)
                 | Q(satisfaction__gte=1, satisfaction__lte=10),
                 name="handover_step_satisfaction_range",
-                violation_error_message="Satisfaction is scored from 1 to 10.",
+                violation_error_message=_("Satisfaction is scored from 1 to 10."),
             ),
         ]
 
@@ -175,7 +176,9 @@ class HandoverStep(models.Model):
 
     def clean(self) -> None:
         if self.done_at and self.kind == self.Kind.KNOWLEDGE_TRANSFER and not self.note.strip():
-            raise ValidationError({"note": "Write the knowledge-transfer note before closing it."})
+            raise ValidationError(
+                {"note": _("Write the knowledge-transfer note before closing it.")}
+            )
         if self.done_at and self.kind == self.Kind.FOLLOW_UP and self.satisfaction is None:
             raise ValidationError(
                 {"satisfaction": "Record the customer's satisfaction (1-10) from the follow-up."}

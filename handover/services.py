@@ -12,11 +12,15 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Count, Exists, F, FloatField, OuterRef, Q, Subquery
 from django.db.models.functions import Cast
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from customers.models import Customer, OwnerRole, OwnershipPeriod, RiskScore
 from handover.models import HandoverPlan, HandoverStep, HandoverTask
 from handover.selectors import handover_proposals
+from staff.language import language_of
 from staff.models import Employee
 
 logger = logging.getLogger(__name__)
@@ -55,6 +59,10 @@ def start_departure(
         )
     elif HandoverPlan.objects.filter(employee=employee, status=HandoverPlan.Status.OPEN).exists():
         errors["employee"] = f"{employee.name} already has a handover in progress."
+    elif by is not None and by.pk == employee.pk:
+        errors["employee"] = "Nobody records their own departure; ask a colleague in HR."
+    elif employee.role == Employee.Role.ADMIN and by is not None and by.role != Employee.Role.ADMIN:
+        errors["employee"] = f"{employee.name} is an admin: only an admin records their departure."
     grace = settings.DEPARTURE_GRACE_DAYS
     if last_day < today - dt.timedelta(days=grace):
         errors["last_day"] = (
@@ -68,7 +76,7 @@ def start_departure(
     if errors:
         raise ValidationError(errors)
 
-    from handover.tasks import raise_handover_tasks
+    from jobs.steps import StepSpec, start_job
 
     with transaction.atomic():
         employee.status = Employee.Status.DEPARTING
@@ -87,7 +95,16 @@ def start_departure(
         )
         plan.add_log(f"Departure recorded by {by or 'the system'}; last day {last_day}.")
         plan.save()
-        transaction.on_commit(lambda: raise_handover_tasks.delay(plan_id=plan.pk))
+        # A durable job, sent once committed: with the broker down the plan is still
+        # recorded with its job queued, and the watchdog sends it when the broker is back.
+        start_job(
+            StepSpec(
+                name="raise_handover_tasks",
+                subject=f"plan {plan.pk}",
+                target="handover.tasks.raise_handover_tasks",
+                kwargs={"plan_id": plan.pk},
+            )
+        )
     return plan
 
 
@@ -217,14 +234,23 @@ def accept_successors(
     plan: HandoverPlan,
     by: Employee | None,
     choices: dict[int, int] | None = None,
+    only_chosen: bool = False,
 ) -> int:
-    """Set the successor of each open task: `choices` maps task id -> employee id; tasks
-    not in it take their recommendation ("accept all"). Successors must be active;
-    those who would go over capacity are flagged, not refused."""
+    """Set the successor of open tasks and return how many changed.
+
+    `choices` maps task id -> employee id. With `only_chosen` only those tasks change
+    ("save the successors chosen above"); otherwise every open task without an accepted
+    successor takes its recommendation ("accept all") and accepted ones stay as they
+    are. Successors must be active; those who would go over capacity are flagged, not
+    refused. A call that changes nothing writes nothing, logs nothing and e-mails nobody."""
     if plan.status != HandoverPlan.Status.OPEN:
-        raise ValidationError({"plan": "Only a handover in progress takes successors."})
+        raise ValidationError({"plan": _("Only a handover in progress takes successors.")})
     choices = choices or {}
-    tasks = list(plan.tasks.filter(status=HandoverTask.Status.OPEN))
+    tasks = list(
+        plan.tasks.filter(status=HandoverTask.Status.OPEN, ownership_changed_on__isnull=True)
+    )
+    if only_chosen:
+        tasks = [t for t in tasks if t.pk in choices]
     wanted = {t.pk: choices.get(t.pk, t.successor_id or t.recommended_successor_id) for t in tasks}
     people = {
         e.pk: e
@@ -233,19 +259,30 @@ def accept_successors(
         )
     }
     errors = []
+    unable = Employee.cannot_own_customers(people)
     for task in tasks:
         successor = people.get(wanted[task.pk])
         if wanted[task.pk] is None:
-            errors.append(f"{task.customer}: no successor chosen or recommended.")
+            errors.append(
+                _("%(customer)s: no successor chosen or recommended.") % {"customer": task.customer}
+            )
         elif successor is None:
-            errors.append(f"{task.customer}: unknown employee #{wanted[task.pk]}.")
+            errors.append(
+                _("%(customer)s: unknown employee #%(id)s.")
+                % {"customer": task.customer, "id": wanted[task.pk]}
+            )
         elif successor.status != Employee.Status.ACTIVE:
             errors.append(
                 f"{task.customer}: {successor.name} is {successor.get_status_display().lower()} "
                 "and cannot take customers over."
             )
+        elif successor.pk in unable:
+            errors.append(f"{task.customer}: {unable[successor.pk]}")
         elif successor.pk == plan.employee_id:
-            errors.append(f"{task.customer}: the leaver cannot be their own successor.")
+            errors.append(
+                _("%(customer)s: the leaver cannot be their own successor.")
+                % {"customer": task.customer}
+            )
     if errors:
         raise ValidationError({"successor": errors})
 
@@ -267,12 +304,21 @@ def accept_successors(
             task.accepted_at = now
             task.successor_over_capacity = loads.get(successor_id, 0) > settings.SUCCESSOR_CAPACITY
             changed.append(task)
+    if not changed:
+        return 0
     with transaction.atomic():
         HandoverTask.objects.bulk_update(
             changed, ["successor", "accepted_by", "accepted_at", "successor_over_capacity"]
         )
         _point_steps_to_successors(changed)
-        plan.add_log(f"{len(changed)} successor(s) accepted by {by or 'the system'}.")
+        plan.add_log(
+            ngettext(
+                "%(count)d successor accepted by %(person)s.",
+                "%(count)d successors accepted by %(person)s.",
+                len(changed),
+            )
+            % {"count": len(changed), "person": by or _("the system")}
+        )
         plan.save(update_fields=["log"])
     _notify_successors(plan, changed)
     return len(changed)
@@ -288,6 +334,55 @@ def _point_steps_to_successors(tasks: list[HandoverTask]) -> None:
         ).update(assignee_id=successor_id)
 
 
+def change_ownership(*, task: HandoverTask, by: Employee | None) -> HandoverTask:
+    """Hand the customer to the task's accepted successor now, before the last day: the
+    owner changes with its ownership history and audit event (Customer.save), the task
+    records the day and its "ownership change" step is done. Running it again changes
+    nothing; the last-day job skips a task whose owner already changed."""
+    if task.ownership_changed_on is not None:
+        return task
+    if task.successor_id is None:
+        raise ValidationError(
+            {
+                "successor": _("Accept a successor for %(customer)s before changing the owner.")
+                % {"customer": task.customer}
+            }
+        )
+    plan = task.plan
+    leaver = plan.employee
+    today = timezone.localdate()
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=task.customer_id)
+        field = "primary_owner_id" if task.role == OwnerRole.PRIMARY else "secondary_owner_id"
+        if getattr(customer, field) == leaver.pk:
+            new_owner = task.successor_id
+            if task.role == OwnerRole.SECONDARY and new_owner == customer.primary_owner_id:
+                new_owner = None  # the successor already owns it as primary
+            if task.role == OwnerRole.PRIMARY and new_owner == customer.secondary_owner_id:
+                customer.secondary_owner_id = None
+            setattr(customer, field, new_owner)
+            customer.save(
+                changed_by=by,
+                change_reason=f"Handover: {leaver.name} leaves on {plan.last_day}",
+            )
+        task.ownership_changed_on = today
+        task.save(update_fields=["ownership_changed_on"])
+        HandoverStep.objects.filter(
+            task=task, kind=Kind.OWNERSHIP_CHANGE, done_at__isnull=True
+        ).update(done_at=timezone.now(), done_by=by)
+        plan = HandoverPlan.objects.select_for_update().get(pk=plan.pk)
+        plan.add_log(
+            _("%(customer)s now owned by %(successor)s (changed by %(person)s).")
+            % {
+                "customer": task.customer,
+                "successor": task.successor,
+                "person": by or _("the system"),
+            }
+        )
+        plan.save(update_fields=["log"])
+    return task
+
+
 def complete_step(
     *,
     step: HandoverStep,
@@ -295,6 +390,15 @@ def complete_step(
     note: str = "",
     satisfaction: int | None = None,
 ) -> HandoverStep:
+    """Close a checklist step. The ownership-change step performs the change: it is never
+    a checkbox that only looks done."""
+    if step.kind == Kind.OWNERSHIP_CHANGE:
+        change_ownership(task=step.task, by=by)
+        step.refresh_from_db()
+        if note:
+            step.note = note
+            step.save(update_fields=["note"])
+        return step
     step.note = note or step.note
     step.satisfaction = satisfaction if satisfaction is not None else step.satisfaction
     step.done_at = timezone.now()
@@ -431,10 +535,30 @@ def _hand_over_on_last_day(plan: HandoverPlan) -> tuple[int, int]:
             leaver.user.is_active = False
             leaver.user.save(update_fields=["is_active"])
         plan.last_day_processed_at = timezone.now()
+        values = {
+            "changed": len(changed_customers),
+            "count": to_manager,
+            "manager": manager or _("nobody"),
+            "name": leaver.name,
+        }
         plan.add_log(
-            f"Last day: {len(changed_customers)} ownership change(s) written, {to_manager} "
-            f"customer(s) without an accepted successor went to {manager or 'nobody'}; "
-            f"{leaver.name} marked departed and their login disabled."
+            " ".join(
+                [
+                    ngettext(
+                        "Last day: %(changed)d ownership change written.",
+                        "Last day: %(changed)d ownership changes written.",
+                        len(changed_customers),
+                    )
+                    % values,
+                    ngettext(
+                        "%(count)d customer without an accepted successor went to %(manager)s.",
+                        "%(count)d customers without an accepted successor went to %(manager)s.",
+                        to_manager,
+                    )
+                    % values,
+                    _("%(name)s marked departed and their login disabled.") % values,
+                ]
+            )
         )
         plan.save()
     logger.info("handover %s: last day processed", plan.pk)
@@ -461,15 +585,22 @@ def _escalate_overdue(as_of: dt.date) -> int:
         if step.escalated_to:
             by_manager.setdefault(step.escalated_to, []).append(step)
     for manager, steps in by_manager.items():
-        lines = "\n".join(
-            f"- {s.get_kind_display()} for {s.task.customer} (due {s.due_on})" for s in steps
-        )
-        send_mail(
-            f"{len(steps)} overdue handover step(s)",
-            f"These handover steps are overdue and now need your attention:\n{lines}\n",
-            None,
-            [manager.email],
-        )
+        with translation.override(language_of(manager)):
+            lines = "\n".join(
+                "- "
+                + _("%(step)s for %(customer)s (due %(day)s)")
+                % {
+                    "step": s.get_kind_display(),
+                    "customer": s.task.customer,
+                    "day": date_format(s.due_on),
+                }
+                for s in steps
+            )
+            subject = ngettext(
+                "%(count)d overdue handover step", "%(count)d overdue handover steps", len(steps)
+            ) % {"count": len(steps)}
+            body = _("These handover steps are overdue and now need your attention:")
+        send_mail(subject, f"{body}\n{lines}\n", None, [manager.email])
     return len(escalated)
 
 
@@ -496,13 +627,24 @@ def _close_finished_plans() -> int:
 def _notify_start(plan: HandoverPlan, *, new_count: int) -> None:
     manager = manager_of(plan.employee)
     if manager:
-        send_mail(
-            f"Handover: {plan.employee.name} leaves on {plan.last_day}",
-            f"{new_count} customer(s) of {plan.employee.name} need a successor. Review the "
-            "recommendations and accept them in the handover plan.",
-            None,
-            [manager.email],
-        )
+        with translation.override(language_of(manager)):
+            values = {
+                "name": plan.employee.name,
+                "day": date_format(plan.last_day),
+                "count": new_count,
+            }
+            subject = _("Handover: %(name)s leaves on %(day)s") % values
+            body = (
+                ngettext(
+                    "%(count)d customer of %(name)s needs a successor. Review the recommendation "
+                    "and accept it in the handover plan.",
+                    "%(count)d customers of %(name)s need a successor. Review the "
+                    "recommendations and accept them in the handover plan.",
+                    new_count,
+                )
+                % values
+            )
+        send_mail(subject, body, None, [manager.email])
 
 
 def _notify_successors(plan: HandoverPlan, tasks: list[HandoverTask]) -> None:
@@ -510,10 +652,22 @@ def _notify_successors(plan: HandoverPlan, tasks: list[HandoverTask]) -> None:
     for task in tasks:
         by_successor[task.successor_id] = by_successor.get(task.successor_id, 0) + 1
     for employee in Employee.objects.filter(pk__in=by_successor):
-        send_mail(
-            f"You take over {by_successor[employee.pk]} customer(s) from {plan.employee.name}",
-            f"{plan.employee.name} leaves on {plan.last_day}. Please arrange a joint "
-            "introduction with each customer before then and read the knowledge-transfer notes.",
-            None,
-            [employee.email],
-        )
+        count = by_successor[employee.pk]
+        with translation.override(language_of(employee)):
+            values = {"count": count, "name": plan.employee.name, "day": date_format(plan.last_day)}
+            subject = (
+                ngettext(
+                    "You take over %(count)d customer from %(name)s",
+                    "You take over %(count)d customers from %(name)s",
+                    count,
+                )
+                % values
+            )
+            body = (
+                _(
+                    "%(name)s leaves on %(day)s. Please arrange a joint introduction with each "
+                    "customer before then and read the knowledge-transfer notes."
+                )
+                % values
+            )
+        send_mail(subject, body, None, [employee.email])

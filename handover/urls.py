@@ -11,5 +11,6 @@ urlpatterns = [
     path("what-if/<int:employee_id>/", views.what_if, name="what_if"),
     path("my-steps/", views.my_steps, name="my_steps"),
     path("steps/<int:step_id>/done/", views.complete_step, name="complete_step"),
+    path("steps/done/", views.complete_steps, name="complete_steps"),
     path("outcomes/", views.outcomes, name="outcomes"),
 ]

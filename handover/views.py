@@ -3,10 +3,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from handover import services
@@ -33,6 +37,22 @@ from staff.access import (
 )
 from staff.models import Employee
 
+PLAN_PAGE_SIZE = 25
+TASK_STATES = {
+    "": (gettext_lazy("All customers"), Q()),
+    "needs_successor": (gettext_lazy("No accepted successor"), Q(accepted_at__isnull=True)),
+    "accepted": (
+        gettext_lazy("Successor accepted, owner not changed"),
+        Q(accepted_at__isnull=False, ownership_changed_on__isnull=True),
+    ),
+    "changed": (gettext_lazy("Owner changed"), Q(ownership_changed_on__isnull=False)),
+}
+TASK_SORTS = {
+    "priority": (gettext_lazy("Priority"), ("-priority", "id")),
+    "value": (gettext_lazy("Value"), ("-annual_value", "id")),
+    "name": (gettext_lazy("Name"), ("customer__name", "id")),
+}
+
 
 @role_required(*PEOPLE_ROLES)
 def exposure(request: HttpRequest) -> HttpResponse:
@@ -48,7 +68,7 @@ def exposure(request: HttpRequest) -> HttpResponse:
 def what_if(request: HttpRequest, employee_id: int) -> HttpResponse:
     employee = get_object_or_404(Employee.objects.select_related("team"), pk=employee_id)
     if not sees_employee(request.user, employee):
-        raise Http404("No such employee in your teams.")
+        raise Http404(_("No such employee in your teams."))
     today = timezone.localdate()
     rows = exposure_report(as_of=today, employee_ids=[employee.pk])
     proposals = handover_proposals(employee, as_of=today)
@@ -60,6 +80,8 @@ def what_if(request: HttpRequest, employee_id: int) -> HttpResponse:
             "row": rows[0] if rows else None,
             "proposals": proposals[:50],
             "count": len(proposals),
+            # HR opens only customers already in a handover plan: names stay plain there.
+            "link_customers": has_role(request.user, MANAGER_ROLES),
         },
     )
 
@@ -90,9 +112,9 @@ def plans(request: HttpRequest) -> HttpResponse:
     if scope is not None:  # managers: their teams' leavers
         all_plans = all_plans.filter(scope)
     groups = {
-        "Upcoming": [p for p in all_plans if p.status == "open" and p.last_day > today],
-        "In progress": [p for p in all_plans if p.status == "open" and p.last_day <= today],
-        "Done": [p for p in all_plans if p.status != "open"][::-1][:50],
+        _("Upcoming"): [p for p in all_plans if p.status == "open" and p.last_day > today],
+        _("In progress"): [p for p in all_plans if p.status == "open" and p.last_day <= today],
+        _("Done"): [p for p in all_plans if p.status != "open"][::-1][:50],
     }
     return render(request, "handover/plans.html", {"groups": groups})
 
@@ -101,47 +123,78 @@ def plans(request: HttpRequest) -> HttpResponse:
 def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = get_object_or_404(HandoverPlan.objects.select_related("employee"), pk=plan_id)
     if not sees_employee(request.user, plan.employee):
-        raise Http404("No such handover plan in your teams.")
+        raise Http404(_("No such handover plan in your teams."))
     me = employee_of(request.user)
     notes_form = ExitInterviewForm(initial={"exit_interview_notes": plan.exit_interview_notes})
     if request.method == "POST":
         try:
             if "accept_all" in request.POST or "save_successors" in request.POST:
                 if not has_role(request.user, MANAGER_ROLES):
-                    raise PermissionDenied("Only managers assign successors.")
+                    raise PermissionDenied(_("Only managers assign successors."))
                 choices = {}
-                if "save_successors" in request.POST:
+                only_chosen = "save_successors" in request.POST
+                if only_chosen:
                     for key, value in request.POST.items():
                         if key.startswith("successor-") and value:
                             choices[int(key.removeprefix("successor-"))] = int(value)
-                count = services.accept_successors(plan=plan, by=me, choices=choices)
-                messages.success(request, f"{count} successor(s) accepted.")
+                count = services.accept_successors(
+                    plan=plan, by=me, choices=choices, only_chosen=only_chosen
+                )
+                if count:
+                    messages.success(
+                        request,
+                        ngettext(
+                            "%(count)d successor accepted.", "%(count)d successors accepted.", count
+                        )
+                        % {"count": count},
+                    )
+                elif only_chosen:
+                    messages.info(request, _("No successor was changed: choose one first."))
+                else:
+                    messages.info(request, _("Every customer already has an accepted successor."))
             elif "cancel" in request.POST:
                 if not has_role(request.user, HR_ROLES):
-                    raise PermissionDenied("Only HR cancels a departure.")
+                    raise PermissionDenied(_("Only HR cancels a departure."))
                 services.cancel_departure(plan=plan, by=me, note=request.POST.get("note", ""))
-                messages.success(request, "Departure cancelled: the employee stays.")
+                messages.success(request, _("Departure cancelled: the employee stays."))
             elif "save_notes" in request.POST:
                 if not has_role(request.user, HR_ROLES):
-                    raise PermissionDenied("Only HR edits exit-interview notes.")
+                    raise PermissionDenied(_("Only HR edits exit-interview notes."))
                 notes_form = ExitInterviewForm(request.POST)
                 if notes_form.is_valid():
                     plan.exit_interview_notes = notes_form.cleaned_data["exit_interview_notes"]
                     plan.save(update_fields=["exit_interview_notes"])
-                    messages.success(request, "Exit-interview notes saved.")
+                    messages.success(request, _("Exit-interview notes saved."))
             return redirect("handover:plan", plan.pk)
         except ValidationError as error:
             for problem in error.messages:
                 messages.error(request, problem)
 
-    tasks = list(
-        plan.tasks.select_related("customer", "recommended_successor", "successor")
-        .annotate(
-            steps_total=Count("steps", filter=Q(steps__cancelled=False)),
-            steps_done=Count("steps", filter=Q(steps__done_at__isnull=False)),
-        )
-        .order_by("-priority")
+    state = request.GET.get("state") if request.GET.get("state") in TASK_STATES else ""
+    sort = request.GET.get("sort") if request.GET.get("sort") in TASK_SORTS else "priority"
+    all_tasks = plan.tasks.annotate(
+        steps_total=Count("steps", filter=Q(steps__cancelled=False)),
+        steps_done=Count("steps", filter=Q(steps__done_at__isnull=False)),
     )
+    totals = plan.tasks.aggregate(
+        tasks=Count("id"),
+        accepted=Count("id", filter=Q(accepted_at__isnull=False)),
+        changed=Count("id", filter=Q(ownership_changed_on__isnull=False)),
+    )
+    steps = HandoverStep.objects.filter(task__plan=plan).aggregate(
+        total=Count("id", filter=Q(cancelled=False)),
+        done=Count("id", filter=Q(done_at__isnull=False)),
+    )
+    shown = all_tasks.filter(TASK_STATES[state][1]) if state else all_tasks
+    page = Paginator(
+        shown.select_related("customer", "recommended_successor", "successor").order_by(
+            *TASK_SORTS[sort][1]
+        ),
+        PLAN_PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
+    tasks = list(page.object_list)
+    query = request.GET.copy()
+    query.pop("page", None)
     candidates = (
         Employee.objects.filter(
             status=Employee.Status.ACTIVE,
@@ -150,8 +203,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
         .exclude(pk=plan.employee_id)
         .order_by("name")
     )
-    done = sum(t.steps_done for t in tasks)
-    total = sum(t.steps_total for t in tasks)
+    done, total = steps["done"], steps["total"]
     outcome = (
         next(
             (
@@ -170,6 +222,13 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
         {
             "plan": plan,
             "tasks": tasks,
+            "page": page,
+            "query": query.urlencode(),
+            "state": state,
+            "states": [(key, label) for key, (label, _) in TASK_STATES.items()],
+            "sort": sort,
+            "sorts": [(key, label) for key, (label, _) in TASK_SORTS.items()],
+            "totals": totals,
             "candidates": candidates,
             "progress": round(100 * done / total) if total else 0,
             "steps_done": done,
@@ -182,24 +241,87 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
             "notes_form": notes_form,
             "outcome": outcome,
             "windows": OUTCOME_WINDOWS,
+            "log": [
+                {"at": parse_datetime(entry["at"]), "message": entry["message"]}
+                for entry in plan.log
+            ],
+        },
+    )
+
+
+STEPS_PAGE_SIZE = 25
+
+
+@login_required
+def my_steps(request: HttpRequest) -> HttpResponse:
+    """My open handover steps, 25 a page, by kind; steps that need nothing written
+    (introductions, ownership changes) can be marked done together."""
+    me = employee_of(request.user)
+    kind = request.GET.get("kind") if request.GET.get("kind") in HandoverStep.Kind.values else ""
+    steps = (
+        open_steps(me).select_related("task__customer", "task__successor", "task__plan__employee")
+        if me
+        else HandoverStep.objects.none()
+    )
+    if kind:
+        steps = steps.filter(kind=kind)
+    page = Paginator(steps.order_by("due_on", "id"), STEPS_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    forms = [(step, StepDoneForm(step=step, prefix=f"step-{step.pk}")) for step in page]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "handover/my_steps.html",
+        {
+            "forms": forms,
+            "page": page,
+            "query": query.urlencode(),
+            "kind": kind,
+            "kinds": HandoverStep.Kind.choices,
+            "today": timezone.localdate(),
         },
     )
 
 
 @login_required
-def my_steps(request: HttpRequest) -> HttpResponse:
+@require_POST
+def complete_steps(request: HttpRequest) -> HttpResponse:
+    """Mark several of my steps done at once. Steps that need a note or a satisfaction
+    score are refused by name (they have their own form); the others are done, the
+    ownership changes performed."""
     me = employee_of(request.user)
-    steps = (
-        open_steps(me)
-        .select_related("task__customer", "task__plan__employee")
-        .order_by("due_on")[:200]
+    ids = [int(v) for v in request.POST.getlist("step") if v.isdigit()]
+    steps = list(
+        open_steps(me).filter(pk__in=ids).select_related("task__customer", "task__plan__employee")
         if me
         else []
     )
-    forms = [(step, StepDoneForm(step=step, prefix=f"step-{step.pk}")) for step in steps]
-    return render(
-        request, "handover/my_steps.html", {"forms": forms, "today": timezone.localdate()}
-    )
+    done, refused = 0, []
+    for step in steps:  # a page's worth at most
+        if step.kind in (HandoverStep.Kind.KNOWLEDGE_TRANSFER, HandoverStep.Kind.FOLLOW_UP):
+            refused.append(str(step))
+            continue
+        try:
+            services.complete_step(step=step, by=me)
+        except ValidationError as error:
+            refused.append(f"{step}: {' '.join(error.messages)}")
+        else:
+            done += 1
+    if done:
+        messages.success(
+            request,
+            ngettext("%(count)d step done.", "%(count)d steps done.", done) % {"count": done},
+        )
+    if refused:
+        messages.error(
+            request,
+            _("Not done, they need their own form: %(steps)s") % {"steps": "; ".join(refused)},
+        )
+    if not steps:
+        messages.info(request, _("Choose the steps to mark done first."))
+    return redirect("handover:my_steps")
 
 
 @login_required
@@ -213,7 +335,7 @@ def complete_step(request: HttpRequest, step_id: int) -> HttpResponse:
         has_role(request.user, MANAGER_ROLES)
         and sees_employee(request.user, step.task.plan.employee)
     ):
-        raise PermissionDenied("This step is assigned to someone else.")
+        raise PermissionDenied(_("This step is assigned to someone else."))
     form = StepDoneForm(request.POST, step=step, prefix=f"step-{step.pk}")
     if form.is_valid():
         try:
@@ -222,7 +344,7 @@ def complete_step(request: HttpRequest, step_id: int) -> HttpResponse:
             for problem in error.messages:
                 messages.error(request, f"{step}: {problem}")
         else:
-            messages.success(request, f"{step} done.")
+            messages.success(request, _("%(step)s done.") % {"step": step})
     else:
         for field, problems in form.errors.items():
             messages.error(request, f"{step}: {field}: {' '.join(problems)}")

@@ -6,7 +6,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from retention.email_address import InternationalEmailField
 
 
 class Team(models.Model):
@@ -33,20 +37,20 @@ class Team(models.Model):
 
     def clean(self) -> None:
         if self.parent_id and self.parent_id == self.pk:
-            raise ValidationError({"parent": "A team cannot be its own parent."})
+            raise ValidationError({"parent": _("A team cannot be its own parent.")})
 
 
 class Employee(models.Model):
     class Role(models.TextChoices):
-        ACCOUNT_MANAGER = "account_manager", "Account manager"
-        MANAGER = "manager", "Manager"
-        HR = "hr", "HR"
-        ADMIN = "admin", "Admin"
+        ACCOUNT_MANAGER = "account_manager", _("Account manager")
+        MANAGER = "manager", _("Manager")
+        HR = "hr", _("HR")
+        ADMIN = "admin", _("Admin")
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        DEPARTING = "departing", "Departing"
-        DEPARTED = "departed", "Departed"
+        ACTIVE = "active", _("Active")
+        DEPARTING = "departing", _("Departing")
+        DEPARTED = "departed", _("Departed")
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -56,15 +60,22 @@ class Employee(models.Model):
         related_name="employee",
     )
     external_id = models.CharField(
-        max_length=64, unique=True, null=True, blank=True, help_text="ID in the HR system."
+        max_length=64, unique=True, null=True, blank=True, help_text=_("ID in the HR system.")
     )
     name = models.CharField(max_length=160)
-    email = models.EmailField(unique=True)
+    # Unique without case (constraint below): Ben.Berg@x and ben.berg@x are one person.
+    email = InternationalEmailField(unique=True)
     team = models.ForeignKey(
         Team, null=True, blank=True, on_delete=models.PROTECT, related_name="members"
     )
     manager = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
+    language = models.CharField(
+        max_length=10,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text=_("The language of the pages and e-mails; empty: the browser's preference."),
     )
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.ACCOUNT_MANAGER)
     is_key_employee = models.BooleanField(default=False)
@@ -73,16 +84,16 @@ class Employee(models.Model):
         max_length=12, choices=Status.choices, default=Status.ACTIVE, db_index=True
     )
     departure_date = models.DateField(
-        null=True, blank=True, help_text="Last working day, once a departure is recorded."
+        null=True, blank=True, help_text=_("Last working day, once a departure is recorded.")
     )
     departure_announced_on = models.DateField(
         null=True,
         blank=True,
-        help_text="When the company learned of the departure; risk counts from here.",
+        help_text=_("When the company learned of the departure; risk counts from here."),
     )
     departure_reason = models.CharField(max_length=200, blank=True)
     departure_voluntary = models.BooleanField(
-        null=True, blank=True, help_text="Resigned (yes) or let go (no); empty while unknown."
+        null=True, blank=True, help_text=_("Resigned (yes) or let go (no); empty while unknown.")
     )
     confidentiality_until = models.DateField(null=True, blank=True)
     non_compete_until = models.DateField(null=True, blank=True)
@@ -92,27 +103,54 @@ class Employee(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                name="employee_email_unique_without_case",
+                violation_error_message="Another employee has this e-mail address.",
+            ),
             models.CheckConstraint(
                 condition=Q(status="active") | Q(departure_date__isnull=False),
                 name="employee_leaving_has_departure_date",
-                violation_error_message="A departing or departed employee needs a departure date.",
+                violation_error_message=_(
+                    "A departing or departed employee needs a departure date."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(departure_date__isnull=True)
                 | Q(departure_date__gte=models.F("hired_on")),
                 name="employee_departure_after_hire",
-                violation_error_message="The departure date cannot be before the hire date.",
+                violation_error_message=_("The departure date cannot be before the hire date."),
             ),
             models.CheckConstraint(
                 condition=Q(departure_announced_on__isnull=True)
                 | Q(departure_announced_on__lte=models.F("departure_date")),
                 name="employee_announced_before_departure",
-                violation_error_message="A departure is announced on or before the last day.",
+                violation_error_message=_("A departure is announced on or before the last day."),
             ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @classmethod
+    def cannot_own_customers(cls, ids) -> dict[int, str]:
+        """Of these employees, those who may not own or take over customers, each with
+        the reason: they left, or their login is disabled. One query."""
+        ids = set(ids)
+        if not ids:
+            return {}
+        unable = {}
+        found = list(
+            cls.objects.filter(pk__in=ids).values_list("pk", "name", "status", "user__is_active")
+        )
+        for pk in ids - {record[0] for record in found}:
+            unable[pk] = f"Unknown employee #{pk}."
+        for pk, name, status, login_active in found:
+            if status == cls.Status.DEPARTED:
+                unable[pk] = f"{name} has left the company and cannot own customers."
+            elif login_active is False:
+                unable[pk] = f"{name}'s login is disabled; they cannot own customers."
+        return unable
 
     @property
     def is_active_owner(self) -> bool:
@@ -149,28 +187,28 @@ class ApiToken(models.Model):
     role given here."""
 
     class Role(models.TextChoices):
-        INTEGRATION = "integration", "Integration (reads everything, imports data)"
-        ACCOUNT_MANAGER = "account_manager", "Account manager"
-        MANAGER = "manager", "Manager"
-        HR = "hr", "HR"
-        ADMIN = "admin", "Admin"
+        INTEGRATION = "integration", _("Integration (reads everything, imports data)")
+        ACCOUNT_MANAGER = "account_manager", _("Account manager")
+        MANAGER = "manager", _("Manager")
+        HR = "hr", _("HR")
+        ADMIN = "admin", _("Admin")
 
     PREFIX_LENGTH = 8
 
-    name = models.CharField(max_length=100, help_text="Which system or script uses it.")
+    name = models.CharField(max_length=100, help_text=_("Which system or script uses it."))
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.CASCADE,
         related_name="api_tokens",
-        help_text="Acts as this user (and their role). Leave empty for an integration.",
+        help_text=_("Acts as this user (and their role). Leave empty for an integration."),
     )
     role = models.CharField(
         max_length=16,
         choices=Role.choices,
         default=Role.INTEGRATION,
-        help_text="The role of an integration token; a user's token has the user's role.",
+        help_text=_("The role of an integration token; a user's token has the user's role."),
     )
     prefix = models.CharField(max_length=PREFIX_LENGTH, editable=False)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
@@ -233,12 +271,14 @@ class AuditEvent(models.Model):
     for exports, why). Append-only: the application never changes or deletes a record."""
 
     class Action(models.TextChoices):
-        VIEW = "view", "Viewed"
-        EXPORT = "export", "Exported"
-        OWNER_CHANGE = "owner_change", "Changed the owner"
-        CONTRACT_CHANGE = "contract_change", "Changed a contract"
-        SCORE_OVERRIDE = "score_override", "Overrode a score"
-        ACCESS_GRANT = "access_grant", "Granted access to a customer"
+        VIEW = "view", _("Viewed")
+        EXPORT = "export", _("Exported")
+        OWNER_CHANGE = "owner_change", _("Changed the owner")
+        CONTRACT_CHANGE = "contract_change", _("Changed a contract")
+        SCORE_OVERRIDE = "score_override", _("Overrode a score")
+        ACCESS_GRANT = "access_grant", _("Granted access to a customer")
+        ACCESS_REVOKE = "access_revoke", _("Revoked access to a customer")
+        JOB_RERUN = "job_rerun", _("Ran a nightly step again")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(
@@ -250,16 +290,16 @@ class AuditEvent(models.Model):
     token = models.ForeignKey(
         ApiToken, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_events"
     )
-    actor = models.CharField(max_length=160, help_text="Who, as shown at the time.")
+    actor = models.CharField(max_length=160, help_text=_("Who, as shown at the time."))
     ip = models.GenericIPAddressField(null=True, blank=True)
     action = models.CharField(max_length=16, choices=Action.choices)
     object_type = models.CharField(max_length=40)
     object_id = models.CharField(max_length=64, blank=True)
     customer_id = models.BigIntegerField(
-        null=True, blank=True, db_index=True, help_text="The customer concerned, if one."
+        null=True, blank=True, db_index=True, help_text=_("The customer concerned, if one.")
     )
-    rows = models.PositiveIntegerField(default=1, help_text="Records viewed or exported.")
-    reason = models.TextField(blank=True, help_text="Required for exports.")
+    rows = models.PositiveIntegerField(default=1, help_text=_("Records viewed or exported."))
+    reason = models.TextField(blank=True, help_text=_("Required for exports."))
     detail = models.JSONField(default=dict, blank=True)
 
     objects = AuditQuerySet.as_manager()
@@ -289,16 +329,18 @@ class AccessWarning(models.Model):
     while leaving (DOMAIN.md section 2): their manager and HR were told."""
 
     class Kind(models.TextChoices):
-        UNUSUAL_VOLUME = "unusual_volume", "Unusual number of customers viewed or exported"
-        DEPARTING_EXPORT = "departing_export", "Exported customer data while leaving"
+        UNUSUAL_VOLUME = "unusual_volume", _("Unusual number of customers viewed or exported")
+        DEPARTING_EXPORT = "departing_export", _("Exported customer data while leaving")
 
     employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="access_warnings")
     day = models.DateField()
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    touched = models.PositiveIntegerField(help_text="Customer records viewed plus rows exported.")
-    daily_average = models.FloatField(help_text="The same over the 30 days before, per day.")
+    touched = models.PositiveIntegerField(
+        help_text=_("Customer records viewed plus rows exported.")
+    )
+    daily_average = models.FloatField(help_text=_("The same over the 30 days before, per day."))
     exports = models.PositiveIntegerField(default=0)
-    notified = models.JSONField(default=list, blank=True, help_text="Who was told (e-mail).")
+    notified = models.JSONField(default=list, blank=True, help_text=_("Who was told (e-mail)."))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -344,7 +386,7 @@ class AccessGrant(models.Model):
     grantee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="access_grants")
     granted_by = models.ForeignKey(Employee, null=True, on_delete=models.SET_NULL, related_name="+")
     reason = models.CharField(max_length=200)
-    until = models.DateField(help_text="The last day the access lasts.")
+    until = models.DateField(help_text=_("The last day the access lasts."))
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 

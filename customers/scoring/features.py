@@ -295,7 +295,7 @@ def _satisfaction_features(as_of: dt.date, selection: CustomerSelection) -> pd.D
 def _contract_features(as_of: dt.date, selection: CustomerSelection) -> pd.DataFrame:
     in_force = Q(end_date__gte=as_of)
     aggregates = {
-        "annual_value_in_force": Sum("annual_value", filter=in_force),
+        "annual_value_in_force": Sum("annual_value_reporting", filter=in_force),
         "active_contracts": Count("id", filter=in_force),
         "nearest_contract_end": Min("end_date", filter=in_force),
         "auto_renew_contracts": Count("id", filter=in_force & Q(auto_renew=True)),
@@ -303,7 +303,7 @@ def _contract_features(as_of: dt.date, selection: CustomerSelection) -> pd.DataF
         "contract_term_days": Max(_term_days(), filter=in_force),
         # What the customer paid lately, for customers between contracts.
         "recent_annual_value": Max(
-            "annual_value", filter=Q(end_date__gte=as_of - dt.timedelta(days=365))
+            "annual_value_reporting", filter=Q(end_date__gte=as_of - dt.timedelta(days=365))
         ),
     }
     queryset = selection.apply(Contract.objects.filter(start_date__lte=as_of), "customer_id")

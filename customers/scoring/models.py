@@ -7,16 +7,17 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class RiskTier(models.IntegerChoices):
     """Ordered from most to least at risk, so a higher number is a safer customer."""
 
-    VERY_HIGH = 1, "Very high"
-    HIGH = 2, "High"
-    MEDIUM = 3, "Medium"
-    LOW = 4, "Low"
-    VERY_LOW = 5, "Very low"
+    VERY_HIGH = 1, _("Very high")
+    HIGH = 2, _("High")
+    MEDIUM = 3, _("Medium")
+    LOW = 4, _("Low")
+    VERY_LOW = 5, _("Very low")
 
 
 class RiskModel(models.Model):
@@ -24,37 +25,42 @@ class RiskModel(models.Model):
     it did on the validation months. Scoring uses the newest active one."""
 
     class Kind(models.TextChoices):
-        GRADIENT_BOOSTING = "gradient_boosting", "Gradient boosting"
-        LOGISTIC_REGRESSION = "logistic_regression", "Logistic regression"
-        RULES = "rules", "Rules-based"
+        GRADIENT_BOOSTING = "gradient_boosting", _("Gradient boosting")
+        LOGISTIC_REGRESSION = "logistic_regression", _("Logistic regression")
+        RULES = "rules", _("Rules-based")
 
     RULES_NOTE = "Rules-based score, not enough history to train."
 
     version = models.PositiveIntegerField(unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     trained_at = models.DateTimeField(default=timezone.now)
-    as_of = models.DateField(help_text="The day the model was trained for; nothing later was seen.")
+    as_of = models.DateField(
+        help_text=_("The day the model was trained for; nothing later was seen.")
+    )
     horizon_days = models.PositiveIntegerField()
-    window_start = models.DateField(help_text="First observation date in the training set.")
-    window_end = models.DateField(help_text="Last observation date in the validation set.")
+    window_start = models.DateField(help_text=_("First observation date in the training set."))
+    window_end = models.DateField(help_text=_("Last observation date in the validation set."))
     train_rows = models.PositiveIntegerField(default=0)
     validation_rows = models.PositiveIntegerField(default=0)
     churners = models.PositiveIntegerField(
-        default=0, help_text="Distinct customers who churned within the horizon of an observation."
+        default=0,
+        help_text=_("Distinct customers who churned within the horizon of an observation."),
     )
     base_rate = models.FloatField(default=0.0)
     sample_note = models.CharField(max_length=200, blank=True)
     metrics = models.JSONField(
         default=dict,
         blank=True,
-        help_text="Validation metrics of the chosen model and of every candidate.",
+        help_text=_("Validation metrics of the chosen model and of every candidate."),
     )
     feature_importance = models.JSONField(default=dict, blank=True)
     signal_weights = models.JSONField(
         default=dict,
         blank=True,
-        help_text="How much more often customers with each warning signal churned (lift); "
-        "orders the reasons shown with a score.",
+        help_text=_(
+            "How much more often customers with each warning signal churned (lift); "
+            "orders the reasons shown with a score."
+        ),
     )
     churn_label = models.CharField(
         max_length=10,
@@ -104,9 +110,9 @@ class ScoringRun(models.Model):
     its row and replaces its scores."""
 
     class Status(models.TextChoices):
-        RUNNING = "running", "Running"
-        COMPLETE = "complete", "Complete"
-        FAILED = "failed", "Failed"
+        RUNNING = "running", _("Running")
+        COMPLETE = "complete", _("Complete")
+        FAILED = "failed", _("Failed")
 
     day = models.DateField(unique=True)
     model = models.ForeignKey(RiskModel, on_delete=models.PROTECT, related_name="runs")
@@ -119,7 +125,7 @@ class ScoringRun(models.Model):
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     timings = models.JSONField(
-        default=dict, blank=True, help_text="Seconds spent on features, scoring and writes."
+        default=dict, blank=True, help_text=_("Seconds spent on features, scoring and writes.")
     )
     error = models.TextField(blank=True)
 
@@ -162,7 +168,7 @@ class RiskScore(models.Model):
     model = models.ForeignKey(RiskModel, on_delete=models.PROTECT, related_name="+", db_index=False)
     probability = models.FloatField(
         validators=[MinValueValidator(0), MaxValueValidator(1)],
-        help_text="Probability of churning within the model's horizon.",
+        help_text=_("Probability of churning within the model's horizon."),
     )
     tier = models.PositiveSmallIntegerField(choices=RiskTier.choices, null=True, blank=True)
     annual_value = models.DecimalField(max_digits=14, decimal_places=2)
@@ -173,13 +179,13 @@ class RiskScore(models.Model):
         help_text='Top reasons, most important first: [{"signal": ..., "text": ...}].',
     )
     single_threaded = models.BooleanField(
-        default=False, help_text="Only one employee has talked to the customer in 180 days."
+        default=False, help_text=_("Only one employee has talked to the customer in 180 days.")
     )
     active_contacts = models.PositiveIntegerField(default=0)
     signals = models.JSONField(
         default=list,
         blank=True,
-        help_text="Every warning sign that fired, in words (the alerts are raised from these).",
+        help_text=_("Every warning sign that fired, in words (the alerts are raised from these)."),
     )
 
     objects = RiskScoreQuerySet.as_manager()
@@ -194,12 +200,12 @@ class RiskScore(models.Model):
             models.UniqueConstraint(
                 fields=["customer", "day"],
                 name="one_risk_score_per_customer_day",
-                violation_error_message="A customer has one risk score per day.",
+                violation_error_message=_("A customer has one risk score per day."),
             ),
             models.CheckConstraint(
                 condition=Q(probability__gte=0, probability__lte=1),
                 name="riskscore_probability_range",
-                violation_error_message="A probability lies between 0 and 1.",
+                violation_error_message=_("A probability lies between 0 and 1."),
             ),
         ]
 

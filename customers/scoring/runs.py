@@ -22,7 +22,7 @@ import pandas as pd
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, F, Max, Min, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from threadpoolctl import threadpool_limits
 
 from customers.models import RiskModel, RiskScore, RiskTier, ScoringRun, StagedScore
@@ -179,7 +179,9 @@ def finish_run(*, run_id: int, chunk_results: list[dict] | None = None) -> dict:
                     timings[key] += result.get(key, 0.0)
             timings["tiers and swap"] = time.perf_counter() - began
             run.customers_scored = totals["count"]
-            run.tier_sizes = {RiskTier(t).label: sizes.get(t, 0) for t in RiskTier.values}
+            # Keyed by the English label (stored data, not what a reader sees).
+            with translation.override("en"):
+                run.tier_sizes = {str(RiskTier(t).label): sizes.get(t, 0) for t in RiskTier.values}
             run.revenue_at_risk = totals["rar"] or 0
             run.timings = {key: round(value, 2) for key, value in timings.items()}
             run.status = ScoringRun.Status.COMPLETE
@@ -192,6 +194,14 @@ def finish_run(*, run_id: int, chunk_results: list[dict] | None = None) -> dict:
         "tiers": run.tier_sizes,
         "revenue_at_risk": float(run.revenue_at_risk),
     }
+
+
+def fail_run(*, run_id: int, error: str) -> None:
+    """The day stays incomplete: the previous complete day's scores stay current, and
+    the run says why (pages and `score_customers --queue` show it)."""
+    ScoringRun.objects.filter(pk=run_id).exclude(status=ScoringRun.Status.COMPLETE).update(
+        status=ScoringRun.Status.FAILED, error=error[:5000], finished_at=timezone.now()
+    )
 
 
 def _swap_in_staged_scores(run: ScoringRun) -> None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from django.utils.translation import gettext_lazy as _
 
 # How long each segment may go without contact before it counts as a warning sign.
 NO_CONTACT_DAYS = {"core": 30, "important": 60, "general": 90}
@@ -91,7 +92,7 @@ def _days_without_contact(f: pd.DataFrame) -> pd.Series:
 SIGNALS: list[Signal] = [
     Signal(
         "engagement_drop",
-        "Engagement drop",
+        _("Engagement drop"),
         lambda f, t: (
             (f["engagement_ratio"] < t["below_ratio"])
             & (f["interactions_prior_90d"] / 3 >= MIN_MONTHLY_BASELINE)
@@ -106,7 +107,7 @@ SIGNALS: list[Signal] = [
     ),
     Signal(
         "no_recent_contact",
-        "No contact for longer than the segment allows",
+        _("No contact for longer than the segment allows"),
         lambda f, t: _days_without_contact(f) > _no_contact_limit(f, t),
         lambda f, t: (
             "No contact for "
@@ -124,7 +125,7 @@ SIGNALS: list[Signal] = [
     ),
     Signal(
         "contract_ending_90",
-        "Contract ends within 90 days, no renewal talk",
+        _("Contract ends within 90 days, no renewal talk"),
         lambda f, t: (
             (f["days_to_contract_end"] <= t["within_days"])
             & (f["renewal_talks_180d"] == 0)
@@ -138,7 +139,7 @@ SIGNALS: list[Signal] = [
     ),
     Signal(
         "contract_ending_180",
-        "Contract ends within 180 days, no renewal talk",
+        _("Contract ends within 180 days, no renewal talk"),
         lambda f, t: (
             (f["days_to_contract_end"] > t["after_days"])
             & (f["days_to_contract_end"] <= t["within_days"])
@@ -153,7 +154,7 @@ SIGNALS: list[Signal] = [
     ),
     Signal(
         "complaint",
-        "Complaint in the last 60 days",
+        _("Complaint in the last 60 days"),
         lambda f, t: f["days_since_complaint"] < t["within_days"],
         lambda f, t: (
             "Complaint "
@@ -167,7 +168,7 @@ SIGNALS: list[Signal] = [
     ),
     Signal(
         "support_escalation",
-        "Several support tickets in the last 30 days",
+        _("Several support tickets in the last 30 days"),
         lambda f, t: f["support_tickets_30d"] >= t["tickets"],
         lambda f, t: (
             _plural(f["support_tickets_30d"], "support ticket", "support tickets")
@@ -178,7 +179,7 @@ SIGNALS: list[Signal] = [
     ),
     Signal(
         "discount_request",
-        "Asked for a discount in the last 60 days",
+        _("Asked for a discount in the last 60 days"),
         lambda f, t: f["days_since_discount_request"] < t["within_days"],
         lambda f, t: "Asked for a discount " + _ago(f["days_since_discount_request"]),
         0.15,
@@ -186,7 +187,7 @@ SIGNALS: list[Signal] = [
     ),
     Signal(
         "low_satisfaction",
-        "Low satisfaction",
+        _("Low satisfaction"),
         lambda f, t: f["latest_satisfaction"] <= t["at_most"],
         lambda f, t: "Satisfaction " + _int(f["latest_satisfaction"]) + "/10 at the last rating",
         0.10,
@@ -194,7 +195,7 @@ SIGNALS: list[Signal] = [
     ),
     Signal(
         "satisfaction_drop",
-        "Satisfaction down 2 or more",
+        _("Satisfaction down 2 or more"),
         lambda f, t: f["satisfaction_change"] <= -t["drop"],
         lambda f, t: (
             "Satisfaction fell from "
@@ -207,7 +208,7 @@ SIGNALS: list[Signal] = [
     ),
     Signal(
         "usage_drop",
-        "Product usage halved",
+        _("Product usage halved"),
         lambda f, t: (
             (f["usage_ratio"] < t["below_ratio"])
             & (f["usage_prior_90d"] / 3 >= MIN_MONTHLY_BASELINE)
@@ -235,7 +236,7 @@ SIGNALS: list[Signal] = [
     ),
     Signal(
         "decision_maker_left",
-        "Decision-maker left",
+        _("Decision-maker left"),
         lambda f, t: f["decision_maker_left_90d"] == 1,
         lambda f, t: "Decision-maker left on " + _date(f["decision_maker_left_on"]),
         0.20,
@@ -243,7 +244,7 @@ SIGNALS: list[Signal] = [
     ),
     Signal(
         "owner_departing",
-        "Account owner is leaving",
+        _("Account owner is leaving"),
         lambda f, t: f["owner_departing"] == 1,
         lambda f, t: "Owner leaves on " + _date(f["owner_leaves_on"]),
         0.15,
@@ -251,7 +252,7 @@ SIGNALS: list[Signal] = [
     ),
     Signal(
         "owner_departed",
-        "Account owner left",
+        _("Account owner left"),
         lambda f, t: f["owner_departed_180d"] == 1,
         lambda f, t: "Owner left on " + _date(f["owner_departed_on"]),
         0.20,
@@ -259,7 +260,7 @@ SIGNALS: list[Signal] = [
     ),
     Signal(
         "owner_changed",
-        "New account owner",
+        _("New account owner"),
         lambda f, t: (f["owner_changed_90d"] == 1) & (f["owner_departed_180d"] == 0),
         lambda f, t: pd.Series("Account owner changed in the last 90 days", index=f.index),
         0.05,
@@ -267,7 +268,7 @@ SIGNALS: list[Signal] = [
     ),
     Signal(
         "single_threaded",
-        "Single-threaded relationship",
+        _("Single-threaded relationship"),
         lambda f, t: f["single_threaded"] == 1,
         lambda f, t: pd.Series("Only one person has talked to them in 180 days", index=f.index),
         0.05,

@@ -1,6 +1,8 @@
 from django import template
+from django.conf import settings
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from customers.models import RiskTier
 
@@ -11,6 +13,26 @@ register = template.Library()
 def tier_label(tier: int | None) -> str:
     """ "Very high" ... "Very low" for a stored tier number."""
     return RiskTier(tier).label if tier else ""
+
+
+@register.filter
+def tier_rank(tier: int | None) -> str:
+    """What a tier means: a rank among today's scores, not a probability band
+    ("High: top 20% of risk today"), from RISK_TIER_SHARES."""
+    if not tier:
+        return ""
+    shares = settings.RISK_TIER_SHARES
+    above, own = sum(shares[: tier - 1]), shares[tier - 1]
+    label = RiskTier(tier).label
+    if tier == len(shares):
+        return _("%(tier)s: the lowest %(share)d%% of risk today") % {"tier": label, "share": own}
+    if tier == 1:
+        return _("%(tier)s: top %(share)d%% of risk today") % {"tier": label, "share": own}
+    return _("%(tier)s: top %(upto)d%%, below the top %(above)d%% of risk today") % {
+        "tier": label,
+        "upto": above + own,
+        "above": above,
+    }
 
 
 @register.filter

@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import permissions, throttling
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.settings import api_settings
 
 from staff import audit
+from staff.auth import access_refused
 from staff.models import ApiToken, Employee
 
 LAST_USED_EVERY = dt.timedelta(minutes=1)  # write last_used_at at most this often
@@ -39,27 +42,30 @@ class ApiTokenAuthentication(BaseAuthentication):
         if not header or header[0].lower() != b"bearer":
             return None
         if len(header) != 2:
-            raise AuthenticationFailed("Send the key as: Authorization: Bearer <key>.")
+            raise AuthenticationFailed(_("Send the key as: Authorization: Bearer <key>."))
         try:
             key = header[1].decode()
         except UnicodeDecodeError:
-            raise AuthenticationFailed("The API key is not valid.") from None
+            raise AuthenticationFailed(_("The API key is not valid.")) from None
         token = (
             ApiToken.objects.select_related("user", "user__employee")
             .filter(key_hash=ApiToken.hash(key))
             .first()
         )
         if token is None:
-            raise AuthenticationFailed("The API key is not valid.")
+            raise AuthenticationFailed(_("The API key is not valid."))
         if token.is_revoked:
-            raise AuthenticationFailed(f"This API key was revoked on {token.revoked_at:%Y-%m-%d}.")
+            raise AuthenticationFailed(
+                _("This API key was revoked on %(day)s.") % {"day": f"{token.revoked_at:%Y-%m-%d}"}
+            )
         user = token.user
         if user is not None:
-            employee = getattr(user, "employee", None)
-            if not user.is_active or (
-                employee is not None and employee.status == Employee.Status.DEPARTED
-            ):
-                raise AuthenticationFailed("The user this API key belongs to has no access.")
+            refused = access_refused(user)  # the one rule every way in asks (staff/auth.py)
+            if refused:
+                raise AuthenticationFailed(
+                    _("The user this API key belongs to has no access: %(reason)s")
+                    % {"reason": refused}
+                )
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_EVERY:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
@@ -111,7 +117,7 @@ def role_in(*roles: str) -> type[permissions.BasePermission]:
 class HasRole(permissions.BasePermission):
     """Any request that acts with a role (employees, admins, integrations)."""
 
-    message = "Your account has no role in the CRM."
+    message = _("Your account has no role in the CRM.")
 
     def has_permission(self, request, view) -> bool:
         return api_role(request) is not None
@@ -122,6 +128,9 @@ class PerTokenThrottle(throttling.SimpleRateThrottle):
 
     scope = "api"
 
+    def get_rate(self):
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)  # read now, not at import
+
     def get_cache_key(self, request, view):
         if isinstance(request.auth, ApiToken):
             ident = f"token-{request.auth.pk}"
@@ -130,6 +139,49 @@ class PerTokenThrottle(throttling.SimpleRateThrottle):
         else:
             ident = f"address-{self.get_ident(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class PerAddressThrottle(throttling.SimpleRateThrottle):
+    """API_ADDRESS_RATE_LIMIT requests per client address, signed in or not."""
+
+    scope = "address"
+
+    def get_rate(self):
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": audit.client_ip(request)}
+
+
+class AddressRateLimit:
+    """Middleware: every request to /api/ counts against its address's limit before any
+    authentication, so unauthenticated floods and key guessing are limited too. The
+    counts live in the shared cache (Redis), so all server processes share them."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith("/api/"):
+            throttle = PerAddressThrottle()
+            if not throttle.allow_request(request, None):
+                from django.http import JsonResponse
+
+                wait = throttle.wait()
+                response = JsonResponse(
+                    {
+                        "error": {
+                            "status": 429,
+                            "code": "throttled",
+                            "message": "Too many requests from your address; slow down.",
+                        }
+                    },
+                    status=429,
+                )
+                if wait is not None:
+                    response["Retry-After"] = str(max(1, round(wait)))
+                return response
+        return self.get_response(request)
 
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):

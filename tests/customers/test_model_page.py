@@ -340,12 +340,12 @@ def test_an_admin_scores_now_and_the_progress_shows_the_finished_run(client):
         reverse("model_job_progress", args=[task_id]), {"job": "score", "day": today.isoformat()}
     ).content.decode()
     assert "hx-trigger" not in progress  # finished: the partial stops polling
-    assert f"3 customers scored for {today}" in progress
+    assert f"3 customers scored for {today:%-d %b %Y}" in progress
     # 5/15/25/35/20 % of 3, rounded cumulatively (0, 0.6, 1.35, 2.4, 3): 0, 1, 0, 1, 1.
     assert text_of(progress).count("Very high 0 High 1 Medium 0 Low 1 Very low 1") == 1
     # The page it redirected to shows the same result in place.
     page = client.get(response.url).content.decode()
-    assert f"3 customers scored for {today}" in page
+    assert f"3 customers scored for {today:%-d %b %Y}" in page
 
 
 def test_a_second_scoring_run_for_a_day_that_is_running_is_not_started(client):
@@ -494,4 +494,4 @@ def test_scoring_on_workers_follows_the_run_of_the_day_once_the_task_has_started
         status="complete", chunks_done=4, customers_scored=12, tier_sizes={"High": 12}
     )
     done = follow()
-    assert f"12 customers scored for {day}" in done and "High 12" in done
+    assert f"12 customers scored for {day:%-d %b %Y}" in done and "High 12" in done

@@ -47,7 +47,23 @@ def test_hr_starts_a_departure_and_the_manager_accepts_the_successors(browser_pa
     page.goto(f"{base}/handover/plans/{plan.pk}/")
     page.get_by_label("Successor for C2").select_option(label="Ben")
     page.get_by_role("button", name="Save the successors chosen above").click()
-    page.get_by_text("3 successor(s) accepted.").wait_for()
+    page.get_by_text("1 successor accepted.").wait_for()
+    # Only the customer whose successor was chosen changed.
+    successors = dict(plan.tasks.values_list("customer__name", "successor__name"))
+    assert successors == {"C1": None, "C2": "Ben", "C3": None}
 
+    page.get_by_role("button", name="Accept every remaining recommendation").click()
+    page.get_by_text("2 successors accepted.").wait_for()
     successors = dict(plan.tasks.values_list("customer__name", "successor__name"))
     assert successors == {"C1": "Ada", "C2": "Ben", "C3": "Ben"}
+    log = page.locator("ul.small li").all_inner_texts()
+    assert not any("0 successor" in line for line in log)
+
+    # The manager changes C1's owner now, from her steps: the step does what it names.
+    page.get_by_role("link", name="Handover steps").click()
+    row = page.locator("tr", has_text="Ownership change").filter(has_text="C1")
+    assert "Marking it done makes Ada the owner now." in row.inner_text()
+    row.get_by_role("button", name="Mark done").click()
+    page.get_by_text("Ownership change for C1 done.").wait_for()
+    team.c1.refresh_from_db()
+    assert team.c1.primary_owner == team.ada

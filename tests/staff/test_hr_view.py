@@ -153,7 +153,7 @@ def test_a_row_shows_team_last_day_kind_key_and_progress_of_steps(client):
     row_html = page[page.index(">Uma</a>") : page.index("</tr>", page.index(">Uma</a>"))]
     for cell in (
         "<td>North</td>",
-        "<td>Jan. 31, 2099</td>",
+        "<td>31 Jan 2099</td>",
         "<td>Involuntary</td>",
         "<td>Yes</td>",
     ):
