@@ -87,8 +87,8 @@ def main() -> None:
             continue
         m = fold["methods"]
         chosen = m[model.kind]
-        others = [
-            m[k]["roc_auc"]
+        # The bar: beat the rules score, and logistic regression unless it is the model.
+        others = [m[k]["roc_auc"] for k in ("logistic_regression", "rules") if k != model.kind]
             for k in ("gradient_boosting", "logistic_regression", "rules")
             if k != model.kind
         ]
