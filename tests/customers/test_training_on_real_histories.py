@@ -172,3 +172,23 @@ def test_monthly_subscriptions_are_no_contract_ending_sign_but_annual_ones_are(c
     assert row["days_to_contract_end"].iloc[0] == 59
     assert row["term_remaining_share"].iloc[0] == pytest.approx(59 / 365)
     assert signals.fired(row)["contract_ending_90"].iloc[0]
+
+
+def test_the_api_serves_the_backtest_and_the_inputs_of_the_model(company):
+    from tests.api.helpers import integration_client
+
+    model = training.train_model(as_of=AS_OF)
+    client, _ = integration_client()
+    body = client.get("/api/v1/risk-models/current/").json()
+    assert body["version"] == model.version and body["churn_label"] == "explicit"
+    assert body["features"] == model.features
+    folds = body["backtest"]["folds"]
+    assert len(folds) == 4
+    assert set(folds[0]["methods"]) == {
+        "gradient_boosting",
+        "logistic_regression",
+        "rules",
+        "recency",
+    }
+    assert body["backtest"]["decision"] == model.backtest["decision"]
+    assert "artifact" not in body
