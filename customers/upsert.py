@@ -654,7 +654,8 @@ def _copy_text(value) -> str:
 
 def _record_owner_changes(rows: list[dict], before: dict[str, dict], changed: set[str]) -> None:
     """Ownership history for customers whose owners the batch set or changed: the open
-    period closes today and the new owner's opens, as Customer.save() does one by one."""
+    period closes today and the new owner's opens, as Customer.save() does one by one; a
+    customer's first owner in a role (a new customer) owns it from its customer_since."""
     today = timezone.localdate()
     moves: list[tuple[str, str, int | None]] = []  # (external_id, role, new owner)
     for row in rows:
@@ -675,6 +676,14 @@ def _record_owner_changes(rows: list[dict], before: dict[str, dict], changed: se
             "external_id", "id"
         )
     )
+    # A customer's first owner in a role owned it from the customer's own start (the
+    # history an import brings), not from the day of the import.
+    owned_before = set(
+        OwnershipPeriod.objects.filter(customer_id__in=ids.values())
+        .values_list("customer_id", "role")
+        .distinct()
+    )
+    since = {row["external_id"]: row["customer_since"] for row in rows}
     for role in (OwnerRole.PRIMARY, OwnerRole.SECONDARY):
         customer_ids = [ids[key] for key, r, _ in moves if r == role]
         open_periods = list(
@@ -710,7 +719,9 @@ def _record_owner_changes(rows: list[dict], before: dict[str, dict], changed: se
                 customer_id=ids[key],
                 employee_id=owner,
                 role=role,
-                started_on=today,
+                started_on=today
+                if (ids[key], role) in owned_before
+                else min(since.get(key) or today, today),
                 reason="Set by import",
             )
             for key, role, owner in moves
