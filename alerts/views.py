@@ -148,7 +148,7 @@ def save_rate_report(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def act(request: HttpRequest, alert_id: int) -> HttpResponse:
-    _, alert = _routed_to_me(request, alert_id)
+    _me, alert = _routed_to_me(request, alert_id)
     until = request.POST.get("until")
     try:
         act_on_alert(
