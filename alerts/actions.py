@@ -44,6 +44,19 @@ def record_action(
         raise ValidationError({"kind": _("Unknown kind of action %(kind)r.") % {"kind": kind}})
     if alert is not None and alert.customer_id != customer.pk:
         raise ValidationError({"alert": _("This alert belongs to another customer.")})
+    today = timezone.localdate()
+    taken_on = taken_on or today
+    # The save rate and the owners' ranking count these: a date outside the customer's
+    # life with us would count an action that never happened then.
+    if taken_on > today:
+        raise ValidationError({"taken_on": _("%(day)s is in the future.") % {"day": taken_on}})
+    if customer.customer_since and taken_on < customer.customer_since:
+        raise ValidationError(
+            {
+                "taken_on": _("%(day)s is before %(name)s became a customer (%(since)s).")
+                % {"day": taken_on, "name": customer.name, "since": customer.customer_since}
+            }
+        )
     score = RiskScore.objects.current().filter(customer=customer).first()
     action = RetentionAction.objects.create(
         customer=customer,
@@ -55,7 +68,7 @@ def record_action(
         team=by.team if by else None,
         owner=by,
         notes=notes,
-        taken_on=taken_on or timezone.localdate(),
+        taken_on=taken_on,
     )
     if alert is not None and alert.status == Alert.Status.OPEN:
         alert.status = Alert.Status.ACKNOWLEDGED

@@ -43,3 +43,10 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_display = ("event", "webhook", "status", "attempts", "last_status_code", "created_at")
     list_filter = ("status", "event", "webhook")
     readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
+    actions = ["send_again"]
+
+    @admin.action(description="Send the selected deliveries again")
+    def send_again(self, request, queryset):
+        from alerts.webhooks import resend
+
+        self.message_user(request, f"{resend(queryset)} deliveries will be sent again now.")

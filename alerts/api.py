@@ -10,12 +10,12 @@ from rest_framework import decorators, mixins, serializers, viewsets
 from rest_framework.response import Response
 
 from alerts.actions import record_action
-from alerts.models import Alert, RetentionAction, Webhook
+from alerts.models import Alert, RetentionAction, Webhook, webhook_url_problem
 from alerts.services import act_on_alert
 from customers.api import visible
 from customers.models import Customer
 from retention.api.auth import api_employee, api_role, role_in
-from retention.api.views import AuditedRetrieve
+from retention.api.views import AuditedList, AuditedRetrieve
 from staff.access import customer_scope
 
 
@@ -60,7 +60,7 @@ class AlertFilter(django_filters.FilterSet):
         fields = ["status", "signal", "customer", "owner", "manager", "tier"]
 
 
-class AlertViewSet(AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
+class AlertViewSet(AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
     """Alerts on the customers the caller sees (staff/access.py), and any routed to them."""
 
     serializer_class = AlertSerializer
@@ -79,6 +79,12 @@ class AlertViewSet(AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
 
     def _act(self, request, action: str):
         alert = self.get_object()
+        # As on the page: only the people an alert is routed to act on it.
+        me = api_employee(request)
+        if me is None or me.pk not in (alert.owner_id, alert.manager_id):
+            from rest_framework.exceptions import PermissionDenied
+
+            raise PermissionDenied("This alert is not routed to you.")
         body = AlertActionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         act_on_alert(alert=alert, action=action, **body.validated_data)
@@ -140,6 +146,7 @@ class RetentionActionSerializer(serializers.ModelSerializer):
 
 
 class RetentionActionViewSet(
+    AuditedList,
     AuditedRetrieve,
     mixins.CreateModelMixin,
     mixins.ListModelMixin,
@@ -183,6 +190,12 @@ class WebhookSerializer(serializers.ModelSerializer):
         model = Webhook
         fields = ["id", "name", "url", "secret", "events", "active", "created_at"]
         read_only_fields = ["id", "secret", "created_at"]
+
+    def validate_url(self, url: str) -> str:
+        problem = webhook_url_problem(url)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return url
 
 
 class WebhookViewSet(viewsets.ModelViewSet):

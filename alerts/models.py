@@ -194,6 +194,55 @@ class Webhook(models.Model):
     def wants(self, event: str) -> bool:
         return self.active and (not self.events or event in self.events)
 
+    def clean(self) -> None:
+        problem = webhook_url_problem(self.url) if self.url else None
+        if problem:
+            raise ValidationError({"url": problem})
+
+
+def webhook_url_problem(url: str) -> str | None:
+    """Why alerts may not be pushed to `url`, or None. Receivers are public addresses:
+    not loopback, link-local (cloud metadata), private or reserved ones, whatever the host
+    name resolves to, unless its network is in WEBHOOK_ALLOWED_NETWORKS (on-premises)."""
+    import ipaddress
+    import socket
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return "This is not a valid address."
+    if parts.scheme not in ("http", "https") or not host:
+        return "Use an http:// or https:// address with a host."
+    try:
+        infos = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return f"The host {host} could not be resolved."
+    allowed = [ipaddress.ip_network(n, strict=False) for n in settings.WEBHOOK_ALLOWED_NETWORKS]
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if getattr(address, "ipv4_mapped", None):
+            address = address.ipv4_mapped
+        if any(address in network for network in allowed) or address.is_global:
+            continue
+        kind = (
+            "loopback"
+            if address.is_loopback
+            else "link-local"
+            if address.is_link_local
+            else "private"
+            if address.is_private
+            else "non-public"
+        )
+        return (
+            f"{host} is {address}, a {kind} address: webhooks go to public receivers "
+            "(an on-premises receiver's network can be allowed in WEBHOOK_ALLOWED_NETWORKS)."
+        )
+    return None
+
 
 class WebhookDelivery(models.Model):
     """One event sent to one webhook, with every attempt's outcome (the delivery log)."""

@@ -124,6 +124,7 @@ def raise_alerts(*, day: dt.date) -> AlertRun:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext('alerts.raise_alerts'))")
         cursor.execute("DROP TABLE IF EXISTS alert_firing")
         cursor.execute(firing_sql, params)
+        _explain_tier_jumps(cursor, day)
         cursor.execute("CREATE INDEX alert_firing_key ON alert_firing (customer_id, signal)")
         cursor.execute("ANALYZE alert_firing")
         cursor.execute(
@@ -192,6 +193,29 @@ def raise_alerts(*, day: dt.date) -> AlertRun:
         queue_alert_event("alerts.cleared", cleared, day=day)
     result.opened, result.cleared = len(opened), len(cleared)
     return result
+
+
+def _explain_tier_jumps(cursor, day: dt.date) -> None:
+    """A tier jump says what moved the score: "... since 2026-06-23. Risk up 31 pts:
+    Reports run (28 days) 40 -> 4 (+18), ..." (the model's contributions, explain.py).
+    Tier jumps are few; their customers are explained together."""
+    from customers.scoring.explain import explain_changes
+
+    cursor.execute("SELECT customer_id FROM alert_firing WHERE signal = 'tier_jump'")
+    ids = [row[0] for row in cursor.fetchall()]
+    if not ids:
+        return
+    changes = explain_changes(day=day, customer_ids=ids)
+    if not changes:
+        return
+    values = ", ".join(["(%s, %s)"] * len(changes))
+    params = [item for c in changes.values() for item in (c.customer_id, ". " + c.summary)]
+    cursor.execute(
+        f"""UPDATE alert_firing SET text = substr(alert_firing.text || v.why, 1, 300)
+        FROM (VALUES {values}) AS v(customer_id, why)
+        WHERE alert_firing.customer_id = v.customer_id AND alert_firing.signal = 'tier_jump'""",
+        params,
+    )
 
 
 _DIGEST_SQL = """
@@ -264,6 +288,14 @@ def act_on_alert(
     elif action == "snooze":
         if until is None or until <= today:
             raise ValidationError({"until": _("Snooze until a day after today.")})
+        longest = settings.ALERT_SNOOZE_MAX_DAYS
+        if until > today + dt.timedelta(days=longest):
+            raise ValidationError(
+                {
+                    "until": _("Snooze for at most %(days)s days (until %(day)s).")
+                    % {"days": longest, "day": today + dt.timedelta(days=longest)}
+                }
+            )
         alert.status, alert.snoozed_until = Alert.Status.SNOOZED, until
     elif action == "resolve":
         if not note.strip():

@@ -19,15 +19,20 @@ def raise_alerts(as_of: str | None = None) -> dict:
     return result
 
 
-@shared_task(bind=True, max_retries=webhooks.MAX_ATTEMPTS)
-def deliver_webhook(self, delivery_id: int) -> str:
-    """Send one webhook delivery; on failure retry with exponential backoff."""
+@shared_task
+def deliver_webhook(delivery_id: int) -> str:
+    """One attempt at one pending delivery; a failure leaves it pending with its next
+    attempt after the backoff, for `send_due_webhooks`."""
     delivery = WebhookDelivery.objects.select_related("webhook").get(pk=delivery_id)
-    if delivery.status != WebhookDelivery.Status.PENDING:
-        return delivery.status
-    if not webhooks.attempt(delivery) and delivery.status == WebhookDelivery.Status.PENDING:
-        raise self.retry(countdown=webhooks.retry_delay(delivery.attempts))
+    if delivery.status == WebhookDelivery.Status.PENDING:
+        webhooks.attempt(delivery)
     return delivery.status
+
+
+@shared_task
+def send_due_webhooks() -> dict:
+    """Beat, every minute: send the deliveries that are due (first tries and retries)."""
+    return webhooks.send_due()
 
 
 @shared_task

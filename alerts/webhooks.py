@@ -4,6 +4,7 @@ receiving side."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
@@ -13,6 +14,7 @@ import urllib.error
 import urllib.request
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from alerts.models import Alert, Webhook, WebhookDelivery
@@ -55,9 +57,9 @@ def alert_payload(row: dict) -> dict:
 
 
 def queue_alert_event(event: str, alert_ids: list[int], *, day: dt.date) -> list[int]:
-    """One delivery per subscribed webhook and batch of alerts, sent after commit."""
-    from alerts.tasks import deliver_webhook
-
+    """One delivery per subscribed webhook and batch of alerts, recorded as due now. Never
+    sent here: the night's steps must not wait on a receiver. `send_due` (a worker, beat
+    every minute, and a nudge after commit) sends them."""
     hooks = [hook for hook in Webhook.objects.filter(active=True) if hook.wants(event)]
     if not hooks or not alert_ids:
         return []
@@ -70,12 +72,59 @@ def queue_alert_event(event: str, alert_ids: list[int], *, day: dt.date) -> list
                 webhook=hook,
                 event=event,
                 payload={"event": event, "day": day.isoformat(), "alerts": batch},
+                next_attempt_at=timezone.now(),
             )
             for hook in hooks
         )
         ids.extend(d.pk for d in created)
-    transaction.on_commit(lambda: [deliver_webhook.delay(delivery_id=i) for i in ids])
+    transaction.on_commit(_nudge_sender)
     return ids
+
+
+def _nudge_sender() -> None:
+    """Ask a worker to send what is due now rather than at the next minute; with no broker
+    (or the broker down) beat's sweep sends them."""
+    from alerts.tasks import send_due_webhooks
+    from retention.celery import app
+
+    if app.conf.task_always_eager:
+        return
+    # The broker being down is fine: beat's sweep sends them later.
+    with contextlib.suppress(Exception):
+        send_due_webhooks.apply_async(retry=False)
+
+
+def send_due(*, limit: int = 200) -> dict[str, int]:
+    """Send the pending deliveries that are due (first attempts, retries after their
+    backoff, and any left pending past their time by a lost worker). Each is leased
+    before sending, so two sweeps never send the same one."""
+    now = timezone.now()
+    with transaction.atomic():
+        due = list(
+            WebhookDelivery.objects.select_for_update(skip_locked=True)
+            .filter(status=WebhookDelivery.Status.PENDING)
+            .filter(Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True))
+            .order_by("next_attempt_at", "id")
+            .values_list("pk", flat=True)[:limit]
+        )
+        lease = now + dt.timedelta(seconds=TIMEOUT_SECONDS * 3)
+        WebhookDelivery.objects.filter(pk__in=due).update(next_attempt_at=lease)
+    sent = 0
+    for delivery in WebhookDelivery.objects.select_related("webhook").filter(pk__in=due):
+        sent += attempt(delivery)
+    return {"due": len(due), "delivered": sent}
+
+
+def resend(deliveries) -> int:
+    """Send deliveries again (admin): pending and due now, with a fresh set of attempts."""
+    count = deliveries.update(
+        status=WebhookDelivery.Status.PENDING,
+        attempts=0,
+        next_attempt_at=timezone.now(),
+        delivered_at=None,
+    )
+    transaction.on_commit(_nudge_sender)
+    return count
 
 
 def attempt(delivery: WebhookDelivery) -> bool:

@@ -5,13 +5,14 @@ from customers.models import (
     Contact,
     Contract,
     Customer,
+    ExchangeRate,
     Interaction,
     OwnershipPeriod,
     RiskModel,
     RiskScore,
     ScoringRun,
 )
-from customers.tasks import score_customers, train_risk_model
+from customers.tasks import train_risk_model
 from staff.access import VisibleInAdmin
 
 
@@ -100,6 +101,7 @@ class ContractAdmin(VisibleInAdmin, admin.ModelAdmin):
         "end_date",
         "annual_value",
         "currency",
+        "annual_value_reporting",
         "status",
         "auto_renew",
     )
@@ -185,8 +187,15 @@ class ScoringRunAdmin(admin.ModelAdmin):
 
     @admin.action(description="Score the selected days again now")
     def score_again(self, request, queryset):
+        from django.core.exceptions import ValidationError
+
+        from customers.tasks import score_day
+
         for day in queryset.values_list("day", flat=True):
-            score_customers.delay(as_of=day.isoformat())
+            try:
+                score_day(day)
+            except ValidationError as error:  # already running: not started twice
+                self.message_user(request, " ".join(error.messages), level="warning")
         self.message_user(request, f"Scoring queued for {queryset.count()} day(s).")
 
 
@@ -210,3 +219,12 @@ class RiskScoreAdmin(VisibleInAdmin, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    """Dated rates into the reporting currency; saving one reconverts its contracts."""
+
+    list_display = ("currency", "day", "rate", "updated_at")
+    list_filter = ("currency",)
+    date_hierarchy = "day"

@@ -11,15 +11,26 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import decorators, serializers, viewsets
+from rest_framework import decorators, mixins, serializers, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from customers import upsert
-from customers.models import Contact, Contract, Customer, Interaction, RiskModel, RiskScore
+from customers.currency import reporting_currency
+from customers.models import (
+    Contact,
+    Contract,
+    Customer,
+    ExchangeRate,
+    Interaction,
+    RiskModel,
+    RiskScore,
+    UsageDay,
+)
 from retention.api.auth import IMPORTERS, api_employee, api_role, role_in
 from retention.api.errors import BulkRowsInvalid
-from retention.api.views import AuditedRetrieve
+from retention.api.sync import SyncFilter
+from retention.api.views import AuditedList, AuditedRetrieve
 from staff.access import customer_scope
 
 # --- who sees which customer ----------------------------------------------------------
@@ -114,6 +125,7 @@ class ContractSerializer(serializers.ModelSerializer):
             "end_date",
             "annual_value",
             "currency",
+            "annual_value_reporting",
             "kind",
             "status",
             "auto_renew",
@@ -143,6 +155,29 @@ class InteractionSerializer(serializers.ModelSerializer):
             "notes",
             "created_at",
         ]
+        read_only_fields = fields
+
+
+class ExchangeRateSerializer(serializers.ModelSerializer):
+    reporting_currency = serializers.SerializerMethodField(
+        help_text="The currency `rate` converts into (the company's reporting currency)."
+    )
+
+    class Meta:
+        model = ExchangeRate
+        fields = ["id", "currency", "day", "rate", "reporting_currency", "updated_at"]
+        read_only_fields = fields
+
+    def get_reporting_currency(self, rate) -> str:
+        return reporting_currency()
+
+
+class UsageDaySerializer(serializers.ModelSerializer):
+    customer_external_id = serializers.CharField(source="customer.external_id", read_only=True)
+
+    class Meta:
+        model = UsageDay
+        fields = ["id", "customer", "customer_external_id", "day", "event", "quantity"]
         read_only_fields = fields
 
 
@@ -197,7 +232,7 @@ class MomentFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcDateTimeField
 
 
-class UpdatedSince(django_filters.FilterSet):
+class UpdatedSince(SyncFilter):
     updated_since = MomentFilter(
         field_name="updated_at", lookup_expr="gte", label=_("Changed at or after (ISO 8601)")
     )
@@ -235,7 +270,7 @@ class ContractFilter(UpdatedSince):
         fields = ["customer", "status", "kind", "external_id"]
 
 
-class InteractionFilter(django_filters.FilterSet):
+class InteractionFilter(SyncFilter):
     created_since = MomentFilter(
         field_name="created_at", lookup_expr="gte", label=_("Recorded at or after (ISO 8601)")
     )
@@ -245,6 +280,15 @@ class InteractionFilter(django_filters.FilterSet):
     class Meta:
         model = Interaction
         fields = ["customer", "kind", "employee", "external_id"]
+
+
+class ExchangeRateFilter(UpdatedSince):
+    day_after = django_filters.DateFilter(field_name="day", lookup_expr="gte")
+    day_before = django_filters.DateFilter(field_name="day", lookup_expr="lte")
+
+    class Meta:
+        model = ExchangeRate
+        fields = ["currency", "day"]
 
 
 class RiskScoreFilter(django_filters.FilterSet):
@@ -318,10 +362,12 @@ class BulkUpsertMixin:
         )
 
 
-class CustomerViewSet(BulkUpsertMixin, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
+class CustomerViewSet(BulkUpsertMixin, AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
+    audit_kind = "customers"
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilter
     ordering_fields = ["id", "name", "updated_at", "customer_since"]
+    syncs = True
     bulk_kind = "customers"
 
     def get_queryset(self):
@@ -329,37 +375,82 @@ class CustomerViewSet(BulkUpsertMixin, AuditedRetrieve, viewsets.ReadOnlyModelVi
         return visible(self.request, queryset, customer_path="")
 
 
-class ContactViewSet(BulkUpsertMixin, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
+class ContactViewSet(BulkUpsertMixin, AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
+    audit_kind = "contacts"
     serializer_class = ContactSerializer
     filterset_class = ContactFilter
     ordering_fields = ["id", "updated_at", "name"]
+    syncs = True
     bulk_kind = "contacts"
 
     def get_queryset(self):
         return visible(self.request, Contact.objects.select_related("customer"))
 
 
-class ContractViewSet(BulkUpsertMixin, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
+class ContractViewSet(BulkUpsertMixin, AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
+    audit_kind = "contracts"
     serializer_class = ContractSerializer
     filterset_class = ContractFilter
     ordering_fields = ["id", "updated_at", "end_date"]
+    syncs = True
     bulk_kind = "contracts"
 
     def get_queryset(self):
         return visible(self.request, Contract.objects.select_related("customer"))
 
 
-class InteractionViewSet(BulkUpsertMixin, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
+class InteractionViewSet(
+    BulkUpsertMixin, AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewSet
+):
+    audit_kind = "interactions"
     serializer_class = InteractionSerializer
     filterset_class = InteractionFilter
     ordering_fields = ["id", "happened_at"]
+    syncs = True
     bulk_kind = "interactions"
 
     def get_queryset(self):
         return visible(self.request, Interaction.objects.select_related("customer"))
 
 
-class RiskScoreViewSet(AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
+class ExchangeRateViewSet(BulkUpsertMixin, viewsets.ReadOnlyModelViewSet):
+    """Dated exchange rates into the reporting currency. Bulk rows: currency, day, rate
+    (keyed by currency and day); contracts in a currency reconvert when its rates change."""
+
+    serializer_class = ExchangeRateSerializer
+    filterset_class = ExchangeRateFilter
+    ordering_fields = ["id", "day", "currency", "updated_at"]
+    syncs = True
+    bulk_kind = "exchange_rates"
+    queryset = ExchangeRate.objects.all()
+
+
+class UsageDayFilter(django_filters.FilterSet):
+    customer = django_filters.NumberFilter(field_name="customer_id")
+    event = django_filters.CharFilter()
+    day_from = django_filters.DateFilter(field_name="day", lookup_expr="gte")
+    day_to = django_filters.DateFilter(field_name="day", lookup_expr="lte")
+
+    class Meta:
+        model = UsageDay
+        fields = ["customer", "event", "day_from", "day_to"]
+
+
+class UsageDayViewSet(BulkUpsertMixin, AuditedList, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Product usage as daily totals per customer and event name. POST usage/bulk/
+    {"rows": [{"customer", "day", "event", "quantity"}]}: each row replaces the stored
+    total of its customer, day and event, so a day can be sent again safely."""
+
+    serializer_class = UsageDaySerializer
+    filterset_class = UsageDayFilter
+    ordering_fields = ["id", "day"]
+    bulk_kind = "usage"
+
+    def get_queryset(self):
+        return visible(self.request, UsageDay.objects.select_related("customer").order_by("id"))
+
+
+class RiskScoreViewSet(AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
     """Current scores (the latest complete run) by default; ?day= for a past day's, or
     ?customer= for one customer's history."""
 
@@ -373,6 +464,33 @@ class RiskScoreViewSet(AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
         if self.action == "list" and not params.get("day") and not params.get("customer"):
             queryset = RiskScore.objects.current().select_related("customer")
         return visible(self.request, queryset)
+
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "ScoreChange",
+                {
+                    "score": serializers.IntegerField(),
+                    "change": serializers.JSONField(
+                        allow_null=True,
+                        help_text="probability, previous, points, text and contributions "
+                        "[{feature, label, was, now, points}], largest first; null when "
+                        "the customer had no features 7 days before.",
+                    ),
+                },
+            )
+        }
+    )
+    @decorators.action(detail=True)
+    def change(self, request, pk=None):
+        """What moved this score over the 7 days before it, per input of the model."""
+        from customers.scoring.explain import explain_changes
+
+        score = self.get_object()
+        change = explain_changes(
+            day=score.day, customer_ids=[score.customer_id], model=score.model
+        ).get(score.customer_id)
+        return Response({"score": score.pk, "change": change.as_dict() if change else None})
 
 
 class RiskModelViewSet(viewsets.ReadOnlyModelViewSet):

@@ -1,32 +1,72 @@
-"""CSV import and export of customers, contacts, contracts and interactions.
+"""Reading and writing files of customers, contacts, contracts, interactions and exchange
+rates: the one place where files come in (CSV and Excel .xlsx) and go out (CSV).
 
-Import reads UTF-8 (with or without a byte-order mark), comma- or semicolon-separated,
-with a header row. A mapping names the field each CSV column fills (columns mapped to
-nothing are ignored); by default a column fills the field of the same name. A check (dry
-run) validates every row with the same rules as the API's bulk upsert and reports every
-problem by CSV line and column; the import writes all rows in one transaction, or none.
-Both stream the file in chunks of 10,000 rows, so memory does not grow with its size.
+Import reads CSV as UTF-8 (with or without a byte-order mark), comma- or
+semicolon-separated, or the first sheet of an Excel workbook (.xlsx), with a header row.
+Nothing in the file is trusted:
+
+- every byte is decoded strictly; a byte that is not UTF-8, wherever it is, is refused
+  naming its line;
+- the header must name every column once (no two columns with the same name, no unnamed
+  column with values); trailing empty cells of a row are nothing;
+- a problem is reported at the line where its record starts (a quoted cell may hold line
+  breaks);
+- numbers are read with the file's decimal mark (chosen on the import, else a point for
+  comma-separated files); a number that reads two ways is refused, never scaled;
+- a value exported with a spreadsheet guard (a leading apostrophe before = + - @) is read
+  back without it, so an export imports back unchanged.
+
+A mapping names the field each column fills; a column mapped to nothing is ignored and
+the field it would fill is left as it is on records that exist. A check (dry run)
+validates every row with the same rules as every other door (customers/upsert.py) and
+reports every problem by line and column; the import writes all rows in one transaction,
+or none. Both stream the file in chunks of 10,000 rows, so memory does not grow with its
+size.
+
+Export writes CSV in the import's own columns, with a UTF-8 byte-order mark (so Excel
+reads accents and Chinese names right) and every text cell safe to open in a spreadsheet.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
 
 from customers import upsert
+from customers.row_values import (
+    DECIMAL_MARKS,
+    RowError,
+    from_spreadsheet,
+    money,
+    number_text,
+    rate,
+    spreadsheet_safe,
+)
+from customers.row_values import (
+    date as date_parser,
+)
 
 CHUNK = upsert.MAX_ROWS
 MAX_PROBLEMS = 1_000  # reported in full up to this many; the count is always exact
 DELIMITERS = ",;"
+EXCEL = "x"  # the "delimiter" recorded for an Excel workbook
+BOM = "\ufeff"
 
 
 class CsvUnreadable(ValueError):
-    """The file cannot be read as CSV at all (encoding, no header)."""
+    """The file cannot be read (encoding, no header, a bad header, a broken workbook);
+    the message says where and why, `line` where the reading stopped."""
+
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.line = line
 
 
 def fields_of(kind: str) -> list[str]:
@@ -37,27 +77,124 @@ def _normalise(name: str) -> str:
     return name.strip().lower().replace(" ", "_").replace("-", "_")
 
 
-def sniff(path: Path) -> tuple[str, list[str]]:
-    """The delimiter and the header of a CSV file."""
-    with open(path, encoding="utf-8-sig", newline="") as handle:
+def is_excel(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(4) == b"PK\x03\x04"  # a zip container: .xlsx
+
+
+# --- reading records: (line where the record starts, its cells) ------------------------
+
+
+def _decoded_lines(path: Path) -> Iterator[str]:
+    """The file's lines as text, decoded strictly: a byte that is not UTF-8 is refused
+    with its line, wherever it is in the file."""
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise CsvUnreadable(
+                    f"Line {number} is not UTF-8 text (byte {error.start + 1} of the line, "
+                    f"{raw[error.start : error.start + 1]!r}); save the file as CSV UTF-8.",
+                    number,
+                ) from None
+            if number == 1 and line.startswith(BOM):
+                line = line[1:]
+            yield line
+
+
+def _csv_records(path: Path, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    lines = _decoded_lines(path)
+    reader = csv.reader(lines, delimiter=delimiter)
+    while True:
+        start = reader.line_num + 1
         try:
-            sample = handle.read(64 * 1024)
-        except UnicodeDecodeError as error:
-            raise CsvUnreadable(
-                f"The file is not UTF-8 text (byte {error.start + 1}); save it as CSV UTF-8."
-            ) from None
-    first_line = sample.splitlines()[0] if sample.strip() else ""
-    if not first_line:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise CsvUnreadable(f"Line {start}: {error}.", start) from None
+        yield start, record
+
+
+def _excel_records(path: Path) -> Iterator[tuple[int, list]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # a zip that is not a workbook, or a broken one
+        raise CsvUnreadable(
+            f"The file is not an Excel workbook (.xlsx) it can read: {error}."
+        ) from None
+    try:
+        sheet = workbook.worksheets[0]
+        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield number, ["" if cell is None else cell for cell in cells]
+    finally:
+        workbook.close()
+
+
+def records(path: Path, delimiter: str) -> Iterator[tuple[int, list]]:
+    if delimiter == EXCEL:
+        return _excel_records(path)
+    return _csv_records(path, delimiter)
+
+
+def _first_line(path: Path) -> str:
+    for line in _decoded_lines(path):
+        return line
+    return ""
+
+
+def _header(cells: list) -> list[str]:
+    """The column names, checked: trailing empty names are dropped; a name given twice
+    or an unnamed column between named ones is refused."""
+    names = [str(cell).strip() for cell in cells]
+    while names and not names[-1]:
+        names.pop()
+    if not names:
+        raise CsvUnreadable("The first row is empty; it needs the column names.")
+    problems = []
+    for position, name in enumerate(names, start=1):
+        if not name:
+            problems.append(f"column {position} has no name")
+    seen: dict[str, int] = {}
+    for position, name in enumerate(names, start=1):
+        if not name:
+            continue
+        key = _normalise(name)
+        if key in seen:
+            problems.append(f"columns {seen[key]} and {position} are both named {name!r}")
+        seen.setdefault(key, position)
+    if problems:
+        raise CsvUnreadable("Header (line 1): " + "; ".join(problems) + ".")
+    return names
+
+
+def sniff(path: Path) -> tuple[str, list[str]]:
+    """The delimiter (or EXCEL) and the checked header of a file."""
+    if is_excel(path):
+        first = next(_excel_records(path), None)
+        if first is None:
+            raise CsvUnreadable("The workbook's first sheet is empty; it needs a header row.")
+        return EXCEL, _header(first[1])
+    first_line = _first_line(path)
+    if not first_line.strip():
         raise CsvUnreadable("The file is empty; it needs a header row.")
     delimiter = max(DELIMITERS, key=first_line.count)
-    header = next(csv.reader(io.StringIO(first_line), delimiter=delimiter))
-    if not any(h.strip() for h in header):
-        raise CsvUnreadable("The first row is empty; it needs the column names.")
-    return delimiter, [h.strip() for h in header]
+    first = next(_csv_records(path, delimiter), None)
+    return delimiter, _header(first[1] if first else [])
+
+
+def default_decimal_mark(delimiter: str) -> str | None:
+    """A comma-separated file cannot use a bare decimal comma: its mark is the point.
+    In semicolon files and workbooks either is common, so a number that reads two ways
+    is refused unless the import says which."""
+    return "." if delimiter == "," else None
 
 
 def default_mapping(kind: str, header: list[str]) -> dict[str, str]:
-    """CSV column -> field, for the columns whose name matches a field."""
+    """Column -> field, for the columns whose name matches a field."""
     known = {_normalise(f): f for f in fields_of(kind)}
     return {column: known[_normalise(column)] for column in header if _normalise(column) in known}
 
@@ -85,24 +222,67 @@ def check_mapping(kind: str, header: list[str], mapping: dict[str, str]) -> list
     return problems
 
 
-def _rows(path: Path, delimiter: str, mapping: dict[str, str]) -> Iterator[tuple[int, dict]]:
-    """(CSV line number, row as field -> value) for every data row."""
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle, delimiter=delimiter)
-        header = [h.strip() for h in next(reader)]
-        targets = [mapping.get(column) for column in header]
-        for record in reader:
-            if not any(value.strip() for value in record):
-                continue  # blank lines
-            row = {t: v for t, v in zip(targets, record, strict=False) if t}
-            if len(record) > len(header):
-                row["__extra__"] = record[len(header) :]
-            yield reader.line_num, row
+def _cell_text(value, parse: Callable | None) -> str:
+    """A cell as the text the field's parser reads (workbooks hold typed cells)."""
+    if isinstance(value, str):
+        return from_spreadsheet(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        if parse is date_parser and value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return repr(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, int | Decimal):
+        return str(value)
+    return str(value)
 
 
-def _chunks(path, delimiter, mapping) -> Iterator[list[tuple[int, dict]]]:
-    chunk: list[tuple[int, dict]] = []
-    for item in _rows(path, delimiter, mapping):
+def _rows(
+    kind: str, path: Path, delimiter: str, mapping: dict[str, str], decimal_mark: str | None
+) -> Iterator[tuple[int, dict, list[tuple[str, str]]]]:
+    """(line where the record starts, row as field -> text, problems as (field, message))
+    for every data row."""
+    parsers = {c.name: c.parse for c in upsert.KINDS[kind].columns}
+    iterator = records(path, delimiter)
+    header_line = next(iterator, None)
+    header = [str(h).strip() for h in header_line[1]] if header_line else []
+    while header and not header[-1]:
+        header.pop()
+    targets = [mapping.get(column) or None for column in header]
+    for line, record in iterator:
+        while record and (
+            record[-1] == "" or (isinstance(record[-1], str) and not record[-1].strip())
+        ):
+            record = record[:-1]  # trailing empty cells are nothing
+        if not record:
+            continue  # blank lines
+        problems: list[tuple[str | None, str]] = []
+        if len(record) > len(header):
+            problems.append(
+                (None, f"{len(record) - len(header)} more value(s) than there are columns.")
+            )
+        row = {}
+        for target, value in zip(targets, record, strict=False):
+            if not target:
+                continue
+            parse = parsers.get(target)
+            if parse in (money, rate) and isinstance(value, str):
+                try:
+                    value = number_text(value, decimal_mark)
+                except RowError as problem:
+                    problems.append((target, str(problem)))
+                    continue
+            row[target] = _cell_text(value, parse)
+        yield line, row, problems
+
+
+def _chunks(kind, path, delimiter, mapping, decimal_mark) -> Iterator[list]:
+    chunk: list = []
+    for item in _rows(kind, path, delimiter, mapping, decimal_mark):
         chunk.append(item)
         if len(chunk) == CHUNK:
             yield chunk
@@ -120,7 +300,7 @@ class Report:
     problem_count: int = 0
     problems: list[dict] = field(default_factory=list)  # {"line", "column", "message"}
 
-    def add(self, line: int, column: str | None, message: str) -> None:
+    def add(self, line: int | None, column: str | None, message: str) -> None:
         self.problem_count += 1
         if len(self.problems) < MAX_PROBLEMS:
             self.problems.append({"line": line, "column": column, "message": message})
@@ -129,63 +309,104 @@ class Report:
 Progress = Callable[[int], None]
 
 
+def _mark(delimiter: str, decimal_mark: str | None) -> str | None:
+    if decimal_mark and decimal_mark not in DECIMAL_MARKS:
+        raise CsvUnreadable(f"{decimal_mark!r} is not a decimal mark; use '.' or ','.")
+    return decimal_mark or default_decimal_mark(delimiter)
+
+
 def check(
-    kind: str, path: Path, mapping: dict[str, str], progress: Progress | None = None
+    kind: str,
+    path: Path,
+    mapping: dict[str, str],
+    progress: Progress | None = None,
+    *,
+    decimal_mark: str | None = None,
 ) -> Report:
     """Validate every row; nothing is written."""
     delimiter, header = sniff(path)
+    mark = _mark(delimiter, decimal_mark)
     report = Report()
     for problem in check_mapping(kind, header, mapping):
         report.add(1, None, problem)
     if report.problem_count:
         return report
+    try:
+        _check_rows(kind, path, delimiter, mapping, mark, report, progress)
+    except CsvUnreadable as error:  # e.g. a byte that is not UTF-8 far into the file
+        report.add(error.line, None, str(error))
+    return report
+
+
+def _check_rows(kind, path, delimiter, mapping, mark, report: Report, progress) -> None:
     column_of = {target: column for column, target in mapping.items() if target}
+    present = set(column_of)
     seen: dict[str, int] = {}
-    for chunk in _chunks(path, delimiter, mapping):
-        lines = [line for line, _ in chunk]
+    for chunk in _chunks(kind, path, delimiter, mapping, mark):
+        lines = [line for line, _, _ in chunk]
         rows = []
-        for line, row in chunk:
-            extra = row.pop("__extra__", None)
-            if extra:
-                report.add(line, None, f"{len(extra)} more value(s) than there are columns.")
-            key = row.get("external_id", "").strip()
+        reported: set[tuple[int, str]] = set()
+        for index, (line, row, problems) in enumerate(chunk):
+            for target, message in problems:
+                report.add(line, column_of.get(target) if target else None, message)
+                reported.add((index, target))
+            key = _row_key(kind, row)
             if key:
                 if key in seen:
-                    report.add(
-                        line, column_of["external_id"], f"{key!r} is also on line {seen[key]}."
-                    )
+                    report.add(line, column_of[key[0]], f"{key[1]!r} is also on line {seen[key]}.")
                 seen.setdefault(key, line)
             rows.append(row)
-        _, errors = upsert.validate(kind, rows)
+        _, errors = upsert.validate(kind, rows, present=present)
         for error in errors:
-            if error["field"] == "external_id" and error["message"].endswith("of this request."):
+            if error["message"].endswith("of this request."):
                 continue  # repeated ids are reported by line above, across chunks too
             index = error["index"]
+            if (index, error["field"]) in reported:
+                continue  # the value could not be read; said above
             report.add(
                 lines[index], column_of.get(error["field"], error["field"]), error["message"]
             )
         report.rows += len(chunk)
         if progress:
             progress(report.rows)
-    return report
+
+
+def _row_key(kind: str, row: dict) -> tuple[str, str] | None:
+    """(field to point at, the value naming the record): its external id, or for usage
+    totals the customer, day and event; None when the row does not name one."""
+    names = ["customer" if n == "customer_id" else n for n in upsert.KINDS[kind].key]
+    values = [str(row.get(name, "")).strip() for name in names]
+    if not all(values):
+        return None
+    return (names[-1], values[0] if len(values) == 1 else " / ".join(values))
 
 
 def import_file(
-    kind: str, path: Path, mapping: dict[str, str], progress: Progress | None = None
+    kind: str,
+    path: Path,
+    mapping: dict[str, str],
+    progress: Progress | None = None,
+    *,
+    decimal_mark: str | None = None,
 ) -> Report:
     """Check the whole file; if it is clean, write every row in one transaction."""
-    report = check(kind, path, mapping, progress=None)
+    report = check(kind, path, mapping, progress=None, decimal_mark=decimal_mark)
     if report.problem_count:
         return report
     delimiter, _ = sniff(path)
+    mark = _mark(delimiter, decimal_mark)
+    present = {target for target in mapping.values() if target}
+    column_of = {target: column for column, target in mapping.items() if target}
     done = 0
     with transaction.atomic():
-        for chunk in _chunks(path, delimiter, mapping):
-            outcome = upsert.upsert(kind, [row for _, row in chunk])
+        for chunk in _chunks(kind, path, delimiter, mapping, mark):
+            outcome = upsert.upsert(kind, [row for _, row, _ in chunk], present=present)
             if outcome.errors:  # changed under us since the check: stop, write nothing
                 for error in outcome.errors[:MAX_PROBLEMS]:
                     line = chunk[error["index"]][0] if error["index"] is not None else None
-                    report.add(line, error["field"], error["message"])
+                    report.add(
+                        line, column_of.get(error["field"], error["field"]), error["message"]
+                    )
                 transaction.set_rollback(True)
                 report.created = report.updated = report.unchanged = 0
                 return report
@@ -198,12 +419,42 @@ def import_file(
     return report
 
 
-def export_rows(kind: str, queryset) -> Iterator[str]:
-    """The records as CSV text, header first, in the import's own columns (so an export
-    can be edited and imported back)."""
-    spec = upsert.KINDS[kind]
-    columns = [c.name for c in spec.columns]
-    lookups = {r.name: f"{r.name}__{r.key}" for r in spec.references}
+def count_rows(path: Path) -> int:
+    """Data rows in the file (for the progress bar)."""
+    delimiter, _ = sniff(path)
+    iterator = records(path, delimiter)
+    next(iterator, None)
+    count = 0
+    try:
+        for _, record in iterator:
+            count += any(str(v).strip() for v in record)
+    except CsvUnreadable:
+        pass  # counted up to where it stops being readable; the check says where
+    return count
+
+
+def samples(path: Path, delimiter: str, count: int = 3) -> list[list[str]]:
+    """The first values of each column, to show next to the mapping."""
+    iterator = records(path, delimiter)
+    first = next(iterator, None)
+    header = first[1] if first else []
+    columns: list[list[str]] = [[] for _ in header]
+    for (_, record), _ in zip(iterator, range(count), strict=False):
+        for i, value in enumerate(record[: len(header)]):
+            if str(value).strip():
+                columns[i].append(str(value).strip()[:40])
+    return columns
+
+
+# --- writing ----------------------------------------------------------------------------
+
+
+def csv_lines(
+    header: list[str], records: Iterable[Iterable], *, every: int = 1000
+) -> Iterator[str]:
+    """CSV text for a spreadsheet: a UTF-8 byte-order mark first (Excel then reads
+    accents and Chinese right), every text cell guarded against running as a formula.
+    Yields pieces of about `every` records, for streaming."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
@@ -213,33 +464,27 @@ def export_rows(kind: str, queryset) -> Iterator[str]:
         buffer.truncate()
         return text
 
-    writer.writerow(columns + list(lookups))
+    buffer.write(BOM)
+    writer.writerow([spreadsheet_safe(h) for h in header])
     yield flush()
-    values = queryset.order_by("id").values_list(*columns, *lookups.values())
-    for count, record in enumerate(values.iterator(chunk_size=5000), start=1):
-        writer.writerow(["" if v is None else v for v in record])
-        if count % 1000 == 0:
+    for count, record in enumerate(records, start=1):
+        writer.writerow(
+            ["" if v is None else spreadsheet_safe(v) if isinstance(v, str) else v for v in record]
+        )
+        if count % every == 0:
             yield flush()
     yield flush()
 
 
-def count_rows(path: Path) -> int:
-    """Data rows in the file (for the progress bar)."""
-    delimiter, _ = sniff(path)
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle, delimiter=delimiter)
-        next(reader, None)
-        return sum(1 for record in reader if any(v.strip() for v in record))
-
-
-def samples(path: Path, delimiter: str, count: int = 3) -> list[list[str]]:
-    """The first values of each column, to show next to the mapping."""
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle, delimiter=delimiter)
-        header = next(reader, [])
-        columns: list[list[str]] = [[] for _ in header]
-        for record, _ in zip(reader, range(count), strict=False):
-            for i, value in enumerate(record[: len(header)]):
-                if value.strip():
-                    columns[i].append(value.strip()[:40])
-    return columns
+def export_rows(kind: str, queryset) -> Iterator[str]:
+    """The records as CSV text, header first, in the import's own columns (so an export
+    can be edited and imported back)."""
+    spec = upsert.KINDS[kind]
+    columns = [c.name for c in spec.columns]
+    lookups = {r.name: f"{r.name}__{r.key}" for r in spec.references}
+    values = queryset.order_by("id").values_list(*columns, *lookups.values())
+    records = (
+        [v.isoformat() if isinstance(v, dt.datetime) else v for v in record]
+        for record in values.iterator(chunk_size=5000)
+    )
+    return csv_lines(columns + list(lookups), records)

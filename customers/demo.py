@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
@@ -716,7 +717,8 @@ def _generate_chunk(
             "start_date": _dates(start, c_start),
             "end_date": _dates(start, c_end),
             "annual_value": np.round(value[contract_customer] * growth, 2),
-            "currency": "EUR",
+            "currency": settings.REPORTING_CURRENCY,
+            "annual_value_reporting": np.round(value[contract_customer] * growth, 2),
             "kind": Contract.Kind.SUBSCRIPTION.value,
             "status": status,
             "auto_renew": auto_renew[contract_customer],
@@ -842,7 +844,7 @@ def _generate_chunk(
             "happened_at": happened,
             "satisfaction": np.where(rated, satisfaction.astype(object), None),
             "notes": "",
-            "external_id": None,
+            "external_id": np.char.add("I", interaction_ids.astype(str)),
             "created_at": timezone.now(),
         }
     )

@@ -107,7 +107,7 @@ def _month_rows(first: dt.date, until: dt.date) -> pd.DataFrame:
         FROM {Customer._meta.db_table} c
         LEFT JOIN {Employee._meta.db_table} e ON e.id = c.primary_owner_id
         LEFT JOIN (
-            SELECT customer_id, SUM(annual_value) AS value
+            SELECT customer_id, SUM(annual_value_reporting) AS value
             FROM {Contract._meta.db_table}
             WHERE start_date <= %s AND end_date >= %s
             GROUP BY customer_id

@@ -1,5 +1,6 @@
-"""CSV import in the browser (upload, map the columns, check, import, with a progress
-bar) and CSV export. Admins only until per-object permissions arrive."""
+"""File import in the browser (upload a CSV or Excel file, map the columns, check,
+import, with a progress bar) and CSV export. Admins only until per-object permissions
+arrive. Reading and writing the files is customers/csv_io.py."""
 
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from customers import csv_io
-from customers.models import Contact, Contract, CsvImport, Customer, Interaction
-from customers.tasks import check_csv_import, progress_key, run_csv_import
+from customers.models import Contact, Contract, CsvImport, Customer, ExchangeRate, Interaction
+from customers.tasks import check_csv_import, progress_key, run_csv_import, start_csv_job
 from staff import audit
 from staff.access import (
     Role,
@@ -39,14 +40,19 @@ EXPORTS = {
     "contacts": Contact,
     "contracts": Contract,
     "interactions": Interaction,
+    "exchange_rates": ExchangeRate,
 }
 
 
 class UploadForm(forms.Form):
     kind = forms.ChoiceField(choices=CsvImport.Kind.choices, label=_("What the file holds"))
     file = forms.FileField(
-        label=_("CSV file"),
-        help_text=_("UTF-8 (with or without BOM), comma or semicolon separated, a header row."),
+        label=_("CSV or Excel file"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.xlsx,text/csv"}),
+        help_text=_(
+            "CSV: UTF-8 (with or without BOM), comma or semicolon separated. Excel: "
+            ".xlsx, the first sheet. A header row naming each column once."
+        ),
     )
 
     def clean_file(self):
@@ -61,7 +67,7 @@ def mapping_form(job: CsvImport, data=None) -> forms.Form:
     choices = [("", "— ignore this column —")] + [(f, f) for f in csv_io.fields_of(job.kind)]
     try:
         examples = csv_io.samples(Path(job.file.path), job.delimiter)
-    except (OSError, UnicodeDecodeError):
+    except (OSError, csv_io.CsvUnreadable):
         examples = [[] for _ in job.header]
     fields = {
         f"column_{i}": forms.ChoiceField(
@@ -73,6 +79,13 @@ def mapping_form(job: CsvImport, data=None) -> forms.Form:
         )
         for i, (column, values) in enumerate(zip(job.header, examples, strict=False))
     }
+    fields["decimal_mark"] = forms.ChoiceField(
+        label="Decimal mark in numbers",
+        choices=[("", "Point in comma-separated files; otherwise refuse what reads two ways")]
+        + CsvImport._meta.get_field("decimal_mark").choices,
+        required=False,
+        initial=job.decimal_mark,
+    )
     return type("MappingForm", (forms.Form,), fields)(data)
 
 
@@ -114,16 +127,17 @@ def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
             mapping_problems = csv_io.check_mapping(job.kind, job.header, mapping)
             if not mapping_problems:
                 job.mapping, job.status = mapping, CsvImport.Status.CHECKING
+                job.decimal_mark = form.cleaned_data["decimal_mark"]
                 job.problem_count, job.problems = 0, []
                 job.save()
-                start_csv_job(check_csv_import, job.pk)
+                _start(job.pk, write=False)
                 return redirect("import_detail", job.pk)
         elif action == "import":
             if job.status != CsvImport.Status.CHECKED or job.problem_count:
                 messages.error(request, _("Check the file first; it can be imported once clean."))
             else:
                 CsvImport.objects.filter(pk=job.pk).update(status=CsvImport.Status.IMPORTING)
-                start_csv_job(run_csv_import, job.pk)
+                _start(job.pk, write=True)
             return redirect("import_detail", job.pk)
     return render(
         request,
@@ -132,13 +146,14 @@ def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
     )
 
 
-def start_csv_job(task, import_id: int) -> None:
-    """Queue the check or import for the workers; without workers (embedded), run it in a
-    thread once the request's transaction commits, so the page answers at once and polls
-    the progress like it does with workers."""
+def _start(import_id: int, *, write: bool) -> None:
+    """With workers: a durable job (customers.tasks.start_csv_job). Without workers
+    (embedded), run it in a thread once the request's transaction commits, so the page
+    answers at once and polls the progress like it does with workers."""
     if not settings.CSV_IMPORT_IN_THREAD:
-        task.delay(import_id=import_id)
+        start_csv_job(import_id, write=write)
         return
+    task = run_csv_import if write else check_csv_import
 
     def run() -> None:
         try:
@@ -199,9 +214,12 @@ def export(request: HttpRequest, kind: str) -> HttpResponse:
             return render(request, "customers/export_pending.html", {"pending": pending})
         approved.used_at = timezone.now()
         approved.save(update_fields=["used_at"])
-    queryset = visible_to(
-        request.user, model.objects.all(), "" if model is Customer else "customer__"
-    )
+    if model is ExchangeRate:  # the company's rates, not anyone's customers
+        queryset = model.objects.all()
+    else:
+        queryset = visible_to(
+            request.user, model.objects.all(), "" if model is Customer else "customer__"
+        )
     if model is Customer and set(request.GET) & LIST_FILTERS:
         # From the customers list: the customers its filters show, no others.
         from customers.forms import CustomerListFilterForm
@@ -215,8 +233,8 @@ def export(request: HttpRequest, kind: str) -> HttpResponse:
             timezone.localdate(),
         )
         queryset = queryset.filter(pk__in=shown.order_by().values("pk"))
-    audit.record(
-        "export", kind, "", rows=queryset.count(), reason=form.cleaned_data["reason"].strip()
+    audit.record_read(
+        kind, queryset.count(), action="export", reason=form.cleaned_data["reason"].strip()
     )
     name = f"{kind}-{timezone.localdate():%Y-%m-%d}.csv"
     response = StreamingHttpResponse(

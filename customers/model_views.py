@@ -52,6 +52,11 @@ METRICS = [
         "How many times the base rate churned among them.",
     ),
     ("brier", "Brier score", "Mean squared error of the probabilities; lower is better."),
+    (
+        "brier_skill",
+        "Brier skill score",
+        "1 - Brier / Brier of always predicting the base rate: 0 is no better, 1 is perfect.",
+    ),
     ("base_rate", "Base rate", "Share of the rows evaluated that churned within the horizon."),
 ]
 NOT_METRICS = {"candidates", "chosen_by", "evaluated_on"}
@@ -85,6 +90,15 @@ def model_page(request: HttpRequest) -> HttpResponse:
             day=timezone.localdate(), status=ScoringRun.Status.RUNNING
         ).first(),
     }
+    # The newest trained model's backtest, shown even when it was not activated.
+    tested = (
+        RiskModel.objects.filter(backtest__has_key="summary")
+        .defer("artifact")
+        .order_by("-version")
+        .first()
+    )
+    if tested is not None:
+        context["backtest"] = backtest_view(tested)
     if model is not None:
         context |= {
             "metric_columns": _metric_columns(model),
@@ -372,6 +386,8 @@ def _metric_text(key: str, value) -> str:
         return f"{value:.1%}"
     if key == "brier":
         return f"{value:.4f}"
+    if key == "brier_skill":
+        return f"{value:+.3f}"
     return f"{value:.3f}"
 
 
@@ -415,8 +431,83 @@ def _months_between(first: dt.date, last: dt.date) -> int:
     return (last.year - first.year) * 12 + last.month - first.month + 1
 
 
+BACKTEST_METRICS = [
+    ("roc_auc", "ROC AUC"),
+    ("pr_auc", "PR AUC"),
+    ("lift_top_decile", "Lift, riskiest 10%"),
+    ("brier_skill", "Brier skill"),
+]
+
+
+def backtest_view(model: RiskModel) -> dict:
+    """The model's forward-chained backtest as the page shows it: the decision, mean
+    metrics per method, the metrics per fold, and the calibration chart's figures."""
+    from customers.scoring.training import BASELINES, METHOD_LABELS
+
+    record = model.backtest
+    chosen = record.get("chosen", model.kind)
+    methods = [
+        chosen,
+        *(m for m in record.get("summary", {}) if m != chosen and m not in BASELINES),
+        *BASELINES,
+    ]
+    methods = [m for m in methods if m in record.get("summary", {})]
+    labels = [METHOD_LABELS.get(m, m) for m in methods]
+    summary = [
+        {
+            "label": label,
+            "values": [_metric_text(key, record["summary"][m].get(key)) for m in methods],
+        }
+        for key, label in BACKTEST_METRICS
+    ]
+    folds = []
+    for number, fold in enumerate(record.get("folds", []), start=1):
+        entry = {
+            "number": number,
+            "validate": f"{fold['validate_from']} to {fold['validate_to']}",
+            "skipped": fold.get("skipped", ""),
+        }
+        if not entry["skipped"]:
+            entry |= {
+                "train": f"{fold['train_from']} to {fold['train_to']}",
+                "rows": fold["validation_rows"],
+                "churned": fold["churned"],
+                "cells": [
+                    [_metric_text(key, fold["methods"][m].get(key)) for key, _ in BACKTEST_METRICS]
+                    for m in methods
+                ],
+            }
+        folds.append(entry)
+    chart = {
+        "datasets": [
+            {
+                "label": METHOD_LABELS.get(method, method),
+                "points": [
+                    {"x": round(100 * b["predicted"], 2), "y": round(100 * b["observed"], 2)}
+                    for b in bins
+                ],
+            }
+            for method, bins in record.get("calibration", {}).items()
+        ]
+    }
+    return {
+        "model": model,
+        "decision": record.get("decision", ""),
+        "activated": bool(record.get("beats_rules")),
+        "step": record.get("step", "monthly"),
+        "label": model.churn_label,
+        "methods": labels,
+        "metrics": [label for _, label in BACKTEST_METRICS],
+        "summary": summary,
+        "folds": folds,
+        "chart": chart,
+    }
+
+
 def _rules_reason(model: RiskModel) -> str:
     """Why this model is the rules-based score, from what was recorded when it was made."""
+    if model.note.startswith(RiskModel.RULES_NOTE) and model.note != RiskModel.RULES_NOTE:
+        return model.note[len(RiskModel.RULES_NOTE) :].strip()
     needed = settings.MIN_CHURNERS_TO_TRAIN
     if not model.train_rows:
         return (
@@ -428,13 +519,6 @@ def _rules_reason(model: RiskModel) -> str:
             f"Only {model.churners} customer{'s' if model.churners != 1 else ''} churned within "
             f"{model.horizon_days} days of an observation date between {model.window_start} and "
             f"{model.window_end}; training needs at least {needed}."
-        )
-    months = _months_between(model.window_start, model.window_end)
-    if months <= settings.TRAINING_VALIDATION_MONTHS:
-        return (
-            f"The history covers {months} monthly observation date{'s' if months != 1 else ''}; "
-            f"training holds out the last {settings.TRAINING_VALIDATION_MONTHS} to validate "
-            "on and needs earlier ones to learn from."
         )
     return (
         f"{model.churners} customers churned in the history, but too few of them in the "

@@ -4,6 +4,7 @@ buy and every contact with them. It belongs to the company, not to any one rep."
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,6 +14,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from retention.email_address import InternationalEmailField
 from staff.models import Employee
 
 
@@ -72,7 +74,7 @@ class Customer(models.Model):
     )
     churned_on = models.DateField(null=True, blank=True)
     churn_reason = models.CharField(max_length=24, choices=ChurnReason.choices, blank=True)
-    churn_reason_detail = models.TextField(blank=True)
+    churn_reason_detail = models.TextField(blank=True, max_length=2000)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
@@ -142,35 +144,60 @@ class Customer(models.Model):
         )
         return instance
 
-    def clean(self) -> None:
+    @staticmethod
+    def row_errors(row: dict) -> dict[str, str]:
+        """The rules on one customer's own fields, for every door (clean() here, the bulk
+        upsert and the file import in customers/upsert.py)."""
         errors: dict[str, str] = {}
-        if self.status == self.Status.CHURNED:
-            if not self.churned_on:
+        if row["status"] == Customer.Status.CHURNED:
+            if not row["churned_on"]:
                 errors["churned_on"] = "A churned customer needs the date it churned."
-            if not self.churn_reason:
+            if not row["churn_reason"]:
                 errors["churn_reason"] = "Every lost customer gets a churn reason."
         else:
-            if self.churned_on:
+            if row["churned_on"]:
                 errors["churned_on"] = "An active customer cannot have a churn date."
-            if self.churn_reason:
+            if row["churn_reason"]:
                 errors["churn_reason"] = "An active customer cannot have a churn reason."
-        if self.churned_on and self.customer_since and self.churned_on < self.customer_since:
+        if (
+            row["churned_on"]
+            and row["customer_since"]
+            and row["churned_on"] < row["customer_since"]
+        ):
             errors["churned_on"] = (
-                f"The churn date {self.churned_on} is before the customer start {self.customer_since}."
+                f"The churn date {row['churned_on']} is before the customer start "
+                f"{row['customer_since']}."
             )
-        if self.primary_owner_id and self.primary_owner_id == self.secondary_owner_id:
+        if row["primary_owner_id"] and row["primary_owner_id"] == row["secondary_owner_id"]:
             errors["secondary_owner"] = (
                 "The secondary owner must be someone other than the primary."
             )
-        for field in ("primary_owner", "secondary_owner"):
-            owner_id = getattr(self, f"{field}_id")
-            if owner_id is None or owner_id == self._loaded_owner(field):
-                continue
-            owner = Employee.objects.filter(pk=owner_id).only("status", "name").first()
-            if owner is None:
-                errors[field] = f"Unknown employee #{owner_id}."
-            elif owner.status == Employee.Status.DEPARTED:
-                errors[field] = f"{owner.name} has left the company and cannot own customers."
+        return errors
+
+    def clean(self) -> None:
+        errors = self.row_errors(
+            {
+                name: getattr(self, name)
+                for name in (
+                    "status",
+                    "churned_on",
+                    "churn_reason",
+                    "customer_since",
+                    "primary_owner_id",
+                    "secondary_owner_id",
+                )
+            }
+        )
+        new_owners = {
+            field: getattr(self, f"{field}_id")
+            for field in ("primary_owner", "secondary_owner")
+            if getattr(self, f"{field}_id") is not None
+            and getattr(self, f"{field}_id") != self._loaded_owner(field)
+        }
+        unable = Employee.cannot_own_customers(new_owners.values())
+        for field, owner_id in new_owners.items():
+            if owner_id in unable:
+                errors.setdefault(field, unable[owner_id])
         if errors:
             raise ValidationError(errors)
 
@@ -279,7 +306,7 @@ class Contact(models.Model):
     external_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
     name = models.CharField(max_length=160)
     role = models.CharField(max_length=120, blank=True, help_text=_("Job title at the customer."))
-    email = models.EmailField(blank=True)
+    email = InternationalEmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
     is_decision_maker = models.BooleanField(default=False)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
@@ -311,11 +338,19 @@ class Contact(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.customer})"
 
+    @staticmethod
+    def row_errors(row: dict) -> dict[str, str]:
+        """The rules on one contact's own fields, for every door."""
+        if row["status"] == Contact.Status.LEFT and not row["left_on"]:
+            return {"left_on": "A contact who left needs the date they left."}
+        if row["status"] == Contact.Status.ACTIVE and row["left_on"]:
+            return {"left_on": "An active contact cannot have a leaving date; set status to left."}
+        return {}
+
     def clean(self) -> None:
-        if self.status == self.Status.LEFT and not self.left_on:
-            raise ValidationError({"left_on": _("A contact who left needs the date they left.")})
-        if self.status == self.Status.ACTIVE and self.left_on:
-            raise ValidationError({"left_on": _("An active contact cannot have a leaving date.")})
+        errors = self.row_errors({"status": self.status, "left_on": self.left_on})
+        if errors:
+            raise ValidationError(errors)
 
 
 class Contract(models.Model):
@@ -344,6 +379,17 @@ class Contract(models.Model):
         validators=[
             RegexValidator(r"^[A-Z]{3}$", "Use a three-letter ISO currency code, e.g. EUR.")
         ],
+    )
+    # The annual value in the company's reporting currency, converted when the contract
+    # is written (customers/currency.py); every sum, feature and figure reads this one.
+    annual_value_reporting = models.DecimalField(
+        "annual value (reporting currency)",
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Empty only for contracts kept from before their currency had a rate.",
     )
     kind = models.CharField(max_length=14, choices=Kind.choices, default=Kind.SUBSCRIPTION)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
@@ -380,9 +426,13 @@ class Contract(models.Model):
 
     def save(self, *args, **kwargs):
         """Saved one at a time (admin, forms): recorded in the audit trail."""
+        from customers.currency import fill_reporting_values
         from staff import audit
 
         created = self._state.adding
+        fill_reporting_values([self])
+        if "update_fields" in kwargs and kwargs["update_fields"] is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "annual_value_reporting"}
         with transaction.atomic():
             super().save(*args, **kwargs)
             audit.record(
@@ -398,13 +448,35 @@ class Contract(models.Model):
                 },
             )
 
+    @staticmethod
+    def row_errors(row: dict) -> dict[str, str]:
+        """The rules on one contract's own fields, for every door."""
+        if row["start_date"] and row["end_date"] and row["end_date"] < row["start_date"]:
+            return {
+                "end_date": f"The end date {row['end_date']} is before the start date "
+                f"{row['start_date']}."
+            }
+        return {}
+
     def clean(self) -> None:
-        if self.start_date and self.end_date and self.end_date < self.start_date:
-            raise ValidationError(
-                {
-                    "end_date": f"The end date {self.end_date} is before the start date {self.start_date}."
-                }
-            )
+        from customers.currency import contract_rows_errors
+
+        errors = self.row_errors({"start_date": self.start_date, "end_date": self.end_date})
+        if self.currency and self.start_date:
+            row = {
+                "currency": self.currency,
+                "annual_value": self.annual_value,
+                "start_date": self.start_date,
+            }
+            for _, name, message in contract_rows_errors([(0, row)]):
+                errors.setdefault(name, message)
+        if errors:
+            raise ValidationError(errors)
+
+
+def app_external_id() -> str:
+    """The external id of a record made in the app rather than sent by another system."""
+    return f"app-{uuid.uuid4()}"
 
 
 class Interaction(models.Model):
@@ -459,10 +531,12 @@ class Interaction(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(10)],
         help_text=_("1 (very unhappy) to 10 (delighted), where it applies."),
     )
-    notes = models.TextField(blank=True)
+    # One limit for the quick form, the admin, the API and the import.
+    notes = models.TextField(blank=True, max_length=50_000)
     # Unique through the constraint below, which (unlike unique=True) adds no second
-    # pattern-matching index on PostgreSQL.
-    external_id = models.CharField(max_length=64, null=True, blank=True)
+    # pattern-matching index on PostgreSQL. Interactions logged in the app get one
+    # ("app-" and a random UUID), so every exported row imports back.
+    external_id = models.CharField(max_length=64, null=True, blank=True, default=app_external_id)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -489,29 +563,98 @@ class Interaction(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} with {self.customer} at {self.happened_at:%Y-%m-%d}"
 
-    def clean(self) -> None:
+    # How far ahead of now an interaction may be dated (clocks and time zones differ).
+    FUTURE_SLACK = dt.timedelta(days=1)
+
+    @classmethod
+    def row_errors(cls, row: dict) -> dict[str, str]:
+        """The rules on one interaction's own fields, for every door."""
         errors: dict[str, str] = {}
-        if self.satisfaction is not None and self.kind not in self.RATED_KINDS:
-            errors["satisfaction"] = (
-                f"A {self.get_kind_display().lower()} does not carry a satisfaction score."
+        if row["satisfaction"] is not None and row["kind"] not in cls.RATED_KINDS:
+            label = (
+                cls.Kind(row["kind"]).label.lower()
+                if row["kind"] in cls.Kind.values
+                else row["kind"]
             )
-        if self.contact_id and self.customer_id:
-            contact_customer = (
-                Contact.objects.filter(pk=self.contact_id)
-                .values_list("customer_id", flat=True)
-                .first()
+            errors["satisfaction"] = f"A {label} does not carry a satisfaction score."
+        if row["happened_at"] and row["happened_at"] > timezone.now() + cls.FUTURE_SLACK:
+            errors["happened_at"] = (
+                f"{row['happened_at']:%Y-%m-%d %H:%M} is in the future; an interaction is "
+                "logged once it happened."
             )
-            if contact_customer != self.customer_id:
-                errors["contact"] = "This contact belongs to another customer."
-        if self.happened_at and self.happened_at > timezone.now() + dt.timedelta(days=1):
-            errors["happened_at"] = "An interaction cannot be logged in the future."
+        return errors
+
+    @staticmethod
+    def batch_errors(rows: list[tuple[int, dict]]) -> list[tuple[int, str, str]]:
+        """Rules that look at other records, for many interactions with one query: the
+        contact must be one of the interaction's customer's."""
+        contact_ids = {row["contact_id"] for _, row in rows if row.get("contact_id")}
+        if not contact_ids:
+            return []
+        customer_of = dict(
+            Contact.objects.filter(pk__in=contact_ids).values_list("id", "customer_id")
+        )
+        return [
+            (index, "contact", "This contact belongs to another customer.")
+            for index, row in rows
+            if row.get("contact_id") and customer_of.get(row["contact_id"]) != row["customer_id"]
+        ]
+
+    def clean(self) -> None:
+        row = {
+            name: getattr(self, name)
+            for name in ("satisfaction", "kind", "happened_at", "contact_id", "customer_id")
+        }
+        errors = self.row_errors(row)
+        for _index, name, message in self.batch_errors([(0, row)]) if self.customer_id else []:
+            errors.setdefault(name, message)
         if errors:
             raise ValidationError(errors)
+
+
+class UsageDay(models.Model):
+    """One day's total of one product-usage event for a customer ("reports_run": 14).
+
+    Integrations send daily totals (API `usage/bulk/`, CSV kind `usage`); the row for
+    (customer, day, event) is replaced by what was last sent, so sending a day again is
+    safe, and the nightly features read a few rows per customer instead of every click."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="usage_days", db_index=False
+    )
+    day = models.DateField()
+    event = models.CharField(
+        max_length=64, help_text='What was used, e.g. "logins", "reports_run", "seats_used".'
+    )
+    quantity = models.FloatField(
+        validators=[MinValueValidator(0)], help_text="The day's total for this event."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-day", "event"]
+        indexes = [models.Index(fields=["day"], name="usageday_day")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "day", "event"],
+                name="one_usage_total_per_customer_day_event",
+                violation_error_message="A customer has one total per day and event.",
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=0),
+                name="usageday_quantity_not_negative",
+                violation_error_message="A usage quantity is 0 or more.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.day} {self.event}: {self.quantity:g}"
 
 
 # The churn-scoring models live with the scoring code; imported here so the app (and
 # `from customers.models import RiskScore`) finds them.
 # The dashboard's nightly figures (customers/figures.py), for the same reason.
+from customers.currency import ExchangeRate  # noqa: E402
 from customers.figures import ChurnFigure, ExposureFigure, TierFigure  # noqa: E402
 from customers.scoring.models import (  # noqa: E402
     RiskModel,
@@ -529,6 +672,7 @@ __all__ = [
     "Contract",
     "CsvImport",
     "Customer",
+    "ExchangeRate",
     "ExposureFigure",
     "Interaction",
     "OwnerRole",
@@ -541,6 +685,7 @@ __all__ = [
     "Segment",
     "StagedScore",
     "TierFigure",
+    "UsageDay",
 ]
 
 
@@ -557,6 +702,8 @@ class CsvImport(models.Model):
         CONTACTS = "contacts", _("Contacts")
         CONTRACTS = "contracts", _("Contracts")
         INTERACTIONS = "interactions", _("Interactions")
+        EXCHANGE_RATES = "exchange_rates", _("Exchange rates")
+        USAGE = "usage", _("Product usage (daily totals)")
 
     class Status(models.TextChoices):
         UPLOADED = "uploaded", _("Uploaded: map the columns")
@@ -566,10 +713,19 @@ class CsvImport(models.Model):
         DONE = "done", _("Imported")
         FAILED = "failed", _("Not imported")
 
-    kind = models.CharField(max_length=12, choices=Kind.choices)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
     file = models.FileField(upload_to=_import_path)
     original_name = models.CharField(max_length=255)
-    delimiter = models.CharField(max_length=1, default=",")
+    delimiter = models.CharField(
+        max_length=1, default=",", help_text='"," or ";" for CSV, "x" for an Excel workbook.'
+    )
+    decimal_mark = models.CharField(
+        max_length=1,
+        blank=True,
+        choices=[(".", "Point: 1,234.56"), (",", "Comma: 1.234,56")],
+        help_text="How the file writes numbers; empty: a point in comma-separated files, "
+        "otherwise a number that reads two ways is refused.",
+    )
     header = models.JSONField(default=list)
     mapping = models.JSONField(default=dict, help_text=_("CSV column -> field."))
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.UPLOADED)

@@ -94,6 +94,8 @@ def moment(value):
 def money(value):
     if blank(value):
         return None
+    if isinstance(value, float):
+        value = repr(value)  # a JSON or spreadsheet number: its shortest exact spelling
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
@@ -101,6 +103,21 @@ def money(value):
     if not amount.is_finite() or amount < 0 or amount >= Decimal("1e12"):
         raise RowError(f"{value!r} must be a number from 0 up to 999,999,999,999.99.")
     return amount.quantize(Decimal("0.01"))
+
+
+def rate(value):
+    """An exchange rate: a positive number, up to 10 decimals."""
+    if blank(value):
+        return None
+    if isinstance(value, float):
+        value = repr(value)
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise RowError(f"{value!r} is not a number.") from None
+    if not number.is_finite() or number <= 0 or number >= Decimal("1e10"):
+        raise RowError(f"{value!r} must be a positive number below 10,000,000,000.")
+    return number.quantize(Decimal("1e-10"))
 
 
 def flag(value):
@@ -134,3 +151,95 @@ def currency(value):
     if not isinstance(value, str) or not re.fullmatch(r"[A-Z]{3}", value.strip()):
         raise RowError(f"{value!r} is not a three-letter ISO currency code, e.g. EUR.")
     return value.strip()
+
+
+def email(max_length: int = 254) -> Callable:
+    """An e-mail address, internationalised ones included (RFC 6531), trimmed."""
+    read_text = text(max_length)
+
+    def parse(value):
+        value = read_text(value)
+        if not value:
+            return ""
+        from retention.email_address import EmailInvalid, normalise_email
+
+        try:
+            return normalise_email(value)
+        except EmailInvalid as problem:
+            raise RowError(str(problem)) from None
+
+    return parse
+
+
+# --- numbers written by people: the file's decimal mark, or refused as ambiguous --------
+
+DECIMAL_MARKS = {".": "point (1,234.56)", ",": "comma (1.234,56)"}
+
+
+def number_text(value: str, decimal_mark: str | None) -> str:
+    """A number as a person typed it in a file ("1.234,50", "12.000", "1 500") turned into
+    plain "1234.50", by the file's decimal mark; with no known mark, a number that reads
+    two ways ("12.000": twelve or twelve thousand) is refused rather than guessed."""
+    raw = value.strip().replace("\u00a0", " ").replace("\u202f", " ")
+    if not raw:
+        return raw
+    sign = ""
+    if raw[0] in "+-":
+        sign, raw = raw[0], raw[1:]
+    compact = raw.replace(" ", "").replace("'", "")
+    if not re.fullmatch(r"[0-9.,]+", compact):
+        return value.strip()  # not written like a number: the parser says why
+    marks = [c for c in compact if c in ".,"]
+    if not marks:
+        return sign + compact
+    if decimal_mark is None:
+        last = marks[-1]
+        if len(set(marks)) == 2:
+            decimal_mark = last  # "1.234,56" and "1,234.56" say which one is decimal
+        elif len(marks) > 1:
+            decimal_mark = "," if last == "." else "."  # "1.234.567": grouping only
+        elif re.fullmatch(r"[0-9]{1,3}[.,][0-9]{3}", compact):
+            raise RowError(
+                f"{value.strip()!r} reads two ways (decimal {last!r} or thousands "
+                "separator); choose the file's decimal mark or write it without grouping."
+            )
+        else:
+            decimal_mark = last
+    group = "," if decimal_mark == "." else "."
+    whole, _, fraction = compact.partition(decimal_mark)
+    if decimal_mark in fraction or group in fraction:
+        raise RowError(f"{value.strip()!r} is not a number with decimal mark {decimal_mark!r}.")
+    if group in whole and not re.fullmatch(
+        r"[0-9]{1,3}(" + re.escape(group) + r"[0-9]{3})+", whole
+    ):
+        raise RowError(
+            f"{value.strip()!r} is not a number with decimal mark {decimal_mark!r} "
+            f"(thousands are grouped by three)."
+        )
+    whole = whole.replace(group, "")
+    return sign + (whole or "0") + ("." + fraction if fraction else "")
+
+
+# --- spreadsheet formulas: an exported cell never runs, an imported one comes back -------
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _needs_guard(value: str) -> bool:
+    if value[:1] in FORMULA_STARTS:
+        return True
+    return value[:1] == "'" and _needs_guard(value[1:])
+
+
+def spreadsheet_safe(value: str) -> str:
+    """A text cell a spreadsheet shows as text, never runs as a formula (OWASP "CSV
+    injection"): one apostrophe before a leading = + - @ tab or carriage return. Read
+    back with `from_spreadsheet`, the value is the same."""
+    return "'" + value if value and _needs_guard(value) else value
+
+
+def from_spreadsheet(value: str) -> str:
+    """The inverse of spreadsheet_safe."""
+    if value[:1] == "'" and _needs_guard(value[1:]):
+        return value[1:]
+    return value

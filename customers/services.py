@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
-from django.db import transaction
+from dateutil.relativedelta import relativedelta
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from customers.currency import fill_reporting_values
 from customers.models import Contract, Customer
+from jobs import steps
 
 
 @dataclass(frozen=True)
@@ -17,32 +21,122 @@ class ContractRollResult:
     renewed: int
 
 
-def _renewal_external_id(contract_external_id: str) -> str:
-    return f"{contract_external_id}-R"
+EXTERNAL_ID_LENGTH = 64
+
+
+def renewal_external_id(root_external_id: str, generation: int) -> str:
+    """The key of the `generation`-th follow-on of the contract `root_external_id`:
+    K-77-R, K-77-R2, K-77-R3, ... It never grows with the chain, and a root too long to
+    take the suffix is shortened with a digest of it, so the key stays unique and within
+    the 64 characters external_id holds."""
+    suffix = "-R" if generation == 1 else f"-R{generation}"
+    key = f"{root_external_id}{suffix}"
+    if len(key) <= EXTERNAL_ID_LENGTH:
+        return key
+    digest = hashlib.sha256(root_external_id.encode()).hexdigest()[:8]
+    keep = EXTERNAL_ID_LENGTH - len(suffix) - len(digest) - 1
+    return f"{root_external_id[:keep]}~{digest}{suffix}"
+
+
+def _month_end(day: dt.date) -> dt.date:
+    return day + relativedelta(day=31)
+
+
+def follow_on_term(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """The next term of a contract that ran start..end, on the calendar: a term of whole
+    months (a month, a quarter, a year) renews for as many months, and one ending on a
+    month's last day ends on a month's last day (so 2024-03-01..2024-02-29 renews to
+    2025-02-28, and January's monthly plan to 28 February, then 31 March). Other terms
+    renew for the same number of days."""
+    next_start = end + dt.timedelta(days=1)
+    gap = relativedelta(next_start, start)
+    months = gap.years * 12 + gap.months
+    ends_month = next_start.day == 1
+    if months >= 1 and (gap.days == 0 or (ends_month and gap.days <= 3)):
+        next_end = end + relativedelta(months=months)
+        return next_start, _month_end(next_end) if ends_month else next_end
+    return next_start, end + (end - start) + dt.timedelta(days=1)
+
+
+def _chain_roots(contract_ids: list[int]) -> dict[int, tuple[str, int]]:
+    """For each contract: the external_id of the first contract of its renewal chain and
+    how many renewals it is from it (set-based: one recursive query per 500 contracts)."""
+    table = Contract._meta.db_table
+    found: dict[int, tuple[str, int]] = {}
+    for begin in range(0, len(contract_ids), 500):
+        batch = contract_ids[begin : begin + 500]
+        marks = ", ".join(["%s"] * len(batch))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                WITH RECURSIVE chain(start_id, id, renewal_of_id, depth) AS (
+                    SELECT id, id, renewal_of_id, 0 FROM {table} WHERE id IN ({marks})
+                    UNION ALL
+                    SELECT chain.start_id, c.id, c.renewal_of_id, chain.depth + 1
+                    FROM chain JOIN {table} c ON c.id = chain.renewal_of_id
+                    WHERE chain.depth < 10000
+                )
+                SELECT chain.start_id, c.external_id, chain.depth
+                FROM chain JOIN {table} c ON c.id = chain.id
+                WHERE chain.renewal_of_id IS NULL
+                """,
+                batch,
+            )
+            found.update({row[0]: (row[1], row[2]) for row in cursor.fetchall()})
+    return found
 
 
 def roll_contracts(*, as_of: dt.date) -> ContractRollResult:
     """Close contracts whose end date has passed as of `as_of`.
 
     Auto-renewing contracts of active customers get a follow-on contract of the same length and value and
-    are marked renewed; the rest are marked expired. Set-based, and idempotent: the
-    follow-on's external_id is derived from the original, so a re-run (or a run killed
-    halfway) creates nothing twice. Follow-ons that have themselves already ended are
+    are marked renewed; the rest are marked expired. Follow-ons keep the calendar of the
+    term (`follow_on_term`). Set-based, and idempotent: the follow-on's external_id is
+    derived from the chain's first contract and its place in the chain
+    (`renewal_external_id`, bounded), so a re-run (or a run killed halfway) creates
+    nothing twice. A follow-on the database refuses is set aside with the reason and the
+    original stays active; the rest roll. Follow-ons that have themselves already ended are
     rolled in the same run, so one run leaves the same state as several."""
     expired = renewed = 0
+    set_aside: set[int] = set()
     while True:
-        step = _roll_once(as_of)
+        step = _roll_once(as_of, set_aside)
         expired += step.expired
         renewed += step.renewed
         if step.renewed == 0:
             return ContractRollResult(expired=expired, renewed=renewed)
 
 
-def _roll_once(as_of: dt.date) -> ContractRollResult:
+def _create_follow_ons(follow_ons: list[Contract], set_aside: set[int]) -> None:
+    """All at once; if the batch fails, row by row to set the bad ones aside with the
+    database's reason (jobs page), so one bad row never stops the roll."""
+    try:
+        with transaction.atomic():
+            Contract.objects.bulk_create(follow_ons, batch_size=2000, ignore_conflicts=True)
+        return
+    except DatabaseError:
+        pass
+    for contract in follow_ons:
+        try:
+            with transaction.atomic():
+                Contract.objects.bulk_create([contract], ignore_conflicts=True)
+        except DatabaseError as error:
+            set_aside.add(contract.renewal_of_id)
+            steps.set_aside(
+                model="contract",
+                object_id=contract.renewal_of_id,
+                key=contract.external_id,
+                reason=f"Follow-on not created: {str(error).splitlines()[0]}",
+            )
+
+
+def _roll_once(as_of: dt.date, set_aside: set[int]) -> ContractRollResult:
     now = timezone.now()
     with transaction.atomic():
-        due = Contract.objects.select_for_update().filter(
-            status=Contract.Status.ACTIVE, end_date__lt=as_of
+        due = (
+            Contract.objects.select_for_update()
+            .filter(status=Contract.Status.ACTIVE, end_date__lt=as_of)
+            .exclude(id__in=set_aside)
         )
         # Snapshot first: follow-ons created below may themselves be past their end date
         # and must wait for the next pass, not be expired by this one.
@@ -61,14 +155,15 @@ def _roll_once(as_of: dt.date) -> ContractRollResult:
                 "kind",
             )
         )
+        roots = _chain_roots([row["id"] for row in renewing])
         follow_ons = [
             Contract(
                 customer_id=row["customer_id"],
-                external_id=_renewal_external_id(row["external_id"]),
-                start_date=row["end_date"] + dt.timedelta(days=1),
-                end_date=row["end_date"]
-                + (row["end_date"] - row["start_date"])
-                + dt.timedelta(days=1),
+                external_id=renewal_external_id(
+                    roots[row["id"]][0], generation=roots[row["id"]][1] + 1
+                ),
+                start_date=follow_on_term(row["start_date"], row["end_date"])[0],
+                end_date=follow_on_term(row["start_date"], row["end_date"])[1],
                 annual_value=row["annual_value"],
                 currency=row["currency"],
                 kind=row["kind"],
@@ -78,7 +173,10 @@ def _roll_once(as_of: dt.date) -> ContractRollResult:
             )
             for row in renewing
         ]
-        Contract.objects.bulk_create(follow_ons, batch_size=2000, ignore_conflicts=True)
+        fill_reporting_values(follow_ons)
+        _create_follow_ons(follow_ons, set_aside)
+        renewing = [row for row in renewing if row["id"] not in set_aside]
+        due_ids = [i for i in due_ids if i not in set_aside]
         renewed = Contract.objects.filter(id__in=[row["id"] for row in renewing]).update(
             status=Contract.Status.RENEWED, updated_at=now
         )

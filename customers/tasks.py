@@ -2,14 +2,19 @@ from __future__ import annotations
 
 import datetime as dt
 
-from celery import chord, shared_task
+from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from customers import services
+from customers.models import ScoringRun
 from customers.scoring import runs, training
+from jobs import steps
+from jobs.models import JobStep
+from retention.celery import app as celery_app
 from retention.celery import origin_queue
 
 
@@ -24,55 +29,110 @@ def roll_contracts(as_of: str | None = None) -> dict[str, int]:
     return {"expired": result.expired, "renewed": result.renewed}
 
 
+SCORING_STEPS = ["score_chunk", "finish_scoring"]
+
+
+def _follow_up_steps(day: dt.date) -> list[steps.StepSpec]:
+    """The steps that read the complete day (settings.SCORING_FOLLOW_UP_TASKS)."""
+    return [
+        steps.StepSpec(
+            name=path.rsplit(".", 1)[-1],
+            target=path,
+            kwargs={"as_of": day.isoformat()},
+            after="finish_scoring",
+            needs_success=True,
+        )
+        for path in settings.SCORING_FOLLOW_UP_TASKS
+    ]
+
+
+def start_scoring(as_of: str | None = None, chunk_size: int | None = None) -> dict:
+    """The night's scoring step: start the day's run and split it into chunk steps, a
+    finishing step and the follow-up steps (they run once every chunk has finished)."""
+    day = _day(as_of)
+    run, chunks = runs.start_run(day=day, chunk_size=chunk_size)
+    specs = [
+        steps.StepSpec(
+            name="score_chunk",
+            subject=f"customers {chunk.id_from}-{chunk.id_to}",
+            target="customers.scoring.runs.score_chunk",
+            kwargs={"run_id": run.pk, "id_from": chunk.id_from, "id_to": chunk.id_to},
+        )
+        for chunk in chunks
+    ]
+    specs.append(
+        steps.StepSpec(
+            name="finish_scoring",
+            target="customers.tasks.finish_scoring",
+            kwargs={"run_id": run.pk},
+            after="score_chunk" if chunks else "",
+        )
+    )
+    follow_ups = _follow_up_steps(day)
+    steps.replace_steps(day, SCORING_STEPS + [s.name for s in follow_ups], specs + follow_ups)
+    return {"day": day.isoformat(), "run": run.pk, "chunks": len(chunks)}
+
+
+def finish_scoring(run_id: int) -> dict:
+    """Size the tiers and swap the day in, only when every chunk of this run is done;
+    otherwise the run is marked failed and the previous day's scores stay current."""
+    run = ScoringRun.objects.get(pk=run_id)
+    chunk_steps = list(JobStep.objects.filter(day=run.day, name="score_chunk"))
+    missing = [s for s in chunk_steps if s.status != JobStep.Status.DONE]
+    if missing or len(chunk_steps) != run.chunks_total:
+        error = "Chunks not scored: " + ", ".join(
+            f"{s.subject} ({s.get_status_display().lower()}: {s.error[:200]})" for s in missing
+        )
+        if len(chunk_steps) != run.chunks_total:
+            error += f" {len(chunk_steps)} chunk steps for {run.chunks_total} chunks."
+        runs.fail_run(run_id=run_id, error=error)
+        raise steps.StepFailed(error)
+    return runs.finish_run(run_id=run_id, chunk_results=[s.result for s in chunk_steps])
+
+
+def score_day(day: dt.date, *, chunk_size: int | None = None, queue: str = "") -> JobStep:
+    """Score a day now (admin, model page, `score_customers --queue`): the day's scoring
+    step is run again if it has finished, and refused while it runs."""
+    kwargs = {"as_of": day.isoformat(), **({"chunk_size": chunk_size} if chunk_size else {})}
+    spec = steps.StepSpec(
+        name="score_customers", target="customers.tasks.start_scoring", kwargs=kwargs
+    )
+    with transaction.atomic():
+        step = JobStep.objects.select_for_update().filter(day=day, name="score_customers").first()
+        busy = JobStep.objects.filter(
+            day=day,
+            name__in=SCORING_STEPS,
+            status__in=[JobStep.Status.QUEUED, JobStep.Status.RUNNING, JobStep.Status.WAITING],
+        ).first()
+        if busy is not None and not steps.owner_lost(busy):
+            raise ValidationError(
+                f"Scoring for {day} is still running ({busy.name} {busy.subject} is "
+                f"{busy.get_status_display().lower()}); start it again once it has finished."
+            )
+        # The page shows the day as running from now on; readers keep the previous scores.
+        ScoringRun.objects.filter(day=day).update(
+            status=ScoringRun.Status.RUNNING, chunks_done=0, error=""
+        )
+        JobStep.objects.filter(day=day, name__in=SCORING_STEPS).delete()
+        if step is None:
+            step = steps.add_step(day, spec, queue=queue)
+        else:
+            JobStep.objects.filter(pk=step.pk).update(kwargs=kwargs, after="")
+            step = steps.rerun(step)
+    if celery_app.conf.task_always_eager:
+        steps.run_here(day)
+    return step
+
+
 @shared_task(bind=True)
 def score_customers(self, as_of: str | None = None, chunk_size: int | None = None) -> dict:
-    """Nightly: score every active customer for `as_of`.
-
-    On a worker the chunks fan out as a chord to all workers and `finish_scoring_run`
-    sizes the tiers once they are all in; run in-process (eager, or `task.apply()`), the
-    chunks run one after the other here."""
+    """Score every active customer for `as_of` (ISO date; today by default), through the
+    day's durable steps: chunks fan out to all workers, the finishing step sizes the
+    tiers once every chunk is in. Without a broker it all runs here."""
     day = _day(as_of)
-    if self.request.is_eager or settings.CELERY_TASK_ALWAYS_EAGER:
-        summary = runs.score_all(day=day, chunk_size=chunk_size)
-        _after_scoring(day, queue=None, in_process=True)
-        return summary
-    run, chunks = runs.start_run(day=day, chunk_size=chunk_size)
-    if not chunks:
-        return runs.finish_run(run_id=run.pk)
-    # The chunks and the finishing step go to the queue this task came from.
-    queue = origin_queue(self.request)
-    chord(
-        score_chunk.si(run_id=run.pk, id_from=chunk.id_from, id_to=chunk.id_to).set(queue=queue)
-        for chunk in chunks
-    )(finish_scoring_run.s(run_id=run.pk).set(queue=queue))
-    return {"day": day.isoformat(), "run": run.pk, "chunks": len(chunks), "queued": True}
-
-
-@shared_task
-def score_chunk(*, run_id: int, id_from: int, id_to: int) -> dict:
-    return runs.score_chunk(run_id=run_id, id_from=id_from, id_to=id_to)
-
-
-@shared_task(bind=True)
-def finish_scoring_run(self, chunk_results: list[dict], *, run_id: int) -> dict:
-    summary = runs.finish_run(run_id=run_id, chunk_results=chunk_results)
-    _after_scoring(
-        dt.date.fromisoformat(summary["day"]), queue=origin_queue(self.request), in_process=False
-    )
-    return summary
-
-
-def _after_scoring(day: dt.date, *, queue: str | None, in_process: bool) -> None:
-    """The jobs that read a day's complete scores (settings.SCORING_FOLLOW_UP_TASKS)."""
-    for name in settings.SCORING_FOLLOW_UP_TASKS:
-        task = import_string(name)
-        if in_process:
-            # Not .get(): Celery forbids waiting on a result inside a task, even in-process.
-            result = task.apply(kwargs={"as_of": day.isoformat()})
-            if result.failed():
-                raise result.result
-        else:
-            task.apply_async(kwargs={"as_of": day.isoformat()}, queue=queue)
+    step = score_day(day, chunk_size=chunk_size, queue=origin_queue(self.request) or "")
+    run = ScoringRun.objects.filter(day=day).first()
+    return {"day": day.isoformat(), "step": step.pk, "status": run.status if run else "queued"}
 
 
 @shared_task
@@ -92,7 +152,10 @@ def progress_key(import_id: int) -> str:
 
 
 def _csv_job(import_id: int, *, write: bool) -> dict:
-    """Check (write=False) or import a CSV file, keeping its progress on the CsvImport."""
+    """Check (write=False) or import a file, keeping its progress on the CsvImport.
+    Whatever goes wrong, the import ends failed with a message, never stuck "checking":
+    it can be checked again."""
+    import logging
     from pathlib import Path
 
     from customers import csv_io
@@ -103,7 +166,6 @@ def _csv_job(import_id: int, *, write: bool) -> dict:
     rows = CsvImport.objects.filter(pk=import_id)
     rows.update(
         status=CsvImport.Status.IMPORTING if write else CsvImport.Status.CHECKING,
-        rows_total=csv_io.count_rows(path),
         rows_done=0,
         error="",
     )
@@ -115,12 +177,24 @@ def _csv_job(import_id: int, *, write: bool) -> dict:
         cache.set(progress_key(import_id), done, timeout=24 * 3600)
         rows.update(rows_done=done)
 
+    def failed(message: str) -> dict:
+        rows.update(status=CsvImport.Status.FAILED, error=message, finished_at=timezone.now())
+        return {"error": message}
+
     try:
+        rows.update(rows_total=csv_io.count_rows(path))
         run = csv_io.import_file if write else csv_io.check
-        report = run(job.kind, path, job.mapping, progress=progress)
+        report = run(
+            job.kind, path, job.mapping, progress=progress, decimal_mark=job.decimal_mark or None
+        )
     except csv_io.CsvUnreadable as error:
-        rows.update(status=CsvImport.Status.FAILED, error=str(error), finished_at=timezone.now())
-        return {"error": str(error)}
+        return failed(str(error))
+    except Exception as error:
+        logging.getLogger(__name__).exception("CSV import %s failed", import_id)
+        return failed(
+            f"The {'import' if write else 'check'} stopped on an unexpected error "
+            f"({type(error).__name__}: {error}); nothing was written. Check the file again."
+        )
     if report.problem_count:
         status = CsvImport.Status.FAILED if write else CsvImport.Status.CHECKED
     else:
@@ -136,6 +210,20 @@ def _csv_job(import_id: int, *, write: bool) -> dict:
         finished_at=timezone.now(),
     )
     return {"rows": report.rows, "problems": report.problem_count, "created": report.created}
+
+
+def start_csv_job(import_id: int, *, write: bool) -> JobStep:
+    """The check or import of a file as a durable job (jobs/steps.py): recorded with the
+    request, sent once it commits, re-queued by the watchdog if a worker dies mid-file."""
+    name = "csv_import" if write else "csv_check"
+    return steps.start_job(
+        steps.StepSpec(
+            name=name,
+            subject=f"import {import_id}",
+            target=f"customers.tasks.{'run_csv_import' if write else 'check_csv_import'}",
+            kwargs={"import_id": import_id},
+        )
+    )
 
 
 @shared_task

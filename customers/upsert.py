@@ -1,4 +1,6 @@
-"""Bulk upserts keyed by external_id, for the API and the CSV import.
+"""Bulk upserts keyed by external_id, for the API and the file import: the one place a
+batch of records is validated and normalised, with the same rules (the models' own, see
+`Interaction.row_errors` and friends) that forms and the admin apply one record at a time.
 
 A batch is validated whole before anything is written: every bad row is reported with
 its index, field and message, and a batch with any bad row writes nothing. Rows are then
@@ -13,36 +15,45 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import OperationalError, connection, transaction
 from django.db.models import Model
+from django.db.models.functions import Lower
 from django.utils import timezone
 
+from customers import currency
 from customers.models import (
     ChurnReason,
     Contact,
     Contract,
     Customer,
+    ExchangeRate,
     Interaction,
     OwnerRole,
     OwnershipPeriod,
     Segment,
+    UsageDay,
 )
 from customers.row_values import (
     RowError,
     blank,
     choice,
-    currency,
     date,
+    email,
     flag,
     moment,
     money,
+    rate,
     score,
     storable,
     text,
 )
+from customers.row_values import currency as currency_code
+from retention.email_address import email_key
 from staff import audit
 from staff.models import Employee
 
@@ -76,53 +87,78 @@ class Kind:
     columns: list[Column]
     references: list[Reference] = field(default_factory=list)
     check: Callable[[dict], dict[str, str]] | None = None  # whole-row rules
+    # rules across the batch and the database: [(index, row)] -> [(index, field, message)]
+    batch_check: Callable[[list[tuple[int, dict]]], list[tuple[int, str, str]]] | None = None
+    # database columns the checks compute (written, never sent)
+    derived: tuple[str, ...] = ()
+    # the key of a record that has no external id of its own, from its parsed row
+    natural_key: Callable[[dict], str] | None = None
     has_updated_at: bool = True
+    key: tuple[str, ...] = ("external_id",)  # what names a record (unique in a batch)
+    write: Callable[[list[dict]], tuple[int, int]] | None = None  # own writer: (created, updated)
 
     @property
     def fields(self) -> list[str]:
         return [c.name for c in self.columns] + [r.name for r in self.references]
 
 
-def _check_customer(row: dict) -> dict[str, str]:
-    errors = {}
-    if row["status"] == Customer.Status.CHURNED:
-        if not row["churned_on"]:
-            errors["churned_on"] = "A churned customer needs the date it churned."
-        if not row["churn_reason"]:
-            errors["churn_reason"] = "Every lost customer gets a churn reason."
-    else:
-        if row["churned_on"]:
-            errors["churned_on"] = "An active customer cannot have a churn date."
-        if row["churn_reason"]:
-            errors["churn_reason"] = "An active customer cannot have a churn reason."
-    if row["churned_on"] and row["churned_on"] < row["customer_since"]:
-        errors["churned_on"] = (
-            f"The churn date {row['churned_on']} is before the customer start "
-            f"{row['customer_since']}."
-        )
-    if row["primary_owner_id"] and row["primary_owner_id"] == row["secondary_owner_id"]:
-        errors["secondary_owner"] = "The secondary owner must be someone other than the primary."
-    return errors
+def _length(model: type[Model], name: str) -> int:
+    """The longest value the model (and so its forms and admin) takes for a field."""
+    return model._meta.get_field(name).max_length
 
 
-def _check_contact(row: dict) -> dict[str, str]:
-    if row["status"] == Contact.Status.LEFT and not row["left_on"]:
-        return {"left_on": "A contact who left needs the date."}
-    if row["status"] == Contact.Status.ACTIVE and row["left_on"]:
-        return {"left_on": "An active contact has no leaving date; set status to left."}
+# Whole-row rules are the models' own (the same `row_errors` their clean() applies).
+_check_customer = Customer.row_errors
+_check_contact = Contact.row_errors
+_check_contract = Contract.row_errors
+_check_interaction = Interaction.row_errors
+
+
+def _check_usage(row: dict) -> dict[str, str]:
+    if row["day"] and row["day"] > timezone.localdate() + dt.timedelta(days=1):
+        return {"day": f"{row['day']} is in the future; send totals of days that happened."}
     return {}
 
 
-def _check_contract(row: dict) -> dict[str, str]:
-    if row["end_date"] < row["start_date"]:
-        return {"end_date": f"The end {row['end_date']} is before the start {row['start_date']}."}
-    return {}
+def _quantity(value):
+    """A day's total of a usage event: a number, 0 or more."""
+    if blank(value):
+        return None
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise RowError(f"{value!r} is not a number.") from None
+    if not (0 <= number < 1e12):
+        raise RowError(f"{value!r} must be a number from 0 up to 999,999,999,999.")
+    return number
 
 
-def _check_interaction(row: dict) -> dict[str, str]:
-    if row["satisfaction"] is not None and row["kind"] not in Interaction.RATED_KINDS:
-        return {"satisfaction": f"A {row['kind']} is not rated; leave satisfaction empty."}
-    return {}
+def _write_usage(rows: list[dict]) -> tuple[int, int]:
+    """Each row replaces the stored total of its (customer, day, event): sending a day
+    again, or a corrected total, is safe. Returns (created, updated); unchanged totals
+    are not touched."""
+    table = UsageDay._meta.db_table
+    now = timezone.now()
+    created = updated = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), WRITE_BATCH):
+            batch = rows[start : start + WRITE_BATCH]
+            params: list = []
+            for row in batch:
+                params.extend([row["customer_id"], row["day"], row["event"], row["quantity"], now])
+            values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(batch))
+            cursor.execute(
+                f"INSERT INTO {table} (customer_id, day, event, quantity, updated_at) "
+                f"VALUES {values} ON CONFLICT (customer_id, day, event) DO UPDATE "
+                "SET quantity = EXCLUDED.quantity, updated_at = EXCLUDED.updated_at "
+                f"WHERE {table}.quantity IS DISTINCT FROM EXCLUDED.quantity "
+                + ("RETURNING (xmax = 0)" if connection.vendor == "postgresql" else "RETURNING 0"),
+                params,
+            )
+            inserted = [flag for (flag,) in cursor.fetchall()]
+            created += sum(1 for flag in inserted if flag)
+            updated += sum(1 for flag in inserted if not flag)
+    return created, updated
 
 
 KINDS: dict[str, Kind] = {
@@ -138,7 +174,11 @@ KINDS: dict[str, Kind] = {
             Column("status", choice(Customer.Status.values), default=Customer.Status.ACTIVE),
             Column("churned_on", date),
             Column("churn_reason", choice(ChurnReason.values), default=""),
-            Column("churn_reason_detail", text(2000), default=""),
+            Column(
+                "churn_reason_detail",
+                text(_length(Customer, "churn_reason_detail")),
+                default="",
+            ),
         ],
         [
             Reference("primary_owner", "primary_owner_id", Employee, "email"),
@@ -152,7 +192,7 @@ KINDS: dict[str, Kind] = {
             Column("external_id", text(64), required=True),
             Column("name", text(160), required=True),
             Column("role", text(120), default=""),
-            Column("email", text(254), default=""),
+            Column("email", email(_length(Contact, "email")), default=""),
             Column("phone", text(40), default=""),
             Column("is_decision_maker", flag, default=False),
             Column("status", choice(Contact.Status.values), default=Contact.Status.ACTIVE),
@@ -169,13 +209,15 @@ KINDS: dict[str, Kind] = {
             Column("start_date", date, required=True),
             Column("end_date", date, required=True),
             Column("annual_value", money, required=True),
-            Column("currency", currency, default="EUR"),
+            Column("currency", currency_code, default=settings.REPORTING_CURRENCY),
             Column("kind", choice(Contract.Kind.values), default=Contract.Kind.SUBSCRIPTION),
             Column("status", choice(Contract.Status.values), default=Contract.Status.ACTIVE),
             Column("auto_renew", flag, default=False),
         ],
         [Reference("customer", "customer_id", Customer, "external_id", required=True)],
         _check_contract,
+        batch_check=currency.contract_rows_errors,
+        derived=("annual_value_reporting",),
     ),
     "interactions": Kind(
         Interaction,
@@ -189,7 +231,7 @@ KINDS: dict[str, Kind] = {
             ),
             Column("happened_at", moment, required=True),
             Column("satisfaction", score),
-            Column("notes", text(10_000), default=""),
+            Column("notes", text(_length(Interaction, "notes")), default=""),
         ],
         [
             Reference("customer", "customer_id", Customer, "external_id", required=True),
@@ -197,7 +239,36 @@ KINDS: dict[str, Kind] = {
             Reference("contact", "contact_id", Contact, "external_id"),
         ],
         _check_interaction,
+        batch_check=Interaction.batch_errors,
         has_updated_at=False,
+    ),
+    "exchange_rates": Kind(
+        ExchangeRate,
+        [
+            Column("currency", currency_code, required=True),
+            Column("day", date, required=True),
+            Column("rate", rate, required=True),
+        ],
+        check=lambda row: (
+            {"currency": f"{row['currency']} is the reporting currency; its rate is always 1."}
+            if row["currency"] == currency.reporting_currency()
+            else {}
+        ),
+        derived=("external_id",),
+        natural_key=lambda row: currency.rate_external_id(row["currency"], row["day"]),
+    ),
+    # Product usage: one day's total per customer and event name (models.UsageDay).
+    "usage": Kind(
+        UsageDay,
+        [
+            Column("day", date, required=True),
+            Column("event", text(64), required=True),
+            Column("quantity", _quantity, required=True),
+        ],
+        [Reference("customer", "customer_id", Customer, "external_id", required=True)],
+        _check_usage,
+        key=("customer_id", "day", "event"),
+        write=_write_usage,
     ),
 }
 
@@ -211,9 +282,15 @@ class Outcome:
     errors: list[dict] = field(default_factory=list)
 
 
-def validate(kind_name: str, rows: list) -> tuple[list[dict], list[dict]]:
-    """Parse every row. Returns (clean rows with database columns, errors). Each error
-    is {"index", "field", "message"} with the row's 0-based index in the batch."""
+def validate(
+    kind_name: str, rows: list, *, present: set[str] | None = None
+) -> tuple[list[dict], list[dict]]:
+    """Parse and check every row. Returns (clean rows with database columns, errors).
+    Each error is {"index", "field", "message"} with the row's 0-based index in the batch.
+
+    `present`: the fields the batch gives (a file's mapped columns); the others keep their
+    value on records that exist (and their default on new ones), and the whole-row rules
+    see the record as it will be. None: each row is the whole record."""
     kind = KINDS[kind_name]
     errors: list[dict] = []
     known = set(kind.fields)
@@ -229,6 +306,8 @@ def validate(kind_name: str, rows: list) -> tuple[list[dict], list[dict]]:
                 {"index": index, "field": str(name), "message": "Unknown field; see the schema."}
             )
         for column in kind.columns:
+            if present is not None and column.name not in present:
+                continue
             value = raw.get(column.name)
             try:
                 parsed = column.parse(value)
@@ -240,6 +319,8 @@ def validate(kind_name: str, rows: list) -> tuple[list[dict], list[dict]]:
                 continue
             row[column.name] = column.default if parsed in (None, "") else parsed
         for reference in kind.references:
+            if present is not None and reference.name not in present:
+                continue
             value = raw.get(reference.name)
             if blank(value):
                 if reference.required:
@@ -255,20 +336,26 @@ def validate(kind_name: str, rows: list) -> tuple[list[dict], list[dict]]:
                         {"index": index, "field": reference.name, "message": str(problem)}
                     )
                     row[reference.name] = None
+        if kind.natural_key and all(c.name in row for c in kind.columns if c.required):
+            row["external_id"] = kind.natural_key(row)
         clean.append(row)
-    _resolve_references(kind, clean, errors)
+    _resolve_references(kind, clean, errors, present)
+    if present is not None:
+        _fill_from_existing(kind, clean, present)
     bad = {e["index"] for e in errors}
     seen: dict[str, int] = {}
     for index, row in enumerate(clean):
-        key = row.get("external_id")
-        if key is None:
+        parts = tuple(row.get(name) for name in kind.key)
+        if None in parts:
             continue
+        key = parts[0] if len(parts) == 1 else parts
         if key in seen:
+            what = repr(key) if len(parts) == 1 else "The same customer, day and event"
             errors.append(
                 {
                     "index": index,
-                    "field": "external_id",
-                    "message": f"{key!r} is also in row {seen[key]} of this request.",
+                    "field": kind.key[0] if len(parts) == 1 else kind.key[-1],
+                    "message": f"{what} is also in row {seen[key]} of this request.",
                 }
             )
         seen.setdefault(key, index)
@@ -277,33 +364,70 @@ def validate(kind_name: str, rows: list) -> tuple[list[dict], list[dict]]:
             filled |= {r.column: row.get(r.column) for r in kind.references}
             for name, message in kind.check(filled).items():
                 errors.append({"index": index, "field": name, "message": message})
+    if kind.batch_check:
+        good = [(i, row) for i, row in enumerate(clean) if row and i not in bad]
+        for index, name, message in kind.batch_check(good):
+            errors.append({"index": index, "field": name, "message": message})
     errors.sort(key=lambda e: (e["index"], e["field"] or ""))
     return clean, errors
 
 
-def _resolve_references(kind: Kind, rows: list[dict], errors: list[dict]) -> None:
-    """Turn each reference (external id or e-mail) into a database id: one query each."""
+def _fill_from_existing(kind: Kind, rows: list[dict], present: set[str]) -> None:
+    """Fields the batch does not give: as stored on records that exist, else defaults."""
+    absent_columns = [c for c in kind.columns if c.name not in present]
+    absent_references = [r for r in kind.references if r.name not in present]
+    if not absent_columns and not absent_references:
+        return
+    keys = [row["external_id"] for row in rows if row.get("external_id")]
+    names = [c.name for c in absent_columns] + [r.column for r in absent_references]
+    stored = {
+        record["external_id"]: record
+        for record in kind.model.objects.filter(external_id__in=keys).values("external_id", *names)
+    }
+    for row in rows:
+        if not row:
+            continue
+        before = stored.get(row.get("external_id"), {})
+        for column in absent_columns:
+            row[column.name] = before.get(column.name, column.default)
+        for reference in absent_references:
+            row[reference.column] = before.get(reference.column)
+
+
+def _resolve_references(
+    kind: Kind, rows: list[dict], errors: list[dict], present: set[str] | None = None
+) -> None:
+    """Turn each reference (external id or e-mail) into a database id: one query each.
+    E-mail addresses are compared without case and surrounding spaces; an employee who
+    has left, or whose login is disabled, cannot own customers."""
     for reference in kind.references:
-        wanted = {row[reference.name] for row in rows if row.get(reference.name)}
-        found = dict(
-            reference.model.objects.filter(**{f"{reference.key}__in": wanted}).values_list(
-                reference.key, "id"
+        if present is not None and reference.name not in present:
+            continue
+        by_email = reference.model is Employee
+        norm = email_key if by_email else (lambda value: value)
+        wanted = {norm(row[reference.name]) for row in rows if row.get(reference.name)}
+        if by_email:
+            found = dict(
+                Employee.objects.annotate(key=Lower("email"))
+                .filter(key__in=wanted)
+                .values_list("key", "id")
             )
-        )
-        departed = set()
-        if reference.model is Employee and kind.model is Customer:
-            departed = set(
-                Employee.objects.filter(
-                    email__in=wanted, status=Employee.Status.DEPARTED
-                ).values_list("email", flat=True)
+        else:
+            found = dict(
+                reference.model.objects.filter(**{f"{reference.key}__in": wanted}).values_list(
+                    reference.key, "id"
+                )
             )
+        unable = {}
+        if by_email and kind.model is Customer:
+            unable = Employee.cannot_own_customers(found.values())
         for index, row in enumerate(rows):
             value = row.pop(reference.name, None) if row else None
             if not row:
                 continue
             if value is None:
                 row[reference.column] = None
-            elif value not in found:
+            elif norm(value) not in found:
                 noun = reference.model._meta.verbose_name
                 errors.append(
                     {
@@ -312,21 +436,24 @@ def _resolve_references(kind: Kind, rows: list[dict], errors: list[dict]) -> Non
                         "message": f"No {noun} with {reference.key.replace('_', ' ')} {value!r}.",
                     }
                 )
-            elif value in departed:
+            elif found[norm(value)] in unable:
                 errors.append(
                     {
                         "index": index,
                         "field": reference.name,
-                        "message": f"{value} has left the company and cannot own customers.",
+                        "message": unable[found[norm(value)]],
                     }
                 )
             else:
-                row[reference.column] = found[value]
+                row[reference.column] = found[norm(value)]
 
 
-def upsert(kind_name: str, rows: list, *, dry_run: bool = False) -> Outcome:
+def upsert(
+    kind_name: str, rows: list, *, dry_run: bool = False, present: set[str] | None = None
+) -> Outcome:
     """Validate the whole batch, then (unless dry_run or any row is bad) write it in one
-    transaction. Returns what was created, updated and left unchanged."""
+    transaction. Returns what was created, updated and left unchanged. `present`: see
+    validate; fields not in it are not written on records that exist."""
     outcome = Outcome(received=len(rows))
     if len(rows) > MAX_ROWS:
         outcome.errors = [
@@ -337,14 +464,45 @@ def upsert(kind_name: str, rows: list, *, dry_run: bool = False) -> Outcome:
             }
         ]
         return outcome
-    clean, outcome.errors = validate(kind_name, rows)
+    clean, outcome.errors = validate(kind_name, rows, present=present)
     if outcome.errors or dry_run or not clean:
         return outcome
     kind = KINDS[kind_name]
-    model = kind.model
-    if model is Contact:
+    if kind.model is Contact:
         _default_known_since(clean)
-    keys = [row["external_id"] for row in clean]
+    # One order for every writer: two clients sending the same batch in opposite orders
+    # lock its rows in the same order, so neither waits on the other in a cycle.
+    clean.sort(key=lambda row: tuple(str(row[name]) for name in kind.key))
+    keys = [row["external_id"] for row in clean] if kind.write is None else []
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        try:
+            if kind.write is not None:
+                with transaction.atomic():
+                    outcome.created, outcome.updated = kind.write(clean)
+                outcome.unchanged = len(clean) - outcome.created - outcome.updated
+            else:
+                _write_outcome(kind, clean, keys, outcome, present)
+            return outcome
+        except OperationalError as error:
+            if attempt == WRITE_ATTEMPTS or not _retryable(error):
+                raise
+            time.sleep(0.05 * attempt)
+    return outcome
+
+
+WRITE_ATTEMPTS = 4
+
+
+def _retryable(error: OperationalError) -> bool:
+    """A serialization failure or deadlock: the transaction was rolled back as a whole and
+    can simply run again."""
+    return getattr(error.__cause__, "pgcode", None) in ("40001", "40P01")
+
+
+def _write_outcome(
+    kind: Kind, clean: list[dict], keys: list[str], outcome: Outcome, present: set[str] | None
+) -> None:
+    model = kind.model
     postgres = connection.vendor == "postgresql"
     with transaction.atomic():
         existing = {}
@@ -355,7 +513,7 @@ def upsert(kind_name: str, rows: list, *, dry_run: bool = False) -> Outcome:
                     "external_id", *[r.column for r in kind.references]
                 )
             }
-        changed = _write(kind, clean)
+        changed = _write(kind, clean, present)
         if postgres:
             outcome.created = sum(changed.values())
         else:
@@ -364,6 +522,8 @@ def upsert(kind_name: str, rows: list, *, dry_run: bool = False) -> Outcome:
         outcome.unchanged = len(clean) - len(changed)
         if model is Customer:
             _record_owner_changes(clean, existing, set(changed))
+        if model is ExchangeRate and changed:
+            currency.reconvert({row["currency"] for row in clean if row["external_id"] in changed})
         if model is Contract and changed:
             audit.record_many(
                 "contract_change",
@@ -378,7 +538,6 @@ def upsert(kind_name: str, rows: list, *, dry_run: bool = False) -> Outcome:
                     if row["external_id"] in changed
                 ),
             )
-    return outcome
 
 
 def _default_known_since(rows: list[dict]) -> None:
@@ -392,17 +551,22 @@ def _default_known_since(rows: list[dict]) -> None:
             row["known_since"] = started[row["customer_id"]]
 
 
-def _write(kind: Kind, rows: list[dict]) -> dict[str, bool]:
+def _write(kind: Kind, rows: list[dict], present: set[str] | None = None) -> dict[str, bool]:
     """INSERT ... ON CONFLICT DO UPDATE only where something differs; returns the
     external ids of the rows inserted or changed, each with whether it was inserted
     (known on PostgreSQL from xmax; elsewhere False)."""
     model = kind.model
     table = model._meta.db_table
     columns = [c.name for c in kind.columns] + [r.column for r in kind.references]
+    columns += [d for d in kind.derived if d not in columns]
     now = timezone.now()
     stamp = ["created_at"] + (["updated_at"] if kind.has_updated_at else [])
     values_sql = "(" + ", ".join(["%s"] * (len(columns) + len(stamp))) + ")"
-    updatable = [c for c in columns if c != "external_id"]
+    updatable = [
+        c.name if isinstance(c, Column) else c.column
+        for c in [*kind.columns, *kind.references]
+        if c.name != "external_id" and (present is None or c.name in present)
+    ] + [d for d in kind.derived if d != "external_id"]
     set_sql = ", ".join(f"{c} = EXCLUDED.{c}" for c in updatable)
     if kind.has_updated_at:
         set_sql += ", updated_at = EXCLUDED.updated_at"
@@ -451,6 +615,7 @@ def _write_by_copy(table, columns, stamp, now, rows, set_sql, differs) -> dict[s
         )
         cursor.execute(
             f"INSERT INTO {table} ({names}) SELECT {names} FROM upsert_batch "
+            "ORDER BY external_id "
             f"ON CONFLICT (external_id) DO UPDATE SET {set_sql} WHERE {differs} "
             "RETURNING external_id, (xmax = 0)"
         )

@@ -1,12 +1,13 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from customers import page as customer_page
 from customers.forms import (
@@ -133,6 +134,23 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     return _customer_page(request, customer_id)
 
 
+@login_required
+@require_GET
+def score_change(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """What moved the customer's score over the last 7 days (loaded into the customer
+    page after it has rendered: explaining costs two feature frames and the model)."""
+    from customers.scoring.explain import explain_changes
+
+    customer = get_object_or_404(Customer, pk=customer_id)
+    if customer_page.access_level(request.user, customer) != customer_page.FULL:
+        raise Http404("No customer here that you may see.")
+    run = latest_scoring_run()
+    change = None
+    if run is not None:
+        change = explain_changes(day=run.day, customer_ids=[customer.pk]).get(customer.pk)
+    return render(request, "customers/_score_change.html", {"change": change})
+
+
 def _customer_page(request: HttpRequest, customer_id: int, **bound_forms) -> HttpResponse:
     """The customer page at the user's access level; every opening is audited."""
     customer = get_object_or_404(
@@ -141,10 +159,10 @@ def _customer_page(request: HttpRequest, customer_id: int, **bound_forms) -> Htt
     level = customer_page.access_level(request.user, customer)
     if level is None:
         raise Http404(_("No customer here that you may see."))
-    audit.record(
-        audit.AuditEvent.Action.VIEW,
+    audit.record_read(
         "customer",
-        customer.pk,
+        1,
+        object_id=customer.pk,
         customer_id=customer.pk,
         detail={"page": "customer", "level": level},
     )
@@ -235,17 +253,15 @@ def grant_access(request: HttpRequest, customer_id: int) -> HttpResponse:
     form = AccessGrantForm(request.POST, customer=customer)
     if not form.is_valid():
         return _customer_page(request, customer.pk, grant_form=form)
-    grant = AccessGrant.objects.create(
-        customer=customer, granted_by=employee_of(request.user), **form.cleaned_data
-    )
-    audit.record(
-        audit.AuditEvent.Action.ACCESS_GRANT,
-        "customer",
-        customer.pk,
-        customer_id=customer.pk,
-        reason=grant.reason,
-        detail={"grantee": grant.grantee_id, "until": grant.until.isoformat()},
-    )
+    from staff.services import grant_access as grant_service
+
+    try:
+        grant = grant_service(customer=customer, by=employee_of(request.user), **form.cleaned_data)
+    except ValidationError as error:
+        for field, problems in error.message_dict.items():
+            for problem in problems:
+                form.add_error(field if field in form.fields else None, problem)
+        return _customer_page(request, customer.pk, grant_form=form)
     messages.success(
         request, f"{grant.grantee.name} sees {customer.name} until {grant.until:%d %b %Y}."
     )

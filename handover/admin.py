@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from handover.models import HandoverPlan, HandoverStep, HandoverTask
-from staff.access import VisibleInAdmin
+from staff.access import VisibleInAdmin, employee_scope
 
 
 class HandoverTaskInline(admin.TabularInline):
@@ -21,6 +21,12 @@ class HandoverPlanAdmin(admin.ModelAdmin):
     readonly_fields = ("tasks_raised_at", "last_day_processed_at", "closed_at", "log")
     raw_id_fields = ("employee", "created_by")
     inlines = [HandoverTaskInline]
+
+    def get_queryset(self, request):
+        # The plans of the people whose departure the person sees (staff/access.py).
+        scope = employee_scope(request.user, "employee__")
+        queryset = super().get_queryset(request)
+        return queryset if scope is None else queryset.filter(scope)
 
 
 class HandoverStepInline(admin.TabularInline):

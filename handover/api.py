@@ -7,7 +7,7 @@ from rest_framework import serializers, viewsets
 
 from handover.models import HandoverPlan, HandoverTask
 from retention.api.auth import api_employee, api_role
-from retention.api.views import AuditedRetrieve
+from retention.api.views import AuditedList, AuditedRetrieve
 from staff.access import managed_team_ids
 
 
@@ -71,7 +71,7 @@ class HandoverPlanViewSet(viewsets.ReadOnlyModelViewSet):
         return plans.filter(Q(employee=me) | Q(tasks__successor=me)).distinct()
 
 
-class HandoverTaskViewSet(AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
+class HandoverTaskViewSet(AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
     serializer_class = HandoverTaskSerializer
     filterset_fields = ["plan", "status", "successor", "customer"]
 

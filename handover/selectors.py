@@ -86,7 +86,7 @@ def customer_values(customer_ids: list[int], as_of: dt.date) -> pd.Series:
             customer_id__in=customer_ids, start_date__lte=as_of, end_date__gte=as_of
         )
         .values("customer_id")
-        .annotate(value=Sum("annual_value"))
+        .annotate(value=Sum("annual_value_reporting"))
         .values_list("customer_id", "value")
     )
     return pd.Series({c: float(v) for c, v in rows}, dtype="float64")
@@ -182,6 +182,7 @@ def successor_pool(leaver: Employee, *, as_of: dt.date) -> pd.DataFrame:
                 status=Employee.Status.ACTIVE, role=Employee.Role.ACCOUNT_MANAGER
             )
             .exclude(pk=leaver.pk)
+            .exclude(user__is_active=False)  # a disabled login takes nothing over
             .values_list("id", "name", "team_id", "team__region")
         ),
         columns=["employee_id", "name", "team_id", "region"],
@@ -209,7 +210,7 @@ def successor_pool(leaver: Employee, *, as_of: dt.date) -> pd.DataFrame:
             end_date__gte=as_of,
         )
         .values("customer__primary_owner_id")
-        .annotate(value=Sum("annual_value"))
+        .annotate(value=Sum("annual_value_reporting"))
         .values_list("customer__primary_owner_id", "value")
     )
     book_value = pd.Series({owner: float(value) for owner, value in values}, dtype="float64")
@@ -328,7 +329,7 @@ def exposure_report(*, as_of: dt.date, employee_ids: list[int] | None = None) ->
     for role in ("primary", "secondary"):
         owner = f"{role}_owner_id"
         counts = active.exclude(**{f"{owner}__isnull": True}).values(owner).annotate(n=Count("id"))
-        values = in_force.values(f"customer__{owner}").annotate(v=Sum("annual_value"))
+        values = in_force.values(f"customer__{owner}").annotate(v=Sum("annual_value_reporting"))
         risk = scores.values(f"customer__{owner}").annotate(
             rar=Sum("revenue_at_risk"),
             single=Count("id", filter=Q(single_threaded=True)),
@@ -353,7 +354,7 @@ def exposure_report(*, as_of: dt.date, employee_ids: list[int] | None = None) ->
         frames.append(frame.add_prefix(f"{role}_"))
     table = frames[0].join(frames[1], how="outer").fillna(0)
     table = table[table.index.notna()]
-    total_value = float(in_force.aggregate(v=Sum("annual_value"))["v"] or 0)
+    total_value = float(in_force.aggregate(v=Sum("annual_value_reporting"))["v"] or 0)
     people = Employee.objects.filter(pk__in=[int(i) for i in table.index]).select_related("team")
     if employee_ids is not None:
         people = people.filter(pk__in=employee_ids)

@@ -59,6 +59,10 @@ def start_departure(
         )
     elif HandoverPlan.objects.filter(employee=employee, status=HandoverPlan.Status.OPEN).exists():
         errors["employee"] = f"{employee.name} already has a handover in progress."
+    elif by is not None and by.pk == employee.pk:
+        errors["employee"] = "Nobody records their own departure; ask a colleague in HR."
+    elif employee.role == Employee.Role.ADMIN and by is not None and by.role != Employee.Role.ADMIN:
+        errors["employee"] = f"{employee.name} is an admin: only an admin records their departure."
     grace = settings.DEPARTURE_GRACE_DAYS
     if last_day < today - dt.timedelta(days=grace):
         errors["last_day"] = (
@@ -72,7 +76,7 @@ def start_departure(
     if errors:
         raise ValidationError(errors)
 
-    from handover.tasks import raise_handover_tasks
+    from jobs.steps import StepSpec, start_job
 
     with transaction.atomic():
         employee.status = Employee.Status.DEPARTING
@@ -91,7 +95,16 @@ def start_departure(
         )
         plan.add_log(f"Departure recorded by {by or 'the system'}; last day {last_day}.")
         plan.save()
-        transaction.on_commit(lambda: raise_handover_tasks.delay(plan_id=plan.pk))
+        # A durable job, sent once committed: with the broker down the plan is still
+        # recorded with its job queued, and the watchdog sends it when the broker is back.
+        start_job(
+            StepSpec(
+                name="raise_handover_tasks",
+                subject=f"plan {plan.pk}",
+                target="handover.tasks.raise_handover_tasks",
+                kwargs={"plan_id": plan.pk},
+            )
+        )
     return plan
 
 
@@ -246,6 +259,7 @@ def accept_successors(
         )
     }
     errors = []
+    unable = Employee.cannot_own_customers(people)
     for task in tasks:
         successor = people.get(wanted[task.pk])
         if wanted[task.pk] is None:
@@ -262,6 +276,8 @@ def accept_successors(
                 f"{task.customer}: {successor.name} is {successor.get_status_display().lower()} "
                 "and cannot take customers over."
             )
+        elif successor.pk in unable:
+            errors.append(f"{task.customer}: {unable[successor.pk]}")
         elif successor.pk == plan.employee_id:
             errors.append(
                 _("%(customer)s: the leaver cannot be their own successor.")

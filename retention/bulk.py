@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import QuerySet
 
@@ -63,8 +64,13 @@ def _plain(value):
 
 def read_frame(queryset: QuerySet, columns: list[str]) -> pd.DataFrame:
     """Run a values_list queryset into a frame without building a Python object per row:
-    COPY ... TO STDOUT as CSV into pandas' C parser on PostgreSQL, a raw cursor elsewhere."""
-    sql, params = queryset.query.sql_with_params()
+    COPY ... TO STDOUT as CSV into pandas' C parser on PostgreSQL, a raw cursor elsewhere.
+    A query that can match nothing (`pk__in=[]`: no owners, no contracts yet) is an empty
+    frame, not an error."""
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:
+        return pd.DataFrame(columns=columns)
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
             cursor.execute(sql, params)

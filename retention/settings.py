@@ -27,7 +27,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG el
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "staff.apps.RetentionAdminConfig",  # django.contrib.admin, gated like the app
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -42,10 +42,12 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "axes",
+    "csp",
     "staff",
     "customers",
     "handover",
     "alerts",
+    "jobs",
 ]
 
 MIDDLEWARE = [
@@ -56,17 +58,23 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # One rule for who may act now (staff/auth.py): a refused session is ended.
+    "staff.auth.EndRefusedSessions",
     "staff.language.UserLanguageMiddleware",
     "staff.audit.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Per-address limit on the API, before any authentication (retention/api/auth.py).
+    "retention.api.auth.AddressRateLimit",
     # Last, as django-axes asks: it answers locked-out sign-ins.
     "axes.middleware.AxesMiddleware",
 ]
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses sign-ins while locked out
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend that refuses whoever may not act now (departed, past their last day).
+    "staff.auth.EmployeeBackend",
 ]
 
 ROOT_URLCONF = "retention.urls"
@@ -169,7 +177,15 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "retention.api.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "retention.api.errors.handler",
     "DEFAULT_THROTTLE_CLASSES": ["retention.api.auth.PerTokenThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"api": env_str("API_RATE_LIMIT", "600/minute")},
+    "DEFAULT_THROTTLE_RATES": {
+        "api": env_str("API_RATE_LIMIT", "600/minute"),
+        "address": env_str("API_ADDRESS_RATE_LIMIT", "1200/minute"),
+    },
+    "DEFAULT_PARSER_CLASSES": [
+        "retention.api.errors.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -206,7 +222,13 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TRACK_STARTED = True
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's database scheduler, keeping times changed in the admin (jobs/schedule.py).
+CELERY_BEAT_SCHEDULER = "jobs.schedule:KeepAdminSchedule"
+# A publish with the broker down fails at once (the step stays queued for the watchdog)
+# instead of blocking the request for its retries.
+CELERY_BROKER_CONNECTION_TIMEOUT = env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 3)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # The one place where schedules are declared; django-celery-beat loads them into the
 # database, where admins can change the times.
 CELERY_INCLUDE = ["retention.nightly"]
@@ -216,6 +238,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "retention.nightly.run_nightly_jobs",
         "schedule": crontab(hour=env_int("NIGHTLY_HOUR", 2), minute=0),
     },
+    # Re-queues steps whose worker was lost and re-sends lost messages (jobs/steps.py).
+    "jobs-watchdog": {
+        "task": "jobs.tasks.watchdog",
+        "schedule": env_int("JOBS_WATCHDOG_SECONDS", 120),
+    },
+    # Sends webhook deliveries that are due (first tries and retries with backoff).
+    "send-due-webhooks": {"task": "alerts.tasks.send_due_webhooks", "schedule": 60},
     "weekly-model-training": {
         "task": "customers.tasks.train_risk_model",
         "schedule": crontab(
@@ -225,6 +254,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         ),
     },
 }
+
+# --- Durable nightly steps (README "Nightly jobs: what survives what") -------------------
+# A running step's worker marks it alive this often; a step not marked for
+# JOBS_STALE_SECONDS is re-queued by the watchdog. Database errors and lost workers are
+# retried up to JOBS_MAX_ATTEMPTS times, then the step is marked failed.
+JOBS_HEARTBEAT_SECONDS = env_int("JOBS_HEARTBEAT_SECONDS", 15)
+JOBS_STALE_SECONDS = env_int("JOBS_STALE_SECONDS", 90)
+JOBS_MAX_ATTEMPTS = env_int("JOBS_MAX_ATTEMPTS", 5)
+# Test-only failpoint: "step name=seconds,..." holds a claimed step that long.
+JOBS_FAULT_PAUSE = env_list("JOBS_FAULT_PAUSE", [])
 
 # --- Churn scoring (README "How scoring works") ------------------------------------------------
 # Churn within this many days after a day is what the model predicts.
@@ -238,7 +277,30 @@ if len(RISK_TIER_SHARES) != 5 or sum(RISK_TIER_SHARES) != 100 or min(RISK_TIER_S
 # Below this many churned customers in the history the score is rules-based.
 MIN_CHURNERS_TO_TRAIN = env_int("MIN_CHURNERS_TO_TRAIN", 30)
 TRAINING_HISTORY_MONTHS = env_int("TRAINING_HISTORY_MONTHS", 24)
-TRAINING_VALIDATION_MONTHS = env_int("TRAINING_VALIDATION_MONTHS", 3)
+# What counts as churn in the training labels (stored with each model): "explicit" (the
+# customer is marked churned), "contract" (marked churned, or its contracts ran out and
+# no new one started within CONTRACT_RENEWAL_GRACE_DAYS), "implicit" (no interaction or
+# usage for IMPLICIT_CHURN_DAYS, per segment core, important, general; DOMAIN.md 3).
+CHURN_LABEL = env_str("CHURN_LABEL", "explicit")
+if CHURN_LABEL not in ("explicit", "contract", "implicit"):
+    raise ImproperlyConfigured(
+        f"CHURN_LABEL must be explicit, contract or implicit, got {CHURN_LABEL!r}."
+    )
+IMPLICIT_CHURN_DAYS = env_int_list("IMPLICIT_CHURN_DAYS", [90, 90, 90])
+if len(IMPLICIT_CHURN_DAYS) != 3 or min(IMPLICIT_CHURN_DAYS) < 1:
+    raise ImproperlyConfigured(
+        "IMPLICIT_CHURN_DAYS must be three positive day counts (core, important, general), "
+        f"got {IMPLICIT_CHURN_DAYS}."
+    )
+CONTRACT_RENEWAL_GRACE_DAYS = env_int("CONTRACT_RENEWAL_GRACE_DAYS", 30)
+# Days of history the features need before the first observation date.
+TRAINING_WARM_UP_DAYS = env_int("TRAINING_WARM_UP_DAYS", 28)
+# Monthly observation dates when the history holds at least this many; weekly otherwise.
+TRAINING_MIN_MONTHLY_DATES = env_int("TRAINING_MIN_MONTHLY_DATES", 12)
+# Forward-chained backtest folds (by observation date) every trained model carries.
+BACKTEST_FOLDS = env_int("BACKTEST_FOLDS", 4)
+# Usage features are made for this many event names (the most used ones).
+USAGE_EVENTS_MAX = env_int("USAGE_EVENTS_MAX", 20)
 # Larger companies are sampled (every k-th customer) down to about this many per month.
 TRAINING_MAX_CUSTOMERS = env_int("TRAINING_MAX_CUSTOMERS", 50_000)
 # Customers per scoring chunk (one Celery task each).
@@ -252,6 +314,16 @@ SCORING_FOLLOW_UP_TASKS = [
 ]
 # Alerts with at least this much revenue at risk (or a very high tier) also go to the team manager.
 ALERT_MANAGER_REVENUE_AT_RISK = env_int("ALERT_MANAGER_REVENUE_AT_RISK", 10_000)
+
+# --- Money (customers/currency.py) ------------------------------------------------------------
+# Every sum, feature and figure is in this currency; other currencies need dated rates.
+REPORTING_CURRENCY = env_str("REPORTING_CURRENCY", "EUR")
+if (
+    len(REPORTING_CURRENCY) != 3
+    or not REPORTING_CURRENCY.isalpha()
+    or not REPORTING_CURRENCY.isupper()
+):
+    raise ImproperlyConfigured("REPORTING_CURRENCY must be a three-letter ISO code, e.g. EUR.")
 
 # --- Handovers (README "How handovers work") -------------------------------------------------
 # Customers (as primary owner) an account manager can look after; successors beyond it are flagged.
@@ -267,11 +339,27 @@ DEPARTURE_GRACE_DAYS = env_int("DEPARTURE_GRACE_DAYS", 7)
 # threads per worker fight over the cores (OpenMP spin-waits) and make training slower.
 ML_THREADS = env_int("ML_THREADS", 1)
 
+# --- Shared cache: API rate limits, sign-in failures per address ------------------------------
+# Redis when there is one, so every server process counts against the same limits; else
+# memory (one process: the embedded default and tests without Redis).
+CACHE_URL = env_str("CACHE_URL", REDIS_URL)
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CACHE_URL,
+        "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "retention"),
+    }
+    if CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
 # --- Security (production defaults; DEBUG turns the HTTPS-only parts off) ------------------
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# The container health check asks over plain http from inside.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
@@ -279,6 +367,31 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+# Content-Security-Policy (django-csp): scripts and everything else only from the app
+# itself; style attributes are allowed (progress bars and chart boxes set their size).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# A departing person's customer records read through the API (list rows, records opened)
+# in a day beyond this need their manager's approval, like an export.
+BULK_READ_DAILY_ALLOWANCE = env_int("BULK_READ_DAILY_ALLOWANCE", 200)
+# Alerts are snoozed for at most this many days.
+ALERT_SNOOZE_MAX_DAYS = env_int("ALERT_SNOOZE_MAX_DAYS", 90)
+# Webhooks may not point at loopback, link-local or private addresses, except these
+# networks (on-premises receivers), e.g. "10.20.0.0/16,192.168.5.7/32".
+WEBHOOK_ALLOWED_NETWORKS = env_list("WEBHOOK_ALLOWED_NETWORKS", [])
 
 # Export watch: a day with more than EXPORT_WATCH_DAILY_LIMIT customer records viewed or
 # exported, or more than EXPORT_WATCH_FACTOR times the person's 30-day daily average, or
@@ -292,6 +405,9 @@ EXPORT_WATCH_DEPARTURE_DAYS = env_int("EXPORT_WATCH_DEPARTURE_DAYS", 30)
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# And one address is refused for the same time after this many failed sign-ins for any
+# usernames (one password tried against every username), counted in the shared cache.
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 20)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = env_int("PROXY_COUNT", 0)

@@ -6,10 +6,11 @@ from customers import import_views, model_views
 from customers import views as customer_views
 from staff import language as staff_language
 from staff import views as staff_views
+from staff.auth import SignInForm
 
 urlpatterns = [
     path("", customer_views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", auth_views.LoginView.as_view(authentication_form=SignInForm), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("language/", staff_language.choose_language, name="language"),
     path("customers/", customer_views.customer_list, name="customers"),
@@ -18,6 +19,11 @@ urlpatterns = [
         "customers/<int:customer_id>/log/", customer_views.log_interaction, name="log_interaction"
     ),
     path("customers/<int:customer_id>/grant/", customer_views.grant_access, name="grant_access"),
+    path(
+        "customers/<int:customer_id>/score-change/",
+        customer_views.score_change,
+        name="score_change",
+    ),
     path("dashboard/", customer_views.dashboard, name="dashboard"),
     path("renewals/", customer_views.renewals, name="renewals"),
     path("hr/", staff_views.hr_dashboard, name="hr"),
@@ -32,6 +38,13 @@ urlpatterns = [
     path("exports/<str:kind>.csv", import_views.export, name="export"),
     path("handover/", include("handover.urls")),
     path("alerts/", include("alerts.urls")),
+    path("jobs/", include("jobs.urls")),
     path("api/v1/", include("retention.api.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# Errors under /api/ answer in the API's error shape, in production too.
+handler400 = "retention.api.errors.bad_request"
+handler403 = "retention.api.errors.permission_denied"
+handler404 = "retention.api.errors.page_not_found"
+handler500 = "retention.api.errors.server_error"

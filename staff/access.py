@@ -6,7 +6,8 @@ sees in full (used by the API's querysets and the pages that list customers).
   manage, and of those teams' sub-teams, and their own;
 - account manager: the customers they own, primary or secondary, and those a manager
   granted them until a day (AccessGrant);
-- HR: the customers in handover plans (names and values; no interactions or contacts)."""
+- HR: the customers in handover plans that are not cancelled (names and values; no
+  interactions or contacts)."""
 
 from __future__ import annotations
 
@@ -103,13 +104,9 @@ def customer_scope(role: str | None, employee: Employee | None, prefix: str = ""
     if role == "hr":
         from handover.models import HandoverTask
 
-        return Q(
-            **{
-                f"{prefix}pk__in" if not prefix else f"{prefix}id__in": HandoverTask.objects.values(
-                    "customer_id"
-                )
-            }
-        )
+        # Customers in a handover plan, while it is not cancelled (the person stayed).
+        in_plans = HandoverTask.objects.exclude(plan__status="cancelled").values("customer_id")
+        return Q(**{f"{prefix}pk__in" if not prefix else f"{prefix}id__in": in_plans})
     if employee is None:
         return Q(pk__in=[])
     from staff.models import AccessGrant
@@ -183,4 +180,15 @@ class VisibleInAdmin:
     customer_prefix = ""
 
     def get_queryset(self, request):
-        return visible_to(request.user, super().get_queryset(request), self.customer_prefix)
+        queryset = super().get_queryset(request)
+        if self.customer_prefix and role_of(request.user) == Role.HR:
+            return queryset.none()  # HR sees names and values, not a customer's records
+        return visible_to(request.user, queryset, self.customer_prefix)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # A record can only be added to (or moved to) a customer the person sees.
+        from customers.models import Customer
+
+        if db_field.related_model is Customer:
+            kwargs["queryset"] = visible_to(request.user, Customer.objects.all())
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -111,13 +111,12 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     @admin.action(description="Export the selected events as CSV")
     def export_csv(self, request, queryset):
-        import csv
+        import json
 
-        from django.http import HttpResponse
+        from django.http import StreamingHttpResponse
 
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="audit-trail.csv"'
-        writer = csv.writer(response)
+        from customers.csv_io import csv_lines  # BOM, and no free text runs as a formula
+
         fields = [
             "at",
             "actor",
@@ -130,9 +129,20 @@ class AuditEventAdmin(admin.ModelAdmin):
             "reason",
             "detail",
         ]
-        writer.writerow(fields)
-        for event in queryset.order_by("at").iterator(chunk_size=2000):
-            writer.writerow([getattr(event, f) for f in fields])
+
+        def cell(value):
+            if value is None or isinstance(value, int | float):
+                return value
+            if isinstance(value, dict | list):
+                return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+            return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+        events = queryset.order_by("at", "pk").iterator(chunk_size=2000)
+        response = StreamingHttpResponse(
+            csv_lines(fields, ([cell(getattr(e, f)) for f in fields] for e in events)),
+            content_type="text/csv; charset=utf-8",
+        )
+        response["Content-Disposition"] = 'attachment; filename="audit-trail.csv"'
         return response
 
 
@@ -150,6 +160,10 @@ class AccessWarningAdmin(admin.ModelAdmin):
 
 @admin.register(AccessGrant)
 class AccessGrantAdmin(admin.ModelAdmin):
+    """Admins see and revoke grants here. Grants are made only on the customer page, by a
+    manager who sees the customer, for at most 90 days, and recorded in the audit trail;
+    so nobody adds or edits one here."""
+
     list_display = ("customer", "grantee", "until", "granted_by", "reason", "revoked_at")
     list_filter = ("until",)
     search_fields = ("customer__name", "grantee__name", "reason")
@@ -157,7 +171,27 @@ class AccessGrantAdmin(admin.ModelAdmin):
     readonly_fields = ("created_at", "revoked_at")
     actions = ["revoke"]
 
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # revoke instead: the record of who had access stays
+
     @admin.action(description="Revoke the selected grants now")
     def revoke(self, request, queryset):
-        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-        self.message_user(request, f"{count} grant(s) revoked.", messages.SUCCESS)
+        from staff import audit
+
+        live = list(queryset.filter(revoked_at__isnull=True))
+        AccessGrant.objects.filter(pk__in=[g.pk for g in live]).update(revoked_at=timezone.now())
+        audit.record_many(
+            AuditEvent.Action.ACCESS_REVOKE,
+            "customer",
+            [
+                (g.customer_id, g.customer_id, {"grant": g.pk, "grantee": g.grantee_id})
+                for g in live
+            ],
+        )
+        self.message_user(request, f"{len(live)} grant(s) revoked.", messages.SUCCESS)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import django_filters
+from django.db.models import Case, CharField, DateField, F, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.response import Response
 
-from retention.api.auth import DEPARTURES, api_employee, role_in
+from retention.api.auth import DEPARTURES, api_employee, api_role, role_in
+from staff.access import employee_scope
 from staff.models import Employee, Team
 
 
@@ -19,6 +21,20 @@ class TeamSerializer(serializers.ModelSerializer):
 
 
 class EmployeeSerializer(serializers.ModelSerializer):
+    status = serializers.ChoiceField(
+        choices=Employee.Status.choices,
+        source="shown_status",
+        read_only=True,
+        help_text="An upcoming departure shows only to HR, admins, integrations and the "
+        "person's managers; to others a departing employee is active.",
+    )
+    departure_date = serializers.DateField(
+        source="shown_departure_date",
+        read_only=True,
+        allow_null=True,
+        help_text="The last day, where the departure shows (see status).",
+    )
+
     class Meta:
         model = Employee
         fields = [
@@ -44,15 +60,53 @@ class TeamViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class EmployeeFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(
+        field_name="shown_status", choices=Employee.Status.choices, label="Status (as shown)"
+    )
+
     class Meta:
         model = Employee
-        fields = ["team", "role", "status", "is_key_employee", "email", "external_id"]
+        fields = ["team", "role", "is_key_employee", "email", "external_id"]
+
+
+def departures_shown(request) -> Q | None:
+    """The employees whose departure the caller sees (None: all): HR, admins and
+    integrations all; a manager the people of their teams and direct reports
+    (staff/access.py); anyone else only their own."""
+    role = api_role(request)
+    if role in ("admin", "hr", "integration"):
+        return None
+    if role == "manager":
+        return employee_scope(request.user)
+    me = api_employee(request)
+    return Q(pk=me.pk) if me else Q(pk__in=[])
 
 
 class EmployeeViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = EmployeeSerializer
-    queryset = Employee.objects.order_by("id")
     filterset_class = EmployeeFilter
+
+    def get_queryset(self):
+        employees = Employee.objects.order_by("id")
+        shown = departures_shown(self.request)
+        if shown is None:
+            return employees.annotate(
+                shown_status=F("status"), shown_departure_date=F("departure_date")
+            )
+        departed = Q(status=Employee.Status.DEPARTED)
+        return employees.annotate(
+            shown_status=Case(
+                When(shown, then=F("status")),
+                When(departed, then=Value(Employee.Status.DEPARTED)),
+                default=Value(Employee.Status.ACTIVE),
+                output_field=CharField(),
+            ),
+            shown_departure_date=Case(
+                When(shown | departed, then=F("departure_date")),
+                default=None,
+                output_field=DateField(),
+            ),
+        )
 
 
 class DepartureSerializer(serializers.Serializer):

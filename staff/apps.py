@@ -1,7 +1,18 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class StaffConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "staff"
     verbose_name = "Staff"
+
+    def ready(self) -> None:
+        from staff import auth  # noqa: F401  (counts failed sign-ins per address)
+
+
+class RetentionAdminConfig(admin_apps.AdminConfig):
+    """The Django admin, on a site that asks the same rules as the app (staff/admin_site.py)."""
+
+    default = False  # named in INSTALLED_APPS; StaffConfig stays this module's default
+    default_site = "staff.admin_site.RetentionAdminSite"

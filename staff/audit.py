@@ -109,6 +109,30 @@ def record(
     )
 
 
+def record_read(
+    object_type: str,
+    rows: int,
+    *,
+    object_id="",
+    customer_id: int | None = None,
+    action: str = AuditEvent.Action.VIEW,
+    reason: str = "",
+    detail: dict | None = None,
+) -> AuditEvent:
+    """The one audit of reads: a customer page opened, one API record read, one page of
+    an API list (one event with its number of rows, not one per row), an export (action
+    "export"). The export watch adds up their rows per person and day."""
+    return record(
+        action,
+        object_type,
+        object_id,
+        customer_id=customer_id,
+        rows=rows,
+        reason=reason,
+        detail=detail,
+    )
+
+
 def record_many(
     action: str, object_type: str, items: Iterable[tuple[object, int | None, dict]]
 ) -> int:

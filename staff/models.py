@@ -6,8 +6,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from retention.email_address import InternationalEmailField
 
 
 class Team(models.Model):
@@ -60,7 +63,8 @@ class Employee(models.Model):
         max_length=64, unique=True, null=True, blank=True, help_text=_("ID in the HR system.")
     )
     name = models.CharField(max_length=160)
-    email = models.EmailField(unique=True)
+    # Unique without case (constraint below): Ben.Berg@x and ben.berg@x are one person.
+    email = InternationalEmailField(unique=True)
     team = models.ForeignKey(
         Team, null=True, blank=True, on_delete=models.PROTECT, related_name="members"
     )
@@ -99,6 +103,11 @@ class Employee(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                name="employee_email_unique_without_case",
+                violation_error_message="Another employee has this e-mail address.",
+            ),
             models.CheckConstraint(
                 condition=Q(status="active") | Q(departure_date__isnull=False),
                 name="employee_leaving_has_departure_date",
@@ -122,6 +131,26 @@ class Employee(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @classmethod
+    def cannot_own_customers(cls, ids) -> dict[int, str]:
+        """Of these employees, those who may not own or take over customers, each with
+        the reason: they left, or their login is disabled. One query."""
+        ids = set(ids)
+        if not ids:
+            return {}
+        unable = {}
+        found = list(
+            cls.objects.filter(pk__in=ids).values_list("pk", "name", "status", "user__is_active")
+        )
+        for pk in ids - {record[0] for record in found}:
+            unable[pk] = f"Unknown employee #{pk}."
+        for pk, name, status, login_active in found:
+            if status == cls.Status.DEPARTED:
+                unable[pk] = f"{name} has left the company and cannot own customers."
+            elif login_active is False:
+                unable[pk] = f"{name}'s login is disabled; they cannot own customers."
+        return unable
 
     @property
     def is_active_owner(self) -> bool:
@@ -248,6 +277,8 @@ class AuditEvent(models.Model):
         CONTRACT_CHANGE = "contract_change", _("Changed a contract")
         SCORE_OVERRIDE = "score_override", _("Overrode a score")
         ACCESS_GRANT = "access_grant", _("Granted access to a customer")
+        ACCESS_REVOKE = "access_revoke", _("Revoked access to a customer")
+        JOB_RERUN = "job_rerun", _("Ran a nightly step again")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(

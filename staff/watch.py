@@ -21,20 +21,23 @@ def _start(day: dt.date) -> dt.datetime:
 
 
 def _touched(since: dt.datetime, until: dt.datetime) -> dict[int, tuple[int, int]]:
-    """employee id -> (records viewed + rows exported, exports) between the moments."""
+    """employee id -> (records viewed + rows exported, exports) between the moments. A
+    list read through the API counts its rows (staff/audit.py: record_read)."""
     rows = (
         AuditEvent.objects.filter(
             at__gte=since, at__lt=until, employee__isnull=False, action__in=["view", "export"]
         )
         .values("employee_id")
         .annotate(
-            views=Count("id", filter=Q(action="view")),
+            views=Sum("rows", filter=Q(action="view")),
             exported=Sum("rows", filter=Q(action="export")),
             exports=Count("id", filter=Q(action="export")),
         )
         .order_by()
     )
-    return {r["employee_id"]: (r["views"] + (r["exported"] or 0), r["exports"]) for r in rows}
+    return {
+        r["employee_id"]: ((r["views"] or 0) + (r["exported"] or 0), r["exports"]) for r in rows
+    }
 
 
 def watch_access(*, day: dt.date) -> list[AccessWarning]:

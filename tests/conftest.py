@@ -218,3 +218,21 @@ def browser_page(live_server, monkeypatch):
         # ORM calls made while Playwright's loop runs get connections of their own
         # (asgiref contexts); close them here or the test database cannot be dropped.
         connections.close_all()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache(settings, request):
+    """Rate limits and sign-in failure counts start from zero in every test: a memory
+    cache of the test's own. Tests marked `shared_cache` keep the configured one (Redis
+    when there is one) under a key prefix of their own."""
+    if request.node.get_closest_marker("shared_cache") is not None:
+        settings.CACHES = {
+            "default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+        }
+        return
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": request.node.nodeid,
+        }
+    }

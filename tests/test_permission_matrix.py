@@ -16,8 +16,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from alerts.models import Webhook
-from customers.models import CsvImport, RiskModel, ScoringRun
+from customers.models import CsvImport, ExchangeRate, RiskModel, ScoringRun
 from handover.models import HandoverPlan, HandoverStep, HandoverTask
+from jobs.models import JobStep
 from staff.models import ApiToken
 from tests.factories import (
     CustomerFactory,
@@ -91,7 +92,11 @@ def world():
     own["employee"], other["employee"] = nat, sol
     shared = {
         "model": model,
+        "rate": ExchangeRate.objects.create(currency="JPY", day=DAY, rate="0.0061"),
         "webhook": Webhook.objects.create(name="CRM hook", url="http://127.0.0.1:9/hook"),
+        "jobstep": JobStep.objects.create(
+            day=DAY, name="roll_contracts", target="customers.tasks.roll_contracts", status="failed"
+        ),
         "import": CsvImport.objects.create(
             kind="customers", original_name="x.csv", file="imports/x.csv", header=["a"]
         ),
@@ -126,6 +131,13 @@ def api_rows():
         "admin": OK,
         "integration": OK,
     }
+    routed = {
+        "account_manager": SEEN_OWN,
+        "manager": (DENIED, MISSING),
+        "hr": MISSING,
+        "admin": DENIED,
+        "integration": DENIED,
+    }
     rows = {}
     for base, key in [
         ("customer", "customer"),
@@ -136,16 +148,23 @@ def api_rows():
         rows[f"api:{base}-list"] = ("GET", None, everyone)
         rows[f"api:{base}-detail"] = ("GET", key, records)
         rows[f"api:{base}-bulk"] = ("POST", None, importers)
+    rows["api:exchange-rate-list"] = ("GET", None, everyone)
+    rows["api:exchange-rate-detail"] = ("GET", "rate", everyone)
+    rows["api:exchange-rate-bulk"] = ("POST", None, importers)
+    rows["api:usage-list"] = ("GET", None, everyone)
+    rows["api:usage-bulk"] = ("POST", None, importers)
     # HR sees the customers in handover plans: the other side's is not one (Sue's, not Sol's).
     rows["api:customer-detail"] = ("GET", "customer", {**records, "hr": MISSING})
     rows |= {
         "api:risk-score-list": ("GET", None, everyone),
         "api:risk-score-detail": ("GET", "score", records),
+        "api:risk-score-change": ("GET", "score", records),
         "api:alert-list": ("GET", None, everyone),
         "api:alert-detail": ("GET", "alert", records),
-        "api:alert-acknowledge": ("POST", "alert", records),
-        "api:alert-snooze": ("POST", "alert", records),
-        "api:alert-resolve": ("POST", "alert", records),
+        # Acting on an alert is for the people it is routed to (Ann's own), as on the page.
+        "api:alert-acknowledge": ("POST", "alert", routed),
+        "api:alert-snooze": ("POST", "alert", routed),
+        "api:alert-resolve": ("POST", "alert", routed),
         "api:retention-action-list": ("GET", None, everyone),
         "api:retention-action-detail": ("GET", "action", records),
         "api:team-list": ("GET", None, everyone),
@@ -228,6 +247,11 @@ PAGE_ROWS = {
             "admin": FOUND,
         },
     ),
+    "score_change": (
+        "GET",
+        "customer",
+        {"account_manager": (OK, MISSING), "manager": (OK, MISSING), "hr": MISSING, "admin": OK},
+    ),
     # The form is empty here (400: the gate let the caller through to the validation).
     "grant_access": (
         "POST",
@@ -240,6 +264,8 @@ PAGE_ROWS = {
     "model": ("GET", None, {**PEOPLE, "hr": DENIED}),
     "hr": ("GET", None, {**PEOPLE, "manager": DENIED}),
     "imports": ("GET", None, {**dict.fromkeys(SIGNED_IN, DENIED), "admin": OK}),
+    "jobs": ("GET", None, {**dict.fromkeys(SIGNED_IN, DENIED), "admin": OK}),
+    "job_rerun": ("POST", "jobstep", {**dict.fromkeys(SIGNED_IN, DENIED), "admin": FOUND}),
     "import_detail": ("GET", "import", {**dict.fromkeys(SIGNED_IN, DENIED), "admin": OK}),
     "import_progress": ("GET", "import", {**dict.fromkeys(SIGNED_IN, DENIED), "admin": OK}),
     "export": (
@@ -331,6 +357,8 @@ BODIES = {
     "api:contact-bulk": {"rows": []},
     "api:contract-bulk": {"rows": []},
     "api:interaction-bulk": {"rows": []},
+    "api:exchange-rate-bulk": {"rows": []},
+    "api:usage-bulk": {"rows": []},
     "alerts:act": {"action": "acknowledge"},
     "model_run": {"job": "train"},
     "log_interaction": {"kind": "note", "happened_at": "2026-06-01T10:00", "direction": "internal"},
@@ -396,7 +424,7 @@ def test_the_outcome_is_exactly_the_one_in_the_matrix(world, name, role, setting
     api = name.startswith("api:")
     sides = (
         ("own", "other")
-        if key not in (None, "kind", "import", "model", "webhook", "job")
+        if key not in (None, "kind", "import", "model", "webhook", "job", "jobstep", "rate")
         else (None,)
     )
     for index, side in enumerate(sides):

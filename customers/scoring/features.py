@@ -16,11 +16,14 @@ configured time zone); "days since" is the number of calendar days between that 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
+from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum, Window
+from django.db.models import Count, F, Func, IntegerField, Max, Min, Q, QuerySet, Sum, Window
 from django.db.models.functions import Mod, RowNumber
 from django.utils import timezone
 
@@ -32,6 +35,7 @@ from customers.models import (
     OwnerRole,
     OwnershipPeriod,
     Segment,
+    UsageDay,
 )
 from retention.bulk import read_frame
 from staff.models import Employee
@@ -44,7 +48,9 @@ MODEL_FEATURES = [
     "segment_important",
     "annual_value",
     "active_contracts",
-    "days_to_contract_end",
+    "contract_term_days",
+    "renewal_within_horizon",
+    "term_remaining_share",
     "auto_renew",
     "renewal_talks_180d",
     "interactions_30d",
@@ -52,6 +58,7 @@ MODEL_FEATURES = [
     "engagement_ratio",
     "days_since_last_interaction",
     "days_since_last_outbound",
+    "days_since_last_activity",
     "complaints_30d",
     "complaints_60d",
     "complaints_90d",
@@ -71,6 +78,13 @@ MODEL_FEATURES = [
     "single_threaded",
 ]
 
+# Per usage event name (see usage_columns): counts in 7 / 28 / 90 days, the trend of
+# the last 28 days against the 28 before (log of the ratio, +1 each side) and days since
+# the event was last used (NEVER_USED_DAYS when not in the last year).
+USAGE_STATS = ("7d", "28d", "90d", "trend", "days_since")
+USAGE_LOOKBACK_DAYS = 365
+NEVER_USED_DAYS = 366
+
 SATISFACTION_LOOKBACK_DAYS = 365
 DEPARTED_OWNER_DAYS = 180
 
@@ -83,8 +97,11 @@ class CustomerSelection:
     id_from: int | None = None
     id_to: int | None = None
     every: int = 1
+    ids: tuple[int, ...] | None = None  # a few named customers (explaining their scores)
 
     def apply(self, queryset: QuerySet, field: str) -> QuerySet:
+        if self.ids is not None:
+            queryset = queryset.filter(**{f"{field}__in": self.ids})
         if self.id_from is not None:
             queryset = queryset.filter(**{f"{field}__gte": self.id_from})
         if self.id_to is not None:
@@ -110,17 +127,72 @@ def active_customers(as_of: dt.date, selection: CustomerSelection = ALL_CUSTOMER
     return selection.apply(queryset, "id")
 
 
-def compute_features(as_of: dt.date, selection: CustomerSelection = ALL_CUSTOMERS) -> pd.DataFrame:
-    """One row per customer active on `as_of`, indexed by customer id."""
+def compute_features(
+    as_of: dt.date,
+    selection: CustomerSelection = ALL_CUSTOMERS,
+    *,
+    events: list[str] | None = None,
+) -> pd.DataFrame:
+    """One row per customer active on `as_of`, indexed by customer id. `events`: the
+    usage event names to describe (default: the most used ones of the year before)."""
     with transaction.atomic():
         if connection.vendor == "postgresql":
             # JIT compilation costs seconds here and saves nothing on these aggregates.
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL jit = off")
-        return _compute_features(as_of, selection)
+        if events is None:
+            events = usage_events(as_of)
+        return _compute_features(as_of, selection, events)
 
 
-def _compute_features(as_of: dt.date, selection: CustomerSelection) -> pd.DataFrame:
+def usage_events(as_of: dt.date, limit: int | None = None) -> list[str]:
+    """The usage event names of the year before `as_of`, most used first (at most
+    USAGE_EVENTS_MAX): the ones the features describe."""
+    limit = settings.USAGE_EVENTS_MAX if limit is None else limit
+    return list(
+        UsageDay.objects.filter(
+            day__lte=as_of, day__gt=as_of - dt.timedelta(days=USAGE_LOOKBACK_DAYS)
+        )
+        .values("event")
+        .annotate(days=Count("id"))
+        .order_by("-days", "event")
+        .values_list("event", flat=True)[:limit]
+    )
+
+
+def usage_column(event: str, stat: str) -> str:
+    return f"usage:{event}:{stat}"
+
+
+def usage_columns(events: list[str]) -> list[str]:
+    return [usage_column(event, stat) for event in events for stat in USAGE_STATS]
+
+
+def event_of(column: str) -> str | None:
+    """The event name of a usage feature column, else None."""
+    return column.split(":", 2)[1] if column.startswith("usage:") else None
+
+
+def event_label(event: str) -> str:
+    """ "reports_run" -> "Reports run"."""
+    words = re.sub(r"[_\-.]+", " ", event).strip()
+    return words[:1].upper() + words[1:] if words else event
+
+
+def model_inputs(features: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """The columns a model was trained on, in its order, as floats. A usage event the
+    frame lacks (nobody used it lately) reads as not used: zero counts, no trend, never."""
+    frame = features.reindex(columns=names)
+    for name in names:
+        if name not in features.columns and name.startswith("usage:"):
+            stat = name.rsplit(":", 1)[1]
+            frame[name] = NEVER_USED_DAYS if stat == "days_since" else 0.0
+    return frame.astype("float64")
+
+
+def _compute_features(
+    as_of: dt.date, selection: CustomerSelection, events: list[str]
+) -> pd.DataFrame:
     base = read_frame(
         active_customers(as_of, selection).values_list(
             "id", "segment", "customer_since", "primary_owner_id"
@@ -128,14 +200,18 @@ def _compute_features(as_of: dt.date, selection: CustomerSelection) -> pd.DataFr
         ["customer_id", "segment", "customer_since", "current_owner_id"],
     ).set_index("customer_id")
     if base.empty:
-        return pd.DataFrame(columns=MODEL_FEATURES, index=pd.Index([], name="customer_id"))
+        return pd.DataFrame(
+            columns=MODEL_FEATURES + usage_columns(events),
+            index=pd.Index([], name="customer_id"),
+        )
 
     frame = base.join(_interaction_features(as_of, selection), how="left")
     frame = frame.join(_satisfaction_features(as_of, selection), how="left")
     frame = frame.join(_contract_features(as_of, selection), how="left")
     frame = frame.join(_contact_features(as_of, selection), how="left")
     frame = _add_owner_features(frame, as_of, selection)
-    return _derive(frame, as_of)
+    out = _derive(frame, as_of)
+    return _usage_features(out, as_of, selection, events)
 
 
 # --- one aggregate query per table -----------------------------------------------------------
@@ -219,13 +295,15 @@ def _satisfaction_features(as_of: dt.date, selection: CustomerSelection) -> pd.D
 def _contract_features(as_of: dt.date, selection: CustomerSelection) -> pd.DataFrame:
     in_force = Q(end_date__gte=as_of)
     aggregates = {
-        "annual_value_in_force": Sum("annual_value", filter=in_force),
+        "annual_value_in_force": Sum("annual_value_reporting", filter=in_force),
         "active_contracts": Count("id", filter=in_force),
         "nearest_contract_end": Min("end_date", filter=in_force),
         "auto_renew_contracts": Count("id", filter=in_force & Q(auto_renew=True)),
+        # The longest term in force, in days (monthly ~30, annual ~365).
+        "contract_term_days": Max(_term_days(), filter=in_force),
         # What the customer paid lately, for customers between contracts.
         "recent_annual_value": Max(
-            "annual_value", filter=Q(end_date__gte=as_of - dt.timedelta(days=365))
+            "annual_value_reporting", filter=Q(end_date__gte=as_of - dt.timedelta(days=365))
         ),
     }
     queryset = selection.apply(Contract.objects.filter(start_date__lte=as_of), "customer_id")
@@ -233,6 +311,111 @@ def _contract_features(as_of: dt.date, selection: CustomerSelection) -> pd.DataF
     return read_frame(
         queryset.values_list("customer_id", *aggregates), ["customer_id", *aggregates]
     ).set_index("customer_id")
+
+
+def _term_days() -> Func:
+    """end_date - start_date + 1, in days."""
+    if connection.vendor == "postgresql":
+        sql = "(end_date - start_date + 1)"
+    else:
+        sql = "(CAST(julianday(end_date) - julianday(start_date) AS INTEGER) + 1)"
+    return Func(F("end_date"), template=sql, output_field=IntegerField())
+
+
+def _usage_features(
+    out: pd.DataFrame, as_of: dt.date, selection: CustomerSelection, events: list[str]
+) -> pd.DataFrame:
+    """Per event name: 7 / 28 / 90-day totals, the 28-day trend, days since last used;
+    and across events the one that fell most against its prior 3 months (for reasons)."""
+    last_usage = read_frame(
+        selection.apply(
+            UsageDay.objects.filter(
+                day__lte=as_of,
+                day__gt=as_of - dt.timedelta(days=USAGE_LOOKBACK_DAYS),
+                quantity__gt=0,
+            ),
+            "customer_id",
+        )
+        .values("customer_id")
+        .annotate(last_day=Max("day"))
+        .order_by()
+        .values_list("customer_id", "last_day"),
+        ["customer_id", "last_usage_day"],
+    ).set_index("customer_id")
+    since_usage = (pd.Timestamp(as_of) - pd.to_datetime(last_usage["last_usage_day"])).dt.days
+    out["days_since_last_usage"] = since_usage.reindex(out.index).astype("float64")
+    out["days_since_last_activity"] = out[
+        ["days_since_last_interaction", "days_since_last_usage"]
+    ].min(axis=1)
+    out["usage_drop_event"] = None
+    out["usage_drop_ratio"] = np.nan
+    out["usage_drop_baseline"] = np.nan
+    if not events:
+        return out
+
+    def within(first: int, last: int) -> Q:  # days before as_of, inclusive
+        return Q(
+            day__lte=as_of - dt.timedelta(days=first), day__gte=as_of - dt.timedelta(days=last)
+        )
+
+    aggregates = {
+        "q7": Sum("quantity", filter=within(0, 6)),
+        "q28": Sum("quantity", filter=within(0, 27)),
+        "q90": Sum("quantity", filter=within(0, 89)),
+        "prior_28": Sum("quantity", filter=within(28, 55)),
+        "prior_84": Sum("quantity", filter=within(28, 111)),
+        "last_day": Max("day", filter=Q(quantity__gt=0)),
+    }
+    queryset = selection.apply(
+        UsageDay.objects.filter(
+            event__in=events,
+            day__lte=as_of,
+            day__gt=as_of - dt.timedelta(days=USAGE_LOOKBACK_DAYS),
+        ),
+        "customer_id",
+    )
+    rows = read_frame(
+        queryset.values("customer_id", "event")
+        .annotate(**aggregates)
+        .order_by()
+        .values_list("customer_id", "event", *aggregates),
+        ["customer_id", "event", *aggregates],
+    )
+    rows = rows[rows["customer_id"].isin(out.index)]
+    for column in ("q7", "q28", "q90", "prior_28", "prior_84"):
+        rows[column] = rows[column].astype("float64").fillna(0.0)
+    rows["days_since"] = (pd.Timestamp(as_of) - pd.to_datetime(rows["last_day"])).dt.days
+    rows["trend"] = np.log((rows["q28"] + 1.0) / (rows["prior_28"] + 1.0))
+    stats = {"q7": "7d", "q28": "28d", "q90": "90d", "trend": "trend", "days_since": "days_since"}
+    wide = rows.pivot(index="customer_id", columns="event", values=[*stats, "prior_84"])
+    columns = {}
+    for event in events:
+        for source, stat in stats.items():
+            if (source, event) in wide.columns:
+                values = wide[(source, event)].reindex(out.index).astype("float64")
+            else:
+                values = pd.Series(np.nan, index=out.index)
+            neutral = NEVER_USED_DAYS if stat == "days_since" else 0.0
+            columns[usage_column(event, stat)] = values.fillna(neutral)
+    out = pd.concat([out, pd.DataFrame(columns, index=out.index)], axis=1)
+
+    # The event that fell most: last 28 days against the monthly average of the 84
+    # days before, among events used at least MIN_MONTHLY_BASELINE times a month then.
+    from customers.scoring.signals import MIN_MONTHLY_BASELINE
+
+    monthly = wide["prior_84"].reindex(out.index) / 3.0
+    recent = wide["q28"].reindex(out.index)
+    ratio = (recent / monthly).where(monthly >= MIN_MONTHLY_BASELINE)
+    has_drop = ratio.notna().any(axis=1)
+    if has_drop.any():
+        worst = ratio[has_drop].idxmin(axis=1)
+        out.loc[has_drop, "usage_drop_event"] = worst
+        out.loc[has_drop, "usage_drop_ratio"] = ratio[has_drop].min(axis=1)
+        picked = monthly[has_drop].to_numpy()[
+            np.arange(int(has_drop.sum())), monthly.columns.get_indexer(worst)
+        ]
+        out.loc[has_drop, "usage_drop_baseline"] = picked
+    return out
 
 
 def _contact_features(as_of: dt.date, selection: CustomerSelection) -> pd.DataFrame:
@@ -331,6 +514,15 @@ def _derive(frame: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     out["annual_value"] = value.fillna(0.0)
     out["active_contracts"] = frame["active_contracts"]
     out["days_to_contract_end"] = -_days_between(frame["nearest_contract_end"], day)
+    # Contract terms instead of a bare days-to-end (which ranks every monthly subscriber
+    # above annual ones): the term in force, whether a renewal falls inside the horizon,
+    # and the share of the term still to run.
+    term = frame["contract_term_days"].astype("float64")
+    out["contract_term_days"] = term
+    out["renewal_within_horizon"] = (
+        out["days_to_contract_end"] <= settings.CHURN_HORIZON_DAYS
+    ).astype("int64")
+    out["term_remaining_share"] = (out["days_to_contract_end"] / term).clip(0, 1)
     out["auto_renew"] = (frame["auto_renew_contracts"].fillna(0) > 0).astype("int64")
     out["renewal_talks_180d"] = frame["renewal_talks_180d"]
     out["interactions_30d"] = frame["interactions_30d"]

@@ -62,6 +62,23 @@ class RiskModel(models.Model):
             "orders the reasons shown with a score."
         ),
     )
+    churn_label = models.CharField(
+        max_length=10,
+        default="explicit",
+        help_text="What counted as churn in the labels: explicit (marked churned), contract "
+        "(not renewed) or implicit (no activity for N days); CHURN_LABEL in settings.",
+    )
+    features = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The model's inputs, in order (features a company lacks are left out).",
+    )
+    backtest = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Forward-chained out-of-time backtest: folds, per-fold metrics of the model "
+        "and the baselines, calibration bins, and the activation decision.",
+    )
     artifact = models.BinaryField(null=True, blank=True, editable=False)
     is_active = models.BooleanField(default=True)
     training_seconds = models.FloatField(default=0.0)

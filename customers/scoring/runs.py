@@ -28,10 +28,10 @@ from threadpoolctl import threadpool_limits
 from customers.models import RiskModel, RiskScore, RiskTier, ScoringRun, StagedScore
 from customers.scoring import signals, training
 from customers.scoring.features import (
-    MODEL_FEATURES,
     CustomerSelection,
     active_customers,
     compute_features,
+    model_inputs,
 )
 from retention.bulk import write_frame
 
@@ -47,13 +47,16 @@ class Chunk:
 def current_model(*, as_of: dt.date) -> RiskModel:
     """The active model. The first run trains one (or sets up the rules-based score), and
     so does a run after an upgrade changed the features the stored model was trained on."""
-    model = RiskModel.objects.filter(is_active=True).order_by("-version").first()
+    model = training.active_model()
     if model is not None and not model.is_rules_based:
         trained_on = list(getattr(training.load(model), "feature_names_in_", []))
-        if trained_on != MODEL_FEATURES:
+        if trained_on != model.features or not training.known_inputs(model.features):
             logger.warning("%s was trained on other features; training a new model", model)
             model = None
-    return model or training.train_model(as_of=as_of)
+    if model is None:
+        training.train_model(as_of=as_of)  # stores an active model (trained or rules-based)
+        model = training.active_model()
+    return model
 
 
 def start_run(*, day: dt.date, chunk_size: int | None = None) -> tuple[ScoringRun, list[Chunk]]:
@@ -141,7 +144,7 @@ def predict(model: RiskModel, features: pd.DataFrame, flags: pd.DataFrame) -> np
         return signals.rules_probability(flags)
     estimator = training.load(model)
     with threadpool_limits(limits=settings.ML_THREADS):
-        return estimator.predict_proba(features[MODEL_FEATURES].astype("float64"))[:, 1]
+        return estimator.predict_proba(model_inputs(features, model.features))[:, 1]
 
 
 def tier_bounds(count: int, shares: list[int] | None = None) -> list[int]:
@@ -191,6 +194,14 @@ def finish_run(*, run_id: int, chunk_results: list[dict] | None = None) -> dict:
         "tiers": run.tier_sizes,
         "revenue_at_risk": float(run.revenue_at_risk),
     }
+
+
+def fail_run(*, run_id: int, error: str) -> None:
+    """The day stays incomplete: the previous complete day's scores stay current, and
+    the run says why (pages and `score_customers --queue` show it)."""
+    ScoringRun.objects.filter(pk=run_id).exclude(status=ScoringRun.Status.COMPLETE).update(
+        status=ScoringRun.Status.FAILED, error=error[:5000], finished_at=timezone.now()
+    )
 
 
 def _swap_in_staged_scores(run: ScoringRun) -> None:

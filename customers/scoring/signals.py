@@ -24,6 +24,9 @@ from django.utils.translation import gettext_lazy as _
 NO_CONTACT_DAYS = {"core": 30, "important": 60, "general": 90}
 # A drop only counts against a real baseline: at least this many a month before.
 MIN_MONTHLY_BASELINE = 1.0
+# Only contracts at least this long make "contract ending" a warning sign (the renewal
+# conversation starts 3-6 months ahead, DOMAIN.md 4); shorter ones renew routinely.
+MIN_RENEWAL_TERM_DAYS = 180
 # Chance of churning within the horizon for a customer with no warning sign at all.
 RULES_BASE_PROBABILITY = 0.02
 
@@ -64,6 +67,20 @@ def _no_contact_limit(f: pd.DataFrame, t: dict) -> pd.Series:
         "general": t["general_days"],
     }
     return f["segment"].map(limits).fillna(t["general_days"])
+
+
+def _long_term(f: pd.DataFrame, t: dict) -> pd.Series:
+    """Contracts with a term of at least `min_term_days`: a monthly subscription ends
+    every month, so its end is no warning sign by itself."""
+    if "contract_term_days" not in f:
+        return pd.Series(True, index=f.index)
+    return f["contract_term_days"].fillna(0) >= t.get("min_term_days", 0)
+
+
+def _event_label(event: str) -> str:
+    from customers.scoring.features import event_label
+
+    return event_label(event)
 
 
 def _days_without_contact(f: pd.DataFrame) -> pd.Series:
@@ -110,13 +127,15 @@ SIGNALS: list[Signal] = [
         "contract_ending_90",
         _("Contract ends within 90 days, no renewal talk"),
         lambda f, t: (
-            (f["days_to_contract_end"] <= t["within_days"]) & (f["renewal_talks_180d"] == 0)
+            (f["days_to_contract_end"] <= t["within_days"])
+            & (f["renewal_talks_180d"] == 0)
+            & _long_term(f, t)
         ),
         lambda f, t: (
             "Contract ends in " + _int(f["days_to_contract_end"]) + " days, no renewal talk logged"
         ),
         0.25,
-        {"within_days": 90},
+        {"within_days": 90, "min_term_days": MIN_RENEWAL_TERM_DAYS},
     ),
     Signal(
         "contract_ending_180",
@@ -125,12 +144,13 @@ SIGNALS: list[Signal] = [
             (f["days_to_contract_end"] > t["after_days"])
             & (f["days_to_contract_end"] <= t["within_days"])
             & (f["renewal_talks_180d"] == 0)
+            & _long_term(f, t)
         ),
         lambda f, t: (
             "Contract ends in " + _int(f["days_to_contract_end"]) + " days, no renewal talk logged"
         ),
         0.10,
-        {"after_days": 90, "within_days": 180},
+        {"after_days": 90, "within_days": 180, "min_term_days": MIN_RENEWAL_TERM_DAYS},
     ),
     Signal(
         "complaint",
@@ -197,6 +217,19 @@ SIGNALS: list[Signal] = [
             "Product usage down "
             + _int((1 - f["usage_ratio"]) * 100)
             + "% vs the prior 3-month average"
+        ),
+        0.15,
+        {"below_ratio": 0.5},
+    ),
+    Signal(
+        "usage_event_drop",
+        "A product feature's use fell by half",
+        lambda f, t: f["usage_drop_ratio"] < t["below_ratio"],
+        lambda f, t: (
+            f["usage_drop_event"].map(_event_label, na_action="ignore").fillna("Usage")
+            + " down "
+            + _int((1 - f["usage_drop_ratio"]) * 100)
+            + "% vs the prior 3 months"
         ),
         0.15,
         {"below_ratio": 0.5},

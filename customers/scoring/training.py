@@ -1,18 +1,33 @@
-"""Training the churn model from the company's own history.
+"""Training the churn model from the company's own history, with a backtest.
 
-Rows are (customer, observation date) pairs: on monthly observation dates going back
-from `as_of - horizon`, every customer active that day is described with the
-point-in-time features of that day and labelled with whether it churned within the
-horizon after it. Labels only use churn dates up to `as_of`, so nothing the model learns
-from was unknown on the day it is trained.
+Rows are (customer, observation date) pairs: every customer active on an observation
+date is described with the point-in-time features of that day and labelled with whether
+it churned within the label window after it. Observation dates are monthly when the
+history holds at least TRAINING_MIN_MONTHLY_DATES of them, weekly otherwise, the newest
+one label window before `as_of`, so every label is known on the day the model is trained.
 
-Validation is by time: the latest observation dates are held out, and training uses
-only dates whose label window closed before the first validation date, so no training
-label overlaps the validation period. Logistic regression and gradient boosting compete
-on validation ROC AUC; the winner is calibrated (sigmoid, 3 folds of the training rows)
-and judged again on the validation rows. With fewer churned customers than
-MIN_CHURNERS_TO_TRAIN the product says so and scores with the transparent rules of
-`signals.py` instead."""
+What counts as churn (CHURN_LABEL, stored with the model):
+- explicit: the customer was marked churned within the horizon;
+- contract: marked churned, or its contracts ran out within the horizon and no new one
+  started within CONTRACT_RENEWAL_GRACE_DAYS;
+- implicit: among customers with activity (an interaction or product usage) in the N days
+  before the date, none in the N days after it (N per segment, IMPLICIT_CHURN_DAYS).
+
+Enough history means: at least MIN_CHURNERS_TO_TRAIN customers churned in the labelled
+history (from the first observation date to `as_of`), and enough observation dates for
+BACKTEST_FOLDS forward-chained folds. Otherwise the score stays rules-based and the model
+says what is missing and when it will be enough.
+
+The backtest is forward-chained by observation date: the validation dates are split into
+consecutive folds; each fold trains only on rows whose label window closed before the
+fold's first date (what would have been known then) and is judged on the fold's rows.
+Gradient boosting, logistic regression, the rules score and a recency-only baseline are
+judged on the same folds (ROC AUC, PR AUC, top-decile lift, Brier skill score). The
+better learner (mean fold ROC AUC) is refit on every row, calibrated (sigmoid) and stored;
+it becomes the active model only if it beats the rules score on the backtest.
+
+Features a company lacks (no ratings, no contacts, no contracts: empty or constant in
+every training row) are left out of that model; the model stores the inputs it uses."""
 
 from __future__ import annotations
 
@@ -21,13 +36,13 @@ import logging
 import math
 import pickle
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Min
+from django.db.models import Min
 from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -36,47 +51,167 @@ from sklearn.inspection import permutation_importance
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from threadpoolctl import threadpool_limits
 
-from customers.models import Customer, Interaction, RiskModel
+from customers.models import Contract, Customer, Interaction, RiskModel, UsageDay
 from customers.scoring import signals
 from customers.scoring.features import (
     MODEL_FEATURES,
     CustomerSelection,
     active_customers,
     compute_features,
+    day_start,
+    model_inputs,
+    usage_columns,
+    usage_events,
 )
 
 logger = logging.getLogger(__name__)
 
-# Features need about four months of history behind an observation date.
-WARM_UP_DAYS = 120
+LABELS = ("explicit", "contract", "implicit")
+LEARNERS = (RiskModel.Kind.GRADIENT_BOOSTING, RiskModel.Kind.LOGISTIC_REGRESSION)
+BASELINES = ("rules", "recency")
+METHOD_LABELS = {
+    RiskModel.Kind.GRADIENT_BOOSTING: "Gradient boosting",
+    RiskModel.Kind.LOGISTIC_REGRESSION: "Logistic regression",
+    "rules": "Rules score",
+    "recency": "Recency only",
+}
+CALIBRATION_BINS = 10
+# The first backtest fold learns from at least this span of observation dates.
+MIN_TRAINING_SPAN_DAYS = 56
 
 
 @dataclass
 class TrainingSet:
-    features: pd.DataFrame  # one row per (customer, observation date); MODEL_FEATURES and more
-    churned: np.ndarray  # label: churned within the horizon after the observation date
+    features: pd.DataFrame  # one row per (customer, observation date)
+    churned: np.ndarray  # label: churned within the label window after the date
     observed_on: np.ndarray  # observation date per row (datetime64[D])
     every: int  # 1 = all customers; k = every k-th customer id
+    events: list[str] = field(default_factory=list)  # usage event names described
 
 
-def observation_dates(as_of: dt.date, *, horizon_days: int, months: int) -> list[dt.date]:
-    """Monthly dates, newest first ending `horizon_days` before `as_of`, back to where
-    the data begins (plus a warm-up for the features), at most `months` of them."""
-    span = Interaction.objects.aggregate(first=Min("happened_at"), last=Max("happened_at"))
-    if span["first"] is None:
-        return []
-    earliest = span["first"].date() + dt.timedelta(days=WARM_UP_DAYS)
-    newest = as_of - dt.timedelta(days=horizon_days)
-    dates = []
-    for k in range(months):
+@dataclass
+class History:
+    """What the history allows: observation dates, churners, and if not enough, why."""
+
+    dates: list[dt.date]
+    step: str  # "monthly" or "weekly"
+    label_days: int
+    churners: int
+    enough: bool
+    note: str = ""
+
+
+# --- the history -------------------------------------------------------------------------
+
+
+def history_start() -> dt.date | None:
+    """The first day with recorded activity: an interaction or a usage total."""
+    first_interaction = Interaction.objects.aggregate(first=Min("happened_at"))["first"]
+    first_usage = UsageDay.objects.aggregate(first=Min("day"))["first"]
+    days = [d for d in (first_interaction and first_interaction.date(), first_usage) if d]
+    return min(days) if days else None
+
+
+def label_days(label: str, horizon_days: int) -> int:
+    """How long after an observation date its label needs to be known."""
+    if label == "implicit":
+        return max(horizon_days, *settings.IMPLICIT_CHURN_DAYS)
+    return horizon_days
+
+
+def observation_dates(
+    as_of: dt.date, *, horizon_days: int, months: int, label: str = "explicit"
+) -> list[dt.date]:
+    return _observation_dates(as_of, horizon_days=horizon_days, months=months, label=label)[0]
+
+
+def _observation_dates(
+    as_of: dt.date, *, horizon_days: int, months: int, label: str
+) -> tuple[list[dt.date], str]:
+    """Monthly dates, newest one label window before `as_of`, back to where the data
+    begins plus TRAINING_WARM_UP_DAYS, at most `months` of history; weekly dates when
+    that gives fewer than TRAINING_MIN_MONTHLY_DATES."""
+    start = history_start()
+    if start is None:
+        return [], "monthly"
+    earliest = start + dt.timedelta(days=settings.TRAINING_WARM_UP_DAYS)
+    newest = as_of - dt.timedelta(days=label_days(label, horizon_days))
+    oldest_allowed = (pd.Timestamp(newest) - pd.DateOffset(months=months)).date()
+    floor = max(earliest, oldest_allowed)
+    monthly = []
+    for k in range(months + 1):
         day = (pd.Timestamp(newest) - pd.DateOffset(months=k)).date()
-        if day < earliest:
+        if day < floor:
             break
-        dates.append(day)
-    return sorted(dates)
+        monthly.append(day)
+    if len(monthly) >= settings.TRAINING_MIN_MONTHLY_DATES:
+        return sorted(monthly), "monthly"
+    weekly = []
+    day = newest
+    while day >= floor:
+        weekly.append(day)
+        day -= dt.timedelta(days=7)
+    return sorted(weekly), "weekly"
+
+
+def churn_events(as_of: dt.date, label: str) -> pd.DataFrame:
+    """(customer_id, churned_on) known on `as_of`: explicit churn dates, and for the
+    contract label also the last covered day of every run of contracts that was not
+    renewed within the grace days. Several per customer are possible (won back later)."""
+    explicit = pd.DataFrame(
+        list(
+            Customer.objects.filter(churned_on__isnull=False, churned_on__lte=as_of).values_list(
+                "id", "churned_on"
+            )
+        ),
+        columns=["customer_id", "churned_on"],
+    )
+    if label != "contract":
+        return explicit
+    contracts = pd.DataFrame(
+        list(
+            Contract.objects.filter(start_date__lte=as_of).values_list(
+                "customer_id", "start_date", "end_date"
+            )
+        ),
+        columns=["customer_id", "start", "end"],
+    )
+    if contracts.empty:
+        return explicit
+    grace = pd.Timedelta(days=settings.CONTRACT_RENEWAL_GRACE_DAYS)
+    contracts["start"] = pd.to_datetime(contracts["start"])
+    contracts["end"] = pd.to_datetime(contracts["end"])
+    contracts = contracts.sort_values(["customer_id", "start", "end"])
+    # A contract continues the customer's run when it starts within the grace days of the
+    # latest end so far; otherwise the run before it lapsed.
+    covered_to = contracts.groupby("customer_id")["end"].cummax()
+    previous_cover = covered_to.groupby(contracts["customer_id"]).shift()
+    new_run = previous_cover.isna() | (contracts["start"] > previous_cover + grace)
+    contracts["run"] = new_run.cumsum()
+    runs = contracts.groupby("run").agg(customer_id=("customer_id", "first"), end=("end", "max"))
+    next_start = contracts.groupby("run")["start"].min().shift(-1)
+    next_customer = runs["customer_id"].shift(-1)
+    followed = (next_customer == runs["customer_id"]) & (next_start <= runs["end"] + grace)
+    known = runs["end"] + grace <= pd.Timestamp(as_of)
+    lapsed = runs[~followed & (known | (next_customer == runs["customer_id"]))]
+    lapses = pd.DataFrame(
+        {"customer_id": lapsed["customer_id"].to_numpy(), "churned_on": lapsed["end"].dt.date}
+    )
+    return pd.concat([explicit, lapses], ignore_index=True)
+
+
+def _active_in(start: dt.date, end: dt.date, ids: set[int]) -> set[int]:
+    """Customers (among `ids`) with an interaction or usage on a day in [start, end]."""
+    talked = Interaction.objects.filter(
+        happened_at__gte=day_start(start), happened_at__lt=day_start(end + dt.timedelta(days=1))
+    ).values_list("customer_id", flat=True)
+    used = UsageDay.objects.filter(day__gte=start, day__lte=end, quantity__gt=0).values_list(
+        "customer_id", flat=True
+    )
+    return (set(talked.distinct()) | set(used.distinct())) & ids
 
 
 def sampling_step(as_of: dt.date, max_customers: int) -> int:
@@ -84,62 +219,312 @@ def sampling_step(as_of: dt.date, max_customers: int) -> int:
     return max(1, math.ceil(active / max_customers)) if max_customers else 1
 
 
-def build_training_set(dates: list[dt.date], *, horizon_days: int, every: int = 1) -> TrainingSet:
+def build_training_set(
+    dates: list[dt.date],
+    *,
+    horizon_days: int,
+    every: int = 1,
+    label: str = "explicit",
+    as_of: dt.date | None = None,
+    events: list[str] | None = None,
+) -> TrainingSet:
+    as_of = as_of or (dates[-1] + dt.timedelta(days=label_days(label, horizon_days)))
+    events = usage_events(as_of) if events is None else events
+    churned_on = churn_events(as_of, label)
+    churned_on["churned_on"] = pd.to_datetime(churned_on["churned_on"])
+    implicit_days = dict(
+        zip(("core", "important", "general"), settings.IMPLICIT_CHURN_DAYS, strict=True)
+    )
     frames, labels, observed = [], [], []
     for day in dates:
-        features = compute_features(day, CustomerSelection(every=every))
-        churned_ids = Customer.objects.filter(
-            churned_on__gt=day, churned_on__lte=day + dt.timedelta(days=horizon_days)
-        ).values_list("id", flat=True)
+        features = compute_features(day, CustomerSelection(every=every), events=events)
+        window = (churned_on["churned_on"] > pd.Timestamp(day)) & (
+            churned_on["churned_on"] <= pd.Timestamp(day + dt.timedelta(days=horizon_days))
+        )
+        churned = features.index.isin(churned_on.loc[window, "customer_id"].unique())
+        if label == "implicit" and len(features):
+            limit = features["segment"].map(implicit_days).fillna(max(implicit_days.values()))
+            alive = (features["days_since_last_activity"] < limit).to_numpy()
+            features, churned, limit = features[alive], churned[alive], limit[alive]
+            later = _active_per_segment(day, features, limit)
+            churned = churned | ~features.index.isin(list(later))
         frames.append(features)
-        labels.append(features.index.isin(list(churned_ids)))
+        labels.append(np.asarray(churned, dtype=bool))
         observed.append(np.full(len(features), np.datetime64(day, "D")))
         logger.info("training rows for %s: %d", day, len(features))
     if not frames:
-        return TrainingSet(pd.DataFrame(columns=MODEL_FEATURES), np.array([]), np.array([]), every)
+        return TrainingSet(
+            pd.DataFrame(columns=MODEL_FEATURES), np.array([], dtype=bool), np.array([]), every
+        )
     return TrainingSet(
         features=pd.concat(frames),
         churned=np.concatenate(labels),
         observed_on=np.concatenate(observed),
         every=every,
+        events=events,
     )
+
+
+def _active_per_segment(day: dt.date, features: pd.DataFrame, limit: pd.Series) -> set[int]:
+    later: set[int] = set()
+    for days in sorted(set(limit)):
+        ids = set(features.index[limit == days])
+        later |= _active_in(day + dt.timedelta(days=1), day + dt.timedelta(days=int(days)), ids)
+    return later
+
+
+# --- the learners and the metrics ---------------------------------------------------------
+
+
+def _signed_log(values):
+    return np.sign(values) * np.log1p(np.abs(values))
 
 
 def candidate_models() -> dict[str, object]:
     return {
         RiskModel.Kind.LOGISTIC_REGRESSION: make_pipeline(
             SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+            # Counts and days are heavy-tailed: a log scale keeps a few huge values from
+            # deciding the fit.
+            FunctionTransformer(_signed_log, feature_names_out="one-to-one"),
             StandardScaler(),
-            LogisticRegression(max_iter=2000),
+            LogisticRegression(max_iter=2000, C=0.5),
         ),
         RiskModel.Kind.GRADIENT_BOOSTING: HistGradientBoostingClassifier(
             learning_rate=0.06,
-            max_iter=250,
-            max_leaf_nodes=31,
+            max_iter=200,
+            max_leaf_nodes=15,
+            min_samples_leaf=40,
             l2_regularization=1.0,
             random_state=0,
         ),
     }
 
 
+def usable_features(frame: pd.DataFrame, names: list[str]) -> list[str]:
+    """The inputs that carry information in these rows: a column empty or constant in
+    every row (no ratings recorded, no contacts, no contracts) is left out."""
+    present = [name for name in names if name in frame.columns]
+    values = frame[present].astype("float64")
+    varies = values.nunique(dropna=True) > 1
+    return [name for name in present if varies[name]]
+
+
 def evaluate(churned: np.ndarray, probability: np.ndarray) -> dict[str, float]:
-    """ROC AUC, PR AUC, lift in the top decile and Brier score."""
+    """ROC AUC, PR AUC, lift in the top decile, Brier score and Brier skill score (against
+    always predicting the rows' own base rate; 0 = no better, 1 = perfect)."""
+    churned = np.asarray(churned, dtype=bool)
     base_rate = float(churned.mean())
     top = np.argsort(-probability, kind="stable")[: max(1, len(probability) // 10)]
+    brier = float(brier_score_loss(churned, probability))
+    reference = base_rate * (1 - base_rate)
     return {
         "roc_auc": round(float(roc_auc_score(churned, probability)), 4),
         "pr_auc": round(float(average_precision_score(churned, probability)), 4),
         "lift_top_decile": round(float(churned[top].mean()) / base_rate, 3),
-        "brier": round(float(brier_score_loss(churned, probability)), 5),
+        "brier": round(brier, 5),
+        "brier_skill": round(1 - brier / reference, 4) if reference > 0 else 0.0,
         "base_rate": round(base_rate, 5),
     }
 
 
+def _fit_learner(kind: str, X: pd.DataFrame, y: np.ndarray, *, calibrate: bool):
+    estimator = clone(candidate_models()[kind])
+    if calibrate and y.sum() >= 6:
+        # Sigmoid (Platt) calibration is monotonic: it keeps the ranking and leaves no
+        # ties for the tiers to break arbitrarily. ensemble=False: one model on all rows,
+        # calibrated on 3-fold out-of-fold predictions, so scoring predicts once.
+        return CalibratedClassifierCV(estimator, method="sigmoid", cv=3, ensemble=False).fit(X, y)
+    return estimator.fit(X, y)
+
+
+def _recency(frame: pd.DataFrame) -> np.ndarray:
+    days = frame["days_since_last_activity"].astype("float64")
+    days = days.fillna(frame["tenure_days"].astype("float64")).fillna(365.0)
+    return np.log1p(days.clip(lower=0).to_numpy()).reshape(-1, 1)
+
+
+def _rules(frame: pd.DataFrame) -> np.ndarray:
+    return signals.rules_probability(signals.fired(frame, signals.configured_thresholds()))
+
+
+def _folds(
+    dates: list[dt.date], window: int, count: int
+) -> list[tuple[np.datetime64, list[dt.date]]]:
+    """Consecutive blocks of the dates that have at least one earlier date whose label
+    window closed before them: (first validation date, the block's dates)."""
+    first = dates[0] + dt.timedelta(days=MIN_TRAINING_SPAN_DAYS)
+    eligible = [d for d in dates if d - dt.timedelta(days=window) >= first]
+    if len(eligible) < count:
+        return []
+    blocks = [list(block) for block in np.array_split(np.array(eligible, dtype=object), count)]
+    return [(np.datetime64(block[0], "D"), block) for block in blocks]
+
+
+def backtest(
+    data: TrainingSet, *, window: int, folds: int, names: list[str]
+) -> tuple[dict, dict[str, np.ndarray], list]:
+    """Forward-chained folds; every method judged on the same rows. Returns the backtest
+    record, out-of-fold predictions per method (for the calibration chart) and the
+    fitted learners of the last fold (for feature importance)."""
+    dates = sorted({d.astype(object) for d in np.unique(data.observed_on)})
+    records: list[dict] = []
+    pooled: dict[str, list] = {m: [] for m in (*LEARNERS, *BASELINES)}
+    pooled_y: list[np.ndarray] = []
+    last_fold = []
+    for start, block in _folds(dates, window, folds):
+        block_days = np.array([np.datetime64(d, "D") for d in block])
+        is_valid = np.isin(data.observed_on, block_days)
+        is_train = data.observed_on + np.timedelta64(window, "D") <= start
+        y_train, y_valid = data.churned[is_train], data.churned[is_valid]
+        if y_train.sum() < 2 or y_valid.sum() == 0 or y_valid.all() or y_train.all():
+            records.append(
+                {
+                    "validate_from": str(block[0]),
+                    "validate_to": str(block[-1]),
+                    "skipped": "too few churners in its training or validation rows",
+                }
+            )
+            continue
+        train_frame = data.features[is_train]
+        valid_frame = data.features[is_valid]
+        inputs = usable_features(train_frame, names)
+        X_train, X_valid = model_inputs(train_frame, inputs), model_inputs(valid_frame, inputs)
+        methods: dict[str, dict] = {}
+        fitted = {}
+        for kind in LEARNERS:
+            fitted[kind] = _fit_learner(kind, X_train, y_train, calibrate=True)
+            probability = fitted[kind].predict_proba(X_valid)[:, 1]
+            methods[kind] = evaluate(y_valid, probability)
+            pooled[kind].append(probability)
+        rules = _rules(valid_frame)
+        methods["rules"] = evaluate(y_valid, rules)
+        pooled["rules"].append(rules)
+        recency = LogisticRegression().fit(_recency(train_frame), y_train)
+        recent = recency.predict_proba(_recency(valid_frame))[:, 1]
+        methods["recency"] = evaluate(y_valid, recent)
+        pooled["recency"].append(recent)
+        pooled_y.append(y_valid)
+        last_fold = [fitted, X_valid, y_valid]
+        train_days = np.unique(data.observed_on[is_train])
+        records.append(
+            {
+                "train_from": str(train_days[0]),
+                "train_to": str(train_days[-1]),
+                "validate_from": str(block[0]),
+                "validate_to": str(block[-1]),
+                "train_rows": int(is_train.sum()),
+                "validation_rows": int(is_valid.sum()),
+                "churned": int(y_valid.sum()),
+                "base_rate": round(float(y_valid.mean()), 5),
+                "methods": methods,
+            }
+        )
+    out_of_fold = {method: np.concatenate(values) for method, values in pooled.items() if values}
+    if pooled_y:
+        out_of_fold["churned"] = np.concatenate(pooled_y)
+    return {"folds": records}, out_of_fold, last_fold
+
+
+def summarise(folds: list[dict]) -> dict[str, dict]:
+    """Mean of each metric per method over the folds that ran, and the folds each method
+    met the bars in."""
+    done = [fold for fold in folds if "methods" in fold]
+    summary = {}
+    for method in (*LEARNERS, *BASELINES):
+        rows = [fold["methods"][method] for fold in done if method in fold["methods"]]
+        if rows:
+            summary[method] = {
+                key: round(float(np.mean([r[key] for r in rows])), 4) for key in rows[0]
+            }
+    return summary
+
+
+def calibration(churned: np.ndarray, probability: np.ndarray) -> list[dict]:
+    """Predicted against observed churn in ten bins of equal size by predicted risk."""
+    order = np.argsort(probability, kind="stable")
+    bins = []
+    for part in np.array_split(order, CALIBRATION_BINS):
+        if len(part):
+            bins.append(
+                {
+                    "predicted": round(float(probability[part].mean()), 4),
+                    "observed": round(float(churned[part].mean()), 4),
+                    "rows": int(len(part)),
+                }
+            )
+    return bins
+
+
+# --- training ------------------------------------------------------------------------------
+
+
 def train_model(**options) -> RiskModel:
-    """Train, compare, calibrate and store a model as of `as_of`; or store the rules-based
-    fallback when the history holds too few churned customers."""
+    """Backtest, train, calibrate and store a model as of `as_of` (active if it beats the
+    rules score); or store the rules-based score with the reason when the history is not
+    enough. Returns the stored model."""
     with threadpool_limits(limits=settings.ML_THREADS):
         return _train_model(**options)
+
+
+def check_history(
+    as_of: dt.date, *, horizon_days: int, months: int, label: str, folds: int
+) -> History:
+    """Are there enough observation dates and churned customers? If not, say exactly
+    what is missing and when it will be enough."""
+    window = label_days(label, horizon_days)
+    dates, step = _observation_dates(as_of, horizon_days=horizon_days, months=months, label=label)
+    start = history_start()
+    if start is None:
+        return History([], step, window, 0, False, "There is no activity recorded yet.")
+    span = dt.timedelta(days=MIN_TRAINING_SPAN_DAYS)
+    eligible = [d for d in dates if d - dt.timedelta(days=window) >= dates[0] + span]
+    if len(eligible) < folds:
+        first_date = start + dt.timedelta(days=settings.TRAINING_WARM_UP_DAYS)
+        enough_on = first_date + span + dt.timedelta(days=2 * window + 7 * (folds - 1))
+        return History(
+            dates,
+            step,
+            window,
+            0,
+            False,
+            f"The history starts on {start}: it holds {len(dates)} observation date"
+            f"{'s' if len(dates) != 1 else ''} ({step}) and {len(eligible)} of the {folds} "
+            f"backtest folds needed. Each date needs {settings.TRAINING_WARM_UP_DAYS} days of "
+            f"history before it and {window} days after it (to know who churned), and a "
+            f"fold needs {MIN_TRAINING_SPAN_DAYS} days of training dates whose {window}-day "
+            "label window closed before it. "
+            f"Training becomes possible on {enough_on}.",
+        )
+    if label == "implicit":
+        return History(dates, step, window, 0, True)
+    events = churn_events(as_of, label)
+    first, last = dates[0], dates[-1] + dt.timedelta(days=horizon_days)
+    in_history = events[(events["churned_on"] > first) & (events["churned_on"] <= last)]
+    churners = int(in_history["customer_id"].nunique())
+    needed = settings.MIN_CHURNERS_TO_TRAIN
+    if churners >= needed:
+        return History(dates, step, window, churners, True)
+    year_ago = as_of - dt.timedelta(days=365)
+    recent = events[(events["churned_on"] > year_ago) & (events["churned_on"] <= as_of)]
+    per_month = recent["customer_id"].nunique() / 12
+    when = "No customer churned in the last 12 months, so no date can be given."
+    if per_month > 0:
+        months_more = math.ceil((needed - churners) / per_month)
+        when = (
+            f"At the pace of the last 12 months ({per_month:.1f} a month) that is about "
+            f"{(pd.Timestamp(as_of) + pd.DateOffset(months=months_more)).date()}."
+        )
+    noun = {"explicit": "churned", "contract": "churned or did not renew"}[label]
+    return History(
+        dates,
+        step,
+        window,
+        churners,
+        False,
+        f"{churners} customer{'s' if churners != 1 else ''} {noun} in the labelled history "
+        f"({first} to {last}); at least {needed} are needed, {needed - churners} more. {when}",
+    )
 
 
 def _train_model(
@@ -147,127 +532,210 @@ def _train_model(
     as_of: dt.date,
     horizon_days: int | None = None,
     months: int | None = None,
-    validation_dates: int | None = None,
     max_customers: int | None = None,
+    label: str | None = None,
+    folds: int | None = None,
 ) -> RiskModel:
     began = time.perf_counter()
     horizon_days = horizon_days or settings.CHURN_HORIZON_DAYS
     months = months or settings.TRAINING_HISTORY_MONTHS
-    validation_dates = validation_dates or settings.TRAINING_VALIDATION_MONTHS
+    label = label or settings.CHURN_LABEL
+    folds = folds or settings.BACKTEST_FOLDS
     max_customers = settings.TRAINING_MAX_CUSTOMERS if max_customers is None else max_customers
 
-    dates = observation_dates(as_of, horizon_days=horizon_days, months=months)
+    history = check_history(
+        as_of, horizon_days=horizon_days, months=months, label=label, folds=folds
+    )
+    dates = history.dates
     every = sampling_step(as_of, max_customers)
-    data = build_training_set(dates, horizon_days=horizon_days, every=every)
-    sample_note = (
-        f"Every {every}th customer (about {100 / every:.0f}% of them)" if every > 1 else ""
-    )
-    churners = int(data.features.index[data.churned].nunique()) if len(data.churned) else 0
-    validation_start = (
-        np.datetime64(dates[-validation_dates], "D") if len(dates) > validation_dates else None
-    )
-
     record = dict(
         as_of=as_of,
         horizon_days=horizon_days,
+        churn_label=label,
         window_start=dates[0] if dates else as_of,
         window_end=dates[-1] if dates else as_of,
-        churners=churners,
-        base_rate=float(data.churned.mean()) if len(data.churned) else 0.0,
-        sample_note=sample_note,
+        churners=history.churners,
+        sample_note=(
+            f"Every {every}th customer (about {100 / every:.0f}% of them)" if every > 1 else ""
+        ),
     )
-    if validation_start is None or churners < settings.MIN_CHURNERS_TO_TRAIN:
-        return _store_rules_model(data, record, churners, began)
+    if not history.enough:
+        data = _maybe_build(dates, horizon_days, every, label, as_of)
+        return _store_rules_model(data, record, history.note, began)
 
-    is_validation = data.observed_on >= validation_start
-    # A training row's label window must close before validation begins.
-    is_training = data.observed_on + np.timedelta64(horizon_days, "D") <= validation_start
-    X_train = data.features.loc[is_training, MODEL_FEATURES].astype("float64")
-    y_train = data.churned[is_training]
-    X_valid = data.features.loc[is_validation, MODEL_FEATURES].astype("float64")
-    y_valid = data.churned[is_validation]
-    if y_train.sum() < settings.MIN_CHURNERS_TO_TRAIN or y_valid.sum() == 0 or y_valid.all():
-        return _store_rules_model(data, record, churners, began)
+    data = build_training_set(
+        dates, horizon_days=horizon_days, every=every, label=label, as_of=as_of
+    )
+    churners = int(data.features.index[data.churned].nunique()) if len(data.churned) else 0
+    record["base_rate"] = float(data.churned.mean()) if len(data.churned) else 0.0
+    if label == "implicit":
+        record["churners"] = churners
+        if churners < settings.MIN_CHURNERS_TO_TRAIN:
+            note = (
+                f"{churners} customers went {history.label_days} days without activity in the "
+                f"labelled history ({dates[0]} to {as_of}); at least "
+                f"{settings.MIN_CHURNERS_TO_TRAIN} are needed."
+            )
+            return _store_rules_model(data, record, note, began)
 
-    candidates = {}
-    fitted = {}
-    for kind, estimator in candidate_models().items():
-        fitted[kind] = clone(estimator).fit(X_train, y_train)
-        candidates[kind] = evaluate(y_valid, fitted[kind].predict_proba(X_valid)[:, 1])
-        logger.info("candidate %s: %s", kind, candidates[kind])
-    best = max(candidates, key=lambda kind: candidates[kind]["roc_auc"])
+    names = MODEL_FEATURES + usage_columns(data.events)
+    result, out_of_fold, last_fold = backtest(
+        data, window=history.label_days, folds=folds, names=names
+    )
+    summary = summarise(result["folds"])
+    ran = sum(1 for fold in result["folds"] if "methods" in fold)
+    result |= {"step": history.step, "label": label, "horizon_days": horizon_days}
+    if ran < max(1, folds // 2) or not all(kind in summary for kind in LEARNERS):
+        note = (
+            f"Only {ran} of the {folds} backtest folds had churned customers both to learn "
+            "from and to check on; the score stays rules-based until more history comes in."
+        )
+        return _store_rules_model(data, record, note, began, backtest_record=result)
 
-    # Sigmoid (Platt) calibration is monotonic, so it keeps the ranking the candidate was
-    # chosen for and leaves no ties for the tiers to break arbitrarily.
-    # ensemble=False: one model fit on all training rows, calibrated on 3-fold
-    # out-of-fold predictions, so scoring predicts once instead of three times.
-    calibrated = CalibratedClassifierCV(
-        clone(candidate_models()[best]), method="sigmoid", cv=3, ensemble=False
-    ).fit(X_train, y_train)
-    metrics = evaluate(y_valid, calibrated.predict_proba(X_valid)[:, 1])
-    metrics["candidates"] = candidates
-    metrics["chosen_by"] = "validation ROC AUC"
+    best = max(LEARNERS, key=lambda kind: summary[kind]["roc_auc"])
+    beats_rules = summary[best]["roc_auc"] > summary["rules"]["roc_auc"]
+    result |= {
+        "summary": summary,
+        "folds_run": ran,
+        "chosen": best,
+        "beats_rules": beats_rules,
+        "calibration": {
+            method: calibration(out_of_fold["churned"], out_of_fold[method])
+            for method in (best, "rules")
+        },
+    }
+    if beats_rules:
+        result["decision"] = (
+            f"Active: {METHOD_LABELS[best].lower()} ranked the next {horizon_days} days' "
+            f"churners at ROC AUC {summary[best]['roc_auc']:.3f} over {ran} backtest folds, "
+            f"against {summary['rules']['roc_auc']:.3f} for the rules score."
+        )
+    else:
+        result["decision"] = (
+            f"Not activated: its backtest ROC AUC {summary[best]['roc_auc']:.3f} does not beat "
+            f"the rules score's {summary['rules']['roc_auc']:.3f} on the same {ran} folds, so "
+            "the scores stay as they were."
+        )
 
+    inputs = usable_features(data.features, names)
+    final = _fit_learner(best, model_inputs(data.features, inputs), data.churned, calibrate=True)
+    metrics = dict(summary[best])
+    metrics["candidates"] = {kind: summary[kind] for kind in (*LEARNERS, *BASELINES)}
+    metrics["chosen_by"] = f"backtest ROC AUC (mean of {ran} forward-chained folds)"
+    fitted, X_valid, y_valid = last_fold
     importance = _importance(fitted[best], X_valid, y_valid)
-    weights = signals.signal_lift(signals.fired(data.features.loc[is_training]), pd.Series(y_train))
+    weights = signals.signal_lift(signals.fired(data.features), pd.Series(data.churned))
+    dropped = [name for name in names if name not in inputs]
     return _store(
         kind=best,
-        artifact=pickle.dumps(calibrated),
-        train_rows=int(is_training.sum()),
-        validation_rows=int(is_validation.sum()),
+        artifact=pickle.dumps(final),
+        features=inputs,
+        backtest=result,
+        train_rows=len(data.churned),
+        validation_rows=sum(fold.get("validation_rows", 0) for fold in result["folds"]),
         metrics=metrics,
         feature_importance=importance,
         signal_weights=weights,
-        began=began,
-        **record,
-    )
-
-
-def _importance(model, X_valid: pd.DataFrame, y_valid: np.ndarray) -> dict[str, float]:
-    """Drop in validation ROC AUC when each feature is shuffled (largest first)."""
-    rows = np.random.default_rng(0).permutation(len(X_valid))[:20_000]
-    result = permutation_importance(
-        model, X_valid.iloc[rows], y_valid[rows], scoring="roc_auc", n_repeats=3, random_state=0
-    )
-    ranked = sorted(
-        zip(MODEL_FEATURES, result.importances_mean, strict=True), key=lambda item: -item[1]
-    )
-    return {name: round(float(value), 4) for name, value in ranked}
-
-
-def _store_rules_model(data: TrainingSet, record: dict, churners: int, began: float) -> RiskModel:
-    metrics: dict = {}
-    if len(data.churned) and 0 < data.churned.sum() < len(data.churned):
-        flags = signals.fired(data.features, signals.configured_thresholds())
-        metrics = evaluate(data.churned, signals.rules_probability(flags))
-        metrics["evaluated_on"] = "all observation dates (rules are not trained)"
-    return _store(
-        kind=RiskModel.Kind.RULES,
-        artifact=None,
-        train_rows=len(data.churned),
-        validation_rows=0,
-        metrics=metrics,
-        feature_importance={},
-        signal_weights=dict(signals.RULES_WEIGHTS),
+        activate=beats_rules,
         note=(
-            f"{RiskModel.RULES_NOTE} {churners} churned customers in the history; "
-            f"at least {settings.MIN_CHURNERS_TO_TRAIN} are needed."
+            f"Left out (empty or constant in every row): {', '.join(dropped)}." if dropped else ""
         ),
         began=began,
         **record,
     )
 
 
-def _store(*, began: float, **fields) -> RiskModel:
+def _maybe_build(dates, horizon_days, every, label, as_of) -> TrainingSet | None:
+    """The rows for the rules score's own metrics, when there are any dates at all."""
+    if not dates:
+        return None
+    return build_training_set(
+        dates[-6:], horizon_days=horizon_days, every=every, label=label, as_of=as_of
+    )
+
+
+def _importance(model, X_valid: pd.DataFrame, y_valid: np.ndarray) -> dict[str, float]:
+    """Drop in validation ROC AUC when each feature is shuffled (largest first), on the
+    last backtest fold."""
+    rows = np.random.default_rng(0).permutation(len(X_valid))[:20_000]
+    result = permutation_importance(
+        model, X_valid.iloc[rows], y_valid[rows], scoring="roc_auc", n_repeats=3, random_state=0
+    )
+    ranked = sorted(
+        zip(X_valid.columns, result.importances_mean, strict=True), key=lambda item: -item[1]
+    )
+    return {name: round(float(value), 4) for name, value in ranked}
+
+
+def _store_rules_model(
+    data: TrainingSet | None,
+    record: dict,
+    reason: str,
+    began: float,
+    backtest_record: dict | None = None,
+) -> RiskModel:
+    metrics: dict = {}
+    rows = 0
+    if data is not None and len(data.churned):
+        rows = len(data.churned)
+        record.setdefault("base_rate", float(data.churned.mean()))
+        if 0 < data.churned.sum() < len(data.churned):
+            metrics = evaluate(data.churned, _rules(data.features))
+            metrics["evaluated_on"] = "the latest observation dates (rules are not trained)"
+    return _store(
+        kind=RiskModel.Kind.RULES,
+        artifact=None,
+        train_rows=rows,
+        validation_rows=0,
+        metrics=metrics,
+        feature_importance={},
+        signal_weights=dict(signals.RULES_WEIGHTS),
+        backtest=backtest_record or {},
+        note=f"{RiskModel.RULES_NOTE} {reason}",
+        activate=True,
+        began=began,
+        **record,
+    )
+
+
+def _store(*, began: float, activate: bool, **fields) -> RiskModel:
+    """Store the model; an activated one replaces the active model. A trained model that
+    is not activated leaves the active one in place (or, with none, a rules-based one is
+    stored as active beside it)."""
     with transaction.atomic():
         latest = RiskModel.objects.select_for_update().order_by("-version").first()
-        RiskModel.objects.filter(is_active=True).update(is_active=False)
-        return RiskModel.objects.create(
+        if activate:
+            RiskModel.objects.filter(is_active=True).update(is_active=False)
+        model = RiskModel.objects.create(
             version=(latest.version + 1) if latest else 1,
             training_seconds=round(time.perf_counter() - began, 2),
-            is_active=True,
+            is_active=activate,
             **fields,
         )
+        if not activate and not RiskModel.objects.filter(is_active=True).exists():
+            RiskModel.objects.create(
+                version=model.version + 1,
+                kind=RiskModel.Kind.RULES,
+                as_of=model.as_of,
+                horizon_days=model.horizon_days,
+                churn_label=model.churn_label,
+                window_start=model.window_start,
+                window_end=model.window_end,
+                signal_weights=dict(signals.RULES_WEIGHTS),
+                note=f"{RiskModel.RULES_NOTE} Trained model v{model.version}: "
+                + model.backtest.get("decision", ""),
+                is_active=True,
+            )
+        return model
+
+
+def active_model() -> RiskModel | None:
+    return RiskModel.objects.filter(is_active=True).order_by("-version").first()
+
+
+def known_inputs(names: list[str]) -> bool:
+    """Whether this code still computes every input a stored model was trained on."""
+    return all(name in MODEL_FEATURES or name.startswith("usage:") for name in names)
 
 
 def load(model: RiskModel):

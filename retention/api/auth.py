@@ -10,8 +10,10 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import permissions, throttling
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.settings import api_settings
 
 from staff import audit
+from staff.auth import access_refused
 from staff.models import ApiToken, Employee
 
 LAST_USED_EVERY = dt.timedelta(minutes=1)  # write last_used_at at most this often
@@ -58,11 +60,12 @@ class ApiTokenAuthentication(BaseAuthentication):
             )
         user = token.user
         if user is not None:
-            employee = getattr(user, "employee", None)
-            if not user.is_active or (
-                employee is not None and employee.status == Employee.Status.DEPARTED
-            ):
-                raise AuthenticationFailed(_("The user this API key belongs to has no access."))
+            refused = access_refused(user)  # the one rule every way in asks (staff/auth.py)
+            if refused:
+                raise AuthenticationFailed(
+                    _("The user this API key belongs to has no access: %(reason)s")
+                    % {"reason": refused}
+                )
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_EVERY:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
@@ -125,6 +128,9 @@ class PerTokenThrottle(throttling.SimpleRateThrottle):
 
     scope = "api"
 
+    def get_rate(self):
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)  # read now, not at import
+
     def get_cache_key(self, request, view):
         if isinstance(request.auth, ApiToken):
             ident = f"token-{request.auth.pk}"
@@ -133,6 +139,49 @@ class PerTokenThrottle(throttling.SimpleRateThrottle):
         else:
             ident = f"address-{self.get_ident(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class PerAddressThrottle(throttling.SimpleRateThrottle):
+    """API_ADDRESS_RATE_LIMIT requests per client address, signed in or not."""
+
+    scope = "address"
+
+    def get_rate(self):
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": audit.client_ip(request)}
+
+
+class AddressRateLimit:
+    """Middleware: every request to /api/ counts against its address's limit before any
+    authentication, so unauthenticated floods and key guessing are limited too. The
+    counts live in the shared cache (Redis), so all server processes share them."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith("/api/"):
+            throttle = PerAddressThrottle()
+            if not throttle.allow_request(request, None):
+                from django.http import JsonResponse
+
+                wait = throttle.wait()
+                response = JsonResponse(
+                    {
+                        "error": {
+                            "status": 429,
+                            "code": "throttled",
+                            "message": "Too many requests from your address; slow down.",
+                        }
+                    },
+                    status=429,
+                )
+                if wait is not None:
+                    response["Retry-After"] = str(max(1, round(wait)))
+                return response
+        return self.get_response(request)
 
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):

@@ -8,10 +8,12 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import ngettext
-from rest_framework import exceptions, status
+from django.views import defaults
+from rest_framework import exceptions, parsers, status
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler
 
@@ -48,6 +50,8 @@ def handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, SuspiciousOperation):  # e.g. a body over DATA_UPLOAD_MAX_MEMORY_SIZE
+        exc = exceptions.ParseError(str(exc) or "The request could not be read.")
     response = exception_handler(exc, context)
     if response is None:
         return None
@@ -65,3 +69,47 @@ def handler(exc, context):
         }
     response.data = {"error": body}
     return response
+
+
+class JSONParser(parsers.JSONParser):
+    """JSON nested too deeply for Python's parser is a 400, not a server error."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError("JSON parse error - nested too deeply.") from None
+
+
+# --- Django's own error views: JSON in the one shape under /api/, the usual pages elsewhere --
+
+
+def _api_error(request, status_code: int, code: str, message: str):
+    if request.path.startswith("/api/"):
+        body = {"status": status_code, "code": code, "message": message}
+        return JsonResponse({"error": body}, status=status_code)
+    return None
+
+
+def bad_request(request, exception=None):
+    return _api_error(request, 400, "parse_error", "The request could not be read.") or (
+        defaults.bad_request(request, exception)
+    )
+
+
+def permission_denied(request, exception=None):
+    return _api_error(request, 403, "permission_denied", "You may not do this.") or (
+        defaults.permission_denied(request, exception)
+    )
+
+
+def page_not_found(request, exception=None):
+    return _api_error(request, 404, "not_found", "Not found.") or (
+        defaults.page_not_found(request, exception)
+    )
+
+
+def server_error(request):
+    return _api_error(request, 500, "error", "Server error; it has been logged.") or (
+        defaults.server_error(request)
+    )

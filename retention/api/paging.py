@@ -1,20 +1,208 @@
-"""Cursor paging: stable under inserts, cheap at any depth (no OFFSET)."""
+"""Paging and ordering of every API list: keyset ("cursor") paging on a unique key, so a
+list walked page by page never skips or repeats a row, whatever it is ordered by, and
+costs the same at any depth (no OFFSET).
 
+Every ordering ends with the primary key as its tie-breaker (`?ordering=updated_at` is
+walked as (updated_at, id)); the cursor holds the last row's values of all of them, and
+the next page starts strictly after that row. A row changed while a client pages moves
+to its new place: it is read there if the client has not passed it, and the sync token
+(retention/api/sync.py) brings it on the next sync if it has.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db.models import F, Q
+from rest_framework.exceptions import NotFound
 from rest_framework.filters import OrderingFilter
-from rest_framework.pagination import CursorPagination
+from rest_framework.pagination import BasePagination, CursorPagination
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-
-class Cursor(CursorPagination):
-    page_size = 100
-    page_size_query_param = "page_size"
-    max_page_size = 1000
-    ordering = "id"
+from retention.api import sync
 
 
 class Ordering(OrderingFilter):
-    """?ordering=: the fields a view lists in `ordering_fields`, else only id."""
+    """?ordering=: the fields a view lists in `ordering_fields`, else only id; always
+    with the primary key last, in the direction of the last field, as the tie-breaker."""
 
     def get_valid_fields(self, queryset, view, context=None):
         if getattr(view, "ordering_fields", None) is None:
             return [("id", "id")]
         return super().get_valid_fields(queryset, view, context or {})
+
+    def get_ordering(self, request, queryset, view):
+        ordering = list(super().get_ordering(request, queryset, view) or ["id"])
+        return with_tie_breaker(ordering)
+
+
+def with_tie_breaker(ordering: list[str]) -> list[str]:
+    names = [term.lstrip("-") for term in ordering]
+    if "id" in names or "pk" in names:
+        return ordering[: max(names.index(n) for n in ("id", "pk") if n in names) + 1]
+    return [*ordering, "-id" if ordering and ordering[-1].startswith("-") else "id"]
+
+
+def _encode(value):
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _after(ordering: list[str], values: list, *, backwards: bool) -> Q:
+    """Rows strictly after (or, backwards, before) the row with these values in this
+    ordering. PostgreSQL puts NULLs last going up and first going down."""
+    condition = Q(pk__in=[])
+    equal = Q()
+    for term, value in zip(ordering, values, strict=True):
+        name = term.lstrip("-")
+        descending = term.startswith("-") != backwards
+        if value is None:
+            later = Q(**{f"{name}__isnull": False}) if descending else Q(pk__in=[])
+            same = Q(**{f"{name}__isnull": True})
+        else:
+            if descending:
+                later = Q(**{f"{name}__lt": value})
+            else:
+                later = Q(**{f"{name}__gt": value}) | Q(**{f"{name}__isnull": True})
+            same = Q(**{name: value})
+        condition |= equal & later
+        equal &= same
+    return condition
+
+
+class Cursor(BasePagination):
+    """Keyset paging: `next` and `previous` links carry the edge row's ordering values
+    (and the sync token of the first page, when the view offers one)."""
+
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+    cursor_query_param = "cursor"
+    invalid_cursor_message = "Invalid cursor."
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.base_url = request.build_absolute_uri()
+        self.page_size = self._page_size(request)
+        self.ordering = self._ordering(request, queryset, view)
+        cursor = self._decode(request.query_params.get(self.cursor_query_param))
+        self.backwards = bool(cursor.get("b"))
+        self.sync_token = None
+        if getattr(view, "syncs", False):
+            # the watermark of the first page, carried by the links to the last one
+            self.sync_token = cursor.get("t") or sync.current_token()
+        order = [self._flip(t) if self.backwards else t for t in self.ordering]
+        queryset = queryset.order_by(*[self._expression(t) for t in order])
+        try:  # a forged cursor can carry values that are not of the ordering's fields
+            if "p" in cursor:
+                queryset = queryset.filter(
+                    _after(self.ordering, cursor["p"], backwards=self.backwards)
+                )
+            rows = list(queryset[: self.page_size + 1])
+        except (ValueError, TypeError, ValidationError):
+            raise NotFound(self.invalid_cursor_message) from None
+        more = len(rows) > self.page_size
+        rows = rows[: self.page_size]
+        if self.backwards:
+            rows.reverse()
+        self.has_next = more if not self.backwards else True
+        self.has_previous = ("p" in cursor) if not self.backwards else more
+        self.page = rows
+        return rows
+
+    def get_paginated_response(self, data):
+        body = {"next": self._link(forward=True), "previous": self._link(forward=False)}
+        if self.sync_token is not None:
+            body["sync_token"] = str(self.sync_token)
+        body["results"] = data
+        return Response(body)
+
+    def get_paginated_response_schema(self, schema):
+        shape = CursorPagination().get_paginated_response_schema(schema)
+        shape["properties"]["sync_token"] = {
+            "type": "string",
+            "description": "Lists that sync (customers, contacts, contracts, interactions, "
+            "exchange rates): keep it after reading the last page and send it as "
+            "?sync_token= next time to get everything committed since.",
+        }
+        return shape
+
+    def get_schema_operation_parameters(self, view):
+        return CursorPagination().get_schema_operation_parameters(view)
+
+    # --- helpers ------------------------------------------------------------------------
+
+    def _page_size(self, request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        try:
+            size = int(raw) if raw is not None else self.page_size
+        except ValueError:
+            return self.page_size
+        return self.page_size if size <= 0 else min(size, self.max_page_size)
+
+    def _ordering(self, request, queryset, view) -> list[str]:
+        for backend in getattr(view, "filter_backends", []):
+            if issubclass(backend, OrderingFilter):
+                return backend().get_ordering(request, queryset, view)
+        return ["id"]
+
+    @staticmethod
+    def _flip(term: str) -> str:
+        return term[1:] if term.startswith("-") else "-" + term
+
+    @staticmethod
+    def _expression(term: str):
+        name = term.lstrip("-")
+        return (
+            F(name).desc(nulls_first=True) if term.startswith("-") else F(name).asc(nulls_last=True)
+        )
+
+    def _decode(self, raw: str | None) -> dict:
+        if not raw:
+            return {}
+        try:
+            cursor = json.loads(base64.urlsafe_b64decode(raw.encode()).decode())
+        except (binascii.Error, ValueError, UnicodeDecodeError):
+            raise NotFound(self.invalid_cursor_message) from None
+        if not isinstance(cursor, dict) or (
+            "p" in cursor
+            and (not isinstance(cursor["p"], list) or len(cursor["p"]) != len(self.ordering))
+        ):
+            raise NotFound(self.invalid_cursor_message)
+        return cursor
+
+    def _link(self, *, forward: bool) -> str | None:
+        if forward and not self.has_next:
+            return None
+        if not forward and not self.has_previous:
+            return None
+        if not self.page:
+            if forward or not self.backwards:
+                return None
+            return remove_query_param(self.base_url, self.cursor_query_param)
+        edge = self.page[-1] if forward else self.page[0]
+        values = [_encode(self._value(edge, t.lstrip("-"))) for t in self.ordering]
+        cursor = {"p": values}
+        if not forward:
+            cursor["b"] = 1
+        if self.sync_token is not None:
+            cursor["t"] = str(self.sync_token)
+        token = base64.urlsafe_b64encode(json.dumps(cursor).encode()).decode()
+        return replace_query_param(self.base_url, self.cursor_query_param, token)
+
+    @staticmethod
+    def _value(row, name: str):
+        for part in name.split("__"):
+            row = getattr(row, "pk" if part == "pk" else part)
+            if row is None:
+                return None
+        return row

@@ -43,6 +43,28 @@
     });
   }
 
+  var calibration = data("calibration-data");
+  if (calibration && document.getElementById("calibration-chart")) {
+    var colours = ["#0d6efd", "#b5360a", "#6c757d"];
+    var top = 0;
+    calibration.datasets.forEach(function (set) {
+      set.points.forEach(function (p) { top = Math.max(top, p.x, p.y); });
+    });
+    var sets = calibration.datasets.map(function (set, i) {
+      return { label: set.label, data: set.points, showLine: true, borderColor: colours[i % 3],
+        backgroundColor: colours[i % 3] };
+    });
+    sets.push({ label: "Perfect calibration", data: [{ x: 0, y: 0 }, { x: top, y: top }],
+      showLine: true, pointRadius: 0, borderColor: "#adb5bd", borderDash: [4, 4] });
+    new Chart(document.getElementById("calibration-chart"), {
+      type: "scatter",
+      data: { datasets: sets },
+      options: { maintainAspectRatio: false, scales: {
+        x: { title: { display: true, text: "Predicted churn %" }, beginAtZero: true },
+        y: { title: { display: true, text: "Observed churn %" }, beginAtZero: true } } }
+    });
+  }
+
   var tiers = data("tier-data");
   if (tiers && document.getElementById("tier-chart")) {
     new Chart(document.getElementById("tier-chart"), {

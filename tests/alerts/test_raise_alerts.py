@@ -169,7 +169,12 @@ def test_a_jump_of_two_tiers_in_a_week_raises_an_alert(world):
             )
     raise_alerts(day=AS_OF)
     # Alpha went from low (4) to high (2); Bravo from medium (3) to high (2) is one tier.
-    assert live(world.alpha) == {"tier_jump": "Risk tier rose from Low to High since 2026-06-23"}
+    # In that week Alpha's satisfaction fell from 9 to 6 (the call 5 days ago), the one
+    # warning sign that changed: it adds 10% of the rest, 4 points here.
+    assert live(world.alpha) == {
+        "tier_jump": "Risk tier rose from Low to High since 2026-06-23. Risk up 4 pts: "
+        "Satisfaction down 2 or more no → yes (+4)"
+    }
     assert live(world.bravo) == {}
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from alerts.models import Webhook, WebhookDelivery
 from alerts.services import raise_alerts
-from alerts.webhooks import attempt, retry_delay
+from alerts.webhooks import attempt, resend, retry_delay, send_due
 from customers.scoring import runs
 from tests.customers.scoring_world import AS_OF, build_world
 
@@ -75,7 +75,11 @@ def test_new_alerts_reach_the_receiver_signed(receiver):
     Webhook.objects.filter(pk=hook.pk).update(url=local.url)
     runs.score_all(day=AS_OF)
 
-    raise_alerts(day=AS_OF)  # eager Celery: delivered on commit
+    raise_alerts(day=AS_OF)
+    assert local.received == []  # never sent inside the night's step
+    assert WebhookDelivery.objects.get().status == "pending"
+
+    assert send_due() == {"due": 1, "delivered": 1}  # beat's sweep, every minute
 
     [(event, payload, valid)] = local.received
     assert (event, valid) == ("alerts.opened", True)
@@ -109,3 +113,27 @@ def test_an_unreachable_receiver_is_given_up_after_six_attempts():
         attempt(delivery)
     assert (delivery.status, delivery.attempts) == ("failed", 6)
     assert delivery.last_error and delivery.next_attempt_at is None
+
+
+def test_a_dead_receiver_never_stops_the_night_and_deliveries_are_retried_then_resent(receiver):
+    build_world()
+    hook = Webhook.objects.create(name="Down", url="http://127.0.0.1:9/", events=["alerts.opened"])
+    runs.score_all(day=AS_OF)
+
+    summary = raise_alerts(day=AS_OF)  # the receiver is down: the alerts are raised anyway
+
+    assert summary.opened == 7
+    delivery = WebhookDelivery.objects.get()
+    assert send_due() == {"due": 1, "delivered": 0}
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("pending", 1)
+    assert send_due() == {"due": 0, "delivered": 0}  # not due again before its backoff
+    WebhookDelivery.objects.update(status="failed", attempts=6, next_attempt_at=None)
+
+    local = receiver(hook.secret)
+    Webhook.objects.filter(pk=hook.pk).update(url=local.url)
+    assert resend(WebhookDelivery.objects.all()) == 1  # the admin's "send again"
+    assert send_due() == {"due": 1, "delivered": 1}
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("delivered", 1)
+    assert len(local.received) == 1

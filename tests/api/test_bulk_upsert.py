@@ -178,7 +178,12 @@ def test_each_bad_value_is_reported_with_its_field(api, row, field, message):
 
 
 def test_a_departed_owner_and_a_repeated_id_are_refused(api):
-    EmployeeFactory(email="gone@example.com", status="departed", departure_date=dt.date(2026, 1, 1))
+    EmployeeFactory(
+        name="Gone Person",
+        email="gone@example.com",
+        status="departed",
+        departure_date=dt.date(2026, 1, 1),
+    )
     rows = [
         {"external_id": "A", "name": "A", "customer_since": "2024-01-01"},
         {
@@ -194,7 +199,7 @@ def test_a_departed_owner_and_a_repeated_id_are_refused(api):
         {
             "index": 1,
             "field": "primary_owner",
-            "message": "gone@example.com has left the company and cannot own customers.",
+            "message": "Gone Person has left the company and cannot own customers.",
         },
     ]
 
@@ -236,7 +241,7 @@ def test_contacts_and_contracts_refer_to_customers_by_external_id(api):
         {
             "index": 0,
             "field": "end_date",
-            "message": "The end 2025-12-31 is before the start 2026-01-01.",
+            "message": "The end date 2025-12-31 is before the start date 2026-01-01.",
         }
     ]
 

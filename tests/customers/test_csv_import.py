@@ -39,10 +39,15 @@ def test_bom_and_delimiter_variants_read_the_same(tmp_path, encoding, delimiter)
     assert Customer.objects.get(external_id="C-2").segment == "general"
 
 
-def test_a_file_that_is_not_utf8_is_refused_saying_so(tmp_path):
+def test_a_file_that_is_not_utf8_is_refused_naming_the_line(tmp_path):
     path = write(tmp_path, HEADER + "\nC-1,Zürich,2024-01-01,core\n", "latin-1")
-    with pytest.raises(csv_io.CsvUnreadable, match="not UTF-8 text"):
-        csv_io.sniff(path)
+    report = csv_io.check("customers", path, csv_io.default_mapping("customers", HEADER.split(",")))
+    assert report.problem_count == 1
+    assert report.problems[0]["line"] == 2
+    assert report.problems[0]["message"].startswith("Line 2 is not UTF-8 text")
+    header_path = write(tmp_path, "external_id,Stra\u00dfe\n", "latin-1", name="h.csv")
+    with pytest.raises(csv_io.CsvUnreadable, match="Line 1 is not UTF-8 text"):
+        csv_io.sniff(header_path)
 
 
 def test_columns_are_mapped_and_a_missing_required_field_is_named(tmp_path):
@@ -170,7 +175,7 @@ def test_export_writes_the_import_s_own_columns_and_reads_back(tmp_path, client)
     asked = client.get(reverse("export", args=["customers"]))
     assert "Why do you need this export?" in asked.content.decode()
     response = client.get(reverse("export", args=["customers"]), {"reason": "Quarterly review"})
-    text = b"".join(response.streaming_content).decode()
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
     lines = text.splitlines()
     assert lines[0].startswith("external_id,name,segment") and lines[0].endswith(
         "primary_owner,secondary_owner"

@@ -106,6 +106,8 @@ def test_the_owner_sees_the_whole_record_and_the_opening_is_audited(client, worl
 
 
 def test_another_teams_account_manager_sees_the_name_and_owner_only(client, world):
+    world["acme"].region, world["acme"].industry = "Baltics", "Shipping"
+    world["acme"].save()
     response = _get(client, world["bob"].user, world["acme"])
     page = response.content.decode()
 
@@ -114,6 +116,11 @@ def test_another_teams_account_manager_sees_the_name_and_owner_only(client, worl
     assert "not in your book" in page
     for hidden in ("Dora Decider", "Secret pricing talk", "50,000", "22,500", "K-ACME"):
         assert hidden not in page
+    # Name and owner only: not the segment, region, customer-since or external id either.
+    acme = world["acme"]
+    hidden_fields = ("Baltics", "Shipping", acme.get_segment_display(), "customer since")
+    for hidden in (*hidden_fields, acme.external_id):
+        assert hidden not in page, hidden
     assert AuditEvent.objects.get(action="view").detail["level"] == "name"
 
 

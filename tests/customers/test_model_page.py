@@ -5,6 +5,7 @@ with a progress bar."""
 import datetime as dt
 import re
 import uuid
+from html import unescape
 
 import pytest
 from celery.backends.cache import CacheBackend
@@ -21,7 +22,7 @@ from tests.factories import ContractFactory, CustomerFactory, EmployeeFactory, U
 
 pytestmark = pytest.mark.django_db
 DAY = dt.date(2026, 6, 30)
-QUERIES_PER_PAGE = 10  # session, user, navigation counts, runs, models: none per row
+QUERIES_PER_PAGE = 11  # session, user, navigation counts, runs, models, backtest: none per row
 
 
 def login(client, role: str, name: str):
@@ -219,13 +220,65 @@ def test_a_rules_model_says_so_and_why(client, settings):
     assert "No validation metrics recorded for this model." in page
 
 
-def test_a_rules_model_with_enough_churners_but_a_short_history_says_that(client, settings):
-    settings.MIN_CHURNERS_TO_TRAIN = 30
-    settings.TRAINING_VALIDATION_MONTHS = 3
-    rules_model(churners=45, window_start=dt.date(2026, 1, 31), window_end=dt.date(2026, 3, 31))
+def test_a_rules_model_shows_what_training_recorded_as_missing(client):
+    reason = (
+        "The history starts on 2026-01-03: it holds 12 observation dates (weekly) and 0 of the "
+        "4 backtest folds needed. Training becomes possible on 2026-08-21."
+    )
+    rules_model(churners=45, note=f"{RiskModel.RULES_NOTE} {reason}")
     login(client, Employee.Role.MANAGER, "Mia")
     page = text_of(client.get(reverse("model")).content.decode())
-    assert "The history covers 3 monthly observation dates; training holds out the last 3" in page
+    assert reason in page
+
+
+def test_a_model_not_activated_by_its_backtest_says_why(client):
+    rules_model(version=1, is_active=True)
+    decision = (
+        "Not activated: its backtest ROC AUC 0.610 does not beat the rules score's 0.640 on "
+        "the same 4 folds, so the scores stay as they were."
+    )
+    fold = {
+        "train_from": "2025-07-01",
+        "train_to": "2025-09-01",
+        "validate_from": "2025-12-01",
+        "validate_to": "2026-01-01",
+        "train_rows": 900,
+        "validation_rows": 400,
+        "churned": 20,
+        "base_rate": 0.05,
+        "methods": {
+            m: {"roc_auc": r, "pr_auc": 0.1, "lift_top_decile": 2.0, "brier_skill": 0.05}
+            for m, r in [
+                ("gradient_boosting", 0.61),
+                ("logistic_regression", 0.6),
+                ("rules", 0.64),
+                ("recency", 0.55),
+            ]
+        },
+    }
+    trained_model(
+        version=2,
+        is_active=False,
+        backtest={
+            "folds": [fold] * 4,
+            "summary": fold["methods"],
+            "chosen": "gradient_boosting",
+            "beats_rules": False,
+            "decision": decision,
+            "step": "weekly",
+            "calibration": {
+                "gradient_boosting": [{"predicted": 0.05, "observed": 0.04, "rows": 40}]
+            },
+        },
+    )
+    login(client, Employee.Role.MANAGER, "Mia")
+    html = client.get(reverse("model")).content.decode()
+    page = unescape(text_of(html))
+    assert decision in page
+    assert "Backtest of v2 · Gradient boosting" in page
+    # Per fold, each method: ROC AUC / PR AUC / lift / Brier skill.
+    assert page.count("0.610 / 0.100 / 2.00× / +0.050") == 4 + 0  # one per fold
+    assert '"label": "Gradient boosting", "points": [{"x": 5.0, "y": 4.0}]' in html
 
 
 def test_the_last_ten_runs_are_listed_newest_first_with_their_figures(

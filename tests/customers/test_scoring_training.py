@@ -24,35 +24,57 @@ def active_on(day: dt.date) -> int:
     return Customer.objects.filter(customer_since__lte=day).exclude(churned_on__lte=day).count()
 
 
-def test_model_is_trained_validated_by_time_and_stored(demo_company):
+def test_model_is_backtested_forward_chained_and_stored(demo_company):
     model = training.train_model(as_of=AS_OF)
 
     assert model.kind in {RiskModel.Kind.GRADIENT_BOOSTING, RiskModel.Kind.LOGISTIC_REGRESSION}
     assert model.is_active and model.version == 1 and model.artifact
     dates = training.observation_dates(AS_OF, horizon_days=90, months=24)
-    # Monthly, newest 90 days before the day, and never before the history's warm-up.
-    assert dates[-1] == AS_OF - dt.timedelta(days=90)
+    # The demo's history starts 2024-06-30; with 28 days of warm-up the monthly dates run
+    # 2024-08-01 .. 2026-04-01 (21), the newest 90 days before the day.
+    assert (dates[0], dates[-1], len(dates)) == (dt.date(2024, 8, 1), dt.date(2026, 4, 1), 21)
     assert (model.window_start, model.window_end) == (dates[0], dates[-1])
-    # The demo's history starts 2024-06-30; with four months of warm-up the monthly dates
-    # run 2024-11-01 .. 2026-04-01 (18). Validation: the last three, from 2026-02-01.
-    # Training: dates whose 90-day label window closes by then, up to 2025-11-01 (92 days).
-    assert (dates[0], len(dates)) == (dt.date(2024, 11, 1), 18)
-    validation = dates[-3:]
-    train_dates = dates[:13]
-    assert train_dates[-1] == dt.date(2025, 11, 1)
-    assert model.validation_rows == sum(active_on(d) for d in validation)
-    assert model.train_rows == sum(active_on(d) for d in train_dates)
+    assert model.train_rows == sum(active_on(d) for d in dates)
+    assert model.churn_label == "explicit"
 
-    candidates = model.metrics["candidates"]
-    assert set(candidates) == {"gradient_boosting", "logistic_regression"}
-    assert model.kind == max(candidates, key=lambda kind: candidates[kind]["roc_auc"])
-    for metric in ("roc_auc", "pr_auc", "lift_top_decile", "brier", "base_rate"):
+    # Validation dates: those whose 90-day look-back leaves at least 56 days of training
+    # dates (2024-08-01 .. 2024-09-26), i.e. from 2025-01-01: 16, in four folds of four.
+    folds = model.backtest["folds"]
+    assert [(f["validate_from"], f["validate_to"]) for f in folds] == [
+        ("2025-01-01", "2025-04-01"),
+        ("2025-05-01", "2025-08-01"),
+        ("2025-09-01", "2025-12-01"),
+        ("2026-01-01", "2026-04-01"),
+    ]
+    # Each fold learns only from dates whose 90-day window closed before its first date.
+    assert [(f["train_from"], f["train_to"]) for f in folds] == [
+        ("2024-08-01", "2024-10-01"),
+        ("2024-08-01", "2025-01-01"),
+        ("2024-08-01", "2025-06-01"),
+        ("2024-08-01", "2025-10-01"),
+    ]
+    assert folds[1]["validation_rows"] == sum(active_on(dt.date(2025, m, 1)) for m in (5, 6, 7, 8))
+    for fold in folds:
+        assert set(fold["methods"]) == {
+            "gradient_boosting",
+            "logistic_regression",
+            "rules",
+            "recency",
+        }
+    summary = model.backtest["summary"]
+    assert model.kind == max(training.LEARNERS, key=lambda kind: summary[kind]["roc_auc"])
+    assert model.backtest["beats_rules"] is True
+    assert model.backtest["decision"].startswith("Active:")
+    assert len(model.backtest["calibration"][model.kind]) == 10
+    for metric in ("roc_auc", "pr_auc", "lift_top_decile", "brier", "brier_skill", "base_rate"):
         assert metric in model.metrics
     # The generator makes churn follow the warning signs, so the model finds them.
     assert model.metrics["roc_auc"] >= 0.8
     assert model.metrics["lift_top_decile"] > 2
-    assert 0 < model.metrics["brier"] < model.metrics["base_rate"]
-    assert set(model.feature_importance) >= {"engagement_ratio", "days_to_contract_end"}
+    assert model.metrics["brier_skill"] > 0
+    assert "days_to_contract_end" not in model.features  # term features instead
+    assert {"contract_term_days", "renewal_within_horizon"} <= set(model.features)
+    assert set(model.feature_importance) >= {"engagement_ratio"}
 
 
 def test_trained_model_scores_with_calibrated_probabilities(demo_company):

@@ -183,8 +183,9 @@ def test_nightly_job_reranks_open_tasks_by_the_latest_scores(
 
 
 def test_nightly_job_raises_tasks_a_lost_message_never_raised(team):
-    plan = services.start_departure(  # on-commit callbacks never run here
-        employee=team.leo, last_day=LAST_DAY, reason="New job", voluntary=True, by=None
+    # A plan whose job never ran (recorded before durable jobs, or its step failed).
+    plan = HandoverPlan.objects.create(
+        employee=team.leo, last_day=LAST_DAY, reason="New job", voluntary=True
     )
     assert plan.tasks.count() == 0
     services.process_handovers(as_of=TODAY)

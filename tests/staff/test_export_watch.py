@@ -110,7 +110,7 @@ def test_a_leaver_s_export_waits_for_the_manager_and_then_works_once(client, mai
         name="Lea",
         role="manager",
         status="departing",
-        departure_date=DAY,
+        departure_date=timezone.localdate() + dt.timedelta(days=10),
         team=TeamFactory(manager=boss),
         user=UserFactory(username="lea"),
     )

@@ -1,6 +1,7 @@
-"""manage.py import_csv KIND FILE [--map column=field ...] [--check]
+"""manage.py import_csv KIND FILE [--map column=field ...] [--decimal-mark . | ,] [--check]
 
-Imports customers, contacts, contracts or interactions from a CSV file with the same
+Imports customers, contacts, contracts, interactions or exchange rates from a CSV or
+Excel (.xlsx) file with the same
 rules as the browser import: the whole file is checked first, every problem is printed
 by line and column, and rows are written (all in one transaction) only if there are none.
 --check stops after the check. Columns fill the field of the same name unless --map
@@ -23,8 +24,14 @@ class Command(BaseCommand):
         parser.add_argument("file", type=Path)
         parser.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD")
         parser.add_argument("--check", action="store_true", help="Check only; write nothing.")
+        parser.add_argument(
+            "--decimal-mark",
+            choices=[".", ","],
+            help="How the file writes numbers; default: a point in comma-separated files, "
+            "otherwise a number that reads two ways is refused.",
+        )
 
-    def handle(self, *args, kind, file, map, check, **options):
+    def handle(self, *args, kind, file, map, check, decimal_mark, **options):
         if not file.is_file():
             raise CommandError(f"No file {file}.")
         try:
@@ -38,13 +45,16 @@ class Command(BaseCommand):
                 raise CommandError(f"--map {item!r}: write COLUMN=FIELD.")
             mapping[column] = target
         mapping = {column: target for column, target in mapping.items() if target}
-        total = csv_io.count_rows(file)
+        try:
+            total = csv_io.count_rows(file)
+        except csv_io.CsvUnreadable:
+            total = 0  # the check reports where the file stops being readable
 
         def progress(done: int) -> None:
             self.stderr.write(f"\r{done:,} / {total:,} rows", ending="")
 
         run = csv_io.check if check else csv_io.import_file
-        report = run(kind, file, mapping, progress=progress)
+        report = run(kind, file, mapping, progress=progress, decimal_mark=decimal_mark)
         self.stderr.write("")
         for problem in report.problems:
             where = f"line {problem['line']}" + (

@@ -3,11 +3,16 @@ import datetime as dt
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from retention.nightly import NIGHTLY_JOBS
+from jobs import steps
+from jobs.models import JobStep
+from retention.nightly import start_night
 
 
 class Command(BaseCommand):
-    help = "Run the nightly jobs now, in order, in this process (or queue them with --queue)."
+    help = (
+        "Run the night's steps for a day now, in this process (or queue them with --queue). "
+        "A night already run (or running) is not run again: re-run a step from the jobs page."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--as-of", type=dt.date.fromisoformat, default=None)
@@ -16,11 +21,15 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        as_of = (options["as_of"] or timezone.localdate()).isoformat()
-        for task in NIGHTLY_JOBS:
-            if options["queue"]:
-                result = task.delay(as_of=as_of)
-                self.stdout.write(f"{task.name}: queued as {result.id}")
-            else:
-                summary = task.apply(kwargs={"as_of": as_of}).get()
-                self.stdout.write(f"{task.name}: {summary}")
+        day = options["as_of"] or timezone.localdate()
+        if options["queue"]:
+            start_night(day)
+            self.stdout.write(f"Night of {day} queued; follow it on /jobs/{day}/")
+            return
+        with steps.in_this_process():
+            start_night(day)
+            steps.run_here(day)
+        for step in JobStep.objects.filter(day=day).order_by("id"):
+            subject = f" {step.subject}" if step.subject else ""
+            outcome = step.result if step.status == JobStep.Status.DONE else step.error
+            self.stdout.write(f"{step.target}{subject}: {step.status} {outcome}")

@@ -1,12 +1,14 @@
 import datetime as dt
 import time
 
-from django.core.management.base import BaseCommand
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from customers.models import ScoringRun
 from customers.scoring import runs
-from customers.tasks import score_customers
+from customers.tasks import score_day
+from jobs.models import JobStep
 
 
 class Command(BaseCommand):
@@ -37,7 +39,11 @@ class Command(BaseCommand):
             summary = runs.score_all(day=earlier, chunk_size=options["chunk_size"])
             self.stdout.write(f"  {earlier}: {summary['customers']} customers scored")
         if options["queue"]:
-            score_customers.delay(as_of=day.isoformat(), chunk_size=options["chunk_size"])
+            try:
+                score_day(day, chunk_size=options["chunk_size"])
+            except ValidationError as error:
+                # Already running (say, tonight's run): follow that one.
+                self.stdout.write(self.style.WARNING(" ".join(error.messages)))
             summary = self._follow(day)
         else:
             summary = runs.score_all(day=day, chunk_size=options["chunk_size"], progress=self._show)
@@ -47,6 +53,7 @@ class Command(BaseCommand):
         self.stdout.write(f"  chunks {run.chunks_done}/{run.chunks_total} ({run.progress:.0%})")
 
     def _follow(self, day: dt.date) -> dict:
+        """Until the day is complete, or a step of it failed (then exit with its error)."""
         shown = None
         while True:
             run = ScoringRun.objects.filter(day=day).first()
@@ -55,4 +62,14 @@ class Command(BaseCommand):
                 self._show(run)
             if run and run.status == ScoringRun.Status.COMPLETE and run.finished_at:
                 return {"customers": run.customers_scored, "tiers": run.tier_sizes}
+            failed = JobStep.objects.filter(
+                day=day,
+                name__in=["score_customers", "score_chunk", "finish_scoring"],
+                status=JobStep.Status.FAILED,
+            ).first()
+            if failed is not None or (run and run.status == ScoringRun.Status.FAILED):
+                error = run.error if run and run.error else failed.error
+                raise CommandError(
+                    f"Scoring {day} failed: {error} (see /jobs/{day}/ to re-run the step)"
+                )
             time.sleep(1)

@@ -22,6 +22,6 @@ def run(statements):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("customers", "0010_contract_end_index")]
+    dependencies = [("customers", "0017_import_kinds")]
 
     operations = [migrations.RunPython(run(CREATE), run(DROP))]

@@ -1,0 +1,185 @@
+"""Money with its currency: the company's reporting currency, dated exchange rates, and
+each contract's annual value converted into the reporting currency when it is written.
+
+Every sum, feature and figure (scoring, revenue at risk, alerts, dashboard, exposure)
+reads one column, `Contract.annual_value_reporting`, so a JPY 5,000,000 contract counts
+as what it is worth next to a EUR 30,000 one. The rule:
+
+- the reporting currency is settings.REPORTING_CURRENCY (EUR unless set); its rate is 1;
+- an ExchangeRate says how many units of the reporting currency one unit of a currency
+  was worth on a day;
+- a contract converts at the latest rate on or before the day it starts (a contract
+  starting before the first known rate of its currency takes that first rate);
+- a contract in a currency with no rate at all is refused at every door, naming the
+  currency; rates written later reconvert the contracts of their currency, set-based.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Subquery
+from django.db.models.functions import Coalesce, Round
+
+CENT = Decimal("0.01")
+
+
+def reporting_currency() -> str:
+    return settings.REPORTING_CURRENCY
+
+
+def rate_external_id(currency: str, day: dt.date) -> str:
+    return f"{currency}-{day.isoformat()}"
+
+
+class ExchangeRate(models.Model):
+    """One unit of `currency` was worth `rate` units of the reporting currency on `day`."""
+
+    currency = models.CharField(
+        max_length=3,
+        validators=[
+            RegexValidator(r"^[A-Z]{3}$", "Use a three-letter ISO currency code, e.g. JPY.")
+        ],
+    )
+    day = models.DateField(help_text="The day the rate is for.")
+    rate = models.DecimalField(
+        max_digits=20,
+        decimal_places=10,
+        validators=[MinValueValidator(Decimal("0.0000000001"))],
+        help_text="Units of the reporting currency for one unit of this currency.",
+    )
+    # "<currency>-<day>", kept by save() and the import, so rates upsert like the rest.
+    external_id = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        app_label = "customers"
+        ordering = ["currency", "-day"]
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "day"], name="one_rate_per_currency_day"),
+            models.CheckConstraint(condition=models.Q(rate__gt=0), name="rate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"1 {self.currency} = {Decimal(self.rate).normalize()} {reporting_currency()} on {self.day}"
+
+    def save(self, *args, **kwargs):
+        self.external_id = rate_external_id(self.currency, self.day)
+        super().save(*args, **kwargs)
+        reconvert([self.currency])
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        reconvert([self.currency])
+        return result
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.currency == reporting_currency():
+            raise ValidationError(
+                {"currency": f"{self.currency} is the reporting currency; its rate is always 1."}
+            )
+
+
+class Rates:
+    """The rates of some currencies, loaded with one query, to convert many amounts."""
+
+    def __init__(self, currencies: Iterable[str]):
+        wanted = set(currencies) - {reporting_currency()}
+        self.by_currency: dict[str, tuple[list[dt.date], list[Decimal]]] = {}
+        for currency, day, rate in (
+            ExchangeRate.objects.filter(currency__in=wanted)
+            .order_by("currency", "day")
+            .values_list("currency", "day", "rate")
+        ):
+            days, rates = self.by_currency.setdefault(currency, ([], []))
+            days.append(day)
+            rates.append(rate)
+
+    def known(self, currency: str) -> bool:
+        return currency == reporting_currency() or currency in self.by_currency
+
+    def rate(self, currency: str, day: dt.date) -> Decimal | None:
+        if currency == reporting_currency():
+            return Decimal(1)
+        if currency not in self.by_currency:
+            return None
+        days, rates = self.by_currency[currency]
+        at = bisect.bisect_right(days, day) - 1
+        return rates[max(at, 0)]
+
+    def convert(self, amount: Decimal | None, currency: str, day: dt.date) -> Decimal | None:
+        rate = self.rate(currency, day)
+        if amount is None or rate is None:
+            return None
+        return (Decimal(amount) * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def no_rate_message(currency: str) -> str:
+    return (
+        f"There is no exchange rate for {currency} into {reporting_currency()}; add one "
+        "(admin: Exchange rates, the API's exchange-rates, or an import) first."
+    )
+
+
+def contract_rows_errors(rows: list[tuple[int, dict]]) -> list[tuple[int, str, str]]:
+    """The bulk upsert's check and conversion of contracts: fills each row's
+    annual_value_reporting, or refuses a currency without a rate. One query."""
+    rates = Rates({row["currency"] for _, row in rows})
+    errors = []
+    for index, row in rows:
+        if not rates.known(row["currency"]):
+            errors.append((index, "currency", no_rate_message(row["currency"])))
+            continue
+        row["annual_value_reporting"] = rates.convert(
+            row["annual_value"], row["currency"], row["start_date"]
+        )
+    return errors
+
+
+def fill_reporting_values(contracts: Iterable) -> None:
+    """Set annual_value_reporting on Contract objects about to be saved (one query)."""
+    contracts = list(contracts)
+    rates = Rates({c.currency for c in contracts})
+    for contract in contracts:
+        contract.annual_value_reporting = rates.convert(
+            contract.annual_value, contract.currency, contract.start_date
+        )
+
+
+def reconvert(currencies: Iterable[str]) -> int:
+    """Convert again every contract in these currencies (after their rates changed),
+    with one UPDATE per currency set: the latest rate on or before the start, else the
+    first rate."""
+    from customers.models import Contract
+
+    currencies = set(currencies)
+    if not currencies:
+        return 0
+    rates = ExchangeRate.objects.filter(currency=OuterRef("currency"))
+    on_or_before = rates.filter(day__lte=OuterRef("start_date")).order_by("-day")
+    first = rates.order_by("day")
+    rate = Coalesce(Subquery(on_or_before.values("rate")[:1]), Subquery(first.values("rate")[:1]))
+    value = Round(
+        ExpressionWrapper(
+            F("annual_value") * rate, output_field=DecimalField(max_digits=30, decimal_places=10)
+        ),
+        2,
+    )
+    changed = 0
+    others = currencies - {reporting_currency()}
+    if others:
+        changed += Contract.objects.filter(currency__in=others).update(annual_value_reporting=value)
+    if reporting_currency() in currencies:
+        changed += Contract.objects.filter(currency=reporting_currency()).update(
+            annual_value_reporting=F("annual_value")
+        )
+    return changed

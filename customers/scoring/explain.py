@@ -1,0 +1,244 @@
+"""What moved a customer's score since last week, from the model's own contributions.
+
+The features of the day and of 7 days before are run through the model in use, and the
+change of the score is split over the features that moved it:
+- logistic regression: its own decomposition, coefficient x (scaled value now - then),
+  per feature in log-odds;
+- gradient boosting: shap's TreeExplainer, per-feature contributions in log-odds now and
+  then;
+- the rules-based score: each warning sign adds -log(1 - its points) to -log(1 - p), so a
+  sign that started or stopped firing moves the score by its own share.
+The calibration (sigmoid) scales every log-odds contribution alike. Log-odds shares are
+turned into probability points in proportion, so the points add up to the change:
+"Risk up 12 pts since 2026-06-23: Reports run (28 days) 40 -> 12 (+8), ..."
+
+Only for a few customers at a time (a page, an API call, the day's tier jumps): two
+feature frames for the named customers, never a query per customer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from django.conf import settings
+from threadpoolctl import threadpool_limits
+
+from customers.models import RiskModel, ScoringRun
+from customers.scoring import signals, training
+from customers.scoring.features import (
+    CustomerSelection,
+    compute_features,
+    event_label,
+    event_of,
+    model_inputs,
+)
+
+WINDOW_DAYS = 7
+SHOWN = 3  # contributions in the sentence
+MIN_POINTS = 0.5  # smaller contributions are not worth a word
+
+
+@dataclass
+class ScoreChange:
+    customer_id: int
+    day: dt.date
+    since: dt.date
+    probability: float
+    previous: float
+    contributions: list[dict] = field(default_factory=list)  # largest first
+
+    @property
+    def points(self) -> float:
+        return round(100 * (self.probability - self.previous), 1)
+
+    @property
+    def text(self) -> str:
+        return self._sentence(f" since {self.since}")
+
+    @property
+    def summary(self) -> str:
+        """The sentence without the date (for the tier-jump alert, which names it)."""
+        return self._sentence("")
+
+    def _sentence(self, since: str) -> str:
+        if abs(self.points) < MIN_POINTS:
+            return f"Risk about the same{since}."
+        direction = "up" if self.points > 0 else "down"
+        parts = [
+            f"{c['label']} {c['was']} → {c['now']} ({c['points']:+.0f})"
+            for c in self.contributions[:SHOWN]
+            if abs(c["points"]) >= MIN_POINTS
+        ]
+        head = f"Risk {direction} {abs(self.points):.0f} pts{since}"
+        return head + (": " + ", ".join(parts) if parts else ".")
+
+    def as_dict(self) -> dict:
+        return {
+            "customer": self.customer_id,
+            "day": self.day.isoformat(),
+            "since": self.since.isoformat(),
+            "probability": round(self.probability, 4),
+            "previous": round(self.previous, 4),
+            "points": self.points,
+            "text": self.text,
+            "contributions": self.contributions,
+        }
+
+
+def feature_label(name: str) -> str:
+    """ "usage:reports_run:28d" -> "Reports run (28 days)"; "complaints_30d" ->
+    "Complaints (30 days)"."""
+    event = event_of(name)
+    if event is not None:
+        stat = name.rsplit(":", 1)[1]
+        label = event_label(event)
+        if stat == "trend":
+            return f"{label}, trend vs the 28 days before"
+        if stat == "days_since":
+            return f"Days since {label.lower()}"
+        return f"{label} ({stat[:-1]} days)"
+    if name in signals.SIGNAL_BY_CODE:
+        return signals.SIGNAL_BY_CODE[name].label
+    text = re.sub(r"_(\d+)d$", r" (\1 days)", name).replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+def model_for(day: dt.date) -> RiskModel | None:
+    """The model the day's scores came from (its run), else the active one."""
+    run = ScoringRun.objects.filter(day=day).select_related("model").first()
+    return run.model if run else training.active_model()
+
+
+def explain_changes(
+    *, day: dt.date, customer_ids: list[int], model: RiskModel | None = None
+) -> dict[int, ScoreChange]:
+    """Per customer active on both days: the score then and now under `model` and the
+    contributions of each input to the change, largest first."""
+    model = model or model_for(day)
+    if model is None or not customer_ids:
+        return {}
+    since = day - dt.timedelta(days=WINDOW_DAYS)
+    selection = CustomerSelection(ids=tuple(sorted(set(customer_ids))))
+    events = sorted({e for e in (event_of(n) for n in model.features) if e})
+    now = compute_features(day, selection, events=events)
+    then = compute_features(since, selection, events=events)
+    common = now.index.intersection(then.index)
+    if not len(common):
+        return {}
+    now, then = now.loc[common], then.loc[common]
+    with threadpool_limits(limits=settings.ML_THREADS):
+        if model.is_rules_based:
+            names, p_now, p_then, shares, was, is_now = _rules_parts(now, then)
+        else:
+            names, p_now, p_then, shares, was, is_now = _model_parts(model, now, then)
+    changes = {}
+    for row, customer_id in enumerate(common):
+        delta = p_now[row] - p_then[row]
+        points = _as_points(shares[row], delta, p_now[row], p_then[row], rules=model.is_rules_based)
+        order = np.argsort(-np.abs(points), kind="stable")
+        contributions = [
+            {
+                "feature": names[j],
+                "label": feature_label(names[j]),
+                "was": _value(was[row, j]),
+                "now": _value(is_now[row, j]),
+                "points": round(float(points[j]), 1),
+            }
+            for j in order
+            if abs(points[j]) >= 0.05
+        ]
+        changes[int(customer_id)] = ScoreChange(
+            customer_id=int(customer_id),
+            day=day,
+            since=since,
+            probability=float(p_now[row]),
+            previous=float(p_then[row]),
+            contributions=contributions,
+        )
+    return changes
+
+
+def _as_points(
+    shares: np.ndarray, delta: float, p_now: float, p_then: float, *, rules: bool
+) -> np.ndarray:
+    """Log-odds (or, for the rules, -log(1 - p)) contributions as probability points
+    adding up to `delta`. When the shares cancel out (their sum near zero) the local
+    slope near the two scores converts them instead."""
+    total = shares.sum()
+    middle = (p_now + p_then) / 2
+    # d p / d log-odds = p (1 - p) <= 1/4; d p / d -log(1 - p) = 1 - p <= 1.
+    local = max((1 - middle) if rules else middle * (1 - middle), 1e-6)
+    ratio = delta / total if abs(total) > 1e-9 else local
+    if not (0 < ratio <= (1.0 if rules else 0.25) + 1e-9):
+        ratio = local
+    return 100 * shares * ratio
+
+
+def _rules_parts(now: pd.DataFrame, then: pd.DataFrame):
+    limits = signals.configured_thresholds()
+    fired_now, fired_then = signals.fired(now, limits), signals.fired(then, limits)
+    weights = np.array([signals.RULES_WEIGHTS[code] for code in fired_now.columns])
+    strength = -np.log1p(-weights)
+    shares = (fired_now.to_numpy(float) - fired_then.to_numpy(float)) * strength
+    p_now = signals.rules_probability(fired_now)
+    p_then = signals.rules_probability(fired_then)
+    yes_no = np.vectorize(lambda fired: "yes" if fired else "no")
+    return (
+        list(fired_now.columns),
+        p_now,
+        p_then,
+        shares,
+        yes_no(fired_then.to_numpy()),
+        yes_no(fired_now.to_numpy()),
+    )
+
+
+def _model_parts(model: RiskModel, now: pd.DataFrame, then: pd.DataFrame):
+    estimator = training.load(model)
+    X_now, X_then = model_inputs(now, model.features), model_inputs(then, model.features)
+    p_now = estimator.predict_proba(X_now)[:, 1]
+    p_then = estimator.predict_proba(X_then)[:, 1]
+    inner, slope = _unwrap(estimator)
+    shares = slope * (_log_odds_parts(inner, X_now) - _log_odds_parts(inner, X_then))
+    return list(model.features), p_now, p_then, shares, X_then.to_numpy(), X_now.to_numpy()
+
+
+def _unwrap(estimator):
+    """The fitted learner inside the calibration, and how its log-odds scale into the
+    calibrated ones (sigmoid: p = 1 / (1 + exp(a f + b)), so d logit = -a d f)."""
+    calibrated = getattr(estimator, "calibrated_classifiers_", None)
+    if not calibrated:
+        return estimator, 1.0
+    part = calibrated[0]
+    return part.estimator, -float(part.calibrators[0].a_)
+
+
+def _log_odds_parts(inner, X: pd.DataFrame) -> np.ndarray:
+    """Each input's additive part of the learner's log-odds, one column per input."""
+    if hasattr(inner, "steps"):  # the logistic regression pipeline
+        z = inner[:-1].transform(X)
+        coef = inner[-1].coef_[0]
+        k = X.shape[1]
+        parts = z[:, :k] * coef[:k]
+        indicator = getattr(inner[0], "indicator_", None)
+        if indicator is not None:  # "was missing" columns belong to their feature
+            for extra, feature in enumerate(indicator.features_):
+                parts[:, feature] += z[:, k + extra] * coef[k + extra]
+        return parts
+    import shap  # noqa: PLC0415 (a second or two to import; only when explaining)
+
+    values = shap.TreeExplainer(inner).shap_values(X)
+    return np.asarray(values).reshape(len(X), X.shape[1])
+
+
+def _value(value) -> str:
+    if isinstance(value, str):
+        return str(value)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "none"
+    number = float(value)
+    return f"{number:.0f}" if number.is_integer() or abs(number) >= 100 else f"{number:.2f}"

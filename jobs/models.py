@@ -1,0 +1,100 @@
+"""The durable record of every nightly step (and of each job a request starts): its
+state, owner, heartbeat, attempts, result and the records it set aside. One row per day,
+step name and subject, so a second beat, a second `run_nightly` or a re-sent message
+finds the row taken instead of running the step again."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class JobStep(models.Model):
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting for an earlier step"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+
+    FINISHED = (Status.DONE, Status.FAILED, Status.SKIPPED)
+
+    day = models.DateField(help_text="The night (or the day a request started the job).")
+    name = models.CharField(max_length=60)
+    subject = models.CharField(
+        max_length=100, blank=True, default="", help_text="What part: a chunk, a plan, a file."
+    )
+    target = models.CharField(max_length=200, help_text="The function the step runs.")
+    kwargs = models.JSONField(default=dict, blank=True)
+    after = models.CharField(
+        max_length=60, blank=True, help_text="Runs once every step of this name that day finished."
+    )
+    needs_success = models.BooleanField(
+        default=False, help_text="Skipped, rather than run, when an earlier step did not complete."
+    )
+    queue = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    retries = models.PositiveIntegerField(
+        default=0, help_text="Times re-queued after a fault (lost worker, database error)."
+    )
+    owner = models.CharField(max_length=200, blank=True, help_text="host:pid of the worker.")
+    created_at = models.DateTimeField(default=timezone.now)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-day", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "name", "subject"], name="jobstep_one_per_day_name_subject"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="jobstep_status_beat")]
+
+    def __str__(self) -> str:
+        subject = f" ({self.subject})" if self.subject else ""
+        return f"{self.day} {self.name}{subject}: {self.get_status_display()}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in self.FINISHED
+
+    @property
+    def rows(self) -> int | None:
+        """The step's main count (customers scored, contracts renewed, tasks raised...)."""
+        result = self.result or {}
+        for key in ("rows", "scored", "customers", "tasks_raised", "renewed", "opened", "value"):
+            if isinstance(result.get(key), int) and not isinstance(result.get(key), bool):
+                return result[key]
+        return None
+
+    @property
+    def seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+
+class SetAside(models.Model):
+    """A record a set-based step could not process: left out with the reason, so the rest
+    of the step, and the night, went on."""
+
+    step = models.ForeignKey(JobStep, on_delete=models.CASCADE, related_name="set_aside")
+    model = models.CharField(max_length=60)
+    object_id = models.BigIntegerField(null=True, blank=True)
+    key = models.CharField(max_length=200, blank=True, help_text="The record's external id.")
+    reason = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "set-aside records"
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.key or self.object_id}: {self.reason[:80]}"

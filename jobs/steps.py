@@ -1,0 +1,482 @@
+"""Running steps so that a night finishes by itself.
+
+Every step is a `JobStep` row, unique per day, name and subject. A worker *claims* the
+row (status running, owner host:pid, attempts + 1) under a row lock before doing any
+work, and a thread beats on it while the work runs. So:
+
+- a message delivered twice (second beat, second `run_nightly`, redelivery after a
+  lost worker) finds the row running or done and does nothing;
+- a worker killed with SIGKILL stops beating: the watchdog (beat, every few minutes, and
+  every worker when it starts) puts the step back in the queue, and the next worker
+  runs it again: the steps are idempotent;
+- a database error (connection killed, failover) re-queues the step with a backoff;
+  anything else, or too many attempts, marks it failed with the error, and the steps
+  after it still run (those that need its result are marked skipped, saying why);
+- a step is sent to the broker only after its row is committed; if the broker is down,
+  the row stays queued and the watchdog sends it again later.
+
+Steps run one after another by `after` (the name of the steps that must finish first);
+`advance(day)` moves waiting steps on. Without a broker (eager) the same steps run in
+this process."""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import datetime as dt
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from jobs.models import JobStep, SetAside
+
+logger = logging.getLogger(__name__)
+HOST = socket.gethostname()
+Status = JobStep.Status
+
+_current: contextvars.ContextVar[JobStep | None] = contextvars.ContextVar(
+    "current_job_step", default=None
+)
+
+
+class StepFailed(Exception):
+    """A step that cannot complete, for a reason a re-run will not fix by itself."""
+
+
+@dataclass
+class StepSpec:
+    name: str
+    target: str
+    kwargs: dict = field(default_factory=dict)
+    subject: str = ""
+    after: str = ""
+    needs_success: bool = False
+
+
+_here: contextvars.ContextVar[bool] = contextvars.ContextVar("steps_in_this_process", default=False)
+
+
+def _eager() -> bool:
+    from retention.celery import app
+
+    return _here.get() or bool(app.conf.task_always_eager)
+
+
+@contextlib.contextmanager
+def in_this_process():
+    """Steps sent inside run here, not on the workers (`run_nightly` without --queue)."""
+    token = _here.set(True)
+    try:
+        yield
+    finally:
+        _here.reset(token)
+
+
+def owner_id() -> str:
+    return f"{HOST}:{os.getpid()}"
+
+
+def current_step() -> JobStep | None:
+    return _current.get()
+
+
+# --- adding steps -----------------------------------------------------------------------
+
+
+def add_steps(day: dt.date, specs: Iterable[StepSpec], *, queue: str = "") -> list[JobStep]:
+    """Create the steps that do not exist yet for the day (the unique key keeps one of
+    each however many callers race) and send those ready to run once committed."""
+    now = timezone.now()
+    rows = [
+        JobStep(
+            day=day,
+            name=spec.name,
+            subject=spec.subject,
+            target=spec.target,
+            kwargs=spec.kwargs,
+            after=spec.after,
+            needs_success=spec.needs_success,
+            queue=queue,
+            status=Status.WAITING if spec.after else Status.QUEUED,
+            queued_at=None if spec.after else now,
+        )
+        for spec in specs
+    ]
+    with transaction.atomic():
+        JobStep.objects.bulk_create(rows, ignore_conflicts=True)
+        keys = {(row.name, row.subject) for row in rows}
+        steps = [
+            step
+            for step in JobStep.objects.filter(day=day, name__in={name for name, _ in keys})
+            if (step.name, step.subject) in keys
+        ]
+    # Only the ones this call created are sent; a step already there was sent by its maker.
+    fresh = [s.pk for s in steps if s.status == Status.QUEUED and s.attempts == 0]
+    send(fresh)
+    return steps
+
+
+def add_step(day: dt.date, spec: StepSpec, *, queue: str = "") -> JobStep:
+    return add_steps(day, [spec], queue=queue)[0]
+
+
+def start_job(spec: StepSpec, *, day: dt.date | None = None) -> JobStep:
+    """A job a request starts (a handover's tasks, a file check or import): recorded in
+    the caller's transaction and sent after it commits, so a broker that is down leaves
+    a queued job the watchdog sends later, never a half-done request. Starting the same
+    job again runs it again once it has finished."""
+    day = day or timezone.localdate()
+    step = JobStep.objects.filter(day=day, name=spec.name, subject=spec.subject).first()
+    if step is None:
+        return add_step(day, spec)
+    JobStep.objects.filter(pk=step.pk).update(kwargs=spec.kwargs, target=spec.target)
+    return rerun(step)
+
+
+def replace_steps(day: dt.date, names: list[str], specs: list[StepSpec]) -> list[JobStep]:
+    """The running step's own sub-steps, made anew (a re-run of a scoring day splits it
+    again). Older rows of these names are removed; a late message for one finds no row."""
+    parent = current_step()
+    with transaction.atomic():
+        JobStep.objects.filter(day=day, name__in=names).exclude(
+            pk=parent.pk if parent else None
+        ).delete()
+        return add_steps(day, specs, queue=parent.queue if parent else "")
+
+
+# --- sending ----------------------------------------------------------------------------
+
+
+def send(step_ids: list[int], *, countdown: float | None = None) -> None:
+    """Hand the steps to the workers once the rows are committed (without a broker: run
+    them here and now, inside the caller's transaction)."""
+    if not step_ids:
+        return
+    ids = list(step_ids)
+    if _eager():
+        _dispatch(ids)
+    else:
+        transaction.on_commit(lambda: _dispatch(ids, countdown=countdown))
+
+
+def _dispatch(step_ids: list[int], *, countdown: float | None = None) -> None:
+    if _eager():
+        for step_id in step_ids:
+            run_step(step_id)
+        return
+    from jobs.tasks import run_step as run_step_task
+
+    queues = dict(JobStep.objects.filter(pk__in=step_ids).values_list("pk", "queue"))
+    for step_id in step_ids:
+        try:
+            run_step_task.apply_async(
+                args=[step_id], queue=queues.get(step_id) or None, countdown=countdown, retry=False
+            )
+        except Exception:  # noqa: BLE001 - the broker being down must not undo the caller's work
+            logger.warning(
+                "Could not send step %s to the broker; the watchdog sends it again", step_id
+            )
+
+
+# --- running ----------------------------------------------------------------------------
+
+
+def _pid_gone(owner: str) -> bool:
+    """The owner ran on this host and its process is no longer there (or is a zombie)."""
+    host, _, pid = owner.rpartition(":")
+    if host != HOST or not pid.isdigit():
+        return False
+    if owner == owner_id():
+        return True  # this process is free to run it: the earlier attempt here has ended
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return False
+
+
+def owner_lost(step: JobStep, *, now: dt.datetime | None = None) -> bool:
+    now = now or timezone.now()
+    stale = now - dt.timedelta(seconds=settings.JOBS_STALE_SECONDS)
+    return (step.heartbeat_at is None or step.heartbeat_at < stale) or _pid_gone(step.owner)
+
+
+def _claim(step_id: int, me: str) -> JobStep | None:
+    with transaction.atomic():
+        step = JobStep.objects.select_for_update().filter(pk=step_id).first()
+        if step is None or step.status in (Status.WAITING, *JobStep.FINISHED):
+            return None
+        if step.status == Status.RUNNING and not owner_lost(step):
+            return None
+        now = timezone.now()
+        if step.status == Status.RUNNING:
+            step.retries += 1
+            step.error = f"Worker {step.owner} was lost; taken over by {me}."
+        step.status, step.owner, step.heartbeat_at = Status.RUNNING, me, now
+        step.attempts += 1
+        step.started_at = step.started_at or now
+        step.save()
+    return step
+
+
+class _Heartbeat(threading.Thread):
+    """Marks the step alive every JOBS_HEARTBEAT_SECONDS on a connection of its own."""
+
+    def __init__(self, step_id: int, owner: str):
+        super().__init__(daemon=True, name=f"heartbeat-{step_id}")
+        self.step_id, self.owner, self.stopped = step_id, owner, threading.Event()
+
+    def run(self) -> None:
+        from django.db import connections
+
+        try:
+            while not self.stopped.wait(settings.JOBS_HEARTBEAT_SECONDS):
+                try:
+                    JobStep.objects.filter(pk=self.step_id, owner=self.owner).update(
+                        heartbeat_at=timezone.now()
+                    )
+                except DatabaseError:
+                    logger.warning("Heartbeat of step %s failed; trying again", self.step_id)
+                    connections["default"].close()
+        finally:
+            connections.close_all()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(timeout=10)
+
+
+def _fault_pause(step: JobStep) -> None:
+    """Test-only failpoint: JOBS_FAULT_PAUSE="name=seconds,..." holds a claimed step that
+    long, so fault tests can kill a worker, the broker or a connection in the middle."""
+    for item in settings.JOBS_FAULT_PAUSE:
+        name, _, seconds = item.partition("=")
+        if name == step.name:
+            time.sleep(float(seconds))
+
+
+_PLAIN = (int, float, str, bool, type(None), list, dict)
+
+
+def _json_safe(result) -> dict:
+    if isinstance(result, dict):
+        return {str(k): v if isinstance(v, _PLAIN) else str(v) for k, v in result.items()}
+    return {"value": result if isinstance(result, _PLAIN) else str(result)}
+
+
+TRANSIENT = (OperationalError, InterfaceError)
+
+
+def run_step(step_id: int) -> dict:
+    """Claim the step, run it, record the outcome and move the day's later steps on."""
+    me = owner_id()
+    step = _claim(step_id, me)
+    if step is None:
+        return {"step": step_id, "ran": False}
+    token = _current.set(step)
+    heartbeat = None if _eager() else _Heartbeat(step.pk, me)
+    if heartbeat:
+        heartbeat.start()
+    try:
+        _fault_pause(step)
+        result = import_string(step.target)(**step.kwargs)
+    except Exception as error:  # noqa: BLE001 - every failure is recorded on the step
+        logger.exception("Step %s failed", step)
+        return _failed(step, me, error)
+    finally:
+        _current.reset(token)
+        if heartbeat:
+            heartbeat.stop()
+    summary = _json_safe(result)
+    JobStep.objects.filter(pk=step.pk).update(
+        status=Status.DONE,
+        finished_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+        result=summary,
+        error="",
+    )
+    advance(step.day)
+    return {"step": step.pk, "ran": True, **summary}
+
+
+def _failed(step: JobStep, me: str, error: Exception) -> dict:
+    transient = isinstance(error, TRANSIENT)
+    text = f"{type(error).__name__}: {error}".strip()[:2000]
+    if transient and not connection.in_atomic_block:
+        connection.close()  # a killed connection must not be reused for the bookkeeping
+    try:
+        if transient and step.attempts < settings.JOBS_MAX_ATTEMPTS:
+            delay = min(2**step.attempts, 60)
+            JobStep.objects.filter(pk=step.pk, owner=me).update(
+                status=Status.QUEUED,
+                owner="",
+                retries=step.retries + 1,
+                error=f"{text} (attempt {step.attempts}; retried in {delay} s)",
+                queued_at=timezone.now() + dt.timedelta(seconds=delay),
+            )
+            send([step.pk], countdown=delay)
+            return {"step": step.pk, "ran": True, "retry": True, "error": text}
+        JobStep.objects.filter(pk=step.pk).update(
+            status=Status.FAILED, finished_at=timezone.now(), error=text
+        )
+    except DatabaseError:
+        # The database is gone too: the step stays running, stops beating, and the
+        # watchdog re-queues it once the database answers again.
+        logger.exception("Could not record the failure of step %s", step.pk)
+        return {"step": step.pk, "ran": True, "error": text}
+    advance(step.day)
+    return {"step": step.pk, "ran": True, "failed": True, "error": text}
+
+
+def advance(day: dt.date) -> list[int]:
+    """Queue (or skip) the day's waiting steps whose earlier steps have all finished."""
+    ready: list[int] = []
+    with transaction.atomic():
+        waiting = list(
+            JobStep.objects.select_for_update(skip_locked=True).filter(
+                day=day, status=Status.WAITING
+            )
+        )
+        if not waiting:
+            return []
+        statuses: dict[str, list[str]] = {}
+        for name, status in JobStep.objects.filter(day=day).values_list("name", "status"):
+            statuses.setdefault(name, []).append(status)
+        now = timezone.now()
+        for step in waiting:
+            before = statuses.get(step.after, [])
+            if not before or any(s not in JobStep.FINISHED for s in before):
+                continue
+            if step.needs_success and any(s != Status.DONE for s in before):
+                step.status, step.finished_at = Status.SKIPPED, now
+                step.error = f"Not run: {step.after} did not complete that day."
+            else:
+                step.status, step.queued_at = Status.QUEUED, now
+                ready.append(step.pk)
+            step.save(update_fields=["status", "finished_at", "error", "queued_at"])
+            statuses.setdefault(step.name, []).append(step.status)
+    send(ready)
+    # A skipped step may be what a later one waits for.
+    if len(ready) < len(waiting) and any(s.status == Status.SKIPPED for s in waiting):
+        advance(day)
+    return ready
+
+
+# --- healing ----------------------------------------------------------------------------
+
+
+def watchdog() -> dict:
+    """Re-queue steps whose worker stopped beating, re-send queued steps whose message
+    was lost, and move waiting steps on. Safe to run anywhere, any number of times."""
+    now = timezone.now()
+    requeued, failed, resent = [], [], []
+    with transaction.atomic():
+        for step in JobStep.objects.select_for_update(skip_locked=True).filter(
+            status=Status.RUNNING
+        ):
+            if not owner_lost(step, now=now):
+                continue
+            lost = f"Worker {step.owner} stopped beating (last {step.heartbeat_at:%H:%M:%S})"
+            if step.attempts >= settings.JOBS_MAX_ATTEMPTS:
+                step.status, step.finished_at = Status.FAILED, now
+                step.error = f"{lost}; gave up after {step.attempts} attempts."
+                failed.append(step)
+            else:
+                step.status, step.queued_at, step.owner = Status.QUEUED, now, ""
+                step.retries += 1
+                step.error = f"{lost}; re-queued."
+                requeued.append(step.pk)
+            step.save()
+        stale = now - dt.timedelta(seconds=settings.JOBS_STALE_SECONDS)
+        lost_messages = JobStep.objects.select_for_update(skip_locked=True).filter(
+            status=Status.QUEUED, queued_at__lt=stale
+        )
+        resent = list(lost_messages.values_list("pk", flat=True))
+        JobStep.objects.filter(pk__in=resent).update(queued_at=now)
+    send(requeued + resent)
+    days = set(
+        JobStep.objects.filter(status=Status.WAITING).values_list("day", flat=True).distinct()
+    ) | {step.day for step in failed}
+    moved = sum(len(advance(day)) for day in days)
+    if requeued or failed or resent:
+        logger.warning(
+            "Watchdog: %d re-queued, %d failed, %d re-sent", len(requeued), len(failed), len(resent)
+        )
+    return {"requeued": len(requeued), "failed": len(failed), "resent": len(resent), "moved": moved}
+
+
+# --- set-aside records and re-runs ----------------------------------------------------------
+
+
+def set_aside(*, model: str, reason: str, key: str = "", object_id: int | None = None) -> None:
+    """Record a row the running step left out, with why (shown on the jobs page)."""
+    step = current_step()
+    logger.warning("Set aside %s %s: %s", model, key or object_id, reason)
+    if step is not None:
+        SetAside.objects.create(
+            step_id=step.pk, model=model, key=key[:200], object_id=object_id, reason=reason
+        )
+
+
+def _dependants(day: dt.date, name: str) -> set[str]:
+    after = dict(JobStep.objects.filter(day=day).values_list("name", "after"))
+    found, frontier = set(), {name}
+    while frontier:
+        frontier = {n for n, a in after.items() if a in frontier and n not in found}
+        found |= frontier
+    return found
+
+
+def rerun(step: JobStep) -> JobStep:
+    """Run a finished (failed, skipped, done) or lost step again; the steps after it that
+    did not complete wait for it again. Refused while it is queued or running."""
+    with transaction.atomic():
+        step = JobStep.objects.select_for_update().get(pk=step.pk)
+        busy = step.status == Status.QUEUED or (
+            step.status == Status.RUNNING and not owner_lost(step)
+        )
+        if busy or step.status == Status.WAITING:
+            raise ValidationError(
+                f"{step.name} for {step.day} is {step.get_status_display().lower()}; "
+                "it can be re-run once it has finished."
+            )
+        step.set_aside.all().delete()
+        step.status, step.queued_at, step.owner = Status.QUEUED, timezone.now(), ""
+        step.finished_at, step.error, step.result = None, "", {}
+        step.save()
+        JobStep.objects.filter(
+            day=step.day,
+            name__in=_dependants(step.day, step.name),
+            status__in=[Status.FAILED, Status.SKIPPED],
+        ).update(status=Status.WAITING, finished_at=None, error="")
+    send([step.pk])
+    return step
+
+
+def run_here(day: dt.date) -> None:
+    """Run the day's queued steps in this process until none is left (eager mode, and
+    tests whose transaction never commits)."""
+    while True:
+        ready = list(
+            JobStep.objects.filter(day=day, status=Status.QUEUED).values_list("pk", flat=True)
+        )
+        if not ready:
+            return
+        for step_id in ready:
+            run_step(step_id)

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from celery import shared_task
+from celery.signals import worker_ready
+
+from jobs import steps
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def run_step(step_id: int) -> dict:
+    """One durable step (jobs/steps.py): claimed, beaten on while it runs, recorded."""
+    return steps.run_step(step_id)
+
+
+@shared_task(ignore_result=True)
+def watchdog() -> dict:
+    """Beat, every few minutes: re-queue steps whose worker was lost, re-send lost messages."""
+    return steps.watchdog()
+
+
+@worker_ready.connect
+def heal_on_start(sender=None, **kwargs) -> None:
+    """A worker starting after a crash picks up at once what the crashed one held."""
+    try:
+        steps.watchdog()
+    except Exception:  # noqa: BLE001 - the database may not be there yet; beat tries again
+        steps.logger.exception("Watchdog at worker start failed")

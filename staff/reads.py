@@ -1,0 +1,80 @@
+"""Reads of customer data by someone who is leaving (DOMAIN.md section 2: bulk copying is
+noticed). Every read is in the audit trail (staff/audit.py: record_read); here: how many
+customer records a person read today, and the daily allowance beyond which a leaving
+person's bulk reads wait for their manager's approval, exactly like an export."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db.models import Sum
+from django.utils import timezone
+
+from staff.access import is_leaving
+from staff.models import AuditEvent, Employee, ExportRequest
+
+
+def rows_read_on(employee: Employee, day: dt.date) -> int:
+    """Customer records viewed (one per record opened, the rows of each list read) plus
+    rows exported by `employee` on `day`: the export watch's daily figure."""
+    start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+    total = AuditEvent.objects.filter(
+        employee=employee,
+        action__in=[AuditEvent.Action.VIEW, AuditEvent.Action.EXPORT],
+        at__gte=start,
+        at__lt=start + dt.timedelta(days=1),
+    ).aggregate(rows=Sum("rows"))["rows"]
+    return total or 0
+
+
+def approval_needed(employee: Employee | None, kind: str, rows: int) -> ExportRequest | None:
+    """None if `employee` may read `rows` more records of `kind` now; else the export
+    request (new or still waiting) their manager must approve first. Only people leaving
+    have an allowance (BULK_READ_DAILY_ALLOWANCE a day); an approval of the kind, once
+    used, covers the rest of that day."""
+    if employee is None or not is_leaving(employee):
+        return None
+    today = timezone.localdate()
+    allowance = settings.BULK_READ_DAILY_ALLOWANCE
+    if rows_read_on(employee, today) + rows <= allowance:
+        return None
+    approvals = ExportRequest.objects.filter(
+        employee=employee, kind=kind, approved_at__isnull=False
+    )
+    if approvals.filter(used_at__date=today).exists():
+        return None
+    unused = approvals.filter(used_at__isnull=True).first()
+    if unused is not None:
+        unused.used_at = timezone.now()
+        unused.save(update_fields=["used_at"])
+        return None
+    pending, created = ExportRequest.objects.get_or_create(
+        employee=employee,
+        kind=kind,
+        approved_at=None,
+        defaults={
+            "reason": f"Reading more than {allowance} customer records in a day through "
+            f"the API ({kind})."
+        },
+    )
+    if created:
+        ask_for_approval(pending)
+    return pending
+
+
+def ask_for_approval(pending: ExportRequest, approve_at: str = "") -> None:
+    """E-mail the leaver's manager that a request waits for them."""
+    from handover.services import manager_of
+
+    manager = manager_of(pending.employee)
+    if manager is not None and manager.email:
+        where = approve_at or "the Export requests page"
+        send_mail(
+            f"Export approval needed: {pending.employee.name}",
+            f"{pending.employee.name}, who is leaving, asks to export {pending.kind}: "
+            f"{pending.reason}\nApprove or ignore it at {where}",
+            None,
+            [manager.email],
+        )
