@@ -193,16 +193,16 @@ def test_screenshots_of_the_main_pages(browser_page, live_server):
     for username in ["am", "manager", "hr", "admin"]:
         sign_in(page, base, username, "demo-retention-2026")
         for code, suffix in LANGUAGES:
-            page.locator("#language-choice").select_option(code)
-            page.wait_for_load_state("networkidle")
+            with page.expect_navigation():
+                page.locator("#language-choice").select_option(code)
             assert page.locator("html").get_attribute("lang") == code
             for _, path, name in (shot for shot in shots if shot[0] == username):
                 response = page.goto(base + path)
                 assert response.status == 200, path
                 page.wait_for_load_state("networkidle")
                 page.screenshot(path=str(out / f"{name}{suffix}.png"), full_page=True)
-        page.locator("#language-choice").select_option("")  # back to the browser's
-        page.wait_for_load_state("networkidle")
+        with page.expect_navigation():
+            page.locator("#language-choice").select_option("")  # back to the browser's
         page.locator("form[action='/logout/'] button").click()
         page.wait_for_url(f"{base}/login/")
     assert errors == []
