@@ -12,8 +12,9 @@ On the scored benchmark database (bench/demo_data.py, then bench/nightly_scoring
 3. computes the dashboard's nightly figures for the day (the nightly cost), timed;
 4. starts the app under gunicorn (2 workers) and, with a real HTTP client signed in as
    each person, requests My book (default, sorted, filtered, searched, later pages), the
-   customer page of random customers of the book, and the manager dashboard (every
-   period and breakdown) as the manager and as an admin.
+   customer page of random customers of the book, the manager dashboard (every
+   period and breakdown) as the manager and as an admin, and the customers list (filters,
+   sorts, later pages) and its search as the manager and as an admin.
 
 Prints each page's p50 / p95 / max over --requests requests (after 3 warm-up requests),
 the machine, and peak memory of the server processes and of this client."""
@@ -213,13 +214,33 @@ def main() -> None:
             dashboards,
             args.requests,
         )
+        admin = session(base, "bench-admin")
+        measure(admin, base, "Dashboard as admin (every team)", dashboards, args.requests)
+        manager_client = session(base, manager.user.username)
+        team = f"team={am.team_id}"
+        customer_lists = [
+            "/customers/",
+            "/customers/?sort=name",
+            "/customers/?tier=1&tier=2",
+            f"/customers/?{team}&segment=core",
+            "/customers/?handover=no_successor",
+            "/customers/?renewal=30",
+            "/customers/?page=40",
+            f"/customers/?owner={am.pk}",
+        ]
+        searches = [f"/customers/?q={word}", f"/customers/?q={word[:3]}", "/customers/?q=zzz"]
         measure(
-            session(base, "bench-admin"),
+            manager_client,
             base,
-            "Dashboard as admin (every team)",
-            dashboards,
+            "Customers list as manager (filters, sorts)",
+            customer_lists,
             args.requests,
         )
+        measure(manager_client, base, "Customers search as manager", searches, args.requests)
+        measure(
+            admin, base, "Customers list as admin (every customer)", customer_lists, args.requests
+        )
+        measure(admin, base, "Customers search as admin", searches, args.requests)
         print(
             f"peak memory: server processes {server_peak_mib(server.pid):,.0f} MiB, "
             f"benchmark client {peak_mib():,.0f} MiB"

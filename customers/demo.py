@@ -24,6 +24,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from customers.models import (
@@ -324,6 +325,12 @@ def _create_staff(
     shuffled = rng.permutation(am_index)
     n_departed = max(4, len(am_index) // 6)
     n_departing = max(2, len(am_index) // 16)
+    # The demo manager (team 0's) has a departure to work on: the first one leaving now is
+    # in their team.
+    in_team_0 = [k for k in range(n_departed, len(shuffled)) if team_of[shuffled[k]] == 0]
+    if in_team_0:
+        k = in_team_0[0]
+        shuffled[n_departed], shuffled[k] = shuffled[k], shuffled[n_departed]
     for i in shuffled[:n_departed]:
         departed_on[i] = int(rng.integers(120, HISTORY_DAYS - 30))
     for i in shuffled[n_departed : n_departed + n_departing]:
@@ -920,3 +927,59 @@ def open_handovers(*, as_of: dt.date) -> int:
         raise_tasks(plan=plan, today=as_of)
         opened += 1
     return opened
+
+
+# Warning signs the demo's account managers answered, and what they did about them.
+DEMO_ACTIONS = {
+    "complaint": ("complaint", "call"),
+    "discount_request": ("discount_request", "offer"),
+    "support_ticket": ("support_escalation", "visit"),
+}
+
+
+def seed_retention_actions(*, as_of: dt.date) -> int:
+    """Retention actions for the demo's save rate: for a quarter of the customers who
+    complained, asked for a discount or opened a ticket in the last 11 months, the owner's
+    answer two days later (call, tailored offer, visit). Outcomes are settled by the nightly
+    job from what happened next (churned: lost; renewed or stayed 90 days: saved).
+    Idempotent: customers who already have a demo action get none."""
+    from alerts.actions import settle_actions
+    from alerts.models import DEFAULT_PLAYS, RetentionAction
+
+    since = timezone.make_aware(dt.datetime.combine(as_of - dt.timedelta(days=330), dt.time()))
+    rows = (
+        Interaction.objects.filter(kind__in=list(DEMO_ACTIONS), happened_at__gte=since)
+        .annotate(bucket=F("customer_id") % 4)
+        .filter(bucket=0)
+        .exclude(customer__retention_actions__isnull=False)
+        .order_by("customer_id", "happened_at")
+        .values_list(
+            "customer_id",
+            "kind",
+            "happened_at",
+            "customer__primary_owner_id",
+            "customer__primary_owner__team_id",
+        )
+    )
+    actions, seen = [], set()
+    for customer_id, kind, happened_at, owner_id, team_id in rows.iterator(chunk_size=5000):
+        if customer_id in seen:
+            continue
+        seen.add(customer_id)
+        signal, action = DEMO_ACTIONS[kind]
+        taken_on = min(happened_at.date() + dt.timedelta(days=2), as_of)
+        actions.append(
+            RetentionAction(
+                customer_id=customer_id,
+                kind=action,
+                signal=signal,
+                play=DEFAULT_PLAYS[signal],
+                owner_id=owner_id,
+                team_id=team_id,
+                taken_on=taken_on,
+                notes="Demo data",
+            )
+        )
+    RetentionAction.objects.bulk_create(actions, batch_size=5000)
+    settle_actions(day=as_of)
+    return len(actions)

@@ -42,15 +42,15 @@ class BookFilterForm(forms.Form):
         widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
     )
     segment = forms.ChoiceField(
-        label=_("Segment"), choices=[("", "Any segment"), *Segment.choices], required=False
+        label=_("Segment"), choices=[("", _("Any segment")), *Segment.choices], required=False
     )
     renewal = forms.TypedChoiceField(
         label=_("Renewal"),
         choices=[
-            ("", "Any time"),
-            (30, "Within 30 days"),
-            (90, "Within 90 days"),
-            (180, "Within 180 days"),
+            ("", _("Any time")),
+            (30, _("Within 30 days")),
+            (90, _("Within 90 days")),
+            (180, _("Within 180 days")),
         ],
         coerce=int,
         empty_value=None,
@@ -112,9 +112,12 @@ class QuickInteractionForm(forms.ModelForm):
         model = Interaction
         fields = ["kind", "happened_at", "contact", "direction", "satisfaction", "notes"]
         labels = {
-            "happened_at": "When",
-            "contact": "With",
-            "satisfaction": "Satisfaction (1-10)",
+            "kind": _("Kind"),
+            "happened_at": _("When"),
+            "contact": _("With"),
+            "direction": _("Direction"),
+            "satisfaction": _("Satisfaction (1-10)"),
+            "notes": _("Notes"),
         }
         widgets = {
             "happened_at": forms.DateTimeInput(
@@ -129,11 +132,11 @@ class QuickInteractionForm(forms.ModelForm):
         self.fields["contact"].queryset = customer.contacts.filter(status="active").order_by(
             "-is_decision_maker", "name"
         )
-        self.fields["contact"].empty_label = "Nobody in particular"
+        self.fields["contact"].empty_label = _("Nobody in particular")
         self.fields["contact"].label_from_instance = lambda contact: (
             contact.name
             + (f", {contact.role}" if contact.role else "")
-            + (" (decision-maker)" if contact.is_decision_maker else "")
+            + (" (" + str(_("decision-maker")) + ")" if contact.is_decision_maker else "")
         )
         self.fields["happened_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
         self.fields["satisfaction"].widget.attrs.update(min=1, max=10)

@@ -7,6 +7,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.core.paginator import Page, Paginator
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext as _
 
 from customers.models import Contract, Customer, Interaction, OwnershipPeriod, RiskScore
 from customers.selectors import risk_histories
@@ -91,7 +93,12 @@ def timeline(
         Event(
             at=row.happened_at,
             kind="interaction",
-            title=row.get_kind_display() + (f" with {row.contact.name}" if row.contact else ""),
+            title=(
+                _("%(kind)s with %(contact)s")
+                % {"kind": row.get_kind_display(), "contact": row.contact.name}
+                if row.contact
+                else row.get_kind_display()
+            ),
             detail=row.notes if notes else "",
             who=row.employee.name if row.employee else "",
             satisfaction=row.satisfaction,
@@ -104,9 +111,18 @@ def timeline(
                 Event(
                     at=contract.start_date,
                     kind="contract",
-                    title=f"Contract {contract.external_id} started ({contract.get_kind_display().lower()})",
-                    detail=f"{contract.annual_value:,.0f} {contract.currency} a year until "
-                    f"{contract.end_date:%d %b %Y}; {contract.get_status_display().lower()}",
+                    title=_("Contract %(id)s started (%(kind)s)")
+                    % {
+                        "id": contract.external_id,
+                        "kind": str(contract.get_kind_display()).lower(),
+                    },
+                    detail=_("%(value)s %(currency)s a year until %(end)s; %(status)s")
+                    % {
+                        "value": number_format(contract.annual_value, 0, force_grouping=True),
+                        "currency": contract.currency,
+                        "end": date_format(contract.end_date),
+                        "status": str(contract.get_status_display()).lower(),
+                    },
                 )
             )
     for period in OwnershipPeriod.objects.filter(customer=customer).select_related(
@@ -117,7 +133,11 @@ def timeline(
                 Event(
                     at=period.started_on,
                     kind="owner",
-                    title=f"{period.employee.name} became {period.get_role_display().lower()}",
+                    title=_("%(name)s became %(role)s")
+                    % {
+                        "name": period.employee.name,
+                        "role": str(period.get_role_display()).lower(),
+                    },
                     detail=period.reason,
                     who=period.changed_by.name if period.changed_by else "",
                 )

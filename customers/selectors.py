@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
 
 from customers.models import Contract, Customer, Interaction, RiskScore, ScoringRun
 from retention.months import next_month
@@ -102,14 +103,14 @@ def renewal_calendar(
 
 
 BOOK_SORTS = {
-    "risk": ("Revenue at risk", [F("revenue_at_risk").desc(nulls_last=True), "name", "pk"]),
+    "risk": (_("Revenue at risk"), [F("revenue_at_risk").desc(nulls_last=True), "name", "pk"]),
     "probability": (
-        "Churn probability",
+        _("Churn probability"),
         [F("risk_probability").desc(nulls_last=True), "name", "pk"],
     ),
-    "value": ("Annual value", [F("risk_annual_value").desc(nulls_last=True), "name", "pk"]),
-    "renewal": ("Next renewal", [F("next_renewal").asc(nulls_last=True), "name", "pk"]),
-    "name": ("Name", ["name", "pk"]),
+    "value": (_("Annual value"), [F("risk_annual_value").desc(nulls_last=True), "name", "pk"]),
+    "renewal": (_("Next renewal"), [F("next_renewal").asc(nulls_last=True), "name", "pk"]),
+    "name": (_("Name"), ["name", "pk"]),
 }
 
 
@@ -164,9 +165,9 @@ def book_rows(
 
 
 HANDOVER_STATES = {
-    "in_handover": "In a handover in progress",
-    "no_successor": "In a handover, no accepted successor",
-    "not_in_handover": "Not in a handover",
+    "in_handover": _("In a handover in progress"),
+    "no_successor": _("In a handover, no accepted successor"),
+    "not_in_handover": _("Not in a handover"),
 }
 
 

@@ -283,7 +283,7 @@ def log_interaction(request: HttpRequest, customer_id: int) -> HttpResponse:
         interaction = form.save(commit=False)
         interaction.employee = employee_of(request.user)
         interaction.save()
-        message = f"{interaction.get_kind_display()} logged."
+        message = _("%(kind)s logged.") % {"kind": interaction.get_kind_display()}
         if not htmx:
             messages.success(request, message)
             return redirect("customer", customer_id=customer.pk)

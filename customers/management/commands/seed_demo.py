@@ -1,6 +1,7 @@
 import datetime as dt
 import time
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
@@ -36,6 +37,12 @@ class Command(BaseCommand):
             action="store_true",
             help="Do nothing (successfully) when the database already holds a company.",
         )
+        parser.add_argument(
+            "--no-logins",
+            dest="quiet_logins",
+            action="store_true",
+            help="Do not print the demo logins (`manage.py demo_logins` prints them).",
+        )
 
     def handle(self, *args, **options):
         from customers.models import Customer
@@ -46,7 +53,8 @@ class Command(BaseCommand):
             demo.wipe()
         elif options["if_empty"] and Customer.objects.exists():
             self.stdout.write("The database already holds a company; leaving it as it is.")
-            self._print_logins()
+            if not options["quiet_logins"]:
+                self._print_logins()
             return
         began = time.perf_counter()
         try:
@@ -75,15 +83,11 @@ class Command(BaseCommand):
         )
         runs.score_all(day=day)
         plans = demo.open_handovers(as_of=day)
-        self.stdout.write(f"  {plans} handover plan(s) opened for the departing employees")
-        self._print_logins()
+        self.stdout.write(f"  handover plans opened for the departing employees: {plans}")
+        actions = demo.seed_retention_actions(as_of=day)
+        self.stdout.write(f"  retention actions answering past warning signs: {actions:,}")
+        if not options["quiet_logins"]:
+            self._print_logins()
 
     def _print_logins(self):
-        from staff.models import Employee
-
-        self.stdout.write(f"Demo logins (password {demo.DEMO_PASSWORD}):")
-        named = Employee.objects.filter(user__username__in=demo.NAMED_LOGINS).select_related("user")
-        for employee in sorted(named, key=lambda e: demo.NAMED_LOGINS.index(e.user.username)):
-            self.stdout.write(
-                f"  {employee.user.username:<10} {employee.name}, {employee.get_role_display()}"
-            )
+        call_command("demo_logins", stdout=self.stdout._out)
