@@ -84,7 +84,7 @@ class AlertViewSet(AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
         if me is None or me.pk not in (alert.owner_id, alert.manager_id):
             from rest_framework.exceptions import PermissionDenied
 
-            raise PermissionDenied("This alert is not routed to you.")
+            raise PermissionDenied(_("This alert is not routed to you."))
         body = AlertActionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         act_on_alert(alert=alert, action=action, **body.validated_data)

@@ -21,6 +21,8 @@ from django.contrib.auth.signals import user_login_failed
 from django.core.cache import cache
 from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, gettext_lazy
 
 from staff.models import Employee
 
@@ -30,7 +32,7 @@ def access_refused(user, today: dt.date | None = None) -> str | None:
     if user is None or not getattr(user, "pk", None):
         return None
     if not user.is_active:
-        return "This login has been deactivated."
+        return gettext("This login has been deactivated.")
     try:
         employee = user.employee
     except Employee.DoesNotExist:
@@ -43,9 +45,11 @@ def access_refused(user, today: dt.date | None = None) -> str | None:
 def employee_access_refused(employee: Employee, today: dt.date | None = None) -> str | None:
     today = today or timezone.localdate()
     if employee.status == Employee.Status.DEPARTED:
-        return "Your access ended when you left the company."
+        return gettext("Your access ended when you left the company.")
     if employee.departure_date is not None and employee.departure_date < today:
-        return f"Your access ended after your last day, {employee.departure_date:%d %b %Y}."
+        return gettext("Your access ended after your last day, %(day)s.") % {
+            "day": date_format(employee.departure_date)
+        }
     return None
 
 
@@ -116,7 +120,9 @@ class SignInChecks:
 
     error_messages = {
         **AuthenticationForm.error_messages,
-        "address_locked": "Too many failed sign-ins from your address; try again later.",
+        "address_locked": gettext_lazy(
+            "Too many failed sign-ins from your address; try again later."
+        ),
     }
 
     def clean(self):

@@ -14,6 +14,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from rest_framework.test import APIClient
 
 from handover.services import process_handovers, raise_tasks, start_departure
@@ -153,7 +154,7 @@ def test_the_last_day_itself_still_works_and_the_next_day_does_not(lou, client):
     lou.user.refresh_from_db()
     assert access_refused(lou.user) is None
     assert access_refused(lou.user, today=TODAY() + dt.timedelta(days=1)) == (
-        f"Your access ended after your last day, {TODAY():%d %b %Y}."
+        f"Your access ended after your last day, {date_format(TODAY())}."
     )
 
 
