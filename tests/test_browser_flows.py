@@ -153,7 +153,7 @@ def test_the_csv_import_progress_moves_without_workers(
     sign_in(page, base, "root")
     page.goto(f"{base}/imports/")
     page.get_by_label("What the file holds").select_option("customers")
-    page.get_by_label("CSV file").set_input_files(str(upload))
+    page.get_by_label("CSV or Excel file").set_input_files(str(upload))
     page.get_by_role("button", name="Upload and map columns").click()
     page.get_by_role("button", name="Check the file").click()
     # The request answered at once: the check is still running, and the bar shows it.
