@@ -10,8 +10,6 @@ NOT_YET_MARKED = {
     # Being rewritten under their own issues (the model page and its "what changed"
     # block, the nightly jobs page); marked once they settle.
     "customers/templates/customers/model.html",
-    "customers/templates/customers/_score_change.html",
-    "jobs/templates/jobs/nights.html",
 }
 
 
