@@ -151,6 +151,20 @@ def usage_drop():
     return c, "Product usage down 100% vs the prior 3-month average"
 
 
+def usage_event_drop():
+    # Reports run: 12 on each of offsets 100, 70, 40 and 28. On DAY the last 28 days
+    # (offsets 0..27) hold none against 48 in the 84 days before (16 a month): down 100%.
+    # The day before, offset 28 was inside its last 28 days: 12 against 12 a month.
+    from customers.models import UsageDay
+
+    c = customer()
+    for offset in (100, 70, 40, 28):
+        UsageDay.objects.create(
+            customer=c, day=DAY - dt.timedelta(days=offset), event="reports_run", quantity=12
+        )
+    return c, "Reports run down 100% vs the prior 3 months"
+
+
 def decision_maker_left():
     c = customer()
     ContactFactory(
@@ -219,6 +233,7 @@ CASES = [
     ("low_satisfaction", low_satisfaction),
     ("satisfaction_drop", satisfaction_drop),
     ("usage_drop", usage_drop),
+    ("usage_event_drop", usage_event_drop),
     ("decision_maker_left", decision_maker_left),
     ("owner_departing", owner_departing),
     ("owner_departed", owner_departed),
