@@ -164,6 +164,7 @@ def book_rows(
     return rows.order_by(*BOOK_SORTS[sort][1])
 
 
+SCORE_SORTS = {"risk", "probability", "value"}
 HANDOVER_STATES = {
     "in_handover": _("In a handover in progress"),
     "no_successor": _("In a handover, no accepted successor"),
@@ -205,7 +206,20 @@ def customer_list_rows(
             customers = customers.filter(Exists(open_tasks))
         elif handover == "not_in_handover":
             customers = customers.filter(~Exists(open_tasks))
-    return book_rows(customers, run, today=today, **book_filters)
+    sort = book_filters.get("sort") or "risk"
+    rows = book_rows(customers, run, today=today, **book_filters)
+    if run is not None and sort in SCORE_SORTS:
+        if status != Customer.Status.ACTIVE:
+            # Churned customers have no current score: by name instead.
+            return rows.order_by(*BOOK_SORTS["name"][1])
+        # The customers scored in the run, walked in the order of the (day, revenue at
+        # risk) index: a page costs the same at a million customers. Customers added
+        # since the run are listed by name until the next night scores them.
+        column = {"risk": "revenue_at_risk", "probability": "risk_probability"}.get(
+            sort, "risk_annual_value"
+        )
+        rows = rows.filter(**{f"{column}__isnull": False}).order_by(F(column).desc(), "name", "pk")
+    return rows
 
 
 def risk_histories(
