@@ -155,7 +155,14 @@ def book_rows(
     if segment:
         rows = rows.filter(segment=segment)
     if renewal_days is not None:
-        rows = rows.filter(next_renewal__lte=today + dt.timedelta(days=renewal_days))
+        # "Next renewal within N days" as an EXISTS on the (customer, end date) index, not
+        # a filter on the annotated subquery, which would run it for every customer.
+        ending = Contract.objects.filter(
+            customer_id=OuterRef("pk"),
+            end_date__gte=today,
+            end_date__lte=today + dt.timedelta(days=renewal_days),
+        ).exclude(status__in=[Contract.Status.CANCELLED, Contract.Status.EXPIRED])
+        rows = rows.filter(Exists(ending))
     if search:
         rows = rows.filter(Q(name__icontains=search) | Q(external_id__iexact=search))
     sort = sort if sort in BOOK_SORTS else "risk"
