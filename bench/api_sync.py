@@ -33,15 +33,22 @@ def call(url, key, body=None):
 
 
 def walk(label, url, key, limit=None):
-    began, rows, pages, token = time.perf_counter(), 0, 0, None
+    """Follow `next` to the end (or until `limit` rows were read: a walk that does not
+    end is reported as such)."""
+    began, rows, pages, token, seen = time.perf_counter(), 0, 0, None, set()
     while url and (limit is None or rows < limit):
         page = call(url, key)
         rows += len(page["results"])
+        seen.update(row["id"] for row in page["results"])
         pages += 1
         token = page.get("sync_token", token)
         url = page["next"]
     wall = time.perf_counter() - began
-    print(f"{label}: {rows:,} rows, {pages} pages in {wall:.2f} s = {rows / wall:,.0f} rows/s")
+    ended = "" if not url else f"; stopped at the limit of {limit:,} rows"
+    print(
+        f"{label}: {rows:,} rows ({len(seen):,} distinct), {pages} pages in {wall:.2f} s "
+        f"= {rows / wall:,.0f} rows/s{ended}"
+    )
     return token, rows
 
 
@@ -80,7 +87,12 @@ def main() -> None:
     try:
         size = f"page_size={args.pages_of}"
         sync_token, _ = walk("customers by id", f"{api}/customers/?{size}", key)
-        walk("customers by updated_at", f"{api}/customers/?ordering=updated_at&{size}", key)
+        walk(
+            "customers by updated_at",
+            f"{api}/customers/?ordering=updated_at&{size}",
+            key,
+            limit=2 * Customer.objects.count(),
+        )
         walk(
             f"interactions (at most {args.interactions:,})",
             f"{api}/interactions/?{size}",
@@ -106,7 +118,8 @@ def main() -> None:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
-        token.delete()
+        # revoked, not deleted: the audit trail keeps the reads it made
+        ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
 
 
 if __name__ == "__main__":

@@ -103,18 +103,27 @@ def _decoded_lines(path: Path) -> Iterator[str]:
             yield line
 
 
-def _csv_records(path: Path, delimiter: str) -> Iterator[tuple[int, list[str]]]:
-    lines = _decoded_lines(path)
-    reader = csv.reader(lines, delimiter=delimiter)
-    while True:
-        start = reader.line_num + 1
-        try:
-            record = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            raise CsvUnreadable(f"Line {start}: {error}.", start) from None
-        yield start, record
+def _csv_records(
+    path: Path, delimiter: str, *, line_by_line: bool = False
+) -> Iterator[tuple[int, list[str]]]:
+    """Decoded in large blocks (fast); on a bad byte the file is read again line by line
+    to name the line, so the error is exact wherever the byte is. `line_by_line` decodes
+    only as far as it reads (for the header)."""
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(_decoded_lines(path) if line_by_line else handle, delimiter=delimiter)
+        while True:
+            start = reader.line_num + 1
+            try:
+                record = next(reader)
+            except StopIteration:
+                return
+            except UnicodeDecodeError:
+                for _ in _decoded_lines(path):
+                    pass
+                raise CsvUnreadable("The file is not UTF-8 text; save it as CSV UTF-8.") from None
+            except csv.Error as error:
+                raise CsvUnreadable(f"Line {start}: {error}.", start) from None
+            yield start, record
 
 
 def _excel_records(path: Path) -> Iterator[tuple[int, list]]:
@@ -182,7 +191,7 @@ def sniff(path: Path) -> tuple[str, list[str]]:
     if not first_line.strip():
         raise CsvUnreadable("The file is empty; it needs a header row.")
     delimiter = max(DELIMITERS, key=first_line.count)
-    first = next(_csv_records(path, delimiter), None)
+    first = next(_csv_records(path, delimiter, line_by_line=True), None)
     return delimiter, _header(first[1] if first else [])
 
 
@@ -225,7 +234,7 @@ def check_mapping(kind: str, header: list[str], mapping: dict[str, str]) -> list
 def _cell_text(value, parse: Callable | None) -> str:
     """A cell as the text the field's parser reads (workbooks hold typed cells)."""
     if isinstance(value, str):
-        return from_spreadsheet(value)
+        return from_spreadsheet(value) if value[:1] == "'" else value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dt.datetime):
@@ -252,31 +261,41 @@ def _rows(
     header = [str(h).strip() for h in header_line[1]] if header_line else []
     while header and not header[-1]:
         header.pop()
-    targets = [mapping.get(column) or None for column in header]
+    width = len(header)
+    mapped = [
+        (position, target, parsers.get(target) in (money, rate), parsers.get(target))
+        for position, target in enumerate(mapping.get(column) for column in header)
+        if target
+    ]
     for line, record in iterator:
-        while record and (
-            record[-1] == "" or (isinstance(record[-1], str) and not record[-1].strip())
-        ):
-            record = record[:-1]  # trailing empty cells are nothing
-        if not record:
-            continue  # blank lines
         problems: list[tuple[str | None, str]] = []
-        if len(record) > len(header):
-            problems.append(
-                (None, f"{len(record) - len(header)} more value(s) than there are columns.")
-            )
+        if len(record) > width:
+            extra = [value for value in record[width:] if str(value).strip()]
+            if extra:  # trailing empty cells are nothing; values without a column are
+                problems.append((None, f"{len(extra)} more value(s) than there are columns."))
+            record = record[:width]
+        try:
+            blank_line = not "".join(record).strip()
+        except TypeError:  # a workbook's typed cells
+            blank_line = not any(str(value).strip() for value in record)
+        if blank_line:
+            continue
         row = {}
-        for target, value in zip(targets, record, strict=False):
-            if not target:
+        filled = len(record)
+        for position, target, numeric, parse in mapped:
+            if position >= filled:
                 continue
-            parse = parsers.get(target)
-            if parse in (money, rate) and isinstance(value, str):
+            value = record[position]
+            if numeric and isinstance(value, str):
                 try:
                     value = number_text(value, decimal_mark)
                 except RowError as problem:
                     problems.append((target, str(problem)))
                     continue
-            row[target] = _cell_text(value, parse)
+            if isinstance(value, str):
+                row[target] = from_spreadsheet(value) if value[:1] == "'" else value
+            else:
+                row[target] = _cell_text(value, parse)
         yield line, row, problems
 
 

@@ -256,6 +256,7 @@ KINDS: dict[str, Kind] = {
         ),
         derived=("external_id",),
         natural_key=lambda row: currency.rate_external_id(row["currency"], row["day"]),
+        key=("currency", "day"),
     ),
     # Product usage: one day's total per customer and event name (models.UsageDay).
     "usage": Kind(
@@ -380,10 +381,23 @@ def _fill_from_existing(kind: Kind, rows: list[dict], present: set[str]) -> None
         return
     keys = [row["external_id"] for row in rows if row.get("external_id")]
     names = [c.name for c in absent_columns] + [r.column for r in absent_references]
-    stored = {
-        record["external_id"]: record
-        for record in kind.model.objects.filter(external_id__in=keys).values("external_id", *names)
-    }
+    if connection.vendor == "postgresql":  # one array parameter: cheap for 10,000 keys
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT external_id, {', '.join(names)} FROM {kind.model._meta.db_table} "
+                "WHERE external_id = ANY(%s)",
+                [keys],
+            )
+            stored = {
+                record[0]: dict(zip(names, record[1:], strict=True)) for record in cursor.fetchall()
+            }
+    else:
+        stored = {
+            record["external_id"]: record
+            for record in kind.model.objects.filter(external_id__in=keys).values(
+                "external_id", *names
+            )
+        }
     for row in rows:
         if not row:
             continue
@@ -640,7 +654,8 @@ def _copy_text(value) -> str:
 
 def _record_owner_changes(rows: list[dict], before: dict[str, dict], changed: set[str]) -> None:
     """Ownership history for customers whose owners the batch set or changed: the open
-    period closes today and the new owner's opens, as Customer.save() does one by one."""
+    period closes today and the new owner's opens, as Customer.save() does one by one; a
+    customer's first owner in a role (a new customer) owns it from its customer_since."""
     today = timezone.localdate()
     moves: list[tuple[str, str, int | None]] = []  # (external_id, role, new owner)
     for row in rows:
@@ -661,6 +676,14 @@ def _record_owner_changes(rows: list[dict], before: dict[str, dict], changed: se
             "external_id", "id"
         )
     )
+    # A customer's first owner in a role owned it from the customer's own start (the
+    # history an import brings), not from the day of the import.
+    owned_before = set(
+        OwnershipPeriod.objects.filter(customer_id__in=ids.values())
+        .values_list("customer_id", "role")
+        .distinct()
+    )
+    since = {row["external_id"]: row["customer_since"] for row in rows}
     for role in (OwnerRole.PRIMARY, OwnerRole.SECONDARY):
         customer_ids = [ids[key] for key, r, _ in moves if r == role]
         open_periods = list(
@@ -696,7 +719,9 @@ def _record_owner_changes(rows: list[dict], before: dict[str, dict], changed: se
                 customer_id=ids[key],
                 employee_id=owner,
                 role=role,
-                started_on=today,
+                started_on=today
+                if (ids[key], role) in owned_before
+                else min(since.get(key) or today, today),
                 reason="Set by import",
             )
             for key, role, owner in moves

@@ -1,7 +1,7 @@
 """Running steps so that a night finishes by itself.
 
 Every step is a `JobStep` row, unique per day, name and subject. A worker *claims* the
-row (status running, owner host:pid, attempts + 1) under a row lock before doing any
+row (status running, owner host:pid:thread, attempts + 1) under a row lock before doing any
 work, and a thread beats on it while the work runs. So:
 
 - a message delivered twice (second beat, second `run_nightly`, redelivery after a
@@ -83,7 +83,8 @@ def in_this_process():
 
 
 def owner_id() -> str:
-    return f"{HOST}:{os.getpid()}"
+    """host:pid:thread of the code running a step (threaded pools run several per pid)."""
+    return f"{HOST}:{os.getpid()}:{threading.get_ident()}"
 
 
 def current_step() -> JobStep | None:
@@ -193,11 +194,12 @@ def _dispatch(step_ids: list[int], *, countdown: float | None = None) -> None:
 
 def _pid_gone(owner: str) -> bool:
     """The owner ran on this host and its process is no longer there (or is a zombie)."""
-    host, _, pid = owner.rpartition(":")
+    host, _, rest = owner.partition(":")
+    pid = rest.split(":")[0]
     if host != HOST or not pid.isdigit():
         return False
     if owner == owner_id():
-        return True  # this process is free to run it: the earlier attempt here has ended
+        return True  # this thread is free to run it: the earlier attempt here has ended
     try:
         os.kill(int(pid), 0)
     except ProcessLookupError:
@@ -403,9 +405,12 @@ def watchdog() -> dict:
                 step.error = f"{lost}; re-queued."
                 requeued.append(step.pk)
             step.save()
-        stale = now - dt.timedelta(seconds=settings.JOBS_STALE_SECONDS)
+        # Queued steps can wait their turn behind others for a while; only one queued
+        # for longer than JOBS_RESEND_SECONDS counts as a lost message (a re-send is
+        # harmless anyway: the first to claim it runs it).
+        waited = now - dt.timedelta(seconds=settings.JOBS_RESEND_SECONDS)
         lost_messages = JobStep.objects.select_for_update(skip_locked=True).filter(
-            status=Status.QUEUED, queued_at__lt=stale
+            status=Status.QUEUED, queued_at__lt=waited
         )
         resent = list(lost_messages.values_list("pk", flat=True))
         JobStep.objects.filter(pk__in=resent).update(queued_at=now)
@@ -456,9 +461,17 @@ def rerun(step: JobStep) -> JobStep:
                 f"{step.name} for {step.day} is {step.get_status_display().lower()}; "
                 "it can be re-run once it has finished."
             )
+        if step.needs_success and (
+            JobStep.objects.filter(day=step.day, name=step.after)
+            .exclude(status=Status.DONE)
+            .exists()
+        ):
+            raise ValidationError(
+                f"{step.name} for {step.day} needs {step.after} to complete first: re-run that."
+            )
         step.set_aside.all().delete()
         step.status, step.queued_at, step.owner = Status.QUEUED, timezone.now(), ""
-        step.finished_at, step.error, step.result = None, "", {}
+        step.started_at, step.finished_at, step.error, step.result = None, None, "", {}
         step.save()
         JobStep.objects.filter(
             day=step.day,

@@ -47,7 +47,8 @@ def nights(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     for step in day_steps:
         step.stuck = step.status == Status.RUNNING and steps.owner_lost(step, now=now)
-        step.can_rerun = step.finished or step.stuck
+        # Skipped steps run again by themselves once the step they wait for is re-run.
+        step.can_rerun = step.status == Status.FAILED or step.stuck
     return render(request, "jobs/nights.html", {"day": day, "days": days, "steps": day_steps})
 
 

@@ -262,6 +262,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 JOBS_HEARTBEAT_SECONDS = env_int("JOBS_HEARTBEAT_SECONDS", 15)
 JOBS_STALE_SECONDS = env_int("JOBS_STALE_SECONDS", 90)
 JOBS_MAX_ATTEMPTS = env_int("JOBS_MAX_ATTEMPTS", 5)
+# A step queued for longer than this is sent again (its message may have been lost).
+JOBS_RESEND_SECONDS = env_int("JOBS_RESEND_SECONDS", 300)
 # Test-only failpoint: "step name=seconds,..." holds a claimed step that long.
 JOBS_FAULT_PAUSE = env_list("JOBS_FAULT_PAUSE", [])
 
@@ -303,11 +305,11 @@ BACKTEST_FOLDS = env_int("BACKTEST_FOLDS", 4)
 USAGE_EVENTS_MAX = env_int("USAGE_EVENTS_MAX", 20)
 # Larger companies are sampled (every k-th customer) down to about this many per month.
 TRAINING_MAX_CUSTOMERS = env_int("TRAINING_MAX_CUSTOMERS", 50_000)
-# Customers per scoring chunk (one Celery task each).
+# Customers per scoring chunk (one durable step each, jobs/steps.py).
 SCORING_CHUNK_SIZE = env_int("SCORING_CHUNK_SIZE", 50_000)
 # --- Alerts -------------------------------------------------------------------------------------
-# Run after every complete scoring run (in-process right after it; on workers by the
-# chord's last step, so they never see a half-scored day).
+# Steps of the night that run once the day's scoring is complete (skipped when it is not,
+# so they never see a half-scored day).
 SCORING_FOLLOW_UP_TASKS = [
     "alerts.tasks.raise_alerts",
     "customers.tasks.compute_dashboard_figures",

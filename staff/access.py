@@ -185,6 +185,48 @@ class VisibleInAdmin:
             return queryset.none()  # HR sees names and values, not a customer's records
         return visible_to(request.user, queryset, self.customer_prefix)
 
+    def changelist_view(self, request, extra_context=None):
+        """A list page of customer records is a read like an API list: audited with its
+        rows, and within a leaver's daily allowance (staff/reads.py)."""
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is None:
+            return response
+        rows = len(changelist.result_list)
+        refused = self._read(request, rows, detail={"admin": request.path})
+        return refused or response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        obj = getattr(response, "context_data", {}).get("original")
+        if request.method == "GET" and obj is not None:
+            customer_id = obj.pk if not self.customer_prefix else obj.customer_id
+            refused = self._read(
+                request,
+                1,
+                object_id=obj.pk,
+                customer_id=customer_id,
+                detail={"admin": request.path},
+            )
+            return refused or response
+        return response
+
+    def _read(self, request, rows: int, **fields):
+        from django.http import HttpResponseForbidden
+
+        from staff import audit
+        from staff.reads import approval_needed
+
+        kind = self.model._meta.model_name
+        pending = approval_needed(employee_of(request.user), kind, rows)
+        if pending is not None:
+            return HttpResponseForbidden(
+                "You are leaving: reading more customer records today needs your manager's "
+                f"approval, as an export does. Request {pending.pk} is waiting for it."
+            )
+        audit.record_read(kind, rows, **fields)
+        return None
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         # A record can only be added to (or moved to) a customer the person sees.
         from customers.models import Customer

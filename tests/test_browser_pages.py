@@ -144,7 +144,9 @@ def test_a_manager_sees_the_dashboard_charts_render(browser_page, live_server):
     assert drawn[0] == 5  # a bar per tier
     assert drawn[1] >= 1  # at least this month
     assert errors == []
-    very_high = page.locator("#tiers-heading + table tbody tr").first.inner_text()
+    very_high = page.locator(
+        "section[aria-labelledby=tiers-heading] table tbody tr"
+    ).first.inner_text()
     assert "Very high" in very_high and "24,800" in very_high  # Acme: 62% of 40,000
 
 

@@ -218,3 +218,11 @@ def test_the_secure_defaults_are_what_compose_ships(compose):
     env = compose["x-app-env"]
     for name in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):
         assert _compose_value(env[name]) == "true", name
+
+
+@pytest.mark.django_db
+def test_with_the_ssl_redirect_the_health_check_still_answers_over_http(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/healthz/").status_code == 200
+    redirected = client.get("/login/")
+    assert redirected.status_code == 301 and redirected["Location"].startswith("https://")

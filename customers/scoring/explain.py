@@ -100,7 +100,7 @@ def feature_label(name: str) -> str:
             return f"{label}, trend vs the 28 days before"
         if stat == "days_since":
             return f"Days since {label.lower()}"
-        return f"{label} ({stat[:-1]} days)"
+        return f"{label} ({stat[:-1]} days)"  # 7d, 28d, 90d, 365d
     if name in signals.SIGNAL_BY_CODE:
         return signals.SIGNAL_BY_CODE[name].label
     text = re.sub(r"_(\d+)d$", r" (\1 days)", name).replace("_", " ")

@@ -78,10 +78,10 @@ MODEL_FEATURES = [
     "single_threaded",
 ]
 
-# Per usage event name (see usage_columns): counts in 7 / 28 / 90 days, the trend of
+# Per usage event name (see usage_columns): totals in 7 / 28 / 90 / 365 days, the trend of
 # the last 28 days against the 28 before (log of the ratio, +1 each side) and days since
 # the event was last used (NEVER_USED_DAYS when not in the last year).
-USAGE_STATS = ("7d", "28d", "90d", "trend", "days_since")
+USAGE_STATS = ("7d", "28d", "90d", "365d", "trend", "days_since")
 USAGE_LOOKBACK_DAYS = 365
 NEVER_USED_DAYS = 366
 
@@ -362,6 +362,7 @@ def _usage_features(
         "q7": Sum("quantity", filter=within(0, 6)),
         "q28": Sum("quantity", filter=within(0, 27)),
         "q90": Sum("quantity", filter=within(0, 89)),
+        "q365": Sum("quantity"),
         "prior_28": Sum("quantity", filter=within(28, 55)),
         "prior_84": Sum("quantity", filter=within(28, 111)),
         "last_day": Max("day", filter=Q(quantity__gt=0)),
@@ -382,11 +383,18 @@ def _usage_features(
         ["customer_id", "event", *aggregates],
     )
     rows = rows[rows["customer_id"].isin(out.index)]
-    for column in ("q7", "q28", "q90", "prior_28", "prior_84"):
+    for column in ("q7", "q28", "q90", "q365", "prior_28", "prior_84"):
         rows[column] = rows[column].astype("float64").fillna(0.0)
     rows["days_since"] = (pd.Timestamp(as_of) - pd.to_datetime(rows["last_day"])).dt.days
     rows["trend"] = np.log((rows["q28"] + 1.0) / (rows["prior_28"] + 1.0))
-    stats = {"q7": "7d", "q28": "28d", "q90": "90d", "trend": "trend", "days_since": "days_since"}
+    stats = {
+        "q7": "7d",
+        "q28": "28d",
+        "q90": "90d",
+        "q365": "365d",
+        "trend": "trend",
+        "days_since": "days_since",
+    }
     wide = rows.pivot(index="customer_id", columns="event", values=[*stats, "prior_84"])
     columns = {}
     for event in events:
@@ -479,12 +487,17 @@ def _add_owner_features(
     ).set_index("customer_id")
     frame = frame.join(changes, how="left")
 
-    owners = read_frame(
-        Employee.objects.filter(
-            pk__in=frame["owner_id"].dropna().astype("int64").unique().tolist()
-        ).values_list("id", "departure_date", "departure_announced_on"),
-        ["owner_id", "owner_departure_date", "owner_announced_on"],
-    )
+    owner_ids = frame["owner_id"].dropna().astype("int64").unique().tolist()
+    columns = ["owner_id", "owner_departure_date", "owner_announced_on"]
+    # Customers imported without owners: nobody to look up (an empty IN () is no query).
+    owners = pd.DataFrame(columns=columns)
+    if owner_ids:
+        owners = read_frame(
+            Employee.objects.filter(pk__in=owner_ids).values_list(
+                "id", "departure_date", "departure_announced_on"
+            ),
+            columns,
+        )
     owners = owners.astype({"owner_id": "float64"}).set_index("owner_id")
     frame = frame.join(owners, on="owner_id", how="left")
     return frame

@@ -101,7 +101,7 @@ class RiskModel(models.Model):
             return self.RULES_NOTE
         roc = self.metrics.get("roc_auc")
         return f"{self.get_kind_display()} model v{self.version}" + (
-            f", validation ROC AUC {roc:.2f}" if roc is not None else ""
+            f", backtest ROC AUC {roc:.2f}" if roc is not None else ""
         )
 
 

@@ -50,6 +50,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.inspection import permutation_importance
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from threadpoolctl import threadpool_limits
@@ -333,8 +334,16 @@ def _fit_learner(kind: str, X: pd.DataFrame, y: np.ndarray, *, calibrate: bool):
     if calibrate and y.sum() >= 6:
         # Sigmoid (Platt) calibration is monotonic: it keeps the ranking and leaves no
         # ties for the tiers to break arbitrarily. ensemble=False: one model on all rows,
-        # calibrated on 3-fold out-of-fold predictions, so scoring predicts once.
-        return CalibratedClassifierCV(estimator, method="sigmoid", cv=3, ensemble=False).fit(X, y)
+        # calibrated on 3-fold out-of-fold predictions, so scoring predicts once. The
+        # folds are shuffled: rows come in date order, and folds of whole periods can
+        # teach the calibration the wrong direction.
+        folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)
+        calibrated = CalibratedClassifierCV(
+            estimator, method="sigmoid", cv=folds, ensemble=False
+        ).fit(X, y)
+        # p = 1 / (1 + exp(a f + b)): a must be negative to keep the learner's ranking.
+        if calibrated.calibrated_classifiers_[0].calibrators[0].a_ < 0:
+            return calibrated
     return estimator.fit(X, y)
 
 

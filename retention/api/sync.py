@@ -4,7 +4,8 @@
 change made inside a long transaction (a file import, a bulk request) carries a time that
 a client may already have passed. Instead, every synced table has a `sync_xid` column:
 the 64-bit id of the transaction that last wrote the row (set by the column's default
-on insert and by a trigger on update, on PostgreSQL; migration customers 0014).
+on insert and by a trigger on update, on PostgreSQL; migration customers 0014; a BRIN
+index on interactions, which are appended in that order, 0018).
 
 A sync token is PostgreSQL's `pg_snapshot_xmin(pg_current_snapshot())` when the first
 page of a sync is read: every transaction with a smaller id had finished by then, so

@@ -1,4 +1,6 @@
-// The language menu in the navigation: choosing a language saves it at once.
-document.getElementById("language-choice")?.addEventListener("change", (event) => {
-  event.target.form.submit();
+// The language choice in the navigation applies as soon as it is picked (a script file,
+// not an inline handler, so the Content-Security-Policy can forbid inline scripts).
+document.addEventListener("DOMContentLoaded", () => {
+  const choice = document.getElementById("language-choice");
+  if (choice) choice.addEventListener("change", () => choice.form.submit());
 });

@@ -97,7 +97,7 @@ def test_a_forged_cursor_is_a_404_in_the_error_shape():
     for path in ("/api/v1/contacts/", "/api/v1/customers/", "/api/v1/alerts/"):
         response = api.get(path, {"cursor": "cD0wJw=="})  # "p=0'"
         assert response.status_code == 404, path
-        assert response.json()["error"]["message"] == "Invalid cursor"
+        assert response.json()["error"]["message"] == "Invalid cursor."
 
 
 def test_deeply_nested_json_is_a_400_in_the_error_shape():

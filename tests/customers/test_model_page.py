@@ -451,7 +451,7 @@ def test_training_on_a_worker_polls_until_the_task_reports_success(client, resul
         {"job": "train", "after": 2, "was": "working"},
     )
     assert "hx-trigger" not in done.content.decode()
-    assert "New model v3: Gradient boosting, validation ROC AUC 0.935" in text_of(
+    assert "New model v3: Gradient boosting, backtest ROC AUC 0.935" in text_of(
         done.content.decode()
     )
     assert done["HX-Refresh"] == "true"  # the page reloads to show the new model

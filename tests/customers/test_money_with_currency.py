@@ -65,10 +65,12 @@ def test_handed_case_the_jpy_contract_counts_at_its_value_in_the_reporting_curre
         )
     )
     assert scores == {"QA-FX-JP": Decimal("30500.00"), "QA-FX-EU": Decimal("30000.00")}
-    listed = integration_client()[0].get("/api/v1/contracts/?ordering=id").json()["results"]
-    assert [(c["currency"], c["annual_value"], c["annual_value_reporting"]) for c in listed] == [
-        ("JPY", "5000000.00", "30500.00"),
+    listed = integration_client()[0].get("/api/v1/contracts/").json()["results"]
+    assert sorted(
+        (c["currency"], c["annual_value"], c["annual_value_reporting"]) for c in listed
+    ) == [
         ("EUR", "30000.00", "30000.00"),
+        ("JPY", "5000000.00", "30500.00"),
     ]
 
 
@@ -160,3 +162,20 @@ def test_exchange_rates_export_and_import_back_unchanged(case, tmp_path, client)
         "exchange_rates", path, csv_io.default_mapping("exchange_rates", csv_io.sniff(path)[1])
     )
     assert (report.problem_count, report.unchanged) == (0, 1)
+
+
+def test_a_rate_given_twice_is_refused_at_both_doors(case, tmp_path):
+    rows = [{"currency": "JPY", "day": "2026-03-31", "rate": r} for r in ("0.0061", "0.0062")]
+    response = post("exchange-rates", rows)
+    assert response.status_code == 400
+    assert [(r["index"], r["field"]) for r in response.json()["error"]["rows"]] == [(1, "day")]
+    path = tmp_path / "rates.csv"
+    path.write_text(
+        "currency,day,rate\nJPY,2026-03-31,0.0061\nUSD,2026-03-31,0.9\nJPY,2026-03-31,0.0062\n"
+    )
+    report = csv_io.check(
+        "exchange_rates", path, {"currency": "currency", "day": "day", "rate": "rate"}
+    )
+    assert [(p["line"], p["column"]) for p in report.problems] == [(4, "day")]
+    assert "is also on line 2" in report.problems[0]["message"]
+    assert not ExchangeRate.objects.exists()

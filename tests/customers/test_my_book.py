@@ -1,22 +1,42 @@
 """The account manager's book shows each customer's current risk, riskiest revenue first,
 and says when the score is rules-based."""
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from customers.scoring import runs
+from staff.models import Employee
 from tests.customers.scoring_world import AS_OF, build_world
 from tests.factories import UserFactory
 
+
+def _sign_in_as_e1(client, world):
+    """E1 leaves on the world's 2026-07-31; the book is read today, so E1's last day is
+    moved past today (after the scores were made): access ends after the last day."""
+    Employee.objects.filter(pk=world.e1.pk).update(
+        departure_date=timezone.localdate() + dt.timedelta(days=30)
+    )
+    world.e1.user = UserFactory(username="e1")
+    world.e1.save(update_fields=["user"])
+    client.force_login(world.e1.user)
+
+
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _on_the_scored_day(monkeypatch):
+    # E1 leaves on 2026-07-31 and may not sign in after it; the book is read on AS_OF.
+    monkeypatch.setattr("staff.auth.timezone.localdate", lambda *args: AS_OF)
 
 
 def test_book_lists_tier_probability_revenue_at_risk_and_top_reason(client):
     world = build_world()
     runs.score_all(day=AS_OF)
-    world.e1.user = UserFactory(username="e1")
-    world.e1.save()
-    client.force_login(world.e1.user)
+    _sign_in_as_e1(client, world)
 
     response = client.get(reverse("home"))
 
@@ -32,9 +52,7 @@ def test_book_lists_tier_probability_revenue_at_risk_and_top_reason(client):
 
 def test_book_before_any_scoring_says_so(client):
     world = build_world()
-    world.e1.user = UserFactory(username="e1")
-    world.e1.save()
-    client.force_login(world.e1.user)
+    _sign_in_as_e1(client, world)
     page = client.get(reverse("home")).content.decode()
     assert "No risk scores yet" in page
     assert "Alpha" in page and "not scored" in page

@@ -9,10 +9,11 @@ import pandas as pd
 import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier
 
-from customers.models import Customer, RiskModel, RiskScore
+from customers.models import Customer, RiskModel, RiskScore, UsageDay
 from customers.scoring import features as feature_module
 from customers.scoring import runs, signals, training
 from tests.customers.simulated_company import AS_OF, build_company
+from tests.factories import ContractFactory, CustomerFactory, EmployeeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -116,3 +117,78 @@ def test_model_stores_its_label(company, settings):
     model = training.train_model(as_of=AS_OF)
     assert model.churn_label == "contract"
     assert RiskModel.objects.filter(churn_label="contract").exists()
+
+
+def test_implicit_label_is_no_activity_in_the_next_n_days_among_the_recently_active(settings):
+    settings.IMPLICIT_CHURN_DAYS = [90, 90, 60]  # core, important, general
+    owner = EmployeeFactory()
+    day = dt.date(2026, 3, 1)
+    quiet = CustomerFactory(
+        segment="general", customer_since=dt.date(2025, 1, 1), primary_owner=owner
+    )
+    busy = CustomerFactory(
+        segment="general", customer_since=dt.date(2025, 1, 1), primary_owner=owner
+    )
+    back = CustomerFactory(
+        segment="general", customer_since=dt.date(2025, 1, 1), primary_owner=owner
+    )
+    asleep = CustomerFactory(
+        segment="general", customer_since=dt.date(2025, 1, 1), primary_owner=owner
+    )
+    core = CustomerFactory(segment="core", customer_since=dt.date(2025, 1, 1), primary_owner=owner)
+
+    def used(customer, offset):
+        UsageDay.objects.create(
+            customer=customer, day=day + dt.timedelta(days=offset), event="logins", quantity=1
+        )
+
+    used(quiet, -10)  # active before, nothing after: churned
+    used(busy, -10)
+    used(busy, 30)  # came back within 60 days: stayed
+    used(back, -5)
+    used(back, 75)  # after the general segment's 60 days: churned
+    used(asleep, -100)  # not active in the 60 days before: not a row at all
+    used(core, -5)
+    used(core, 75)  # within the core segment's 90 days: stayed
+    data = training.build_training_set([day], horizon_days=90, label="implicit", as_of=AS_OF)
+    labels = dict(zip(data.features.index, data.churned, strict=True))
+    assert labels == {quiet.pk: True, busy.pk: False, back.pk: True, core.pk: False}
+
+
+def test_monthly_subscriptions_are_no_contract_ending_sign_but_annual_ones_are(company):
+    frame = feature_module.compute_features(AS_OF)
+    with_contract = frame[frame["contract_term_days"].notna()]
+    # Monthly contracts: 28 to 31 days, each ending within the 90-day horizon.
+    assert with_contract["contract_term_days"].between(28, 31).all()
+    assert (with_contract["renewal_within_horizon"] == 1).all()
+    flags = signals.fired(frame)
+    assert not flags["contract_ending_90"].any()
+
+    annual = CustomerFactory(customer_since=dt.date(2025, 1, 1))
+    ContractFactory(customer=annual, start_date=dt.date(2025, 8, 29), end_date=dt.date(2026, 8, 28))
+    row = feature_module.compute_features(AS_OF).loc[[annual.pk]]
+    # 365 days; ends in 59 days (2026-08-28), inside the horizon; 59/365 of it left.
+    assert row["contract_term_days"].iloc[0] == 365
+    assert row["days_to_contract_end"].iloc[0] == 59
+    assert row["term_remaining_share"].iloc[0] == pytest.approx(59 / 365)
+    assert signals.fired(row)["contract_ending_90"].iloc[0]
+
+
+def test_the_api_serves_the_backtest_and_the_inputs_of_the_model(company):
+    from tests.api.helpers import integration_client
+
+    model = training.train_model(as_of=AS_OF)
+    client, _ = integration_client()
+    body = client.get("/api/v1/risk-models/current/").json()
+    assert body["version"] == model.version and body["churn_label"] == "explicit"
+    assert body["features"] == model.features
+    folds = body["backtest"]["folds"]
+    assert len(folds) == 4
+    assert set(folds[0]["methods"]) == {
+        "gradient_boosting",
+        "logistic_regression",
+        "rules",
+        "recency",
+    }
+    assert body["backtest"]["decision"] == model.backtest["decision"]
+    assert "artifact" not in body

@@ -104,3 +104,22 @@ def test_a_departing_successor_is_refused_naming_the_customer(
         services.accept_successors(plan=plan, by=team.mona, choices={c1_task.pk: team.dan.pk})
     assert "C1: Dan is departing and cannot take customers over." in str(error.value)
     assert not plan.tasks.filter(successor__isnull=False).exists()  # nothing half-written
+
+
+def test_a_successor_whose_login_is_disabled_is_refused_and_not_recommended(
+    team, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth import get_user_model
+
+    from staff.models import Employee
+
+    user = get_user_model().objects.create_user(username="ada-login", is_active=False)
+    Employee.objects.filter(pk=team.ada.pk).update(user=user)
+    plan = raised_plan(team, django_capture_on_commit_callbacks)
+    assert not plan.tasks.filter(recommended_successor=team.ada).exists()
+    c1_task = plan.tasks.get(customer=team.c1)
+    with pytest.raises(ValidationError) as error:
+        services.accept_successors(plan=plan, by=team.mona, choices={c1_task.pk: team.ada.pk})
+    assert f"C1: {team.ada.name}'s login is disabled; they cannot own customers." in str(
+        error.value
+    )

@@ -195,3 +195,35 @@ def test_the_admin_sign_in_refuses_a_leaver_with_the_reason_and_a_locked_address
     UserFactory(username="ok", is_staff=True)
     locked = client.post(url, {"username": "ok", "password": "correct horse battery staple"})
     assert "Too many failed sign-ins from your address" in locked.content.decode()
+
+
+def test_admin_reads_of_customer_records_are_audited_and_within_a_leaver_s_allowance(
+    client, settings
+):
+    settings.BULK_READ_DAILY_ALLOWANCE = 4
+    boss = EmployeeFactory(name="Boss", role="manager")
+    user = UserFactory(username="lea", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(codename="view_customer"))
+    lea = EmployeeFactory(
+        name="Lea",
+        role="manager",
+        user=user,
+        team=TeamFactory(manager=boss),
+        status="departing",
+        departure_date=timezone.localdate() + dt.timedelta(days=10),
+    )
+    mine = [CustomerFactory(primary_owner=lea) for _ in range(3)]
+    client.force_login(user)
+    assert client.get(reverse("admin:customers_customer_changelist")).status_code == 200
+    assert (
+        client.get(reverse("admin:customers_customer_change", args=[mine[0].pk])).status_code == 200
+    )
+    reads = AuditEvent.objects.filter(action="view", employee=lea).order_by("id")
+    assert [(e.object_type, e.rows, e.customer_id) for e in reads] == [
+        ("customer", 3, None),
+        ("customer", 1, mine[0].pk),
+    ]
+    # 4 read today: the next list (3 more) waits for Boss.
+    refused = client.get(reverse("admin:customers_customer_changelist"))
+    assert refused.status_code == 403 and "approval" in refused.content.decode()
+    assert reads.count() == 2

@@ -46,6 +46,16 @@ class Command(BaseCommand):
                 self.stdout.write(self.style.WARNING(" ".join(error.messages)))
             summary = self._follow(day)
         else:
+            busy = JobStep.objects.filter(
+                day=day,
+                name__in=["score_customers", "score_chunk", "finish_scoring"],
+                status__in=[JobStep.Status.QUEUED, JobStep.Status.RUNNING],
+            ).first()
+            if busy is not None:
+                raise CommandError(
+                    f"Scoring for {day} is running on the workers ({busy.name} {busy.subject} "
+                    "is " + busy.get_status_display().lower() + "); use --queue to follow it."
+                )
             summary = runs.score_all(day=day, chunk_size=options["chunk_size"], progress=self._show)
         self.stdout.write(self.style.SUCCESS(f"Scored: {summary}"))
 
