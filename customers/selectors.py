@@ -155,7 +155,14 @@ def book_rows(
     if segment:
         rows = rows.filter(segment=segment)
     if renewal_days is not None:
-        rows = rows.filter(next_renewal__lte=today + dt.timedelta(days=renewal_days))
+        # "Next renewal within N days" as an EXISTS on the (customer, end date) index, not
+        # a filter on the annotated subquery, which would run it for every customer.
+        ending = Contract.objects.filter(
+            customer_id=OuterRef("pk"),
+            end_date__gte=today,
+            end_date__lte=today + dt.timedelta(days=renewal_days),
+        ).exclude(status__in=[Contract.Status.CANCELLED, Contract.Status.EXPIRED])
+        rows = rows.filter(Exists(ending))
     if search:
         rows = rows.filter(Q(name__icontains=search) | Q(external_id__iexact=search))
     sort = sort if sort in BOOK_SORTS else "risk"
@@ -164,6 +171,7 @@ def book_rows(
     return rows.order_by(*BOOK_SORTS[sort][1])
 
 
+SCORE_SORTS = {"risk", "probability", "value"}
 HANDOVER_STATES = {
     "in_handover": _("In a handover in progress"),
     "no_successor": _("In a handover, no accepted successor"),
@@ -205,7 +213,20 @@ def customer_list_rows(
             customers = customers.filter(Exists(open_tasks))
         elif handover == "not_in_handover":
             customers = customers.filter(~Exists(open_tasks))
-    return book_rows(customers, run, today=today, **book_filters)
+    sort = book_filters.get("sort") or "risk"
+    rows = book_rows(customers, run, today=today, **book_filters)
+    if run is not None and sort in SCORE_SORTS:
+        if status != Customer.Status.ACTIVE:
+            # Churned customers have no current score: by name instead.
+            return rows.order_by(*BOOK_SORTS["name"][1])
+        # The customers scored in the run, walked in the order of the (day, revenue at
+        # risk) index: a page costs the same at a million customers. Customers added
+        # since the run are listed by name until the next night scores them.
+        column = {"risk": "revenue_at_risk", "probability": "risk_probability"}.get(
+            sort, "risk_annual_value"
+        )
+        rows = rows.filter(**{f"{column}__isnull": False}).order_by(F(column).desc(), "name", "pk")
+    return rows
 
 
 def risk_histories(

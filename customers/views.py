@@ -19,6 +19,7 @@ from customers.forms import (
 )
 from customers.models import ChurnFigure, Customer, Interaction
 from customers.selectors import (
+    SCORE_SORTS,
     book_for,
     book_rows,
     customer_list_rows,
@@ -104,6 +105,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
             "query": query.urlencode(),
             "filtered": bool(form.is_bound and form.is_valid() and any(form.cleaned_data.values())),
             "can_export": has_role(request.user, MANAGER_ROLES),
+            "by_score": (form.data.get("sort") or "risk") in SCORE_SORTS,
             "today": today,
         },
     )

@@ -22,8 +22,8 @@ class DepartureForm(forms.Form):
     voluntary = forms.TypedChoiceField(
         label=_("Who decided"),
         choices=[
-            ("true", "The employee resigned (voluntary)"),
-            ("false", "The company (involuntary)"),
+            ("true", _("The employee resigned (voluntary)")),
+            ("false", _("The company (involuntary)")),
         ],
         coerce=lambda value: value == "true",
         widget=forms.RadioSelect,
@@ -36,7 +36,7 @@ class DepartureForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["last_day"].initial = timezone.localdate()
         self.helper = FormHelper()
-        self.helper.add_input(Submit("submit", "Start the handover"))
+        self.helper.add_input(Submit("submit", _("Start the handover")))
 
 
 class ExitInterviewForm(forms.Form):
@@ -47,7 +47,7 @@ class ExitInterviewForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
-        self.helper.add_input(Submit("save_notes", "Save notes", css_class="btn-secondary"))
+        self.helper.add_input(Submit("save_notes", _("Save notes"), css_class="btn-secondary"))
 
 
 class StepDoneForm(forms.Form):
