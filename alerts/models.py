@@ -202,8 +202,16 @@ class Webhook(models.Model):
 
 def webhook_url_problem(url: str) -> str | None:
     """Why alerts may not be pushed to `url`, or None. Receivers are public addresses:
-    not loopback, link-local (cloud metadata), private or reserved ones, whatever the host
-    name resolves to, unless its network is in WEBHOOK_ALLOWED_NETWORKS (on-premises)."""
+    not loopback, link-local (cloud metadata), private, multicast or reserved ones,
+    whatever the host name resolves to, unless its network is in WEBHOOK_ALLOWED_NETWORKS
+    (on-premises). Checked when a webhook is saved and again before every delivery."""
+    return webhook_target(url)[1]
+
+
+def webhook_target(url: str) -> tuple[list[str], str | None]:
+    """The addresses `url`'s host resolves to now, and why alerts may not be pushed to
+    them (None when every one is allowed). Delivery connects to one of these addresses,
+    so a name that resolves differently a moment later cannot redirect it."""
     import ipaddress
     import socket
     from urllib.parse import urlsplit
@@ -214,34 +222,42 @@ def webhook_url_problem(url: str) -> str | None:
         parts = urlsplit(url)
         host, port = parts.hostname, parts.port
     except ValueError:
-        return "This is not a valid address."
+        return [], "This is not a valid address."
     if parts.scheme not in ("http", "https") or not host:
-        return "Use an http:// or https:// address with a host."
+        return [], "Use an http:// or https:// address with a host."
     try:
         infos = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):
-        return f"The host {host} could not be resolved."
+        return [], f"The host {host} could not be resolved."
     allowed = [ipaddress.ip_network(n, strict=False) for n in settings.WEBHOOK_ALLOWED_NETWORKS]
+    addresses = []
     for info in infos:
         address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        addresses.append(str(info[4][0]))
         if getattr(address, "ipv4_mapped", None):
             address = address.ipv4_mapped
-        if any(address in network for network in allowed) or address.is_global:
+        if any(address in network for network in allowed) or (
+            address.is_global and not address.is_multicast and not address.is_reserved
+        ):
             continue
         kind = (
             "loopback"
             if address.is_loopback
             else "link-local"
             if address.is_link_local
+            else "multicast"
+            if address.is_multicast
+            else "reserved"
+            if address.is_reserved or address.is_unspecified
             else "private"
             if address.is_private
             else "non-public"
         )
-        return (
+        return addresses, (
             f"{host} is {address}, a {kind} address: webhooks go to public receivers "
             "(an on-premises receiver's network can be allowed in WEBHOOK_ALLOWED_NETWORKS)."
         )
-    return None
+    return addresses, None
 
 
 class WebhookDelivery(models.Model):

@@ -8,16 +8,18 @@ import contextlib
 import datetime as dt
 import hashlib
 import hmac
+import http.client
 import json
+import socket
+import ssl
 import time
-import urllib.error
-import urllib.request
+from urllib.parse import urlsplit
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from alerts.models import Alert, Webhook, WebhookDelivery
+from alerts.models import Alert, Webhook, WebhookDelivery, webhook_target
 
 MAX_ATTEMPTS = 6
 FIRST_RETRY_SECONDS = 30  # then 60, 120, 240, 480
@@ -128,33 +130,43 @@ def resend(deliveries) -> int:
 
 
 def attempt(delivery: WebhookDelivery) -> bool:
-    """POST the delivery once; record the outcome. True when the receiver took it (2xx)."""
+    """POST the delivery once; record the outcome. True when the receiver took it (2xx).
+
+    The receiver's address is checked again now (the rule of `webhook_url_problem`: DNS
+    may have changed since the webhook was saved) and the request goes to the address
+    that was checked. Redirects are not followed: a 3xx is a failed attempt, so a
+    receiver cannot send the POST on to an address the rule refuses."""
     body = json.dumps(delivery.payload, separators=(",", ":")).encode()
     timestamp = str(int(time.time()))
-    request = urllib.request.Request(
-        delivery.webhook.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "retention-crm-webhooks/1",
-            "X-Retention-Event": delivery.event,
-            "X-Retention-Delivery": str(delivery.pk),
-            "X-Retention-Timestamp": timestamp,
-            "X-Retention-Signature": signature(delivery.webhook.secret, timestamp, body),
-        },
-    )
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "retention-crm-webhooks/1",
+        "X-Retention-Event": delivery.event,
+        "X-Retention-Delivery": str(delivery.pk),
+        "X-Retention-Timestamp": timestamp,
+        "X-Retention-Signature": signature(delivery.webhook.secret, timestamp, body),
+    }
     delivery.attempts += 1
-    try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
-            delivery.last_status_code, delivery.last_error = response.status, ""
-            ok = 200 <= response.status < 300
-    except urllib.error.HTTPError as error:
-        delivery.last_status_code, delivery.last_error = error.code, str(error.reason)[:500]
+    addresses, problem = webhook_target(delivery.webhook.url)
+    if problem:
+        delivery.last_status_code, delivery.last_error = None, f"Not sent: {problem}"[:500]
         ok = False
-    except (urllib.error.URLError, TimeoutError, OSError) as error:
-        delivery.last_status_code, delivery.last_error = None, str(error)[:500]
-        ok = False
+    else:
+        try:
+            status, location = _post(delivery.webhook.url, addresses[0], body, headers)
+        except (http.client.HTTPException, OSError, ValueError) as error:
+            delivery.last_status_code, delivery.last_error = None, str(error)[:500]
+            ok = False
+        else:
+            delivery.last_status_code, ok = status, 200 <= status < 300
+            delivery.last_error = ""
+            if 300 <= status < 400:
+                delivery.last_error = (
+                    f"Redirect to {location or '(no location)'} not followed: webhooks are "
+                    "delivered only to their saved address."
+                )[:500]
+            elif not ok:
+                delivery.last_error = http.client.responses.get(status, "")
     if ok:
         delivery.status, delivery.delivered_at, delivery.next_attempt_at = (
             WebhookDelivery.Status.DELIVERED,
@@ -169,6 +181,33 @@ def attempt(delivery: WebhookDelivery) -> bool:
         )
     delivery.save()
     return ok
+
+
+def _post(url: str, address: str, body: bytes, headers: dict) -> tuple[int, str]:
+    """POST to `url`, connecting to `address` (one its host resolved to, checked) while
+    the Host header and the TLS certificate check keep the host name. Never follows a
+    redirect. Returns the status and any Location header."""
+    parts = urlsplit(url)
+    host = parts.hostname.encode("idna").decode("ascii")
+    if parts.scheme == "https":
+        connection = http.client.HTTPSConnection(
+            host, parts.port or 443, timeout=TIMEOUT_SECONDS, context=ssl.create_default_context()
+        )
+    else:
+        connection = http.client.HTTPConnection(host, parts.port or 80, timeout=TIMEOUT_SECONDS)
+
+    def connect_to_checked_address(target, *args, **kwargs):
+        return socket.create_connection((address, target[1]), *args, **kwargs)
+
+    connection._create_connection = connect_to_checked_address
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read(65536)
+        return response.status, response.getheader("Location", "")
+    finally:
+        connection.close()
 
 
 def retry_delay(attempts_made: int) -> int:

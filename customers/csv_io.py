@@ -35,6 +35,7 @@ import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import zip_longest
 from pathlib import Path
 
 from django.db import transaction
@@ -51,6 +52,9 @@ from customers.row_values import (
 )
 from customers.row_values import (
     date as date_parser,
+)
+from customers.row_values import (
+    moment as moment_parser,
 )
 
 CHUNK = upsert.MAX_ROWS
@@ -126,21 +130,58 @@ def _csv_records(
             yield start, record
 
 
+class UnsavedFormula(str):
+    """A workbook cell holding a formula whose value was never saved (the file was
+    written by a program that does not calculate): there is nothing to read."""
+
+    message = "A formula without a saved value; open and save the file in Excel."
+
+
 def _excel_records(path: Path) -> Iterator[tuple[int, list]]:
+    """The first sheet's rows as saved values; a formula cell with no saved value comes
+    as an UnsavedFormula (its formula text), read from a second pass over the formulas."""
     from openpyxl import load_workbook
 
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
+        formulas = load_workbook(path, read_only=True, data_only=False)
     except Exception as error:  # a zip that is not a workbook, or a broken one
         raise CsvUnreadable(
             f"The file is not an Excel workbook (.xlsx) it can read: {error}."
         ) from None
     try:
-        sheet = workbook.worksheets[0]
-        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, ["" if cell is None else cell for cell in cells]
+        values = workbook.worksheets[0].iter_rows(values_only=True)
+        written = formulas.worksheets[0].iter_rows(values_only=True)
+        for number, (cells, sources) in enumerate(zip(values, written, strict=False), start=1):
+            yield (
+                number,
+                [
+                    UnsavedFormula(source)
+                    if cell is None and isinstance(source, str) and source.startswith("=")
+                    else ("" if cell is None else cell)
+                    for cell, source in zip_longest(cells, sources[: len(cells)])
+                ],
+            )
     finally:
         workbook.close()
+        formulas.close()
+
+
+def _excel_serial(value: int | float, parse: Callable) -> str:
+    """An Excel date serial (days since 1899-12-30, as a number cell holds a date whose
+    format was lost) as the date or time it stands for."""
+    from openpyxl.utils.datetime import from_excel
+
+    if not 1 <= value <= 2_958_465:  # 1900-01-01 to 9999-12-31
+        raise RowError(
+            f"{value} is a number, not a date; as an Excel date serial it is out of range."
+        )
+    moment = from_excel(value)
+    if parse is date_parser:
+        if moment.time() != dt.time(0):
+            raise RowError(f"{value} is an Excel date serial with a time; a date is expected.")
+        return moment.date().isoformat()
+    return moment.isoformat()
 
 
 def records(path: Path, delimiter: str) -> Iterator[tuple[int, list]]:
@@ -180,6 +221,21 @@ def _header(cells: list) -> list[str]:
     return names
 
 
+def _refuse_other_encodings(path: Path) -> None:
+    """UTF-16 and UTF-32 text (what some programs call "Unicode text") is refused by
+    name: without a byte-order mark it would read as UTF-8 with NUL bytes between the
+    letters of the header, and every column name would look unknown. (A NUL further down
+    is a problem of its row: row_values.storable.)"""
+    with open(path, "rb") as handle:
+        header = handle.read(65536).split(b"\n", 1)[0]
+    if header.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in header:
+        raise CsvUnreadable(
+            "The file is not UTF-8 text: it looks like UTF-16 or UTF-32 (line 1 has NUL "
+            "bytes or a UTF-16 byte-order mark); save it as CSV UTF-8.",
+            1,
+        )
+
+
 def sniff(path: Path) -> tuple[str, list[str]]:
     """The delimiter (or EXCEL) and the checked header of a file."""
     if is_excel(path):
@@ -187,6 +243,7 @@ def sniff(path: Path) -> tuple[str, list[str]]:
         if first is None:
             raise CsvUnreadable("The workbook's first sheet is empty; it needs a header row.")
         return EXCEL, _header(first[1])
+    _refuse_other_encodings(path)
     first_line = _first_line(path)
     if not first_line.strip():
         raise CsvUnreadable("The file is empty; it needs a header row.")
@@ -286,6 +343,19 @@ def _rows(
             if position >= filled:
                 continue
             value = record[position]
+            if isinstance(value, UnsavedFormula):
+                problems.append((target, UnsavedFormula.message))
+                continue
+            if (
+                parse in (date_parser, moment_parser)
+                and isinstance(value, int | float)
+                and not isinstance(value, bool)
+            ):
+                try:
+                    row[target] = _excel_serial(value, parse)
+                except RowError as problem:
+                    problems.append((target, str(problem)))
+                continue
             if numeric and isinstance(value, str):
                 try:
                     value = number_text(value, decimal_mark)

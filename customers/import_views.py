@@ -192,6 +192,10 @@ LIST_FILTERS = {"q", "team", "owner", "tier", "segment", "renewal", "handover", 
 def export(request: HttpRequest, kind: str) -> HttpResponse:
     """Asks for the reason, records the export in the audit trail, then streams the CSV."""
     model = EXPORTS.get(kind)
+    if model is None and kind.replace("-", "_") in EXPORTS:  # the API's spelling
+        target = reverse("export", args=[kind.replace("-", "_")])
+        query = request.META.get("QUERY_STRING", "")
+        return redirect(f"{target}?{query}" if query else target, permanent=True)
     if model is None:
         raise Http404(_("Nothing to export by that name."))
     form = ExportForm(request.GET if "reason" in request.GET else None)

@@ -413,7 +413,9 @@ def _resolve_references(
 ) -> None:
     """Turn each reference (external id or e-mail) into a database id: one query each.
     E-mail addresses are compared without case and surrounding spaces; an employee who
-    has left, or whose login is disabled, cannot own customers."""
+    has left, or whose login is disabled, cannot be made a customer's owner (a customer
+    they still own keeps them until handover, so its unchanged row, e.g. from an export,
+    is fine: the rule of Customer.clean)."""
     for reference in kind.references:
         if present is not None and reference.name not in present:
             continue
@@ -432,9 +434,10 @@ def _resolve_references(
                     reference.key, "id"
                 )
             )
-        unable = {}
+        unable, kept = {}, set()
         if by_email and kind.model is Customer:
             unable = Employee.cannot_own_customers(found.values())
+            kept = _stored_owners(rows, reference.column, set(unable))
         for index, row in enumerate(rows):
             value = row.pop(reference.name, None) if row else None
             if not row:
@@ -450,7 +453,9 @@ def _resolve_references(
                         "message": f"No {noun} with {reference.key.replace('_', ' ')} {value!r}.",
                     }
                 )
-            elif found[norm(value)] in unable:
+            elif found[norm(value)] in unable and (
+                (row.get("external_id"), found[norm(value)]) not in kept
+            ):
                 errors.append(
                     {
                         "index": index,
@@ -460,6 +465,20 @@ def _resolve_references(
                 )
             else:
                 row[reference.column] = found[norm(value)]
+
+
+def _stored_owners(rows: list[dict], column: str, employees: set[int]) -> set[tuple]:
+    """(external id, employee id) of the customers in `rows` that already have one of
+    these employees in this owner column: one query, none when there is no one to ask
+    about."""
+    keys = [row["external_id"] for row in rows if row and row.get("external_id")]
+    if not employees or not keys:
+        return set()
+    return set(
+        Customer.objects.filter(external_id__in=keys, **{f"{column}__in": employees}).values_list(
+            "external_id", column
+        )
+    )
 
 
 def upsert(

@@ -17,7 +17,8 @@ import datetime as dt
 import json
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import models
 from django.db.models import F, Q
 from rest_framework.exceptions import NotFound
 from rest_framework.filters import OrderingFilter
@@ -102,13 +103,12 @@ class Cursor(BasePagination):
             self.sync_token = cursor.get("t") or sync.current_token()
         order = [self._flip(t) if self.backwards else t for t in self.ordering]
         queryset = queryset.order_by(*[self._expression(t) for t in order])
-        try:  # a forged cursor can carry values that are not of the ordering's fields
-            if "p" in cursor:
-                queryset = queryset.filter(
-                    _after(self.ordering, cursor["p"], backwards=self.backwards)
-                )
+        if "p" in cursor:
+            values = self._checked_values(queryset, cursor["p"])
+            queryset = queryset.filter(_after(self.ordering, values, backwards=self.backwards))
+        try:  # a last guard: the values were checked against their fields above
             rows = list(queryset[: self.page_size + 1])
-        except (ValueError, TypeError, ValidationError):
+        except (ValueError, TypeError, OverflowError, ValidationError):
             raise NotFound(self.invalid_cursor_message) from None
         more = len(rows) > self.page_size
         rows = rows[: self.page_size]
@@ -178,7 +178,32 @@ class Cursor(BasePagination):
             and (not isinstance(cursor["p"], list) or len(cursor["p"]) != len(self.ordering))
         ):
             raise NotFound(self.invalid_cursor_message)
+        if "t" in cursor and not _is_sync_token(cursor["t"]):
+            raise NotFound(self.invalid_cursor_message)
         return cursor
+
+    def _checked_values(self, queryset, values: list) -> list:
+        """A cursor's values as the ordering's fields hold them, or 404: each must have the
+        JSON type `_link` writes for its field (an integer for an integer, a string for a
+        date or decimal), read by the field's own `to_python`, and within its range."""
+        checked = []
+        for term, value in zip(self.ordering, values, strict=True):
+            field = _field(queryset, term.lstrip("-"))
+            if field is not None and value is None and field.null:
+                checked.append(None)
+                continue
+            if field is None or not _has_json_type(field, value):
+                raise NotFound(self.invalid_cursor_message)
+            try:
+                value = field.to_python(value)
+                if isinstance(field, models.IntegerField | models.DecimalField):
+                    field.run_validators(value)  # the column's range, its digits
+                if isinstance(value, float | Decimal) and not value.is_finite():
+                    raise ValidationError("not finite")
+            except (ValidationError, ValueError, TypeError, OverflowError, ArithmeticError):
+                raise NotFound(self.invalid_cursor_message) from None
+            checked.append(value)
+        return checked
 
     def _link(self, *, forward: bool) -> str | None:
         if forward and not self.has_next:
@@ -206,3 +231,51 @@ class Cursor(BasePagination):
             if row is None:
                 return None
         return row
+
+
+_BIGINT_MAX = 2**63 - 1
+
+
+def _is_sync_token(value) -> bool:
+    """A sync token as `_link` writes it: a non-negative 64-bit integer, as a string."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return False
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        return False
+    return 0 <= int(value) <= _BIGINT_MAX
+
+
+def _field(queryset, name: str):
+    """The model field (or annotation's output field) an ordering term reads."""
+    if name in queryset.query.annotations:
+        return queryset.query.annotations[name].output_field
+    model, field = queryset.model, None
+    for part in name.split("__"):
+        if model is None:
+            return None
+        try:
+            field = model._meta.pk if part == "pk" else model._meta.get_field(part)
+        except FieldDoesNotExist:
+            return None
+        if field.is_relation:
+            field = field.target_field if field.many_to_one or field.one_to_one else None
+            if field is None:
+                return None
+            model = field.model
+        else:
+            model = None
+    return field
+
+
+def _has_json_type(field, value) -> bool:
+    """Whether a cursor value has the JSON type `_encode` gives this field's values: a
+    bool is not an integer, and a string is not a number."""
+    if isinstance(field, models.BooleanField):
+        return isinstance(value, bool)
+    if isinstance(value, bool):
+        return False
+    if isinstance(field, models.IntegerField | models.AutoField):
+        return isinstance(value, int)
+    if isinstance(field, models.FloatField):
+        return isinstance(value, int | float)
+    return isinstance(value, str)
