@@ -1,0 +1,125 @@
+"""The admin does not start departures, pick owners or act on alerts for staff accounts
+that are not admins: those go through the app's services and their rules. A staff manager
+here is given every model permission, as the README expects such accounts to have."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+from django.utils import timezone
+
+from handover.models import HandoverPlan
+from staff.models import Employee
+from tests.factories import EmployeeFactory, TeamFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def mia(client):
+    """A staff manager (not an admin) with every model permission, managing North."""
+    user = UserFactory(username="mia", is_staff=True)
+    user.user_permissions.set(Permission.objects.all())
+    mia = EmployeeFactory(name="Mia", role="manager", user=user)
+    TeamFactory(name="North", manager=mia)
+    client.force_login(user)
+    return mia
+
+
+@pytest.fixture
+def sue():
+    """An account manager in South, a team Mia does not manage."""
+    return EmployeeFactory(name="Sue", team=TeamFactory(name="South"))
+
+
+def form_data(response) -> dict:
+    """What the admin's change page would post back unchanged: the form's editable
+    fields and every inline's management form and rows."""
+    data = {}
+
+    def add(form):
+        for name in form.fields:
+            value = form[name].value()
+            if value is None:
+                continue
+            if isinstance(value, bool):
+                if value:
+                    data[form.add_prefix(name)] = "on"
+            elif isinstance(value, list | tuple):
+                data[form.add_prefix(name)] = list(value)
+            else:
+                data[form.add_prefix(name)] = value
+
+    add(response.context["adminform"].form)
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        add(formset.management_form)
+        for form in formset.forms:
+            add(form)
+    return data
+
+
+# --- 1. handover plans --------------------------------------------------------------------
+
+
+def test_a_staff_manager_cannot_add_a_handover_plan_for_another_team_s_employee(mia, client, sue):
+    last_day = timezone.localdate() + dt.timedelta(days=3)
+    add = reverse("admin:handover_handoverplan_add")
+    assert client.get(add).status_code == 403
+    response = client.post(
+        add,
+        {
+            "employee": sue.pk,
+            "last_day": last_day.isoformat(),
+            "reason": "leaving",
+            "voluntary": "on",
+            "status": "open",
+            "log": "[]",
+            "tasks-TOTAL_FORMS": "0",
+            "tasks-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 403
+    assert not HandoverPlan.objects.exists()
+    sue.refresh_from_db()
+    assert (sue.status, sue.departure_date) == (Employee.Status.ACTIVE, None)
+
+
+def test_not_even_an_admin_adds_a_plan_in_the_admin_they_start_a_departure(client, sue):
+    admin_user = UserFactory(username="ada", is_staff=True, is_superuser=True)
+    EmployeeFactory(name="Ada", role="admin", user=admin_user)
+    client.force_login(admin_user)
+    assert client.get(reverse("admin:handover_handoverplan_add")).status_code == 403
+    changelist = client.get(reverse("admin:handover_handoverplan_changelist")).content.decode()
+    assert reverse("admin:handover_handoverplan_add") not in changelist
+
+
+def test_a_staff_manager_cannot_change_who_leaves_or_when_on_a_plan_they_see(mia, client, sue):
+    ned = EmployeeFactory(name="Ned", team=mia.managed_teams.get())
+    last_day = timezone.localdate() + dt.timedelta(days=20)
+    plan = HandoverPlan.objects.create(employee=ned, last_day=last_day, reason="x", voluntary=True)
+    url = reverse("admin:handover_handoverplan_change", args=[plan.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    assert {"employee", "last_day", "status", "created_by"}.isdisjoint(form.fields)
+    data = form_data(page)
+    data.update(
+        employee=sue.pk,
+        last_day=(timezone.localdate() + dt.timedelta(days=1)).isoformat(),
+        status="cancelled",
+        created_by=mia.pk,
+        exit_interview_notes="Talked on Monday.",
+    )
+    assert client.post(url, data).status_code == 302
+    plan.refresh_from_db()
+    assert (plan.employee, plan.last_day, plan.status, plan.created_by) == (
+        ned,
+        last_day,
+        "open",
+        None,
+    )
+    assert plan.exit_interview_notes == "Talked on Monday."
