@@ -12,8 +12,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from handover.models import HandoverPlan
-from staff.models import Employee
-from tests.factories import EmployeeFactory, TeamFactory, UserFactory
+from staff.models import Employee, ExportRequest
+from tests.api.helpers import user_client
+from tests.factories import (
+    ContactFactory,
+    CustomerFactory,
+    EmployeeFactory,
+    TeamFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -123,3 +130,91 @@ def test_a_staff_manager_cannot_change_who_leaves_or_when_on_a_plan_they_see(mia
         None,
     )
     assert plan.exit_interview_notes == "Talked on Monday."
+
+
+# --- 2. approving a leaver's export or bulk read ------------------------------------------
+
+
+@pytest.fixture
+def leaving_manager():
+    """Lea manages North and is in it herself, leaving in 10 days; Boss manages the parent
+    team Head, and Dan (also leaving) manages North's sub-team East; Ann is in North."""
+    boss = EmployeeFactory(name="Boss", role="manager", user=UserFactory(username="boss"))
+    head = TeamFactory(name="Head", manager=boss)
+    lea = EmployeeFactory(
+        name="Lea",
+        role="manager",
+        status="departing",
+        departure_date=timezone.localdate() + dt.timedelta(days=10),
+        user=UserFactory(username="lea"),
+    )
+    north = TeamFactory(name="North", manager=lea, parent=head)
+    lea.team = north
+    lea.save()
+    dan = EmployeeFactory(
+        name="Dan",
+        role="manager",
+        team=north,
+        status="departing",
+        departure_date=timezone.localdate() + dt.timedelta(days=30),
+        user=UserFactory(username="dan"),
+    )
+    TeamFactory(name="East", manager=dan, parent=north)
+    ann = EmployeeFactory(name="Ann", team=north, user=UserFactory(username="ann"))
+    return {"lea": lea, "boss": boss, "dan": dan, "ann": ann}
+
+
+def test_nobody_approves_their_own_export_request(client, leaving_manager):
+    lea = leaving_manager["lea"]
+    own = ExportRequest.objects.create(employee=lea, kind="customers", reason="Handover notes")
+    client.force_login(lea.user)
+    page = client.get(reverse("export_requests"))
+    assert list(page.context["requests"]) == []
+    assert client.post(reverse("export_requests"), {"request": own.pk}).status_code == 404
+    own.refresh_from_db()
+    assert (own.approved_by, own.approved_at) == (None, None)
+
+
+def test_someone_leaving_approves_nobody_s_request(client, leaving_manager):
+    lea, dan, ann = leaving_manager["lea"], leaving_manager["dan"], leaving_manager["ann"]
+    ann.status, ann.departure_date = "departing", timezone.localdate() + dt.timedelta(days=5)
+    ann.save()
+    anns = ExportRequest.objects.create(employee=ann, kind="contacts", reason="Notes")
+    for leaver in (lea, dan):  # Lea manages Ann's team; Dan is leaving in 30 days
+        client.force_login(leaver.user)
+        assert list(client.get(reverse("export_requests")).context["requests"]) == []
+        assert client.post(reverse("export_requests"), {"request": anns.pk}).status_code == 404
+    anns.refresh_from_db()
+    assert anns.approved_at is None
+
+
+def test_a_manager_of_the_leaver_s_team_who_stays_approves(client, leaving_manager):
+    lea, boss = leaving_manager["lea"], leaving_manager["boss"]
+    own = ExportRequest.objects.create(employee=lea, kind="customers", reason="Handover notes")
+    client.force_login(boss.user)
+    assert list(client.get(reverse("export_requests")).context["requests"]) == [own]
+    assert client.post(reverse("export_requests"), {"request": own.pk}).status_code == 302
+    own.refresh_from_db()
+    assert own.approved_by == boss and own.approved_at is not None
+
+
+def test_a_self_approved_bulk_read_does_not_pass_the_api_allowance(
+    client, leaving_manager, settings, mailoutbox
+):
+    settings.BULK_READ_DAILY_ALLOWANCE = 4
+    lea, boss = leaving_manager["lea"], leaving_manager["boss"]
+    ContactFactory.create_batch(3, customer=CustomerFactory(primary_owner=lea))
+    api, _ = user_client(lea.user)
+    assert api.get("/api/v1/contacts/", {"page_size": 3}).status_code == 200  # 3 of 4
+    refused = api.get("/api/v1/contacts/", {"page_size": 3})  # 6 > 4
+    assert refused.json()["error"]["code"] == "approval_required"
+    waiting = ExportRequest.objects.get()
+    assert mailoutbox[0].to == [boss.email]  # Lea manages her own team: the team above
+    client.force_login(lea.user)
+    client.post(reverse("export_requests"), {"request": waiting.pk})
+    assert api.get("/api/v1/contacts/", {"page_size": 3}).status_code == 403
+    client.force_login(boss.user)
+    client.post(reverse("export_requests"), {"request": waiting.pk})
+    assert api.get("/api/v1/contacts/", {"page_size": 3}).status_code == 200
+    waiting.refresh_from_db()
+    assert waiting.approved_by == boss
