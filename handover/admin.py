@@ -13,6 +13,11 @@ class HandoverTaskInline(admin.TabularInline):
     raw_id_fields = ("successor",)
     show_change_link = True
 
+    def get_readonly_fields(self, request, obj=None):
+        # Choosing a successor (an owner to be) in the admin is for admins.
+        fields = list(super().get_readonly_fields(request, obj))
+        return fields if is_admin(request.user) else [*fields, "successor"]
+
 
 @admin.register(HandoverPlan)
 class HandoverPlanAdmin(admin.ModelAdmin):
@@ -58,6 +63,10 @@ class HandoverStepInline(admin.TabularInline):
     )
     raw_id_fields = ("assignee",)
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return fields if is_admin(request.user) else [*fields, "assignee"]
+
 
 @admin.register(HandoverTask)
 class HandoverTaskAdmin(VisibleInAdmin, admin.ModelAdmin):
@@ -73,7 +82,6 @@ class HandoverTaskAdmin(VisibleInAdmin, admin.ModelAdmin):
         return False
 
     def get_readonly_fields(self, request, obj=None):
-        fields = [*super().get_readonly_fields(request, obj), "plan", "customer"]
-        if not is_admin(request.user):
-            fields += ["recommended_successor", "accepted_by"]
-        return fields
+        # Its employees (successor, who accepted) are read-only to staff who are not
+        # admins through VisibleInAdmin, like every owner field.
+        return [*super().get_readonly_fields(request, obj), "plan", "customer"]

@@ -172,6 +172,15 @@ def employee_scope(user, prefix: str = "") -> Q | None:
     return Q(**{f"{prefix}manager": me}) | Q(**{f"{prefix}team__in": managed_team_ids(me)})
 
 
+def employee_fields(model) -> list[str]:
+    """The names of `model`'s fields that point at an employee (owners, routing, who)."""
+    return [
+        field.name
+        for field in model._meta.fields
+        if field.is_relation and field.related_model is Employee
+    ]
+
+
 class VisibleInAdmin:
     """Admin mixin: the Django admin lists and opens only the customers (or their records,
     through `customer_prefix`) that staff/access.py lets the signed-in person see, so a
@@ -226,6 +235,28 @@ class VisibleInAdmin:
             )
         audit.record_read(kind, rows, **fields)
         return None
+
+    def get_readonly_fields(self, request, obj=None):
+        """Picking an owner or any other employee (a customer's owners, an interaction's
+        employee, an alert's routing, a successor) is for admins: owners change through
+        the app's handover and reassignment, which check who may take a customer."""
+        fields = list(super().get_readonly_fields(request, obj))
+        if role_of(request.user) != Role.ADMIN:
+            fields += [name for name in employee_fields(self.model) if name not in fields]
+        return fields
+
+    def save_model(self, request, obj, form, change):
+        # A record a staff member adds is theirs (its employee field is read-only to them).
+        me = employee_of(request.user)
+        if (
+            not change
+            and me is not None
+            and role_of(request.user) != Role.ADMIN
+            and "employee" in employee_fields(self.model)
+            and obj.employee_id is None
+        ):
+            obj.employee = me
+        super().save_model(request, obj, form, change)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         # A record can only be added to (or moved to) a customer the person sees.

@@ -11,6 +11,8 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
+from alerts.models import Alert
+from customers.models import Interaction
 from handover.models import HandoverPlan
 from staff.models import Employee, ExportRequest
 from tests.api.helpers import user_client
@@ -218,3 +220,123 @@ def test_a_self_approved_bulk_read_does_not_pass_the_api_allowance(
     assert api.get("/api/v1/contacts/", {"page_size": 3}).status_code == 200
     waiting.refresh_from_db()
     assert waiting.approved_by == boss
+
+
+# --- 3. owners and alerts -----------------------------------------------------------------
+
+
+@pytest.fixture
+def neds_customer(mia):
+    """Ned, in Mia's team North, owns Acme; an alert on Acme is routed to Ned, not Mia."""
+    ned = EmployeeFactory(name="Ned", team=mia.managed_teams.get())
+    customer = CustomerFactory(name="Acme", primary_owner=ned)
+    alert = Alert.objects.create(
+        customer=customer,
+        signal="complaint",
+        text="Complaint 3 days ago",
+        owner=ned,
+        opened_on=timezone.localdate(),
+        figures_on=timezone.localdate(),
+        revenue_at_risk=1000,
+    )
+    return {"ned": ned, "customer": customer, "alert": alert}
+
+
+def test_a_staff_manager_cannot_pick_a_customer_s_owner_in_the_admin(
+    mia, client, sue, neds_customer
+):
+    customer = neds_customer["customer"]
+    url = reverse("admin:customers_customer_change", args=[customer.pk])
+    page = client.get(url)
+    assert {"primary_owner", "secondary_owner"}.isdisjoint(page.context["adminform"].form.fields)
+    data = form_data(page)
+    data.update(primary_owner=sue.pk, secondary_owner=mia.pk, name="Acme Group")
+    assert client.post(url, data).status_code == 302
+    customer.refresh_from_db()
+    assert (customer.name, customer.primary_owner, customer.secondary_owner) == (
+        "Acme Group",
+        neds_customer["ned"],
+        None,
+    )
+
+
+def test_an_interaction_a_staff_manager_adds_in_the_admin_is_theirs(
+    mia, client, sue, neds_customer
+):
+    response = client.post(
+        reverse("admin:customers_interaction_add"),
+        {
+            "customer": neds_customer["customer"].pk,
+            "employee": sue.pk,
+            "kind": "call",
+            "direction": "outbound",
+            "happened_at_0": timezone.localdate().isoformat(),
+            "happened_at_1": "09:00:00",
+            "notes": "Called about the renewal.",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert Interaction.objects.get().employee == mia
+
+
+def test_alerts_are_read_only_in_the_admin_for_a_staff_manager(mia, client, neds_customer):
+    alert = neds_customer["alert"]
+    url = reverse("admin:alerts_alert_change", args=[alert.pk])
+    page = client.get(url)
+    assert page.status_code == 200 and not page.context["has_change_permission"]
+    assert 'name="_save"' not in page.content.decode()
+    for change in (
+        {"status": "snoozed", "snoozed_until": "2099-12-31"},
+        {"status": "resolved", "closed_on": timezone.localdate().isoformat()},
+        {"owner": mia.pk, "text": "Nothing to see", "revenue_at_risk": "0"},
+    ):
+        data = {
+            "customer": alert.customer_id,
+            "signal": alert.signal,
+            "status": "open",
+            "text": alert.text,
+            "annual_value": "0",
+            "probability": "0",
+            "revenue_at_risk": "1000",
+            "owner": alert.owner_id,
+            "opened_on": alert.opened_on.isoformat(),
+            "figures_on": alert.figures_on.isoformat(),
+            **change,
+        }
+        assert client.post(url, data).status_code == 403
+    assert client.get(reverse("admin:alerts_alert_add")).status_code == 403
+    assert (
+        client.post(
+            reverse("admin:alerts_alert_delete", args=[alert.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
+    alert.refresh_from_db()
+    assert (alert.status, alert.snoozed_until, alert.owner, alert.text, alert.revenue_at_risk) == (
+        "open",
+        None,
+        neds_customer["ned"],
+        "Complaint 3 days ago",
+        1000,
+    )
+
+
+def test_an_admin_s_snooze_in_the_admin_keeps_the_snooze_maximum(client, settings, neds_customer):
+    settings.ALERT_SNOOZE_MAX_DAYS = 90
+    admin_user = UserFactory(username="ada", is_staff=True, is_superuser=True)
+    EmployeeFactory(name="Ada", role="admin", user=admin_user)
+    client.force_login(admin_user)
+    alert = neds_customer["alert"]
+    url = reverse("admin:alerts_alert_change", args=[alert.pk])
+    data = form_data(client.get(url))
+    data.update(status="snoozed", snoozed_until="2099-12-31")
+    refused = client.post(url, data)
+    assert refused.status_code == 200
+    latest = timezone.localdate() + dt.timedelta(days=90)
+    assert refused.context["adminform"].form.errors["snoozed_until"] == [
+        f"Snooze for at most 90 days (until {latest})."
+    ]
+    data.update(snoozed_until=latest.isoformat())
+    assert client.post(url, data).status_code == 302
+    alert.refresh_from_db()
+    assert (alert.status, alert.snoozed_until) == ("snoozed", latest)
