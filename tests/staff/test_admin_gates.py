@@ -14,12 +14,14 @@ from django.utils import timezone
 from alerts.models import Alert
 from customers.models import Interaction
 from handover.models import HandoverPlan
-from staff.models import Employee, ExportRequest
+from staff.models import AuditEvent, Employee, ExportRequest
 from tests.api.helpers import user_client
 from tests.factories import (
     ContactFactory,
+    ContractFactory,
     CustomerFactory,
     EmployeeFactory,
+    InteractionFactory,
     TeamFactory,
     UserFactory,
 )
@@ -340,3 +342,54 @@ def test_an_admin_s_snooze_in_the_admin_keeps_the_snooze_maximum(client, setting
     assert client.post(url, data).status_code == 302
     alert.refresh_from_db()
     assert (alert.status, alert.snoozed_until) == ("snoozed", latest)
+
+
+# --- 4. admin reads by someone leaving ----------------------------------------------------
+
+
+def test_admin_reads_of_every_kind_of_record_are_audited_and_counted_for_a_leaver(client, settings):
+    """Lea, a staff manager with every permission, leaves in 10 days; her one customer has
+    3 contacts, 2 contracts and 4 interactions. Her allowance is 17 records a day."""
+    settings.BULK_READ_DAILY_ALLOWANCE = 17
+    boss = EmployeeFactory(name="Boss", role="manager")
+    user = UserFactory(username="lea", is_staff=True)
+    user.user_permissions.set(Permission.objects.all())
+    lea = EmployeeFactory(
+        name="Lea",
+        role="manager",
+        user=user,
+        team=TeamFactory(manager=boss),
+        status="departing",
+        departure_date=timezone.localdate() + dt.timedelta(days=10),
+    )
+    customer = CustomerFactory(primary_owner=lea)
+    contacts = ContactFactory.create_batch(3, customer=customer)
+    ContractFactory.create_batch(2, customer=customer)
+    interactions = InteractionFactory.create_batch(4, customer=customer, employee=lea)
+    customer.ownership_periods.all().delete()  # the inline then shows contacts and contracts
+    client.force_login(user)
+    for name, args in (
+        ("admin:customers_contact_changelist", []),  # 3
+        ("admin:customers_contract_changelist", []),  # 2 -> 5
+        ("admin:customers_interaction_changelist", []),  # 4 -> 9
+        ("admin:customers_interaction_change", [interactions[0].pk]),  # 1 -> 10
+        ("admin:customers_customer_change", [customer.pk]),  # 1 + 3 + 2 -> 16
+        ("admin:customers_customer_delete", [customer.pk]),  # 1 -> 17
+    ):
+        assert client.get(reverse(name, args=args)).status_code == 200, name
+    reads = AuditEvent.objects.filter(action="view", employee=lea).order_by("id")
+    assert [(e.object_type, e.rows, e.customer_id) for e in reads] == [
+        ("contact", 3, None),
+        ("contract", 2, None),
+        ("interaction", 4, None),
+        ("interaction", 1, customer.pk),
+        ("customer", 1, customer.pk),
+        ("contact", 3, customer.pk),
+        ("contract", 2, customer.pk),
+        ("customer", 1, customer.pk),
+    ]
+    # 17 read today: one more contact waits for Boss's approval.
+    refused = client.get(reverse("admin:customers_contact_change", args=[contacts[0].pk]))
+    assert refused.status_code == 403 and "approval" in refused.content.decode()
+    assert reads.count() == 8
+    assert ExportRequest.objects.get().kind == "contact"
