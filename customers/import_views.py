@@ -26,7 +26,6 @@ from staff import audit
 from staff.access import (
     Role,
     employee_of,
-    employee_scope,
     is_leaving,
     report_team_ids,
     role_required,
@@ -249,9 +248,9 @@ def export(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 def _ask_for_approval(request: HttpRequest, pending: ExportRequest) -> None:
-    from handover.services import manager_of
+    from staff.reads import approver_for
 
-    manager = manager_of(pending.employee)
+    manager = approver_for(pending.employee)
     if manager is not None and manager.email:
         send_mail(
             f"Export approval needed: {pending.employee.name}",
@@ -267,9 +266,10 @@ def _ask_for_approval(request: HttpRequest, pending: ExportRequest) -> None:
 def export_requests(request: HttpRequest) -> HttpResponse:
     """Exports asked for by people leaving, for their manager (or an admin) to approve."""
     me = employee_of(request.user)
-    pending = ExportRequest.objects.filter(approved_at__isnull=True).select_related("employee")
-    scope = employee_scope(request.user, "employee__")  # managers: their teams' people
-    mine = list(pending if scope is None else pending.filter(scope))
+    from staff.reads import requests_awaiting
+
+    # A manager of the requester's team who is not leaving, or an admin; never their own.
+    mine = list(requests_awaiting(request.user).select_related("employee"))
     if request.method == "POST":
         chosen = next((r for r in mine if str(r.pk) == request.POST.get("request")), None)
         if chosen is None:

@@ -172,6 +172,15 @@ def employee_scope(user, prefix: str = "") -> Q | None:
     return Q(**{f"{prefix}manager": me}) | Q(**{f"{prefix}team__in": managed_team_ids(me)})
 
 
+def employee_fields(model) -> list[str]:
+    """The names of `model`'s fields that point at an employee (owners, routing, who)."""
+    return [
+        field.name
+        for field in model._meta.fields
+        if field.is_relation and field.related_model is Employee
+    ]
+
+
 class VisibleInAdmin:
     """Admin mixin: the Django admin lists and opens only the customers (or their records,
     through `customer_prefix`) that staff/access.py lets the signed-in person see, so a
@@ -198,34 +207,77 @@ class VisibleInAdmin:
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
-        obj = getattr(response, "context_data", {}).get("original")
-        if request.method == "GET" and obj is not None:
-            customer_id = obj.pk if not self.customer_prefix else obj.customer_id
-            refused = self._read(
-                request,
-                1,
-                object_id=obj.pk,
-                customer_id=customer_id,
-                detail={"admin": request.path},
-            )
-            return refused or response
-        return response
+        return self._record_page_read(request, response)
 
-    def _read(self, request, rows: int, **fields):
+    def delete_view(self, request, object_id, extra_context=None):
+        # The confirmation page lists the record and what would go with it: a read too.
+        response = super().delete_view(request, object_id, extra_context)
+        return self._record_page_read(request, response, "object")
+
+    def _record_page_read(self, request, response, key: str = "original"):
+        """One record opened (GET): one event for it, and one per kind of record shown
+        inline with it (a customer's contacts and contracts) with their rows; all of them
+        count towards a leaver's allowance."""
+        context = getattr(response, "context_data", None) or {}
+        obj = context.get(key)
+        if request.method != "GET" or not isinstance(obj, self.model):
+            return response
+        customer_id = obj.pk if not self.customer_prefix else obj.customer_id
+        inline_rows = {}
+        for inline in context.get("inline_admin_formsets", []):
+            formset = inline.formset
+            kind = formset.model._meta.model_name
+            inline_rows[kind] = inline_rows.get(kind, 0) + formset.initial_form_count()
+        events = [(self.model._meta.model_name, 1, {"object_id": obj.pk})]
+        events += [(kind, rows, {}) for kind, rows in inline_rows.items() if rows]
+        refused = self._read(
+            request, events, customer_id=customer_id, detail={"admin": request.path}
+        )
+        return refused or response
+
+    def _read(self, request, events, **fields):
+        """`events`: a number of rows of this model, or (kind, rows, fields) per kind read.
+        None if the reads are recorded; a 403 if a leaver's allowance needs approval."""
         from django.http import HttpResponseForbidden
 
         from staff import audit
         from staff.reads import approval_needed
 
         kind = self.model._meta.model_name
-        pending = approval_needed(employee_of(request.user), kind, rows)
+        if isinstance(events, int):
+            events = [(kind, events, {})]
+        total = sum(rows for _, rows, _ in events)
+        pending = approval_needed(employee_of(request.user), kind, total)
         if pending is not None:
             return HttpResponseForbidden(
                 "You are leaving: reading more customer records today needs your manager's "
                 f"approval, as an export does. Request {pending.pk} is waiting for it."
             )
-        audit.record_read(kind, rows, **fields)
+        for event_kind, rows, own in events:
+            audit.record_read(event_kind, rows, **{**fields, **own})
         return None
+
+    def get_readonly_fields(self, request, obj=None):
+        """Picking an owner or any other employee (a customer's owners, an interaction's
+        employee, an alert's routing, a successor) is for admins: owners change through
+        the app's handover and reassignment, which check who may take a customer."""
+        fields = list(super().get_readonly_fields(request, obj))
+        if role_of(request.user) != Role.ADMIN:
+            fields += [name for name in employee_fields(self.model) if name not in fields]
+        return fields
+
+    def save_model(self, request, obj, form, change):
+        # A record a staff member adds is theirs (its employee field is read-only to them).
+        me = employee_of(request.user)
+        if (
+            not change
+            and me is not None
+            and role_of(request.user) != Role.ADMIN
+            and "employee" in employee_fields(self.model)
+            and obj.employee_id is None
+        ):
+            obj.employee = me
+        super().save_model(request, obj, form, change)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         # A record can only be added to (or moved to) a customer the person sees.

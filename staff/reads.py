@@ -64,11 +64,53 @@ def approval_needed(employee: Employee | None, kind: str, rows: int) -> ExportRe
     return pending
 
 
+def requests_awaiting(user):
+    """The waiting export requests `user` may approve. An approval comes from a manager of
+    the requester's team (staff/access.py employee_scope) or an admin, never from the
+    requester, and never from someone who is leaving or has left: a leaver could
+    otherwise approve their own bulk copy, or a colleague's. The same approval unlocks an
+    export and API or admin reads beyond the daily allowance (approval_needed)."""
+    from staff.access import Role, employee_of, employee_scope, role_of
+
+    pending = ExportRequest.objects.filter(approved_at__isnull=True)
+    if role_of(user) not in (Role.MANAGER, Role.ADMIN):
+        return pending.none()
+    me = employee_of(user)
+    if me is not None:
+        if me.status == Employee.Status.DEPARTED or is_leaving(me):
+            return pending.none()
+        pending = pending.exclude(employee=me)
+    scope = employee_scope(user, "employee__")
+    return pending if scope is None else pending.filter(scope)
+
+
+def approver_for(employee: Employee) -> Employee | None:
+    """Who is asked to approve `employee`'s request: their line manager, else the manager
+    of their team or of the nearest team above it, skipping the requester and anyone
+    leaving (a manager who is leaving is asked by their own team's parent)."""
+
+    def may_approve(manager: Employee | None) -> bool:
+        return (
+            manager is not None
+            and manager.pk != employee.pk
+            and manager.status != Employee.Status.DEPARTED
+            and not is_leaving(manager)
+        )
+
+    if may_approve(employee.manager):
+        return employee.manager
+    team, seen = employee.team, set()
+    while team is not None and team.pk not in seen:
+        seen.add(team.pk)
+        if may_approve(team.manager):
+            return team.manager
+        team = team.parent
+    return None
+
+
 def ask_for_approval(pending: ExportRequest, approve_at: str = "") -> None:
     """E-mail the leaver's manager that a request waits for them."""
-    from handover.services import manager_of
-
-    manager = manager_of(pending.employee)
+    manager = approver_for(pending.employee)
     if manager is not None and manager.email:
         where = approve_at or "the Export requests page"
         send_mail(
