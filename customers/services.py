@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from customers.currency import fill_reporting_values
 from customers.models import Contract, Customer
-from jobs import steps
+from retention.jobs import steps
 
 
 @dataclass(frozen=True)

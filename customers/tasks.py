@@ -12,10 +12,10 @@ from django.utils import timezone
 from customers import services
 from customers.models import ScoringRun
 from customers.scoring import runs, training
-from jobs import steps
-from jobs.models import JobStep
 from retention.celery import app as celery_app
 from retention.celery import origin_queue
+from retention.jobs import steps
+from retention.jobs.models import JobStep
 
 
 def _day(as_of: str | None) -> dt.date:
@@ -213,7 +213,7 @@ def _csv_job(import_id: int, *, write: bool) -> dict:
 
 
 def start_csv_job(import_id: int, *, write: bool) -> JobStep:
-    """The check or import of a file as a durable job (jobs/steps.py): recorded with the
+    """The check or import of a file as a durable job (retention/jobs/steps.py): recorded with the
     request, sent once it commits, re-queued by the watchdog if a worker dies mid-file."""
     name = "csv_import" if write else "csv_check"
     return steps.start_job(

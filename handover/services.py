@@ -76,7 +76,7 @@ def start_departure(
     if errors:
         raise ValidationError(errors)
 
-    from jobs.steps import StepSpec, start_job
+    from retention.jobs.steps import StepSpec, start_job
 
     with transaction.atomic():
         employee.status = Employee.Status.DEPARTING

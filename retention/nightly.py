@@ -1,6 +1,6 @@
 """The nightly jobs, in the order they must run. Beat schedules live in settings.
 
-Each job is a durable step of the night (jobs/steps.py): one row per day and step, so
+Each job is a durable step of the night (retention/jobs/steps.py): one row per day and step, so
 a second beat, a second `run_nightly` or a re-sent message runs nothing twice, and a
 step whose worker died is re-queued by the watchdog. A step that fails is marked failed
 with its error and the night goes on with the next one; only the steps that read the
@@ -13,8 +13,8 @@ import datetime as dt
 from celery import shared_task
 from django.utils import timezone
 
-from jobs import steps
 from retention.celery import origin_queue
+from retention.jobs import steps
 
 # Contracts roll first so scoring sees tonight's contract state; handovers run before
 # scoring so tonight's scores see tonight's ownership. The scoring step splits itself

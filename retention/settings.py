@@ -47,7 +47,7 @@ INSTALLED_APPS = [
     "customers",
     "handover",
     "alerts",
-    "jobs",
+    "retention.jobs",
 ]
 
 MIDDLEWARE = [
@@ -224,8 +224,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TRACK_STARTED = True
 CELERY_TIMEZONE = TIME_ZONE
-# django-celery-beat's database scheduler, keeping times changed in the admin (jobs/schedule.py).
-CELERY_BEAT_SCHEDULER = "jobs.schedule:KeepAdminSchedule"
+# django-celery-beat's database scheduler, keeping times changed in the admin (retention/jobs/schedule.py).
+CELERY_BEAT_SCHEDULER = "retention.jobs.schedule:KeepAdminSchedule"
 # A publish with the broker down fails at once (the step stays queued for the watchdog)
 # instead of blocking the request for its retries.
 CELERY_BROKER_CONNECTION_TIMEOUT = env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 3)
@@ -240,9 +240,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "retention.nightly.run_nightly_jobs",
         "schedule": crontab(hour=env_int("NIGHTLY_HOUR", 2), minute=0),
     },
-    # Re-queues steps whose worker was lost and re-sends lost messages (jobs/steps.py).
+    # Re-queues steps whose worker was lost and re-sends lost messages (retention/jobs/steps.py).
     "jobs-watchdog": {
-        "task": "jobs.tasks.watchdog",
+        "task": "retention.jobs.tasks.watchdog",
         "schedule": env_int("JOBS_WATCHDOG_SECONDS", 120),
     },
     # Sends webhook deliveries that are due (first tries and retries with backoff).
@@ -307,7 +307,7 @@ BACKTEST_FOLDS = env_int("BACKTEST_FOLDS", 4)
 USAGE_EVENTS_MAX = env_int("USAGE_EVENTS_MAX", 20)
 # Larger companies are sampled (every k-th customer) down to about this many per month.
 TRAINING_MAX_CUSTOMERS = env_int("TRAINING_MAX_CUSTOMERS", 50_000)
-# Customers per scoring chunk (one durable step each, jobs/steps.py).
+# Customers per scoring chunk (one durable step each, retention/jobs/steps.py).
 SCORING_CHUNK_SIZE = env_int("SCORING_CHUNK_SIZE", 50_000)
 # --- Alerts -------------------------------------------------------------------------------------
 # Steps of the night that run once the day's scoring is complete (skipped when it is not,

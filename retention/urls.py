@@ -38,7 +38,7 @@ urlpatterns = [
     path("exports/<str:kind>.csv", import_views.export, name="export"),
     path("handover/", include("handover.urls")),
     path("alerts/", include("alerts.urls")),
-    path("jobs/", include("jobs.urls")),
+    path("jobs/", include("retention.jobs.urls")),
     path("api/v1/", include("retention.api.urls")),
     path("admin/", admin.site.urls),
 ]

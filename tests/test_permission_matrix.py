@@ -18,7 +18,7 @@ from rest_framework.test import APIClient
 from alerts.models import Webhook
 from customers.models import CsvImport, ExchangeRate, RiskModel, ScoringRun
 from handover.models import HandoverPlan, HandoverStep, HandoverTask
-from jobs.models import JobStep
+from retention.jobs.models import JobStep
 from staff.models import ApiToken
 from tests.factories import (
     CustomerFactory,

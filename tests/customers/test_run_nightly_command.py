@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 
 from customers.models import ScoringRun
-from jobs.models import JobStep
+from retention.jobs.models import JobStep
 from tests.factories import ContractFactory
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,11 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE_DIRS = [ROOT / "templates", *sorted(ROOT.glob("*/templates"))]
+TEMPLATE_DIRS = [
+    ROOT / "templates",
+    *sorted(ROOT.glob("*/templates")),
+    *sorted(ROOT.glob("retention/*/templates")),
+]
 
 BLOCK = re.compile(r"{%\s*blocktrans(?:late)?\b.*?%}.*?{%\s*endblocktrans(?:late)?\s*%}", re.S)
 COMMENT = re.compile(r"{#.*?#}|{%\s*comment\s*%}.*?{%\s*endcomment\s*%}", re.S)

@@ -15,7 +15,7 @@ from django.utils.translation import templatize
 from tests.i18n.marking import ROOT, templates
 
 CATALOGUE = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
-APPS = ["alerts", "customers", "handover", "jobs", "staff", "retention"]
+APPS = ["alerts", "customers", "handover", "staff", "retention"]
 KEYWORDS = {
     "gettext": None,
     "gettext_lazy": None,

@@ -3,8 +3,8 @@
 import pytest
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
-from jobs.schedule import KeepAdminSchedule
 from retention.celery import app
+from retention.jobs.schedule import KeepAdminSchedule
 
 pytestmark = pytest.mark.django_db(transaction=True)  # beat closes its connections
 

@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 
 from handover.models import HandoverPlan, HandoverTask
-from jobs.models import JobStep
 from retention.celery import app
+from retention.jobs.models import JobStep
 from tests.api.helpers import integration_client
 from tests.factories import CustomerFactory, EmployeeFactory
 from tests.support.faults import RedisServer, Worker, beat_entries, free_port, wait_for

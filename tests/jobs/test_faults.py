@@ -14,7 +14,7 @@ from django.db import connection
 from alerts.models import Alert
 from customers.models import OwnershipPeriod, RiskScore, ScoringRun
 from handover.models import HandoverPlan, HandoverTask
-from jobs.models import JobStep
+from retention.jobs.models import JobStep
 from tests.customers.scoring_world import AS_OF, build_world
 from tests.handover.world import LAST_DAY, build_team
 from tests.support.faults import (
@@ -100,7 +100,7 @@ def test_whole_worker_killed_mid_handover_every_customer_is_handed_over_once(pro
     beat_entries(queue, night_as_of=None)
     first = Worker(queue, pause="process_handovers=30", beat=False)
     processes.append(first)
-    from jobs import steps
+    from retention.jobs import steps
 
     steps.add_step(
         LAST_DAY,

@@ -7,8 +7,8 @@ import pytest
 
 from customers import services
 from customers.models import Contract, RiskScore, ScoringRun
-from jobs import steps
-from jobs.models import JobStep
+from retention.jobs import steps
+from retention.jobs.models import JobStep
 from retention.nightly import start_night
 from staff.models import AuditEvent
 from tests.factories import ContractFactory, CustomerFactory, UserFactory

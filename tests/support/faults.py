@@ -168,7 +168,7 @@ def beat_entries(queue: str, *, night_as_of: str | None, night_every: int = 2) -
         return IntervalSchedule.objects.get_or_create(every=seconds, period="seconds")[0]
 
     PeriodicTask.objects.create(
-        name="jobs-watchdog", task="jobs.tasks.watchdog", interval=every(2), queue=queue
+        name="jobs-watchdog", task="retention.jobs.tasks.watchdog", interval=every(2), queue=queue
     )
     PeriodicTask.objects.create(
         name="nightly-jobs",

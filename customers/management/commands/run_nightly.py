@@ -3,8 +3,8 @@ import datetime as dt
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from jobs import steps
-from jobs.models import JobStep
+from retention.jobs import steps
+from retention.jobs.models import JobStep
 from retention.nightly import start_night
 
 

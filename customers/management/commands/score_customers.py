@@ -8,7 +8,7 @@ from django.utils import timezone
 from customers.models import ScoringRun
 from customers.scoring import runs
 from customers.tasks import score_day
-from jobs.models import JobStep
+from retention.jobs.models import JobStep
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from jobs.models import JobStep, SetAside
+from retention.jobs.models import JobStep, SetAside
 
 
 class SetAsideInline(admin.TabularInline):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from jobs import views
+from retention.jobs import views
 
 urlpatterns = [
     path("", views.nights, name="jobs"),

@@ -38,7 +38,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from jobs.models import JobStep, SetAside
+from retention.jobs.models import JobStep, SetAside
 
 logger = logging.getLogger(__name__)
 HOST = socket.gethostname()
@@ -175,7 +175,7 @@ def _dispatch(step_ids: list[int], *, countdown: float | None = None) -> None:
         for step_id in step_ids:
             run_step(step_id)
         return
-    from jobs.tasks import run_step as run_step_task
+    from retention.jobs.tasks import run_step as run_step_task
 
     queues = dict(JobStep.objects.filter(pk__in=step_ids).values_list("pk", "queue"))
     for step_id in step_ids:

@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from jobs import steps
-from jobs.models import JobStep
+from retention.jobs import steps
+from retention.jobs.models import JobStep
 from staff import audit
 from staff.access import Role, role_required
 from staff.models import AuditEvent

@@ -3,12 +3,12 @@ from __future__ import annotations
 from celery import shared_task
 from celery.signals import worker_ready
 
-from jobs import steps
+from retention.jobs import steps
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def run_step(step_id: int) -> dict:
-    """One durable step (jobs/steps.py): claimed, beaten on while it runs, recorded."""
+    """One durable step (retention/jobs/steps.py): claimed, beaten on while it runs, recorded."""
     return steps.run_step(step_id)
 
 
