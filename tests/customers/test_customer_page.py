@@ -268,3 +268,11 @@ def test_an_account_manager_cannot_grant_access(client, world):
         {"grantee": world["bob"].pk, "until": TODAY, "reason": "x"},
     )
     assert response.status_code == 403
+
+
+def test_a_tier_without_a_warning_sign_says_it_is_a_rank_among_todays_scores(client, world):
+    RiskScore.objects.filter(customer=world["acme"], day=TODAY).update(reasons=[])
+    page = _get(client, world["ann"].user, world["acme"]).content.decode()
+    # Tier 2 of the default shares (5% very high, 15% high): the top 20%, below the top 5%.
+    assert "High: top 20%, below the top 5% of risk today; no single warning sign" in page
+    assert "No warning signs." not in page
