@@ -151,6 +151,11 @@ class RiskScoreQuerySet(models.QuerySet):
         )
         return self.filter(day=models.Subquery(latest))
 
+    def on_day(self, day) -> RiskScoreQuerySet:
+        """Each customer's score as it stood on `day` (a date): read every past day's
+        scores through this, not through a filter on the stored day."""
+        return self.filter(day=day)
+
 
 class RiskScore(models.Model):
     """A customer's churn risk on one day. One row per customer per day; the history is
