@@ -20,7 +20,7 @@ from django.utils.translation import ngettext
 from customers.models import Customer, OwnerRole, OwnershipPeriod, RiskScore
 from handover.models import HandoverPlan, HandoverStep, HandoverTask
 from handover.selectors import handover_proposals
-from retention.jobs import steps
+from retention.jobs import steps as job_steps
 from staff.language import language_of
 from staff.models import Employee
 
@@ -439,8 +439,8 @@ def process_handovers(*, as_of: dt.date) -> NightlyResult:
         raise_tasks(plan=plan, today=as_of)
         return plan
 
-    raised = steps.each_or_set_aside(list(due), raise_due, describe=_plan_record)
-    for handed, to_manager in steps.each_or_set_aside(
+    raised = job_steps.each_or_set_aside(list(due), raise_due, describe=_plan_record)
+    for handed, to_manager in job_steps.each_or_set_aside(
         raised, _hand_over_on_last_day, describe=_plan_record
     ):
         result.handed_over += handed
@@ -454,7 +454,7 @@ def process_handovers(*, as_of: dt.date) -> NightlyResult:
 def _refresh_open_plans(as_of: dt.date) -> None:
     """Raise tasks a lost message never raised, and re-rank open tasks by the latest
     scores: priority = value x today's risk x dependence."""
-    steps.each_or_set_aside(
+    job_steps.each_or_set_aside(
         HandoverPlan.objects.filter(
             status=HandoverPlan.Status.OPEN, tasks_raised_at__isnull=True
         ).select_related("employee", "employee__team"),

@@ -80,9 +80,7 @@ def read_frame(queryset: QuerySet, columns: list[str]) -> pd.DataFrame:
         statement = cursor.mogrify(sql, params).decode()
         buffer = io.StringIO()
         with connection.wrap_database_errors:
-            cursor.cursor.copy_expert(
-                f"COPY ({statement}) TO STDOUT WITH (FORMAT csv)", buffer
-            )
+            cursor.cursor.copy_expert(f"COPY ({statement}) TO STDOUT WITH (FORMAT csv)", buffer)
     if not buffer.tell():
         return pd.DataFrame(columns=columns)
     buffer.seek(0)

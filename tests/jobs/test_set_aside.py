@@ -74,8 +74,12 @@ def test_a_leaver_nobody_can_take_over_from_is_set_aside_and_the_other_leaver_is
     zed = EmployeeFactory(name="Zed", status="departing", departure_date=today)
     kims = [CustomerFactory(primary_owner=kim) for _ in range(2)]
     zeds = CustomerFactory(primary_owner=zed)
-    kim_plan = HandoverPlan.objects.create(employee=kim, last_day=today, reason="New job", voluntary=True)
-    zed_plan = HandoverPlan.objects.create(employee=zed, last_day=today, reason="New job", voluntary=True)
+    kim_plan = HandoverPlan.objects.create(
+        employee=kim, last_day=today, reason="New job", voluntary=True
+    )
+    zed_plan = HandoverPlan.objects.create(
+        employee=zed, last_day=today, reason="New job", voluntary=True
+    )
 
     done = night(today)
 
