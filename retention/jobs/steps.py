@@ -442,8 +442,9 @@ def set_aside(*, model: str, reason: str, key: str = "", object_id: int | None =
 def _reason(error: BaseException) -> str:
     if isinstance(error, ValidationError):
         return "; ".join(error.messages)[:1000]
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0] if text else ''}".strip()[:1000]
+    # The database's message and its DETAIL line (which key, which value).
+    text = " ".join(line.strip() for line in str(error).strip().splitlines()[:2])
+    return f"{type(error).__name__}: {text}".strip()[:1000]
 
 
 def write_or_set_aside(
@@ -463,6 +464,7 @@ def write_or_set_aside(
     try:
         with transaction.atomic():
             write(items)
+            _check_deferred_constraints()
         return []
     except TRANSIENT:
         raise
@@ -474,6 +476,15 @@ def write_or_set_aside(
     return write_or_set_aside(items[:middle], write, describe=describe) + write_or_set_aside(
         items[middle:], write, describe=describe
     )
+
+
+def _check_deferred_constraints() -> None:
+    """Foreign keys are checked at commit on PostgreSQL (Django makes them deferred):
+    check them now, while the refused rows can still be told apart."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def each_or_set_aside(

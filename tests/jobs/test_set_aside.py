@@ -105,3 +105,108 @@ def test_a_leaver_nobody_can_take_over_from_is_set_aside_and_the_other_leaver_is
         None,
     )
     assert done["finish_scoring"].status == "done"
+
+
+def test_a_digest_the_mail_refuses_is_set_aside_and_the_other_digests_go_out(mailoutbox):
+    from alerts.models import Alert, DigestSent
+    from staff.models import Employee
+    from tests.customers.scoring_world import AS_OF, build_world
+
+    world = build_world()
+    # An address with a line break, as an HR sync wrote it: no mail can be sent to it.
+    Employee.objects.filter(pk=world.e1.pk).update(email="e1@example.com\n")
+
+    done = night(AS_OF)
+
+    alerts = done["raise_alerts"]
+    assert alerts.status == "done", alerts.error
+    [aside] = alerts.set_aside.all()
+    assert (aside.model, aside.object_id, aside.key) == ("alert digest", world.e1.pk, "E1")
+    assert "newlines" in aside.reason
+    # Everyone else with open alerts got theirs; E1 is not counted as sent (tried again
+    # on the next run once the address is mended).
+    people = set(Alert.objects.filter(status="open").values_list("owner_id", flat=True)) | set(
+        Alert.objects.filter(status="open", manager_id__isnull=False).values_list(
+            "manager_id", flat=True
+        )
+    )
+    others = people - {world.e1.pk}
+    assert others  # the world has someone else with alerts
+    assert set(DigestSent.objects.filter(day=AS_OF).values_list("employee_id", flat=True)) == others
+    assert alerts.result["digests"] == len(others) == len(mailoutbox)
+    assert done["compute_dashboard_figures"].status == "done"
+
+
+def test_an_access_warning_whose_notice_cannot_be_sent_is_set_aside_and_the_others_are_sent(
+    mailoutbox,
+):
+    from staff.models import AccessWarning, AuditEvent, Employee
+    from tests.factories import EmployeeFactory, TeamFactory
+
+    watched = DAY - dt.timedelta(days=1)  # the night of DAY watches the day before
+    good_boss = EmployeeFactory(name="Good boss", email="good@example.com")
+    bad_boss = EmployeeFactory(name="Bad boss", email="bad@example.com")
+    Employee.objects.filter(pk=bad_boss.pk).update(email="bad@example.com\nBcc: x@example.com")
+    ann = EmployeeFactory(name="Ann", team=TeamFactory(manager=good_boss))
+    bob = EmployeeFactory(name="Bob", team=TeamFactory(manager=bad_boss))
+    at = timezone.make_aware(dt.datetime.combine(watched, dt.time(11)))
+    AuditEvent.objects.bulk_create(
+        AuditEvent(at=at, employee=person, actor=person.name, action="view",
+                   object_type="customer", object_id=str(i), customer_id=i)
+        for person in (ann, bob) for i in range(51)  # one over the daily limit of 50
+    )  # fmt: skip
+
+    done = night()
+
+    watch = done["watch_customer_access"]
+    assert (watch.status, watch.result) == ("done", {"value": 1})
+    [aside] = watch.set_aside.all()
+    assert (aside.model, aside.object_id, aside.key) == (
+        "access warning",
+        bob.pk,
+        "Bob: unusual_volume",
+    )
+    [warning] = AccessWarning.objects.all()
+    assert (warning.employee_id, warning.notified) == (ann.pk, ["good@example.com"])
+    assert [m.to for m in mailoutbox] == [["good@example.com"]]
+    assert done["score_customers"].status == "done"
+
+
+def test_figures_of_a_team_deleted_while_they_were_computed_are_set_aside_the_rest_written(
+    monkeypatch,
+):
+    from customers import figures
+    from customers.figures import ExposureFigure, TierFigure
+    from staff.models import Employee, Team
+    from tests.factories import EmployeeFactory, TeamFactory
+
+    north, south = TeamFactory(name="North"), TeamFactory(name="South")
+    ann = EmployeeFactory(name="Ann", team=north)
+    sam = EmployeeFactory(name="Sam", team=south)
+    for owner in (ann, sam):
+        running_contract(CustomerFactory(primary_owner=owner), Decimal("1000.00"))
+    real = figures.exposure_figures
+
+    def read_then_team_deleted(day):
+        rows = real(day)
+        # Meanwhile an admin moves Sam to North and deletes South.
+        Employee.objects.filter(pk=sam.pk).update(team=north)
+        Team.objects.filter(pk=south.pk).delete()
+        return rows
+
+    monkeypatch.setattr(figures, "exposure_figures", read_then_team_deleted)
+
+    done = night()
+
+    step = done["compute_dashboard_figures"]
+    assert step.status == "done", step.error
+    refused = list(step.set_aside.all())
+    assert refused and all(
+        f"Key (team_id)=({south.pk}) is not present" in r.reason for r in refused
+    )
+    [tier_row] = [r.key for r in refused if r.model == "tier figure"]
+    assert tier_row.startswith(f"{DAY} team #{south.pk} tier ") and tier_row.endswith(": 1")
+    # North's figures are written: its tier row, and Ann's exposure row.
+    assert list(TierFigure.objects.values_list("team_id", "customers")) == [(north.pk, 1)]
+    assert list(ExposureFigure.objects.values_list("employee_id", flat=True)) == [ann.pk]
+    assert step.result["set_aside"] == len(refused)
