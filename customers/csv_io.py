@@ -480,7 +480,15 @@ def import_file(
     decimal_mark: str | None = None,
 ) -> Report:
     """Check the whole file; if it is clean, write every row in one transaction."""
-    report = check(kind, path, mapping, progress=None, decimal_mark=decimal_mark)
+    # The check reports no progress of its own (the bar counts written rows), but a
+    # progress callback may stop the import (Cancel) between its chunks too.
+    report = check(
+        kind,
+        path,
+        mapping,
+        progress=(lambda _checked: progress(0)) if progress else None,
+        decimal_mark=decimal_mark,
+    )
     if report.problem_count:
         return report
     delimiter, _ = sniff(path)
