@@ -7,7 +7,7 @@ from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from customers import services
@@ -191,6 +191,8 @@ def _csv_job(import_id: int, *, write: bool) -> dict:
         cache.set(progress_key(import_id), done, timeout=24 * 3600)
         if not write:
             rows.update(rows_done=done)
+        elif done:
+            steps.fault_point("csv_import_rows")  # tests: strike with rows half-written
         if rows.filter(status=CsvImport.Status.CANCELLED).exists():
             raise ImportCancelled
 
@@ -238,6 +240,7 @@ def _csv_job(import_id: int, *, write: bool) -> dict:
     except steps.TRANSIENT as error:
         # The database went away: the job retries with a backoff, unless this was its
         # last attempt; either way the page says what happened.
+        connection.close()  # a killed connection must not be reused
         if step is not None and step.attempts < settings.JOBS_MAX_ATTEMPTS:
             with contextlib.suppress(DatabaseError):
                 rows.update(error=f"Database unavailable ({error}); trying again.")

@@ -273,6 +273,16 @@ def _fault_pause(step: JobStep) -> None:
             time.sleep(float(seconds))
 
 
+def fault_point(name: str) -> None:
+    """Test-only failpoint inside a step's work (JOBS_FAULT_PAUSE="name=seconds"): says
+    so in the log, then holds, so a fault test can strike midway (mid-file, mid-chunk)."""
+    for item in settings.JOBS_FAULT_PAUSE:
+        point, _, seconds = item.partition("=")
+        if point == name:
+            logger.warning("Fault point %s reached: holding %s s", name, seconds)
+            time.sleep(float(seconds))
+
+
 _PLAIN = (int, float, str, bool, type(None), list, dict)
 
 
