@@ -182,7 +182,8 @@ def _start(import_id: int, *, write: bool) -> None:
 def import_cancel(request: HttpRequest, import_id: int) -> HttpResponse:
     """Cancel a check or import that is queued or running: its owner or an admin."""
     job = get_object_or_404(CsvImport, pk=import_id)
-    if job.created_by_id != request.user.pk and not has_role(request.user, (Role.ADMIN,)):
+    admin = has_role(request.user, (Role.ADMIN,))
+    if job.created_by_id != request.user.pk and not admin:
         raise PermissionDenied(
             _("Only the person who started this import, or an admin, can cancel it.")
         )
@@ -190,7 +191,8 @@ def import_cancel(request: HttpRequest, import_id: int) -> HttpResponse:
         messages.success(request, _("Cancelled: nothing from this file was written."))
     else:
         messages.info(request, _("This import had already finished; nothing was cancelled."))
-    return redirect("import_detail", job.pk)
+    # The import pages are for admins; an owner who is not one goes back home.
+    return redirect("import_detail", job.pk) if admin else redirect("home")
 
 
 @role_required(Role.ADMIN)
