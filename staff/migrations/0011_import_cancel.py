@@ -4,15 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('staff', '0010_merge_0008_employee_language_0009_audit_job_rerun'),
+        ("staff", "0010_merge_0008_employee_language_0009_audit_job_rerun"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditevent',
-            name='action',
-            field=models.CharField(choices=[('view', 'Viewed'), ('export', 'Exported'), ('owner_change', 'Changed the owner'), ('contract_change', 'Changed a contract'), ('score_override', 'Overrode a score'), ('access_grant', 'Granted access to a customer'), ('access_revoke', 'Revoked access to a customer'), ('job_rerun', 'Ran a nightly step again'), ('import_cancel', 'Cancelled a file import')], max_length=16),
+            model_name="auditevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("view", "Viewed"),
+                    ("export", "Exported"),
+                    ("owner_change", "Changed the owner"),
+                    ("contract_change", "Changed a contract"),
+                    ("score_override", "Overrode a score"),
+                    ("access_grant", "Granted access to a customer"),
+                    ("access_revoke", "Revoked access to a customer"),
+                    ("job_rerun", "Ran a nightly step again"),
+                    ("import_cancel", "Cancelled a file import"),
+                ],
+                max_length=16,
+            ),
         ),
     ]
