@@ -26,9 +26,8 @@ from customers import csv_io
 from customers.models import Contact, Contract, CsvImport, Customer, ExchangeRate, Interaction
 from customers.tasks import (
     cancel_csv_job,
-    check_csv_import,
     progress_key,
-    run_csv_import,
+    run_csv_job_here,
     settle_csv_job,
     start_csv_job,
 )
@@ -164,11 +163,10 @@ def _start(import_id: int, *, write: bool) -> None:
     if not settings.CSV_IMPORT_IN_THREAD:
         start_csv_job(import_id, write=write)
         return
-    task = run_csv_import if write else check_csv_import
 
     def run() -> None:
         try:
-            task.apply(kwargs={"import_id": import_id})
+            run_csv_job_here(import_id, write=write)
         finally:
             db.connections.close_all()  # this thread's own connection
 

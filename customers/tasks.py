@@ -156,7 +156,7 @@ class ImportCancelled(Exception):
     """Someone pressed Cancel: the import stops at the next chunk and writes nothing."""
 
 
-def _csv_job(import_id: int, *, write: bool) -> dict:
+def _csv_job(import_id: int, *, write: bool, attempt: int | None = None) -> dict:
     """Check (write=False) or import a file, keeping its progress on the CsvImport.
     Whatever goes wrong, the import ends failed with a message, never stuck "checking"
     or "importing": it can be checked again. A lost database connection is retried by
@@ -175,9 +175,12 @@ def _csv_job(import_id: int, *, write: bool) -> dict:
     rows = CsvImport.objects.filter(pk=import_id)
     working = CsvImport.Status.IMPORTING if write else CsvImport.Status.CHECKING
     step = steps.current_step()
-    retry_note = (
-        f"Attempt {step.attempts}: {step.error}" if step is not None and step.retries else ""
-    )
+    if step is not None:
+        attempt = step.attempts
+        retry_note = f"Attempt {attempt}: {step.error}" if step.retries else ""
+    else:  # the embedded mode's thread (run_csv_job_here) counts its own attempts
+        retry_note = f"Attempt {attempt}: the database was unavailable." if attempt else ""
+        retry_note = retry_note if attempt and attempt > 1 else ""
     started = rows.exclude(status=CsvImport.Status.CANCELLED).update(
         status=working, rows_done=0, error=retry_note
     )
@@ -241,7 +244,7 @@ def _csv_job(import_id: int, *, write: bool) -> dict:
         # The database went away: the job retries with a backoff, unless this was its
         # last attempt; either way the page says what happened.
         connection.close()  # a killed connection must not be reused
-        if step is not None and step.attempts < settings.JOBS_MAX_ATTEMPTS:
+        if attempt is not None and attempt < settings.JOBS_MAX_ATTEMPTS:
             with contextlib.suppress(DatabaseError):
                 rows.update(error=f"Database unavailable ({error}); trying again.")
             raise
@@ -256,6 +259,22 @@ def _csv_job(import_id: int, *, write: bool) -> dict:
             f"({type(error).__name__}: {error}); nothing was written. Check the file again."
         )
     return {"rows": report.rows, "problems": report.problem_count, "created": report.created}
+
+
+def run_csv_job_here(import_id: int, *, write: bool) -> dict:
+    """The embedded mode (no workers): the check or import in this thread, retried with
+    a backoff while the database is unavailable, as a worker's job is."""
+    import time
+
+    from django import db
+
+    for attempt in range(1, settings.JOBS_MAX_ATTEMPTS + 1):
+        try:
+            return _csv_job(import_id, write=write, attempt=attempt)
+        except steps.TRANSIENT:
+            db.connections.close_all()
+            time.sleep(min(2**attempt, 60))
+    return {"error": "database unavailable"}  # the last attempt marks the import failed
 
 
 def settle_csv_job(job) -> None:
