@@ -104,7 +104,9 @@ def score_chunk(*, run_id: int, id_from: int, id_to: int) -> dict[str, float]:
     timings["features"] = time.perf_counter() - began
 
     began = time.perf_counter()
+    before = len(features)
     features = _set_aside_unscorable(features)
+    left_out = before - len(features)
     limits = signals.configured_thresholds()
     flags = signals.fired(features, limits)
     probability = predict(run.model, features, flags)
@@ -154,7 +156,7 @@ def score_chunk(*, run_id: int, id_from: int, id_to: int) -> dict[str, float]:
     timings["writes"] = time.perf_counter() - began
     return {
         "scored": len(scores) - len(refused),
-        "set_aside": int(unscorable.sum()) + len(refused),
+        "set_aside": left_out + int(unscorable.sum()) + len(refused),
         **{k: round(v, 3) for k, v in timings.items()},
     }
 

@@ -210,3 +210,33 @@ def test_figures_of_a_team_deleted_while_they_were_computed_are_set_aside_the_re
     assert list(TierFigure.objects.values_list("team_id", "customers")) == [(north.pk, 1)]
     assert list(ExposureFigure.objects.values_list("employee_id", flat=True)) == [ann.pk]
     assert step.result["set_aside"] == len(refused)
+
+
+def test_a_customer_with_an_infinite_feature_is_set_aside_naming_it(monkeypatch):
+    from customers.scoring import runs
+
+    customers = [CustomerFactory() for _ in range(3)]
+    real = runs.compute_features
+
+    def with_a_ratio_over_nothing(day, selection):
+        features = real(day, selection)
+        # What a ratio over a zero denominator gives: one customer's feature is infinite.
+        features.loc[customers[1].pk, "engagement_ratio"] = float("inf")
+        return features
+
+    monkeypatch.setattr(runs, "compute_features", with_a_ratio_over_nothing)
+
+    night()
+
+    [chunk] = JobStep.objects.filter(day=DAY, name="score_chunk")
+    assert (chunk.status, chunk.result["scored"], chunk.result["set_aside"]) == ("done", 2, 1)
+    [aside] = chunk.set_aside.all()
+    assert (aside.object_id, aside.reason) == (
+        customers[1].pk,
+        "Not scored: engagement_ratio is not a finite number.",
+    )
+    assert set(RiskScore.objects.filter(day=DAY).values_list("customer_id", flat=True)) == {
+        customers[0].pk,
+        customers[2].pk,
+    }
+    assert ScoringRun.objects.get(day=DAY).status == "complete"
