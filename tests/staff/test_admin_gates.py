@@ -593,3 +593,41 @@ def test_admin_reads_of_every_kind_of_record_are_audited_and_counted_for_a_leave
     assert refused.status_code == 403 and "approval" in refused.content.decode()
     assert reads.count() == 8
     assert ExportRequest.objects.get().kind == "contact"
+
+
+def test_the_admin_autocomplete_offers_only_visible_customers_as_an_audited_read(client, settings):
+    """Lea (staff manager, leaving in 10 days) picks a contract's customer in the admin:
+    the autocomplete offers her 2 customers named "Acme ..." of the 3 in the company (the
+    third is South's), records one read of 2 customers, and counts them towards her
+    allowance of 3: the next search, offering 2 more, waits for approval."""
+    settings.BULK_READ_DAILY_ALLOWANCE = 3
+    boss = EmployeeFactory(name="Boss", role="manager")
+    user = UserFactory(username="lea", is_staff=True)
+    user.user_permissions.set(Permission.objects.all())
+    lea = EmployeeFactory(
+        name="Lea",
+        role="manager",
+        user=user,
+        team=TeamFactory(manager=boss),
+        status="departing",
+        departure_date=timezone.localdate() + dt.timedelta(days=10),
+    )
+    CustomerFactory(name="Acme North", primary_owner=lea)
+    CustomerFactory(name="Acme East", primary_owner=lea)
+    south = TeamFactory(name="South", manager=EmployeeFactory(role="manager"))
+    CustomerFactory(name="Acme South", primary_owner=EmployeeFactory(team=south))
+    client.force_login(user)
+    query = {
+        "app_label": "customers",
+        "model_name": "contract",
+        "field_name": "customer",
+        "term": "Acme",
+    }
+    answer = client.get(reverse("admin:autocomplete"), query)
+    assert answer.status_code == 200
+    assert sorted(r["text"] for r in answer.json()["results"]) == ["Acme East", "Acme North"]
+    reads = AuditEvent.objects.filter(action="view", employee=lea)
+    assert [(e.object_type, e.rows) for e in reads] == [("customer", 2)]
+    refused = client.get(reverse("admin:autocomplete"), query)
+    assert refused.status_code == 403 and "approval" in refused.content.decode()
+    assert reads.count() == 1
