@@ -63,7 +63,9 @@ def test_a_customer_whose_value_a_score_cannot_hold_is_set_aside_and_the_others_
     assert done["compute_dashboard_figures"].status == "done"
 
 
-def test_a_leaver_nobody_can_take_over_from_is_set_aside_and_the_other_leaver_is_handed_over():
+def test_a_leaver_nobody_can_take_over_from_is_set_aside_and_the_other_leaver_is_handed_over(
+    client,
+):
     from handover.models import HandoverPlan, HandoverTask
     from tests.factories import EmployeeFactory
 
@@ -105,6 +107,12 @@ def test_a_leaver_nobody_can_take_over_from_is_set_aside_and_the_other_leaver_is
         None,
     )
     assert done["finish_scoring"].status == "done"
+    # Admins see it the next morning on the jobs page.
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+    page = client.get(f"/jobs/?day={today}").content.decode()
+    assert "1 record set aside" in page and "Zed has no manager to take" in page
 
 
 def test_a_digest_the_mail_refuses_is_set_aside_and_the_other_digests_go_out(mailoutbox):
