@@ -13,6 +13,7 @@ numbers in them. The signals serve twice:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -39,6 +40,10 @@ class Signal:
     text: Callable[[pd.DataFrame, dict], pd.Series]
     rules_points: float
     defaults: dict[str, float]
+    # The figures in the text, as JSON literals per row: stored with the reason so it can
+    # be worded in the reader's language (customers/scoring/wording.py); the text is
+    # the English wording, kept for readers of older rows and for integrations.
+    params: Callable[[pd.DataFrame, dict], dict[str, pd.Series]] = lambda f, t: {}
 
 
 def _int(series: pd.Series) -> pd.Series:
@@ -47,6 +52,30 @@ def _int(series: pd.Series) -> pd.Series:
 
 def _date(series: pd.Series) -> pd.Series:
     return pd.to_datetime(series).dt.strftime("%Y-%m-%d")
+
+
+def _number(series: pd.Series) -> pd.Series:
+    """Numbers as JSON literals (null when missing)."""
+    return _int(series).replace("<NA>", "null")
+
+
+def _day(series: pd.Series) -> pd.Series:
+    """Days as JSON strings (null when missing)."""
+    return ('"' + _date(series) + '"').fillna("null")
+
+
+def _code(series: pd.Series) -> pd.Series:
+    """Machine names (usage events) as JSON strings (null when missing)."""
+    quoted = series.astype("object").map(json.dumps, na_action="ignore")
+    return quoted.fillna("null")
+
+
+def _params_json(params: dict[str, pd.Series], index: pd.Index) -> pd.Series:
+    """'{"days": 42, "norm": 30}' per row, built column-wise."""
+    text = pd.Series("{", index=index, dtype="object")
+    for position, (name, literal) in enumerate(params.items()):
+        text = text + ("" if position == 0 else ", ") + f'"{name}": ' + literal.astype(str)
+    return text + "}"
 
 
 def _plural(count: pd.Series, one: str, many: str) -> pd.Series:
@@ -58,6 +87,13 @@ def _ago(days: pd.Series) -> pd.Series:
         np.where(days == 0, "today", np.where(days == 1, "yesterday", _int(days) + " days ago")),
         index=days.index,
     )
+
+
+def _contract_ends(days: pd.Series) -> pd.Series:
+    when = pd.Series(
+        np.where(days == 0, "today", "in " + _plural(days, "day", "days")), index=days.index
+    )
+    return "Contract ends " + when + ", no renewal talk logged"
 
 
 def _no_contact_limit(f: pd.DataFrame, t: dict) -> pd.Series:
@@ -104,6 +140,7 @@ SIGNALS: list[Signal] = [
         ),
         0.20,
         {"below_ratio": 0.5},
+        params=lambda f, t: {"percent": _number((1 - f["engagement_ratio"]) * 100)},
     ),
     Signal(
         "no_recent_contact",
@@ -122,6 +159,10 @@ SIGNALS: list[Signal] = [
             "important_days": NO_CONTACT_DAYS["important"],
             "general_days": NO_CONTACT_DAYS["general"],
         },
+        params=lambda f, t: {
+            "days": _number(_days_without_contact(f)),
+            "norm": _number(_no_contact_limit(f, t)),
+        },
     ),
     Signal(
         "contract_ending_90",
@@ -131,11 +172,10 @@ SIGNALS: list[Signal] = [
             & (f["renewal_talks_180d"] == 0)
             & _long_term(f, t)
         ),
-        lambda f, t: (
-            "Contract ends in " + _int(f["days_to_contract_end"]) + " days, no renewal talk logged"
-        ),
+        lambda f, t: _contract_ends(f["days_to_contract_end"]),
         0.25,
         {"within_days": 90, "min_term_days": MIN_RENEWAL_TERM_DAYS},
+        params=lambda f, t: {"days": _number(f["days_to_contract_end"])},
     ),
     Signal(
         "contract_ending_180",
@@ -146,11 +186,10 @@ SIGNALS: list[Signal] = [
             & (f["renewal_talks_180d"] == 0)
             & _long_term(f, t)
         ),
-        lambda f, t: (
-            "Contract ends in " + _int(f["days_to_contract_end"]) + " days, no renewal talk logged"
-        ),
+        lambda f, t: _contract_ends(f["days_to_contract_end"]),
         0.10,
         {"after_days": 90, "within_days": 180, "min_term_days": MIN_RENEWAL_TERM_DAYS},
+        params=lambda f, t: {"days": _number(f["days_to_contract_end"])},
     ),
     Signal(
         "complaint",
@@ -165,6 +204,10 @@ SIGNALS: list[Signal] = [
         ),
         0.15,
         {"within_days": 60},
+        params=lambda f, t: {
+            "days_ago": _number(f["days_since_complaint"]),
+            "complaints": _number(f["complaints_90d"]),
+        },
     ),
     Signal(
         "support_escalation",
@@ -176,6 +219,7 @@ SIGNALS: list[Signal] = [
         ),
         0.08,
         {"tickets": 3},
+        params=lambda f, t: {"tickets": _number(f["support_tickets_30d"])},
     ),
     Signal(
         "discount_request",
@@ -184,6 +228,7 @@ SIGNALS: list[Signal] = [
         lambda f, t: "Asked for a discount " + _ago(f["days_since_discount_request"]),
         0.15,
         {"within_days": 60},
+        params=lambda f, t: {"days_ago": _number(f["days_since_discount_request"])},
     ),
     Signal(
         "low_satisfaction",
@@ -192,6 +237,7 @@ SIGNALS: list[Signal] = [
         lambda f, t: "Satisfaction " + _int(f["latest_satisfaction"]) + "/10 at the last rating",
         0.10,
         {"at_most": 5},
+        params=lambda f, t: {"score": _number(f["latest_satisfaction"])},
     ),
     Signal(
         "satisfaction_drop",
@@ -205,6 +251,10 @@ SIGNALS: list[Signal] = [
         ),
         0.10,
         {"drop": 2},
+        params=lambda f, t: {
+            "was": _number(f["previous_satisfaction"]),
+            "now": _number(f["latest_satisfaction"]),
+        },
     ),
     Signal(
         "usage_drop",
@@ -220,6 +270,7 @@ SIGNALS: list[Signal] = [
         ),
         0.15,
         {"below_ratio": 0.5},
+        params=lambda f, t: {"percent": _number((1 - f["usage_ratio"]) * 100)},
     ),
     Signal(
         "usage_event_drop",
@@ -233,6 +284,10 @@ SIGNALS: list[Signal] = [
         ),
         0.15,
         {"below_ratio": 0.5},
+        params=lambda f, t: {
+            "event": _code(f["usage_drop_event"]),
+            "percent": _number((1 - f["usage_drop_ratio"]) * 100),
+        },
     ),
     Signal(
         "decision_maker_left",
@@ -241,6 +296,7 @@ SIGNALS: list[Signal] = [
         lambda f, t: "Decision-maker left on " + _date(f["decision_maker_left_on"]),
         0.20,
         {},
+        params=lambda f, t: {"day": _day(f["decision_maker_left_on"])},
     ),
     Signal(
         "owner_departing",
@@ -249,6 +305,7 @@ SIGNALS: list[Signal] = [
         lambda f, t: "Owner leaves on " + _date(f["owner_leaves_on"]),
         0.15,
         {},
+        params=lambda f, t: {"day": _day(f["owner_leaves_on"])},
     ),
     Signal(
         "owner_departed",
@@ -257,6 +314,7 @@ SIGNALS: list[Signal] = [
         lambda f, t: "Owner left on " + _date(f["owner_departed_on"]),
         0.20,
         {},
+        params=lambda f, t: {"day": _day(f["owner_departed_on"])},
     ),
     Signal(
         "owner_changed",
@@ -333,7 +391,7 @@ def top_reasons(
     limits: dict[str, dict] | None = None,
 ) -> list[str]:
     """The `limit` strongest fired signals per customer as a JSON list of
-    {"signal", "text"}, strongest first. Signals that did not make churn more likely in
+    {"signal", "text", "params"}, strongest first. Signals that did not make churn more likely in
     the training history (weight <= 1 for a trained model) are not reasons."""
     codes = list(flags.columns)
     strength = np.array([weights.get(code, 0.0) for code in codes])
@@ -345,13 +403,16 @@ def top_reasons(
     n = len(features)
     # Text of each signal for the rows where it is among the top ones, else None.
     text_matrix = np.full((len(codes), n), None, dtype=object)
+    params_matrix = np.full((len(codes), n), "{}", dtype=object)
     in_top = np.isfinite(top)
     for j, code in enumerate(codes):
         rows = np.flatnonzero(((order == j) & in_top).any(axis=1))
         if len(rows):
             signal = SIGNAL_BY_CODE[code]
-            text_matrix[j, rows] = signal.text(
-                features.iloc[rows], (limits or {}).get(code, signal.defaults)
+            subset, limit_of = features.iloc[rows], (limits or {}).get(code, signal.defaults)
+            text_matrix[j, rows] = signal.text(subset, limit_of).to_numpy()
+            params_matrix[j, rows] = _params_json(
+                signal.params(subset, limit_of), subset.index
             ).to_numpy()
     # JSON built column-wise: one string operation per rank instead of json.dumps per row.
     columns = np.arange(n)
@@ -361,7 +422,13 @@ def top_reasons(
         text = pd.Series(text_matrix[order[:, r], columns], dtype="object").fillna("")
         escaped = text.str.replace("\\", "\\\\", regex=False).str.replace('"', '\\"', regex=False)
         entry = (
-            '{"signal": "' + pd.Series(code_names[order[:, r]]) + '", "text": "' + escaped + '"}'
+            '{"signal": "'
+            + pd.Series(code_names[order[:, r]])
+            + '", "text": "'
+            + escaped
+            + '", "params": '
+            + pd.Series(params_matrix[order[:, r], columns], dtype="object")
+            + "}"
         )
         entries.append(entry.where(in_top[:, r], ""))
     joined = entries[0] if entries else pd.Series([""] * n)

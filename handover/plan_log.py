@@ -1,0 +1,92 @@
+"""The handover plan's log: what the jobs and people did, in order.
+
+Each entry is stored as a code and its figures (names, counts, ISO days) with the
+English sentence beside it; pages word it in the reader's language. Entries written
+before codes were stored show their sentence as it was."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from django.utils import translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+
+def _person(p: dict, key: str = "person") -> str:
+    return p.get(key) or _("the system")
+
+
+def _day(value: str) -> str:
+    return date_format(dt.date.fromisoformat(value))
+
+
+def _last_day_processed(p: dict) -> str:
+    values = {**p, "manager": p.get("manager") or _("nobody")}
+    return " ".join(
+        [
+            ngettext(
+                "Last day: %(changed)d ownership change written.",
+                "Last day: %(changed)d ownership changes written.",
+                p["changed"],
+            )
+            % values,
+            ngettext(
+                "%(count)d customer without an accepted successor went to %(manager)s.",
+                "%(count)d customers without an accepted successor went to %(manager)s.",
+                p["count"],
+            )
+            % values,
+            _("%(name)s marked departed and their login disabled.") % values,
+        ]
+    )
+
+
+MESSAGES: dict[str, Callable[[dict], str]] = {
+    "departure_recorded": lambda p: (
+        _("Departure recorded by %(person)s; last day %(day)s.")
+        % {"person": _person(p), "day": _day(p["day"])}
+    ),
+    "demo_departure_recorded": lambda p: _("Departure recorded by HR (demo data)."),
+    "cancelled": lambda p: (
+        (_("Cancelled by %(person)s: the employee stays.") % {"person": _person(p)})
+        + (" " + p["note"] if p.get("note") else "")
+    ),
+    "tasks_raised": lambda p: (
+        ngettext("%(count)d handover task raised.", "%(count)d handover tasks raised.", p["count"])
+        % p
+    ),
+    "successors_accepted": lambda p: (
+        ngettext(
+            "%(count)d successor accepted by %(person)s.",
+            "%(count)d successors accepted by %(person)s.",
+            p["count"],
+        )
+        % {"count": p["count"], "person": _person(p)}
+    ),
+    "ownership_changed": lambda p: (
+        _("%(customer)s now owned by %(successor)s (changed by %(person)s).")
+        % {"customer": p["customer"], "successor": p["successor"], "person": _person(p)}
+    ),
+    "last_day_processed": _last_day_processed,
+    "complete": lambda p: _("Every step done: handover complete."),
+}
+
+
+def entry(code: str, params: dict) -> dict:
+    """A new log entry (without its time): the code, its figures and the English text."""
+    with translation.override("en"):
+        return {"code": code, "params": params, "message": MESSAGES[code](params)}
+
+
+def entry_text(stored: dict) -> str:
+    """A stored entry in the active language."""
+    words = MESSAGES.get(stored.get("code", ""))
+    if words is not None:
+        try:
+            return words(stored.get("params") or {})
+        except (KeyError, TypeError, ValueError):
+            pass
+    return stored.get("message", "")
