@@ -24,24 +24,41 @@ def _day(value: str) -> str:
 
 
 def _last_day_processed(p: dict) -> str:
+    changed, count = p["changed"], p["count"]
     values = {**p, "manager": p.get("manager") or _("nobody")}
     return " ".join(
         [
             ngettext(
                 "Last day: %(changed)d ownership change written.",
                 "Last day: %(changed)d ownership changes written.",
-                p["changed"],
+                changed,
             )
             % values,
             ngettext(
                 "%(count)d customer without an accepted successor went to %(manager)s.",
                 "%(count)d customers without an accepted successor went to %(manager)s.",
-                p["count"],
+                count,
             )
             % values,
             _("%(name)s marked departed and their login disabled.") % values,
         ]
     )
+
+
+def _tasks_raised(p: dict) -> str:
+    count = p["count"]
+    return ngettext(
+        "%(count)d handover task raised.", "%(count)d handover tasks raised.", count
+    ) % {"count": count}
+
+
+def _successors_accepted(p: dict) -> str:
+    count = p["count"]
+    return ngettext(
+        "%(count)d successor accepted by %(person)s.",
+        "%(count)d successors accepted by %(person)s.",
+        count,
+    ) % {"count": count, "person": _person(p)}
 
 
 MESSAGES: dict[str, Callable[[dict], str]] = {
@@ -54,18 +71,8 @@ MESSAGES: dict[str, Callable[[dict], str]] = {
         (_("Cancelled by %(person)s: the employee stays.") % {"person": _person(p)})
         + (" " + p["note"] if p.get("note") else "")
     ),
-    "tasks_raised": lambda p: (
-        ngettext("%(count)d handover task raised.", "%(count)d handover tasks raised.", p["count"])
-        % p
-    ),
-    "successors_accepted": lambda p: (
-        ngettext(
-            "%(count)d successor accepted by %(person)s.",
-            "%(count)d successors accepted by %(person)s.",
-            p["count"],
-        )
-        % {"count": p["count"], "person": _person(p)}
-    ),
+    "tasks_raised": _tasks_raised,
+    "successors_accepted": _successors_accepted,
     "ownership_changed": lambda p: (
         _("%(customer)s now owned by %(successor)s (changed by %(person)s).")
         % {"customer": p["customer"], "successor": p["successor"], "person": _person(p)}

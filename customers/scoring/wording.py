@@ -63,19 +63,21 @@ def _words(signal: str, p: dict) -> str | None:
     if signal in ("contract_ending_90", "contract_ending_180"):
         return _contract_ends(p["days"])
     if signal == "complaint":
+        count = p["complaints"]
         complaints = ngettext(
-            "%(count)d complaint in 90 days", "%(count)d complaints in 90 days", p["complaints"]
-        ) % {"count": p["complaints"]}
+            "%(count)d complaint in 90 days", "%(count)d complaints in 90 days", count
+        ) % {"count": count}
         return _("Complaint %(when)s (%(complaints)s)") % {
             "when": _ago(p["days_ago"]),
             "complaints": complaints,
         }
     if signal == "support_escalation":
+        count = p["tickets"]
         return ngettext(
             "%(count)d support ticket in the last 30 days",
             "%(count)d support tickets in the last 30 days",
-            p["tickets"],
-        ) % {"count": p["tickets"]}
+            count,
+        ) % {"count": count}
     if signal == "discount_request":
         return _("Asked for a discount %(when)s") % {"when": _ago(p["days_ago"])}
     if signal == "low_satisfaction":
