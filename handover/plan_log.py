@@ -7,6 +7,7 @@ before codes were stored show their sentence as it was."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 
 from django.utils import translation
@@ -97,3 +98,63 @@ def entry_text(stored: dict) -> str:
         except (KeyError, TypeError, ValueError):
             pass
     return stored.get("message", "")
+
+
+# Why a successor is recommended: written in English when the tasks are raised (and kept
+# so in the API); read in the reader's language by matching the sentences written in
+# handover/selectors.py and services.py. A sentence not matched shows as written.
+def _segment(code: str) -> str:
+    from customers.models import Segment
+
+    return str(Segment(code).label).lower() if code in Segment.values else code
+
+
+def _book(m: re.Match) -> str:
+    from customers.templatetags.risk import money
+
+    return _("book %(load)s of %(capacity)s customers, %(amount)s a year") % {
+        "load": m[1],
+        "capacity": m[2],
+        "amount": money(m[3].replace(",", "")),
+    }
+
+
+RECOMMENDATION_WORDS: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [
+    (re.compile(r"already their other owner"), lambda m: _("already their other owner")),
+    (
+        re.compile(r"has dealt with them \((\d+) interactions in 180 days\)"),
+        lambda m: _("has dealt with them (%(count)s interactions in 180 days)") % {"count": m[1]},
+    ),
+    (re.compile(r"same team"), lambda m: _("same team")),
+    (
+        re.compile(r"same region \((.*)\)"),
+        lambda m: _("same region (%(region)s)") % {"region": m[1]},
+    ),
+    (
+        re.compile(r"looks after (\d+) (\w+) customers"),
+        lambda m: (
+            _("looks after %(count)s %(segment)s customers")
+            % {"count": m[1], "segment": _segment(m[2])}
+        ),
+    ),
+    (re.compile(r"book (\d+) of (\d+) customers, ([\d,]+) a year"), _book),
+    (re.compile(r"over capacity"), lambda m: _("over capacity")),
+    (
+        re.compile(r"no successor accepted by the last day: the manager takes over"),
+        lambda m: _("no successor accepted by the last day: the manager takes over"),
+    ),
+]
+
+
+def recommendation_text(reasons: list[str]) -> str:
+    """A recommendation's reasons, joined, in the active language."""
+    worded = []
+    for reason in reasons or []:
+        for pattern, words in RECOMMENDATION_WORDS:
+            match = pattern.fullmatch(reason)
+            if match:
+                worded.append(words(match))
+                break
+        else:
+            worded.append(reason)
+    return _("; ").join(worded)

@@ -71,6 +71,14 @@ def _sees_departure(context, owner_id: int | None) -> bool:
 
 
 @register.filter
+def recommendation_text(reasons: list[str]) -> str:
+    """Why a successor is recommended, in the reader's language (handover/plan_log.py)."""
+    from handover.plan_log import recommendation_text as worded
+
+    return worded(reasons)
+
+
+@register.filter
 def money(amount, currency: str | None = None) -> str:
     """An amount, rounded to whole units, with its currency: the reporting currency
     unless another is named ("EUR 12,300"; grouped as the language groups)."""

@@ -217,3 +217,26 @@ def test_a_play_an_admin_wrote_is_shown_as_written():
         assert play_text("Account manager call or a targeted offer. Call the CFO first.") == (
             "客户经理致电或提供有针对性的优惠。 Call the CFO first."
         )
+
+
+def test_why_a_successor_is_recommended_reads_in_the_readers_language():
+    from handover.plan_log import recommendation_text
+
+    stored = [
+        "already their other owner",
+        "has dealt with them (4 interactions in 180 days)",
+        "looks after 2 core customers",
+        "book 12 of 40 customers, 345,600 a year",
+        "something an older version wrote",
+    ]
+    with translation.override("en"):
+        assert recommendation_text(stored) == (
+            "already their other owner; has dealt with them (4 interactions in 180 days); "
+            "looks after 2 core customers; book 12 of 40 customers, EUR 345,600 a year; "
+            "something an older version wrote"
+        )
+    with translation.override("zh-hans"):
+        assert recommendation_text(stored) == (
+            "已是他们的另一位负责人；与他们打过交道（180 天内 4 次互动）；负责 2 位核心客户；"
+            "名下客户 12 / 40 位，每年 EUR 345600；something an older version wrote"
+        )
