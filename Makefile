@@ -10,7 +10,7 @@ test:  ## set up and run the whole test suite (PostgreSQL/Redis when available)
 	@bash .ci/test $(ARGS)
 
 screenshots:  ## photograph the main pages as each role (demo company) into docs/screenshots
-	@SCREENSHOT_DIR=$(CURDIR)/docs/screenshots bash .ci/test tests/test_browser_pages.py -k screenshots -q
+	@SCREENSHOT_DIR=$(CURDIR)/docs/screenshots bash .ci/test tests/test_browser_pages.py tests/test_browser_phone.py -k "screenshots or phone" -q
 
 setup:
 	@bash .ci/setup

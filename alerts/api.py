@@ -21,6 +21,30 @@ from staff.access import customer_scope
 
 class AlertSerializer(serializers.ModelSerializer):
     customer_external_id = serializers.CharField(source="customer.external_id", read_only=True)
+    text = serializers.SerializerMethodField(
+        help_text=_("The figures that triggered it, in the caller's language (Accept-Language).")
+    )
+    play = serializers.SerializerMethodField(help_text=_("The suggested play, as text."))
+
+    def get_text(self, alert: Alert) -> str:
+        from customers.scoring.wording import alert_text
+
+        return alert_text(alert, departure_visible=_sees_departure(self, alert))
+
+    def get_params(self, alert: Alert) -> dict:
+        params = dict(alert.params or {})
+        if alert.signal == "owner_departing" and not _sees_departure(self, alert):
+            params.pop("day", None)
+        return params
+
+    def get_play(self, alert: Alert) -> str:
+        from customers.scoring.wording import play_text
+
+        return play_text(alert.play)
+
+    params = serializers.SerializerMethodField(
+        help_text=_("The figures of the text by name (machine-readable, as stored).")
+    )
 
     class Meta:
         model = Alert
@@ -31,6 +55,7 @@ class AlertSerializer(serializers.ModelSerializer):
             "signal",
             "status",
             "text",
+            "params",
             "play",
             "tier",
             "annual_value",
@@ -45,6 +70,14 @@ class AlertSerializer(serializers.ModelSerializer):
             "note",
         ]
         read_only_fields = fields
+
+
+def _sees_departure(serializer, alert: Alert) -> bool:
+    from staff.access import sees_departure_of
+
+    request = serializer.context.get("request")
+    owner = alert.customer.primary_owner_id if alert.signal == "owner_departing" else None
+    return request is not None and sees_departure_of(request.user, owner)
 
 
 class AlertActionSerializer(serializers.Serializer):

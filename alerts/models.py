@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from customers.models import Customer, RiskTier, Segment
 from customers.scoring.signals import SIGNALS
@@ -24,22 +25,36 @@ OFF_BY_DEFAULT = {"single_threaded", "owner_changed"}
 
 # The play DOMAIN.md section 5 suggests for each sign; admins can edit them per rule.
 DEFAULT_PLAYS = {
-    "engagement_drop": "Call them this week: find out what changed and agree next steps.",
-    "no_recent_contact": "Get in touch: a call or visit, not a newsletter.",
-    "contract_ending_90": "Start the renewal talk now; bring a renewal offer.",
-    "contract_ending_180": "Book the renewal conversation (3-6 months before the end).",
-    "complaint": "Service-sensitive: respond fast, fix the cause, follow up in person.",
-    "support_escalation": "Review the tickets with support and call with a plan.",
-    "discount_request": "Price-sensitive: offer tiered pricing or a longer contract with a discount.",
-    "low_satisfaction": "Ask what would make it a 9, and act on it.",
-    "satisfaction_drop": "Ask what changed since the last rating.",
-    "usage_drop": "Feature-driven: share the roadmap, offer training, invite to betas.",
-    "decision_maker_left": "Meet the new decision-maker; re-sell the value.",
-    "owner_departing": "Introduce the successor jointly before the last day.",
-    "owner_departed": "Successor: contact them more often than usual, over several channels.",
-    "owner_changed": "New owner: introduce yourself and check satisfaction.",
-    "single_threaded": "Add a second person from our side and a second contact on theirs.",
-    "tier_jump": "Something changed fast: call today and find out what.",
+    "engagement_drop": gettext_noop(
+        "Call them this week: find out what changed and agree next steps."
+    ),
+    "no_recent_contact": gettext_noop("Get in touch: a call or visit, not a newsletter."),
+    "contract_ending_90": gettext_noop("Start the renewal talk now; bring a renewal offer."),
+    "contract_ending_180": gettext_noop(
+        "Book the renewal conversation (3-6 months before the end)."
+    ),
+    "complaint": gettext_noop(
+        "Service-sensitive: respond fast, fix the cause, follow up in person."
+    ),
+    "support_escalation": gettext_noop("Review the tickets with support and call with a plan."),
+    "discount_request": gettext_noop(
+        "Price-sensitive: offer tiered pricing or a longer contract with a discount."
+    ),
+    "low_satisfaction": gettext_noop("Ask what would make it a 9, and act on it."),
+    "satisfaction_drop": gettext_noop("Ask what changed since the last rating."),
+    "usage_drop": gettext_noop(
+        "Feature-driven: share the roadmap, offer training, invite to betas."
+    ),
+    "decision_maker_left": gettext_noop("Meet the new decision-maker; re-sell the value."),
+    "owner_departing": gettext_noop("Introduce the successor jointly before the last day."),
+    "owner_departed": gettext_noop(
+        "Successor: contact them more often than usual, over several channels."
+    ),
+    "owner_changed": gettext_noop("New owner: introduce yourself and check satisfaction."),
+    "single_threaded": gettext_noop(
+        "Add a second person from our side and a second contact on theirs."
+    ),
+    "tier_jump": gettext_noop("Something changed fast: call today and find out what."),
 }
 
 
@@ -102,7 +117,14 @@ class Alert(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="alerts")
     signal = models.CharField(max_length=32, choices=SIGNAL_CHOICES)
     status = models.CharField(max_length=14, choices=Status.choices, default=Status.OPEN)
-    text = models.CharField(max_length=300, help_text=_("The figures that triggered it."))
+    text = models.CharField(
+        max_length=300, help_text=_("The figures that triggered it, in English.")
+    )
+    params = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=_("The figures by name, so the text is worded in each reader's language."),
+    )
     play = models.TextField(blank=True)
     tier = models.PositiveSmallIntegerField(choices=RiskTier.choices, null=True, blank=True)
     annual_value = models.DecimalField(max_digits=14, decimal_places=2, default=0)
@@ -345,11 +367,15 @@ class TierPlay(models.Model):
     text = models.TextField()
 
     DEFAULTS = {
-        RiskTier.VERY_HIGH: "One-to-one: a named person follows up this week (visit, tailored offer or plan change).",
-        RiskTier.HIGH: "One-to-one: a named person follows up (visit, tailored offer or plan change).",
-        RiskTier.MEDIUM: "Account manager call or a targeted offer.",
-        RiskTier.LOW: "Standard care: survey and regular newsletter.",
-        RiskTier.VERY_LOW: "Standard care: survey and regular newsletter.",
+        RiskTier.VERY_HIGH: gettext_noop(
+            "One-to-one: a named person follows up this week (visit, tailored offer or plan change)."
+        ),
+        RiskTier.HIGH: gettext_noop(
+            "One-to-one: a named person follows up (visit, tailored offer or plan change)."
+        ),
+        RiskTier.MEDIUM: gettext_noop("Account manager call or a targeted offer."),
+        RiskTier.LOW: gettext_noop("Standard care: survey and regular newsletter."),
+        RiskTier.VERY_LOW: gettext_noop("Standard care: survey and regular newsletter."),
     }
 
     class Meta:

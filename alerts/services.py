@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -17,7 +18,10 @@ from django.utils.translation import ngettext
 from alerts.models import Alert, DigestSent, SignalRule, TierPlay
 from alerts.webhooks import queue_alert_event
 from customers.models import Customer, RiskScore, RiskTier, ScoringRun
+from customers.scoring.wording import alert_text, play_text
+from customers.templatetags.risk import money
 from retention.jobs import steps as job_steps
+from staff.access import sees_departure_of
 from staff.language import language_of
 from staff.models import Employee, Team
 
@@ -39,8 +43,16 @@ _EXPAND_SIGNS = {
         "CROSS JOIN LATERAL jsonb_array_elements(t.signals) sig",
         "sig->>'signal'",
         "sig->>'text'",
+        "coalesce(sig->'params', '{}'::jsonb)",
+        "jsonb_build_object('was', b.tier, 'now', t.tier, 'since', %(week_ago_text)s::text)",
     ),
-    "sqlite": ("JOIN json_each(t.signals) sig", "sig.value->>'$.signal'", "sig.value->>'$.text'"),
+    "sqlite": (
+        "JOIN json_each(t.signals) sig",
+        "sig.value->>'$.signal'",
+        "sig.value->>'$.text'",
+        "coalesce(sig.value->'$.params', '{}')",
+        "json_object('was', b.tier, 'now', t.tier, 'since', %(week_ago_text)s)",
+    ),
 }
 _FIRING_SQL = """
 CREATE TEMP TABLE alert_firing AS
@@ -49,18 +61,18 @@ WITH today AS (
     FROM {scores} WHERE day = %(day)s
 ), signs AS (
     SELECT t.customer_id, {sign_code} AS signal, substr({sign_text}, 1, 300) AS text,
-           t.probability, t.tier, t.annual_value, t.revenue_at_risk
+           {sign_params} AS params, t.probability, t.tier, t.annual_value, t.revenue_at_risk
     FROM today t {expand}
     WHERE {sign_code} IN ({enabled})
     UNION ALL
     SELECT t.customer_id, 'tier_jump',
            'Risk tier rose from ' || (CASE b.tier {tier_labels} END)
            || ' to ' || (CASE t.tier {tier_labels} END) || ' since ' || %(week_ago_text)s,
-           t.probability, t.tier, t.annual_value, t.revenue_at_risk
+           {jump_params}, t.probability, t.tier, t.annual_value, t.revenue_at_risk
     FROM today t JOIN {scores} b ON b.customer_id = t.customer_id AND b.day = %(week_ago)s
     WHERE %(tier_jump_on)s AND b.tier >= t.tier + %(tiers)s
 )
-SELECT g.customer_id, g.signal, g.text, g.probability, g.tier, g.annual_value,
+SELECT g.customer_id, g.signal, g.text, g.params, g.probability, g.tier, g.annual_value,
        g.revenue_at_risk, c.segment, c.primary_owner_id AS owner_id,
        CASE WHEN g.tier = %(very_high)s OR g.revenue_at_risk >= %(manager_at)s
             THEN team.manager_id END AS manager_id
@@ -91,7 +103,7 @@ def raise_alerts(*, day: dt.date) -> AlertRun:
     enabled = [code for code, rule in rules.items() if rule.enabled and code != "tier_jump"]
     week_ago = day - dt.timedelta(days=7)
     vendor = connection.vendor
-    expand, sign_code, sign_text = _EXPAND_SIGNS[vendor]
+    expand, sign_code, sign_text, sign_params, jump_params = _EXPAND_SIGNS[vendor]
     table = {
         "scores": RiskScore._meta.db_table,
         "customers": Customer._meta.db_table,
@@ -116,6 +128,8 @@ def raise_alerts(*, day: dt.date) -> AlertRun:
         expand=expand,
         sign_code=sign_code,
         sign_text=sign_text,
+        sign_params=sign_params,
+        jump_params=jump_params,
         enabled=", ".join(f"%(rule_{i})s" for i in range(len(enabled))) or "NULL",
         tier_labels=" ".join(f"WHEN {t.value} THEN '{_english(t.label)}'" for t in RiskTier),
         **table,
@@ -137,7 +151,7 @@ def raise_alerts(*, day: dt.date) -> AlertRun:
         result.reopened = cursor.rowcount
         cursor.execute(
             f"""UPDATE {table["alerts"]} AS a SET
-                text = f.text, probability = f.probability, tier = f.tier,
+                text = f.text, params = f.params, probability = f.probability, tier = f.tier,
                 annual_value = f.annual_value, revenue_at_risk = f.revenue_at_risk,
                 owner_id = f.owner_id, manager_id = f.manager_id, figures_on = %(day)s
             FROM alert_firing f
@@ -166,10 +180,10 @@ def raise_alerts(*, day: dt.date) -> AlertRun:
                 SELECT 1 FROM {table["alerts"]} a WHERE {_SAME_ALERT} AND {_LIVE_SQL})"""
         )
         cursor.execute(
-            f"""INSERT INTO {table["alerts"]} (customer_id, signal, status, text, play, tier,
-                annual_value, probability, revenue_at_risk, owner_id, manager_id,
+            f"""INSERT INTO {table["alerts"]} (customer_id, signal, status, text, params, play,
+                tier, annual_value, probability, revenue_at_risk, owner_id, manager_id,
                 opened_on, figures_on, note)
-            SELECT f.customer_id, f.signal, 'open', f.text,
+            SELECT f.customer_id, f.signal, 'open', f.text, f.params,
                    CASE WHEN coalesce(p.text, '') = '' THEN r.play
                         WHEN r.play = '' THEN p.text
                         ELSE p.text || ' ' || r.play END,
@@ -209,11 +223,20 @@ def _explain_tier_jumps(cursor, day: dt.date) -> None:
     changes = explain_changes(day=day, customer_ids=ids)
     if not changes:
         return
-    values = ", ".join(["(%s, %s)"] * len(changes))
-    params = [item for c in changes.values() for item in (c.customer_id, ". " + c.summary)]
+    values = ", ".join(["(%s, %s, %s)"] * len(changes))
+    with translation.override("en"):  # the stored text is English, as every alert's
+        params = [
+            item
+            for c in changes.values()
+            for item in (c.customer_id, ". " + c.summary, json.dumps({"change": c.stored()}))
+        ]
+    figures = "alert_firing.params || v.change::jsonb"
+    if connection.vendor != "postgresql":
+        figures = "json_patch(alert_firing.params, v.change)"
     cursor.execute(
-        f"""UPDATE alert_firing SET text = substr(alert_firing.text || v.why, 1, 300)
-        FROM (VALUES {values}) AS v(customer_id, why)
+        f"""UPDATE alert_firing SET text = substr(alert_firing.text || v.why, 1, 300),
+            params = {figures}
+        FROM (VALUES {values}) AS v(customer_id, why, change)
         WHERE alert_firing.customer_id = v.customer_id AND alert_firing.signal = 'tier_jump'""",
         params,
     )
@@ -253,12 +276,24 @@ def send_digests(*, day: dt.date, limit: int = 20) -> int:
     def send(employee: Employee) -> None:
         ids = top[employee.pk]
         alerts = Alert.objects.filter(pk__in=ids).select_related("customer").in_bulk()
-        lines = "\n".join(
-            f"- {a.customer.name}: {a.text} ({a.revenue_at_risk:,.0f} at risk). {a.play}"
-            for a in (alerts[i] for i in ids)
-        )
         total = counts[employee.pk]
         with translation.override(language_of(employee)):
+            # In the recipient's language, the owner's last day only if they may see it.
+            lines = "\n".join(
+                "- "
+                + _("%(customer)s: %(text)s (%(amount)s at risk). %(play)s")
+                % {
+                    "customer": a.customer.name,
+                    "text": alert_text(
+                        a,
+                        departure_visible=employee.user_id is not None
+                        and sees_departure_of(employee.user, a.customer.primary_owner_id),
+                    ),
+                    "amount": money(a.revenue_at_risk),
+                    "play": play_text(a.play),
+                }
+                for a in (alerts[i] for i in ids)
+            )
             more = (
                 "\n" + _("... and %(count)d more.") % {"count": total - len(ids)}
                 if total > len(ids)

@@ -39,6 +39,7 @@ PAYLOAD_FIELDS = (
     "customer__name",
     "signal",
     "text",
+    "params",
     "status",
     "revenue_at_risk",
     "probability",
@@ -51,7 +52,8 @@ def alert_payload(row: dict) -> dict:
         "customer": row["customer__external_id"],
         "customer_name": row["customer__name"],
         "signal": row["signal"],
-        "text": row["text"],
+        "text": row["text"],  # English; "params" holds its figures
+        "params": row["params"],
         "status": row["status"],
         "revenue_at_risk": str(row["revenue_at_risk"]),
         "probability": row["probability"],

@@ -184,6 +184,30 @@ class UsageDaySerializer(serializers.ModelSerializer):
 class RiskScoreSerializer(serializers.ModelSerializer):
     customer_external_id = serializers.CharField(source="customer.external_id", read_only=True)
     tier_label = serializers.CharField(source="get_tier_display", read_only=True)
+    reasons = serializers.SerializerMethodField(
+        help_text=_(
+            'Top reasons, most important first: [{"signal", "params", "text"}]; the code '
+            "and figures as stored, the text in the caller's language (Accept-Language)."
+        )
+    )
+    signals = serializers.SerializerMethodField(
+        help_text=_("Every warning sign that fired, in the same shape as the reasons.")
+    )
+
+    def _worded(self, score: RiskScore, reasons: list[dict]) -> list[dict]:
+        from customers.scoring.wording import reasons_for_reader
+        from staff.access import sees_departure_of
+
+        request = self.context.get("request")
+        owner = score.customer.primary_owner_id if _names_departure(reasons) else None
+        visible = request is not None and sees_departure_of(request.user, owner)
+        return reasons_for_reader(reasons, departure_visible=visible)
+
+    def get_reasons(self, score: RiskScore) -> list[dict]:
+        return self._worded(score, score.reasons)
+
+    def get_signals(self, score: RiskScore) -> list[dict]:
+        return self._worded(score, score.signals)
 
     class Meta:
         model = RiskScore
@@ -204,6 +228,12 @@ class RiskScoreSerializer(serializers.ModelSerializer):
             "active_contacts",
         ]
         read_only_fields = fields
+
+
+def _names_departure(reasons: list[dict]) -> bool:
+    from customers.scoring.wording import DEPARTURE_DAY_SIGNALS
+
+    return any(reason.get("signal") in DEPARTURE_DAY_SIGNALS for reason in reasons or [])
 
 
 class RiskModelSerializer(serializers.ModelSerializer):

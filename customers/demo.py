@@ -922,7 +922,7 @@ def open_handovers(*, as_of: dt.date) -> int:
             reason=employee.departure_reason or "Not given",
             voluntary=bool(employee.departure_voluntary),
         )
-        plan.add_log("Departure recorded by HR (demo data).")
+        plan.add_log("demo_departure_recorded")
         plan.save()
         raise_tasks(plan=plan, today=as_of)
         opened += 1

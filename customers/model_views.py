@@ -4,9 +4,9 @@ now, with a progress bar polled while the Celery task works."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
-import re
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -18,7 +18,11 @@ from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from customers.models import RiskModel, RiskTier, ScoringRun
@@ -30,7 +34,7 @@ from staff.access import MANAGER_ROLES, Role, has_role, role_required
 
 logger = logging.getLogger(__name__)
 
-JOBS = {"score": "Scoring all customers", "train": "Training a new model"}
+JOBS = {"score": _lazy("Scoring all customers"), "train": _lazy("Training a new model")}
 RECENT_RUNS = 10
 TOP_FEATURES = 10
 PREVIOUS_MODELS = 20
@@ -38,26 +42,36 @@ PREVIOUS_MODELS = 20
 METRICS = [
     (
         "roc_auc",
-        "ROC AUC",
-        "Chance that a churner is ranked above a customer who stayed; 0.5 is a coin toss.",
+        _lazy("ROC AUC"),
+        _lazy("Chance that a churner is ranked above a customer who stayed; 0.5 is a coin toss."),
     ),
     (
         "pr_auc",
-        "PR AUC",
-        "Average precision: how clean the top of the list is. Compare with the base rate.",
+        _lazy("PR AUC"),
+        _lazy("Average precision: how clean the top of the list is. Compare with the base rate."),
     ),
     (
         "lift_top_decile",
-        "Lift in the riskiest 10%",
-        "How many times the base rate churned among them.",
+        _lazy("Lift in the riskiest 10%"),
+        _lazy("How many times the base rate churned among them."),
     ),
-    ("brier", "Brier score", "Mean squared error of the probabilities; lower is better."),
+    (
+        "brier",
+        _lazy("Brier score"),
+        _lazy("Mean squared error of the probabilities; lower is better."),
+    ),
     (
         "brier_skill",
-        "Brier skill score",
-        "1 - Brier / Brier of always predicting the base rate: 0 is no better, 1 is perfect.",
+        _lazy("Brier skill score"),
+        _lazy(
+            "1 - Brier / Brier of always predicting the base rate: 0 is no better, 1 is perfect."
+        ),
     ),
-    ("base_rate", "Base rate", "Share of the rows evaluated that churned within the horizon."),
+    (
+        "base_rate",
+        _lazy("Base rate"),
+        _lazy("Share of the rows evaluated that churned within the horizon."),
+    ),
 ]
 NOT_METRICS = {"candidates", "chosen_by", "evaluated_on"}
 
@@ -209,9 +223,9 @@ def _job_status(job: str, task_id: str, query) -> JobStatus:
             return JobStatus(
                 **base,
                 state="failed",
-                text="Unknown run",
+                text=_("Unknown run"),
                 percent=None,
-                error="The link names no scoring day.",
+                error=_("The link names no scoring day."),
             )
         return _scoring_status(_tracked(score_customers, task_id), day, base)
     try:
@@ -245,7 +259,7 @@ def _scoring_status(result: AsyncResult | None, day: dt.date, base: dict) -> Job
             return JobStatus(
                 **base,
                 state="failed",
-                text="Scoring failed",
+                text=_("Scoring failed"),
                 percent=100,
                 run=run,
                 error=_failure(result),
@@ -253,24 +267,25 @@ def _scoring_status(result: AsyncResult | None, day: dt.date, base: dict) -> Job
         # Until the task has started this day's run, a row for the day is an earlier run's.
         if state != "SUCCESS" and (run is None or run.status != ScoringRun.Status.RUNNING):
             if state == "PENDING":
-                text = "Waiting for a worker to take the job"
+                text = _("Waiting for a worker to take the job")
                 return JobStatus(**base, state="waiting", text=text, percent=0)
             # No measure yet: the first run (or one after a features change) trains a model.
-            text = "Starting: choosing the model and splitting the customers into chunks"
+            text = _("Starting: choosing the model and splitting the customers into chunks")
             return JobStatus(**base, state="running", text=text, percent=None)
     if run is None:
         return JobStatus(
             **base,
             state="failed",
-            text="Scoring failed",
+            text=_("Scoring failed"),
             percent=100,
-            error=f"No scoring run for {day} was recorded.",
+            error=_("No scoring run for %(day)s was recorded.") % {"day": date_format(day)},
         )
     if run.status == ScoringRun.Status.RUNNING:
         return JobStatus(
             **base,
             state="running",
-            text=f"Scoring {day}: {run.chunks_done} of {run.chunks_total} chunks done",
+            text=_("Scoring %(day)s: %(done)d of %(total)d chunks done")
+            % {"day": date_format(day), "done": run.chunks_done, "total": run.chunks_total},
             percent=round(run.progress * 100),
             run=run,
         )
@@ -278,13 +293,14 @@ def _scoring_status(result: AsyncResult | None, day: dt.date, base: dict) -> Job
         return JobStatus(
             **base,
             state="failed",
-            text="Scoring failed",
+            text=_("Scoring failed"),
             percent=100,
             run=run,
-            error=run.error or "The run stopped without saying why.",
+            error=run.error or _("The run stopped without saying why."),
         )
     run.tiers = _tier_badges(run.tier_sizes)
-    return JobStatus(**base, state="done", text=f"Scored {day}", percent=100, run=run)
+    text = _("Scored %(day)s") % {"day": date_format(day)}
+    return JobStatus(**base, state="done", text=text, percent=100, run=run)
 
 
 def _training_status(result: AsyncResult | None, after: int, base: dict) -> JobStatus:
@@ -292,22 +308,28 @@ def _training_status(result: AsyncResult | None, after: int, base: dict) -> JobS
         state = result.state
         if state == "FAILURE":
             return JobStatus(
-                **base, state="failed", text="Training failed", percent=100, error=_failure(result)
+                **base,
+                state="failed",
+                text=_("Training failed"),
+                percent=100,
+                error=_failure(result),
             )
         if state == "SUCCESS":
             version = (result.result or {}).get("version")
             model = RiskModel.objects.filter(version=version).defer("artifact").first()
-            return JobStatus(**base, state="done", text="Trained", percent=100, model=model)
+            return JobStatus(**base, state="done", text=_("Trained"), percent=100, model=model)
         if state == "STARTED":
             return JobStatus(
                 **base,
                 state="running",
-                text="Training: building the monthly training rows, fitting and validating "
-                "the candidates (minutes on a large company)",
+                text=_(
+                    "Training: building the monthly training rows, fitting and validating "
+                    "the candidates (minutes on a large company)"
+                ),
                 percent=None,
             )
         return JobStatus(
-            **base, state="waiting", text="Waiting for a worker to take the job", percent=0
+            **base, state="waiting", text=_("Waiting for a worker to take the job"), percent=0
         )
     model = (
         RiskModel.objects.filter(version__gt=after).defer("artifact").order_by("version").first()
@@ -316,23 +338,26 @@ def _training_status(result: AsyncResult | None, after: int, base: dict) -> JobS
         return JobStatus(
             **base,
             state="failed",
-            text="Training failed",
+            text=_("Training failed"),
             percent=100,
-            error=f"No model newer than v{after} was stored.",
+            error=_("No model newer than v%(version)d was stored.") % {"version": after},
         )
-    return JobStatus(**base, state="done", text="Trained", percent=100, model=model)
+    return JobStatus(**base, state="done", text=_("Trained"), percent=100, model=model)
 
 
 # --- what the page shows of a model ----------------------------------------------------
 
 
 def _tier_badges(tier_sizes: dict) -> list[tuple[int, str, int]]:
-    """(tier number, label, customers) in tier order, from a run's {label: count}."""
-    return [
-        (tier.value, tier.label, tier_sizes[tier.label])
-        for tier in RiskTier
-        if tier.label in tier_sizes
-    ]
+    """(tier number, label in the reader's language, customers) in tier order, from a
+    run's stored {key: count}. The key is read as a tier code: the runs store the English
+    label (customers/scoring/runs.py), so it is looked up among the English labels, never
+    among the reader's; a number is taken as the code itself."""
+    with translation.override("en"):
+        code_of = {str(tier.label): tier for tier in RiskTier}
+    code_of |= {str(tier.value): tier for tier in RiskTier}
+    counts = {code_of[key]: count for key, count in tier_sizes.items() if key in code_of}
+    return [(tier.value, tier.label, counts[tier]) for tier in RiskTier if tier in counts]
 
 
 def _duration_text(run: ScoringRun) -> str:
@@ -340,27 +365,34 @@ def _duration_text(run: ScoringRun) -> str:
         return ""
     seconds = (run.finished_at - run.started_at).total_seconds()
     if seconds < 60:
-        return f"{seconds:.1f} s"
+        return _("%(seconds)s s") % {"seconds": number_format(seconds, 1)}
     minutes, seconds = divmod(round(seconds), 60)
-    return f"{minutes} min {seconds} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
+    if minutes < 60:
+        return _("%(minutes)d min %(seconds)d s") % {"minutes": minutes, "seconds": seconds}
+    return _("%(hours)d h %(minutes)d min") % {"hours": minutes // 60, "minutes": minutes % 60}
 
 
 def _metric_columns(model: RiskModel) -> list[dict]:
     """The chosen model first, then every candidate it was compared with."""
-    chosen = "Rules" if model.is_rules_based else f"{model.get_kind_display()}, calibrated"
+    chosen = (
+        _("Rules")
+        if model.is_rules_based
+        else _("%(kind)s, calibrated") % {"kind": model.get_kind_display()}
+    )
     columns = [{"label": chosen, "metrics": model.metrics, "chosen": True}]
     candidates = (model.metrics.get("candidates") or {}).items()
     # Best first (a JSON column does not keep the order they were stored in).
     for kind, values in sorted(candidates, key=lambda item: -item[1].get("roc_auc", 0)):
         label = RiskModel.Kind(kind).label if kind in RiskModel.Kind.values else kind
         winner = kind == model.kind
-        columns.append({"label": f"{label} (candidate)", "metrics": values, "chosen": winner})
+        label = _("%(kind)s (candidate)") % {"kind": label}
+        columns.append({"label": label, "metrics": values, "chosen": winner})
     return columns
 
 
 def _metric_rows(model: RiskModel) -> list[dict]:
     columns = _metric_columns(model)
-    known = [key for key, _, _ in METRICS]
+    known = [key for key, _label, _meaning in METRICS]
     extra = sorted(
         {
             k
@@ -392,15 +424,16 @@ def _metric_text(key: str, value) -> str:
 
 
 def feature_label(name: str) -> str:
-    """ "complaints_30d" -> "Complaints (30 days)"."""
-    text = re.sub(r"_(\d+)d$", r" (\1 days)", name).replace("_", " ")
-    return text[:1].upper() + text[1:]
+    """ "complaints_30d" -> "Complaints (30 days)", in the reader's language."""
+    from customers.scoring.explain import feature_label as worded
+
+    return worded(name)
 
 
 def _top_features(importance: dict[str, float]) -> list[dict]:
     """The most important features, largest first, with bar widths relative to the largest."""
     ranked = sorted(importance.items(), key=lambda item: -item[1])[:TOP_FEATURES]
-    largest = max((value for _, value in ranked), default=0)
+    largest = max((value for _name, value in ranked), default=0)
     return [
         {
             "name": name,
@@ -432,17 +465,17 @@ def _months_between(first: dt.date, last: dt.date) -> int:
 
 
 BACKTEST_METRICS = [
-    ("roc_auc", "ROC AUC"),
-    ("pr_auc", "PR AUC"),
-    ("lift_top_decile", "Lift, riskiest 10%"),
-    ("brier_skill", "Brier skill"),
+    ("roc_auc", _lazy("ROC AUC")),
+    ("pr_auc", _lazy("PR AUC")),
+    ("lift_top_decile", _lazy("Lift, riskiest 10%")),
+    ("brier_skill", _lazy("Brier skill")),
 ]
 
 
 def backtest_view(model: RiskModel) -> dict:
     """The model's forward-chained backtest as the page shows it: the decision, mean
     metrics per method, the metrics per fold, and the calibration chart's figures."""
-    from customers.scoring.training import BASELINES, METHOD_LABELS
+    from customers.scoring.training import BASELINES
 
     record = model.backtest
     chosen = record.get("chosen", model.kind)
@@ -452,7 +485,7 @@ def backtest_view(model: RiskModel) -> dict:
         *BASELINES,
     ]
     methods = [m for m in methods if m in record.get("summary", {})]
-    labels = [METHOD_LABELS.get(m, m) for m in methods]
+    labels = [_method_label(m) for m in methods]
     summary = [
         {
             "label": label,
@@ -464,16 +497,19 @@ def backtest_view(model: RiskModel) -> dict:
     for number, fold in enumerate(record.get("folds", []), start=1):
         entry = {
             "number": number,
-            "validate": f"{fold['validate_from']} to {fold['validate_to']}",
+            "validate": _span(fold["validate_from"], fold["validate_to"]),
             "skipped": fold.get("skipped", ""),
         }
         if not entry["skipped"]:
             entry |= {
-                "train": f"{fold['train_from']} to {fold['train_to']}",
+                "train": _span(fold["train_from"], fold["train_to"]),
                 "rows": fold["validation_rows"],
                 "churned": fold["churned"],
                 "cells": [
-                    [_metric_text(key, fold["methods"][m].get(key)) for key, _ in BACKTEST_METRICS]
+                    [
+                        _metric_text(key, fold["methods"][m].get(key))
+                        for key, _label in BACKTEST_METRICS
+                    ]
                     for m in methods
                 ],
             }
@@ -481,7 +517,7 @@ def backtest_view(model: RiskModel) -> dict:
     chart = {
         "datasets": [
             {
-                "label": METHOD_LABELS.get(method, method),
+                "label": _method_label(method),
                 "points": [
                     {"x": round(100 * b["predicted"], 2), "y": round(100 * b["observed"], 2)}
                     for b in bins
@@ -497,11 +533,28 @@ def backtest_view(model: RiskModel) -> dict:
         "step": record.get("step", "monthly"),
         "label": model.churn_label,
         "methods": labels,
-        "metrics": [label for _, label in BACKTEST_METRICS],
+        "metrics": [label for _key, label in BACKTEST_METRICS],
         "summary": summary,
         "folds": folds,
         "chart": chart,
     }
+
+
+def _method_label(method: str) -> str:
+    """A backtested method's name in the reader's language."""
+    names = {"rules": _("Rules score"), "recency": _("Recency only")}
+    if method in names:
+        return names[method]
+    if method in RiskModel.Kind.values:
+        return str(RiskModel.Kind(method).label)
+    return method
+
+
+def _span(first: str, last: str) -> str:
+    """Two stored ISO days as "<first> to <last>" in the reader's language."""
+    with contextlib.suppress(TypeError, ValueError):
+        first, last = (date_format(dt.date.fromisoformat(d)) for d in (first, last))
+    return _("%(start)s to %(end)s") % {"start": first, "end": last}
 
 
 def _rules_reason(model: RiskModel) -> str:
@@ -510,18 +563,33 @@ def _rules_reason(model: RiskModel) -> str:
         return model.note[len(RiskModel.RULES_NOTE) :].strip()
     needed = settings.MIN_CHURNERS_TO_TRAIN
     if not model.train_rows:
-        return (
+        return _(
             "There is no history to learn from yet: an observation date needs about four "
-            f"months of interactions before it and {model.horizon_days} days after it."
-        )
+            "months of interactions before it and %(days)d days after it."
+        ) % {"days": model.horizon_days}
+    values = {
+        "count": model.churners,
+        "days": model.horizon_days,
+        "start": date_format(model.window_start),
+        "end": date_format(model.window_end),
+        "needed": needed,
+    }
     if model.churners < needed:
         return (
-            f"Only {model.churners} customer{'s' if model.churners != 1 else ''} churned within "
-            f"{model.horizon_days} days of an observation date between {model.window_start} and "
-            f"{model.window_end}; training needs at least {needed}."
+            ngettext(
+                "Only %(count)d customer churned within %(days)d days of an observation date "
+                "between %(start)s and %(end)s; training needs at least %(needed)d.",
+                "Only %(count)d customers churned within %(days)d days of an observation date "
+                "between %(start)s and %(end)s; training needs at least %(needed)d.",
+                model.churners,
+            )
+            % values
         )
     return (
-        f"{model.churners} customers churned in the history, but too few of them in the "
-        f"training months (at least {needed} needed), or none in the validation months, to "
-        "train and check a model."
+        _(
+            "%(count)d customers churned in the history, but too few of them in the training "
+            "months (at least %(needed)d needed), or none in the validation months, to train "
+            "and check a model."
+        )
+        % values
     )

@@ -7,11 +7,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.core.paginator import Page, Paginator
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from customers.models import Contract, Customer, Interaction, OwnershipPeriod, RiskScore
 from customers.selectors import risk_histories
+from customers.templatetags.risk import money
 from staff.access import customer_scope, employee_of, role_of
 
 FULL, VALUES, NAME = "full", "values", "name"
@@ -116,10 +117,9 @@ def timeline(
                         "id": contract.external_id,
                         "kind": str(contract.get_kind_display()).lower(),
                     },
-                    detail=_("%(value)s %(currency)s a year until %(end)s; %(status)s")
+                    detail=_("%(amount)s a year until %(end)s; %(status)s")
                     % {
-                        "value": number_format(contract.annual_value, 0, force_grouping=True),
-                        "currency": contract.currency,
+                        "amount": money(contract.annual_value, contract.currency),
                         "end": date_format(contract.end_date),
                         "status": str(contract.get_status_display()).lower(),
                     },

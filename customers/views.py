@@ -35,6 +35,7 @@ from staff.access import (
     has_role,
     report_team_ids,
     role_required,
+    sees_departure_of,
     visible_to,
 )
 from staff.models import AccessGrant, Team
@@ -194,6 +195,11 @@ def _record_context(request: HttpRequest, customer: Customer, level: str) -> dic
         .order_by("-plan__last_day")
         .first(),
     }
+    if context["handover"] is not None:
+        # The leaver's last day is HR information (staff/access.py departures_seen_by).
+        context["sees_departure"] = sees_departure_of(
+            request.user, context["handover"].plan.employee_id
+        )
     from alerts.selectors import conditions_met
 
     met = conditions_met([customer.pk])

@@ -55,8 +55,11 @@ class HandoverPlan(models.Model):
     def __str__(self) -> str:
         return f"Handover of {self.employee} (last day {self.last_day})"
 
-    def add_log(self, message: str) -> None:
-        self.log = [*self.log, {"at": timezone.now().isoformat(), "message": message}]
+    def add_log(self, code: str, **params) -> None:
+        """Append what happened (handover/plan_log.py MESSAGES names the codes)."""
+        from handover.plan_log import entry
+
+        self.log = [*self.log, {"at": timezone.now().isoformat(), **entry(code, params)}]
 
 
 class HandoverTask(models.Model):

@@ -94,7 +94,7 @@ def start_departure(
             exit_interview_notes=exit_interview_notes,
             created_by=by,
         )
-        plan.add_log(f"Departure recorded by {by or 'the system'}; last day {last_day}.")
+        plan.add_log("departure_recorded", person=str(by) if by else None, day=last_day.isoformat())
         plan.save()
         # A durable job, sent once committed: with the broker down the plan is still
         # recorded with its job queued, and the watchdog sends it when the broker is back.
@@ -136,7 +136,7 @@ def cancel_departure(*, plan: HandoverPlan, by: Employee | None, note: str = "")
         employee.save()
         plan.status = HandoverPlan.Status.CANCELLED
         plan.closed_at = timezone.now()
-        plan.add_log(f"Cancelled by {by or 'the system'}: the employee stays. {note}".strip())
+        plan.add_log("cancelled", person=str(by) if by else None, note=note.strip())
         plan.save()
 
 
@@ -182,7 +182,7 @@ def raise_tasks(*, plan: HandoverPlan, today: dt.date | None = None) -> int:
         first_time = plan.tasks_raised_at is None
         plan.tasks_raised_at = plan.tasks_raised_at or timezone.now()
         if new or first_time:
-            plan.add_log(f"{len(new)} handover task(s) raised.")
+            plan.add_log("tasks_raised", count=len(new))
         plan.save(update_fields=["tasks_raised_at", "log"])
     if new:
         _notify_start(plan, new_count=len(new))
@@ -312,14 +312,7 @@ def accept_successors(
             changed, ["successor", "accepted_by", "accepted_at", "successor_over_capacity"]
         )
         _point_steps_to_successors(changed)
-        plan.add_log(
-            ngettext(
-                "%(count)d successor accepted by %(person)s.",
-                "%(count)d successors accepted by %(person)s.",
-                len(changed),
-            )
-            % {"count": len(changed), "person": by or _("the system")}
-        )
+        plan.add_log("successors_accepted", count=len(changed), person=str(by) if by else None)
         plan.save(update_fields=["log"])
     _notify_successors(plan, changed)
     return len(changed)
@@ -373,12 +366,10 @@ def change_ownership(*, task: HandoverTask, by: Employee | None) -> HandoverTask
         ).update(done_at=timezone.now(), done_by=by)
         plan = HandoverPlan.objects.select_for_update().get(pk=plan.pk)
         plan.add_log(
-            _("%(customer)s now owned by %(successor)s (changed by %(person)s).")
-            % {
-                "customer": task.customer,
-                "successor": task.successor,
-                "person": by or _("the system"),
-            }
+            "ownership_changed",
+            customer=str(task.customer),
+            successor=str(task.successor),
+            person=str(by) if by else None,
         )
         plan.save(update_fields=["log"])
     return task
@@ -553,30 +544,12 @@ def _hand_over_on_last_day(plan: HandoverPlan) -> tuple[int, int]:
             leaver.user.is_active = False
             leaver.user.save(update_fields=["is_active"])
         plan.last_day_processed_at = timezone.now()
-        values = {
-            "changed": len(changed_customers),
-            "count": to_manager,
-            "manager": manager or _("nobody"),
-            "name": leaver.name,
-        }
         plan.add_log(
-            " ".join(
-                [
-                    ngettext(
-                        "Last day: %(changed)d ownership change written.",
-                        "Last day: %(changed)d ownership changes written.",
-                        len(changed_customers),
-                    )
-                    % values,
-                    ngettext(
-                        "%(count)d customer without an accepted successor went to %(manager)s.",
-                        "%(count)d customers without an accepted successor went to %(manager)s.",
-                        to_manager,
-                    )
-                    % values,
-                    _("%(name)s marked departed and their login disabled.") % values,
-                ]
-            )
+            "last_day_processed",
+            changed=len(changed_customers),
+            count=to_manager,
+            manager=str(manager) if manager else None,
+            name=leaver.name,
         )
         plan.save()
     logger.info("handover %s: last day processed", plan.pk)
@@ -633,7 +606,7 @@ def _close_finished_plans() -> int:
     for plan in finished:
         plan.status = HandoverPlan.Status.COMPLETE
         plan.closed_at = timezone.now()
-        plan.add_log("Every step done: handover complete.")
+        plan.add_log("complete")
         plan.save(update_fields=["status", "closed_at", "log"])
         count += 1
     return count

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from handover import services
 from handover.forms import DepartureForm, ExitInterviewForm, StepDoneForm
 from handover.models import HandoverPlan, HandoverStep
+from handover.plan_log import entry_text
 from handover.selectors import (
     OUTCOME_WINDOWS,
     departure_outcomes,
@@ -242,7 +243,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
             "outcome": outcome,
             "windows": OUTCOME_WINDOWS,
             "log": [
-                {"at": parse_datetime(entry["at"]), "message": entry["message"]}
+                {"at": parse_datetime(entry["at"]), "message": entry_text(entry)}
                 for entry in plan.log
             ],
         },

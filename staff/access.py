@@ -11,6 +11,7 @@ sees in full (used by the API's querysets and the pages that list customers).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from functools import wraps
 
@@ -170,6 +171,34 @@ def employee_scope(user, prefix: str = "") -> Q | None:
     if role != Role.MANAGER or me is None:
         return Q(pk__in=[])
     return Q(**{f"{prefix}manager": me}) | Q(**{f"{prefix}team__in": managed_team_ids(me)})
+
+
+def departures_seen_by(user) -> set[int] | None:
+    """The ids of the employees whose departure (their last day) `user` may read, as
+    sees_employee rules, plus themself; None: everyone's. Texts that name an owner's
+    last day (a reason, an alert, the customer page's handover line) follow it. Worked
+    out once per user object (one query for a manager)."""
+    cached = getattr(user, "_departures_seen", False)
+    if cached is not False:
+        return cached
+    scope = employee_scope(user)
+    me = employee_of(user)
+    if scope is None:
+        seen = None
+    elif role_of(user) == Role.MANAGER and me is not None:
+        seen = set(Employee.objects.filter(scope).values_list("pk", flat=True))
+    else:
+        seen = set()
+    if seen is not None and me is not None:
+        seen.add(me.pk)
+    with contextlib.suppress(AttributeError):  # AnonymousUser takes no attributes
+        user._departures_seen = seen
+    return seen
+
+
+def sees_departure_of(user, employee_id: int | None) -> bool:
+    seen = departures_seen_by(user)
+    return seen is None or (employee_id is not None and employee_id in seen)
 
 
 def employee_fields(model) -> list[str]:

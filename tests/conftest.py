@@ -180,6 +180,17 @@ def _csv_jobs_in_the_request(settings):
 
 
 @pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """A request made through the test client leaves its language active in the thread
+    (LocaleMiddleware activates it and nothing switches back); a later test would read
+    labels in Chinese."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Test users' passwords need not resist cracking; hashing them properly costs about
     half a second each."""

@@ -25,6 +25,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from django.conf import settings
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from threadpoolctl import threadpool_limits
 
 from customers.models import RiskModel, ScoringRun
@@ -42,6 +45,44 @@ SHOWN = 3  # contributions in the sentence
 MIN_POINTS = 0.5  # smaller contributions are not worth a word
 
 
+# Names of the model's inputs as readers read them (the model page, score changes).
+FEATURE_LABELS = {
+    "tenure_days": gettext_lazy("Tenure (days)"),
+    "segment_core": gettext_lazy("Core segment"),
+    "segment_important": gettext_lazy("Important segment"),
+    "annual_value": gettext_lazy("Annual value"),
+    "active_contracts": gettext_lazy("Active contracts"),
+    "contract_term_days": gettext_lazy("Contract term (days)"),
+    "renewal_within_horizon": gettext_lazy("Renewal within the horizon"),
+    "term_remaining_share": gettext_lazy("Share of the term remaining"),
+    "auto_renew": gettext_lazy("Renews automatically"),
+    "renewal_talks_180d": gettext_lazy("Renewal talks (180 days)"),
+    "interactions_30d": gettext_lazy("Interactions (30 days)"),
+    "interactions_90d": gettext_lazy("Interactions (90 days)"),
+    "engagement_ratio": gettext_lazy("Engagement vs the prior 3 months"),
+    "days_since_last_interaction": gettext_lazy("Days since the last interaction"),
+    "days_since_last_outbound": gettext_lazy("Days since we last reached out"),
+    "days_since_last_activity": gettext_lazy("Days since the last activity"),
+    "complaints_30d": gettext_lazy("Complaints (30 days)"),
+    "complaints_60d": gettext_lazy("Complaints (60 days)"),
+    "complaints_90d": gettext_lazy("Complaints (90 days)"),
+    "support_tickets_30d": gettext_lazy("Support tickets (30 days)"),
+    "support_tickets_60d": gettext_lazy("Support tickets (60 days)"),
+    "support_tickets_90d": gettext_lazy("Support tickets (90 days)"),
+    "discount_requests_60d": gettext_lazy("Discount requests (60 days)"),
+    "latest_satisfaction": gettext_lazy("Latest satisfaction"),
+    "satisfaction_change": gettext_lazy("Satisfaction change"),
+    "usage_30d": gettext_lazy("Product usage (30 days)"),
+    "usage_ratio": gettext_lazy("Product usage vs the prior 3 months"),
+    "active_contacts": gettext_lazy("Active contacts"),
+    "decision_maker_left_90d": gettext_lazy("Decision-maker left (90 days)"),
+    "owner_changed_90d": gettext_lazy("Owner changed (90 days)"),
+    "owner_departing": gettext_lazy("Owner leaving"),
+    "owner_departed_180d": gettext_lazy("Owner left (180 days)"),
+    "single_threaded": gettext_lazy("Single-threaded"),
+}
+
+
 @dataclass
 class ScoreChange:
     customer_id: int
@@ -57,24 +98,24 @@ class ScoreChange:
 
     @property
     def text(self) -> str:
-        return self._sentence(f" since {self.since}")
+        return change_sentence(self.points, self.contributions, date_format(self.since))
 
     @property
     def summary(self) -> str:
         """The sentence without the date (for the tier-jump alert, which names it)."""
-        return self._sentence("")
+        return change_sentence(self.points, self.contributions, "")
 
-    def _sentence(self, since: str) -> str:
-        if abs(self.points) < MIN_POINTS:
-            return f"Risk about the same{since}."
-        direction = "up" if self.points > 0 else "down"
-        parts = [
-            f"{c['label']} {c['was']} → {c['now']} ({c['points']:+.0f})"
-            for c in self.contributions[:SHOWN]
-            if abs(c["points"]) >= MIN_POINTS
-        ]
-        head = f"Risk {direction} {abs(self.points):.0f} pts{since}"
-        return head + (": " + ", ".join(parts) if parts else ".")
+    def stored(self) -> dict:
+        """The figures of the sentence, stored with a tier-jump alert so it can be worded
+        in each reader's language."""
+        return {
+            "points": self.points,
+            "contributions": [
+                {key: c[key] for key in ("feature", "was", "now", "points")}
+                for c in self.contributions[:SHOWN]
+                if abs(c["points"]) >= MIN_POINTS
+            ],
+        }
 
     def as_dict(self) -> dict:
         return {
@@ -89,6 +130,28 @@ class ScoreChange:
         }
 
 
+def change_sentence(points: float, contributions: list[dict], since: str) -> str:
+    """ "Risk up 12 pts since <day>: Reports run (28 days) 40 → 12 (+8), ..." in the
+    active language; `since` is the formatted day, or "" to leave it out."""
+    if abs(points) < MIN_POINTS:
+        if since:
+            return _("Risk about the same since %(day)s.") % {"day": since}
+        return _("Risk about the same.")
+    parts = [
+        f"{feature_label(c['feature'])} {c['was']} → {c['now']} ({c['points']:+.0f})"
+        for c in contributions[:SHOWN]
+        if abs(c["points"]) >= MIN_POINTS
+    ]
+    values = {"points": round(abs(points)), "day": since}
+    if points > 0:
+        head = _("Risk up %(points)d pts since %(day)s") if since else _("Risk up %(points)d pts")
+    else:
+        head = (
+            _("Risk down %(points)d pts since %(day)s") if since else _("Risk down %(points)d pts")
+        )
+    return head % values + (": " + ", ".join(parts) if parts else ".")
+
+
 def feature_label(name: str) -> str:
     """ "usage:reports_run:28d" -> "Reports run (28 days)"; "complaints_30d" ->
     "Complaints (30 days)"."""
@@ -97,12 +160,15 @@ def feature_label(name: str) -> str:
         stat = name.rsplit(":", 1)[1]
         label = event_label(event)
         if stat == "trend":
-            return f"{label}, trend vs the 28 days before"
+            return _("%(event)s, trend vs the 28 days before") % {"event": label}
         if stat == "days_since":
-            return f"Days since {label.lower()}"
-        return f"{label} ({stat[:-1]} days)"  # 7d, 28d, 90d, 365d
+            return _("Days since %(event)s") % {"event": label.lower()}
+        days = int(stat[:-1])  # 7d, 28d, 90d, 365d
+        return _("%(event)s (%(days)d days)") % {"event": label, "days": days}
     if name in signals.SIGNAL_BY_CODE:
-        return signals.SIGNAL_BY_CODE[name].label
+        return str(signals.SIGNAL_BY_CODE[name].label)
+    if name in FEATURE_LABELS:
+        return str(FEATURE_LABELS[name])
     text = re.sub(r"_(\d+)d$", r" (\1 days)", name).replace("_", " ")
     return text[:1].upper() + text[1:]
 

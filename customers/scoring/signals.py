@@ -36,9 +36,22 @@ class Signal:
     code: str
     label: str
     fires: Callable[[pd.DataFrame, dict], pd.Series]
-    text: Callable[[pd.DataFrame, dict], pd.Series]
+    wording: Callable[[pd.DataFrame, dict, dict[str, pd.Series]], pd.Series]
     rules_points: float
     defaults: dict[str, float]
+    # The figures in the text, as text per row (the text is built from them): stored with
+    # the reason so it can be worded in the reader's language
+    # (customers/scoring/wording.py); the text is the English wording, kept for readers
+    # of older rows and for integrations.
+    params: Callable[[pd.DataFrame, dict], dict[str, pd.Series]] = lambda f, t: {}
+
+    def text(
+        self, features: pd.DataFrame, limits: dict, figures: dict[str, pd.Series] | None = None
+    ) -> pd.Series:
+        """The English sentence per row, built from the figures (worked out if not given)."""
+        if figures is None:
+            figures = self.params(features, limits)
+        return self.wording(features, limits, figures)
 
 
 def _int(series: pd.Series) -> pd.Series:
@@ -49,15 +62,40 @@ def _date(series: pd.Series) -> pd.Series:
     return pd.to_datetime(series).dt.strftime("%Y-%m-%d")
 
 
-def _plural(count: pd.Series, one: str, many: str) -> pd.Series:
-    return _int(count) + np.where(count == 1, f" {one}", f" {many}")
+# Figures stored as JSON strings (days, event names); every other figure is a number.
+TEXT_PARAMS = {"day", "event"}
 
 
-def _ago(days: pd.Series) -> pd.Series:
+def _params_json(params: dict[str, pd.Series], index: pd.Index) -> pd.Series:
+    """'{"days": 42, "norm": 30}' per row from the figures as text, built column-wise."""
+    text = pd.Series("{", index=index, dtype="object")
+    for position, (name, value) in enumerate(params.items()):
+        if name in TEXT_PARAMS:
+            escaped = value.astype("object").str.replace("\\", "\\\\", regex=False)
+            literal = ('"' + escaped.str.replace('"', '\\"', regex=False) + '"').fillna("null")
+        else:
+            literal = value.replace("<NA>", "null")
+        text = text + ("" if position == 0 else ", ") + f'"{name}": ' + literal
+    return text + "}"
+
+
+def _plural(count: pd.Series, shown: pd.Series, one: str, many: str) -> pd.Series:
+    return shown + np.where(count == 1, f" {one}", f" {many}")
+
+
+def _ago(days: pd.Series, shown: pd.Series) -> pd.Series:
     return pd.Series(
-        np.where(days == 0, "today", np.where(days == 1, "yesterday", _int(days) + " days ago")),
+        np.where(days == 0, "today", np.where(days == 1, "yesterday", shown + " days ago")),
         index=days.index,
     )
+
+
+def _contract_ends(days: pd.Series, shown: pd.Series) -> pd.Series:
+    when = pd.Series(
+        np.where(days == 0, "today", "in " + _plural(days, shown, "day", "days")),
+        index=days.index,
+    )
+    return "Contract ends " + when + ", no renewal talk logged"
 
 
 def _no_contact_limit(f: pd.DataFrame, t: dict) -> pd.Series:
@@ -87,7 +125,7 @@ def _days_without_contact(f: pd.DataFrame) -> pd.Series:
     return f["days_since_last_interaction"].fillna(f["tenure_days"])
 
 
-# Each signal: code, label, fires(features, thresholds), text(features, thresholds),
+# Each signal: code, label, fires(features, thresholds), wording(features, thresholds, figures),
 # points for the rules-based score, default thresholds (admins override them per rule).
 SIGNALS: list[Signal] = [
     Signal(
@@ -97,30 +135,25 @@ SIGNALS: list[Signal] = [
             (f["engagement_ratio"] < t["below_ratio"])
             & (f["interactions_prior_90d"] / 3 >= MIN_MONTHLY_BASELINE)
         ),
-        lambda f, t: (
-            "Interactions down "
-            + _int((1 - f["engagement_ratio"]) * 100)
-            + "% vs the prior 3-month average"
-        ),
+        lambda f, t, p: "Interactions down " + p["percent"] + "% vs the prior 3-month average",
         0.20,
         {"below_ratio": 0.5},
+        params=lambda f, t: {"percent": _int((1 - f["engagement_ratio"]) * 100)},
     ),
     Signal(
         "no_recent_contact",
         _("No contact for longer than the segment allows"),
         lambda f, t: _days_without_contact(f) > _no_contact_limit(f, t),
-        lambda f, t: (
-            "No contact for "
-            + _int(_days_without_contact(f))
-            + " days (segment norm "
-            + _int(_no_contact_limit(f, t))
-            + ")"
-        ),
+        lambda f, t, p: "No contact for " + p["days"] + " days (segment norm " + p["norm"] + ")",
         0.10,
         {
             "core_days": NO_CONTACT_DAYS["core"],
             "important_days": NO_CONTACT_DAYS["important"],
             "general_days": NO_CONTACT_DAYS["general"],
+        },
+        params=lambda f, t: {
+            "days": _int(_days_without_contact(f)),
+            "norm": _int(_no_contact_limit(f, t)),
         },
     ),
     Signal(
@@ -131,11 +164,10 @@ SIGNALS: list[Signal] = [
             & (f["renewal_talks_180d"] == 0)
             & _long_term(f, t)
         ),
-        lambda f, t: (
-            "Contract ends in " + _int(f["days_to_contract_end"]) + " days, no renewal talk logged"
-        ),
+        lambda f, t, p: _contract_ends(f["days_to_contract_end"], p["days"]),
         0.25,
         {"within_days": 90, "min_term_days": MIN_RENEWAL_TERM_DAYS},
+        params=lambda f, t: {"days": _int(f["days_to_contract_end"])},
     ),
     Signal(
         "contract_ending_180",
@@ -146,65 +178,72 @@ SIGNALS: list[Signal] = [
             & (f["renewal_talks_180d"] == 0)
             & _long_term(f, t)
         ),
-        lambda f, t: (
-            "Contract ends in " + _int(f["days_to_contract_end"]) + " days, no renewal talk logged"
-        ),
+        lambda f, t, p: _contract_ends(f["days_to_contract_end"], p["days"]),
         0.10,
         {"after_days": 90, "within_days": 180, "min_term_days": MIN_RENEWAL_TERM_DAYS},
+        params=lambda f, t: {"days": _int(f["days_to_contract_end"])},
     ),
     Signal(
         "complaint",
         _("Complaint in the last 60 days"),
         lambda f, t: f["days_since_complaint"] < t["within_days"],
-        lambda f, t: (
+        lambda f, t, p: (
             "Complaint "
-            + _ago(f["days_since_complaint"])
+            + _ago(f["days_since_complaint"], p["days_ago"])
             + " ("
-            + _plural(f["complaints_90d"], "complaint", "complaints")
+            + _plural(f["complaints_90d"], p["complaints"], "complaint", "complaints")
             + " in 90 days)"
         ),
         0.15,
         {"within_days": 60},
+        params=lambda f, t: {
+            "days_ago": _int(f["days_since_complaint"]),
+            "complaints": _int(f["complaints_90d"]),
+        },
     ),
     Signal(
         "support_escalation",
         _("Several support tickets in the last 30 days"),
         lambda f, t: f["support_tickets_30d"] >= t["tickets"],
-        lambda f, t: (
-            _plural(f["support_tickets_30d"], "support ticket", "support tickets")
+        lambda f, t, p: (
+            _plural(f["support_tickets_30d"], p["tickets"], "support ticket", "support tickets")
             + " in the last 30 days"
         ),
         0.08,
         {"tickets": 3},
+        params=lambda f, t: {"tickets": _int(f["support_tickets_30d"])},
     ),
     Signal(
         "discount_request",
         _("Asked for a discount in the last 60 days"),
         lambda f, t: f["days_since_discount_request"] < t["within_days"],
-        lambda f, t: "Asked for a discount " + _ago(f["days_since_discount_request"]),
+        lambda f, t, p: (
+            "Asked for a discount " + _ago(f["days_since_discount_request"], p["days_ago"])
+        ),
         0.15,
         {"within_days": 60},
+        params=lambda f, t: {"days_ago": _int(f["days_since_discount_request"])},
     ),
     Signal(
         "low_satisfaction",
         _("Low satisfaction"),
         lambda f, t: f["latest_satisfaction"] <= t["at_most"],
-        lambda f, t: "Satisfaction " + _int(f["latest_satisfaction"]) + "/10 at the last rating",
+        lambda f, t, p: "Satisfaction " + p["score"] + "/10 at the last rating",
         0.10,
         {"at_most": 5},
+        params=lambda f, t: {"score": _int(f["latest_satisfaction"])},
     ),
     Signal(
         "satisfaction_drop",
         _("Satisfaction down 2 or more"),
         lambda f, t: f["satisfaction_change"] <= -t["drop"],
-        lambda f, t: (
-            "Satisfaction fell from "
-            + _int(f["previous_satisfaction"])
-            + " to "
-            + _int(f["latest_satisfaction"])
-        ),
+        lambda f, t, p: "Satisfaction fell from " + p["was"] + " to " + p["now"],
         0.10,
         {"drop": 2},
+        params=lambda f, t: {
+            "was": _int(f["previous_satisfaction"]),
+            "now": _int(f["latest_satisfaction"]),
+        },
     ),
     Signal(
         "usage_drop",
@@ -213,56 +252,60 @@ SIGNALS: list[Signal] = [
             (f["usage_ratio"] < t["below_ratio"])
             & (f["usage_prior_90d"] / 3 >= MIN_MONTHLY_BASELINE)
         ),
-        lambda f, t: (
-            "Product usage down "
-            + _int((1 - f["usage_ratio"]) * 100)
-            + "% vs the prior 3-month average"
-        ),
+        lambda f, t, p: "Product usage down " + p["percent"] + "% vs the prior 3-month average",
         0.15,
         {"below_ratio": 0.5},
+        params=lambda f, t: {"percent": _int((1 - f["usage_ratio"]) * 100)},
     ),
     Signal(
         "usage_event_drop",
         "A product feature's use fell by half",
         lambda f, t: f["usage_drop_ratio"] < t["below_ratio"],
-        lambda f, t: (
+        lambda f, t, p: (
             f["usage_drop_event"].map(_event_label, na_action="ignore").fillna("Usage")
             + " down "
-            + _int((1 - f["usage_drop_ratio"]) * 100)
+            + p["percent"]
             + "% vs the prior 3 months"
         ),
         0.15,
         {"below_ratio": 0.5},
+        params=lambda f, t: {
+            "event": f["usage_drop_event"],
+            "percent": _int((1 - f["usage_drop_ratio"]) * 100),
+        },
     ),
     Signal(
         "decision_maker_left",
         _("Decision-maker left"),
         lambda f, t: f["decision_maker_left_90d"] == 1,
-        lambda f, t: "Decision-maker left on " + _date(f["decision_maker_left_on"]),
+        lambda f, t, p: "Decision-maker left on " + p["day"],
         0.20,
         {},
+        params=lambda f, t: {"day": _date(f["decision_maker_left_on"])},
     ),
     Signal(
         "owner_departing",
         _("Account owner is leaving"),
         lambda f, t: f["owner_departing"] == 1,
-        lambda f, t: "Owner leaves on " + _date(f["owner_leaves_on"]),
+        lambda f, t, p: "Owner leaves on " + p["day"],
         0.15,
         {},
+        params=lambda f, t: {"day": _date(f["owner_leaves_on"])},
     ),
     Signal(
         "owner_departed",
         _("Account owner left"),
         lambda f, t: f["owner_departed_180d"] == 1,
-        lambda f, t: "Owner left on " + _date(f["owner_departed_on"]),
+        lambda f, t, p: "Owner left on " + p["day"],
         0.20,
         {},
+        params=lambda f, t: {"day": _date(f["owner_departed_on"])},
     ),
     Signal(
         "owner_changed",
         _("New account owner"),
         lambda f, t: (f["owner_changed_90d"] == 1) & (f["owner_departed_180d"] == 0),
-        lambda f, t: pd.Series("Account owner changed in the last 90 days", index=f.index),
+        lambda f, t, p: pd.Series("Account owner changed in the last 90 days", index=f.index),
         0.05,
         {},
     ),
@@ -270,7 +313,7 @@ SIGNALS: list[Signal] = [
         "single_threaded",
         _("Single-threaded relationship"),
         lambda f, t: f["single_threaded"] == 1,
-        lambda f, t: pd.Series("Only one person has talked to them in 180 days", index=f.index),
+        lambda f, t, p: pd.Series("Only one person has talked to them in 180 days", index=f.index),
         0.05,
         {},
     ),
@@ -333,7 +376,7 @@ def top_reasons(
     limits: dict[str, dict] | None = None,
 ) -> list[str]:
     """The `limit` strongest fired signals per customer as a JSON list of
-    {"signal", "text"}, strongest first. Signals that did not make churn more likely in
+    {"signal", "text", "params"}, strongest first. Signals that did not make churn more likely in
     the training history (weight <= 1 for a trained model) are not reasons."""
     codes = list(flags.columns)
     strength = np.array([weights.get(code, 0.0) for code in codes])
@@ -343,27 +386,34 @@ def top_reasons(
     top = np.take_along_axis(scored, order, axis=1)
 
     n = len(features)
-    # Text of each signal for the rows where it is among the top ones, else None.
-    text_matrix = np.full((len(codes), n), None, dtype=object)
+    # Each signal's JSON entry for the rows where it is among the top ones: the text and
+    # figures are worked out, escaped and joined only for those rows.
+    entry_matrix = np.full((len(codes), n), "", dtype=object)
     in_top = np.isfinite(top)
     for j, code in enumerate(codes):
         rows = np.flatnonzero(((order == j) & in_top).any(axis=1))
         if len(rows):
             signal = SIGNAL_BY_CODE[code]
-            text_matrix[j, rows] = signal.text(
-                features.iloc[rows], (limits or {}).get(code, signal.defaults)
-            ).to_numpy()
+            subset, limit_of = features.iloc[rows], (limits or {}).get(code, signal.defaults)
+            figures = signal.params(subset, limit_of)
+            text = signal.text(subset, limit_of, figures).astype("object").fillna("")
+            escaped = text.str.replace("\\", "\\\\", regex=False).str.replace(
+                '"', '\\"', regex=False
+            )
+            entry = (
+                f'{{"signal": "{code}", "text": "'
+                + escaped
+                + '", "params": '
+                + _params_json(figures, subset.index)
+                + "}"
+            )
+            entry_matrix[j, rows] = entry.to_numpy()
     # JSON built column-wise: one string operation per rank instead of json.dumps per row.
     columns = np.arange(n)
-    code_names = np.array(codes, dtype=object)
-    entries = []
-    for r in range(order.shape[1]):
-        text = pd.Series(text_matrix[order[:, r], columns], dtype="object").fillna("")
-        escaped = text.str.replace("\\", "\\\\", regex=False).str.replace('"', '\\"', regex=False)
-        entry = (
-            '{"signal": "' + pd.Series(code_names[order[:, r]]) + '", "text": "' + escaped + '"}'
-        )
-        entries.append(entry.where(in_top[:, r], ""))
+    entries = [
+        pd.Series(np.where(in_top[:, r], entry_matrix[order[:, r], columns], ""), dtype="object")
+        for r in range(order.shape[1])
+    ]
     joined = entries[0] if entries else pd.Series([""] * n)
     for entry in entries[1:]:
         joined = joined + np.where(entry != "", ", ", "") + entry

@@ -1,5 +1,7 @@
 from django import template
 from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.template.defaultfilters import floatformat
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -33,6 +35,57 @@ def tier_rank(tier: int | None) -> str:
         "upto": above + own,
         "above": above,
     }
+
+
+@register.simple_tag(takes_context=True)
+def reason_text(context, reason: dict, owner_id: int | None = None) -> str:
+    """A stored reason in the viewer's language (customers/scoring/wording.py); the
+    owner's last day only for viewers who may see that departure."""
+    from customers.scoring.wording import reason_text as worded
+
+    return worded(reason, departure_visible=_sees_departure(context, owner_id))
+
+
+@register.simple_tag(takes_context=True)
+def alert_text(context, alert) -> str:
+    """An alert's figures in the viewer's language."""
+    from customers.scoring.wording import alert_text as worded
+
+    owner_id = alert.customer.primary_owner_id if alert.signal == "owner_departing" else None
+    return worded(alert, departure_visible=_sees_departure(context, owner_id))
+
+
+@register.filter
+def play_text(play: str) -> str:
+    """A stored play, its default sentences in the viewer's language."""
+    from customers.scoring.wording import play_text as worded
+
+    return worded(play)
+
+
+def _sees_departure(context, owner_id: int | None) -> bool:
+    from staff.access import sees_departure_of
+
+    request = context.get("request")
+    return request is not None and sees_departure_of(request.user, owner_id)
+
+
+@register.filter
+def recommendation_text(reasons: list[str]) -> str:
+    """Why a successor is recommended, in the reader's language (handover/plan_log.py)."""
+    from handover.plan_log import recommendation_text as worded
+
+    return worded(reasons)
+
+
+@register.filter
+def money(amount, currency: str | None = None) -> str:
+    """An amount, rounded to whole units, with its currency: the reporting currency
+    unless another is named ("EUR 12,300"; grouped as the language groups)."""
+    if amount is None or amount == "":
+        return ""
+    code = currency or settings.REPORTING_CURRENCY
+    return f"{code} {intcomma(floatformat(amount, 0))}"
 
 
 @register.filter

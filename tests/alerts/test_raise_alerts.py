@@ -186,7 +186,7 @@ def test_the_daily_digest_lists_open_alerts_once_a_day(world, mailoutbox):
     assert send_digests(day=AS_OF) == 2  # E1 (Alpha's owner) and E3 (Bravo's)
     to_e1 = next(m for m in mailoutbox if m.to == [world.e1.email])
     assert to_e1.subject == "6 open alerts on your customers, 30 Jun 2026"
-    assert "Alpha: Decision-maker left on 2026-05-01" in to_e1.body
+    assert "Alpha: Decision-maker left on 1 May 2026 (EUR 9,800 at risk)" in to_e1.body
     assert send_digests(day=AS_OF) == 0 and len(mailoutbox) == 2
 
 

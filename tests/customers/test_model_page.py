@@ -131,7 +131,7 @@ def test_the_current_model_is_the_one_the_latest_complete_run_used(client):
     login(client, Employee.Role.MANAGER, "Mia")
     page = text_of(client.get(reverse("model")).content.decode())
     assert "v2 · Gradient boosting" in page
-    assert "Used by the latest complete scoring run, 2026-06-30." in page
+    assert "Used by the latest complete scoring run, 30 Jun 2026." in page
     assert "v3 (Gradient boosting" in page and "the next scoring run uses it" in page
     # v3 is listed among the other models with its ROC AUC.
     assert re.search(r"v3 active Gradient boosting .* 0\.950", page)
@@ -150,9 +150,9 @@ def test_the_facts_and_validation_metrics_of_the_model_are_shown(client):
     trained_model()
     login(client, Employee.Role.ADMIN, "Ada")
     page = text_of(client.get(reverse("model")).content.decode())
-    assert "For the day (as of) 2026-06-30" in page
+    assert "For the day (as of) 30 Jun 2026" in page
     # 2024-09-30 to 2026-03-30: 19 monthly observation dates.
-    assert "2024-09-30 to 2026-03-30 19 monthly observation dates" in page
+    assert "30 Sep 2024 to 30 Mar 2026 19 monthly observation dates" in page
     assert "20,400 training, 3,600 validation" in page
     assert "412 customers" in page and "Base rate 5.6%" in page
     # The chosen (calibrated) model first, then the candidates; the winner is marked.
@@ -213,8 +213,8 @@ def test_a_rules_model_says_so_and_why(client, settings):
     page = text_of(client.get(reverse("model")).content.decode())
     assert RiskModel.RULES_NOTE in page
     assert (
-        "Only 7 customers churned within 90 days of an observation date between 2025-10-31 "
-        "and 2026-03-31; training needs at least 30."
+        "Only 7 customers churned within 90 days of an observation date between 31 Oct 2025 "
+        "and 31 Mar 2026; training needs at least 30."
     ) in page
     assert "Chance each warning sign adds" in page
     assert "No validation metrics recorded for this model." in page
@@ -300,13 +300,19 @@ def test_the_last_ten_runs_are_listed_newest_first_with_their_figures(
     with django_assert_max_num_queries(QUERIES_PER_PAGE):  # not one per run or model
         html = client.get(reverse("model")).content.decode()
     runs = html.split('id="runs"')[1].split("</table>")[0]
-    days = re.findall(r"<td class=\"text-nowrap\">(\d{4}-\d\d-\d\d)</td>", runs)
-    assert days == [(DAY - dt.timedelta(days=offset)).isoformat() for offset in range(10)]
+    days = re.findall(r"<td class=\"text-nowrap\">(\d+ \w{3} \d{4})</td>", runs)
+    assert days == [
+        f"{(DAY - dt.timedelta(days=offset)):%-d %b %Y}" for offset in range(10)
+    ]  # 30 Jun 2026, 29 Jun 2026, ...
     row = text_of(runs.split("<tr>")[2])
     assert row.strip() == (
-        "2026-06-30 Complete v2 100 Very high 5 High 15 Medium 25 Low 35 Very low 20 "
-        "12,346 1 min 30 s"
+        "30 Jun 2026 Complete v2 100 Very high 5 High 15 Medium 25 Low 35 Very low 20 "
+        "EUR 12,346 1 min 30 s"
     )
+    # In Chinese the stored sizes (keyed by the English label) still find their tiers.
+    chinese = client.get(reverse("model"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    row = text_of(chinese.split('id="runs"')[1].split("</table>")[0].split("<tr>")[2])
+    assert "高 15" in row and "2026年6月30日" in row and "1 分 30 秒" in row
 
 
 # --- running now -------------------------------------------------------------------------
@@ -488,7 +494,7 @@ def test_scoring_on_workers_follows_the_run_of_the_day_once_the_task_has_started
         status="running", chunks_total=4, chunks_done=1, customers_scored=0
     )
     result_backend.store_result(task_id, {"queued": True}, "SUCCESS")
-    assert f"Scoring {day}: 1 of 4 chunks done (25%)" in follow()
+    assert f"Scoring {day:%-d %b %Y}: 1 of 4 chunks done (25%)" in follow()
 
     ScoringRun.objects.filter(pk=run.pk).update(
         status="complete", chunks_done=4, customers_scored=12, tier_sizes={"High": 12}

@@ -74,7 +74,7 @@ def test_rules_score_change_is_the_sign_that_started_firing(complained):
         ("complaint", "no", "yes", 14.0)
     ]
     assert change.text == (
-        "Risk up 14 pts since 2026-06-23: Complaint in the last 60 days no → yes (+14)"
+        "Risk up 14 pts since 23 Jun 2026: Complaint in the last 60 days no → yes (+14)"
     )
 
 
@@ -122,7 +122,7 @@ def test_the_customer_page_loads_the_change_for_its_owner_only(complained, clien
     page = client.get(reverse("customer", args=[customer.pk])).content.decode()
     assert reverse("score_change", args=[customer.pk]) in page
     part = client.get(reverse("score_change", args=[customer.pk])).content.decode()
-    assert "Risk up 14 pts since 2026-06-23" in part
+    assert "Risk up 14 pts since 23 Jun 2026" in part
     other = EmployeeFactory(role=Employee.Role.ACCOUNT_MANAGER, user=UserFactory(username="x"))
     client.force_login(other.user)
     assert client.get(reverse("score_change", args=[customer.pk])).status_code == 404

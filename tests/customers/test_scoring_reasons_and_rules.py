@@ -90,7 +90,8 @@ def test_a_trained_model_only_gives_reasons_that_raised_churn_in_the_history():
     flags = pd.DataFrame({"complaint": [True], "discount_request": [True]}, index=[1])
     reasons = signals.top_reasons(features, flags, {"complaint": 2.5, "discount_request": 0.8})
     assert reasons == [
-        '[{"signal": "complaint", "text": "Complaint 3 days ago (1 complaint in 90 days)"}]'
+        '[{"signal": "complaint", "text": "Complaint 3 days ago (1 complaint in 90 days)", '
+        '"params": {"days_ago": 3, "complaints": 1}}]'
     ]
 
 

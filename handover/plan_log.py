@@ -1,0 +1,160 @@
+"""The handover plan's log: what the jobs and people did, in order.
+
+Each entry is stored as a code and its figures (names, counts, ISO days) with the
+English sentence beside it; pages word it in the reader's language. Entries written
+before codes were stored show their sentence as it was."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+
+from django.utils import translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+
+def _person(p: dict, key: str = "person") -> str:
+    return p.get(key) or _("the system")
+
+
+def _day(value: str) -> str:
+    return date_format(dt.date.fromisoformat(value))
+
+
+def _last_day_processed(p: dict) -> str:
+    changed, count = p["changed"], p["count"]
+    values = {**p, "manager": p.get("manager") or _("nobody")}
+    return " ".join(
+        [
+            ngettext(
+                "Last day: %(changed)d ownership change written.",
+                "Last day: %(changed)d ownership changes written.",
+                changed,
+            )
+            % values,
+            ngettext(
+                "%(count)d customer without an accepted successor went to %(manager)s.",
+                "%(count)d customers without an accepted successor went to %(manager)s.",
+                count,
+            )
+            % values,
+            _("%(name)s marked departed and their login disabled.") % values,
+        ]
+    )
+
+
+def _tasks_raised(p: dict) -> str:
+    count = p["count"]
+    return ngettext(
+        "%(count)d handover task raised.", "%(count)d handover tasks raised.", count
+    ) % {"count": count}
+
+
+def _successors_accepted(p: dict) -> str:
+    count = p["count"]
+    return ngettext(
+        "%(count)d successor accepted by %(person)s.",
+        "%(count)d successors accepted by %(person)s.",
+        count,
+    ) % {"count": count, "person": _person(p)}
+
+
+MESSAGES: dict[str, Callable[[dict], str]] = {
+    "departure_recorded": lambda p: (
+        _("Departure recorded by %(person)s; last day %(day)s.")
+        % {"person": _person(p), "day": _day(p["day"])}
+    ),
+    "demo_departure_recorded": lambda p: _("Departure recorded by HR (demo data)."),
+    "cancelled": lambda p: (
+        (_("Cancelled by %(person)s: the employee stays.") % {"person": _person(p)})
+        + (" " + p["note"] if p.get("note") else "")
+    ),
+    "tasks_raised": _tasks_raised,
+    "successors_accepted": _successors_accepted,
+    "ownership_changed": lambda p: (
+        _("%(customer)s now owned by %(successor)s (changed by %(person)s).")
+        % {"customer": p["customer"], "successor": p["successor"], "person": _person(p)}
+    ),
+    "last_day_processed": _last_day_processed,
+    "complete": lambda p: _("Every step done: handover complete."),
+}
+
+
+def entry(code: str, params: dict) -> dict:
+    """A new log entry (without its time): the code, its figures and the English text."""
+    with translation.override("en"):
+        return {"code": code, "params": params, "message": MESSAGES[code](params)}
+
+
+def entry_text(stored: dict) -> str:
+    """A stored entry in the active language."""
+    words = MESSAGES.get(stored.get("code", ""))
+    if words is not None:
+        try:
+            return words(stored.get("params") or {})
+        except (KeyError, TypeError, ValueError):
+            pass
+    return stored.get("message", "")
+
+
+# Why a successor is recommended: written in English when the tasks are raised (and kept
+# so in the API); read in the reader's language by matching the sentences written in
+# handover/selectors.py and services.py. A sentence not matched shows as written.
+def _segment(code: str) -> str:
+    from customers.models import Segment
+
+    return str(Segment(code).label).lower() if code in Segment.values else code
+
+
+def _book(m: re.Match) -> str:
+    from customers.templatetags.risk import money
+
+    return _("book %(load)s of %(capacity)s customers, %(amount)s a year") % {
+        "load": m[1],
+        "capacity": m[2],
+        "amount": money(m[3].replace(",", "")),
+    }
+
+
+RECOMMENDATION_WORDS: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [
+    (re.compile(r"already their other owner"), lambda m: _("already their other owner")),
+    (
+        re.compile(r"has dealt with them \((\d+) interactions in 180 days\)"),
+        lambda m: _("has dealt with them (%(count)s interactions in 180 days)") % {"count": m[1]},
+    ),
+    (re.compile(r"same team"), lambda m: _("same team")),
+    (
+        re.compile(r"same region \((.*)\)"),
+        lambda m: _("same region (%(region)s)") % {"region": m[1]},
+    ),
+    (
+        re.compile(r"looks after (\d+) (\w+) customers"),
+        lambda m: (
+            _("looks after %(count)s %(segment)s customers")
+            % {"count": m[1], "segment": _segment(m[2])}
+        ),
+    ),
+    (re.compile(r"book (\d+) of (\d+) customers, ([\d,]+) a year"), _book),
+    (re.compile(r"over capacity"), lambda m: _("over capacity")),
+    (
+        re.compile(r"no successor accepted by the last day: the manager takes over"),
+        lambda m: _("no successor accepted by the last day: the manager takes over"),
+    ),
+]
+
+
+def recommendation_text(reasons: list[str]) -> str:
+    """A recommendation's reasons, joined, in the active language."""
+    worded = []
+    for reason in reasons or []:
+        for pattern, words in RECOMMENDATION_WORDS:
+            match = pattern.fullmatch(reason)
+            if match:
+                worded.append(words(match))
+                break
+        else:
+            worded.append(reason)
+    return _("; ").join(worded)
