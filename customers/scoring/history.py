@@ -45,11 +45,13 @@ VALUES = (
     "single_threaded, active_contacts"
 )
 
-# Whether score `a` differs materially from the score `b` held before (see above).
+# Whether score `a` differs materially from the score `b` held before (see above). The
+# probabilities are stored to 6 places: their difference is rounded so that 0.110 - 0.100
+# counts as the whole point it is, not as 0.00999... in binary floating point.
 _MATERIAL = """(
     {a}.model_id <> {b}.model_id
     OR {a}.tier IS DISTINCT FROM {b}.tier
-    OR abs({a}.probability - {b}.probability) >= %(material_change)s
+    OR round(abs({a}.probability - {b}.probability)::numeric, 6) >= %(material_change)s
     OR {a}.annual_value <> {b}.annual_value
     OR jsonb_path_query_array({a}.reasons, '$[*].signal')
        <> jsonb_path_query_array({b}.reasons, '$[*].signal')
