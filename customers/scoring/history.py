@@ -81,99 +81,108 @@ def next_scored_day(day: dt.date) -> dt.date | None:
 def swap_in(run: ScoringRun, bounds: list[int]) -> Swap:
     """Rank the run's staged scores into tiers (`bounds`: cumulative rank limits, the last
     tier takes the rest) and fold them into the history for the run's day. Call inside
-    the run's transaction; a handful of statements whatever the company's size."""
+    the run's transaction; a handful of statements whatever the company's size, and only
+    the customers whose row changes are written or copied."""
     day = run.day
     until = next_scored_day(day)
     table = RiskScore._meta.db_table
-    cases = " ".join(f"WHEN risk_rank <= %s THEN {tier}" for tier in RiskTier.values[:-1])
+    staged = StagedScore._meta.db_table
+    cases = " ".join(
+        f"WHEN risk_rank <= %(tier_{i})s THEN {tier}" for i, tier in enumerate(RiskTier.values[:-1])
+    )
     params = {
         "day": day,
         "until": until,
         "run": run.pk,
         "model": run.model_id,
         "material_change": MATERIAL_PROBABILITY_CHANGE,
+        **{f"tier_{i}": bound for i, bound in enumerate(bounds[:-1])},
     }
-    material = _MATERIAL.format(a="f", b="b")
+    # The rows that hold on the day (from an earlier attempt at it, or from before). The
+    # latest day's are the open rows (a partial index); an older day's also include rows
+    # that ended after it.
+    holds = (
+        "valid_until IS NULL" if until is None else "(valid_until IS NULL OR valid_until > %(day)s)"
+    )
     swap = Swap()
     with connection.cursor() as cursor:
-        for name in ("score_fresh", "score_held", "score_before", "score_plan"):
+        for name in ("score_tiers", "score_plan", "score_tails"):
             cursor.execute(f"DROP TABLE IF EXISTS {name}")
-        # The day's scores with their tiers. Ties are broken by revenue at risk, then
-        # customer id, so tier sizes are exact.
+        # Each staged customer's tier: ties are broken by revenue at risk, then customer
+        # id, so tier sizes are exact.
         cursor.execute(
             f"""
-            CREATE TEMP TABLE score_fresh ON COMMIT DROP AS
-            SELECT customer_id, %s::bigint AS model_id,
-                   (CASE {cases} ELSE {RiskTier.VERY_LOW} END)::smallint AS tier,
-                   probability, annual_value, revenue_at_risk, reasons, signals,
-                   single_threaded, active_contacts
+            CREATE TEMP TABLE score_tiers ON COMMIT DROP AS
+            SELECT customer_id, (CASE {cases} ELSE {RiskTier.VERY_LOW} END)::smallint AS tier,
+                   revenue_at_risk
             FROM (
-                SELECT *, ROW_NUMBER() OVER (
+                SELECT customer_id, revenue_at_risk, ROW_NUMBER() OVER (
                     ORDER BY probability DESC, revenue_at_risk DESC, customer_id
                 ) AS risk_rank
-                FROM {StagedScore._meta.db_table} WHERE run_id = %s
+                FROM {staged} WHERE run_id = %(run)s
             ) ranked
             """,
-            [run.model_id, *bounds[:-1], run.pk],
+            params,
         )
         swap.scored = cursor.rowcount
-        cursor.execute("CREATE UNIQUE INDEX ON score_fresh (customer_id)")
-        # The rows that hold on the day (from an earlier attempt at it, or from before).
-        # The latest day's are the open rows (a partial index); an older day's also
-        # include rows that ended after it.
-        holds = (
-            "valid_until IS NULL"
-            if until is None
-            else "(valid_until IS NULL OR valid_until > %(day)s)"
-        )
-        cursor.execute(
-            f"""
-            CREATE TEMP TABLE score_held ON COMMIT DROP AS
-            SELECT id, customer_id, day, valid_until, {VALUES}
-            FROM {table} WHERE day <= %(day)s AND {holds}
-            """,
-            params,
-        )
-        cursor.execute("CREATE UNIQUE INDEX ON score_held (customer_id)")
-        # The score that held the day before: a held row that began earlier, or the row
-        # that ended on the day (a customer scored on the day by an earlier attempt).
-        cursor.execute(
-            f"""
-            CREATE TEMP TABLE score_before ON COMMIT DROP AS
-            SELECT id, customer_id, day < %(day)s AS is_held, {VALUES}
-            FROM score_held WHERE day < %(day)s
-            UNION ALL
-            SELECT id, customer_id, false, {VALUES}
-            FROM {table} WHERE valid_until = %(day)s
-            """,
-            params,
-        )
-        cursor.execute("CREATE UNIQUE INDEX ON score_before (customer_id)")
-        # What becomes of each customer: keep the score before (not changed materially),
-        # or write the day's score; and what happens to the row held on the day.
+        cursor.execute("ANALYZE score_tiers")  # three plain columns: cheap to sample
+        # What becomes of each customer whose row changes: write the day's score, or let
+        # the score before (it held the day before) hold on; and what happens to the row
+        # held on the day. The customers whose held row began before the day and still
+        # holds their score (most of them on a normal night) are left out.
+        material = _MATERIAL.format(a="f", b="b")
         cursor.execute(
             f"""
             CREATE TEMP TABLE score_plan ON COMMIT DROP AS
-            SELECT coalesce(f.customer_id, h.customer_id) AS customer_id,
-                   f.customer_id IS NOT NULL AS scored,
-                   b.id AS before_id, coalesce(b.is_held, false) AS before_is_held,
-                   f.customer_id IS NOT NULL AND b.id IS NOT NULL
-                       AND NOT {material} AS keeps_before,
-                   h.id AS held_id, h.day AS held_day, h.valid_until AS held_until
-            FROM score_fresh f
-            FULL JOIN score_held h ON h.customer_id = f.customer_id
-            LEFT JOIN score_before b ON b.customer_id = coalesce(f.customer_id, h.customer_id)
+            WITH fresh AS (
+                SELECT s.customer_id, %(model)s::bigint AS model_id, t.tier, s.probability,
+                       s.annual_value, s.reasons, s.signals, s.single_threaded,
+                       s.active_contacts
+                FROM {staged} s JOIN score_tiers t ON t.customer_id = s.customer_id
+                WHERE s.run_id = %(run)s
+            ), held AS (
+                SELECT id, customer_id, day, valid_until, {VALUES}
+                FROM {table} WHERE day <= %(day)s AND {holds}
+            ), before AS (
+                SELECT id, customer_id, true AS is_held, {VALUES}
+                FROM held WHERE day < %(day)s
+                UNION ALL
+                SELECT id, customer_id, false, {VALUES}
+                FROM {table} WHERE valid_until = %(day)s
+            ), planned AS (
+                SELECT coalesce(f.customer_id, h.customer_id) AS customer_id,
+                       f.customer_id IS NOT NULL AS scored,
+                       b.id AS before_id, coalesce(b.is_held, false) AS before_is_held,
+                       f.customer_id IS NOT NULL AND b.id IS NOT NULL
+                           AND NOT {material} AS keeps_before,
+                       h.id AS held_id, h.day AS held_day, h.valid_until AS held_until
+                FROM fresh f
+                FULL JOIN held h ON h.customer_id = f.customer_id
+                LEFT JOIN before b ON b.customer_id = coalesce(f.customer_id, h.customer_id)
+            )
+            SELECT * FROM planned WHERE NOT (keeps_before AND before_is_held)
             """,
             params,
         )
-        # Nothing to do for a customer whose held row began before the day and still
-        # holds its score: most customers on a normal night.
-        cursor.execute("DELETE FROM score_plan WHERE keeps_before AND before_is_held")
-        # The few left (no JSON to sample, so this is cheap): the statements below then
-        # reach their rows through the history's primary key instead of scanning it.
+        # The few customers left (no JSON to sample, so this is cheap): the statements
+        # below reach their rows through the primary keys instead of scanning.
+        cursor.execute("CREATE UNIQUE INDEX ON score_plan (customer_id)")
         cursor.execute("ANALYZE score_plan")
         cursor.execute("SELECT count(*) FROM score_plan WHERE NOT scored")
         swap.ended = cursor.fetchone()[0]
+        if until is not None:
+            # An older day scored again: the held row's score still holds from the next
+            # scored day on, as a row of its own (kept aside before the row changes).
+            cursor.execute(
+                f"""
+                CREATE TEMP TABLE score_tails ON COMMIT DROP AS
+                SELECT h.customer_id, %(until)s::date AS day, p.held_until AS valid_until,
+                       {_prefixed("h")}
+                FROM score_plan p JOIN {table} h ON h.id = p.held_id
+                WHERE p.held_until IS NULL OR p.held_until > %(until)s
+                """,
+                params,
+            )
         # The held row gives way to the day: cut before the day, or gone if it began on
         # the day (an earlier attempt's).
         cursor.execute(
@@ -201,24 +210,21 @@ def swap_in(run: ScoringRun, bounds: list[int]) -> Swap:
         cursor.execute(
             f"""
             INSERT INTO {table} (customer_id, day, valid_until, {VALUES})
-            SELECT f.customer_id, %(day)s, %(until)s, {_prefixed("f")}
-            FROM score_plan p JOIN score_fresh f ON f.customer_id = p.customer_id
+            SELECT s.customer_id, %(day)s, %(until)s, %(model)s, t.tier, s.probability,
+                   s.annual_value, s.revenue_at_risk, s.reasons, s.signals,
+                   s.single_threaded, s.active_contacts
+            FROM score_plan p
+            JOIN {staged} s ON s.run_id = %(run)s AND s.customer_id = p.customer_id
+            JOIN score_tiers t ON t.customer_id = p.customer_id
             WHERE p.scored AND NOT p.keeps_before
             """,
             params,
         )
         swap.written = cursor.rowcount
         if until is not None:
-            # An older day scored again: the held row's score still holds from the next
-            # scored day on, as a row of its own.
             cursor.execute(
-                f"""
-                INSERT INTO {table} (customer_id, day, valid_until, {VALUES})
-                SELECT h.customer_id, %(until)s, h.valid_until, {_prefixed("h")}
-                FROM score_plan p JOIN score_held h ON h.id = p.held_id
-                WHERE h.valid_until IS NULL OR h.valid_until > %(until)s
-                """,
-                params,
+                f"INSERT INTO {table} (customer_id, day, valid_until, {VALUES}) "
+                f"SELECT * FROM score_tails"
             )
             swap.split = cursor.rowcount
     return swap
@@ -232,7 +238,7 @@ def day_totals(run: ScoringRun) -> dict:
     """Tier sizes, customers and revenue at risk of the day just swapped in, from the
     day's own scores (exact: the history keeps a score that moved less than a point)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT tier, count(*), sum(revenue_at_risk) FROM score_fresh GROUP BY tier")
+        cursor.execute("SELECT tier, count(*), sum(revenue_at_risk) FROM score_tiers GROUP BY tier")
         rows = cursor.fetchall()
     return {
         "sizes": {tier: count for tier, count, _ in rows},
