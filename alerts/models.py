@@ -188,6 +188,29 @@ class DigestSent(models.Model):
         return f"Digest for {self.employee} on {self.day}"
 
 
+class AlertPass(models.Model):
+    """One pass of the nightly alert run over a day: the next night looks only at the
+    customers whose score or alerts changed since (alerts/services.py), unless the rules
+    it ran with changed, or a scoring run finished since for a day it had covered."""
+
+    day = models.DateField(unique=True)
+    rules = models.CharField(
+        max_length=64, help_text="Fingerprint of the enabled signs, thresholds and routing."
+    )
+    whole_company = models.BooleanField(
+        default=True, help_text="Looked at every customer, not only the changed ones."
+    )
+    customers = models.PositiveIntegerField(default=0, help_text="Customers looked at.")
+    finished_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-day"]
+        get_latest_by = "day"
+
+    def __str__(self) -> str:
+        return f"Alerts for {self.day}"
+
+
 def _new_secret() -> str:
     import secrets
 

@@ -15,7 +15,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from alerts.models import Alert, DigestSent, SignalRule, TierPlay
+from alerts.models import Alert, AlertPass, DigestSent, SignalRule, TierPlay
 from alerts.webhooks import queue_alert_event
 from customers.models import Customer, RiskScore, RiskTier, ScoringRun
 from customers.scoring.wording import alert_text, play_text
@@ -33,6 +33,7 @@ class AlertRun:
     refreshed: int = 0  # of those, the ones whose tier, value or routing changed
     reopened: int = 0  # snoozes that reached their day with the sign still firing
     cleared: int = 0  # live alerts whose sign no longer fires (or was switched off)
+    looked_at: int | None = None  # customers whose signs were read; None: every customer
     skipped: str = ""
 
 
@@ -58,7 +59,8 @@ _FIRING_SQL = """
 CREATE TEMP TABLE alert_firing AS
 WITH today AS (
     SELECT customer_id, probability, tier, annual_value, revenue_at_risk, signals
-    FROM {scores} WHERE day = %(day)s
+    FROM {scores}
+    WHERE day <= %(day)s AND (valid_until IS NULL OR valid_until > %(day)s){only_candidates}
 ), signs AS (
     SELECT t.customer_id, {sign_code} AS signal, substr({sign_text}, 1, 300) AS text,
            {sign_params} AS params, t.probability, t.tier, t.annual_value, t.revenue_at_risk
@@ -69,7 +71,8 @@ WITH today AS (
            'Risk tier rose from ' || (CASE b.tier {tier_labels} END)
            || ' to ' || (CASE t.tier {tier_labels} END) || ' since ' || %(week_ago_text)s,
            {jump_params}, t.probability, t.tier, t.annual_value, t.revenue_at_risk
-    FROM today t JOIN {scores} b ON b.customer_id = t.customer_id AND b.day = %(week_ago)s
+    FROM today t JOIN {scores} b ON b.customer_id = t.customer_id AND b.day <= %(week_ago)s
+         AND (b.valid_until IS NULL OR b.valid_until > %(week_ago)s)
     WHERE %(tier_jump_on)s AND b.tier >= t.tier + %(tiers)s
 )
 SELECT g.customer_id, g.signal, g.text, g.params, g.probability, g.tier, g.annual_value,
@@ -80,6 +83,35 @@ FROM signs g
 JOIN {customers} c ON c.id = g.customer_id
 LEFT JOIN {employees} e ON e.id = c.primary_owner_id
 LEFT JOIN {teams} team ON team.id = e.team_id
+"""
+# The customers whose alerts can have changed since the last pass (on `since`), when the
+# rules are the same: whose score began or ended since (a new score, a churn); whose
+# score a week before changed since (a tier jump starts or ends); a snooze that reached
+# its day; an alert resolved since (a sign still firing opens a new one); and a live
+# alert whose routing no longer matches the owner, their team's manager or the score.
+# Everything else reads the same signs from the same score as last time.
+_CANDIDATES_SQL = """
+CREATE TEMP TABLE alert_candidates AS
+SELECT customer_id FROM {scores} WHERE day > %(since)s AND day <= %(day)s
+UNION SELECT customer_id FROM {scores} WHERE valid_until > %(since)s AND valid_until <= %(day)s
+UNION SELECT customer_id FROM {scores}
+      WHERE %(tier_jump_on)s AND day > %(since_week_ago)s AND day <= %(week_ago)s
+UNION SELECT customer_id FROM {scores}
+      WHERE %(tier_jump_on)s AND valid_until > %(since_week_ago)s AND valid_until <= %(week_ago)s
+UNION SELECT customer_id FROM {alerts}
+      WHERE status = 'snoozed' AND snoozed_until <= %(day)s
+UNION SELECT customer_id FROM {alerts}
+      WHERE status = 'resolved' AND closed_on >= %(resolved_since)s
+UNION SELECT a.customer_id FROM {alerts} a
+      JOIN {customers} c ON c.id = a.customer_id
+      LEFT JOIN {employees} e ON e.id = c.primary_owner_id
+      LEFT JOIN {teams} team ON team.id = e.team_id
+      LEFT JOIN {scores} s ON s.customer_id = a.customer_id AND s.valid_until IS NULL
+      WHERE a.status IN ('open', 'acknowledged', 'snoozed') AND (
+          a.owner_id IS DISTINCT FROM c.primary_owner_id
+          OR a.manager_id IS DISTINCT FROM (
+              CASE WHEN s.tier = %(very_high)s OR s.revenue_at_risk >= %(manager_at)s
+                   THEN team.manager_id END))
 """
 _SAME_ALERT = "a.customer_id = f.customer_id AND a.signal = f.signal"
 _LIVE_SQL = "a.status IN ('open', 'acknowledged', 'snoozed')"
@@ -124,6 +156,8 @@ def raise_alerts(*, day: dt.date) -> AlertRun:
         "cleared_note": f"Closed automatically on {day}: the warning sign no longer applies.",
     }
     params |= {f"rule_{i}": code for i, code in enumerate(enabled)}
+    rules_key = _rules_key(rules, params)
+    since = _changes_since(day, rules_key)
     firing_sql = _FIRING_SQL.format(
         expand=expand,
         sign_code=sign_code,
@@ -132,11 +166,29 @@ def raise_alerts(*, day: dt.date) -> AlertRun:
         jump_params=jump_params,
         enabled=", ".join(f"%(rule_{i})s" for i in range(len(enabled))) or "NULL",
         tier_labels=" ".join(f"WHEN {t.value} THEN '{_english(t.label)}'" for t in RiskTier),
+        only_candidates=""
+        if since is None
+        else " AND customer_id IN (SELECT customer_id FROM alert_candidates)",
         **table,
+    )
+    only_candidates = (
+        "" if since is None else "AND a.customer_id IN (SELECT customer_id FROM alert_candidates)"
     )
     with transaction.atomic(), connection.cursor() as cursor:
         if vendor == "postgresql":  # one run at a time; a second waits, then finds no work
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext('alerts.raise_alerts'))")
+        cursor.execute("DROP TABLE IF EXISTS alert_candidates")
+        if since is not None:
+            resolved_since = since.finished_at.astimezone(timezone.get_current_timezone()).date()
+            params |= {
+                "since": since.day,
+                "since_week_ago": since.day - dt.timedelta(days=7),
+                "resolved_since": resolved_since - dt.timedelta(days=1),
+            }
+            cursor.execute(_CANDIDATES_SQL.format(**table), params)
+            result.looked_at = cursor.rowcount
+            cursor.execute("CREATE INDEX alert_candidates_key ON alert_candidates (customer_id)")
+            cursor.execute("ANALYZE alert_candidates")
         cursor.execute("DROP TABLE IF EXISTS alert_firing")
         cursor.execute(firing_sql, params)
         _explain_tier_jumps(cursor, day)
@@ -165,7 +217,7 @@ def raise_alerts(*, day: dt.date) -> AlertRun:
         cursor.execute(
             f"""UPDATE {table["alerts"]} AS a SET
                 status = 'cleared', closed_on = %(day)s, note = %(cleared_note)s
-            WHERE {_LIVE_SQL}
+            WHERE {_LIVE_SQL} {only_candidates}
               AND NOT EXISTS (SELECT 1 FROM alert_firing f WHERE {_SAME_ALERT})
             RETURNING id""",
             params,
@@ -200,14 +252,52 @@ def raise_alerts(*, day: dt.date) -> AlertRun:
             params,
         )
         opened = [row[0] for row in cursor.fetchall()]
-        cursor.execute("SELECT count(*) FROM alert_firing")
+        # Every live alert's sign fires now (the others were cleared), and each firing
+        # sign has one live alert: the kept ones are the live ones not opened tonight.
+        cursor.execute(f"SELECT count(*) FROM {table['alerts']} a WHERE {_LIVE_SQL}")
         result.kept = cursor.fetchone()[0] - len(opened)
         cursor.execute("DROP TABLE alert_firing")
         cursor.execute("DROP TABLE alert_new")
+        cursor.execute("DROP TABLE IF EXISTS alert_candidates")
+        AlertPass.objects.update_or_create(
+            day=day,
+            defaults={
+                "rules": rules_key,
+                "whole_company": since is None,
+                "customers": result.looked_at or 0,
+                "finished_at": timezone.now(),
+            },
+        )
         queue_alert_event("alerts.opened", opened, day=day)
         queue_alert_event("alerts.cleared", cleared, day=day)
     result.opened, result.cleared = len(opened), len(cleared)
     return result
+
+
+def _rules_key(rules: dict[str, SignalRule], params: dict) -> str:
+    """What the alerts depend on besides the scores and the alerts themselves: which
+    signs are on, the tier jump's size and the manager's threshold."""
+    import hashlib
+    import json
+
+    settings_used = {
+        "enabled": sorted(code for code, rule in rules.items() if rule.enabled),
+        "tiers": params["tiers"],
+        "manager_at": str(params["manager_at"]),
+    }
+    return hashlib.sha256(json.dumps(settings_used, sort_keys=True).encode()).hexdigest()
+
+
+def _changes_since(day: dt.date, rules_key: str) -> AlertPass | None:
+    """The last pass a pass for `day` can follow on from, looking only at what changed
+    since; None when it must look at every customer: no earlier pass, the same day (or
+    an older one) again, other rules, or a scoring run finished since the last pass for
+    a day it had covered (its scores changed under it)."""
+    last = AlertPass.objects.order_by("-day").first()
+    if last is None or last.day >= day or last.rules != rules_key:
+        return None
+    rescored = ScoringRun.objects.filter(day__lte=last.day, finished_at__gt=last.finished_at)
+    return None if rescored.exists() else last
 
 
 def _explain_tier_jumps(cursor, day: dt.date) -> None:

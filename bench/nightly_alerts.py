@@ -27,7 +27,7 @@ from common import machine, peak_mib, setup_django
 FLOOR_SQL = """
 SELECT count(*), count(DISTINCT s.customer_id)
 FROM customers_riskscore s CROSS JOIN LATERAL jsonb_array_elements(s.signals) sig
-WHERE s.day = %s
+WHERE s.day <= %(day)s AND (s.valid_until IS NULL OR s.valid_until > %(day)s)
 """
 
 
@@ -54,7 +54,7 @@ def main() -> None:
         cursor.execute("VACUUM ANALYZE alerts_alert")
         for _ in range(2):
             began = time.perf_counter()
-            cursor.execute(FLOOR_SQL, [run.day])
+            cursor.execute(FLOOR_SQL, {"day": run.day})
             signs, customers = cursor.fetchone()
             floor = time.perf_counter() - began
     print(f"data: scores of {run.customers_scored:,} customers on {run.day}")

@@ -118,7 +118,7 @@ def main() -> None:
         f"peak memory (max RSS): this process {peak_mib():,.0f} MiB, "
         f"largest worker process {peak_mib(children=True):,.0f} MiB"
     )
-    assert RiskScore.objects.filter(day=day).count() == summary["customers"]
+    assert RiskScore.objects.on_day(day).count() == summary["customers"]
 
 
 if __name__ == "__main__":

@@ -44,7 +44,8 @@ def people():
 
     run = latest_scoring_run()
     top = (
-        RiskScore.objects.filter(day=run.day, customer__primary_owner__status="active")
+        RiskScore.objects.current()
+        .filter(customer__primary_owner__status="active")
         .values("customer__primary_owner")
         .annotate(r=Sum("revenue_at_risk"))
         .order_by("-r")
@@ -77,18 +78,23 @@ def ensure_history(day: dt.date, weeks: int) -> None:
             if cursor.fetchone():
                 continue
             began = time.perf_counter()
+            # A week-long score before the earliest one of each customer scored on the
+            # week after (newest week first), as a night that changed every score.
             cursor.execute(
                 """
-                INSERT INTO customers_riskscore (customer_id, day, model_id, probability, tier,
-                    annual_value, revenue_at_risk, reasons, single_threaded, active_contacts,
-                    signals)
-                SELECT customer_id, %s, model_id,
+                INSERT INTO customers_riskscore (customer_id, day, valid_until, model_id,
+                    probability, tier, annual_value, revenue_at_risk, reasons,
+                    single_threaded, active_contacts, signals)
+                SELECT customer_id, %(earlier)s, %(next)s, model_id,
                        LEAST(1, GREATEST(0, probability * (0.85 + random() * 0.3))), tier,
                        annual_value, revenue_at_risk, reasons, single_threaded,
                        active_contacts, '[]'::jsonb
-                FROM customers_riskscore WHERE day = %s
+                FROM customers_riskscore s
+                WHERE s.day = %(next)s AND NOT EXISTS (
+                    SELECT 1 FROM customers_riskscore o
+                    WHERE o.customer_id = s.customer_id AND o.day < %(next)s)
                 """,
-                [earlier, day],
+                {"earlier": earlier, "next": earlier + dt.timedelta(days=7)},
             )
             print(
                 f"  history: copied {cursor.rowcount:,} scores to {earlier} "

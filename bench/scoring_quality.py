@@ -116,7 +116,7 @@ def main() -> None:
             churned_on__gt=back, churned_on__lte=back + dt.timedelta(days=90)
         ).values_list("id", "churn_reason")
     )
-    scores = RiskScore.objects.filter(day=back)
+    scores = RiskScore.objects.on_day(back)
     tiers = Counter(scores.filter(customer_id__in=churned).values_list("tier", flat=True))
     print(
         f"\nscored as of {back} with a model trained that day; {len(churned):,} of "

@@ -202,7 +202,15 @@ class ScoringRunAdmin(admin.ModelAdmin):
 @admin.register(RiskScore)
 class RiskScoreAdmin(VisibleInAdmin, admin.ModelAdmin):
     customer_prefix = "customer__"
-    list_display = ("customer", "day", "tier", "probability", "revenue_at_risk", "top_reason")
+    list_display = (
+        "customer",
+        "day",
+        "valid_until",
+        "tier",
+        "probability",
+        "revenue_at_risk",
+        "top_reason",
+    )
     list_filter = ("tier", "day")
     search_fields = ("customer__name", "customer__external_id")
     raw_id_fields = ("customer",)

@@ -216,6 +216,7 @@ class RiskScoreSerializer(serializers.ModelSerializer):
             "customer",
             "customer_external_id",
             "day",
+            "valid_until",
             "model",
             "probability",
             "tier",
@@ -322,14 +323,23 @@ class ExchangeRateFilter(UpdatedSince):
 
 
 class RiskScoreFilter(django_filters.FilterSet):
-    day = django_filters.DateFilter(help_text=_("A day's scores; default: the latest run's."))
+    day = django_filters.DateFilter(
+        method="as_of_day",
+        help_text=_(
+            "The scores as they stood on a day (each row holds from its day until "
+            "valid_until); default: the current ones."
+        ),
+    )
     owner = django_filters.NumberFilter(field_name="customer__primary_owner")
     team = django_filters.NumberFilter(field_name="customer__primary_owner__team")
     segment = django_filters.CharFilter(field_name="customer__segment")
 
     class Meta:
         model = RiskScore
-        fields = ["customer", "tier", "day"]
+        fields = ["customer", "tier"]
+
+    def as_of_day(self, queryset, name, value):
+        return queryset.on_day(value)
 
 
 # --- views -------------------------------------------------------------------------------
@@ -481,8 +491,9 @@ class UsageDayViewSet(BulkUpsertMixin, AuditedList, mixins.ListModelMixin, views
 
 
 class RiskScoreViewSet(AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
-    """Current scores (the latest complete run) by default; ?day= for a past day's, or
-    ?customer= for one customer's history."""
+    """Current scores by default; ?day= for the scores as they stood on a past day, or
+    ?customer= for one customer's history: a row per change, each holding from its
+    `day` until the day before `valid_until` (empty: still current)."""
 
     serializer_class = RiskScoreSerializer
     filterset_class = RiskScoreFilter

@@ -163,7 +163,8 @@ def churn_figures(as_of: dt.date, months: int = CHURN_MONTHS) -> list[ChurnFigur
 
 def tier_figures(day: dt.date) -> list[TierFigure]:
     rows = (
-        RiskScore.objects.filter(day=day, tier__isnull=False)
+        RiskScore.objects.on_day(day)
+        .filter(tier__isnull=False)
         .values("customer__primary_owner__team_id", "tier")
         .annotate(
             customers=models.Count("id"),

@@ -36,13 +36,14 @@ def access_level(user, customer: Customer) -> str | None:
 class RiskView:
     score: RiskScore | None
     history: list[tuple[dt.date, float]] = field(default_factory=list)
+    as_of: dt.date | None = None  # the latest run's day (the score may have begun earlier)
 
     @property
     def change_30_days(self) -> float | None:
         """Probability now minus 30 days before (or the oldest score within them)."""
         if self.score is None or len(self.history) < 2:
             return None
-        cutoff = self.score.day - dt.timedelta(days=30)
+        cutoff = (self.as_of or self.score.day) - dt.timedelta(days=30)
         earlier = next((p for day, p in self.history if day >= cutoff), None)
         return None if earlier is None else self.score.probability - earlier
 
@@ -52,8 +53,8 @@ def risk_view(customer: Customer, *, run_day: dt.date | None, days: int = 180) -
     if run_day is None:
         return RiskView(None)
     history = risk_histories([customer.pk], until=run_day, days=days)[customer.pk]
-    current = RiskScore.objects.filter(customer=customer, day=run_day).first()
-    return RiskView(current, history)
+    current = RiskScore.objects.on_day(run_day).filter(customer=customer).first()
+    return RiskView(current, history, as_of=run_day)
 
 
 @dataclass

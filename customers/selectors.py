@@ -35,7 +35,9 @@ def with_current_risk(customers: QuerySet[Customer], run: ScoringRun | None) -> 
         return customers.order_by("name")
     return (
         customers.annotate(
-            score=FilteredRelation("risk_scores", condition=Q(risk_scores__day=run.day))
+            score=FilteredRelation(
+                "risk_scores", condition=Q(risk_scores__valid_until__isnull=True)
+            )
         )
         .annotate(
             risk_probability=F("score__probability"),
@@ -93,7 +95,7 @@ def renewal_calendar(
         renewal_alert_until=Subquery(renewal_alert.values("snoozed_until")[:1]),
     )
     if run is not None:
-        score = RiskScore.objects.filter(customer_id=OuterRef("customer_id"), day=run.day)
+        score = RiskScore.objects.current().filter(customer_id=OuterRef("customer_id"))
         contracts = contracts.annotate(
             risk_tier=Subquery(score.values("tier")[:1]),
             risk_probability=Subquery(score.values("probability")[:1]),
@@ -219,8 +221,8 @@ def customer_list_rows(
         if status != Customer.Status.ACTIVE:
             # Churned customers have no current score: by name instead.
             return rows.order_by(*BOOK_SORTS["name"][1])
-        # The customers scored in the run, walked in the order of the (day, revenue at
-        # risk) index: a page costs the same at a million customers. Customers added
+        # The customers scored in the run, walked in the order of the current scores'
+        # revenue at risk index: a page costs the same at a million customers. Customers added
         # since the run are listed by name until the next night scores them.
         column = {"risk": "revenue_at_risk", "probability": "risk_probability"}.get(
             sort, "risk_annual_value"
@@ -232,20 +234,30 @@ def customer_list_rows(
 def risk_histories(
     customer_ids: list[int], *, until: dt.date, days: int = 90
 ) -> dict[int, list[tuple[dt.date, float]]]:
-    """Each customer's daily churn probability over the `days` up to `until`, oldest
-    first: one query on the (customer, day) key for a whole page of customers."""
+    """Each customer's churn probability on every scored day of the `days` up to `until`,
+    oldest first. A score row holds over a span of days (it is written when the score
+    changes), so the points are the days of the complete scoring runs in the window and
+    the days a row began, each with the row that held on it: two queries for a whole
+    page of customers."""
+    since = until - dt.timedelta(days=days)
     histories: dict[int, list[tuple[dt.date, float]]] = {pk: [] for pk in customer_ids}
     rows = (
-        RiskScore.objects.filter(
-            customer_id__in=customer_ids,
-            day__gt=until - dt.timedelta(days=days),
-            day__lte=until,
-        )
+        RiskScore.objects.filter(customer_id__in=customer_ids, day__lte=until)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=since + dt.timedelta(days=1)))
         .order_by("customer_id", "day")
-        .values_list("customer_id", "day", "probability")
+        .values_list("customer_id", "day", "valid_until", "probability")
     )
-    for customer_id, day, probability in rows:
-        histories[customer_id].append((day, probability))
+    run_days = list(
+        ScoringRun.objects.filter(
+            status=ScoringRun.Status.COMPLETE, day__gt=since, day__lte=until
+        ).values_list("day", flat=True)
+    )
+    for customer_id, began, ended, probability in rows:
+        first = max(began, since + dt.timedelta(days=1))
+        held = {day for day in run_days if first <= day and (ended is None or day < ended)}
+        if began > since:
+            held.add(began)
+        histories[customer_id].extend((day, probability) for day in sorted(held))
     return histories
 
 

@@ -60,6 +60,8 @@ def _scored_world():
             RiskScore.objects.create(
                 customer=customer,
                 day=TODAY - dt.timedelta(days=days_ago),
+                # Each score held until the next one, a week later.
+                valid_until=TODAY - dt.timedelta(days=days_ago - 7) if days_ago else None,
                 model=model,
                 probability=max(probability - days_ago / 200, 0.01),
                 tier=tier,
@@ -182,7 +184,8 @@ def test_screenshots_of_the_main_pages(browser_page, live_server):
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     riskiest = (
-        RiskScore.objects.filter(day=TODAY, customer__primary_owner__user__username="am")
+        RiskScore.objects.on_day(TODAY)
+        .filter(customer__primary_owner__user__username="am")
         .order_by("-revenue_at_risk")
         .values_list("customer_id", flat=True)
         .first()

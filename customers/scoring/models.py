@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -143,33 +143,40 @@ class ScoringRun(models.Model):
 
 class RiskScoreQuerySet(models.QuerySet):
     def current(self) -> RiskScoreQuerySet:
-        """Scores of the latest complete scoring run: each active customer's current risk."""
-        latest = (
-            ScoringRun.objects.filter(status=ScoringRun.Status.COMPLETE)
-            .order_by("-day")
-            .values("day")[:1]
-        )
-        return self.filter(day=models.Subquery(latest))
+        """Each active customer's current risk: the rows still valid (no end day). The
+        latest complete run ends the rows of customers it no longer scores."""
+        return self.filter(valid_until__isnull=True)
 
     def on_day(self, day) -> RiskScoreQuerySet:
-        """Each customer's score as it stood on `day` (a date): read every past day's
-        scores through this, not through a filter on the stored day."""
-        return self.filter(day=day)
+        """Each customer's score as it stood on `day` (a date): the row that began on or
+        before it and had not ended. Read every past day's scores through this, never
+        through a filter on the stored day (a row holds for many days)."""
+        return self.filter(day__lte=day).filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gt=day)
+        )
 
 
 class RiskScore(models.Model):
-    """A customer's churn risk on one day. One row per customer per day; the history is
-    kept so trends can be drawn."""
+    """A customer's churn risk over a span of days: from `day` (the night the score was
+    written) until the day before `valid_until` (open while it is still current). A night
+    writes a row only for the customers whose score changed materially (see
+    customers/scoring/history.py), so the history grows with change, not with days; a
+    customer has at most one row for any day and one open row."""
 
-    # No separate indexes on the two keys: (customer, day) is unique and the model is only
-    # looked up by primary key; every index costs time on a million rows a night.
+    # The keys are the unique (customer, day) and the open rows' partial indexes; every
+    # index costs time on the rows a night writes.
     customer = models.ForeignKey(
         "customers.Customer",
         on_delete=models.CASCADE,
         related_name="risk_scores",
         db_index=False,
     )
-    day = models.DateField()
+    day = models.DateField(help_text=_("The first day this score held."))
+    valid_until = models.DateField(
+        null=True,
+        blank=True,
+        help_text=_("The first day this score no longer held; empty while it is current."),
+    )
     model = models.ForeignKey(RiskModel, on_delete=models.PROTECT, related_name="+", db_index=False)
     probability = models.FloatField(
         validators=[MinValueValidator(0), MaxValueValidator(1)],
@@ -198,14 +205,42 @@ class RiskScore(models.Model):
     class Meta:
         ordering = ["-day", "-revenue_at_risk"]
         indexes = [
-            models.Index(fields=["day", "tier"], name="riskscore_day_tier"),
-            models.Index(fields=["day", "-revenue_at_risk"], name="riskscore_day_rar"),
+            # The current scores, walked by the lists' tier filter and risk sort.
+            models.Index(
+                fields=["tier", "-revenue_at_risk"],
+                name="riskscore_current_tier",
+                condition=Q(valid_until__isnull=True),
+            ),
+            models.Index(
+                fields=["-revenue_at_risk"],
+                name="riskscore_current_rar",
+                condition=Q(valid_until__isnull=True),
+            ),
+            # What changed on a day (the alerts follow these): rows begun or ended on it.
+            models.Index(fields=["day"], name="riskscore_began"),
+            # A past day's scores: the rows that ended after it, beside the open ones.
+            models.Index(
+                fields=["valid_until"],
+                name="riskscore_ended",
+                condition=Q(valid_until__isnull=False),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
                 fields=["customer", "day"],
                 name="one_risk_score_per_customer_day",
                 violation_error_message=_("A customer has one risk score per day."),
+            ),
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=Q(valid_until__isnull=True),
+                name="one_current_risk_score_per_customer",
+                violation_error_message=_("A customer has one current risk score."),
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gt=F("day")),
+                name="riskscore_ends_after_it_begins",
+                violation_error_message=_("A score ends after the day it begins."),
             ),
             models.CheckConstraint(
                 condition=Q(probability__gte=0, probability__lte=1),

@@ -4,9 +4,10 @@ A run for a day is split into chunks of customer ids. Each chunk is independent 
 own features and predictions, written to a staging table in one transaction that first
 deletes what an earlier attempt staged for its id range), so chunks can run on many
 workers at once and a chunk killed and re-run stages each customer once. When every
-chunk is done, `finish_run` sizes the tiers over the whole company and swaps the day's
-scores in with one INSERT ... SELECT, in one transaction: readers see the previous
-scores until then, and exactly one score per customer for the day after."""
+chunk is done, `finish_run` sizes the tiers over the whole company and folds the day's
+scores into the history (customers/scoring/history.py: a row only where a score changed
+materially), in one transaction: readers see the previous scores until then, and
+exactly one score per customer for the day after."""
 
 from __future__ import annotations
 
@@ -20,13 +21,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import Count, F, Max, Min, Sum
+from django.db import transaction
+from django.db.models import Count, F, Max, Min
 from django.utils import timezone, translation
 from threadpoolctl import threadpool_limits
 
-from customers.models import RiskModel, RiskScore, RiskTier, ScoringRun, StagedScore
-from customers.scoring import signals, training
+from customers.models import RiskModel, RiskTier, ScoringRun, StagedScore
+from customers.scoring import history, signals, training
 from customers.scoring.features import (
     CustomerSelection,
     active_customers,
@@ -200,22 +201,19 @@ def tier_bounds(count: int, shares: list[int] | None = None) -> list[int]:
 
 
 def finish_run(*, run_id: int, chunk_results: list[dict] | None = None) -> dict:
-    """Size the tiers over every staged score and swap the day's scores in, in one
+    """Size the tiers over every staged score and fold the day's scores into the history
+    (rows only for the customers whose score changed materially, history.py), in one
     transaction. Finishing a run that is already complete changes nothing."""
     began = time.perf_counter()
+    written = None
     with transaction.atomic():
         run = ScoringRun.objects.select_for_update().select_related("model").get(pk=run_id)
         if run.status != ScoringRun.Status.COMPLETE:
-            _swap_in_staged_scores(run)
-            sizes = dict(
-                RiskScore.objects.filter(day=run.day)
-                .values_list("tier")
-                .annotate(n=Count("id"))
-                .order_by()
-            )
-            totals = RiskScore.objects.filter(day=run.day).aggregate(
-                count=Count("id"), rar=Sum("revenue_at_risk")
-            )
+            staged = StagedScore.objects.filter(run=run)
+            swap = history.swap_in(run, tier_bounds(staged.count()))
+            totals = history.day_totals(run)
+            staged.delete()
+            written = {"scores_written": swap.written, "scores_ended": swap.ended}
             timings = {"features": 0.0, "scoring": 0.0, "writes": 0.0}
             for result in chunk_results or []:
                 for key in timings:
@@ -224,8 +222,10 @@ def finish_run(*, run_id: int, chunk_results: list[dict] | None = None) -> dict:
             run.customers_scored = totals["count"]
             # Keyed by the English label (stored data, not what a reader sees).
             with translation.override("en"):
-                run.tier_sizes = {str(RiskTier(t).label): sizes.get(t, 0) for t in RiskTier.values}
-            run.revenue_at_risk = totals["rar"] or 0
+                run.tier_sizes = {
+                    str(RiskTier(t).label): totals["sizes"].get(t, 0) for t in RiskTier.values
+                }
+            run.revenue_at_risk = totals["revenue_at_risk"]
             run.timings = {key: round(value, 2) for key, value in timings.items()}
             run.status = ScoringRun.Status.COMPLETE
             run.finished_at = timezone.now()
@@ -236,6 +236,7 @@ def finish_run(*, run_id: int, chunk_results: list[dict] | None = None) -> dict:
         "customers": run.customers_scored,
         "tiers": run.tier_sizes,
         "revenue_at_risk": float(run.revenue_at_risk),
+        **(written or {}),
     }
 
 
@@ -245,35 +246,6 @@ def fail_run(*, run_id: int, error: str) -> None:
     ScoringRun.objects.filter(pk=run_id).exclude(status=ScoringRun.Status.COMPLETE).update(
         status=ScoringRun.Status.FAILED, error=error[:5000], finished_at=timezone.now()
     )
-
-
-def _swap_in_staged_scores(run: ScoringRun) -> None:
-    staged = StagedScore._meta.db_table
-    scores = RiskScore._meta.db_table
-    count = StagedScore.objects.filter(run=run).count()
-    bounds = tier_bounds(count)
-    cases = " ".join(f"WHEN risk_rank <= %s THEN {tier}" for tier in RiskTier.values[:-1])
-    columns = (
-        "probability, annual_value, revenue_at_risk, reasons, signals, single_threaded, "
-        "active_contacts"
-    )
-    RiskScore.objects.filter(day=run.day).delete()
-    with connection.cursor() as cursor:
-        # Ties are broken by revenue at risk, then customer id, so tier sizes are exact.
-        cursor.execute(
-            f"""
-            INSERT INTO {scores} (customer_id, day, model_id, tier, {columns})
-            SELECT customer_id, %s, %s, CASE {cases} ELSE {RiskTier.VERY_LOW} END, {columns}
-            FROM (
-                SELECT *, ROW_NUMBER() OVER (
-                    ORDER BY probability DESC, revenue_at_risk DESC, customer_id
-                ) AS risk_rank
-                FROM {staged} WHERE run_id = %s
-            ) ranked
-            """,
-            [run.day, run.model_id, *bounds[:-1], run.pk],
-        )
-    StagedScore.objects.filter(run=run).delete()
 
 
 def score_all(

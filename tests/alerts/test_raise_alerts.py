@@ -161,6 +161,7 @@ def test_a_jump_of_two_tiers_in_a_week_raises_an_alert(world):
             RiskScore.objects.create(
                 customer=customer,
                 day=day,
+                valid_until=AS_OF if day == week_ago else None,  # the week-old score ended
                 model=model,
                 probability=0.5,
                 tier=tier,

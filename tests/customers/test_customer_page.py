@@ -56,10 +56,11 @@ def world():
     )
     ScoringRun.objects.create(day=TODAY, model=model, status="complete")
     # 30 days ago 20%, today 45%: a rise of 25 points.
-    for days_ago, probability in ((30, 0.20), (10, 0.30), (0, 0.45)):
+    for days_ago, until, probability in ((30, 10, 0.20), (10, 0, 0.30), (0, None, 0.45)):
         RiskScore.objects.create(
             customer=acme,
             day=TODAY - dt.timedelta(days=days_ago),
+            valid_until=None if until is None else TODAY - dt.timedelta(days=until),
             model=model,
             probability=probability,
             tier=2,

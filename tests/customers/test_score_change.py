@@ -85,6 +85,7 @@ def test_the_api_and_the_tier_jump_alert_say_what_moved_it(complained):
         RiskScore.objects.create(
             customer=customer,
             day=day,
+            valid_until=AS_OF if day == WEEK_AGO else None,  # the week-old score ended
             model=model,
             probability=probability,
             tier=tier,

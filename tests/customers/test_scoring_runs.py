@@ -1,4 +1,4 @@
-"""Nightly scoring runs: one score per active customer per day, exact tier sizes,
+"""Nightly scoring runs: one score per active customer for any day, exact tier sizes,
 re-runs replace the day, and a run killed halfway ends right when run again."""
 
 import datetime as dt
@@ -116,10 +116,17 @@ def test_a_run_killed_halfway_and_run_again_ends_with_one_score_per_customer():
     assert RiskScore.objects.current().count() == 20
 
 
-def test_history_is_kept_and_current_means_the_latest_complete_day():
+def test_history_is_kept_and_an_unchanged_score_is_not_written_again():
     rules_model()
     company(3)
     runs.score_all(day=DAY - dt.timedelta(days=1))
-    runs.score_all(day=DAY)
-    assert RiskScore.objects.count() == 6
-    assert set(RiskScore.objects.current().values_list("day", flat=True)) == {DAY}
+    summary = runs.score_all(day=DAY)
+    # Nothing changed overnight: the three rows of the day before hold on.
+    assert summary["scores_written"] == 0
+    assert RiskScore.objects.count() == 3
+    assert set(RiskScore.objects.current().values_list("day", flat=True)) == {
+        DAY - dt.timedelta(days=1)
+    }
+    assert RiskScore.objects.on_day(DAY).count() == 3
+    assert RiskScore.objects.on_day(DAY - dt.timedelta(days=1)).count() == 3
+    assert not RiskScore.objects.on_day(DAY - dt.timedelta(days=2)).exists()

@@ -55,7 +55,7 @@ def assert_day_scored_once(world, day: dt.date, logs) -> None:
         f"the scoring run of {day} to complete",
         logs=logs,
     )
-    scores = RiskScore.objects.filter(day=day)
+    scores = RiskScore.objects.on_day(day)
     assert sorted(scores.values_list("customer_id", flat=True)) == sorted(
         [world.alpha.pk, world.bravo.pk]
     )
