@@ -325,16 +325,35 @@ def signal_lift(flags: pd.DataFrame, churned: pd.Series) -> dict[str, float]:
     return lift
 
 
+def fired_texts(
+    features: pd.DataFrame, flags: pd.DataFrame, limits: dict[str, dict] | None = None
+) -> np.ndarray:
+    """The words of each fired signal (one row per column of `flags`, one column per
+    customer; None where it did not fire), worded once for both the reasons and the
+    stored signs."""
+    texts = np.full((len(flags.columns), len(features)), None, dtype=object)
+    for j, code in enumerate(flags.columns):
+        rows = np.flatnonzero(flags[code].to_numpy())
+        if len(rows):
+            signal = SIGNAL_BY_CODE[code]
+            texts[j, rows] = signal.text(
+                features.iloc[rows], (limits or {}).get(code, signal.defaults)
+            ).to_numpy()
+    return texts
+
+
 def top_reasons(
     features: pd.DataFrame,
     flags: pd.DataFrame,
     weights: dict[str, float],
     limit: int = 3,
     limits: dict[str, dict] | None = None,
+    texts: np.ndarray | None = None,
 ) -> list[str]:
     """The `limit` strongest fired signals per customer as a JSON list of
     {"signal", "text"}, strongest first. Signals that did not make churn more likely in
-    the training history (weight <= 1 for a trained model) are not reasons."""
+    the training history (weight <= 1 for a trained model) are not reasons. `texts`:
+    the words of every fired signal from `fired_texts`, when the caller has them."""
     codes = list(flags.columns)
     strength = np.array([weights.get(code, 0.0) for code in codes])
     threshold = 1.0 if max(weights.values(), default=0) > 1 else 0.0
@@ -348,23 +367,30 @@ def top_reasons(
     in_top = np.isfinite(top)
     for j, code in enumerate(codes):
         rows = np.flatnonzero(((order == j) & in_top).any(axis=1))
-        if len(rows):
+        if len(rows) and texts is not None:
+            text_matrix[j, rows] = texts[j, rows]
+        elif len(rows):
             signal = SIGNAL_BY_CODE[code]
             text_matrix[j, rows] = signal.text(
                 features.iloc[rows], (limits or {}).get(code, signal.defaults)
             ).to_numpy()
-    # JSON built column-wise: one string operation per rank instead of json.dumps per row.
-    columns = np.arange(n)
+    # JSON built rank by rank over the rows that have a reason at that rank (ranks fill
+    # from the first), instead of json.dumps per row.
     code_names = np.array(codes, dtype=object)
-    entries = []
+    joined = np.full(n, "[", dtype=object)
     for r in range(order.shape[1]):
-        text = pd.Series(text_matrix[order[:, r], columns], dtype="object").fillna("")
-        escaped = text.str.replace("\\", "\\\\", regex=False).str.replace('"', '\\"', regex=False)
-        entry = (
-            '{"signal": "' + pd.Series(code_names[order[:, r]]) + '", "text": "' + escaped + '"}'
-        )
-        entries.append(entry.where(in_top[:, r], ""))
-    joined = entries[0] if entries else pd.Series([""] * n)
-    for entry in entries[1:]:
-        joined = joined + np.where(entry != "", ", ", "") + entry
-    return ("[" + joined + "]").tolist()
+        rows = np.flatnonzero(in_top[:, r])
+        if not len(rows):
+            break
+        picked = order[rows, r]
+        escaped = np.array([_escape(t) for t in text_matrix[picked, rows]], dtype=object)
+        entry = '{"signal": "' + code_names[picked] + '", "text": "' + escaped + '"}'
+        joined[rows] = joined[rows] + (", " if r else "") + entry
+    return (joined + "]").tolist()
+
+
+def _escape(text) -> str:
+    """A text for a JSON string: backslashes and quotes escaped (no text, empty)."""
+    if not isinstance(text, str):
+        return ""
+    return text.replace("\\", "\\\\").replace('"', '\\"')
