@@ -116,6 +116,7 @@ def _month_rows(firsts: list[dt.date], until: dt.date) -> pd.DataFrame:
             "segment",
         ),
         ["id", "since", "churned", *keys],
+        text=("region", "segment"),
     )
     if customers.empty:
         return pd.DataFrame()
