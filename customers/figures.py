@@ -21,6 +21,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from customers.scoring.models import RiskScore
+from retention.jobs import steps
 from retention.months import month_starts, next_month
 
 
@@ -265,12 +266,30 @@ def compute(*, day: dt.date) -> dict[str, int]:
     with transaction.atomic():
         TierFigure.objects.filter(day=day).delete()
         TierFigure.objects.filter(day__lt=day - dt.timedelta(days=35)).delete()
-        _insert(TierFigure, tiers)
+        refused = _write(TierFigure, tiers)
         ChurnFigure.objects.all().delete()
-        _insert(ChurnFigure, churn)
+        refused += _write(ChurnFigure, churn)
         ExposureFigure.objects.exclude(day__gt=day).delete()
-        _insert(ExposureFigure, exposure)
-    return {"tier_rows": len(tiers), "churn_rows": len(churn), "exposure_rows": len(exposure)}
+        refused += _write(ExposureFigure, exposure)
+    return {
+        "tier_rows": len(tiers),
+        "churn_rows": len(churn),
+        "exposure_rows": len(exposure),
+        "set_aside": len(refused),
+    }
+
+
+def _write(model, rows: list) -> list:
+    """One COPY; a row the database refuses (its team or person deleted since the
+    figures were read, a value its column cannot hold) is set aside, the rest written."""
+    return steps.write_or_set_aside(
+        rows,
+        lambda part: _insert(model, part),
+        describe=lambda row: {
+            "model": str(model._meta.verbose_name),
+            "key": str(row)[:200],
+        },
+    )
 
 
 def _insert(model, objects: list) -> None:
@@ -278,8 +297,6 @@ def _insert(model, objects: list) -> None:
     values one field at a time)."""
     from retention.bulk import write_frame
 
-    if not objects:
-        return
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     rows = [[getattr(o, f.attname) for f in fields] for o in objects]
     write_frame(model, pd.DataFrame(rows, columns=[f.column for f in fields], dtype=object))
