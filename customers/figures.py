@@ -15,8 +15,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from customers.scoring.models import RiskScore
@@ -91,43 +92,96 @@ class ExposureFigure(models.Model):
 CHURN_MONTHS = 24
 
 
-def _month_rows(first: dt.date, until: dt.date) -> pd.DataFrame:
-    """One GROUP BY over every customer for one month: active at its start (and the value
-    of their contracts in force then, whatever became of them later), and of those, lost
-    before the month ended (or `until`)."""
-    from customers.models import Contract, Customer
-    from staff.models import Employee
+def _month_rows(firsts: list[dt.date], until: dt.date) -> pd.DataFrame:
+    """Per month and (team, owner, region, segment): the customers active at its start
+    (and the value of their contracts in force then, whatever became of them later), and
+    of those, the ones lost before the month ended (or `until`).
 
-    end = min(next_month(first), until + dt.timedelta(days=1))
-    sql = f"""
-        SELECT e.team_id, c.primary_owner_id, c.region, c.segment,
-               COUNT(*) AS active_start,
-               COALESCE(SUM(v.value), 0) AS value_start,
-               SUM(CASE WHEN c.churned_on < %s THEN 1 ELSE 0 END) AS lost,
-               COALESCE(SUM(CASE WHEN c.churned_on < %s THEN v.value END), 0) AS value_lost
-        FROM {Customer._meta.db_table} c
-        LEFT JOIN {Employee._meta.db_table} e ON e.id = c.primary_owner_id
-        LEFT JOIN (
-            SELECT customer_id, SUM(annual_value_reporting) AS value
-            FROM {Contract._meta.db_table}
-            WHERE start_date <= %s AND end_date >= %s
-            GROUP BY customer_id
-        ) v ON v.customer_id = c.id
-        WHERE c.customer_since <= %s AND (c.churned_on IS NULL OR c.churned_on >= %s)
-        GROUP BY e.team_id, c.primary_owner_id, c.region, c.segment
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [end, end, first, first, first, first])
-        columns = [column[0] for column in cursor.description]
-        frame = pd.DataFrame(cursor.fetchall(), columns=columns)
-    frame["month"] = first
-    return frame
+    Customers and the contracts that overlap the months are read once (two COPYs) and
+    every month is counted in numpy: one pass over each table instead of a GROUP BY over
+    all customers and contracts per month. Money is summed in whole cents, exactly."""
+    from customers.models import Contract, Customer
+    from retention.bulk import read_frame
+
+    if not firsts:
+        return pd.DataFrame()
+    keys = ["team_id", "primary_owner_id", "region", "segment"]
+    customers = read_frame(
+        Customer.objects.order_by("id").values_list(
+            "id",
+            "customer_since",
+            "churned_on",
+            "primary_owner__team_id",
+            "primary_owner_id",
+            "region",
+            "segment",
+        ),
+        ["id", "since", "churned", *keys],
+        text=("region", "segment"),
+    )
+    if customers.empty:
+        return pd.DataFrame()
+    customers["region"] = customers["region"].fillna("")
+    contracts = read_frame(
+        Contract.objects.filter(end_date__gte=firsts[0], start_date__lte=firsts[-1])
+        .order_by()
+        .values_list("customer_id", "start_date", "end_date", "annual_value_reporting"),
+        ["customer_id", "start", "end", "value"],
+    )
+    ids = customers["id"].to_numpy(dtype="int64")
+    since = _days(customers["since"])
+    churned = _days(customers["churned"])  # NaT -> the largest date: never churned
+    owner_of = np.searchsorted(ids, contracts["customer_id"].to_numpy(dtype="int64"))
+    start, end = _days(contracts["start"]), _days(contracts["end"])
+    cents = np.rint(contracts["value"].astype("float64").fillna(0.0).to_numpy() * 100)
+    # One code per (team, owner, region, segment) combination.
+    group = customers.groupby(keys, dropna=False, sort=False).ngroup().to_numpy()
+    first_row = pd.Series(np.arange(len(customers))).groupby(group).first().to_numpy()
+    labels = customers[keys].iloc[first_row].reset_index(drop=True)
+    n_groups = len(first_row)
+
+    frames = []
+    for first in firsts:
+        stop = min(next_month(first), until + dt.timedelta(days=1))
+        day, stop_day = _day_number(first), _day_number(stop)
+        in_force = (start <= day) & (end >= day)
+        value = np.bincount(owner_of[in_force], weights=cents[in_force], minlength=len(ids))
+        active = (since <= day) & (churned >= day)
+        lost = active & (churned < stop_day)
+        counts = np.bincount(group[active], minlength=n_groups)
+        frame = labels.copy()
+        frame["active_start"] = counts
+        frame["value_start"] = np.bincount(group[active], weights=value[active], minlength=n_groups)
+        frame["lost"] = np.bincount(group[lost], minlength=n_groups)
+        frame["value_lost"] = np.bincount(group[lost], weights=value[lost], minlength=n_groups)
+        frame["month"] = first
+        frames.append(frame[counts > 0])
+    data = pd.concat(frames, ignore_index=True)
+    if max(data["value_start"].max(), 0) >= 2**53:
+        raise OverflowError("Contract values too large to sum exactly in cents.")
+    for column in ("value_start", "value_lost"):
+        data[column] = [Decimal(int(c)) / 100 for c in data[column]]
+    return data
+
+
+EPOCH = np.datetime64("1970-01-01", "D")
+NEVER = np.iinfo("int64").max
+
+
+def _day_number(day: dt.date) -> int:
+    return int((np.datetime64(day, "D") - EPOCH).astype("int64"))
+
+
+def _days(dates: pd.Series) -> np.ndarray:
+    """Dates as day numbers; an empty date as NEVER."""
+    values = pd.to_datetime(dates).to_numpy().astype("datetime64[D]")
+    days = (values - EPOCH).astype("int64")
+    return np.where(np.isnat(values), NEVER, days)
 
 
 def churn_figures(as_of: dt.date, months: int = CHURN_MONTHS) -> list[ChurnFigure]:
     """ChurnFigure rows for the months up to as_of (the current one to date)."""
-    frames = [_month_rows(first, as_of) for first in month_starts(as_of, months)]
-    data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    data = _month_rows(month_starts(as_of, months), as_of)
     if data.empty:
         return []
     for column in ("value_start", "value_lost"):
@@ -213,11 +267,11 @@ def compute(*, day: dt.date) -> dict[str, int]:
     with transaction.atomic():
         TierFigure.objects.filter(day=day).delete()
         TierFigure.objects.filter(day__lt=day - dt.timedelta(days=35)).delete()
-        refused = _write(TierFigure, tiers, 2000)
+        refused = _write(TierFigure, tiers)
         ChurnFigure.objects.all().delete()
-        refused += _write(ChurnFigure, churn, 5000)
+        refused += _write(ChurnFigure, churn)
         ExposureFigure.objects.exclude(day__gt=day).delete()
-        refused += _write(ExposureFigure, exposure, 2000)
+        refused += _write(ExposureFigure, exposure)
     return {
         "tier_rows": len(tiers),
         "churn_rows": len(churn),
@@ -226,14 +280,24 @@ def compute(*, day: dt.date) -> dict[str, int]:
     }
 
 
-def _write(model, rows: list, batch_size: int) -> list:
-    """One bulk insert; a row the database refuses (its team or person deleted since the
+def _write(model, rows: list) -> list:
+    """One COPY; a row the database refuses (its team or person deleted since the
     figures were read, a value its column cannot hold) is set aside, the rest written."""
     return steps.write_or_set_aside(
         rows,
-        lambda part: model.objects.bulk_create(part, batch_size=batch_size),
+        lambda part: _insert(model, part),
         describe=lambda row: {
             "model": str(model._meta.verbose_name),
             "key": str(row)[:200],
         },
     )
+
+
+def _insert(model, objects: list) -> None:
+    """Write unsaved figures with COPY (bulk_create spent seconds preparing 100,000 rows'
+    values one field at a time)."""
+    from retention.bulk import write_frame
+
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    rows = [[getattr(o, f.attname) for f in fields] for o in objects]
+    write_frame(model, pd.DataFrame(rows, columns=[f.column for f in fields], dtype=object))

@@ -64,11 +64,12 @@ def _plain(value):
     return value
 
 
-def read_frame(queryset: QuerySet, columns: list[str]) -> pd.DataFrame:
+def read_frame(queryset: QuerySet, columns: list[str], text: tuple[str, ...] = ()) -> pd.DataFrame:
     """Run a values_list queryset into a frame without building a Python object per row:
     COPY ... TO STDOUT as CSV into pandas' C parser on PostgreSQL, a raw cursor elsewhere.
     A query that can match nothing (`pk__in=[]`: no owners, no contracts yet) is an empty
-    frame, not an error."""
+    frame, not an error. `text`: columns kept as text however they look ("01" stays
+    "01", not the number 1)."""
     try:
         sql, params = queryset.query.sql_with_params()
     except EmptyResultSet:
@@ -84,4 +85,11 @@ def read_frame(queryset: QuerySet, columns: list[str]) -> pd.DataFrame:
     if not buffer.tell():
         return pd.DataFrame(columns=columns)
     buffer.seek(0)
-    return pd.read_csv(buffer, names=columns, header=None, keep_default_na=False, na_values=[""])
+    return pd.read_csv(
+        buffer,
+        names=columns,
+        header=None,
+        keep_default_na=False,
+        na_values=[""],
+        dtype=dict.fromkeys(text, str) or None,
+    )

@@ -194,9 +194,9 @@ def _compute_features(
     as_of: dt.date, selection: CustomerSelection, events: list[str]
 ) -> pd.DataFrame:
     base = read_frame(
-        active_customers(as_of, selection).values_list(
-            "id", "segment", "customer_since", "primary_owner_id"
-        ),
+        active_customers(as_of, selection)
+        .order_by()
+        .values_list("id", "segment", "customer_since", "primary_owner_id"),
         ["customer_id", "segment", "customer_since", "current_owner_id"],
     ).set_index("customer_id")
     if base.empty:
@@ -205,7 +205,7 @@ def _compute_features(
             index=pd.Index([], name="customer_id"),
         )
 
-    frame = base.join(_interaction_features(as_of, selection), how="left")
+    frame = base.join(_interaction_features(as_of, selection, base.index), how="left")
     frame = frame.join(_satisfaction_features(as_of, selection), how="left")
     frame = frame.join(_contract_features(as_of, selection), how="left")
     frame = frame.join(_contact_features(as_of, selection), how="left")
@@ -217,7 +217,14 @@ def _compute_features(
 # --- one aggregate query per table -----------------------------------------------------------
 
 
-def _interaction_features(as_of: dt.date, selection: CustomerSelection) -> pd.DataFrame:
+def _interaction_features(
+    as_of: dt.date, selection: CustomerSelection, active_ids: pd.Index
+) -> pd.DataFrame:
+    """Counts in windows of up to INTERACTION_WINDOW_DAYS and the latest moments. One
+    aggregate reads only the window's interactions (a quarter of two years' history); the
+    latest moment of each kind before the window is looked up only where the window has
+    none (`_latest_before`), so the result equals one aggregate over all history."""
+
     def last(days: int) -> Q:
         return Q(happened_at__gte=day_start(as_of - dt.timedelta(days=days - 1)))
 
@@ -243,20 +250,82 @@ def _interaction_features(as_of: dt.date, selection: CustomerSelection) -> pd.Da
         "last_discount_request_at": Max("happened_at", filter=Q(kind=kind.DISCOUNT_REQUEST)),
         "usage_30d": Count("id", filter=usage & last(30)),
         "usage_prior_90d": Count("id", filter=usage & prior_3_months),
-        "renewal_talks_180d": Count("id", filter=Q(kind=kind.RENEWAL_TALK) & last(180)),
+        "renewal_talks_180d": Count("id", filter=Q(kind=kind.RENEWAL_TALK)),
         # Lowest and highest employee id among those who dealt with the customer: equal
         # means exactly one person (cheaper than COUNT(DISTINCT)).
-        "employee_low_180d": Min("employee_id", filter=last(180)),
-        "employee_high_180d": Max("employee_id", filter=last(180)),
+        "employee_low_180d": Min("employee_id"),
+        "employee_high_180d": Max("employee_id"),
     }
+    window_start = day_start(as_of - dt.timedelta(days=INTERACTION_WINDOW_DAYS - 1))
     queryset = selection.apply(
-        Interaction.objects.filter(happened_at__lt=day_start(as_of + dt.timedelta(days=1))),
+        Interaction.objects.filter(
+            happened_at__gte=window_start,
+            happened_at__lt=day_start(as_of + dt.timedelta(days=1)),
+        ),
         "customer_id",
     )
     queryset = queryset.values("customer_id").annotate(**aggregates).order_by()
-    return read_frame(
+    frame = read_frame(
         queryset.values_list("customer_id", *aggregates), ["customer_id", *aggregates]
     ).set_index("customer_id")
+    return _latest_before(frame, window_start, active_ids, selection)
+
+
+# The longest window of the interaction counts: every count and the lowest and highest
+# employee id are of the last 180 days. Only the latest moments reach further back.
+INTERACTION_WINDOW_DAYS = 180
+LATEST_MOMENTS = {
+    "last_interaction_at": Q(),
+    "last_outbound_at": Q(direction=Interaction.Direction.OUTBOUND),
+    "last_complaint_at": Q(kind=Interaction.Kind.COMPLAINT),
+    "last_discount_request_at": Q(kind=Interaction.Kind.DISCOUNT_REQUEST),
+}
+RARE_KINDS = [Interaction.Kind.COMPLAINT, Interaction.Kind.DISCOUNT_REQUEST]
+
+
+def _latest_before(
+    frame: pd.DataFrame,
+    window_start: dt.datetime,
+    active_ids: pd.Index,
+    selection: CustomerSelection,
+) -> pd.DataFrame:
+    """Fill in the latest moments the window lacks from the interactions before it: the
+    latest interaction and outbound contact of the few active customers without one
+    lately (their rows of the (customer, time) index), and the latest complaint and
+    discount request before the window (the partial index on those two kinds)."""
+    before = Interaction.objects.filter(happened_at__lt=window_start)
+    rare = ["last_complaint_at", "last_discount_request_at"]
+    common = [c for c in LATEST_MOMENTS if c not in rare]
+    known = frame.index[frame[common].notna().all(axis=1)] if len(frame) else frame.index
+    missing = active_ids.difference(known).to_numpy(dtype="int64").tolist()
+    older = [
+        read_frame(
+            before.filter(customer_id__in=missing[i : i + 5000])
+            .values("customer_id")
+            .annotate(**{c: Max("happened_at", filter=LATEST_MOMENTS[c]) for c in common})
+            .order_by()
+            .values_list("customer_id", *common),
+            ["customer_id", *common],
+        ).set_index("customer_id")
+        for i in range(0, len(missing), 5000)
+    ]
+    older.append(
+        read_frame(
+            selection.apply(before.filter(kind__in=RARE_KINDS), "customer_id")
+            .values("customer_id")
+            .annotate(**{c: Max("happened_at", filter=LATEST_MOMENTS[c]) for c in rare})
+            .order_by()
+            .values_list("customer_id", *rare),
+            ["customer_id", *rare],
+        ).set_index("customer_id")
+    )
+    for part in older:
+        if len(part):
+            part = part[part.index.isin(active_ids)]
+            frame = frame.reindex(frame.index.union(part.index))
+            for column in part.columns:
+                frame[column] = frame[column].combine_first(part[column])
+    return frame
 
 
 def _satisfaction_features(as_of: dt.date, selection: CustomerSelection) -> pd.DataFrame:
@@ -456,9 +525,10 @@ def _add_owner_features(
     )
     # Who owned the customer that day; before ownership records began, the current owner.
     owner_then = read_frame(
-        primary.filter(Q(ended_on__isnull=True) | Q(ended_on__gt=as_of)).values_list(
-            "customer_id", "employee_id"
-        ),
+        # By customer, then start: the latest period in force wins (no sort by name).
+        primary.filter(Q(ended_on__isnull=True) | Q(ended_on__gt=as_of))
+        .order_by("customer_id", "started_on", "id")
+        .values_list("customer_id", "employee_id"),
         ["customer_id", "owner_id"],
     ).drop_duplicates("customer_id", keep="last")
     frame = frame.join(owner_then.set_index("customer_id"), how="left")

@@ -111,7 +111,10 @@ def score_chunk(*, run_id: int, id_from: int, id_to: int) -> dict[str, float]:
     limits = signals.configured_thresholds()
     flags = signals.fired(features, limits)
     probability = predict(run.model, features, flags)
-    reasons = signals.top_reasons(features, flags, run.model.signal_weights, limits=limits)
+    entries = signals.fired_entries(features, flags, limits)
+    reasons = signals.top_reasons(
+        features, flags, run.model.signal_weights, limits=limits, entries=entries
+    )
     value = features["annual_value"].to_numpy(dtype="float64")
     scores = pd.DataFrame(
         {
@@ -122,7 +125,12 @@ def score_chunk(*, run_id: int, id_from: int, id_to: int) -> dict[str, float]:
             "revenue_at_risk": np.round(probability * value, 2),
             "reasons": reasons,
             "signals": signals.top_reasons(
-                features, flags, signals.RULES_WEIGHTS, limit=len(signals.SIGNALS), limits=limits
+                features,
+                flags,
+                signals.RULES_WEIGHTS,
+                limit=len(signals.SIGNALS),
+                limits=limits,
+                entries=entries,
             ),
             "single_threaded": features["single_threaded"].to_numpy(dtype=bool),
             "active_contacts": features["active_contacts"].to_numpy(dtype="int64"),

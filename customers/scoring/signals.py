@@ -368,16 +368,51 @@ def signal_lift(flags: pd.DataFrame, churned: pd.Series) -> dict[str, float]:
     return lift
 
 
+def fired_entries(
+    features: pd.DataFrame, flags: pd.DataFrame, limits: dict[str, dict] | None = None
+) -> np.ndarray:
+    """The JSON object of each fired signal, '{"signal", "text", "params"}' (one row per
+    column of `flags`, one column per customer; None where it did not fire), worded once
+    for both the reasons and the stored signs."""
+    entries = np.full((len(flags.columns), len(features)), None, dtype=object)
+    for j, code in enumerate(flags.columns):
+        rows = np.flatnonzero(flags[code].to_numpy())
+        if len(rows):
+            entries[j, rows] = _entries(code, features.iloc[rows], limits).to_numpy()
+    return entries
+
+
+def _entries(code: str, subset: pd.DataFrame, limits: dict[str, dict] | None) -> pd.Series:
+    """'{"signal": code, "text": ..., "params": {...}}' per row of `subset`, column-wise."""
+    signal = SIGNAL_BY_CODE[code]
+    limit_of = (limits or {}).get(code, signal.defaults)
+    figures = signal.params(subset, limit_of)
+    text = signal.text(subset, limit_of, figures).astype("object").fillna("")
+    escaped = text.str.replace("\\", "\\\\", regex=False).str.replace(
+        '"', '\\"', regex=False
+    )
+    return (
+        f'{{"signal": "{code}", "text": "'
+        + escaped
+        + '", "params": '
+        + _params_json(figures, subset.index)
+        + "}"
+    )
+
+
 def top_reasons(
     features: pd.DataFrame,
     flags: pd.DataFrame,
     weights: dict[str, float],
     limit: int = 3,
     limits: dict[str, dict] | None = None,
+    entries: np.ndarray | None = None,
 ) -> list[str]:
     """The `limit` strongest fired signals per customer as a JSON list of
-    {"signal", "text", "params"}, strongest first. Signals that did not make churn more likely in
-    the training history (weight <= 1 for a trained model) are not reasons."""
+    {"signal", "text", "params"}, strongest first. Signals that did not make churn more
+    likely in the training history (weight <= 1 for a trained model) are not reasons.
+    `entries`: every fired signal's JSON object from `fired_entries`, when the caller
+    has them."""
     codes = list(flags.columns)
     strength = np.array([weights.get(code, 0.0) for code in codes])
     threshold = 1.0 if max(weights.values(), default=0) > 1 else 0.0
@@ -386,35 +421,19 @@ def top_reasons(
     top = np.take_along_axis(scored, order, axis=1)
 
     n = len(features)
-    # Each signal's JSON entry for the rows where it is among the top ones: the text and
-    # figures are worked out, escaped and joined only for those rows.
-    entry_matrix = np.full((len(codes), n), "", dtype=object)
     in_top = np.isfinite(top)
-    for j, code in enumerate(codes):
-        rows = np.flatnonzero(((order == j) & in_top).any(axis=1))
-        if len(rows):
-            signal = SIGNAL_BY_CODE[code]
-            subset, limit_of = features.iloc[rows], (limits or {}).get(code, signal.defaults)
-            figures = signal.params(subset, limit_of)
-            text = signal.text(subset, limit_of, figures).astype("object").fillna("")
-            escaped = text.str.replace("\\", "\\\\", regex=False).str.replace(
-                '"', '\\"', regex=False
-            )
-            entry = (
-                f'{{"signal": "{code}", "text": "'
-                + escaped
-                + '", "params": '
-                + _params_json(figures, subset.index)
-                + "}"
-            )
-            entry_matrix[j, rows] = entry.to_numpy()
-    # JSON built column-wise: one string operation per rank instead of json.dumps per row.
-    columns = np.arange(n)
-    entries = [
-        pd.Series(np.where(in_top[:, r], entry_matrix[order[:, r], columns], ""), dtype="object")
-        for r in range(order.shape[1])
-    ]
-    joined = entries[0] if entries else pd.Series([""] * n)
-    for entry in entries[1:]:
-        joined = joined + np.where(entry != "", ", ", "") + entry
-    return ("[" + joined + "]").tolist()
+    if entries is None:  # worded only for the rows where the signal is among the top ones
+        entries = np.full((len(codes), n), None, dtype=object)
+        for j, code in enumerate(codes):
+            rows = np.flatnonzero(((order == j) & in_top).any(axis=1))
+            if len(rows):
+                entries[j, rows] = _entries(code, features.iloc[rows], limits).to_numpy()
+    # JSON built rank by rank over the rows that have a reason at that rank (ranks fill
+    # from the first), instead of json.dumps per row.
+    joined = np.full(n, "[", dtype=object)
+    for r in range(order.shape[1]):
+        rows = np.flatnonzero(in_top[:, r])
+        if not len(rows):
+            break
+        joined[rows] = joined[rows] + (", " if r else "") + entries[order[rows, r], rows]
+    return (joined + "]").tolist()
