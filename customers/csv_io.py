@@ -260,8 +260,12 @@ def default_decimal_mark(delimiter: str) -> str | None:
 
 
 def default_mapping(kind: str, header: list[str]) -> dict[str, str]:
-    """Column -> field, for the columns whose name matches a field."""
-    known = {_normalise(f): f for f in fields_of(kind)}
+    """Column -> field, for the columns whose name matches a field (or a name other
+    systems' exports commonly give it, e.g. "Work Email" for an employee's email)."""
+    aliases = upsert.KINDS[kind].aliases
+    known = {_normalise(a): f for a, f in aliases.items()} | {
+        _normalise(f): f for f in fields_of(kind)
+    }
     return {column: known[_normalise(column)] for column in header if _normalise(column) in known}
 
 
@@ -370,10 +374,13 @@ def _rows(
 
 
 def _chunks(kind, path, delimiter, mapping, decimal_mark) -> Iterator[list]:
+    """Rows in chunks of CHUNK; a kind whose rows name each other (a team's parent, an
+    employee's manager, perhaps further down) in one chunk, the whole file."""
+    whole = upsert.KINDS[kind].whole_file
     chunk: list = []
     for item in _rows(kind, path, delimiter, mapping, decimal_mark):
         chunk.append(item)
-        if len(chunk) == CHUNK:
+        if len(chunk) == CHUNK and not whole:
             yield chunk
             chunk = []
     if chunk:
@@ -489,7 +496,9 @@ def import_file(
     done = 0
     with transaction.atomic():
         for chunk in _chunks(kind, path, delimiter, mapping, mark):
-            outcome = upsert.upsert(kind, [row for _, row, _ in chunk], present=present)
+            outcome = upsert.upsert(
+                kind, [row for _, row, _ in chunk], present=present, max_rows=None
+            )
             if outcome.errors:  # changed under us since the check: stop, write nothing
                 for error in outcome.errors[:MAX_PROBLEMS]:
                     line = chunk[error["index"]][0] if error["index"] is not None else None

@@ -704,6 +704,8 @@ class CsvImport(models.Model):
         INTERACTIONS = "interactions", _("Interactions")
         EXCHANGE_RATES = "exchange_rates", _("Exchange rates")
         USAGE = "usage", _("Product usage (daily totals)")
+        TEAMS = "teams", _("Teams")
+        EMPLOYEES = "employees", _("Employees")
 
     class Status(models.TextChoices):
         UPLOADED = "uploaded", _("Uploaded: map the columns")

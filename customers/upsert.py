@@ -95,7 +95,15 @@ class Kind:
     natural_key: Callable[[dict], str] | None = None
     has_updated_at: bool = True
     key: tuple[str, ...] = ("external_id",)  # what names a record (unique in a batch)
-    write: Callable[[list[dict]], tuple[int, int]] | None = None  # own writer: (created, updated)
+    # own writer: (rows, present) -> (created, updated)
+    write: Callable[[list[dict], set[str] | None], tuple[int, int]] | None = None
+    # own validation after the columns are parsed (references left as sent):
+    # (rows, errors, present) -> clean rows; appends to errors
+    validate: Callable[[list[dict], list[dict], set[str] | None], list[dict]] | None = None
+    # column names an export of another system commonly uses for a field
+    aliases: dict[str, str] = field(default_factory=dict)
+    # a file of this kind is checked and written as one batch (its rows name each other)
+    whole_file: bool = False
 
     @property
     def fields(self) -> list[str]:
@@ -133,7 +141,7 @@ def _quantity(value):
     return number
 
 
-def _write_usage(rows: list[dict]) -> tuple[int, int]:
+def _write_usage(rows: list[dict], present: set[str] | None = None) -> tuple[int, int]:
     """Each row replaces the stored total of its (customer, day, event): sending a day
     again, or a corrected total, is safe. Returns (created, updated); unchanged totals
     are not touched."""
@@ -293,6 +301,19 @@ def validate(
     value on records that exist (and their default on new ones), and the whole-row rules
     see the record as it will be. None: each row is the whole record."""
     kind = KINDS[kind_name]
+    clean, errors = parse_rows(kind, rows, present)
+    if kind.validate is not None:
+        clean = kind.validate(clean, errors, present)
+        errors.sort(key=lambda e: (e["index"] if e["index"] is not None else -1, e["field"] or ""))
+        return clean, errors
+    _check_batch(kind, clean, errors, present)
+    errors.sort(key=lambda e: (e["index"], e["field"] or ""))
+    return clean, errors
+
+
+def parse_rows(kind: Kind, rows: list, present: set[str] | None) -> tuple[list[dict], list[dict]]:
+    """Each row's columns parsed (references kept as sent, stripped); the errors of the
+    values that cannot be read, by index and field."""
     errors: list[dict] = []
     known = set(kind.fields)
     clean: list[dict] = []
@@ -340,6 +361,10 @@ def validate(
         if kind.natural_key and all(c.name in row for c in kind.columns if c.required):
             row["external_id"] = kind.natural_key(row)
         clean.append(row)
+    return clean, errors
+
+
+def _check_batch(kind: Kind, clean: list[dict], errors: list[dict], present) -> None:
     _resolve_references(kind, clean, errors, present)
     if present is not None:
         _fill_from_existing(kind, clean, present)
@@ -369,8 +394,6 @@ def validate(
         good = [(i, row) for i, row in enumerate(clean) if row and i not in bad]
         for index, name, message in kind.batch_check(good):
             errors.append({"index": index, "field": name, "message": message})
-    errors.sort(key=lambda e: (e["index"], e["field"] or ""))
-    return clean, errors
 
 
 def _fill_from_existing(kind: Kind, rows: list[dict], present: set[str]) -> None:
@@ -420,14 +443,21 @@ def _resolve_references(
         if present is not None and reference.name not in present:
             continue
         by_email = reference.model is Employee
-        norm = email_key if by_email else (lambda value: value)
-        wanted = {norm(row[reference.name]) for row in rows if row.get(reference.name)}
-        if by_email:
-            found = dict(
+        wanted = {row[reference.name] for row in rows if row.get(reference.name)}
+        if by_email:  # an employee is named by e-mail (any case) or by the HR system's id
+            by_address = dict(
                 Employee.objects.annotate(key=Lower("email"))
-                .filter(key__in=wanted)
+                .filter(key__in={email_key(value) for value in wanted})
                 .values_list("key", "id")
             )
+            by_id = dict(
+                Employee.objects.filter(external_id__in=wanted).values_list("external_id", "id")
+            )
+            found = {
+                value: by_address.get(email_key(value), by_id.get(value))
+                for value in wanted
+                if email_key(value) in by_address or value in by_id
+            }
         else:
             found = dict(
                 reference.model.objects.filter(**{f"{reference.key}__in": wanted}).values_list(
@@ -438,33 +468,32 @@ def _resolve_references(
         if by_email and kind.model is Customer:
             unable = Employee.cannot_own_customers(found.values())
             kept = _stored_owners(rows, reference.column, set(unable))
+        noun = reference.model._meta.verbose_name
+        named_by = "email or external id" if by_email else reference.key.replace("_", " ")
         for index, row in enumerate(rows):
             value = row.pop(reference.name, None) if row else None
             if not row:
                 continue
             if value is None:
                 row[reference.column] = None
-            elif norm(value) not in found:
-                noun = reference.model._meta.verbose_name
+            elif value not in found:
                 errors.append(
                     {
                         "index": index,
                         "field": reference.name,
-                        "message": f"No {noun} with {reference.key.replace('_', ' ')} {value!r}.",
+                        "message": f"No {noun} with {named_by} {value!r}.",
                     }
                 )
-            elif found[norm(value)] in unable and (
-                (row.get("external_id"), found[norm(value)]) not in kept
-            ):
+            elif found[value] in unable and ((row.get("external_id"), found[value]) not in kept):
                 errors.append(
                     {
                         "index": index,
                         "field": reference.name,
-                        "message": unable[found[norm(value)]],
+                        "message": unable[found[value]],
                     }
                 )
             else:
-                row[reference.column] = found[norm(value)]
+                row[reference.column] = found[value]
 
 
 def _stored_owners(rows: list[dict], column: str, employees: set[int]) -> set[tuple]:
@@ -482,13 +511,19 @@ def _stored_owners(rows: list[dict], column: str, employees: set[int]) -> set[tu
 
 
 def upsert(
-    kind_name: str, rows: list, *, dry_run: bool = False, present: set[str] | None = None
+    kind_name: str,
+    rows: list,
+    *,
+    dry_run: bool = False,
+    present: set[str] | None = None,
+    max_rows: int | None = MAX_ROWS,
 ) -> Outcome:
     """Validate the whole batch, then (unless dry_run or any row is bad) write it in one
     transaction. Returns what was created, updated and left unchanged. `present`: see
-    validate; fields not in it are not written on records that exist."""
+    validate; fields not in it are not written on records that exist. `max_rows`: None
+    for a file of a kind checked whole (its rows name each other)."""
     outcome = Outcome(received=len(rows))
-    if len(rows) > MAX_ROWS:
+    if max_rows is not None and len(rows) > max_rows:
         outcome.errors = [
             {
                 "index": None,
@@ -511,7 +546,7 @@ def upsert(
         try:
             if kind.write is not None:
                 with transaction.atomic():
-                    outcome.created, outcome.updated = kind.write(clean)
+                    outcome.created, outcome.updated = kind.write(clean, present)
                 outcome.unchanged = len(clean) - outcome.created - outcome.updated
             else:
                 _write_outcome(kind, clean, keys, outcome, present)
