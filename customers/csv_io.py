@@ -434,7 +434,12 @@ def check(
     return report
 
 
-def _check_rows(kind, path, delimiter, mapping, mark, report: Report, progress) -> None:
+def _check_rows(
+    kind, path, delimiter, mapping, mark, report: Report, progress, *, write: bool = False
+) -> None:
+    """Validate every chunk, reporting each problem by line and column; with `write`,
+    also write each chunk as long as no problem has been found (the caller rolls back
+    if one is found later), so an import reads and validates every row once."""
     column_of = {target: column for column, target in mapping.items() if target}
     present = set(column_of)
     seen: dict[str, int] = {}
@@ -452,7 +457,7 @@ def _check_rows(kind, path, delimiter, mapping, mark, report: Report, progress) 
                     report.add(line, column_of[key[0]], f"{key[1]!r} is also on line {seen[key]}.")
                 seen.setdefault(key, line)
             rows.append(row)
-        _, errors = upsert.validate(kind, rows, present=present)
+        clean, errors = upsert.validate(kind, rows, present=present)
         for error in errors:
             if error["message"].endswith("of this request."):
                 continue  # repeated ids are reported by line above, across chunks too
@@ -462,6 +467,11 @@ def _check_rows(kind, path, delimiter, mapping, mark, report: Report, progress) 
             report.add(
                 lines[index], column_of.get(error["field"], error["field"]), error["message"]
             )
+        if write and not report.problem_count:
+            outcome = upsert.write_valid(kind, clean, present=present)
+            report.created += outcome.created
+            report.updated += outcome.updated
+            report.unchanged += outcome.unchanged
         report.rows += len(chunk)
         if progress:
             progress(report.rows)
@@ -485,35 +495,25 @@ def import_file(
     *,
     decimal_mark: str | None = None,
 ) -> Report:
-    """Check the whole file; if it is clean, write every row in one transaction."""
-    report = check(kind, path, mapping, progress=None, decimal_mark=decimal_mark)
+    """Check every row and write them all in one transaction, or, if any row has a
+    problem, write nothing and report every problem as the check does. Each chunk is
+    validated inside the transaction just before it is written (so nothing that changed
+    since an earlier check slips through) and only once."""
+    delimiter, header = sniff(path)
+    mark = _mark(delimiter, decimal_mark)
+    report = Report()
+    for problem in check_mapping(kind, header, mapping):
+        report.add(1, None, problem)
     if report.problem_count:
         return report
-    delimiter, _ = sniff(path)
-    mark = _mark(delimiter, decimal_mark)
-    present = {target for target in mapping.values() if target}
-    column_of = {target: column for column, target in mapping.items() if target}
-    done = 0
     with transaction.atomic():
-        for chunk in _chunks(kind, path, delimiter, mapping, mark):
-            outcome = upsert.upsert(
-                kind, [row for _, row, _ in chunk], present=present, max_rows=None
-            )
-            if outcome.errors:  # changed under us since the check: stop, write nothing
-                for error in outcome.errors[:MAX_PROBLEMS]:
-                    line = chunk[error["index"]][0] if error["index"] is not None else None
-                    report.add(
-                        line, column_of.get(error["field"], error["field"]), error["message"]
-                    )
-                transaction.set_rollback(True)
-                report.created = report.updated = report.unchanged = 0
-                return report
-            report.created += outcome.created
-            report.updated += outcome.updated
-            report.unchanged += outcome.unchanged
-            done += len(chunk)
-            if progress:
-                progress(done)
+        try:
+            _check_rows(kind, path, delimiter, mapping, mark, report, progress, write=True)
+        except CsvUnreadable as error:
+            report.add(error.line, None, str(error))
+        if report.problem_count:
+            transaction.set_rollback(True)
+            report.created = report.updated = report.unchanged = 0
     return report
 
 
