@@ -450,8 +450,11 @@ def _resolve_references(
                 .filter(key__in={email_key(value) for value in wanted})
                 .values_list("key", "id")
             )
+            unmatched = {value for value in wanted if email_key(value) not in by_address}
             by_id = dict(
-                Employee.objects.filter(external_id__in=wanted).values_list("external_id", "id")
+                Employee.objects.filter(external_id__in=unmatched).values_list("external_id", "id")
+                if unmatched
+                else ()
             )
             found = {
                 value: by_address.get(email_key(value), by_id.get(value))
