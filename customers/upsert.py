@@ -4,9 +4,9 @@ batch of records is validated and normalised, with the same rules (the models' o
 
 A batch is validated whole before anything is written: every bad row is reported with
 its index, field and message, and a batch with any bad row writes nothing. Rows are then
-written with one INSERT ... ON CONFLICT (external_id) DO UPDATE per 1,000 rows, which
-only touches a row whose values differ, so sending the same batch twice changes nothing
-the second time (not even updated_at). References to other records use their external
+COPYed into a temporary table and written with one INSERT ... ON CONFLICT DO NOTHING (the
+new rows) and one UPDATE of the rows whose values differ, so sending the same batch twice
+changes nothing the second time (not even updated_at) and does not even lock the rows. References to other records use their external
 ids (customers, contacts, contracts) or e-mail addresses (employees), resolved with one
 query per reference per batch.
 """
