@@ -192,7 +192,7 @@ def _validate_teams(rows: list[dict], errors: list[dict], present: set[str] | No
             if not given(name):
                 row[name] = before[name] if before else default
         if given("parent"):
-            parent = row.pop("parent")
+            parent = row.pop("parent", None)
             if parent is None:
                 row["parent_key"] = None
             elif parent in parents:  # stored already
@@ -210,7 +210,7 @@ def _validate_teams(rows: list[dict], errors: list[dict], present: set[str] | No
                 parent_of.pop(f"#{before['id']}", None)
             parent_of[row["external_id"]] = row["parent_key"]
         if given("manager"):
-            manager = row.pop("manager")
+            manager = row.pop("manager", None)
             if manager is not None and manager not in managers:
                 _error(
                     errors, index, "manager", f"No employee with email or external id {manager!r}."
@@ -375,14 +375,14 @@ def _validate_employees(
                 f"{name_of} is an admin; an admin's role is changed in the admin site.",
             )
         if given("team"):
-            team = row.pop("team")
+            team = row.pop("team", None)
             if team is not None and team not in teams:
                 _error(errors, index, "team", f"No team with external id or name {team!r}.")
             row["team_id"] = teams.get(team) if team else None
         else:
             row["team_id"] = before["team_id"] if before else None
         if given("manager"):
-            manager = row.pop("manager")
+            manager = row.pop("manager", None)
             row["manager_key"] = None
             row["manager_id"] = None
             if manager is None:
