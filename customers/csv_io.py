@@ -32,13 +32,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import zip_longest
 from pathlib import Path
 
-from django.db import transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 
 from customers import upsert
 from customers.row_values import (
@@ -434,12 +435,7 @@ def check(
     return report
 
 
-def _check_rows(
-    kind, path, delimiter, mapping, mark, report: Report, progress, *, write: bool = False
-) -> None:
-    """Validate every chunk, reporting each problem by line and column; with `write`,
-    also write each chunk as long as no problem has been found (the caller rolls back
-    if one is found later), so an import reads and validates every row once."""
+def _check_rows(kind, path, delimiter, mapping, mark, report: Report, progress) -> None:
     column_of = {target: column for column, target in mapping.items() if target}
     present = set(column_of)
     seen: dict[str, int] = {}
@@ -457,7 +453,7 @@ def _check_rows(
                     report.add(line, column_of[key[0]], f"{key[1]!r} is also on line {seen[key]}.")
                 seen.setdefault(key, line)
             rows.append(row)
-        clean, errors = upsert.validate(kind, rows, present=present)
+        _, errors = upsert.validate(kind, rows, present=present)
         for error in errors:
             if error["message"].endswith("of this request."):
                 continue  # repeated ids are reported by line above, across chunks too
@@ -467,11 +463,6 @@ def _check_rows(
             report.add(
                 lines[index], column_of.get(error["field"], error["field"]), error["message"]
             )
-        if write and not report.problem_count:
-            outcome = upsert.write_valid(kind, clean, present=present)
-            report.created += outcome.created
-            report.updated += outcome.updated
-            report.unchanged += outcome.unchanged
         report.rows += len(chunk)
         if progress:
             progress(report.rows)
@@ -495,26 +486,95 @@ def import_file(
     *,
     decimal_mark: str | None = None,
 ) -> Report:
-    """Check every row and write them all in one transaction, or, if any row has a
-    problem, write nothing and report every problem as the check does. Each chunk is
-    validated inside the transaction just before it is written (so nothing that changed
-    since an earlier check slips through) and only once."""
-    delimiter, header = sniff(path)
-    mark = _mark(delimiter, decimal_mark)
-    report = Report()
-    for problem in check_mapping(kind, header, mapping):
-        report.add(1, None, problem)
+    """Check the whole file; if it is clean, write every row in one transaction."""
+    # The check reports no progress of its own (the bar counts written rows), but a
+    # progress callback may stop the import (Cancel) between its chunks too.
+    report = check(
+        kind,
+        path,
+        mapping,
+        progress=(lambda _checked: progress(0)) if progress else None,
+        decimal_mark=decimal_mark,
+    )
     if report.problem_count:
         return report
+    delimiter, _ = sniff(path)
+    mark = _mark(delimiter, decimal_mark)
+    present = {target for target in mapping.values() if target}
+    column_of = {target: column for column, target in mapping.items() if target}
+    done = 0
     with transaction.atomic():
-        try:
-            _check_rows(kind, path, delimiter, mapping, mark, report, progress, write=True)
-        except CsvUnreadable as error:
-            report.add(error.line, None, str(error))
-        if report.problem_count:
-            transaction.set_rollback(True)
-            report.created = report.updated = report.unchanged = 0
+        for chunk in _chunks(kind, path, delimiter, mapping, mark):
+            try:
+                with transaction.atomic():
+                    outcome = upsert.upsert(
+                        kind, [row for _, row, _ in chunk], present=present, max_rows=None
+                    )
+            except (OperationalError, InterfaceError):
+                raise  # the database went away: the job retries, this is no bad row
+            except DatabaseError:
+                # A row the check passed but the database refuses (a contract whose value
+                # in the reporting currency overflows): name it, write nothing.
+                for line, column, message in _refused_rows(kind, chunk, present):
+                    report.add(line, column_of.get(column, column), message)
+                transaction.set_rollback(True)
+                report.created = report.updated = report.unchanged = 0
+                return report
+            if outcome.errors:  # changed under us since the check: stop, write nothing
+                for error in outcome.errors[:MAX_PROBLEMS]:
+                    line = chunk[error["index"]][0] if error["index"] is not None else None
+                    report.add(
+                        line, column_of.get(error["field"], error["field"]), error["message"]
+                    )
+                transaction.set_rollback(True)
+                report.created = report.updated = report.unchanged = 0
+                return report
+            report.created += outcome.created
+            report.updated += outcome.updated
+            report.unchanged += outcome.unchanged
+            done += len(chunk)
+            if progress:
+                progress(done)
     return report
+
+
+class _TryOnly(Exception):
+    """Rolls a trial write back."""
+
+
+# Columns the database fills from another field: a refusal is about that field.
+_DERIVED_FROM = {"annual_value_reporting": "annual_value"}
+
+
+def _refused_rows(kind: str, chunk: list, present: set[str]) -> list[tuple[int, str | None, str]]:
+    """(line, field, message) of each row of the chunk the database refuses, found by
+    halving the chunk in trial writes that are always rolled back."""
+    if not chunk:
+        return []
+    try:
+        with transaction.atomic():
+            upsert.upsert(kind, [row for _, row, _ in chunk], present=present, max_rows=None)
+            raise _TryOnly
+    except _TryOnly:
+        return []
+    except (OperationalError, InterfaceError):
+        raise
+    except DatabaseError as error:
+        if len(chunk) == 1:
+            text = str(error).strip().splitlines()
+            column = re.search(r"column (\w+)", str(error))
+            field = column.group(1) if column else None
+            return [
+                (
+                    chunk[0][0],
+                    _DERIVED_FROM.get(field, field),
+                    f"The database refused this row: {text[0] if text else error}.",
+                )
+            ]
+    middle = len(chunk) // 2
+    return _refused_rows(kind, chunk[:middle], present) + _refused_rows(
+        kind, chunk[middle:], present
+    )
 
 
 def count_rows(path: Path) -> int:
