@@ -87,13 +87,19 @@ def main() -> None:
             continue
         m = fold["methods"]
         chosen = m[model.kind]
-        # The bar: beat the rules score, and logistic regression unless it is the model.
-        others = [m[k]["roc_auc"] for k in ("logistic_regression", "rules") if k != model.kind]
+        # The bar: the chosen model ranks strictly better than logistic regression and the
+        # rules score. A chosen logistic regression cannot beat itself, so it misses the
+        # "beats LR" part of the bar rather than being excused from it.
+        beats_lr = (
+            model.kind != "logistic_regression"
+            and chosen["roc_auc"] > m["logistic_regression"]["roc_auc"]
+        )
         ok = (
             chosen["roc_auc"] >= 0.80
             and chosen["lift_top_decile"] >= 3
             and chosen["brier_skill"] >= 0.20
-            and all(chosen["roc_auc"] >= other for other in others)
+            and beats_lr
+            and chosen["roc_auc"] > m["rules"]["roc_auc"]
         )
         met += ok
         cells = " ".join(

@@ -261,8 +261,12 @@ def default_decimal_mark(delimiter: str) -> str | None:
 
 
 def default_mapping(kind: str, header: list[str]) -> dict[str, str]:
-    """Column -> field, for the columns whose name matches a field."""
-    known = {_normalise(f): f for f in fields_of(kind)}
+    """Column -> field, for the columns whose name matches a field (or a name other
+    systems' exports commonly give it, e.g. "Work Email" for an employee's email)."""
+    aliases = upsert.KINDS[kind].aliases
+    known = {_normalise(a): f for a, f in aliases.items()} | {
+        _normalise(f): f for f in fields_of(kind)
+    }
     return {column: known[_normalise(column)] for column in header if _normalise(column) in known}
 
 
@@ -371,10 +375,13 @@ def _rows(
 
 
 def _chunks(kind, path, delimiter, mapping, decimal_mark) -> Iterator[list]:
+    """Rows in chunks of CHUNK; a kind whose rows name each other (a team's parent, an
+    employee's manager, perhaps further down) in one chunk, the whole file."""
+    whole = upsert.KINDS[kind].whole_file
     chunk: list = []
     for item in _rows(kind, path, delimiter, mapping, decimal_mark):
         chunk.append(item)
-        if len(chunk) == CHUNK:
+        if len(chunk) == CHUNK and not whole:
             yield chunk
             chunk = []
     if chunk:
@@ -500,7 +507,9 @@ def import_file(
         for chunk in _chunks(kind, path, delimiter, mapping, mark):
             try:
                 with transaction.atomic():
-                    outcome = upsert.upsert(kind, [row for _, row, _ in chunk], present=present)
+                    outcome = upsert.upsert(
+                        kind, [row for _, row, _ in chunk], present=present, max_rows=None
+                    )
             except (OperationalError, InterfaceError):
                 raise  # the database went away: the job retries, this is no bad row
             except DatabaseError:
@@ -544,7 +553,7 @@ def _refused_rows(kind: str, chunk: list, present: set[str]) -> list[tuple[int, 
         return []
     try:
         with transaction.atomic():
-            upsert.upsert(kind, [row for _, row, _ in chunk], present=present)
+            upsert.upsert(kind, [row for _, row, _ in chunk], present=present, max_rows=None)
             raise _TryOnly
     except _TryOnly:
         return []

@@ -4,9 +4,9 @@ batch of records is validated and normalised, with the same rules (the models' o
 
 A batch is validated whole before anything is written: every bad row is reported with
 its index, field and message, and a batch with any bad row writes nothing. Rows are then
-written with one INSERT ... ON CONFLICT (external_id) DO UPDATE per 1,000 rows, which
-only touches a row whose values differ, so sending the same batch twice changes nothing
-the second time (not even updated_at). References to other records use their external
+COPYed into a temporary table and written with one INSERT ... ON CONFLICT DO NOTHING (the
+new rows) and one UPDATE of the rows whose values differ, so sending the same batch twice
+changes nothing the second time (not even updated_at) and does not even lock the rows. References to other records use their external
 ids (customers, contacts, contracts) or e-mail addresses (employees), resolved with one
 query per reference per batch.
 """
@@ -95,7 +95,15 @@ class Kind:
     natural_key: Callable[[dict], str] | None = None
     has_updated_at: bool = True
     key: tuple[str, ...] = ("external_id",)  # what names a record (unique in a batch)
-    write: Callable[[list[dict]], tuple[int, int]] | None = None  # own writer: (created, updated)
+    # own writer: (rows, present) -> (created, updated)
+    write: Callable[[list[dict], set[str] | None], tuple[int, int]] | None = None
+    # own validation after the columns are parsed (references left as sent):
+    # (rows, errors, present) -> clean rows; appends to errors
+    validate: Callable[[list[dict], list[dict], set[str] | None], list[dict]] | None = None
+    # column names an export of another system commonly uses for a field
+    aliases: dict[str, str] = field(default_factory=dict)
+    # a file of this kind is checked and written as one batch (its rows name each other)
+    whole_file: bool = False
 
     @property
     def fields(self) -> list[str]:
@@ -133,7 +141,7 @@ def _quantity(value):
     return number
 
 
-def _write_usage(rows: list[dict]) -> tuple[int, int]:
+def _write_usage(rows: list[dict], present: set[str] | None = None) -> tuple[int, int]:
     """Each row replaces the stored total of its (customer, day, event): sending a day
     again, or a corrected total, is safe. Returns (created, updated); unchanged totals
     are not touched."""
@@ -293,6 +301,19 @@ def validate(
     value on records that exist (and their default on new ones), and the whole-row rules
     see the record as it will be. None: each row is the whole record."""
     kind = KINDS[kind_name]
+    clean, errors = parse_rows(kind, rows, present)
+    if kind.validate is not None:
+        clean = kind.validate(clean, errors, present)
+        errors.sort(key=lambda e: (e["index"] if e["index"] is not None else -1, e["field"] or ""))
+        return clean, errors
+    _check_batch(kind, clean, errors, present)
+    errors.sort(key=lambda e: (e["index"], e["field"] or ""))
+    return clean, errors
+
+
+def parse_rows(kind: Kind, rows: list, present: set[str] | None) -> tuple[list[dict], list[dict]]:
+    """Each row's columns parsed (references kept as sent, stripped); the errors of the
+    values that cannot be read, by index and field."""
     errors: list[dict] = []
     known = set(kind.fields)
     clean: list[dict] = []
@@ -340,6 +361,10 @@ def validate(
         if kind.natural_key and all(c.name in row for c in kind.columns if c.required):
             row["external_id"] = kind.natural_key(row)
         clean.append(row)
+    return clean, errors
+
+
+def _check_batch(kind: Kind, clean: list[dict], errors: list[dict], present) -> None:
     _resolve_references(kind, clean, errors, present)
     if present is not None:
         _fill_from_existing(kind, clean, present)
@@ -369,8 +394,6 @@ def validate(
         good = [(i, row) for i, row in enumerate(clean) if row and i not in bad]
         for index, name, message in kind.batch_check(good):
             errors.append({"index": index, "field": name, "message": message})
-    errors.sort(key=lambda e: (e["index"], e["field"] or ""))
-    return clean, errors
 
 
 def _fill_from_existing(kind: Kind, rows: list[dict], present: set[str]) -> None:
@@ -420,14 +443,24 @@ def _resolve_references(
         if present is not None and reference.name not in present:
             continue
         by_email = reference.model is Employee
-        norm = email_key if by_email else (lambda value: value)
-        wanted = {norm(row[reference.name]) for row in rows if row.get(reference.name)}
-        if by_email:
-            found = dict(
+        wanted = {row[reference.name] for row in rows if row.get(reference.name)}
+        if by_email:  # an employee is named by e-mail (any case) or by the HR system's id
+            by_address = dict(
                 Employee.objects.annotate(key=Lower("email"))
-                .filter(key__in=wanted)
+                .filter(key__in={email_key(value) for value in wanted})
                 .values_list("key", "id")
             )
+            unmatched = {value for value in wanted if email_key(value) not in by_address}
+            by_id = dict(
+                Employee.objects.filter(external_id__in=unmatched).values_list("external_id", "id")
+                if unmatched
+                else ()
+            )
+            found = {
+                value: by_address.get(email_key(value), by_id.get(value))
+                for value in wanted
+                if email_key(value) in by_address or value in by_id
+            }
         else:
             found = dict(
                 reference.model.objects.filter(**{f"{reference.key}__in": wanted}).values_list(
@@ -438,33 +471,32 @@ def _resolve_references(
         if by_email and kind.model is Customer:
             unable = Employee.cannot_own_customers(found.values())
             kept = _stored_owners(rows, reference.column, set(unable))
+        noun = reference.model._meta.verbose_name
+        named_by = "email or external id" if by_email else reference.key.replace("_", " ")
         for index, row in enumerate(rows):
             value = row.pop(reference.name, None) if row else None
             if not row:
                 continue
             if value is None:
                 row[reference.column] = None
-            elif norm(value) not in found:
-                noun = reference.model._meta.verbose_name
+            elif value not in found:
                 errors.append(
                     {
                         "index": index,
                         "field": reference.name,
-                        "message": f"No {noun} with {reference.key.replace('_', ' ')} {value!r}.",
+                        "message": f"No {noun} with {named_by} {value!r}.",
                     }
                 )
-            elif found[norm(value)] in unable and (
-                (row.get("external_id"), found[norm(value)]) not in kept
-            ):
+            elif found[value] in unable and ((row.get("external_id"), found[value]) not in kept):
                 errors.append(
                     {
                         "index": index,
                         "field": reference.name,
-                        "message": unable[found[norm(value)]],
+                        "message": unable[found[value]],
                     }
                 )
             else:
-                row[reference.column] = found[norm(value)]
+                row[reference.column] = found[value]
 
 
 def _stored_owners(rows: list[dict], column: str, employees: set[int]) -> set[tuple]:
@@ -482,13 +514,19 @@ def _stored_owners(rows: list[dict], column: str, employees: set[int]) -> set[tu
 
 
 def upsert(
-    kind_name: str, rows: list, *, dry_run: bool = False, present: set[str] | None = None
+    kind_name: str,
+    rows: list,
+    *,
+    dry_run: bool = False,
+    present: set[str] | None = None,
+    max_rows: int | None = MAX_ROWS,
 ) -> Outcome:
     """Validate the whole batch, then (unless dry_run or any row is bad) write it in one
     transaction. Returns what was created, updated and left unchanged. `present`: see
-    validate; fields not in it are not written on records that exist."""
+    validate; fields not in it are not written on records that exist. `max_rows`: None
+    for a file of a kind checked whole (its rows name each other)."""
     outcome = Outcome(received=len(rows))
-    if len(rows) > MAX_ROWS:
+    if max_rows is not None and len(rows) > max_rows:
         outcome.errors = [
             {
                 "index": None,
@@ -500,7 +538,15 @@ def upsert(
     clean, outcome.errors = validate(kind_name, rows, present=present)
     if outcome.errors or dry_run or not clean:
         return outcome
+    return write_valid(kind_name, clean, present=present)
+
+
+def write_valid(kind_name: str, clean: list[dict], *, present: set[str] | None = None) -> Outcome:
+    """Write rows `validate` found clean (all of them, in one transaction)."""
     kind = KINDS[kind_name]
+    outcome = Outcome(received=len(clean))
+    if not clean:
+        return outcome
     if kind.model is Contact:
         _default_known_since(clean)
     # One order for every writer: two clients sending the same batch in opposite orders
@@ -511,7 +557,7 @@ def upsert(
         try:
             if kind.write is not None:
                 with transaction.atomic():
-                    outcome.created, outcome.updated = kind.write(clean)
+                    outcome.created, outcome.updated = kind.write(clean, present)
                 outcome.unchanged = len(clean) - outcome.created - outcome.updated
             else:
                 _write_outcome(kind, clean, keys, outcome, present)
@@ -606,7 +652,7 @@ def _write(kind: Kind, rows: list[dict], present: set[str] | None = None) -> dic
     differs = " OR ".join(f"{table}.{c} IS DISTINCT FROM EXCLUDED.{c}" for c in updatable)
     changed: dict[str, bool] = {}
     if connection.vendor == "postgresql":
-        return _write_by_copy(table, columns, stamp, now, rows, set_sql, differs)
+        return _write_by_copy(table, columns, stamp, now, rows, updatable, kind.has_updated_at)
     with connection.cursor() as cursor:
         for start in range(0, len(rows), WRITE_BATCH):
             batch = rows[start : start + WRITE_BATCH]
@@ -630,14 +676,27 @@ def _write(kind: Kind, rows: list[dict], present: set[str] | None = None) -> dic
     return changed
 
 
-def _write_by_copy(table, columns, stamp, now, rows, set_sql, differs) -> dict[str, bool]:
-    """PostgreSQL: COPY the batch into a temporary table, then one INSERT ... SELECT ...
-    ON CONFLICT. Much cheaper than parsing VALUES lists; xmax = 0 marks the new rows."""
+def _write_by_copy(table, columns, stamp, now, rows, updatable, has_updated_at) -> dict[str, bool]:
+    """PostgreSQL: COPY the batch into a temporary table (much cheaper than parsing
+    VALUES lists), then two statements:
+
+    1. INSERT ... SELECT ... ON CONFLICT DO NOTHING: the new rows. A row that exists is
+       skipped without being locked (DO UPDATE would lock it, writing to its page even
+       when nothing changes, which is most of the cost of re-sending a batch).
+    2. UPDATE ... FROM the batch, only where a value differs: the changed rows. Skipped
+       when every row was new. A row another transaction inserted meanwhile is waited for
+       by step 1 and then seen, committed, by step 2, so no value is lost.
+
+    Returns the external ids written, each with whether it was inserted."""
     stamps = "," + ",".join([now.isoformat()] * len(stamp))
     buffer = io.StringIO(
         "".join(",".join(_copy_text(row.get(c)) for c in columns) + stamps + "\n" for row in rows)
     )
     names = ", ".join(columns + stamp)
+    set_sql = ", ".join(f"{c} = b.{c}" for c in updatable)
+    if has_updated_at:
+        set_sql += ", updated_at = b.updated_at"
+    differs = " OR ".join(f"t.{c} IS DISTINCT FROM b.{c}" for c in updatable) or "FALSE"
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS upsert_batch")
         cursor.execute(
@@ -649,11 +708,19 @@ def _write_by_copy(table, columns, stamp, now, rows, set_sql, differs) -> dict[s
             )
         cursor.execute(
             f"INSERT INTO {table} ({names}) SELECT {names} FROM upsert_batch "
-            "ORDER BY external_id "
-            f"ON CONFLICT (external_id) DO UPDATE SET {set_sql} WHERE {differs} "
-            "RETURNING external_id, (xmax = 0)"
+            "ORDER BY external_id ON CONFLICT (external_id) DO NOTHING RETURNING external_id"
         )
-        changed = dict(cursor.fetchall())
+        changed = {key: True for (key,) in cursor.fetchall()}
+        if len(changed) < len(rows) and updatable:
+            # Rows locked in one order (external id), as every writer does.
+            cursor.execute(
+                f"UPDATE {table} AS t SET {set_sql} FROM ("
+                f"  SELECT b.* FROM upsert_batch b JOIN {table} t USING (external_id) "
+                f"  WHERE {differs} ORDER BY b.external_id FOR UPDATE OF t"
+                f") AS b WHERE t.external_id = b.external_id AND ({differs}) "
+                "RETURNING t.external_id"
+            )
+            changed.update((key, False) for (key,) in cursor.fetchall())
         cursor.execute("DROP TABLE upsert_batch")
     return changed
 

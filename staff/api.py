@@ -1,13 +1,16 @@
-"""REST API for teams, employees and departures (recording one starts the handover)."""
+"""REST API for teams, employees and departures (recording one starts the handover).
+Teams and employees also take bulk upserts from an HR system (staff/imports.py)."""
 
 from __future__ import annotations
 
 import django_filters
 from django.db.models import Case, CharField, DateField, F, Q, Value, When
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.response import Response
 
+from customers.api import BulkUpsertMixin
 from retention.api.auth import DEPARTURES, api_employee, api_role, role_in
 from staff.access import employee_scope
 from staff.models import Employee, Team
@@ -16,7 +19,7 @@ from staff.models import Employee, Team
 class TeamSerializer(serializers.ModelSerializer):
     class Meta:
         model = Team
-        fields = ["id", "name", "region", "manager", "parent", "updated_at"]
+        fields = ["id", "external_id", "name", "region", "manager", "parent", "updated_at"]
         read_only_fields = fields
 
 
@@ -53,7 +56,31 @@ class EmployeeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TeamViewSet(viewsets.ReadOnlyModelViewSet):
+TEAMS_BULK = (
+    'Teams from the HR system: {"rows": [{"external_id", "name", "region", "parent", '
+    '"manager"}]}, keyed by the HR system\'s id (a team made by hand is matched by name); '
+    "`parent` is a team's external id or name (possibly a row further down the same "
+    "request), `manager` an employee's external id or e-mail. All or nothing; every bad "
+    "row named by index and field."
+)
+EMPLOYEES_BULK = (
+    'Employees from the HR system: {"rows": [{"external_id", "name", "email", "team", '
+    '"role", "manager", "start_date", "leaving_date", "leaving_reason", '
+    '"leaving_voluntary"}]}, keyed by the HR system\'s id (an employee made by hand is '
+    "matched by e-mail). `team`: a team's external id or name; `manager`: an employee's "
+    "external id or e-mail, possibly a row further down. A leaving date records the "
+    "departure as HR does (the employee becomes departing and the handover starts; "
+    "`leaving_voluntary` is then required); sending it again changes nothing, and a "
+    "recorded departure is never moved or cancelled by this endpoint. No login is "
+    "created; `role` cannot be admin."
+)
+
+
+@extend_schema_view(bulk=extend_schema(description=TEAMS_BULK))
+class TeamViewSet(BulkUpsertMixin, viewsets.ReadOnlyModelViewSet):
+    """Teams; POST bulk/ takes them from the HR system."""
+
+    bulk_kind = "teams"
     serializer_class = TeamSerializer
     queryset = Team.objects.order_by("id")
     filterset_fields = ["region", "manager", "parent"]
@@ -82,7 +109,11 @@ def departures_shown(request) -> Q | None:
     return Q(pk=me.pk) if me else Q(pk__in=[])
 
 
-class EmployeeViewSet(viewsets.ReadOnlyModelViewSet):
+@extend_schema_view(bulk=extend_schema(description=EMPLOYEES_BULK))
+class EmployeeViewSet(BulkUpsertMixin, viewsets.ReadOnlyModelViewSet):
+    """Employees; POST bulk/ takes them from the HR system."""
+
+    bulk_kind = "employees"
     serializer_class = EmployeeSerializer
     filterset_class = EmployeeFilter
 

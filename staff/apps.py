@@ -8,7 +8,14 @@ class StaffConfig(AppConfig):
     verbose_name = "Staff"
 
     def ready(self) -> None:
-        from staff import auth  # noqa: F401  (counts failed sign-ins per address)
+        from customers import upsert
+        from staff import (
+            auth,  # noqa: F401  (counts failed sign-ins per address)
+            imports,
+        )
+
+        # Teams and employees come in through the same doors as customers (files, API).
+        upsert.KINDS.update(imports.KINDS)
 
 
 class RetentionAdminConfig(admin_apps.AdminConfig):

@@ -14,6 +14,9 @@ from retention.email_address import InternationalEmailField
 
 
 class Team(models.Model):
+    external_id = models.CharField(
+        max_length=64, unique=True, null=True, blank=True, help_text=_("ID in the HR system.")
+    )
     name = models.CharField(max_length=120, unique=True)
     region = models.CharField(max_length=80, blank=True)
     manager = models.ForeignKey(

@@ -153,6 +153,8 @@ def api_rows():
     rows["api:exchange-rate-bulk"] = ("POST", None, importers)
     rows["api:usage-list"] = ("GET", None, everyone)
     rows["api:usage-bulk"] = ("POST", None, importers)
+    rows["api:team-bulk"] = ("POST", None, importers)
+    rows["api:employee-bulk"] = ("POST", None, importers)
     # HR sees the customers in handover plans: the other side's is not one (Sue's, not Sol's).
     rows["api:customer-detail"] = ("GET", "customer", {**records, "hr": MISSING})
     rows |= {
@@ -361,6 +363,8 @@ BODIES = {
     "api:interaction-bulk": {"rows": []},
     "api:exchange-rate-bulk": {"rows": []},
     "api:usage-bulk": {"rows": []},
+    "api:team-bulk": {"rows": []},
+    "api:employee-bulk": {"rows": []},
     "alerts:act": {"action": "acknowledge"},
     "model_run": {"job": "train"},
     "log_interaction": {"kind": "note", "happened_at": "2026-06-01T10:00", "direction": "internal"},

@@ -166,7 +166,7 @@ def test_more_than_10000_rows_are_refused(api):
                 "primary_owner": "nobody@example.com",
             },
             "primary_owner",
-            "No employee with email 'nobody@example.com'.",
+            "No employee with email or external id 'nobody@example.com'.",
         ),
     ],
 )

@@ -6,6 +6,7 @@ import importlib.util
 from pathlib import Path
 
 import pytest
+from sklearn.metrics import roc_auc_score
 
 from customers.models import Customer, UsageDay
 
@@ -43,7 +44,14 @@ def test_cdnow_slice_imports_and_is_backtested_next_to_bgnbd(tmp_path, settings)
         assert result["product"] in {"gradient_boosting", "logistic_regression"}
         assert 0 < result["bgnbd"]["roc_auc"] < 1
         assert 0 < result["methods"][result["product"]]["roc_auc"] < 1
-        assert sum(rows for _, rows, _ in result["cutoffs"]) == result["fold"]["validation_rows"]
+        assert sum(c[1] for c in result["cutoffs"]) == result["fold"]["validation_rows"]
+        # The product's per-cutoff figures come from its own out-of-fold predictions for
+        # these very rows: over the whole fold they give the fold's ROC AUC.
+        whole_fold = roc_auc_score(result["churned"], result["product_risk"])
+        assert whole_fold == pytest.approx(
+            result["methods"][result["product"]]["roc_auc"], abs=1e-4
+        )
     lines = bench.report(results)
+    assert lines[-1].startswith("the product beats BG/NBD's ROC AUC on ")
     assert lines[0].split()[:3] == ["fold", "validated", "on"]
     assert "BG/NBD" in lines[0]
