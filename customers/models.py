@@ -84,6 +84,9 @@ class Customer(models.Model):
             models.Index(fields=["primary_owner", "status"], name="customer_owner_status"),
             models.Index(fields=["secondary_owner", "status"], name="customer_owner2_status"),
             models.Index(fields=["status", "churned_on"], name="customer_status_churned"),
+            # The customers list by name, keyset-paged: the index is in the column's
+            # "names" collation (migration 0015), the order people read.
+            models.Index(fields=["name", "id"], name="customer_name_id"),
         ]
         constraints = [
             models.CheckConstraint(
