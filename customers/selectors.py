@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.models import Contract, Customer, Interaction, RiskScore, ScoringRun
 from retention.months import next_month
-from retention.paging import SortKey, capped_count, keyset_filter
+from retention.paging import capped_count, keyset_filter
 from staff.models import Employee
 
 
@@ -267,15 +267,12 @@ def list_sort(sort: str, run: ScoringRun | None, status: str) -> str:
     return sort
 
 
-def list_sort_keys(sort: str) -> tuple[list[SortKey], list[type]]:
-    """The sort keys of a keyset sort, on the queryset the page walks, and their types."""
+def list_sort_keys(sort: str) -> tuple[list[str], list[type]]:
+    """The ordering of a keyset sort, on the queryset the page walks, and its types."""
     if sort == "name":
-        return [SortKey("name"), SortKey("id")], [str, int]
+        return ["name", "id"], [str, int]
     column = LIST_SCORE_COLUMNS[sort]
-    return (
-        [SortKey(column, descending=True), SortKey("customer__name"), SortKey("customer_id")],
-        [LIST_SCORE_TYPES[sort], str, int],
-    )
+    return [f"-{column}", "customer__name", "customer_id"], [LIST_SCORE_TYPES[sort], str, int]
 
 
 def owner_choices(teams: set[int] | None) -> QuerySet[Employee]:
@@ -348,7 +345,7 @@ def customer_list_page(
         offset = 0
     if backwards:
         order = [_reversed(term) for term in order]
-    fields = [id_field, *(key.field for key in keys)]
+    fields = [id_field, *(key.lstrip("-") for key in keys)]
     found = list(walked.order_by(*order).values_list(*fields)[offset : offset + size + 1])
     more = len(found) > size
     found = found[:size]

@@ -104,10 +104,10 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     size = BOOK_PAGE_SIZE
     after = before = None
     if sort in KEYSET_SORTS:
-        keys, types = list_sort_keys(sort)
-        after = decode_cursor(request.GET.get("after", ""), keys, types)
+        types = list_sort_keys(sort)[1]
+        after = decode_cursor(request.GET.get("after", ""), types)
         if after is None:
-            before = decode_cursor(request.GET.get("before", ""), keys, types)
+            before = decode_cursor(request.GET.get("before", ""), types)
     number = _page_number(request.GET.get("page"))
     keyset = after is not None or before is not None
     if not keyset:  # by offset: the first page, a renewal-sorted page, an old link

@@ -22,6 +22,8 @@ from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.utils.functional import cached_property
 
+from retention.api.paging import _after as rows_after
+
 
 def exact_count_limit() -> int:
     return settings.LIST_EXACT_COUNT_UP_TO
@@ -61,29 +63,16 @@ class CappedPaginator(Paginator):
 # Keyset pages --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SortKey:
-    """One column of a list's order: the field (as the queryset filters it) and its
-    direction. The last key must make the order total (a primary key)."""
-
-    field: str
-    descending: bool = False
-
-
-def keyset_filter(keys: list[SortKey], values: list, *, backwards: bool = False) -> Q:
-    """Rows after the row whose sort values are `values` in the order `keys` (before it
-    when `backwards`): (k1 > v1) OR (k1 = v1 AND k2 > v2) OR ..., with ">" read as "<"
-    for a descending key. The first key is also bounded on its own (k1 >= v1), which is
-    what lets PostgreSQL start an index walk at the row instead of testing every row."""
-    after = Q(pk__in=[])
-    equal = Q()
-    for key, value in zip(keys, values, strict=True):
-        later = key.descending == backwards  # ascending and forwards: greater is later
-        after |= equal & Q(**{f"{key.field}__{'gt' if later else 'lt'}": value})
-        equal &= Q(**{key.field: value})
-    first, value = keys[0], values[0]
-    later = first.descending == backwards
-    return Q(**{f"{first.field}__{'gte' if later else 'lte'}": value}) & after
+def keyset_filter(ordering: list[str], values: list, *, backwards: bool = False) -> Q:
+    """Rows after the row whose sort values are `values` in `ordering` ("-field" for a
+    descending key; the last key must make the order total, a primary key), or before
+    it when `backwards`: the API's rule (retention/api/paging.py), plus a bound on the
+    first key alone (k1 >= v1, or <= going down), which is what lets PostgreSQL start an
+    index walk at the row instead of testing every row before it."""
+    first, value = ordering[0].lstrip("-"), values[0]
+    later = ordering[0].startswith("-") == backwards  # up the key: greater is later
+    bound = Q(**{f"{first}__{'gte' if later else 'lte'}": value})
+    return bound & rows_after(ordering, values, backwards=backwards)
 
 
 def encode_cursor(values: list) -> str:
@@ -92,13 +81,13 @@ def encode_cursor(values: list) -> str:
     return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
 
 
-def decode_cursor(token: str, keys: list[SortKey], types: list[type]) -> list | None:
+def decode_cursor(token: str, types: list[type]) -> list | None:
     """The sort values from `encode_cursor`, or None for a token that is not one (a
     mangled link starts the list again rather than failing)."""
     try:
         padded = token + "=" * (-len(token) % 4)
         raw = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(raw, list) or len(raw) != len(keys):
+        if not isinstance(raw, list) or len(raw) != len(types):
             return None
         return [_typed(value, kind) for value, kind in zip(raw, types, strict=True)]
     except (ValueError, TypeError, binascii.Error, InvalidOperation):
