@@ -336,10 +336,9 @@ def customer_list_page(
         walked = customers
         order = ["name", "id"]
         id_field = "id"
-    else:  # by next renewal: a computed figure no index holds, paged by offset
-        keys, walked, id_field = [], customers, "id"
-        walked = with_renewal_and_alerts(customers, today=today)
-        order = [F("next_renewal").asc(nulls_last=True), "name", "id"]
+    else:
+        found, more = _by_next_renewal(customers, today=today, size=size, offset=offset)
+        return _page_rows(found, run, today=today), more
     if keys and (after is not None or before is not None):
         walked = walked.filter(keyset_filter(keys, after or before, backwards=backwards))
         offset = 0
@@ -351,6 +350,12 @@ def customer_list_page(
     found = found[:size]
     if backwards:
         found.reverse()
+    return _page_rows(found, run, today=today), more
+
+
+def _page_rows(found: list[tuple], run: ScoringRun | None, *, today: dt.date) -> list[Customer]:
+    """The customers of a page, in the order of `found` ((customer id, *sort values)),
+    with their current risk, next renewal and live alerts: three small queries."""
     ids = [row[0] for row in found]
     rows = {
         customer.pk: customer
@@ -379,7 +384,43 @@ def customer_list_page(
         customer.risk_reasons = score.get("reasons")
         customer.sort_values = list(row[1:])
         page.append(customer)
-    return page, more
+    return page
+
+
+def _by_next_renewal(
+    customers: QuerySet[Customer], *, today: dt.date, size: int, offset: int
+) -> tuple[list[tuple], bool]:
+    """A page of `customers` by next renewal (soonest first, then name; customers with
+    no contract to renew last, by name), from `offset`. The next renewal is no column:
+    instead of computing it for every customer and sorting, the page walks the contracts
+    still to end in the order of the end-date index, keeping each customer's first one
+    (no earlier contract of theirs still to end), then the customers with none by the
+    (name, id) index. Offsets are bounded by the list's count limit."""
+    to_renew = Contract.objects.filter(end_date__gte=today).exclude(
+        status__in=[Contract.Status.CANCELLED, Contract.Status.EXPIRED]
+    )
+    earlier = to_renew.filter(customer_id=OuterRef("customer_id")).filter(
+        Q(end_date__lt=OuterRef("end_date"))
+        | Q(end_date=OuterRef("end_date"), id__lt=OuterRef("id"))
+    )
+    firsts = (
+        to_renew.filter(customer__in=customers)
+        .filter(~Exists(earlier))
+        .order_by("end_date", "customer__name", "customer_id")
+    )
+    found = list(firsts.values_list("customer_id", "end_date")[offset : offset + size + 1])
+    if len(found) > size:
+        return found[:size], True
+    # The renewing customers end on this page (or before it): the rest follow.
+    renewing = offset + len(found) if found else firsts.order_by()[: offset + 1].count()
+    start = max(0, offset - renewing)
+    rest = (
+        customers.filter(~Exists(to_renew.filter(customer_id=OuterRef("pk"))))
+        .order_by("name", "id")
+        .values_list("id", "name")[start : start + size + 1 - len(found)]
+    )
+    found += list(rest)
+    return found[:size], len(found) > size
 
 
 def _reversed(term):

@@ -2,6 +2,7 @@
 every sort, a count that stops at a limit and says "more than", and an owner box that
 suggests only the people the viewer may filter by."""
 
+import datetime as dt
 import re
 from decimal import Decimal
 from html import unescape
@@ -12,7 +13,13 @@ from django.utils import timezone
 
 from customers.models import RiskModel, RiskScore, ScoringRun
 from retention.paging import decode_cursor, encode_cursor
-from tests.factories import CustomerFactory, EmployeeFactory, TeamFactory, UserFactory
+from tests.factories import (
+    ContractFactory,
+    CustomerFactory,
+    EmployeeFactory,
+    TeamFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
@@ -211,3 +218,48 @@ def test_the_owner_box_shows_the_chosen_owner_and_no_select_of_everyone(client, 
     assert 'value="Ann Lee (North)"' in page
     assert f'type="hidden" name="owner" value="{company["ann"].pk}"' in page
     assert "Bob Lee" not in page  # no option list of every owner
+
+
+def test_by_next_renewal_pages_walk_contracts_then_customers_without_one(company):
+    from customers.models import Customer
+    from customers.selectors import customer_list_page
+
+    ann = company["ann"]
+    soon = [CustomerFactory(name=n, primary_owner=ann) for n in ("Rb", "Ra", "Rc")]
+    ends = {"Ra": [10, 50], "Rb": [10], "Rc": [30]}
+    for customer in soon:
+        for days in ends[customer.name]:
+            ContractFactory(
+                customer=customer, start_date=TODAY, end_date=TODAY + dt.timedelta(days=days)
+            )
+    # A cancelled contract ending sooner does not count; an ended one neither.
+    ContractFactory(
+        customer=soon[2],
+        start_date=TODAY,
+        end_date=TODAY + dt.timedelta(days=5),
+        status="cancelled",
+    )
+    ContractFactory(
+        customer=soon[2],
+        start_date=TODAY - dt.timedelta(days=90),
+        end_date=TODAY - dt.timedelta(days=1),
+    )
+    mine = Customer.objects.filter(primary_owner=ann)
+    everyone = [c.pk for c in soon] + [
+        c.pk
+        for c in sorted(
+            [c for c in company["north"] + company["unscored"] if c.primary_owner_id == ann.pk],
+            key=lambda c: (c.name, c.pk),
+        )
+    ]
+    # Ra and Rb both renew in 10 days (by name), then Rc in 30, then the rest by name.
+    expected = [soon[1].pk, soon[0].pk, soon[2].pk, *everyone[3:]]
+    walked = []
+    for offset in range(0, len(expected) + 2, 2):
+        page, more = customer_list_page(
+            mine, None, sort="renewal", today=TODAY, size=2, offset=offset
+        )
+        walked += [c.pk for c in page]
+        assert more == (offset + 2 < len(expected))
+    assert walked == expected
+    assert page == [] or len(walked) == len(expected)
