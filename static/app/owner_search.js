@@ -13,6 +13,7 @@
   function pick() {
     const chosen = Array.from(options.options).find((option) => option.value === box.value);
     field.value = chosen ? chosen.dataset.id : "";
+    return Boolean(chosen);
   }
 
   function suggest() {
@@ -38,8 +39,9 @@
   }
 
   box.addEventListener("input", () => {
-    pick();
     clearTimeout(timer);
+    // A suggestion was chosen: keep it (asking again with "Name (Team)" finds nobody).
+    if (pick()) return;
     timer = setTimeout(suggest, 200);
   });
   box.addEventListener("focus", suggest);
