@@ -94,7 +94,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 
     Sorted by a score or by name, "Next" and "Previous" continue after the last (before
     the first) row shown, so a page deep in the list costs what the first one does; the
-    count stops at LIST_EXACT_COUNT_UP_TO ("more than 10,000 customers")."""
+    count stops at LIST_EXACT_COUNT_UP_TO ("More than 1,000 customers")."""
     run = latest_scoring_run()
     today = timezone.localdate()
     form = CustomerListFilterForm(request.GET or None, teams=report_team_ids(request.user))

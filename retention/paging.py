@@ -2,9 +2,9 @@
 ("seek") pages that continue after the last row shown instead of skipping rows with
 OFFSET.
 
-Counting every match of a list costs a scan of every match; nobody reads "243,361"
-differently from "more than 10,000", so a list counts up to LIST_EXACT_COUNT_UP_TO and
-then says "more than". A page deep in a list by OFFSET reads and throws away every row
+Counting every match of a list costs a scan of every match, and someone deciding whether
+to narrow a list needs "more than 1,000", not "243,361": a list counts up to
+LIST_EXACT_COUNT_UP_TO and then says "more than". A page deep in a list by OFFSET reads and throws away every row
 before it; a keyset page asks for the rows after the last one shown in the list's
 order, which an index walks straight to."""
 
@@ -42,7 +42,8 @@ def capped_count(queryset: QuerySet, limit: int | None = None) -> CappedCount:
     """Counts at most limit + 1 rows (SELECT count(*) FROM (... LIMIT limit + 1)), so a
     count costs the same for 10,001 matches as for a million."""
     limit = exact_count_limit() if limit is None else limit
-    found = queryset.order_by()[: limit + 1].count()
+    # Only the key: annotations the page shows (a subquery per row) are not counted.
+    found = queryset.order_by().values("pk")[: limit + 1].count()
     return CappedCount(value=min(found, limit), exact=found <= limit, limit=limit)
 
 
