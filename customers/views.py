@@ -34,6 +34,7 @@ from customers.selectors import (
     renewal_calendar,
     risk_histories,
     shown_customers,
+    within,
 )
 from retention.paging import CappedPaginator, decode_cursor, encode_cursor, exact_count_limit
 from staff import audit
@@ -450,7 +451,8 @@ def renewals(request: HttpRequest) -> HttpResponse:
         team_id=filters["team"].pk if filters.get("team") else None,
         month=filters.get("month"),
     )
-    contracts = visible_to(request.user, contracts, "customer__")
+    # The customers the user sees (staff/access.py), read first when they are few.
+    contracts = contracts.filter(within(visible_to(request.user, Customer.objects.all())))
     # The count stops at LIST_EXACT_COUNT_UP_TO: an admin's 180 days hold hundreds of
     # thousands of contracts, and counting them cost more than the page.
     page = CappedPaginator(contracts, 50).get_page(request.GET.get("page"))
