@@ -253,7 +253,7 @@ LIST_SCORE_COLUMNS = {
     "probability": "probability",
     "value": "annual_value",
 }
-LIST_SCORE_TYPES = {"risk": Decimal, "probability": float, "value": Decimal}
+LIST_SCORE_TYPES = {"risk": Decimal, "value": Decimal}
 # Sorts a keyset page can continue: the order is a walk of an index.
 KEYSET_SORTS = {*LIST_SCORE_COLUMNS, "name"}
 
@@ -268,9 +268,16 @@ def list_sort(sort: str, run: ScoringRun | None, status: str) -> str:
 
 
 def list_sort_keys(sort: str) -> tuple[list[str], list[type]]:
-    """The ordering of a keyset sort, on the queryset the page walks, and its types."""
+    """The ordering of a keyset sort, on the queryset the page walks, and its types.
+
+    By probability, the scores are ordered by tier first: tiers are ranks of the day's
+    probabilities (customers/scoring/runs.py), so the order is the same (customers of
+    equal probability on a tier boundary aside), and the walk reads the (day, tier)
+    index and sorts one tier's scores instead of sorting every score of the day."""
     if sort == "name":
         return ["name", "id"], [str, int]
+    if sort == "probability":
+        return ["tier", "-probability", "customer__name", "customer_id"], [int, float, str, int]
     column = LIST_SCORE_COLUMNS[sort]
     return [f"-{column}", "customer__name", "customer_id"], [LIST_SCORE_TYPES[sort], str, int]
 
@@ -326,15 +333,12 @@ def customer_list_page(
     same at a million customers as at a thousand, however deep it is."""
     backwards = before is not None
     if sort in SCORE_SORTS:
-        column = LIST_SCORE_COLUMNS[sort]
-        keys, _types = list_sort_keys(sort)
+        keys = list_sort_keys(sort)[0]
         walked = RiskScore.objects.on_day(run.day).filter(customer__in=customers)
-        order = [F(column).desc(), "customer__name", "customer_id"]
         id_field = "customer_id"
     elif sort == "name":
-        keys, _types = list_sort_keys(sort)
+        keys = list_sort_keys(sort)[0]
         walked = customers
-        order = ["name", "id"]
         id_field = "id"
     else:
         found, more = _by_next_renewal(customers, today=today, size=size, offset=offset)
@@ -342,8 +346,7 @@ def customer_list_page(
     if keys and (after is not None or before is not None):
         walked = walked.filter(keyset_filter(keys, after or before, backwards=backwards))
         offset = 0
-    if backwards:
-        order = [_reversed(term) for term in order]
+    order = [_reversed(key) for key in keys] if backwards else keys
     fields = [id_field, *(key.lstrip("-") for key in keys)]
     found = list(walked.order_by(*order).values_list(*fields)[offset : offset + size + 1])
     more = len(found) > size
@@ -441,10 +444,8 @@ def _by_next_renewal(
     return found[:size], len(found) > size
 
 
-def _reversed(term):
-    if isinstance(term, str):
-        return term[1:] if term.startswith("-") else f"-{term}"
-    return term.copy().reverse_ordering()
+def _reversed(term: str) -> str:
+    return term[1:] if term.startswith("-") else f"-{term}"
 
 
 def risk_histories(

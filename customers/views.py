@@ -101,7 +101,8 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     form = CustomerListFilterForm(request.GET or None, teams=report_team_ids(request.user))
     filters = form.cleaned_data if form.is_valid() else {}
     sort = list_sort(filters.get("sort") or "risk", run, _list_status(filters))
-    rows = customer_list_query(request.user, form, run, today)
+    # Sorted by a score, the page and the count walk the run's scores themselves.
+    rows = customer_list_query(request.user, form, run, today, scored_only=False)
     size = BOOK_PAGE_SIZE
     after = before = None
     if sort in KEYSET_SORTS:
@@ -203,9 +204,10 @@ def _list_pager(query, sort, number, customers, more, backwards, count, size) ->
     return {"number": number, "pages": pages, "links": links}
 
 
-def customer_list_query(user, form, run, today):
+def customer_list_query(user, form, run, today, *, scored_only: bool = True):
     """The customers list's customers for a bound or unbound filter form (also the
-    export's), unordered: those the list shows in its sort."""
+    export's), unordered: those the list shows in its sort (`scored_only`: sorted by a
+    score, only the customers scored in the run, as the list shows them)."""
     filters = form.cleaned_data if form.is_valid() else {}
     status = _list_status(filters)
     rows = customer_list_rows(
@@ -221,6 +223,8 @@ def customer_list_query(user, form, run, today):
         renewal_days=filters.get("renewal"),
         search=(filters.get("q") or "").strip(),
     )
+    if not scored_only:
+        return rows
     return shown_customers(rows, run, list_sort(filters.get("sort") or "risk", run, status))
 
 

@@ -28,8 +28,8 @@ TODAY = timezone.localdate()
 @pytest.fixture
 def company():
     """North (managed by Mia): Ann and Bob own 61 customers, 59 scored today with many
-    ties (revenue at risk takes 5 values, probability 4, annual value 3, and the names
-    repeat every 7), 2 not scored yet. South: Sue owns 5 customers Mia may not see."""
+    ties (revenue at risk takes 5 values, probability 4 with their tiers, annual value
+    3, and the names repeat every 7), 2 not scored yet. South: Sue owns 5 customers Mia may not see."""
     mia = EmployeeFactory(name="Mia", role="manager", user=UserFactory(username="mia"))
     north = TeamFactory(name="North", manager=mia)
     south = TeamFactory(name="South")
@@ -49,7 +49,7 @@ def company():
             day=TODAY,
             model=model,
             probability=(i % 4) / 10,
-            tier=1 + i % 5,
+            tier=4 - i % 4,  # tiers are ranks of probability: 0.3 is tier 1, 0 tier 4
             annual_value=Decimal(1000 + (i % 3) * 10),
             revenue_at_risk=Decimal((i % 5) * 100),
         )
