@@ -7,11 +7,15 @@
   celery beat) are gated the same way, because the site wraps every ModelAdmin it is given.
 - The customer records in CUSTOMER_RECORDS follow staff/access.py for reading and writing
   (staff.access.VisibleInAdmin): a staff account lists, opens, changes and links to only
-  what it sees in the app."""
+  what it sees in the app. Their autocomplete answers (the customers offered when a
+  record's customer is picked) are reads too: audited and within a leaver's allowance."""
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import admin
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 
 # Models a staff account that is not an admin may reach (with the model permissions it was
 # given), always narrowed by staff/access.py.
@@ -53,6 +57,21 @@ class AdminOnly:
         return is_admin(request.user) and super().has_delete_permission(request, obj)
 
 
+class AuditedAutocomplete(AutocompleteJsonView):
+    """The admin's autocomplete: the records it offers of a model narrowed by
+    staff/access.py are a read like a list page (one audit event with the rows offered,
+    counted towards a leaver's daily allowance, staff/reads.py)."""
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        read = getattr(self.model_admin, "_read", None)
+        if response.status_code != 200 or read is None:
+            return response
+        rows = len(json.loads(response.content)["results"])
+        refused = read(request, rows, detail={"admin": request.path, "term": self.term})
+        return refused or response
+
+
 class RetentionAdminSite(admin.AdminSite):
     site_header = "Retention CRM administration"
 
@@ -66,6 +85,9 @@ class RetentionAdminSite(admin.AdminSite):
         from staff.auth import access_refused
 
         return super().has_permission(request) and access_refused(request.user) is None
+
+    def autocomplete_view(self, request):
+        return AuditedAutocomplete.as_view(admin_site=self)(request)
 
     def register(self, model_or_iterable, admin_class=None, **options):
         models = [model_or_iterable] if isinstance(model_or_iterable, type) else model_or_iterable
