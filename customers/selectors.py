@@ -305,10 +305,20 @@ def shown_customers(
     return customers
 
 
-def customer_list_count(customers: QuerySet[Customer], run: ScoringRun | None, sort: str):
+def _scored(customers: QuerySet[Customer], run: ScoringRun, few: list[int] | None):
+    """The run's scores of `customers` (of the ids `few`, when the set was read first)."""
+    scores = RiskScore.objects.on_day(run.day)
+    if few is not None:
+        return scores.filter(customer_id__in=few)
+    return scores.filter(customer__in=customers)
+
+
+def customer_list_count(
+    customers: QuerySet[Customer], run: ScoringRun | None, sort: str, few: list[int] | None = None
+):
     """How many customers the list shows: exact up to LIST_EXACT_COUNT_UP_TO."""
     if sort in SCORE_SORTS:
-        return capped_count(RiskScore.objects.on_day(run.day).filter(customer__in=customers))
+        return capped_count(_scored(customers, run, few))
     return capped_count(customers)
 
 
@@ -322,11 +332,13 @@ def customer_list_page(
     after: list | None = None,
     before: list | None = None,
     offset: int = 0,
+    few: list[int] | None = None,
 ) -> tuple[list[Customer], bool]:
     """One page of the customers list in `sort` (from list_sort): the `size` rows after
     the sort values `after` (or before `before`) of a keyset sort, else from `offset`.
     Returns the customers, in order, with their current risk, next renewal and live
-    alerts, and whether more rows follow in the direction read.
+    alerts, and whether more rows follow in the direction read. `few`: the ids of
+    `customers` when the view read them first (few_customer_ids).
 
     Sorted by a score, the page walks the run's scores in the order of the score index
     and stops after a page; by name, the (name, id) index. Either way a page costs the
@@ -334,7 +346,7 @@ def customer_list_page(
     backwards = before is not None
     if sort in SCORE_SORTS:
         keys = list_sort_keys(sort)[0]
-        walked = RiskScore.objects.on_day(run.day).filter(customer__in=customers)
+        walked = _scored(customers, run, few)
         id_field = "customer_id"
     elif sort == "name":
         keys = list_sort_keys(sort)[0]
@@ -396,14 +408,22 @@ def _page_rows(found: list[tuple], run: ScoringRun | None, *, today: dt.date) ->
 FEW_CUSTOMERS = 5_000
 
 
-def within(customers: QuerySet[Customer], field: str = "customer_id") -> Q:
-    """Records (through `field`) of `customers`. A manager sees 1% of a million
-    customers: walking every contract by end date and testing its customer reads a
-    hundred contracts per row shown, where reading the manager's customers' contracts
-    and sorting a few thousand is quick; so a set of up to FEW_CUSTOMERS customers is
-    read first and given to PostgreSQL as ids."""
+def few_customer_ids(customers: QuerySet[Customer]) -> list[int] | None:
+    """The ids of `customers` if there are at most FEW_CUSTOMERS of them, else None.
+
+    A manager sees 1% of a million customers: walking every contract by end date, or
+    every score by revenue at risk, and testing each one's customer reads a hundred rows
+    per row shown (thousands when a filter narrows further), where reading the
+    manager's customers first and sorting their few thousand records is quick. So a
+    small set is read first and handed to PostgreSQL as ids; a large one is walked."""
     few = list(customers.order_by().values_list("pk", flat=True)[: FEW_CUSTOMERS + 1])
-    if len(few) <= FEW_CUSTOMERS:
+    return few if len(few) <= FEW_CUSTOMERS else None
+
+
+def within(customers: QuerySet[Customer], field: str = "customer_id") -> Q:
+    """Records (through `field`) of `customers`, as ids when they are few."""
+    few = few_customer_ids(customers)
+    if few is not None:
         return Q(**{f"{field}__in": few})
     return Q(**{f"{field}__in": customers.order_by().values("pk")})
 

@@ -26,6 +26,7 @@ from customers.selectors import (
     customer_list_count,
     customer_list_page,
     customer_list_rows,
+    few_customer_ids,
     latest_scoring_run,
     list_sort,
     list_sort_keys,
@@ -103,6 +104,9 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     sort = list_sort(filters.get("sort") or "risk", run, _list_status(filters))
     # Sorted by a score, the page and the count walk the run's scores themselves.
     rows = customer_list_query(request.user, form, run, today, scored_only=False)
+    few = few_customer_ids(rows)
+    if few is not None:  # a few thousand at most: the page sorts them, walks nothing
+        rows = Customer.objects.filter(pk__in=few)
     size = BOOK_PAGE_SIZE
     after = before = None
     if sort in KEYSET_SORTS:
@@ -123,12 +127,13 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         after=after,
         before=before,
         offset=0 if keyset else (number - 1) * size,
+        few=few,
     )
-    count = customer_list_count(rows, run, sort)
+    count = customer_list_count(rows, run, sort, few)
     if not customers and number > 1:  # past the end: the last page there is
         number = max(1, -(-count.value // size)) if count.exact else 1
         customers, more = customer_list_page(
-            rows, run, sort=sort, today=today, size=size, offset=(number - 1) * size
+            rows, run, sort=sort, today=today, size=size, offset=(number - 1) * size, few=few
         )
         keyset = False
     histories = risk_histories([c.pk for c in customers], until=run.day) if run else {}
