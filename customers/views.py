@@ -143,7 +143,6 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         customers, more = customer_list_page(
             rows, run, sort=sort, today=today, size=size, offset=(number - 1) * size, few=few
         )
-        keyset = False
     histories = risk_histories([c.pk for c in customers], until=run.day) if run else {}
     for customer in customers:
         customer.history = histories.get(customer.pk, [])
@@ -211,7 +210,7 @@ def _list_pager(query, sort, number, customers, more, backwards, count, size) ->
     if has_next and customers:
         if sort in KEYSET_SORTS:
             links["next"] = link(after=encode_cursor(customers[-1].sort_values), page=number + 1)
-        else:
+        elif number * size < exact_count_limit():  # offset pages stop at the count limit
             links["next"] = link(page=number + 1)
     pages = max(1, -(-count.value // size)) if count.exact else None
     return {"number": number, "pages": pages, "links": links}
