@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 from alerts.models import Alert, DigestSent, SignalRule, TierPlay
 from alerts.webhooks import queue_alert_event
 from customers.models import Customer, RiskScore, RiskTier, ScoringRun
+from retention.jobs import steps as job_steps
 from staff.language import language_of
 from staff.models import Employee, Team
 
@@ -248,8 +249,8 @@ def send_digests(*, day: dt.date, limit: int = 20) -> int:
         counts[person] = alerts
         top.setdefault(person, []).append(alert_id)
     already = set(DigestSent.objects.filter(day=day).values_list("employee_id", flat=True))
-    sent = 0
-    for employee in Employee.objects.filter(pk__in=set(counts) - already).exclude(email=""):
+
+    def send(employee: Employee) -> None:
         ids = top[employee.pk]
         alerts = Alert.objects.filter(pk__in=ids).select_related("customer").in_bulk()
         lines = "\n".join(
@@ -269,11 +270,21 @@ def send_digests(*, day: dt.date, limit: int = 20) -> int:
                 total,
             ) % {"count": total, "day": date_format(day)}
             body = _("Most revenue at risk first:") + f"\n{lines}{more}\n"
-        with transaction.atomic():
-            DigestSent.objects.create(employee=employee, day=day, alerts=total)
-            send_mail(subject, body, None, [employee.email])
-        sent += 1
-    return sent
+        DigestSent.objects.create(employee=employee, day=day, alerts=total)
+        send_mail(subject, body, None, [employee.email])
+
+    # One person's digest that cannot be sent (an address the mail server or the message
+    # refuses) is set aside with the reason, not recorded as sent; the others go out.
+    sent = job_steps.each_or_set_aside(
+        Employee.objects.filter(pk__in=set(counts) - already).exclude(email=""),
+        send,
+        describe=lambda employee: {
+            "model": "alert digest",
+            "object_id": employee.pk,
+            "key": employee.name,
+        },
+    )
+    return len(sent)
 
 
 def act_on_alert(

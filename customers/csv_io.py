@@ -32,13 +32,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import zip_longest
 from pathlib import Path
 
-from django.db import transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 
 from customers import upsert
 from customers.row_values import (
@@ -479,7 +480,15 @@ def import_file(
     decimal_mark: str | None = None,
 ) -> Report:
     """Check the whole file; if it is clean, write every row in one transaction."""
-    report = check(kind, path, mapping, progress=None, decimal_mark=decimal_mark)
+    # The check reports no progress of its own (the bar counts written rows), but a
+    # progress callback may stop the import (Cancel) between its chunks too.
+    report = check(
+        kind,
+        path,
+        mapping,
+        progress=(lambda _checked: progress(0)) if progress else None,
+        decimal_mark=decimal_mark,
+    )
     if report.problem_count:
         return report
     delimiter, _ = sniff(path)
@@ -489,7 +498,19 @@ def import_file(
     done = 0
     with transaction.atomic():
         for chunk in _chunks(kind, path, delimiter, mapping, mark):
-            outcome = upsert.upsert(kind, [row for _, row, _ in chunk], present=present)
+            try:
+                with transaction.atomic():
+                    outcome = upsert.upsert(kind, [row for _, row, _ in chunk], present=present)
+            except (OperationalError, InterfaceError):
+                raise  # the database went away: the job retries, this is no bad row
+            except DatabaseError:
+                # A row the check passed but the database refuses (a contract whose value
+                # in the reporting currency overflows): name it, write nothing.
+                for line, column, message in _refused_rows(kind, chunk, present):
+                    report.add(line, column_of.get(column, column), message)
+                transaction.set_rollback(True)
+                report.created = report.updated = report.unchanged = 0
+                return report
             if outcome.errors:  # changed under us since the check: stop, write nothing
                 for error in outcome.errors[:MAX_PROBLEMS]:
                     line = chunk[error["index"]][0] if error["index"] is not None else None
@@ -506,6 +527,45 @@ def import_file(
             if progress:
                 progress(done)
     return report
+
+
+class _TryOnly(Exception):
+    """Rolls a trial write back."""
+
+
+# Columns the database fills from another field: a refusal is about that field.
+_DERIVED_FROM = {"annual_value_reporting": "annual_value"}
+
+
+def _refused_rows(kind: str, chunk: list, present: set[str]) -> list[tuple[int, str | None, str]]:
+    """(line, field, message) of each row of the chunk the database refuses, found by
+    halving the chunk in trial writes that are always rolled back."""
+    if not chunk:
+        return []
+    try:
+        with transaction.atomic():
+            upsert.upsert(kind, [row for _, row, _ in chunk], present=present)
+            raise _TryOnly
+    except _TryOnly:
+        return []
+    except (OperationalError, InterfaceError):
+        raise
+    except DatabaseError as error:
+        if len(chunk) == 1:
+            text = str(error).strip().splitlines()
+            column = re.search(r"column (\w+)", str(error))
+            field = column.group(1) if column else None
+            return [
+                (
+                    chunk[0][0],
+                    _DERIVED_FROM.get(field, field),
+                    f"The database refused this row: {text[0] if text else error}.",
+                )
+            ]
+    middle = len(chunk) // 2
+    return _refused_rows(kind, chunk[:middle], present) + _refused_rows(
+        kind, chunk[middle:], present
+    )
 
 
 def count_rows(path: Path) -> int:

@@ -20,6 +20,7 @@ from django.db import connection, models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from customers.scoring.models import RiskScore
+from retention.jobs import steps
 from retention.months import month_starts, next_month
 
 
@@ -211,9 +212,27 @@ def compute(*, day: dt.date) -> dict[str, int]:
     with transaction.atomic():
         TierFigure.objects.filter(day=day).delete()
         TierFigure.objects.filter(day__lt=day - dt.timedelta(days=35)).delete()
-        TierFigure.objects.bulk_create(tiers, batch_size=2000)
+        refused = _write(TierFigure, tiers, 2000)
         ChurnFigure.objects.all().delete()
-        ChurnFigure.objects.bulk_create(churn, batch_size=5000)
+        refused += _write(ChurnFigure, churn, 5000)
         ExposureFigure.objects.exclude(day__gt=day).delete()
-        ExposureFigure.objects.bulk_create(exposure, batch_size=2000)
-    return {"tier_rows": len(tiers), "churn_rows": len(churn), "exposure_rows": len(exposure)}
+        refused += _write(ExposureFigure, exposure, 2000)
+    return {
+        "tier_rows": len(tiers),
+        "churn_rows": len(churn),
+        "exposure_rows": len(exposure),
+        "set_aside": len(refused),
+    }
+
+
+def _write(model, rows: list, batch_size: int) -> list:
+    """One bulk insert; a row the database refuses (its team or person deleted since the
+    figures were read, a value its column cannot hold) is set aside, the rest written."""
+    return steps.write_or_set_aside(
+        rows,
+        lambda part: model.objects.bulk_create(part, batch_size=batch_size),
+        describe=lambda row: {
+            "model": str(model._meta.verbose_name),
+            "key": str(row)[:200],
+        },
+    )

@@ -10,7 +10,9 @@ from pathlib import Path
 from django import db, forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -18,14 +20,22 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from customers import csv_io
 from customers.models import Contact, Contract, CsvImport, Customer, ExchangeRate, Interaction
-from customers.tasks import check_csv_import, progress_key, run_csv_import, start_csv_job
+from customers.tasks import (
+    cancel_csv_job,
+    progress_key,
+    run_csv_job_here,
+    settle_csv_job,
+    start_csv_job,
+)
 from staff import audit
 from staff.access import (
     Role,
     employee_of,
+    has_role,
     is_leaving,
     report_team_ids,
     role_required,
@@ -113,6 +123,7 @@ def imports(request: HttpRequest) -> HttpResponse:
 @role_required(Role.ADMIN)
 def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
     job = get_object_or_404(CsvImport, pk=import_id)
+    settle_csv_job(job)
     form = mapping_form(job, request.POST or None)
     mapping_problems: list[str] = []
     if request.method == "POST" and not job.working and job.status != CsvImport.Status.DONE:
@@ -152,21 +163,41 @@ def _start(import_id: int, *, write: bool) -> None:
     if not settings.CSV_IMPORT_IN_THREAD:
         start_csv_job(import_id, write=write)
         return
-    task = run_csv_import if write else check_csv_import
 
     def run() -> None:
         try:
-            task.apply(kwargs={"import_id": import_id})
+            run_csv_job_here(import_id, write=write)
         finally:
             db.connections.close_all()  # this thread's own connection
 
-    transaction.on_commit(lambda: threading.Thread(target=run, daemon=True).start())
+    transaction.on_commit(
+        lambda: threading.Thread(target=run, daemon=True, name=f"csv-job-{import_id}").start()
+    )
+
+
+@login_required
+@require_POST
+def import_cancel(request: HttpRequest, import_id: int) -> HttpResponse:
+    """Cancel a check or import that is queued or running: its owner or an admin."""
+    job = get_object_or_404(CsvImport, pk=import_id)
+    admin = has_role(request.user, (Role.ADMIN,))
+    if job.created_by_id != request.user.pk and not admin:
+        raise PermissionDenied(
+            _("Only the person who started this import, or an admin, can cancel it.")
+        )
+    if cancel_csv_job(job=job):
+        messages.success(request, _("Cancelled: nothing from this file was written."))
+    else:
+        messages.info(request, _("This import had already finished; nothing was cancelled."))
+    # The import pages are for admins; an owner who is not one goes back home.
+    return redirect("import_detail", job.pk) if admin else redirect("home")
 
 
 @role_required(Role.ADMIN)
 def import_progress(request: HttpRequest, import_id: int) -> HttpResponse:
     """The progress bar, polled by the page while the task works."""
     job = get_object_or_404(CsvImport, pk=import_id)
+    settle_csv_job(job)
     if job.working:  # rows written inside the import's transaction are counted here
         job.rows_done = max(job.rows_done, cache.get(progress_key(job.pk)) or 0)
     response = render(request, "customers/_import_progress.html", {"job": job})

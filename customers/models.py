@@ -721,6 +721,7 @@ class CsvImport(models.Model):
         IMPORTING = "importing", _("Importing")
         DONE = "done", _("Imported")
         FAILED = "failed", _("Not imported")
+        CANCELLED = "cancelled", _("Cancelled: nothing was written")
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     file = models.FileField(upload_to=_import_path)

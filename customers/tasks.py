@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from customers import services
@@ -151,10 +152,18 @@ def progress_key(import_id: int) -> str:
     return f"csv-import-progress-{import_id}"
 
 
-def _csv_job(import_id: int, *, write: bool) -> dict:
+class ImportCancelled(Exception):
+    """Someone pressed Cancel: the import stops at the next chunk and writes nothing."""
+
+
+def _csv_job(import_id: int, *, write: bool, attempt: int | None = None) -> dict:
     """Check (write=False) or import a file, keeping its progress on the CsvImport.
-    Whatever goes wrong, the import ends failed with a message, never stuck "checking":
-    it can be checked again."""
+    Whatever goes wrong, the import ends failed with a message, never stuck "checking"
+    or "importing": it can be checked again. A lost database connection is retried by
+    the job (with a backoff), the file read again from the start. A cancelled job
+    stops at the next chunk; an import's rows are written, and its status set, in one
+    transaction that holds the import's row, so a cancel either comes first (nothing
+    written) or finds the import done."""
     import logging
     from pathlib import Path
 
@@ -164,52 +173,147 @@ def _csv_job(import_id: int, *, write: bool) -> dict:
     job = CsvImport.objects.get(pk=import_id)
     path = Path(job.file.path)
     rows = CsvImport.objects.filter(pk=import_id)
-    rows.update(
-        status=CsvImport.Status.IMPORTING if write else CsvImport.Status.CHECKING,
-        rows_done=0,
-        error="",
+    working = CsvImport.Status.IMPORTING if write else CsvImport.Status.CHECKING
+    step = steps.current_step()
+    if step is not None:
+        attempt = step.attempts
+        retry_note = f"Attempt {attempt}: {step.error}" if step.retries else ""
+    else:  # the embedded mode's thread (run_csv_job_here) counts its own attempts
+        retry_note = f"Attempt {attempt}: the database was unavailable." if attempt else ""
+        retry_note = retry_note if attempt and attempt > 1 else ""
+    started = rows.exclude(status=CsvImport.Status.CANCELLED).update(
+        status=working, rows_done=0, error=retry_note
     )
+    if not started:
+        return {"cancelled": True}
     cache.set(progress_key(import_id), 0, timeout=24 * 3600)
 
     def progress(done: int) -> None:
-        # The import writes in one transaction: the page reads the count from the cache
-        # meanwhile (the row's own update shows only once it commits).
+        # An import writes in one transaction: the page reads the count from the cache
+        # (updating the row here would also hold it, and keep a Cancel waiting).
         cache.set(progress_key(import_id), done, timeout=24 * 3600)
-        rows.update(rows_done=done)
+        if not write:
+            rows.update(rows_done=done)
+        elif done:
+            steps.fault_point("csv_import_rows")  # tests: strike with rows half-written
+        if rows.filter(status=CsvImport.Status.CANCELLED).exists():
+            raise ImportCancelled
 
     def failed(message: str) -> dict:
-        rows.update(status=CsvImport.Status.FAILED, error=message, finished_at=timezone.now())
+        rows.exclude(status=CsvImport.Status.CANCELLED).update(
+            status=CsvImport.Status.FAILED, error=message, finished_at=timezone.now()
+        )
         return {"error": message}
 
     try:
         rows.update(rows_total=csv_io.count_rows(path))
-        run = csv_io.import_file if write else csv_io.check
-        report = run(
-            job.kind, path, job.mapping, progress=progress, decimal_mark=job.decimal_mark or None
-        )
+        # An import's rows and its final status commit together; a check writes none.
+        with transaction.atomic() if write else contextlib.nullcontext():
+            run = csv_io.import_file if write else csv_io.check
+            report = run(
+                job.kind,
+                path,
+                job.mapping,
+                progress=progress,
+                decimal_mark=job.decimal_mark or None,
+            )
+            with transaction.atomic():
+                # Holds the row until the rows commit: a Cancel waits, then finds it done.
+                if not rows.select_for_update().exclude(status=CsvImport.Status.CANCELLED):
+                    raise ImportCancelled
+                if report.problem_count:
+                    status = CsvImport.Status.FAILED if write else CsvImport.Status.CHECKED
+                else:
+                    status = CsvImport.Status.DONE if write else CsvImport.Status.CHECKED
+                rows.update(
+                    status=status,
+                    rows_done=report.rows,
+                    problem_count=report.problem_count,
+                    problems=report.problems,
+                    created=report.created,
+                    updated=report.updated,
+                    unchanged=report.unchanged,
+                    error="",
+                    finished_at=timezone.now(),
+                )
+    except ImportCancelled:
+        return {"cancelled": True}
     except csv_io.CsvUnreadable as error:
         return failed(str(error))
+    except steps.TRANSIENT as error:
+        # The database went away: the job retries with a backoff, unless this was its
+        # last attempt; either way the page says what happened.
+        connection.close()  # a killed connection must not be reused
+        if attempt is not None and attempt < settings.JOBS_MAX_ATTEMPTS:
+            with contextlib.suppress(DatabaseError):
+                rows.update(error=f"Database unavailable ({error}); trying again.")
+            raise
+        return failed(
+            f"The database stayed unavailable ({type(error).__name__}: {error}); "
+            "nothing was written. Start it again."
+        )
     except Exception as error:
         logging.getLogger(__name__).exception("CSV import %s failed", import_id)
         return failed(
             f"The {'import' if write else 'check'} stopped on an unexpected error "
             f"({type(error).__name__}: {error}); nothing was written. Check the file again."
         )
-    if report.problem_count:
-        status = CsvImport.Status.FAILED if write else CsvImport.Status.CHECKED
-    else:
-        status = CsvImport.Status.DONE if write else CsvImport.Status.CHECKED
-    rows.update(
-        status=status,
-        rows_done=report.rows,
-        problem_count=report.problem_count,
-        problems=report.problems,
-        created=report.created,
-        updated=report.updated,
-        unchanged=report.unchanged,
-        finished_at=timezone.now(),
-    )
     return {"rows": report.rows, "problems": report.problem_count, "created": report.created}
+
+
+def run_csv_job_here(import_id: int, *, write: bool) -> dict:
+    """The embedded mode (no workers): the check or import in this thread, retried with
+    a backoff while the database is unavailable, as a worker's job is."""
+    import time
+
+    from django import db
+
+    for attempt in range(1, settings.JOBS_MAX_ATTEMPTS + 1):
+        try:
+            return _csv_job(import_id, write=write, attempt=attempt)
+        except steps.TRANSIENT:
+            db.connections.close_all()
+            time.sleep(min(2**attempt, 60))
+    return {"error": "database unavailable"}  # the last attempt marks the import failed
+
+
+def settle_csv_job(job) -> None:
+    """A check or import whose job gave up (its worker lost too often, the database
+    away for good) is marked failed with the job's reason, never left "importing"."""
+    from customers.models import CsvImport
+
+    if not job.working:
+        return
+    name = "csv_import" if job.status == CsvImport.Status.IMPORTING else "csv_check"
+    step = JobStep.objects.filter(name=name, subject=f"import {job.pk}").order_by("-id").first()
+    if step is None or step.status != JobStep.Status.FAILED:
+        return
+    error = f"The {'import' if name == 'csv_import' else 'check'} gave up: {step.error} Nothing was written; start it again."
+    if CsvImport.objects.filter(pk=job.pk, status=job.status).update(
+        status=CsvImport.Status.FAILED, error=error, finished_at=timezone.now()
+    ):
+        job.status, job.error = CsvImport.Status.FAILED, error
+
+
+def cancel_csv_job(*, job) -> bool:
+    """Cancel a check or import that is queued or running: marked cancelled at once (the
+    worker or thread stops at its next chunk and its transaction rolls back). Audited
+    (who: the request's actor). False when it had already finished."""
+    from customers.models import CsvImport
+    from staff import audit
+    from staff.models import AuditEvent
+
+    cancelled = CsvImport.objects.filter(
+        pk=job.pk, status__in=[CsvImport.Status.CHECKING, CsvImport.Status.IMPORTING]
+    ).update(status=CsvImport.Status.CANCELLED, error="", finished_at=timezone.now())
+    if cancelled:
+        audit.record(
+            AuditEvent.Action.IMPORT_CANCEL,
+            "csv_import",
+            job.pk,
+            detail={"kind": job.kind, "file": job.original_name, "was": job.status},
+        )
+    return bool(cancelled)
 
 
 def start_csv_job(import_id: int, *, write: bool) -> JobStep:

@@ -643,9 +643,10 @@ def _write_by_copy(table, columns, stamp, now, rows, set_sql, differs) -> dict[s
         cursor.execute(
             f"CREATE TEMP TABLE upsert_batch AS SELECT {names} FROM {table} WITH NO DATA"
         )
-        cursor.cursor.copy_expert(
-            f"COPY upsert_batch ({names}) FROM STDIN WITH (FORMAT csv)", buffer
-        )
+        with connection.wrap_database_errors:  # a refused value is a DataError
+            cursor.cursor.copy_expert(
+                f"COPY upsert_batch ({names}) FROM STDIN WITH (FORMAT csv)", buffer
+            )
         cursor.execute(
             f"INSERT INTO {table} ({names}) SELECT {names} FROM upsert_batch "
             "ORDER BY external_id "

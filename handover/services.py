@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 from customers.models import Customer, OwnerRole, OwnershipPeriod, RiskScore
 from handover.models import HandoverPlan, HandoverStep, HandoverTask
 from handover.selectors import handover_proposals
+from retention.jobs import steps as job_steps
 from staff.language import language_of
 from staff.models import Employee
 
@@ -429,9 +430,19 @@ def process_handovers(*, as_of: dt.date) -> NightlyResult:
     due = HandoverPlan.objects.filter(
         status=HandoverPlan.Status.OPEN, last_day__lte=as_of, last_day_processed_at__isnull=True
     ).select_related("employee", "employee__team", "employee__user")
-    for plan in due:  # one per departing employee: a handful a night
+
+    # One per departing employee: a handful a night. A plan that cannot be completed
+    # (no successor and no manager to fall back on) is set aside with the reason, stays
+    # due with its tasks open, and the other leavers' customers are handed over.
+
+    def raise_due(plan: HandoverPlan) -> HandoverPlan:
         raise_tasks(plan=plan, today=as_of)
-        handed, to_manager = _hand_over_on_last_day(plan)
+        return plan
+
+    raised = job_steps.each_or_set_aside(list(due), raise_due, describe=_plan_record)
+    for handed, to_manager in job_steps.each_or_set_aside(
+        raised, _hand_over_on_last_day, describe=_plan_record
+    ):
         result.handed_over += handed
         result.to_manager += to_manager
         result.locked_out += 1
@@ -443,10 +454,13 @@ def process_handovers(*, as_of: dt.date) -> NightlyResult:
 def _refresh_open_plans(as_of: dt.date) -> None:
     """Raise tasks a lost message never raised, and re-rank open tasks by the latest
     scores: priority = value x today's risk x dependence."""
-    for plan in HandoverPlan.objects.filter(
-        status=HandoverPlan.Status.OPEN, tasks_raised_at__isnull=True
-    ).select_related("employee", "employee__team"):
-        raise_tasks(plan=plan, today=as_of)
+    job_steps.each_or_set_aside(
+        HandoverPlan.objects.filter(
+            status=HandoverPlan.Status.OPEN, tasks_raised_at__isnull=True
+        ).select_related("employee", "employee__team"),
+        lambda plan: raise_tasks(plan=plan, today=as_of),
+        describe=_plan_record,
+    )
     current = RiskScore.objects.current().filter(customer_id=OuterRef("customer_id"))
     open_tasks = HandoverTask.objects.filter(
         status=HandoverTask.Status.OPEN,
@@ -455,6 +469,10 @@ def _refresh_open_plans(as_of: dt.date) -> None:
     )
     open_tasks.filter(Exists(current)).update(risk=Subquery(current.values("probability")[:1]))
     open_tasks.update(priority=Cast("annual_value", FloatField()) * F("risk") * F("dependence"))
+
+
+def _plan_record(plan: HandoverPlan) -> dict:
+    return {"model": "handover plan", "object_id": plan.pk, "key": plan.employee.name}
 
 
 def _hand_over_on_last_day(plan: HandoverPlan) -> tuple[int, int]:

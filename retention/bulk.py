@@ -27,7 +27,9 @@ def write_frame(model, df: pd.DataFrame) -> None:
                 buffer, index=False, header=False, na_rep="\\N", date_format="%Y-%m-%d %H:%M:%S%z"
             )
             buffer.seek(0)
-            with connection.cursor() as cursor:
+            # The raw COPY bypasses Django's cursor: its errors are wrapped here, so a
+            # refused value is a DataError and a lost connection an OperationalError.
+            with connection.cursor() as cursor, connection.wrap_database_errors:
                 cursor.cursor.copy_expert(
                     f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')",
                     buffer,
@@ -77,7 +79,8 @@ def read_frame(queryset: QuerySet, columns: list[str]) -> pd.DataFrame:
             return pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
         statement = cursor.mogrify(sql, params).decode()
         buffer = io.StringIO()
-        cursor.cursor.copy_expert(f"COPY ({statement}) TO STDOUT WITH (FORMAT csv)", buffer)
+        with connection.wrap_database_errors:
+            cursor.cursor.copy_expert(f"COPY ({statement}) TO STDOUT WITH (FORMAT csv)", buffer)
     if not buffer.tell():
         return pd.DataFrame(columns=columns)
     buffer.seek(0)

@@ -35,6 +35,7 @@ urlpatterns = [
     path("imports/", import_views.imports, name="imports"),
     path("imports/<int:import_id>/", import_views.import_detail, name="import_detail"),
     path("imports/<int:import_id>/progress/", import_views.import_progress, name="import_progress"),
+    path("imports/<int:import_id>/cancel/", import_views.import_cancel, name="import_cancel"),
     path("exports/requests/", import_views.export_requests, name="export_requests"),
     path("exports/<str:kind>.csv", import_views.export, name="export"),
     path("handover/", include("handover.urls")),

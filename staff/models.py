@@ -279,6 +279,7 @@ class AuditEvent(models.Model):
         ACCESS_GRANT = "access_grant", _("Granted access to a customer")
         ACCESS_REVOKE = "access_revoke", _("Revoked access to a customer")
         JOB_RERUN = "job_rerun", _("Ran a nightly step again")
+        IMPORT_CANCEL = "import_cancel", _("Cancelled a file import")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(

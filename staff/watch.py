@@ -11,6 +11,7 @@ from django.core.mail import send_mail
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from retention.jobs import steps
 from staff.models import AccessWarning, AuditEvent, Employee
 
 LOOKBACK_DAYS = 30
@@ -46,7 +47,8 @@ def watch_access(*, day: dt.date) -> list[AccessWarning]:
     before = _touched(_start(day - dt.timedelta(days=LOOKBACK_DAYS)), _start(day))
     limit, factor = settings.EXPORT_WATCH_DAILY_LIMIT, settings.EXPORT_WATCH_FACTOR
     people = Employee.objects.in_bulk(today.keys())
-    made = []
+    made: list[AccessWarning] = []
+    found: list[tuple] = []
     for employee_id, (touched, exports) in today.items():
         employee = people[employee_id]
         average = before.get(employee_id, (0, 0))[0] / LOOKBACK_DAYS
@@ -60,16 +62,32 @@ def watch_access(*, day: dt.date) -> list[AccessWarning]:
         if exports and leaving:
             kinds.append(AccessWarning.Kind.DEPARTING_EXPORT)
         for kind in kinds:
-            warning, created = AccessWarning.objects.get_or_create(
-                employee=employee,
-                day=day,
-                kind=kind,
-                defaults={"touched": touched, "daily_average": average, "exports": exports},
-            )
-            if created:
-                warning.notified = _notify(warning)
-                warning.save(update_fields=["notified"])
-                made.append(warning)
+            found.append((employee, kind, touched, average, exports))
+
+    def warn(item: tuple) -> None:
+        employee, kind, touched, average, exports = item
+        warning, created = AccessWarning.objects.get_or_create(
+            employee=employee,
+            day=day,
+            kind=kind,
+            defaults={"touched": touched, "daily_average": average, "exports": exports},
+        )
+        if created:
+            warning.notified = _notify(warning)
+            warning.save(update_fields=["notified"])
+            made.append(warning)
+
+    # A warning whose notice cannot be sent (an address the mail refuses) is set aside
+    # with the reason and not recorded, so the next run tries it again; the others go.
+    steps.each_or_set_aside(
+        found,
+        warn,
+        describe=lambda item: {
+            "model": "access warning",
+            "object_id": item[0].pk,
+            "key": f"{item[0].name}: {item[1]}",
+        },
+    )
     return made
 
 

@@ -268,6 +268,8 @@ PAGE_ROWS = {
     "job_rerun": ("POST", "jobstep", {**dict.fromkeys(SIGNED_IN, DENIED), "admin": FOUND}),
     "import_detail": ("GET", "import", {**dict.fromkeys(SIGNED_IN, DENIED), "admin": OK}),
     "import_progress": ("GET", "import", {**dict.fromkeys(SIGNED_IN, DENIED), "admin": OK}),
+    # Its owner or an admin (owners are tested in tests/customers/test_import_cancel.py).
+    "import_cancel": ("POST", "import", {**dict.fromkeys(SIGNED_IN, DENIED), "admin": FOUND}),
     "export": (
         "GET",
         "kind",

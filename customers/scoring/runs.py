@@ -34,6 +34,7 @@ from customers.scoring.features import (
     model_inputs,
 )
 from retention.bulk import write_frame
+from retention.jobs import steps
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +104,9 @@ def score_chunk(*, run_id: int, id_from: int, id_to: int) -> dict[str, float]:
     timings["features"] = time.perf_counter() - began
 
     began = time.perf_counter()
+    before = len(features)
+    features = _set_aside_unscorable(features)
+    left_out = before - len(features)
     limits = signals.configured_thresholds()
     flags = signals.fired(features, limits)
     probability = predict(run.model, features, flags)
@@ -123,6 +127,14 @@ def score_chunk(*, run_id: int, id_from: int, id_to: int) -> dict[str, float]:
             "active_contacts": features["active_contacts"].to_numpy(dtype="int64"),
         }
     )
+    unscorable = ~np.isfinite(scores["probability"]) | ~np.isfinite(scores["revenue_at_risk"])
+    for customer_id in scores.loc[unscorable, "customer_id"]:  # the few bad ones only
+        steps.set_aside(
+            model="customer",
+            object_id=int(customer_id),
+            reason="Not scored: its risk or value is not a finite number.",
+        )
+    scores = scores[~unscorable]
     timings["scoring"] = time.perf_counter() - began
 
     began = time.perf_counter()
@@ -130,11 +142,42 @@ def score_chunk(*, run_id: int, id_from: int, id_to: int) -> dict[str, float]:
         StagedScore.objects.filter(
             run=run, customer_id__gte=id_from, customer_id__lte=id_to
         ).delete()
-        if len(scores):
-            write_frame(StagedScore, scores)
+        # One COPY; only if the database refuses it (a value its column cannot hold),
+        # halves are written again until the refused customers are found and set aside.
+        refused = steps.write_or_set_aside(
+            range(len(scores)),
+            lambda rows: write_frame(StagedScore, scores.iloc[rows.start : rows.stop]),
+            describe=lambda row: {
+                "model": "customer",
+                "object_id": int(scores["customer_id"].iat[row]),
+            },
+        )
         ScoringRun.objects.filter(pk=run.pk).update(chunks_done=F("chunks_done") + 1)
     timings["writes"] = time.perf_counter() - began
-    return {"scored": len(scores), **{k: round(v, 3) for k, v in timings.items()}}
+    return {
+        "scored": len(scores) - len(refused),
+        "set_aside": left_out + int(unscorable.sum()) + len(refused),
+        **{k: round(v, 3) for k, v in timings.items()},
+    }
+
+
+def _set_aside_unscorable(features: pd.DataFrame) -> pd.DataFrame:
+    """Customers with an infinite feature (a ratio over nothing, a value out of range)
+    cannot be scored: they are set aside with the feature named, the rest are scored.
+    A missing value (NaN) is normal input and stays."""
+    numbers = features.select_dtypes(include="number")
+    infinite = np.isinf(numbers.to_numpy(dtype="float64"))
+    bad_rows = infinite.any(axis=1)
+    if not bad_rows.any():
+        return features
+    for position in np.flatnonzero(bad_rows):  # the few bad ones only
+        named = [numbers.columns[i] for i in np.flatnonzero(infinite[position])]
+        steps.set_aside(
+            model="customer",
+            object_id=int(features.index[position]),
+            reason=f"Not scored: {', '.join(named)} is not a finite number.",
+        )
+    return features[~bad_rows]
 
 
 def predict(model: RiskModel, features: pd.DataFrame, flags: pd.DataFrame) -> np.ndarray:

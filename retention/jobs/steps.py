@@ -29,7 +29,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -273,6 +273,16 @@ def _fault_pause(step: JobStep) -> None:
             time.sleep(float(seconds))
 
 
+def fault_point(name: str) -> None:
+    """Test-only failpoint inside a step's work (JOBS_FAULT_PAUSE="name=seconds"): says
+    so in the log, then holds, so a fault test can strike midway (mid-file, mid-chunk)."""
+    for item in settings.JOBS_FAULT_PAUSE:
+        point, _, seconds = item.partition("=")
+        if point == name:
+            logger.warning("Fault point %s reached: holding %s s", name, seconds)
+            time.sleep(float(seconds))
+
+
 _PLAIN = (int, float, str, bool, type(None), list, dict)
 
 
@@ -437,6 +447,73 @@ def set_aside(*, model: str, reason: str, key: str = "", object_id: int | None =
         SetAside.objects.create(
             step_id=step.pk, model=model, key=key[:200], object_id=object_id, reason=reason
         )
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, ValidationError):
+        return "; ".join(error.messages)[:1000]
+    # The database's message and its DETAIL line (which key, which value).
+    text = " ".join(line.strip() for line in str(error).strip().splitlines()[:2])
+    return f"{type(error).__name__}: {text}".strip()[:1000]
+
+
+def write_or_set_aside(
+    items: list,
+    write: Callable[[list], object],
+    *,
+    describe: Callable[[object], dict],
+) -> list:
+    """Write the items in one go; only if the database refuses the batch, halve it
+    (each half in a savepoint) until the refused items are found, set those aside with
+    the database's reason and write the rest. A clean batch costs one write, a batch
+    with one bad item about 2 log2(n) writes; never a write per item unless needed.
+    A lost connection (OperationalError) is no bad item: it propagates, so the step is
+    retried. Returns the items set aside."""
+    if not items:
+        return []
+    try:
+        with transaction.atomic():
+            write(items)
+            _check_deferred_constraints()
+        return []
+    except TRANSIENT:
+        raise
+    except DatabaseError as error:
+        if len(items) == 1:
+            set_aside(**describe(items[0]), reason=_reason(error))
+            return list(items)
+    middle = len(items) // 2
+    return write_or_set_aside(items[:middle], write, describe=describe) + write_or_set_aside(
+        items[middle:], write, describe=describe
+    )
+
+
+def _check_deferred_constraints() -> None:
+    """Foreign keys are checked at commit on PostgreSQL (Django makes them deferred):
+    check them now, while the refused rows can still be told apart."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def each_or_set_aside(
+    items: Iterable, do: Callable[[object], object], *, describe: Callable[[object], dict]
+) -> list:
+    """For steps that already work item by item (a plan, an e-mail): an item that fails
+    for a reason of its own (bad data, a refused address) is set aside with the reason
+    and the others go on. Database connection faults propagate (the step is retried)."""
+    results = []
+    for item in items:
+        try:
+            with transaction.atomic():
+                results.append(do(item))
+        except TRANSIENT:
+            raise
+        except Exception as error:  # noqa: BLE001 - one item's fault is recorded, not fatal
+            logger.exception("Setting aside %s", item)
+            set_aside(**describe(item), reason=_reason(error))
+    return results
 
 
 def _dependants(day: dt.date, name: str) -> set[str]:

@@ -186,3 +186,35 @@ def test_export_writes_the_import_s_own_columns_and_reads_back(tmp_path, client)
         "customers", path, csv_io.default_mapping("customers", csv_io.sniff(path)[1])
     )
     assert (report.rows, report.unchanged, report.problem_count) == (1, 1, 0)
+
+
+def test_a_row_the_check_passes_but_the_database_refuses_is_named_and_nothing_is_written(
+    tmp_path,
+):
+    from decimal import Decimal
+
+    from customers.currency import ExchangeRate
+    from customers.models import Contract
+
+    CustomerFactory(external_id="C-1")
+    # An ounce of gold is worth 3,000 euros: 500 billion ounces a year is 1.5 quadrillion
+    # euros, more than a contract's value in the reporting currency can hold.
+    ExchangeRate.objects.create(currency="XAU", day=dt.date(2020, 1, 1), rate=Decimal("3000"))
+    header = "external_id,customer,start_date,end_date,annual_value,currency"
+    lines = [f"K-{i},C-1,2026-01-01,2026-12-31,1000,EUR" for i in range(1, 6)]
+    lines.insert(3, "K-GOLD,C-1,2026-01-01,2026-12-31,500000000000,XAU")  # line 5
+    path = write(tmp_path, "\n".join([header, *lines]) + "\n")
+    mapping = csv_io.default_mapping("contracts", header.split(","))
+
+    assert csv_io.check("contracts", path, mapping).problem_count == 0
+    report = csv_io.import_file("contracts", path, mapping)
+
+    assert report.problems == [
+        {
+            "line": 5,
+            "column": "annual_value",
+            "message": "The database refused this row: numeric field overflow.",
+        }
+    ]
+    assert (report.created, report.updated) == (0, 0)
+    assert not Contract.objects.exists()

@@ -133,8 +133,11 @@ def _answers(port: int) -> bool:
         return False
 
 
-def free_port(first: int = 6330, last: int = 6339) -> int:
-    for port in range(first, last + 1):
+def free_port() -> int:
+    """A free port for a test redis-server, in FAULT_REDIS_PORTS ("6330-6339" unless
+    set: machines shared by several test runs give each its own range)."""
+    first, _, last = os.environ.get("FAULT_REDIS_PORTS", "6330-6339").partition("-")
+    for port in range(int(first), int(last or first) + 1):
         if not _answers(port):
             with socket.socket() as sock:
                 try:
