@@ -14,7 +14,10 @@ On the scored benchmark database (bench/demo_data.py, then bench/nightly_scoring
    each person, requests My book (default, sorted, filtered, searched, later pages), the
    customer page of random customers of the book, the manager dashboard (every
    period and breakdown) as the manager and as an admin, and the customers list (filters,
-   sorts, later pages) and its search as the manager and as an admin.
+   sorts, keyset pages 2 and 40 reached by following "Next", the owner box's
+   suggestions) and its search as the manager and as an admin, the renewal calendar
+   (pages, team, month) as the manager and as an admin, and the alert inbox of the
+   account manager.
 
 Prints each page's p50 / p95 / max over --requests requests (after 3 warm-up requests),
 the machine, and peak memory of the server processes and of this client."""
@@ -142,6 +145,21 @@ def measure(client, base: str, label: str, paths: list[str], count: int) -> None
     )
 
 
+def deep_page(client, base: str, path: str, pages: int) -> str:
+    """The URL of page `pages` of a list, reached as a person does: following "Next"."""
+    import re
+
+    url = path
+    for _ in range(pages - 1):
+        answer = client.get(base + url)
+        answer.raise_for_status()
+        found = re.search(r'href="(\?[^"]*)" rel="next"', answer.text)
+        if found is None:
+            break
+        url = path.split("?")[0] + found.group(1).replace("&amp;", "&")
+    return url
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument(
@@ -184,7 +202,7 @@ def main() -> None:
     try:
         rng = random.Random(7)
         word = book[0][1].split()[0]
-        client = session(base, am.user.username)
+        client = client_am = session(base, am.user.username)
         measure(
             client,
             base,
@@ -227,26 +245,54 @@ def main() -> None:
         customer_lists = [
             "/customers/",
             "/customers/?sort=name",
+            "/customers/?sort=probability",
+            "/customers/?sort=value",
+            "/customers/?sort=renewal",
             "/customers/?tier=1&tier=2",
             f"/customers/?{team}&segment=core",
             "/customers/?handover=no_successor",
             "/customers/?renewal=30",
             "/customers/?page=40",
             f"/customers/?owner={am.pk}",
+            f"/customers/owners/?q={am.name[:3]}",
         ]
-        searches = [f"/customers/?q={word}", f"/customers/?q={word[:3]}", "/customers/?q=zzz"]
+        searches = [
+            f"/customers/?q={word}",
+            f"/customers/?q={word[:3]}",
+            "/customers/?q=zzz",
+            f"/customers/?q={word}&sort=name",
+        ]
+        renewal_pages = [
+            "/renewals/",
+            "/renewals/?page=2",
+            f"/renewals/?team={am.team_id}",
+            f"/renewals/?month={(day + dt.timedelta(days=45)):%Y-%m}",
+        ]
+        for label, client in (("manager", manager_client), ("admin", admin)):
+            deep = [
+                deep_page(client, base, "/customers/", 2),
+                deep_page(client, base, "/customers/", 40),
+                deep_page(client, base, "/customers/?sort=name", 40),
+            ]
+            measure(
+                client,
+                base,
+                f"Customers list as {label} (filters, sorts)",
+                customer_lists,
+                args.requests,
+            )
+            measure(
+                client, base, f"Customers list as {label}, keyset pages 2-40", deep, args.requests
+            )
+            measure(client, base, f"Customers search as {label}", searches, args.requests)
+            measure(client, base, f"Renewals as {label}", renewal_pages, args.requests)
         measure(
-            manager_client,
+            client_am,
             base,
-            "Customers list as manager (filters, sorts)",
-            customer_lists,
+            "Alert inbox (the account manager)",
+            ["/alerts/", "/alerts/?sort=newest", "/alerts/?status=open", "/alerts/?page=2"],
             args.requests,
         )
-        measure(manager_client, base, "Customers search as manager", searches, args.requests)
-        measure(
-            admin, base, "Customers list as admin (every customer)", customer_lists, args.requests
-        )
-        measure(admin, base, "Customers search as admin", searches, args.requests)
         print(
             f"peak memory: server processes {server_peak_mib(server.pid):,.0f} MiB, "
             f"benchmark client {peak_mib():,.0f} MiB"

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Interaction, RiskTier, Segment
-from customers.selectors import BOOK_SORTS, HANDOVER_STATES
+from customers.selectors import BOOK_SORTS, HANDOVER_STATES, owner_choices
 from staff.models import Employee, Team
 
 
@@ -92,15 +92,15 @@ class CustomerListFilterForm(BookFilterForm):
     def __init__(self, *args, teams: set[int] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         team_choices = Team.objects.order_by("name")
-        people = Employee.objects.filter(
-            role__in=[Employee.Role.ACCOUNT_MANAGER, Employee.Role.MANAGER]
-        ).order_by("name")
         if teams is not None:
             team_choices = team_choices.filter(pk__in=teams)
-            people = people.filter(team__in=teams)
         self.fields["team"].queryset = team_choices
-        self.fields["owner"].queryset = people
-        for name in ("team", "owner", "status", "handover"):
+        # The owner is picked by typing (the owners endpoint suggests names): a select of
+        # every account manager and manager a viewer sees is a thousand options at scale.
+        # The hidden field still accepts only those people.
+        self.fields["owner"].queryset = owner_choices(teams)
+        self.fields["owner"].widget = forms.HiddenInput()
+        for name in ("team", "status", "handover"):
             self.fields[name].widget.attrs["class"] = "form-select form-select-sm"
 
 

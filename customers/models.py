@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -84,6 +85,14 @@ class Customer(models.Model):
             models.Index(fields=["primary_owner", "status"], name="customer_owner_status"),
             models.Index(fields=["secondary_owner", "status"], name="customer_owner2_status"),
             models.Index(fields=["status", "churned_on"], name="customer_status_churned"),
+            # The customers list by name, keyset-paged: the index is in the column's
+            # "names" collation (migration 0015), the order people read.
+            models.Index(fields=["name", "id"], name="customer_name_id"),
+            # Search matches the whole external id in any case: with this index that arm
+            # of "name contains or external id is" is an index lookup too, so PostgreSQL
+            # can combine it with the trigram index on the name instead of reading every
+            # customer.
+            models.Index(Upper("external_id"), name="customer_external_id_upper"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -10,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.models import Contract, Customer, Interaction, RiskScore, ScoringRun
 from retention.months import next_month
+from retention.paging import capped_count, keyset_filter
 from staff.models import Employee
 
 
@@ -104,6 +106,44 @@ def renewal_calendar(
     return contracts.select_related("customer", "customer__primary_owner").order_by(*order)
 
 
+def with_renewal_and_alerts(customers: QuerySet[Customer], *, today: dt.date) -> QuerySet[Customer]:
+    """Annotate each customer's next contract end (from `today`) and live alert count:
+    correlated subqueries on indexes, evaluated only for the rows a page shows."""
+    from alerts.models import Alert
+
+    next_end = (
+        Contract.objects.filter(customer_id=OuterRef("pk"), end_date__gte=today)
+        .exclude(status__in=[Contract.Status.CANCELLED, Contract.Status.EXPIRED])
+        .order_by("end_date")
+        .values("end_date")[:1]
+    )
+    live_alerts = (
+        Alert.objects.filter(customer_id=OuterRef("pk"), status__in=Alert.LIVE)
+        .values("customer_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return customers.annotate(
+        next_renewal=Subquery(next_end), open_alerts=Coalesce(Subquery(live_alerts), 0)
+    )
+
+
+def renewal_within(days: int, *, today: dt.date) -> Exists:
+    """ "Next renewal within N days" as an EXISTS on the (customer, end date) index, not a
+    filter on an annotated subquery, which would run it for every customer."""
+    ending = Contract.objects.filter(
+        customer_id=OuterRef("pk"),
+        end_date__gte=today,
+        end_date__lte=today + dt.timedelta(days=days),
+    ).exclude(status__in=[Contract.Status.CANCELLED, Contract.Status.EXPIRED])
+    return Exists(ending)
+
+
+def name_or_id_matches(search: str) -> Q:
+    """A search box's words: part of the name (any case), or the whole external id."""
+    return Q(name__icontains=search) | Q(external_id__iexact=search)
+
+
 BOOK_SORTS = {
     "risk": (_("Revenue at risk"), [F("revenue_at_risk").desc(nulls_last=True), "name", "pk"]),
     "probability": (
@@ -131,42 +171,18 @@ def book_rows(
     value), the next contract end, and the live alert count, filtered and sorted. Every
     figure is a join or a correlated subquery on an index, so a page costs the same
     however large the company is."""
-    from alerts.models import Alert
-
     rows = with_current_risk(customers, run)
     if run is not None:
         rows = rows.annotate(risk_annual_value=F("score__annual_value"))
-    next_end = (
-        Contract.objects.filter(customer_id=OuterRef("pk"), end_date__gte=today)
-        .exclude(status__in=[Contract.Status.CANCELLED, Contract.Status.EXPIRED])
-        .order_by("end_date")
-        .values("end_date")[:1]
-    )
-    live_alerts = (
-        Alert.objects.filter(customer_id=OuterRef("pk"), status__in=Alert.LIVE)
-        .values("customer_id")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    rows = rows.annotate(
-        next_renewal=Subquery(next_end),
-        open_alerts=Coalesce(Subquery(live_alerts), 0),
-    )
+    rows = with_renewal_and_alerts(rows, today=today)
     if tiers and run is not None:
         rows = rows.filter(risk_tier__in=tiers)
     if segment:
         rows = rows.filter(segment=segment)
     if renewal_days is not None:
-        # "Next renewal within N days" as an EXISTS on the (customer, end date) index, not
-        # a filter on the annotated subquery, which would run it for every customer.
-        ending = Contract.objects.filter(
-            customer_id=OuterRef("pk"),
-            end_date__gte=today,
-            end_date__lte=today + dt.timedelta(days=renewal_days),
-        ).exclude(status__in=[Contract.Status.CANCELLED, Contract.Status.EXPIRED])
-        rows = rows.filter(Exists(ending))
+        rows = rows.filter(renewal_within(renewal_days, today=today))
     if search:
-        rows = rows.filter(Q(name__icontains=search) | Q(external_id__iexact=search))
+        rows = rows.filter(name_or_id_matches(search))
     sort = sort if sort in BOOK_SORTS else "risk"
     if run is None and sort in ("risk", "probability", "value"):
         sort = "name"
@@ -190,11 +206,15 @@ def customer_list_rows(
     owner_id: int | None = None,
     handover: str = "",
     status: str = Customer.Status.ACTIVE,
-    **book_filters,
+    tiers: list[int] | None = None,
+    segment: str = "",
+    renewal_days: int | None = None,
+    search: str = "",
 ) -> QuerySet[Customer]:
-    """The customers list (every role, of the customers it sees): the book's columns,
-    filters and sorts, plus team (of the primary owner), owner (primary or secondary),
-    status and handover state. `customers` is already narrowed by staff/access.py."""
+    """The customers list's filters (every role, of the customers it sees): the book's
+    (tier, segment, renewal window, search) plus team (of the primary owner), owner
+    (primary or secondary), status and handover state, unordered. `customers` is already
+    narrowed by staff/access.py."""
     from handover.models import HandoverPlan, HandoverTask
 
     if status:
@@ -215,20 +235,237 @@ def customer_list_rows(
             customers = customers.filter(Exists(open_tasks))
         elif handover == "not_in_handover":
             customers = customers.filter(~Exists(open_tasks))
-    sort = book_filters.get("sort") or "risk"
-    rows = book_rows(customers, run, today=today, **book_filters)
-    if run is not None and sort in SCORE_SORTS:
-        if status != Customer.Status.ACTIVE:
-            # Churned customers have no current score: by name instead.
-            return rows.order_by(*BOOK_SORTS["name"][1])
-        # The customers scored in the run, walked in the order of the current scores'
-        # revenue at risk index: a page costs the same at a million customers. Customers added
-        # since the run are listed by name until the next night scores them.
-        column = {"risk": "revenue_at_risk", "probability": "risk_probability"}.get(
-            sort, "risk_annual_value"
+    if tiers and run is not None:
+        in_tiers = RiskScore.objects.current().filter(customer_id=OuterRef("pk"), tier__in=tiers)
+        customers = customers.filter(Exists(in_tiers))
+    if segment:
+        customers = customers.filter(segment=segment)
+    if renewal_days is not None:
+        customers = customers.filter(renewal_within(renewal_days, today=today))
+    if search:
+        customers = customers.filter(name_or_id_matches(search))
+    return customers
+
+
+# The list's score sorts and the score column each orders by (highest first).
+LIST_SCORE_COLUMNS = {
+    "risk": "revenue_at_risk",
+    "probability": "probability",
+    "value": "annual_value",
+}
+LIST_SCORE_TYPES = {"risk": Decimal, "value": Decimal}
+# Sorts a keyset page can continue: the order is a walk of an index.
+KEYSET_SORTS = {*LIST_SCORE_COLUMNS, "name"}
+
+
+def list_sort(sort: str, run: ScoringRun | None, status: str) -> str:
+    """The order the customers list really uses: a score sort needs a scoring run and
+    active customers (churned ones have no current score), else it is by name."""
+    sort = sort if sort in BOOK_SORTS else "risk"
+    if sort in SCORE_SORTS and (run is None or status != Customer.Status.ACTIVE):
+        return "name"
+    return sort
+
+
+def list_sort_keys(sort: str) -> tuple[list[str], list[type]]:
+    """The ordering of a keyset sort, on the queryset the page walks, and its types.
+
+    By probability, the scores are ordered by tier first: tiers are ranks of the day's
+    probabilities (customers/scoring/runs.py), so the order is the same (customers of
+    equal probability on a tier boundary aside), and the walk reads the current scores' tier
+    index and sorts one tier's scores instead of sorting every score of the day."""
+    if sort == "name":
+        return ["name", "id"], [str, int]
+    if sort == "probability":
+        return ["tier", "-probability", "customer__name", "customer_id"], [int, float, str, int]
+    column = LIST_SCORE_COLUMNS[sort]
+    return [f"-{column}", "customer__name", "customer_id"], [LIST_SCORE_TYPES[sort], str, int]
+
+
+def owner_choices(teams: set[int] | None) -> QuerySet[Employee]:
+    """The owners the customers list can filter by: the account managers and managers in
+    the teams whose figures the viewer sees (staff.access.report_team_ids: None for every
+    team, an empty set for nobody)."""
+    people = Employee.objects.filter(
+        role__in=[Employee.Role.ACCOUNT_MANAGER, Employee.Role.MANAGER]
+    ).order_by("name", "id")
+    return people if teams is None else people.filter(team__in=teams)
+
+
+def shown_customers(
+    customers: QuerySet[Customer], run: ScoringRun | None, sort: str
+) -> QuerySet[Customer]:
+    """The customers the list shows in `sort` (from list_sort): sorted by a score, those
+    scored in the run (customers added since wait for the next night, or the name
+    sort)."""
+    if sort in SCORE_SORTS:
+        return customers.filter(
+            Exists(RiskScore.objects.current().filter(customer_id=OuterRef("pk")))
         )
-        rows = rows.filter(**{f"{column}__isnull": False}).order_by(F(column).desc(), "name", "pk")
-    return rows
+    return customers
+
+
+def _scored(customers: QuerySet[Customer], run: ScoringRun, few: list[int] | None):
+    """The run's scores of `customers` (of the ids `few`, when the set was read first)."""
+    scores = RiskScore.objects.current()
+    if few is not None:
+        return scores.filter(customer_id__in=few)
+    return scores.filter(customer__in=customers)
+
+
+def customer_list_count(
+    customers: QuerySet[Customer], run: ScoringRun | None, sort: str, few: list[int] | None = None
+):
+    """How many customers the list shows: exact up to LIST_EXACT_COUNT_UP_TO."""
+    if sort in SCORE_SORTS:
+        return capped_count(_scored(customers, run, few))
+    return capped_count(customers)
+
+
+def customer_list_page(
+    customers: QuerySet[Customer],
+    run: ScoringRun | None,
+    *,
+    sort: str,
+    today: dt.date,
+    size: int,
+    after: list | None = None,
+    before: list | None = None,
+    offset: int = 0,
+    few: list[int] | None = None,
+) -> tuple[list[Customer], bool]:
+    """One page of the customers list in `sort` (from list_sort): the `size` rows after
+    the sort values `after` (or before `before`) of a keyset sort, else from `offset`.
+    Returns the customers, in order, with their current risk, next renewal and live
+    alerts, and whether more rows follow in the direction read. `few`: the ids of
+    `customers` when the view read them first (few_customer_ids).
+
+    Sorted by a score, the page walks the run's scores in the order of the score index
+    and stops after a page; by name, the (name, id) index. Either way a page costs the
+    same at a million customers as at a thousand, however deep it is."""
+    backwards = before is not None
+    if sort in SCORE_SORTS:
+        keys = list_sort_keys(sort)[0]
+        walked = _scored(customers, run, few)
+        id_field = "customer_id"
+    elif sort == "name":
+        keys = list_sort_keys(sort)[0]
+        walked = customers
+        id_field = "id"
+    else:
+        found, more = _by_next_renewal(customers, today=today, size=size, offset=offset)
+        return _page_rows(found, run, today=today), more
+    if keys and (after is not None or before is not None):
+        walked = walked.filter(keyset_filter(keys, after or before, backwards=backwards))
+        offset = 0
+    order = [_reversed(key) for key in keys] if backwards else keys
+    fields = [id_field, *(key.lstrip("-") for key in keys)]
+    found = list(walked.order_by(*order).values_list(*fields)[offset : offset + size + 1])
+    more = len(found) > size
+    found = found[:size]
+    if backwards:
+        found.reverse()
+    return _page_rows(found, run, today=today), more
+
+
+def _page_rows(found: list[tuple], run: ScoringRun | None, *, today: dt.date) -> list[Customer]:
+    """The customers of a page, in the order of `found` ((customer id, *sort values)),
+    with their current risk, next renewal and live alerts: three small queries."""
+    ids = [row[0] for row in found]
+    rows = {
+        customer.pk: customer
+        for customer in with_renewal_and_alerts(
+            Customer.objects.filter(pk__in=ids), today=today
+        ).select_related("primary_owner", "secondary_owner")
+    }
+    scores = {}
+    if run is not None:
+        scores = {
+            score["customer_id"]: score
+            for score in RiskScore.objects.current()
+            .filter(customer_id__in=ids)
+            .values(
+                "customer_id", "probability", "tier", "annual_value", "revenue_at_risk", "reasons"
+            )
+        }
+    page = []
+    for row in found:
+        customer = rows[row[0]]
+        score = scores.get(customer.pk, {})
+        customer.risk_probability = score.get("probability")
+        customer.risk_tier = score.get("tier")
+        customer.risk_annual_value = score.get("annual_value")
+        customer.revenue_at_risk = score.get("revenue_at_risk")
+        customer.risk_reasons = score.get("reasons")
+        customer.sort_values = list(row[1:])
+        page.append(customer)
+    return page
+
+
+# A viewer who sees at most this many customers has their records read from the
+# customers' side (a list of ids on the customer indexes); more, and the records are
+# walked in the page's order, testing each record's customer.
+FEW_CUSTOMERS = 5_000
+
+
+def few_customer_ids(customers: QuerySet[Customer]) -> list[int] | None:
+    """The ids of `customers` if there are at most FEW_CUSTOMERS of them, else None.
+
+    A manager sees 1% of a million customers: walking every contract by end date, or
+    every score by revenue at risk, and testing each one's customer reads a hundred rows
+    per row shown (thousands when a filter narrows further), where reading the
+    manager's customers first and sorting their few thousand records is quick. So a
+    small set is read first and handed to PostgreSQL as ids; a large one is walked."""
+    few = list(customers.order_by().values_list("pk", flat=True)[: FEW_CUSTOMERS + 1])
+    return few if len(few) <= FEW_CUSTOMERS else None
+
+
+def within(customers: QuerySet[Customer], field: str = "customer_id") -> Q:
+    """Records (through `field`) of `customers`, as ids when they are few."""
+    few = few_customer_ids(customers)
+    if few is not None:
+        return Q(**{f"{field}__in": few})
+    return Q(**{f"{field}__in": customers.order_by().values("pk")})
+
+
+def _by_next_renewal(
+    customers: QuerySet[Customer], *, today: dt.date, size: int, offset: int
+) -> tuple[list[tuple], bool]:
+    """A page of `customers` by next renewal (soonest first, then name; customers with
+    no contract to renew last, by name), from `offset`. The next renewal is no column:
+    instead of computing it for every customer and sorting, the page walks the contracts
+    still to end in the order of the end-date index, keeping each customer's first one
+    (no earlier contract of theirs still to end), then the customers with none by the
+    (name, id) index. Offsets are bounded by the list's count limit."""
+    to_renew = Contract.objects.filter(end_date__gte=today).exclude(
+        status__in=[Contract.Status.CANCELLED, Contract.Status.EXPIRED]
+    )
+    earlier = to_renew.filter(customer_id=OuterRef("customer_id")).filter(
+        Q(end_date__lt=OuterRef("end_date"))
+        | Q(end_date=OuterRef("end_date"), id__lt=OuterRef("id"))
+    )
+    firsts = (
+        to_renew.filter(within(customers, "customer_id"))
+        .filter(~Exists(earlier))
+        .order_by("end_date", "customer__name", "customer_id")
+    )
+    found = list(firsts.values_list("customer_id", "end_date")[offset : offset + size + 1])
+    if len(found) > size:
+        return found[:size], True
+    # The renewing customers end on this page (or before it): the rest follow.
+    renewing = offset + len(found) if found else firsts.order_by()[: offset + 1].count()
+    start = max(0, offset - renewing)
+    rest = (
+        customers.filter(~Exists(to_renew.filter(customer_id=OuterRef("pk"))))
+        .order_by("name", "id")
+        .values_list("id", "name")[start : start + size + 1 - len(found)]
+    )
+    found += list(rest)
+    return found[:size], len(found) > size
+
+
+def _reversed(term: str) -> str:
+    return term[1:] if term.startswith("-") else f"-{term}"
 
 
 def risk_histories(

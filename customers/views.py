@@ -19,21 +19,33 @@ from customers.forms import (
 )
 from customers.models import ChurnFigure, Customer, Interaction
 from customers.selectors import (
+    KEYSET_SORTS,
     SCORE_SORTS,
     book_for,
     book_rows,
+    customer_list_count,
+    customer_list_page,
     customer_list_rows,
+    few_customer_ids,
     latest_scoring_run,
+    list_sort,
+    list_sort_keys,
     needs_attention,
+    owner_choices,
     renewal_calendar,
     risk_histories,
+    shown_customers,
+    within,
 )
+from retention.paging import CappedPaginator, decode_cursor, encode_cursor, exact_count_limit
 from staff import audit
 from staff.access import (
     MANAGER_ROLES,
+    customer_scope,
     employee_of,
     has_role,
     report_team_ids,
+    role_of,
     role_required,
     sees_departure_of,
     visible_to,
@@ -83,53 +95,176 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def customer_list(request: HttpRequest) -> HttpResponse:
     """Every customer the user may see (staff/access.py), 25 a page: search, filters by
-    team, owner, tier, segment, renewal window and handover state, sort, export."""
+    team, owner, tier, segment, renewal window and handover state, sort, export.
+
+    Sorted by a score or by name, "Next" and "Previous" continue after the last (before
+    the first) row shown, so a page deep in the list costs what the first one does; the
+    count stops at LIST_EXACT_COUNT_UP_TO ("More than 1,000 customers")."""
     run = latest_scoring_run()
     today = timezone.localdate()
     form = CustomerListFilterForm(request.GET or None, teams=report_team_ids(request.user))
-    rows = customer_list_query(request.user, form, run, today)
-    page = Paginator(rows, BOOK_PAGE_SIZE).get_page(request.GET.get("page"))
-    customers = list(page.object_list)
+    filters = form.cleaned_data if form.is_valid() else {}
+    sort = list_sort(filters.get("sort") or "risk", run, _list_status(filters))
+    # Sorted by a score, the page and the count walk the run's scores themselves.
+    rows = customer_list_query(request.user, form, run, today, scored_only=False)
+    # A viewer who sees part of the company (or a team's or an owner's customers) sees a
+    # few thousand at most: read them first and sort them. Everyone else's list is
+    # walked in the index's order (reading ids first would read thousands for nothing).
+    narrowed = customer_scope(role_of(request.user), employee_of(request.user)) is not None
+    few = None
+    if narrowed or filters.get("team") or filters.get("owner"):
+        few = few_customer_ids(rows)
+    if few is not None:
+        rows = Customer.objects.filter(pk__in=few)
+    size = BOOK_PAGE_SIZE
+    after = before = None
+    if sort in KEYSET_SORTS:
+        types = list_sort_keys(sort)[1]
+        after = decode_cursor(request.GET.get("after", ""), types)
+        if after is None:
+            before = decode_cursor(request.GET.get("before", ""), types)
+    number = _page_number(request.GET.get("page"))
+    keyset = after is not None or before is not None
+    if not keyset:  # by offset: the first page, a renewal-sorted page, an old link
+        number = min(number, -(-exact_count_limit() // size))
+    customers, more = customer_list_page(
+        rows,
+        run,
+        sort=sort,
+        today=today,
+        size=size,
+        after=after,
+        before=before,
+        offset=0 if keyset else (number - 1) * size,
+        few=few,
+    )
+    count = customer_list_count(rows, run, sort, few)
+    if not customers and number > 1:  # past the end: the last page there is
+        number = max(1, -(-count.value // size)) if count.exact else 1
+        customers, more = customer_list_page(
+            rows, run, sort=sort, today=today, size=size, offset=(number - 1) * size, few=few
+        )
     histories = risk_histories([c.pk for c in customers], until=run.day) if run else {}
     for customer in customers:
         customer.history = histories.get(customer.pk, [])
     query = request.GET.copy()
-    query.pop("page", None)
+    for key in ("page", "after", "before"):
+        query.pop(key, None)
+    pager = _list_pager(query, sort, number, customers, more, before is not None, count, size)
     return render(
         request,
         "customers/list.html",
         {
             "run": run,
             "form": form,
-            "page": page,
+            "pager": pager,
+            "count": count,
             "customers": customers,
             "query": query.urlencode(),
             "filtered": bool(form.is_bound and form.is_valid() and any(form.cleaned_data.values())),
             "can_export": has_role(request.user, MANAGER_ROLES),
-            "by_score": (form.data.get("sort") or "risk") in SCORE_SORTS,
+            "by_score": sort in SCORE_SORTS,
+            "owner": filters.get("owner"),
+            "owner_text": owner_label(filters["owner"]) if filters.get("owner") else "",
             "today": today,
         },
     )
 
 
-def customer_list_query(user, form, run, today):
-    """The customers list's rows for a bound or unbound filter form (also the export's)."""
-    filters = form.cleaned_data if form.is_valid() else {}
+def _list_status(filters: dict) -> str:
     status = filters.get("status") or "active"
-    return customer_list_rows(
+    return "" if status == "all" else status
+
+
+def _page_number(raw: str | None) -> int:
+    try:
+        return max(1, int(raw or 1))
+    except ValueError:
+        return 1
+
+
+def _list_pager(query, sort, number, customers, more, backwards, count, size) -> dict:
+    """Links of the customers list's pager. A keyset sort's links carry the sort values
+    of the last (first) row shown; `page` then only numbers the page for people."""
+    has_next = True if backwards else more
+    has_previous = more if backwards else number > 1
+    if backwards and not more:
+        number = 1  # back at the start, whatever the link said
+    links = {}
+
+    def link(**params) -> str:
+        every = query.copy()
+        for key, value in params.items():
+            every[key] = value
+        return every.urlencode()
+
+    if has_previous:
+        links["first"] = query.urlencode()
+        if number - 1 <= 1:
+            links["previous"] = query.urlencode()
+        elif sort in KEYSET_SORTS:
+            links["previous"] = link(
+                before=encode_cursor(customers[0].sort_values), page=number - 1
+            )
+        else:
+            links["previous"] = link(page=number - 1)
+    if has_next and customers:
+        if sort in KEYSET_SORTS:
+            links["next"] = link(after=encode_cursor(customers[-1].sort_values), page=number + 1)
+        elif number * size < exact_count_limit():  # offset pages stop at the count limit
+            links["next"] = link(page=number + 1)
+    pages = max(1, -(-count.value // size)) if count.exact else None
+    return {"number": number, "pages": pages, "links": links}
+
+
+def customer_list_query(user, form, run, today, *, scored_only: bool = True):
+    """The customers list's customers for a bound or unbound filter form (also the
+    export's), unordered: those the list shows in its sort (`scored_only`: sorted by a
+    score, only the customers scored in the run, as the list shows them)."""
+    filters = form.cleaned_data if form.is_valid() else {}
+    status = _list_status(filters)
+    rows = customer_list_rows(
         visible_to(user, Customer.objects.all()),
         run,
         today=today,
         team_id=filters["team"].pk if filters.get("team") else None,
         owner_id=filters["owner"].pk if filters.get("owner") else None,
         handover=filters.get("handover") or "",
-        status="" if status == "all" else status,
+        status=status,
         tiers=filters.get("tier"),
         segment=filters.get("segment", ""),
         renewal_days=filters.get("renewal"),
         search=(filters.get("q") or "").strip(),
-        sort=filters.get("sort") or "risk",
-    ).select_related("primary_owner", "secondary_owner")
+    )
+    if not scored_only:
+        return rows
+    return shown_customers(rows, run, list_sort(filters.get("sort") or "risk", run, status))
+
+
+@login_required
+@require_GET
+def customer_owners(request: HttpRequest) -> JsonResponse:
+    """The owners the customers list may filter by whose name contains `q` (20 at most),
+    for the owner box's suggestions: only people in the teams the viewer sees."""
+    search = request.GET.get("q", "").strip()[:100]
+    people = owner_choices(report_team_ids(request.user)).select_related("team")
+    if search:
+        people = people.filter(name__icontains=search)
+    return JsonResponse(
+        {
+            "results": [
+                {"id": person.pk, "text": owner_label(person)}
+                for person in people[:OWNER_SUGGESTIONS]
+            ]
+        }
+    )
+
+
+OWNER_SUGGESTIONS = 20
+
+
+def owner_label(person) -> str:
+    return f"{person.name} ({person.team.name})" if person.team_id else person.name
 
 
 @login_required
@@ -338,8 +473,11 @@ def renewals(request: HttpRequest) -> HttpResponse:
         team_id=filters["team"].pk if filters.get("team") else None,
         month=filters.get("month"),
     )
-    contracts = visible_to(request.user, contracts, "customer__")
-    page = Paginator(contracts, 50).get_page(request.GET.get("page"))
+    # The customers the user sees (staff/access.py), read first when they are few.
+    contracts = contracts.filter(within(visible_to(request.user, Customer.objects.all())))
+    # The count stops at LIST_EXACT_COUNT_UP_TO: an admin's 180 days hold hundreds of
+    # thousands of contracts, and counting them cost more than the page.
+    page = CappedPaginator(contracts, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -391,6 +391,9 @@ CONTENT_SECURITY_POLICY = {
 # A departing person's customer records read through the API (list rows, records opened)
 # in a day beyond this need their manager's approval, like an export.
 BULK_READ_DAILY_ALLOWANCE = env_int("BULK_READ_DAILY_ALLOWANCE", 200)
+# Lists (customers, renewals) count their rows up to this many and then say "more than":
+# counting every match of a million-row list costs more than the page itself.
+LIST_EXACT_COUNT_UP_TO = 1_000
 # Alerts are snoozed for at most this many days.
 ALERT_SNOOZE_MAX_DAYS = env_int("ALERT_SNOOZE_MAX_DAYS", 90)
 # Webhooks may not point at loopback, link-local or private addresses, except these

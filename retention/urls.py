@@ -14,6 +14,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("language/", staff_language.choose_language, name="language"),
     path("customers/", customer_views.customer_list, name="customers"),
+    path("customers/owners/", customer_views.customer_owners, name="customer_owners"),
     path("customers/<int:customer_id>/", customer_views.customer_detail, name="customer"),
     path(
         "customers/<int:customer_id>/log/", customer_views.log_interaction, name="log_interaction"

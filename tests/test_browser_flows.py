@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from alerts.models import Alert
 from customers.models import CsvImport, Customer, RiskModel, RiskScore, ScoringRun
@@ -67,6 +68,37 @@ def test_a_manager_finds_a_customer_from_the_customers_list(browser_page, live_s
     page.get_by_role("button", name="Show").click()
     page.get_by_role("link", name="Zephyr Logistics").click()
     page.get_by_role("heading", name="Zephyr Logistics").wait_for()
+
+
+def test_a_manager_filters_the_customers_list_by_a_typed_owner_and_pages_it(
+    browser_page, live_server
+):
+    mia, ann, model = _world()
+    bob = EmployeeFactory(name="Bob Stone", team=ann.team)
+    for i in range(30):
+        _customer(f"Bob's {i:02d}", bob, model, revenue_at_risk=900 - i)
+    _customer("Ann's only", ann, model, revenue_at_risk=950)
+    page, base = browser_page, live_server.url
+
+    sign_in(page, base, "mia")
+    page.goto(f"{base}/customers/")
+    page.get_by_label("Owner").fill("bob")
+    # The suggestions come from the owners endpoint; choosing one sets the hidden id.
+    expect(page.locator("#owner-options option")).to_have_count(1)
+    assert page.locator("#owner-options option").get_attribute("value") == "Bob Stone (North)"
+    page.get_by_label("Owner").fill("Bob Stone (North)")
+    expect(page.locator("input[name=owner]")).to_have_value(str(bob.pk))
+    page.get_by_role("button", name="Show").click()
+    page.get_by_role("link", name="Bob's 00").wait_for()
+    assert "30 customers" in page.locator("caption").inner_text()
+    assert page.get_by_role("link", name="Ann's only").count() == 0
+    page.get_by_role("link", name="Next").click()
+    page.get_by_role("link", name="Bob's 29").wait_for()  # page 2: the last five
+    assert "page 2 of 2" in page.locator("caption").inner_text()
+    assert "after=" in page.url
+    page.get_by_role("link", name="Previous").click()
+    page.get_by_role("link", name="Bob's 00").wait_for()
+    assert page.get_by_label("Owner").input_value() == "Bob Stone (North)"
 
 
 def test_an_account_manager_pages_the_inbox_and_a_renewal_talk_meets_its_alert(

@@ -309,6 +309,9 @@ PAGE_ROWS = {
     "handover:complete_steps": ("POST", None, dict.fromkeys(SIGNED_IN, FOUND)),
     # Every role lists the customers it sees (staff/access.py narrows the rows).
     "customers": ("GET", None, SIGNED_IN),
+    # The owner box's suggestions: every role may ask; the names are those of the teams
+    # it sees (tests/customers/test_customer_list.py).
+    "customer_owners": ("GET", None, SIGNED_IN),
     # Choosing one's language: stored, then back to the page (or home).
     "language": ("POST", None, dict.fromkeys(SIGNED_IN, FOUND)),
     "alerts:inbox": ("GET", None, SIGNED_IN),

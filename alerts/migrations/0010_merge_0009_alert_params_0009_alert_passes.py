@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('alerts', '0009_alert_params'),
-        ('alerts', '0009_alert_passes'),
+        ("alerts", "0009_alert_params"),
+        ("alerts", "0009_alert_passes"),
     ]
 
-    operations = [
-    ]
+    operations = []

@@ -4,12 +4,10 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0021_merge_20261130_1140'),
-        ('customers', '0021_merge_20261130_1141'),
-        ('customers', '0022_merge_20261130_1140'),
+        ("customers", "0021_merge_20261130_1140"),
+        ("customers", "0021_merge_20261130_1141"),
+        ("customers", "0022_merge_20261130_1140"),
     ]
 
-    operations = [
-    ]
+    operations = []

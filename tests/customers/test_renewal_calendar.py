@@ -106,3 +106,13 @@ def test_shows_the_state_of_the_contract_ending_alert(book):
         days(7),
     )
     assert rows["Later"].renewal_alert_status is None
+
+
+def test_the_page_counts_up_to_the_limit_and_then_says_more_than(client, book, settings):
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+    page = client.get(reverse("renewals")).content.decode()
+    assert "2 contracts" in page  # Soon and Later; Far ends after 180 days
+    settings.LIST_EXACT_COUNT_UP_TO = 1
+    page = client.get(reverse("renewals")).content.decode()
+    assert "More than 1 contracts end in this window" in page
+    assert "2 contracts" not in page
