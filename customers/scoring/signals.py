@@ -388,9 +388,7 @@ def _entries(code: str, subset: pd.DataFrame, limits: dict[str, dict] | None) ->
     limit_of = (limits or {}).get(code, signal.defaults)
     figures = signal.params(subset, limit_of)
     text = signal.text(subset, limit_of, figures).astype("object").fillna("")
-    escaped = text.str.replace("\\", "\\\\", regex=False).str.replace(
-        '"', '\\"', regex=False
-    )
+    escaped = text.str.replace("\\", "\\\\", regex=False).str.replace('"', '\\"', regex=False)
     return (
         f'{{"signal": "{code}", "text": "'
         + escaped
