@@ -83,7 +83,8 @@ def demo_company():
 
 def _pages():
     riskiest = (
-        RiskScore.objects.filter(day=TODAY, customer__primary_owner__user__username="am")
+        RiskScore.objects.current()
+        .filter(customer__primary_owner__user__username="am")
         .order_by("-revenue_at_risk")
         .values_list("customer_id", flat=True)
         .first()
