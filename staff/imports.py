@@ -228,6 +228,23 @@ def _validate_teams(rows: list[dict], errors: list[dict], present: set[str] | No
     return rows
 
 
+def _update_changed(model, rows: list[dict], fields: list[str], values) -> set[int]:
+    """Update the rows already stored (row["before"]: their stored values) whose wanted
+    `values(row)` differ, in one bulk update; the ids of those changed."""
+    changed: set[int] = set()
+    updates = []
+    for row in rows:
+        before = row["before"]
+        if before is None:
+            continue
+        wanted = values(row)
+        if any(before.get(name) != value for name, value in wanted.items()):
+            updates.append(model(id=row["id"], **wanted))
+            changed.add(row["id"])
+    model.objects.bulk_update(updates, fields, batch_size=1000)
+    return changed
+
+
 def _write_teams(rows: list[dict], present: set[str] | None) -> tuple[int, int]:
     """New teams created, changed ones updated (only what differs); then the parents, as
     every team of the batch now exists."""
@@ -242,17 +259,7 @@ def _write_teams(rows: list[dict], present: set[str] | None) -> tuple[int, int]:
     )
     for row, team in zip(new, created, strict=True):
         row["id"] = team.pk
-    changed: set[int] = set()
-    updates = []
-    for row in rows:
-        before = row["before"]
-        if before is None:
-            continue
-        values = {name: row.get(name) for name in fields}
-        if any(before.get(name) != value for name, value in values.items()):
-            updates.append(Team(id=row["id"], **values))
-            changed.add(row["id"])
-    Team.objects.bulk_update(updates, fields, batch_size=1000)
+    changed = _update_changed(Team, rows, fields, lambda row: {n: row.get(n) for n in fields})
     if given("parent"):
         ids = dict(
             Team.objects.filter(
@@ -507,17 +514,7 @@ def _write_employees(rows: list[dict], present: set[str] | None) -> tuple[int, i
     for row, employee in zip(new, created, strict=True):
         row["id"] = employee.pk
     fields = list(values(rows[0])) if rows else []
-    changed: set[int] = set()
-    updates = []
-    for row in rows:
-        before = row["before"]
-        if before is None:
-            continue
-        wanted = values(row)
-        if any(before.get(name) != value for name, value in wanted.items()):
-            updates.append(Employee(id=row["id"], **wanted))
-            changed.add(row["id"])
-    Employee.objects.bulk_update(updates, fields, batch_size=1000)
+    changed = _update_changed(Employee, rows, fields, values)
     if given("manager"):
         ids = dict(
             Employee.objects.filter(
