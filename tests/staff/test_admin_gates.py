@@ -218,17 +218,8 @@ def test_admin_reads_of_customer_records_are_audited_and_within_a_leaver_s_allow
     client, settings
 ):
     settings.BULK_READ_DAILY_ALLOWANCE = 4
-    boss = EmployeeFactory(name="Boss", role="manager")
-    user = UserFactory(username="lea", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(codename="view_customer"))
-    lea = EmployeeFactory(
-        name="Lea",
-        role="manager",
-        user=user,
-        team=TeamFactory(manager=boss),
-        status="departing",
-        departure_date=timezone.localdate() + dt.timedelta(days=10),
-    )
+    lea = leaving_staff_manager(Permission.objects.filter(codename="view_customer"))
+    user = lea.user
     mine = [CustomerFactory(primary_owner=lea) for _ in range(3)]
     client.force_login(user)
     assert client.get(reverse("admin:customers_customer_changelist")).status_code == 200
@@ -547,14 +538,13 @@ def test_an_admin_s_snooze_in_the_admin_keeps_the_snooze_maximum(client, setting
 # --- 4. admin reads by someone leaving ----------------------------------------------------
 
 
-def test_admin_reads_of_every_kind_of_record_are_audited_and_counted_for_a_leaver(client, settings):
-    """Lea, a staff manager with every permission, leaves in 10 days; her one customer has
-    3 contacts, 2 contracts and 4 interactions. Her allowance is 17 records a day."""
-    settings.BULK_READ_DAILY_ALLOWANCE = 17
+def leaving_staff_manager(permissions=None) -> Employee:
+    """Lea: a staff manager with `permissions` (default: every model permission), leaving
+    in 10 days; Boss manages her team."""
     boss = EmployeeFactory(name="Boss", role="manager")
     user = UserFactory(username="lea", is_staff=True)
-    user.user_permissions.set(Permission.objects.all())
-    lea = EmployeeFactory(
+    user.user_permissions.set(Permission.objects.all() if permissions is None else permissions)
+    return EmployeeFactory(
         name="Lea",
         role="manager",
         user=user,
@@ -562,6 +552,14 @@ def test_admin_reads_of_every_kind_of_record_are_audited_and_counted_for_a_leave
         status="departing",
         departure_date=timezone.localdate() + dt.timedelta(days=10),
     )
+
+
+def test_admin_reads_of_every_kind_of_record_are_audited_and_counted_for_a_leaver(client, settings):
+    """Lea, a staff manager with every permission, leaves in 10 days; her one customer has
+    3 contacts, 2 contracts and 4 interactions. Her allowance is 17 records a day."""
+    settings.BULK_READ_DAILY_ALLOWANCE = 17
+    lea = leaving_staff_manager()
+    user = lea.user
     customer = CustomerFactory(primary_owner=lea)
     contacts = ContactFactory.create_batch(3, customer=customer)
     ContractFactory.create_batch(2, customer=customer)
@@ -601,17 +599,8 @@ def test_the_admin_autocomplete_offers_only_visible_customers_as_an_audited_read
     third is South's), records one read of 2 customers, and counts them towards her
     allowance of 3: the next search, offering 2 more, waits for approval."""
     settings.BULK_READ_DAILY_ALLOWANCE = 3
-    boss = EmployeeFactory(name="Boss", role="manager")
-    user = UserFactory(username="lea", is_staff=True)
-    user.user_permissions.set(Permission.objects.all())
-    lea = EmployeeFactory(
-        name="Lea",
-        role="manager",
-        user=user,
-        team=TeamFactory(manager=boss),
-        status="departing",
-        departure_date=timezone.localdate() + dt.timedelta(days=10),
-    )
+    lea = leaving_staff_manager()
+    user = lea.user
     CustomerFactory(name="Acme North", primary_owner=lea)
     CustomerFactory(name="Acme East", primary_owner=lea)
     south = TeamFactory(name="South", manager=EmployeeFactory(role="manager"))
