@@ -414,9 +414,9 @@ def count_rows(path: Path) -> int:
     """Data rows in the file (for the progress bar)."""
     delimiter, _ = sniff(path)
     iterator = records(path, delimiter)
-    next(iterator, None)
     count = 0
     try:
+        next(iterator, None)
         for _, record in iterator:
             count += any(str(v).strip() for v in record)
     except CsvUnreadable:
