@@ -163,9 +163,20 @@ def _rows(
     for line, record in iterator:
         problems: list[tuple[str | None, str]] = []
         if len(record) > width:
-            extra = [value for value in record[width:] if str(value).strip()]
+            extra = [
+                position
+                for position, value in enumerate(record[width:], start=width + 1)
+                if str(value).strip()
+            ]
             if extra:  # trailing empty cells are nothing; values without a column are
-                problems.append((None, f"{len(extra)} more value(s) than there are columns."))
+                where = ", ".join(str(position) for position in extra[:5])
+                problems.append(
+                    (
+                        None,
+                        f"{len(extra)} more value(s) than there are columns (in column "
+                        f"{where}, which the header does not name).",
+                    )
+                )
             record = record[:width]
         try:
             blank_line = not "".join(record).strip()

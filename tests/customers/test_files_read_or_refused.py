@@ -408,3 +408,22 @@ def test_a_teams_file_unreadable_further_down_is_refused_at_its_line(tmp_path, s
     check_csv_import.delay(import_id=job.pk)
     job.refresh_from_db()
     assert (job.status, job.problems[0]["line"]) == ("checked", 3)
+
+
+def test_values_under_no_column_name_are_refused_naming_line_and_column(tmp_path):
+    path = write(
+        tmp_path, (HEADER.replace("\r\n", ",\r\n") + "QA-1,A,2024-01-01,lost\r\n").encode()
+    )
+    assert problems(check("customers", path)) == [
+        (2, "1 more value(s) than there are columns (in column 4, which the header does not name).")
+    ]
+
+
+def test_import_csv_names_each_column_it_ignores(tmp_path):
+    path = write(tmp_path, (HEADER.replace("\r\n", ",Phone number\r\n") + row(1)).encode())
+    err = io.StringIO()
+    call_command("import_csv", "customers", str(path), "--check", stdout=io.StringIO(), stderr=err)
+    assert (
+        "Column 'Phone number' fills no field and is ignored (--map 'Phone number'=FIELD to "
+        "use it)." in err.getvalue()
+    )
