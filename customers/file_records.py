@@ -45,7 +45,8 @@ SAVE_AS = "save it as CSV UTF-8"
 SIGNATURES = [
     (
         b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
-        "an old Excel workbook (.xls) or another Office 97-2003 file",
+        "an old Excel workbook (.xls), a password-protected workbook or another Office "
+        "97-2003 file",
     ),
     (b"%PDF-", "a PDF document"),
     (b"\x1f\x8b", "a gzip archive"),
@@ -158,7 +159,10 @@ def _text_lines(handle) -> Iterator[str]:
 def _quote_problem(error: csv.Error, start: int, now: int) -> str:
     text = str(error)
     if "unexpected end of data" in text:
-        return f"Line {start}: a quote opened in this record is never closed (the file ends inside it)."
+        return (
+            f"Line {start}: a quote opened in this record is never closed (the file ends "
+            "inside it)."
+        )
     if "expected after" in text:
         where = f"on line {now}" if now != start else "on this line"
         return (

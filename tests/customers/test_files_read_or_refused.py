@@ -68,8 +68,8 @@ def zip_of(name: str) -> bytes:
         (b"\r\n" + ROWS.encode(), "Line 1 is empty; the first line names the columns."),
         (
             bytes.fromhex("D0CF11E0A1B11AE1") + b"\x00" * 600,
-            "The file is an old Excel workbook (.xls) or another Office 97-2003 file, not CSV "
-            "text; save it as CSV UTF-8 or as .xlsx.",
+            "The file is an old Excel workbook (.xls), a password-protected workbook or another "
+            "Office 97-2003 file, not CSV text; save it as CSV UTF-8 or as .xlsx.",
         ),
         (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", "The file is a PDF document, not CSV text"),
         (b"\x1f\x8b\x08\x00" + b"\x00\xff" * 50, "The file is a gzip archive, not CSV text"),
