@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 
 from customers.models import Contract, RiskScore
-from customers.services import follow_on_term, roll_contracts
+from customers.services import follow_on_term, renewal_external_id, roll_contracts
 from retention.jobs.models import JobStep
 from tests.api.helpers import integration_client
 from tests.factories import ContractFactory, CustomerFactory, EmployeeFactory
@@ -162,3 +162,17 @@ def test_a_follow_on_key_another_contract_holds_is_set_aside_and_the_rest_roll()
     assert (aside.object_id, aside.key) == (mine.pk, "K-77-R")
     assert "another contract already has the external id K-77-R" in aside.reason
     assert roll.result == {"expired": 0, "renewed": 1}
+
+
+@pytest.mark.parametrize("root", ["客" * 64, "K" * 63, "Ü-" * 31 + "9", "SF-0065g00000XyZabAAB"])
+def test_follow_on_keys_fit_the_column_in_any_script_and_stay_apart(root):
+    keys = [renewal_external_id(root, generation) for generation in (1, 2, 10, 12_345)]
+    assert all(len(key) <= 64 for key in keys) and len(set(keys)) == 4
+    ContractFactory(
+        external_id=root, start_date=d(2026, 1, 1), end_date=d(2026, 1, 1), auto_renew=True
+    )
+    roll_contracts(as_of=d(2026, 1, 4))
+    assert [c.external_id for c in Contract.objects.order_by("start_date")][1:] == keys[:1] + [
+        renewal_external_id(root, 2),
+        renewal_external_id(root, 3),
+    ]
