@@ -7,7 +7,7 @@ import hashlib
 from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from customers.currency import fill_reporting_values
@@ -136,8 +136,10 @@ def roll_contracts(*, as_of: dt.date) -> ContractRollResult:
 
 
 def _create_follow_ons(follow_ons: list[Contract], set_aside: set[int]) -> None:
-    """All at once; if the batch fails, row by row to set the bad ones aside with the
-    database's reason (jobs page), so one bad row never stops the roll. A follow-on whose
+    """All at once; only if the database refuses the batch is it halved until the bad
+    rows are found and set aside with its reason (jobs page,
+    `steps.write_or_set_aside`), so one bad row never stops the roll, and a lost
+    connection is retried as a fault of the step, not taken for bad rows. A follow-on whose
     key another contract already holds (one sent in under that id) is set aside too,
     saying which: the original stays active rather than renew into someone else's row."""
     taken = dict(
@@ -158,24 +160,16 @@ def _create_follow_ons(follow_ons: list[Contract], set_aside: set[int]) -> None:
                 ),
             )
     follow_ons = [contract for contract in follow_ons if contract.renewal_of_id not in set_aside]
-    try:
-        with transaction.atomic():
-            Contract.objects.bulk_create(follow_ons, batch_size=2000, ignore_conflicts=True)
-        return
-    except DatabaseError:
-        pass
-    for contract in follow_ons:
-        try:
-            with transaction.atomic():
-                Contract.objects.bulk_create([contract], ignore_conflicts=True)
-        except DatabaseError as error:
-            set_aside.add(contract.renewal_of_id)
-            steps.set_aside(
-                model="contract",
-                object_id=contract.renewal_of_id,
-                key=contract.external_id,
-                reason=f"Follow-on not created: {str(error).splitlines()[0]}",
-            )
+    refused = steps.write_or_set_aside(
+        follow_ons,
+        lambda batch: Contract.objects.bulk_create(batch, batch_size=2000, ignore_conflicts=True),
+        describe=lambda contract: {
+            "model": "contract",
+            "object_id": contract.renewal_of_id,
+            "key": contract.external_id,
+        },
+    )
+    set_aside.update(contract.renewal_of_id for contract in refused)
 
 
 def _roll_once(as_of: dt.date, set_aside: set[int]) -> ContractRollResult:
@@ -206,7 +200,17 @@ def _roll_once(as_of: dt.date, set_aside: set[int]) -> ContractRollResult:
         roots = _chain_roots([row["id"] for row in renewing])
         follow_ons = []
         for row in renewing:
-            root = roots[row["id"]]
+            root = roots.get(row["id"])
+            if root is None:  # renewal_of edited into a loop: no first contract to key by
+                set_aside.add(row["id"])
+                steps.set_aside(
+                    model="contract",
+                    object_id=row["id"],
+                    key=row["external_id"],
+                    reason="Follow-on not created: its renewal chain loops back on itself, "
+                    "so it has no first contract; correct the contracts' renewal_of.",
+                )
+                continue
             start, end = follow_on_term(
                 row["start_date"], row["end_date"], anchor_day=root.start_date.day
             )

@@ -176,3 +176,29 @@ def test_follow_on_keys_fit_the_column_in_any_script_and_stay_apart(root):
         renewal_external_id(root, 2),
         renewal_external_id(root, 3),
     ]
+
+
+def test_contracts_whose_renewal_chain_loops_are_set_aside_and_the_rest_roll():
+    first = ContractFactory(
+        external_id="LOOP-A", start_date=d(2025, 1, 1), end_date=d(2025, 12, 31), auto_renew=True
+    )
+    second = ContractFactory(
+        external_id="LOOP-B", start_date=d(2025, 1, 1), end_date=d(2025, 12, 31), auto_renew=True
+    )
+    Contract.objects.filter(pk=first.pk).update(renewal_of=second)
+    Contract.objects.filter(pk=second.pk).update(renewal_of=first)
+    ContractFactory(
+        external_id="PLAIN", start_date=d(2025, 1, 1), end_date=d(2025, 12, 31), auto_renew=True
+    )
+    call_command("run_nightly", as_of=d(2026, 1, 2), stdout=StringIO())
+
+    roll = JobStep.objects.get(day=d(2026, 1, 2), name="roll_contracts")
+    assert roll.result == {"expired": 0, "renewed": 1}
+    assert sorted(roll.set_aside.values_list("key", flat=True)) == ["LOOP-A", "LOOP-B"]
+    assert "renewal chain loops" in roll.set_aside.first().reason
+    assert sorted(Contract.objects.values_list("external_id", "status")) == [
+        ("LOOP-A", "active"),
+        ("LOOP-B", "active"),
+        ("PLAIN", "renewed"),
+        ("PLAIN-R", "active"),
+    ]
