@@ -133,6 +133,7 @@ def roll_contracts(*, as_of: dt.date) -> ContractRollResult:
         renewed += step.renewed
         if step.renewed == 0:
             return ContractRollResult(expired=expired, renewed=renewed)
+        steps.fault_point("roll_contracts_pass")  # tests: strike between committed passes
 
 
 def _create_follow_ons(follow_ons: list[Contract], set_aside: set[int]) -> None:

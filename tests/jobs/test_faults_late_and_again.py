@@ -179,3 +179,49 @@ def test_a_worker_started_after_the_night_s_time_runs_the_missed_night_once(proc
     attempts = dict(JobStep.objects.filter(day=AS_OF).values_list("name", "attempts").order_by())
     assert set(attempts.values()) == {1}, attempts
     assert JobStep.objects.filter(day=AS_OF, name="roll_contracts").count() == 1
+
+
+def test_whole_worker_killed_between_passes_of_the_roll_every_follow_on_is_made_once(
+    processes,  # noqa: F811
+):
+    world = build_world()
+    gone = CustomerFactory(external_id="GONE", customer_since=AS_OF + dt.timedelta(days=30))
+    ContractFactory(
+        customer=gone,
+        external_id="OVERDUE",
+        start_date=dt.date(2023, 7, 1),
+        end_date=dt.date(2024, 6, 30),
+        auto_renew=True,
+    )
+    queue = new_queue()
+    beat_entries(queue, night_as_of=None)
+    first = Worker(queue, pause="roll_contracts_pass=30", beat=False)
+    processes.append(first)
+    from retention.nightly import run_nightly_jobs
+
+    run_nightly_jobs.apply_async(kwargs={"as_of": AS_OF.isoformat()}, queue=queue)
+    # The first pass has committed the 2024-25 term; the worker dies before the next.
+    wait_for(
+        lambda: Contract.objects.filter(external_id="OVERDUE-R").exists(),
+        40,
+        "the first pass of the roll",
+        logs=[first],
+    )
+    first.kill()
+    second = Worker(queue)
+    processes.append(second)
+
+    assert_day_scored_once(world, AS_OF, [second])
+    assert list(
+        Contract.objects.filter(external_id__startswith="OVERDUE")
+        .order_by("start_date")
+        .values_list("external_id", "status", "start_date", "end_date")
+    ) == [
+        ("OVERDUE", "renewed", dt.date(2023, 7, 1), dt.date(2024, 6, 30)),
+        ("OVERDUE-R", "renewed", dt.date(2024, 7, 1), dt.date(2025, 6, 30)),
+        ("OVERDUE-R2", "active", dt.date(2025, 7, 1), dt.date(2026, 6, 30)),  # ends on AS_OF
+    ]
+    roll = JobStep.objects.get(day=AS_OF, name="roll_contracts")
+    assert (roll.status, roll.attempts, roll.retries) == ("done", 2, 1)
+    # The second attempt made the follow-on the first did not get to, and only that.
+    assert roll.result == {"expired": 0, "renewed": 1}
