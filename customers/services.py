@@ -60,9 +60,10 @@ def follow_on_term(
     Apr (the 31st falls on each month's last day), never drifting to the 28th. Where the
     term alone leaves the anchor open (28 Feb..27 Feb is the 28th, 29th, 30th or 31st),
     `anchor_day` (the start day of the chain's first contract) decides, else the
-    earliest. A term ending on a month's last day from a start at a month's end renews
-    to a month's last day (2023-03-01..2024-02-29 renews to 2025-02-28, 2024-02-29..
-    2025-02-28 to 2026-02-28). Other terms renew for the same number of days."""
+    earliest. A term from the 29th-31st to a month's last day renews to a month's last
+    day (2024-02-29..2025-02-28 to 2026-02-28; from the 1st that is the anchor's rule:
+    2023-03-01..2024-02-29 renews to 2025-02-28). Other terms renew for the same number
+    of days (a day for a day, 30 days for 30 days)."""
     next_start = end + dt.timedelta(days=1)
     months = (next_start.year - start.year) * 12 + next_start.month - start.month
     anchors = _anchor_days(start) & _anchor_days(next_start)
@@ -118,8 +119,8 @@ def roll_contracts(*, as_of: dt.date) -> ContractRollResult:
     """Close contracts whose end date has passed as of `as_of`.
 
     Auto-renewing contracts of active customers get a follow-on contract of the same
-    length and value and are marked renewed; the rest are marked expired. Follow-ons keep the calendar of the
-    term (`follow_on_term`). Set-based, and idempotent: the follow-on's external_id is
+    length and value and are marked renewed; the rest are marked expired. Follow-ons keep
+    the calendar of the term (`follow_on_term`). Set-based, and idempotent: the follow-on's external_id is
     derived from the chain's first contract and its place in the chain
     (`renewal_external_id`, bounded), so a re-run (or a run killed halfway) creates
     nothing twice. A follow-on the database refuses is set aside with the reason and the
