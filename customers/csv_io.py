@@ -16,6 +16,11 @@ Nothing in the file is trusted:
   breaks);
 - numbers are read with the file's decimal mark (chosen on the import, else a point for
   comma-separated files); a number that reads two ways is refused, never scaled;
+- dates are read as spreadsheets write them (2025-12-31, 31.12.2025, 12/31/2025,
+  2025/12/31, 31-Dec-2025, an ISO date-time at midnight) with the file's date order
+  (chosen on the import, proposed from the file when its values say it, e.g. a 31 in
+  the first place); a date that reads two ways under no order is refused, never guessed;
+  yes/no cells may be TRUE/FALSE, WAHR/FALSCH, VRAI/FAUX, yes/no, 1/0 or 是/否;
 - a value exported with a spreadsheet guard (a leading apostrophe before = + - @, tab or
   CR, also after leading spaces) is read back without it, so an export imports back unchanged.
 
@@ -58,11 +63,15 @@ from customers.file_records import (
     visible,
 )
 from customers.row_values import (
+    DATE_ORDERS,
     DECIMAL_MARKS,
     RowError,
+    file_date,
+    file_moment,
     from_spreadsheet,
     money,
     number_text,
+    numeric_date_order,
     rate,
     spreadsheet_safe,
 )
@@ -144,7 +153,12 @@ def _cell_text(value, parse: Callable | None) -> str:
 
 
 def _rows(
-    kind: str, path: Path, delimiter: str, mapping: dict[str, str], decimal_mark: str | None
+    kind: str,
+    path: Path,
+    delimiter: str,
+    mapping: dict[str, str],
+    decimal_mark: str | None,
+    date_order: str | None = None,
 ) -> Iterator[tuple[int, dict, list[tuple[str, str]]]]:
     """(line where the record starts, row as field -> text, problems as (field, message))
     for every data row."""
@@ -209,6 +223,15 @@ def _rows(
                 except RowError as problem:
                     problems.append((target, str(problem)))
                     continue
+            if parse in (date_parser, moment_parser) and isinstance(value, str):
+                value = from_spreadsheet(value) if value[:1] == "'" else value
+                if value.strip():
+                    read = file_date if parse is date_parser else file_moment
+                    try:
+                        value = read(value, date_order)
+                    except RowError as problem:
+                        problems.append((target, str(problem)))
+                        continue
             if isinstance(value, str):
                 row[target] = from_spreadsheet(value) if value[:1] == "'" else value
             else:
@@ -216,12 +239,12 @@ def _rows(
         yield line, row, problems
 
 
-def _chunks(kind, path, delimiter, mapping, decimal_mark) -> Iterator[list]:
+def _chunks(kind, path, delimiter, mapping, decimal_mark, date_order=None) -> Iterator[list]:
     """Rows in chunks of CHUNK; a kind whose rows name each other (a team's parent, an
     employee's manager, perhaps further down) in one chunk, the whole file."""
     whole = upsert.KINDS[kind].whole_file
     chunk: list = []
-    for item in _rows(kind, path, delimiter, mapping, decimal_mark):
+    for item in _rows(kind, path, delimiter, mapping, decimal_mark, date_order):
         chunk.append(item)
         if len(chunk) == CHUNK and not whole:
             yield chunk
@@ -254,6 +277,36 @@ def _mark(delimiter: str, decimal_mark: str | None) -> str | None:
     return decimal_mark or default_decimal_mark(delimiter)
 
 
+def _order(date_order: str | None) -> str | None:
+    if date_order and date_order not in DATE_ORDERS:
+        raise CsvUnreadable(f"{date_order!r} is not a date order; use {', '.join(DATE_ORDERS)}.")
+    return date_order or None
+
+
+PROPOSAL_ROWS = 10_000
+
+
+def propose_date_order(path: Path, delimiter: str) -> str | None:
+    """The date order the file's own values show (in its first PROPOSAL_ROWS rows): "dmy"
+    when a date has a day above 12 first (31/12/2025) or is written with dots, "mdy"
+    when one has it second (12/31/2025); None when none says, or they disagree."""
+    seen: set[str] = set()
+    iterator = records(path, delimiter)
+    try:
+        next(iterator, None)
+        for (_, record), _ in zip(iterator, range(PROPOSAL_ROWS), strict=False):
+            for value in record:
+                if isinstance(value, str) and value[:1].isdigit():
+                    order = numeric_date_order(value)
+                    if order:
+                        seen.add(order)
+            if len(seen) > 1:
+                return None
+    except CsvUnreadable:
+        pass  # the check says where the file stops being readable
+    return seen.pop() if len(seen) == 1 else None
+
+
 def check(
     kind: str,
     path: Path,
@@ -261,17 +314,19 @@ def check(
     progress: Progress | None = None,
     *,
     decimal_mark: str | None = None,
+    date_order: str | None = None,
 ) -> Report:
     """Validate every row; nothing is written."""
     delimiter, header = sniff(path)
     mark = _mark(delimiter, decimal_mark)
+    order = _order(date_order)
     report = Report()
     for problem in check_mapping(kind, header, mapping):
         report.add(1, None, problem)
     if report.problem_count:
         return report
     try:
-        _check_rows(kind, path, delimiter, mapping, mark, report, progress)
+        _check_rows(kind, path, delimiter, mapping, (mark, order), report, progress)
     except CsvUnreadable as error:  # e.g. a byte that is not UTF-8 far into the file
         report.add(error.line, None, str(error))
     if not report.rows and not report.problem_count:
@@ -279,11 +334,11 @@ def check(
     return report
 
 
-def _check_rows(kind, path, delimiter, mapping, mark, report: Report, progress) -> None:
+def _check_rows(kind, path, delimiter, mapping, reading, report: Report, progress) -> None:
     column_of = {target: column for column, target in mapping.items() if target}
     present = set(column_of)
     seen: dict[str, int] = {}
-    for chunk in _chunks(kind, path, delimiter, mapping, mark):
+    for chunk in _chunks(kind, path, delimiter, mapping, *reading):
         lines = [line for line, _, _ in chunk]
         rows = []
         reported: set[tuple[int, str]] = set()
@@ -329,6 +384,7 @@ def import_file(
     progress: Progress | None = None,
     *,
     decimal_mark: str | None = None,
+    date_order: str | None = None,
 ) -> Report:
     """Check the whole file; if it is clean, write every row in one transaction."""
     # The check reports no progress of its own (the bar counts written rows), but a
@@ -339,16 +395,18 @@ def import_file(
         mapping,
         progress=(lambda _checked: progress(0)) if progress else None,
         decimal_mark=decimal_mark,
+        date_order=date_order,
     )
     if report.problem_count:
         return report
     delimiter, _ = sniff(path)
     mark = _mark(delimiter, decimal_mark)
+    order = _order(date_order)
     present = {target for target in mapping.values() if target}
     column_of = {target: column for column, target in mapping.items() if target}
     done = 0
     with transaction.atomic():
-        for chunk in _chunks(kind, path, delimiter, mapping, mark):
+        for chunk in _chunks(kind, path, delimiter, mapping, mark, order):
             try:
                 with transaction.atomic():
                     outcome = upsert.upsert(

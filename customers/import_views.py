@@ -95,6 +95,16 @@ def mapping_form(job: CsvImport, data=None) -> forms.Form:
         required=False,
         initial=job.decimal_mark,
     )
+    fields["date_order"] = forms.ChoiceField(
+        label=_("Order of dates"),
+        choices=[("", _("Only what reads one way (2025-12-31, 31.12.2025, 31-Dec-2025)"))]
+        + CsvImport._meta.get_field("date_order").choices,
+        required=False,
+        initial=job.date_order,
+        help_text=_(
+            "Proposed from the file's dates when they say it, e.g. a 31 in the first place."
+        ),
+    )
     return type("MappingForm", (forms.Form,), fields)(data)
 
 
@@ -114,6 +124,7 @@ def imports(request: HttpRequest) -> HttpResponse:
             form.add_error("file", str(error))
         else:
             job.mapping = csv_io.default_mapping(job.kind, job.header)
+            job.date_order = csv_io.propose_date_order(Path(job.file.path), job.delimiter) or ""
             job.save()
             return redirect("import_detail", job.pk)
     recent = CsvImport.objects.select_related("created_by")[:20]
@@ -138,6 +149,7 @@ def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
             if not mapping_problems:
                 job.mapping, job.status = mapping, CsvImport.Status.CHECKING
                 job.decimal_mark = form.cleaned_data["decimal_mark"]
+                job.date_order = form.cleaned_data["date_order"]
                 job.problem_count, job.problems = 0, []
                 job.save()
                 _start(job.pk, write=False)

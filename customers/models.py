@@ -19,6 +19,26 @@ from django.utils.translation import gettext_lazy as _
 from retention.email_address import InternationalEmailField
 from staff.models import Employee
 
+# One set of bounds for the dates people and systems send, applied by every door through
+# the models' row_errors (clean(), the bulk upsert, the file import).
+EARLIEST_DAY = dt.date(1900, 1, 1)
+
+
+def day_errors(row: dict, *, past: tuple[str, ...] = (), any_time: tuple[str, ...] = ()):
+    """Errors of the dates in `row`: none before EARLIEST_DAY; those named in `past` not
+    after today either (a date that has not come yet cannot have happened)."""
+    errors: dict[str, str] = {}
+    today = timezone.localdate()
+    for name in past + any_time:
+        day = row.get(name)
+        if day is None:
+            continue
+        if day < EARLIEST_DAY:
+            errors[name] = f"{day} is before {EARLIEST_DAY}; check the year."
+        elif name in past and day > today:
+            errors[name] = f"{day} is in the future; give a day that has happened."
+    return errors
+
 
 class Segment(models.TextChoices):
     CORE = "core", _("Core")
@@ -182,7 +202,7 @@ class Customer(models.Model):
             errors["secondary_owner"] = (
                 "The secondary owner must be someone other than the primary."
             )
-        return errors
+        return day_errors(row, past=("customer_since", "churned_on")) | errors
 
     def clean(self) -> None:
         errors = self.row_errors(
@@ -351,14 +371,20 @@ class Contact(models.Model):
     @staticmethod
     def row_errors(row: dict) -> dict[str, str]:
         """The rules on one contact's own fields, for every door."""
-        if row["status"] == Contact.Status.LEFT and not row["left_on"]:
-            return {"left_on": "A contact who left needs the date they left."}
-        if row["status"] == Contact.Status.ACTIVE and row["left_on"]:
-            return {"left_on": "An active contact cannot have a leaving date; set status to left."}
-        return {}
+        errors = day_errors(row, past=("known_since", "left_on"))
+        known, left = row.get("known_since"), row["left_on"]
+        if known and left and left < known and "left_on" not in errors:
+            errors["left_on"] = f"The leaving date {left} is before known since {known}."
+        if row["status"] == Contact.Status.LEFT and not left:
+            errors["left_on"] = "A contact who left needs the date they left."
+        if row["status"] == Contact.Status.ACTIVE and left:
+            errors["left_on"] = "An active contact cannot have a leaving date; set status to left."
+        return errors
 
     def clean(self) -> None:
-        errors = self.row_errors({"status": self.status, "left_on": self.left_on})
+        errors = self.row_errors(
+            {"status": self.status, "left_on": self.left_on, "known_since": self.known_since}
+        )
         if errors:
             raise ValidationError(errors)
 
@@ -461,12 +487,13 @@ class Contract(models.Model):
     @staticmethod
     def row_errors(row: dict) -> dict[str, str]:
         """The rules on one contract's own fields, for every door."""
+        errors = day_errors(row, any_time=("start_date", "end_date"))
         if row["start_date"] and row["end_date"] and row["end_date"] < row["start_date"]:
-            return {
-                "end_date": f"The end date {row['end_date']} is before the start date "
-                f"{row['start_date']}."
-            }
-        return {}
+            errors.setdefault(
+                "end_date",
+                f"The end date {row['end_date']} is before the start date {row['start_date']}.",
+            )
+        return errors
 
     def clean(self) -> None:
         from customers.currency import contract_rows_errors
@@ -606,7 +633,12 @@ class Interaction(models.Model):
                 else row["kind"]
             )
             errors["satisfaction"] = f"A {label} does not carry a satisfaction score."
-        if row["happened_at"] and row["happened_at"] > timezone.now() + cls.FUTURE_SLACK:
+        happened = row["happened_at"]
+        if happened and happened < dt.datetime.combine(EARLIEST_DAY, dt.time(), dt.UTC):
+            errors["happened_at"] = (
+                f"{happened.date().isoformat()} is before {EARLIEST_DAY}; check the year."
+            )
+        elif happened and happened > timezone.now() + cls.FUTURE_SLACK:
             errors["happened_at"] = (
                 f"{row['happened_at']:%Y-%m-%d %H:%M} is in the future; an interaction is "
                 "logged once it happened."
@@ -762,6 +794,18 @@ class CsvImport(models.Model):
         choices=[(".", "Point: 1,234.56"), (",", "Comma: 1.234,56")],
         help_text="How the file writes numbers; empty: a point in comma-separated files, "
         "otherwise a number that reads two ways is refused.",
+    )
+    date_order = models.CharField(
+        max_length=3,
+        blank=True,
+        choices=[
+            ("dmy", _("Day-month-year: 31.12.2025, 31/12/2025")),
+            ("mdy", _("Month-day-year: 12/31/2025")),
+            ("ymd", _("Year-month-day: 2025-12-31, 2025/12/31")),
+        ],
+        help_text=_(
+            "How the file writes dates; empty: a date that reads two ways (01/02/2025) is refused."
+        ),
     )
     header = models.JSONField(default=list)
     mapping = models.JSONField(default=dict, help_text=_("CSV column -> field."))

@@ -70,7 +70,9 @@ def date(value):
     except ValueError:  # well formed but impossible, e.g. month 13
         raise RowError(f"{value!r} is not a real date.") from None
     if parsed is None:
-        raise RowError(f"{value!r} is not a date (YYYY-MM-DD).")
+        raise RowError(
+            f"{value!r} is not a date: the API takes dates as YYYY-MM-DD (ISO 8601) only."
+        )
     return parsed
 
 
@@ -82,7 +84,10 @@ def moment(value):
     except ValueError:
         parsed = None
     if parsed is None:
-        raise RowError(f"{value!r} is not a date and time (ISO 8601, e.g. 2026-05-01T14:30:00Z).")
+        raise RowError(
+            f"{value!r} is not a date and time: the API takes ISO 8601 only, e.g. "
+            "2026-05-01T14:30:00Z."
+        )
     if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed)
     try:
@@ -102,7 +107,16 @@ def money(value):
         raise RowError(f"{value!r} is not a number.") from None
     if not amount.is_finite() or amount < 0 or amount >= Decimal("1e12"):
         raise RowError(f"{value!r} must be a number from 0 up to 999,999,999,999.99.")
-    return amount.quantize(Decimal("0.01"))
+    return _exact(value, amount, 2)
+
+
+def _exact(value, number: Decimal, places: int) -> Decimal:
+    """The number with `places` decimals, refused if that would round it: 10.005 is not
+    10.00 or 10.01 (trailing zeros, as in 10.500, are no rounding)."""
+    step = Decimal(1).scaleb(-places)
+    if number != number.quantize(step):
+        raise RowError(f"{value!r} has more than {places} decimals.")
+    return number.quantize(step)
 
 
 def rate(value):
@@ -117,7 +131,13 @@ def rate(value):
         raise RowError(f"{value!r} is not a number.") from None
     if not number.is_finite() or number <= 0 or number >= Decimal("1e10"):
         raise RowError(f"{value!r} must be a positive number below 10,000,000,000.")
-    return number.quantize(Decimal("1e-10"))
+    return _exact(value, number, 10)
+
+
+# Yes and no as spreadsheets and people write them: Excel's own words in English,
+# German and French (what a saved workbook turns TRUE into), and the plain answers.
+TRUE_WORDS = frozenset({"true", "1", "yes", "y", "wahr", "ja", "vrai", "oui", "是", "真"})
+FALSE_WORDS = frozenset({"false", "0", "no", "n", "falsch", "nein", "faux", "non", "否", "假"})
 
 
 def flag(value):
@@ -126,11 +146,13 @@ def flag(value):
     if isinstance(value, bool):
         return value
     lowered = str(value).strip().lower()
-    if lowered in {"true", "1", "yes", "y"}:
+    if lowered in TRUE_WORDS:
         return True
-    if lowered in {"false", "0", "no", "n"}:
+    if lowered in FALSE_WORDS:
         return False
-    raise RowError(f"{value!r} is not true or false.")
+    raise RowError(
+        f"{value!r} is not true or false (TRUE/FALSE, WAHR/FALSCH, VRAI/FAUX, yes/no, 1/0, 是/否)."
+    )
 
 
 def score(value):
@@ -218,6 +240,139 @@ def number_text(value: str, decimal_mark: str | None) -> str:
         )
     whole = whole.replace(group, "")
     return sign + (whole or "0") + ("." + fraction if fraction else "")
+
+
+# --- dates written by people: the file's date order, or refused as ambiguous -----------
+
+DATE_ORDERS = {"ymd": "year-month-day", "dmy": "day-month-year", "mdy": "month-day-year"}
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_ISO_MOMENT = re.compile(
+    r"(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?"
+)
+_NUMERIC = re.compile(r"(\d{1,4})([./-])(\d{1,2})\2(\d{1,4})")
+_TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:\s*([ap])\.?m\.?)?", re.I)
+
+
+def numeric_date_order(value: str) -> str | None:
+    """The one order a numeric date like 31/12/2025 or 12/31/2025 can be read in
+    (dmy or mdy), or None when it reads either way, is not numeric or has the year first.
+    A date written with dots is day first in every country that writes it so."""
+    found = _NUMERIC.fullmatch(value.strip().split(" ")[0])
+    if not found or len(found.group(1)) == 4 or len(found.group(4)) != 4:
+        return None
+    first, second = int(found.group(1)), int(found.group(3))
+    if first > 12 >= second:
+        return "dmy"
+    if second > 12 >= first:
+        return "mdy"
+    return "dmy" if found.group(2) == "." else None
+
+
+def _day(value: str, year: int, month: int, day: int) -> dt.date:
+    if year < 1000:
+        raise RowError(f"{value!r}: write the year with four digits.")
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        raise RowError(f"{value!r} is not a real date.") from None
+
+
+def _date_part(value: str, part: str, order: str | None) -> dt.date:
+    """A date as spreadsheets write it: 2025-12-31, 2025/12/31, 31.12.2025, 12/31/2025
+    (by the file's date order), 31-Dec-2025, Dec 31, 2025."""
+    numeric = _NUMERIC.fullmatch(part)
+    if numeric:
+        a, b, c = (int(numeric.group(i)) for i in (1, 3, 4))
+        if len(numeric.group(1)) == 4:
+            return _day(value, a, b, c)
+        if len(numeric.group(4)) != 4:
+            raise RowError(f"{value!r}: write the year with four digits.")
+        if a > 12 and b > 12:
+            raise RowError(f"{value!r} is not a real date.")
+        read = order if order in ("dmy", "mdy") else numeric_date_order(part)
+        forced = "dmy" if a > 12 else "mdy" if b > 12 else None
+        if order in ("dmy", "mdy") and forced not in (None, order):
+            raise RowError(f"{value!r} does not fit the date order {DATE_ORDERS[order]}.")
+        if read is None:
+            if order == "ymd":
+                raise RowError(f"{value!r} does not fit the date order year-month-day.")
+            raise RowError(
+                f"{value!r} reads two ways (day-month or month-day); choose the file's date order."
+            )
+        return _day(value, c, b, a) if read == "dmy" else _day(value, c, a, b)
+    words = [w for w in re.split(r"[\s,./-]+", part) if w]
+    months = [w for w in words if w.lower() in MONTHS]
+    numbers = [w for w in words if w.isdigit()]
+    if len(words) == 3 and len(months) == 1 and len(numbers) == 2:
+        years = [n for n in numbers if len(n) == 4]
+        days = [n for n in numbers if len(n) <= 2]
+        if len(years) == 1 and len(days) == 1:
+            return _day(value, int(years[0]), MONTHS[months[0].lower()], int(days[0]))
+    raise RowError(
+        f"{value!r} is not a date (e.g. 2025-12-31, 31.12.2025, 12/31/2025, 31-Dec-2025)."
+    )
+
+
+def file_date(value: str, order: str | None = None) -> str:
+    """A date cell of a file as YYYY-MM-DD. `order`: the file's date order (DATE_ORDERS),
+    which reads 01/02/2025; without one, a date that reads two ways is refused. An ISO
+    date-time at midnight (what a spreadsheet saves a date as) is that date; another time
+    of day is refused rather than cut off."""
+    raw = value.strip()
+    iso = _ISO_MOMENT.fullmatch(raw)
+    if iso:
+        if any(int(part or 0) for part in iso.group(2, 3, 4)):
+            raise RowError(f"{value!r} has a time of day; a date is expected.")
+        return iso.group(1)
+    timed = re.fullmatch(r"(.*?)[ T,]+" + _TIME.pattern, raw, re.I)
+    if timed:
+        hour, minute, second = (int(n or 0) for n in timed.group(2, 3, 4))
+        midnight = hour == (12 if timed.group(5) else 0) and not minute and not second
+        if not midnight or (timed.group(5) or "a").lower() != "a":
+            raise RowError(f"{value!r} has a time of day; a date is expected.")
+        raw = timed.group(1).strip(" ,")
+    return _date_part(value, raw, order).isoformat()
+
+
+def file_moment(value: str, order: str | None = None) -> str:
+    """A date-and-time cell of a file as ISO 8601: ISO as it is (with its offset, if
+    any), else a date as `file_date` reads it, then the time (14:30, 2:30 PM)."""
+    raw = value.strip()
+    if _ISO_MOMENT.fullmatch(raw) or re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+        return raw
+    found = re.fullmatch(r"(.*?)[ T,]+" + _TIME.pattern, raw, re.I)
+    if not found:
+        return _date_part(value, raw, order).isoformat() + "T00:00:00"
+    day = _date_part(value, found.group(1).strip(" ,"), order)
+    hour, minute, second = int(found.group(2)), int(found.group(3)), int(found.group(4) or 0)
+    noon = found.group(5)
+    if noon:
+        if not 1 <= hour <= 12:
+            raise RowError(f"{value!r} is not a real time.")
+        hour = hour % 12 + (12 if noon.lower() == "p" else 0)
+    if hour > 23 or minute > 59 or second > 59:
+        raise RowError(f"{value!r} is not a real time.")
+    return f"{day.isoformat()}T{hour:02}:{minute:02}:{second:02}"
 
 
 # --- spreadsheet formulas: an exported cell never runs, an imported one comes back -------

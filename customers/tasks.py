@@ -216,6 +216,7 @@ def _csv_job(import_id: int, *, write: bool, attempt: int | None = None) -> dict
                 job.mapping,
                 progress=progress,
                 decimal_mark=job.decimal_mark or None,
+                date_order=job.date_order or None,
             )
             with transaction.atomic():
                 # Holds the row until the rows commit: a Cancel waits, then finds it done.

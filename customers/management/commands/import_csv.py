@@ -1,4 +1,5 @@
-"""manage.py import_csv KIND FILE [--map column=field ...] [--decimal-mark . | ,] [--check]
+"""manage.py import_csv KIND FILE [--map column=field ...] [--decimal-mark . | ,]
+[--date-order dmy | mdy | ymd] [--check]
 
 Imports customers, contacts, contracts, interactions or exchange rates from a CSV or
 Excel (.xlsx) file with the same
@@ -31,7 +32,14 @@ class Command(BaseCommand):
             "otherwise a number that reads two ways is refused.",
         )
 
-    def handle(self, *args, kind, file, map, check, decimal_mark, **options):
+        parser.add_argument(
+            "--date-order",
+            choices=["dmy", "mdy", "ymd"],
+            help="How the file writes dates (31.12.2025: dmy, 12/31/2025: mdy); default: the "
+            "order the file's dates show, else a date that reads two ways is refused.",
+        )
+
+    def handle(self, *args, kind, file, map, check, decimal_mark, date_order, **options):
         if not file.is_file():
             raise CommandError(f"No file {file}.")
         try:
@@ -60,7 +68,16 @@ class Command(BaseCommand):
             self.stderr.write(f"\r{done:,} / {total:,} rows", ending="")
 
         run = csv_io.check if check else csv_io.import_file
-        report = run(kind, file, mapping, progress=progress, decimal_mark=decimal_mark)
+        if date_order is None:
+            date_order = csv_io.propose_date_order(file, csv_io.sniff(file)[0])
+        report = run(
+            kind,
+            file,
+            mapping,
+            progress=progress,
+            decimal_mark=decimal_mark,
+            date_order=date_order,
+        )
         self.stderr.write("")
         for problem in report.problems:
             where = f"line {problem['line']}" + (
