@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from alerts.models import SIGNAL_CHOICES, Alert, RetentionAction
 from customers.models import Contract, Customer, RiskScore, RiskTier
+from retention.text_limits import check_length
 from staff.models import Employee
 
 SAVED_AFTER_DAYS = 90
@@ -44,6 +45,7 @@ def record_action(
         raise ValidationError({"kind": _("Unknown kind of action %(kind)r.") % {"kind": kind}})
     if alert is not None and alert.customer_id != customer.pk:
         raise ValidationError({"alert": _("This alert belongs to another customer.")})
+    check_length(RetentionAction, "notes", notes)
     today = timezone.localdate()
     taken_on = taken_on or today
     # The save rate and the owners' ranking count these: a date outside the customer's

@@ -17,6 +17,7 @@ from customers.models import Customer
 from retention.api.auth import api_employee, api_role, role_in
 from retention.api.strict import RejectUnknownFields
 from retention.api.views import AuditedList, AuditedRetrieve
+from retention.text_limits import limit_of
 from staff.access import customer_scope
 
 
@@ -83,7 +84,9 @@ def _sees_departure(serializer, alert: Alert) -> bool:
 
 class AlertActionSerializer(RejectUnknownFields, serializers.Serializer):
     until = serializers.DateField(required=False, help_text=_("Snooze: the day it wakes up."))
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=limit_of(Alert, "note")
+    )
 
 
 class AlertFilter(django_filters.FilterSet):

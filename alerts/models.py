@@ -12,6 +12,7 @@ from django.utils.translation import gettext_noop
 
 from customers.models import Customer, RiskTier, Segment
 from customers.scoring.signals import SIGNALS
+from retention.text_limits import LimitedTextField
 from staff.models import Employee
 
 # Signs raised from the score history rather than from the day's features.
@@ -67,7 +68,9 @@ class SignalRule(models.Model):
         help_text='Overrides of the sign\'s default thresholds, e.g. {"below_ratio": 0.4}; '
         "they apply to scores' reasons and alerts from the next scoring run.",
     )
-    play = models.TextField(blank=True, help_text=_("The suggested play shown with each alert."))
+    play = LimitedTextField(
+        blank=True, max_length=2000, help_text=_("The suggested play shown with each alert.")
+    )
 
     class Meta:
         ordering = ["code"]
@@ -125,7 +128,7 @@ class Alert(models.Model):
         blank=True,
         help_text=_("The figures by name, so the text is worded in each reader's language."),
     )
-    play = models.TextField(blank=True)
+    play = LimitedTextField(blank=True, max_length=2000)
     tier = models.PositiveSmallIntegerField(choices=RiskTier.choices, null=True, blank=True)
     annual_value = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     probability = models.FloatField(default=0)
@@ -150,7 +153,7 @@ class Alert(models.Model):
     )
     snoozed_until = models.DateField(null=True, blank=True)
     closed_on = models.DateField(null=True, blank=True)
-    note = models.TextField(blank=True)
+    note = LimitedTextField(blank=True, max_length=5000)
 
     class Meta:
         ordering = ["-revenue_at_risk"]
@@ -356,7 +359,7 @@ class RetentionAction(models.Model):
         Alert, null=True, blank=True, on_delete=models.SET_NULL, related_name="actions"
     )
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    play = models.TextField(blank=True)
+    play = LimitedTextField(blank=True, max_length=2000)
     signal = models.CharField(max_length=32, blank=True, choices=SIGNAL_CHOICES)
     tier = models.PositiveSmallIntegerField(null=True, blank=True)
     team = models.ForeignKey(
@@ -365,7 +368,7 @@ class RetentionAction(models.Model):
     owner = models.ForeignKey(
         Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="retention_actions"
     )
-    notes = models.TextField(blank=True)
+    notes = LimitedTextField(blank=True, max_length=10_000)
     taken_on = models.DateField()
     outcome = models.CharField(max_length=8, choices=Outcome.choices, default=Outcome.PENDING)
     outcome_on = models.DateField(null=True, blank=True)
@@ -387,7 +390,7 @@ class TierPlay(models.Model):
     segment = models.CharField(
         max_length=12, choices=Segment.choices, blank=True, help_text=_("Empty: every segment.")
     )
-    text = models.TextField()
+    text = LimitedTextField(max_length=2000)
 
     DEFAULTS = {
         RiskTier.VERY_HIGH: gettext_noop(

@@ -21,6 +21,7 @@ from customers.models import Customer, RiskScore, RiskTier, ScoringRun
 from customers.scoring.wording import alert_text, play_text
 from customers.templatetags.risk import money
 from retention.jobs import steps as job_steps
+from retention.text_limits import check_length
 from staff.access import sees_departure_of
 from staff.language import language_of
 from staff.models import Employee, Team
@@ -436,6 +437,7 @@ def act_on_alert(
     elif action == "resolve":
         if not note.strip():
             raise ValidationError({"note": _("Say what was done when resolving an alert.")})
+        check_length(Alert, "note", note)
         alert.status, alert.closed_on, alert.note = Alert.Status.RESOLVED, today, note
     else:
         raise ValidationError({"action": _("Unknown action %(action)r.") % {"action": action}})

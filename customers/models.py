@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from retention.email_address import InternationalEmailField
+from retention.text_limits import LimitedTextField
 from staff.models import Employee
 
 # One set of bounds for the dates people and systems send, applied by every door through
@@ -96,7 +97,7 @@ class Customer(models.Model):
     )
     churned_on = models.DateField(null=True, blank=True)
     churn_reason = models.CharField(max_length=24, choices=ChurnReason.choices, blank=True)
-    churn_reason_detail = models.TextField(blank=True, max_length=2000)
+    churn_reason_detail = LimitedTextField(blank=True, max_length=2000)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
@@ -576,7 +577,7 @@ class Interaction(models.Model):
         help_text=_("1 (very unhappy) to 10 (delighted), where it applies."),
     )
     # One limit for the quick form, the admin, the API and the import.
-    notes = models.TextField(blank=True, max_length=50_000)
+    notes = LimitedTextField(blank=True, max_length=50_000)
     # Unique through the constraint below, which (unlike unique=True) adds no second
     # pattern-matching index on PostgreSQL. Interactions logged in the app get one
     # ("app-" and a random UUID), so every exported row imports back.

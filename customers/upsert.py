@@ -536,9 +536,27 @@ def upsert(
         ]
         return outcome
     clean, outcome.errors = validate(kind_name, rows, present=present)
-    if outcome.errors or dry_run or not clean:
+    if outcome.errors or not clean:
         return outcome
+    if dry_run:
+        return _try_write(kind_name, clean, present)
     return write_valid(kind_name, clean, present=present)
+
+
+class _DryRun(Exception):
+    """Rolls a trial write back."""
+
+
+def _try_write(kind_name: str, clean: list[dict], present: set[str] | None) -> Outcome:
+    """What writing the batch would do (created, updated, unchanged), found by writing it
+    in a transaction that is always rolled back: the counts are the real run's, by the
+    same code, and nothing stays written."""
+    try:
+        with transaction.atomic():
+            outcome = write_valid(kind_name, clean, present=present)
+            raise _DryRun
+    except _DryRun:
+        return outcome
 
 
 def write_valid(kind_name: str, clean: list[dict], *, present: set[str] | None = None) -> Outcome:

@@ -6,7 +6,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from handover.models import HandoverStep
+from handover.models import HandoverPlan, HandoverStep
+from retention.text_limits import limit_of
 from staff.models import Employee
 
 
@@ -29,7 +30,10 @@ class DepartureForm(forms.Form):
         widget=forms.RadioSelect,
     )
     exit_interview_notes = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), required=False, help_text=_("Can be added later.")
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=limit_of(HandoverPlan, "exit_interview_notes"),
+        help_text=_("Can be added later."),
     )
 
     def __init__(self, *args, **kwargs):
@@ -41,7 +45,10 @@ class DepartureForm(forms.Form):
 
 class ExitInterviewForm(forms.Form):
     exit_interview_notes = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 4}), required=False, label=_("Exit-interview notes")
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        max_length=limit_of(HandoverPlan, "exit_interview_notes"),
+        label=_("Exit-interview notes"),
     )
 
     def __init__(self, *args, **kwargs):
@@ -51,7 +58,11 @@ class ExitInterviewForm(forms.Form):
 
 
 class StepDoneForm(forms.Form):
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=limit_of(HandoverStep, "note"),
+    )
     satisfaction = forms.IntegerField(min_value=1, max_value=10, required=False)
 
     def __init__(self, *args, step: HandoverStep, **kwargs):

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, OwnerRole
+from retention.text_limits import LimitedTextField
 from staff.models import Employee
 
 
@@ -28,7 +29,7 @@ class HandoverPlan(models.Model):
     last_day = models.DateField(help_text=_("The leaver's last working day."))
     reason = models.CharField(max_length=200)
     voluntary = models.BooleanField(help_text=_("Resigned (yes) or let go (no)."))
-    exit_interview_notes = models.TextField(blank=True)
+    exit_interview_notes = LimitedTextField(blank=True, max_length=50_000)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     created_by = models.ForeignKey(
         Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -139,8 +140,9 @@ class HandoverStep(models.Model):
     done_by = models.ForeignKey(
         Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    note = models.TextField(
+    note = LimitedTextField(
         blank=True,
+        max_length=50_000,
         help_text=_("Knowledge transfer: history, open issues, preferences, key contacts."),
     )
     satisfaction = models.PositiveSmallIntegerField(

@@ -21,6 +21,7 @@ from customers.models import Customer, OwnerRole, OwnershipPeriod, RiskScore
 from handover.models import HandoverPlan, HandoverStep, HandoverTask
 from handover.selectors import handover_proposals
 from retention.jobs import steps as job_steps
+from retention.text_limits import check_length
 from staff.language import language_of
 from staff.models import Employee
 
@@ -53,6 +54,7 @@ def start_departure(
     """Record that `employee` leaves on `last_day` and open the handover plan; the
     handover tasks are raised by a Celery task once this transaction commits."""
     today = today or timezone.localdate()
+    check_length(HandoverPlan, "exit_interview_notes", exit_interview_notes)
     errors: dict[str, str] = {}
     if employee.status == Employee.Status.DEPARTED:
         errors["employee"] = (
@@ -384,6 +386,7 @@ def complete_step(
 ) -> HandoverStep:
     """Close a checklist step. The ownership-change step performs the change: it is never
     a checkbox that only looks done."""
+    check_length(HandoverStep, "note", note)
     if step.kind == Kind.OWNERSHIP_CHANGE:
         change_ownership(task=step.task, by=by)
         step.refresh_from_db()

@@ -11,8 +11,10 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.response import Response
 
 from customers.api import BulkUpsertMixin
+from handover.models import HandoverPlan
 from retention.api.auth import DEPARTURES, api_employee, api_role, role_in
 from retention.api.strict import RejectUnknownFields
+from retention.text_limits import limit_of
 from staff.access import employee_scope
 from staff.models import Employee, Team
 
@@ -146,7 +148,12 @@ class DepartureSerializer(RejectUnknownFields, serializers.Serializer):
     last_day = serializers.DateField()
     reason = serializers.CharField(max_length=200)
     voluntary = serializers.BooleanField()
-    exit_interview_notes = serializers.CharField(required=False, allow_blank=True, default="")
+    exit_interview_notes = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=limit_of(HandoverPlan, "exit_interview_notes"),
+    )
     plan = serializers.IntegerField(read_only=True, help_text=_("The handover plan it opened."))
 
 

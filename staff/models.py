@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from retention.email_address import InternationalEmailField
+from retention.text_limits import LimitedTextField
 
 
 class Team(models.Model):
@@ -303,7 +304,7 @@ class AuditEvent(models.Model):
         null=True, blank=True, db_index=True, help_text=_("The customer concerned, if one.")
     )
     rows = models.PositiveIntegerField(default=1, help_text=_("Records viewed or exported."))
-    reason = models.TextField(blank=True, help_text=_("Required for exports."))
+    reason = LimitedTextField(blank=True, max_length=2000, help_text=_("Required for exports."))
     detail = models.JSONField(default=dict, blank=True)
 
     objects = AuditQuerySet.as_manager()
@@ -365,7 +366,7 @@ class ExportRequest(models.Model):
 
     employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="export_requests")
     kind = models.CharField(max_length=20)
-    reason = models.TextField()
+    reason = LimitedTextField(max_length=500)
     requested_at = models.DateTimeField(auto_now_add=True)
     approved_by = models.ForeignKey(
         Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

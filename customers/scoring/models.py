@@ -9,6 +9,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from retention.text_limits import LimitedTextField
+
 
 class RiskTier(models.IntegerChoices):
     """Ordered from most to least at risk, so a higher number is a safer customer."""
@@ -82,7 +84,7 @@ class RiskModel(models.Model):
     artifact = models.BinaryField(null=True, blank=True, editable=False)
     is_active = models.BooleanField(default=True)
     training_seconds = models.FloatField(default=0.0)
-    note = models.TextField(blank=True)
+    note = LimitedTextField(blank=True, max_length=2000)
 
     class Meta:
         ordering = ["-version"]
