@@ -220,8 +220,10 @@ def _rows(
             if numeric and isinstance(value, str):
                 try:
                     value = number_text(value, decimal_mark)
-                except RowError as problem:
-                    problems.append((target, str(problem)))
+                    parse(value)
+                except RowError as problem:  # named as the file writes it, "10,005"
+                    spelled = record[position].strip()
+                    problems.append((target, str(problem).replace(repr(value), repr(spelled))))
                     continue
             if parse in (date_parser, moment_parser) and isinstance(value, str):
                 value = from_spreadsheet(value) if value[:1] == "'" else value

@@ -310,6 +310,8 @@ def _date_part(value: str, part: str, order: str | None) -> dt.date:
         if a > 12 and b > 12:
             raise RowError(f"{value!r} is not a real date.")
         read = order if order in ("dmy", "mdy") else numeric_date_order(part)
+        if read is None and a == b:  # 01/01/2025 is the same day either way
+            read = "dmy"
         forced = "dmy" if a > 12 else "mdy" if b > 12 else None
         if order in ("dmy", "mdy") and forced not in (None, order):
             raise RowError(f"{value!r} does not fit the date order {DATE_ORDERS[order]}.")

@@ -131,7 +131,7 @@ def test_more_than_10000_rows_are_refused(api):
         (
             {"external_id": "A", "name": "A", "customer_since": "01/02/2024"},
             "customer_since",
-            "'01/02/2024' is not a date (YYYY-MM-DD).",
+            "'01/02/2024' is not a date: the API takes dates as YYYY-MM-DD (ISO 8601) only.",
         ),
         (
             {"external_id": "A", "name": "A", "customer_since": "2024-13-01"},
@@ -141,7 +141,7 @@ def test_more_than_10000_rows_are_refused(api):
         (
             {"external_id": "A", "name": "A", "customer_since": 20240101},
             "customer_since",
-            "20240101 is not a date (YYYY-MM-DD).",
+            "20240101 is not a date: the API takes dates as YYYY-MM-DD (ISO 8601) only.",
         ),
         (
             {"external_id": "A", "name": "A", "customer_since": "2024-01-01", "segment": "vip"},

@@ -72,7 +72,7 @@ def test_the_check_names_every_problem_by_line_and_column_and_writes_nothing(tmp
                 "Customer ID,Company,Since",
                 "C-1,Acme,2024-01-01",
                 "C-2,,2024-01-01",  # line 3: no name
-                "C-3,Cobalt,1 May 2024",  # line 4: bad date
+                "C-3,Cobalt,1 Mai 2024",  # line 4: bad date
                 "C-1,Acme again,2024-01-01",  # line 5: repeated id
             ]
         ),
@@ -82,7 +82,12 @@ def test_the_check_names_every_problem_by_line_and_column_and_writes_nothing(tmp
     assert report.problems == [
         {"line": 5, "column": "Customer ID", "message": "'C-1' is also on line 2."},
         {"line": 3, "column": "Company", "message": "Required."},
-        {"line": 4, "column": "Since", "message": "'1 May 2024' is not a date (YYYY-MM-DD)."},
+        {
+            "line": 4,
+            "column": "Since",
+            "message": "'1 Mai 2024' is not a date "
+            "(e.g. 2025-12-31, 31.12.2025, 12/31/2025, 31-Dec-2025).",
+        },
     ]
     assert report.rows == 4 and not Customer.objects.exists()
 

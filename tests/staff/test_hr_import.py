@@ -147,7 +147,7 @@ def test_every_bad_row_is_named_by_line_and_column_and_nothing_is_written(tmp_pa
         + "E2;Bea Berg;taken@example.com;;;2020-01-01;;\n"  # line 3: another's address
         + "E3;Carl Chu;carl@example.com;Nowhere;E9;2021-01-01;;\n"  # line 4
         + "E4;Dora Dee;dora@example.com;;E4;2021-01-01;2020-01-01;yes\n"  # line 5
-        + "E5;Eve Ek;not-an-address;;;1 May 2021;;perhaps\n"  # line 6
+        + "E5;Eve Ek;not-an-address;;;1 Mai 2021;;perhaps\n"  # line 6
         + "E1;Ann again;ann2@example.com;;;2019-01-01;;\n",  # line 7
     )
     report = run("employees", path, check=True)
@@ -159,7 +159,9 @@ def test_every_bad_row_is_named_by_line_and_column_and_nothing_is_written(tmp_pa
     assert problems[(5, "Termination Date")] == (
         "The leaving date 2020-01-01 is before the start date 2021-01-01."
     )
-    assert problems[(6, "Hire Date")] == "'1 May 2021' is not a date (YYYY-MM-DD)."
+    assert problems[(6, "Hire Date")] == (
+        "'1 Mai 2021' is not a date (e.g. 2025-12-31, 31.12.2025, 12/31/2025, 31-Dec-2025)."
+    )
     assert problems[(6, "Termination Type")] == (
         "'perhaps' is not yes/no (or voluntary/involuntary, resigned/dismissed)."
     )

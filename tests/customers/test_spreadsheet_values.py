@@ -1,0 +1,186 @@
+"""Files saved by spreadsheets: dates as German, US and ISO Excel write them, read by the
+file's date order (chosen, or proposed from its own values), yes/no in spreadsheet words,
+and amounts refused, never rounded, when they have more decimals than are kept."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from customers import csv_io
+from customers.models import Contract, CsvImport, Customer
+from tests.factories import CustomerFactory, EmployeeFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+CONTRACT_COLUMNS = ["external_id", "customer", "start_date", "end_date", "annual_value"]
+
+
+def write(tmp_path, text: str, name="file.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def mapping_of(path, kind="contracts"):
+    return csv_io.default_mapping(kind, csv_io.sniff(path)[1])
+
+
+def test_contract_dates_as_spreadsheets_write_them_and_yes_no_words_are_read(tmp_path):
+    CustomerFactory(external_id="C-1")
+    path = write(
+        tmp_path,
+        "external_id;customer;start_date;end_date;annual_value;auto_renew\n"
+        "K-1;C-1;01/01/2025;12/31/2025;1.234,50;WAHR\n"
+        "K-2;C-1;01.01.2025;31.12.2025;10,5;FALSCH\n"
+        "K-3;C-1;2025/01/01;2025/12/31;100;VRAI\n"
+        "K-4;C-1;1-Jan-2025;31-Dec-2025;100;faux\n"
+        "K-5;C-1;2025-01-01T00:00:00;2025-12-31T00:00:00;100;是\n"
+        "K-6;C-1;2025-12-31 00:00:00;2026-12-30 00:00:00;100;否\n"
+        "K-7;C-1;Jan 1, 2025;31 December 2025;100;TRUE\n",
+    )
+    report = csv_io.import_file("contracts", path, mapping_of(path), decimal_mark=",")
+    assert (report.problems, report.created) == ([], 7)
+    stored = {
+        c.external_id: (c.start_date, c.end_date, c.annual_value, c.auto_renew)
+        for c in Contract.objects.all()
+    }
+    year = (dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+    assert stored == {
+        "K-1": (*year, Decimal("1234.50"), True),
+        "K-2": (*year, Decimal("10.50"), False),
+        "K-3": (*year, Decimal("100.00"), True),
+        "K-4": (*year, Decimal("100.00"), False),
+        "K-5": (*year, Decimal("100.00"), True),
+        "K-6": (dt.date(2025, 12, 31), dt.date(2026, 12, 30), Decimal("100.00"), False),
+        "K-7": (*year, Decimal("100.00"), True),
+    }
+
+
+@pytest.mark.parametrize(
+    ("order", "start"),
+    [("dmy", dt.date(2025, 2, 1)), ("mdy", dt.date(2025, 1, 2)), ("ymd", None), (None, None)],
+)
+def test_a_date_that_reads_two_ways_is_read_by_the_chosen_order_or_refused(tmp_path, order, start):
+    CustomerFactory(external_id="C-1")
+    path = write(
+        tmp_path,
+        ",".join(CONTRACT_COLUMNS) + "\nK-1,C-1,2024-12-31,2025-12-31,5\nK-2,C-1,01/02/2025,"
+        "2025-12-31,5\n",
+    )
+    report = csv_io.import_file("contracts", path, mapping_of(path), date_order=order)
+    if start:
+        assert report.problems == []
+        assert Contract.objects.get(external_id="K-2").start_date == start
+        return
+    message = (
+        "'01/02/2025' does not fit the date order year-month-day."
+        if order == "ymd"
+        else "'01/02/2025' reads two ways (day-month or month-day); choose the file's date order."
+    )
+    assert report.problems == [{"line": 3, "column": "start_date", "message": message}]
+    assert not Contract.objects.exists()
+
+
+def test_a_date_that_does_not_fit_the_chosen_order_is_refused_naming_line_and_column(tmp_path):
+    CustomerFactory(external_id="C-1")
+    path = write(
+        tmp_path,
+        "Contract;customer;Begins;end_date;annual_value\n"
+        "K-1;C-1;12/01/2025;12/31/2025;5\n"
+        "K-2;C-1;31.12.2025;2026-12-30;5\n"
+        "K-3;C-1;12/31/2025 14:30;2026-12-30;5\n",
+    )
+    mapping = mapping_of(path) | {"Contract": "external_id", "Begins": "start_date"}
+    report = csv_io.check("contracts", path, mapping, date_order="mdy")
+    assert report.problems == [
+        {
+            "line": 3,
+            "column": "Begins",
+            "message": "'31.12.2025' does not fit the date order month-day-year.",
+        },
+        {
+            "line": 4,
+            "column": "Begins",
+            "message": "'12/31/2025 14:30' has a time of day; a date is expected.",
+        },
+    ]
+
+
+def test_the_date_order_is_proposed_from_the_file_s_unambiguous_values(tmp_path):
+    day_first = write(tmp_path, "a;b\n05/03/2025;x\n31/03/2025;y\n", name="d.csv")
+    month_first = write(tmp_path, "a,b\n05/03/2025,x\n03/31/2025,y\n", name="m.csv")
+    german = write(tmp_path, "a;b\n05.03.2025;x\n", name="g.csv")
+    both = write(tmp_path, "a,b\n31/03/2025,x\n03/31/2025,y\n", name="b.csv")
+    neither = write(tmp_path, "a,b\n05/03/2025,x\n2025-03-31,y\n", name="n.csv")
+    proposals = [
+        csv_io.propose_date_order(path, csv_io.sniff(path)[0])
+        for path in (day_first, month_first, german, both, neither)
+    ]
+    assert proposals == ["dmy", "mdy", "dmy", None, None]
+
+
+def test_amounts_with_more_decimals_than_kept_are_refused_as_the_file_writes_them(tmp_path):
+    CustomerFactory(external_id="C-1")
+    path = write(
+        tmp_path,
+        ";".join(CONTRACT_COLUMNS) + "\nK-1;C-1;2025-01-01;2025-12-31;10,005\n"
+        "K-2;C-1;2025-01-01;2025-12-31;10,500\n",
+    )
+    report = csv_io.import_file("contracts", path, mapping_of(path), decimal_mark=",")
+    assert report.problems == [
+        {"line": 2, "column": "annual_value", "message": "'10,005' has more than 2 decimals."}
+    ]
+    assert not Contract.objects.exists()
+
+
+def test_a_customers_export_saved_by_german_excel_imports_back(tmp_path):
+    """German Excel saves with semicolons and writes dates day.month.year."""
+    ann = EmployeeFactory(email="ann@example.com")
+    path = write(
+        tmp_path,
+        "external_id;name;segment;industry;region;customer_since;status;churned_on;"
+        "churn_reason;churn_reason_detail;primary_owner;secondary_owner\n"
+        "C-1;Acme;core;;;01.02.2023;active;;;;ann@example.com;\n"
+        "C-2;Bolt;general;;;15.03.2021;churned;03.04.2024;price;;;\n",
+    )
+    order = csv_io.propose_date_order(path, ";")
+    report = csv_io.import_file("customers", path, mapping_of(path, "customers"), date_order=order)
+    assert (order, report.problems, report.created) == ("dmy", [], 2)
+    assert Customer.objects.get(external_id="C-1").customer_since == dt.date(2023, 2, 1)
+    assert Customer.objects.get(external_id="C-1").primary_owner == ann
+    assert Customer.objects.get(external_id="C-2").churned_on == dt.date(2024, 4, 3)
+
+
+def test_the_mapping_page_proposes_and_keeps_the_date_order(client, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(UserFactory(username="boss", is_staff=True, is_superuser=True))
+    CustomerFactory(external_id="C-1")
+    upload = SimpleUploadedFile(
+        "us.csv",
+        b"external_id,customer,start_date,end_date,annual_value\nK-1,C-1,03/05/2025,12/31/2025,5\n",
+    )
+    response = client.post(reverse("imports"), {"kind": "contracts", "file": upload})
+    job = CsvImport.objects.get()
+    assert response.status_code == 302 and job.date_order == "mdy"
+    page = client.get(reverse("import_detail", args=[job.pk])).content.decode()
+    assert 'name="date_order"' in page and '<option value="mdy" selected>' in page
+    columns = {f"column_{i}": field for i, field in enumerate(job.header)}
+    check = columns | {"decimal_mark": "", "date_order": "dmy", "action": "check"}
+    client.post(reverse("import_detail", args=[job.pk]), check)
+    job.refresh_from_db()
+    assert (job.date_order, job.status, job.problems) == (
+        "dmy",
+        "checked",
+        [
+            {
+                "line": 2,
+                "column": "end_date",
+                "message": "'12/31/2025' does not fit the date order day-month-year.",
+            }
+        ],
+    )
+    client.post(reverse("import_detail", args=[job.pk]), check | {"date_order": "mdy"})
+    client.post(reverse("import_detail", args=[job.pk]), {"action": "import"})
+    assert Contract.objects.get().start_date == dt.date(2025, 3, 5)  # read month first
