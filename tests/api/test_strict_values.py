@@ -1,0 +1,200 @@
+"""What the bulk API takes: strict ISO dates (and says so), amounts that are never rounded,
+dates inside one set of bounds, and dry runs that answer the real run's counts."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from customers.models import Contact, Contract, Customer, ExchangeRate, Interaction
+from tests.api.helpers import integration_client
+from tests.factories import ContactFactory, ContractFactory, CustomerFactory
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/{}/bulk/"
+TODAY = timezone.localdate()
+
+
+@pytest.fixture
+def api():
+    return integration_client()[0]
+
+
+def refused(api, kind: str, rows: list[dict]) -> list[tuple]:
+    response = api.post(URL.format(kind), {"rows": rows}, format="json")
+    assert response.status_code == 400, response.json()
+    return [(e["index"], e["field"], e["message"]) for e in response.json()["error"]["rows"]]
+
+
+def contract(value, **extra) -> dict:
+    return {
+        "external_id": "K-1",
+        "customer": "C-1",
+        "start_date": "2025-01-01",
+        "end_date": "2025-12-31",
+        "annual_value": value,
+    } | extra
+
+
+@pytest.mark.parametrize("value", ["10.005", 10.005, "0.001"])
+def test_an_amount_with_more_than_two_decimals_is_refused_not_rounded(api, value):
+    CustomerFactory(external_id="C-1")
+    assert refused(api, "contracts", [contract(value)]) == [
+        (0, "annual_value", f"{str(value)!r} has more than 2 decimals.")
+    ]
+    assert not Contract.objects.exists()
+
+
+def test_trailing_zeros_are_no_rounding(api):
+    CustomerFactory(external_id="C-1")
+    response = api.post(URL.format("contracts"), {"rows": [contract("10.500")]}, format="json")
+    assert response.status_code == 200
+    assert Contract.objects.get().annual_value == Decimal("10.50")
+
+
+def test_an_exchange_rate_with_more_than_ten_decimals_is_refused(api):
+    rows = [{"currency": "USD", "day": "2025-01-01", "rate": "1.12345678901"}]
+    assert refused(api, "exchange-rates", rows) == [
+        (0, "rate", "'1.12345678901' has more than 10 decimals.")
+    ]
+    assert not ExchangeRate.objects.exists()
+
+
+@pytest.mark.parametrize("day", ["12/31/2025", "31.12.2025", "2025-12-31T00:00:00"])
+def test_the_api_takes_iso_dates_only_and_says_so(api, day):
+    row = {"external_id": "C-1", "name": "Acme", "customer_since": day}
+    assert refused(api, "customers", [row]) == [
+        (
+            0,
+            "customer_since",
+            f"{day!r} is not a date: the API takes dates as YYYY-MM-DD (ISO 8601) only.",
+        )
+    ]
+
+
+def test_a_dry_run_answers_the_counts_of_the_real_run_and_writes_nothing(api):
+    for key, name in (("C-1", "Acme"), ("C-2", "Bolt")):  # as a row that names only these
+        CustomerFactory(
+            external_id=key,
+            name=name,
+            customer_since=dt.date(2024, 1, 1),
+            region="",
+            primary_owner=None,
+        )
+    rows = [
+        {"external_id": "C-1", "name": "Acme", "customer_since": "2024-01-01"},  # unchanged
+        {"external_id": "C-2", "name": "Bolt GmbH", "customer_since": "2024-01-01"},  # updated
+        {"external_id": "C-3", "name": "Cobalt", "customer_since": "2024-01-01"},  # created
+    ]
+    before = list(Customer.objects.order_by("id").values_list("external_id", "name", "updated_at"))
+    dry = api.post(URL.format("customers"), {"rows": rows, "dry_run": True}, format="json")
+    assert dry.json() == {
+        "received": 3,
+        "created": 1,
+        "updated": 1,
+        "unchanged": 1,
+        "dry_run": True,
+    }
+    after = list(Customer.objects.order_by("id").values_list("external_id", "name", "updated_at"))
+    assert after == before
+    real = api.post(URL.format("customers"), {"rows": rows}, format="json").json()
+    assert {k: real[k] for k in ("created", "updated", "unchanged")} == {
+        "created": 1,
+        "updated": 1,
+        "unchanged": 1,
+    }
+
+
+FUTURE = (TODAY + dt.timedelta(days=1)).isoformat()
+
+
+@pytest.mark.parametrize(
+    ("row", "field", "message"),
+    [
+        (
+            {"customer_since": "9999-12-31"},
+            "customer_since",
+            "9999-12-31 is in the future; give a day that has happened.",
+        ),
+        (
+            {"customer_since": "1899-12-31"},
+            "customer_since",
+            "1899-12-31 is before 1900-01-01; check the year.",
+        ),
+        (
+            {"status": "churned", "churned_on": "2099-01-01", "churn_reason": "price"},
+            "churned_on",
+            "2099-01-01 is in the future; give a day that has happened.",
+        ),
+    ],
+)
+def test_customer_dates_outside_their_bounds_are_refused(api, row, field, message):
+    base = {"external_id": "C-1", "name": "Acme", "customer_since": "2020-01-01"}
+    assert refused(api, "customers", [base | row]) == [(0, field, message)]
+    assert not Customer.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("row", "field", "message"),
+    [
+        (
+            {"known_since": "2025-06-01", "status": "left", "left_on": "2025-05-01"},
+            "left_on",
+            "The leaving date 2025-05-01 is before known since 2025-06-01.",
+        ),
+        (
+            {"known_since": FUTURE},
+            "known_since",
+            f"{FUTURE} is in the future; give a day that has happened.",
+        ),
+        (
+            {"known_since": "0001-01-01"},
+            "known_since",
+            "0001-01-01 is before 1900-01-01; check the year.",
+        ),
+    ],
+)
+def test_contact_dates_outside_their_bounds_are_refused(api, row, field, message):
+    CustomerFactory(external_id="C-1")
+    base = {"external_id": "P-1", "customer": "C-1", "name": "Dora"}
+    assert refused(api, "contacts", [base | row]) == [(0, field, message)]
+    assert not Contact.objects.exists()
+
+
+def test_an_interaction_before_1900_is_refused(api):
+    CustomerFactory(external_id="C-1")
+    row = {
+        "external_id": "I-1",
+        "customer": "C-1",
+        "kind": "call",
+        "happened_at": "0001-01-01T00:00:00Z",
+    }
+    assert refused(api, "interactions", [row]) == [
+        (0, "happened_at", "0001-01-01 is before 1900-01-01; check the year.")
+    ]
+    assert not Interaction.objects.exists()
+
+
+def test_the_same_bounds_hold_in_the_models_clean():
+    from django.core.exceptions import ValidationError
+
+    contact = ContactFactory.build(
+        customer=CustomerFactory(),
+        known_since=dt.date(2025, 6, 1),
+        status="left",
+        left_on=dt.date(2025, 5, 1),
+    )
+    with pytest.raises(ValidationError) as raised:
+        contact.clean()
+    assert raised.value.message_dict == {
+        "left_on": ["The leaving date 2025-05-01 is before known since 2025-06-01."]
+    }
+    old = ContractFactory.build(
+        customer=CustomerFactory(), start_date=dt.date(1066, 10, 14), end_date=dt.date(2025, 1, 1)
+    )
+    with pytest.raises(ValidationError) as raised:
+        old.clean()
+    assert raised.value.message_dict == {
+        "start_date": ["1066-10-14 is before 1900-01-01; check the year."]
+    }
