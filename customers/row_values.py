@@ -360,7 +360,11 @@ def file_moment(value: str, order: str | None = None) -> str:
     """A date-and-time cell of a file as ISO 8601: ISO as it is (with its offset, if
     any), else a date as `file_date` reads it, then the time (14:30, 2:30 PM)."""
     raw = value.strip()
-    if _ISO_MOMENT.fullmatch(raw) or re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+    if _ISO_MOMENT.fullmatch(raw):
+        try:
+            parse_datetime(raw)
+        except ValueError:
+            raise RowError(f"{value!r} is not a real date and time.") from None
         return raw
     found = re.fullmatch(r"(.*?)[ T,]+" + _TIME.pattern, raw, re.I)
     if not found:

@@ -56,6 +56,9 @@ class HandoverPlan(models.Model):
     def __str__(self) -> str:
         return f"Handover of {self.employee} (last day {self.last_day})"
 
+    # The longest note a person may add to the plan's log (e.g. why a departure was cancelled).
+    LOG_NOTE_MAX_LENGTH = 2000
+
     def add_log(self, code: str, **params) -> None:
         """Append what happened (handover/plan_log.py MESSAGES names the codes)."""
         from handover.plan_log import entry

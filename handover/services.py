@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
+from django.core.validators import MaxLengthValidator
 from django.db import transaction
 from django.db.models import Count, Exists, F, FloatField, OuterRef, Q, Subquery
 from django.db.models.functions import Cast
@@ -114,6 +115,10 @@ def start_departure(
 def cancel_departure(*, plan: HandoverPlan, by: Employee | None, note: str = "") -> None:
     """The person stays: close the plan and its open tasks and steps. Ownership already
     changed (by hand or on the last day) is left as it is."""
+    try:
+        MaxLengthValidator(HandoverPlan.LOG_NOTE_MAX_LENGTH)(note.strip())
+    except ValidationError as error:
+        raise ValidationError({"note": error.messages}) from None
     if plan.status != HandoverPlan.Status.OPEN:
         raise ValidationError(
             {"plan": f"This handover is already {plan.get_status_display().lower()}."}

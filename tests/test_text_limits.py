@@ -93,3 +93,15 @@ def test_the_step_service_holds_the_same_limit(knowledge_step):
     assert list(raised.value.message_dict) == ["note"]
     step.refresh_from_db()
     assert step.done_at is None
+
+
+def test_a_cancel_note_longer_than_the_log_takes_is_refused(knowledge_step):
+    team, step = knowledge_step
+    plan = step.task.plan
+    with pytest.raises(ValidationError) as raised:
+        services.cancel_departure(plan=plan, by=None, note="x" * 2001)
+    assert raised.value.message_dict == {
+        "note": ["Ensure this value has at most 2000 characters (it has 2001)."]
+    }
+    plan.refresh_from_db()
+    assert plan.status == "open"

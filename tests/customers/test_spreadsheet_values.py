@@ -184,3 +184,39 @@ def test_the_mapping_page_proposes_and_keeps_the_date_order(client, tmp_path, se
     client.post(reverse("import_detail", args=[job.pk]), check | {"date_order": "mdy"})
     client.post(reverse("import_detail", args=[job.pk]), {"action": "import"})
     assert Contract.objects.get().start_date == dt.date(2025, 3, 5)  # read month first
+
+
+def test_interaction_times_as_spreadsheets_write_them(tmp_path):
+    from django.utils import timezone
+
+    from customers.models import Interaction
+
+    CustomerFactory(external_id="C-1")
+    path = write(
+        tmp_path,
+        "external_id;customer;kind;happened_at\n"
+        "I-1;C-1;call;31.12.2025 14:30\n"
+        "I-2;C-1;call;12/30/2025 2:05 PM\n"
+        "I-3;C-1;call;2025-12-29T09:15:00+00:00\n"
+        "I-4;C-1;call;2025-13-29T09:15:00\n",
+    )
+    report = csv_io.check("interactions", path, mapping_of(path, "interactions"))
+    assert report.problems == [
+        {
+            "line": 5,
+            "column": "happened_at",
+            "message": "'2025-13-29T09:15:00' is not a real date and time.",
+        }
+    ]
+    path.write_text(path.read_text().rsplit("I-4", 1)[0], encoding="utf-8")
+    report = csv_io.import_file("interactions", path, mapping_of(path, "interactions"))
+    assert report.problems == []
+    local = {
+        i.external_id: timezone.localtime(i.happened_at).replace(tzinfo=None)
+        for i in Interaction.objects.all()
+    }
+    assert local["I-1"] == dt.datetime(2025, 12, 31, 14, 30)
+    assert local["I-2"] == dt.datetime(2025, 12, 30, 14, 5)
+    assert Interaction.objects.get(external_id="I-3").happened_at == dt.datetime(
+        2025, 12, 29, 9, 15, tzinfo=dt.UTC
+    )
