@@ -286,7 +286,12 @@ def test_awkward_text_arrives_exactly_as_sent(api):
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("happened_at", "1826-09-08T13:13:21-17:25", None),  # taken, stored in UTC
+        ("happened_at", "1926-09-08T13:13:21-17:25", None),  # taken, stored in UTC
+        (
+            "happened_at",
+            "1826-09-08T13:13:21-17:25",
+            "1826-09-09 is before 1900-01-01; check the year.",
+        ),
         (
             "happened_at",
             "0001-01-01T00:00:00+01:00",
@@ -311,7 +316,7 @@ def test_values_the_database_cannot_hold_are_refused_not_a_server_error(api, fie
     if message is None:
         assert response.status_code == 200
         stored = Interaction.objects.get(external_id="X-1").happened_at
-        assert stored == dt.datetime(1826, 9, 9, 6, 38, 21, tzinfo=dt.UTC)  # 13:13 + 17:25
+        assert stored == dt.datetime(1926, 9, 9, 6, 38, 21, tzinfo=dt.UTC)  # 13:13 + 17:25
     else:
         assert response.status_code == 400
         assert response.json()["error"]["rows"] == [
