@@ -35,6 +35,7 @@ from customers.models import (
     Interaction,
     OwnerRole,
     OwnershipPeriod,
+    OwnershipReason,
     Segment,
 )
 from retention.bulk import write_frame
@@ -604,7 +605,7 @@ def _generate_chunk(
                     "role": OwnerRole.PRIMARY.value,
                     "started_on": _dates(start, owner_switch[switched]),
                     "ended_on": None,
-                    "reason": "Previous owner left the company",
+                    "reason": OwnershipReason.OWNER_LEFT,
                 }
             )
         )

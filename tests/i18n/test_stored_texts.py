@@ -1,7 +1,8 @@
 """Texts the product stores reach each reader in their language: what training recorded
-about a model (its note, sample, backtest decision, skipped folds) and the nightly run's
-automatic close of an alert are stored as codes with their figures and worded when read,
-so a zh_Hans reader sees Chinese where an English sentence used to be stored."""
+about a model (its note, sample, backtest decision, skipped folds), the nightly run's
+automatic close of an alert and why an owner changed are stored as codes with their
+figures and worded when read, so a zh_Hans reader sees Chinese where an English sentence
+used to be stored."""
 
 import datetime as dt
 import re
@@ -9,13 +10,16 @@ from html import unescape
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from alerts.models import Alert
-from customers.models import RiskModel
+from customers.models import OwnershipPeriod, OwnershipReason, RiskModel
 from customers.scoring import notes, signals
+from handover import services
 from staff.models import ApiToken, Employee
 from tests.factories import CustomerFactory, EmployeeFactory, UserFactory
+from tests.handover.world import LAST_DAY, build_team
 
 pytestmark = pytest.mark.django_db
 DAY = dt.date(2026, 6, 30)
@@ -202,3 +206,47 @@ def test_an_automatic_close_is_worded_in_the_callers_language_and_a_persons_note
         "Closed automatically on 1 Jul 2026: the warning sign no longer applies."
     )
     assert note(resolved, "zh-hans") == "Called them, offered a two-year term"
+
+
+def test_an_owner_changed_by_a_handover_says_why_in_the_readers_language(
+    client, django_capture_on_commit_callbacks
+):
+    team = build_team()
+    with django_capture_on_commit_callbacks(execute=True):
+        plan = services.start_departure(
+            employee=team.leo, last_day=LAST_DAY, reason="New job", voluntary=True, by=None
+        )
+    services.accept_successors(plan=plan, by=team.mona)  # C1 -> Ada
+    services.change_ownership(task=plan.tasks.get(customer=team.c1), by=team.mona)
+    period = OwnershipPeriod.objects.get(customer=team.c1, employee=team.ada)
+    # Stored as a code and its figures, not as a sentence.
+    assert (period.reason, period.reason_params) == (
+        "handover_leaves",
+        {"name": "Leo", "day": LAST_DAY.isoformat()},
+    )
+    team.mona.user = UserFactory(username="mona")
+    team.mona.save()
+    client.force_login(team.mona.user)
+    url = reverse("customer", args=[team.c1.pk])
+    chinese = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    day = LAST_DAY
+    assert f"交接：Leo 将于 {day.year}年{day.month}月{day.day}日 离职" in chinese
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"Handover: Leo leaves on {day.day} {day:%b} {day.year}" in english
+
+
+def test_owner_changes_by_import_admin_and_demo_data_say_why_in_the_readers_language():
+    words = {
+        OwnershipReason.IMPORT: ("Set by import", "由导入设置"),
+        OwnershipReason.ADMIN: ("Changed in the admin", "在管理后台中修改"),
+        OwnershipReason.OWNER_LEFT: ("Previous owner left the company", "前任负责人已离开公司"),
+        "Rebalanced books": ("Rebalanced books", "Rebalanced books"),  # typed: as written
+    }
+    for code, (english, chinese) in words.items():
+        with translation.override("en"):
+            assert OwnershipReason.text(code, None) == english
+        with translation.override("zh-hans"):
+            assert OwnershipReason.text(code, None) == chinese
+    with translation.override("zh-hans"):
+        left = OwnershipReason.text("handover_left", {"name": "Leo", "day": "2026-07-31"})
+    assert left == "交接：Leo 已于 2026年7月31日 离职"
