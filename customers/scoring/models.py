@@ -226,6 +226,19 @@ class RiskScore(models.Model):
                 name="riskscore_current_rar",
                 condition=Q(valid_until__isnull=True),
             ),
+            # The customers list sorted by annual value, and by probability (tier first:
+            # tiers are ranks of probability), walks these instead of sorting every
+            # current score (or a whole tier's).
+            models.Index(
+                fields=["-annual_value"],
+                name="riskscore_current_value",
+                condition=Q(valid_until__isnull=True),
+            ),
+            models.Index(
+                fields=["tier", "-probability"],
+                name="riskscore_current_probability",
+                condition=Q(valid_until__isnull=True),
+            ),
             # What changed on a day (the alerts follow these): rows begun or ended on it.
             models.Index(fields=["day"], name="riskscore_began"),
             # A past day's scores: the rows that ended after it, beside the open ones.
