@@ -32,6 +32,7 @@ from customers.models import (
     Contact,
     Contract,
     Customer,
+    ExchangeRate,
     Interaction,
     OwnerRole,
     OwnershipPeriod,
@@ -41,6 +42,18 @@ from retention.bulk import write_frame
 from staff.models import Employee, Team
 
 DEMO_PASSWORD = "demo-retention-2026"
+# Units of EUR for one unit of each currency: round reference rates of 2025-26, so the
+# demo company can take contracts in other currencies (API, import, admin) at once. The
+# demo's own contracts stay in the reporting currency.
+DEMO_RATES_IN_EUR = {
+    "EUR": "1",
+    "USD": "0.92",
+    "GBP": "1.17",
+    "CHF": "1.06",
+    "JPY": "0.0061",
+    "CNY": "0.128",
+    "SEK": "0.087",
+}
 HISTORY_DAYS = 730
 NAMED_LOGINS = ["am", "manager", "hr", "admin"]
 
@@ -186,6 +199,7 @@ class DemoSummary:
     contracts: int = 0
     interactions: int = 0
     ownership_periods: int = 0
+    exchange_rates: int = 0
     logins: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -222,6 +236,7 @@ def generate(
 
     with transaction.atomic():
         staff = _create_staff(rng, customers, start, as_of, summary)
+        summary.exchange_rates = _seed_exchange_rates(start, as_of)
     progress(f"{summary.employees} employees in {summary.teams} teams")
 
     # Interactions are spread over customers in proportion to expected activity.
@@ -438,6 +453,33 @@ def _create_staff(
         successor=successor,
         team_region=[team.region for team in teams],
     )
+
+
+def _seed_exchange_rates(start: dt.date, as_of: dt.date) -> int:
+    """A rate on the first of every month of the history for a few currencies, into the
+    reporting currency (cross rates through EUR); none when the reporting currency is
+    not among them. Rates already there are kept."""
+    from decimal import Decimal
+
+    from customers.currency import rate_external_id
+
+    reporting = settings.REPORTING_CURRENCY
+    if reporting not in DEMO_RATES_IN_EUR:
+        return 0
+    per_reporting = Decimal(DEMO_RATES_IN_EUR[reporting])
+    months = pd.date_range(start.replace(day=1), as_of, freq="MS").date
+    rates = [
+        ExchangeRate(
+            currency=currency,
+            day=day,
+            rate=(Decimal(in_eur) / per_reporting).quantize(Decimal("1e-10")),
+            external_id=rate_external_id(currency, day),
+        )
+        for currency, in_eur in DEMO_RATES_IN_EUR.items()
+        if currency != reporting
+        for day in months
+    ]
+    return len(ExchangeRate.objects.bulk_create(rates, ignore_conflicts=True))
 
 
 def managers_index(employees: list[Employee], manager: Employee) -> int:

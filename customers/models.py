@@ -467,11 +467,32 @@ class Contract(models.Model):
             }
         return {}
 
+    def clean_fields(self, exclude=None) -> None:
+        from customers.currency import currency_field_errors
+
+        errors = currency_field_errors(self)
+        try:
+            super().clean_fields(exclude)
+        except ValidationError as invalid:
+            errors = {**invalid.message_dict, **errors}
+        if errors:
+            raise ValidationError(errors)
+
     def clean(self) -> None:
-        from customers.currency import contract_rows_errors
+        from customers.currency import contract_rows_errors, currency_field_errors
 
         errors = self.row_errors({"start_date": self.start_date, "end_date": self.end_date})
-        if self.currency and self.start_date:
+        if self.renewal_of_id is not None:
+            if self.pk is not None and self.renewal_of_id == self.pk:
+                errors["renewal_of"] = "A contract cannot be a renewal of itself."
+            elif self.customer_id is not None and (
+                Contract.objects.filter(pk=self.renewal_of_id)
+                .values_list("customer_id", flat=True)
+                .first()
+                != self.customer_id
+            ):
+                errors["renewal_of"] = "The contract it renews belongs to another customer."
+        if self.currency and self.start_date and not currency_field_errors(self):
             row = {
                 "currency": self.currency,
                 "annual_value": self.annual_value,
