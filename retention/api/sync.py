@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import django_filters
 from django.db import connection
-from django.db.models import BigIntegerField, QuerySet
+from django.db.models import BigIntegerField, BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
 from rest_framework.exceptions import ValidationError
 
@@ -43,6 +43,58 @@ def current_token() -> int | None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
         return cursor.fetchone()[0]
+
+
+def current_snapshot() -> str:
+    """The set of transactions whose writes a statement would see now, as PostgreSQL
+    writes it ("xmin:xmax:in-progress,..."): one round of a list walk reads the rows
+    written by what became visible between two of these (retention/api/paging.py)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_snapshot()::text")
+        return cursor.fetchone()[0]
+
+
+def snapshot_xmin(snapshot: str) -> int:
+    return int(snapshot.split(":", 1)[0])
+
+
+def is_snapshot(value) -> bool:
+    """A snapshot as `current_snapshot` writes it (checked before it reaches SQL)."""
+    if not isinstance(value, str) or len(value) > 4000 or not value.isascii():
+        return False
+    parts = value.split(":")
+    if len(parts) != 3 or not (parts[0].isdigit() and parts[1].isdigit()):
+        return False
+    running = parts[2].split(",") if parts[2] else []
+    if not all(x.isdigit() for x in running):
+        return False
+    low, high = int(parts[0]), int(parts[1])
+    return 0 < low <= high <= 2**63 - 1 and all(low <= int(x) < high for x in running)
+
+
+def written_in_round(queryset: QuerySet, before: str | None, upto: str) -> QuerySet:
+    """The rows whose last writer became visible after snapshot `before` (None: since
+    ever) and by snapshot `upto`. A row written again later leaves the round for a later
+    one, so the rows of a round hold still while a client pages through them. Rows the
+    reading transaction wrote itself, and rows from before sync stamps, count as seen by
+    every snapshot."""
+    table = queryset.model._meta.db_table
+    column = f'"{table}"."sync_xid"'
+
+    def seen_by(param: str) -> str:
+        return (
+            f"({column} IS NULL OR pg_visible_in_snapshot({column}::text::xid8, "
+            f"{param}::pg_snapshot) OR "
+            f"{column} = pg_current_xact_id_if_assigned()::text::bigint)"
+        )
+
+    condition = seen_by("%s")
+    params: list = [upto]
+    if before is not None:
+        # Not seen by `before`: written by a transaction at or above its xmin (indexed).
+        condition = f"{column} >= %s AND {condition} AND NOT COALESCE({seen_by('%s')}, FALSE)"
+        params = [snapshot_xmin(before), upto, before]
+    return queryset.filter(RawSQL(condition, params, output_field=BooleanField()))
 
 
 def changed_since(queryset: QuerySet, token: int) -> QuerySet:
