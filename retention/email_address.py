@@ -4,6 +4,7 @@ dropped, and identity ignores case (ben.berg@x and Ben.Berg@X are one person).""
 
 from __future__ import annotations
 
+import contextlib
 import unicodedata
 
 from django import forms
@@ -33,10 +34,8 @@ def email_key(value: str) -> str:
     stands for, as addresses are stored."""
     value = unicodedata.normalize("NFC", (value or "").strip())
     if "xn--" in value.lower():
-        try:
+        with contextlib.suppress(EmailInvalid):  # an invalid address keys as typed
             value = normalise_email(value)
-        except EmailInvalid:
-            pass
     return value.lower()
 
 
