@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.test import RequestFactory
 
-from customers.models import Contract
+from customers.models import Contract, Customer
 from handover import services
 from handover.models import HandoverTask
 from staff.models import Employee, Team
@@ -162,3 +162,59 @@ def test_an_owner_who_has_left_is_refused_in_the_admin():
     form = admin_form(type(customer), data, customer)
     assert not form.is_valid()
     assert form.errors["primary_owner"] == ["Gus has left the company and cannot own customers."]
+
+
+def test_a_contract_or_contact_named_under_another_customer_is_refused_at_every_door(tmp_path):
+    from customers import csv_io
+    from customers.models import Contact
+    from tests.api.helpers import integration_client
+
+    first = CustomerFactory(external_id="C-1")
+    CustomerFactory(external_id="C-2")
+    contract = ContractFactory(customer=first, external_id="K-1")
+    Contact.objects.create(customer=first, external_id="P-1", name="Ida")
+    client = integration_client()[0]
+    rows = [
+        {
+            "external_id": "K-1",
+            "customer": "C-2",
+            "start_date": "2025-01-01",
+            "end_date": "2025-12-31",
+            "annual_value": "12000",
+        }
+    ]
+    moved = "Contract 'K-1' belongs to customer 'C-1'; it cannot move to another customer."
+    response = client.post("/api/v1/contracts/bulk/", {"rows": rows}, format="json")
+    assert response.json()["error"]["rows"] == [{"index": 0, "field": "customer", "message": moved}]
+    rows = [{"external_id": "P-1", "customer": "C-2", "name": "Ida"}]
+    response = client.post("/api/v1/contacts/bulk/", {"rows": rows}, format="json")
+    assert response.json()["error"]["rows"] == [
+        {
+            "index": 0,
+            "field": "customer",
+            "message": "Contact 'P-1' belongs to customer 'C-1'; it cannot move to another "
+            "customer.",
+        }
+    ]
+    path = tmp_path / "contracts.csv"
+    path.write_text(
+        "external_id,customer,start_date,end_date,annual_value\n"
+        "K-1,C-2,2025-01-01,2025-12-31,12000\n"
+    )
+    report = csv_io.check(
+        "contracts", path, csv_io.default_mapping("contracts", csv_io.sniff(path)[1])
+    )
+    assert [(p["line"], p["column"], p["message"]) for p in report.problems] == [
+        (2, "customer", moved)
+    ]
+    form = admin_form(
+        Contract,
+        contract_data(contract, customer=Customer.objects.get(external_id="C-2").pk),
+        contract,
+    )
+    assert not form.is_valid() and form.errors["customer"] == [moved]
+    # the same rows under their own customer are fine
+    same = dict(rows[0], customer="C-1")
+    assert client.post("/api/v1/contacts/bulk/", {"rows": [same]}, format="json").status_code == 200
+    contract.refresh_from_db()
+    assert contract.customer == first
