@@ -16,7 +16,7 @@ from django.test import RequestFactory
 
 from customers import csv_io
 from customers.currency import ExchangeRate
-from customers.demo import _seed_exchange_rates
+from customers.demo.rates import seed_exchange_rates
 from customers.models import Contract, RiskScore
 from tests.api.helpers import integration_client
 from tests.factories import CustomerFactory, EmployeeFactory, UserFactory
@@ -128,7 +128,7 @@ def test_a_code_that_is_no_currency_is_refused_naming_row_and_field_at_every_doo
 
 def test_handed_case_in_the_demo_company_the_jpy_contract_counts_about_eur_30k():
     EmployeeFactory(email="ben.berg.2@demo.example")
-    assert _seed_exchange_rates(dt.date(2024, 12, 1), dt.date(2026, 11, 30)) == 6 * 24
+    assert seed_exchange_rates(dt.date(2024, 12, 1), dt.date(2026, 11, 30)) == 6 * 24
     body = json.loads((CASES / "mixed_currency.json").read_text())
     assert post("customers", body["customers"]["rows"]).status_code == 200
     assert post("contracts", body["contracts"]["rows"]).status_code == 200
