@@ -546,7 +546,13 @@ class Contract(models.Model):
 
         errors = self.row_errors({"start_date": self.start_date, "end_date": self.end_date})
         errors.update(_moved_error(self, "Contract"))
-        if self.renewal_of_id is not None:
+        stored_renewal_of = (
+            Contract.objects.filter(pk=self.pk).values_list("renewal_of_id", flat=True).first()
+            if self.pk is not None
+            else None
+        )
+        # Checked when set or changed here (a form without the field keeps what is stored).
+        if self.renewal_of_id is not None and self.renewal_of_id != stored_renewal_of:
             if self.pk is not None and self.renewal_of_id == self.pk:
                 errors["renewal_of"] = "A contract cannot be a renewal of itself."
             elif self.customer_id is not None and (
