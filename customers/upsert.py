@@ -611,24 +611,35 @@ def _write_outcome(
             outcome.created = sum(1 for key in keys if key not in existing)
         outcome.updated = len(changed) - outcome.created
         outcome.unchanged = len(clean) - len(changed)
-        if model is Customer:
-            _record_owner_changes(clean, existing, set(changed))
-        if model is ExchangeRate and changed:
-            currency.reconvert({row["currency"] for row in clean if row["external_id"] in changed})
-        if model is Contract and changed:
-            audit.record_many(
-                "contract_change",
-                "contract",
+        _after_write(kind, clean, existing, changed)
+
+
+def _after_write(
+    kind: Kind, rows: list[dict], before: dict[str, dict], changed: dict[str, bool]
+) -> None:
+    """What follows from the rows a batch wrote, in the same transaction: the one place
+    where anything kept up to date from the records (history, audit, derived values,
+    running aggregates) learns of them. `changed`: the external ids written, each with
+    whether it was inserted; unchanged rows are not in it. Set-based, like the write."""
+    model = kind.model
+    if model is Customer:
+        _record_owner_changes(rows, before, set(changed))
+    if model is ExchangeRate and changed:
+        currency.reconvert({row["currency"] for row in rows if row["external_id"] in changed})
+    if model is Contract and changed:
+        audit.record_many(
+            "contract_change",
+            "contract",
+            (
                 (
-                    (
-                        row["external_id"],
-                        row["customer_id"],
-                        {"created": changed[row["external_id"]]},
-                    )
-                    for row in clean
-                    if row["external_id"] in changed
-                ),
-            )
+                    row["external_id"],
+                    row["customer_id"],
+                    {"created": changed[row["external_id"]]},
+                )
+                for row in rows
+                if row["external_id"] in changed
+            ),
+        )
 
 
 def _default_known_since(rows: list[dict]) -> None:
