@@ -688,9 +688,9 @@ class UsageDay(models.Model):
 
 # The churn-scoring models live with the scoring code; imported here so the app (and
 # `from customers.models import RiskScore`) finds them.
-# The dashboard's nightly figures (customers/figures.py), for the same reason.
+# The dashboard's nightly figures (customers/figures/models.py), for the same reason.
 from customers.currency import ExchangeRate  # noqa: E402
-from customers.figures import ChurnFigure, ExposureFigure, TierFigure  # noqa: E402
+from customers.figures.models import ChurnFigure, ExposureFigure, TierFigure  # noqa: E402
 from customers.scoring.models import (  # noqa: E402
     RiskModel,
     RiskScore,
