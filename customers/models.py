@@ -4,6 +4,7 @@ buy and every contact with them. It belongs to the company, not to any one rep."
 from __future__ import annotations
 
 import datetime as dt
+import os
 import uuid
 
 from django.conf import settings
@@ -725,7 +726,12 @@ __all__ = [
 
 
 def _import_path(instance: CsvImport, filename: str) -> str:
-    return f"imports/{timezone.now():%Y/%m}/{instance.kind}-{filename}"
+    """Where an upload is kept: a name of bounded length whatever the user's file was
+    called (its full name stays in `original_name`), so the path always fits the
+    file column and the file system, in any script."""
+    stem, suffix = os.path.splitext(os.path.basename(filename))
+    suffix = suffix if len(suffix) <= 8 else ""
+    return f"imports/{timezone.now():%Y/%m}/{instance.kind}-{stem[:40]}{suffix}"
 
 
 class CsvImport(models.Model):
