@@ -274,9 +274,13 @@ def check(
         _check_rows(kind, path, delimiter, mapping, mark, report, progress)
     except CsvUnreadable as error:  # e.g. a byte that is not UTF-8 far into the file
         report.add(error.line, None, str(error))
+    _refuse_empty(report)
+    return report
+
+
+def _refuse_empty(report: Report) -> None:
     if not report.rows and not report.problem_count:
         report.add(1, None, "The file has a header but no rows under it; nothing to import.")
-    return report
 
 
 def _check_rows(
@@ -386,6 +390,7 @@ def import_file(
             )
         except CsvUnreadable as error:  # e.g. a byte that is not UTF-8 far into the file
             report.add(error.line, None, str(error))
+        _refuse_empty(report)
         if report.problem_count:
             transaction.set_rollback(True)
             report.created = report.updated = report.unchanged = 0
