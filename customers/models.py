@@ -685,6 +685,7 @@ class UsageDay(models.Model):
 from customers.currency import ExchangeRate  # noqa: E402
 from customers.figures import ChurnFigure, ExposureFigure, TierFigure  # noqa: E402
 from customers.scoring.models import (  # noqa: E402
+    InteractionDay,
     RiskModel,
     RiskScore,
     RiskScoreQuerySet,
@@ -703,6 +704,7 @@ __all__ = [
     "ExchangeRate",
     "ExposureFigure",
     "Interaction",
+    "InteractionDay",
     "OwnerRole",
     "OwnershipPeriod",
     "RiskModel",

@@ -277,3 +277,44 @@ class StagedScore(models.Model):
 
     def __str__(self) -> str:
         return f"Staged score of customer #{self.customer_id} for run #{self.run_id}"
+
+
+class InteractionDay(models.Model):
+    """One customer's interactions of one day (in TIME_ZONE), summed: what the nightly
+    features read instead of the interactions themselves.
+
+    Derived data, never edited: each row is a function of that customer's interactions of
+    that day. A trigger on the interaction table notes every customer whose interactions
+    were written, changed or deleted (whatever wrote them: the app, the bulk upsert, the
+    file import, the demo generator), and `customers.scoring.interaction_days.refresh`
+    rebuilds those customers' days from their interactions before features are computed."""
+
+    pk = models.CompositePrimaryKey("customer_id", "day")
+    customer_id = models.BigIntegerField()
+    day = models.DateField()
+    interactions = models.PositiveIntegerField()
+    outbound = models.PositiveIntegerField()
+    complaints = models.PositiveIntegerField()
+    support_tickets = models.PositiveIntegerField()
+    discount_requests = models.PositiveIntegerField()
+    usage = models.PositiveIntegerField()
+    renewal_talks = models.PositiveIntegerField()
+    # Lowest and highest employee id among those who dealt with the customer that day.
+    employee_low = models.BigIntegerField(null=True)
+    employee_high = models.BigIntegerField(null=True)
+    # The day's latest satisfaction score and the one before it (by time, then id).
+    satisfaction_latest = models.PositiveSmallIntegerField(null=True)
+    satisfaction_previous = models.PositiveSmallIntegerField(null=True)
+
+    class Meta:
+        indexes = [
+            # The latest complaint and discount request before the scoring window.
+            models.Index(
+                fields=["customer_id", "day"],
+                condition=Q(complaints__gt=0) | Q(discount_requests__gt=0),
+                name="interactionday_rare_kinds",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Interactions of customer #{self.customer_id} on {self.day}"
