@@ -686,6 +686,7 @@ from customers.currency import ExchangeRate  # noqa: E402
 from customers.figures import ChurnFigure, ExposureFigure, TierFigure  # noqa: E402
 from customers.scoring.models import (  # noqa: E402
     InteractionDay,
+    InteractionWindow,
     RiskModel,
     RiskScore,
     RiskScoreQuerySet,
@@ -705,6 +706,7 @@ __all__ = [
     "ExposureFigure",
     "Interaction",
     "InteractionDay",
+    "InteractionWindow",
     "OwnerRole",
     "OwnershipPeriod",
     "RiskModel",

@@ -213,18 +213,23 @@ def _compute_features(
             index=pd.Index([], name="customer_id"),
         )
 
-    if rollups:
-        interactions = interaction_days.interaction_features(
-            as_of, selection, base.index, INTERACTION_WINDOW_DAYS
-        )
-        satisfaction = interaction_days.satisfaction_features(
-            as_of, selection, SATISFACTION_LOOKBACK_DAYS
-        )
+    # The nightly day reads one row per customer (its interaction windows, moved on by
+    # the night); other days the daily roll-ups; without roll-ups, the interactions.
+    window = interaction_days.window_features(as_of, selection) if rollups else None
+    if window is not None:
+        frame = base.join(window, how="left")
     else:
-        interactions = _interaction_features(as_of, selection, base.index)
-        satisfaction = _satisfaction_features(as_of, selection)
-    frame = base.join(interactions, how="left")
-    frame = frame.join(satisfaction, how="left")
+        if rollups:
+            interactions = interaction_days.interaction_features(
+                as_of, selection, base.index, INTERACTION_WINDOW_DAYS
+            )
+            satisfaction = interaction_days.satisfaction_features(
+                as_of, selection, SATISFACTION_LOOKBACK_DAYS
+            )
+        else:
+            interactions = _interaction_features(as_of, selection, base.index)
+            satisfaction = _satisfaction_features(as_of, selection)
+        frame = base.join(interactions, how="left").join(satisfaction, how="left")
     frame = frame.join(_contract_features(as_of, selection), how="left")
     frame = frame.join(_contact_features(as_of, selection), how="left")
     frame = _add_owner_features(frame, as_of, selection)

@@ -31,7 +31,8 @@ from django.db import connection, transaction
 from django.db.models import F, Max, Min, Q, Sum, Window
 from django.db.models.functions import RowNumber
 
-from customers.scoring.models import InteractionDay
+from customers.scoring import interaction_windows
+from customers.scoring.models import InteractionDay, InteractionWindow
 from retention.bulk import read_frame
 
 # pg_advisory_xact_lock key: one refresh at a time ("IDAY" in ASCII).
@@ -72,54 +73,66 @@ def in_use() -> bool:
     return connection.vendor == "postgresql"
 
 
-def refresh() -> dict[str, int]:
-    """Bring the roll-ups up to date with every committed change to the interactions.
-    Returns how many customers were refreshed and day rows written (or `rebuilt`: 1)."""
+def refresh(*, window_day: dt.date | None = None) -> dict[str, int]:
+    """Bring the roll-ups up to date with every committed change to the interactions,
+    and the customers' interaction windows with them (interaction_windows.py); with
+    `window_day` (the nightly day), move the windows on to that day. Returns how many
+    customers were refreshed and day rows written (or `rebuilt`: 1)."""
     if not in_use():
         return {"customers": 0, "days": 0, "rebuilt": 0}
-    zone = settings.TIME_ZONE
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [REFRESH_LOCK])
-        cursor.execute(f"SELECT zone FROM {STATE_TABLE}")
-        row = cursor.fetchone()
-        if row is None or row[0] != zone:
-            return _rebuild(cursor, zone)
-        # First take the noted changes, then read the interactions (a later snapshot):
-        # everything a taken note is about is committed and seen.
-        cursor.execute(
-            f"""
-            CREATE TEMPORARY TABLE interaction_days_changed ON COMMIT DROP AS
-            WITH taken AS (DELETE FROM {CHANGES_TABLE} RETURNING customer_id, first_at, last_at)
-            SELECT customer_id,
-                   min((first_at AT TIME ZONE %(zone)s)::date) AS first_day,
-                   max((last_at AT TIME ZONE %(zone)s)::date) AS last_day
-            FROM taken GROUP BY customer_id
-            """,
-            {"zone": zone},
-        )
-        customers = cursor.rowcount
-        if not customers:
-            return {"customers": 0, "days": 0, "rebuilt": 0}
-        cursor.execute("ANALYZE interaction_days_changed")
-        cursor.execute(
-            """
-            DELETE FROM customers_interactionday d USING interaction_days_changed c
-            WHERE d.customer_id = c.customer_id AND d.day BETWEEN c.first_day AND c.last_day
-            """
-        )
-        cursor.execute(
-            f"""
-            INSERT INTO customers_interactionday ({_COLUMNS})
-            SELECT {_DAY_SUMS}
-            FROM customers_interaction i
-            JOIN interaction_days_changed c ON c.customer_id = i.customer_id
-             AND i.happened_at >= (c.first_day::timestamp AT TIME ZONE %(zone)s)
-             AND i.happened_at < ((c.last_day + 1)::timestamp AT TIME ZONE %(zone)s)
-            GROUP BY 1, 2
-            """,
-            {"zone": zone},
-        )
-        return {"customers": customers, "days": cursor.rowcount, "rebuilt": 0}
+        done = _refresh_days(cursor, settings.TIME_ZONE)
+        if window_day is not None:
+            done["windows"] = interaction_windows.advance(cursor, window_day)
+        return done
+
+
+def _refresh_days(cursor, zone: str) -> dict[str, int]:
+    cursor.execute(f"SELECT zone FROM {STATE_TABLE}")
+    row = cursor.fetchone()
+    if row is None or row[0] != zone:
+        return _rebuild(cursor, zone)
+    # First take the noted changes, then read the interactions (a later snapshot):
+    # everything a taken note is about is committed and seen. (Inside an outer
+    # transaction the table of an earlier refresh is still there.)
+    cursor.execute("DROP TABLE IF EXISTS interaction_days_changed")
+    cursor.execute(
+        f"""
+        CREATE TEMPORARY TABLE interaction_days_changed ON COMMIT DROP AS
+        WITH taken AS (DELETE FROM {CHANGES_TABLE} RETURNING customer_id, first_at, last_at)
+        SELECT customer_id,
+               min((first_at AT TIME ZONE %(zone)s)::date) AS first_day,
+               max((last_at AT TIME ZONE %(zone)s)::date) AS last_day
+        FROM taken GROUP BY customer_id
+        """,
+        {"zone": zone},
+    )
+    customers = cursor.rowcount
+    if not customers:
+        return {"customers": 0, "days": 0, "rebuilt": 0}
+    cursor.execute("ANALYZE interaction_days_changed")
+    cursor.execute(
+        """
+        DELETE FROM customers_interactionday d USING interaction_days_changed c
+        WHERE d.customer_id = c.customer_id AND d.day BETWEEN c.first_day AND c.last_day
+        """
+    )
+    cursor.execute(
+        f"""
+        INSERT INTO customers_interactionday ({_COLUMNS})
+        SELECT {_DAY_SUMS}
+        FROM customers_interaction i
+        JOIN interaction_days_changed c ON c.customer_id = i.customer_id
+         AND i.happened_at >= (c.first_day::timestamp AT TIME ZONE %(zone)s)
+         AND i.happened_at < ((c.last_day + 1)::timestamp AT TIME ZONE %(zone)s)
+        GROUP BY 1, 2
+        """,
+        {"zone": zone},
+    )
+    days = cursor.rowcount
+    interaction_windows.recompute(cursor, "interaction_days_changed")
+    return {"customers": customers, "days": days, "rebuilt": 0}
 
 
 def _rebuild(cursor, zone: str) -> dict[str, int]:
@@ -137,6 +150,7 @@ def _rebuild(cursor, zone: str) -> dict[str, int]:
     days = cursor.rowcount
     cursor.execute(f"DELETE FROM {STATE_TABLE}")
     cursor.execute(f"INSERT INTO {STATE_TABLE} (zone) VALUES (%s)", [zone])
+    interaction_windows.forget(cursor)
     cursor.execute("SELECT count(DISTINCT customer_id) FROM customers_interactionday")
     return {"customers": cursor.fetchone()[0], "days": days, "rebuilt": 1}
 
@@ -281,3 +295,27 @@ def satisfaction_features(as_of: dt.date, selection, lookback_days: int) -> pd.D
         index=wide.index,
         dtype="float64",
     )
+
+
+def window_features(as_of: dt.date, selection) -> pd.DataFrame | None:
+    """The interaction and satisfaction features of the selected customers from their
+    interaction windows, if the windows are at `as_of` (else None: read the roll-ups).
+    One row per customer; the same columns and values as the other two ways."""
+    with connection.cursor() as cursor:
+        if interaction_windows.window_day(cursor) != as_of:
+            return None
+    columns = interaction_windows.COLUMNS
+    frame = read_frame(
+        selection.apply(InteractionWindow.objects.all(), "customer_id")
+        .order_by()
+        .values_list(*columns),
+        columns,
+    ).set_index("customer_id")
+    frame["interactions_prior_90d"] = frame.pop("interactions_120d") - frame["interactions_30d"]
+    frame["usage_prior_90d"] = frame.pop("usage_120d") - frame["usage_30d"]
+    return frame.rename(
+        columns={
+            "satisfaction_latest": "latest_satisfaction",
+            "satisfaction_previous": "previous_satisfaction",
+        }
+    ).astype({"latest_satisfaction": "float64", "previous_satisfaction": "float64"})
