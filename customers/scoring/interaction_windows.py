@@ -10,10 +10,11 @@ going back in time, everything is rebuilt from the roll-ups):
 - a count over the last N days gains the roll-ups of (S, A] and loses those of
   [S-N+1, A-N]: a few days of roll-ups, not N;
 - the latest days move to the newest roll-up of (S, A] where there is one;
-- the 180 days' lowest and highest employee id and the year's latest two satisfaction
-  scores are not sums: the customers where they may change (a satisfaction score came
-  in, an employee or a score left its window, or the customer is new) are computed
-  again from their roll-ups of the year, keeping their latest days.
+- the 180 days' lowest and highest employee id are not sums: where a roll-up with an
+  employee leaves the 180 days, they are taken again from the customer's 180 days;
+- nor are the year's latest two satisfaction scores: the customers where they may
+  change (a score came in or left the year, or the customer is new) are computed again
+  from their roll-ups of the year, keeping their latest days.
 When roll-ups of a day are rebuilt (a late, back-dated, moved or deleted interaction:
 interaction_days.refresh), those customers' rows are computed again from all their
 roll-ups. Every function here runs inside the refresh's transaction and lock."""
@@ -156,8 +157,8 @@ def advance(cursor, as_of: dt.date) -> dict[str, int]:
         params,
     )
     cursor.execute("ANALYZE window_edges")
-    # Computed again from their year: new customers, a satisfaction score entering, an
-    # employee leaving the 180 days or a score leaving the year.
+    # Computed again from their year: new customers, a satisfaction score entering or
+    # leaving the year.
     employees_leave = (
         f"d.day > %(since)s::date - {EMPLOYEE_DAYS} AND d.day <= %(as_of)s::date - {EMPLOYEE_DAYS}"
     )
@@ -172,7 +173,6 @@ def advance(cursor, as_of: dt.date) -> dict[str, int]:
         SELECT DISTINCT d.customer_id FROM window_edges d
         LEFT JOIN {TABLE} w ON w.customer_id = d.customer_id
         WHERE ({entering} AND (w.customer_id IS NULL OR d.satisfaction_latest IS NOT NULL))
-           OR ({employees_leave} AND d.employee_low IS NOT NULL)
            OR ({scores_leave} AND d.satisfaction_latest IS NOT NULL)
         """,
         params,
@@ -215,6 +215,43 @@ def advance(cursor, as_of: dt.date) -> dict[str, int]:
         params,
     )
     moved = cursor.rowcount
+    # An employee who dealt with the customer left the 180 days: their lowest and
+    # highest employee id again from the 180 days (entering roll-ups included).
+    cursor.execute(
+        f"""
+        UPDATE {TABLE} w SET employee_low_180d = e.low, employee_high_180d = e.high
+        FROM (
+            SELECT d.customer_id, min(d.employee_low) AS low, max(d.employee_high) AS high
+            FROM customers_interactionday d
+            JOIN (
+                SELECT DISTINCT customer_id FROM window_edges d
+                WHERE {employees_leave} AND d.employee_low IS NOT NULL
+                EXCEPT SELECT customer_id FROM window_recompute
+            ) c ON c.customer_id = d.customer_id
+            WHERE d.day <= %(as_of)s AND d.day > %(as_of)s::date - {EMPLOYEE_DAYS}
+            GROUP BY d.customer_id
+        ) e
+        WHERE w.customer_id = e.customer_id
+        """,
+        params,
+    )
+    # (A customer whose only employees left has no roll-up with an employee in the 180
+    # days: nothing was grouped for it above.)
+    cursor.execute(
+        f"""
+        UPDATE {TABLE} w SET employee_low_180d = NULL, employee_high_180d = NULL
+        WHERE w.customer_id IN (
+            SELECT customer_id FROM window_edges d
+            WHERE {employees_leave} AND d.employee_low IS NOT NULL
+        )
+        AND NOT EXISTS (
+            SELECT 1 FROM customers_interactionday d
+            WHERE d.customer_id = w.customer_id AND d.employee_low IS NOT NULL
+              AND d.day <= %(as_of)s AND d.day > %(as_of)s::date - {EMPLOYEE_DAYS}
+        )
+        """,
+        params,
+    )
 
     # The customers computed again: everything from their roll-ups of the year; their
     # latest days from before the year are the ones their row held.
