@@ -7,12 +7,15 @@ Needs a database made by bench/demo_data.py and migrated. Prints, with wall time
 
 1. the refresh that brings the roll-ups up to date (right after the migration: the
    one-off build of every roll-up from every interaction), and the roll-up table's size;
-2. one scoring chunk's features (the first --chunk-size active customers) computed from
-   the interactions and from the roll-ups, alternated twice (the faster counts), and
-   whether the two frames are equal;
-3. the write path: --rows new interactions (random customers, the last 30 days, one in
+2. the interaction windows built for (or moved on to) the day before;
+3. one scoring chunk's features (the first --chunk-size active customers) computed from
+   the interactions and from the roll-ups, alternated twice (the faster counts); then
+   the windows moved on to the day (what a night does) and the features from them;
+   whether the frames are equal;
+4. the write path: --rows new interactions (random customers, the last 30 days, one in
    20 back-dated up to a year) through the bulk upsert, with the roll-up triggers and
-   with them disabled, then the refresh that folds them in, and the same rows deleted.
+   with them disabled, alternated twice; the rows deleted again each time, and with the
+   triggers the refresh that folds the writes and the deletes into the roll-ups.
    The rows are removed again at the end; the database ends as it began.
 
 Peak memory is the max RSS of this process."""
@@ -36,7 +39,8 @@ def timed(what: str, call):
     began = time.perf_counter()
     result = call()
     seconds = time.perf_counter() - began
-    print(f"  {what}: {seconds:.2f} s {result if result is not None else ''}", flush=True)
+    shown = "" if result is None or hasattr(result, "columns") else result
+    print(f"  {what}: {seconds:.2f} s {shown}", flush=True)
     return seconds, result
 
 
@@ -46,16 +50,18 @@ def make_rows(customers: list[str], n: int, day: dt.date, tag: str) -> list[dict
     rows = []
     for i in range(n):
         back = 365 if rng.random() < 0.05 else 30
+        kind = rng.choice(KINDS)
+        rated = kind in ("call", "meeting", "support_ticket", "complaint")
         rows.append(
             {
                 "external_id": f"{tag}-{i}",
                 "customer": rng.choice(customers),
-                "kind": rng.choice(KINDS),
+                "kind": kind,
                 "direction": rng.choice(["inbound", "outbound"]),
                 "happened_at": (
                     end - dt.timedelta(seconds=rng.random() * back * 86400)
                 ).isoformat(),
-                "satisfaction": rng.choice([None, None, None, rng.randint(1, 10)]),
+                "satisfaction": rng.choice([None, None, rng.randint(1, 10)]) if rated else None,
             }
         )
     return rows
@@ -72,7 +78,7 @@ def main() -> None:
     args = parser.parse_args()
     setup_django(args.database_url)
     import pandas as pd
-    from django.db import connection, transaction
+    from django.db import connection
     from django.db.models import Max
 
     from customers import upsert
@@ -101,29 +107,45 @@ def main() -> None:
 
     ids = list(active_customers(day).order_by("id").values_list("id", flat=True)[: args.chunk_size])
     chunk = CustomerSelection(id_from=ids[0], id_to=ids[-1])
-    print(f"2. features of one chunk: ids {ids[0]}..{ids[-1]} ({len(ids):,} active)")
-    best = {True: float("inf"), False: float("inf")}
+    before = day - dt.timedelta(days=1)
+    print(f"2. the windows at {before} (built or moved on), then moved on to {day}")
+    timed(f"refresh, windows to {before}", lambda: interaction_days.refresh(window_day=before))
+    print(f"3. features of one chunk: ids {ids[0]}..{ids[-1]} ({len(ids):,} active)")
+    ways = {"from interactions": False, "from roll-ups": True}
+    best = dict.fromkeys([*ways, "from windows"], float("inf"))
     frames = {}
     for _ in range(2):
-        for rollups in (False, True):
-            label = "from roll-ups" if rollups else "from interactions"
-            seconds, frames[rollups] = timed(
+        for label, rollups in ways.items():
+            seconds, frames[label] = timed(
                 label, lambda r=rollups: compute_features(day, chunk, rollups=r)
             )
-            best[rollups] = min(best[rollups], seconds)
-    try:
-        pd.testing.assert_frame_equal(frames[True], frames[False])
-        equal = "equal"
-    except AssertionError as difference:
-        equal = f"DIFFERENT: {str(difference)[:300]}"
-    print(
-        f"  fastest: {best[False]:.2f} s from interactions, {best[True]:.2f} s from roll-ups "
-        f"({best[False] / best[True]:.1f}x); frames {equal}"
-    )
+            best[label] = min(best[label], seconds)
+    timed(f"refresh, windows moved on to {day}", lambda: interaction_days.refresh(window_day=day))
+    for _ in range(2):
+        seconds, frames["from windows"] = timed(
+            "from windows", lambda: compute_features(day, chunk, rollups=True)
+        )
+        best["from windows"] = min(best["from windows"], seconds)
+    for label in ("from roll-ups", "from windows"):
+        try:
+            pd.testing.assert_frame_equal(frames[label], frames["from interactions"])
+            equal = "equal to the frame from interactions"
+        except AssertionError as difference:
+            equal = f"DIFFERENT: {str(difference)[:300]}"
+        print(f"  fastest {label}: {best[label]:.2f} s; {equal}")
+    print(f"  fastest from interactions: {best['from interactions']:.2f} s")
+
+    def switch(action) -> None:
+        if action:
+            with connection.cursor() as cursor:
+                for name in TRIGGERS:
+                    cursor.execute(f"ALTER TABLE customers_interaction {action} TRIGGER {name}")
 
     customers = list(Customer.objects.order_by("?").values_list("external_id", flat=True)[:50_000])
-    print(f"3. write path: {args.rows:,} new interactions through the bulk upsert")
-    for with_triggers in (True, False):
+    print(f"4. write path: {args.rows:,} new interactions through the bulk upsert")
+    # With and without the triggers, alternated (the second pass of each counts more:
+    # the first warms the caches).
+    for with_triggers in (True, False, True, False):
         tag = f"bench-iday-{uuid.uuid4().hex[:8]}"
         rows = make_rows(customers, args.rows, day, tag)
         label = "with roll-up triggers" if with_triggers else "triggers disabled"
@@ -133,24 +155,16 @@ def main() -> None:
             assert not outcome.errors, outcome.errors[:3]
             return outcome.created
 
-        with transaction.atomic():
-            if not with_triggers:
-                with connection.cursor() as cursor:
-                    for name in TRIGGERS:
-                        cursor.execute(f"ALTER TABLE customers_interaction DISABLE TRIGGER {name}")
-            seconds, _ = timed(f"upsert, {label}", write)
-            print(f"    {args.rows / seconds:,.0f} rows/s")
-            if not with_triggers:
-                with connection.cursor() as cursor:
-                    for name in TRIGGERS:
-                        cursor.execute(f"ALTER TABLE customers_interaction ENABLE TRIGGER {name}")
-        if with_triggers:
-            timed("refresh after them", interaction_days.refresh)
+        switch(not with_triggers and "DISABLE")
+        seconds, _ = timed(f"upsert, {label}", write)
+        print(f"    {args.rows / seconds:,.0f} rows/s")
         timed(
             "delete them",
             lambda tag=tag: Interaction.objects.filter(external_id__startswith=tag).delete()[0],
         )
-        timed("refresh after the delete", interaction_days.refresh)
+        switch(not with_triggers and "ENABLE")
+        if with_triggers:
+            timed("refresh after both", interaction_days.refresh)
     print(f"peak memory (max RSS): {peak_mib():,.0f} MiB")
     print(f"load average after: {os.getloadavg()}")
 

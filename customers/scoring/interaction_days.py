@@ -112,6 +112,9 @@ def _refresh_days(cursor, zone: str) -> dict[str, int]:
     if not customers:
         return {"customers": 0, "days": 0, "rebuilt": 0}
     cursor.execute("ANALYZE interaction_days_changed")
+    # A few customers' days among millions: through the (customer, time) indexes, never
+    # a scan of every interaction and roll-up for a hash join.
+    _nested_loops(cursor, True)
     cursor.execute(
         """
         DELETE FROM customers_interactionday d USING interaction_days_changed c
@@ -132,7 +135,15 @@ def _refresh_days(cursor, zone: str) -> dict[str, int]:
     )
     days = cursor.rowcount
     interaction_windows.recompute(cursor, "interaction_days_changed")
+    _nested_loops(cursor, False)
     return {"customers": customers, "days": days, "rebuilt": 0}
+
+
+def _nested_loops(cursor, only: bool) -> None:
+    """Join through indexes only (for this transaction), or as the planner likes."""
+    value = "off" if only else "on"
+    for setting in ("enable_hashjoin", "enable_mergejoin"):
+        cursor.execute("SELECT set_config(%s, %s, true)", [setting, value])
 
 
 def _rebuild(cursor, zone: str) -> dict[str, int]:
