@@ -46,7 +46,8 @@ def timed(what: str, call):
 
 def make_rows(customers: list[str], n: int, day: dt.date, tag: str) -> list[dict]:
     rng = random.Random(11)
-    end = dt.datetime.combine(day, dt.time(23, 59), tzinfo=dt.UTC)
+    now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)  # nothing in the future
+    end = min(dt.datetime.combine(day, dt.time(23, 59), tzinfo=dt.UTC), now)
     rows = []
     for i in range(n):
         back = 365 if rng.random() < 0.05 else 30
