@@ -138,8 +138,11 @@ def compute_features(
     """One row per customer active on `as_of`, indexed by customer id. `events`: the
     usage event names to describe (default: the most used ones of the year before).
     `rollups`: read the interactions' daily roll-ups (interaction_days.py; the default
-    where they exist) or the interactions themselves (False); the values are the same."""
-    rollups = interaction_days.in_use() if rollups is None else rollups
+    where they exist) or the interactions themselves (False); the values are the same.
+    A few named customers (a page explaining a score) read their interactions through
+    the index: no refresh of the roll-ups, so a page never waits for one."""
+    if rollups is None:
+        rollups = interaction_days.in_use() and selection.ids is None
     if rollups:
         # Outside the transaction below: the refresh's lock ends with its own commit.
         interaction_days.refresh()
