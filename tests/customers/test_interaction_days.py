@@ -191,3 +191,13 @@ def test_the_scoring_world_reads_the_same_from_roll_ups():
     both_ways()
     both_ways(AS_OF - dt.timedelta(days=40))  # a past day, as training reads it
     assert Interaction.objects.exists()
+
+
+def test_a_truncate_of_the_interactions_makes_the_next_refresh_rebuild(company):
+    interaction_days.refresh()
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # as the demo's reset does
+        cursor.execute("TRUNCATE customers_interaction CASCADE")
+    # Ids start again after a reset: the old customers' days must not stay behind.
+    assert interaction_days.refresh() == {"customers": 0, "days": 0, "rebuilt": 1}
+    assert not InteractionDay.objects.exists()
