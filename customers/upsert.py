@@ -209,6 +209,7 @@ KINDS: dict[str, Kind] = {
         ],
         [Reference("customer", "customer_id", Customer, "external_id", required=True)],
         _check_contact,
+        batch_check=Contact.batch_errors,
     ),
     "contracts": Kind(
         Contract,
@@ -224,7 +225,7 @@ KINDS: dict[str, Kind] = {
         ],
         [Reference("customer", "customer_id", Customer, "external_id", required=True)],
         _check_contract,
-        batch_check=currency.contract_rows_errors,
+        batch_check=Contract.batch_errors,
         derived=("annual_value_reporting",),
     ),
     "interactions": Kind(

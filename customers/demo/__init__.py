@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from customers.demo.history import generate_chunk
 from customers.demo.names import DEMO_PASSWORD, HISTORY_DAYS, NAMED_LOGINS
+from customers.demo.rates import seed_exchange_rates
 from customers.demo.staff import DemoSummary, create_staff, managers_index
 from customers.models import (
     Contact,
@@ -69,6 +70,7 @@ def generate(
 
     with transaction.atomic():
         staff = create_staff(rng, customers, start, as_of, summary)
+        summary.exchange_rates = seed_exchange_rates(start, as_of)
     progress(f"{summary.employees} employees in {summary.teams} teams")
 
     # Interactions are spread over customers in proportion to expected activity.

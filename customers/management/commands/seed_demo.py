@@ -74,7 +74,8 @@ class Command(BaseCommand):
                 f"Demo company written in {elapsed:.1f}s: {summary.teams} teams, {summary.employees} employees, "
                 f"{summary.customers:,} customers ({summary.churned:,} churned), {summary.contacts:,} contacts, "
                 f"{summary.contracts:,} contracts, {summary.interactions:,} interactions, "
-                f"{summary.ownership_periods:,} ownership periods."
+                f"{summary.ownership_periods:,} ownership periods, "
+                f"{summary.exchange_rates:,} exchange rates."
             )
         )
         day = options["as_of"] or timezone.localdate()
