@@ -784,6 +784,8 @@ class UsageDay(models.Model):
 from customers.currency import ExchangeRate  # noqa: E402
 from customers.figures.models import ChurnFigure, ExposureFigure, TierFigure  # noqa: E402
 from customers.scoring.models import (  # noqa: E402
+    InteractionDay,
+    InteractionWindow,
     RiskModel,
     RiskScore,
     RiskScoreQuerySet,
@@ -802,6 +804,8 @@ __all__ = [
     "ExchangeRate",
     "ExposureFigure",
     "Interaction",
+    "InteractionDay",
+    "InteractionWindow",
     "OwnerRole",
     "OwnershipPeriod",
     "RiskModel",
