@@ -705,8 +705,16 @@ class Interaction(models.Model):
         ordering = ["-happened_at"]
         indexes = [
             models.Index(fields=["customer", "happened_at"], name="interaction_customer_time"),
+            # By employee alone (not employee and time): a new row's entry goes to the end
+            # of its employee's entries (ties are kept in row order), a page that stays in
+            # memory, instead of a random place in the index. Serves ?employee= and the
+            # check that an employee who is deleted has no interactions.
+            models.Index(fields=["employee"], name="interaction_employee"),
+            # All interactions by time (the admin's list, the API's ?ordering=happened_at,
+            # training's windows): a page of the latest rows stays an index read at any
+            # size. Its cost on insert is small where rows arrive in time order, as they do
+            # from a live system (docs/BENCHMARKS.md, "Ingest").
             models.Index(fields=["happened_at"], name="interaction_time"),
-            models.Index(fields=["employee", "happened_at"], name="interaction_employee_time"),
             # The latest complaint and discount request before the scoring window, without
             # reading the other 97% of two years' interactions (customers/scoring/features.py).
             models.Index(
@@ -831,6 +839,8 @@ class UsageDay(models.Model):
 from customers.currency import ExchangeRate  # noqa: E402
 from customers.figures.models import ChurnFigure, ExposureFigure, TierFigure  # noqa: E402
 from customers.scoring.models import (  # noqa: E402
+    InteractionDay,
+    InteractionWindow,
     RiskModel,
     RiskScore,
     RiskScoreQuerySet,
@@ -849,6 +859,8 @@ __all__ = [
     "ExchangeRate",
     "ExposureFigure",
     "Interaction",
+    "InteractionDay",
+    "InteractionWindow",
     "OwnerRole",
     "OwnershipPeriod",
     "OwnershipReason",
