@@ -18,7 +18,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from customers.models import Customer, OwnerRole, OwnershipPeriod, RiskScore
+from customers.models import Customer, OwnerRole, OwnershipPeriod, OwnershipReason, RiskScore
 from handover.models import HandoverPlan, HandoverStep, HandoverTask
 from handover.selectors import handover_proposals
 from retention.jobs import steps as job_steps
@@ -279,18 +279,10 @@ def accept_successors(
                 _("%(customer)s: unknown employee #%(id)s.")
                 % {"customer": task.customer, "id": wanted[task.pk]}
             )
-        elif successor.status != Employee.Status.ACTIVE:
-            errors.append(
-                f"{task.customer}: {successor.name} is {successor.get_status_display().lower()} "
-                "and cannot take customers over."
-            )
-        elif successor.pk in unable:
-            errors.append(f"{task.customer}: {unable[successor.pk]}")
-        elif successor.pk == plan.employee_id:
-            errors.append(
-                _("%(customer)s: the leaver cannot be their own successor.")
-                % {"customer": task.customer}
-            )
+        elif problem := HandoverTask.successor_problem(
+            successor, leaver_id=plan.employee_id, unable=unable
+        ):
+            errors.append(f"{task.customer}: {problem}")
     if errors:
         raise ValidationError({"successor": errors})
 
@@ -364,7 +356,8 @@ def change_ownership(*, task: HandoverTask, by: Employee | None) -> HandoverTask
             setattr(customer, field, new_owner)
             customer.save(
                 changed_by=by,
-                change_reason=f"Handover: {leaver.name} leaves on {plan.last_day}",
+                change_reason=OwnershipReason.HANDOVER_LEAVES,
+                change_reason_params={"name": leaver.name, "day": plan.last_day.isoformat()},
             )
         task.ownership_changed_on = today
         task.save(update_fields=["ownership_changed_on"])
@@ -527,7 +520,8 @@ def _hand_over_on_last_day(plan: HandoverPlan) -> tuple[int, int]:
                         role=task.role,
                         started_on=plan.last_day,
                         changed_by=None,
-                        reason=f"Handover: {leaver.name} left on {plan.last_day}",
+                        reason=OwnershipReason.HANDOVER_LEFT,
+                        reason_params={"name": leaver.name, "day": plan.last_day.isoformat()},
                     )
                 )
             task.ownership_changed_on = plan.last_day
