@@ -42,6 +42,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
+from django.utils.translation import gettext_noop
 
 from customers import upsert
 from customers.file_records import (
@@ -72,6 +73,7 @@ from customers.row_values import (
 from customers.row_values import (
     moment as moment_parser,
 )
+from retention.wording import Worded, coded
 
 __all__ = ["BOM", "DELIMITERS", "EXCEL", "CsvUnreadable", "is_excel", "records", "sniff"]
 
@@ -107,20 +109,43 @@ def check_mapping(kind: str, header: list[str], mapping: dict[str, str]) -> list
     known = set(fields_of(kind))
     for column, target in mapping.items():
         if column not in header:
-            problems.append(f"There is no column {column!r} in the file.")
+            problems.append(
+                Worded(
+                    gettext_noop("There is no column %(column)s in the file."), column=repr(column)
+                )
+            )
         elif target not in known:
-            problems.append(f"Column {column!r}: {target!r} is not a field of {kind}.")
+            problems.append(
+                Worded(
+                    gettext_noop("Column %(column)s: %(field)s is not a field of %(kind)s."),
+                    column=repr(column),
+                    field=repr(target),
+                    kind=kind,
+                )
+            )
     targets = [t for t in mapping.values() if t]
     for target in sorted({t for t in targets if targets.count(t) > 1}):
         columns = " and ".join(repr(c) for c in header if mapping.get(c) == target)
-        problems.append(f"Columns {columns} both fill {target!r}; map one of them to nothing.")
+        problems.append(
+            Worded(
+                gettext_noop(
+                    "Columns %(columns)s both fill %(field)s; map one of them to nothing."
+                ),
+                columns=columns,
+                field=repr(target),
+            )
+        )
     spec = upsert.KINDS[kind]
     required = [c.name for c in spec.columns if c.required] + [
         r.name for r in spec.references if r.required
     ]
     for name in required:
         if name not in targets:
-            problems.append(f"No column fills the required field {name!r}.")
+            problems.append(
+                Worded(
+                    gettext_noop("No column fills the required field %(field)s."), field=repr(name)
+                )
+            )
     return problems
 
 
@@ -173,8 +198,19 @@ def _rows(
                 problems.append(
                     (
                         None,
-                        f"{len(extra)} more value(s) than there are columns (in column "
-                        f"{where}, which the header does not name).",
+                        Worded(
+                            gettext_noop(
+                                "1 more value than there are columns (in column %(where)s, "
+                                "which the header does not name)."
+                            )
+                            if len(extra) == 1
+                            else gettext_noop(
+                                "%(count)s more values than there are columns (in columns "
+                                "%(where)s, which the header does not name)."
+                            ),
+                            count=len(extra),
+                            where=where,
+                        ),
                     )
                 )
             record = record[:width]
@@ -191,7 +227,7 @@ def _rows(
                 continue
             value = record[position]
             if isinstance(value, UnsavedFormula):
-                problems.append((target, UnsavedFormula.message))
+                problems.append((target, Worded(UnsavedFormula.message)))
                 continue
             if (
                 parse in (date_parser, moment_parser)
@@ -237,12 +273,16 @@ class Report:
     updated: int = 0
     unchanged: int = 0
     problem_count: int = 0
-    problems: list[dict] = field(default_factory=list)  # {"line", "column", "message"}
+    # {"line", "column", "message"}, and "code", "params" to word it in the reader's
+    # language (retention/wording.py)
+    problems: list[dict] = field(default_factory=list)
 
     def add(self, line: int | None, column: str | None, message: str) -> None:
         self.problem_count += 1
         if len(self.problems) < MAX_PROBLEMS:
-            self.problems.append({"line": line, "column": column, "message": message})
+            self.problems.append(
+                {"line": line, "column": column, "message": message, **coded(message)}
+            )
 
 
 Progress = Callable[[int], None]
@@ -250,7 +290,12 @@ Progress = Callable[[int], None]
 
 def _mark(delimiter: str, decimal_mark: str | None) -> str | None:
     if decimal_mark and decimal_mark not in DECIMAL_MARKS:
-        raise CsvUnreadable(f"{decimal_mark!r} is not a decimal mark; use '.' or ','.")
+        raise CsvUnreadable(
+            Worded(
+                gettext_noop("%(mark)s is not a decimal mark; use '.' or ','."),
+                mark=repr(decimal_mark),
+            )
+        )
     return decimal_mark or default_decimal_mark(delimiter)
 
 
@@ -275,7 +320,11 @@ def check(
     except CsvUnreadable as error:  # e.g. a byte that is not UTF-8 far into the file
         report.add(error.line, None, str(error))
     if not report.rows and not report.problem_count:
-        report.add(1, None, "The file has a header but no rows under it; nothing to import.")
+        report.add(
+            1,
+            None,
+            Worded(gettext_noop("The file has a header but no rows under it; nothing to import.")),
+        )
     return report
 
 
@@ -294,12 +343,20 @@ def _check_rows(kind, path, delimiter, mapping, mark, report: Report, progress) 
             key = _row_key(kind, row)
             if key:
                 if key in seen:
-                    report.add(line, column_of[key[0]], f"{key[1]!r} is also on line {seen[key]}.")
+                    report.add(
+                        line,
+                        column_of[key[0]],
+                        Worded(
+                            gettext_noop("%(value)s is also on line %(line)s."),
+                            value=repr(key[1]),
+                            line=seen[key],
+                        ),
+                    )
                 seen.setdefault(key, line)
             rows.append(row)
         _, errors = upsert.validate(kind, rows, present=present)
         for error in errors:
-            if error["message"].endswith("of this request."):
+            if getattr(error["message"], "code", error["message"]).endswith("of this request."):
                 continue  # repeated ids are reported by line above, across chunks too
             index = error["index"]
             if (index, error["field"]) in reported:
@@ -412,7 +469,10 @@ def _refused_rows(kind: str, chunk: list, present: set[str]) -> list[tuple[int, 
                 (
                     chunk[0][0],
                     _DERIVED_FROM.get(field, field),
-                    f"The database refused this row: {text[0] if text else error}.",
+                    Worded(
+                        gettext_noop("The database refused this row: %(reason)s."),
+                        reason=text[0] if text else str(error),
+                    ),
                 )
             ]
     middle = len(chunk) // 2

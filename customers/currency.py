@@ -26,6 +26,9 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce, Round
+from django.utils.translation import gettext_noop
+
+from retention.wording import Worded
 
 CENT = Decimal("0.01")
 
@@ -85,7 +88,14 @@ class ExchangeRate(models.Model):
 
         if self.currency == reporting_currency():
             raise ValidationError(
-                {"currency": f"{self.currency} is the reporting currency; its rate is always 1."}
+                {
+                    "currency": Worded(
+                        gettext_noop(
+                            "%(currency)s is the reporting currency; its rate is always 1."
+                        ),
+                        currency=self.currency,
+                    )
+                }
             )
 
 
@@ -124,9 +134,13 @@ class Rates:
 
 
 def no_rate_message(currency: str) -> str:
-    return (
-        f"There is no exchange rate for {currency} into {reporting_currency()}; add one "
-        "(admin: Exchange rates, the API's exchange-rates, or an import) first."
+    return Worded(
+        gettext_noop(
+            "There is no exchange rate for %(currency)s into %(reporting)s; add one (admin: "
+            "Exchange rates, the API's exchange-rates, or an import) first."
+        ),
+        currency=currency,
+        reporting=reporting_currency(),
     )
 
 

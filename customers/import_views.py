@@ -18,7 +18,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -283,14 +283,25 @@ def _ask_for_approval(request: HttpRequest, pending: ExportRequest) -> None:
 
     manager = approver_for(pending.employee)
     if manager is not None and manager.email:
-        send_mail(
-            f"Export approval needed: {pending.employee.name}",
-            f"{pending.employee.name}, who is leaving, asks to export {pending.kind}: "
-            f"{pending.reason}\nApprove or ignore it at "
-            f"{request.build_absolute_uri(reverse('export_requests'))}",
-            None,
-            [manager.email],
-        )
+        from staff.language import language_of
+
+        with translation.override(language_of(manager)):
+            values = {
+                "name": pending.employee.name,
+                "kind": pending.kind,
+                "reason": pending.reason,
+                "link": request.build_absolute_uri(reverse("export_requests")),
+            }
+            send_mail(
+                _("Export approval needed: %(name)s") % values,
+                _(
+                    "%(name)s, who is leaving, asks to export %(kind)s: %(reason)s\n"
+                    "Approve or ignore it at %(link)s"
+                )
+                % values,
+                None,
+                [manager.email],
+            )
 
 
 @role_required(Role.ADMIN, Role.MANAGER)
@@ -308,7 +319,9 @@ def export_requests(request: HttpRequest) -> HttpResponse:
         chosen.approved_by, chosen.approved_at = me, timezone.now()
         chosen.save(update_fields=["approved_by", "approved_at"])
         messages.success(
-            request, f"Approved: {chosen.employee.name} may export {chosen.kind} once."
+            request,
+            _("Approved: %(name)s may export %(kind)s once.")
+            % {"name": chosen.employee.name, "kind": chosen.kind},
         )
         return redirect("export_requests")
     return render(request, "customers/export_requests.html", {"requests": mine})

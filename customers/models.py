@@ -15,8 +15,10 @@ from django.db.models import F, Q
 from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from retention.email_address import InternationalEmailField
+from retention.wording import Worded, reword
 from staff.models import Employee
 
 
@@ -161,26 +163,37 @@ class Customer(models.Model):
         errors: dict[str, str] = {}
         if row["status"] == Customer.Status.CHURNED:
             if not row["churned_on"]:
-                errors["churned_on"] = "A churned customer needs the date it churned."
+                errors["churned_on"] = Worded(
+                    gettext_noop("A churned customer needs the date it churned.")
+                )
             if not row["churn_reason"]:
-                errors["churn_reason"] = "Every lost customer gets a churn reason."
+                errors["churn_reason"] = Worded(
+                    gettext_noop("Every lost customer gets a churn reason.")
+                )
         else:
             if row["churned_on"]:
-                errors["churned_on"] = "An active customer cannot have a churn date."
+                errors["churned_on"] = Worded(
+                    gettext_noop("An active customer cannot have a churn date.")
+                )
             if row["churn_reason"]:
-                errors["churn_reason"] = "An active customer cannot have a churn reason."
+                errors["churn_reason"] = Worded(
+                    gettext_noop("An active customer cannot have a churn reason.")
+                )
         if (
             row["churned_on"]
             and row["customer_since"]
             and row["churned_on"] < row["customer_since"]
         ):
-            errors["churned_on"] = (
-                f"The churn date {row['churned_on']} is before the customer start "
-                f"{row['customer_since']}."
+            errors["churned_on"] = Worded(
+                gettext_noop(
+                    "The churn date %(churned_on)s is before the customer start %(since)s."
+                ),
+                churned_on=str(row["churned_on"]),
+                since=str(row["customer_since"]),
             )
         if row["primary_owner_id"] and row["primary_owner_id"] == row["secondary_owner_id"]:
-            errors["secondary_owner"] = (
-                "The secondary owner must be someone other than the primary."
+            errors["secondary_owner"] = Worded(
+                gettext_noop("The secondary owner must be someone other than the primary.")
             )
         return errors
 
@@ -352,9 +365,15 @@ class Contact(models.Model):
     def row_errors(row: dict) -> dict[str, str]:
         """The rules on one contact's own fields, for every door."""
         if row["status"] == Contact.Status.LEFT and not row["left_on"]:
-            return {"left_on": "A contact who left needs the date they left."}
+            return {"left_on": Worded(gettext_noop("A contact who left needs the date they left."))}
         if row["status"] == Contact.Status.ACTIVE and row["left_on"]:
-            return {"left_on": "An active contact cannot have a leaving date; set status to left."}
+            return {
+                "left_on": Worded(
+                    gettext_noop(
+                        "An active contact cannot have a leaving date; set status to left."
+                    )
+                )
+            }
         return {}
 
     def clean(self) -> None:
@@ -463,8 +482,13 @@ class Contract(models.Model):
         """The rules on one contract's own fields, for every door."""
         if row["start_date"] and row["end_date"] and row["end_date"] < row["start_date"]:
             return {
-                "end_date": f"The end date {row['end_date']} is before the start date "
-                f"{row['start_date']}."
+                "end_date": Worded(
+                    gettext_noop(
+                        "The end date %(end_date)s is before the start date %(start_date)s."
+                    ),
+                    end_date=str(row["end_date"]),
+                    start_date=str(row["start_date"]),
+                )
             }
         return {}
 
@@ -600,16 +624,18 @@ class Interaction(models.Model):
         """The rules on one interaction's own fields, for every door."""
         errors: dict[str, str] = {}
         if row["satisfaction"] is not None and row["kind"] not in cls.RATED_KINDS:
-            label = (
-                cls.Kind(row["kind"]).label.lower()
-                if row["kind"] in cls.Kind.values
-                else row["kind"]
+            errors["satisfaction"] = Worded(
+                gettext_noop(
+                    "An interaction of kind %(kind)s does not carry a satisfaction score."
+                ),
+                kind=str(row["kind"]),
             )
-            errors["satisfaction"] = f"A {label} does not carry a satisfaction score."
         if row["happened_at"] and row["happened_at"] > timezone.now() + cls.FUTURE_SLACK:
-            errors["happened_at"] = (
-                f"{row['happened_at']:%Y-%m-%d %H:%M} is in the future; an interaction is "
-                "logged once it happened."
+            errors["happened_at"] = Worded(
+                gettext_noop(
+                    "%(moment)s is in the future; an interaction is logged once it happened."
+                ),
+                moment=f"{row['happened_at']:%Y-%m-%d %H:%M}",
             )
         return errors
 
@@ -624,7 +650,7 @@ class Interaction(models.Model):
             Contact.objects.filter(pk__in=contact_ids).values_list("id", "customer_id")
         )
         return [
-            (index, "contact", "This contact belongs to another customer.")
+            (index, "contact", Worded(gettext_noop("This contact belongs to another customer.")))
             for index, row in rows
             if row.get("contact_id") and customer_of.get(row["contact_id"]) != row["customer_id"]
         ]
@@ -667,12 +693,12 @@ class UsageDay(models.Model):
             models.UniqueConstraint(
                 fields=["customer", "day", "event"],
                 name="one_usage_total_per_customer_day_event",
-                violation_error_message="A customer has one total per day and event.",
+                violation_error_message=_("A customer has one total per day and event."),
             ),
             models.CheckConstraint(
                 condition=Q(quantity__gte=0),
                 name="usageday_quantity_not_negative",
-                violation_error_message="A usage quantity is 0 or more.",
+                violation_error_message=_("A usage quantity is 0 or more."),
             ),
         ]
 
@@ -754,14 +780,18 @@ class CsvImport(models.Model):
     file = models.FileField(upload_to=_import_path)
     original_name = models.CharField(max_length=255)
     delimiter = models.CharField(
-        max_length=1, default=",", help_text='"," or ";" for CSV, "x" for an Excel workbook.'
+        max_length=1,
+        default=",",
+        help_text=_('"," or ";" for CSV, "x" for an Excel workbook.'),
     )
     decimal_mark = models.CharField(
         max_length=1,
         blank=True,
-        choices=[(".", "Point: 1,234.56"), (",", "Comma: 1.234,56")],
-        help_text="How the file writes numbers; empty: a point in comma-separated files, "
-        "otherwise a number that reads two ways is refused.",
+        choices=[(".", _("Point: 1,234.56")), (",", _("Comma: 1.234,56"))],
+        help_text=_(
+            "How the file writes numbers; empty: a point in comma-separated files, "
+            "otherwise a number that reads two ways is refused."
+        ),
     )
     header = models.JSONField(default=list)
     mapping = models.JSONField(default=dict, help_text=_("CSV column -> field."))
@@ -779,12 +809,23 @@ class CsvImport(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    # The error's English source and figures, to word it in the reader's language
+    # (retention/wording.py).
+    error_wording = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} from {self.original_name}"
+        return _("%(kind)s from %(name)s") % {
+            "kind": self.get_kind_display(),
+            "name": self.original_name,
+        }
+
+    @property
+    def error_text(self) -> str:
+        """Why the check or import stopped, in the active language."""
+        return reword({"message": self.error, **(self.error_wording or {})})
 
     @property
     def percent(self) -> int:

@@ -11,10 +11,17 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext_noop
+
+from retention.wording import Worded
 
 
 class RowError(ValueError):
-    """A value that cannot be taken; the message says why."""
+    """A value that cannot be taken; the message says why (a `Worded`, so a stored copy
+    can be read in another language)."""
+
+    def __str__(self) -> str:
+        return self.args[0] if self.args else ""
 
 
 # --- parsers: raw value -> Python value, or RowError ---------------------------------------
@@ -27,11 +34,13 @@ def blank(value) -> bool:
 def storable(value: str) -> str:
     """Text the database can hold: no NUL character, valid Unicode."""
     if "\x00" in value:
-        raise RowError("contains a NUL character.")
+        raise RowError(Worded(gettext_noop("contains a NUL character.")))
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise RowError("contains characters that are not valid Unicode.") from None
+        raise RowError(
+            Worded(gettext_noop("contains characters that are not valid Unicode."))
+        ) from None
     return value
 
 
@@ -40,10 +49,16 @@ def text(max_length: int) -> Callable:
         if blank(value):
             return ""
         if not isinstance(value, str | int):
-            raise RowError("must be text.")
+            raise RowError(Worded(gettext_noop("must be text.")))
         value = str(value).strip()
         if len(value) > max_length:
-            raise RowError(f"is {len(value)} characters long; at most {max_length}.")
+            raise RowError(
+                Worded(
+                    gettext_noop("is %(length)s characters long; at most %(most)s."),
+                    length=len(value),
+                    most=max_length,
+                )
+            )
         return storable(value)
 
     return parse
@@ -56,7 +71,13 @@ def choice(choices: Iterable[str]) -> Callable:
         if blank(value):
             return ""
         if value not in allowed:
-            raise RowError(f"{value!r} is not one of {', '.join(allowed)}.")
+            raise RowError(
+                Worded(
+                    gettext_noop("%(value)s is not one of %(allowed)s."),
+                    value=repr(value),
+                    allowed=", ".join(allowed),
+                )
+            )
         return value
 
     return parse
@@ -68,9 +89,13 @@ def date(value):
     try:
         parsed = parse_date(value.strip()) if isinstance(value, str) else None
     except ValueError:  # well formed but impossible, e.g. month 13
-        raise RowError(f"{value!r} is not a real date.") from None
+        raise RowError(
+            Worded(gettext_noop("%(value)s is not a real date."), value=repr(value))
+        ) from None
     if parsed is None:
-        raise RowError(f"{value!r} is not a date (YYYY-MM-DD).")
+        raise RowError(
+            Worded(gettext_noop("%(value)s is not a date (YYYY-MM-DD)."), value=repr(value))
+        )
     return parsed
 
 
@@ -82,13 +107,22 @@ def moment(value):
     except ValueError:
         parsed = None
     if parsed is None:
-        raise RowError(f"{value!r} is not a date and time (ISO 8601, e.g. 2026-05-01T14:30:00Z).")
+        raise RowError(
+            Worded(
+                gettext_noop(
+                    "%(value)s is not a date and time (ISO 8601, e.g. 2026-05-01T14:30:00Z)."
+                ),
+                value=repr(value),
+            )
+        )
     if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed)
     try:
         return parsed.astimezone(dt.UTC)  # the database refuses far-off offsets
     except OverflowError:
-        raise RowError(f"{value!r} is out of range.") from None
+        raise RowError(
+            Worded(gettext_noop("%(value)s is out of range."), value=repr(value))
+        ) from None
 
 
 def money(value):
@@ -99,9 +133,16 @@ def money(value):
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
-        raise RowError(f"{value!r} is not a number.") from None
+        raise RowError(
+            Worded(gettext_noop("%(value)s is not a number."), value=repr(value))
+        ) from None
     if not amount.is_finite() or amount < 0 or amount >= Decimal("1e12"):
-        raise RowError(f"{value!r} must be a number from 0 up to 999,999,999,999.99.")
+        raise RowError(
+            Worded(
+                gettext_noop("%(value)s must be a number from 0 up to 999,999,999,999.99."),
+                value=repr(value),
+            )
+        )
     return amount.quantize(Decimal("0.01"))
 
 
@@ -114,9 +155,16 @@ def rate(value):
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation:
-        raise RowError(f"{value!r} is not a number.") from None
+        raise RowError(
+            Worded(gettext_noop("%(value)s is not a number."), value=repr(value))
+        ) from None
     if not number.is_finite() or number <= 0 or number >= Decimal("1e10"):
-        raise RowError(f"{value!r} must be a positive number below 10,000,000,000.")
+        raise RowError(
+            Worded(
+                gettext_noop("%(value)s must be a positive number below 10,000,000,000."),
+                value=repr(value),
+            )
+        )
     return number.quantize(Decimal("1e-10"))
 
 
@@ -130,7 +178,7 @@ def flag(value):
         return True
     if lowered in {"false", "0", "no", "n"}:
         return False
-    raise RowError(f"{value!r} is not true or false.")
+    raise RowError(Worded(gettext_noop("%(value)s is not true or false."), value=repr(value)))
 
 
 def score(value):
@@ -139,9 +187,11 @@ def score(value):
     try:
         number = int(str(value).strip())
     except ValueError:
-        raise RowError(f"{value!r} is not a whole number.") from None
+        raise RowError(
+            Worded(gettext_noop("%(value)s is not a whole number."), value=repr(value))
+        ) from None
     if not 1 <= number <= 10:
-        raise RowError(f"{number} is outside 1 to 10.")
+        raise RowError(Worded(gettext_noop("%(number)s is outside 1 to 10."), number=number))
     return number
 
 
@@ -149,7 +199,12 @@ def currency(value):
     if blank(value):
         return None
     if not isinstance(value, str) or not re.fullmatch(r"[A-Z]{3}", value.strip()):
-        raise RowError(f"{value!r} is not a three-letter ISO currency code, e.g. EUR.")
+        raise RowError(
+            Worded(
+                gettext_noop("%(value)s is not a three-letter ISO currency code, e.g. EUR."),
+                value=repr(value),
+            )
+        )
     return value.strip()
 
 
@@ -200,21 +255,39 @@ def number_text(value: str, decimal_mark: str | None) -> str:
             decimal_mark = "," if last == "." else "."  # "1.234.567": grouping only
         elif re.fullmatch(r"[0-9]{1,3}[.,][0-9]{3}", compact):
             raise RowError(
-                f"{value.strip()!r} reads two ways (decimal {last!r} or thousands "
-                "separator); choose the file's decimal mark or write it without grouping."
+                Worded(
+                    gettext_noop(
+                        "%(value)s reads two ways (decimal %(mark)s or thousands separator); "
+                        "choose the file's decimal mark or write it without grouping."
+                    ),
+                    value=repr(value.strip()),
+                    mark=repr(last),
+                )
             )
         else:
             decimal_mark = last
     group = "," if decimal_mark == "." else "."
     whole, _, fraction = compact.partition(decimal_mark)
     if decimal_mark in fraction or group in fraction:
-        raise RowError(f"{value.strip()!r} is not a number with decimal mark {decimal_mark!r}.")
+        raise RowError(
+            Worded(
+                gettext_noop("%(value)s is not a number with decimal mark %(mark)s."),
+                value=repr(value.strip()),
+                mark=repr(decimal_mark),
+            )
+        )
     if group in whole and not re.fullmatch(
         r"[0-9]{1,3}(" + re.escape(group) + r"[0-9]{3})+", whole
     ):
         raise RowError(
-            f"{value.strip()!r} is not a number with decimal mark {decimal_mark!r} "
-            f"(thousands are grouped by three)."
+            Worded(
+                gettext_noop(
+                    "%(value)s is not a number with decimal mark %(mark)s "
+                    "(thousands are grouped by three)."
+                ),
+                value=repr(value.strip()),
+                mark=repr(decimal_mark),
+            )
         )
     whole = whole.replace(group, "")
     return sign + (whole or "0") + ("." + fraction if fraction else "")

@@ -9,8 +9,10 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from retention.email_address import InternationalEmailField
+from retention.wording import Worded
 
 
 class Team(models.Model):
@@ -147,12 +149,18 @@ class Employee(models.Model):
             cls.objects.filter(pk__in=ids).values_list("pk", "name", "status", "user__is_active")
         )
         for pk in ids - {record[0] for record in found}:
-            unable[pk] = f"Unknown employee #{pk}."
+            unable[pk] = Worded(gettext_noop("Unknown employee #%(id)s."), id=pk)
         for pk, name, status, login_active in found:
             if status == cls.Status.DEPARTED:
-                unable[pk] = f"{name} has left the company and cannot own customers."
+                unable[pk] = Worded(
+                    gettext_noop("%(name)s has left the company and cannot own customers."),
+                    name=name,
+                )
             elif login_active is False:
-                unable[pk] = f"{name}'s login is disabled; they cannot own customers."
+                unable[pk] = Worded(
+                    gettext_noop("%(name)s's login is disabled; they cannot own customers."),
+                    name=name,
+                )
         return unable
 
     @property
@@ -163,22 +171,21 @@ class Employee(models.Model):
     def clean(self) -> None:
         errors: dict[str, str] = {}
         if self.status != self.Status.ACTIVE and not self.departure_date:
-            errors["departure_date"] = "A departing or departed employee needs a departure date."
+            errors["departure_date"] = _("A departing or departed employee needs a departure date.")
         if self.departure_date and self.hired_on and self.departure_date < self.hired_on:
-            errors["departure_date"] = (
-                f"The departure date {self.departure_date} is before the hire date {self.hired_on}."
-            )
+            errors["departure_date"] = _(
+                "The departure date %(departure_date)s is before the hire date %(hired_on)s."
+            ) % {"departure_date": self.departure_date, "hired_on": self.hired_on}
         if (
             self.departure_announced_on
             and self.departure_date
             and self.departure_announced_on > self.departure_date
         ):
-            errors["departure_announced_on"] = (
-                f"The departure was announced on {self.departure_announced_on}, "
-                f"after the last day {self.departure_date}."
-            )
+            errors["departure_announced_on"] = _(
+                "The departure was announced on %(announced_on)s, after the last day %(last_day)s."
+            ) % {"announced_on": self.departure_announced_on, "last_day": self.departure_date}
         if self.manager_id and self.pk and self.manager_id == self.pk:
-            errors["manager"] = "An employee cannot be their own manager."
+            errors["manager"] = _("An employee cannot be their own manager.")
         if errors:
             raise ValidationError(errors)
 

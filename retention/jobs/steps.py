@@ -39,6 +39,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from retention.jobs.models import JobStep, SetAside
+from retention.wording import Joined, coded
 
 logger = logging.getLogger(__name__)
 HOST = socket.gethostname()
@@ -445,13 +446,18 @@ def set_aside(*, model: str, reason: str, key: str = "", object_id: int | None =
     logger.warning("Set aside %s %s: %s", model, key or object_id, reason)
     if step is not None:
         SetAside.objects.create(
-            step_id=step.pk, model=model, key=key[:200], object_id=object_id, reason=reason
+            step_id=step.pk,
+            model=model,
+            key=key[:200],
+            object_id=object_id,
+            reason=reason,
+            wording=coded(reason),
         )
 
 
 def _reason(error: BaseException) -> str:
     if isinstance(error, ValidationError):
-        return "; ".join(error.messages)[:1000]
+        return Joined(error.messages)
     # The database's message and its DETAIL line (which key, which value).
     text = " ".join(line.strip() for line in str(error).strip().splitlines()[:2])
     return f"{type(error).__name__}: {text}".strip()[:1000]
