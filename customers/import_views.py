@@ -289,7 +289,7 @@ def _ask_for_approval(request: HttpRequest, pending: ExportRequest) -> None:
             values = {
                 "name": pending.employee.name,
                 "kind": pending.kind,
-                "reason": pending.reason,
+                "reason": pending.reason_text,
                 "link": request.build_absolute_uri(reverse("export_requests")),
             }
             send_mail(

@@ -109,8 +109,16 @@ def score_day(day: dt.date, *, chunk_size: int | None = None, queue: str = "") -
         ).first()
         if busy is not None and not steps.owner_lost(busy):
             raise ValidationError(
-                f"Scoring for {day} is still running ({busy.name} {busy.subject} is "
-                f"{busy.get_status_display().lower()}); start it again once it has finished."
+                Worded(
+                    gettext_noop(
+                        "Scoring for %(day)s is still running (%(step)s %(subject)s is "
+                        "%(status)s); start it again once it has finished."
+                    ),
+                    day=str(day),
+                    step=busy.name,
+                    subject=busy.subject,
+                    status=busy.status,
+                )
             )
         # The page shows the day as running from now on; readers keep the previous scores.
         ScoringRun.objects.filter(day=day).update(

@@ -15,12 +15,13 @@ from django.db.models.functions import Cast
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from customers.models import Customer, OwnerRole, OwnershipPeriod, RiskScore
 from handover.models import HandoverPlan, HandoverStep, HandoverTask
 from handover.selectors import handover_proposals
 from retention.jobs import steps as job_steps
+from retention.wording import Worded
 from staff.language import language_of
 from staff.models import Employee
 
@@ -55,25 +56,44 @@ def start_departure(
     today = today or timezone.localdate()
     errors: dict[str, str] = {}
     if employee.status == Employee.Status.DEPARTED:
-        errors["employee"] = (
-            f"{employee.name} has already left the company (last day {employee.departure_date})."
+        errors["employee"] = Worded(
+            gettext_noop("%(name)s has already left the company (last day %(last_day)s)."),
+            name=employee.name,
+            last_day=str(employee.departure_date),
         )
     elif HandoverPlan.objects.filter(employee=employee, status=HandoverPlan.Status.OPEN).exists():
-        errors["employee"] = f"{employee.name} already has a handover in progress."
+        errors["employee"] = Worded(
+            gettext_noop("%(name)s already has a handover in progress."), name=employee.name
+        )
     elif by is not None and by.pk == employee.pk:
-        errors["employee"] = "Nobody records their own departure; ask a colleague in HR."
+        errors["employee"] = Worded(
+            gettext_noop("Nobody records their own departure; ask a colleague in HR.")
+        )
     elif employee.role == Employee.Role.ADMIN and by is not None and by.role != Employee.Role.ADMIN:
-        errors["employee"] = f"{employee.name} is an admin: only an admin records their departure."
+        errors["employee"] = Worded(
+            gettext_noop("%(name)s is an admin: only an admin records their departure."),
+            name=employee.name,
+        )
     grace = settings.DEPARTURE_GRACE_DAYS
     if last_day < today - dt.timedelta(days=grace):
-        errors["last_day"] = (
-            f"The last day {last_day} is more than {grace} days in the past; "
-            "record departures when they are announced."
+        errors["last_day"] = Worded(
+            gettext_noop(
+                "The last day %(last_day)s is more than %(days)s days in the past; record "
+                "departures when they are announced."
+            ),
+            last_day=str(last_day),
+            days=grace,
         )
     elif last_day < employee.hired_on:
-        errors["last_day"] = f"The last day {last_day} is before the hire date {employee.hired_on}."
+        errors["last_day"] = Worded(
+            gettext_noop("The last day %(last_day)s is before the hire date %(hired_on)s."),
+            last_day=str(last_day),
+            hired_on=str(employee.hired_on),
+        )
     if not reason.strip():
-        errors["reason"] = "Give the reason for leaving (it is management data)."
+        errors["reason"] = Worded(
+            gettext_noop("Give the reason for leaving (it is management data).")
+        )
     if errors:
         raise ValidationError(errors)
 
@@ -274,8 +294,12 @@ def accept_successors(
             )
         elif successor.status != Employee.Status.ACTIVE:
             errors.append(
-                f"{task.customer}: {successor.name} is {successor.get_status_display().lower()} "
-                "and cannot take customers over."
+                _("%(customer)s: %(name)s is %(status)s and cannot take customers over.")
+                % {
+                    "customer": task.customer,
+                    "name": successor.name,
+                    "status": successor.get_status_display().lower(),
+                }
             )
         elif successor.pk in unable:
             errors.append(f"{task.customer}: {unable[successor.pk]}")
@@ -481,7 +505,13 @@ def _hand_over_on_last_day(plan: HandoverPlan) -> tuple[int, int]:
             if task.successor_id is None:
                 if manager is None:
                     raise ValidationError(
-                        f"{leaver.name} has no manager to take {task.customer} over; set one."
+                        Worded(
+                            gettext_noop(
+                                "%(name)s has no manager to take %(customer)s over; set one."
+                            ),
+                            name=leaver.name,
+                            customer=str(task.customer),
+                        )
                     )
                 task.successor_id = manager.pk
                 task.recommendation_reasons = [

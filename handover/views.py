@@ -99,7 +99,8 @@ def start_departure(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Departure of {plan.employee.name} recorded; the handover tasks are being raised.",
+                _("Departure of %(name)s recorded; the handover tasks are being raised.")
+                % {"name": plan.employee.name},
             )
             return redirect("handover:plan", plan.pk)
     return render(request, "handover/start.html", {"form": form})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -383,8 +385,25 @@ class ExportRequest(models.Model):
     class Meta:
         ordering = ["-requested_at"]
 
+    # The reason the system gives when a leaver's API reads pass the day's allowance
+    # (staff/reads.py); stored in English, worded in the reader's language.
+    API_READS = gettext_noop(
+        "Reading more than %(allowance)s customer records in a day through the API (%(kind)s)."
+    )
+    _API_READS = re.compile(
+        r"Reading more than (\d+) customer records in a day through the API \((\w+)\)\."
+    )
+
     def __str__(self) -> str:
         return f"{self.employee} asks to export {self.kind}"
+
+    @property
+    def reason_text(self) -> str:
+        """The reason in the active language (the leaver's own words stay as written)."""
+        match = self._API_READS.fullmatch(self.reason)
+        if match:
+            return _(self.API_READS) % {"allowance": match[1], "kind": match[2]}
+        return self.reason
 
 
 class AccessGrant(models.Model):

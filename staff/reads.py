@@ -54,10 +54,7 @@ def approval_needed(employee: Employee | None, kind: str, rows: int) -> ExportRe
         employee=employee,
         kind=kind,
         approved_at=None,
-        defaults={
-            "reason": f"Reading more than {allowance} customer records in a day through "
-            f"the API ({kind})."
-        },
+        defaults={"reason": ExportRequest.API_READS % {"allowance": allowance, "kind": kind}},
     )
     if created:
         ask_for_approval(pending)

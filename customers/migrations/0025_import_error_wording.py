@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0024_merge_20261130_1150'),
+        ("customers", "0024_merge_20261130_1150"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='csvimport',
-            name='error_wording',
+            model_name="csvimport",
+            name="error_wording",
             field=models.JSONField(blank=True, default=dict),
         ),
     ]

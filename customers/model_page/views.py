@@ -142,9 +142,17 @@ def run_now(request: HttpRequest) -> HttpResponse:
         if running is not None:
             messages.warning(
                 request,
-                f"Scoring for {today} is already running (started {timezone.localtime(running.started_at):%H:%M}, "
-                f"{running.chunks_done} of {running.chunks_total} chunks done). "
-                "Its progress is in the table of runs; start another once it has finished.",
+                _(
+                    "Scoring for %(day)s is already running (started %(time)s, %(done)s of "
+                    "%(total)s chunks done). Its progress is in the table of runs; start another "
+                    "once it has finished."
+                )
+                % {
+                    "day": date_format(today),
+                    "time": f"{timezone.localtime(running.started_at):%H:%M}",
+                    "done": running.chunks_done,
+                    "total": running.chunks_total,
+                },
             )
             return redirect("model")
         hints = {"day": today.isoformat()}
@@ -157,7 +165,7 @@ def run_now(request: HttpRequest) -> HttpResponse:
         result = _start(task, as_of=today.isoformat())
     except Exception as error:
         logger.exception("%s, started from the model page, failed", JOBS[job])
-        messages.error(request, f"{JOBS[job]} failed: {error}")
+        messages.error(request, _("%(job)s failed: %(error)s") % {"job": JOBS[job], "error": error})
         return redirect("model")
     query = urlencode({"job": job, "task": result.id, **hints})
     return redirect(f"{reverse('model')}?{query}")
@@ -179,7 +187,7 @@ def job_progress(request: HttpRequest, task_id: str) -> HttpResponse:
     """The progress bar of a job started from the page, polled while the task works."""
     job = request.GET.get("job")
     if job not in JOBS:
-        raise Http404("No such job.")
+        raise Http404(_("No such job."))
     status = _job_status(job, task_id, request.GET)
     response = render(request, "customers/_job_progress.html", {"status": status})
     if status.finished and request.GET.get("was") == "working":
