@@ -59,8 +59,9 @@ def _storable(value):
 def _word(value):
     """A stored figure in the active language: messages worded again, figures as they are."""
     if isinstance(value, dict) and "code" in value:
+        code = value["code"]
         params = {k: _word(v) for k, v in (value.get("params") or {}).items()}
-        return gettext(value["code"]) % params if params else gettext(value["code"])
+        return gettext(code) % params if params else gettext(code)
     if isinstance(value, dict) and "parts" in value:
         return value.get("separator", "; ").join(str(_word(p)) for p in value["parts"])
     return value
