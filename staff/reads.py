@@ -10,7 +10,8 @@ import datetime as dt
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db.models import Sum
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from staff.access import is_leaving
 from staff.models import AuditEvent, Employee, ExportRequest
@@ -109,11 +110,22 @@ def ask_for_approval(pending: ExportRequest, approve_at: str = "") -> None:
     """E-mail the leaver's manager that a request waits for them."""
     manager = approver_for(pending.employee)
     if manager is not None and manager.email:
-        where = approve_at or "the Export requests page"
-        send_mail(
-            f"Export approval needed: {pending.employee.name}",
-            f"{pending.employee.name}, who is leaving, asks to export {pending.kind}: "
-            f"{pending.reason}\nApprove or ignore it at {where}",
-            None,
-            [manager.email],
-        )
+        from staff.language import language_of
+
+        with translation.override(language_of(manager)):
+            values = {
+                "name": pending.employee.name,
+                "kind": pending.kind,
+                "reason": pending.reason_text,
+                "link": approve_at or gettext("the Export requests page"),
+            }
+            send_mail(
+                gettext("Export approval needed: %(name)s") % values,
+                gettext(
+                    "%(name)s, who is leaving, asks to export %(kind)s: %(reason)s\n"
+                    "Approve or ignore it at %(link)s"
+                )
+                % values,
+                None,
+                [manager.email],
+            )

@@ -111,7 +111,7 @@ def _name(node) -> str:
 
 def unmarked_python(source: str) -> list[str]:
     """Messages of `source` that a person reads but that are not marked for translation:
-    words passed to the error classes people see, to the flash messages, under a
+    words passed to the error classes people see, to the flash messages, to send_mail, under a
     message/reason/detail/error key or keyword, into a row's errors (errors[field] =
     ...), or appended to a list of problems. `gettext(...)`/`Worded(gettext_noop(...))`
     calls are marked; names and expressions are not judged here."""
@@ -131,6 +131,8 @@ def unmarked_python(source: str) -> list[str]:
                 and len(node.args) >= 2
             ):
                 found.append(node.args[1])
+            if called == "send_mail":  # an e-mail's subject and body
+                found.extend(node.args[:2])
             owner = _name(node.func.value) if isinstance(node.func, ast.Attribute) else ""
             if (called, owner) in {("append", "problems"), ("append", "errors"), ("add", "report")}:
                 found.extend(node.args[-1:])
