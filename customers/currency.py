@@ -26,6 +26,7 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce, Round
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from retention.wording import Worded
@@ -50,12 +51,12 @@ class ExchangeRate(models.Model):
             RegexValidator(r"^[A-Z]{3}$", "Use a three-letter ISO currency code, e.g. JPY.")
         ],
     )
-    day = models.DateField(help_text="The day the rate is for.")
+    day = models.DateField(help_text=_("The day the rate is for."))
     rate = models.DecimalField(
         max_digits=20,
         decimal_places=10,
         validators=[MinValueValidator(Decimal("0.0000000001"))],
-        help_text="Units of the reporting currency for one unit of this currency.",
+        help_text=_("Units of the reporting currency for one unit of this currency."),
     )
     # "<currency>-<day>", kept by save() and the import, so rates upsert like the rest.
     external_id = models.CharField(max_length=64, unique=True, editable=False)

@@ -73,7 +73,7 @@ class UploadForm(forms.Form):
 
 def mapping_form(job: CsvImport, data=None) -> forms.Form:
     """One select per CSV column: the field it fills, or nothing."""
-    choices = [("", "— ignore this column —")] + [(f, f) for f in csv_io.fields_of(job.kind)]
+    choices = [("", _("— ignore this column —"))] + [(f, f) for f in csv_io.fields_of(job.kind)]
     try:
         examples = csv_io.samples(Path(job.file.path), job.delimiter)
     except (OSError, csv_io.CsvUnreadable):
@@ -84,13 +84,15 @@ def mapping_form(job: CsvImport, data=None) -> forms.Form:
             choices=choices,
             required=False,
             initial=job.mapping.get(column, ""),
-            help_text=("e.g. " + ", ".join(values)) if values else "empty in the first rows",
+            help_text=_("e.g. %(values)s") % {"values": ", ".join(values)}
+            if values
+            else _("empty in the first rows"),
         )
         for i, (column, values) in enumerate(zip(job.header, examples, strict=False))
     }
     fields["decimal_mark"] = forms.ChoiceField(
-        label="Decimal mark in numbers",
-        choices=[("", "Point in comma-separated files; otherwise refuse what reads two ways")]
+        label=_("Decimal mark in numbers"),
+        choices=[("", _("Point in comma-separated files; otherwise refuse what reads two ways"))]
         + CsvImport._meta.get_field("decimal_mark").choices,
         required=False,
         initial=job.decimal_mark,

@@ -418,7 +418,7 @@ class Contract(models.Model):
         null=True,
         blank=True,
         editable=False,
-        help_text="Empty only for contracts kept from before their currency had a rate.",
+        help_text=_("Empty only for contracts kept from before their currency had a rate."),
     )
     kind = models.CharField(max_length=14, choices=Kind.choices, default=Kind.SUBSCRIPTION)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
@@ -682,7 +682,7 @@ class UsageDay(models.Model):
         max_length=64, help_text='What was used, e.g. "logins", "reports_run", "seats_used".'
     )
     quantity = models.FloatField(
-        validators=[MinValueValidator(0)], help_text="The day's total for this event."
+        validators=[MinValueValidator(0)], help_text=_("The day's total for this event.")
     )
     updated_at = models.DateTimeField(auto_now=True)
 
