@@ -55,6 +55,19 @@ class HandoverPlan(models.Model):
     def __str__(self) -> str:
         return f"Handover of {self.employee} (last day {self.last_day})"
 
+    def clean(self) -> None:
+        # A last day moved in the admin keeps the bound of every other door (not years
+        # ahead); the lower bound is the recording's, checked when the plan is opened.
+        import datetime as dt
+
+        from django.conf import settings
+
+        from staff.models import last_day_problem
+
+        latest = timezone.localdate() + dt.timedelta(days=settings.DEPARTURE_MAX_DAYS_AHEAD)
+        if self.last_day and self.last_day > latest:
+            raise ValidationError({"last_day": last_day_problem(self.last_day)})
+
     def add_log(self, code: str, **params) -> None:
         """Append what happened (handover/plan_log.py MESSAGES names the codes)."""
         from handover.plan_log import entry

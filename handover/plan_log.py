@@ -80,6 +80,19 @@ MESSAGES: dict[str, Callable[[dict], str]] = {
     ),
     "last_day_processed": _last_day_processed,
     "complete": lambda p: _("Every step done: handover complete."),
+    "last_day_failed": lambda p: (
+        _("The last-day handover failed and was set aside: %(reason)s") % {"reason": p["reason"]}
+    ),
+    "not_handed_over": lambda p: (
+        ngettext(
+            "%(count)d customer could not be handed over and stays with its task open: "
+            "%(customers)s",
+            "%(count)d customers could not be handed over and stay with their tasks open: "
+            "%(customers)s",
+            p["count"],
+        )
+        % {"count": p["count"], "customers": "; ".join(p["customers"])}
+    ),
 }
 
 
