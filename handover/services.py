@@ -65,9 +65,9 @@ def start_departure(
     elif employee.role == Employee.Role.ADMIN and (by is None or by.role != Employee.Role.ADMIN):
         # An integration key or an import has no person behind it: it never ends an
         # admin's access.
-        errors["employee"] = _(
-            "%(name)s is an admin: only an admin records their departure."
-        ) % {"name": employee.name}
+        errors["employee"] = _("%(name)s is an admin: only an admin records their departure.") % {
+            "name": employee.name
+        }
     problem = last_day_problem(last_day, today=today)
     if problem:
         errors["last_day"] = problem

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from staff.access import is_leaving
 from staff.models import AuditEvent, Employee, ExportRequest
@@ -57,8 +58,8 @@ def approval_needed(
         kind=kind,
         approved_at=None,
         defaults={
-            "reason": f"Reading more than {allowance} customer records in a day through "
-            f"the API ({kind})."
+            "reason": f"Reading more than {allowance} customer records in a day "
+            f"({_english_label(kind)})."
         },
     )
     if created:
@@ -114,15 +115,46 @@ def approver_for(employee: Employee) -> Employee | None:
     return next((admin for admin in admins.order_by("pk") if may_approve(admin)), None)
 
 
+# The records a leaver's bulk reads and exports cover, named for people (the model's name
+# otherwise; "riskscore" means nothing to a manager).
+KIND_NAMES = {
+    "customer": gettext_lazy("customers"),
+    "customers": gettext_lazy("customers"),
+    "contact": gettext_lazy("contacts"),
+    "contacts": gettext_lazy("contacts"),
+    "contract": gettext_lazy("contracts"),
+    "contracts": gettext_lazy("contracts"),
+    "interaction": gettext_lazy("interactions"),
+    "interactions": gettext_lazy("interactions"),
+    "riskscore": gettext_lazy("risk scores"),
+    "risk_scores": gettext_lazy("risk scores"),
+    "alert": gettext_lazy("alerts"),
+    "alerts": gettext_lazy("alerts"),
+    "retentionaction": gettext_lazy("retention actions"),
+    "retention_actions": gettext_lazy("retention actions"),
+    "handoverplan": gettext_lazy("handover plans"),
+    "handovertask": gettext_lazy("handover tasks"),
+    "ownershipperiod": gettext_lazy("ownership history"),
+}
+
+
 def kind_label(kind: str) -> str:
-    """What a request covers, in the reader's language: the records' plural name
-    ("risk scores" for "riskscore"), or the export's name with spaces."""
+    """What a request covers, in the reader's language."""
     from django.apps import apps
 
+    if kind in KIND_NAMES:
+        return str(KIND_NAMES[kind])
     for model in apps.get_models():
         if model._meta.model_name == kind:
             return str(model._meta.verbose_name_plural)
     return kind.replace("_", " ").replace("-", " ")
+
+
+def _english_label(kind: str) -> str:
+    from django.utils import translation
+
+    with translation.override("en"):
+        return kind_label(kind)
 
 
 # Requests a leaver makes within this many minutes of a waiting one share its e-mail: one
