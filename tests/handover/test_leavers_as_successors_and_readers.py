@@ -134,3 +134,23 @@ def test_an_admin_who_is_leaving_is_approved_by_another_admin_in_one_email(clien
     assert "Risk scores" in page and "Handover tasks" in page
     assert "riskscore" not in page and "handovertask" not in page
     assert Employee.objects.get(pk=leaving.pk).manager is None
+
+
+def test_an_admin_leaving_is_told_another_admin_approves_the_export(client, mailoutbox):
+    leaving = EmployeeFactory(
+        name="Ada",
+        role="admin",
+        team=None,
+        status="departing",
+        departure_date=TODAY + dt.timedelta(days=10),
+        user=UserFactory(username="ada"),
+    )
+    other = EmployeeFactory(name="Abe", role="admin", team=None)
+    client.force_login(leaving.user)
+    page = client.get("/exports/customers.csv", {"reason": "Board pack"}).content.decode()
+    assert "An admin needs to approve this export" in page
+    assert "Your manager" not in page
+    (mail,) = mailoutbox
+    assert mail.to == [other.email]
+    assert "asks to export or read in bulk: customers." in mail.body
+    assert "http://testserver/exports/requests/" in mail.body
