@@ -131,6 +131,20 @@ class HandoverTask(models.Model):
     def __str__(self) -> str:
         return f"Hand over {self.customer}"
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_successor = instance.__dict__.get("successor_id")
+        return instance
+
+    def clean(self) -> None:
+        # A successor picked in the admin meets the rule of every other door; one who
+        # was accepted earlier and has since left is the last-day job's to replace.
+        if self.successor_id and self.successor_id != getattr(self, "_loaded_successor", None):
+            unable = Employee.cannot_own_customers([self.successor_id])
+            if self.successor_id in unable:
+                raise ValidationError({"successor": unable[self.successor_id]})
+
 
 class HandoverStep(models.Model):
     class Kind(models.TextChoices):
@@ -193,7 +207,17 @@ class HandoverStep(models.Model):
     def is_done(self) -> bool:
         return self.done_at is not None
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_assignee = instance.__dict__.get("assignee_id")
+        return instance
+
     def clean(self) -> None:
+        if self.assignee_id and self.assignee_id != getattr(self, "_loaded_assignee", None):
+            unable = Employee.cannot_own_customers([self.assignee_id])
+            if self.assignee_id in unable:
+                raise ValidationError({"assignee": unable[self.assignee_id]})
         if self.done_at and self.kind == self.Kind.KNOWLEDGE_TRANSFER and not self.note.strip():
             raise ValidationError(
                 {"note": _("Write the knowledge-transfer note before closing it.")}

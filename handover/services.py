@@ -495,13 +495,13 @@ def process_handovers(*, as_of: dt.date) -> NightlyResult:
         if outcome is not None:
             result.handed_over += outcome[0]
             result.to_manager += outcome[1]
-            result.locked_out += 1
+            result.locked_out += outcome[2]
     result.escalated = _escalate_overdue(as_of)
     result.completed_plans = _close_finished_plans()
     return result
 
 
-def _last_day_or_set_aside(plan: HandoverPlan, as_of: dt.date) -> tuple[int, int] | None:
+def _last_day_or_set_aside(plan: HandoverPlan, as_of: dt.date) -> tuple[int, int, bool] | None:
     try:
         with transaction.atomic():
             raise_tasks(plan=plan, today=as_of)
@@ -550,11 +550,14 @@ def _plan_record(plan: HandoverPlan) -> dict:
     return {"model": "handover plan", "object_id": plan.pk, "key": plan.employee.name}
 
 
-def _hand_over_on_last_day(plan: HandoverPlan, as_of: dt.date | None = None) -> tuple[int, int]:
+def _hand_over_on_last_day(
+    plan: HandoverPlan, as_of: dt.date | None = None
+) -> tuple[int, int, bool]:
     """Every customer the leaver still owns goes to its accepted successor, else (or if
     that person can no longer take customers: left, last day passed, login disabled) to
     the leaver's manager. A customer nobody able can take keeps its task open and is
-    named in the plan's log; the others are handed over all the same. The ownership
+    named in the plan's log and on the jobs page, and the plan stays due for the next
+    night; the others are handed over all the same and the leaver is locked out. The ownership
     history stays honest: the leaver's period ends on the last day, or on the day it
     started if that was later (a customer given to them after their last day), and the
     successor's starts where it ended."""
@@ -564,7 +567,7 @@ def _hand_over_on_last_day(plan: HandoverPlan, as_of: dt.date | None = None) -> 
     with transaction.atomic():
         plan = HandoverPlan.objects.select_for_update().get(pk=plan.pk)
         if plan.last_day_processed_at:
-            return 0, 0
+            return 0, 0, False
         tasks = list(
             plan.tasks.filter(
                 status=HandoverTask.Status.OPEN, ownership_changed_on__isnull=True
@@ -654,26 +657,32 @@ def _hand_over_on_last_day(plan: HandoverPlan, as_of: dt.date | None = None) -> 
         ).update(done_at=timezone.now(), note="Ownership changed by the last-day job.")
         _point_steps_to_successors(tasks)
 
+        locked_out = leaver.status != Employee.Status.DEPARTED
         leaver.status = Employee.Status.DEPARTED
         leaver.departure_date = leaver.departure_date or plan.last_day
         leaver.save(update_fields=["status", "departure_date", "updated_at"])
         if leaver.user_id:
             leaver.user.is_active = False
             leaver.user.save(update_fields=["is_active"])
-        plan.last_day_processed_at = timezone.now()
-        plan.add_log(
-            "last_day_processed",
-            changed=len(changed_customers),
-            count=to_manager,
-            manager=str(manager) if manager else None,
-            name=leaver.name,
-        )
+        if changed_customers or locked_out:
+            plan.add_log(
+                "last_day_processed",
+                changed=len(changed_customers),
+                count=to_manager,
+                manager=str(manager) if manager else None,
+                name=leaver.name,
+            )
         if stuck:
+            # The plan stays due: the next night tries these customers again (a manager
+            # set meanwhile takes them); the jobs page and the plan page name them.
             plan.add_log("not_handed_over", count=len(stuck), customers=stuck)
+            job_steps.set_aside(**_plan_record(plan), reason=" ".join(stuck)[:1000])
+        else:
+            plan.last_day_processed_at = timezone.now()
         plan.save()
     recommend_again(leaver_ids=[leaver.pk], today=as_of)
     logger.info("handover %s: last day processed", plan.pk)
-    return len(changed_customers), to_manager
+    return len(changed_customers), to_manager, locked_out
 
 
 def _escalate_overdue(as_of: dt.date) -> int:

@@ -292,19 +292,14 @@ def _empty_state(plan: HandoverPlan) -> str:
 
 
 def _last_day_problem(plan: HandoverPlan) -> str:
-    """The last-day job's failure on this plan, for HR and the manager to act on: the plan
-    set aside as a whole (until a later run succeeds) or the customers it could not hand
-    over (while their tasks are open)."""
-    if plan.status != HandoverPlan.Status.OPEN:
+    """The last-day job's latest failure on this plan, for HR and the manager to act on:
+    the plan set aside as a whole, or the customers it could not hand over, while the
+    plan is still due."""
+    if plan.status != HandoverPlan.Status.OPEN or plan.last_day_processed_at:
         return ""
-    codes = ("last_day_failed",) if not plan.last_day_processed_at else ("not_handed_over",)
+    codes = ("last_day_failed", "not_handed_over", "last_day_processed")
     latest = next((e for e in reversed(plan.log) if e.get("code") in codes), None)
-    if latest is None:
-        return ""
-    if (
-        latest["code"] == "not_handed_over"
-        and not plan.tasks.filter(status="open", ownership_changed_on__isnull=True).exists()
-    ):
+    if latest is None or latest["code"] == "last_day_processed":
         return ""
     return entry_text(latest)
 

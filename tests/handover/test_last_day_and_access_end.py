@@ -98,6 +98,18 @@ def test_one_customer_nobody_can_take_does_not_stop_the_others_and_the_page_says
     assert "1 customer could not be handed over and stays with its task open" in page
     assert "C2: Leo has no manager to take it over; set one." in page
 
+    # The plan stays due: once Leo's team has a manager the next night hands C2 over.
+    plan.refresh_from_db()
+    assert plan.last_day_processed_at is None
+    Team.objects.filter(pk=team.leo.team_id).update(manager=team.mona)
+    result = services.process_handovers(as_of=TODAY)
+    assert (result.handed_over, result.to_manager, result.locked_out) == (1, 1, 0)
+    assert Customer.objects.get(pk=team.c2.pk).primary_owner == team.mona
+    plan.refresh_from_db()
+    assert plan.last_day_processed_at is not None
+    page = client.get(reverse("handover:plan", args=[plan.pk])).content.decode()
+    assert 'class="alert alert-danger" role="alert"' not in page
+
 
 def test_a_plan_that_fails_is_set_aside_and_shows_on_its_page_for_hr_and_the_manager(
     team, client, django_capture_on_commit_callbacks
@@ -217,3 +229,31 @@ def test_a_cancelled_plan_and_a_plan_without_customers_say_what_is_true(
     page = client.get(reverse("handover:plan", args=[cancelled.pk])).content.decode()
     assert "This departure was cancelled before any customer was handed over." in page
     assert "being raised" not in page
+
+
+def test_the_admin_cannot_make_someone_whose_last_day_passed_a_successor_or_assignee(
+    team, django_capture_on_commit_callbacks
+):
+    leo_plan = leave_yesterday(team, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        ben_plan = services.start_departure(
+            employee=team.ben,
+            last_day=TODAY + dt.timedelta(days=20),
+            reason="x",
+            voluntary=True,
+            by=team.mona,
+        )
+    task = HandoverTask.objects.get(plan=ben_plan, customer=team.c3)
+    task.successor = team.leo
+    with pytest.raises(ValidationError) as error:
+        task.full_clean()
+    assert "access has ended" in error.value.message_dict["successor"][0]
+    step = task.steps.get(kind="joint_introduction")
+    step.assignee = team.leo
+    with pytest.raises(ValidationError) as error:
+        step.full_clean()
+    assert "access has ended" in error.value.message_dict["assignee"][0]
+    # Leo's own knowledge-transfer step stays editable: its assignee did not change.
+    own = leo_plan.tasks.get(customer=team.c1).steps.get(kind="knowledge_transfer")
+    own.note = "Prefers calls on Mondays."
+    own.full_clean()
