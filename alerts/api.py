@@ -15,8 +15,10 @@ from alerts.services import act_on_alert
 from customers.api import visible
 from customers.models import Customer
 from retention.api.auth import api_employee, api_role, role_in
+from retention.api.strict import RejectUnknownFields
 from retention.api.views import AuditedList, AuditedRetrieve
 from staff.access import customer_scope
+from staff.filters import EmployeeNamed
 
 
 class AlertSerializer(serializers.ModelSerializer):
@@ -80,13 +82,15 @@ def _sees_departure(serializer, alert: Alert) -> bool:
     return request is not None and sees_departure_of(request.user, owner)
 
 
-class AlertActionSerializer(serializers.Serializer):
+class AlertActionSerializer(RejectUnknownFields, serializers.Serializer):
     until = serializers.DateField(required=False, help_text=_("Snooze: the day it wakes up."))
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class AlertFilter(django_filters.FilterSet):
     opened_since = django_filters.DateFilter(field_name="opened_on", lookup_expr="gte")
+    owner = EmployeeNamed(field_name="owner")
+    manager = EmployeeNamed(field_name="manager")
 
     class Meta:
         model = Alert
@@ -139,7 +143,7 @@ class AlertViewSet(AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
         return self._act(request, "resolve")
 
 
-class RetentionActionSerializer(serializers.ModelSerializer):
+class RetentionActionSerializer(RejectUnknownFields, serializers.ModelSerializer):
     signal = serializers.CharField(read_only=True, help_text=_("The alert's sign, if any."))
     customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
     alert = serializers.PrimaryKeyRelatedField(
@@ -178,6 +182,14 @@ class RetentionActionSerializer(serializers.ModelSerializer):
         extra_kwargs = {"taken_on": {"required": False}}
 
 
+class RetentionActionFilter(django_filters.FilterSet):
+    owner = EmployeeNamed(field_name="owner", label=_("Who took the action"))
+
+    class Meta:
+        model = RetentionAction
+        fields = ["customer", "kind", "outcome", "signal", "owner"]
+
+
 class RetentionActionViewSet(
     AuditedList,
     AuditedRetrieve,
@@ -189,7 +201,7 @@ class RetentionActionViewSet(
     """What was done to keep a customer; the outcome (saved / lost) is settled nightly."""
 
     serializer_class = RetentionActionSerializer
-    filterset_fields = ["customer", "kind", "outcome", "signal", "owner"]
+    filterset_class = RetentionActionFilter
 
     def get_queryset(self):
         return visible(self.request, RetentionAction.objects.order_by("id"))
@@ -214,7 +226,7 @@ class RetentionActionViewSet(
         )
 
 
-class WebhookSerializer(serializers.ModelSerializer):
+class WebhookSerializer(RejectUnknownFields, serializers.ModelSerializer):
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=Webhook.EVENTS), required=False
     )

@@ -7,7 +7,7 @@ import datetime as dt
 
 import django_filters
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -29,9 +29,11 @@ from customers.models import (
 )
 from retention.api.auth import IMPORTERS, api_employee, api_role, role_in
 from retention.api.errors import BulkRowsInvalid
+from retention.api.strict import RejectUnknownFields
 from retention.api.sync import SyncFilter
 from retention.api.views import AuditedList, AuditedRetrieve
 from staff.access import customer_scope
+from staff.filters import EmployeeNamed
 
 # --- who sees which customer ----------------------------------------------------------
 
@@ -53,7 +55,7 @@ def visible(
 # --- serializers -------------------------------------------------------------------------
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(RejectUnknownFields, serializers.ModelSerializer):
     churn_reason = serializers.CharField(read_only=True, help_text=_("Empty while active."))
     primary_owner_email = serializers.EmailField(
         source="primary_owner.email", read_only=True, allow_null=True, default=None
@@ -86,7 +88,7 @@ class CustomerSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ContactSerializer(RejectUnknownFields, serializers.ModelSerializer):
     email = serializers.CharField(read_only=True, help_text=_("May be empty."))
     customer_external_id = serializers.CharField(source="customer.external_id", read_only=True)
 
@@ -111,7 +113,7 @@ class ContactSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ContractSerializer(serializers.ModelSerializer):
+class ContractSerializer(RejectUnknownFields, serializers.ModelSerializer):
     customer_external_id = serializers.CharField(source="customer.external_id", read_only=True)
 
     class Meta:
@@ -136,7 +138,7 @@ class ContractSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class InteractionSerializer(serializers.ModelSerializer):
+class InteractionSerializer(RejectUnknownFields, serializers.ModelSerializer):
     customer_external_id = serializers.CharField(source="customer.external_id", read_only=True)
 
     class Meta:
@@ -158,7 +160,7 @@ class InteractionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ExchangeRateSerializer(serializers.ModelSerializer):
+class ExchangeRateSerializer(RejectUnknownFields, serializers.ModelSerializer):
     reporting_currency = serializers.SerializerMethodField(
         help_text="The currency `rate` converts into (the company's reporting currency)."
     )
@@ -172,7 +174,7 @@ class ExchangeRateSerializer(serializers.ModelSerializer):
         return reporting_currency()
 
 
-class UsageDaySerializer(serializers.ModelSerializer):
+class UsageDaySerializer(RejectUnknownFields, serializers.ModelSerializer):
     customer_external_id = serializers.CharField(source="customer.external_id", read_only=True)
 
     class Meta:
@@ -270,16 +272,16 @@ class UpdatedSince(SyncFilter):
 
 
 class CustomerFilter(UpdatedSince):
-    owner = django_filters.NumberFilter(method="by_owner", label=_("Primary or secondary owner id"))
+    owner = EmployeeNamed(
+        field_names=("primary_owner", "secondary_owner"),
+        label=_("Primary or secondary owner: id, e-mail or HR external id"),
+    )
     team = django_filters.NumberFilter(field_name="primary_owner__team", label=_("Owner's team id"))
     tier = django_filters.NumberFilter(method="by_tier", label=_("Current risk tier (1-5)"))
 
     class Meta:
         model = Customer
         fields = ["segment", "status", "region", "external_id"]
-
-    def by_owner(self, queryset, name, value):
-        return queryset.filter(Q(primary_owner=value) | Q(secondary_owner=value))
 
     def by_tier(self, queryset, name, value):
         current = RiskScore.objects.current().filter(tier=value)
@@ -307,6 +309,7 @@ class InteractionFilter(SyncFilter):
     )
     happened_after = MomentFilter(field_name="happened_at", lookup_expr="gte")
     happened_before = MomentFilter(field_name="happened_at", lookup_expr="lt")
+    employee = EmployeeNamed(field_name="employee", label=_("Who handled it"))
 
     class Meta:
         model = Interaction
@@ -330,7 +333,7 @@ class RiskScoreFilter(django_filters.FilterSet):
             "valid_until); default: the current ones."
         ),
     )
-    owner = django_filters.NumberFilter(field_name="customer__primary_owner")
+    owner = EmployeeNamed(field_name="customer__primary_owner")
     team = django_filters.NumberFilter(field_name="customer__primary_owner__team")
     segment = django_filters.CharFilter(field_name="customer__segment")
 

@@ -5,6 +5,7 @@ words what is wrong with it."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
@@ -146,11 +147,31 @@ def score(value):
 
 
 def currency(value):
+    """A currency code as ISO 4217 writes it: "jpy" and " JPY " are JPY; a code that is
+    not a currency (ZZZ) is refused."""
     if blank(value):
         return None
-    if not isinstance(value, str) or not re.fullmatch(r"[A-Z]{3}", value.strip()):
+    if not isinstance(value, str):
         raise RowError(f"{value!r} is not a three-letter ISO currency code, e.g. EUR.")
-    return value.strip()
+    return currency_code(value)
+
+
+def currency_code(value: str) -> str:
+    """The one rule for a currency code at every door (API, file import, admin): trimmed,
+    in capitals, three letters and a currency of ISO 4217; RowError says what is wrong."""
+    code = value.strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        raise RowError(f"{value!r} is not a three-letter ISO currency code, e.g. EUR.")
+    if code not in _iso_currencies():
+        raise RowError(f"{code} is not an ISO 4217 currency code.")
+    return code
+
+
+@functools.cache
+def _iso_currencies() -> frozenset[str]:
+    from babel.numbers import list_currencies
+
+    return frozenset(list_currencies())
 
 
 def email(max_length: int = 254) -> Callable:
@@ -226,15 +247,18 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _needs_guard(value: str) -> bool:
-    if value[:1] in FORMULA_STARTS:
+    """A spreadsheet runs a cell that starts with a formula character, also after
+    leading spaces (" =1+1"), so those are guarded too."""
+    if value[:1] in FORMULA_STARTS or value.lstrip()[:1] in FORMULA_STARTS:
         return True
     return value[:1] == "'" and _needs_guard(value[1:])
 
 
 def spreadsheet_safe(value: str) -> str:
     """A text cell a spreadsheet shows as text, never runs as a formula (OWASP "CSV
-    injection"): one apostrophe before a leading = + - @ tab or carriage return. Read
-    back with `from_spreadsheet`, the value is the same."""
+    injection"): one apostrophe before a leading = + - @ tab or carriage return (or
+    spaces and then one of them). Read back with `from_spreadsheet`, the value is the
+    same."""
     return "'" + value if value and _needs_guard(value) else value
 
 

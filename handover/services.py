@@ -328,18 +328,10 @@ def accept_successors(
                 "customer": task.customer,
                 "id": wanted[task.pk],
             }
-        elif successor.status != Employee.Status.ACTIVE:
-            problem = _("%(customer)s: %(name)s is %(status)s and cannot take customers over.") % {
-                "customer": task.customer,
-                "name": successor.name,
-                "status": successor.get_status_display().lower(),
-            }
-        elif successor.pk in unable:
-            problem = f"{task.customer}: {unable[successor.pk]}"
-        elif successor.pk == plan.employee_id:
-            problem = _("%(customer)s: the leaver cannot be their own successor.") % {
-                "customer": task.customer
-            }
+        elif reason := HandoverTask.successor_problem(
+            successor, leaver_id=plan.employee_id, unable=unable
+        ):
+            problem = f"{task.customer}: {reason}"
         if problem is None:
             valid.append(task)
         elif task.pk in choices:

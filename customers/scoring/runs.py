@@ -27,7 +27,7 @@ from django.utils import timezone, translation
 from threadpoolctl import threadpool_limits
 
 from customers.models import RiskModel, RiskTier, ScoringRun, StagedScore
-from customers.scoring import history, signals, training
+from customers.scoring import history, interaction_days, signals, training
 from customers.scoring.features import (
     CustomerSelection,
     active_customers,
@@ -63,6 +63,9 @@ def current_model(*, as_of: dt.date) -> RiskModel:
 
 def start_run(*, day: dt.date, chunk_size: int | None = None) -> tuple[ScoringRun, list[Chunk]]:
     chunk_size = chunk_size or settings.SCORING_CHUNK_SIZE
+    # The interactions' roll-ups catch up with the day's writes, and the customers'
+    # interaction windows move on to the day, once before the chunks.
+    interaction_days.refresh(window_day=day)
     model = current_model(as_of=day)
     span = active_customers(day).aggregate(low=Min("id"), high=Max("id"), count=Count("id"))
     chunks: list[Chunk] = []
@@ -120,7 +123,9 @@ def score_chunk(*, run_id: int, id_from: int, id_to: int) -> dict[str, float]:
         {
             "run_id": run.pk,
             "customer_id": features.index.to_numpy(),
-            "probability": np.round(probability, 6),
+            # Unrounded: a calibrated model gives healthy customers probabilities far
+            # below 1e-6, and the tiers rank on them (rounded, they would all tie at 0).
+            "probability": probability,
             "annual_value": np.round(value, 2),
             "revenue_at_risk": np.round(probability * value, 2),
             "reasons": reasons,
