@@ -17,7 +17,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from customers.models import Customer, OwnerRole, OwnershipPeriod, RiskScore
+from customers.models import Customer, OwnerRole, OwnershipPeriod, OwnershipReason, RiskScore
 from handover.models import HandoverPlan, HandoverStep, HandoverTask
 from handover.selectors import handover_proposals
 from retention.jobs import steps as job_steps
@@ -412,7 +412,8 @@ def change_ownership(*, task: HandoverTask, by: Employee | None) -> HandoverTask
             setattr(customer, field, new_owner)
             customer.save(
                 changed_by=by,
-                change_reason=f"Handover: {leaver.name} leaves on {plan.last_day}",
+                change_reason=OwnershipReason.HANDOVER_LEAVES,
+                change_reason_params={"name": leaver.name, "day": plan.last_day.isoformat()},
             )
         task.ownership_changed_on = today
         task.save(update_fields=["ownership_changed_on"])
@@ -629,7 +630,8 @@ def _hand_over_on_last_day(
                         role=task.role,
                         started_on=max(plan.last_day, leaver_since),
                         changed_by=None,
-                        reason=f"Handover: {leaver.name} left on {plan.last_day}",
+                        reason=OwnershipReason.HANDOVER_LEFT,
+                        reason_params={"name": leaver.name, "day": plan.last_day.isoformat()},
                     )
                 )
             task.ownership_changed_on = plan.last_day

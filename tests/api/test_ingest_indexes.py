@@ -22,8 +22,7 @@ def test_happened_at_has_one_btree_that_reads_a_page_by_time():
     indexes = interaction_indexes()
     on_time_alone = [d for d in indexes.values() if d.endswith("(happened_at)")]
     assert on_time_alone == [
-        "CREATE INDEX interaction_time ON public.customers_interaction "
-        "USING btree (happened_at)"
+        "CREATE INDEX interaction_time ON public.customers_interaction USING btree (happened_at)"
     ]
 
 
