@@ -18,6 +18,7 @@ from retention.api.auth import api_employee, api_role, role_in
 from retention.api.strict import RejectUnknownFields
 from retention.api.views import AuditedList, AuditedRetrieve
 from staff.access import customer_scope
+from staff.filters import EmployeeNamed
 
 
 class AlertSerializer(serializers.ModelSerializer):
@@ -26,6 +27,14 @@ class AlertSerializer(serializers.ModelSerializer):
         help_text=_("The figures that triggered it, in the caller's language (Accept-Language).")
     )
     play = serializers.SerializerMethodField(help_text=_("The suggested play, as text."))
+    note = serializers.CharField(
+        source="note_text",
+        read_only=True,
+        help_text=_(
+            "What was done when it was resolved; an automatic close is worded in the caller's "
+            "language (Accept-Language)."
+        ),
+    )
 
     def get_text(self, alert: Alert) -> str:
         from customers.scoring.wording import alert_text
@@ -88,6 +97,8 @@ class AlertActionSerializer(RejectUnknownFields, serializers.Serializer):
 
 class AlertFilter(django_filters.FilterSet):
     opened_since = django_filters.DateFilter(field_name="opened_on", lookup_expr="gte")
+    owner = EmployeeNamed(field_name="owner")
+    manager = EmployeeNamed(field_name="manager")
 
     class Meta:
         model = Alert
@@ -179,6 +190,14 @@ class RetentionActionSerializer(RejectUnknownFields, serializers.ModelSerializer
         extra_kwargs = {"taken_on": {"required": False}}
 
 
+class RetentionActionFilter(django_filters.FilterSet):
+    owner = EmployeeNamed(field_name="owner", label=_("Who took the action"))
+
+    class Meta:
+        model = RetentionAction
+        fields = ["customer", "kind", "outcome", "signal", "owner"]
+
+
 class RetentionActionViewSet(
     AuditedList,
     AuditedRetrieve,
@@ -190,7 +209,7 @@ class RetentionActionViewSet(
     """What was done to keep a customer; the outcome (saved / lost) is settled nightly."""
 
     serializer_class = RetentionActionSerializer
-    filterset_fields = ["customer", "kind", "outcome", "signal", "owner"]
+    filterset_class = RetentionActionFilter
 
     def get_queryset(self):
         return visible(self.request, RetentionAction.objects.order_by("id"))

@@ -3,6 +3,7 @@ buy and every contact with them. It belongs to the company, not to any one rep."
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import uuid
@@ -43,6 +44,54 @@ class ChurnReason(models.TextChoices):
 class OwnerRole(models.TextChoices):
     PRIMARY = "primary", _("Primary owner")
     SECONDARY = "secondary", _("Secondary owner")
+
+
+def moved_between_customers(
+    model: type[models.Model], rows: list[tuple[int, dict]], noun: str
+) -> list[tuple[int, str, str]]:
+    """Rows that name a stored record (by external id) under another customer than the
+    one it belongs to: a contract or contact does not move between customers (its
+    renewals, and the interactions naming the contact, stay with the first). One query."""
+    keys = {row["external_id"] for _, row in rows if row.get("external_id")}
+    if not keys:
+        return []
+    stored = {
+        key: (customer_id, customer_key)
+        for key, customer_id, customer_key in model.objects.filter(
+            external_id__in=keys
+        ).values_list("external_id", "customer_id", "customer__external_id")
+    }
+    return [
+        (
+            index,
+            "customer",
+            f"{noun} {row['external_id']!r} belongs to customer {stored[row['external_id']][1]!r}; "
+            "it cannot move to another customer.",
+        )
+        for index, row in rows
+        if row.get("external_id") in stored
+        and row.get("customer_id") is not None
+        and stored[row["external_id"]][0] != row["customer_id"]
+    ]
+
+
+def _moved_error(instance: models.Model, noun: str) -> dict[str, str]:
+    """clean()'s side of moved_between_customers, for a record edited one at a time."""
+    if instance.pk is None or instance.customer_id is None:
+        return {}
+    stored = (
+        type(instance)
+        .objects.filter(pk=instance.pk)
+        .values_list("customer_id", "customer__external_id")
+        .first()
+    )
+    if stored is None or stored[0] == instance.customer_id:
+        return {}
+    name = instance.external_id or instance.pk
+    return {
+        "customer": f"{noun} {name!r} belongs to customer {stored[1]!r}; it cannot move "
+        "to another customer."
+    }
 
 
 class Customer(models.Model):
@@ -127,7 +176,14 @@ class Customer(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args, changed_by: Employee | None = None, change_reason: str = "", **kwargs):
+    def save(
+        self,
+        *args,
+        changed_by: Employee | None = None,
+        change_reason: str = "",
+        change_reason_params: dict | None = None,
+        **kwargs,
+    ):
         with transaction.atomic():
             super().save(*args, **kwargs)
             for role, field in (
@@ -143,6 +199,7 @@ class Customer(models.Model):
                         on=timezone.localdate(),
                         changed_by=changed_by,
                         reason=change_reason,
+                        reason_params=change_reason_params,
                     )
             self._loaded_owners = (self.primary_owner_id, self.secondary_owner_id)
 
@@ -229,6 +286,39 @@ class Customer(models.Model):
         return loaded[0] if field == "primary_owner" else loaded[1]
 
 
+class OwnershipReason:
+    """Why the system changed an owner: stored in OwnershipPeriod.reason as one of these
+    codes (with its figures in reason_params) and worded in each reader's language; a
+    reason anything else stores is shown as written."""
+
+    IMPORT = "import"
+    ADMIN = "admin"
+    HANDOVER_LEAVES = "handover_leaves"
+    HANDOVER_LEFT = "handover_left"
+    OWNER_LEFT = "owner_left"
+
+    @classmethod
+    def text(cls, reason: str, params: dict | None) -> str:
+        from django.utils.formats import date_format
+        from django.utils.translation import gettext
+
+        params = params or {}
+        if reason in (cls.HANDOVER_LEAVES, cls.HANDOVER_LEFT):
+            values = {"name": params.get("name", ""), "day": params.get("day", "")}
+            with contextlib.suppress(TypeError, ValueError):
+                values["day"] = date_format(dt.date.fromisoformat(values["day"]))
+            if reason == cls.HANDOVER_LEAVES:
+                return gettext("Handover: %(name)s leaves on %(day)s") % values
+            return gettext("Handover: %(name)s left on %(day)s") % values
+        if reason == cls.IMPORT:
+            return gettext("Set by import")
+        if reason == cls.ADMIN:
+            return gettext("Changed in the admin")
+        if reason == cls.OWNER_LEFT:
+            return gettext("Previous owner left the company")
+        return reason
+
+
 class OwnershipPeriod(models.Model):
     """Who owned which customer, in which role, from when to when.
 
@@ -247,7 +337,12 @@ class OwnershipPeriod(models.Model):
     changed_by = models.ForeignKey(
         Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    reason = models.CharField(max_length=200, blank=True)
+    reason = models.CharField(
+        max_length=200, blank=True, help_text="An OwnershipReason code, or words as written."
+    )
+    reason_params = models.JSONField(
+        null=True, blank=True, help_text="The figures of the reason's code (names, ISO days)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -273,6 +368,11 @@ class OwnershipPeriod(models.Model):
     def __str__(self) -> str:
         return f"{self.employee} {self.role} of {self.customer} from {self.started_on}"
 
+    @property
+    def reason_text(self) -> str:
+        """Why the owner changed, in the active language."""
+        return OwnershipReason.text(self.reason, self.reason_params)
+
     @classmethod
     def record_change(
         cls,
@@ -283,6 +383,7 @@ class OwnershipPeriod(models.Model):
         on: dt.date,
         changed_by: Employee | None = None,
         reason: str = "",
+        reason_params: dict | None = None,
     ) -> None:
         """Close the open period for this role and open one for the new owner (if any)."""
         open_period = (
@@ -303,6 +404,7 @@ class OwnershipPeriod(models.Model):
                 started_on=on,
                 changed_by=changed_by,
                 reason=reason,
+                reason_params=reason_params,
             )
         from staff import audit
 
@@ -376,8 +478,14 @@ class Contact(models.Model):
             }
         return {}
 
+    @staticmethod
+    def batch_errors(rows: list[tuple[int, dict]]) -> list[tuple[int, str, str]]:
+        """Rules that look at stored records, for many contacts with one query."""
+        return moved_between_customers(Contact, rows, "Contact")
+
     def clean(self) -> None:
         errors = self.row_errors({"status": self.status, "left_on": self.left_on})
+        errors = {**_moved_error(self, "Contact"), **errors}
         if errors:
             raise ValidationError(errors)
 
@@ -492,11 +600,52 @@ class Contract(models.Model):
             }
         return {}
 
-    def clean(self) -> None:
+    def clean_fields(self, exclude=None) -> None:
+        from customers.currency import currency_field_errors
+
+        errors = currency_field_errors(self)
+        try:
+            super().clean_fields(exclude)
+        except ValidationError as invalid:
+            errors = {**invalid.message_dict, **errors}
+        if errors:
+            raise ValidationError(errors)
+
+    @staticmethod
+    def batch_errors(rows: list[tuple[int, dict]]) -> list[tuple[int, str, str]]:
+        """Rules that look at stored records, for many contracts with a query each: a
+        stored contract stays with its customer; its currency has a rate (and each row
+        gets its value in the reporting currency)."""
         from customers.currency import contract_rows_errors
 
+        return moved_between_customers(Contract, rows, "Contract") + contract_rows_errors(rows)
+
+    def clean(self) -> None:
+        from customers.currency import contract_rows_errors, currency_field_errors
+
         errors = self.row_errors({"start_date": self.start_date, "end_date": self.end_date})
-        if self.currency and self.start_date:
+        errors.update(_moved_error(self, "Contract"))
+        stored_renewal_of = (
+            Contract.objects.filter(pk=self.pk).values_list("renewal_of_id", flat=True).first()
+            if self.pk is not None
+            else None
+        )
+        # Checked when set or changed here (a form without the field keeps what is stored).
+        if self.renewal_of_id is not None and self.renewal_of_id != stored_renewal_of:
+            if self.pk is not None and self.renewal_of_id == self.pk:
+                errors["renewal_of"] = Worded(
+                    gettext_noop("A contract cannot be a renewal of itself.")
+                )
+            elif self.customer_id is not None and (
+                Contract.objects.filter(pk=self.renewal_of_id)
+                .values_list("customer_id", flat=True)
+                .first()
+                != self.customer_id
+            ):
+                errors["renewal_of"] = Worded(
+                    gettext_noop("The contract it renews belongs to another customer.")
+                )
+        if self.currency and self.start_date and not currency_field_errors(self):
             row = {
                 "currency": self.currency,
                 "annual_value": self.annual_value,
@@ -584,8 +733,16 @@ class Interaction(models.Model):
         ordering = ["-happened_at"]
         indexes = [
             models.Index(fields=["customer", "happened_at"], name="interaction_customer_time"),
+            # By employee alone (not employee and time): a new row's entry goes to the end
+            # of its employee's entries (ties are kept in row order), a page that stays in
+            # memory, instead of a random place in the index. Serves ?employee= and the
+            # check that an employee who is deleted has no interactions.
+            models.Index(fields=["employee"], name="interaction_employee"),
+            # All interactions by time (the admin's list, the API's ?ordering=happened_at,
+            # training's windows): a page of the latest rows stays an index read at any
+            # size. Its cost on insert is small where rows arrive in time order, as they do
+            # from a live system (docs/BENCHMARKS.md, "Ingest").
             models.Index(fields=["happened_at"], name="interaction_time"),
-            models.Index(fields=["employee", "happened_at"], name="interaction_employee_time"),
             # The latest complaint and discount request before the scoring window, without
             # reading the other 97% of two years' interactions (customers/scoring/features.py).
             models.Index(
@@ -712,6 +869,8 @@ class UsageDay(models.Model):
 from customers.currency import ExchangeRate  # noqa: E402
 from customers.figures.models import ChurnFigure, ExposureFigure, TierFigure  # noqa: E402
 from customers.scoring.models import (  # noqa: E402
+    InteractionDay,
+    InteractionWindow,
     RiskModel,
     RiskScore,
     RiskScoreQuerySet,
@@ -730,8 +889,11 @@ __all__ = [
     "ExchangeRate",
     "ExposureFigure",
     "Interaction",
+    "InteractionDay",
+    "InteractionWindow",
     "OwnerRole",
     "OwnershipPeriod",
+    "OwnershipReason",
     "RiskModel",
     "RiskScore",
     "RiskScoreQuerySet",

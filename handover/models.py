@@ -55,6 +55,19 @@ class HandoverPlan(models.Model):
     def __str__(self) -> str:
         return f"Handover of {self.employee} (last day {self.last_day})"
 
+    def clean(self) -> None:
+        # A last day moved in the admin keeps the bound of every other door (not years
+        # ahead); the lower bound is the recording's, checked when the plan is opened.
+        import datetime as dt
+
+        from django.conf import settings
+
+        from staff.models import last_day_problem
+
+        latest = timezone.localdate() + dt.timedelta(days=settings.DEPARTURE_MAX_DAYS_AHEAD)
+        if self.last_day and self.last_day > latest:
+            raise ValidationError({"last_day": last_day_problem(self.last_day)})
+
     def add_log(self, code: str, **params) -> None:
         """Append what happened (handover/plan_log.py MESSAGES names the codes)."""
         from handover.plan_log import entry
@@ -118,6 +131,45 @@ class HandoverTask(models.Model):
     def __str__(self) -> str:
         return f"Hand over {self.customer}"
 
+    @staticmethod
+    def successor_problem(
+        successor: Employee, *, leaver_id: int, unable: dict[int, str]
+    ) -> str | None:
+        """Why `successor` cannot take over the leaver's customers, or None: the one rule
+        for the handover page, the API and the admin. `unable`: what
+        Employee.cannot_own_customers says of the people asked about."""
+        if successor.pk == leaver_id:
+            return str(_("The leaver cannot be their own successor."))
+        if successor.status != Employee.Status.ACTIVE:
+            return (
+                f"{successor.name} is {successor.get_status_display().lower()} "
+                "and cannot take customers over."
+            )
+        return unable.get(successor.pk)
+
+    def clean(self) -> None:
+        if self.successor_id is None or self.successor_id == self._loaded_successor:
+            return
+        successor = Employee.objects.filter(pk=self.successor_id).first()
+        if successor is None:
+            return  # the form's own check names an unknown employee
+        problem = self.successor_problem(
+            successor,
+            leaver_id=self.plan.employee_id,
+            unable=Employee.cannot_own_customers([successor.pk]),
+        )
+        if problem:
+            raise ValidationError({"successor": problem})
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        # A successor accepted before they left stays on record: only a change is checked.
+        instance._loaded_successor = instance.__dict__.get("successor_id")
+        return instance
+
+    _loaded_successor: int | None = None
+
 
 class HandoverStep(models.Model):
     class Kind(models.TextChoices):
@@ -180,7 +232,17 @@ class HandoverStep(models.Model):
     def is_done(self) -> bool:
         return self.done_at is not None
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_assignee = instance.__dict__.get("assignee_id")
+        return instance
+
     def clean(self) -> None:
+        if self.assignee_id and self.assignee_id != getattr(self, "_loaded_assignee", None):
+            unable = Employee.cannot_own_customers([self.assignee_id])
+            if self.assignee_id in unable:
+                raise ValidationError({"assignee": unable[self.assignee_id]})
         if self.done_at and self.kind == self.Kind.KNOWLEDGE_TRANSFER and not self.note.strip():
             raise ValidationError(
                 {"note": _("Write the knowledge-transfer note before closing it.")}

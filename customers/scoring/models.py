@@ -48,6 +48,9 @@ class RiskModel(models.Model):
     )
     base_rate = models.FloatField(default=0.0)
     sample_note = models.CharField(max_length=200, blank=True)
+    sample_every = models.PositiveIntegerField(
+        default=1, help_text="Training read one customer in this many (1: every customer)."
+    )
     metrics = models.JSONField(
         default=dict,
         blank=True,
@@ -82,7 +85,14 @@ class RiskModel(models.Model):
     artifact = models.BinaryField(null=True, blank=True, editable=False)
     is_active = models.BooleanField(default=True)
     training_seconds = models.FloatField(default=0.0)
-    note = models.TextField(blank=True)
+    note = models.TextField(blank=True, help_text="The note in English (see note_code).")
+    note_code = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text="What the note says (customers/scoring/notes.py), worded in each reader's "
+        "language from note_params.",
+    )
+    note_params = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-version"]
@@ -216,6 +226,19 @@ class RiskScore(models.Model):
                 name="riskscore_current_rar",
                 condition=Q(valid_until__isnull=True),
             ),
+            # The customers list sorted by annual value, and by probability (tier first:
+            # tiers are ranks of probability), walks these instead of sorting every
+            # current score (or a whole tier's).
+            models.Index(
+                fields=["-annual_value"],
+                name="riskscore_current_value",
+                condition=Q(valid_until__isnull=True),
+            ),
+            models.Index(
+                fields=["tier", "-probability"],
+                name="riskscore_current_probability",
+                condition=Q(valid_until__isnull=True),
+            ),
             # What changed on a day (the alerts follow these): rows begun or ended on it.
             models.Index(fields=["day"], name="riskscore_began"),
             # A past day's scores: the rows that ended after it, beside the open ones.
@@ -277,3 +300,82 @@ class StagedScore(models.Model):
 
     def __str__(self) -> str:
         return f"Staged score of customer #{self.customer_id} for run #{self.run_id}"
+
+
+class InteractionDay(models.Model):
+    """One customer's interactions of one day (in TIME_ZONE), summed: what the nightly
+    features read instead of the interactions themselves.
+
+    Derived data, never edited: each row is a function of that customer's interactions of
+    that day. A trigger on the interaction table notes every customer whose interactions
+    were written, changed or deleted (whatever wrote them: the app, the bulk upsert, the
+    file import, the demo generator), and `customers.scoring.interaction_days.refresh`
+    rebuilds those customers' days from their interactions before features are computed."""
+
+    pk = models.CompositePrimaryKey("customer_id", "day")
+    customer_id = models.BigIntegerField()
+    day = models.DateField()
+    interactions = models.PositiveIntegerField()
+    outbound = models.PositiveIntegerField()
+    complaints = models.PositiveIntegerField()
+    support_tickets = models.PositiveIntegerField()
+    discount_requests = models.PositiveIntegerField()
+    usage = models.PositiveIntegerField()
+    renewal_talks = models.PositiveIntegerField()
+    # Lowest and highest employee id among those who dealt with the customer that day.
+    employee_low = models.BigIntegerField(null=True)
+    employee_high = models.BigIntegerField(null=True)
+    # The day's latest satisfaction score and the one before it (by time, then id).
+    satisfaction_latest = models.PositiveSmallIntegerField(null=True)
+    satisfaction_previous = models.PositiveSmallIntegerField(null=True)
+
+    class Meta:
+        indexes = [
+            # The latest complaint and discount request before the scoring window.
+            models.Index(
+                fields=["customer_id", "day"],
+                condition=Q(complaints__gt=0) | Q(discount_requests__gt=0),
+                name="interactionday_rare_kinds",
+            ),
+            # The days entering and leaving the windows when a night moves them on.
+            models.Index(fields=["day"], name="interactionday_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Interactions of customer #{self.customer_id} on {self.day}"
+
+
+class InteractionWindow(models.Model):
+    """One customer's interaction features for one day (the same day for every row:
+    `customers_interactionday_state.window_as_of`): counts in the windows the features
+    use, the days of the latest moments, the 180 days' lowest and highest employee id and
+    the latest two satisfaction scores of the year. Derived from InteractionDay and moved
+    on by a night with what entered and left the windows
+    (customers/scoring/interaction_windows.py), so the nightly features read one row per
+    customer."""
+
+    customer_id = models.BigIntegerField(primary_key=True)
+    interactions_30d = models.IntegerField()
+    interactions_90d = models.IntegerField()
+    interactions_120d = models.IntegerField()
+    complaints_30d = models.IntegerField()
+    complaints_60d = models.IntegerField()
+    complaints_90d = models.IntegerField()
+    support_tickets_30d = models.IntegerField()
+    support_tickets_60d = models.IntegerField()
+    support_tickets_90d = models.IntegerField()
+    discount_requests_60d = models.IntegerField()
+    usage_30d = models.IntegerField()
+    usage_120d = models.IntegerField()
+    renewal_talks_180d = models.IntegerField()
+    last_interaction_day = models.DateField(null=True)
+    last_outbound_day = models.DateField(null=True)
+    last_complaint_day = models.DateField(null=True)
+    last_discount_request_day = models.DateField(null=True)
+    employee_low_180d = models.BigIntegerField(null=True)
+    employee_high_180d = models.BigIntegerField(null=True)
+    satisfaction_latest = models.SmallIntegerField(null=True)
+    satisfaction_previous = models.SmallIntegerField(null=True)
+
+    def __str__(self) -> str:
+        return f"Interaction features of customer #{self.customer_id}"
