@@ -526,9 +526,15 @@ def backtest_view(model: RiskModel) -> dict:
             for method, bins in record.get("calibration", {}).items()
         ]
     }
+    weights = dict(record.get("blend_weights") or {})
+    intercept = weights.pop("intercept", 0.0)
     return {
         "model": model,
         "decision": record.get("decision", ""),
+        "blend_weights": ", ".join(
+            f"{weight:.2f} × {_method_label(method).lower()}" for method, weight in weights.items()
+        ),
+        "blend_intercept": f"{intercept:+.2f}",
         "activated": bool(record.get("beats_rules")),
         "step": record.get("step", "monthly"),
         "label": model.churn_label,
