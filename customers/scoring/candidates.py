@@ -74,6 +74,13 @@ def candidate_models() -> dict[str, object]:
     }
 
 
+def choose_learner(summary: dict[str, dict]) -> str:
+    """The learner with the best mean backtest ROC AUC. On a tie the earlier one in
+    LEARNERS: the blend is chosen only when it ranks strictly better than both its parts,
+    so a company where logistic regression ranks best keeps logistic regression."""
+    return max(LEARNERS, key=lambda kind: summary[kind]["roc_auc"])
+
+
 def log_odds(probability: np.ndarray) -> np.ndarray:
     p = np.clip(np.asarray(probability, dtype="float64"), EPSILON, 1 - EPSILON)
     return np.log(p) - np.log1p(-p)
@@ -120,15 +127,23 @@ class LogOddsBlend(ClassifierMixin, BaseEstimator):
 def blend_weights(part_probabilities: np.ndarray | None, churned: np.ndarray | None) -> Weights:
     """The blend's weights and intercept: a logistic regression of the outcome on the
     parts' log-odds, fitted on predictions made out of time (the earlier backtest folds'
-    predictions of their own rows). Without such predictions, or with a weight that
-    comes out negative, the parts count alike."""
+    predictions of their own rows). A part whose weight comes out negative (it adds
+    nothing the other does not know) gets none. Without such predictions the parts count
+    alike."""
     if part_probabilities is None or churned is None or len(set(churned.tolist())) < 2:
         return EQUAL
-    stacker = LogisticRegression(C=1.0).fit(log_odds(part_probabilities), churned)
-    weights = tuple(round(float(w), 4) for w in stacker.coef_[0])
-    if min(weights) < 0:
-        return EQUAL
-    return Weights(weights, round(float(stacker.intercept_[0]), 4))
+    features = log_odds(part_probabilities)
+    kept = np.ones(features.shape[1], dtype=bool)
+    while kept.any():
+        stacker = LogisticRegression(C=1.0).fit(features[:, kept], churned)
+        fitted = np.zeros(len(kept))
+        fitted[kept] = stacker.coef_[0]
+        if (fitted[kept] >= 0).all():
+            return Weights(
+                tuple(round(float(w), 4) for w in fitted), round(float(stacker.intercept_[0]), 4)
+            )
+        kept &= fitted > 0
+    return EQUAL
 
 
 def blend_of(fitted: dict[str, object], weights: Weights = None) -> LogOddsBlend:

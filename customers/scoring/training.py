@@ -59,7 +59,13 @@ from customers.scoring.backtest import (
     usable_features,
     weights_record,
 )
-from customers.scoring.candidates import BLEND_PARTS, LEARNERS, blend_weights, fit_learner
+from customers.scoring.candidates import (
+    BLEND_PARTS,
+    LEARNERS,
+    blend_weights,
+    choose_learner,
+    fit_learner,
+)
 from customers.scoring.features import (
     MODEL_FEATURES,
     CustomerSelection,
@@ -402,7 +408,7 @@ def _train_model(
         )
         return _store_rules_model(data, record, note, began, backtest_record=result)
 
-    best = max(LEARNERS, key=lambda kind: summary[kind]["roc_auc"])
+    best = choose_learner(summary)
     beats_rules = summary[best]["roc_auc"] > summary["rules"]["roc_auc"]
     result |= {
         "summary": summary,
