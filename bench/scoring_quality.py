@@ -3,6 +3,7 @@ reasons point at what really happened.
 
 Usage:  .venv/bin/python bench/scoring_quality.py [--customers 20000] [--interactions 2000000]
         [--database-url postgres://postgres@127.0.0.1:5432/retention_quality] [--keep-data]
+        [--backtest-only]
 
 Recreates the database with the demo generator (same code as `manage.py seed_demo`;
 with --keep-data a database that already holds the demo company generated today with the
@@ -41,6 +42,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument(
         "--database-url", default="postgres://postgres@127.0.0.1:5432/retention_quality"
+    )
+    parser.add_argument(
+        "--backtest-only",
+        action="store_true",
+        help="stop after the backtest (skip the reasons given 90 days ahead)",
     )
     parser.add_argument(
         "--keep-data",
@@ -136,6 +142,9 @@ def main() -> None:
     for name, value in list(model.feature_importance.items())[:8]:
         print(f"    {name:28s} {value:.4f}")
 
+    if args.backtest_only:
+        print(f"peak memory (max RSS): {peak_mib():,.0f} MiB")
+        return
     back = today - dt.timedelta(days=90)
     training.train_model(as_of=back)
     runs.score_all(day=back)

@@ -3,13 +3,14 @@
 - Logistic regression over log-scaled, standardised inputs: explained by its own
   decomposition (coefficient x scaled value).
 - Gradient boosting (histogram trees): explained by shap's TreeExplainer.
-- The blend of the two: its log-odds are the weighted mean of the two calibrated
-  learners' log-odds, p = 1 / (1 + exp(-(w1 logit p1 + w2 logit p2))), with fixed equal
-  weights (nothing is tuned on the rows a backtest fold is judged on). The two make
-  different mistakes (a straight line per log-scaled input against thresholds and
-  interactions), so their mean ranks better than either when both are good; when one is
-  much worse the blend is too, and the backtest keeps the better single learner. Being
-  a weighted sum of log-odds, the blend is explained exactly by the same weighted sum of
+- The blend of the two: its log-odds are a weighted sum of the two calibrated learners'
+  log-odds plus a constant, p = 1 / (1 + exp(-(b + w1 logit p1 + w2 logit p2))). The
+  weights are a logistic regression of the outcome on the parts' out-of-time predictions
+  of earlier backtest folds, never on the rows a fold is judged on (the stored blend: on
+  every fold's predictions). The two make different mistakes (a straight line per
+  log-scaled input against thresholds and interactions), so the blend can rank better
+  than either; when it does not, the backtest keeps the better single learner. Being a
+  weighted sum of log-odds, the blend is explained exactly by the same weighted sum of
   its parts' contributions.
 
 Every learner is calibrated (sigmoid) on out-of-fold predictions of the rows it learns
@@ -43,7 +44,10 @@ class Weights(NamedTuple):
     intercept: float = 0.0
 
 
-EQUAL = Weights((0.5, 0.5))
+# Before any out-of-time prediction to weigh its parts on (the first backtest fold), the
+# blend is its first part alone: the trees join once they have shown, out of time, that
+# they add to logistic regression.
+UNTRIED = Weights((1.0, 0.0))
 # Probabilities are kept this far from 0 and 1 before taking their log-odds.
 EPSILON = 1e-12
 
@@ -128,10 +132,10 @@ def blend_weights(part_probabilities: np.ndarray | None, churned: np.ndarray | N
     """The blend's weights and intercept: a logistic regression of the outcome on the
     parts' log-odds, fitted on predictions made out of time (the earlier backtest folds'
     predictions of their own rows). A part whose weight comes out negative (it adds
-    nothing the other does not know) gets none. Without such predictions the parts count
-    alike."""
+    nothing the other does not know) gets none. Without such predictions, the first part
+    alone (UNTRIED)."""
     if part_probabilities is None or churned is None or len(set(churned.tolist())) < 2:
-        return EQUAL
+        return UNTRIED
     features = log_odds(part_probabilities)
     kept = np.ones(features.shape[1], dtype=bool)
     while kept.any():
@@ -143,12 +147,12 @@ def blend_weights(part_probabilities: np.ndarray | None, churned: np.ndarray | N
                 tuple(round(float(w), 4) for w in fitted), round(float(stacker.intercept_[0]), 4)
             )
         kept &= fitted > 0
-    return EQUAL
+    return UNTRIED
 
 
 def blend_of(fitted: dict[str, object], weights: Weights = None) -> LogOddsBlend:
     """The blend of already fitted learners (a backtest fold fits each part once)."""
-    weights = weights or EQUAL
+    weights = weights or UNTRIED
     return LogOddsBlend([fitted[kind] for kind in BLEND_PARTS], weights.weights, weights.intercept)
 
 

@@ -13,7 +13,7 @@ from customers.models import RiskModel
 from customers.scoring import explain
 from customers.scoring.backtest import evaluate
 from customers.scoring.candidates import (
-    EQUAL,
+    UNTRIED,
     LogOddsBlend,
     Weights,
     blend_weights,
@@ -44,17 +44,20 @@ ROWS = pd.DataFrame({"row": [0, 1, 2, 3]})
 CHURNED = np.array([True, True, False, False])
 
 
+EQUAL = (0.5, 0.5)
+
+
 def test_equal_weights_are_the_geometric_mean_of_the_odds():
-    blend = LogOddsBlend([Predicted([0.2]), Predicted([0.5])], EQUAL.weights, EQUAL.intercept)
+    blend = LogOddsBlend([Predicted([0.2]), Predicted([0.5])], EQUAL)
     # Odds 1/4 and 1: their geometric mean is 1/2, a probability of 1/3.
     assert blend.predict_proba(ROWS.iloc[:1])[0, 1] == pytest.approx(1 / 3)
     # An intercept of ln 2 doubles the odds: 1, a probability of 1/2.
-    shifted = LogOddsBlend(blend.parts, EQUAL.weights, math.log(2))
+    shifted = LogOddsBlend(blend.parts, EQUAL, math.log(2))
     assert shifted.predict_proba(ROWS.iloc[:1])[0, 1] == pytest.approx(0.5)
 
 
 def summary_of(lr, gb) -> dict[str, dict]:
-    blend = LogOddsBlend([Predicted(lr), Predicted(gb)], EQUAL.weights)
+    blend = LogOddsBlend([Predicted(lr), Predicted(gb)], EQUAL)
     predictions = {
         Kind.LOGISTIC_REGRESSION: np.array(lr),
         Kind.GRADIENT_BOOSTING: np.array(gb),
@@ -107,9 +110,10 @@ def test_weights_follow_the_part_that_predicted_the_earlier_folds():
     # The second part ranks churners below loyal customers: it gets no weight, and the
     # first one its own logistic regression's.
     assert weights.weights[0] > 1 and weights.weights[1] == 0
-    # Nothing predicted out of time yet (the first fold), or one class only: alike.
-    assert blend_weights(None, None) == EQUAL
-    assert blend_weights(both, np.zeros(4000, bool)) == EQUAL
+    # Nothing predicted out of time yet (the first fold), or one class only: logistic
+    # regression alone.
+    assert blend_weights(None, None) == UNTRIED == ((1.0, 0.0), 0.0)
+    assert blend_weights(both, np.zeros(4000, bool)) == UNTRIED
 
 
 def test_the_change_of_a_blended_score_is_split_exactly_over_its_inputs():

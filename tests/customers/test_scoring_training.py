@@ -66,13 +66,17 @@ def test_model_is_backtested_forward_chained_and_stored(demo_company):
             "rules",
             "recency",
         }
-    # The blend of the first fold counts its parts alike (no earlier fold predicted out of
-    # time to weigh them on); later folds weigh them on the folds before them.
+    # The blend of the first fold is logistic regression alone (no earlier fold predicted
+    # out of time to weigh the trees on), so it ranks exactly like it; later folds weigh
+    # the parts on the folds before them.
     assert folds[0]["blend_weights"] == {
-        "logistic_regression": 0.5,
-        "gradient_boosting": 0.5,
+        "logistic_regression": 1.0,
+        "gradient_boosting": 0.0,
         "intercept": 0.0,
     }
+    first = folds[0]["methods"]
+    assert first["blend"]["roc_auc"] == first["logistic_regression"]["roc_auc"]
+    assert folds[1]["blend_weights"] != folds[0]["blend_weights"]
     summary = model.backtest["summary"]
     assert model.kind == max(training.LEARNERS, key=lambda kind: summary[kind]["roc_auc"])
     assert model.backtest["beats_rules"] is True
