@@ -15,6 +15,7 @@ from alerts.services import act_on_alert
 from customers.api import visible
 from customers.models import Customer
 from retention.api.auth import api_employee, api_role, role_in
+from retention.api.strict import RejectUnknownFields
 from retention.api.views import AuditedList, AuditedRetrieve
 from staff.access import customer_scope
 
@@ -80,7 +81,7 @@ def _sees_departure(serializer, alert: Alert) -> bool:
     return request is not None and sees_departure_of(request.user, owner)
 
 
-class AlertActionSerializer(serializers.Serializer):
+class AlertActionSerializer(RejectUnknownFields, serializers.Serializer):
     until = serializers.DateField(required=False, help_text=_("Snooze: the day it wakes up."))
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
@@ -139,7 +140,7 @@ class AlertViewSet(AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
         return self._act(request, "resolve")
 
 
-class RetentionActionSerializer(serializers.ModelSerializer):
+class RetentionActionSerializer(RejectUnknownFields, serializers.ModelSerializer):
     signal = serializers.CharField(read_only=True, help_text=_("The alert's sign, if any."))
     customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
     alert = serializers.PrimaryKeyRelatedField(
@@ -214,7 +215,7 @@ class RetentionActionViewSet(
         )
 
 
-class WebhookSerializer(serializers.ModelSerializer):
+class WebhookSerializer(RejectUnknownFields, serializers.ModelSerializer):
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=Webhook.EVENTS), required=False
     )

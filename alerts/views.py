@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -145,16 +146,25 @@ def save_rate_report(request: HttpRequest) -> HttpResponse:
     )
 
 
+FIRST_REPORT_MONTH = dt.date(1900, 1, 1)
+
+
+def _snooze_until(value: str) -> dt.date | None:
+    """The snooze date as typed: ISO from the date picker, or the reader's own date format.
+    Raises ValidationError ("Enter a valid date.", translated) for anything else."""
+    value = value.strip()
+    return forms.DateField().clean(value) if value else None
+
+
 @login_required
 @require_POST
 def act(request: HttpRequest, alert_id: int) -> HttpResponse:
     _me, alert = _routed_to_me(request, alert_id)
-    until = request.POST.get("until")
     try:
         act_on_alert(
             alert=alert,
             action=request.POST.get("action", ""),
-            until=dt.date.fromisoformat(until) if until else None,
+            until=_snooze_until(request.POST.get("until", "")),
             note=request.POST.get("note", ""),
         )
     except (ValidationError, ValueError) as error:
@@ -178,10 +188,18 @@ def act(request: HttpRequest, alert_id: int) -> HttpResponse:
 @role_required(*PEOPLE_ROLES)
 def monthly_owner_report(request: HttpRequest) -> HttpResponse:
     """The month's churn report per owner with its ranking, and the churn-warning list."""
+    last_month = previous_month(month_start(dt.date.today()))
     try:
         first = dt.datetime.strptime(request.GET.get("month", ""), "%Y-%m").date()
     except ValueError:
-        first = previous_month(month_start(dt.date.today()))
+        first = last_month
+    # A report needs the month before and two before it, and ends with the month after:
+    # months outside what a company can have (before 1900, after this month) show last
+    # month's report instead of overflowing the calendar.
+    if not FIRST_REPORT_MONTH <= first <= month_start(dt.date.today()):
+        if "month" in request.GET:
+            messages.info(request, _("There is no report for that month; this is last month's."))
+        first = last_month
     # Managers see their teams' owners (ranked among all owners); HR and admins everyone.
     scope = employee_scope(request.user)
     people = (

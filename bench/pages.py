@@ -170,7 +170,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8766)
     args = parser.parse_args()
     setup_django(args.database_url)
-    from customers import figures
+    from customers.figures import nightly as figures
     from customers.models import Customer
     from customers.selectors import book_for
 

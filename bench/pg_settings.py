@@ -43,7 +43,7 @@ def main() -> None:
     from django.db import connection
     from django.db.models import Max, Min
 
-    from customers import figures
+    from customers.figures import nightly as figures
     from customers.models import ScoringRun
     from customers.scoring.features import CustomerSelection, active_customers, compute_features
 

@@ -29,6 +29,7 @@ from customers.models import (
 )
 from retention.api.auth import IMPORTERS, api_employee, api_role, role_in
 from retention.api.errors import BulkRowsInvalid
+from retention.api.strict import RejectUnknownFields
 from retention.api.sync import SyncFilter
 from retention.api.views import AuditedList, AuditedRetrieve
 from staff.access import customer_scope
@@ -53,7 +54,7 @@ def visible(
 # --- serializers -------------------------------------------------------------------------
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(RejectUnknownFields, serializers.ModelSerializer):
     churn_reason = serializers.CharField(read_only=True, help_text=_("Empty while active."))
     primary_owner_email = serializers.EmailField(
         source="primary_owner.email", read_only=True, allow_null=True, default=None
@@ -86,7 +87,7 @@ class CustomerSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ContactSerializer(RejectUnknownFields, serializers.ModelSerializer):
     email = serializers.CharField(read_only=True, help_text=_("May be empty."))
     customer_external_id = serializers.CharField(source="customer.external_id", read_only=True)
 
@@ -111,7 +112,7 @@ class ContactSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ContractSerializer(serializers.ModelSerializer):
+class ContractSerializer(RejectUnknownFields, serializers.ModelSerializer):
     customer_external_id = serializers.CharField(source="customer.external_id", read_only=True)
 
     class Meta:
@@ -136,7 +137,7 @@ class ContractSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class InteractionSerializer(serializers.ModelSerializer):
+class InteractionSerializer(RejectUnknownFields, serializers.ModelSerializer):
     customer_external_id = serializers.CharField(source="customer.external_id", read_only=True)
 
     class Meta:
@@ -158,7 +159,7 @@ class InteractionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ExchangeRateSerializer(serializers.ModelSerializer):
+class ExchangeRateSerializer(RejectUnknownFields, serializers.ModelSerializer):
     reporting_currency = serializers.SerializerMethodField(
         help_text="The currency `rate` converts into (the company's reporting currency)."
     )
@@ -172,7 +173,7 @@ class ExchangeRateSerializer(serializers.ModelSerializer):
         return reporting_currency()
 
 
-class UsageDaySerializer(serializers.ModelSerializer):
+class UsageDaySerializer(RejectUnknownFields, serializers.ModelSerializer):
     customer_external_id = serializers.CharField(source="customer.external_id", read_only=True)
 
     class Meta:

@@ -5,16 +5,19 @@ Import reads CSV as UTF-8 (with or without a byte-order mark), comma- or
 semicolon-separated, or the first sheet of an Excel workbook (.xlsx), with a header row.
 Nothing in the file is trusted:
 
-- every byte is decoded strictly; a byte that is not UTF-8, wherever it is, is refused
-  naming its line;
-- the header must name every column once (no two columns with the same name, no unnamed
-  column with values); trailing empty cells of a row are nothing;
+- which bytes, lines, quotes and headers can be read is decided in one place,
+  customers/file_records.py: a byte that is not UTF-8 anywhere, UTF-16, a document or
+  archive, a quote left open, an overlong line, a column named twice (whatever its case,
+  spacing or invisible characters) are refused naming the line;
+- two columns that fill the same field (e.g. "email" and "Work Email") are refused
+  naming both; trailing empty cells of a row are nothing;
+- a file with a header and no rows is refused: there is nothing to check or import;
 - a problem is reported at the line where its record starts (a quoted cell may hold line
   breaks);
 - numbers are read with the file's decimal mark (chosen on the import, else a point for
   comma-separated files); a number that reads two ways is refused, never scaled;
-- a value exported with a spreadsheet guard (a leading apostrophe before = + - @) is read
-  back without it, so an export imports back unchanged.
+- a value exported with a spreadsheet guard (a leading apostrophe before = + - @, tab or
+  CR, also after leading spaces) is read back without it, so an export imports back unchanged.
 
 A mapping names the field each column fills; a column mapped to nothing is ignored and
 the field it would fill is left as it is on records that exist. A check (dry run)
@@ -36,12 +39,24 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from itertools import zip_longest
 from pathlib import Path
 
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 
 from customers import upsert
+from customers.file_records import (
+    BOM,
+    DELIMITERS,
+    EXCEL,
+    CsvUnreadable,
+    UnsavedFormula,
+    column_key,
+    excel_serial,
+    is_excel,
+    records,
+    sniff,
+    visible,
+)
 from customers.row_values import (
     DECIMAL_MARKS,
     RowError,
@@ -58,199 +73,14 @@ from customers.row_values import (
     moment as moment_parser,
 )
 
+__all__ = ["BOM", "DELIMITERS", "EXCEL", "CsvUnreadable", "is_excel", "records", "sniff"]
+
 CHUNK = upsert.MAX_ROWS
 MAX_PROBLEMS = 1_000  # reported in full up to this many; the count is always exact
-DELIMITERS = ",;"
-EXCEL = "x"  # the "delimiter" recorded for an Excel workbook
-BOM = "\ufeff"
-
-
-class CsvUnreadable(ValueError):
-    """The file cannot be read (encoding, no header, a bad header, a broken workbook);
-    the message says where and why, `line` where the reading stopped."""
-
-    def __init__(self, message: str, line: int | None = None):
-        super().__init__(message)
-        self.line = line
 
 
 def fields_of(kind: str) -> list[str]:
     return upsert.KINDS[kind].fields
-
-
-def _normalise(name: str) -> str:
-    return name.strip().lower().replace(" ", "_").replace("-", "_")
-
-
-def is_excel(path: Path) -> bool:
-    with open(path, "rb") as handle:
-        return handle.read(4) == b"PK\x03\x04"  # a zip container: .xlsx
-
-
-# --- reading records: (line where the record starts, its cells) ------------------------
-
-
-def _decoded_lines(path: Path) -> Iterator[str]:
-    """The file's lines as text, decoded strictly: a byte that is not UTF-8 is refused
-    with its line, wherever it is in the file."""
-    with open(path, "rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as error:
-                raise CsvUnreadable(
-                    f"Line {number} is not UTF-8 text (byte {error.start + 1} of the line, "
-                    f"{raw[error.start : error.start + 1]!r}); save the file as CSV UTF-8.",
-                    number,
-                ) from None
-            if number == 1 and line.startswith(BOM):
-                line = line[1:]
-            yield line
-
-
-def _csv_records(
-    path: Path, delimiter: str, *, line_by_line: bool = False
-) -> Iterator[tuple[int, list[str]]]:
-    """Decoded in large blocks (fast); on a bad byte the file is read again line by line
-    to name the line, so the error is exact wherever the byte is. `line_by_line` decodes
-    only as far as it reads (for the header)."""
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(_decoded_lines(path) if line_by_line else handle, delimiter=delimiter)
-        while True:
-            start = reader.line_num + 1
-            try:
-                record = next(reader)
-            except StopIteration:
-                return
-            except UnicodeDecodeError:
-                for _ in _decoded_lines(path):
-                    pass
-                raise CsvUnreadable("The file is not UTF-8 text; save it as CSV UTF-8.") from None
-            except csv.Error as error:
-                raise CsvUnreadable(f"Line {start}: {error}.", start) from None
-            yield start, record
-
-
-class UnsavedFormula(str):
-    """A workbook cell holding a formula whose value was never saved (the file was
-    written by a program that does not calculate): there is nothing to read."""
-
-    message = "A formula without a saved value; open and save the file in Excel."
-
-
-def _excel_records(path: Path) -> Iterator[tuple[int, list]]:
-    """The first sheet's rows as saved values; a formula cell with no saved value comes
-    as an UnsavedFormula (its formula text), read from a second pass over the formulas."""
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-        formulas = load_workbook(path, read_only=True, data_only=False)
-    except Exception as error:  # a zip that is not a workbook, or a broken one
-        raise CsvUnreadable(
-            f"The file is not an Excel workbook (.xlsx) it can read: {error}."
-        ) from None
-    try:
-        values = workbook.worksheets[0].iter_rows(values_only=True)
-        written = formulas.worksheets[0].iter_rows(values_only=True)
-        for number, (cells, sources) in enumerate(zip(values, written, strict=False), start=1):
-            yield (
-                number,
-                [
-                    UnsavedFormula(source)
-                    if cell is None and isinstance(source, str) and source.startswith("=")
-                    else ("" if cell is None else cell)
-                    for cell, source in zip_longest(cells, sources[: len(cells)])
-                ],
-            )
-    finally:
-        workbook.close()
-        formulas.close()
-
-
-def _excel_serial(value: int | float, parse: Callable) -> str:
-    """An Excel date serial (days since 1899-12-30, as a number cell holds a date whose
-    format was lost) as the date or time it stands for."""
-    from openpyxl.utils.datetime import from_excel
-
-    if not 1 <= value <= 2_958_465:  # 1900-01-01 to 9999-12-31
-        raise RowError(
-            f"{value} is a number, not a date; as an Excel date serial it is out of range."
-        )
-    moment = from_excel(value)
-    if parse is date_parser:
-        if moment.time() != dt.time(0):
-            raise RowError(f"{value} is an Excel date serial with a time; a date is expected.")
-        return moment.date().isoformat()
-    return moment.isoformat()
-
-
-def records(path: Path, delimiter: str) -> Iterator[tuple[int, list]]:
-    if delimiter == EXCEL:
-        return _excel_records(path)
-    return _csv_records(path, delimiter)
-
-
-def _first_line(path: Path) -> str:
-    for line in _decoded_lines(path):
-        return line
-    return ""
-
-
-def _header(cells: list) -> list[str]:
-    """The column names, checked: trailing empty names are dropped; a name given twice
-    or an unnamed column between named ones is refused."""
-    names = [str(cell).strip() for cell in cells]
-    while names and not names[-1]:
-        names.pop()
-    if not names:
-        raise CsvUnreadable("The first row is empty; it needs the column names.")
-    problems = []
-    for position, name in enumerate(names, start=1):
-        if not name:
-            problems.append(f"column {position} has no name")
-    seen: dict[str, int] = {}
-    for position, name in enumerate(names, start=1):
-        if not name:
-            continue
-        key = _normalise(name)
-        if key in seen:
-            problems.append(f"columns {seen[key]} and {position} are both named {name!r}")
-        seen.setdefault(key, position)
-    if problems:
-        raise CsvUnreadable("Header (line 1): " + "; ".join(problems) + ".")
-    return names
-
-
-def _refuse_other_encodings(path: Path) -> None:
-    """UTF-16 and UTF-32 text (what some programs call "Unicode text") is refused by
-    name: without a byte-order mark it would read as UTF-8 with NUL bytes between the
-    letters of the header, and every column name would look unknown. (A NUL further down
-    is a problem of its row: row_values.storable.)"""
-    with open(path, "rb") as handle:
-        header = handle.read(65536).split(b"\n", 1)[0]
-    if header.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in header:
-        raise CsvUnreadable(
-            "The file is not UTF-8 text: it looks like UTF-16 or UTF-32 (line 1 has NUL "
-            "bytes or a UTF-16 byte-order mark); save it as CSV UTF-8.",
-            1,
-        )
-
-
-def sniff(path: Path) -> tuple[str, list[str]]:
-    """The delimiter (or EXCEL) and the checked header of a file."""
-    if is_excel(path):
-        first = next(_excel_records(path), None)
-        if first is None:
-            raise CsvUnreadable("The workbook's first sheet is empty; it needs a header row.")
-        return EXCEL, _header(first[1])
-    _refuse_other_encodings(path)
-    first_line = _first_line(path)
-    if not first_line.strip():
-        raise CsvUnreadable("The file is empty; it needs a header row.")
-    delimiter = max(DELIMITERS, key=first_line.count)
-    first = next(_csv_records(path, delimiter, line_by_line=True), None)
-    return delimiter, _header(first[1] if first else [])
 
 
 def default_decimal_mark(delimiter: str) -> str | None:
@@ -264,10 +94,10 @@ def default_mapping(kind: str, header: list[str]) -> dict[str, str]:
     """Column -> field, for the columns whose name matches a field (or a name other
     systems' exports commonly give it, e.g. "Work Email" for an employee's email)."""
     aliases = upsert.KINDS[kind].aliases
-    known = {_normalise(a): f for a, f in aliases.items()} | {
-        _normalise(f): f for f in fields_of(kind)
+    known = {column_key(a): f for a, f in aliases.items()} | {
+        column_key(f): f for f in fields_of(kind)
     }
-    return {column: known[_normalise(column)] for column in header if _normalise(column) in known}
+    return {column: known[column_key(column)] for column in header if column_key(column) in known}
 
 
 def check_mapping(kind: str, header: list[str], mapping: dict[str, str]) -> list[str]:
@@ -282,7 +112,8 @@ def check_mapping(kind: str, header: list[str], mapping: dict[str, str]) -> list
             problems.append(f"Column {column!r}: {target!r} is not a field of {kind}.")
     targets = [t for t in mapping.values() if t]
     for target in sorted({t for t in targets if targets.count(t) > 1}):
-        problems.append(f"More than one column fills {target!r}.")
+        columns = " and ".join(repr(c) for c in header if mapping.get(c) == target)
+        problems.append(f"Columns {columns} both fill {target!r}; map one of them to nothing.")
     spec = upsert.KINDS[kind]
     required = [c.name for c in spec.columns if c.required] + [
         r.name for r in spec.references if r.required
@@ -320,7 +151,7 @@ def _rows(
     parsers = {c.name: c.parse for c in upsert.KINDS[kind].columns}
     iterator = records(path, delimiter)
     header_line = next(iterator, None)
-    header = [str(h).strip() for h in header_line[1]] if header_line else []
+    header = [visible(h) for h in header_line[1]] if header_line else []
     while header and not header[-1]:
         header.pop()
     width = len(header)
@@ -332,9 +163,20 @@ def _rows(
     for line, record in iterator:
         problems: list[tuple[str | None, str]] = []
         if len(record) > width:
-            extra = [value for value in record[width:] if str(value).strip()]
+            extra = [
+                position
+                for position, value in enumerate(record[width:], start=width + 1)
+                if str(value).strip()
+            ]
             if extra:  # trailing empty cells are nothing; values without a column are
-                problems.append((None, f"{len(extra)} more value(s) than there are columns."))
+                where = ", ".join(str(position) for position in extra[:5])
+                problems.append(
+                    (
+                        None,
+                        f"{len(extra)} more value(s) than there are columns (in column "
+                        f"{where}, which the header does not name).",
+                    )
+                )
             record = record[:width]
         try:
             blank_line = not "".join(record).strip()
@@ -357,7 +199,7 @@ def _rows(
                 and not isinstance(value, bool)
             ):
                 try:
-                    row[target] = _excel_serial(value, parse)
+                    row[target] = excel_serial(value, parse)
                 except RowError as problem:
                     problems.append((target, str(problem)))
                 continue
@@ -432,6 +274,8 @@ def check(
         _check_rows(kind, path, delimiter, mapping, mark, report, progress)
     except CsvUnreadable as error:  # e.g. a byte that is not UTF-8 far into the file
         report.add(error.line, None, str(error))
+    if not report.rows and not report.problem_count:
+        report.add(1, None, "The file has a header but no rows under it; nothing to import.")
     return report
 
 
@@ -581,9 +425,9 @@ def count_rows(path: Path) -> int:
     """Data rows in the file (for the progress bar)."""
     delimiter, _ = sniff(path)
     iterator = records(path, delimiter)
-    next(iterator, None)
     count = 0
     try:
+        next(iterator, None)
         for _, record in iterator:
             count += any(str(v).strip() for v in record)
     except CsvUnreadable:

@@ -4,6 +4,7 @@ buy and every contact with them. It belongs to the company, not to any one rep."
 from __future__ import annotations
 
 import datetime as dt
+import os
 import uuid
 
 from django.conf import settings
@@ -681,9 +682,9 @@ class UsageDay(models.Model):
 
 # The churn-scoring models live with the scoring code; imported here so the app (and
 # `from customers.models import RiskScore`) finds them.
-# The dashboard's nightly figures (customers/figures.py), for the same reason.
+# The dashboard's nightly figures (customers/figures/models.py), for the same reason.
 from customers.currency import ExchangeRate  # noqa: E402
-from customers.figures import ChurnFigure, ExposureFigure, TierFigure  # noqa: E402
+from customers.figures.models import ChurnFigure, ExposureFigure, TierFigure  # noqa: E402
 from customers.scoring.models import (  # noqa: E402
     RiskModel,
     RiskScore,
@@ -718,7 +719,12 @@ __all__ = [
 
 
 def _import_path(instance: CsvImport, filename: str) -> str:
-    return f"imports/{timezone.now():%Y/%m}/{instance.kind}-{filename}"
+    """Where an upload is kept: a name of bounded length whatever the user's file was
+    called (its full name stays in `original_name`), so the path always fits the
+    file column and the file system, in any script."""
+    stem, suffix = os.path.splitext(os.path.basename(filename))
+    suffix = suffix if len(suffix) <= 8 else ""
+    return f"imports/{timezone.now():%Y/%m}/{instance.kind}-{stem[:40]}{suffix}"
 
 
 class CsvImport(models.Model):

@@ -226,15 +226,18 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _needs_guard(value: str) -> bool:
-    if value[:1] in FORMULA_STARTS:
+    """A spreadsheet runs a cell that starts with a formula character, also after
+    leading spaces (" =1+1"), so those are guarded too."""
+    if value[:1] in FORMULA_STARTS or value.lstrip()[:1] in FORMULA_STARTS:
         return True
     return value[:1] == "'" and _needs_guard(value[1:])
 
 
 def spreadsheet_safe(value: str) -> str:
     """A text cell a spreadsheet shows as text, never runs as a formula (OWASP "CSV
-    injection"): one apostrophe before a leading = + - @ tab or carriage return. Read
-    back with `from_spreadsheet`, the value is the same."""
+    injection"): one apostrophe before a leading = + - @ tab or carriage return (or
+    spaces and then one of them). Read back with `from_spreadsheet`, the value is the
+    same."""
     return "'" + value if value and _needs_guard(value) else value
 
 

@@ -7,7 +7,7 @@ import hashlib
 from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from customers.currency import fill_reporting_values
@@ -42,27 +42,56 @@ def _month_end(day: dt.date) -> dt.date:
     return day + relativedelta(day=31)
 
 
-def follow_on_term(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
-    """The next term of a contract that ran start..end, on the calendar: a term of whole
-    months (a month, a quarter, a year) renews for as many months, and one ending on a
-    month's last day ends on a month's last day (so 2024-03-01..2024-02-29 renews to
-    2025-02-28, and January's monthly plan to 28 February, then 31 March). Other terms
-    renew for the same number of days."""
+def _anchor_days(day: dt.date) -> set[int]:
+    """The days of the month a term could be anchored on to fall on `day`: its own, or,
+    on a month's last day, also the later ones the month lacks (the 31st falls on 30 April,
+    the 29th, 30th and 31st on 28 February)."""
+    return set(range(day.day, 32 if day == _month_end(day) else day.day + 1))
+
+
+def follow_on_term(
+    start: dt.date, end: dt.date, *, anchor_day: int | None = None
+) -> tuple[dt.date, dt.date]:
+    """The next term of a contract that ran start..end, on the calendar.
+
+    A term of whole months (a month, a quarter, a year, several years) starts and ends
+    on the same day of the month, its anchor, and renews for as many months on that
+    anchor: a monthly plan from the 31st runs 31 Jan..27 Feb, 28 Feb..30 Mar, 31 Mar..29
+    Apr (the 31st falls on each month's last day), never drifting to the 28th. Where the
+    term alone leaves the anchor open (28 Feb..27 Feb is the 28th, 29th, 30th or 31st),
+    `anchor_day` (the start day of the chain's first contract) decides, else the
+    earliest. A term from the 29th-31st to a month's last day renews to a month's last
+    day (2024-02-29..2025-02-28 to 2026-02-28; from the 1st that is the anchor's rule:
+    2023-03-01..2024-02-29 renews to 2025-02-28). Other terms renew for the same number
+    of days (a day for a day, 30 days for 30 days)."""
     next_start = end + dt.timedelta(days=1)
+    months = (next_start.year - start.year) * 12 + next_start.month - start.month
+    anchors = _anchor_days(start) & _anchor_days(next_start)
+    if months >= 1 and anchors:
+        anchor = anchor_day if anchor_day in anchors else min(anchors)
+        following = next_start + relativedelta(months=months, day=anchor)
+        return next_start, following - dt.timedelta(days=1)
     gap = relativedelta(next_start, start)
-    months = gap.years * 12 + gap.months
-    ends_month = next_start.day == 1
-    if months >= 1 and (gap.days == 0 or (ends_month and gap.days <= 3)):
-        next_end = end + relativedelta(months=months)
-        return next_start, _month_end(next_end) if ends_month else next_end
+    whole = gap.years * 12 + gap.months
+    if next_start.day == 1 and whole >= 1 and gap.days <= 3:
+        return next_start, _month_end(end + relativedelta(months=whole))
     return next_start, end + (end - start) + dt.timedelta(days=1)
 
 
-def _chain_roots(contract_ids: list[int]) -> dict[int, tuple[str, int]]:
-    """For each contract: the external_id of the first contract of its renewal chain and
-    how many renewals it is from it (set-based: one recursive query per 500 contracts)."""
+@dataclass(frozen=True)
+class ChainRoot:
+    """The first contract of a renewal chain, seen from one of its contracts."""
+
+    external_id: str
+    start_date: dt.date
+    renewals: int  # how many renewals the contract is from it
+
+
+def _chain_roots(contract_ids: list[int]) -> dict[int, ChainRoot]:
+    """For each contract: the first contract of its renewal chain and how many renewals
+    it is from it (set-based: one recursive query per 500 contracts)."""
     table = Contract._meta.db_table
-    found: dict[int, tuple[str, int]] = {}
+    found: dict[int, ChainRoot] = {}
     for begin in range(0, len(contract_ids), 500):
         batch = contract_ids[begin : begin + 500]
         marks = ", ".join(["%s"] * len(batch))
@@ -76,22 +105,22 @@ def _chain_roots(contract_ids: list[int]) -> dict[int, tuple[str, int]]:
                     FROM chain JOIN {table} c ON c.id = chain.renewal_of_id
                     WHERE chain.depth < 10000
                 )
-                SELECT chain.start_id, c.external_id, chain.depth
+                SELECT chain.start_id, c.external_id, c.start_date, chain.depth
                 FROM chain JOIN {table} c ON c.id = chain.id
                 WHERE chain.renewal_of_id IS NULL
                 """,
                 batch,
             )
-            found.update({row[0]: (row[1], row[2]) for row in cursor.fetchall()})
+            found.update({row[0]: ChainRoot(*row[1:]) for row in cursor.fetchall()})
     return found
 
 
 def roll_contracts(*, as_of: dt.date) -> ContractRollResult:
     """Close contracts whose end date has passed as of `as_of`.
 
-    Auto-renewing contracts of active customers get a follow-on contract of the same length and value and
-    are marked renewed; the rest are marked expired. Follow-ons keep the calendar of the
-    term (`follow_on_term`). Set-based, and idempotent: the follow-on's external_id is
+    Auto-renewing contracts of active customers get a follow-on contract of the same
+    length and value and are marked renewed; the rest are marked expired. Follow-ons keep
+    the calendar of the term (`follow_on_term`). Set-based, and idempotent: the follow-on's external_id is
     derived from the chain's first contract and its place in the chain
     (`renewal_external_id`, bounded), so a re-run (or a run killed halfway) creates
     nothing twice. A follow-on the database refuses is set aside with the reason and the
@@ -105,29 +134,44 @@ def roll_contracts(*, as_of: dt.date) -> ContractRollResult:
         renewed += step.renewed
         if step.renewed == 0:
             return ContractRollResult(expired=expired, renewed=renewed)
+        steps.fault_point("roll_contracts_pass")  # tests: strike between committed passes
 
 
 def _create_follow_ons(follow_ons: list[Contract], set_aside: set[int]) -> None:
-    """All at once; if the batch fails, row by row to set the bad ones aside with the
-    database's reason (jobs page), so one bad row never stops the roll."""
-    try:
-        with transaction.atomic():
-            Contract.objects.bulk_create(follow_ons, batch_size=2000, ignore_conflicts=True)
-        return
-    except DatabaseError:
-        pass
+    """All at once; only if the database refuses the batch is it halved until the bad
+    rows are found and set aside with its reason (jobs page,
+    `steps.write_or_set_aside`), so one bad row never stops the roll, and a lost
+    connection is retried as a fault of the step, not taken for bad rows. A follow-on whose
+    key another contract already holds (one sent in under that id) is set aside too,
+    saying which: the original stays active rather than renew into someone else's row."""
+    taken = dict(
+        Contract.objects.filter(
+            external_id__in=[contract.external_id for contract in follow_ons]
+        ).values_list("external_id", "renewal_of_id")
+    )
     for contract in follow_ons:
-        try:
-            with transaction.atomic():
-                Contract.objects.bulk_create([contract], ignore_conflicts=True)
-        except DatabaseError as error:
+        if contract.external_id in taken and taken[contract.external_id] != contract.renewal_of_id:
             set_aside.add(contract.renewal_of_id)
             steps.set_aside(
                 model="contract",
                 object_id=contract.renewal_of_id,
                 key=contract.external_id,
-                reason=f"Follow-on not created: {str(error).splitlines()[0]}",
+                reason=(
+                    f"Follow-on not created: another contract already has the external id "
+                    f"{contract.external_id}; rename one of them."
+                ),
             )
+    follow_ons = [contract for contract in follow_ons if contract.renewal_of_id not in set_aside]
+    refused = steps.write_or_set_aside(
+        follow_ons,
+        lambda batch: Contract.objects.bulk_create(batch, batch_size=2000, ignore_conflicts=True),
+        describe=lambda contract: {
+            "model": "contract",
+            "object_id": contract.renewal_of_id,
+            "key": contract.external_id,
+        },
+    )
+    set_aside.update(contract.renewal_of_id for contract in refused)
 
 
 def _roll_once(as_of: dt.date, set_aside: set[int]) -> ContractRollResult:
@@ -156,23 +200,36 @@ def _roll_once(as_of: dt.date, set_aside: set[int]) -> ContractRollResult:
             )
         )
         roots = _chain_roots([row["id"] for row in renewing])
-        follow_ons = [
-            Contract(
-                customer_id=row["customer_id"],
-                external_id=renewal_external_id(
-                    roots[row["id"]][0], generation=roots[row["id"]][1] + 1
-                ),
-                start_date=follow_on_term(row["start_date"], row["end_date"])[0],
-                end_date=follow_on_term(row["start_date"], row["end_date"])[1],
-                annual_value=row["annual_value"],
-                currency=row["currency"],
-                kind=row["kind"],
-                status=Contract.Status.ACTIVE,
-                auto_renew=True,
-                renewal_of_id=row["id"],
+        follow_ons = []
+        for row in renewing:
+            root = roots.get(row["id"])
+            if root is None:  # renewal_of edited into a loop: no first contract to key by
+                set_aside.add(row["id"])
+                steps.set_aside(
+                    model="contract",
+                    object_id=row["id"],
+                    key=row["external_id"],
+                    reason="Follow-on not created: its renewal chain loops back on itself, "
+                    "so it has no first contract; correct the contracts' renewal_of.",
+                )
+                continue
+            start, end = follow_on_term(
+                row["start_date"], row["end_date"], anchor_day=root.start_date.day
             )
-            for row in renewing
-        ]
+            follow_ons.append(
+                Contract(
+                    customer_id=row["customer_id"],
+                    external_id=renewal_external_id(root.external_id, generation=root.renewals + 1),
+                    start_date=start,
+                    end_date=end,
+                    annual_value=row["annual_value"],
+                    currency=row["currency"],
+                    kind=row["kind"],
+                    status=Contract.Status.ACTIVE,
+                    auto_renew=True,
+                    renewal_of_id=row["id"],
+                )
+            )
         fill_reporting_values(follow_ons)
         _create_follow_ons(follow_ons, set_aside)
         renewing = [row for row in renewing if row["id"] not in set_aside]

@@ -344,7 +344,7 @@ def run_csv_import(import_id: int) -> dict:
 
 @shared_task
 def compute_dashboard_figures(as_of: str | None = None) -> dict[str, int]:
-    """The manager dashboard's figures for a scoring day (customers/figures.py)."""
-    from customers import figures
+    """The manager dashboard's figures for a scoring day (customers/figures/nightly.py)."""
+    from customers.figures import nightly as figures
 
     return figures.compute(day=_day(as_of))

@@ -495,7 +495,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Risk, churn, renewals, handovers, alerts and exposure of the teams the manager runs
     (and sub-teams); of every team for admins."""
-    from customers import dashboard as figures
+    from customers.figures import dashboard as figures
 
     today = timezone.localdate()
     teams = report_team_ids(request.user)

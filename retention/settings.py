@@ -85,7 +85,8 @@ WSGI_APPLICATION = "retention.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        # The model page keeps its template beside its views (customers/model_page/).
+        "DIRS": [BASE_DIR / "templates", BASE_DIR / "customers" / "model_page" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -2,8 +2,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from customers import import_views, model_views
+from customers import import_views
 from customers import views as customer_views
+from customers.model_page import views as model_views
 from staff import language as staff_language
 from staff import views as staff_views
 from staff.auth import SignInForm

@@ -12,18 +12,19 @@ from rest_framework.response import Response
 
 from customers.api import BulkUpsertMixin
 from retention.api.auth import DEPARTURES, api_employee, api_role, role_in
+from retention.api.strict import RejectUnknownFields
 from staff.access import employee_scope
 from staff.models import Employee, Team
 
 
-class TeamSerializer(serializers.ModelSerializer):
+class TeamSerializer(RejectUnknownFields, serializers.ModelSerializer):
     class Meta:
         model = Team
         fields = ["id", "external_id", "name", "region", "manager", "parent", "updated_at"]
         read_only_fields = fields
 
 
-class EmployeeSerializer(serializers.ModelSerializer):
+class EmployeeSerializer(RejectUnknownFields, serializers.ModelSerializer):
     status = serializers.ChoiceField(
         choices=Employee.Status.choices,
         source="shown_status",
@@ -140,7 +141,7 @@ class EmployeeViewSet(BulkUpsertMixin, viewsets.ReadOnlyModelViewSet):
         )
 
 
-class DepartureSerializer(serializers.Serializer):
+class DepartureSerializer(RejectUnknownFields, serializers.Serializer):
     employee = serializers.PrimaryKeyRelatedField(queryset=Employee.objects.all())
     last_day = serializers.DateField()
     reason = serializers.CharField(max_length=200)

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from alerts.models import Alert
-from customers import figures
+from customers.figures import nightly as figures
 from customers.models import Interaction, RiskModel, RiskScore, ScoringRun
 from handover.models import HandoverPlan
 from tests.factories import (

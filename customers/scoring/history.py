@@ -108,8 +108,8 @@ def swap_in(run: ScoringRun, bounds: list[int]) -> Swap:
     with connection.cursor() as cursor:
         for name in ("score_tiers", "score_plan", "score_tails"):
             cursor.execute(f"DROP TABLE IF EXISTS {name}")
-        # Each staged customer's tier: ties are broken by revenue at risk, then customer
-        # id, so tier sizes are exact.
+        # Each staged customer's tier: ties are broken by revenue at risk, then the larger
+        # account, then customer id, so tier sizes are exact.
         cursor.execute(
             f"""
             CREATE TEMP TABLE score_tiers ON COMMIT DROP AS
@@ -117,7 +117,7 @@ def swap_in(run: ScoringRun, bounds: list[int]) -> Swap:
                    revenue_at_risk
             FROM (
                 SELECT customer_id, revenue_at_risk, ROW_NUMBER() OVER (
-                    ORDER BY probability DESC, revenue_at_risk DESC, customer_id
+                    ORDER BY probability DESC, revenue_at_risk DESC, annual_value DESC, customer_id
                 ) AS risk_rank
                 FROM {staged} WHERE run_id = %(run)s
             ) ranked

@@ -120,7 +120,9 @@ def score_chunk(*, run_id: int, id_from: int, id_to: int) -> dict[str, float]:
         {
             "run_id": run.pk,
             "customer_id": features.index.to_numpy(),
-            "probability": np.round(probability, 6),
+            # Unrounded: a calibrated model gives healthy customers probabilities far
+            # below 1e-6, and the tiers rank on them (rounded, they would all tie at 0).
+            "probability": probability,
             "annual_value": np.round(value, 2),
             "revenue_at_risk": np.round(probability * value, 2),
             "reasons": reasons,

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import defaults
 from rest_framework import exceptions, parsers, status
@@ -92,24 +93,24 @@ def _api_error(request, status_code: int, code: str, message: str):
 
 
 def bad_request(request, exception=None):
-    return _api_error(request, 400, "parse_error", "The request could not be read.") or (
+    return _api_error(request, 400, "parse_error", _("The request could not be read.")) or (
         defaults.bad_request(request, exception)
     )
 
 
 def permission_denied(request, exception=None):
-    return _api_error(request, 403, "permission_denied", "You may not do this.") or (
+    return _api_error(request, 403, "permission_denied", _("You may not do this.")) or (
         defaults.permission_denied(request, exception)
     )
 
 
 def page_not_found(request, exception=None):
-    return _api_error(request, 404, "not_found", "Not found.") or (
+    return _api_error(request, 404, "not_found", _("Not found.")) or (
         defaults.page_not_found(request, exception)
     )
 
 
 def server_error(request):
-    return _api_error(request, 500, "error", "Server error; it has been logged.") or (
+    return _api_error(request, 500, "error", _("Server error; it has been logged.")) or (
         defaults.server_error(request)
     )

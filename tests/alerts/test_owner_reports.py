@@ -121,3 +121,15 @@ def test_the_churn_warning_list_pages_owners_and_keeps_each_ones_riskiest():
         ann.pk: ["A300", "A200"],
         None: ["Nobody's"],
     }
+
+
+@pytest.mark.parametrize("month", ["0001-01", "9999-12", "1899-12"])
+def test_a_month_outside_the_calendar_shows_last_months_report(client, owners, month):
+    boss = EmployeeFactory(role="manager", user=UserFactory(username="boss"))
+    client.force_login(boss.user)
+    response = client.get(reverse("alerts:monthly"), {"month": month}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    last_month = (dt.date.today().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    page = response.content.decode()
+    assert f"Churn by owner, {last_month:%B %Y}" in page
+    assert "There is no report for that month; this is last month&#x27;s." in page

@@ -271,3 +271,21 @@ def test_a_manager_s_digest_counts_escalated_alerts_once_riskiest_first(
     lines = [line for line in to_e3.body.splitlines() if line.startswith("- ")]
     assert len(lines) == 2 and all(line.startswith("- Alpha:") for line in lines)
     assert to_e3.body.rstrip().endswith("... and 5 more.")
+
+
+def test_a_snooze_date_the_form_cannot_read_is_named_not_dumped(world, client):
+    score_and_alert(AS_OF)
+    world.e3.user = UserFactory(username="e3")
+    world.e3.save()
+    client.force_login(world.e3.user)
+    alert = Alert.objects.get(customer=world.bravo, signal="engagement_drop")
+    response = client.post(
+        reverse("alerts:act", args=[alert.pk]),
+        {"action": "snooze", "until": "31/12/2026"},
+        HTTP_ACCEPT_LANGUAGE="en",
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "Enter a valid date." in page and "isoformat" not in page
+    alert.refresh_from_db()
+    assert alert.status == "open"

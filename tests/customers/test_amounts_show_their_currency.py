@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from alerts.models import Alert
-from customers import figures
+from customers.figures import nightly as figures
 from customers.models import RiskModel, RiskScore, ScoringRun
 from handover import services as handover
 from staff.models import Employee

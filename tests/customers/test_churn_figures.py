@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from customers.figures import churn_figures
+from customers.figures.nightly import churn_figures
 from tests.factories import ContractFactory, CustomerFactory, EmployeeFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from customers import dashboard, figures
+from customers.figures import dashboard
+from customers.figures import nightly as figures
 from customers.models import ChurnFigure, RiskModel, RiskScore, ScoringRun, TierFigure
 from tests.factories import (
     ContractFactory,

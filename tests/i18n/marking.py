@@ -15,6 +15,7 @@ TEMPLATE_DIRS = [
     ROOT / "templates",
     *sorted(ROOT.glob("*/templates")),
     *sorted(ROOT.glob("retention/*/templates")),
+    *sorted(ROOT.glob("customers/*/templates")),
 ]
 
 BLOCK = re.compile(r"{%\s*blocktrans(?:late)?\b.*?%}.*?{%\s*endblocktrans(?:late)?\s*%}", re.S)

@@ -183,8 +183,8 @@ def test_an_access_warning_whose_notice_cannot_be_sent_is_set_aside_and_the_othe
 def test_figures_of_a_team_deleted_while_they_were_computed_are_set_aside_the_rest_written(
     monkeypatch,
 ):
-    from customers import figures
-    from customers.figures import ExposureFigure, TierFigure
+    from customers.figures import nightly as figures
+    from customers.figures.models import ExposureFigure, TierFigure
     from staff.models import Employee, Team
     from tests.factories import EmployeeFactory, TeamFactory
 

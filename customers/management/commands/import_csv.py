@@ -5,7 +5,7 @@ Excel (.xlsx) file with the same
 rules as the browser import: the whole file is checked first, every problem is printed
 by line and column, and rows are written (all in one transaction) only if there are none.
 --check stops after the check. Columns fill the field of the same name unless --map
-says otherwise; --map column= ignores a column."""
+says otherwise; --map column= ignores a column. Each ignored column is named."""
 
 from __future__ import annotations
 
@@ -45,6 +45,12 @@ class Command(BaseCommand):
                 raise CommandError(f"--map {item!r}: write COLUMN=FIELD.")
             mapping[column] = target
         mapping = {column: target for column, target in mapping.items() if target}
+        for column in header:
+            if column not in mapping:  # said, so that no column is lost unnoticed
+                self.stderr.write(
+                    f"Column {column!r} fills no field and is ignored "
+                    f"(--map {column!r}=FIELD to use it)."
+                )
         try:
             total = csv_io.count_rows(file)
         except csv_io.CsvUnreadable:

@@ -126,7 +126,7 @@ def model_page(request: HttpRequest) -> HttpResponse:
     task_id = request.GET.get("task")
     if context["can_run"] and job in JOBS and task_id:
         context["status"] = _job_status(job, task_id, request.GET)
-    return render(request, "customers/model.html", context)
+    return render(request, "model_page/model.html", context)
 
 
 @role_required(Role.ADMIN)

@@ -1,6 +1,6 @@
 """Reads of the manager dashboard: every figure for the teams a manager runs (and their
 sub-teams), or for the whole company for admins. The heavy sums come from the nightly
-figures (customers/figures.py); the live parts (alerts, handovers, renewals) are small
+figures (customers/figures/nightly.py); the live parts (alerts, handovers, renewals) are small
 indexed queries."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
-from customers.figures import ChurnFigure, ExposureFigure, TierFigure
+from customers.figures.models import ChurnFigure, ExposureFigure, TierFigure
 from customers.models import RiskTier, Segment
 from retention.months import next_month
 from staff.models import Employee, Team

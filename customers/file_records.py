@@ -1,0 +1,349 @@
+"""Reading an uploaded file into records: the one place that decides which bytes are a
+file the import can read. Every door (the Import page, its worker job or embedded
+thread, `manage.py import_csv`, the teams and employees import) reads through here, so
+a file is refused the same way, with the same words, wherever it comes in.
+
+- CSV is UTF-8, with or without a byte-order mark; a byte that is not UTF-8, wherever
+  it is, is refused naming its line. UTF-16 and UTF-32 text, old Excel workbooks (.xls),
+  PDFs, images and archives are refused by name before anything is read.
+- Lines end in CRLF, LF or a lone CR (old Macs), or a mix; a line is counted the same
+  way everywhere, so the line a refusal names is the line an editor shows.
+- Quotes are read strictly: a quote left open, or text after a closing quote, is
+  refused at the line where its record starts, never silently merged into one value.
+- A physical line longer than MAX_LINE_CHARS, a value longer than the csv module's
+  field limit or a header of more than MAX_COLUMNS columns is refused, so one huge line
+  cannot fill the memory.
+- An Excel workbook (.xlsx) is known by its content, whatever its name ends in.
+- The header names every column once: names that differ only by case, spaces, hyphens,
+  underscores or invisible characters (a byte-order mark, a zero-width space) are the
+  same name; an unnamed column between named ones is refused.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
+from itertools import zip_longest
+from pathlib import Path
+
+from customers.row_values import RowError
+from customers.row_values import date as date_parser
+
+EXCEL = "x"  # the "delimiter" recorded for an Excel workbook
+BOM = "\ufeff"
+DELIMITERS = ",;"
+MAX_LINE_CHARS = 1_048_576
+MAX_COLUMNS = 1_000
+MAX_HEADER_PROBLEMS = 10  # named in full; the rest counted
+FIELD_LIMIT = csv.field_size_limit()
+SAVE_AS = "save it as CSV UTF-8"
+
+# Files that are not text at all, by their first bytes.
+SIGNATURES = [
+    (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+        "an old Excel workbook (.xls), a password-protected workbook or another Office "
+        "97-2003 file",
+    ),
+    (b"%PDF-", "a PDF document"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"Rar!\x1a\x07", "a RAR archive"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"{\\rtf", "an RTF document"),
+]
+UTF16_OR_32 = (
+    "The file is not UTF-8 text: it looks like UTF-16 or UTF-32 (line 1 has NUL bytes or "
+    f"a UTF-16 byte-order mark); {SAVE_AS}."
+)
+
+
+class CsvUnreadable(ValueError):
+    """The file cannot be read (encoding, no header, a bad header, a broken workbook);
+    the message says where and why, `line` where the reading stopped."""
+
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.line = line
+
+
+def column_key(name: str) -> str:
+    """A column name as compared with others and with field names: without case,
+    spaces, hyphens, underscores, dots or invisible characters ("E-Mail", " email ",
+    "\\ufeffemail" are all "email")."""
+    return re.sub(r"[\s_\-.]+", "", visible(name).lower())
+
+
+def visible(name: str) -> str:
+    """A header cell without invisible format characters (byte-order marks, zero-width
+    spaces, direction marks) and surrounding spaces."""
+    return "".join(c for c in str(name) if unicodedata.category(c) != "Cf").strip()
+
+
+def is_excel(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(4) == b"PK\x03\x04"  # a zip container: .xlsx
+
+
+# --- lines and records ------------------------------------------------------------------
+
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+
+
+def _raw_lines(path: Path) -> Iterator[bytes]:
+    """The file's lines as bytes, split as the CSV reader splits them (CRLF, LF or a
+    lone CR), each at most MAX_LINE_CHARS long."""
+    with open(path, "rb") as handle:
+        pending = b""
+        number = 0
+        while True:
+            block = handle.read(1 << 20)
+            pending += block
+            position = 0
+            while end := _LINE_END.search(pending, position):
+                if end.group() == b"\r" and end.end() == len(pending) and block:
+                    break  # a CR at the end of a block: its LF may come with the next one
+                number += 1
+                yield pending[position : end.end()]
+                position = end.end()
+            pending = pending[position:]
+            if not block:
+                if pending:
+                    yield pending
+                return
+            if len(pending) > MAX_LINE_CHARS * 4:  # bytes: up to four per character
+                raise _too_long(number + 1)
+
+
+def _too_long(line: int) -> CsvUnreadable:
+    return CsvUnreadable(
+        f"Line {line} is longer than {MAX_LINE_CHARS:,} characters; a CSV file has one "
+        "record per line (is this a CSV file, or are its line breaks lost?).",
+        line,
+    )
+
+
+def decoded_lines(path: Path) -> Iterator[str]:
+    """The file's lines as text, decoded strictly: a byte that is not UTF-8 is refused
+    with its line, wherever it is in the file."""
+    for number, raw in enumerate(_raw_lines(path), start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise CsvUnreadable(
+                f"Line {number} is not UTF-8 text (byte {error.start + 1} of the line, "
+                f"{raw[error.start : error.start + 1]!r}); {SAVE_AS}.",
+                number,
+            ) from None
+        if number == 1 and line.startswith(BOM):
+            line = line[1:]
+        if len(line) > MAX_LINE_CHARS:
+            raise _too_long(number)
+        yield line
+
+
+def _text_lines(handle) -> Iterator[str]:
+    """Lines of a text file opened with newline="", none longer than MAX_LINE_CHARS."""
+    number = 0
+    while line := handle.readline(MAX_LINE_CHARS + 1):
+        number += 1
+        if len(line) > MAX_LINE_CHARS:
+            raise _too_long(number)
+        yield line
+
+
+def _quote_problem(error: csv.Error, start: int, now: int) -> str:
+    text = str(error)
+    if "unexpected end of data" in text:
+        return (
+            f"Line {start}: a quote opened in this record is never closed (the file ends "
+            "inside it)."
+        )
+    if "expected after" in text:
+        where = f"on line {now}" if now != start else "on this line"
+        return (
+            f"Line {start}: a quoted value is followed by more text {where}; a quote inside "
+            'a quoted value is written twice ("").'
+        )
+    if "field larger than field limit" in text:
+        return (
+            f"Line {start}: a value is longer than {FIELD_LIMIT:,} characters (is a quote "
+            "left open?)."
+        )
+    return f"Line {start}: {text}."
+
+
+def csv_records(
+    path: Path, delimiter: str, *, line_by_line: bool = False
+) -> Iterator[tuple[int, list[str]]]:
+    """(line where the record starts, its cells). Decoded in large blocks (fast); on a
+    bad byte the file is read again line by line to name the line, so the error is exact
+    wherever the byte is. `line_by_line` decodes only as far as it reads (the header)."""
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        lines = decoded_lines(path) if line_by_line else _text_lines(handle)
+        reader = csv.reader(lines, delimiter=delimiter, strict=True)
+        while True:
+            start = reader.line_num + 1
+            try:
+                record = next(reader)
+            except StopIteration:
+                return
+            except UnicodeDecodeError:
+                for _ in decoded_lines(path):
+                    pass
+                raise CsvUnreadable(f"The file is not UTF-8 text; {SAVE_AS}.") from None
+            except csv.Error as error:
+                raise CsvUnreadable(_quote_problem(error, start, reader.line_num), start) from None
+            yield start, record
+
+
+class UnsavedFormula(str):
+    """A workbook cell holding a formula whose value was never saved (the file was
+    written by a program that does not calculate): there is nothing to read."""
+
+    message = "A formula without a saved value; open and save the file in Excel."
+
+
+def excel_records(path: Path) -> Iterator[tuple[int, list]]:
+    """The first sheet's rows as saved values; a formula cell with no saved value comes
+    as an UnsavedFormula (its formula text), read from a second pass over the formulas.
+    The workbook is opened from its content, whatever its name ends in."""
+    from openpyxl import load_workbook
+
+    handles = [open(path, "rb"), open(path, "rb")]  # noqa: SIM115 (closed below)
+    try:
+        try:
+            workbook = load_workbook(handles[0], read_only=True, data_only=True)
+            formulas = load_workbook(handles[1], read_only=True, data_only=False)
+        except Exception as error:  # a zip that is not a workbook, or a broken one
+            raise CsvUnreadable(
+                f"The file is not an Excel workbook (.xlsx) it can read ({error}); save it "
+                "as .xlsx or as CSV UTF-8."
+            ) from None
+        try:
+            values = workbook.worksheets[0].iter_rows(values_only=True)
+            written = formulas.worksheets[0].iter_rows(values_only=True)
+            for number, (cells, sources) in enumerate(zip(values, written, strict=False), start=1):
+                yield (
+                    number,
+                    [
+                        UnsavedFormula(source)
+                        if cell is None and isinstance(source, str) and source.startswith("=")
+                        else ("" if cell is None else cell)
+                        for cell, source in zip_longest(cells, sources[: len(cells)])
+                    ],
+                )
+        finally:
+            workbook.close()
+            formulas.close()
+    finally:
+        for handle in handles:
+            handle.close()
+
+
+def excel_serial(value: int | float, parse: Callable) -> str:
+    """An Excel date serial (days since 1899-12-30, as a number cell holds a date whose
+    format was lost) as the date or time it stands for."""
+    from openpyxl.utils.datetime import from_excel
+
+    if not 1 <= value <= 2_958_465:  # 1900-01-01 to 9999-12-31
+        raise RowError(
+            f"{value} is a number, not a date; as an Excel date serial it is out of range."
+        )
+    moment = from_excel(value)
+    if parse is date_parser:
+        if moment.time() != dt.time(0):
+            raise RowError(f"{value} is an Excel date serial with a time; a date is expected.")
+        return moment.date().isoformat()
+    return moment.isoformat()
+
+
+def records(path: Path, delimiter: str) -> Iterator[tuple[int, list]]:
+    if delimiter == EXCEL:
+        return excel_records(path)
+    return csv_records(path, delimiter)
+
+
+# --- the header -------------------------------------------------------------------------
+
+
+def header_names(cells: list) -> list[str]:
+    """The column names, checked: trailing empty names are dropped; a name given twice
+    (whatever its case, spacing or invisible characters) or an unnamed column between
+    named ones is refused."""
+    names = [visible(cell) for cell in cells]
+    while names and not names[-1]:
+        names.pop()
+    if not names:
+        raise CsvUnreadable("The first row is empty; it needs the column names.", 1)
+    if len(names) > MAX_COLUMNS:
+        raise CsvUnreadable(
+            f"Header (line 1): {len(names):,} columns; at most {MAX_COLUMNS:,} (is the file "
+            "separated by commas or semicolons?).",
+            1,
+        )
+    problems = [f"column {n} has no name" for n, name in enumerate(names, start=1) if not name]
+    seen: dict[str, int] = {}
+    for position, name in enumerate(names, start=1):
+        if not name:
+            continue
+        key = column_key(name)
+        if key in seen:
+            first = names[seen[key] - 1]
+            written = f" (written {first!r} and {name!r})" if first != name else ""
+            problems.append(f"columns {seen[key]} and {position} are both named {name!r}{written}")
+        seen.setdefault(key, position)
+    if problems:
+        more = len(problems) - MAX_HEADER_PROBLEMS
+        listed = "; ".join(problems[:MAX_HEADER_PROBLEMS])
+        raise CsvUnreadable(
+            f"Header (line 1): {listed}" + (f"; and {more:,} more" if more > 0 else "") + ".", 1
+        )
+    return names
+
+
+def _refuse_what_is_not_text(path: Path) -> None:
+    """UTF-16 and UTF-32 text (what some programs call "Unicode text") is refused by
+    name: without a byte-order mark it would read as UTF-8 with NUL bytes between the
+    letters of the header, and every column name would look unknown. Documents, images
+    and archives are refused by what they are. (A NUL further down is a problem of its
+    row: row_values.storable.)"""
+    with open(path, "rb") as handle:
+        head = handle.read(65536)
+    for signature, what in SIGNATURES:
+        if head.startswith(signature):
+            raise CsvUnreadable(f"The file is {what}, not CSV text; {SAVE_AS} or as .xlsx.", 1)
+    first_line = re.split(rb"\r|\n", head, maxsplit=1)[0]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in first_line[:4]:
+        raise CsvUnreadable(UTF16_OR_32, 1)
+    if b"\x00" in first_line:
+        zeros = first_line.count(b"\x00")
+        if zeros * 3 >= len(first_line):  # every other byte: UTF-16 without a mark
+            raise CsvUnreadable(UTF16_OR_32, 1)
+        at = first_line.index(b"\x00") + 1
+        raise CsvUnreadable(
+            f"Line 1 holds a NUL byte (byte {at}): the file is not text; {SAVE_AS}.", 1
+        )
+
+
+def sniff(path: Path) -> tuple[str, list[str]]:
+    """The delimiter (or EXCEL) and the checked header of a file."""
+    if is_excel(path):
+        first = next(excel_records(path), None)
+        if first is None:
+            raise CsvUnreadable("The workbook's first sheet is empty; it needs a header row.", 1)
+        return EXCEL, header_names(first[1])
+    _refuse_what_is_not_text(path)
+    first_line = next(decoded_lines(path), "")
+    if not first_line.strip():
+        first_line = next((line for line in decoded_lines(path) if line.strip()), "")
+        if not first_line:
+            raise CsvUnreadable("The file is empty; it needs a header row.", 1)
+        raise CsvUnreadable("Line 1 is empty; the first line names the columns.", 1)
+    delimiter = max(DELIMITERS, key=first_line.count)
+    first = next(csv_records(path, delimiter, line_by_line=True), None)
+    return delimiter, header_names(first[1] if first else [])

@@ -1,0 +1,26 @@
+"""Input serializers refuse fields they do not know, as the bulk endpoints do: a
+misspelled `done_on` for `taken_on` is a 400 naming the field, not a silent default.
+
+Fields the serializer knows but only writes out (ids, computed values) are accepted and
+ignored, so a client may send back what it read."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.utils.translation import gettext as _
+from rest_framework import serializers
+
+
+class RejectUnknownFields:
+    """Mixin for a DRF serializer: unknown keys in the request body raise a ValidationError
+    with one message per unknown field (shape: {"field": ["Unknown field; see the schema."]})."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: [_("Unknown field; see the schema.")] for name in unknown}
+                )
+        return super().to_internal_value(data)

@@ -1,0 +1,42 @@
+"""A refused or missing page is a page of the app: navigation, the reason the view gave,
+a way back, in the reader's language. Under /api/ the same errors are JSON."""
+
+import pytest
+
+from tests.factories import EmployeeFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ann(client):
+    user = UserFactory(username="ann")
+    EmployeeFactory(name="Ann", user=user)
+    client.force_login(user)
+    return user
+
+
+def test_it_tells_an_account_manager_why_the_dashboard_is_refused(client, ann):
+    response = client.get("/dashboard/", HTTP_ACCEPT_LANGUAGE="en")
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert "Your role does not give access to this page." in page
+    assert 'href="/customers/"' in page  # the app's navigation
+    assert "Back to My book" in page
+
+
+def test_it_refuses_in_chinese_for_a_chinese_reader(client, ann):
+    page = client.get("/dashboard/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert "您无权打开此页面" in page and "返回我的客户" in page
+
+
+def test_it_shows_a_missing_page_in_the_apps_frame(client, ann):
+    response = client.get("/no-such-page/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 404
+    assert "This page does not exist, or you may not see it" in response.content.decode()
+
+
+def test_it_answers_the_api_in_json_in_the_readers_language(client, ann):
+    response = client.get("/api/v1/no-such-endpoint/", HTTP_ACCEPT_LANGUAGE="zh-CN")
+    assert response.status_code == 404
+    assert response.json()["error"]["message"] == "未找到。"
