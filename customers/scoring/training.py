@@ -429,9 +429,11 @@ def _train_model(
         )
     else:
         result["decision"] = (
-            f"Not activated: its backtest ROC AUC {summary[best]['roc_auc']:.3f} does not beat "
-            f"the rules score's {summary['rules']['roc_auc']:.3f} on the same {ran} folds, so "
-            "the scores stay as they were."
+            f"Not activated: {METHOD_LABELS[best].lower()}, the best of the learners "
+            f"({_others(best, summary)}), ranked the next {horizon_days} days' churners at "
+            f"backtest ROC AUC {summary[best]['roc_auc']:.3f}, which does not beat the rules "
+            f"score's {summary['rules']['roc_auc']:.3f} on the same {ran} folds, so the scores "
+            "stay as they were."
         )
 
     inputs = usable_features(data.features, names)
