@@ -18,6 +18,7 @@ from retention.api.auth import api_employee, api_role, role_in
 from retention.api.strict import RejectUnknownFields
 from retention.api.views import AuditedList, AuditedRetrieve
 from staff.access import customer_scope
+from staff.filters import EmployeeNamed
 
 
 class AlertSerializer(serializers.ModelSerializer):
@@ -88,6 +89,8 @@ class AlertActionSerializer(RejectUnknownFields, serializers.Serializer):
 
 class AlertFilter(django_filters.FilterSet):
     opened_since = django_filters.DateFilter(field_name="opened_on", lookup_expr="gte")
+    owner = EmployeeNamed(field_name="owner")
+    manager = EmployeeNamed(field_name="manager")
 
     class Meta:
         model = Alert
@@ -179,6 +182,14 @@ class RetentionActionSerializer(RejectUnknownFields, serializers.ModelSerializer
         extra_kwargs = {"taken_on": {"required": False}}
 
 
+class RetentionActionFilter(django_filters.FilterSet):
+    owner = EmployeeNamed(field_name="owner", label=_("Who took the action"))
+
+    class Meta:
+        model = RetentionAction
+        fields = ["customer", "kind", "outcome", "signal", "owner"]
+
+
 class RetentionActionViewSet(
     AuditedList,
     AuditedRetrieve,
@@ -190,7 +201,7 @@ class RetentionActionViewSet(
     """What was done to keep a customer; the outcome (saved / lost) is settled nightly."""
 
     serializer_class = RetentionActionSerializer
-    filterset_fields = ["customer", "kind", "outcome", "signal", "owner"]
+    filterset_class = RetentionActionFilter
 
     def get_queryset(self):
         return visible(self.request, RetentionAction.objects.order_by("id"))

@@ -7,7 +7,7 @@ import datetime as dt
 
 import django_filters
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -33,6 +33,7 @@ from retention.api.strict import RejectUnknownFields
 from retention.api.sync import SyncFilter
 from retention.api.views import AuditedList, AuditedRetrieve
 from staff.access import customer_scope
+from staff.filters import EmployeeNamed
 
 # --- who sees which customer ----------------------------------------------------------
 
@@ -271,16 +272,16 @@ class UpdatedSince(SyncFilter):
 
 
 class CustomerFilter(UpdatedSince):
-    owner = django_filters.NumberFilter(method="by_owner", label=_("Primary or secondary owner id"))
+    owner = EmployeeNamed(
+        field_names=("primary_owner", "secondary_owner"),
+        label=_("Primary or secondary owner: id, e-mail or HR external id"),
+    )
     team = django_filters.NumberFilter(field_name="primary_owner__team", label=_("Owner's team id"))
     tier = django_filters.NumberFilter(method="by_tier", label=_("Current risk tier (1-5)"))
 
     class Meta:
         model = Customer
         fields = ["segment", "status", "region", "external_id"]
-
-    def by_owner(self, queryset, name, value):
-        return queryset.filter(Q(primary_owner=value) | Q(secondary_owner=value))
 
     def by_tier(self, queryset, name, value):
         current = RiskScore.objects.current().filter(tier=value)
@@ -308,6 +309,7 @@ class InteractionFilter(SyncFilter):
     )
     happened_after = MomentFilter(field_name="happened_at", lookup_expr="gte")
     happened_before = MomentFilter(field_name="happened_at", lookup_expr="lt")
+    employee = EmployeeNamed(field_name="employee", label=_("Who handled it"))
 
     class Meta:
         model = Interaction
@@ -331,7 +333,7 @@ class RiskScoreFilter(django_filters.FilterSet):
             "valid_until); default: the current ones."
         ),
     )
-    owner = django_filters.NumberFilter(field_name="customer__primary_owner")
+    owner = EmployeeNamed(field_name="customer__primary_owner")
     team = django_filters.NumberFilter(field_name="customer__primary_owner__team")
     segment = django_filters.CharFilter(field_name="customer__segment")
 

@@ -274,12 +274,22 @@ def check(
         _check_rows(kind, path, delimiter, mapping, mark, report, progress)
     except CsvUnreadable as error:  # e.g. a byte that is not UTF-8 far into the file
         report.add(error.line, None, str(error))
-    if not report.rows and not report.problem_count:
-        report.add(1, None, "The file has a header but no rows under it; nothing to import.")
+    _refuse_empty(report)
     return report
 
 
-def _check_rows(kind, path, delimiter, mapping, mark, report: Report, progress) -> None:
+def _refuse_empty(report: Report) -> None:
+    if not report.rows and not report.problem_count:
+        report.add(1, None, "The file has a header but no rows under it; nothing to import.")
+
+
+def _check_rows(
+    kind, path, delimiter, mapping, mark, report: Report, progress, *, write=None
+) -> None:
+    """Validate every chunk, reporting each problem by line and column. With `write`
+    (chunk, clean rows), each chunk is also written as soon as it is validated, as long as
+    no problem has been found: an import reads and validates every row once, and the
+    caller rolls back if a problem turns up further down."""
     column_of = {target: column for column, target in mapping.items() if target}
     present = set(column_of)
     seen: dict[str, int] = {}
@@ -297,7 +307,7 @@ def _check_rows(kind, path, delimiter, mapping, mark, report: Report, progress) 
                     report.add(line, column_of[key[0]], f"{key[1]!r} is also on line {seen[key]}.")
                 seen.setdefault(key, line)
             rows.append(row)
-        _, errors = upsert.validate(kind, rows, present=present)
+        clean, errors = upsert.validate(kind, rows, present=present)
         for error in errors:
             if error["message"].endswith("of this request."):
                 continue  # repeated ids are reported by line above, across chunks too
@@ -307,6 +317,8 @@ def _check_rows(kind, path, delimiter, mapping, mark, report: Report, progress) 
             report.add(
                 lines[index], column_of.get(error["field"], error["field"]), error["message"]
             )
+        if write is not None and not report.problem_count:
+            write(chunk, clean)
         report.rows += len(chunk)
         if progress:
             progress(report.rows)
@@ -330,55 +342,58 @@ def import_file(
     *,
     decimal_mark: str | None = None,
 ) -> Report:
-    """Check the whole file; if it is clean, write every row in one transaction."""
-    # The check reports no progress of its own (the bar counts written rows), but a
-    # progress callback may stop the import (Cancel) between its chunks too.
-    report = check(
-        kind,
-        path,
-        mapping,
-        progress=(lambda _checked: progress(0)) if progress else None,
-        decimal_mark=decimal_mark,
-    )
+    """Check every row and write them all in one transaction, or, if any row has a
+    problem, write nothing and report every problem as the check does. Each chunk is
+    validated inside the transaction just before it is written (so nothing that changed
+    since an earlier check slips through), and only once."""
+    delimiter, header = sniff(path)
+    mark = _mark(delimiter, decimal_mark)
+    report = Report()
+    for problem in check_mapping(kind, header, mapping):
+        report.add(1, None, problem)
     if report.problem_count:
         return report
-    delimiter, _ = sniff(path)
-    mark = _mark(delimiter, decimal_mark)
     present = {target for target in mapping.values() if target}
     column_of = {target: column for column, target in mapping.items() if target}
-    done = 0
+
+    def write(chunk: list, clean: list[dict]) -> None:
+        try:
+            with transaction.atomic():
+                outcome = upsert.write_valid(kind, clean, present=present)
+        except (OperationalError, InterfaceError):
+            raise  # the database went away: the job retries, this is no bad row
+        except DatabaseError:
+            # A row the rules pass but the database refuses (a contract whose value in
+            # the reporting currency overflows): name it; the import writes nothing.
+            for line, column, message in _refused_rows(kind, chunk, present):
+                report.add(line, column_of.get(column, column), message)
+            return
+        report.created += outcome.created
+        report.updated += outcome.updated
+        report.unchanged += outcome.unchanged
+
+    def written(_checked: int) -> None:
+        # The bar counts written rows; the callback may also stop the import (Cancel).
+        progress(0 if report.problem_count else report.created + report.updated + report.unchanged)
+
     with transaction.atomic():
-        for chunk in _chunks(kind, path, delimiter, mapping, mark):
-            try:
-                with transaction.atomic():
-                    outcome = upsert.upsert(
-                        kind, [row for _, row, _ in chunk], present=present, max_rows=None
-                    )
-            except (OperationalError, InterfaceError):
-                raise  # the database went away: the job retries, this is no bad row
-            except DatabaseError:
-                # A row the check passed but the database refuses (a contract whose value
-                # in the reporting currency overflows): name it, write nothing.
-                for line, column, message in _refused_rows(kind, chunk, present):
-                    report.add(line, column_of.get(column, column), message)
-                transaction.set_rollback(True)
-                report.created = report.updated = report.unchanged = 0
-                return report
-            if outcome.errors:  # changed under us since the check: stop, write nothing
-                for error in outcome.errors[:MAX_PROBLEMS]:
-                    line = chunk[error["index"]][0] if error["index"] is not None else None
-                    report.add(
-                        line, column_of.get(error["field"], error["field"]), error["message"]
-                    )
-                transaction.set_rollback(True)
-                report.created = report.updated = report.unchanged = 0
-                return report
-            report.created += outcome.created
-            report.updated += outcome.updated
-            report.unchanged += outcome.unchanged
-            done += len(chunk)
-            if progress:
-                progress(done)
+        try:
+            _check_rows(
+                kind,
+                path,
+                delimiter,
+                mapping,
+                mark,
+                report,
+                written if progress else None,
+                write=write,
+            )
+        except CsvUnreadable as error:  # e.g. a byte that is not UTF-8 far into the file
+            report.add(error.line, None, str(error))
+        _refuse_empty(report)
+        if report.problem_count:
+            transaction.set_rollback(True)
+            report.created = report.updated = report.unchanged = 0
     return report
 
 

@@ -80,6 +80,17 @@ class ExchangeRate(models.Model):
         reconvert([self.currency])
         return result
 
+    def clean_fields(self, exclude=None) -> None:
+        from django.core.exceptions import ValidationError
+
+        errors = currency_field_errors(self)
+        try:
+            super().clean_fields(exclude)
+        except ValidationError as invalid:
+            errors = {**invalid.message_dict, **errors}
+        if errors:
+            raise ValidationError(errors)
+
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
 
@@ -121,6 +132,21 @@ class Rates:
         if amount is None or rate is None:
             return None
         return (Decimal(amount) * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def currency_field_errors(instance: models.Model) -> dict[str, str]:
+    """A record's `currency` as the import takes it (trimmed, capitals), or why it is no
+    ISO 4217 code: for the clean_fields() of the models with a currency, so the admin
+    and forms read "jpy" as JPY and refuse "ZZZ" as the API and the file import do."""
+    from customers.row_values import RowError, currency_code
+
+    if not isinstance(instance.currency, str) or not instance.currency.strip():
+        return {}
+    try:
+        instance.currency = currency_code(instance.currency)
+    except RowError as problem:
+        return {"currency": str(problem)}
+    return {}
 
 
 def no_rate_message(currency: str) -> str:

@@ -43,6 +43,54 @@ class OwnerRole(models.TextChoices):
     SECONDARY = "secondary", _("Secondary owner")
 
 
+def moved_between_customers(
+    model: type[models.Model], rows: list[tuple[int, dict]], noun: str
+) -> list[tuple[int, str, str]]:
+    """Rows that name a stored record (by external id) under another customer than the
+    one it belongs to: a contract or contact does not move between customers (its
+    renewals, and the interactions naming the contact, stay with the first). One query."""
+    keys = {row["external_id"] for _, row in rows if row.get("external_id")}
+    if not keys:
+        return []
+    stored = {
+        key: (customer_id, customer_key)
+        for key, customer_id, customer_key in model.objects.filter(
+            external_id__in=keys
+        ).values_list("external_id", "customer_id", "customer__external_id")
+    }
+    return [
+        (
+            index,
+            "customer",
+            f"{noun} {row['external_id']!r} belongs to customer {stored[row['external_id']][1]!r}; "
+            "it cannot move to another customer.",
+        )
+        for index, row in rows
+        if row.get("external_id") in stored
+        and row.get("customer_id") is not None
+        and stored[row["external_id"]][0] != row["customer_id"]
+    ]
+
+
+def _moved_error(instance: models.Model, noun: str) -> dict[str, str]:
+    """clean()'s side of moved_between_customers, for a record edited one at a time."""
+    if instance.pk is None or instance.customer_id is None:
+        return {}
+    stored = (
+        type(instance)
+        .objects.filter(pk=instance.pk)
+        .values_list("customer_id", "customer__external_id")
+        .first()
+    )
+    if stored is None or stored[0] == instance.customer_id:
+        return {}
+    name = instance.external_id or instance.pk
+    return {
+        "customer": f"{noun} {name!r} belongs to customer {stored[1]!r}; it cannot move "
+        "to another customer."
+    }
+
+
 class Customer(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", _("Active")
@@ -357,8 +405,14 @@ class Contact(models.Model):
             return {"left_on": "An active contact cannot have a leaving date; set status to left."}
         return {}
 
+    @staticmethod
+    def batch_errors(rows: list[tuple[int, dict]]) -> list[tuple[int, str, str]]:
+        """Rules that look at stored records, for many contacts with one query."""
+        return moved_between_customers(Contact, rows, "Contact")
+
     def clean(self) -> None:
         errors = self.row_errors({"status": self.status, "left_on": self.left_on})
+        errors = {**_moved_error(self, "Contact"), **errors}
         if errors:
             raise ValidationError(errors)
 
@@ -468,11 +522,48 @@ class Contract(models.Model):
             }
         return {}
 
-    def clean(self) -> None:
+    def clean_fields(self, exclude=None) -> None:
+        from customers.currency import currency_field_errors
+
+        errors = currency_field_errors(self)
+        try:
+            super().clean_fields(exclude)
+        except ValidationError as invalid:
+            errors = {**invalid.message_dict, **errors}
+        if errors:
+            raise ValidationError(errors)
+
+    @staticmethod
+    def batch_errors(rows: list[tuple[int, dict]]) -> list[tuple[int, str, str]]:
+        """Rules that look at stored records, for many contracts with a query each: a
+        stored contract stays with its customer; its currency has a rate (and each row
+        gets its value in the reporting currency)."""
         from customers.currency import contract_rows_errors
 
+        return moved_between_customers(Contract, rows, "Contract") + contract_rows_errors(rows)
+
+    def clean(self) -> None:
+        from customers.currency import contract_rows_errors, currency_field_errors
+
         errors = self.row_errors({"start_date": self.start_date, "end_date": self.end_date})
-        if self.currency and self.start_date:
+        errors.update(_moved_error(self, "Contract"))
+        stored_renewal_of = (
+            Contract.objects.filter(pk=self.pk).values_list("renewal_of_id", flat=True).first()
+            if self.pk is not None
+            else None
+        )
+        # Checked when set or changed here (a form without the field keeps what is stored).
+        if self.renewal_of_id is not None and self.renewal_of_id != stored_renewal_of:
+            if self.pk is not None and self.renewal_of_id == self.pk:
+                errors["renewal_of"] = "A contract cannot be a renewal of itself."
+            elif self.customer_id is not None and (
+                Contract.objects.filter(pk=self.renewal_of_id)
+                .values_list("customer_id", flat=True)
+                .first()
+                != self.customer_id
+            ):
+                errors["renewal_of"] = "The contract it renews belongs to another customer."
+        if self.currency and self.start_date and not currency_field_errors(self):
             row = {
                 "currency": self.currency,
                 "annual_value": self.annual_value,
@@ -560,8 +651,16 @@ class Interaction(models.Model):
         ordering = ["-happened_at"]
         indexes = [
             models.Index(fields=["customer", "happened_at"], name="interaction_customer_time"),
+            # By employee alone (not employee and time): a new row's entry goes to the end
+            # of its employee's entries (ties are kept in row order), a page that stays in
+            # memory, instead of a random place in the index. Serves ?employee= and the
+            # check that an employee who is deleted has no interactions.
+            models.Index(fields=["employee"], name="interaction_employee"),
+            # All interactions by time (the admin's list, the API's ?ordering=happened_at,
+            # training's windows): a page of the latest rows stays an index read at any
+            # size. Its cost on insert is small where rows arrive in time order, as they do
+            # from a live system (docs/BENCHMARKS.md, "Ingest").
             models.Index(fields=["happened_at"], name="interaction_time"),
-            models.Index(fields=["employee", "happened_at"], name="interaction_employee_time"),
             # The latest complaint and discount request before the scoring window, without
             # reading the other 97% of two years' interactions (customers/scoring/features.py).
             models.Index(
@@ -686,6 +785,8 @@ class UsageDay(models.Model):
 from customers.currency import ExchangeRate  # noqa: E402
 from customers.figures.models import ChurnFigure, ExposureFigure, TierFigure  # noqa: E402
 from customers.scoring.models import (  # noqa: E402
+    InteractionDay,
+    InteractionWindow,
     RiskModel,
     RiskScore,
     RiskScoreQuerySet,
@@ -704,6 +805,8 @@ __all__ = [
     "ExchangeRate",
     "ExposureFigure",
     "Interaction",
+    "InteractionDay",
+    "InteractionWindow",
     "OwnerRole",
     "OwnershipPeriod",
     "RiskModel",

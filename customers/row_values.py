@@ -5,6 +5,7 @@ words what is wrong with it."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
@@ -146,11 +147,31 @@ def score(value):
 
 
 def currency(value):
+    """A currency code as ISO 4217 writes it: "jpy" and " JPY " are JPY; a code that is
+    not a currency (ZZZ) is refused."""
     if blank(value):
         return None
-    if not isinstance(value, str) or not re.fullmatch(r"[A-Z]{3}", value.strip()):
+    if not isinstance(value, str):
         raise RowError(f"{value!r} is not a three-letter ISO currency code, e.g. EUR.")
-    return value.strip()
+    return currency_code(value)
+
+
+def currency_code(value: str) -> str:
+    """The one rule for a currency code at every door (API, file import, admin): trimmed,
+    in capitals, three letters and a currency of ISO 4217; RowError says what is wrong."""
+    code = value.strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        raise RowError(f"{value!r} is not a three-letter ISO currency code, e.g. EUR.")
+    if code not in _iso_currencies():
+        raise RowError(f"{code} is not an ISO 4217 currency code.")
+    return code
+
+
+@functools.cache
+def _iso_currencies() -> frozenset[str]:
+    from babel.numbers import list_currencies
+
+    return frozenset(list_currencies())
 
 
 def email(max_length: int = 254) -> Callable:

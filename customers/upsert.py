@@ -209,6 +209,7 @@ KINDS: dict[str, Kind] = {
         ],
         [Reference("customer", "customer_id", Customer, "external_id", required=True)],
         _check_contact,
+        batch_check=Contact.batch_errors,
     ),
     "contracts": Kind(
         Contract,
@@ -224,7 +225,7 @@ KINDS: dict[str, Kind] = {
         ],
         [Reference("customer", "customer_id", Customer, "external_id", required=True)],
         _check_contract,
-        batch_check=currency.contract_rows_errors,
+        batch_check=Contract.batch_errors,
         derived=("annual_value_reporting",),
     ),
     "interactions": Kind(
@@ -462,11 +463,7 @@ def _resolve_references(
                 if email_key(value) in by_address or value in by_id
             }
         else:
-            found = dict(
-                reference.model.objects.filter(**{f"{reference.key}__in": wanted}).values_list(
-                    reference.key, "id"
-                )
-            )
+            found = _ids_by(reference.model, reference.key, wanted)
         unable, kept = {}, set()
         if by_email and kind.model is Customer:
             unable = Employee.cannot_own_customers(found.values())
@@ -497,6 +494,22 @@ def _resolve_references(
                 )
             else:
                 row[reference.column] = found[value]
+
+
+def _ids_by(model: type[Model], key: str, values: set) -> dict:
+    """{value: id} of the records whose `key` is one of `values`. On PostgreSQL one array
+    parameter: a list of 10,000 placeholders costs more to build than the query to run."""
+    if not values:
+        return {}
+    if connection.vendor != "postgresql":
+        return dict(model.objects.filter(**{f"{key}__in": values}).values_list(key, "id"))
+    column = model._meta.get_field(key).column
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {column}, id FROM {model._meta.db_table} WHERE {column} = ANY(%s)",
+            [list(values)],
+        )
+        return dict(cursor.fetchall())
 
 
 def _stored_owners(rows: list[dict], column: str, employees: set[int]) -> set[tuple]:
@@ -599,24 +612,35 @@ def _write_outcome(
             outcome.created = sum(1 for key in keys if key not in existing)
         outcome.updated = len(changed) - outcome.created
         outcome.unchanged = len(clean) - len(changed)
-        if model is Customer:
-            _record_owner_changes(clean, existing, set(changed))
-        if model is ExchangeRate and changed:
-            currency.reconvert({row["currency"] for row in clean if row["external_id"] in changed})
-        if model is Contract and changed:
-            audit.record_many(
-                "contract_change",
-                "contract",
+        _after_write(kind, clean, existing, changed)
+
+
+def _after_write(
+    kind: Kind, rows: list[dict], before: dict[str, dict], changed: dict[str, bool]
+) -> None:
+    """What follows from the rows a batch wrote, in the same transaction: the one place
+    where anything kept up to date from the records (history, audit, derived values,
+    running aggregates) learns of them. `changed`: the external ids written, each with
+    whether it was inserted; unchanged rows are not in it. Set-based, like the write."""
+    model = kind.model
+    if model is Customer:
+        _record_owner_changes(rows, before, set(changed))
+    if model is ExchangeRate and changed:
+        currency.reconvert({row["currency"] for row in rows if row["external_id"] in changed})
+    if model is Contract and changed:
+        audit.record_many(
+            "contract_change",
+            "contract",
+            (
                 (
-                    (
-                        row["external_id"],
-                        row["customer_id"],
-                        {"created": changed[row["external_id"]]},
-                    )
-                    for row in clean
-                    if row["external_id"] in changed
-                ),
-            )
+                    row["external_id"],
+                    row["customer_id"],
+                    {"created": changed[row["external_id"]]},
+                )
+                for row in rows
+                if row["external_id"] in changed
+            ),
+        )
 
 
 def _default_known_since(rows: list[dict]) -> None:

@@ -244,12 +244,20 @@ def customer_list_query(user, form, run, today, *, scored_only: bool = True):
 @login_required
 @require_GET
 def customer_owners(request: HttpRequest) -> JsonResponse:
-    """The owners the customers list may filter by whose name contains `q` (20 at most),
-    for the owner box's suggestions: only people in the teams the viewer sees."""
+    """The owners the customers list may filter by whose name contains `q`, or whose
+    e-mail address it is in any case (20 at most), for the owner box's suggestions: only
+    people in the teams the viewer sees."""
+    from django.db.models import Q
+    from django.db.models.functions import Lower
+
+    from retention.email_address import email_key
+
     search = request.GET.get("q", "").strip()[:100]
     people = owner_choices(report_team_ids(request.user)).select_related("team")
     if search:
-        people = people.filter(name__icontains=search)
+        people = people.alias(email_lower=Lower("email")).filter(
+            Q(name__icontains=search) | Q(email_lower=email_key(search))
+        )
     return JsonResponse(
         {
             "results": [

@@ -58,6 +58,7 @@ class HandoverStepInline(admin.TabularInline):
         "due_on",
         "assignee",
         "done_at",
+        "note",
         "satisfaction",
         "escalated_on",
     )

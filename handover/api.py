@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import django_filters
 from django.db.models import Q
 from rest_framework import serializers, viewsets
 
@@ -9,6 +10,7 @@ from handover.models import HandoverPlan, HandoverTask
 from retention.api.auth import api_employee, api_role
 from retention.api.views import AuditedList, AuditedRetrieve
 from staff.access import managed_team_ids
+from staff.filters import EmployeeNamed
 
 
 class HandoverPlanSerializer(serializers.ModelSerializer):
@@ -53,9 +55,25 @@ class HandoverTaskSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class HandoverPlanFilter(django_filters.FilterSet):
+    employee = EmployeeNamed(field_name="employee", label="The leaver")
+
+    class Meta:
+        model = HandoverPlan
+        fields = ["status", "employee"]
+
+
+class HandoverTaskFilter(django_filters.FilterSet):
+    successor = EmployeeNamed(field_name="successor")
+
+    class Meta:
+        model = HandoverTask
+        fields = ["plan", "status", "successor", "customer"]
+
+
 class HandoverPlanViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = HandoverPlanSerializer
-    filterset_fields = ["status", "employee"]
+    filterset_class = HandoverPlanFilter
 
     def get_queryset(self):
         plans = HandoverPlan.objects.order_by("id")
@@ -73,7 +91,7 @@ class HandoverPlanViewSet(viewsets.ReadOnlyModelViewSet):
 
 class HandoverTaskViewSet(AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
     serializer_class = HandoverTaskSerializer
-    filterset_fields = ["plan", "status", "successor", "customer"]
+    filterset_class = HandoverTaskFilter
 
     def get_queryset(self):
         tasks = HandoverTask.objects.select_related("customer").order_by("id")

@@ -118,6 +118,45 @@ class HandoverTask(models.Model):
     def __str__(self) -> str:
         return f"Hand over {self.customer}"
 
+    @staticmethod
+    def successor_problem(
+        successor: Employee, *, leaver_id: int, unable: dict[int, str]
+    ) -> str | None:
+        """Why `successor` cannot take over the leaver's customers, or None: the one rule
+        for the handover page, the API and the admin. `unable`: what
+        Employee.cannot_own_customers says of the people asked about."""
+        if successor.pk == leaver_id:
+            return str(_("The leaver cannot be their own successor."))
+        if successor.status != Employee.Status.ACTIVE:
+            return (
+                f"{successor.name} is {successor.get_status_display().lower()} "
+                "and cannot take customers over."
+            )
+        return unable.get(successor.pk)
+
+    def clean(self) -> None:
+        if self.successor_id is None or self.successor_id == self._loaded_successor:
+            return
+        successor = Employee.objects.filter(pk=self.successor_id).first()
+        if successor is None:
+            return  # the form's own check names an unknown employee
+        problem = self.successor_problem(
+            successor,
+            leaver_id=self.plan.employee_id,
+            unable=Employee.cannot_own_customers([successor.pk]),
+        )
+        if problem:
+            raise ValidationError({"successor": problem})
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        # A successor accepted before they left stays on record: only a change is checked.
+        instance._loaded_successor = instance.__dict__.get("successor_id")
+        return instance
+
+    _loaded_successor: int | None = None
+
 
 class HandoverStep(models.Model):
     class Kind(models.TextChoices):

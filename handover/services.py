@@ -272,18 +272,10 @@ def accept_successors(
                 _("%(customer)s: unknown employee #%(id)s.")
                 % {"customer": task.customer, "id": wanted[task.pk]}
             )
-        elif successor.status != Employee.Status.ACTIVE:
-            errors.append(
-                f"{task.customer}: {successor.name} is {successor.get_status_display().lower()} "
-                "and cannot take customers over."
-            )
-        elif successor.pk in unable:
-            errors.append(f"{task.customer}: {unable[successor.pk]}")
-        elif successor.pk == plan.employee_id:
-            errors.append(
-                _("%(customer)s: the leaver cannot be their own successor.")
-                % {"customer": task.customer}
-            )
+        elif problem := HandoverTask.successor_problem(
+            successor, leaver_id=plan.employee_id, unable=unable
+        ):
+            errors.append(f"{task.customer}: {problem}")
     if errors:
         raise ValidationError({"successor": errors})
 

@@ -4,6 +4,9 @@ dropped, and identity ignores case (ben.berg@x and Ben.Berg@X are one person).""
 
 from __future__ import annotations
 
+import contextlib
+import unicodedata
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -26,8 +29,14 @@ def normalise_email(value: str) -> str:
 
 
 def email_key(value: str) -> str:
-    """What two addresses must share to be the same person's: trimmed, case-folded."""
-    return (value or "").strip().lower()
+    """What two addresses must share to be the same person's: trimmed, case-folded, in
+    Unicode's composed form, and a punycode domain (xn--...) read as the Unicode one it
+    stands for, as addresses are stored."""
+    value = unicodedata.normalize("NFC", (value or "").strip())
+    if "xn--" in value.lower():
+        with contextlib.suppress(EmailInvalid):  # an invalid address keys as typed
+            value = normalise_email(value)
+    return value.lower()
 
 
 def validate_international_email(value: str) -> None:

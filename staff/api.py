@@ -14,6 +14,7 @@ from customers.api import BulkUpsertMixin
 from retention.api.auth import DEPARTURES, api_employee, api_role, role_in
 from retention.api.strict import RejectUnknownFields
 from staff.access import employee_scope
+from staff.filters import EmployeeEmail, EmployeeNamed
 from staff.models import Employee, Team
 
 
@@ -77,6 +78,14 @@ EMPLOYEES_BULK = (
 )
 
 
+class TeamFilter(django_filters.FilterSet):
+    manager = EmployeeNamed(field_name="manager")
+
+    class Meta:
+        model = Team
+        fields = ["region", "manager", "parent"]
+
+
 @extend_schema_view(bulk=extend_schema(description=TEAMS_BULK))
 class TeamViewSet(BulkUpsertMixin, viewsets.ReadOnlyModelViewSet):
     """Teams; POST bulk/ takes them from the HR system."""
@@ -84,13 +93,15 @@ class TeamViewSet(BulkUpsertMixin, viewsets.ReadOnlyModelViewSet):
     bulk_kind = "teams"
     serializer_class = TeamSerializer
     queryset = Team.objects.order_by("id")
-    filterset_fields = ["region", "manager", "parent"]
+    filterset_class = TeamFilter
 
 
 class EmployeeFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
         field_name="shown_status", choices=Employee.Status.choices, label="Status (as shown)"
     )
+    email = EmployeeEmail(label="E-mail address, in any case")
+    manager = EmployeeNamed(field_name="manager")
 
     class Meta:
         model = Employee

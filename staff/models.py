@@ -41,6 +41,22 @@ class Team(models.Model):
     def clean(self) -> None:
         if self.parent_id and self.parent_id == self.pk:
             raise ValidationError({"parent": _("A team cannot be its own parent.")})
+        if self.parent_id and self.pk:
+            # As the teams import refuses it: the parent must not sit below this team.
+            parent_of = dict(
+                Team.objects.filter(parent__isnull=False).values_list("id", "parent_id")
+            )
+            above, seen = self.parent_id, set()
+            while above is not None and above not in seen:
+                if above == self.pk:
+                    raise ValidationError(
+                        {
+                            "parent": f"{self.parent.name!r} is below {self.name!r}: teams "
+                            "would go round in a circle."
+                        }
+                    )
+                seen.add(above)
+                above = parent_of.get(above)
 
 
 class Employee(models.Model):

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from customers.demo.history import generate_chunk
 from customers.demo.names import DEMO_PASSWORD, HISTORY_DAYS, NAMED_LOGINS
+from customers.demo.rates import seed_exchange_rates
 from customers.demo.staff import DemoSummary, create_staff, managers_index
 from customers.models import (
     Contact,
@@ -36,6 +37,7 @@ from customers.models import (
 from staff.models import Employee, Team
 
 __all__ = [
+    "AuditTrailKept",
     "DEMO_PASSWORD",
     "HISTORY_DAYS",
     "NAMED_LOGINS",
@@ -69,6 +71,7 @@ def generate(
 
     with transaction.atomic():
         staff = create_staff(rng, customers, start, as_of, summary)
+        summary.exchange_rates = seed_exchange_rates(start, as_of)
     progress(f"{summary.employees} employees in {summary.teams} teams")
 
     # Interactions are spread over customers in proportion to expected activity.
@@ -107,8 +110,23 @@ def _reset_sequences() -> None:
             cursor.execute(statement)
 
 
+class AuditTrailKept(RuntimeError):
+    """The database's audit trail names the people a reset would delete."""
+
+
 def wipe() -> None:
-    """Remove all customer and staff data (the demo's --reset)."""
+    """Remove all customer and staff data and the handover plans that refer to them (the
+    demo's --reset). Raises AuditTrailKept, changing nothing, when the database has an
+    audit trail: it is append-only and names the people a reset would delete."""
+    from staff.models import AuditEvent
+
+    if AuditEvent.objects.exists():
+        # The audit trail is append-only and names the people a reset would delete.
+        raise AuditTrailKept(
+            f"This database has an audit trail ({AuditEvent.objects.count():,} events), which "
+            "is never deleted, so the company it records cannot be reset. Start the demo on "
+            "a new database instead (delete db.sqlite3, or set DATABASE_URL to an empty one)."
+        )
     User = get_user_model()
     with transaction.atomic():
         if connection.vendor == "postgresql":
@@ -123,7 +141,13 @@ def wipe() -> None:
         else:
             for model in (Interaction, Contract, Contact, OwnershipPeriod, Customer):
                 model.objects.all().delete()
-        Team.objects.update(manager=None)
+        # The demo's handover plans refer to its people (protected against deletion in
+        # normal use): a reset starts the demo over, so its plans and their steps go too.
+        from handover.models import HandoverPlan, HandoverTask
+
+        HandoverTask.objects.all().delete()
+        HandoverPlan.objects.all().delete()
+        Team.objects.update(manager=None, parent=None)
         Employee.objects.update(manager=None)
         Employee.objects.all().delete()
         Team.objects.all().delete()

@@ -24,6 +24,7 @@ class DemoSummary:
     contracts: int = 0
     interactions: int = 0
     ownership_periods: int = 0
+    exchange_rates: int = 0
     logins: list[tuple[str, str]] = field(default_factory=list)
 
 

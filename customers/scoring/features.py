@@ -37,6 +37,7 @@ from customers.models import (
     Segment,
     UsageDay,
 )
+from customers.scoring import interaction_days
 from retention.bulk import read_frame
 from staff.models import Employee
 
@@ -132,9 +133,19 @@ def compute_features(
     selection: CustomerSelection = ALL_CUSTOMERS,
     *,
     events: list[str] | None = None,
+    rollups: bool | None = None,
 ) -> pd.DataFrame:
     """One row per customer active on `as_of`, indexed by customer id. `events`: the
-    usage event names to describe (default: the most used ones of the year before)."""
+    usage event names to describe (default: the most used ones of the year before).
+    `rollups`: read the interactions' daily roll-ups (interaction_days.py; the default
+    where they exist) or the interactions themselves (False); the values are the same.
+    A few named customers (a page explaining a score) read their interactions through
+    the index: no refresh of the roll-ups, so a page never waits for one."""
+    if rollups is None:
+        rollups = interaction_days.in_use() and selection.ids is None
+    if rollups:
+        # Outside the transaction below: the refresh's lock ends with its own commit.
+        interaction_days.refresh()
     with transaction.atomic():
         if connection.vendor == "postgresql":
             # JIT compilation costs seconds here and saves nothing on these aggregates.
@@ -142,7 +153,7 @@ def compute_features(
                 cursor.execute("SET LOCAL jit = off")
         if events is None:
             events = usage_events(as_of)
-        return _compute_features(as_of, selection, events)
+        return _compute_features(as_of, selection, events, rollups)
 
 
 def usage_events(as_of: dt.date, limit: int | None = None) -> list[str]:
@@ -191,7 +202,7 @@ def model_inputs(features: pd.DataFrame, names: list[str]) -> pd.DataFrame:
 
 
 def _compute_features(
-    as_of: dt.date, selection: CustomerSelection, events: list[str]
+    as_of: dt.date, selection: CustomerSelection, events: list[str], rollups: bool
 ) -> pd.DataFrame:
     base = read_frame(
         active_customers(as_of, selection)
@@ -205,8 +216,23 @@ def _compute_features(
             index=pd.Index([], name="customer_id"),
         )
 
-    frame = base.join(_interaction_features(as_of, selection, base.index), how="left")
-    frame = frame.join(_satisfaction_features(as_of, selection), how="left")
+    # The nightly day reads one row per customer (its interaction windows, moved on by
+    # the night); other days the daily roll-ups; without roll-ups, the interactions.
+    window = interaction_days.window_features(as_of, selection) if rollups else None
+    if window is not None:
+        frame = base.join(window, how="left")
+    else:
+        if rollups:
+            interactions = interaction_days.interaction_features(
+                as_of, selection, base.index, INTERACTION_WINDOW_DAYS
+            )
+            satisfaction = interaction_days.satisfaction_features(
+                as_of, selection, SATISFACTION_LOOKBACK_DAYS
+            )
+        else:
+            interactions = _interaction_features(as_of, selection, base.index)
+            satisfaction = _satisfaction_features(as_of, selection)
+        frame = base.join(interactions, how="left").join(satisfaction, how="left")
     frame = frame.join(_contract_features(as_of, selection), how="left")
     frame = frame.join(_contact_features(as_of, selection), how="left")
     frame = _add_owner_features(frame, as_of, selection)
@@ -220,10 +246,12 @@ def _compute_features(
 def _interaction_features(
     as_of: dt.date, selection: CustomerSelection, active_ids: pd.Index
 ) -> pd.DataFrame:
-    """Counts in windows of up to INTERACTION_WINDOW_DAYS and the latest moments. One
-    aggregate reads only the window's interactions (a quarter of two years' history); the
-    latest moment of each kind before the window is looked up only where the window has
-    none (`_latest_before`), so the result equals one aggregate over all history."""
+    """Counts in windows of up to INTERACTION_WINDOW_DAYS and the days (in TIME_ZONE) of
+    the latest moments, from the interactions themselves (the roll-ups give the same,
+    interaction_days.py). One aggregate reads only the window's interactions (a quarter
+    of two years' history); the latest moment of each kind before the window is looked
+    up only where the window has none (`_latest_before`), so the result equals one
+    aggregate over all history."""
 
     def last(days: int) -> Q:
         return Q(happened_at__gte=day_start(as_of - dt.timedelta(days=days - 1)))
@@ -268,7 +296,11 @@ def _interaction_features(
     frame = read_frame(
         queryset.values_list("customer_id", *aggregates), ["customer_id", *aggregates]
     ).set_index("customer_id")
-    return _latest_before(frame, window_start, active_ids, selection)
+    frame = _latest_before(frame, window_start, active_ids, selection)
+    days = {name: name.replace("_at", "_day") for name in LATEST_MOMENTS}
+    for moment in days:
+        frame[moment] = _local_days(frame[moment])
+    return frame.rename(columns=days)
 
 
 # The longest window of the interaction counts: every count and the lowest and highest
@@ -614,8 +646,8 @@ def _derive(frame: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     out["engagement_ratio"] = _ratio_to_monthly_average(
         frame["interactions_30d"], frame["interactions_prior_90d"]
     )
-    out["days_since_last_interaction"] = _days_since(frame["last_interaction_at"], as_of)
-    out["days_since_last_outbound"] = _days_since(frame["last_outbound_at"], as_of)
+    out["days_since_last_interaction"] = _days_between(frame["last_interaction_day"], day)
+    out["days_since_last_outbound"] = _days_between(frame["last_outbound_day"], day)
     for name in (
         "complaints_30d",
         "complaints_60d",
@@ -626,8 +658,8 @@ def _derive(frame: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
         "discount_requests_60d",
     ):
         out[name] = frame[name]
-    out["days_since_complaint"] = _days_since(frame["last_complaint_at"], as_of)
-    out["days_since_discount_request"] = _days_since(frame["last_discount_request_at"], as_of)
+    out["days_since_complaint"] = _days_between(frame["last_complaint_day"], day)
+    out["days_since_discount_request"] = _days_between(frame["last_discount_request_day"], day)
     out["latest_satisfaction"] = frame["latest_satisfaction"]
     out["previous_satisfaction"] = frame["previous_satisfaction"]
     out["satisfaction_change"] = frame["latest_satisfaction"] - frame["previous_satisfaction"]
@@ -667,8 +699,8 @@ def _days_between(dates: pd.Series, day: pd.Timestamp) -> pd.Series:
     return (day - pd.to_datetime(dates)).dt.days.astype("float64")
 
 
-def _days_since(moments: pd.Series, as_of: dt.date) -> pd.Series:
-    """Calendar days from the local date of each moment to `as_of`; NaN when never."""
+def _local_days(moments: pd.Series) -> pd.Series:
+    """The local date (in TIME_ZONE) of each moment, as midnight; NaT when never."""
     stamps = pd.to_datetime(moments, utc=True, format="ISO8601")
-    local_dates = stamps.dt.tz_convert(timezone.get_current_timezone_name()).dt.tz_localize(None)
-    return (pd.Timestamp(as_of) - local_dates.dt.normalize()).dt.days.astype("float64")
+    local = stamps.dt.tz_convert(timezone.get_current_timezone_name()).dt.tz_localize(None)
+    return local.dt.normalize()

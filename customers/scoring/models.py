@@ -278,3 +278,82 @@ class StagedScore(models.Model):
 
     def __str__(self) -> str:
         return f"Staged score of customer #{self.customer_id} for run #{self.run_id}"
+
+
+class InteractionDay(models.Model):
+    """One customer's interactions of one day (in TIME_ZONE), summed: what the nightly
+    features read instead of the interactions themselves.
+
+    Derived data, never edited: each row is a function of that customer's interactions of
+    that day. A trigger on the interaction table notes every customer whose interactions
+    were written, changed or deleted (whatever wrote them: the app, the bulk upsert, the
+    file import, the demo generator), and `customers.scoring.interaction_days.refresh`
+    rebuilds those customers' days from their interactions before features are computed."""
+
+    pk = models.CompositePrimaryKey("customer_id", "day")
+    customer_id = models.BigIntegerField()
+    day = models.DateField()
+    interactions = models.PositiveIntegerField()
+    outbound = models.PositiveIntegerField()
+    complaints = models.PositiveIntegerField()
+    support_tickets = models.PositiveIntegerField()
+    discount_requests = models.PositiveIntegerField()
+    usage = models.PositiveIntegerField()
+    renewal_talks = models.PositiveIntegerField()
+    # Lowest and highest employee id among those who dealt with the customer that day.
+    employee_low = models.BigIntegerField(null=True)
+    employee_high = models.BigIntegerField(null=True)
+    # The day's latest satisfaction score and the one before it (by time, then id).
+    satisfaction_latest = models.PositiveSmallIntegerField(null=True)
+    satisfaction_previous = models.PositiveSmallIntegerField(null=True)
+
+    class Meta:
+        indexes = [
+            # The latest complaint and discount request before the scoring window.
+            models.Index(
+                fields=["customer_id", "day"],
+                condition=Q(complaints__gt=0) | Q(discount_requests__gt=0),
+                name="interactionday_rare_kinds",
+            ),
+            # The days entering and leaving the windows when a night moves them on.
+            models.Index(fields=["day"], name="interactionday_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Interactions of customer #{self.customer_id} on {self.day}"
+
+
+class InteractionWindow(models.Model):
+    """One customer's interaction features for one day (the same day for every row:
+    `customers_interactionday_state.window_as_of`): counts in the windows the features
+    use, the days of the latest moments, the 180 days' lowest and highest employee id and
+    the latest two satisfaction scores of the year. Derived from InteractionDay and moved
+    on by a night with what entered and left the windows
+    (customers/scoring/interaction_windows.py), so the nightly features read one row per
+    customer."""
+
+    customer_id = models.BigIntegerField(primary_key=True)
+    interactions_30d = models.IntegerField()
+    interactions_90d = models.IntegerField()
+    interactions_120d = models.IntegerField()
+    complaints_30d = models.IntegerField()
+    complaints_60d = models.IntegerField()
+    complaints_90d = models.IntegerField()
+    support_tickets_30d = models.IntegerField()
+    support_tickets_60d = models.IntegerField()
+    support_tickets_90d = models.IntegerField()
+    discount_requests_60d = models.IntegerField()
+    usage_30d = models.IntegerField()
+    usage_120d = models.IntegerField()
+    renewal_talks_180d = models.IntegerField()
+    last_interaction_day = models.DateField(null=True)
+    last_outbound_day = models.DateField(null=True)
+    last_complaint_day = models.DateField(null=True)
+    last_discount_request_day = models.DateField(null=True)
+    employee_low_180d = models.BigIntegerField(null=True)
+    employee_high_180d = models.BigIntegerField(null=True)
+    satisfaction_latest = models.SmallIntegerField(null=True)
+    satisfaction_previous = models.SmallIntegerField(null=True)
+
+    def __str__(self) -> str:
+        return f"Interaction features of customer #{self.customer_id}"

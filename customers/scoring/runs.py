@@ -27,7 +27,7 @@ from django.utils import timezone, translation
 from threadpoolctl import threadpool_limits
 
 from customers.models import RiskModel, RiskTier, ScoringRun, StagedScore
-from customers.scoring import history, signals, training
+from customers.scoring import history, interaction_days, signals, training
 from customers.scoring.features import (
     CustomerSelection,
     active_customers,
@@ -63,6 +63,9 @@ def current_model(*, as_of: dt.date) -> RiskModel:
 
 def start_run(*, day: dt.date, chunk_size: int | None = None) -> tuple[ScoringRun, list[Chunk]]:
     chunk_size = chunk_size or settings.SCORING_CHUNK_SIZE
+    # The interactions' roll-ups catch up with the day's writes, and the customers'
+    # interaction windows move on to the day, once before the chunks.
+    interaction_days.refresh(window_day=day)
     model = current_model(as_of=day)
     span = active_customers(day).aggregate(low=Min("id"), high=Max("id"), count=Count("id"))
     chunks: list[Chunk] = []

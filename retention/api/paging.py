@@ -4,9 +4,19 @@ costs the same at any depth (no OFFSET).
 
 Every ordering ends with the primary key as its tie-breaker (`?ordering=updated_at` is
 walked as (updated_at, id)); the cursor holds the last row's values of all of them, and
-the next page starts strictly after that row. A row changed while a client pages moves
-to its new place: it is read there if the client has not passed it, and the sync token
-(retention/api/sync.py) brings it on the next sync if it has.
+the next page starts strictly after that row.
+
+Rows change while a client pages. On the lists that sync (customers, contacts, contracts,
+interactions, exchange rates; PostgreSQL) a walk reads in rounds, so a change can never
+move an unread row behind the client (a row renamed from "Z" to "A" while the client is
+at "M", or touched under `?ordering=-updated_at`): the first round reads, in the order
+asked for, the rows as they were committed when the walk began (its first page's
+snapshot); a row written again since leaves that round and is read in the next, which
+reads, in the same order, what was committed meanwhile, and so on until a round finds
+nothing. Every row that was there when the walk began is read at least once, wherever
+its changes move it; a row changed during the walk may be read twice (apply by
+external_id). The cursor carries the round's two snapshots (retention/api/sync.py).
+Elsewhere a changed row is read at its new place if the client has not passed it.
 """
 
 from __future__ import annotations
@@ -90,6 +100,10 @@ class Cursor(BasePagination):
     cursor_query_param = "cursor"
     invalid_cursor_message = "Invalid cursor."
 
+    # A walk that sees rows written while it pages reads them in further rounds; at most
+    # this many rounds are started in one request (the `next` link goes on from there).
+    max_rounds_per_page = 5
+
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
         self.base_url = request.build_absolute_uri()
@@ -98,26 +112,51 @@ class Cursor(BasePagination):
         cursor = self._decode(request.query_params.get(self.cursor_query_param))
         self.backwards = bool(cursor.get("b"))
         self.sync_token = None
-        if getattr(view, "syncs", False):
+        # Rounds (see `_rounds`): on the lists that sync, on PostgreSQL.
+        self.rounds = getattr(view, "syncs", False) and sync.supported()
+        if self.rounds:
+            snapshot = cursor.get("s") or sync.current_snapshot()
             # the watermark of the first page, carried by the links to the last one
-            self.sync_token = cursor.get("t") or sync.current_token()
+            self.sync_token = cursor.get("t") or sync.snapshot_xmin(snapshot)
+            self.round = (cursor.get("l"), snapshot)
         order = [self._flip(t) if self.backwards else t for t in self.ordering]
-        queryset = queryset.order_by(*[self._expression(t) for t in order])
-        if "p" in cursor:
-            values = self._checked_values(queryset, cursor["p"])
-            queryset = queryset.filter(_after(self.ordering, values, backwards=self.backwards))
+        self.ordered = queryset.order_by(*[self._expression(t) for t in order])
+        position = self._checked_values(queryset, cursor["p"]) if "p" in cursor else None
         try:  # a last guard: the values were checked against their fields above
-            rows = list(queryset[: self.page_size + 1])
+            rows, more = self._read(position)
         except (ValueError, TypeError, OverflowError, ValidationError):
             raise NotFound(self.invalid_cursor_message) from None
-        more = len(rows) > self.page_size
-        rows = rows[: self.page_size]
         if self.backwards:
             rows.reverse()
         self.has_next = more if not self.backwards else True
         self.has_previous = ("p" in cursor) if not self.backwards else more
-        self.page = rows
-        return rows
+        self.page = [row for row, _ in rows]
+        self.page_rounds = [round_ for _, round_ in rows]
+        return self.page
+
+    def _read(self, position) -> tuple[list, bool]:
+        """Up to a page of rows after `position` (and one more, to know whether there
+        are more), each with the round it was read in."""
+        rows: list = []
+        round_ = self.round if self.rounds else None
+        for started in range(self.max_rounds_per_page + 1):
+            queryset = self.ordered
+            if round_ is not None:
+                queryset = sync.written_in_round(queryset, *round_)
+            if position is not None:
+                queryset = queryset.filter(
+                    _after(self.ordering, position, backwards=self.backwards)
+                )
+            found = list(queryset[: self.page_size + 1 - len(rows)])
+            rows += [(row, round_) for row in found]
+            if len(rows) > self.page_size or round_ is None or self.backwards:
+                return rows[: self.page_size], len(rows) > self.page_size
+            if position is None and not found:
+                return rows, False  # a round with nothing in it: the walk is complete
+            if started == self.max_rounds_per_page:
+                return rows, bool(rows)
+            round_, position = (round_[1], sync.current_snapshot()), None
+        return rows, False
 
     def get_paginated_response(self, data):
         body = {"next": self._link(forward=True), "previous": self._link(forward=False)}
@@ -180,6 +219,11 @@ class Cursor(BasePagination):
             raise NotFound(self.invalid_cursor_message)
         if "t" in cursor and not _is_sync_token(cursor["t"]):
             raise NotFound(self.invalid_cursor_message)
+        for key in ("s", "l"):
+            if key in cursor and not sync.is_snapshot(cursor[key]):
+                raise NotFound(self.invalid_cursor_message)
+        if "l" in cursor and "s" not in cursor:
+            raise NotFound(self.invalid_cursor_message)
         return cursor
 
     def _checked_values(self, queryset, values: list) -> list:
@@ -221,6 +265,11 @@ class Cursor(BasePagination):
             cursor["b"] = 1
         if self.sync_token is not None:
             cursor["t"] = str(self.sync_token)
+        if self.rounds:
+            before, upto = self.page_rounds[-1] if forward else self.page_rounds[0]
+            cursor["s"] = upto
+            if before is not None:
+                cursor["l"] = before
         token = base64.urlsafe_b64encode(json.dumps(cursor).encode()).decode()
         return replace_query_param(self.base_url, self.cursor_query_param, token)
 

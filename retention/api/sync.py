@@ -17,8 +17,8 @@ commits. A row may come twice (at least once, never never); deletions are not sy
 from __future__ import annotations
 
 import django_filters
-from django.db import connection
-from django.db.models import BigIntegerField, QuerySet
+from django.db import connection, transaction
+from django.db.models import BigIntegerField, BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
 from rest_framework.exceptions import ValidationError
 
@@ -43,6 +43,84 @@ def current_token() -> int | None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
         return cursor.fetchone()[0]
+
+
+def current_snapshot() -> str:
+    """The set of transactions whose writes a statement would see now, as PostgreSQL
+    writes it ("xmin:xmax:in-progress,..."): one round of a list walk reads the rows
+    written by what became visible between two of these (retention/api/paging.py)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_snapshot()::text")
+        return cursor.fetchone()[0]
+
+
+def snapshot_xmin(snapshot: str) -> int:
+    return int(snapshot.split(":", 1)[0])
+
+
+def is_snapshot(value) -> bool:
+    """A snapshot as `current_snapshot` writes it (checked before it reaches SQL)."""
+    if not isinstance(value, str) or len(value) > 4000 or not value.isascii():
+        return False
+    parts = value.split(":")
+    if len(parts) != 3 or not (parts[0].isdigit() and parts[1].isdigit()):
+        return False
+    running = parts[2].split(",") if parts[2] else []
+    if not all(x.isdigit() for x in running):
+        return False
+    low, high = int(parts[0]), int(parts[1])
+    return 0 < low <= high <= 2**63 - 1 and all(low <= int(x) < high for x in running)
+
+
+def written_in_round(queryset: QuerySet, before: str | None, upto: str) -> QuerySet:
+    """The rows whose last writer became visible after snapshot `before` (None: since
+    ever) and by snapshot `upto`. A row written again later leaves the round for a later
+    one, so the rows of a round hold still while a client pages through them. Rows the
+    reading transaction wrote itself, and rows from before sync stamps, count as seen by
+    every snapshot."""
+    table = queryset.model._meta.db_table
+    column = f'"{table}"."sync_xid"'
+
+    def seen_by(param: str) -> str:
+        return (
+            f"({column} IS NULL OR pg_visible_in_snapshot({column}::text::xid8, "
+            f"{param}::pg_snapshot) OR "
+            f"{column} = pg_current_xact_id_if_assigned()::text::bigint)"
+        )
+
+    condition = seen_by("%s")
+    params: list = [upto]
+    if before is not None:
+        # Not seen by `before`: written by a transaction at or above its xmin (indexed).
+        condition = f"{column} >= %s AND {condition} AND NOT COALESCE({seen_by('%s')}, FALSE)"
+        params = [snapshot_xmin(before), upto, before]
+        candidates = _round_candidates(table, condition, params)
+        if candidates is not None:
+            queryset = queryset.filter(pk__in=candidates)
+    return queryset.filter(RawSQL(condition, params, output_field=BooleanField()))
+
+
+ROUND_CANDIDATES_MAX = 10_000
+
+
+def _round_candidates(table: str, condition: str, params: list) -> list[int] | None:
+    """The ids of the rows in a later round, found through the sync_xid index, or None
+    when there are more than ROUND_CANDIDATES_MAX (few rows change while a client pages;
+    when many do, the round's filter finds them fast enough on its own). Asked apart from
+    the page's ordering because, planned together, PostgreSQL may walk the ordering's
+    index through the whole table looking for the few changed rows."""
+    condition = condition.replace(f'"{table}".', "")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('enable_seqscan')")
+        (seqscan,) = cursor.fetchone()
+        cursor.execute("SELECT set_config('enable_seqscan', 'off', true)")
+        cursor.execute(
+            f"SELECT id FROM {table} WHERE {condition} LIMIT %s",
+            [*params, ROUND_CANDIDATES_MAX + 1],
+        )
+        ids = [pk for (pk,) in cursor.fetchall()]
+        cursor.execute("SELECT set_config('enable_seqscan', %s, true)", [seqscan])
+    return ids if len(ids) <= ROUND_CANDIDATES_MAX else None
 
 
 def changed_since(queryset: QuerySet, token: int) -> QuerySet:

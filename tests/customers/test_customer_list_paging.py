@@ -69,6 +69,7 @@ def company():
     return {
         "mia": mia,
         "ann": ann,
+        "bob": bob,
         "sue": sue,
         "hal": hal,
         "north": north_customers,
@@ -208,6 +209,8 @@ def test_owner_suggestions_are_the_people_of_the_teams_the_viewer_sees(client, c
     assert suggestions(client, "Sue") == []  # South's manager is not Mia's to list
     client.force_login(company["hal"].user)  # HR sees every team's people
     assert suggestions(client, "lee") == ["Ann Lee (North)", "Bob Lee (North)", "Sue Lee (South)"]
+    bob = company["bob"]
+    assert suggestions(client, f" {bob.email.upper()} ") == ["Bob Lee (North)"]  # by e-mail
     client.force_login(company["ann"].user)  # an account manager filters by nobody
     assert suggestions(client, "") == []
     assert suggestions(client, "Sue") == []

@@ -129,3 +129,33 @@ def test_every_active_customer_has_a_contract_covering_the_last_day(company):
         customer=OuterRef("pk"), status="active", start_date__lte=AS_OF, end_date__gte=AS_OF
     )
     assert not Customer.objects.filter(status="active").exclude(Exists(covered)).exists()
+
+
+def test_a_reset_starts_over_after_the_demo_has_handovers(company):
+    from handover.models import HandoverPlan
+
+    # The demo's departing people get their handover plans, with successors on the tasks:
+    # both refer to employees the reset deletes.
+    assert demo.open_handovers(as_of=AS_OF) > 0
+    old_plans = set(HandoverPlan.objects.values_list("pk", flat=True))
+    call_command("seed_demo", reset=True, customers=50, interactions=2_000, verbosity=0)
+    assert Customer.objects.count() == 50
+    assert not HandoverPlan.objects.filter(pk__in=old_plans).exists()
+
+
+def test_a_reset_is_refused_over_an_audit_trail_and_changes_nothing(company):
+    from django.core.management import CommandError
+
+    from staff.models import AuditEvent
+
+    viewer = Employee.objects.filter(user__isnull=False).first()
+    AuditEvent.objects.create(
+        action=AuditEvent.Action.VIEW,
+        employee=viewer,
+        user=viewer.user,
+        actor=viewer.name,
+        object_type="customer",
+    )
+    with pytest.raises(CommandError, match=r"audit trail \(1 events\), which is never deleted"):
+        call_command("seed_demo", reset=True, customers=50, interactions=2_000, verbosity=0)
+    assert Customer.objects.count() == 600

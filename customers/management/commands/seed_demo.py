@@ -50,7 +50,10 @@ class Command(BaseCommand):
         if options["customers"] < 10:
             raise CommandError("--customers must be at least 10.")
         if options["reset"]:
-            demo.wipe()
+            try:
+                demo.wipe()
+            except demo.AuditTrailKept as refusal:
+                raise CommandError(str(refusal)) from None
         elif options["if_empty"] and Customer.objects.exists():
             self.stdout.write("The database already holds a company; leaving it as it is.")
             if not options["quiet_logins"]:
@@ -74,7 +77,8 @@ class Command(BaseCommand):
                 f"Demo company written in {elapsed:.1f}s: {summary.teams} teams, {summary.employees} employees, "
                 f"{summary.customers:,} customers ({summary.churned:,} churned), {summary.contacts:,} contacts, "
                 f"{summary.contracts:,} contracts, {summary.interactions:,} interactions, "
-                f"{summary.ownership_periods:,} ownership periods."
+                f"{summary.ownership_periods:,} ownership periods, "
+                f"{summary.exchange_rates:,} exchange rates."
             )
         )
         day = options["as_of"] or timezone.localdate()
