@@ -27,6 +27,14 @@ class AlertSerializer(serializers.ModelSerializer):
         help_text=_("The figures that triggered it, in the caller's language (Accept-Language).")
     )
     play = serializers.SerializerMethodField(help_text=_("The suggested play, as text."))
+    note = serializers.CharField(
+        source="note_text",
+        read_only=True,
+        help_text=_(
+            "What was done when it was resolved; an automatic close is worded in the caller's "
+            "language (Accept-Language)."
+        ),
+    )
 
     def get_text(self, alert: Alert) -> str:
         from customers.scoring.wording import alert_text

@@ -150,7 +150,13 @@ class Alert(models.Model):
     )
     snoozed_until = models.DateField(null=True, blank=True)
     closed_on = models.DateField(null=True, blank=True)
-    note = models.TextField(blank=True)
+    note = models.TextField(
+        blank=True,
+        help_text=_(
+            "What was done, in the words of whoever resolved it; empty when the nightly run "
+            "closed it (the page words that in the reader's language)."
+        ),
+    )
 
     class Meta:
         ordering = ["-revenue_at_risk"]
@@ -169,6 +175,19 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_signal_display()}: {self.customer}"
+
+    @property
+    def note_text(self) -> str:
+        """The closing note in the active language: a person's words as they wrote them,
+        the nightly run's automatic close worded from its day."""
+        if self.status == self.Status.CLEARED and not self.note and self.closed_on:
+            from django.utils.formats import date_format
+            from django.utils.translation import gettext
+
+            return gettext(
+                "Closed automatically on %(day)s: the warning sign no longer applies."
+            ) % {"day": date_format(self.closed_on)}
+        return self.note
 
 
 class DigestSent(models.Model):

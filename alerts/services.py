@@ -153,7 +153,6 @@ def raise_alerts(*, day: dt.date) -> AlertRun:
         "tiers": int(rules["tier_jump"].thresholds.get("tiers", 2)),
         "very_high": int(RiskTier.VERY_HIGH),
         "manager_at": settings.ALERT_MANAGER_REVENUE_AT_RISK,
-        "cleared_note": f"Closed automatically on {day}: the warning sign no longer applies.",
     }
     params |= {f"rule_{i}": code for i, code in enumerate(enabled)}
     rules_key = _rules_key(rules, params)
@@ -216,7 +215,7 @@ def raise_alerts(*, day: dt.date) -> AlertRun:
         result.refreshed = cursor.rowcount
         cursor.execute(
             f"""UPDATE {table["alerts"]} AS a SET
-                status = 'cleared', closed_on = %(day)s, note = %(cleared_note)s
+                status = 'cleared', closed_on = %(day)s, note = ''
             WHERE {_LIVE_SQL} {only_candidates}
               AND NOT EXISTS (SELECT 1 FROM alert_firing f WHERE {_SAME_ALERT})
             RETURNING id""",

@@ -122,14 +122,14 @@ def compare(*, as_of: dt.date, folds: int = 4) -> list[dict]:
     """The product's backtest and BG/NBD on the same fold rows; one dict per fold."""
     from sklearn.metrics import roc_auc_score
 
-    from customers.scoring import training
+    from customers.scoring import notes, training
     from customers.scoring.features import MODEL_FEATURES, usage_columns
 
     history = training.check_history(
         as_of, horizon_days=HORIZON, months=24, label="implicit", folds=folds
     )
     if not history.enough:
-        raise SystemExit(history.note)
+        raise SystemExit(notes.english(history.note_code, history.note_params))
     data = training.build_training_set(
         history.dates, horizon_days=HORIZON, label="implicit", as_of=as_of
     )

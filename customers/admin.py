@@ -8,6 +8,7 @@ from customers.models import (
     ExchangeRate,
     Interaction,
     OwnershipPeriod,
+    OwnershipReason,
     RiskModel,
     RiskScore,
     ScoringRun,
@@ -78,7 +79,7 @@ class CustomerAdmin(VisibleInAdmin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         changed_by = getattr(request.user, "employee", None)
-        obj.save(changed_by=changed_by, change_reason="Changed in the admin")
+        obj.save(changed_by=changed_by, change_reason=OwnershipReason.ADMIN)
 
 
 @admin.register(Contact)

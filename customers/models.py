@@ -3,6 +3,7 @@ buy and every contact with them. It belongs to the company, not to any one rep."
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import uuid
@@ -173,7 +174,14 @@ class Customer(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args, changed_by: Employee | None = None, change_reason: str = "", **kwargs):
+    def save(
+        self,
+        *args,
+        changed_by: Employee | None = None,
+        change_reason: str = "",
+        change_reason_params: dict | None = None,
+        **kwargs,
+    ):
         with transaction.atomic():
             super().save(*args, **kwargs)
             for role, field in (
@@ -189,6 +197,7 @@ class Customer(models.Model):
                         on=timezone.localdate(),
                         changed_by=changed_by,
                         reason=change_reason,
+                        reason_params=change_reason_params,
                     )
             self._loaded_owners = (self.primary_owner_id, self.secondary_owner_id)
 
@@ -264,6 +273,39 @@ class Customer(models.Model):
         return loaded[0] if field == "primary_owner" else loaded[1]
 
 
+class OwnershipReason:
+    """Why the system changed an owner: stored in OwnershipPeriod.reason as one of these
+    codes (with its figures in reason_params) and worded in each reader's language; a
+    reason anything else stores is shown as written."""
+
+    IMPORT = "import"
+    ADMIN = "admin"
+    HANDOVER_LEAVES = "handover_leaves"
+    HANDOVER_LEFT = "handover_left"
+    OWNER_LEFT = "owner_left"
+
+    @classmethod
+    def text(cls, reason: str, params: dict | None) -> str:
+        from django.utils.formats import date_format
+        from django.utils.translation import gettext
+
+        params = params or {}
+        if reason in (cls.HANDOVER_LEAVES, cls.HANDOVER_LEFT):
+            values = {"name": params.get("name", ""), "day": params.get("day", "")}
+            with contextlib.suppress(TypeError, ValueError):
+                values["day"] = date_format(dt.date.fromisoformat(values["day"]))
+            if reason == cls.HANDOVER_LEAVES:
+                return gettext("Handover: %(name)s leaves on %(day)s") % values
+            return gettext("Handover: %(name)s left on %(day)s") % values
+        if reason == cls.IMPORT:
+            return gettext("Set by import")
+        if reason == cls.ADMIN:
+            return gettext("Changed in the admin")
+        if reason == cls.OWNER_LEFT:
+            return gettext("Previous owner left the company")
+        return reason
+
+
 class OwnershipPeriod(models.Model):
     """Who owned which customer, in which role, from when to when.
 
@@ -282,7 +324,12 @@ class OwnershipPeriod(models.Model):
     changed_by = models.ForeignKey(
         Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    reason = models.CharField(max_length=200, blank=True)
+    reason = models.CharField(
+        max_length=200, blank=True, help_text="An OwnershipReason code, or words as written."
+    )
+    reason_params = models.JSONField(
+        null=True, blank=True, help_text="The figures of the reason's code (names, ISO days)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -308,6 +355,11 @@ class OwnershipPeriod(models.Model):
     def __str__(self) -> str:
         return f"{self.employee} {self.role} of {self.customer} from {self.started_on}"
 
+    @property
+    def reason_text(self) -> str:
+        """Why the owner changed, in the active language."""
+        return OwnershipReason.text(self.reason, self.reason_params)
+
     @classmethod
     def record_change(
         cls,
@@ -318,6 +370,7 @@ class OwnershipPeriod(models.Model):
         on: dt.date,
         changed_by: Employee | None = None,
         reason: str = "",
+        reason_params: dict | None = None,
     ) -> None:
         """Close the open period for this role and open one for the new owner (if any)."""
         open_period = (
@@ -338,6 +391,7 @@ class OwnershipPeriod(models.Model):
                 started_on=on,
                 changed_by=changed_by,
                 reason=reason,
+                reason_params=reason_params,
             )
         from staff import audit
 
@@ -809,6 +863,7 @@ __all__ = [
     "InteractionWindow",
     "OwnerRole",
     "OwnershipPeriod",
+    "OwnershipReason",
     "RiskModel",
     "RiskScore",
     "RiskScoreQuerySet",

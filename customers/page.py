@@ -139,7 +139,7 @@ def timeline(
                         "name": period.employee.name,
                         "role": str(period.get_role_display()).lower(),
                     },
-                    detail=period.reason,
+                    detail=period.reason_text,
                     who=period.changed_by.name if period.changed_by else "",
                 )
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
@@ -128,20 +129,21 @@ def with_renewal_and_alerts(customers: QuerySet[Customer], *, today: dt.date) ->
     )
 
 
-def renewal_within(days: int, *, today: dt.date) -> Exists:
+def renewal_within(days: int, *, today: dt.date, ref: str = "pk") -> Exists:
     """ "Next renewal within N days" as an EXISTS on the (customer, end date) index, not a
-    filter on an annotated subquery, which would run it for every customer."""
+    filter on an annotated subquery, which would run it for every customer. `ref`: the
+    outer query's customer id ("pk" on customers, "customer_id" on their records)."""
     ending = Contract.objects.filter(
-        customer_id=OuterRef("pk"),
+        customer_id=OuterRef(ref),
         end_date__gte=today,
         end_date__lte=today + dt.timedelta(days=days),
     ).exclude(status__in=[Contract.Status.CANCELLED, Contract.Status.EXPIRED])
     return Exists(ending)
 
 
-def name_or_id_matches(search: str) -> Q:
+def name_or_id_matches(search: str, prefix: str = "") -> Q:
     """A search box's words: part of the name (any case), or the whole external id."""
-    return Q(name__icontains=search) | Q(external_id__iexact=search)
+    return Q(**{f"{prefix}name__icontains": search}) | Q(**{f"{prefix}external_id__iexact": search})
 
 
 BOOK_SORTS = {
@@ -202,49 +204,68 @@ def customer_list_rows(
     run: ScoringRun | None,
     *,
     today: dt.date,
-    team_id: int | None = None,
-    owner_id: int | None = None,
-    handover: str = "",
-    status: str = Customer.Status.ACTIVE,
     tiers: list[int] | None = None,
-    segment: str = "",
-    renewal_days: int | None = None,
-    search: str = "",
+    **filters,
 ) -> QuerySet[Customer]:
     """The customers list's filters (every role, of the customers it sees): the book's
     (tier, segment, renewal window, search) plus team (of the primary owner), owner
     (primary or secondary), status and handover state, unordered. `customers` is already
-    narrowed by staff/access.py."""
+    narrowed by staff/access.py. `filters`: those of list_conditions."""
+    customers = customers.filter(*list_conditions("", "pk", today=today, **filters))
+    if tiers and run is not None:
+        in_tiers = RiskScore.objects.current().filter(customer_id=OuterRef("pk"), tier__in=tiers)
+        customers = customers.filter(Exists(in_tiers))
+    return customers
+
+
+def list_conditions(
+    prefix: str,
+    ref: str,
+    *,
+    today: dt.date,
+    team_id: int | None = None,
+    owner_id: int | None = None,
+    handover: str = "",
+    status: str = Customer.Status.ACTIVE,
+    segment: str = "",
+    renewal_days: int | None = None,
+    search: str = "",
+) -> list:
+    """The customers list's filters on the customer's fields, as conditions on a query of
+    customers (`prefix` "", `ref` "pk") or of their records ("customer__", "customer_id"):
+    a list sorted by a score filters the scores it walks with them directly, so
+    PostgreSQL can stop after a page instead of first finding every matching customer."""
     from handover.models import HandoverPlan, HandoverTask
 
+    conditions: list = []
     if status:
-        customers = customers.filter(status=status)
+        conditions.append(Q(**{f"{prefix}status": status}))
     if team_id:
-        customers = customers.filter(primary_owner__team_id=team_id)
+        conditions.append(Q(**{f"{prefix}primary_owner__team_id": team_id}))
     if owner_id:
-        customers = customers.filter(Q(primary_owner_id=owner_id) | Q(secondary_owner_id=owner_id))
+        conditions.append(
+            Q(**{f"{prefix}primary_owner_id": owner_id})
+            | Q(**{f"{prefix}secondary_owner_id": owner_id})
+        )
     if handover:
         open_tasks = HandoverTask.objects.filter(
-            customer_id=OuterRef("pk"),
+            customer_id=OuterRef(ref),
             status=HandoverTask.Status.OPEN,
             plan__status=HandoverPlan.Status.OPEN,
         )
         if handover == "no_successor":
-            customers = customers.filter(Exists(open_tasks.filter(accepted_at__isnull=True)))
+            conditions.append(Exists(open_tasks.filter(accepted_at__isnull=True)))
         elif handover == "in_handover":
-            customers = customers.filter(Exists(open_tasks))
+            conditions.append(Exists(open_tasks))
         elif handover == "not_in_handover":
-            customers = customers.filter(~Exists(open_tasks))
-    if tiers and run is not None:
-        in_tiers = RiskScore.objects.current().filter(customer_id=OuterRef("pk"), tier__in=tiers)
-        customers = customers.filter(Exists(in_tiers))
+            conditions.append(~Exists(open_tasks))
     if segment:
-        customers = customers.filter(segment=segment)
+        conditions.append(Q(**{f"{prefix}segment": segment}))
     if renewal_days is not None:
-        customers = customers.filter(renewal_within(renewal_days, today=today))
+        conditions.append(renewal_within(renewal_days, today=today, ref=ref))
     if search:
-        customers = customers.filter(name_or_id_matches(search))
-    return customers
+        conditions.append(name_or_id_matches(search, prefix))
+    return conditions
 
 
 # The list's score sorts and the score column each orders by (highest first).
@@ -305,20 +326,31 @@ def shown_customers(
     return customers
 
 
-def _scored(customers: QuerySet[Customer], run: ScoringRun, few: list[int] | None):
-    """The run's scores of `customers` (of the ids `few`, when the set was read first)."""
-    scores = RiskScore.objects.current()
+def _scored(
+    customers: QuerySet[Customer],
+    run: ScoringRun,
+    few: list[int] | None,
+    scores: QuerySet[RiskScore] | None = None,
+):
+    """The run's scores of `customers`: of the ids `few`, when the set was read first;
+    `scores` when the caller filtered the current scores themselves (list_conditions)."""
     if few is not None:
-        return scores.filter(customer_id__in=few)
-    return scores.filter(customer__in=customers)
+        return RiskScore.objects.current().filter(customer_id__in=few)
+    if scores is not None:
+        return scores
+    return RiskScore.objects.current().filter(customer__in=customers)
 
 
 def customer_list_count(
-    customers: QuerySet[Customer], run: ScoringRun | None, sort: str, few: list[int] | None = None
+    customers: QuerySet[Customer],
+    run: ScoringRun | None,
+    sort: str,
+    few: list[int] | None = None,
+    scores: QuerySet[RiskScore] | None = None,
 ):
     """How many customers the list shows: exact up to LIST_EXACT_COUNT_UP_TO."""
     if sort in SCORE_SORTS:
-        return capped_count(_scored(customers, run, few))
+        return capped_count(_scored(customers, run, few, scores))
     return capped_count(customers)
 
 
@@ -333,12 +365,14 @@ def customer_list_page(
     before: list | None = None,
     offset: int = 0,
     few: list[int] | None = None,
+    scores: QuerySet[RiskScore] | None = None,
 ) -> tuple[list[Customer], bool]:
     """One page of the customers list in `sort` (from list_sort): the `size` rows after
     the sort values `after` (or before `before`) of a keyset sort, else from `offset`.
     Returns the customers, in order, with their current risk, next renewal and live
     alerts, and whether more rows follow in the direction read. `few`: the ids of
-    `customers` when the view read them first (few_customer_ids).
+    `customers` when the view read them first (few_customer_ids); `scores`: the current
+    scores filtered as the list is (list_conditions), walked when sorted by a score.
 
     Sorted by a score, the page walks the run's scores in the order of the score index
     and stops after a page; by name, the (name, id) index. Either way a page costs the
@@ -346,7 +380,7 @@ def customer_list_page(
     backwards = before is not None
     if sort in SCORE_SORTS:
         keys = list_sort_keys(sort)[0]
-        walked = _scored(customers, run, few)
+        walked = _scored(customers, run, few, scores)
         id_field = "customer_id"
     elif sort == "name":
         keys = list_sort_keys(sort)[0]
@@ -408,15 +442,29 @@ def _page_rows(found: list[tuple], run: ScoringRun | None, *, today: dt.date) ->
 FEW_CUSTOMERS = 5_000
 
 
-def few_customer_ids(customers: QuerySet[Customer]) -> list[int] | None:
-    """The ids of `customers` if there are at most FEW_CUSTOMERS of them, else None.
+def few_customer_ids(
+    customers: QuerySet[Customer], *, in_name_order: bool = False
+) -> list[int] | None:
+    """The ids of `customers` if there are at most FEW_CUSTOMERS of them, else None;
+    `in_name_order`: in the list's name order (name, then id).
 
     A manager sees 1% of a million customers: walking every contract by end date, or
     every score by revenue at risk, and testing each one's customer reads a hundred rows
     per row shown (thousands when a filter narrows further), where reading the
     manager's customers first and sorting their few thousand records is quick. So a
     small set is read first and handed to PostgreSQL as ids; a large one is walked."""
-    few = list(customers.order_by().values_list("pk", flat=True)[: FEW_CUSTOMERS + 1])
+    if not in_name_order:
+        few = list(customers.order_by().values_list("pk", flat=True)[: FEW_CUSTOMERS + 1])
+        return few if len(few) <= FEW_CUSTOMERS else None
+    # The set is cut at FEW_CUSTOMERS + 1 before it is sorted, so PostgreSQL never walks
+    # the name index across a million customers looking for a few scattered ones; the
+    # outer sort keeps the name column's collation (the order people read).
+    inner, params = (
+        customers.order_by().values_list("id", "name")[: FEW_CUSTOMERS + 1].query.sql_with_params()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT few.id FROM ({inner}) few ORDER BY few.name, few.id", params)
+        few = [row[0] for row in cursor.fetchall()]
     return few if len(few) <= FEW_CUSTOMERS else None
 
 

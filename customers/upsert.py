@@ -35,6 +35,7 @@ from customers.models import (
     Interaction,
     OwnerRole,
     OwnershipPeriod,
+    OwnershipReason,
     Segment,
     UsageDay,
 )
@@ -833,7 +834,7 @@ def _record_owner_changes(rows: list[dict], before: dict[str, dict], changed: se
                 started_on=today
                 if (ids[key], role) in owned_before
                 else min(since.get(key) or today, today),
-                reason="Set by import",
+                reason=OwnershipReason.IMPORT,
             )
             for key, role, owner in moves
             if owner is not None

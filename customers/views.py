@@ -17,6 +17,7 @@ from customers.forms import (
     QuickInteractionForm,
     RenewalFilterForm,
 )
+from customers.list_pages import few_customer_page, scored_list_query
 from customers.models import ChurnFigure, Customer, Interaction
 from customers.selectors import (
     KEYSET_SORTS,
@@ -105,15 +106,15 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     form = CustomerListFilterForm(request.GET or None, teams=report_team_ids(request.user))
     filters = form.cleaned_data if form.is_valid() else {}
     sort = list_sort(filters.get("sort") or "risk", run, _list_status(filters))
-    # Sorted by a score, the page and the count walk the run's scores themselves.
     rows = customer_list_query(request.user, form, run, today, scored_only=False)
     # A viewer who sees part of the company (or a team's or an owner's customers) sees a
-    # few thousand at most: read them first and sort them. Everyone else's list is
-    # walked in the index's order (reading ids first would read thousands for nothing).
+    # few thousand at most: read them first (in name order) and sort them. Everyone
+    # else's list is walked in the index's order (reading ids first would read thousands
+    # for nothing). customers/list_pages.py says how each is read.
     narrowed = customer_scope(role_of(request.user), employee_of(request.user)) is not None
     few = None
     if narrowed or filters.get("team") or filters.get("owner"):
-        few = few_customer_ids(rows)
+        few = few_customer_ids(rows, in_name_order=True)
     if few is not None:
         rows = Customer.objects.filter(pk__in=few)
     size = BOOK_PAGE_SIZE
@@ -127,23 +128,28 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     keyset = after is not None or before is not None
     if not keyset:  # by offset: the first page, a renewal-sorted page, an old link
         number = min(number, -(-exact_count_limit() // size))
-    customers, more = customer_list_page(
-        rows,
-        run,
-        sort=sort,
-        today=today,
-        size=size,
-        after=after,
-        before=before,
-        offset=0 if keyset else (number - 1) * size,
-        few=few,
-    )
-    count = customer_list_count(rows, run, sort, few)
-    if not customers and number > 1:  # past the end: the last page there is
-        number = max(1, -(-count.value // size)) if count.exact else 1
-        customers, more = customer_list_page(
-            rows, run, sort=sort, today=today, size=size, offset=(number - 1) * size, few=few
+    offset = 0 if keyset else (number - 1) * size
+    if few is not None and sort in KEYSET_SORTS:
+        read = dict(sort=sort, today=today, size=size)
+        customers, more, count = few_customer_page(
+            few, run, after=after, before=before, offset=offset, **read
         )
+        if not customers and number > 1:  # past the end: the last page there is
+            number = max(1, -(-count.value // size)) if count.exact else 1
+            customers, more, count = few_customer_page(few, run, offset=(number - 1) * size, **read)
+    else:
+        # Sorted by a score, the page and the count walk the run's scores themselves.
+        scores = None
+        if few is None and sort in SCORE_SORTS:
+            scores = scored_list_query(request.user, filters, run, today, _list_status(filters))
+        read = dict(sort=sort, today=today, size=size, few=few, scores=scores)
+        customers, more = customer_list_page(
+            rows, run, after=after, before=before, offset=offset, **read
+        )
+        count = customer_list_count(rows, run, sort, few, scores)
+        if not customers and number > 1:  # past the end: the last page there is
+            number = max(1, -(-count.value // size)) if count.exact else 1
+            customers, more = customer_list_page(rows, run, offset=(number - 1) * size, **read)
     histories = risk_histories([c.pk for c in customers], until=run.day) if run else {}
     for customer in customers:
         customer.history = histories.get(customer.pk, [])

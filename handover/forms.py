@@ -58,7 +58,7 @@ class StepDoneForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.step = step
         if step.kind == HandoverStep.Kind.KNOWLEDGE_TRANSFER:
-            self.fields["note"].label = "History, open issues, preferences, key contacts"
+            self.fields["note"].label = _("History, open issues, preferences, key contacts")
             self.fields["note"].required = True
             del self.fields["satisfaction"]
         elif step.kind == HandoverStep.Kind.FOLLOW_UP:

@@ -35,7 +35,7 @@ from customers.models import Customer
 from customers.row_values import RowError, blank, date, email, flag, text
 from customers.upsert import Column, Kind, Reference
 from retention.email_address import email_key
-from staff.models import Employee, Team
+from staff.models import Employee, Team, last_day_problem
 
 IMPORTED_ROLES = [
     Employee.Role.ACCOUNT_MANAGER,
@@ -436,7 +436,23 @@ def _departure(row, index, errors, given, before, owning, earliest, name_of) -> 
             f"The leaving date {last_day} is before the start date {hired_on}.",
         )
         return
+    latest = timezone.localdate() + dt.timedelta(days=settings.DEPARTURE_MAX_DAYS_AHEAD)
+    if last_day > latest:
+        _error(errors, index, "leaving_date", last_day_problem(last_day))
+        return
     status = before["status"] if before else Employee.Status.ACTIVE
+    if status == Employee.Status.ACTIVE and Employee.Role.ADMIN in (
+        row.get("role"),
+        before and before["role"],
+    ):
+        _error(
+            errors,
+            index,
+            "leaving_date",
+            f"{name_of} is an admin: an admin records an admin's departure on the departure "
+            "page, not an import.",
+        )
+        return
     if status != Employee.Status.ACTIVE:
         if last_day != recorded:
             doing = "left" if status == Employee.Status.DEPARTED else "is leaving"
@@ -479,7 +495,7 @@ def _departure(row, index, errors, given, before, owning, earliest, name_of) -> 
 def _write_employees(rows: list[dict], present: set[str] | None) -> tuple[int, int]:
     """New employees created (no login), changed ones updated (only what differs); then
     the managers, as every employee of the batch now exists; then the departures."""
-    from handover.services import start_departure
+    from handover.services import recommend_again, start_departure
 
     def given(name: str) -> bool:
         return present is None or name in present
@@ -540,6 +556,7 @@ def _write_employees(rows: list[dict], present: set[str] | None) -> tuple[int, i
         get_user_model().objects.filter(employee__in=[row["id"] for row in past]).update(
             is_active=False
         )
+        recommend_again(leaver_ids=[row["id"] for row in past])
     leaving = [row for row in rows if row["departure"] == "start"]
     employees = Employee.objects.in_bulk([row["id"] for row in leaving])
     for row in leaving:  # one plan per leaver, as HR records them: a handful per file

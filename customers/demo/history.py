@@ -37,6 +37,7 @@ from customers.models import (
     Interaction,
     OwnerRole,
     OwnershipPeriod,
+    OwnershipReason,
     Segment,
 )
 from retention.bulk import write_frame
@@ -202,7 +203,7 @@ def generate_chunk(
                     "role": OwnerRole.PRIMARY.value,
                     "started_on": _dates(start, owner_switch[switched]),
                     "ended_on": None,
-                    "reason": "Previous owner left the company",
+                    "reason": OwnershipReason.OWNER_LEFT,
                 }
             )
         )

@@ -26,7 +26,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from customers.models import RiskModel, RiskTier, ScoringRun
-from customers.scoring import signals
+from customers.scoring import notes, signals
 from customers.selectors import latest_scoring_run
 from customers.tasks import score_customers, train_risk_model
 from retention.celery import app as celery_app
@@ -120,6 +120,10 @@ def model_page(request: HttpRequest) -> HttpResponse:
             "features": _top_features(model.feature_importance),
             "signal_weights": _signal_weights(model),
             "rules_reason": _rules_reason(model) if model.is_rules_based else "",
+            "model_note": _model_note(model) if not model.is_rules_based else "",
+            "sample_text": _sample_text(model),
+            "churn_counted": notes.churn_label_text(model.churn_label),
+            "metrics_caption": _metrics_caption(model),
             "history_months": _months_between(model.window_start, model.window_end),
         }
     job = request.GET.get("job")
@@ -486,7 +490,7 @@ def backtest_view(model: RiskModel) -> dict:
         *BASELINES,
     ]
     methods = [m for m in methods if m in record.get("summary", {})]
-    labels = [_method_label(m) for m in methods]
+    labels = [notes.method_label(m) for m in methods]
     summary = [
         {
             "label": label,
@@ -499,7 +503,7 @@ def backtest_view(model: RiskModel) -> dict:
         entry = {
             "number": number,
             "validate": _span(fold["validate_from"], fold["validate_to"]),
-            "skipped": fold.get("skipped", ""),
+            "skipped": notes.fold_skipped_text(fold.get("skipped", "")),
         }
         if not entry["skipped"]:
             entry |= {
@@ -518,7 +522,7 @@ def backtest_view(model: RiskModel) -> dict:
     chart = {
         "datasets": [
             {
-                "label": _method_label(method),
+                "label": notes.method_label(method),
                 "points": [
                     {"x": round(100 * b["predicted"], 2), "y": round(100 * b["observed"], 2)}
                     for b in bins
@@ -532,30 +536,20 @@ def backtest_view(model: RiskModel) -> dict:
     parts = [(kind, weights[kind]) for kind in BLEND_PARTS if kind in weights]
     return {
         "model": model,
-        "decision": record.get("decision", ""),
+        "decision": notes.decision_text(record, model.horizon_days),
         "blend_weights": ", ".join(
-            f"{weight:.2f} × {_method_label(method).lower()}" for method, weight in parts
+            f"{weight:.2f} × {notes.method_label(method).lower()}" for method, weight in parts
         ),
         "blend_intercept": f"{weights.get('intercept', 0.0):+.2f}",
         "activated": bool(record.get("beats_rules")),
         "step": record.get("step", "monthly"),
-        "label": model.churn_label,
+        "label": notes.churn_label_text(model.churn_label),
         "methods": labels,
         "metrics": [label for _key, label in BACKTEST_METRICS],
         "summary": summary,
         "folds": folds,
         "chart": chart,
     }
-
-
-def _method_label(method: str) -> str:
-    """A backtested method's name in the reader's language."""
-    names = {"rules": _("Rules score"), "recency": _("Recency only")}
-    if method in names:
-        return names[method]
-    if method in RiskModel.Kind.values:
-        return str(RiskModel.Kind(method).label)
-    return method
 
 
 def _span(first: str, last: str) -> str:
@@ -565,8 +559,40 @@ def _span(first: str, last: str) -> str:
     return _("%(start)s to %(end)s") % {"start": first, "end": last}
 
 
+def _model_note(model: RiskModel) -> str:
+    """The model's note in the reader's language (the stored English of a model older
+    than the note codes)."""
+    return notes.note_text(model.note_code, model.note_params) if model.note_code else model.note
+
+
+def _sample_text(model: RiskModel) -> str:
+    if model.sample_every > 1:
+        return notes.sample_text(model.sample_every)
+    return model.sample_note
+
+
+def _metrics_caption(model: RiskModel) -> str:
+    """What the validation figures were measured on, worded from the stored record."""
+    if model.metrics.get("evaluated_on"):
+        return _("Evaluated on the latest observation dates (rules are not trained).")
+    folds = model.backtest.get("folds_run")
+    if model.metrics.get("chosen_by") and not folds:  # chosen before backtests existed
+        return _("On the held-out latest months; the model was chosen by validation ROC AUC.")
+    if model.metrics.get("chosen_by"):
+        return ngettext(
+            "On the held-out latest months; the model was chosen by backtest ROC AUC (mean of "
+            "%(folds)d forward-chained fold).",
+            "On the held-out latest months; the model was chosen by backtest ROC AUC (mean of "
+            "%(folds)d forward-chained folds).",
+            folds,
+        ) % {"folds": folds}
+    return _("On the held-out latest months.")
+
+
 def _rules_reason(model: RiskModel) -> str:
     """Why this model is the rules-based score, from what was recorded when it was made."""
+    if model.note_code:
+        return notes.note_text(model.note_code, model.note_params)
     if model.note.startswith(RiskModel.RULES_NOTE) and model.note != RiskModel.RULES_NOTE:
         return model.note[len(RiskModel.RULES_NOTE) :].strip()
     needed = settings.MIN_CHURNERS_TO_TRAIN

@@ -17,7 +17,7 @@ from sklearn.inspection import permutation_importance
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
-from customers.scoring import signals
+from customers.scoring import notes, signals
 from customers.scoring.candidates import (
     BLEND_PARTS,
     LEARNERS,
@@ -116,7 +116,7 @@ def backtest(
                 {
                     "validate_from": str(block[0]),
                     "validate_to": str(block[-1]),
-                    "skipped": "too few churners in its training or validation rows",
+                    "skipped": notes.FOLD_FEW_CHURNERS,
                 }
             )
             continue

@@ -49,6 +49,9 @@ class RiskModel(models.Model):
     )
     base_rate = models.FloatField(default=0.0)
     sample_note = models.CharField(max_length=200, blank=True)
+    sample_every = models.PositiveIntegerField(
+        default=1, help_text="Training read one customer in this many (1: every customer)."
+    )
     metrics = models.JSONField(
         default=dict,
         blank=True,
@@ -83,7 +86,14 @@ class RiskModel(models.Model):
     artifact = models.BinaryField(null=True, blank=True, editable=False)
     is_active = models.BooleanField(default=True)
     training_seconds = models.FloatField(default=0.0)
-    note = models.TextField(blank=True)
+    note = models.TextField(blank=True, help_text="The note in English (see note_code).")
+    note_code = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text="What the note says (customers/scoring/notes.py), worded in each reader's "
+        "language from note_params.",
+    )
+    note_params = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-version"]
@@ -215,6 +225,19 @@ class RiskScore(models.Model):
             models.Index(
                 fields=["-revenue_at_risk"],
                 name="riskscore_current_rar",
+                condition=Q(valid_until__isnull=True),
+            ),
+            # The customers list sorted by annual value, and by probability (tier first:
+            # tiers are ranks of probability), walks these instead of sorting every
+            # current score (or a whole tier's).
+            models.Index(
+                fields=["-annual_value"],
+                name="riskscore_current_value",
+                condition=Q(valid_until__isnull=True),
+            ),
+            models.Index(
+                fields=["tier", "-probability"],
+                name="riskscore_current_probability",
                 condition=Q(valid_until__isnull=True),
             ),
             # What changed on a day (the alerts follow these): rows begun or ended on it.

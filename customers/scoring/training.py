@@ -45,7 +45,7 @@ from django.db.models import Min
 from threadpoolctl import threadpool_limits
 
 from customers.models import Contract, Customer, Interaction, RiskModel, UsageDay
-from customers.scoring import signals
+from customers.scoring import notes, signals
 from customers.scoring.backtest import (
     BASELINES,
     METHOD_LABELS,
@@ -100,7 +100,8 @@ class History:
     label_days: int
     churners: int
     enough: bool
-    note: str = ""
+    note_code: str = ""  # customers/scoring/notes.py: what is missing, worded per reader
+    note_params: dict = field(default_factory=dict)
 
 
 # --- the history -------------------------------------------------------------------------
@@ -292,7 +293,7 @@ def check_history(
     dates, step = _observation_dates(as_of, horizon_days=horizon_days, months=months, label=label)
     start = history_start()
     if start is None:
-        return History([], step, window, 0, False, "There is no activity recorded yet.")
+        return History([], step, window, 0, False, notes.NO_ACTIVITY)
     span = dt.timedelta(days=MIN_TRAINING_SPAN_DAYS)
     eligible = [d for d in dates if d - dt.timedelta(days=window) >= dates[0] + span]
     if len(eligible) < folds:
@@ -304,13 +305,18 @@ def check_history(
             window,
             0,
             False,
-            f"The history starts on {start}: it holds {len(dates)} observation date"
-            f"{'s' if len(dates) != 1 else ''} ({step}) and {len(eligible)} of the {folds} "
-            f"backtest folds needed. Each date needs {settings.TRAINING_WARM_UP_DAYS} days of "
-            f"history before it and {window} days after it (to know who churned), and a "
-            f"fold needs {MIN_TRAINING_SPAN_DAYS} days of training dates whose {window}-day "
-            "label window closed before it. "
-            f"Training becomes possible on {enough_on}.",
+            notes.SHORT_HISTORY,
+            {
+                "start": start.isoformat(),
+                "dates": len(dates),
+                "step": step,
+                "eligible": len(eligible),
+                "folds": folds,
+                "warm_up": settings.TRAINING_WARM_UP_DAYS,
+                "window": window,
+                "span": MIN_TRAINING_SPAN_DAYS,
+                "enough_on": enough_on.isoformat(),
+            },
         )
     if label == "implicit":
         return History(dates, step, window, 0, True)
@@ -324,22 +330,27 @@ def check_history(
     year_ago = as_of - dt.timedelta(days=365)
     recent = events[(events["churned_on"] > year_ago) & (events["churned_on"] <= as_of)]
     per_month = recent["customer_id"].nunique() / 12
-    when = "No customer churned in the last 12 months, so no date can be given."
+    about = None
     if per_month > 0:
         months_more = math.ceil((needed - churners) / per_month)
-        when = (
-            f"At the pace of the last 12 months ({per_month:.1f} a month) that is about "
-            f"{(pd.Timestamp(as_of) + pd.DateOffset(months=months_more)).date()}."
-        )
-    noun = {"explicit": "churned", "contract": "churned or did not renew"}[label]
+        about = (pd.Timestamp(as_of) + pd.DateOffset(months=months_more)).date().isoformat()
     return History(
         dates,
         step,
         window,
         churners,
         False,
-        f"{churners} customer{'s' if churners != 1 else ''} {noun} in the labelled history "
-        f"({first} to {last}); at least {needed} are needed, {needed - churners} more. {when}",
+        notes.FEW_CHURNERS,
+        {
+            "count": churners,
+            "label": label,
+            "start": first.isoformat(),
+            "end": last.isoformat(),
+            "needed": needed,
+            "more": needed - churners,
+            "per_month": round(per_month, 1),
+            "about": about,
+        },
     )
 
 
@@ -371,13 +382,12 @@ def _train_model(
         window_start=dates[0] if dates else as_of,
         window_end=dates[-1] if dates else as_of,
         churners=history.churners,
-        sample_note=(
-            f"Every {every}th customer (about {100 / every:.0f}% of them)" if every > 1 else ""
-        ),
+        sample_every=every,
+        sample_note=notes.in_english(notes.sample_text, every),
     )
     if not history.enough:
         data = _maybe_build(dates, horizon_days, every, label, as_of)
-        return _store_rules_model(data, record, history.note, began)
+        return _store_rules_model(data, record, history.note_code, history.note_params, began)
 
     data = build_training_set(
         dates, horizon_days=horizon_days, every=every, label=label, as_of=as_of
@@ -387,12 +397,14 @@ def _train_model(
     if label == "implicit":
         record["churners"] = churners
         if churners < settings.MIN_CHURNERS_TO_TRAIN:
-            note = (
-                f"{churners} customers went {history.label_days} days without activity in the "
-                f"labelled history ({dates[0]} to {as_of}); at least "
-                f"{settings.MIN_CHURNERS_TO_TRAIN} are needed."
-            )
-            return _store_rules_model(data, record, note, began)
+            found = {
+                "count": churners,
+                "days": history.label_days,
+                "start": dates[0].isoformat(),
+                "end": as_of.isoformat(),
+                "needed": settings.MIN_CHURNERS_TO_TRAIN,
+            }
+            return _store_rules_model(data, record, notes.FEW_IDLE, found, began)
 
     names = MODEL_FEATURES + usage_columns(data.events)
     result, out_of_fold, last_fold = backtest(
@@ -402,11 +414,14 @@ def _train_model(
     ran = sum(1 for fold in result["folds"] if "methods" in fold)
     result |= {"step": history.step, "label": label, "horizon_days": horizon_days}
     if ran < max(1, folds // 2) or not all(kind in summary for kind in LEARNERS):
-        note = (
-            f"Only {ran} of the {folds} backtest folds had churned customers both to learn "
-            "from and to check on; the score stays rules-based until more history comes in."
+        return _store_rules_model(
+            data,
+            record,
+            notes.FEW_FOLDS,
+            {"ran": ran, "folds": folds},
+            began,
+            backtest_record=result,
         )
-        return _store_rules_model(data, record, note, began, backtest_record=result)
 
     best = choose_learner(summary)
     beats_rules = summary[best]["roc_auc"] > summary["rules"]["roc_auc"]
@@ -464,9 +479,9 @@ def _train_model(
         feature_importance=ranked,
         signal_weights=weights,
         activate=beats_rules,
-        note=(
-            f"Left out (empty or constant in every row): {', '.join(dropped)}." if dropped else ""
-        ),
+        note=notes.english(notes.LEFT_OUT, {"features": dropped}) if dropped else "",
+        note_code=notes.LEFT_OUT if dropped else "",
+        note_params={"features": dropped} if dropped else {},
         began=began,
         **record,
     )
@@ -493,7 +508,8 @@ def _maybe_build(dates, horizon_days, every, label, as_of) -> TrainingSet | None
 def _store_rules_model(
     data: TrainingSet | None,
     record: dict,
-    reason: str,
+    code: str,
+    params: dict,
     began: float,
     backtest_record: dict | None = None,
 ) -> RiskModel:
@@ -514,7 +530,9 @@ def _store_rules_model(
         feature_importance={},
         signal_weights=dict(signals.RULES_WEIGHTS),
         backtest=backtest_record or {},
-        note=f"{RiskModel.RULES_NOTE} {reason}",
+        note=f"{RiskModel.RULES_NOTE} {notes.english(code, params)}",
+        note_code=code,
+        note_params=params,
         activate=True,
         began=began,
         **record,
@@ -536,6 +554,10 @@ def _store(*, began: float, activate: bool, **fields) -> RiskModel:
             **fields,
         )
         if not activate and not RiskModel.objects.filter(is_active=True).exists():
+            fallback = {
+                "version": model.version,
+                "decision": notes.decision_params(model.backtest),
+            }
             RiskModel.objects.create(
                 version=model.version + 1,
                 kind=RiskModel.Kind.RULES,
@@ -545,8 +567,9 @@ def _store(*, began: float, activate: bool, **fields) -> RiskModel:
                 window_start=model.window_start,
                 window_end=model.window_end,
                 signal_weights=dict(signals.RULES_WEIGHTS),
-                note=f"{RiskModel.RULES_NOTE} Trained model v{model.version}: "
-                + model.backtest.get("decision", ""),
+                note=f"{RiskModel.RULES_NOTE} {notes.english(notes.NOT_ACTIVATED, fallback)}",
+                note_code=notes.NOT_ACTIVATED,
+                note_params=fallback,
                 is_active=True,
             )
         return model

@@ -77,7 +77,12 @@ def test_an_alert_closes_itself_when_the_sign_clears(world):
     assert result.cleared == 1
     closed = Alert.objects.get(customer=world.bravo, signal="engagement_drop")
     assert closed.status == "cleared" and closed.closed_on == NEXT_DAY
-    assert "no longer applies" in closed.note
+    # Stored without words; worded when read, in the reader's language.
+    assert closed.note == ""
+    assert (
+        closed.note_text
+        == "Closed automatically on 1 Jul 2026: the warning sign no longer applies."
+    )
 
 
 def test_high_stakes_go_to_the_team_manager_too(world, settings):

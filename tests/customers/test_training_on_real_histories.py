@@ -7,6 +7,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
+from django.utils import translation
+from django.utils.formats import date_format
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from customers.models import Customer, RiskModel, RiskScore, UsageDay
@@ -36,6 +38,11 @@ def test_constant_columns_are_left_out_too():
     assert training.usable_features(X, ["a", "b", "c", "missing"]) == ["a"]
 
 
+def english_date(day: dt.date) -> str:
+    with translation.override("en"):
+        return date_format(day)
+
+
 @pytest.fixture
 def company():
     return build_company()
@@ -57,6 +64,7 @@ def test_short_history_without_ratings_or_contacts_trains_and_scores(company):
         assert absent not in model.features
     assert "usage:reports_run:28d" in model.features
     assert model.note.startswith("Left out (empty or constant in every row):")
+    assert model.note_code == "left_out" and "active_contacts" in model.note_params["features"]
     # Scoring the company the same day works and uses the model.
     result = runs.score_all(day=AS_OF)
     active = Customer.objects.filter(customer_since__lte=AS_OF).exclude(churned_on__lte=AS_OF)
@@ -81,8 +89,21 @@ def test_the_enough_history_rule_counts_every_churner_and_says_when(company, set
     churned = Customer.objects.filter(churned_on__gt=dates[0], churned_on__lte=AS_OF)
     assert model.is_rules_based and model.is_active
     assert model.churners == churned.count()
+    # Stored as a code and its figures (worded per reader), and in English.
+    assert model.note_code == "few_churners"
+    assert model.note_params | {"per_month": None, "about": None} == {
+        "count": churned.count(),
+        "label": "explicit",
+        "start": dates[0].isoformat(),
+        "end": AS_OF.isoformat(),
+        "needed": 10_000,
+        "more": 10_000 - churned.count(),
+        "per_month": None,
+        "about": None,
+    }
     assert (
-        f"{churned.count()} customers churned in the labelled history ({dates[0]} to {AS_OF}); "
+        f"{churned.count()} customers churned in the labelled history "
+        f"({english_date(dates[0])} to {english_date(AS_OF)}); "
         f"at least 10000 are needed, {10_000 - churned.count()} more." in model.note
     )
     assert "At the pace of the last 12 months" in model.note
@@ -95,7 +116,9 @@ def test_too_short_a_history_says_when_training_becomes_possible():
     # Weekly dates from start + 28 days; 4 folds need 56 days of training dates, then
     # 2 x 90 days (a fold's look-back and its own label window) and 3 weeks more.
     enough_on = company.start + dt.timedelta(days=28 + 56 + 180 + 21)
-    assert f"Training becomes possible on {enough_on}." in model.note
+    assert model.note_code == "short_history"
+    assert model.note_params["enough_on"] == enough_on.isoformat()
+    assert f"Training becomes possible on {english_date(enough_on)}." in model.note
     assert "0 of the 4 backtest folds needed" in model.note
 
 
