@@ -42,7 +42,24 @@ def rate_external_id(currency: str, day: dt.date) -> str:
     return f"{currency}-{day.isoformat()}"
 
 
-class ExchangeRate(models.Model):
+class CurrencyFieldsChecked:
+    """Model mixin: `clean_fields()` adds the problems of the model's currency code
+    (`currency_field_errors`: not ISO, no rate) to Django's own field errors, so every
+    door that runs `full_clean()` names them by field."""
+
+    def clean_fields(self, exclude=None) -> None:
+        from django.core.exceptions import ValidationError
+
+        errors = currency_field_errors(self)
+        try:
+            super().clean_fields(exclude)
+        except ValidationError as invalid:
+            errors = {**invalid.message_dict, **errors}
+        if errors:
+            raise ValidationError(errors)
+
+
+class ExchangeRate(CurrencyFieldsChecked, models.Model):
     """One unit of `currency` was worth `rate` units of the reporting currency on `day`."""
 
     currency = models.CharField(
@@ -83,17 +100,6 @@ class ExchangeRate(models.Model):
         result = super().delete(*args, **kwargs)
         reconvert([self.currency])
         return result
-
-    def clean_fields(self, exclude=None) -> None:
-        from django.core.exceptions import ValidationError
-
-        errors = currency_field_errors(self)
-        try:
-            super().clean_fields(exclude)
-        except ValidationError as invalid:
-            errors = {**invalid.message_dict, **errors}
-        if errors:
-            raise ValidationError(errors)
 
     def clean(self) -> None:
         from django.core.exceptions import ValidationError

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
+from customers.currency import CurrencyFieldsChecked
 from retention.email_address import InternationalEmailField
 from retention.wording import Worded, reword
 from staff.models import Employee
@@ -490,7 +491,7 @@ class Contact(models.Model):
             raise ValidationError(errors)
 
 
-class Contract(models.Model):
+class Contract(CurrencyFieldsChecked, models.Model):
     class Kind(models.TextChoices):
         SUBSCRIPTION = "subscription", _("Subscription")
         SERVICE = "service", _("Service agreement")
@@ -599,17 +600,6 @@ class Contract(models.Model):
                 )
             }
         return {}
-
-    def clean_fields(self, exclude=None) -> None:
-        from customers.currency import currency_field_errors
-
-        errors = currency_field_errors(self)
-        try:
-            super().clean_fields(exclude)
-        except ValidationError as invalid:
-            errors = {**invalid.message_dict, **errors}
-        if errors:
-            raise ValidationError(errors)
 
     @staticmethod
     def batch_errors(rows: list[tuple[int, dict]]) -> list[tuple[int, str, str]]:

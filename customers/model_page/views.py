@@ -487,6 +487,7 @@ BACKTEST_METRICS = [
 def backtest_view(model: RiskModel) -> dict:
     """The model's forward-chained backtest as the page shows it: the decision, mean
     metrics per method, the metrics per fold, and the calibration chart's figures."""
+    from customers.scoring.candidates import BLEND_PARTS
     from customers.scoring.training import BASELINES
 
     record = model.backtest
@@ -538,9 +539,16 @@ def backtest_view(model: RiskModel) -> dict:
             for method, bins in record.get("calibration", {}).items()
         ]
     }
+    weights = record.get("blend_weights") or {}
+    # In the order of the blend's parts (a JSON column does not keep the stored order).
+    parts = [(kind, weights[kind]) for kind in BLEND_PARTS if kind in weights]
     return {
         "model": model,
         "decision": notes.decision_text(record, model.horizon_days),
+        "blend_weights": ", ".join(
+            f"{weight:.2f} × {notes.method_label(method).lower()}" for method, weight in parts
+        ),
+        "blend_intercept": f"{weights.get('intercept', 0.0):+.2f}",
         "activated": bool(record.get("beats_rules")),
         "step": record.get("step", "monthly"),
         "label": notes.churn_label_text(model.churn_label),
