@@ -218,12 +218,12 @@ class AlertPass(models.Model):
 
     day = models.DateField(unique=True)
     rules = models.CharField(
-        max_length=64, help_text="Fingerprint of the enabled signs, thresholds and routing."
+        max_length=64, help_text=_("Fingerprint of the enabled signs, thresholds and routing.")
     )
     whole_company = models.BooleanField(
-        default=True, help_text="Looked at every customer, not only the changed ones."
+        default=True, help_text=_("Looked at every customer, not only the changed ones.")
     )
-    customers = models.PositiveIntegerField(default=0, help_text="Customers looked at.")
+    customers = models.PositiveIntegerField(default=0, help_text=_("Customers looked at."))
     finished_at = models.DateTimeField()
 
     class Meta:

@@ -11,7 +11,7 @@ first purchase) and product usage as daily totals per customer ("purchases": ord
 that day, "spend": dollars). Churn is implicit: no purchase in the 90 days after an
 observation date (CHURN_LABEL=implicit, IMPLICIT_CHURN_DAYS=90 for every segment).
 
-The product's forward-chained backtest (customers/scoring/training.py: monthly
+The product's forward-chained backtest (customers/scoring/backtest.py: monthly
 observation dates, folds by date, each fold trained only on dates whose 90-day outcome
 was known before it) runs as in training; on every date of every fold, BG/NBD
 (lifetimes' BetaGeoFitter) is fitted on the purchases up to that date and ranks the same
@@ -184,7 +184,8 @@ def compare(*, as_of: dt.date, folds: int = 4) -> list[dict]:
 def report(results: list[dict]) -> list[str]:
     lines = [
         f"{'fold':4s} {'validated on':25s} {'rows':>7s} {'churn':>6s} "
-        f"{'product':>8s} {'GB':>6s} {'LR':>6s} {'rules':>6s} {'recency':>7s} {'BG/NBD':>7s} "
+        f"{'product':>8s} {'GB':>6s} {'LR':>6s} {'blend':>6s} {'rules':>6s} {'recency':>7s} "
+        f"{'BG/NBD':>7s} "
         f"{'beats':>5s}"
     ]
     for number, result in enumerate(results, start=1):
@@ -199,6 +200,7 @@ def report(results: list[dict]) -> list[str]:
             f"{number:<4d} {fold['validate_from'] + '..' + fold['validate_to']:25s} "
             f"{fold['validation_rows']:7d} {fold['base_rate']:6.1%} {ours:8.3f} "
             f"{m['gradient_boosting']['roc_auc']:6.3f} {m['logistic_regression']['roc_auc']:6.3f} "
+            f"{m['blend']['roc_auc']:6.3f} "
             f"{m['rules']['roc_auc']:6.3f} {m['recency']['roc_auc']:7.3f} {theirs:7.3f} "
             f"{'yes' if ours > theirs else 'no':>5s}"
         )

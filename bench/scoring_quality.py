@@ -2,13 +2,16 @@
 reasons point at what really happened.
 
 Usage:  .venv/bin/python bench/scoring_quality.py [--customers 20000] [--interactions 2000000]
-        [--database-url postgres://postgres@127.0.0.1:5432/retention_quality]
+        [--database-url postgres://postgres@127.0.0.1:5432/retention_quality] [--keep-data]
+        [--backtest-only]
 
-Recreates the database with the demo generator (same code as `manage.py seed_demo`),
-then:
+Recreates the database with the demo generator (same code as `manage.py seed_demo`;
+with --keep-data a database that already holds the demo company generated today with the
+same options is used as it is), then:
 1. trains as of today and prints the forward-chained backtest per fold (ROC AUC, lift in
-   the top decile, Brier skill of gradient boosting, logistic regression, the rules score
-   and recency only) and whether the chosen model meets the bars in each fold;
+   the top decile, Brier skill of gradient boosting, logistic regression, their blend,
+   the rules score and recency only) and whether the chosen model meets the bars in each
+   fold;
 2. goes back 90 days: trains as of that day (seeing nothing later), scores every
    customer that day, and for the customers who then churned within 90 days compares
    the churn reason recorded later with the reasons the score gave beforehand."""
@@ -40,10 +43,21 @@ def main() -> None:
     parser.add_argument(
         "--database-url", default="postgres://postgres@127.0.0.1:5432/retention_quality"
     )
+    parser.add_argument(
+        "--backtest-only",
+        action="store_true",
+        help="stop after the backtest (skip the reasons given 90 days ahead)",
+    )
+    parser.add_argument(
+        "--keep-data",
+        action="store_true",
+        help="use the demo company already in the database (generated today, same options)",
+    )
     args = parser.parse_args()
     from demo_data import recreate_database
 
-    recreate_database(args.database_url)
+    if not args.keep_data:
+        recreate_database(args.database_url)
     setup_django(args.database_url)
     from django.core.management import call_command
     from django.utils import timezone
@@ -55,14 +69,26 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     today = timezone.localdate()
     began = time.perf_counter()
-    summary = demo.generate(
-        customers=args.customers, interactions=args.interactions, seed=args.seed
-    )
+    if args.keep_data:
+        from customers.models import Interaction
+
+        customers = Customer.objects.count()
+        if customers != args.customers:
+            raise SystemExit(f"--keep-data: the database holds {customers:,} customers")
+        churned = Customer.objects.filter(churned_on__isnull=False).count()
+        interactions = Interaction.objects.count()
+        made = "kept from an earlier run"
+    else:
+        summary = demo.generate(
+            customers=args.customers, interactions=args.interactions, seed=args.seed
+        )
+        customers, churned = summary.customers, summary.churned
+        interactions = summary.interactions
+        made = f"generated in {time.perf_counter() - began:.0f} s"
     print(machine())
     print(
-        f"data: demo company, seed {args.seed}: {summary.customers:,} customers "
-        f"({summary.churned:,} churned over two years), {summary.interactions:,} interactions; "
-        f"generated in {time.perf_counter() - began:.0f} s"
+        f"data: demo company, seed {args.seed}: {customers:,} customers "
+        f"({churned:,} churned over two years), {interactions:,} interactions; {made}"
     )
 
     began = time.perf_counter()
@@ -78,7 +104,7 @@ def main() -> None:
         "forward-chained backtest, per fold: ROC AUC / lift in the top decile / Brier skill "
         "(bars: >= 0.80 / >= 3 / >= 0.20, beating logistic regression and the rules score)"
     )
-    methods = ["gradient_boosting", "logistic_regression", "rules", "recency"]
+    methods = ["gradient_boosting", "logistic_regression", "blend", "rules", "recency"]
     print(f"  {'validated on':24s} " + " ".join(f"{m:>24s}" for m in methods) + "  bars")
     met = 0
     for fold in backtest.get("folds", []):
@@ -109,11 +135,16 @@ def main() -> None:
         print(
             f"  {fold['validate_from'] + '..' + fold['validate_to']:24s} {cells}  {'met' if ok else 'missed'}"
         )
+        weights = fold.get("blend_weights", {})
+        print("    blend: " + ", ".join(f"{name} {value:+.3f}" for name, value in weights.items()))
     print(f"  bars met in {met} of {len(backtest.get('folds', []))} folds (goal: 3 of 4)")
     print("  features that matter most (drop in ROC AUC on the last fold when shuffled):")
     for name, value in list(model.feature_importance.items())[:8]:
         print(f"    {name:28s} {value:.4f}")
 
+    if args.backtest_only:
+        print(f"peak memory (max RSS): {peak_mib():,.0f} MiB")
+        return
     back = today - dt.timedelta(days=90)
     training.train_model(as_of=back)
     runs.score_all(day=back)

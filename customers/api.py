@@ -384,12 +384,12 @@ class BulkUpsertMixin:
         body = request.data
         if not isinstance(body, dict) or not isinstance(body.get("rows"), list):
             raise BulkRowsInvalid(
-                [{"index": None, "field": "rows", "message": 'Send {"rows": [ ... ]}.'}]
+                [{"index": None, "field": "rows", "message": _('Send {"rows": [ ... ]}.')}]
             )
         dry_run = body.get("dry_run", False)
         if not isinstance(dry_run, bool):
             raise BulkRowsInvalid(
-                [{"index": None, "field": "dry_run", "message": "must be true or false."}]
+                [{"index": None, "field": "dry_run", "message": _("must be true or false.")}]
             )
         outcome = upsert.upsert(self.bulk_kind, body["rows"], dry_run=dry_run)
         if outcome.errors:

@@ -47,6 +47,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
+from django.utils.translation import gettext_noop
 
 from customers import upsert
 from customers.file_records import (
@@ -81,6 +82,7 @@ from customers.row_values import (
 from customers.row_values import (
     moment as moment_parser,
 )
+from retention.wording import Worded, coded
 
 __all__ = ["BOM", "DELIMITERS", "EXCEL", "CsvUnreadable", "is_excel", "records", "sniff"]
 
@@ -116,20 +118,43 @@ def check_mapping(kind: str, header: list[str], mapping: dict[str, str]) -> list
     known = set(fields_of(kind))
     for column, target in mapping.items():
         if column not in header:
-            problems.append(f"There is no column {column!r} in the file.")
+            problems.append(
+                Worded(
+                    gettext_noop("There is no column %(column)s in the file."), column=repr(column)
+                )
+            )
         elif target not in known:
-            problems.append(f"Column {column!r}: {target!r} is not a field of {kind}.")
+            problems.append(
+                Worded(
+                    gettext_noop("Column %(column)s: %(field)s is not a field of %(kind)s."),
+                    column=repr(column),
+                    field=repr(target),
+                    kind=kind,
+                )
+            )
     targets = [t for t in mapping.values() if t]
     for target in sorted({t for t in targets if targets.count(t) > 1}):
         columns = " and ".join(repr(c) for c in header if mapping.get(c) == target)
-        problems.append(f"Columns {columns} both fill {target!r}; map one of them to nothing.")
+        problems.append(
+            Worded(
+                gettext_noop(
+                    "Columns %(columns)s both fill %(field)s; map one of them to nothing."
+                ),
+                columns=columns,
+                field=repr(target),
+            )
+        )
     spec = upsert.KINDS[kind]
     required = [c.name for c in spec.columns if c.required] + [
         r.name for r in spec.references if r.required
     ]
     for name in required:
         if name not in targets:
-            problems.append(f"No column fills the required field {name!r}.")
+            problems.append(
+                Worded(
+                    gettext_noop("No column fills the required field %(field)s."), field=repr(name)
+                )
+            )
     return problems
 
 
@@ -187,8 +212,19 @@ def _rows(
                 problems.append(
                     (
                         None,
-                        f"{len(extra)} more value(s) than there are columns (in column "
-                        f"{where}, which the header does not name).",
+                        Worded(
+                            gettext_noop(
+                                "1 more value than there are columns (in column %(where)s, "
+                                "which the header does not name)."
+                            )
+                            if len(extra) == 1
+                            else gettext_noop(
+                                "%(count)s more values than there are columns (in columns "
+                                "%(where)s, which the header does not name)."
+                            ),
+                            count=len(extra),
+                            where=where,
+                        ),
                     )
                 )
             record = record[:width]
@@ -205,7 +241,7 @@ def _rows(
                 continue
             value = record[position]
             if isinstance(value, UnsavedFormula):
-                problems.append((target, UnsavedFormula.message))
+                problems.append((target, Worded(UnsavedFormula.message)))
                 continue
             if (
                 parse in (date_parser, moment_parser)
@@ -222,8 +258,12 @@ def _rows(
                     value = number_text(value, decimal_mark)
                     parse(value)
                 except RowError as problem:  # named as the file writes it, "10,005"
-                    spelled = record[position].strip()
-                    problems.append((target, str(problem).replace(repr(value), repr(spelled))))
+                    said = str(problem)
+                    if isinstance(said, Worded) and said.params.get("value") == repr(value):
+                        said = Worded(
+                            said.code, **said.params | {"value": repr(record[position].strip())}
+                        )
+                    problems.append((target, said))
                     continue
             if parse in (date_parser, moment_parser) and isinstance(value, str):
                 value = from_spreadsheet(value) if value[:1] == "'" else value
@@ -262,12 +302,16 @@ class Report:
     updated: int = 0
     unchanged: int = 0
     problem_count: int = 0
-    problems: list[dict] = field(default_factory=list)  # {"line", "column", "message"}
+    # {"line", "column", "message"}, and "code", "params" to word it in the reader's
+    # language (retention/wording.py)
+    problems: list[dict] = field(default_factory=list)
 
     def add(self, line: int | None, column: str | None, message: str) -> None:
         self.problem_count += 1
         if len(self.problems) < MAX_PROBLEMS:
-            self.problems.append({"line": line, "column": column, "message": message})
+            self.problems.append(
+                {"line": line, "column": column, "message": message, **coded(message)}
+            )
 
 
 Progress = Callable[[int], None]
@@ -275,7 +319,12 @@ Progress = Callable[[int], None]
 
 def _mark(delimiter: str, decimal_mark: str | None) -> str | None:
     if decimal_mark and decimal_mark not in DECIMAL_MARKS:
-        raise CsvUnreadable(f"{decimal_mark!r} is not a decimal mark; use '.' or ','.")
+        raise CsvUnreadable(
+            Worded(
+                gettext_noop("%(mark)s is not a decimal mark; use '.' or ','."),
+                mark=repr(decimal_mark),
+            )
+        )
     return decimal_mark or default_decimal_mark(delimiter)
 
 
@@ -337,7 +386,11 @@ def check(
 
 def _refuse_empty(report: Report) -> None:
     if not report.rows and not report.problem_count:
-        report.add(1, None, "The file has a header but no rows under it; nothing to import.")
+        report.add(
+            1,
+            None,
+            Worded(gettext_noop("The file has a header but no rows under it; nothing to import.")),
+        )
 
 
 def _check_rows(
@@ -361,12 +414,20 @@ def _check_rows(
             key = _row_key(kind, row)
             if key:
                 if key in seen:
-                    report.add(line, column_of[key[0]], f"{key[1]!r} is also on line {seen[key]}.")
+                    report.add(
+                        line,
+                        column_of[key[0]],
+                        Worded(
+                            gettext_noop("%(value)s is also on line %(line)s."),
+                            value=repr(key[1]),
+                            line=seen[key],
+                        ),
+                    )
                 seen.setdefault(key, line)
             rows.append(row)
         clean, errors = upsert.validate(kind, rows, present=present)
         for error in errors:
-            if error["message"].endswith("of this request."):
+            if getattr(error["message"], "code", error["message"]).endswith("of this request."):
                 continue  # repeated ids are reported by line above, across chunks too
             index = error["index"]
             if (index, error["field"]) in reported:
@@ -487,7 +548,10 @@ def _refused_rows(kind: str, chunk: list, present: set[str]) -> list[tuple[int, 
                 (
                     chunk[0][0],
                     _DERIVED_FROM.get(field, field),
-                    f"The database refused this row: {text[0] if text else error}.",
+                    Worded(
+                        gettext_noop("The database refused this row: %(reason)s."),
+                        reason=text[0] if text else str(error),
+                    ),
                 )
             ]
     middle = len(chunk) // 2

@@ -26,6 +26,10 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce, Round
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
+
+from retention.wording import Worded
 
 CENT = Decimal("0.01")
 
@@ -38,7 +42,24 @@ def rate_external_id(currency: str, day: dt.date) -> str:
     return f"{currency}-{day.isoformat()}"
 
 
-class ExchangeRate(models.Model):
+class CurrencyFieldsChecked:
+    """Model mixin: `clean_fields()` adds the problems of the model's currency code
+    (`currency_field_errors`: not ISO, no rate) to Django's own field errors, so every
+    door that runs `full_clean()` names them by field."""
+
+    def clean_fields(self, exclude=None) -> None:
+        from django.core.exceptions import ValidationError
+
+        errors = currency_field_errors(self)
+        try:
+            super().clean_fields(exclude)
+        except ValidationError as invalid:
+            errors = {**invalid.message_dict, **errors}
+        if errors:
+            raise ValidationError(errors)
+
+
+class ExchangeRate(CurrencyFieldsChecked, models.Model):
     """One unit of `currency` was worth `rate` units of the reporting currency on `day`."""
 
     currency = models.CharField(
@@ -47,12 +68,12 @@ class ExchangeRate(models.Model):
             RegexValidator(r"^[A-Z]{3}$", "Use a three-letter ISO currency code, e.g. JPY.")
         ],
     )
-    day = models.DateField(help_text="The day the rate is for.")
+    day = models.DateField(help_text=_("The day the rate is for."))
     rate = models.DecimalField(
         max_digits=20,
         decimal_places=10,
         validators=[MinValueValidator(Decimal("0.0000000001"))],
-        help_text="Units of the reporting currency for one unit of this currency.",
+        help_text=_("Units of the reporting currency for one unit of this currency."),
     )
     # "<currency>-<day>", kept by save() and the import, so rates upsert like the rest.
     external_id = models.CharField(max_length=64, unique=True, editable=False)
@@ -80,23 +101,19 @@ class ExchangeRate(models.Model):
         reconvert([self.currency])
         return result
 
-    def clean_fields(self, exclude=None) -> None:
-        from django.core.exceptions import ValidationError
-
-        errors = currency_field_errors(self)
-        try:
-            super().clean_fields(exclude)
-        except ValidationError as invalid:
-            errors = {**invalid.message_dict, **errors}
-        if errors:
-            raise ValidationError(errors)
-
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
 
         if self.currency == reporting_currency():
             raise ValidationError(
-                {"currency": f"{self.currency} is the reporting currency; its rate is always 1."}
+                {
+                    "currency": Worded(
+                        gettext_noop(
+                            "%(currency)s is the reporting currency; its rate is always 1."
+                        ),
+                        currency=self.currency,
+                    )
+                }
             )
 
 
@@ -150,9 +167,13 @@ def currency_field_errors(instance: models.Model) -> dict[str, str]:
 
 
 def no_rate_message(currency: str) -> str:
-    return (
-        f"There is no exchange rate for {currency} into {reporting_currency()}; add one "
-        "(admin: Exchange rates, the API's exchange-rates, or an import) first."
+    return Worded(
+        gettext_noop(
+            "There is no exchange rate for %(currency)s into %(reporting)s; add one (admin: "
+            "Exchange rates, the API's exchange-rates, or an import) first."
+        ),
+        currency=currency,
+        reporting=reporting_currency(),
     )
 
 

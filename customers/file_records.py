@@ -29,8 +29,11 @@ from collections.abc import Callable, Iterator
 from itertools import zip_longest
 from pathlib import Path
 
+from django.utils.translation import gettext_noop
+
 from customers.row_values import RowError
 from customers.row_values import date as date_parser
+from retention.wording import Joined, Worded
 
 EXCEL = "x"  # the "delimiter" recorded for an Excel workbook
 BOM = "\ufeff"
@@ -39,26 +42,27 @@ MAX_LINE_CHARS = 1_048_576
 MAX_COLUMNS = 1_000
 MAX_HEADER_PROBLEMS = 10  # named in full; the rest counted
 FIELD_LIMIT = csv.field_size_limit()
-SAVE_AS = "save it as CSV UTF-8"
 
 # Files that are not text at all, by their first bytes.
 SIGNATURES = [
     (
         b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
-        "an old Excel workbook (.xls), a password-protected workbook or another Office "
-        "97-2003 file",
+        gettext_noop(
+            "an old Excel workbook (.xls), a password-protected workbook or another Office "
+            "97-2003 file"
+        ),
     ),
-    (b"%PDF-", "a PDF document"),
-    (b"\x1f\x8b", "a gzip archive"),
-    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
-    (b"Rar!\x1a\x07", "a RAR archive"),
-    (b"\x89PNG", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"{\\rtf", "an RTF document"),
+    (b"%PDF-", gettext_noop("a PDF document")),
+    (b"\x1f\x8b", gettext_noop("a gzip archive")),
+    (b"7z\xbc\xaf\x27\x1c", gettext_noop("a 7-Zip archive")),
+    (b"Rar!\x1a\x07", gettext_noop("a RAR archive")),
+    (b"\x89PNG", gettext_noop("a PNG image")),
+    (b"\xff\xd8\xff", gettext_noop("a JPEG image")),
+    (b"{\\rtf", gettext_noop("an RTF document")),
 ]
-UTF16_OR_32 = (
+UTF16_OR_32 = gettext_noop(
     "The file is not UTF-8 text: it looks like UTF-16 or UTF-32 (line 1 has NUL bytes or "
-    f"a UTF-16 byte-order mark); {SAVE_AS}."
+    "a UTF-16 byte-order mark); save it as CSV UTF-8."
 )
 
 
@@ -121,8 +125,14 @@ def _raw_lines(path: Path) -> Iterator[bytes]:
 
 def _too_long(line: int) -> CsvUnreadable:
     return CsvUnreadable(
-        f"Line {line} is longer than {MAX_LINE_CHARS:,} characters; a CSV file has one "
-        "record per line (is this a CSV file, or are its line breaks lost?).",
+        Worded(
+            gettext_noop(
+                "Line %(line)s is longer than %(most)s characters; a CSV file has one record "
+                "per line (is this a CSV file, or are its line breaks lost?)."
+            ),
+            line=line,
+            most=f"{MAX_LINE_CHARS:,}",
+        ),
         line,
     )
 
@@ -135,8 +145,15 @@ def decoded_lines(path: Path) -> Iterator[str]:
             line = raw.decode("utf-8")
         except UnicodeDecodeError as error:
             raise CsvUnreadable(
-                f"Line {number} is not UTF-8 text (byte {error.start + 1} of the line, "
-                f"{raw[error.start : error.start + 1]!r}); {SAVE_AS}.",
+                Worded(
+                    gettext_noop(
+                        "Line %(line)s is not UTF-8 text (byte %(at)s of the line, %(byte)s); "
+                        "save it as CSV UTF-8."
+                    ),
+                    line=number,
+                    at=error.start + 1,
+                    byte=repr(raw[error.start : error.start + 1]),
+                ),
                 number,
             ) from None
         if number == 1 and line.startswith(BOM):
@@ -159,22 +176,39 @@ def _text_lines(handle) -> Iterator[str]:
 def _quote_problem(error: csv.Error, start: int, now: int) -> str:
     text = str(error)
     if "unexpected end of data" in text:
-        return (
-            f"Line {start}: a quote opened in this record is never closed (the file ends "
-            "inside it)."
+        return Worded(
+            gettext_noop(
+                "Line %(line)s: a quote opened in this record is never closed (the file ends "
+                "inside it)."
+            ),
+            line=start,
         )
     if "expected after" in text:
-        where = f"on line {now}" if now != start else "on this line"
-        return (
-            f"Line {start}: a quoted value is followed by more text {where}; a quote inside "
-            'a quoted value is written twice ("").'
+        if now != start:
+            return Worded(
+                gettext_noop(
+                    "Line %(line)s: a quoted value is followed by more text on line %(now)s; a "
+                    'quote inside a quoted value is written twice ("").'
+                ),
+                line=start,
+                now=now,
+            )
+        return Worded(
+            gettext_noop(
+                "Line %(line)s: a quoted value is followed by more text on this line; a quote "
+                'inside a quoted value is written twice ("").'
+            ),
+            line=start,
         )
     if "field larger than field limit" in text:
-        return (
-            f"Line {start}: a value is longer than {FIELD_LIMIT:,} characters (is a quote "
-            "left open?)."
+        return Worded(
+            gettext_noop(
+                "Line %(line)s: a value is longer than %(most)s characters (is a quote left open?)."
+            ),
+            line=start,
+            most=f"{FIELD_LIMIT:,}",
         )
-    return f"Line {start}: {text}."
+    return Worded(gettext_noop("Line %(line)s: %(problem)s."), line=start, problem=text)
 
 
 def csv_records(
@@ -195,7 +229,9 @@ def csv_records(
             except UnicodeDecodeError:
                 for _ in decoded_lines(path):
                     pass
-                raise CsvUnreadable(f"The file is not UTF-8 text; {SAVE_AS}.") from None
+                raise CsvUnreadable(
+                    Worded(gettext_noop("The file is not UTF-8 text; save it as CSV UTF-8."))
+                ) from None
             except csv.Error as error:
                 raise CsvUnreadable(_quote_problem(error, start, reader.line_num), start) from None
             yield start, record
@@ -205,7 +241,7 @@ class UnsavedFormula(str):
     """A workbook cell holding a formula whose value was never saved (the file was
     written by a program that does not calculate): there is nothing to read."""
 
-    message = "A formula without a saved value; open and save the file in Excel."
+    message = gettext_noop("A formula without a saved value; open and save the file in Excel.")
 
 
 def excel_records(path: Path) -> Iterator[tuple[int, list]]:
@@ -221,8 +257,13 @@ def excel_records(path: Path) -> Iterator[tuple[int, list]]:
             formulas = load_workbook(handles[1], read_only=True, data_only=False)
         except Exception as error:  # a zip that is not a workbook, or a broken one
             raise CsvUnreadable(
-                f"The file is not an Excel workbook (.xlsx) it can read ({error}); save it "
-                "as .xlsx or as CSV UTF-8."
+                Worded(
+                    gettext_noop(
+                        "The file is not an Excel workbook (.xlsx) it can read (%(error)s); save "
+                        "it as .xlsx or as CSV UTF-8."
+                    ),
+                    error=str(error),
+                )
             ) from None
         try:
             values = workbook.worksheets[0].iter_rows(values_only=True)
@@ -252,12 +293,24 @@ def excel_serial(value: int | float, parse: Callable) -> str:
 
     if not 1 <= value <= 2_958_465:  # 1900-01-01 to 9999-12-31
         raise RowError(
-            f"{value} is a number, not a date; as an Excel date serial it is out of range."
+            Worded(
+                gettext_noop(
+                    "%(value)s is a number, not a date; as an Excel date serial it is out of range."
+                ),
+                value=value,
+            )
         )
     moment = from_excel(value)
     if parse is date_parser:
         if moment.time() != dt.time(0):
-            raise RowError(f"{value} is an Excel date serial with a time; a date is expected.")
+            raise RowError(
+                Worded(
+                    gettext_noop(
+                        "%(value)s is an Excel date serial with a time; a date is expected."
+                    ),
+                    value=value,
+                )
+            )
         return moment.date().isoformat()
     return moment.isoformat()
 
@@ -279,14 +332,26 @@ def header_names(cells: list) -> list[str]:
     while names and not names[-1]:
         names.pop()
     if not names:
-        raise CsvUnreadable("The first row is empty; it needs the column names.", 1)
+        raise CsvUnreadable(
+            Worded(gettext_noop("The first row is empty; it needs the column names.")), 1
+        )
     if len(names) > MAX_COLUMNS:
         raise CsvUnreadable(
-            f"Header (line 1): {len(names):,} columns; at most {MAX_COLUMNS:,} (is the file "
-            "separated by commas or semicolons?).",
+            Worded(
+                gettext_noop(
+                    "Header (line 1): %(count)s columns; at most %(most)s (is the file separated "
+                    "by commas or semicolons?)."
+                ),
+                count=f"{len(names):,}",
+                most=f"{MAX_COLUMNS:,}",
+            ),
             1,
         )
-    problems = [f"column {n} has no name" for n, name in enumerate(names, start=1) if not name]
+    problems = [
+        Worded(gettext_noop("column %(position)s has no name"), position=n)
+        for n, name in enumerate(names, start=1)
+        if not name
+    ]
     seen: dict[str, int] = {}
     for position, name in enumerate(names, start=1):
         if not name:
@@ -294,14 +359,37 @@ def header_names(cells: list) -> list[str]:
         key = column_key(name)
         if key in seen:
             first = names[seen[key] - 1]
-            written = f" (written {first!r} and {name!r})" if first != name else ""
-            problems.append(f"columns {seen[key]} and {position} are both named {name!r}{written}")
+            if first != name:
+                problems.append(
+                    Worded(
+                        gettext_noop(
+                            "columns %(first)s and %(second)s are both named %(name)s (written "
+                            "%(written_first)s and %(written_second)s)"
+                        ),
+                        first=seen[key],
+                        second=position,
+                        name=repr(name),
+                        written_first=repr(first),
+                        written_second=repr(name),
+                    )
+                )
+            else:
+                problems.append(
+                    Worded(
+                        gettext_noop("columns %(first)s and %(second)s are both named %(name)s"),
+                        first=seen[key],
+                        second=position,
+                        name=repr(name),
+                    )
+                )
         seen.setdefault(key, position)
     if problems:
         more = len(problems) - MAX_HEADER_PROBLEMS
-        listed = "; ".join(problems[:MAX_HEADER_PROBLEMS])
+        listed = problems[:MAX_HEADER_PROBLEMS]
+        if more > 0:
+            listed.append(Worded(gettext_noop("and %(count)s more"), count=f"{more:,}"))
         raise CsvUnreadable(
-            f"Header (line 1): {listed}" + (f"; and {more:,} more" if more > 0 else "") + ".", 1
+            Worded(gettext_noop("Header (line 1): %(problems)s."), problems=Joined(listed)), 1
         )
     return names
 
@@ -316,17 +404,32 @@ def _refuse_what_is_not_text(path: Path) -> None:
         head = handle.read(65536)
     for signature, what in SIGNATURES:
         if head.startswith(signature):
-            raise CsvUnreadable(f"The file is {what}, not CSV text; {SAVE_AS} or as .xlsx.", 1)
+            raise CsvUnreadable(
+                Worded(
+                    gettext_noop(
+                        "The file is %(what)s, not CSV text; save it as CSV UTF-8 or as .xlsx."
+                    ),
+                    what=Worded(what),
+                ),
+                1,
+            )
     first_line = re.split(rb"\r|\n", head, maxsplit=1)[0]
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in first_line[:4]:
-        raise CsvUnreadable(UTF16_OR_32, 1)
+        raise CsvUnreadable(Worded(UTF16_OR_32), 1)
     if b"\x00" in first_line:
         zeros = first_line.count(b"\x00")
         if zeros * 3 >= len(first_line):  # every other byte: UTF-16 without a mark
-            raise CsvUnreadable(UTF16_OR_32, 1)
+            raise CsvUnreadable(Worded(UTF16_OR_32), 1)
         at = first_line.index(b"\x00") + 1
         raise CsvUnreadable(
-            f"Line 1 holds a NUL byte (byte {at}): the file is not text; {SAVE_AS}.", 1
+            Worded(
+                gettext_noop(
+                    "Line 1 holds a NUL byte (byte %(at)s): the file is not text; save it as CSV "
+                    "UTF-8."
+                ),
+                at=at,
+            ),
+            1,
         )
 
 
@@ -335,15 +438,22 @@ def sniff(path: Path) -> tuple[str, list[str]]:
     if is_excel(path):
         first = next(excel_records(path), None)
         if first is None:
-            raise CsvUnreadable("The workbook's first sheet is empty; it needs a header row.", 1)
+            raise CsvUnreadable(
+                Worded(gettext_noop("The workbook's first sheet is empty; it needs a header row.")),
+                1,
+            )
         return EXCEL, header_names(first[1])
     _refuse_what_is_not_text(path)
     first_line = next(decoded_lines(path), "")
     if not first_line.strip():
         first_line = next((line for line in decoded_lines(path) if line.strip()), "")
         if not first_line:
-            raise CsvUnreadable("The file is empty; it needs a header row.", 1)
-        raise CsvUnreadable("Line 1 is empty; the first line names the columns.", 1)
+            raise CsvUnreadable(
+                Worded(gettext_noop("The file is empty; it needs a header row.")), 1
+            )
+        raise CsvUnreadable(
+            Worded(gettext_noop("Line 1 is empty; the first line names the columns.")), 1
+        )
     delimiter = max(DELIMITERS, key=first_line.count)
     first = next(csv_records(path, delimiter, line_by_line=True), None)
     return delimiter, header_names(first[1] if first else [])

@@ -13,7 +13,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.core.mail import send_mail
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -73,7 +72,7 @@ class UploadForm(forms.Form):
 
 def mapping_form(job: CsvImport, data=None) -> forms.Form:
     """One select per CSV column: the field it fills, or nothing."""
-    choices = [("", "— ignore this column —")] + [(f, f) for f in csv_io.fields_of(job.kind)]
+    choices = [("", _("— ignore this column —"))] + [(f, f) for f in csv_io.fields_of(job.kind)]
     try:
         examples = csv_io.samples(Path(job.file.path), job.delimiter)
     except (OSError, csv_io.CsvUnreadable):
@@ -84,13 +83,15 @@ def mapping_form(job: CsvImport, data=None) -> forms.Form:
             choices=choices,
             required=False,
             initial=job.mapping.get(column, ""),
-            help_text=("e.g. " + ", ".join(values)) if values else "empty in the first rows",
+            help_text=_("e.g. %(values)s") % {"values": ", ".join(values)}
+            if values
+            else _("empty in the first rows"),
         )
         for i, (column, values) in enumerate(zip(job.header, examples, strict=False))
     }
     fields["decimal_mark"] = forms.ChoiceField(
-        label="Decimal mark in numbers",
-        choices=[("", "Point in comma-separated files; otherwise refuse what reads two ways")]
+        label=_("Decimal mark in numbers"),
+        choices=[("", _("Point in comma-separated files; otherwise refuse what reads two ways"))]
         + CsvImport._meta.get_field("decimal_mark").choices,
         required=False,
         initial=job.decimal_mark,
@@ -257,7 +258,20 @@ def export(request: HttpRequest, kind: str) -> HttpResponse:
             )
             if created:
                 _ask_for_approval(request, pending)
-            return render(request, "customers/export_pending.html", {"pending": pending})
+            from staff.reads import approver_for
+
+            approver = approver_for(me)
+            return render(
+                request,
+                "customers/export_pending.html",
+                {
+                    "pending": pending,
+                    # Someone without a manager (an admin) is approved by another admin.
+                    "approver_is_admin": approver is not None
+                    and approver.role == approver.Role.ADMIN
+                    and approver.pk != me.manager_id,
+                },
+            )
         approved.used_at = timezone.now()
         approved.save(update_fields=["used_at"])
     if model is ExchangeRate:  # the company's rates, not anyone's customers
@@ -291,28 +305,21 @@ def export(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 def _ask_for_approval(request: HttpRequest, pending: ExportRequest) -> None:
-    from staff.reads import approver_for
+    from staff.reads import ask_for_approval
 
-    manager = approver_for(pending.employee)
-    if manager is not None and manager.email:
-        send_mail(
-            f"Export approval needed: {pending.employee.name}",
-            f"{pending.employee.name}, who is leaving, asks to export {pending.kind}: "
-            f"{pending.reason}\nApprove or ignore it at "
-            f"{request.build_absolute_uri(reverse('export_requests'))}",
-            None,
-            [manager.email],
-        )
+    ask_for_approval(pending, request.build_absolute_uri(reverse("export_requests")))
 
 
 @role_required(Role.ADMIN, Role.MANAGER)
 def export_requests(request: HttpRequest) -> HttpResponse:
     """Exports asked for by people leaving, for their manager (or an admin) to approve."""
     me = employee_of(request.user)
-    from staff.reads import requests_awaiting
-
     # A manager of the requester's team who is not leaving, or an admin; never their own.
+    from staff.reads import kind_label, requests_awaiting
+
     mine = list(requests_awaiting(request.user).select_related("employee"))
+    for waiting in mine:
+        waiting.label = kind_label(waiting.kind)
     if request.method == "POST":
         chosen = next((r for r in mine if str(r.pk) == request.POST.get("request")), None)
         if chosen is None:
@@ -320,7 +327,9 @@ def export_requests(request: HttpRequest) -> HttpResponse:
         chosen.approved_by, chosen.approved_at = me, timezone.now()
         chosen.save(update_fields=["approved_by", "approved_at"])
         messages.success(
-            request, f"Approved: {chosen.employee.name} may export {chosen.kind} once."
+            request,
+            _("Approved: %(name)s may export %(kinds)s once.")
+            % {"name": chosen.employee.name, "kinds": kind_label(chosen.kind)},
         )
         return redirect("export_requests")
     return render(request, "customers/export_requests.html", {"requests": mine})

@@ -16,9 +16,12 @@ from django.db.models import F, Q
 from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
+from customers.currency import CurrencyFieldsChecked
 from retention.email_address import InternationalEmailField
 from retention.text_limits import LimitedTextField
+from retention.wording import Worded, reword
 from staff.models import Employee
 
 # One set of bounds for the dates people and systems send, applied by every door through
@@ -36,9 +39,16 @@ def day_errors(row: dict, *, past: tuple[str, ...] = (), any_time: tuple[str, ..
         if day is None:
             continue
         if day < EARLIEST_DAY:
-            errors[name] = f"{day} is before {EARLIEST_DAY}; check the year."
+            errors[name] = Worded(
+                gettext_noop("%(day)s is before %(earliest)s; check the year."),
+                day=str(day),
+                earliest=str(EARLIEST_DAY),
+            )
         elif name in past and day > today:
-            errors[name] = f"{day} is in the future; give a day that has happened."
+            errors[name] = Worded(
+                gettext_noop("%(day)s is in the future; give a day that has happened."),
+                day=str(day),
+            )
     return errors
 
 
@@ -239,26 +249,37 @@ class Customer(models.Model):
         errors: dict[str, str] = {}
         if row["status"] == Customer.Status.CHURNED:
             if not row["churned_on"]:
-                errors["churned_on"] = "A churned customer needs the date it churned."
+                errors["churned_on"] = Worded(
+                    gettext_noop("A churned customer needs the date it churned.")
+                )
             if not row["churn_reason"]:
-                errors["churn_reason"] = "Every lost customer gets a churn reason."
+                errors["churn_reason"] = Worded(
+                    gettext_noop("Every lost customer gets a churn reason.")
+                )
         else:
             if row["churned_on"]:
-                errors["churned_on"] = "An active customer cannot have a churn date."
+                errors["churned_on"] = Worded(
+                    gettext_noop("An active customer cannot have a churn date.")
+                )
             if row["churn_reason"]:
-                errors["churn_reason"] = "An active customer cannot have a churn reason."
+                errors["churn_reason"] = Worded(
+                    gettext_noop("An active customer cannot have a churn reason.")
+                )
         if (
             row["churned_on"]
             and row["customer_since"]
             and row["churned_on"] < row["customer_since"]
         ):
-            errors["churned_on"] = (
-                f"The churn date {row['churned_on']} is before the customer start "
-                f"{row['customer_since']}."
+            errors["churned_on"] = Worded(
+                gettext_noop(
+                    "The churn date %(churned_on)s is before the customer start %(since)s."
+                ),
+                churned_on=str(row["churned_on"]),
+                since=str(row["customer_since"]),
             )
         if row["primary_owner_id"] and row["primary_owner_id"] == row["secondary_owner_id"]:
-            errors["secondary_owner"] = (
-                "The secondary owner must be someone other than the primary."
+            errors["secondary_owner"] = Worded(
+                gettext_noop("The secondary owner must be someone other than the primary.")
             )
         return day_errors(row, past=("customer_since", "churned_on")) | errors
 
@@ -477,11 +498,17 @@ class Contact(models.Model):
         errors = day_errors(row, past=("known_since", "left_on"))
         known, left = row.get("known_since"), row["left_on"]
         if known and left and left < known and "left_on" not in errors:
-            errors["left_on"] = f"The leaving date {left} is before known since {known}."
+            errors["left_on"] = Worded(
+                gettext_noop("The leaving date %(left)s is before known since %(known)s."),
+                left=str(left),
+                known=str(known),
+            )
         if row["status"] == Contact.Status.LEFT and not left:
-            errors["left_on"] = "A contact who left needs the date they left."
+            errors["left_on"] = Worded(gettext_noop("A contact who left needs the date they left."))
         if row["status"] == Contact.Status.ACTIVE and left:
-            errors["left_on"] = "An active contact cannot have a leaving date; set status to left."
+            errors["left_on"] = Worded(
+                gettext_noop("An active contact cannot have a leaving date; set status to left.")
+            )
         return errors
 
     @staticmethod
@@ -498,7 +525,7 @@ class Contact(models.Model):
             raise ValidationError(errors)
 
 
-class Contract(models.Model):
+class Contract(CurrencyFieldsChecked, models.Model):
     class Kind(models.TextChoices):
         SUBSCRIPTION = "subscription", _("Subscription")
         SERVICE = "service", _("Service agreement")
@@ -534,7 +561,7 @@ class Contract(models.Model):
         null=True,
         blank=True,
         editable=False,
-        help_text="Empty only for contracts kept from before their currency had a rate.",
+        help_text=_("Empty only for contracts kept from before their currency had a rate."),
     )
     kind = models.CharField(max_length=14, choices=Kind.choices, default=Kind.SUBSCRIPTION)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
@@ -600,20 +627,15 @@ class Contract(models.Model):
         if row["start_date"] and row["end_date"] and row["end_date"] < row["start_date"]:
             errors.setdefault(
                 "end_date",
-                f"The end date {row['end_date']} is before the start date {row['start_date']}.",
+                Worded(
+                    gettext_noop(
+                        "The end date %(end_date)s is before the start date %(start_date)s."
+                    ),
+                    end_date=str(row["end_date"]),
+                    start_date=str(row["start_date"]),
+                ),
             )
         return errors
-
-    def clean_fields(self, exclude=None) -> None:
-        from customers.currency import currency_field_errors
-
-        errors = currency_field_errors(self)
-        try:
-            super().clean_fields(exclude)
-        except ValidationError as invalid:
-            errors = {**invalid.message_dict, **errors}
-        if errors:
-            raise ValidationError(errors)
 
     @staticmethod
     def batch_errors(rows: list[tuple[int, dict]]) -> list[tuple[int, str, str]]:
@@ -637,14 +659,18 @@ class Contract(models.Model):
         # Checked when set or changed here (a form without the field keeps what is stored).
         if self.renewal_of_id is not None and self.renewal_of_id != stored_renewal_of:
             if self.pk is not None and self.renewal_of_id == self.pk:
-                errors["renewal_of"] = "A contract cannot be a renewal of itself."
+                errors["renewal_of"] = Worded(
+                    gettext_noop("A contract cannot be a renewal of itself.")
+                )
             elif self.customer_id is not None and (
                 Contract.objects.filter(pk=self.renewal_of_id)
                 .values_list("customer_id", flat=True)
                 .first()
                 != self.customer_id
             ):
-                errors["renewal_of"] = "The contract it renews belongs to another customer."
+                errors["renewal_of"] = Worded(
+                    gettext_noop("The contract it renews belongs to another customer.")
+                )
         if self.currency and self.start_date and not currency_field_errors(self):
             row = {
                 "currency": self.currency,
@@ -781,21 +807,25 @@ class Interaction(models.Model):
         """The rules on one interaction's own fields, for every door."""
         errors: dict[str, str] = {}
         if row["satisfaction"] is not None and row["kind"] not in cls.RATED_KINDS:
-            label = (
-                cls.Kind(row["kind"]).label.lower()
-                if row["kind"] in cls.Kind.values
-                else row["kind"]
+            errors["satisfaction"] = Worded(
+                gettext_noop(
+                    "An interaction of kind %(kind)s does not carry a satisfaction score."
+                ),
+                kind=str(row["kind"]),
             )
-            errors["satisfaction"] = f"A {label} does not carry a satisfaction score."
         happened = row["happened_at"]
         if happened and happened < dt.datetime.combine(EARLIEST_DAY, dt.time(), dt.UTC):
-            errors["happened_at"] = (
-                f"{happened.date().isoformat()} is before {EARLIEST_DAY}; check the year."
+            errors["happened_at"] = Worded(
+                gettext_noop("%(day)s is before %(earliest)s; check the year."),
+                day=happened.date().isoformat(),
+                earliest=str(EARLIEST_DAY),
             )
         elif happened and happened > timezone.now() + cls.FUTURE_SLACK:
-            errors["happened_at"] = (
-                f"{row['happened_at']:%Y-%m-%d %H:%M} is in the future; an interaction is "
-                "logged once it happened."
+            errors["happened_at"] = Worded(
+                gettext_noop(
+                    "%(moment)s is in the future; an interaction is logged once it happened."
+                ),
+                moment=f"{row['happened_at']:%Y-%m-%d %H:%M}",
             )
         return errors
 
@@ -810,7 +840,7 @@ class Interaction(models.Model):
             Contact.objects.filter(pk__in=contact_ids).values_list("id", "customer_id")
         )
         return [
-            (index, "contact", "This contact belongs to another customer.")
+            (index, "contact", Worded(gettext_noop("This contact belongs to another customer.")))
             for index, row in rows
             if row.get("contact_id") and customer_of.get(row["contact_id"]) != row["customer_id"]
         ]
@@ -842,7 +872,7 @@ class UsageDay(models.Model):
         max_length=64, help_text='What was used, e.g. "logins", "reports_run", "seats_used".'
     )
     quantity = models.FloatField(
-        validators=[MinValueValidator(0)], help_text="The day's total for this event."
+        validators=[MinValueValidator(0)], help_text=_("The day's total for this event.")
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -853,12 +883,12 @@ class UsageDay(models.Model):
             models.UniqueConstraint(
                 fields=["customer", "day", "event"],
                 name="one_usage_total_per_customer_day_event",
-                violation_error_message="A customer has one total per day and event.",
+                violation_error_message=_("A customer has one total per day and event."),
             ),
             models.CheckConstraint(
                 condition=Q(quantity__gte=0),
                 name="usageday_quantity_not_negative",
-                violation_error_message="A usage quantity is 0 or more.",
+                violation_error_message=_("A usage quantity is 0 or more."),
             ),
         ]
 
@@ -945,14 +975,18 @@ class CsvImport(models.Model):
     file = models.FileField(upload_to=_import_path)
     original_name = models.CharField(max_length=255)
     delimiter = models.CharField(
-        max_length=1, default=",", help_text='"," or ";" for CSV, "x" for an Excel workbook.'
+        max_length=1,
+        default=",",
+        help_text=_('"," or ";" for CSV, "x" for an Excel workbook.'),
     )
     decimal_mark = models.CharField(
         max_length=1,
         blank=True,
-        choices=[(".", "Point: 1,234.56"), (",", "Comma: 1.234,56")],
-        help_text="How the file writes numbers; empty: a point in comma-separated files, "
-        "otherwise a number that reads two ways is refused.",
+        choices=[(".", _("Point: 1,234.56")), (",", _("Comma: 1.234,56"))],
+        help_text=_(
+            "How the file writes numbers; empty: a point in comma-separated files, "
+            "otherwise a number that reads two ways is refused."
+        ),
     )
     date_order = models.CharField(
         max_length=3,
@@ -982,12 +1016,23 @@ class CsvImport(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    # The error's English source and figures, to word it in the reader's language
+    # (retention/wording.py).
+    error_wording = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} from {self.original_name}"
+        return _("%(kind)s from %(name)s") % {
+            "kind": self.get_kind_display(),
+            "name": self.original_name,
+        }
+
+    @property
+    def error_text(self) -> str:
+        """Why the check or import stopped, in the active language."""
+        return reword({"message": self.error, **(self.error_wording or {})})
 
     @property
     def percent(self) -> int:

@@ -12,10 +12,17 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext_noop
+
+from retention.wording import Worded
 
 
 class RowError(ValueError):
-    """A value that cannot be taken; the message says why."""
+    """A value that cannot be taken; the message says why (a `Worded`, so a stored copy
+    can be read in another language)."""
+
+    def __str__(self) -> str:
+        return self.args[0] if self.args else ""
 
 
 # --- parsers: raw value -> Python value, or RowError ---------------------------------------
@@ -28,11 +35,13 @@ def blank(value) -> bool:
 def storable(value: str) -> str:
     """Text the database can hold: no NUL character, valid Unicode."""
     if "\x00" in value:
-        raise RowError("contains a NUL character.")
+        raise RowError(Worded(gettext_noop("contains a NUL character.")))
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise RowError("contains characters that are not valid Unicode.") from None
+        raise RowError(
+            Worded(gettext_noop("contains characters that are not valid Unicode."))
+        ) from None
     return value
 
 
@@ -41,10 +50,16 @@ def text(max_length: int) -> Callable:
         if blank(value):
             return ""
         if not isinstance(value, str | int):
-            raise RowError("must be text.")
+            raise RowError(Worded(gettext_noop("must be text.")))
         value = str(value).strip()
         if len(value) > max_length:
-            raise RowError(f"is {len(value)} characters long; at most {max_length}.")
+            raise RowError(
+                Worded(
+                    gettext_noop("is %(length)s characters long; at most %(most)s."),
+                    length=len(value),
+                    most=max_length,
+                )
+            )
         return storable(value)
 
     return parse
@@ -57,7 +72,13 @@ def choice(choices: Iterable[str]) -> Callable:
         if blank(value):
             return ""
         if value not in allowed:
-            raise RowError(f"{value!r} is not one of {', '.join(allowed)}.")
+            raise RowError(
+                Worded(
+                    gettext_noop("%(value)s is not one of %(allowed)s."),
+                    value=repr(value),
+                    allowed=", ".join(allowed),
+                )
+            )
         return value
 
     return parse
@@ -69,10 +90,17 @@ def date(value):
     try:
         parsed = parse_date(value.strip()) if isinstance(value, str) else None
     except ValueError:  # well formed but impossible, e.g. month 13
-        raise RowError(f"{value!r} is not a real date.") from None
+        raise RowError(
+            Worded(gettext_noop("%(value)s is not a real date."), value=repr(value))
+        ) from None
     if parsed is None:
         raise RowError(
-            f"{value!r} is not a date: the API takes dates as YYYY-MM-DD (ISO 8601) only."
+            Worded(
+                gettext_noop(
+                    "%(value)s is not a date: the API takes dates as YYYY-MM-DD (ISO 8601) only."
+                ),
+                value=repr(value),
+            )
         )
     return parsed
 
@@ -86,15 +114,22 @@ def moment(value):
         parsed = None
     if parsed is None:
         raise RowError(
-            f"{value!r} is not a date and time: the API takes ISO 8601 only, e.g. "
-            "2026-05-01T14:30:00Z."
+            Worded(
+                gettext_noop(
+                    "%(value)s is not a date and time: the API takes ISO 8601 only, e.g. "
+                    "2026-05-01T14:30:00Z."
+                ),
+                value=repr(value),
+            )
         )
     if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed)
     try:
         return parsed.astimezone(dt.UTC)  # the database refuses far-off offsets
     except OverflowError:
-        raise RowError(f"{value!r} is out of range.") from None
+        raise RowError(
+            Worded(gettext_noop("%(value)s is out of range."), value=repr(value))
+        ) from None
 
 
 def money(value):
@@ -105,9 +140,16 @@ def money(value):
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
-        raise RowError(f"{value!r} is not a number.") from None
+        raise RowError(
+            Worded(gettext_noop("%(value)s is not a number."), value=repr(value))
+        ) from None
     if not amount.is_finite() or amount < 0 or amount >= Decimal("1e12"):
-        raise RowError(f"{value!r} must be a number from 0 up to 999,999,999,999.99.")
+        raise RowError(
+            Worded(
+                gettext_noop("%(value)s must be a number from 0 up to 999,999,999,999.99."),
+                value=repr(value),
+            )
+        )
     return _exact(value, amount, 2)
 
 
@@ -116,7 +158,13 @@ def _exact(value, number: Decimal, places: int) -> Decimal:
     10.00 or 10.01 (trailing zeros, as in 10.500, are no rounding)."""
     step = Decimal(1).scaleb(-places)
     if number != number.quantize(step):
-        raise RowError(f"{value!r} has more than {places} decimals.")
+        raise RowError(
+            Worded(
+                gettext_noop("%(value)s has more than %(places)s decimals."),
+                value=repr(value),
+                places=places,
+            )
+        )
     return number.quantize(step)
 
 
@@ -129,9 +177,16 @@ def rate(value):
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation:
-        raise RowError(f"{value!r} is not a number.") from None
+        raise RowError(
+            Worded(gettext_noop("%(value)s is not a number."), value=repr(value))
+        ) from None
     if not number.is_finite() or number <= 0 or number >= Decimal("1e10"):
-        raise RowError(f"{value!r} must be a positive number below 10,000,000,000.")
+        raise RowError(
+            Worded(
+                gettext_noop("%(value)s must be a positive number below 10,000,000,000."),
+                value=repr(value),
+            )
+        )
     return _exact(value, number, 10)
 
 
@@ -152,7 +207,13 @@ def flag(value):
     if lowered in FALSE_WORDS:
         return False
     raise RowError(
-        f"{value!r} is not true or false (TRUE/FALSE, WAHR/FALSCH, VRAI/FAUX, yes/no, 1/0, 是/否)."
+        Worded(
+            gettext_noop(
+                "%(value)s is not true or false (TRUE/FALSE, WAHR/FALSCH, VRAI/FAUX, yes/no, "
+                "1/0, 是/否)."
+            ),
+            value=repr(value),
+        )
     )
 
 
@@ -162,9 +223,11 @@ def score(value):
     try:
         number = int(str(value).strip())
     except ValueError:
-        raise RowError(f"{value!r} is not a whole number.") from None
+        raise RowError(
+            Worded(gettext_noop("%(value)s is not a whole number."), value=repr(value))
+        ) from None
     if not 1 <= number <= 10:
-        raise RowError(f"{number} is outside 1 to 10.")
+        raise RowError(Worded(gettext_noop("%(number)s is outside 1 to 10."), number=number))
     return number
 
 
@@ -174,7 +237,12 @@ def currency(value):
     if blank(value):
         return None
     if not isinstance(value, str):
-        raise RowError(f"{value!r} is not a three-letter ISO currency code, e.g. EUR.")
+        raise RowError(
+            Worded(
+                gettext_noop("%(value)s is not a three-letter ISO currency code, e.g. EUR."),
+                value=repr(value),
+            )
+        )
     return currency_code(value)
 
 
@@ -183,9 +251,16 @@ def currency_code(value: str) -> str:
     in capitals, three letters and a currency of ISO 4217; RowError says what is wrong."""
     code = value.strip().upper()
     if not re.fullmatch(r"[A-Z]{3}", code):
-        raise RowError(f"{value!r} is not a three-letter ISO currency code, e.g. EUR.")
+        raise RowError(
+            Worded(
+                gettext_noop("%(value)s is not a three-letter ISO currency code, e.g. EUR."),
+                value=repr(value),
+            )
+        )
     if code not in _iso_currencies():
-        raise RowError(f"{code} is not an ISO 4217 currency code.")
+        raise RowError(
+            Worded(gettext_noop("%(code)s is not an ISO 4217 currency code."), code=code)
+        )
     return code
 
 
@@ -243,21 +318,39 @@ def number_text(value: str, decimal_mark: str | None) -> str:
             decimal_mark = "," if last == "." else "."  # "1.234.567": grouping only
         elif re.fullmatch(r"[0-9]{1,3}[.,][0-9]{3}", compact):
             raise RowError(
-                f"{value.strip()!r} reads two ways (decimal {last!r} or thousands "
-                "separator); choose the file's decimal mark or write it without grouping."
+                Worded(
+                    gettext_noop(
+                        "%(value)s reads two ways (decimal %(mark)s or thousands separator); "
+                        "choose the file's decimal mark or write it without grouping."
+                    ),
+                    value=repr(value.strip()),
+                    mark=repr(last),
+                )
             )
         else:
             decimal_mark = last
     group = "," if decimal_mark == "." else "."
     whole, _, fraction = compact.partition(decimal_mark)
     if decimal_mark in fraction or group in fraction:
-        raise RowError(f"{value.strip()!r} is not a number with decimal mark {decimal_mark!r}.")
+        raise RowError(
+            Worded(
+                gettext_noop("%(value)s is not a number with decimal mark %(mark)s."),
+                value=repr(value.strip()),
+                mark=repr(decimal_mark),
+            )
+        )
     if group in whole and not re.fullmatch(
         r"[0-9]{1,3}(" + re.escape(group) + r"[0-9]{3})+", whole
     ):
         raise RowError(
-            f"{value.strip()!r} is not a number with decimal mark {decimal_mark!r} "
-            f"(thousands are grouped by three)."
+            Worded(
+                gettext_noop(
+                    "%(value)s is not a number with decimal mark %(mark)s "
+                    "(thousands are grouped by three)."
+                ),
+                value=repr(value.strip()),
+                mark=repr(decimal_mark),
+            )
         )
     whole = whole.replace(group, "")
     return sign + (whole or "0") + ("." + fraction if fraction else "")
@@ -311,11 +404,15 @@ def numeric_date_order(value: str) -> str | None:
 
 def _day(value: str, year: int, month: int, day: int) -> dt.date:
     if year < 1000:
-        raise RowError(f"{value!r}: write the year with four digits.")
+        raise RowError(
+            Worded(gettext_noop("%(value)s: write the year with four digits."), value=repr(value))
+        )
     try:
         return dt.date(year, month, day)
     except ValueError:
-        raise RowError(f"{value!r} is not a real date.") from None
+        raise RowError(
+            Worded(gettext_noop("%(value)s is not a real date."), value=repr(value))
+        ) from None
 
 
 def _date_part(value: str, part: str, order: str | None) -> dt.date:
@@ -327,20 +424,42 @@ def _date_part(value: str, part: str, order: str | None) -> dt.date:
         if len(numeric.group(1)) == 4:
             return _day(value, a, b, c)
         if len(numeric.group(4)) != 4:
-            raise RowError(f"{value!r}: write the year with four digits.")
+            raise RowError(
+                Worded(
+                    gettext_noop("%(value)s: write the year with four digits."), value=repr(value)
+                )
+            )
         if a > 12 and b > 12:
-            raise RowError(f"{value!r} is not a real date.")
+            raise RowError(Worded(gettext_noop("%(value)s is not a real date."), value=repr(value)))
         read = order if order in ("dmy", "mdy") else numeric_date_order(part)
         if read is None and a == b:  # 01/01/2025 is the same day either way
             read = "dmy"
         forced = "dmy" if a > 12 else "mdy" if b > 12 else None
         if order in ("dmy", "mdy") and forced not in (None, order):
-            raise RowError(f"{value!r} does not fit the date order {DATE_ORDERS[order]}.")
+            raise RowError(
+                Worded(
+                    gettext_noop("%(value)s does not fit the date order %(order)s."),
+                    value=repr(value),
+                    order=DATE_ORDERS[order],
+                )
+            )
         if read is None:
             if order == "ymd":
-                raise RowError(f"{value!r} does not fit the date order year-month-day.")
+                raise RowError(
+                    Worded(
+                        gettext_noop("%(value)s does not fit the date order %(order)s."),
+                        value=repr(value),
+                        order=DATE_ORDERS["ymd"],
+                    )
+                )
             raise RowError(
-                f"{value!r} reads two ways (day-month or month-day); choose the file's date order."
+                Worded(
+                    gettext_noop(
+                        "%(value)s reads two ways (day-month or month-day); choose the file's "
+                        "date order."
+                    ),
+                    value=repr(value),
+                )
             )
         return _day(value, c, b, a) if read == "dmy" else _day(value, c, a, b)
     words = [w for w in re.split(r"[\s,./-]+", part) if w]
@@ -352,7 +471,12 @@ def _date_part(value: str, part: str, order: str | None) -> dt.date:
         if len(years) == 1 and len(days) == 1:
             return _day(value, int(years[0]), MONTHS[months[0].lower()], int(days[0]))
     raise RowError(
-        f"{value!r} is not a date (e.g. 2025-12-31, 31.12.2025, 12/31/2025, 31-Dec-2025)."
+        Worded(
+            gettext_noop(
+                "%(value)s is not a date (e.g. 2025-12-31, 31.12.2025, 12/31/2025, 31-Dec-2025)."
+            ),
+            value=repr(value),
+        )
     )
 
 
@@ -365,14 +489,24 @@ def file_date(value: str, order: str | None = None) -> str:
     iso = _ISO_MOMENT.fullmatch(raw)
     if iso:
         if any(int(part or 0) for part in iso.group(2, 3, 4)):
-            raise RowError(f"{value!r} has a time of day; a date is expected.")
+            raise RowError(
+                Worded(
+                    gettext_noop("%(value)s has a time of day; a date is expected."),
+                    value=repr(value),
+                )
+            )
         return iso.group(1)
     timed = re.fullmatch(r"(.*?)[ T,]+" + _TIME.pattern, raw, re.I)
     if timed:
         hour, minute, second = (int(n or 0) for n in timed.group(2, 3, 4))
         midnight = hour == (12 if timed.group(5) else 0) and not minute and not second
         if not midnight or (timed.group(5) or "a").lower() != "a":
-            raise RowError(f"{value!r} has a time of day; a date is expected.")
+            raise RowError(
+                Worded(
+                    gettext_noop("%(value)s has a time of day; a date is expected."),
+                    value=repr(value),
+                )
+            )
         raw = timed.group(1).strip(" ,")
     return _date_part(value, raw, order).isoformat()
 
@@ -385,7 +519,9 @@ def file_moment(value: str, order: str | None = None) -> str:
         try:
             parse_datetime(raw)
         except ValueError:
-            raise RowError(f"{value!r} is not a real date and time.") from None
+            raise RowError(
+                Worded(gettext_noop("%(value)s is not a real date and time."), value=repr(value))
+            ) from None
         return raw
     found = re.fullmatch(r"(.*?)[ T,]+" + _TIME.pattern, raw, re.I)
     if not found:
@@ -395,10 +531,10 @@ def file_moment(value: str, order: str | None = None) -> str:
     noon = found.group(5)
     if noon:
         if not 1 <= hour <= 12:
-            raise RowError(f"{value!r} is not a real time.")
+            raise RowError(Worded(gettext_noop("%(value)s is not a real time."), value=repr(value)))
         hour = hour % 12 + (12 if noon.lower() == "p" else 0)
     if hour > 23 or minute > 59 or second > 59:
-        raise RowError(f"{value!r} is not a real time.")
+        raise RowError(Worded(gettext_noop("%(value)s is not a real time."), value=repr(value)))
     return f"{day.isoformat()}T{hour:02}:{minute:02}:{second:02}"
 
 

@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from dateutil.relativedelta import relativedelta
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from customers.currency import fill_reporting_values
 from customers.models import Contract, Customer
 from retention.jobs import steps
+from retention.wording import Worded
 
 
 @dataclass(frozen=True)
@@ -156,9 +158,12 @@ def _create_follow_ons(follow_ons: list[Contract], set_aside: set[int]) -> None:
                 model="contract",
                 object_id=contract.renewal_of_id,
                 key=contract.external_id,
-                reason=(
-                    f"Follow-on not created: another contract already has the external id "
-                    f"{contract.external_id}; rename one of them."
+                reason=Worded(
+                    gettext_noop(
+                        "Follow-on not created: another contract already has the external id "
+                        "%(external_id)s; rename one of them."
+                    ),
+                    external_id=contract.external_id,
                 ),
             )
     follow_ons = [contract for contract in follow_ons if contract.renewal_of_id not in set_aside]
@@ -209,8 +214,12 @@ def _roll_once(as_of: dt.date, set_aside: set[int]) -> ContractRollResult:
                     model="contract",
                     object_id=row["id"],
                     key=row["external_id"],
-                    reason="Follow-on not created: its renewal chain loops back on itself, "
-                    "so it has no first contract; correct the contracts' renewal_of.",
+                    reason=Worded(
+                        gettext_noop(
+                            "Follow-on not created: its renewal chain loops back on itself, so "
+                            "it has no first contract; correct the contracts' renewal_of."
+                        )
+                    ),
                 )
                 continue
             start, end = follow_on_term(

@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from customers import services
 from customers.models import ScoringRun
@@ -17,6 +18,7 @@ from retention.celery import app as celery_app
 from retention.celery import origin_queue
 from retention.jobs import steps
 from retention.jobs.models import JobStep
+from retention.wording import Worded, coded
 
 
 def _day(as_of: str | None) -> dt.date:
@@ -107,8 +109,16 @@ def score_day(day: dt.date, *, chunk_size: int | None = None, queue: str = "") -
         ).first()
         if busy is not None and not steps.owner_lost(busy):
             raise ValidationError(
-                f"Scoring for {day} is still running ({busy.name} {busy.subject} is "
-                f"{busy.get_status_display().lower()}); start it again once it has finished."
+                Worded(
+                    gettext_noop(
+                        "Scoring for %(day)s is still running (%(step)s %(subject)s is "
+                        "%(status)s); start it again once it has finished."
+                    ),
+                    day=str(day),
+                    step=busy.name,
+                    subject=busy.subject,
+                    status=busy.status,
+                )
             )
         # The page shows the day as running from now on; readers keep the previous scores.
         ScoringRun.objects.filter(day=day).update(
@@ -177,12 +187,23 @@ def _csv_job(import_id: int, *, write: bool, attempt: int | None = None) -> dict
     step = steps.current_step()
     if step is not None:
         attempt = step.attempts
-        retry_note = f"Attempt {attempt}: {step.error}" if step.retries else ""
+        retry_note = (
+            Worded(
+                gettext_noop("Attempt %(attempt)s: %(error)s"), attempt=attempt, error=step.error
+            )
+            if step.retries
+            else ""
+        )
     else:  # the embedded mode's thread (run_csv_job_here) counts its own attempts
-        retry_note = f"Attempt {attempt}: the database was unavailable." if attempt else ""
-        retry_note = retry_note if attempt and attempt > 1 else ""
+        retry_note = (
+            Worded(
+                gettext_noop("Attempt %(attempt)s: the database was unavailable."), attempt=attempt
+            )
+            if attempt and attempt > 1
+            else ""
+        )
     started = rows.exclude(status=CsvImport.Status.CANCELLED).update(
-        status=working, rows_done=0, error=retry_note
+        status=working, rows_done=0, error=retry_note, error_wording=coded(retry_note)
     )
     if not started:
         return {"cancelled": True}
@@ -201,7 +222,10 @@ def _csv_job(import_id: int, *, write: bool, attempt: int | None = None) -> dict
 
     def failed(message: str) -> dict:
         rows.exclude(status=CsvImport.Status.CANCELLED).update(
-            status=CsvImport.Status.FAILED, error=message, finished_at=timezone.now()
+            status=CsvImport.Status.FAILED,
+            error=message,
+            error_wording=coded(message),
+            finished_at=timezone.now(),
         )
         return {"error": message}
 
@@ -235,6 +259,7 @@ def _csv_job(import_id: int, *, write: bool, attempt: int | None = None) -> dict
                     updated=report.updated,
                     unchanged=report.unchanged,
                     error="",
+                    error_wording={},
                     finished_at=timezone.now(),
                 )
     except ImportCancelled:
@@ -247,17 +272,36 @@ def _csv_job(import_id: int, *, write: bool, attempt: int | None = None) -> dict
         connection.close()  # a killed connection must not be reused
         if attempt is not None and attempt < settings.JOBS_MAX_ATTEMPTS:
             with contextlib.suppress(DatabaseError):
-                rows.update(error=f"Database unavailable ({error}); trying again.")
+                unavailable = Worded(
+                    gettext_noop("Database unavailable (%(error)s); trying again."),
+                    error=str(error),
+                )
+                rows.update(error=unavailable, error_wording=coded(unavailable))
             raise
         return failed(
-            f"The database stayed unavailable ({type(error).__name__}: {error}); "
-            "nothing was written. Start it again."
+            Worded(
+                gettext_noop(
+                    "The database stayed unavailable (%(error)s); nothing was written. Start it "
+                    "again."
+                ),
+                error=f"{type(error).__name__}: {error}",
+            )
         )
     except Exception as error:
         logging.getLogger(__name__).exception("CSV import %s failed", import_id)
         return failed(
-            f"The {'import' if write else 'check'} stopped on an unexpected error "
-            f"({type(error).__name__}: {error}); nothing was written. Check the file again."
+            Worded(
+                gettext_noop(
+                    "The import stopped on an unexpected error (%(error)s); nothing was "
+                    "written. Check the file again."
+                )
+                if write
+                else gettext_noop(
+                    "The check stopped on an unexpected error (%(error)s); nothing was "
+                    "written. Check the file again."
+                ),
+                error=f"{type(error).__name__}: {error}",
+            )
         )
     return {"rows": report.rows, "problems": report.problem_count, "created": report.created}
 
@@ -289,11 +333,19 @@ def settle_csv_job(job) -> None:
     step = JobStep.objects.filter(name=name, subject=f"import {job.pk}").order_by("-id").first()
     if step is None or step.status != JobStep.Status.FAILED:
         return
-    error = f"The {'import' if name == 'csv_import' else 'check'} gave up: {step.error} Nothing was written; start it again."
+    error = Worded(
+        gettext_noop("The import gave up: %(error)s Nothing was written; start it again.")
+        if name == "csv_import"
+        else gettext_noop("The check gave up: %(error)s Nothing was written; start it again."),
+        error=step.error,
+    )
     if CsvImport.objects.filter(pk=job.pk, status=job.status).update(
-        status=CsvImport.Status.FAILED, error=error, finished_at=timezone.now()
+        status=CsvImport.Status.FAILED,
+        error=error,
+        error_wording=coded(error),
+        finished_at=timezone.now(),
     ):
-        job.status, job.error = CsvImport.Status.FAILED, error
+        job.status, job.error, job.error_wording = CsvImport.Status.FAILED, error, coded(error)
 
 
 def cancel_csv_job(*, job) -> bool:

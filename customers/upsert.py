@@ -24,6 +24,7 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import Model
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from customers import currency
 from customers.models import (
@@ -55,10 +56,19 @@ from customers.row_values import (
 )
 from customers.row_values import currency as currency_code
 from retention.email_address import email_key
+from retention.wording import Worded
 from staff import audit
 from staff.models import Employee
 
 MAX_ROWS = 10_000
+
+# What a reference names that is not there, by the model it names.
+NOT_FOUND = {
+    "employee": gettext_noop("No employee with email or external id %(value)s."),
+    "customer": gettext_noop("No customer with external id %(value)s."),
+    "contact": gettext_noop("No contact with external id %(value)s."),
+    "team": gettext_noop("No team with external id %(value)s."),
+}
 WRITE_BATCH = 1_000
 
 
@@ -125,7 +135,12 @@ _check_interaction = Interaction.row_errors
 
 def _check_usage(row: dict) -> dict[str, str]:
     if row["day"] and row["day"] > timezone.localdate() + dt.timedelta(days=1):
-        return {"day": f"{row['day']} is in the future; send totals of days that happened."}
+        return {
+            "day": Worded(
+                gettext_noop("%(day)s is in the future; send totals of days that happened."),
+                day=str(row["day"]),
+            )
+        }
     return {}
 
 
@@ -136,9 +151,16 @@ def _quantity(value):
     try:
         number = float(str(value).strip())
     except ValueError:
-        raise RowError(f"{value!r} is not a number.") from None
+        raise RowError(
+            Worded(gettext_noop("%(value)s is not a number."), value=repr(value))
+        ) from None
     if not (0 <= number < 1e12):
-        raise RowError(f"{value!r} must be a number from 0 up to 999,999,999,999.")
+        raise RowError(
+            Worded(
+                gettext_noop("%(value)s must be a number from 0 up to 999,999,999,999."),
+                value=repr(value),
+            )
+        )
     return number
 
 
@@ -260,7 +282,12 @@ KINDS: dict[str, Kind] = {
             Column("rate", rate, required=True),
         ],
         check=lambda row: (
-            {"currency": f"{row['currency']} is the reporting currency; its rate is always 1."}
+            {
+                "currency": Worded(
+                    gettext_noop("%(currency)s is the reporting currency; its rate is always 1."),
+                    currency=row["currency"],
+                )
+            }
             if row["currency"] == currency.reporting_currency()
             else {}
         ),
@@ -321,13 +348,23 @@ def parse_rows(kind: Kind, rows: list, present: set[str] | None) -> tuple[list[d
     clean: list[dict] = []
     for index, raw in enumerate(rows):
         if not isinstance(raw, dict):
-            errors.append({"index": index, "field": None, "message": "Each row is an object."})
+            errors.append(
+                {
+                    "index": index,
+                    "field": None,
+                    "message": Worded(gettext_noop("Each row is an object.")),
+                }
+            )
             clean.append({})
             continue
         row: dict = {}
         for name in raw.keys() - known:
             errors.append(
-                {"index": index, "field": str(name), "message": "Unknown field; see the schema."}
+                {
+                    "index": index,
+                    "field": str(name),
+                    "message": Worded(gettext_noop("Unknown field; see the schema.")),
+                }
             )
         for column in kind.columns:
             if present is not None and column.name not in present:
@@ -339,7 +376,13 @@ def parse_rows(kind: Kind, rows: list, present: set[str] | None) -> tuple[list[d
                 errors.append({"index": index, "field": column.name, "message": str(problem)})
                 continue
             if parsed in (None, "") and column.required:
-                errors.append({"index": index, "field": column.name, "message": "Required."})
+                errors.append(
+                    {
+                        "index": index,
+                        "field": column.name,
+                        "message": Worded(gettext_noop("Required.")),
+                    }
+                )
                 continue
             row[column.name] = column.default if parsed in (None, "") else parsed
         for reference in kind.references:
@@ -348,10 +391,22 @@ def parse_rows(kind: Kind, rows: list, present: set[str] | None) -> tuple[list[d
             value = raw.get(reference.name)
             if blank(value):
                 if reference.required:
-                    errors.append({"index": index, "field": reference.name, "message": "Required."})
+                    errors.append(
+                        {
+                            "index": index,
+                            "field": reference.name,
+                            "message": Worded(gettext_noop("Required.")),
+                        }
+                    )
                 row[reference.name] = None
             elif not isinstance(value, str | int):
-                errors.append({"index": index, "field": reference.name, "message": "must be text."})
+                errors.append(
+                    {
+                        "index": index,
+                        "field": reference.name,
+                        "message": Worded(gettext_noop("must be text.")),
+                    }
+                )
             else:
                 try:
                     row[reference.name] = storable(str(value).strip())
@@ -378,12 +433,23 @@ def _check_batch(kind: Kind, clean: list[dict], errors: list[dict], present) -> 
             continue
         key = parts[0] if len(parts) == 1 else parts
         if key in seen:
-            what = repr(key) if len(parts) == 1 else "The same customer, day and event"
             errors.append(
                 {
                     "index": index,
                     "field": kind.key[0] if len(parts) == 1 else kind.key[-1],
-                    "message": f"{what} is also in row {seen[key]} of this request.",
+                    "message": Worded(
+                        gettext_noop("%(value)s is also in row %(row)s of this request."),
+                        value=repr(key),
+                        row=seen[key],
+                    )
+                    if len(parts) == 1
+                    else Worded(
+                        gettext_noop(
+                            "The same customer, day and event is also in row %(row)s of this "
+                            "request."
+                        ),
+                        row=seen[key],
+                    ),
                 }
             )
         seen.setdefault(key, index)
@@ -469,8 +535,7 @@ def _resolve_references(
         if by_email and kind.model is Customer:
             unable = Employee.cannot_own_customers(found.values())
             kept = _stored_owners(rows, reference.column, set(unable))
-        noun = reference.model._meta.verbose_name
-        named_by = "email or external id" if by_email else reference.key.replace("_", " ")
+        not_found = NOT_FOUND[reference.model._meta.model_name]
         for index, row in enumerate(rows):
             value = row.pop(reference.name, None) if row else None
             if not row:
@@ -482,7 +547,7 @@ def _resolve_references(
                     {
                         "index": index,
                         "field": reference.name,
-                        "message": f"No {noun} with {named_by} {value!r}.",
+                        "message": Worded(not_found, value=repr(value)),
                     }
                 )
             elif found[value] in unable and ((row.get("external_id"), found[value]) not in kept):
@@ -545,7 +610,11 @@ def upsert(
             {
                 "index": None,
                 "field": None,
-                "message": f"{len(rows):,} rows; send at most {MAX_ROWS:,} per request.",
+                "message": Worded(
+                    gettext_noop("%(rows)s rows; send at most %(most)s per request."),
+                    rows=f"{len(rows):,}",
+                    most=f"{MAX_ROWS:,}",
+                ),
             }
         ]
         return outcome

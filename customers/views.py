@@ -6,6 +6,7 @@ from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -295,7 +296,7 @@ def score_change(request: HttpRequest, customer_id: int) -> HttpResponse:
 
     customer = get_object_or_404(Customer, pk=customer_id)
     if customer_page.access_level(request.user, customer) != customer_page.FULL:
-        raise Http404("No customer here that you may see.")
+        raise Http404(_("No customer here that you may see."))
     run = latest_scoring_run()
     change = None
     if run is not None:
@@ -420,7 +421,13 @@ def grant_access(request: HttpRequest, customer_id: int) -> HttpResponse:
                 form.add_error(field if field in form.fields else None, problem)
         return _customer_page(request, customer.pk, grant_form=form)
     messages.success(
-        request, f"{grant.grantee.name} sees {customer.name} until {grant.until:%d %b %Y}."
+        request,
+        _("%(grantee)s sees %(customer)s until %(until)s.")
+        % {
+            "grantee": grant.grantee.name,
+            "customer": customer.name,
+            "until": date_format(grant.until),
+        },
     )
     return redirect("customer", customer_id=customer.pk)
 

@@ -59,6 +59,19 @@ class HandoverPlan(models.Model):
     # The longest note a person may add to the plan's log (e.g. why a departure was cancelled).
     LOG_NOTE_MAX_LENGTH = 2000
 
+    def clean(self) -> None:
+        # A last day moved in the admin keeps the bound of every other door (not years
+        # ahead); the lower bound is the recording's, checked when the plan is opened.
+        import datetime as dt
+
+        from django.conf import settings
+
+        from staff.models import last_day_problem
+
+        latest = timezone.localdate() + dt.timedelta(days=settings.DEPARTURE_MAX_DAYS_AHEAD)
+        if self.last_day and self.last_day > latest:
+            raise ValidationError({"last_day": last_day_problem(self.last_day)})
+
     def add_log(self, code: str, **params) -> None:
         """Append what happened (handover/plan_log.py MESSAGES names the codes)."""
         from handover.plan_log import entry
@@ -224,7 +237,17 @@ class HandoverStep(models.Model):
     def is_done(self) -> bool:
         return self.done_at is not None
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_assignee = instance.__dict__.get("assignee_id")
+        return instance
+
     def clean(self) -> None:
+        if self.assignee_id and self.assignee_id != getattr(self, "_loaded_assignee", None):
+            unable = Employee.cannot_own_customers([self.assignee_id])
+            if self.assignee_id in unable:
+                raise ValidationError({"assignee": unable[self.assignee_id]})
         if self.done_at and self.kind == self.Kind.KNOWLEDGE_TRANSFER and not self.note.strip():
             raise ValidationError(
                 {"note": _("Write the knowledge-transfer note before closing it.")}

@@ -62,6 +62,16 @@ def _successors_accepted(p: dict) -> str:
     ) % {"count": count, "person": _person(p)}
 
 
+def _not_handed_over(p: dict) -> str:
+    count = p["count"]
+    return ngettext(
+        "%(count)d customer could not be handed over and stays with its task open: %(customers)s",
+        "%(count)d customers could not be handed over and stay with their tasks open: "
+        "%(customers)s",
+        count,
+    ) % {"count": count, "customers": "; ".join(p["customers"])}
+
+
 MESSAGES: dict[str, Callable[[dict], str]] = {
     "departure_recorded": lambda p: (
         _("Departure recorded by %(person)s; last day %(day)s.")
@@ -80,6 +90,10 @@ MESSAGES: dict[str, Callable[[dict], str]] = {
     ),
     "last_day_processed": _last_day_processed,
     "complete": lambda p: _("Every step done: handover complete."),
+    "last_day_failed": lambda p: (
+        _("The last-day handover failed and was set aside: %(reason)s") % {"reason": p["reason"]}
+    ),
+    "not_handed_over": _not_handed_over,
 }
 
 

@@ -11,20 +11,21 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import MaxLengthValidator
 from django.db import transaction
-from django.db.models import Count, Exists, F, FloatField, OuterRef, Q, Subquery
-from django.db.models.functions import Cast
+from django.db.models import Count, Exists, F, FloatField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Cast, Greatest
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from customers.models import Customer, OwnerRole, OwnershipPeriod, OwnershipReason, RiskScore
 from handover.models import HandoverPlan, HandoverStep, HandoverTask
 from handover.selectors import handover_proposals
 from retention.jobs import steps as job_steps
 from retention.text_limits import check_length
+from retention.wording import Worded
 from staff.language import language_of
-from staff.models import Employee
+from staff.models import Employee, last_day_problem
 
 logger = logging.getLogger(__name__)
 Kind = HandoverStep.Kind
@@ -58,25 +59,38 @@ def start_departure(
     check_length(HandoverPlan, "exit_interview_notes", exit_interview_notes)
     errors: dict[str, str] = {}
     if employee.status == Employee.Status.DEPARTED:
-        errors["employee"] = (
-            f"{employee.name} has already left the company (last day {employee.departure_date})."
+        errors["employee"] = Worded(
+            gettext_noop("%(name)s has already left the company (last day %(last_day)s)."),
+            name=employee.name,
+            last_day=str(employee.departure_date),
         )
     elif HandoverPlan.objects.filter(employee=employee, status=HandoverPlan.Status.OPEN).exists():
-        errors["employee"] = f"{employee.name} already has a handover in progress."
-    elif by is not None and by.pk == employee.pk:
-        errors["employee"] = "Nobody records their own departure; ask a colleague in HR."
-    elif employee.role == Employee.Role.ADMIN and by is not None and by.role != Employee.Role.ADMIN:
-        errors["employee"] = f"{employee.name} is an admin: only an admin records their departure."
-    grace = settings.DEPARTURE_GRACE_DAYS
-    if last_day < today - dt.timedelta(days=grace):
-        errors["last_day"] = (
-            f"The last day {last_day} is more than {grace} days in the past; "
-            "record departures when they are announced."
+        errors["employee"] = Worded(
+            gettext_noop("%(name)s already has a handover in progress."), name=employee.name
         )
+    elif by is not None and by.pk == employee.pk:
+        errors["employee"] = Worded(
+            gettext_noop("Nobody records their own departure; ask a colleague in HR.")
+        )
+    elif employee.role == Employee.Role.ADMIN and (by is None or by.role != Employee.Role.ADMIN):
+        # An integration key or an import has no person behind it: it never ends an
+        # admin's access.
+        errors["employee"] = _("%(name)s is an admin: only an admin records their departure.") % {
+            "name": employee.name
+        }
+    problem = last_day_problem(last_day, today=today)
+    if problem:
+        errors["last_day"] = problem
     elif last_day < employee.hired_on:
-        errors["last_day"] = f"The last day {last_day} is before the hire date {employee.hired_on}."
+        errors["last_day"] = Worded(
+            gettext_noop("The last day %(last_day)s is before the hire date %(hired_on)s."),
+            last_day=str(last_day),
+            hired_on=str(employee.hired_on),
+        )
     if not reason.strip():
-        errors["reason"] = "Give the reason for leaving (it is management data)."
+        errors["reason"] = Worded(
+            gettext_noop("Give the reason for leaving (it is management data).")
+        )
     if errors:
         raise ValidationError(errors)
 
@@ -99,6 +113,7 @@ def start_departure(
         )
         plan.add_log("departure_recorded", person=str(by) if by else None, day=last_day.isoformat())
         plan.save()
+        recommend_again(leaver_ids=[employee.pk], today=today)
         # A durable job, sent once committed: with the broker down the plan is still
         # recorded with its job queued, and the watchdog sends it when the broker is back.
         start_job(
@@ -123,10 +138,15 @@ def cancel_departure(*, plan: HandoverPlan, by: Employee | None, note: str = "")
         raise ValidationError(
             {"plan": f"This handover is already {plan.get_status_display().lower()}."}
         )
-    if plan.last_day_processed_at:
+    if plan.last_day_processed_at or plan.last_day < timezone.localdate():
         raise ValidationError(
             {
-                "plan": "The last day has passed and the customers were handed over; it cannot be cancelled."
+                "plan": _(
+                    "The last day (%(day)s) has passed: the access has ended and the customers "
+                    "are handed over, so the departure cannot be cancelled. Someone who comes "
+                    "back is hired again."
+                )
+                % {"day": date_format(plan.last_day)}
             }
         )
     with transaction.atomic():
@@ -237,25 +257,72 @@ def _steps_for(
 # --- successors -------------------------------------------------------------------------------------
 
 
+def recommend_again(*, leaver_ids: list[int], today: dt.date | None = None) -> int:
+    """People who start leaving (or leave) stop being recommended: every open task of
+    another open plan whose recommendation names one of them, and that has no accepted
+    successor, gets a fresh recommendation, and its introduction and follow-ups move
+    along. One proposal run per affected plan (a handful), one update per column set."""
+    today = today or timezone.localdate()
+    stale = HandoverTask.objects.filter(
+        plan__status=HandoverPlan.Status.OPEN,
+        status=HandoverTask.Status.OPEN,
+        ownership_changed_on__isnull=True,
+        successor__isnull=True,
+        recommended_successor_id__in=leaver_ids,
+    ).exclude(plan__employee_id__in=leaver_ids)
+    by_plan: dict[int, list[HandoverTask]] = {}
+    for task in stale.select_related("plan__employee__team"):
+        by_plan.setdefault(task.plan_id, []).append(task)
+    changed = []
+    for tasks in by_plan.values():
+        fresh = {p.customer_id: p for p in handover_proposals(tasks[0].plan.employee, as_of=today)}
+        for task in tasks:
+            proposal = fresh.get(task.customer_id)
+            task.recommended_successor_id = proposal.successor_id if proposal else None
+            task.recommendation_reasons = proposal.reasons if proposal else []
+            task.successor_over_capacity = bool(proposal and proposal.over_capacity)
+            changed.append(task)
+    if not changed:
+        return 0
+    HandoverTask.objects.bulk_update(
+        changed, ["recommended_successor", "recommendation_reasons", "successor_over_capacity"]
+    )
+    for successor_id in {t.recommended_successor_id for t in changed}:
+        HandoverStep.objects.filter(
+            task__in=[t for t in changed if t.recommended_successor_id == successor_id],
+            kind__in=[Kind.JOINT_INTRODUCTION, Kind.FOLLOW_UP],
+            done_at__isnull=True,
+        ).update(assignee_id=successor_id)
+    return len(changed)
+
+
 def accept_successors(
     *,
     plan: HandoverPlan,
     by: Employee | None,
     choices: dict[int, int] | None = None,
     only_chosen: bool = False,
+    skipped: list[str] | None = None,
 ) -> int:
     """Set the successor of open tasks and return how many changed.
 
     `choices` maps task id -> employee id. With `only_chosen` only those tasks change
     ("save the successors chosen above"); otherwise every open task without an accepted
     successor takes its recommendation ("accept all") and accepted ones stay as they
-    are. Successors must be active; those who would go over capacity are flagged, not
-    refused. A call that changes nothing writes nothing, logs nothing and e-mails nobody."""
+    are. A successor chosen by hand who cannot take customers over refuses the whole
+    call; a recommendation that no longer holds (the person is leaving, say) is left
+    out, and the customer and reason appended to `skipped`, while the valid ones are
+    accepted. Successors must be active; those who would go over capacity are flagged,
+    not refused. A call that changes nothing writes nothing, logs nothing and e-mails
+    nobody."""
     if plan.status != HandoverPlan.Status.OPEN:
         raise ValidationError({"plan": _("Only a handover in progress takes successors.")})
     choices = choices or {}
+    skipped = [] if skipped is None else skipped
     tasks = list(
-        plan.tasks.filter(status=HandoverTask.Status.OPEN, ownership_changed_on__isnull=True)
+        plan.tasks.filter(
+            status=HandoverTask.Status.OPEN, ownership_changed_on__isnull=True
+        ).select_related("customer")
     )
     if only_chosen:
         tasks = [t for t in tasks if t.pk in choices]
@@ -268,23 +335,32 @@ def accept_successors(
     }
     errors = []
     unable = Employee.cannot_own_customers(people)
+    valid = []
     for task in tasks:
         successor = people.get(wanted[task.pk])
+        problem = None
         if wanted[task.pk] is None:
-            errors.append(
-                _("%(customer)s: no successor chosen or recommended.") % {"customer": task.customer}
-            )
+            problem = _("%(customer)s: no successor chosen or recommended.") % {
+                "customer": task.customer
+            }
         elif successor is None:
-            errors.append(
-                _("%(customer)s: unknown employee #%(id)s.")
-                % {"customer": task.customer, "id": wanted[task.pk]}
-            )
-        elif problem := HandoverTask.successor_problem(
+            problem = _("%(customer)s: unknown employee #%(id)s.") % {
+                "customer": task.customer,
+                "id": wanted[task.pk],
+            }
+        elif reason := HandoverTask.successor_problem(
             successor, leaver_id=plan.employee_id, unable=unable
         ):
-            errors.append(f"{task.customer}: {problem}")
+            problem = f"{task.customer}: {reason}"
+        if problem is None:
+            valid.append(task)
+        elif task.pk in choices:
+            errors.append(problem)
+        else:
+            skipped.append(problem)
     if errors:
         raise ValidationError({"successor": errors})
+    tasks = valid
 
     loads = dict(
         Customer.objects.filter(status=Customer.Status.ACTIVE, primary_owner_id__in=people)
@@ -423,24 +499,45 @@ def process_handovers(*, as_of: dt.date) -> NightlyResult:
         status=HandoverPlan.Status.OPEN, last_day__lte=as_of, last_day_processed_at__isnull=True
     ).select_related("employee", "employee__team", "employee__user")
 
-    # One per departing employee: a handful a night. A plan that cannot be completed
-    # (no successor and no manager to fall back on) is set aside with the reason, stays
-    # due with its tasks open, and the other leavers' customers are handed over.
-
-    def raise_due(plan: HandoverPlan) -> HandoverPlan:
-        raise_tasks(plan=plan, today=as_of)
-        return plan
-
-    raised = job_steps.each_or_set_aside(list(due), raise_due, describe=_plan_record)
-    for handed, to_manager in job_steps.each_or_set_aside(
-        raised, _hand_over_on_last_day, describe=_plan_record
-    ):
-        result.handed_over += handed
-        result.to_manager += to_manager
-        result.locked_out += 1
+    # One per departing employee: a handful a night. Within a plan a customer that cannot
+    # be handed over (no able successor and no manager to fall back on) stays with its
+    # task open and is named on the plan; a plan that fails as a whole is set aside with
+    # the reason, shown on its page, stays due, and the other leavers' customers are
+    # handed over.
+    for plan in due:
+        outcome = _last_day_or_set_aside(plan, as_of)
+        if outcome is not None:
+            result.handed_over += outcome[0]
+            result.to_manager += outcome[1]
+            result.locked_out += outcome[2]
     result.escalated = _escalate_overdue(as_of)
     result.completed_plans = _close_finished_plans()
     return result
+
+
+def _last_day_or_set_aside(plan: HandoverPlan, as_of: dt.date) -> tuple[int, int, bool] | None:
+    try:
+        with transaction.atomic():
+            raise_tasks(plan=plan, today=as_of)
+            return _hand_over_on_last_day(plan, as_of)
+    except job_steps.TRANSIENT:
+        raise
+    except Exception as error:  # noqa: BLE001 - one plan's fault is recorded, not fatal
+        logger.exception("Setting aside handover plan %s", plan.pk)
+        reason = _reason(error)
+        job_steps.set_aside(**_plan_record(plan), reason=reason)
+        with transaction.atomic():
+            plan = HandoverPlan.objects.select_for_update().get(pk=plan.pk)
+            plan.add_log("last_day_failed", reason=reason)
+            plan.save(update_fields=["log"])
+        return None
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, ValidationError):
+        return "; ".join(error.messages)[:1000]
+    text = " ".join(line.strip() for line in str(error).strip().splitlines()[:2])
+    return f"{type(error).__name__}: {text}".strip()[:1000]
 
 
 def _refresh_open_plans(as_of: dt.date) -> None:
@@ -467,34 +564,67 @@ def _plan_record(plan: HandoverPlan) -> dict:
     return {"model": "handover plan", "object_id": plan.pk, "key": plan.employee.name}
 
 
-def _hand_over_on_last_day(plan: HandoverPlan) -> tuple[int, int]:
+def _hand_over_on_last_day(
+    plan: HandoverPlan, as_of: dt.date | None = None
+) -> tuple[int, int, bool]:
+    """Every customer the leaver still owns goes to its accepted successor, else (or if
+    that person can no longer take customers: left, last day passed, login disabled) to
+    the leaver's manager. A customer nobody able can take keeps its task open and is
+    named in the plan's log and on the jobs page, and the plan stays due for the next
+    night; the others are handed over all the same and the leaver is locked out. The ownership
+    history stays honest: the leaver's period ends on the last day, or on the day it
+    started if that was later (a customer given to them after their last day), and the
+    successor's starts where it ended."""
+    as_of = as_of or timezone.localdate()
     leaver = plan.employee
     manager = manager_of(leaver)
     with transaction.atomic():
         plan = HandoverPlan.objects.select_for_update().get(pk=plan.pk)
         if plan.last_day_processed_at:
-            return 0, 0
+            return 0, 0, False
         tasks = list(
-            plan.tasks.filter(status=HandoverTask.Status.OPEN, ownership_changed_on__isnull=True)
+            plan.tasks.filter(
+                status=HandoverTask.Status.OPEN, ownership_changed_on__isnull=True
+            ).select_related("customer")
         )
-        to_manager = 0
+        unable = Employee.cannot_own_customers(
+            {t.successor_id for t in tasks if t.successor_id}
+            | ({manager.pk} if manager else set()),
+            today=as_of,
+        )
+        fallback = manager.pk if manager and manager.pk not in unable else None
+        to_manager, stuck = 0, []
         for task in tasks:
-            if task.successor_id is None:
-                if manager is None:
-                    raise ValidationError(
-                        f"{leaver.name} has no manager to take {task.customer} over; set one."
-                    )
-                task.successor_id = manager.pk
-                task.recommendation_reasons = [
-                    *task.recommendation_reasons,
-                    "no successor accepted by the last day: the manager takes over",
-                ]
-                to_manager += 1
+            if task.successor_id is not None and task.successor_id not in unable:
+                continue
+            if fallback is None:
+                why = (
+                    unable[manager.pk]
+                    if manager
+                    else _("%(name)s has no manager to take it over; set one.")
+                    % {"name": leaver.name}
+                )
+                stuck.append(f"{task.customer}: {why}")
+                continue
+            task.successor_id = fallback
+            task.recommendation_reasons = [
+                *task.recommendation_reasons,
+                "no successor accepted by the last day: the manager takes over",
+            ]
+            to_manager += 1
+        stuck_ids = {t.pk for t in tasks if t.successor_id is None or t.successor_id in unable}
+        tasks = [t for t in tasks if t.pk not in stuck_ids]
         customers = {
             c.pk: c
             for c in Customer.objects.select_for_update().filter(
                 pk__in=[t.customer_id for t in tasks]
             )
+        }
+        started = {
+            (customer_id, role): started_on
+            for customer_id, role, started_on in OwnershipPeriod.objects.filter(
+                customer_id__in=customers, ended_on__isnull=True
+            ).values_list("customer_id", "role", "started_on")
         }
         changed_customers, closing, opening = [], [], []
         for task in tasks:
@@ -513,12 +643,13 @@ def _hand_over_on_last_day(plan: HandoverPlan) -> tuple[int, int]:
             changed_customers.append(customer)
             closing.append((customer.pk, task.role))
             if new_owner:
+                leaver_since = started.get((customer.pk, task.role), plan.last_day)
                 opening.append(
                     OwnershipPeriod(
                         customer_id=customer.pk,
                         employee_id=new_owner,
                         role=task.role,
-                        started_on=plan.last_day,
+                        started_on=max(plan.last_day, leaver_since),
                         changed_by=None,
                         reason=OwnershipReason.HANDOVER_LEFT,
                         reason_params={"name": leaver.name, "day": plan.last_day.isoformat()},
@@ -529,7 +660,9 @@ def _hand_over_on_last_day(plan: HandoverPlan) -> tuple[int, int]:
         closed = Q(pk__in=[])
         for customer_id, role in closing:
             closed |= Q(customer_id=customer_id, role=role)
-        OwnershipPeriod.objects.filter(closed, ended_on__isnull=True).update(ended_on=plan.last_day)
+        OwnershipPeriod.objects.filter(closed, ended_on__isnull=True).update(
+            ended_on=Greatest(F("started_on"), Value(plan.last_day))
+        )
         OwnershipPeriod.objects.bulk_create(opening)
         HandoverTask.objects.bulk_update(
             tasks, ["successor", "recommendation_reasons", "ownership_changed_on"]
@@ -539,23 +672,32 @@ def _hand_over_on_last_day(plan: HandoverPlan) -> tuple[int, int]:
         ).update(done_at=timezone.now(), note="Ownership changed by the last-day job.")
         _point_steps_to_successors(tasks)
 
+        locked_out = leaver.status != Employee.Status.DEPARTED
         leaver.status = Employee.Status.DEPARTED
         leaver.departure_date = leaver.departure_date or plan.last_day
         leaver.save(update_fields=["status", "departure_date", "updated_at"])
         if leaver.user_id:
             leaver.user.is_active = False
             leaver.user.save(update_fields=["is_active"])
-        plan.last_day_processed_at = timezone.now()
-        plan.add_log(
-            "last_day_processed",
-            changed=len(changed_customers),
-            count=to_manager,
-            manager=str(manager) if manager else None,
-            name=leaver.name,
-        )
+        if changed_customers or locked_out:
+            plan.add_log(
+                "last_day_processed",
+                changed=len(changed_customers),
+                count=to_manager,
+                manager=str(manager) if manager else None,
+                name=leaver.name,
+            )
+        if stuck:
+            # The plan stays due: the next night tries these customers again (a manager
+            # set meanwhile takes them); the jobs page and the plan page name them.
+            plan.add_log("not_handed_over", count=len(stuck), customers=stuck)
+            job_steps.set_aside(**_plan_record(plan), reason=" ".join(stuck)[:1000])
+        else:
+            plan.last_day_processed_at = timezone.now()
         plan.save()
+    recommend_again(leaver_ids=[leaver.pk], today=as_of)
     logger.info("handover %s: last day processed", plan.pk)
-    return len(changed_customers), to_manager
+    return len(changed_customers), to_manager, locked_out
 
 
 def _escalate_overdue(as_of: dt.date) -> int:
@@ -656,11 +798,20 @@ def _notify_successors(plan: HandoverPlan, tasks: list[HandoverTask]) -> None:
                 )
                 % values
             )
-            body = (
-                _(
-                    "%(name)s leaves on %(day)s. Please arrange a joint introduction with each "
-                    "customer before then and read the knowledge-transfer notes."
+            if plan.last_day < timezone.localdate():
+                body = (
+                    _(
+                        "%(name)s left on %(day)s. Please introduce yourself to each customer "
+                        "soon and read the knowledge-transfer notes."
+                    )
+                    % values
                 )
-                % values
-            )
+            else:
+                body = (
+                    _(
+                        "%(name)s leaves on %(day)s. Please arrange a joint introduction with "
+                        "each customer before then and read the knowledge-transfer notes."
+                    )
+                    % values
+                )
         send_mail(subject, body, None, [employee.email])

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
+from customers.models import Segment
 from handover import services
 from handover.forms import DepartureForm, ExitInterviewForm, StepDoneForm
 from handover.models import HandoverPlan, HandoverStep
@@ -73,13 +74,28 @@ def what_if(request: HttpRequest, employee_id: int) -> HttpResponse:
     today = timezone.localdate()
     rows = exposure_report(as_of=today, employee_ids=[employee.pk])
     proposals = handover_proposals(employee, as_of=today)
+    # Managers of the team and admins see the customers by name. HR sees names only for
+    # someone who is leaving (their customers are in a handover plan); for anyone else
+    # the figures by value tier, without a customer's name (README "Who sees what").
+    names_shown = has_role(request.user, MANAGER_ROLES) or employee.status != "active"
+    by_tier = [
+        {
+            "label": label,
+            "count": sum(1 for p in proposals if p.segment == value),
+            "value": sum(p.annual_value for p in proposals if p.segment == value),
+            "priority": sum(p.priority for p in proposals if p.segment == value),
+        }
+        for value, label in Segment.choices
+    ]
     return render(
         request,
         "handover/what_if.html",
         {
             "employee": employee,
             "row": rows[0] if rows else None,
-            "proposals": proposals[:50],
+            "proposals": proposals[:50] if names_shown else [],
+            "names_shown": names_shown,
+            "by_tier": by_tier,
             "count": len(proposals),
             # HR opens only customers already in a handover plan: names stay plain there.
             "link_customers": has_role(request.user, MANAGER_ROLES),
@@ -99,7 +115,8 @@ def start_departure(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Departure of {plan.employee.name} recorded; the handover tasks are being raised.",
+                _("Departure of %(name)s recorded; the handover tasks are being raised.")
+                % {"name": plan.employee.name},
             )
             return redirect("handover:plan", plan.pk)
     return render(request, "handover/start.html", {"form": form})
@@ -138,9 +155,20 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
                     for key, value in request.POST.items():
                         if key.startswith("successor-") and value:
                             choices[int(key.removeprefix("successor-"))] = int(value)
+                skipped: list[str] = []
                 count = services.accept_successors(
-                    plan=plan, by=me, choices=choices, only_chosen=only_chosen
+                    plan=plan, by=me, choices=choices, only_chosen=only_chosen, skipped=skipped
                 )
+                if skipped:
+                    messages.warning(
+                        request,
+                        ngettext(
+                            "%(count)d recommendation was not accepted: %(reasons)s",
+                            "%(count)d recommendations were not accepted: %(reasons)s",
+                            len(skipped),
+                        )
+                        % {"count": len(skipped), "reasons": " ".join(skipped)},
+                    )
                 if count:
                     messages.success(
                         request,
@@ -151,7 +179,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
                     )
                 elif only_chosen:
                     messages.info(request, _("No successor was changed: choose one first."))
-                else:
+                elif not skipped:
                     messages.info(request, _("Every customer already has an accepted successor."))
             elif "cancel" in request.POST:
                 if not has_role(request.user, HR_ROLES):
@@ -237,17 +265,44 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
             "can_assign": has_role(request.user, MANAGER_ROLES) and plan.status == "open",
             "can_cancel": has_role(request.user, HR_ROLES)
             and plan.status == "open"
-            and not plan.last_day_processed_at,
+            and not plan.last_day_processed_at
+            and plan.last_day >= timezone.localdate(),
             "is_hr": has_role(request.user, HR_ROLES),
             "notes_form": notes_form,
             "outcome": outcome,
             "windows": OUTCOME_WINDOWS,
+            "empty_state": _empty_state(plan) if not totals["tasks"] else "",
+            "problem": _last_day_problem(plan),
             "log": [
                 {"at": parse_datetime(entry["at"]), "message": entry_text(entry)}
                 for entry in plan.log
             ],
         },
     )
+
+
+def _empty_state(plan: HandoverPlan) -> str:
+    """What is true of a plan without tasks."""
+    if plan.status == HandoverPlan.Status.CANCELLED:
+        return _("This departure was cancelled before any customer was handed over.")
+    if plan.tasks_raised_at is None and plan.status == HandoverPlan.Status.OPEN:
+        return _("The handover tasks are being raised; refresh in a moment.")
+    return _("%(name)s owned no active customers: there is nothing to hand over.") % {
+        "name": plan.employee.name
+    }
+
+
+def _last_day_problem(plan: HandoverPlan) -> str:
+    """The last-day job's latest failure on this plan, for HR and the manager to act on:
+    the plan set aside as a whole, or the customers it could not hand over, while the
+    plan is still due."""
+    if plan.status != HandoverPlan.Status.OPEN or plan.last_day_processed_at:
+        return ""
+    codes = ("last_day_failed", "not_handed_over", "last_day_processed")
+    latest = next((e for e in reversed(plan.log) if e.get("code") in codes), None)
+    if latest is None or latest["code"] == "last_day_processed":
+        return ""
+    return entry_text(latest)
 
 
 STEPS_PAGE_SIZE = 25

@@ -10,7 +10,10 @@ import unicodedata
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_noop
 from email_validator import EmailNotValidError, validate_email
+
+from retention.wording import Worded
 
 
 class EmailInvalid(ValueError):
@@ -24,7 +27,13 @@ def normalise_email(value: str) -> str:
     try:
         checked = validate_email(value, check_deliverability=False, allow_smtputf8=True)
     except EmailNotValidError as error:
-        raise EmailInvalid(f"{value!r} is not a valid e-mail address ({error}).") from None
+        raise EmailInvalid(
+            Worded(
+                gettext_noop("%(value)s is not a valid e-mail address (%(reason)s)."),
+                value=repr(value),
+                reason=str(error),
+            )
+        ) from None
     return f"{checked.local_part}@{checked.domain.lower()}"
 
 

@@ -339,6 +339,10 @@ HANDOVER_FOLLOW_UP_DAYS = env_int_list("HANDOVER_FOLLOW_UP_DAYS", [14, 30, 90])
 KNOWLEDGE_TRANSFER_LEAD_DAYS = env_int("KNOWLEDGE_TRANSFER_LEAD_DAYS", 5)
 # HR may record a departure whose last day was at most this many days ago.
 DEPARTURE_GRACE_DAYS = env_int("DEPARTURE_GRACE_DAYS", 7)
+# ... and at most this many days ahead: a notice period, not a date typed by mistake.
+DEPARTURE_MAX_DAYS_AHEAD = env_int("DEPARTURE_MAX_DAYS_AHEAD", 730)
+# Confidentiality and non-compete agreements end at most this many years from today.
+AGREEMENT_MAX_YEARS = env_int("AGREEMENT_MAX_YEARS", 10)
 
 # Threads scikit-learn may use inside one task. Parallelism comes from more workers; more
 # threads per worker fight over the cores (OpenMP spin-waits) and make training slower.

@@ -276,7 +276,14 @@ class VisibleInAdmin:
         if isinstance(events, int):
             events = [(kind, events, {})]
         total = sum(rows for _, rows, _ in events)
-        pending = approval_needed(employee_of(request.user), kind, total)
+        from django.urls import reverse
+
+        pending = approval_needed(
+            employee_of(request.user),
+            kind,
+            total,
+            request.build_absolute_uri(reverse("export_requests")),
+        )
         if pending is not None:
             return HttpResponseForbidden(
                 "You are leaving: reading more customer records today needs your manager's "

@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 from django.utils import timezone
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
 
 from staff.models import AccessGrant, AccessWarning, ApiToken, AuditEvent, Employee, Team
 
@@ -59,8 +59,11 @@ class ApiTokenAdmin(admin.ModelAdmin):
             super().save_model(request, obj, form, change)
             messages.warning(
                 request,
-                f"The key of “{obj.name}” is {key} — copy it now: it is not stored and "
-                "will not be shown again.",
+                gettext(
+                    "The key of “%(name)s” is %(key)s — copy it now: it is not stored and will "
+                    "not be shown again."
+                )
+                % {"name": obj.name, "key": key},
             )
         else:
             super().save_model(request, obj, form, change)

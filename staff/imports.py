@@ -30,12 +30,14 @@ from django.conf import settings
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from customers.models import Customer
 from customers.row_values import RowError, blank, date, email, flag, text
 from customers.upsert import Column, Kind, Reference
 from retention.email_address import email_key
-from staff.models import Employee, Team
+from retention.wording import Worded
+from staff.models import Employee, Team, last_day_problem
 
 IMPORTED_ROLES = [
     Employee.Role.ACCOUNT_MANAGER,
@@ -52,11 +54,19 @@ def _role(value):
         return ""
     key = str(value).strip().lower().replace(" ", "_").replace("-", "_")
     if key == Employee.Role.ADMIN:
-        raise RowError("Admins are named in the admin site, not by an import.")
+        raise RowError(
+            Worded(gettext_noop("Admins are named in the admin site, not by an import."))
+        )
     for role in IMPORTED_ROLES:
         if key in (role.value, str(role.label).lower().replace(" ", "_")):
             return role.value
-    raise RowError(f"{value!r} is not one of {', '.join(IMPORTED_ROLES)}.")
+    raise RowError(
+        Worded(
+            gettext_noop("%(value)s is not one of %(allowed)s."),
+            value=repr(value),
+            allowed=", ".join(IMPORTED_ROLES),
+        )
+    )
 
 
 VOLUNTARY = {"voluntary", "resigned", "resignation", "quit"}
@@ -85,7 +95,12 @@ def _voluntary(value):
         return flag(value)
     except RowError:
         raise RowError(
-            f"{value!r} is not yes/no (or voluntary/involuntary, resigned/dismissed)."
+            Worded(
+                gettext_noop(
+                    "%(value)s is not yes/no (or voluntary/involuntary, resigned/dismissed)."
+                ),
+                value=repr(value),
+            )
         ) from None
 
 
@@ -102,7 +117,14 @@ def _repeated(rows: list[dict], errors: list[dict], name: str, key=lambda v: v) 
             continue
         if key(value) in seen:
             _error(
-                errors, index, name, f"{value!r} is also in row {seen[key(value)]} of this request."
+                errors,
+                index,
+                name,
+                Worded(
+                    gettext_noop("%(value)s is also in row %(row)s of this request."),
+                    value=repr(value),
+                    row=seen[key(value)],
+                ),
             )
         seen.setdefault(key(value), index)
 
@@ -185,8 +207,11 @@ def _validate_teams(rows: list[dict], errors: list[dict], present: set[str] | No
                     errors,
                     index,
                     "name",
-                    f"Another team ({other['external_id'] or 'no external id'}) is named "
-                    f"{other['name']!r}.",
+                    Worded(
+                        gettext_noop("Another team (%(other)s) is named %(name)s."),
+                        other=other["external_id"] or gettext("no external id"),
+                        name=repr(other["name"]),
+                    ),
                 )
         for name, default in (("name", ""), ("region", "")):
             if not given(name):
@@ -201,10 +226,23 @@ def _validate_teams(rows: list[dict], errors: list[dict], present: set[str] | No
             elif parent in keys:  # further down the batch: set once it is written
                 row["parent_key"] = parent
             else:
-                _error(errors, index, "parent", f"No team with external id or name {parent!r}.")
+                _error(
+                    errors,
+                    index,
+                    "parent",
+                    Worded(
+                        gettext_noop("No team with external id or name %(value)s."),
+                        value=repr(parent),
+                    ),
+                )
                 continue
             if row["parent_key"] == row["external_id"]:
-                _error(errors, index, "parent", "A team cannot be its own parent.")
+                _error(
+                    errors,
+                    index,
+                    "parent",
+                    Worded(gettext_noop("A team cannot be its own parent.")),
+                )
                 continue
             if before:
                 parent_of.pop(f"#{before['id']}", None)
@@ -213,7 +251,13 @@ def _validate_teams(rows: list[dict], errors: list[dict], present: set[str] | No
             manager = row.pop("manager", None)
             if manager is not None and manager not in managers:
                 _error(
-                    errors, index, "manager", f"No employee with email or external id {manager!r}."
+                    errors,
+                    index,
+                    "manager",
+                    Worded(
+                        gettext_noop("No employee with email or external id %(value)s."),
+                        value=repr(manager),
+                    ),
                 )
             row["manager_id"] = managers.get(manager) if manager else None
     for index, row in enumerate(rows):
@@ -222,8 +266,11 @@ def _validate_teams(rows: list[dict], errors: list[dict], present: set[str] | No
                 errors,
                 index,
                 "parent",
-                f"{row['parent_key']!r} is below {row['external_id']!r}: teams would go round in "
-                "a circle.",
+                Worded(
+                    gettext_noop("%(parent)s is below %(team)s: teams would go round in a circle."),
+                    parent=repr(row["parent_key"]),
+                    team=repr(row["external_id"]),
+                ),
             )
     return rows
 
@@ -355,8 +402,10 @@ def _validate_employees(
                     errors,
                     index,
                     "email",
-                    f"Another employee ({other['external_id'] or other['name']}) has this "
-                    "e-mail address.",
+                    Worded(
+                        gettext_noop("Another employee (%(other)s) has this e-mail address."),
+                        other=other["external_id"] or other["name"],
+                    ),
                 )
         stored_values = {
             "name": "name",
@@ -379,12 +428,25 @@ def _validate_employees(
                 errors,
                 index,
                 "role",
-                f"{name_of} is an admin; an admin's role is changed in the admin site.",
+                Worded(
+                    gettext_noop(
+                        "%(name)s is an admin; an admin's role is changed in the admin site."
+                    ),
+                    name=name_of,
+                ),
             )
         if given("team"):
             team = row.pop("team", None)
             if team is not None and team not in teams:
-                _error(errors, index, "team", f"No team with external id or name {team!r}.")
+                _error(
+                    errors,
+                    index,
+                    "team",
+                    Worded(
+                        gettext_noop("No team with external id or name %(value)s."),
+                        value=repr(team),
+                    ),
+                )
             row["team_id"] = teams.get(team) if team else None
         else:
             row["team_id"] = before["team_id"] if before else None
@@ -397,14 +459,25 @@ def _validate_employees(
             elif manager == row["external_id"] or (
                 row["id"] and managers.get(manager) == row["id"]
             ):
-                _error(errors, index, "manager", "An employee cannot be their own manager.")
+                _error(
+                    errors,
+                    index,
+                    "manager",
+                    Worded(gettext_noop("An employee cannot be their own manager.")),
+                )
             elif manager in managers:  # stored already
                 row["manager_id"] = managers[manager]
             elif manager in keys:  # further down the batch: set once it is written
                 row["manager_key"] = manager
             else:
                 _error(
-                    errors, index, "manager", f"No employee with email or external id {manager!r}."
+                    errors,
+                    index,
+                    "manager",
+                    Worded(
+                        gettext_noop("No employee with email or external id %(value)s."),
+                        value=repr(manager),
+                    ),
                 )
         _departure(row, index, errors, given, before, owning, earliest, name_of)
     return rows
@@ -423,7 +496,13 @@ def _departure(row, index, errors, given, before, owning, earliest, name_of) -> 
             errors,
             index,
             "start_date",
-            f"The start date {hired_on} is after the recorded last day {recorded}.",
+            Worded(
+                gettext_noop(
+                    "The start date %(start)s is after the recorded last day %(last_day)s."
+                ),
+                start=str(hired_on),
+                last_day=str(recorded),
+            ),
         )
         return
     if last_day is None:
@@ -433,19 +512,54 @@ def _departure(row, index, errors, given, before, owning, earliest, name_of) -> 
             errors,
             index,
             "leaving_date",
-            f"The leaving date {last_day} is before the start date {hired_on}.",
+            Worded(
+                gettext_noop("The leaving date %(last_day)s is before the start date %(start)s."),
+                last_day=str(last_day),
+                start=str(hired_on),
+            ),
         )
         return
+    latest = timezone.localdate() + dt.timedelta(days=settings.DEPARTURE_MAX_DAYS_AHEAD)
+    if last_day > latest:
+        _error(errors, index, "leaving_date", last_day_problem(last_day))
+        return
     status = before["status"] if before else Employee.Status.ACTIVE
+    if status == Employee.Status.ACTIVE and Employee.Role.ADMIN in (
+        row.get("role"),
+        before and before["role"],
+    ):
+        _error(
+            errors,
+            index,
+            "leaving_date",
+            Worded(
+                gettext_noop(
+                    "%(name)s is an admin: an admin records an admin's departure on the "
+                    "departure page, not an import."
+                ),
+                name=name_of,
+            ),
+        )
+        return
     if status != Employee.Status.ACTIVE:
         if last_day != recorded:
-            doing = "left" if status == Employee.Status.DEPARTED else "is leaving"
             _error(
                 errors,
                 index,
                 "leaving_date",
-                f"{name_of} {doing} on {recorded} as recorded; a recorded departure is changed "
-                "on its handover plan, not by an import.",
+                Worded(
+                    gettext_noop(
+                        "%(name)s left on %(last_day)s as recorded; a recorded departure is "
+                        "changed on its handover plan, not by an import."
+                    )
+                    if status == Employee.Status.DEPARTED
+                    else gettext_noop(
+                        "%(name)s is leaving on %(last_day)s as recorded; a recorded departure "
+                        "is changed on its handover plan, not by an import."
+                    ),
+                    name=name_of,
+                    last_day=str(recorded),
+                ),
             )
         return
     row["leaving_reason"] = (row.get("leaving_reason") or "").strip() or DEFAULT_LEAVING_REASON
@@ -458,8 +572,12 @@ def _departure(row, index, errors, given, before, owning, earliest, name_of) -> 
                 errors,
                 index,
                 "leaving_voluntary" if given("leaving_voluntary") else "leaving_date",
-                "Say whether the departure is voluntary (yes or no), as HR does when recording "
-                "one.",
+                Worded(
+                    gettext_noop(
+                        "Say whether the departure is voluntary (yes or no), as HR does when "
+                        "recording one."
+                    )
+                ),
             )
             return
         row["departure"] = "start"
@@ -468,9 +586,16 @@ def _departure(row, index, errors, given, before, owning, earliest, name_of) -> 
             errors,
             index,
             "leaving_date",
-            f"The leaving date {last_day} is more than {settings.DEPARTURE_GRACE_DAYS} days in "
-            f"the past and {name_of} still owns customers; record the departure on the "
-            "departure page to hand them over.",
+            Worded(
+                gettext_noop(
+                    "The leaving date %(last_day)s is more than %(days)s days in the past and "
+                    "%(name)s still owns customers; record the departure on the departure page "
+                    "to hand them over."
+                ),
+                last_day=str(last_day),
+                days=settings.DEPARTURE_GRACE_DAYS,
+                name=name_of,
+            ),
         )
     else:
         row["departure"] = "departed"
@@ -479,7 +604,7 @@ def _departure(row, index, errors, given, before, owning, earliest, name_of) -> 
 def _write_employees(rows: list[dict], present: set[str] | None) -> tuple[int, int]:
     """New employees created (no login), changed ones updated (only what differs); then
     the managers, as every employee of the batch now exists; then the departures."""
-    from handover.services import start_departure
+    from handover.services import recommend_again, start_departure
 
     def given(name: str) -> bool:
         return present is None or name in present
@@ -540,6 +665,7 @@ def _write_employees(rows: list[dict], present: set[str] | None) -> tuple[int, i
         get_user_model().objects.filter(employee__in=[row["id"] for row in past]).update(
             is_active=False
         )
+        recommend_again(leaver_ids=[row["id"] for row in past])
     leaving = [row for row in rows if row["departure"] == "start"]
     employees = Employee.objects.in_bulk([row["id"] for row in leaving])
     for row in leaving:  # one plan per leaver, as HR records them: a handful per file

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -9,9 +12,47 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from retention.email_address import InternationalEmailField
 from retention.text_limits import LimitedTextField
+from retention.wording import Worded
+
+
+def last_day_problem(last_day, *, today=None) -> str | None:
+    """Why `last_day` cannot be recorded as a new departure's last day, or None. The one
+    bound every door uses (page, API, employees import, admin): not more than
+    DEPARTURE_GRACE_DAYS ago (a departure is recorded when it is announced) and not more
+    than DEPARTURE_MAX_DAYS_AHEAD ahead (a notice period, not a date typed by mistake)."""
+    from django.utils.formats import date_format
+    from django.utils.translation import gettext
+
+    today = today or timezone.localdate()
+    grace, ahead = settings.DEPARTURE_GRACE_DAYS, settings.DEPARTURE_MAX_DAYS_AHEAD
+    if last_day < today - dt.timedelta(days=grace):
+        return gettext(
+            "The last day %(day)s is more than %(grace)d days in the past; record departures "
+            "when they are announced."
+        ) % {"day": date_format(last_day), "grace": grace}
+    if last_day > today + dt.timedelta(days=ahead):
+        return gettext(
+            "The last day %(day)s is more than %(ahead)d days ahead; give the real last day "
+            "(at the latest %(latest)s)."
+        ) % {
+            "day": date_format(last_day),
+            "ahead": ahead,
+            "latest": date_format(today + dt.timedelta(days=ahead)),
+        }
+    return None
+
+
+def access_ended(status: str, departure_date, today=None) -> bool:
+    """Left, or departing with the last day behind them (the last-day job may not have
+    run yet): they may no longer own, take over or be given anything."""
+    today = today or timezone.localdate()
+    return status == Employee.Status.DEPARTED or (
+        departure_date is not None and departure_date < today
+    )
 
 
 class Team(models.Model):
@@ -153,23 +194,42 @@ class Employee(models.Model):
         return self.name
 
     @classmethod
-    def cannot_own_customers(cls, ids) -> dict[int, str]:
+    def cannot_own_customers(cls, ids, today=None) -> dict[int, str]:
         """Of these employees, those who may not own or take over customers, each with
-        the reason: they left, or their login is disabled. One query."""
+        the reason: they left, their last day has passed (their access ended, even
+        before the last-day job marks them departed), or their login is disabled. One
+        query."""
         ids = set(ids)
         if not ids:
             return {}
         unable = {}
         found = list(
-            cls.objects.filter(pk__in=ids).values_list("pk", "name", "status", "user__is_active")
+            cls.objects.filter(pk__in=ids).values_list(
+                "pk", "name", "status", "departure_date", "user__is_active"
+            )
         )
         for pk in ids - {record[0] for record in found}:
-            unable[pk] = f"Unknown employee #{pk}."
-        for pk, name, status, login_active in found:
+            unable[pk] = Worded(gettext_noop("Unknown employee #%(id)s."), id=pk)
+        for pk, name, status, departure_date, login_active in found:
             if status == cls.Status.DEPARTED:
-                unable[pk] = f"{name} has left the company and cannot own customers."
+                unable[pk] = Worded(
+                    gettext_noop("%(name)s has left the company and cannot own customers."),
+                    name=name,
+                )
+            elif access_ended(status, departure_date, today):
+                unable[pk] = Worded(
+                    gettext_noop(
+                        "%(name)s's last day was %(day)s: their access has ended and they cannot "
+                        "own or take over customers."
+                    ),
+                    name=name,
+                    day=str(departure_date),
+                )
             elif login_active is False:
-                unable[pk] = f"{name}'s login is disabled; they cannot own customers."
+                unable[pk] = Worded(
+                    gettext_noop("%(name)s's login is disabled; they cannot own customers."),
+                    name=name,
+                )
         return unable
 
     @property
@@ -180,24 +240,54 @@ class Employee(models.Model):
     def clean(self) -> None:
         errors: dict[str, str] = {}
         if self.status != self.Status.ACTIVE and not self.departure_date:
-            errors["departure_date"] = "A departing or departed employee needs a departure date."
+            errors["departure_date"] = _("A departing or departed employee needs a departure date.")
         if self.departure_date and self.hired_on and self.departure_date < self.hired_on:
-            errors["departure_date"] = (
-                f"The departure date {self.departure_date} is before the hire date {self.hired_on}."
-            )
+            errors["departure_date"] = _(
+                "The departure date %(departure_date)s is before the hire date %(hired_on)s."
+            ) % {"departure_date": self.departure_date, "hired_on": self.hired_on}
         if (
             self.departure_announced_on
             and self.departure_date
             and self.departure_announced_on > self.departure_date
         ):
-            errors["departure_announced_on"] = (
-                f"The departure was announced on {self.departure_announced_on}, "
-                f"after the last day {self.departure_date}."
-            )
+            errors["departure_announced_on"] = _(
+                "The departure was announced on %(announced_on)s, after the last day %(last_day)s."
+            ) % {"announced_on": self.departure_announced_on, "last_day": self.departure_date}
         if self.manager_id and self.pk and self.manager_id == self.pk:
-            errors["manager"] = "An employee cannot be their own manager."
+            errors["manager"] = _("An employee cannot be their own manager.")
+        ahead = settings.DEPARTURE_MAX_DAYS_AHEAD
+        if self.departure_date and self.departure_date > timezone.localdate() + dt.timedelta(
+            days=ahead
+        ):
+            errors["departure_date"] = last_day_problem(self.departure_date)
+        errors.update(self._agreement_errors())
         if errors:
             raise ValidationError(errors)
+
+    def _agreement_errors(self) -> dict[str, str]:
+        """Confidentiality and non-compete end dates: not before the hire date, and at most
+        AGREEMENT_MAX_YEARS from today (a year typed as 9999 is a mistake)."""
+        from django.utils.formats import date_format
+        from django.utils.translation import gettext
+
+        today = timezone.localdate()
+        years = settings.AGREEMENT_MAX_YEARS
+        latest = today + dt.timedelta(days=round(365.25 * years))
+        errors = {}
+        for field in ("confidentiality_until", "non_compete_until"):
+            day = getattr(self, field)
+            if day is None:
+                continue
+            if self.hired_on and day < self.hired_on:
+                errors[field] = gettext("%(day)s is before the hire date %(hired)s.") % {
+                    "day": date_format(day),
+                    "hired": date_format(self.hired_on),
+                }
+            elif day > latest:
+                errors[field] = gettext(
+                    "%(day)s is more than %(years)d years ahead (at the latest %(latest)s)."
+                ) % {"day": date_format(day), "years": years, "latest": date_format(latest)}
+        return errors
 
 
 class ApiToken(models.Model):
@@ -393,8 +483,24 @@ class ExportRequest(models.Model):
     class Meta:
         ordering = ["-requested_at"]
 
+    # The reason the system gives when a leaver's API reads pass the day's allowance
+    # (staff/reads.py); stored in English, worded in the reader's language.
+    API_READS = gettext_noop(
+        "Reading more than %(allowance)s customer records in a day (%(kind)s)."
+    )
+    _API_READS = re.compile(r"Reading more than (\d+) customer records in a day \((.+)\)\.")
+
     def __str__(self) -> str:
         return f"{self.employee} asks to export {self.kind}"
+
+    @property
+    def reason_text(self) -> str:
+        """The reason in the active language (the leaver's own words stay as written)."""
+        match = self._API_READS.fullmatch(self.reason)
+        if match:
+            # the kind is stored in English (staff/reads.py): a label the catalogue words
+            return _(self.API_READS) % {"allowance": match[1], "kind": _(match[2])}
+        return self.reason
 
 
 class AccessGrant(models.Model):

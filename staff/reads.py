@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from staff.access import is_leaving
 from staff.models import AuditEvent, Employee, ExportRequest
@@ -29,7 +30,9 @@ def rows_read_on(employee: Employee, day: dt.date) -> int:
     return total or 0
 
 
-def approval_needed(employee: Employee | None, kind: str, rows: int) -> ExportRequest | None:
+def approval_needed(
+    employee: Employee | None, kind: str, rows: int, approve_at: str = ""
+) -> ExportRequest | None:
     """None if `employee` may read `rows` more records of `kind` now; else the export
     request (new or still waiting) their manager must approve first. Only people leaving
     have an allowance (BULK_READ_DAILY_ALLOWANCE a day); an approval of the kind, once
@@ -55,12 +58,12 @@ def approval_needed(employee: Employee | None, kind: str, rows: int) -> ExportRe
         kind=kind,
         approved_at=None,
         defaults={
-            "reason": f"Reading more than {allowance} customer records in a day through "
-            f"the API ({kind})."
+            "reason": ExportRequest.API_READS
+            % {"allowance": allowance, "kind": _english_label(kind)}
         },
     )
     if created:
-        ask_for_approval(pending)
+        ask_for_approval(pending, approve_at)
     return pending
 
 
@@ -87,7 +90,8 @@ def requests_awaiting(user):
 def approver_for(employee: Employee) -> Employee | None:
     """Who is asked to approve `employee`'s request: their line manager, else the manager
     of their team or of the nearest team above it, skipping the requester and anyone
-    leaving (a manager who is leaving is asked by their own team's parent)."""
+    leaving (a manager who is leaving is asked by their own team's parent); for someone
+    with no such manager (an admin, say) another admin who is not leaving."""
 
     def may_approve(manager: Employee | None) -> bool:
         return (
@@ -105,18 +109,83 @@ def approver_for(employee: Employee) -> Employee | None:
         if may_approve(team.manager):
             return team.manager
         team = team.parent
-    return None
+    admins = Employee.objects.filter(
+        role=Employee.Role.ADMIN, status=Employee.Status.ACTIVE
+    ).exclude(pk=employee.pk)
+    return next((admin for admin in admins.order_by("pk") if may_approve(admin)), None)
+
+
+# The records a leaver's bulk reads and exports cover, named for people (the model's name
+# otherwise; "riskscore" means nothing to a manager).
+KIND_NAMES = {
+    "customer": gettext_lazy("customers"),
+    "customers": gettext_lazy("customers"),
+    "contact": gettext_lazy("contacts"),
+    "contacts": gettext_lazy("contacts"),
+    "contract": gettext_lazy("contracts"),
+    "contracts": gettext_lazy("contracts"),
+    "interaction": gettext_lazy("interactions"),
+    "interactions": gettext_lazy("interactions"),
+    "riskscore": gettext_lazy("risk scores"),
+    "risk_scores": gettext_lazy("risk scores"),
+    "alert": gettext_lazy("alerts"),
+    "alerts": gettext_lazy("alerts"),
+    "retentionaction": gettext_lazy("retention actions"),
+    "retention_actions": gettext_lazy("retention actions"),
+    "handoverplan": gettext_lazy("handover plans"),
+    "handovertask": gettext_lazy("handover tasks"),
+    "ownershipperiod": gettext_lazy("ownership history"),
+}
+
+
+def kind_label(kind: str) -> str:
+    """What a request covers, in the reader's language."""
+    from django.apps import apps
+
+    if kind in KIND_NAMES:
+        return str(KIND_NAMES[kind])
+    for model in apps.get_models():
+        if model._meta.model_name == kind:
+            return str(model._meta.verbose_name_plural)
+    return kind.replace("_", " ").replace("-", " ")
+
+
+def _english_label(kind: str) -> str:
+    from django.utils import translation
+
+    with translation.override("en"):
+        return kind_label(kind)
+
+
+# Requests a leaver makes within this many minutes of a waiting one share its e-mail: one
+# page of the admin or one script reads several kinds of records in the same second.
+APPROVAL_MAIL_QUIET_MINUTES = 10
 
 
 def ask_for_approval(pending: ExportRequest, approve_at: str = "") -> None:
-    """E-mail the leaver's manager that a request waits for them."""
-    manager = approver_for(pending.employee)
-    if manager is not None and manager.email:
-        where = approve_at or "the Export requests page"
-        send_mail(
-            f"Export approval needed: {pending.employee.name}",
-            f"{pending.employee.name}, who is leaving, asks to export {pending.kind}: "
-            f"{pending.reason}\nApprove or ignore it at {where}",
-            None,
-            [manager.email],
-        )
+    """E-mail the leaver's approver (their manager; an admin for someone without one, such
+    as an admin) that requests wait for them: one e-mail for the requests of a moment,
+    naming every waiting one, in the approver's language, with the link to approve."""
+    from django.urls import reverse
+    from django.utils import translation
+    from django.utils.translation import gettext as _
+
+    from staff.language import language_of
+
+    waiting = ExportRequest.objects.filter(employee=pending.employee, approved_at__isnull=True)
+    quiet = timezone.now() - dt.timedelta(minutes=APPROVAL_MAIL_QUIET_MINUTES)
+    if waiting.exclude(pk=pending.pk).filter(requested_at__gte=quiet).exists():
+        return  # the e-mail about the first of them lists this one on the page it links
+    approver = approver_for(pending.employee)
+    if approver is None or not approver.email:
+        return
+    where = approve_at or reverse("export_requests")
+    with translation.override(language_of(approver)):
+        kinds = ", ".join(sorted({kind_label(r.kind) for r in waiting}))
+        values = {"name": pending.employee.name, "kinds": kinds, "reason": pending.reason_text}
+        subject = _("Export approval needed: %(name)s") % values
+        body = _(
+            "%(name)s, who is leaving, asks to export or read in bulk: %(kinds)s.\n"
+            "Why: %(reason)s\nApprove or ignore it at %(where)s"
+        ) % {**values, "where": where}
+    send_mail(subject, body, None, [approver.email])

@@ -8,6 +8,7 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from staff import audit
 from staff.models import AccessGrant, AuditEvent, Employee
@@ -23,15 +24,20 @@ def grant_access(
     today = timezone.localdate()
     errors: dict[str, str] = {}
     if grantee.role != Employee.Role.ACCOUNT_MANAGER or grantee.status != Employee.Status.ACTIVE:
-        errors["grantee"] = f"{grantee.name} is not an active account manager."
+        errors["grantee"] = _("%(name)s is not an active account manager.") % {"name": grantee.name}
     elif grantee.pk in (customer.primary_owner_id, customer.secondary_owner_id):
-        errors["grantee"] = f"{grantee.name} already owns {customer.name}."
+        errors["grantee"] = _("%(name)s already owns %(customer)s.") % {
+            "name": grantee.name,
+            "customer": customer.name,
+        }
     if until < today:
-        errors["until"] = "The last day cannot be in the past."
+        errors["until"] = _("The last day cannot be in the past.")
     elif until > today + dt.timedelta(days=GRANT_MAX_DAYS):
-        errors["until"] = f"Access is granted for at most {GRANT_MAX_DAYS} days."
+        errors["until"] = _("Access is granted for at most %(days)s days.") % {
+            "days": GRANT_MAX_DAYS
+        }
     if not reason.strip():
-        errors["reason"] = "Say why the access is needed."
+        errors["reason"] = _("Say why the access is needed.")
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():

@@ -9,7 +9,9 @@ import datetime as dt
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db.models import Count, Q, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from retention.jobs import steps
 from staff.models import AccessWarning, AuditEvent, Employee
@@ -97,16 +99,33 @@ def _notify(warning: AccessWarning) -> list[str]:
     employee = warning.employee
     manager = manager_of(employee)
     hr = Employee.objects.filter(role=Employee.Role.HR, status=Employee.Status.ACTIVE)
-    to = sorted({e.email for e in [manager, *hr] if e is not None and e.email})
-    if to:
-        send_mail(
-            f"Customer data access: {employee.name} on {warning.day}",
-            f"{warning.get_kind_display()}.\n"
-            f"{employee.name} viewed or exported {warning.touched} customer records on "
-            f"{warning.day} ({warning.exports} export(s)); their daily average over the 30 "
-            f"days before was {warning.daily_average:.1f}.\n"
-            "The details are in the audit trail (admin: Audit events).",
-            None,
-            to,
-        )
+    from staff.language import language_of
+
+    readers = {e.email: e for e in [manager, *hr] if e is not None and e.email}
+    to = sorted(readers)
+    by_language: dict[str, list[str]] = {}
+    for address in to:  # one e-mail per language, each in its readers'
+        by_language.setdefault(language_of(readers[address]), []).append(address)
+    for language, addresses in sorted(by_language.items()):
+        with translation.override(language):
+            values = {
+                "name": employee.name,
+                "day": date_format(warning.day),
+                "kind": warning.get_kind_display(),
+                "touched": warning.touched,
+                "exports": warning.exports,
+                "average": f"{warning.daily_average:.1f}",
+            }
+            send_mail(
+                gettext("Customer data access: %(name)s on %(day)s") % values,
+                gettext(
+                    "%(kind)s.\n%(name)s viewed or exported %(touched)s customer records on "
+                    "%(day)s (exports: %(exports)s); their daily average over the 30 days "
+                    "before was %(average)s.\nThe details are in the audit trail (admin: Audit "
+                    "events)."
+                )
+                % values,
+                None,
+                addresses,
+            )
     return to

@@ -146,9 +146,17 @@ def run_now(request: HttpRequest) -> HttpResponse:
         if running is not None:
             messages.warning(
                 request,
-                f"Scoring for {today} is already running (started {timezone.localtime(running.started_at):%H:%M}, "
-                f"{running.chunks_done} of {running.chunks_total} chunks done). "
-                "Its progress is in the table of runs; start another once it has finished.",
+                _(
+                    "Scoring for %(day)s is already running (started %(time)s, %(done)s of "
+                    "%(total)s chunks done). Its progress is in the table of runs; start another "
+                    "once it has finished."
+                )
+                % {
+                    "day": date_format(today),
+                    "time": f"{timezone.localtime(running.started_at):%H:%M}",
+                    "done": running.chunks_done,
+                    "total": running.chunks_total,
+                },
             )
             return redirect("model")
         hints = {"day": today.isoformat()}
@@ -161,7 +169,7 @@ def run_now(request: HttpRequest) -> HttpResponse:
         result = _start(task, as_of=today.isoformat())
     except Exception as error:
         logger.exception("%s, started from the model page, failed", JOBS[job])
-        messages.error(request, f"{JOBS[job]} failed: {error}")
+        messages.error(request, _("%(job)s failed: %(error)s") % {"job": JOBS[job], "error": error})
         return redirect("model")
     query = urlencode({"job": job, "task": result.id, **hints})
     return redirect(f"{reverse('model')}?{query}")
@@ -183,7 +191,7 @@ def job_progress(request: HttpRequest, task_id: str) -> HttpResponse:
     """The progress bar of a job started from the page, polled while the task works."""
     job = request.GET.get("job")
     if job not in JOBS:
-        raise Http404("No such job.")
+        raise Http404(_("No such job."))
     status = _job_status(job, task_id, request.GET)
     response = render(request, "customers/_job_progress.html", {"status": status})
     if status.finished and request.GET.get("was") == "working":
@@ -479,6 +487,7 @@ BACKTEST_METRICS = [
 def backtest_view(model: RiskModel) -> dict:
     """The model's forward-chained backtest as the page shows it: the decision, mean
     metrics per method, the metrics per fold, and the calibration chart's figures."""
+    from customers.scoring.candidates import BLEND_PARTS
     from customers.scoring.training import BASELINES
 
     record = model.backtest
@@ -530,9 +539,16 @@ def backtest_view(model: RiskModel) -> dict:
             for method, bins in record.get("calibration", {}).items()
         ]
     }
+    weights = record.get("blend_weights") or {}
+    # In the order of the blend's parts (a JSON column does not keep the stored order).
+    parts = [(kind, weights[kind]) for kind in BLEND_PARTS if kind in weights]
     return {
         "model": model,
         "decision": notes.decision_text(record, model.horizon_days),
+        "blend_weights": ", ".join(
+            f"{weight:.2f} × {notes.method_label(method).lower()}" for method, weight in parts
+        ),
+        "blend_intercept": f"{weights.get('intercept', 0.0):+.2f}",
         "activated": bool(record.get("beats_rules")),
         "step": record.get("step", "monthly"),
         "label": notes.churn_label_text(model.churn_label),

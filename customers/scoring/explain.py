@@ -6,6 +6,9 @@ change of the score is split over the features that moved it:
   per feature in log-odds;
 - gradient boosting: shap's TreeExplainer, per-feature contributions in log-odds now and
   then;
+- the blend of the two: its log-odds are a weighted sum of the parts' calibrated
+  log-odds (plus a constant), so each input's share is the same weighted sum of its
+  shares in each part;
 - the rules-based score: each warning sign adds -log(1 - its points) to -log(1 - p), so a
   sign that started or stopped firing moves the score by its own share.
 The calibration (sigmoid) scales every log-odds contribution alike. Log-odds shares are
@@ -32,6 +35,7 @@ from threadpoolctl import threadpool_limits
 
 from customers.models import RiskModel, ScoringRun
 from customers.scoring import signals, training
+from customers.scoring.candidates import LogOddsBlend
 from customers.scoring.features import (
     CustomerSelection,
     compute_features,
@@ -268,9 +272,21 @@ def _model_parts(model: RiskModel, now: pd.DataFrame, then: pd.DataFrame):
     X_now, X_then = model_inputs(now, model.features), model_inputs(then, model.features)
     p_now = estimator.predict_proba(X_now)[:, 1]
     p_then = estimator.predict_proba(X_then)[:, 1]
-    inner, slope = _unwrap(estimator)
-    shares = slope * (_log_odds_parts(inner, X_now) - _log_odds_parts(inner, X_then))
+    shares = _log_odds_change(estimator, X_now, X_then)
     return list(model.features), p_now, p_then, shares, X_then.to_numpy(), X_now.to_numpy()
+
+
+def _log_odds_change(estimator, X_now: pd.DataFrame, X_then: pd.DataFrame) -> np.ndarray:
+    """Each input's share of the change of the calibrated log-odds. A blend's log-odds
+    are the weighted sum of its parts' log-odds, so its shares are the weighted sum of
+    its parts' shares."""
+    if isinstance(estimator, LogOddsBlend):
+        return sum(
+            weight * _log_odds_change(part, X_now, X_then)
+            for weight, part in zip(estimator.weights, estimator.parts, strict=True)
+        )
+    inner, slope = _unwrap(estimator)
+    return slope * (_log_odds_parts(inner, X_now) - _log_odds_parts(inner, X_then))
 
 
 def _unwrap(estimator):

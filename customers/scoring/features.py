@@ -351,13 +351,7 @@ def _latest_before(
             ["customer_id", *rare],
         ).set_index("customer_id")
     )
-    for part in older:
-        if len(part):
-            part = part[part.index.isin(active_ids)]
-            frame = frame.reindex(frame.index.union(part.index))
-            for column in part.columns:
-                frame[column] = frame[column].combine_first(part[column])
-    return frame
+    return interaction_days.fold_in(frame, older, active_ids)
 
 
 def _satisfaction_features(as_of: dt.date, selection: CustomerSelection) -> pd.DataFrame:

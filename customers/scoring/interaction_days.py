@@ -261,13 +261,7 @@ def _latest_days_before(
     ]
     rare = Q(complaints__gt=0) | Q(discount_requests__gt=0)
     older.append(latest(selection.apply(before.filter(rare), "customer_id"), _RARE_LATEST))
-    for part in older:
-        if len(part):
-            part = part[part.index.isin(active_ids)]
-            frame = frame.reindex(frame.index.union(part.index))
-            for column in part.columns:
-                frame[column] = frame[column].combine_first(part[column])
-    return frame
+    return fold_in(frame, older, active_ids)
 
 
 def satisfaction_features(as_of: dt.date, selection, lookback_days: int) -> pd.DataFrame:
@@ -332,3 +326,16 @@ def window_features(as_of: dt.date, selection) -> pd.DataFrame | None:
             "satisfaction_previous": "previous_satisfaction",
         }
     ).astype({"latest_satisfaction": "float64", "previous_satisfaction": "float64"})
+
+
+def fold_in(frame: pd.DataFrame, parts: list[pd.DataFrame], active_ids) -> pd.DataFrame:
+    """The frame (one row per customer) with the columns of `parts` (each indexed by
+    customer id) filled in where the frame has no value, for the active customers only;
+    customers found only in a part get a row."""
+    for part in parts:
+        if len(part):
+            part = part[part.index.isin(active_ids)]
+            frame = frame.reindex(frame.index.union(part.index))
+            for column in part.columns:
+                frame[column] = frame[column].combine_first(part[column])
+    return frame

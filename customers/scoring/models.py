@@ -29,6 +29,7 @@ class RiskModel(models.Model):
     class Kind(models.TextChoices):
         GRADIENT_BOOSTING = "gradient_boosting", _("Gradient boosting")
         LOGISTIC_REGRESSION = "logistic_regression", _("Logistic regression")
+        BLEND = "blend", _("Blend of logistic regression and gradient boosting")
         RULES = "rules", _("Rules-based")
 
     RULES_NOTE = "Rules-based score, not enough history to train."

@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, Max, Min
 from django.utils import timezone, translation
+from django.utils.translation import gettext_noop
 from threadpoolctl import threadpool_limits
 
 from customers.models import RiskModel, RiskTier, ScoringRun, StagedScore
@@ -36,6 +37,7 @@ from customers.scoring.features import (
 )
 from retention.bulk import write_frame
 from retention.jobs import steps
+from retention.wording import Worded
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +148,7 @@ def score_chunk(*, run_id: int, id_from: int, id_to: int) -> dict[str, float]:
         steps.set_aside(
             model="customer",
             object_id=int(customer_id),
-            reason="Not scored: its risk or value is not a finite number.",
+            reason=Worded(gettext_noop("Not scored: its risk or value is not a finite number.")),
         )
     scores = scores[~unscorable]
     timings["scoring"] = time.perf_counter() - began
@@ -189,7 +191,10 @@ def _set_aside_unscorable(features: pd.DataFrame) -> pd.DataFrame:
         steps.set_aside(
             model="customer",
             object_id=int(features.index[position]),
-            reason=f"Not scored: {', '.join(named)} is not a finite number.",
+            reason=Worded(
+                gettext_noop("Not scored: %(features)s is not a finite number."),
+                features=", ".join(named),
+            ),
         )
     return features[~bad_rows]
 

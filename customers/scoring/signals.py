@@ -259,7 +259,7 @@ SIGNALS: list[Signal] = [
     ),
     Signal(
         "usage_event_drop",
-        "A product feature's use fell by half",
+        _("A product feature's use fell by half"),
         lambda f, t: f["usage_drop_ratio"] < t["below_ratio"],
         lambda f, t, p: (
             f["usage_drop_event"].map(_event_label, na_action="ignore").fillna("Usage")

@@ -18,13 +18,12 @@ history (from the first observation date to `as_of`), and enough observation dat
 BACKTEST_FOLDS forward-chained folds. Otherwise the score stays rules-based and the model
 says what is missing and when it will be enough.
 
-The backtest is forward-chained by observation date: the validation dates are split into
-consecutive folds; each fold trains only on rows whose label window closed before the
-fold's first date (what would have been known then) and is judged on the fold's rows.
-Gradient boosting, logistic regression, the rules score and a recency-only baseline are
-judged on the same folds (ROC AUC, PR AUC, top-decile lift, Brier skill score). The
-better learner (mean fold ROC AUC) is refit on every row, calibrated (sigmoid) and stored;
-it becomes the active model only if it beats the rules score on the backtest.
+The backtest (backtest.py) is forward-chained by observation date. Gradient boosting,
+logistic regression and their blend (candidates.py), the rules score and a recency-only
+baseline are judged on the same folds (ROC AUC, PR AUC, top-decile lift, Brier skill
+score). The learner with the best mean fold ROC AUC is refit on every row, calibrated
+(sigmoid) and stored; a company where logistic regression ranks best keeps logistic
+regression. It becomes the active model only if it beats the rules score on the backtest.
 
 Features a company lacks (no ratings, no contacts, no contracts: empty or constant in
 every training row) are left out of that model; the model stores the inputs it uses."""
@@ -43,20 +42,30 @@ import pandas as pd
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Min
-from sklearn.base import clone
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.impute import SimpleImputer
-from sklearn.inspection import permutation_importance
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
-from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from customers.models import Contract, Customer, Interaction, RiskModel, UsageDay
 from customers.scoring import notes, signals
+from customers.scoring.backtest import (
+    BASELINES,
+    METHOD_LABELS,
+    MIN_TRAINING_SPAN_DAYS,
+    backtest,
+    calibration,
+    evaluate,
+    importance,
+    rules_score,
+    summarise,
+    usable_features,
+    weights_record,
+)
+from customers.scoring.candidates import (
+    BLEND_PARTS,
+    LEARNERS,
+    blend_weights,
+    choose_learner,
+    fit_learner,
+)
 from customers.scoring.features import (
     MODEL_FEATURES,
     CustomerSelection,
@@ -71,17 +80,6 @@ from customers.scoring.features import (
 logger = logging.getLogger(__name__)
 
 LABELS = ("explicit", "contract", "implicit")
-LEARNERS = (RiskModel.Kind.GRADIENT_BOOSTING, RiskModel.Kind.LOGISTIC_REGRESSION)
-BASELINES = ("rules", "recency")
-METHOD_LABELS = {
-    RiskModel.Kind.GRADIENT_BOOSTING: "Gradient boosting",
-    RiskModel.Kind.LOGISTIC_REGRESSION: "Logistic regression",
-    "rules": "Rules score",
-    "recency": "Recency only",
-}
-CALIBRATION_BINS = 10
-# The first backtest fold learns from at least this span of observation dates.
-MIN_TRAINING_SPAN_DAYS = 56
 
 
 @dataclass
@@ -275,197 +273,6 @@ def _active_per_segment(day: dt.date, features: pd.DataFrame, limit: pd.Series) 
     return later
 
 
-# --- the learners and the metrics ---------------------------------------------------------
-
-
-def _signed_log(values):
-    return np.sign(values) * np.log1p(np.abs(values))
-
-
-def candidate_models() -> dict[str, object]:
-    return {
-        RiskModel.Kind.LOGISTIC_REGRESSION: make_pipeline(
-            SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
-            # Counts and days are heavy-tailed: a log scale keeps a few huge values from
-            # deciding the fit.
-            FunctionTransformer(_signed_log, feature_names_out="one-to-one"),
-            StandardScaler(),
-            LogisticRegression(max_iter=2000, C=0.5),
-        ),
-        RiskModel.Kind.GRADIENT_BOOSTING: HistGradientBoostingClassifier(
-            learning_rate=0.06,
-            max_iter=200,
-            max_leaf_nodes=15,
-            min_samples_leaf=40,
-            l2_regularization=1.0,
-            random_state=0,
-        ),
-    }
-
-
-def usable_features(frame: pd.DataFrame, names: list[str]) -> list[str]:
-    """The inputs that carry information in these rows: a column empty or constant in
-    every row (no ratings recorded, no contacts, no contracts) is left out."""
-    present = [name for name in names if name in frame.columns]
-    values = frame[present].astype("float64")
-    varies = values.nunique(dropna=True) > 1
-    return [name for name in present if varies[name]]
-
-
-def evaluate(churned: np.ndarray, probability: np.ndarray) -> dict[str, float]:
-    """ROC AUC, PR AUC, lift in the top decile, Brier score and Brier skill score (against
-    always predicting the rows' own base rate; 0 = no better, 1 = perfect)."""
-    churned = np.asarray(churned, dtype=bool)
-    base_rate = float(churned.mean())
-    top = np.argsort(-probability, kind="stable")[: max(1, len(probability) // 10)]
-    brier = float(brier_score_loss(churned, probability))
-    reference = base_rate * (1 - base_rate)
-    return {
-        "roc_auc": round(float(roc_auc_score(churned, probability)), 4),
-        "pr_auc": round(float(average_precision_score(churned, probability)), 4),
-        "lift_top_decile": round(float(churned[top].mean()) / base_rate, 3),
-        "brier": round(brier, 5),
-        "brier_skill": round(1 - brier / reference, 4) if reference > 0 else 0.0,
-        "base_rate": round(base_rate, 5),
-    }
-
-
-def _fit_learner(kind: str, X: pd.DataFrame, y: np.ndarray, *, calibrate: bool):
-    estimator = clone(candidate_models()[kind])
-    if calibrate and y.sum() >= 6:
-        # Sigmoid (Platt) calibration is monotonic: it keeps the ranking and leaves no
-        # ties for the tiers to break arbitrarily. ensemble=False: one model on all rows,
-        # calibrated on 3-fold out-of-fold predictions, so scoring predicts once. The
-        # folds are shuffled: rows come in date order, and folds of whole periods can
-        # teach the calibration the wrong direction.
-        folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)
-        calibrated = CalibratedClassifierCV(
-            estimator, method="sigmoid", cv=folds, ensemble=False
-        ).fit(X, y)
-        # p = 1 / (1 + exp(a f + b)): a must be negative to keep the learner's ranking.
-        if calibrated.calibrated_classifiers_[0].calibrators[0].a_ < 0:
-            return calibrated
-    return estimator.fit(X, y)
-
-
-def _recency(frame: pd.DataFrame) -> np.ndarray:
-    days = frame["days_since_last_activity"].astype("float64")
-    days = days.fillna(frame["tenure_days"].astype("float64")).fillna(365.0)
-    return np.log1p(days.clip(lower=0).to_numpy()).reshape(-1, 1)
-
-
-def _rules(frame: pd.DataFrame) -> np.ndarray:
-    return signals.rules_probability(signals.fired(frame, signals.configured_thresholds()))
-
-
-def _folds(
-    dates: list[dt.date], window: int, count: int
-) -> list[tuple[np.datetime64, list[dt.date]]]:
-    """Consecutive blocks of the dates that have at least one earlier date whose label
-    window closed before them: (first validation date, the block's dates)."""
-    first = dates[0] + dt.timedelta(days=MIN_TRAINING_SPAN_DAYS)
-    eligible = [d for d in dates if d - dt.timedelta(days=window) >= first]
-    if len(eligible) < count:
-        return []
-    blocks = [list(block) for block in np.array_split(np.array(eligible, dtype=object), count)]
-    return [(np.datetime64(block[0], "D"), block) for block in blocks]
-
-
-def backtest(
-    data: TrainingSet, *, window: int, folds: int, names: list[str]
-) -> tuple[dict, dict[str, np.ndarray], list]:
-    """Forward-chained folds; every method judged on the same rows. Returns the backtest
-    record, out-of-fold predictions per method (for the calibration chart) and the
-    fitted learners of the last fold (for feature importance)."""
-    dates = sorted({d.astype(object) for d in np.unique(data.observed_on)})
-    records: list[dict] = []
-    pooled: dict[str, list] = {m: [] for m in (*LEARNERS, *BASELINES)}
-    pooled_y: list[np.ndarray] = []
-    last_fold = []
-    for start, block in _folds(dates, window, folds):
-        block_days = np.array([np.datetime64(d, "D") for d in block])
-        is_valid = np.isin(data.observed_on, block_days)
-        is_train = data.observed_on + np.timedelta64(window, "D") <= start
-        y_train, y_valid = data.churned[is_train], data.churned[is_valid]
-        if y_train.sum() < 2 or y_valid.sum() == 0 or y_valid.all() or y_train.all():
-            records.append(
-                {
-                    "validate_from": str(block[0]),
-                    "validate_to": str(block[-1]),
-                    "skipped": notes.FOLD_FEW_CHURNERS,
-                }
-            )
-            continue
-        train_frame = data.features[is_train]
-        valid_frame = data.features[is_valid]
-        inputs = usable_features(train_frame, names)
-        X_train, X_valid = model_inputs(train_frame, inputs), model_inputs(valid_frame, inputs)
-        methods: dict[str, dict] = {}
-        fitted = {}
-        for kind in LEARNERS:
-            fitted[kind] = _fit_learner(kind, X_train, y_train, calibrate=True)
-            probability = fitted[kind].predict_proba(X_valid)[:, 1]
-            methods[kind] = evaluate(y_valid, probability)
-            pooled[kind].append(probability)
-        rules = _rules(valid_frame)
-        methods["rules"] = evaluate(y_valid, rules)
-        pooled["rules"].append(rules)
-        recency = LogisticRegression().fit(_recency(train_frame), y_train)
-        recent = recency.predict_proba(_recency(valid_frame))[:, 1]
-        methods["recency"] = evaluate(y_valid, recent)
-        pooled["recency"].append(recent)
-        pooled_y.append(y_valid)
-        last_fold = [fitted, X_valid, y_valid]
-        train_days = np.unique(data.observed_on[is_train])
-        records.append(
-            {
-                "train_from": str(train_days[0]),
-                "train_to": str(train_days[-1]),
-                "validate_from": str(block[0]),
-                "validate_to": str(block[-1]),
-                "train_rows": int(is_train.sum()),
-                "validation_rows": int(is_valid.sum()),
-                "churned": int(y_valid.sum()),
-                "base_rate": round(float(y_valid.mean()), 5),
-                "methods": methods,
-            }
-        )
-    out_of_fold = {method: np.concatenate(values) for method, values in pooled.items() if values}
-    if pooled_y:
-        out_of_fold["churned"] = np.concatenate(pooled_y)
-    return {"folds": records}, out_of_fold, last_fold
-
-
-def summarise(folds: list[dict]) -> dict[str, dict]:
-    """Mean of each metric per method over the folds that ran, and the folds each method
-    met the bars in."""
-    done = [fold for fold in folds if "methods" in fold]
-    summary = {}
-    for method in (*LEARNERS, *BASELINES):
-        rows = [fold["methods"][method] for fold in done if method in fold["methods"]]
-        if rows:
-            summary[method] = {
-                key: round(float(np.mean([r[key] for r in rows])), 4) for key in rows[0]
-            }
-    return summary
-
-
-def calibration(churned: np.ndarray, probability: np.ndarray) -> list[dict]:
-    """Predicted against observed churn in ten bins of equal size by predicted risk."""
-    order = np.argsort(probability, kind="stable")
-    bins = []
-    for part in np.array_split(order, CALIBRATION_BINS):
-        if len(part):
-            bins.append(
-                {
-                    "predicted": round(float(probability[part].mean()), 4),
-                    "observed": round(float(churned[part].mean()), 4),
-                    "rows": int(len(part)),
-                }
-            )
-    return bins
-
-
 # --- training ------------------------------------------------------------------------------
 
 
@@ -616,7 +423,7 @@ def _train_model(
             backtest_record=result,
         )
 
-    best = max(LEARNERS, key=lambda kind: summary[kind]["roc_auc"])
+    best = choose_learner(summary)
     beats_rules = summary[best]["roc_auc"] > summary["rules"]["roc_auc"]
     result |= {
         "summary": summary,
@@ -628,17 +435,37 @@ def _train_model(
             for method in (best, "rules")
         },
     }
-    # The decision is worded from these figures in each reader's language
-    # (notes.decision_text); the English sentence stays in the record for the API.
-    result["decision"] = notes.in_english(notes.decision_text, result)
+    if beats_rules:
+        result["decision"] = (
+            f"Active: {METHOD_LABELS[best].lower()} ranked the next {horizon_days} days' "
+            f"churners at ROC AUC {summary[best]['roc_auc']:.3f} over {ran} backtest folds, "
+            f"the best of the learners ({_others(best, summary)}), against "
+            f"{summary['rules']['roc_auc']:.3f} for the rules score."
+        )
+    else:
+        result["decision"] = (
+            f"Not activated: {METHOD_LABELS[best].lower()}, the best of the learners "
+            f"({_others(best, summary)}), ranked the next {horizon_days} days' churners at "
+            f"backtest ROC AUC {summary[best]['roc_auc']:.3f}, which does not beat the rules "
+            f"score's {summary['rules']['roc_auc']:.3f} on the same {ran} folds, so the scores "
+            "stay as they were."
+        )
 
     inputs = usable_features(data.features, names)
-    final = _fit_learner(best, model_inputs(data.features, inputs), data.churned, calibrate=True)
+    # A blend is weighted by how its parts predicted every backtest fold's rows.
+    weights = blend_weights(
+        np.column_stack([out_of_fold[kind] for kind in BLEND_PARTS]), out_of_fold["churned"]
+    )
+    if best == RiskModel.Kind.BLEND:
+        result["blend_weights"] = weights_record(weights)
+    final = fit_learner(
+        best, model_inputs(data.features, inputs), data.churned, calibrate=True, weights=weights
+    )
     metrics = dict(summary[best])
     metrics["candidates"] = {kind: summary[kind] for kind in (*LEARNERS, *BASELINES)}
     metrics["chosen_by"] = f"backtest ROC AUC (mean of {ran} forward-chained folds)"
     fitted, X_valid, y_valid = last_fold
-    importance = _importance(fitted[best], X_valid, y_valid)
+    ranked = importance(fitted[best], X_valid, y_valid)
     weights = signals.signal_lift(signals.fired(data.features), pd.Series(data.churned))
     dropped = [name for name in names if name not in inputs]
     return _store(
@@ -649,7 +476,7 @@ def _train_model(
         train_rows=len(data.churned),
         validation_rows=sum(fold.get("validation_rows", 0) for fold in result["folds"]),
         metrics=metrics,
-        feature_importance=importance,
+        feature_importance=ranked,
         signal_weights=weights,
         activate=beats_rules,
         note=notes.english(notes.LEFT_OUT, {"features": dropped}) if dropped else "",
@@ -660,6 +487,15 @@ def _train_model(
     )
 
 
+def _others(best: str, summary: dict[str, dict]) -> str:
+    """The other learners' mean ROC AUC, for the sentence that says why `best` won."""
+    return ", ".join(
+        f"{METHOD_LABELS[kind].lower()} {summary[kind]['roc_auc']:.3f}"
+        for kind in LEARNERS
+        if kind != best
+    )
+
+
 def _maybe_build(dates, horizon_days, every, label, as_of) -> TrainingSet | None:
     """The rows for the rules score's own metrics, when there are any dates at all."""
     if not dates:
@@ -667,19 +503,6 @@ def _maybe_build(dates, horizon_days, every, label, as_of) -> TrainingSet | None
     return build_training_set(
         dates[-6:], horizon_days=horizon_days, every=every, label=label, as_of=as_of
     )
-
-
-def _importance(model, X_valid: pd.DataFrame, y_valid: np.ndarray) -> dict[str, float]:
-    """Drop in validation ROC AUC when each feature is shuffled (largest first), on the
-    last backtest fold."""
-    rows = np.random.default_rng(0).permutation(len(X_valid))[:20_000]
-    result = permutation_importance(
-        model, X_valid.iloc[rows], y_valid[rows], scoring="roc_auc", n_repeats=3, random_state=0
-    )
-    ranked = sorted(
-        zip(X_valid.columns, result.importances_mean, strict=True), key=lambda item: -item[1]
-    )
-    return {name: round(float(value), 4) for name, value in ranked}
 
 
 def _store_rules_model(
@@ -696,7 +519,7 @@ def _store_rules_model(
         rows = len(data.churned)
         record.setdefault("base_rate", float(data.churned.mean()))
         if 0 < data.churned.sum() < len(data.churned):
-            metrics = evaluate(data.churned, _rules(data.features))
+            metrics = evaluate(data.churned, rules_score(data.features))
             metrics["evaluated_on"] = "the latest observation dates (rules are not trained)"
     return _store(
         kind=RiskModel.Kind.RULES,

@@ -2,8 +2,8 @@ from django import template
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.template.defaultfilters import floatformat
+from django.utils.formats import date_format
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from customers.models import RiskTier
@@ -115,7 +115,7 @@ def sparkline(points: list, width: int = 100, height: int = 24) -> str:
     """A customer's risk history as an inline SVG line (scaled to its own range so a
     change shows), labelled with where it started and ended for screen readers."""
     if len(points) < 2:
-        return mark_safe('<span class="text-muted small">no history</span>')
+        return format_html('<span class="text-muted small">{}</span>', _("no history"))
     values = [probability for _, probability in points]
     low, high = min(values), max(values)
     span = (high - low) or 1.0
@@ -124,10 +124,12 @@ def sparkline(points: list, width: int = 100, height: int = 24) -> str:
         f"{i * step:.1f},{height - 2 - (value - low) / span * (height - 4):.1f}"
         for i, value in enumerate(values)
     )
-    label = (
-        f"Risk {percent(values[0])} on {points[0][0]:%d %b}, {percent(values[-1])} on "
-        f"{points[-1][0]:%d %b}"
-    )
+    label = _("Risk %(first)s on %(first_day)s, %(last)s on %(last_day)s") % {
+        "first": percent(values[0]),
+        "first_day": date_format(points[0][0], "MONTH_DAY_FORMAT"),
+        "last": percent(values[-1]),
+        "last_day": date_format(points[-1][0], "MONTH_DAY_FORMAT"),
+    }
     colour = "#b02a37" if values[-1] > values[0] + 0.02 else "#495057"
     return format_html(
         '<svg class="sparkline" width="{}" height="{}" viewBox="0 0 {} {}" role="img" '
@@ -151,5 +153,7 @@ def trend(change: float | None) -> str:
         return ""
     points = change * 100
     if abs(points) < 0.5:
-        return "→ steady"
-    return f"{'↑' if points > 0 else '↓'} {abs(points):.0f} pts"
+        return _("→ steady")
+    if points > 0:
+        return _("↑ %(points)s pts") % {"points": f"{abs(points):.0f}"}
+    return _("↓ %(points)s pts") % {"points": f"{abs(points):.0f}"}

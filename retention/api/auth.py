@@ -173,7 +173,7 @@ class AddressRateLimit:
                         "error": {
                             "status": 429,
                             "code": "throttled",
-                            "message": "Too many requests from your address; slow down.",
+                            "message": str(_("Too many requests from your address; slow down.")),
                         }
                     },
                     status=429,

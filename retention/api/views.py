@@ -18,7 +18,11 @@ class ApprovalRequired(exceptions.APIException):
 
 
 def _check_allowance(request, kind: str, rows: int) -> None:
-    pending = approval_needed(api_employee(request), kind, rows)
+    from django.urls import reverse
+
+    pending = approval_needed(
+        api_employee(request), kind, rows, request.build_absolute_uri(reverse("export_requests"))
+    )
     if pending is not None:
         raise ApprovalRequired(
             f"You are leaving: reading more customer records today needs your manager's "

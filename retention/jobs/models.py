@@ -7,39 +7,45 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from retention.wording import reword
 
 
 class JobStep(models.Model):
     class Status(models.TextChoices):
-        WAITING = "waiting", "Waiting for an earlier step"
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
-        SKIPPED = "skipped", "Skipped"
+        WAITING = "waiting", _("Waiting for an earlier step")
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped")
 
     FINISHED = (Status.DONE, Status.FAILED, Status.SKIPPED)
 
-    day = models.DateField(help_text="The night (or the day a request started the job).")
+    day = models.DateField(help_text=_("The night (or the day a request started the job)."))
     name = models.CharField(max_length=60)
     subject = models.CharField(
-        max_length=100, blank=True, default="", help_text="What part: a chunk, a plan, a file."
+        max_length=100, blank=True, default="", help_text=_("What part: a chunk, a plan, a file.")
     )
-    target = models.CharField(max_length=200, help_text="The function the step runs.")
+    target = models.CharField(max_length=200, help_text=_("The function the step runs."))
     kwargs = models.JSONField(default=dict, blank=True)
     after = models.CharField(
-        max_length=60, blank=True, help_text="Runs once every step of this name that day finished."
+        max_length=60,
+        blank=True,
+        help_text=_("Runs once every step of this name that day finished."),
     )
     needs_success = models.BooleanField(
-        default=False, help_text="Skipped, rather than run, when an earlier step did not complete."
+        default=False,
+        help_text=_("Skipped, rather than run, when an earlier step did not complete."),
     )
     queue = models.CharField(max_length=100, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveIntegerField(default=0)
     retries = models.PositiveIntegerField(
-        default=0, help_text="Times re-queued after a fault (lost worker, database error)."
+        default=0, help_text=_("Times re-queued after a fault (lost worker, database error).")
     )
-    owner = models.CharField(max_length=200, blank=True, help_text="host:pid of the worker.")
+    owner = models.CharField(max_length=200, blank=True, help_text=_("host:pid of the worker."))
     created_at = models.DateTimeField(default=timezone.now)
     queued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -88,13 +94,21 @@ class SetAside(models.Model):
     step = models.ForeignKey(JobStep, on_delete=models.CASCADE, related_name="set_aside")
     model = models.CharField(max_length=60)
     object_id = models.BigIntegerField(null=True, blank=True)
-    key = models.CharField(max_length=200, blank=True, help_text="The record's external id.")
+    key = models.CharField(max_length=200, blank=True, help_text=_("The record's external id."))
     reason = models.TextField()
+    # The reason's English source and figures, to word it in the reader's language
+    # (retention/wording.py); empty for a reason without them (a database's message).
+    wording = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["id"]
-        verbose_name_plural = "set-aside records"
+        verbose_name_plural = _("set-aside records")
 
     def __str__(self) -> str:
         return f"{self.model} {self.key or self.object_id}: {self.reason[:80]}"
+
+    @property
+    def reason_text(self) -> str:
+        """The reason in the active language."""
+        return reword({"message": self.reason, **(self.wording or {})})

@@ -36,9 +36,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext
 
 from retention.jobs.models import JobStep, SetAside
+from retention.wording import Joined, coded
 
 logger = logging.getLogger(__name__)
 HOST = socket.gethostname()
@@ -445,13 +448,18 @@ def set_aside(*, model: str, reason: str, key: str = "", object_id: int | None =
     logger.warning("Set aside %s %s: %s", model, key or object_id, reason)
     if step is not None:
         SetAside.objects.create(
-            step_id=step.pk, model=model, key=key[:200], object_id=object_id, reason=reason
+            step_id=step.pk,
+            model=model,
+            key=key[:200],
+            object_id=object_id,
+            reason=reason,
+            wording=coded(reason),
         )
 
 
 def _reason(error: BaseException) -> str:
     if isinstance(error, ValidationError):
-        return "; ".join(error.messages)[:1000]
+        return Joined(error.messages)
     # The database's message and its DETAIL line (which key, which value).
     text = " ".join(line.strip() for line in str(error).strip().splitlines()[:2])
     return f"{type(error).__name__}: {text}".strip()[:1000]
@@ -535,8 +543,14 @@ def rerun(step: JobStep) -> JobStep:
         )
         if busy or step.status == Status.WAITING:
             raise ValidationError(
-                f"{step.name} for {step.day} is {step.get_status_display().lower()}; "
-                "it can be re-run once it has finished."
+                gettext(
+                    "%(step)s for %(day)s is %(status)s; it can be re-run once it has finished."
+                )
+                % {
+                    "step": step.name,
+                    "day": date_format(step.day),
+                    "status": step.get_status_display().lower(),
+                }
             )
         if step.needs_success and (
             JobStep.objects.filter(day=step.day, name=step.after)
@@ -544,7 +558,8 @@ def rerun(step: JobStep) -> JobStep:
             .exists()
         ):
             raise ValidationError(
-                f"{step.name} for {step.day} needs {step.after} to complete first: re-run that."
+                gettext("%(step)s for %(day)s needs %(after)s to complete first: re-run that.")
+                % {"step": step.name, "day": date_format(step.day), "after": step.after}
             )
         step.set_aside.all().delete()
         step.status, step.queued_at, step.owner = Status.QUEUED, timezone.now(), ""

@@ -12,6 +12,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from retention.jobs import steps
@@ -56,7 +58,7 @@ def nights(request: HttpRequest) -> HttpResponse:
 @require_POST
 def rerun(request: HttpRequest, step_id: int) -> HttpResponse:
     step = get_object_or_404(JobStep, pk=step_id)
-    was = step.get_status_display().lower()
+    was = step.status
     try:
         steps.rerun(step)
     except ValidationError as error:
@@ -73,5 +75,9 @@ def rerun(request: HttpRequest, step_id: int) -> HttpResponse:
                 "was": was,
             },
         )
-        messages.success(request, f"{step.name} {step.subject} for {step.day} queued again.")
+        messages.success(
+            request,
+            _("%(step)s %(subject)s for %(day)s queued again.")
+            % {"step": step.name, "subject": step.subject, "day": date_format(step.day)},
+        )
     return redirect(f"{reverse('jobs')}?day={step.day.isoformat()}")

@@ -415,7 +415,7 @@ def test_values_under_no_column_name_are_refused_naming_line_and_column(tmp_path
         tmp_path, (HEADER.replace("\r\n", ",\r\n") + "QA-1,A,2024-01-01,lost\r\n").encode()
     )
     assert problems(check("customers", path)) == [
-        (2, "1 more value(s) than there are columns (in column 4, which the header does not name).")
+        (2, "1 more value than there are columns (in column 4, which the header does not name).")
     ]
 
 

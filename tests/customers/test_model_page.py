@@ -281,6 +281,50 @@ def test_a_model_not_activated_by_its_backtest_says_why(client):
     assert '"label": "Gradient boosting", "points": [{"x": 5.0, "y": 4.0}]' in html
 
 
+def test_a_chosen_blend_says_why_and_shows_its_weights(client):
+    decision = (
+        "Active: the blend of logistic regression and gradient boosting ranked the next 90 "
+        "days' churners at ROC AUC 0.985 over 4 backtest folds, the best of the learners "
+        "(gradient boosting 0.979, logistic regression 0.983), against 0.833 for the rules "
+        "score."
+    )
+    methods = {
+        m: {"roc_auc": r, "pr_auc": 0.5, "lift_top_decile": 9.0, "brier_skill": 0.5}
+        for m, r in [
+            ("blend", 0.985),
+            ("gradient_boosting", 0.979),
+            ("logistic_regression", 0.983),
+            ("rules", 0.833),
+            ("recency", 0.6),
+        ]
+    }
+    trained_model(
+        kind=RiskModel.Kind.BLEND,
+        is_active=True,
+        backtest={
+            "folds": [],
+            "summary": methods,
+            "chosen": "blend",
+            "beats_rules": True,
+            "decision": decision,
+            "blend_weights": {
+                "logistic_regression": 0.6412,
+                "gradient_boosting": 0.4021,
+                "intercept": -0.2,
+            },
+        },
+    )
+    login(client, Employee.Role.MANAGER, "Mia")
+    page = unescape(text_of(client.get(reverse("model")).content.decode()))
+    # The page words the decision from the figures, naming the chosen learner.
+    assert "Active: blend of logistic regression and gradient boosting ranked" in page
+    assert "Backtest of v2 · Blend of logistic regression and gradient boosting" in page
+    assert (
+        "The blend's log-odds: 0.64 × logistic regression, 0.40 × gradient boosting, plus "
+        "-0.20; weights fitted on the backtest folds' out-of-time predictions."
+    ) in page
+
+
 def test_the_last_ten_runs_are_listed_newest_first_with_their_figures(
     client, django_assert_max_num_queries
 ):

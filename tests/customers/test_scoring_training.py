@@ -27,7 +27,11 @@ def active_on(day: dt.date) -> int:
 def test_model_is_backtested_forward_chained_and_stored(demo_company):
     model = training.train_model(as_of=AS_OF)
 
-    assert model.kind in {RiskModel.Kind.GRADIENT_BOOSTING, RiskModel.Kind.LOGISTIC_REGRESSION}
+    assert model.kind in {
+        RiskModel.Kind.GRADIENT_BOOSTING,
+        RiskModel.Kind.LOGISTIC_REGRESSION,
+        RiskModel.Kind.BLEND,
+    }
     assert model.is_active and model.version == 1 and model.artifact
     dates = training.observation_dates(AS_OF, horizon_days=90, months=24)
     # The demo's history starts 2024-06-30; with 28 days of warm-up the monthly dates run
@@ -58,9 +62,21 @@ def test_model_is_backtested_forward_chained_and_stored(demo_company):
         assert set(fold["methods"]) == {
             "gradient_boosting",
             "logistic_regression",
+            "blend",
             "rules",
             "recency",
         }
+    # The blend of the first fold is logistic regression alone (no earlier fold predicted
+    # out of time to weigh the trees on), so it ranks exactly like it; later folds weigh
+    # the parts on the folds before them.
+    assert folds[0]["blend_weights"] == {
+        "logistic_regression": 1.0,
+        "gradient_boosting": 0.0,
+        "intercept": 0.0,
+    }
+    first = folds[0]["methods"]
+    assert first["blend"]["roc_auc"] == first["logistic_regression"]["roc_auc"]
+    assert folds[1]["blend_weights"] != folds[0]["blend_weights"]
     summary = model.backtest["summary"]
     assert model.kind == max(training.LEARNERS, key=lambda kind: summary[kind]["roc_auc"])
     assert model.backtest["beats_rules"] is True

@@ -17,6 +17,10 @@ pytestmark = pytest.mark.django_db
 CONTRACT_COLUMNS = ["external_id", "customer", "start_date", "end_date", "annual_value"]
 
 
+def said(problems: list[dict]) -> list[dict]:
+    return [{k: p[k] for k in ("line", "column", "message")} for p in problems]
+
+
 def write(tmp_path, text: str, name="file.csv"):
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
@@ -41,7 +45,7 @@ def test_contract_dates_as_spreadsheets_write_them_and_yes_no_words_are_read(tmp
         "K-7;C-1;Jan 1, 2025;31 December 2025;100;TRUE\n",
     )
     report = csv_io.import_file("contracts", path, mapping_of(path), decimal_mark=",")
-    assert (report.problems, report.created) == ([], 7)
+    assert (said(report.problems), report.created) == ([], 7)
     stored = {
         c.external_id: (c.start_date, c.end_date, c.annual_value, c.auto_renew)
         for c in Contract.objects.all()
@@ -71,7 +75,7 @@ def test_a_date_that_reads_two_ways_is_read_by_the_chosen_order_or_refused(tmp_p
     )
     report = csv_io.import_file("contracts", path, mapping_of(path), date_order=order)
     if start:
-        assert report.problems == []
+        assert said(report.problems) == []
         assert Contract.objects.get(external_id="K-2").start_date == start
         return
     message = (
@@ -79,7 +83,7 @@ def test_a_date_that_reads_two_ways_is_read_by_the_chosen_order_or_refused(tmp_p
         if order == "ymd"
         else "'01/02/2025' reads two ways (day-month or month-day); choose the file's date order."
     )
-    assert report.problems == [{"line": 3, "column": "start_date", "message": message}]
+    assert said(report.problems) == [{"line": 3, "column": "start_date", "message": message}]
     assert not Contract.objects.exists()
 
 
@@ -94,7 +98,7 @@ def test_a_date_that_does_not_fit_the_chosen_order_is_refused_naming_line_and_co
     )
     mapping = mapping_of(path) | {"Contract": "external_id", "Begins": "start_date"}
     report = csv_io.check("contracts", path, mapping, date_order="mdy")
-    assert report.problems == [
+    assert said(report.problems) == [
         {
             "line": 3,
             "column": "Begins",
@@ -129,7 +133,7 @@ def test_amounts_with_more_decimals_than_kept_are_refused_as_the_file_writes_the
         "K-2;C-1;2025-01-01;2025-12-31;10,500\n",
     )
     report = csv_io.import_file("contracts", path, mapping_of(path), decimal_mark=",")
-    assert report.problems == [
+    assert said(report.problems) == [
         {"line": 2, "column": "annual_value", "message": "'10,005' has more than 2 decimals."}
     ]
     assert not Contract.objects.exists()
@@ -147,7 +151,7 @@ def test_a_customers_export_saved_by_german_excel_imports_back(tmp_path):
     )
     order = csv_io.propose_date_order(path, ";")
     report = csv_io.import_file("customers", path, mapping_of(path, "customers"), date_order=order)
-    assert (order, report.problems, report.created) == ("dmy", [], 2)
+    assert (order, said(report.problems), report.created) == ("dmy", [], 2)
     assert Customer.objects.get(external_id="C-1").customer_since == dt.date(2023, 2, 1)
     assert Customer.objects.get(external_id="C-1").primary_owner == ann
     assert Customer.objects.get(external_id="C-2").churned_on == dt.date(2024, 4, 3)
@@ -170,7 +174,7 @@ def test_the_mapping_page_proposes_and_keeps_the_date_order(client, tmp_path, se
     check = columns | {"decimal_mark": "", "date_order": "dmy", "action": "check"}
     client.post(reverse("import_detail", args=[job.pk]), check)
     job.refresh_from_db()
-    assert (job.date_order, job.status, job.problems) == (
+    assert (job.date_order, job.status, said(job.problems)) == (
         "dmy",
         "checked",
         [
@@ -201,7 +205,7 @@ def test_interaction_times_as_spreadsheets_write_them(tmp_path):
         "I-4;C-1;call;2025-13-29T09:15:00\n",
     )
     report = csv_io.check("interactions", path, mapping_of(path, "interactions"))
-    assert report.problems == [
+    assert said(report.problems) == [
         {
             "line": 5,
             "column": "happened_at",
@@ -210,7 +214,7 @@ def test_interaction_times_as_spreadsheets_write_them(tmp_path):
     ]
     path.write_text(path.read_text().rsplit("I-4", 1)[0], encoding="utf-8")
     report = csv_io.import_file("interactions", path, mapping_of(path, "interactions"))
-    assert report.problems == []
+    assert said(report.problems) == []
     local = {
         i.external_id: timezone.localtime(i.happened_at).replace(tzinfo=None)
         for i in Interaction.objects.all()

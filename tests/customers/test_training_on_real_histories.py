@@ -210,8 +210,12 @@ def test_the_api_serves_the_backtest_and_the_inputs_of_the_model(company):
     assert set(folds[0]["methods"]) == {
         "gradient_boosting",
         "logistic_regression",
+        "blend",
         "rules",
         "recency",
     }
+    # Which learner was chosen, and why: the decision names it and the other learners.
+    assert body["kind"] == body["backtest"]["chosen"] == model.kind
     assert body["backtest"]["decision"] == model.backtest["decision"]
+    assert "the best of the learners" in body["backtest"]["decision"]
     assert "artifact" not in body

@@ -13,6 +13,14 @@ from customers.scoring import features, signals
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
+
+
+def said(problems: list[dict]) -> list[dict]:
+    """The problems as a person reads them (without the code and figures kept to word
+    them in another language)."""
+    return [{k: p[k] for k in ("line", "column", "message")} for p in problems]
+
+
 AS_OF = dt.date(2026, 6, 30)
 
 
@@ -64,7 +72,7 @@ def test_usage_csv_imports_and_a_repeated_day_is_named_by_line(tmp_path: Path):
         "customer,day,event,quantity\nACME,2026-06-01,logins,1\nACME,2026-06-01,logins,2\n"
     )
     report = csv_io.check("usage", repeated, mapping)
-    assert report.problems == [
+    assert said(report.problems) == [
         {"line": 3, "column": "event", "message": "'ACME / 2026-06-01 / logins' is also on line 2."}
     ]
 

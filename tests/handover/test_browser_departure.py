@@ -67,3 +67,40 @@ def test_hr_starts_a_departure_and_the_manager_accepts_the_successors(browser_pa
     page.get_by_text("Ownership change for C1 done.").wait_for()
     team.c1.refresh_from_db()
     assert team.c1.primary_owner == team.ada
+
+
+def test_a_last_day_years_ahead_is_refused_and_someone_leaving_is_no_longer_recommended(
+    browser_page, live_server
+):
+    team = build_team()
+    EmployeeFactory(name="Hana", role="hr", user=UserFactory(username="hana"))
+    team.mona.user = UserFactory(username="mona")
+    team.mona.save()
+    page, base = browser_page, live_server.url
+
+    sign_in(page, base, "hana")
+
+    def record(name: str, last_day: str) -> None:
+        page.goto(f"{base}/handover/start/")
+        page.get_by_role("combobox", name="Employee").select_option(label=name)
+        page.get_by_label("Last working day").fill(last_day)
+        page.get_by_label("Reason").fill("Moving abroad")
+        page.get_by_label("The employee resigned (voluntary)").check()
+        page.get_by_role("button", name="Start the handover").click()
+
+    record("Leo", "9999-12-31")
+    page.get_by_text("is more than 730 days ahead").wait_for()
+    assert not HandoverPlan.objects.exists()
+    record("Leo", LAST_DAY.isoformat())
+    page.get_by_role("heading", name="Handover of Leo").wait_for()
+    record("Ada", LAST_DAY.isoformat())  # Ada was recommended for C1 and C2
+    page.get_by_role("heading", name="Handover of Ada").wait_for()
+
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, base, "mona")
+    plan = HandoverPlan.objects.get(employee=team.leo)
+    page.goto(f"{base}/handover/plans/{plan.pk}/")
+    page.get_by_role("button", name="Accept every remaining recommendation").click()
+    page.get_by_text("3 successors accepted.").wait_for()
+    successors = dict(plan.tasks.values_list("customer__name", "successor__name"))
+    assert successors == {"C1": "Ben", "C2": "Ben", "C3": "Ben"}

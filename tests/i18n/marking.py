@@ -58,3 +58,108 @@ def unmarked(text: str) -> list[str]:
         if WORD.search(line):
             problems.append(line)
     return problems
+
+
+# --- Python: messages people read, built from words that are not marked ----------------
+
+# Calls whose first text argument a person reads: errors shown by forms, the API and the
+# import page, and what the jobs page shows.
+MESSAGE_CALLS = {
+    "ValidationError",
+    "RowError",
+    "CsvUnreadable",
+    "EmailInvalid",
+    "StepFailed",
+    "PermissionDenied",
+    "Http404",
+}
+# messages.success(request, "...") and friends: the text is the second argument.
+FLASH_CALLS = {"debug", "info", "success", "warning", "error"}
+# Keywords and dictionary keys that carry a message.
+MESSAGE_KEYS = {"message", "reason", "detail", "error"}
+# Names of the dictionaries of field -> message (a model's row_errors, a form's errors).
+ERROR_DICTS = {"errors", "unable"}
+
+
+def _is_words(node) -> bool:
+    """A literal a person would read in English: a text with words, an f-string, or
+    either joined with + or %."""
+    import ast
+
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str) and bool(WORD.search(node.value))
+    if isinstance(node, ast.JoinedStr):
+        return any(
+            isinstance(part, ast.Constant) and WORD.search(str(part.value)) for part in node.values
+        )
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mod):
+        return _is_words(node.left) or (isinstance(node.op, ast.Add) and _is_words(node.right))
+    if isinstance(node, ast.IfExp):
+        return _is_words(node.body) or _is_words(node.orelse)
+    return False
+
+
+def _name(node) -> str:
+    import ast
+
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return ""
+
+
+def unmarked_python(source: str) -> list[str]:
+    """Messages of `source` that a person reads but that are not marked for translation:
+    words passed to the error classes people see, to the flash messages, to send_mail, under a
+    message/reason/detail/error key or keyword, into a row's errors (errors[field] =
+    ...), or appended to a list of problems. `gettext(...)`/`Worded(gettext_noop(...))`
+    calls are marked; names and expressions are not judged here."""
+    import ast
+
+    problems = []
+    for node in ast.walk(ast.parse(source)):
+        found = []
+        if isinstance(node, ast.Call):
+            called = _name(node.func)
+            if called in MESSAGE_CALLS and node.args:
+                found.append(node.args[0])
+            if (
+                called in FLASH_CALLS
+                and isinstance(node.func, ast.Attribute)
+                and _name(node.func.value) == "messages"
+                and len(node.args) >= 2
+            ):
+                found.append(node.args[1])
+            if called == "send_mail":  # an e-mail's subject and body
+                found.extend(node.args[:2])
+            owner = _name(node.func.value) if isinstance(node.func, ast.Attribute) else ""
+            if (called, owner) in {("append", "problems"), ("append", "errors"), ("add", "report")}:
+                found.extend(node.args[-1:])
+            found.extend(k.value for k in node.keywords if k.arg in MESSAGE_KEYS)
+        elif isinstance(node, ast.Dict):
+            found.extend(
+                value
+                for key, value in zip(node.keys, node.values, strict=True)
+                if isinstance(key, ast.Constant) and key.value in MESSAGE_KEYS
+            )
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Subscript) and _name(target.value) in ERROR_DICTS:
+                    found.append(node.value)
+        for value in found:
+            if _is_words(value):
+                problems.append(f"line {value.lineno}: {ast.unparse(value)[:80]}")
+    return sorted(set(problems))
+
+
+# Python modules that build messages people read: every app's, except migrations (their
+# texts are copies), tests and the admin-only commands' console output.
+def python_modules() -> list[Path]:
+    apps = ["alerts", "customers", "handover", "staff", "retention"]
+    return sorted(
+        path
+        for app in apps
+        for path in (ROOT / app).rglob("*.py")
+        if "migrations" not in path.parts and "management" not in path.parts
+    )

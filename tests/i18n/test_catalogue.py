@@ -19,6 +19,7 @@ APPS = ["alerts", "customers", "handover", "staff", "retention"]
 KEYWORDS = {
     "gettext": None,
     "gettext_lazy": None,
+    "gettext_noop": None,
     "_": None,
     "ngettext": (1, 2),
     "ngettext_lazy": (1, 2),

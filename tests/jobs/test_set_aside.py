@@ -87,7 +87,8 @@ def test_a_leaver_nobody_can_take_over_from_is_set_aside_and_the_other_leaver_is
 
     handovers = done["process_handovers"]
     assert handovers.status == "done", handovers.error
-    assert (handovers.result["handed_over"], handovers.result["locked_out"]) == (2, 1)
+    # Both leavers' last day has passed: both are locked out, Zed's customer stays his.
+    assert (handovers.result["handed_over"], handovers.result["locked_out"]) == (2, 2)
     [aside] = handovers.set_aside.all()
     assert (aside.model, aside.object_id, aside.key) == ("handover plan", zed_plan.pk, "Zed")
     assert "Zed has no manager" in aside.reason
@@ -97,7 +98,7 @@ def test_a_leaver_nobody_can_take_over_from_is_set_aside_and_the_other_leaver_is
     zeds.refresh_from_db()
     kim.refresh_from_db()
     zed.refresh_from_db()
-    assert (zeds.primary_owner_id, kim.status, zed.status) == (zed.pk, "departed", "departing")
+    assert (zeds.primary_owner_id, kim.status, zed.status) == (zed.pk, "departed", "departed")
     # Zed's task stays open for HR to give a successor; his plan is due again next night.
     assert HandoverTask.objects.filter(plan=zed_plan, status="open").count() == 1
     zed_plan.refresh_from_db()

@@ -72,7 +72,7 @@ def test_more_than_three_times_the_average_is_reported_once_to_manager_and_hr(an
         1,
     )
     assert warning.notified == ["boss@example.com", "hr@example.com"]
-    assert mailoutbox[0].subject == f"Customer data access: Ann on {DAY}"
+    assert mailoutbox[0].subject == "Customer data access: Ann on 30 Jun 2026"
     assert "viewed or exported 16 customer records" in mailoutbox[0].body
     assert watch_access(day=DAY) == [] and len(mailoutbox) == 1
     assert AccessWarning.objects.count() == 1
