@@ -330,7 +330,13 @@ def _mark(delimiter: str, decimal_mark: str | None) -> str | None:
 
 def _order(date_order: str | None) -> str | None:
     if date_order and date_order not in DATE_ORDERS:
-        raise CsvUnreadable(f"{date_order!r} is not a date order; use {', '.join(DATE_ORDERS)}.")
+        raise CsvUnreadable(
+            Worded(
+                gettext_noop("%(order)s is not a date order; use %(orders)s."),
+                order=repr(date_order),
+                orders=", ".join(DATE_ORDERS),
+            )
+        )
     return date_order or None
 
 
