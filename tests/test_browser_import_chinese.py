@@ -40,7 +40,8 @@ def test_an_admin_reads_the_import_problems_in_chinese(
     assert rows == {
         ("2", "customer_since", "'2024-02-30' 不是一个真实存在的日期。"),
         ("3", "external_id", "'C-1' 也出现在第 2 行。"),
-        ("4", "customer_since", "'01/05/2024' 不是日期（YYYY-MM-DD）。"),
+        # Day-month or month-day: without a date order chosen on the page, it is refused.
+        ("4", "customer_since", "'01/05/2024' 有两种读法（日-月或月-日）；请选择文件的日期顺序。"),
     }
     assert "is not a real date" not in page.content()
     assert CsvImport.objects.get().status == "checked"
