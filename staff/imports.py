@@ -108,6 +108,19 @@ def _error(errors: list[dict], index: int, name: str, message: str) -> None:
     errors.append({"index": index, "field": name, "message": message})
 
 
+def _no_such_manager(errors: list[dict], index: int, manager: str) -> None:
+    """The row's manager names nobody stored or in the batch."""
+    _error(
+        errors,
+        index,
+        "manager",
+        Worded(
+            gettext_noop("No employee with email or external id %(value)s."),
+            value=repr(manager),
+        ),
+    )
+
+
 def _repeated(rows: list[dict], errors: list[dict], name: str, key=lambda v: v) -> None:
     """A value that must name one record, given on two rows of the batch."""
     seen: dict = {}
@@ -250,15 +263,7 @@ def _validate_teams(rows: list[dict], errors: list[dict], present: set[str] | No
         if given("manager"):
             manager = row.pop("manager", None)
             if manager is not None and manager not in managers:
-                _error(
-                    errors,
-                    index,
-                    "manager",
-                    Worded(
-                        gettext_noop("No employee with email or external id %(value)s."),
-                        value=repr(manager),
-                    ),
-                )
+                _no_such_manager(errors, index, manager)
             row["manager_id"] = managers.get(manager) if manager else None
     for index, row in enumerate(rows):
         if row.get("parent_key") and _cycle(parent_of, row["external_id"]):
@@ -470,15 +475,7 @@ def _validate_employees(
             elif manager in keys:  # further down the batch: set once it is written
                 row["manager_key"] = manager
             else:
-                _error(
-                    errors,
-                    index,
-                    "manager",
-                    Worded(
-                        gettext_noop("No employee with email or external id %(value)s."),
-                        value=repr(manager),
-                    ),
-                )
+                _no_such_manager(errors, index, manager)
         _departure(row, index, errors, given, before, owning, earliest, name_of)
     return rows
 
