@@ -89,7 +89,16 @@ def finish_scoring(run_id: int) -> dict:
         if len(chunk_steps) != run.chunks_total:
             error += f" {len(chunk_steps)} chunk steps for {run.chunks_total} chunks."
         runs.fail_run(run_id=run_id, error=error)
-        raise steps.StepFailed(error)
+        raise steps.StepFailed(
+            Worded(
+                gettext_noop(
+                    "%(missing)s of %(total)s chunks were not scored, so the day's scores "
+                    "were not kept: run the failed chunks again."
+                ),
+                missing=len(missing) or abs(run.chunks_total - len(chunk_steps)),
+                total=run.chunks_total,
+            )
+        )
     return runs.finish_run(run_id=run_id, chunk_results=[s.result for s in chunk_steps])
 
 

@@ -21,9 +21,10 @@ from django.utils.translation import gettext_noop, ngettext
 from customers.models import Customer, OwnerRole, OwnershipPeriod, OwnershipReason, RiskScore
 from handover.models import HandoverPlan, HandoverStep, HandoverTask
 from handover.selectors import handover_proposals
+from retention import refusals
 from retention.jobs import steps as job_steps
 from retention.text_limits import check_length
-from retention.wording import Worded
+from retention.wording import Worded, coded
 from staff.language import language_of
 from staff.models import Employee, last_day_problem
 
@@ -524,20 +525,16 @@ def _last_day_or_set_aside(plan: HandoverPlan, as_of: dt.date) -> tuple[int, int
         raise
     except Exception as error:  # noqa: BLE001 - one plan's fault is recorded, not fatal
         logger.exception("Setting aside handover plan %s", plan.pk)
-        reason = _reason(error)
-        job_steps.set_aside(**_plan_record(plan), reason=reason)
+        why = refusals.explain(error, model=HandoverPlan)
+        job_steps.set_aside(**_plan_record(plan), **why)
         with transaction.atomic():
             plan = HandoverPlan.objects.select_for_update().get(pk=plan.pk)
-            plan.add_log("last_day_failed", reason=reason)
+            # The plan's page words the reason for its reader; the raw text stays on the
+            # jobs page, for admins.
+            reason = why["reason"]
+            plan.add_log("last_day_failed", reason={"message": str(reason), **coded(reason)})
             plan.save(update_fields=["log"])
         return None
-
-
-def _reason(error: BaseException) -> str:
-    if isinstance(error, ValidationError):
-        return "; ".join(error.messages)[:1000]
-    text = " ".join(line.strip() for line in str(error).strip().splitlines()[:2])
-    return f"{type(error).__name__}: {text}".strip()[:1000]
 
 
 def _refresh_open_plans(as_of: dt.date) -> None:

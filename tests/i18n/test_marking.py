@@ -40,8 +40,6 @@ NOT_MESSAGES = {
     # A task's return value and a value error caught at once: read by nobody.
     ("customers/tasks.py", "'database unavailable'"),
     ("retention/api/paging.py", "'not finite'"),
-    # A step's error is the worker's or the database's own message, kept as raised.
-    ("retention/jobs/steps.py", "f'{text} (attempt {step.attempts}; retried in {delay} s)'"),
 }
 
 
