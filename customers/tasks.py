@@ -14,6 +14,7 @@ from django.utils.translation import gettext_noop
 from customers import services
 from customers.models import ScoringRun
 from customers.scoring import runs, training
+from retention import refusals
 from retention.celery import app as celery_app
 from retention.celery import origin_queue
 from retention.jobs import steps
@@ -309,7 +310,10 @@ def _csv_job(import_id: int, *, write: bool, attempt: int | None = None) -> dict
                     "The check stopped on an unexpected error (%(error)s); nothing was "
                     "written. Check the file again."
                 ),
-                error=f"{type(error).__name__}: {error}",
+                # A refusal the database gave, in words (the raw text is in the log).
+                error=refusals.refusal(error)
+                if isinstance(error, DatabaseError)
+                else f"{type(error).__name__}: {error}",
             )
         )
     return {"rows": report.rows, "problems": report.problem_count, "created": report.created}

@@ -18,9 +18,7 @@ EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 def post(body: str, headers: dict) -> dict:
     api, _ = integration_client()
-    response = api.post(
-        "/api/v1/customers/bulk/", body, content_type="application/json", **headers
-    )
+    response = api.post("/api/v1/customers/bulk/", body, content_type="application/json", **headers)
     assert response.status_code == 400
     return response.json()["error"]
 
@@ -55,7 +53,9 @@ def test_the_schema_reads_chinese_for_a_chinese_reader_and_keeps_names_english()
     listed = schema["paths"]["/api/v1/customers/"]["get"]["responses"]
     assert listed["403"]["description"] == "你的角色不允许此操作。"
     employee = schema["components"]["schemas"]["Employee"]["properties"]
-    assert employee["departure_date"]["description"] == "最后工作日，在离职可见时显示（见 status）。"
+    assert (
+        employee["departure_date"]["description"] == "最后工作日，在离职可见时显示（见 status）。"
+    )
     assert "status" in employee and "departure_date" in employee  # names stay English
 
     english = api.get("/api/v1/schema/?format=json", **EN).json()
