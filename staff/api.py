@@ -1,5 +1,5 @@
 """REST API for teams, employees and departures (recording one starts the handover).
-Teams and employees also take bulk upserts from an HR system (staff/imports.py)."""
+Teams and employees also take bulk upserts from an HR system (staff/imports/)."""
 
 from __future__ import annotations
 
