@@ -457,7 +457,8 @@ def watchdog() -> dict:
         ):
             if not owner_lost(step, now=now):
                 continue
-            beat = {"owner": step.owner, "last": f"{step.heartbeat_at:%H:%M:%S}"}
+            last = f"{step.heartbeat_at:%H:%M:%S}" if step.heartbeat_at else "–"
+            beat = {"owner": step.owner, "last": last}
             if step.attempts >= settings.JOBS_MAX_ATTEMPTS:
                 step.status, step.finished_at = Status.FAILED, now
                 message = gettext_noop(
