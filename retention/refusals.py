@@ -146,6 +146,11 @@ def _postgres(code: str, diag, text: str, model) -> Worded:
             gettext_noop("%(value)s is not a date the calendar has."),
             value=value[1] if value else "",
         )
+    if code == "P0001":  # raise_exception: a trigger's own words, written to be read
+        return Worded(
+            gettext_noop("The database refused this record: %(reason)s"),
+            reason=diag.message_primary or "",
+        )
     if code == "22P02":  # invalid_text_representation
         value = _QUOTED.search(text.splitlines()[0] if text else "")
         return Worded(

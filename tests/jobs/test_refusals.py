@@ -123,3 +123,17 @@ def test_the_reason_of_a_record_set_aside_keeps_the_raw_text_only_as_its_detail(
     assert unexpected["detail"] == "KeyError: 'features'"
     with translation.override("zh-hans"):
         assert reword(coded(unexpected["reason"])) == "这条记录无法处理（见详情）。"
+
+
+def test_a_trigger_s_own_words_are_kept_as_the_reason():
+    def refused_by_a_trigger():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DO $$ BEGIN RAISE EXCEPTION 'owner changes are frozen during the audit'; END $$"
+            )
+
+    english, chinese, _ = refused(refused_by_a_trigger)
+    assert english == (
+        "The database refused this record: owner changes are frozen during the audit"
+    )
+    assert chinese == "数据库拒绝了这条记录：owner changes are frozen during the audit"
