@@ -182,7 +182,7 @@ class Customer(models.Model):
                     | Q(status="churned", churned_on__isnull=False) & ~Q(churn_reason="")
                 ),
                 name="customer_churn_fields_match_status",
-                violation_error_message=(
+                violation_error_message=_(
                     "A churned customer needs a churn date and reason; an active one has neither."
                 ),
             ),
@@ -367,10 +367,10 @@ class OwnershipPeriod(models.Model):
         Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     reason = models.CharField(
-        max_length=200, blank=True, help_text="An OwnershipReason code, or words as written."
+        max_length=200, blank=True, help_text=_("An OwnershipReason code, or words as written.")
     )
     reason_params = models.JSONField(
-        null=True, blank=True, help_text="The figures of the reason's code (names, ISO days)."
+        null=True, blank=True, help_text=_("The figures of the reason's code (names, ISO days).")
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -869,7 +869,7 @@ class UsageDay(models.Model):
     )
     day = models.DateField()
     event = models.CharField(
-        max_length=64, help_text='What was used, e.g. "logins", "reports_run", "seats_used".'
+        max_length=64, help_text=_('What was used, e.g. "logins", "reports_run", "seats_used".')
     )
     quantity = models.FloatField(
         validators=[MinValueValidator(0)], help_text=_("The day's total for this event.")
