@@ -65,6 +65,10 @@ COLUMNS = (
     "probability, annual_value, revenue_at_risk, reasons, signals, single_threaded, active_contacts"
 )
 
+# The chunks stage reasons and signs only for the scores that may be written: the daily
+# table gets an empty list for the others (its size is then a lower bound).
+STAGED = COLUMNS.replace("reasons, signals", "coalesce(reasons, '[]'), coalesce(signals, '[]')")
+
 
 def store_daily(cursor, run, bounds: list[int]) -> int:
     """The day's scores stored as before: every staged score becomes the day's row."""
@@ -75,7 +79,7 @@ def store_daily(cursor, run, bounds: list[int]) -> int:
     cursor.execute(
         f"""
         INSERT INTO bench_daily_riskscore (customer_id, day, model_id, tier, {COLUMNS})
-        SELECT customer_id, %s, %s, CASE {cases} ELSE {RiskTier.VERY_LOW} END, {COLUMNS}
+        SELECT customer_id, %s, %s, CASE {cases} ELSE {RiskTier.VERY_LOW} END, {STAGED}
         FROM (
             SELECT *, ROW_NUMBER() OVER (
                 ORDER BY probability DESC, revenue_at_risk DESC, customer_id

@@ -90,7 +90,10 @@ def finish_scoring(run_id: int) -> dict:
             error += f" {len(chunk_steps)} chunk steps for {run.chunks_total} chunks."
         runs.fail_run(run_id=run_id, error=error)
         raise steps.StepFailed(error)
-    return runs.finish_run(run_id=run_id, chunk_results=[s.result for s in chunk_steps])
+    try:
+        return runs.finish_run(run_id=run_id, chunk_results=[s.result for s in chunk_steps])
+    except runs.StagingLost as lost:  # the run is failed; trying again cannot help
+        raise steps.StepFailed(str(lost)) from lost
 
 
 def score_day(day: dt.date, *, chunk_size: int | None = None, queue: str = "") -> JobStep:
