@@ -23,6 +23,11 @@ and a customer scored today and not the day before (new, or active again) gets a
 one no longer scored (churned, or not yet started) has its row ended. Everything else
 keeps its row: on a normal night a few per cent of the customers.
 
+The rule is applied in two places that together make it one: a scoring chunk compares
+everything but the tier in numpy (`changed_materially`, against `rows_before` of its id
+range) and stages reasons and signs only where a row may be written (`staged_rows`);
+the finishing step ranks the tiers and compares them (`swap_in`).
+
 Every function here is safe to run twice: the result depends on the day's scores and
 the history before the day, never on what an earlier attempt at the same day wrote.
 Scoring an older day again changes that day only (up to the next scored day, whose
