@@ -174,6 +174,10 @@ def main() -> None:
             "cleared": alerts.cleared,
             "looked_at": getattr(alerts, "looked_at", None),  # None: every customer
             "first": first,
+            # Staged with reasons and signs by the chunks / computed by the finishing step.
+            "reasons_staged": sum(r.get("reasons_staged", 0) for r in results),
+            "reasons_late": summary.get("reasons_late", 0),
+            "staging": sum(r.get("compare", 0) + r.get("writes", 0) for r in results),
             "rows": total,
             "mib": (table_bytes + index_bytes) / 2**20,
         }
@@ -185,7 +189,9 @@ def main() -> None:
             f"written ({daily_written:,} a day before); scoring {scoring:5.1f} s, finish_run "
             f"{finishing:5.2f} s (a day's rows {storing_daily:5.2f} s), alerts {alerting:5.2f} s "
             f"(read {looked}, {alerts.opened:,} opened, {alerts.cleared:,} cleared; everyone "
-            f"{alerting_all:5.2f} s); history {total:,} rows, {row['mib']:.0f} MiB",
+            f"{alerting_all:5.2f} s); history {total:,} rows, {row['mib']:.0f} MiB; "
+            f"staging {row['staging']:.2f} s, reasons staged {row['reasons_staged']:,}, "
+            f"late {row['reasons_late']:,}",
             flush=True,
         )
     nights = [r for r in rows if not r["first"]]

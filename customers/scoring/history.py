@@ -108,24 +108,30 @@ def changed_materially(scores: pd.DataFrame, before: pd.DataFrame, model_id: int
     )
 
 
-# How far a probability may be from a tier's edge of the night before and still be staged
-# with its reasons and signs in case its tier changes (the edges move a little every
-# night, and a stored probability may lag the day's by up to a point).
-TIER_EDGE_MARGIN = 2 * MATERIAL_PROBABILITY_CHANGE
+# How many ranks from a tier boundary of the night before a customer may be and still be
+# staged with its reasons and signs in case its tier moves, as a share of the customers
+# scored: the boundaries themselves stay at fixed ranks, so a customer's tier moves only
+# when others overtake it, and most nights few do.
+TIER_EDGE_SHARE = 0.01
 
 
-def tier_edges() -> list[tuple[float, float]]:
+def tier_edges(ranks: int) -> list[tuple[float, float]]:
     """For each boundary between a tier and the next safer one, in the current scores:
-    the probabilities between the lowest above it and the highest below it, widened by
-    TIER_EDGE_MARGIN (the open rows' index on tier and probability: two probes a tier).
-    A boundary with no customer above it is (inf, inf): everyone is below it; with none
-    below, (-inf, -inf)."""
+    the probabilities from `ranks` customers above it to `ranks` below it (the open rows'
+    index on tier and probability: a short walk from each end of each tier). A boundary
+    with no customer above it is (inf, inf): everyone is below it; with none below,
+    (-inf, -inf)."""
     table = RiskScore._meta.db_table
-    probes = [
-        f"(SELECT {agg}(probability) FROM {table} WHERE valid_until IS NULL AND tier = {int(tier)})"
-        for tier in RiskTier.values
-        for agg in ("min", "max")
-    ]
+    ranks = max(int(ranks), 0)
+    probes = []
+    for tier in RiskTier.values:
+        for order in ("ASC", "DESC"):  # the tier's lowest, then its highest, probabilities
+            probes.append(
+                f"coalesce((SELECT probability FROM {table} WHERE valid_until IS NULL "
+                f"AND tier = {int(tier)} ORDER BY probability {order} OFFSET {ranks} LIMIT 1), "
+                f"(SELECT {'min' if order == 'ASC' else 'max'}(probability) FROM {table} "
+                f"WHERE valid_until IS NULL AND tier = {int(tier)}))"
+            )
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(probes))
         values = cursor.fetchone()
@@ -139,8 +145,7 @@ def tier_edges() -> list[tuple[float, float]]:
         elif not below:
             edges.append((-math.inf, -math.inf))
         else:
-            low, high = sorted((min(above), max(below)))
-            edges.append((low - TIER_EDGE_MARGIN, high + TIER_EDGE_MARGIN))
+            edges.append(tuple(sorted((above[-1], below[0]))))
     return edges
 
 
@@ -174,7 +179,7 @@ def staged_rows(run: ScoringRun, scores: pd.DataFrame, id_from: int, id_to: int)
     wide = changed | may_change_tier(
         scores["probability"].to_numpy(dtype="float64"),
         np.where(keeps, held_tier, -1),
-        tier_edges() if keeps.any() else [],
+        tier_edges(math.ceil(TIER_EDGE_SHARE * _scored_before(run))) if keeps.any() else [],
     )
     rows = scores[list(STAGED_COLUMNS)].copy()
     rows["changed"] = changed
@@ -183,6 +188,17 @@ def staged_rows(run: ScoringRun, scores: pd.DataFrame, id_from: int, id_to: int)
     for column in ("reasons", "signals"):
         rows[column] = np.where(wide, scores[column].to_numpy(dtype=object), None)
     return rows
+
+
+def _scored_before(run: ScoringRun) -> int:
+    """How many customers the last complete run before this one scored."""
+    return (
+        ScoringRun.objects.filter(status=ScoringRun.Status.COMPLETE, day__lt=run.day)
+        .order_by("-day")
+        .values_list("customers_scored", flat=True)
+        .first()
+        or 0
+    )
 
 
 STAGED_COLUMNS = (
@@ -253,7 +269,7 @@ def swap_in(
     )
     swap = Swap()
     with connection.cursor() as cursor:
-        for name in ("score_tiers", "score_plan", "score_tails"):
+        for name in ("score_tiers", "score_moved", "score_plan", "score_tails"):
             cursor.execute(f"DROP TABLE IF EXISTS {name}")
         # Each staged customer's tier: ties are broken by revenue at risk, then the larger
         # account, then customer id, so tier sizes are exact. Narrow rows only.
@@ -272,6 +288,17 @@ def swap_in(
             params,
         )
         swap.scored = cursor.rowcount
+        # The customers whose current row does not simply hold on: changed, or moved tier
+        # (a few per cent on a normal night; small enough to sample, so the statement
+        # below reaches their rows through the customers' index).
+        cursor.execute(
+            """
+            CREATE TEMP TABLE score_moved ON COMMIT DROP AS
+            SELECT customer_id, tier, changed FROM score_tiers
+            WHERE changed OR held_tier IS DISTINCT FROM tier
+            """
+        )
+        cursor.execute("ANALYZE score_moved")
         # What becomes of each customer whose row changes: write the day's score, or let
         # the score before (it held the day before) hold on; and what happens to the row
         # held on the day. The scored customers whose current row holds their score
@@ -289,12 +316,11 @@ def swap_in(
                        b.id IS NOT NULL AND NOT m.changed AND b.tier IS NOT DISTINCT FROM m.tier
                            AS keeps_before,
                        h.id AS held_id, h.day AS held_day, h.valid_until AS held_until
-                FROM score_tiers m
+                FROM score_moved m
                 LEFT JOIN {table} b ON b.customer_id = m.customer_id AND b.day < %(day)s
                     AND (b.valid_until IS NULL OR b.valid_until >= %(day)s)
                 LEFT JOIN {table} h ON h.customer_id = m.customer_id AND h.day <= %(day)s
                     AND {holds.format(t="h")}
-                WHERE m.changed OR m.held_tier IS DISTINCT FROM m.tier
             ) moved
             WHERE NOT (keeps_before AND before_is_held)
             UNION ALL

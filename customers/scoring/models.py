@@ -295,7 +295,15 @@ class StagedScore(models.Model):
     outlives a run, so it writes no WAL; a database crash empties it, and the run's
     count of staged scores then tells the finishing step to fail the run."""
 
-    run = models.ForeignKey(ScoringRun, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # No foreign key in the database: its check costs a trigger call per staged row, and
+    # the rows only ever come from a run's own chunks (Django still deletes them with it).
+    run = models.ForeignKey(
+        ScoringRun,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     customer_id = models.BigIntegerField()
     probability = models.FloatField()
     annual_value = models.DecimalField(max_digits=14, decimal_places=2)

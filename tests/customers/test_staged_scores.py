@@ -100,8 +100,9 @@ def open_row(customer, tier: int, probability: float, reasons=None) -> RiskScore
 
 def test_only_scores_that_may_be_written_stage_their_reasons():
     # The current tiers: very high none; high 0.95, 0.90; medium 0.70, 0.65; low 0.40,
-    # 0.35, 0.30, 0.25; very low 0.10, 0.05. Boundaries, widened by 2 points: high /
-    # medium 0.68-0.92, medium / low 0.38-0.67, low / very low 0.08-0.27.
+    # 0.35, 0.30, 0.25; very low 0.10, 0.05. With no run before (no ranks of margin), the
+    # boundaries span high / medium 0.70-0.90, medium / low 0.40-0.65, low / very low
+    # 0.10-0.25.
     layout = [(2, 0.95), (2, 0.90), (3, 0.70), (3, 0.65), (4, 0.40)]
     layout += [(4, 0.35), (4, 0.30), (4, 0.25), (5, 0.10), (5, 0.05)]
     customers = [CustomerFactory() for _ in layout]
@@ -129,12 +130,10 @@ def test_only_scores_that_may_be_written_stage_their_reasons():
     assert staged["changed"].tolist() == [False] * 6 + [True] + [False] * 3 + [True]
     assert staged["held_tier"].tolist()[:6] == [2, 2, 3, 3, 4, 4]
     assert staged["held_tier"].isna().tolist()[6:] == [True, False, False, False, True]
-    assert history.tier_edges() == [
-        (np.inf, np.inf),
-        pytest.approx((0.68, 0.92)),
-        pytest.approx((0.38, 0.67)),
-        pytest.approx((0.08, 0.27)),
-    ]
+    assert history.tier_edges(0) == [(np.inf, np.inf), (0.70, 0.90), (0.40, 0.65), (0.10, 0.25)]
+    # One rank of margin: a boundary spans from the second lowest above it to the second
+    # highest below it.
+    assert history.tier_edges(1) == [(np.inf, np.inf), (0.65, 0.95), (0.35, 0.70), (0.05, 0.30)]
 
 
 def night(model, day, scores: dict) -> dict:
@@ -162,7 +161,9 @@ def night(model, day, scores: dict) -> dict:
     return runs.finish_run(run_id=run.pk)
 
 
-def test_a_tier_moved_by_newcomers_gets_the_days_reasons_when_the_run_finishes():
+def test_a_tier_moved_by_newcomers_gets_the_days_reasons_when_the_run_finishes(monkeypatch):
+    # No ranks of margin around a boundary: only the customers on it stage their reasons.
+    monkeypatch.setattr(history, "TIER_EDGE_SHARE", 0)
     model = RiskModel.objects.create(
         version=1, kind="rules", as_of=D1, horizon_days=90, window_start=D1, window_end=D1
     )
@@ -173,8 +174,8 @@ def test_a_tier_moved_by_newcomers_gets_the_days_reasons_when_the_run_finishes()
     night(model, D1, company_)
     assert night(model, D2, company_)["scores_written"] == 0
     # Two newcomers above everyone: twelve customers, rank 1 very high, 2 high, 3-5
-    # medium, 6-10 low, 11-12 very low. 0.95 (high, staged narrow: inside its tier the
-    # night before) drops to medium, as do 0.90 (high) and 0.65 (medium to low).
+    # medium, 6-10 low, 11-12 very low. 0.95 (high, staged narrow: above the high /
+    # medium boundary of the night before, 0.70-0.90) drops to medium, as do 0.90 (high) and 0.65 (medium to low).
     newcomers = {CustomerFactory(): 0.99, CustomerFactory(): 0.98}
     summary = night(model, D3, {**newcomers, **company_})
     assert summary["scores_written"] == 5
