@@ -100,7 +100,10 @@ def finish_scoring(run_id: int) -> dict:
                 total=run.chunks_total,
             )
         )
-    return runs.finish_run(run_id=run_id, chunk_results=[s.result for s in chunk_steps])
+    try:
+        return runs.finish_run(run_id=run_id, chunk_results=[s.result for s in chunk_steps])
+    except runs.StagingLost as lost:  # the run is failed; trying again cannot help
+        raise steps.StepFailed(lost.args[0]) from lost
 
 
 def score_day(day: dt.date, *, chunk_size: int | None = None, queue: str = "") -> JobStep:
