@@ -6,7 +6,7 @@ every figure belongs to one team (or to no team), and a team's figures depend on
 its customers and their contracts. Statement triggers (migration `customers.0034`) note,
 for every write of what the figures count, whatever makes it (the app, the bulk upsert
 and file import, the demo generator's COPY, a statement by hand), the teams it touched
-and the first day it can change their figures from: a customer's start, churn date,
+and the first month whose figures it can change: a customer's start, churn date,
 owner, region or segment; a contract's customer, days or value; an employee's team.
 
 The figures are whole again after a pass that recomputes, for those teams, the months
@@ -55,7 +55,7 @@ def plan(day: dt.date, first_month: dt.date) -> ChurnPlan:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext('customers.figures'))")
         cursor.execute(f"SELECT day, first_month FROM {STATE}")
         state = cursor.fetchone()
-        cursor.execute(f"DELETE FROM {CHANGES} RETURNING team_id, from_day")
+        cursor.execute(f"DELETE FROM {CHANGES} RETURNING team_id, from_month")
         changes = cursor.fetchall()
     if (
         state is None
@@ -66,9 +66,9 @@ def plan(day: dt.date, first_month: dt.date) -> ChurnPlan:
         return ChurnPlan()
     current = month_start(day)
     teams: dict[int | None, dt.date] = {}
-    for team_id, from_day in changes:
-        month = max(month_start(from_day), first_month)
-        if month <= current:
+    for team_id, from_month in changes:
+        month = max(from_month, first_month)
+        if month <= current:  # a later month comes with a whole pass
             teams[team_id] = min(teams.get(team_id, month), month)
     # The current month's losses run to the day: customers who churned since the last
     # pass's day (recorded before it, with a date after it) change their team's month.

@@ -2,52 +2,66 @@ from django.db import migrations
 
 # Every statement that writes what the monthly churn figures count (a customer's start,
 # churn date, owner, region or segment; a contract's customer, days or value; an
-# employee's team) notes the teams whose figures it can change and the first day it can
-# change them from, for customers/figures/nightly.py to recompute only those teams'
-# months. Figures count each customer towards the team of their current owner, so a
+# employee's team) notes the teams whose figures it can change and the first month it can
+# change, for customers/figures/nightly.py to recompute only those teams' months. A month
+# counts who was active, and the contracts in force, on its first day, and who was lost
+# in it: a customer who starts, or a contract that starts or changes, on the 17th changes
+# the months from the next one (`figure_month_after`); a churn date changes its own month. Figures count each customer towards the team of their current owner, so a
 # customer's change notes the team of its old owner and of its new one. A TRUNCATE of
 # any of the three tables forgets the figures' state: the next computation is whole.
 INSTALL = """
 CREATE TABLE customers_figure_change (
     team_id bigint,
-    from_day date NOT NULL
+    from_month date NOT NULL
 );
 CREATE TABLE customers_figure_state (
     day date NOT NULL,
     first_month date NOT NULL
 );
 
+-- The first day of the first month that starts on or after `day` (no day: every month).
+CREATE FUNCTION figure_month_after(day date) RETURNS date LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce(date_trunc('month', day + interval '1 month' - interval '1 day')::date,
+                    date '0001-01-01')
+$$;
+
 CREATE FUNCTION customers_figure_customer_noted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        INSERT INTO customers_figure_change (team_id, from_day)
-        SELECT e.team_id, min(n.customer_since)
+        INSERT INTO customers_figure_change (team_id, from_month)
+        SELECT e.team_id, figure_month_after(min(n.customer_since))
         FROM figure_customer_new n LEFT JOIN staff_employee e ON e.id = n.primary_owner_id
         GROUP BY e.team_id;
     ELSIF TG_OP = 'DELETE' THEN
-        INSERT INTO customers_figure_change (team_id, from_day)
-        SELECT e.team_id, min(o.customer_since)
+        INSERT INTO customers_figure_change (team_id, from_month)
+        SELECT e.team_id, figure_month_after(min(o.customer_since))
         FROM figure_customer_old o LEFT JOIN staff_employee e ON e.id = o.primary_owner_id
         GROUP BY e.team_id;
     ELSE
-        -- Who counts where changes every month the customer was active in; a start or
-        -- churn date alone changes the months from the earlier of its two values.
-        INSERT INTO customers_figure_change (team_id, from_day)
-        SELECT e.team_id, min(c.from_day)
+        -- Who counts where changes every month the customer was active in, a start
+        -- the months from the earlier of its two values, a churn date the months from
+        -- the earlier of its two values' own.
+        INSERT INTO customers_figure_change (team_id, from_month)
+        SELECT e.team_id, min(c.from_month)
         FROM (
             SELECT o.primary_owner_id AS old_owner, n.primary_owner_id AS new_owner,
-                   CASE WHEN (o.primary_owner_id, o.region, o.segment, o.customer_since)
-                             IS DISTINCT FROM
-                             (n.primary_owner_id, n.region, n.segment, n.customer_since)
-                        THEN least(o.customer_since, n.customer_since)
-                        ELSE least(o.churned_on, n.churned_on) END AS from_day
+                   least(
+                       CASE WHEN (o.primary_owner_id, o.region, o.segment, o.customer_since)
+                                 IS DISTINCT FROM
+                                 (n.primary_owner_id, n.region, n.segment, n.customer_since)
+                            THEN figure_month_after(least(o.customer_since, n.customer_since))
+                       END,
+                       CASE WHEN o.churned_on IS DISTINCT FROM n.churned_on
+                            THEN date_trunc('month', least(o.churned_on, n.churned_on))::date
+                       END
+                   ) AS from_month
             FROM figure_customer_old o JOIN figure_customer_new n ON n.id = o.id
             WHERE (o.primary_owner_id, o.region, o.segment, o.customer_since, o.churned_on)
                   IS DISTINCT FROM
                   (n.primary_owner_id, n.region, n.segment, n.customer_since, n.churned_on)
         ) changed
-        CROSS JOIN LATERAL (VALUES (changed.old_owner, changed.from_day),
-                                   (changed.new_owner, changed.from_day)) c(owner_id, from_day)
+        CROSS JOIN LATERAL (VALUES (changed.old_owner, changed.from_month),
+                                   (changed.new_owner, changed.from_month)) c(owner_id, from_month)
         LEFT JOIN staff_employee e ON e.id = c.owner_id
         GROUP BY e.team_id;
     END IF;
@@ -58,32 +72,33 @@ $$;
 CREATE FUNCTION customers_figure_contract_noted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        INSERT INTO customers_figure_change (team_id, from_day)
-        SELECT e.team_id, min(n.start_date)
+        INSERT INTO customers_figure_change (team_id, from_month)
+        SELECT e.team_id, figure_month_after(min(n.start_date))
         FROM figure_contract_new n
         JOIN customers_customer c ON c.id = n.customer_id
         LEFT JOIN staff_employee e ON e.id = c.primary_owner_id
         GROUP BY e.team_id;
     ELSIF TG_OP = 'DELETE' THEN
-        INSERT INTO customers_figure_change (team_id, from_day)
-        SELECT e.team_id, min(o.start_date)
+        INSERT INTO customers_figure_change (team_id, from_month)
+        SELECT e.team_id, figure_month_after(min(o.start_date))
         FROM figure_contract_old o
         JOIN customers_customer c ON c.id = o.customer_id
         LEFT JOIN staff_employee e ON e.id = c.primary_owner_id
         GROUP BY e.team_id;
     ELSE
-        INSERT INTO customers_figure_change (team_id, from_day)
-        SELECT e.team_id, min(t.from_day)
+        INSERT INTO customers_figure_change (team_id, from_month)
+        SELECT e.team_id, min(t.from_month)
         FROM (
             SELECT o.customer_id AS old_customer, n.customer_id AS new_customer,
-                   least(o.start_date, n.start_date) AS from_day
+                   figure_month_after(least(o.start_date, n.start_date)) AS from_month
             FROM figure_contract_old o JOIN figure_contract_new n ON n.id = o.id
             WHERE (o.customer_id, o.start_date, o.end_date, o.annual_value_reporting)
                   IS DISTINCT FROM
                   (n.customer_id, n.start_date, n.end_date, n.annual_value_reporting)
         ) changed
-        CROSS JOIN LATERAL (VALUES (changed.old_customer, changed.from_day),
-                                   (changed.new_customer, changed.from_day)) t(customer_id, from_day)
+        CROSS JOIN LATERAL (VALUES (changed.old_customer, changed.from_month),
+                                   (changed.new_customer, changed.from_month))
+            t(customer_id, from_month)
         JOIN customers_customer c ON c.id = t.customer_id
         LEFT JOIN staff_employee e ON e.id = c.primary_owner_id
         GROUP BY e.team_id;
@@ -95,7 +110,7 @@ $$;
 -- An employee's customers move with them to their new team, in every month.
 CREATE FUNCTION customers_figure_employee_noted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO customers_figure_change (team_id, from_day)
+    INSERT INTO customers_figure_change (team_id, from_month)
     SELECT DISTINCT t.team_id, date '0001-01-01'
     FROM figure_employee_old o JOIN figure_employee_new n ON n.id = o.id
     CROSS JOIN LATERAL (VALUES (o.team_id), (n.team_id)) t(team_id)
@@ -156,6 +171,7 @@ DROP FUNCTION IF EXISTS customers_figure_customer_noted();
 DROP FUNCTION IF EXISTS customers_figure_contract_noted();
 DROP FUNCTION IF EXISTS customers_figure_employee_noted();
 DROP FUNCTION IF EXISTS customers_figure_truncated();
+DROP FUNCTION IF EXISTS figure_month_after(date);
 DROP TABLE IF EXISTS customers_figure_change;
 DROP TABLE IF EXISTS customers_figure_state;
 """

@@ -211,3 +211,19 @@ def test_a_pass_that_fails_leaves_the_changes_for_the_next(company, monkeypatch)
         dimension="team", key=str(teams["East"].pk), month=dt.date(2026, 3, 1)
     )
     assert east_march.active_start == 3
+
+
+@needs_triggers
+def test_a_contract_starting_after_the_first_of_this_month_recomputes_nothing(company):
+    # A renewal from the 11th is in force from April's start on: April brings a whole pass.
+    ContractFactory(
+        customer=company["customers"]["Eve1"],
+        start_date=NEXT,
+        end_date=dt.date(2027, 3, 10),
+        annual_value=Decimal("12000"),
+    )
+
+    result = figures.compute(day=NEXT)
+
+    assert (result["churn_whole"], result["churn_teams"]) == (0, 0)
+    assert _rows() == _whole(NEXT)
