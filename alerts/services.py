@@ -90,7 +90,11 @@ LEFT JOIN {teams} team ON team.id = e.team_id
 # score a week before changed since (a tier jump starts or ends); a snooze that reached
 # its day; an alert resolved since (a sign still firing opens a new one); and whose live
 # alerts' routing can have changed (a new owner, the owner's new team or its new manager).
-# Everything else reads the same signs from the same score as last time.
+# Everything else reads the same signs from the same score as last time: every sign but
+# the tier jump is decided by the scoring run for its day, whatever in it depends on the
+# date (a contract ending within 90 or 180 days, days without contact, an owner's last
+# day), and stored with the score; when the signs that fire change, the score gets a new
+# row (customers/scoring/history.py), which the first line below finds.
 _CANDIDATES_SQL = """
 CREATE TEMP TABLE alert_candidates AS
 SELECT customer_id FROM {scores} WHERE day > %(since)s AND day <= %(day)s
