@@ -13,7 +13,7 @@ from django.utils.translation import gettext_noop
 
 from customers import upsert
 from customers.csv_io.mapping import check_mapping, date_order_for, decimal_mark_for
-from customers.csv_io.reading import chunks, read_ahead
+from customers.csv_io.reading import chunks
 from customers.file_records import (
     CsvUnreadable,
     sniff,
@@ -90,7 +90,7 @@ def _check_rows(
     column_of = {target: column for column, target in mapping.items() if target}
     present = set(column_of)
     seen: dict[str, int] = {}
-    for chunk in read_ahead(chunks(kind, path, delimiter, mapping, mark, order)):
+    for chunk in chunks(kind, path, delimiter, mapping, mark, order):
         lines = [line for line, _, _ in chunk]
         rows = []
         reported: set[tuple[int, str]] = set()

@@ -4,13 +4,10 @@ mark, dates by the date order), in chunks; counting and sampling rows."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
-from queue import Full, Queue
 
-from django.utils import translation
 from django.utils.translation import gettext_noop
 
 from customers import upsert
@@ -178,52 +175,6 @@ def chunks(kind, path, delimiter, mapping, decimal_mark, date_order=None) -> Ite
             chunk = []
     if chunk:
         yield chunk
-
-
-def read_ahead(chunks: Iterator[list]) -> Iterator[list]:
-    """The same chunks, the next one read by a thread while the caller works on this one.
-    Reading a file is Python's work and writing a chunk mostly PostgreSQL's, so the
-    thread reads while the caller waits for the database. A problem in the file is raised
-    where the caller reaches it, as without the thread, and problems are worded in the
-    caller's language; a caller that stops early (Cancel) stops the thread."""
-    language = translation.get_language()
-    handed: Queue = Queue(maxsize=1)
-    stop = threading.Event()
-
-    def hand(item) -> bool:
-        while not stop.is_set():
-            try:
-                handed.put(item, timeout=0.1)
-                return True
-            except Full:
-                continue
-        return False
-
-    def read() -> None:
-        with translation.override(language):
-            try:
-                for chunk in chunks:
-                    if not hand(("chunk", chunk)):
-                        return
-                hand(("end", None))
-            except Exception as error:  # noqa: BLE001 - raised again in the caller
-                hand(("error", error))
-            finally:
-                chunks.close()
-
-    reader = threading.Thread(target=read, name="file-read-ahead", daemon=True)
-    reader.start()
-    try:
-        while True:
-            what, value = handed.get()
-            if what == "end":
-                return
-            if what == "error":
-                raise value
-            yield value
-    finally:
-        stop.set()
-        reader.join()
 
 
 PROPOSAL_ROWS = 10_000

@@ -40,20 +40,11 @@ def validate(
     return clean, errors
 
 
-# Values whose parse is cached within a batch (hashable, and told apart by their class
-# so that True, 1 and 1.0 are not taken for one another).
-_REPEATABLE = frozenset({str, int, type(None)})
-
-
 def parse_rows(kind: Kind, rows: list, present: set[str] | None) -> tuple[list[dict], list[dict]]:
     """Each row's columns parsed (references kept as sent, stripped); the errors of the
-    values that cannot be read, by index and field. A value that repeats in a column (a
-    kind, a direction, a customer's id) is parsed once a batch: the parsers are pure."""
+    values that cannot be read, by index and field."""
     errors: list[dict] = []
-    known = frozenset(kind.fields)
-    columns = [c for c in kind.columns if present is None or c.name in present]
-    references = [r for r in kind.references if present is None or r.name in present]
-    parsed_before: dict[str, dict] = {name: {} for name in [*known, "external_id"]}
+    known = set(kind.fields)
     clean: list[dict] = []
     for index, raw in enumerate(rows):
         if not isinstance(raw, dict):
@@ -67,22 +58,18 @@ def parse_rows(kind: Kind, rows: list, present: set[str] | None) -> tuple[list[d
             clean.append({})
             continue
         row: dict = {}
-        if not raw.keys() <= known:
-            for name in raw.keys() - known:
-                errors.append(
-                    {
-                        "index": index,
-                        "field": str(name),
-                        "message": Worded(gettext_noop("Unknown field; see the schema.")),
-                    }
-                )
-        for column in columns:
-            value = raw.get(column.name)
-            cache = parsed_before[column.name]
-            key = (value.__class__, value) if value.__class__ in _REPEATABLE else None
-            if key is not None and key in cache:
-                row[column.name] = cache[key]
+        for name in raw.keys() - known:
+            errors.append(
+                {
+                    "index": index,
+                    "field": str(name),
+                    "message": Worded(gettext_noop("Unknown field; see the schema.")),
+                }
+            )
+        for column in kind.columns:
+            if present is not None and column.name not in present:
                 continue
+            value = raw.get(column.name)
             try:
                 parsed = column.parse(value)
             except RowError as problem:
@@ -98,15 +85,10 @@ def parse_rows(kind: Kind, rows: list, present: set[str] | None) -> tuple[list[d
                 )
                 continue
             row[column.name] = column.default if parsed in (None, "") else parsed
-            if key is not None:
-                cache[key] = row[column.name]
-        for reference in references:
-            value = raw.get(reference.name)
-            cache = parsed_before[reference.name]
-            key = (value.__class__, value) if value.__class__ in _REPEATABLE else None
-            if key is not None and key in cache:
-                row[reference.name] = cache[key]
+        for reference in kind.references:
+            if present is not None and reference.name not in present:
                 continue
+            value = raw.get(reference.name)
             if blank(value):
                 if reference.required:
                     errors.append(
@@ -116,8 +98,6 @@ def parse_rows(kind: Kind, rows: list, present: set[str] | None) -> tuple[list[d
                             "message": Worded(gettext_noop("Required.")),
                         }
                     )
-                    row[reference.name] = None
-                    continue
                 row[reference.name] = None
             elif not isinstance(value, str | int):
                 errors.append(
@@ -127,7 +107,6 @@ def parse_rows(kind: Kind, rows: list, present: set[str] | None) -> tuple[list[d
                         "message": Worded(gettext_noop("must be text.")),
                     }
                 )
-                continue
             else:
                 try:
                     row[reference.name] = storable(str(value).strip())
@@ -136,9 +115,6 @@ def parse_rows(kind: Kind, rows: list, present: set[str] | None) -> tuple[list[d
                         {"index": index, "field": reference.name, "message": str(problem)}
                     )
                     row[reference.name] = None
-                    continue
-            if key is not None:
-                cache[key] = row[reference.name]
         if kind.natural_key and all(c.name in row for c in kind.columns if c.required):
             row["external_id"] = kind.natural_key(row)
         clean.append(row)
@@ -200,11 +176,11 @@ def _fill_from_existing(kind: Kind, rows: list[dict], present: set[str]) -> None
         return
     keys = [row["external_id"] for row in rows if row.get("external_id")]
     names = [c.name for c in absent_columns] + [r.column for r in absent_references]
-    if connection.vendor == "postgresql":  # one array parameter: cheap for 10,000 keys
+    if connection.vendor == "postgresql":  # one array parameter, one index probe a key
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT external_id, {', '.join(names)} FROM {kind.model._meta.db_table} "
-                "WHERE external_id = ANY(%s)",
+                f"SELECT t.external_id, {', '.join('t.' + n for n in names)} "
+                f"FROM {probes(kind.model._meta.db_table, 'external_id')}",
                 [keys],
             )
             stored = {
@@ -288,6 +264,19 @@ def _resolve_references(
                 )
             else:
                 row[reference.column] = found[value]
+
+
+def probes(table: str, column: str) -> str:
+    """FROM clause of the rows of `table` whose `column` is one of an array parameter, as
+    `t`: one index probe per value (a lateral join, kept from being flattened into a
+    plain join by OFFSET 0). PostgreSQL plans `column = ANY(<10,000 values>)` on a large
+    table as a scan of all of it, expecting 10,000 rows to come back: the stored rows of
+    a file's new interactions took a parallel scan of 2.1M interactions (1.3 s) for each
+    10,000 rows at 100k customers, the probes 0.12 s."""
+    return (
+        f"unnest(%s::text[]) AS wanted(value) "
+        f"CROSS JOIN LATERAL (SELECT * FROM {table} WHERE {column} = wanted.value OFFSET 0) AS t"
+    )
 
 
 def _ids_by(model: type[Model], key: str, values: set) -> dict:

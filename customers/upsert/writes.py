@@ -8,7 +8,7 @@ import io
 import time
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -99,7 +99,7 @@ def write_valid(kind_name: str, clean: list[dict], *, present: set[str] | None =
             else:
                 _write_outcome(kind, clean, keys, outcome, present)
             return outcome
-        except (OperationalError, IntegrityError) as error:
+        except OperationalError as error:
             if attempt == WRITE_ATTEMPTS or not _retryable(error):
                 raise
             time.sleep(0.05 * attempt)
@@ -109,16 +109,10 @@ def write_valid(kind_name: str, clean: list[dict], *, present: set[str] | None =
 WRITE_ATTEMPTS = 4
 
 
-def _retryable(error: OperationalError | IntegrityError) -> bool:
-    """A serialization failure or deadlock (the transaction was rolled back as a whole),
-    or a new row's external id that another writer stored since the batch's stored rows
-    were read (the write's savepoint was rolled back): either can simply run again."""
-    cause = error.__cause__
-    code = getattr(cause, "pgcode", None)
-    if code == "23505":
-        constraint = getattr(getattr(cause, "diag", None), "constraint_name", None) or ""
-        return "external_id" in constraint
-    return code in ("40001", "40P01")
+def _retryable(error: OperationalError) -> bool:
+    """A serialization failure or deadlock: the transaction was rolled back as a whole and
+    can simply run again."""
+    return getattr(error.__cause__, "pgcode", None) in ("40001", "40P01")
 
 
 def _write_outcome(
@@ -178,7 +172,7 @@ def _write(kind: Kind, rows: list[dict], present: set[str] | None = None) -> dic
     differs = " OR ".join(f"{table}.{c} IS DISTINCT FROM EXCLUDED.{c}" for c in updatable)
     changed: dict[str, bool] = {}
     if connection.vendor == "postgresql":
-        return _write_by_copy(table, columns, stamp, now, rows, updatable)
+        return _write_by_copy(table, columns, stamp, now, rows, updatable, kind.has_updated_at)
     with connection.cursor() as cursor:
         for start in range(0, len(rows), WRITE_BATCH):
             batch = rows[start : start + WRITE_BATCH]
@@ -202,101 +196,53 @@ def _write(kind: Kind, rows: list[dict], present: set[str] | None = None) -> dic
     return changed
 
 
-def _write_by_copy(table, columns, stamp, now, rows, updatable) -> dict[str, bool]:
-    """PostgreSQL: one query reads the stored values of the batch's records, then
+def _write_by_copy(table, columns, stamp, now, rows, updatable, has_updated_at) -> dict[str, bool]:
+    """PostgreSQL: COPY the batch into a temporary table (much cheaper than parsing
+    VALUES lists), then two statements:
 
-    1. the new rows are COPYed straight into the table: PostgreSQL's cheapest way in (no
-       temporary table, no speculative insertion and its confirming WAL record, which
-       INSERT ... ON CONFLICT pays for every row). A row another transaction inserts meanwhile
-       makes the COPY fail on the unique external id; the write is then run again
-       (`write_valid`), and finds that row stored.
-    2. rows whose stored values equal the batch's are left alone without a statement: a
-       re-sent unchanged row is read once and neither written nor locked.
-    3. the others are COPYed into a temporary table and written with INSERT ... ON
-       CONFLICT DO NOTHING (a row deleted since it was read) and one UPDATE ... FROM the
-       batch, only where a value differs (the database compares again: it has the last
-       word), locked in external-id order as every writer does.
+    1. INSERT ... SELECT ... ON CONFLICT DO NOTHING: the new rows. A row that exists is
+       skipped without being locked (DO UPDATE would lock it, writing to its page even
+       when nothing changes, which is most of the cost of re-sending a batch).
+    2. UPDATE ... FROM the batch, only where a value differs: the changed rows. Skipped
+       when every row was new. A row another transaction inserted meanwhile is waited for
+       by step 1 and then seen, committed, by step 2, so no value is lost.
 
     Returns the external ids written, each with whether it was inserted."""
     stamps = "," + ",".join([now.isoformat()] * len(stamp))
-    stored = _stored_values(table, [row["external_id"] for row in rows], updatable)
-    new, differing = [], []
-    for row in rows:
-        before = stored.get(row["external_id"])
-        if before is None:
-            new.append(row)
-        elif before != tuple(row.get(c) for c in updatable):
-            differing.append(row)
-    names = ", ".join(columns + stamp)
-    changed: dict[str, bool] = {}
-    with connection.cursor() as cursor:
-        if new:
-            with connection.wrap_database_errors:  # a refused value is a DataError
-                cursor.cursor.copy_expert(
-                    f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv)",
-                    _copy_buffer(new, columns, stamps),
-                )
-            changed.update((row["external_id"], True) for row in new)
-        if differing:
-            changed.update(
-                _write_changed(cursor, table, columns, stamp, stamps, differing, updatable)
-            )
-    return changed
-
-
-def _stored_values(table: str, keys: list[str], columns: list[str]) -> dict[str, tuple]:
-    """{external id: the values of `columns`} of the records of `keys` that are stored:
-    one statement, one probe of the unique external-id index per key (written as a
-    lateral join so that the plan stays that on a small table too, where `= ANY(...)` of
-    10,000 keys is planned as a scan of the whole table)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT t.external_id{''.join(', t.' + c for c in columns)} "
-            "FROM unnest(%s::text[]) AS k(key) CROSS JOIN LATERAL ("
-            f"  SELECT * FROM {table} WHERE external_id = k.key LIMIT 1) AS t",
-            [keys],
-        )
-        return {record[0]: record[1:] for record in cursor.fetchall()}
-
-
-def _write_changed(cursor, table, columns, stamp, stamps, rows, updatable) -> dict[str, bool]:
-    """Rows stored with other values: through a temporary table, INSERT ... ON CONFLICT
-    DO NOTHING then UPDATE where a value differs."""
-    names = ", ".join(columns + stamp)
-    set_sql = ", ".join(f"{c} = b.{c}" for c in updatable)
-    if "updated_at" in stamp:
-        set_sql += ", updated_at = b.updated_at"
-    differs = " OR ".join(f"t.{c} IS DISTINCT FROM b.{c}" for c in updatable) or "FALSE"
-    cursor.execute("DROP TABLE IF EXISTS upsert_batch")
-    cursor.execute(f"CREATE TEMP TABLE upsert_batch AS SELECT {names} FROM {table} WITH NO DATA")
-    with connection.wrap_database_errors:  # a refused value is a DataError
-        cursor.cursor.copy_expert(
-            f"COPY upsert_batch ({names}) FROM STDIN WITH (FORMAT csv)",
-            _copy_buffer(rows, columns, stamps),
-        )
-    cursor.execute(
-        f"INSERT INTO {table} ({names}) SELECT {names} FROM upsert_batch "
-        "ORDER BY external_id ON CONFLICT (external_id) DO NOTHING RETURNING external_id"
-    )
-    changed = {key: True for (key,) in cursor.fetchall()}
-    if len(changed) < len(rows) and updatable:
-        # Rows locked in one order (external id), as every writer does.
-        cursor.execute(
-            f"UPDATE {table} AS t SET {set_sql} FROM ("
-            f"  SELECT b.* FROM upsert_batch b JOIN {table} t USING (external_id) "
-            f"  WHERE {differs} ORDER BY b.external_id FOR UPDATE OF t"
-            f") AS b WHERE t.external_id = b.external_id AND ({differs}) "
-            "RETURNING t.external_id"
-        )
-        changed.update((key, False) for (key,) in cursor.fetchall())
-    cursor.execute("DROP TABLE upsert_batch")
-    return changed
-
-
-def _copy_buffer(rows: list[dict], columns: list[str], stamps: str) -> io.StringIO:
-    return io.StringIO(
+    buffer = io.StringIO(
         "".join(",".join(_copy_text(row.get(c)) for c in columns) + stamps + "\n" for row in rows)
     )
+    names = ", ".join(columns + stamp)
+    set_sql = ", ".join(f"{c} = b.{c}" for c in updatable)
+    if has_updated_at:
+        set_sql += ", updated_at = b.updated_at"
+    differs = " OR ".join(f"t.{c} IS DISTINCT FROM b.{c}" for c in updatable) or "FALSE"
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS upsert_batch")
+        cursor.execute(
+            f"CREATE TEMP TABLE upsert_batch AS SELECT {names} FROM {table} WITH NO DATA"
+        )
+        with connection.wrap_database_errors:  # a refused value is a DataError
+            cursor.cursor.copy_expert(
+                f"COPY upsert_batch ({names}) FROM STDIN WITH (FORMAT csv)", buffer
+            )
+        cursor.execute(
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM upsert_batch "
+            "ORDER BY external_id ON CONFLICT (external_id) DO NOTHING RETURNING external_id"
+        )
+        changed = {key: True for (key,) in cursor.fetchall()}
+        if len(changed) < len(rows) and updatable:
+            # Rows locked in one order (external id), as every writer does.
+            cursor.execute(
+                f"UPDATE {table} AS t SET {set_sql} FROM ("
+                f"  SELECT b.* FROM upsert_batch b JOIN {table} t USING (external_id) "
+                f"  WHERE {differs} ORDER BY b.external_id FOR UPDATE OF t"
+                f") AS b WHERE t.external_id = b.external_id AND ({differs}) "
+                "RETURNING t.external_id"
+            )
+            changed.update((key, False) for (key,) in cursor.fetchall())
+        cursor.execute("DROP TABLE upsert_batch")
+    return changed
 
 
 def _copy_text(value) -> str:

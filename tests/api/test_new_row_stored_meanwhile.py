@@ -1,5 +1,5 @@
-"""A new row is COPYed straight into its table; when another client stores the same
-record after the batch read what was stored, the write runs again and updates it."""
+"""A record new to a batch that another client stores while the batch is written is
+updated by the batch once the other client commits: neither refused nor written twice."""
 
 import threading
 
@@ -22,8 +22,8 @@ def test_a_new_row_another_client_stores_meanwhile_is_updated_not_refused():
             with transaction.atomic():
                 outcomes["first"] = upsert.upsert("customers", [first])
                 written.set()
-                # The second client reads RACE-1 as new, then waits on this row at its
-                # COPY until this transaction commits.
+                # The second client finds RACE-1 new and waits on this row until this
+                # transaction commits.
                 threading.Event().wait(1.0)
         except Exception as error:  # noqa: BLE001 - the test reports it
             failures.append(error)
