@@ -1,5 +1,5 @@
 """REST API for customers, contacts, contracts, interactions, risk scores and models,
-with bulk upserts keyed by external_id (see customers/upsert.py)."""
+with bulk upserts keyed by external_id (see customers/upsert/)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ with no interactions has no row. The nightly features read these rows instead of
 interactions, and get exactly the values they would get from the interactions.
 
 How they stay in step, whatever writes the interactions (the app's forms, the API, the
-bulk upsert and file import in customers/upsert.py, the demo generator's COPY, the
+bulk upsert and file import in customers/upsert/, the demo generator's COPY, the
 admin, a DELETE by hand): three statement-level triggers on the interaction table
 (migration `customers.0025`) note, for every statement, each customer it touched and the
 first and last moment it touched (old and new values of an update, deleted rows too) in

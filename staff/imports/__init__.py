@@ -1,5 +1,5 @@
 """Teams and employees from an HR system: the kinds `teams` and `employees` of the bulk
-upsert (customers/upsert.py), so the file import, `manage.py import_csv` and the API's
+upsert (customers/upsert/), so the file import, `manage.py import_csv` and the API's
 bulk endpoints take them with the same rules as every other kind.
 
 - Keyed by the HR system's id (external_id); a team or employee created by hand, without
