@@ -26,7 +26,7 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
-from itertools import zip_longest
+from itertools import islice, zip_longest
 from pathlib import Path
 
 from django.utils.translation import gettext_noop
@@ -37,7 +37,11 @@ from retention.wording import Joined, Worded
 
 EXCEL = "x"  # the "delimiter" recorded for an Excel workbook
 BOM = "\ufeff"
-DELIMITERS = ",;"
+DELIMITERS = ",;\t"
+# A first line "sep=;" (Excel writes it, and reads it as the file's delimiter).
+_SEP_HINT = re.compile(r"\Asep=(.)\Z", re.IGNORECASE)
+# Delimiters that the import does not read, named when a header holds them in one column.
+OTHER_DELIMITERS = "|^~"
 MAX_LINE_CHARS = 1_048_576
 MAX_COLUMNS = 1_000
 MAX_HEADER_PROBLEMS = 10  # named in full; the rest counted
@@ -68,11 +72,13 @@ UTF16_OR_32 = gettext_noop(
 
 class CsvUnreadable(ValueError):
     """The file cannot be read (encoding, no header, a bad header, a broken workbook);
-    the message says where and why, `line` where the reading stopped."""
+    the message says where and why, `line` where the reading stopped (the line where
+    the record starts)."""
 
-    def __init__(self, message: str, line: int | None = None):
+    def __init__(self, message: str, line: int | None = None, row: int | None = None):
         super().__init__(message)
         self.line = line
+        self.row = row  # the data row that could not be read, when known
 
 
 def column_key(name: str) -> str:
@@ -215,25 +221,61 @@ def csv_records(
     path: Path, delimiter: str, *, line_by_line: bool = False
 ) -> Iterator[tuple[int, list[str]]]:
     """(line where the record starts, its cells). Decoded in large blocks (fast); on a
-    bad byte the file is read again line by line to name the line, so the error is exact
-    wherever the byte is. `line_by_line` decodes only as far as it reads (the header)."""
+    bad byte the file is read again line by line from the start (the records already
+    given are skipped), so the refusal names the record, its row and the line of the
+    byte exactly, wherever it is. `line_by_line` decodes only as far as it reads (the
+    header)."""
+    given = 0
+    try:
+        for item in _csv_records(path, delimiter, line_by_line):
+            given += 1
+            yield item
+    except _Undecodable:
+        for item in islice(_csv_records(path, delimiter, True), given, None):
+            yield item
+
+
+class _Undecodable(Exception):
+    """A block of the file is not UTF-8: read it again line by line to say where."""
+
+
+def _csv_records(path: Path, delimiter: str, line_by_line: bool) -> Iterator[tuple[int, list]]:
     with open(path, encoding="utf-8-sig", newline="") as handle:
         lines = decoded_lines(path) if line_by_line else _text_lines(handle)
+        skipped = 0
+        if sep_hint(path):
+            next(lines, None)
+            skipped = 1
         reader = csv.reader(lines, delimiter=delimiter, strict=True)
+        given = 0
         while True:
-            start = reader.line_num + 1
+            start = reader.line_num + 1 + skipped
             try:
                 record = next(reader)
             except StopIteration:
                 return
             except UnicodeDecodeError:
-                for _ in decoded_lines(path):
-                    pass
+                raise _Undecodable from None
+            except CsvUnreadable as error:  # a byte that is not UTF-8, read line by line
+                if given == 0:
+                    raise  # the header
+                if error.line == start:  # its line is its record's: counted, not reworded
+                    raise CsvUnreadable(error.args[0], start, row=given) from None
                 raise CsvUnreadable(
-                    Worded(gettext_noop("The file is not UTF-8 text; save it as CSV UTF-8."))
+                    Worded(
+                        gettext_noop("Row %(row)s (from line %(start)s): %(problem)s"),
+                        row=f"{given:,}",
+                        start=start,
+                        problem=error.args[0],
+                    ),
+                    start,
+                    row=given,
                 ) from None
             except csv.Error as error:
-                raise CsvUnreadable(_quote_problem(error, start, reader.line_num), start) from None
+                raise CsvUnreadable(
+                    _quote_problem(error, start, reader.line_num + skipped), start
+                ) from None
+            given += 1
             yield start, record
 
 
@@ -244,8 +286,54 @@ class UnsavedFormula(str):
     message = gettext_noop("A formula without a saved value; open and save the file in Excel.")
 
 
+def sep_hint(path: Path) -> str | None:
+    """The delimiter a first line "sep=X" names (Excel writes one and reads the file
+    with it), or None; the line itself is not a record."""
+    with open(path, "rb") as handle:
+        head = handle.read(16)
+    if head.startswith(BOM.encode()):
+        head = head[3:]
+    first = head.splitlines()[0] if head.strip() else b""
+    try:
+        match = _SEP_HINT.match(first.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None
+    return match.group(1) if match else None
+
+
+def _first_visible(workbook):
+    """The first sheet a person sees: hidden sheets are skipped (the first one left if
+    all are hidden)."""
+    for sheet in workbook.worksheets:
+        if getattr(sheet, "sheet_state", "visible") == "visible":
+            return workbook.worksheets.index(sheet)
+    return 0
+
+
+def sheet_read(path: Path) -> tuple[str, list[str]] | None:
+    """(title of the sheet the import reads, titles of the hidden sheets skipped before
+    it), for a workbook of more than one sheet; None otherwise."""
+    if not is_excel(path):
+        return None
+    from openpyxl import load_workbook
+
+    try:
+        with open(path, "rb") as handle:
+            workbook = load_workbook(handle, read_only=True)
+            try:
+                sheets = workbook.worksheets
+                if len(sheets) < 2:
+                    return None
+                index = _first_visible(workbook)
+                return sheets[index].title, [sheet.title for sheet in sheets[:index]]
+            finally:
+                workbook.close()
+    except Exception:  # the reading itself says why the workbook cannot be read
+        return None
+
+
 def excel_records(path: Path) -> Iterator[tuple[int, list]]:
-    """The first sheet's rows as saved values; a formula cell with no saved value comes
+    """The first visible sheet's rows as saved values; a formula cell with no saved value comes
     as an UnsavedFormula (its formula text), read from a second pass over the formulas.
     The workbook is opened from its content, whatever its name ends in."""
     from openpyxl import load_workbook
@@ -266,8 +354,9 @@ def excel_records(path: Path) -> Iterator[tuple[int, list]]:
                 )
             ) from None
         try:
-            values = workbook.worksheets[0].iter_rows(values_only=True)
-            written = formulas.worksheets[0].iter_rows(values_only=True)
+            index = _first_visible(workbook)
+            values = workbook.worksheets[index].iter_rows(values_only=True)
+            written = formulas.worksheets[index].iter_rows(values_only=True)
             for number, (cells, sources) in enumerate(zip(values, written, strict=False), start=1):
                 yield (
                     number,
@@ -439,7 +528,11 @@ def sniff(path: Path) -> tuple[str, list[str]]:
         first = next(excel_records(path), None)
         if first is None:
             raise CsvUnreadable(
-                Worded(gettext_noop("The workbook's first sheet is empty; it needs a header row.")),
+                Worded(
+                    gettext_noop(
+                        "The workbook's first visible sheet is empty; it needs a header row."
+                    )
+                ),
                 1,
             )
         return EXCEL, header_names(first[1])
@@ -454,6 +547,46 @@ def sniff(path: Path) -> tuple[str, list[str]]:
         raise CsvUnreadable(
             Worded(gettext_noop("Line 1 is empty; the first line names the columns.")), 1
         )
-    delimiter = max(DELIMITERS, key=first_line.count)
+    hint = sep_hint(path)
+    if hint is not None:
+        if hint not in DELIMITERS:
+            raise CsvUnreadable(
+                Worded(
+                    gettext_noop(
+                        "Line 1 (%(line)s) says the file is separated by %(delimiter)s; it can "
+                        "read files separated by commas, semicolons or tabs."
+                    ),
+                    line=repr(first_line.strip()),
+                    delimiter=repr(hint),
+                ),
+                1,
+            )
+        delimiter = hint
+    else:
+        delimiter = max(DELIMITERS, key=first_line.count)
     first = next(csv_records(path, delimiter, line_by_line=True), None)
-    return delimiter, header_names(first[1] if first else [])
+    names = header_names(first[1] if first else [])
+    if len(names) == 1:
+        _refuse_one_column_of_delimiters(names[0], first[0] if first else 1, delimiter)
+    return delimiter, names
+
+
+def _refuse_one_column_of_delimiters(name: str, line: int, delimiter: str) -> None:
+    """A header of one column that holds another delimiter (a pipe, or commas in a file
+    whose "sep=" line says semicolons): the file is separated by it, and every column
+    would be unknown."""
+    for mark in DELIMITERS + OTHER_DELIMITERS:
+        if mark != delimiter and mark in name:
+            shown = "tab" if mark == "\t" else mark
+            raise CsvUnreadable(
+                Worded(
+                    gettext_noop(
+                        "Header (line %(line)s): one column, %(name)s; the file seems separated "
+                        "by %(delimiter)s. Save it separated by commas, semicolons or tabs."
+                    ),
+                    line=line,
+                    name=repr(name),
+                    delimiter=repr(shown),
+                ),
+                line,
+            )

@@ -165,8 +165,21 @@ def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
     return render(
         request,
         "customers/import_detail.html",
-        {"job": job, "form": form, "mapping_problems": mapping_problems},
+        {
+            "job": job,
+            "form": form,
+            "mapping_problems": mapping_problems,
+            "sheet": _sheet_read(job),
+        },
     )
+
+
+def _sheet_read(job: CsvImport) -> tuple[str, list[str]] | None:
+    """Which sheet of a workbook of several sheets is read (hidden ones are skipped)."""
+    if job.delimiter != csv_io.EXCEL or not job.file:
+        return None
+    path = Path(job.file.path)
+    return csv_io.sheet_read(path) if path.is_file() else None
 
 
 def _start(import_id: int, *, write: bool) -> None:

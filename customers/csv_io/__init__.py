@@ -1,8 +1,10 @@
 """Reading and writing files of customers, contacts, contracts, interactions and exchange
 rates: the one place where files come in (CSV and Excel .xlsx) and go out (CSV).
 
-Import reads CSV as UTF-8 (with or without a byte-order mark), comma- or
-semicolon-separated, or the first sheet of an Excel workbook (.xlsx), with a header row.
+Import reads CSV as UTF-8 (with or without a byte-order mark), separated by commas,
+semicolons or tabs (a first line "sep=;", as Excel writes it, names the delimiter and is
+skipped), or the first visible sheet of an Excel workbook (.xlsx; hidden sheets are
+skipped, and the page and the command say which sheet was read), with a header row.
 Nothing in the file is trusted:
 
 - which bytes, lines, quotes and headers can be read is decided in one place,
@@ -57,6 +59,7 @@ from customers.file_records import (
     CsvUnreadable,
     is_excel,
     records,
+    sheet_read,
     sniff,
 )
 
@@ -84,5 +87,6 @@ __all__ = [
     "propose_date_order",
     "records",
     "samples",
+    "sheet_read",
     "sniff",
 ]

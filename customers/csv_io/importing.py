@@ -67,6 +67,8 @@ def check(
         _check_rows(kind, path, delimiter, mapping, mark, report, progress, order=order)
     except CsvUnreadable as error:  # e.g. a byte that is not UTF-8 far into the file
         report.add(error.line, None, str(error))
+        if error.row:  # the row that could not be read is a row of the file too
+            report.rows = max(report.rows, error.row)
     _refuse_empty(report)
     return report
 
@@ -198,6 +200,8 @@ def import_file(
             )
         except CsvUnreadable as error:  # e.g. a byte that is not UTF-8 far into the file
             report.add(error.line, None, str(error))
+            if error.row:  # the row that could not be read is a row of the file too
+                report.rows = max(report.rows, error.row)
         _refuse_empty(report)
         if report.problem_count:
             transaction.set_rollback(True)

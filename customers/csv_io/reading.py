@@ -165,14 +165,20 @@ def _rows(
 
 def chunks(kind, path, delimiter, mapping, decimal_mark, date_order=None) -> Iterator[list]:
     """Rows in chunks of CHUNK; a kind whose rows name each other (a team's parent, an
-    employee's manager, perhaps further down) in one chunk, the whole file."""
+    employee's manager, perhaps further down) in one chunk, the whole file. Where the
+    file stops being readable, the rows read before are given, then the refusal."""
     whole = upsert.KINDS[kind].whole_file
     chunk: list = []
-    for item in _rows(kind, path, delimiter, mapping, decimal_mark, date_order):
-        chunk.append(item)
-        if len(chunk) == CHUNK and not whole:
+    try:
+        for item in _rows(kind, path, delimiter, mapping, decimal_mark, date_order):
+            chunk.append(item)
+            if len(chunk) == CHUNK and not whole:
+                yield chunk
+                chunk = []
+    except CsvUnreadable:
+        if chunk:  # the rows read before it are checked and counted, then the refusal
             yield chunk
-            chunk = []
+        raise
     if chunk:
         yield chunk
 

@@ -53,7 +53,12 @@ def test_a_byte_that_is_not_utf8_is_named_by_line_whatever_the_encoding(tmp_path
         + f'C-9,"two\nlines",2024-01-01\nC-10,{text},2024-01-01\n'.encode(encoding)
     )
     report = check("customers", path)
-    assert [p["line"] for p in report.problems] == [9]  # header, 5 rows, 2-line record: 9
+    refusals = [p for p in report.problems if "not UTF-8" in p["message"]]
+    assert [p["line"] for p in refusals] == [9]  # header, 5 rows, 2-line record: 9
+    assert report.problems[-1] == refusals[0]  # the rows before it are checked, none after
+    if encoding != "utf-16-le":  # whose NUL bytes are problems of the rows before too
+        assert report.problems == refusals
+        assert report.rows == 7  # 6 read, and the one refused
     assert not Customer.objects.exists()
 
 

@@ -46,6 +46,17 @@ class Command(BaseCommand):
             _, header = csv_io.sniff(file)
         except csv_io.CsvUnreadable as error:
             raise CommandError(str(error)) from None
+        sheet = csv_io.sheet_read(file)
+        if sheet:
+            title, hidden = sheet
+            self.stderr.write(
+                f"Reading sheet {title!r}, the first visible sheet"
+                + (
+                    f" (hidden sheets skipped: {', '.join(repr(name) for name in hidden)})."
+                    if hidden
+                    else "."
+                )
+            )
         mapping = csv_io.default_mapping(kind, header)
         for item in map:
             column, _, target = item.partition("=")
@@ -86,12 +97,18 @@ class Command(BaseCommand):
             self.stdout.write(f"{where}: {problem['message']}")
         if report.problem_count:
             raise CommandError(
-                f"{report.problem_count:,} problem(s) in {report.rows:,} rows; nothing written."
+                f"{_count(report.problem_count, 'problem')} in {_count(report.rows, 'row')}; "
+                "nothing written."
             )
         if check:
-            self.stdout.write(f"{report.rows:,} rows checked: no problems.")
+            self.stdout.write(f"{_count(report.rows, 'row')} checked: no problems.")
         else:
             self.stdout.write(
-                f"{report.rows:,} rows: {report.created:,} new, {report.updated:,} changed, "
+                f"{_count(report.rows, 'row')}: {report.created:,} new, {report.updated:,} changed, "
                 f"{report.unchanged:,} unchanged."
             )
+
+
+def _count(number: int, noun: str) -> str:
+    """ "1 row", "3,001 rows"."""
+    return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
