@@ -44,12 +44,27 @@ def _cell_text(value, parse: Callable | None) -> str:
     """A cell as the text the field's parser reads (workbooks hold typed cells)."""
     if isinstance(value, str):
         return from_spreadsheet(value) if value[:1] == "'" else value
-    if isinstance(value, bool):
-        return "true" if value else "false"
+    if isinstance(value, bool):  # as Excel shows it; yes/no fields read TRUE/FALSE too
+        return "TRUE" if value else "FALSE"
     if isinstance(value, dt.datetime):
-        if parse is date_parser and value.time() == dt.time(0):
+        if parse is date_parser:
+            if value.time() != dt.time(0):
+                raise RowError(
+                    Worded(
+                        gettext_noop(
+                            "%(value)s is a date with a time of day; a date is expected (format "
+                            "the cell as a date without a time)."
+                        ),
+                        value=value.strftime("%Y-%m-%d %H:%M"),
+                    )
+                )
             return value.date().isoformat()
-        return value.isoformat()
+        if parse is moment_parser:
+            return value.isoformat()
+        # a text field: as a sheet shows a date cell, the date alone at midnight
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.strftime("%Y-%m-%d %H:%M:%S" if value.second else "%Y-%m-%d %H:%M")
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, float):
@@ -159,7 +174,10 @@ def _rows(
             if isinstance(value, str):
                 row[target] = from_spreadsheet(value) if value[:1] == "'" else value
             else:
-                row[target] = _cell_text(value, parse)
+                try:
+                    row[target] = _cell_text(value, parse)
+                except RowError as problem:
+                    problems.append((target, str(problem)))
         yield line, row, problems
 
 

@@ -136,3 +136,34 @@ def test_a_bad_byte_on_its_records_own_line_counts_the_rows_before_and_it(tmp_pa
     assert [(p["line"], p["message"][:32]) for p in report.problems] == [
         (12_002, "Line 12002 is not UTF-8 text (by")
     ]
+
+
+def test_odd_excel_cells_are_read_as_the_sheet_shows_them(tmp_path):
+    report = check("customers", CASES / "excel_customers2.xlsx")
+    assert [(p["line"], p["column"], p["message"]) for p in report.problems] == [
+        (
+            7,
+            "customer_since",
+            "2025-01-01 13:30 is a date with a time of day; a date is expected (format the "
+            "cell as a date without a time).",
+        )
+    ]
+    import datetime as dt
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["external_id", "name", "customer_since", "region"])
+    sheet.append(["A", True, dt.datetime(2025, 3, 4), dt.datetime(2025, 1, 1)])
+    sheet.append(["B", "Bee", dt.datetime(2025, 3, 4), dt.datetime(2025, 1, 1, 9, 15)])
+    path = tmp_path / "odd.xlsx"
+    book.save(path)
+    report = csv_io.import_file(
+        "customers", path, csv_io.default_mapping("customers", csv_io.sniff(path)[1])
+    )
+    assert report.problems == []
+    assert sorted(Customer.objects.values_list("name", "customer_since", "region")) == [
+        ("Bee", dt.date(2025, 3, 4), "2025-01-01 09:15"),
+        ("TRUE", dt.date(2025, 3, 4), "2025-01-01"),
+    ]

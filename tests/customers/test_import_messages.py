@@ -44,7 +44,7 @@ def test_a_utf8_file_still_checks_clean(tmp_path):
     path.write_bytes(CSV.encode())
     out = io.StringIO()
     call_command("import_csv", "customers", str(path), "--check", stdout=out)
-    assert out.getvalue().strip() == "1 rows checked: no problems."
+    assert out.getvalue().strip() == "1 row checked: no problems."
 
 
 def workbook(tmp_path, rows) -> "csv_io.Path":

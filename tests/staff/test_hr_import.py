@@ -301,7 +301,7 @@ def test_import_csv_command_imports_teams_then_employees(tmp_path, capsys):
     call_command("import_csv", "teams", str(write(tmp_path, TEAMS, "teams.csv")))
     path = write(tmp_path, EMPLOYEES_HEADER + "E1;Ann Alm;ann@example.com;Sales;;2019-01-01;;\n")
     call_command("import_csv", "employees", str(path))
-    assert "1 rows: 1 new, 0 changed, 0 unchanged." in capsys.readouterr().out
+    assert "1 row: 1 new, 0 changed, 0 unchanged." in capsys.readouterr().out
     assert Employee.objects.get().team.external_id == "T-SALES"
     bad = write(tmp_path, EMPLOYEES_HEADER + "E2;Bea;bea@example.com;;;someday;;\n", "bad.csv")
     with pytest.raises(CommandError, match="1 problem"):
