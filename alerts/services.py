@@ -321,12 +321,16 @@ def _explain_tier_jumps(cursor, day: dt.date) -> None:
             for item in (c.customer_id, ". " + c.summary, json.dumps({"change": c.stored()}))
         ]
     figures = "alert_firing.params || v.change::jsonb"
+    changed = f"(VALUES {values}) AS v(customer_id, why, change)"
+    prefix = ""
     if connection.vendor != "postgresql":
+        # SQLite names a VALUES list's columns only in a WITH clause.
         figures = "json_patch(alert_firing.params, v.change)"
+        prefix, changed = f"WITH v(customer_id, why, change) AS (VALUES {values}) ", "v"
     cursor.execute(
-        f"""UPDATE alert_firing SET text = substr(alert_firing.text || v.why, 1, 300),
+        f"""{prefix}UPDATE alert_firing SET text = substr(alert_firing.text || v.why, 1, 300),
             params = {figures}
-        FROM (VALUES {values}) AS v(customer_id, why, change)
+        FROM {changed}
         WHERE alert_firing.customer_id = v.customer_id AND alert_firing.signal = 'tier_jump'""",
         params,
     )

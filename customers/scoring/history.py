@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import connection
 
@@ -105,6 +106,11 @@ def swap_in(run: ScoringRun, bounds: list[int]) -> Swap:
         "valid_until IS NULL" if until is None else "(valid_until IS NULL OR valid_until > %(day)s)"
     )
     swap = Swap()
+    if connection.vendor != "postgresql":
+        # The embedded database (SQLite, make demo): the same rows, planned in Python.
+        from customers.scoring import history_portable
+
+        return history_portable.swap_in(run, bounds, until, MATERIAL_PROBABILITY_CHANGE, swap)
     with connection.cursor() as cursor:
         for name in ("score_tiers", "score_plan", "score_tails"):
             cursor.execute(f"DROP TABLE IF EXISTS {name}")
@@ -240,6 +246,11 @@ def day_totals(run: ScoringRun) -> dict:
     with connection.cursor() as cursor:
         cursor.execute("SELECT tier, count(*), sum(revenue_at_risk) FROM score_tiers GROUP BY tier")
         rows = cursor.fetchall()
+    if connection.vendor != "postgresql":  # SQLite sums decimals as floats
+        rows = [
+            (t, n, None if r is None else Decimal(str(r)).quantize(Decimal("0.01")))
+            for t, n, r in rows
+        ]
     return {
         "sizes": {tier: count for tier, count, _ in rows},
         "count": sum(count for _, count, _ in rows),
