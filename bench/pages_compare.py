@@ -4,8 +4,8 @@ Usage:  .venv/bin/python bench/pages_compare.py --before /path/to/other/checkout
         [--database-url postgres://postgres@127.0.0.1:5432/retention_bench100k]
         [--rounds 10] [--ports 8766,8767] [--pages dashboard,renewals,list]
 
-On a scored database that bench/pages.py has prepared (its logins, history and nightly
-figures), starts this checkout and the one at --before under gunicorn (2 workers each,
+On a scored database with the nightly figures (bench/pages.py's logins and
+--history-weeks of score history are added as it adds them), starts this checkout and the one at --before under gunicorn (2 workers each,
 production settings), signs in to both as the same people, and requests the slow pages
 of bench/pages.py (the admin's dashboard over every team, the manager's renewal calendar,
 the admin's customers list over its filters and sorts) in turn: every URL once from each
@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from common import ROOT, machine, setup_django, start_server
-from pages import people, session
+from pages import ensure_history, people, session
 
 
 def p95(times: list[float]) -> float:
@@ -42,10 +42,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--ports", default="8766,8767")
     parser.add_argument("--pages", default="dashboard,renewals,list")
+    parser.add_argument("--history-weeks", type=int, default=12)
     args = parser.parse_args()
     setup_django(args.database_url)
     print(machine())
     am, manager, day = people()
+    ensure_history(day, args.history_weeks)  # as bench/pages.py, so the pages read as much
     ports = [int(port) for port in args.ports.split(",")]
     env = {"SESSION_COOKIE_SECURE": "false", "CSRF_COOKIE_SECURE": "false"}
     versions = {"before": args.before.resolve(), "after": ROOT}
