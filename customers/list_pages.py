@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import QuerySet
 
-from customers.models import Contract, RiskScore, ScoringRun
-from customers.selectors import LIST_SCORE_COLUMNS, SCORE_SORTS, _page_rows, list_conditions
+from customers.models import RiskScore, ScoringRun
+from customers.selectors import LIST_SCORE_COLUMNS, _page_rows, list_conditions
 from retention.paging import CappedCount, exact_count_limit
 from staff.access import visible_to
 
@@ -89,65 +89,25 @@ def _sort_values(customer, sort: str) -> list:
     return [value, customer.name, customer.pk]
 
 
-def _conditions(filters: dict, today: dt.date, status: str, renewal: bool = True) -> list:
-    """The list's filters on a customer's records (list_conditions through `customer__`);
-    without the renewal window when `renewal` is false."""
-    return list_conditions(
-        "customer__",
-        "customer_id",
-        today=today,
-        team_id=filters["team"].pk if filters.get("team") else None,
-        owner_id=filters["owner"].pk if filters.get("owner") else None,
-        handover=filters.get("handover") or "",
-        status=status,
-        segment=filters.get("segment", ""),
-        renewal_days=filters.get("renewal") if renewal else None,
-        search=(filters.get("q") or "").strip(),
-    )
-
-
 def scored_list_query(user, filters: dict, run: ScoringRun | None, today: dt.date, status: str):
     """The current scores of the customers the list shows (sorted by a score), filtered
     on the scores themselves: visibility (staff/access.py) and the list's filters through
     the score's customer, the tier on the score."""
     scores: QuerySet[RiskScore] = visible_to(user, RiskScore.objects.current(), "customer__")
-    scores = scores.filter(*_conditions(filters, today, status))
+    scores = scores.filter(
+        *list_conditions(
+            "customer__",
+            "customer_id",
+            today=today,
+            team_id=filters["team"].pk if filters.get("team") else None,
+            owner_id=filters["owner"].pk if filters.get("owner") else None,
+            handover=filters.get("handover") or "",
+            status=status,
+            segment=filters.get("segment", ""),
+            renewal_days=filters.get("renewal"),
+            search=(filters.get("q") or "").strip(),
+        )
+    )
     if filters.get("tier") and run is not None:
         scores = scores.filter(tier__in=filters["tier"])
     return scores
-
-
-def renewal_window_count(
-    user, filters: dict, run: ScoringRun | None, today: dt.date, status: str, sort: str
-) -> CappedCount:
-    """How many customers the list shows when it is narrowed to a renewal window (the
-    `renewal` filter, in days), counted from the contracts that end in the window, each
-    customer at its first one, up to LIST_EXACT_COUNT_UP_TO.
-
-    Counting the customers (or scores) that have such a contract read every active
-    customer and hashed every contract of the window: a cost that grows with the
-    company. Nearly every contract of the window is a customer counted, so walking them
-    reads about as many rows as it counts and stops at the limit, at any size. The
-    customer's filters, visibility and (sorted by a score, or filtered by tier) the
-    current score are tested on each contract's customer, as the list applies them."""
-    days = filters["renewal"]
-    ending = Contract.objects.filter(
-        end_date__gte=today, end_date__lte=today + dt.timedelta(days=days)
-    ).exclude(status__in=[Contract.Status.CANCELLED, Contract.Status.EXPIRED])
-    earlier = ending.filter(customer_id=OuterRef("customer_id")).filter(
-        Q(end_date__lt=OuterRef("end_date"))
-        | Q(end_date=OuterRef("end_date"), id__lt=OuterRef("id"))
-    )
-    firsts = visible_to(user, ending.filter(~Exists(earlier)), "customer__")
-    firsts = firsts.filter(*_conditions(filters, today, status, renewal=False))
-    tiers = filters.get("tier") if run is not None else None
-    if sort in SCORE_SORTS or tiers:
-        scores = RiskScore.objects.current().filter(customer_id=OuterRef("customer_id"))
-        if tiers:
-            scores = scores.filter(tier__in=tiers)
-        firsts = firsts.filter(Exists(scores))
-    # In end-date order, so PostgreSQL walks the window from its start and stops at the
-    # limit (unordered, it scanned every contract by customer looking for the window's).
-    limit = exact_count_limit()
-    found = firsts.order_by("end_date", "id").values("pk")[: limit + 1].count()
-    return CappedCount(value=min(found, limit), exact=found <= limit, limit=limit)

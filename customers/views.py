@@ -18,7 +18,7 @@ from customers.forms import (
     QuickInteractionForm,
     RenewalFilterForm,
 )
-from customers.list_pages import few_customer_page, renewal_window_count, scored_list_query
+from customers.list_pages import few_customer_page, scored_list_query
 from customers.models import ChurnFigure, Customer, Interaction
 from customers.renewals import renewal_page
 from customers.selectors import (
@@ -147,11 +147,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         customers, more = customer_list_page(
             rows, run, after=after, before=before, offset=offset, **read
         )
-        if few is None and filters.get("renewal") is not None:  # the window's contracts
-            status = _list_status(filters)
-            count = renewal_window_count(request.user, filters, run, today, status, sort)
-        else:
-            count = customer_list_count(rows, run, sort, few, scores)
+        count = customer_list_count(rows, run, sort, few, scores)
         if not customers and number > 1:  # past the end: the last page there is
             number = max(1, -(-count.value // size)) if count.exact else 1
             customers, more = customer_list_page(rows, run, offset=(number - 1) * size, **read)
