@@ -446,7 +446,7 @@ class TierPlay(models.Model):
 class AlertTally(models.Model):
     """Live alerts counted by state and day opened, kept by the database itself: every
     statement that writes alerts, whatever makes it (the nightly run, a person, the admin,
-    the API), adds the change it made here through a trigger (migration 0013), in its own
+    the API), adds the change it made here through a trigger (migration 0014), in its own
     transaction, so the counts are as live as the alerts. Rows are only added (no row is
     a lock two writers wait on); the nightly alert run folds them into one a state and day
     (alerts/tallies.py). The dashboard of every team sums a few hundred rows instead of

@@ -3,7 +3,7 @@
 The dashboard of every team (admins, HR) shows the live alert backlog and the save rate
 of the whole company. Counting them reads every live alert and a year of actions: a cost
 that grows with the company, paid on every page view. Instead the database keeps the
-counts (AlertTally, ActionTally; triggers of migration 0013): each statement that writes
+counts (AlertTally, ActionTally; triggers of migration 0014): each statement that writes
 alerts or actions adds the change it made, committed with it, so an alert acknowledged
 now counts now. The rows are only added to, never updated (two writers never wait on one
 row), and the nightly alert run folds them (`fold`) into one a key, so a read sums a few

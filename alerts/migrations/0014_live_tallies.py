@@ -125,7 +125,7 @@ def uninstall(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("alerts", "0012_text_limits"),
+        ("alerts", "0013_routing_changes"),
     ]
 
     operations = [
