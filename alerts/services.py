@@ -15,6 +15,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from alerts import tallies
 from alerts.models import Alert, AlertPass, DigestSent, SignalRule, TierPlay
 from alerts.webhooks import queue_alert_event
 from customers.models import Customer, RiskScore, RiskTier, ScoringRun
@@ -88,9 +89,13 @@ LEFT JOIN {teams} team ON team.id = e.team_id
 # The customers whose alerts can have changed since the last pass (on `since`), when the
 # rules are the same: whose score began or ended since (a new score, a churn); whose
 # score a week before changed since (a tier jump starts or ends); a snooze that reached
-# its day; an alert resolved since (a sign still firing opens a new one); and a live
-# alert whose routing no longer matches the owner, their team's manager or the score.
-# Everything else reads the same signs from the same score as last time.
+# its day; an alert resolved since (a sign still firing opens a new one); and whose live
+# alerts' routing can have changed (a new owner, the owner's new team or its new manager).
+# Everything else reads the same signs from the same score as last time: every sign but
+# the tier jump is decided by the scoring run for its day, whatever in it depends on the
+# date (a contract ending within 90 or 180 days, days without contact, an owner's last
+# day), and stored with the score; when the signs that fire change, the score gets a new
+# row (customers/scoring/history.py), which the first line below finds.
 _CANDIDATES_SQL = """
 CREATE TEMP TABLE alert_candidates AS
 SELECT customer_id FROM {scores} WHERE day > %(since)s AND day <= %(day)s
@@ -103,7 +108,13 @@ UNION SELECT customer_id FROM {alerts}
       WHERE status = 'snoozed' AND snoozed_until <= %(day)s
 UNION SELECT customer_id FROM {alerts}
       WHERE status = 'resolved' AND closed_on >= %(resolved_since)s
-UNION SELECT a.customer_id FROM {alerts} a
+UNION {rerouted}
+"""
+# On PostgreSQL, triggers note the customers whose owner, owner's team or team's manager
+# changed (migration alerts.0013); the pass takes those notes in its transaction.
+_REROUTED_NOTED = "SELECT customer_id FROM alert_rerouted"
+# Elsewhere, every live alert is compared with the owner, their team's manager and the score.
+_REROUTED_COMPARED = """SELECT a.customer_id FROM {alerts} a
       JOIN {customers} c ON c.id = a.customer_id
       LEFT JOIN {employees} e ON e.id = c.primary_owner_id
       LEFT JOIN {teams} team ON team.id = e.team_id
@@ -112,8 +123,8 @@ UNION SELECT a.customer_id FROM {alerts} a
           a.owner_id IS DISTINCT FROM c.primary_owner_id
           OR a.manager_id IS DISTINCT FROM (
               CASE WHEN s.tier = %(very_high)s OR s.revenue_at_risk >= %(manager_at)s
-                   THEN team.manager_id END))
-"""
+                   THEN team.manager_id END))"""
+_ROUTING_CHANGES = "alerts_routing_change"
 _SAME_ALERT = "a.customer_id = f.customer_id AND a.signal = f.signal"
 _LIVE_SQL = "a.status IN ('open', 'acknowledged', 'snoozed')"
 
@@ -178,6 +189,14 @@ def raise_alerts(*, day: dt.date) -> AlertRun:
         if vendor == "postgresql":  # one run at a time; a second waits, then finds no work
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext('alerts.raise_alerts'))")
         cursor.execute("DROP TABLE IF EXISTS alert_candidates")
+        noted = vendor == "postgresql"
+        if noted:  # taken whatever the pass: a whole pass looks at these customers too
+            cursor.execute("DROP TABLE IF EXISTS alert_rerouted")
+            cursor.execute("CREATE TEMP TABLE alert_rerouted (customer_id bigint NOT NULL)")
+            cursor.execute(
+                f"""WITH taken AS (DELETE FROM {_ROUTING_CHANGES} RETURNING customer_id)
+                INSERT INTO alert_rerouted SELECT DISTINCT customer_id FROM taken"""
+            )
         if since is not None:
             resolved_since = since.finished_at.astimezone(timezone.get_current_timezone()).date()
             params |= {
@@ -185,7 +204,8 @@ def raise_alerts(*, day: dt.date) -> AlertRun:
                 "since_week_ago": since.day - dt.timedelta(days=7),
                 "resolved_since": resolved_since - dt.timedelta(days=1),
             }
-            cursor.execute(_CANDIDATES_SQL.format(**table), params)
+            rerouted = _REROUTED_NOTED if noted else _REROUTED_COMPARED.format(**table)
+            cursor.execute(_CANDIDATES_SQL.format(rerouted=rerouted, **table), params)
             result.looked_at = cursor.rowcount
             cursor.execute("CREATE INDEX alert_candidates_key ON alert_candidates (customer_id)")
             cursor.execute("ANALYZE alert_candidates")
@@ -259,6 +279,7 @@ def raise_alerts(*, day: dt.date) -> AlertRun:
         cursor.execute("DROP TABLE alert_firing")
         cursor.execute("DROP TABLE alert_new")
         cursor.execute("DROP TABLE IF EXISTS alert_candidates")
+        cursor.execute("DROP TABLE IF EXISTS alert_rerouted")
         AlertPass.objects.update_or_create(
             day=day,
             defaults={
@@ -270,6 +291,7 @@ def raise_alerts(*, day: dt.date) -> AlertRun:
         )
         queue_alert_event("alerts.opened", opened, day=day)
         queue_alert_event("alerts.cleared", cleared, day=day)
+        tallies.fold()  # the day's changes to the live counts, one row a key again
     result.opened, result.cleared = len(opened), len(cleared)
     return result
 

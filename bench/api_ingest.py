@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import signal
 import statistics
@@ -22,7 +23,16 @@ import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-from common import machine, peak_mib, server_peak_mib, setup_django, start_server
+from common import (
+    CpuMeter,
+    database_backends,
+    machine,
+    peak_mib,
+    server_peak_mib,
+    server_processes,
+    setup_django,
+    start_server,
+)
 
 KINDS = ["call", "email", "meeting", "usage", "support_ticket", "note", "renewal_talk"]
 
@@ -65,11 +75,14 @@ def post(url: str, key: str, body: bytes) -> tuple[float, dict]:
     return time.perf_counter() - began, result
 
 
-def run_pass(label, url, key, batches, clients) -> list[dict]:
+def run_pass(label, url, key, batches, clients, meters=()) -> list[dict]:
+    for meter in meters:
+        meter.start()
     began = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
         results = list(pool.map(lambda body: post(url, key, body), batches))
     wall = time.perf_counter() - began
+    used = [meter.stop() for meter in meters]
     rows = sum(r["received"] for _, r in results)
     latencies = sorted(t for t, _ in results)
     totals = {k: sum(r[k] for _, r in results) for k in ("created", "updated", "unchanged")}
@@ -77,6 +90,12 @@ def run_pass(label, url, key, batches, clients) -> list[dict]:
         f"{label}: {rows:,} rows in {wall:.1f} s = {rows / wall:,.0f} rows/s; "
         f"request median {statistics.median(latencies):.2f} s, max {latencies[-1]:.2f} s; {totals}"
     )
+    if used:
+        print(
+            f"  CPU: server processes {used[0]:.1f} s, PostgreSQL {used[1]:.1f} s = "
+            f"{rows / sum(used):,.0f} rows per CPU-second; load average "
+            + ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        )
     return [r for _, r in results]
 
 
@@ -118,8 +137,11 @@ def main() -> None:
             f"server: gunicorn, {args.workers} worker processes; {args.clients} clients, "
             f"{args.batch:,} rows per request"
         )
-        run_pass("first pass (inserts)", url, key, batches, args.clients)
-        run_pass("same requests again (must change nothing)", url, key, batches, args.clients)
+        meters = (CpuMeter(lambda: server_processes(server.pid)), CpuMeter(database_backends))
+        run_pass("first pass (inserts)", url, key, batches, args.clients, meters)
+        run_pass(
+            "same requests again (must change nothing)", url, key, batches, args.clients, meters
+        )
         print(
             f"peak memory: server process {server_peak_mib(server.pid):,.0f} MiB, "
             f"benchmark client {peak_mib():,.0f} MiB"

@@ -40,9 +40,12 @@ def peak_mib(children: bool = False) -> float:
     return resource.getrusage(who).ru_maxrss / 1024
 
 
-def start_server(database_url: str, port: int, workers: int, env: dict | None = None):
+def start_server(
+    database_url: str, port: int, workers: int, env: dict | None = None, root: Path = ROOT
+):
     """The app under gunicorn on the benchmark database (production settings, plain HTTP
-    on localhost), once it answers /healthz/."""
+    on localhost), once it answers /healthz/. `root`: the source tree to serve (another
+    checkout, to compare two versions of the code on one database)."""
     import subprocess
     import time
     import urllib.request
@@ -56,14 +59,14 @@ def start_server(database_url: str, port: int, workers: int, env: dict | None = 
     }
     # Production settings serve hashed static files from the collected manifest.
     subprocess.run(
-        [str(ROOT / ".venv/bin/python"), "manage.py", "collectstatic", "--noinput", "-v0"],
-        cwd=ROOT,
+        [str(root / ".venv/bin/python"), "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=root,
         env=server_env,
         check=True,
     )
     server = subprocess.Popen(
         [
-            str(ROOT / ".venv/bin/gunicorn"),
+            str(root / ".venv/bin/gunicorn"),
             "retention.wsgi",
             "--bind",
             f"127.0.0.1:{port}",
@@ -72,7 +75,7 @@ def start_server(database_url: str, port: int, workers: int, env: dict | None = 
             "--timeout",
             "600",
         ],
-        cwd=ROOT,
+        cwd=root,
         env=server_env,
         stdout=subprocess.DEVNULL,
         stderr=sys.stderr,
@@ -100,3 +103,56 @@ def server_peak_mib(pid: int) -> float:
         if int(proc.name) == pid or fields.get("PPid", "").strip() == str(pid):
             peaks.append(int(fields.get("VmHWM", "0 kB").split()[0]) / 1024)
     return max(peaks, default=0.0)
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds (user and system) a process has used so far; 0 when it is gone. Unlike
+    wall time, it does not grow with the load of a shared machine."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_processes(pid: int) -> list[int]:
+    """A server process and its workers."""
+    found = [pid]
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            status = (proc / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if fields.get("PPid", "").strip() == str(pid):
+            found.append(int(proc.name))
+    return found
+
+
+def database_backends() -> list[int]:
+    """The PostgreSQL server processes connected to this database (same machine)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
+        return [pid for (pid,) in cursor.fetchall()]
+
+
+class CpuMeter:
+    """CPU seconds used by some processes between start() and stop(): processes that
+    appear in between count from their start."""
+
+    def __init__(self, processes) -> None:
+        self.processes = processes  # a function returning the pids to count
+
+    def start(self) -> None:
+        self.before = {pid: cpu_seconds(pid) for pid in self.processes()}
+
+    def stop(self) -> float:
+        return sum(cpu_seconds(pid) - self.before.get(pid, 0.0) for pid in self.processes())

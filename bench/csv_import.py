@@ -12,12 +12,13 @@ The rows it wrote are deleted at the end (unless --keep)."""
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import tempfile
 import time
 from pathlib import Path
 
-from common import machine, peak_mib, setup_django
+from common import cpu_seconds, machine, peak_mib, setup_django
 
 KINDS = ["call", "email", "meeting", "usage", "support_ticket", "note"]
 
@@ -59,6 +60,19 @@ def main() -> None:
         f"customers, onto {Interaction.objects.count():,} stored; written in "
         f"{time.perf_counter() - began:.1f} s"
     )
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+
+    def cpu_note(app: float, database: float, rows: int) -> str:
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        return (
+            f"  CPU: this process {app:.1f} s, PostgreSQL {database:.1f} s = "
+            f"{rows / (app + database):,.0f} rows per CPU-second; load average {load}"
+        )
+
     mapping = {
         "Interaction": "external_id",
         "Customer": "customer",
@@ -68,20 +82,22 @@ def main() -> None:
         "Score": "satisfaction",
     }
     try:
-        began = time.perf_counter()
+        began, app, database = time.perf_counter(), time.process_time(), cpu_seconds(backend)
         report = csv_io.check("interactions", path, mapping)
         took = time.perf_counter() - began
         print(
             f"check: {report.rows:,} rows in {took:.1f} s = {report.rows / took:,.0f} rows/s, "
             f"{report.problem_count} problems"
         )
-        began = time.perf_counter()
+        print(cpu_note(time.process_time() - app, cpu_seconds(backend) - database, report.rows))
+        began, app, database = time.perf_counter(), time.process_time(), cpu_seconds(backend)
         report = csv_io.import_file("interactions", path, mapping)
         took = time.perf_counter() - began
         print(
-            f"import (check + write in one transaction): {report.rows:,} rows in {took:.1f} s "
-            f"= {report.rows / took:,.0f} rows/s; created {report.created:,}"
+            f"import (read, validate and write in one transaction): {report.rows:,} rows in "
+            f"{took:.1f} s = {report.rows / took:,.0f} rows/s; created {report.created:,}"
         )
+        print(cpu_note(time.process_time() - app, cpu_seconds(backend) - database, report.rows))
         print(f"peak memory (max RSS): {peak_mib():,.0f} MiB")
     finally:
         path.unlink()

@@ -65,6 +65,10 @@ COLUMNS = (
     "probability, annual_value, revenue_at_risk, reasons, signals, single_threaded, active_contacts"
 )
 
+# The chunks stage reasons and signs only for the scores that may be written: the daily
+# table gets an empty list for the others (its size is then a lower bound).
+STAGED = COLUMNS.replace("reasons, signals", "coalesce(reasons, '[]'), coalesce(signals, '[]')")
+
 
 def store_daily(cursor, run, bounds: list[int]) -> int:
     """The day's scores stored as before: every staged score becomes the day's row."""
@@ -75,7 +79,7 @@ def store_daily(cursor, run, bounds: list[int]) -> int:
     cursor.execute(
         f"""
         INSERT INTO bench_daily_riskscore (customer_id, day, model_id, tier, {COLUMNS})
-        SELECT customer_id, %s, %s, CASE {cases} ELSE {RiskTier.VERY_LOW} END, {COLUMNS}
+        SELECT customer_id, %s, %s, CASE {cases} ELSE {RiskTier.VERY_LOW} END, {STAGED}
         FROM (
             SELECT *, ROW_NUMBER() OVER (
                 ORDER BY probability DESC, revenue_at_risk DESC, customer_id
@@ -170,6 +174,10 @@ def main() -> None:
             "cleared": alerts.cleared,
             "looked_at": getattr(alerts, "looked_at", None),  # None: every customer
             "first": first,
+            # Staged with reasons and signs by the chunks / computed by the finishing step.
+            "reasons_staged": sum(r.get("reasons_staged", 0) for r in results),
+            "reasons_late": summary.get("reasons_late", 0),
+            "staging": sum(r.get("compare", 0) + r.get("writes", 0) for r in results),
             "rows": total,
             "mib": (table_bytes + index_bytes) / 2**20,
         }
@@ -181,7 +189,9 @@ def main() -> None:
             f"written ({daily_written:,} a day before); scoring {scoring:5.1f} s, finish_run "
             f"{finishing:5.2f} s (a day's rows {storing_daily:5.2f} s), alerts {alerting:5.2f} s "
             f"(read {looked}, {alerts.opened:,} opened, {alerts.cleared:,} cleared; everyone "
-            f"{alerting_all:5.2f} s); history {total:,} rows, {row['mib']:.0f} MiB",
+            f"{alerting_all:5.2f} s); history {total:,} rows, {row['mib']:.0f} MiB; "
+            f"staging {row['staging']:.2f} s, reasons staged {row['reasons_staged']:,}, "
+            f"late {row['reasons_late']:,}",
             flush=True,
         )
     nights = [r for r in rows if not r["first"]]

@@ -1,5 +1,7 @@
 from django.contrib import admin
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from customers.models import (
     Contact,
@@ -157,18 +159,20 @@ class RiskModelAdmin(admin.ModelAdmin):
     exclude = ("artifact",)
     actions = ["train_now"]
 
-    @admin.display(description="Validation ROC AUC")
+    @admin.display(description=_("Validation ROC AUC"))
     def roc_auc(self, model: RiskModel):
         return model.metrics.get("roc_auc")
 
     def has_add_permission(self, request) -> bool:
         return False
 
-    @admin.action(description="Train a new model now (the selection does not matter)")
+    @admin.action(description=_("Train a new model now (the selection does not matter)"))
     def train_now(self, request, queryset):
         result = train_risk_model.delay(as_of=timezone.localdate().isoformat())
         self.message_user(
-            request, f"Training started ({result.id}); the new model appears here when done."
+            request,
+            gettext("Training started (%(task)s); the new model appears here when done.")
+            % {"task": result.id},
         )
 
 
@@ -179,14 +183,18 @@ class ScoringRunAdmin(admin.ModelAdmin):
     readonly_fields = [field.name for field in ScoringRun._meta.fields]
     actions = ["score_again"]
 
-    @admin.display(description="Progress")
+    @admin.display(description=_("Progress"))
     def progress_shown(self, run: ScoringRun) -> str:
-        return f"{run.chunks_done}/{run.chunks_total} chunks ({run.progress:.0%})"
+        return gettext("%(done)s/%(total)s chunks (%(percent)s)") % {
+            "done": run.chunks_done,
+            "total": run.chunks_total,
+            "percent": f"{run.progress:.0%}",
+        }
 
     def has_add_permission(self, request) -> bool:
         return False
 
-    @admin.action(description="Score the selected days again now")
+    @admin.action(description=_("Score the selected days again now"))
     def score_again(self, request, queryset):
         from django.core.exceptions import ValidationError
 
@@ -197,7 +205,14 @@ class ScoringRunAdmin(admin.ModelAdmin):
                 score_day(day)
             except ValidationError as error:  # already running: not started twice
                 self.message_user(request, " ".join(error.messages), level="warning")
-        self.message_user(request, f"Scoring queued for {queryset.count()} day(s).")
+        count = queryset.count()
+        self.message_user(
+            request,
+            ngettext(
+                "Scoring queued for %(count)d day.", "Scoring queued for %(count)d days.", count
+            )
+            % {"count": count},
+        )
 
 
 @admin.register(RiskScore)
@@ -219,7 +234,7 @@ class RiskScoreAdmin(VisibleInAdmin, admin.ModelAdmin):
     show_full_result_count = False
     list_select_related = ("customer",)
 
-    @admin.display(description="Top reason")
+    @admin.display(description=_("Top reason"))
     def top_reason(self, score: RiskScore) -> str:
         return score.reason_texts[0] if score.reasons else "No warning signs"
 

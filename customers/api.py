@@ -1,5 +1,5 @@
 """REST API for customers, contacts, contracts, interactions, risk scores and models,
-with bulk upserts keyed by external_id (see customers/upsert.py)."""
+with bulk upserts keyed by external_id (see customers/upsert/)."""
 
 from __future__ import annotations
 
@@ -162,7 +162,7 @@ class InteractionSerializer(RejectUnknownFields, serializers.ModelSerializer):
 
 class ExchangeRateSerializer(RejectUnknownFields, serializers.ModelSerializer):
     reporting_currency = serializers.SerializerMethodField(
-        help_text="The currency `rate` converts into (the company's reporting currency)."
+        help_text=_("The currency `rate` converts into (the company's reporting currency).")
     )
 
     class Meta:
@@ -376,7 +376,7 @@ class BulkUpsertMixin:
         request=BULK_REQUEST,
         responses={
             200: BULK_RESPONSE,
-            400: OpenApiResponse(description="Bad rows; nothing written."),
+            400: OpenApiResponse(description=_("Bad rows; nothing written.")),
         },
     )
     @decorators.action(detail=False, methods=["post"], permission_classes=[role_in(*IMPORTERS)])
@@ -517,9 +517,11 @@ class RiskScoreViewSet(AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewS
                     "score": serializers.IntegerField(),
                     "change": serializers.JSONField(
                         allow_null=True,
-                        help_text="probability, previous, points, text and contributions "
-                        "[{feature, label, was, now, points}], largest first; null when "
-                        "the customer had no features 7 days before.",
+                        help_text=_(
+                            "probability, previous, points, text and contributions "
+                            "[{feature, label, was, now, points}], largest first; null when "
+                            "the customer had no features 7 days before."
+                        ),
                     ),
                 },
             )

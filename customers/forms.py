@@ -11,8 +11,11 @@ from staff.models import Employee, Team
 
 
 class RenewalFilterForm(forms.Form):
-    team = forms.ModelChoiceField(queryset=Team.objects.order_by("name"), required=False)
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.order_by("name"), required=False, label=_("Team")
+    )
     month = forms.CharField(
+        label=_("Month"),
         required=False,
         widget=forms.DateInput(attrs={"type": "month"}),
         help_text=_("Contracts ending in this month."),

@@ -1,6 +1,6 @@
 """File import in the browser (upload a CSV or Excel file, map the columns, check,
 import, with a progress bar) and CSV export. Admins only until per-object permissions
-arrive. Reading and writing the files is customers/csv_io.py."""
+arrive. Reading and writing the files is customers/csv_io/."""
 
 from __future__ import annotations
 

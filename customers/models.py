@@ -182,7 +182,7 @@ class Customer(models.Model):
                     | Q(status="churned", churned_on__isnull=False) & ~Q(churn_reason="")
                 ),
                 name="customer_churn_fields_match_status",
-                violation_error_message=(
+                violation_error_message=_(
                     "A churned customer needs a churn date and reason; an active one has neither."
                 ),
             ),
@@ -245,7 +245,7 @@ class Customer(models.Model):
     @staticmethod
     def row_errors(row: dict) -> dict[str, str]:
         """The rules on one customer's own fields, for every door (clean() here, the bulk
-        upsert and the file import in customers/upsert.py)."""
+        upsert and the file import in customers/upsert/)."""
         errors: dict[str, str] = {}
         if row["status"] == Customer.Status.CHURNED:
             if not row["churned_on"]:
@@ -367,10 +367,10 @@ class OwnershipPeriod(models.Model):
         Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     reason = models.CharField(
-        max_length=200, blank=True, help_text="An OwnershipReason code, or words as written."
+        max_length=200, blank=True, help_text=_("An OwnershipReason code, or words as written.")
     )
     reason_params = models.JSONField(
-        null=True, blank=True, help_text="The figures of the reason's code (names, ISO days)."
+        null=True, blank=True, help_text=_("The figures of the reason's code (names, ISO days).")
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -801,6 +801,7 @@ class Interaction(models.Model):
 
     # How far ahead of now an interaction may be dated (clocks and time zones differ).
     FUTURE_SLACK = dt.timedelta(days=1)
+    EARLIEST_MOMENT = dt.datetime.combine(EARLIEST_DAY, dt.time(), dt.UTC)
 
     @classmethod
     def row_errors(cls, row: dict) -> dict[str, str]:
@@ -814,13 +815,15 @@ class Interaction(models.Model):
                 kind=str(row["kind"]),
             )
         happened = row["happened_at"]
-        if happened and happened < dt.datetime.combine(EARLIEST_DAY, dt.time(), dt.UTC):
+        if happened and happened < cls.EARLIEST_MOMENT:
             errors["happened_at"] = Worded(
                 gettext_noop("%(day)s is before %(earliest)s; check the year."),
                 day=happened.date().isoformat(),
                 earliest=str(EARLIEST_DAY),
             )
-        elif happened and happened > timezone.now() + cls.FUTURE_SLACK:
+        # The clock read directly (timezone.now() with USE_TZ): this runs once a row of
+        # every bulk batch, and Django's settings lookup would cost more than the rule.
+        elif happened and happened > dt.datetime.now(dt.UTC) + cls.FUTURE_SLACK:
             errors["happened_at"] = Worded(
                 gettext_noop(
                     "%(moment)s is in the future; an interaction is logged once it happened."
@@ -869,7 +872,7 @@ class UsageDay(models.Model):
     )
     day = models.DateField()
     event = models.CharField(
-        max_length=64, help_text='What was used, e.g. "logins", "reports_run", "seats_used".'
+        max_length=64, help_text=_('What was used, e.g. "logins", "reports_run", "seats_used".')
     )
     quantity = models.FloatField(
         validators=[MinValueValidator(0)], help_text=_("The day's total for this event.")

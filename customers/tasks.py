@@ -14,6 +14,7 @@ from django.utils.translation import gettext_noop
 from customers import services
 from customers.models import ScoringRun
 from customers.scoring import runs, training
+from retention import refusals
 from retention.celery import app as celery_app
 from retention.celery import origin_queue
 from retention.jobs import steps
@@ -89,8 +90,20 @@ def finish_scoring(run_id: int) -> dict:
         if len(chunk_steps) != run.chunks_total:
             error += f" {len(chunk_steps)} chunk steps for {run.chunks_total} chunks."
         runs.fail_run(run_id=run_id, error=error)
-        raise steps.StepFailed(error)
-    return runs.finish_run(run_id=run_id, chunk_results=[s.result for s in chunk_steps])
+        raise steps.StepFailed(
+            Worded(
+                gettext_noop(
+                    "%(missing)s of %(total)s chunks were not scored, so the day's scores "
+                    "were not kept: run the failed chunks again."
+                ),
+                missing=len(missing) or abs(run.chunks_total - len(chunk_steps)),
+                total=run.chunks_total,
+            )
+        )
+    try:
+        return runs.finish_run(run_id=run_id, chunk_results=[s.result for s in chunk_steps])
+    except runs.StagingLost as lost:  # the run is failed; trying again cannot help
+        raise steps.StepFailed(lost.args[0]) from lost
 
 
 def score_day(day: dt.date, *, chunk_size: int | None = None, queue: str = "") -> JobStep:
@@ -300,7 +313,10 @@ def _csv_job(import_id: int, *, write: bool, attempt: int | None = None) -> dict
                     "The check stopped on an unexpected error (%(error)s); nothing was "
                     "written. Check the file again."
                 ),
-                error=f"{type(error).__name__}: {error}",
+                # A refusal the database gave, in words (the raw text is in the log).
+                error=refusals.refusal(error)
+                if isinstance(error, DatabaseError)
+                else f"{type(error).__name__}: {error}",
             )
         )
     return {"rows": report.rows, "problems": report.problem_count, "created": report.created}

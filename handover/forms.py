@@ -14,12 +14,17 @@ from staff.models import Employee
 class DepartureForm(forms.Form):
     employee = forms.ModelChoiceField(
         queryset=Employee.objects.filter(status=Employee.Status.ACTIVE).order_by("name"),
+        label=_("Employee"),
         help_text=_("Only employees who are not already leaving are listed."),
     )
     last_day = forms.DateField(
         label=_("Last working day"), widget=forms.DateInput(attrs={"type": "date"})
     )
-    reason = forms.CharField(max_length=200, help_text=_("The real reason: it is management data."))
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=200,
+        help_text=_("The real reason: it is management data."),
+    )
     voluntary = forms.TypedChoiceField(
         label=_("Who decided"),
         choices=[
@@ -33,6 +38,7 @@ class DepartureForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
         max_length=limit_of(HandoverPlan, "exit_interview_notes"),
+        label=_("Exit-interview notes"),
         help_text=_("Can be added later."),
     )
 
@@ -62,8 +68,11 @@ class StepDoneForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
         max_length=limit_of(HandoverStep, "note"),
+        label=_("Note"),
     )
-    satisfaction = forms.IntegerField(min_value=1, max_value=10, required=False)
+    satisfaction = forms.IntegerField(
+        min_value=1, max_value=10, required=False, label=_("Satisfaction (1-10)")
+    )
 
     def __init__(self, *args, step: HandoverStep, **kwargs):
         super().__init__(*args, **kwargs)

@@ -15,6 +15,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from retention.wording import reword
+
 
 def _person(p: dict, key: str = "person") -> str:
     return p.get(key) or _("the system")
@@ -44,6 +46,11 @@ def _last_day_processed(p: dict) -> str:
             _("%(name)s marked departed and their login disabled.") % values,
         ]
     )
+
+
+def _reason(reason) -> str:
+    """A stored reason: its code and figures worded again, or its text as written."""
+    return reword(reason) if isinstance(reason, dict) else reason
 
 
 def _tasks_raised(p: dict) -> str:
@@ -91,7 +98,8 @@ MESSAGES: dict[str, Callable[[dict], str]] = {
     "last_day_processed": _last_day_processed,
     "complete": lambda p: _("Every step done: handover complete."),
     "last_day_failed": lambda p: (
-        _("The last-day handover failed and was set aside: %(reason)s") % {"reason": p["reason"]}
+        _("The last-day handover failed and was set aside: %(reason)s")
+        % {"reason": _reason(p["reason"])}
     ),
     "not_handed_over": _not_handed_over,
 }

@@ -511,3 +511,12 @@ def outcome_summary(outcomes: list[DepartureOutcome], days: int) -> list[dict]:
             }
         )
     return rows
+
+
+def manager_of(employee: Employee) -> Employee | None:
+    """Who takes what nobody else takes: the line manager, else the team's manager."""
+    if employee.manager_id and employee.manager_id != employee.pk:
+        return employee.manager
+    if employee.team_id and employee.team.manager_id and employee.team.manager_id != employee.pk:
+        return employee.team.manager
+    return None

@@ -4,40 +4,27 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.validators import MaxLengthValidator
 from django.db import transaction
-from django.db.models import Count, Exists, F, FloatField, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Cast, Greatest
-from django.utils import timezone, translation
+from django.db.models import Count
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop, ngettext
+from django.utils.translation import gettext_noop
 
-from customers.models import Customer, OwnerRole, OwnershipPeriod, OwnershipReason, RiskScore
+from customers.models import Customer, OwnerRole, OwnershipReason
 from handover.models import HandoverPlan, HandoverStep, HandoverTask
-from handover.selectors import handover_proposals
-from retention.jobs import steps as job_steps
+from handover.notices import notify_start, notify_successors
+from handover.selectors import handover_proposals, manager_of
 from retention.text_limits import check_length
 from retention.wording import Worded
-from staff.language import language_of
 from staff.models import Employee, last_day_problem
 
 logger = logging.getLogger(__name__)
 Kind = HandoverStep.Kind
-
-
-def manager_of(employee: Employee) -> Employee | None:
-    """Who takes what nobody else takes: the line manager, else the team's manager."""
-    if employee.manager_id and employee.manager_id != employee.pk:
-        return employee.manager
-    if employee.team_id and employee.team.manager_id and employee.team.manager_id != employee.pk:
-        return employee.team.manager
-    return None
 
 
 # --- starting and cancelling ----------------------------------------------------------------
@@ -212,7 +199,7 @@ def raise_tasks(*, plan: HandoverPlan, today: dt.date | None = None) -> int:
             plan.add_log("tasks_raised", count=len(new))
         plan.save(update_fields=["tasks_raised_at", "log"])
     if new:
-        _notify_start(plan, new_count=len(new))
+        notify_start(plan, new_count=len(new))
     return len(new)
 
 
@@ -386,14 +373,14 @@ def accept_successors(
         HandoverTask.objects.bulk_update(
             changed, ["successor", "accepted_by", "accepted_at", "successor_over_capacity"]
         )
-        _point_steps_to_successors(changed)
+        point_steps_to_successors(changed)
         plan.add_log("successors_accepted", count=len(changed), person=str(by) if by else None)
         plan.save(update_fields=["log"])
-    _notify_successors(plan, changed)
+    notify_successors(plan, changed)
     return len(changed)
 
 
-def _point_steps_to_successors(tasks: list[HandoverTask]) -> None:
+def point_steps_to_successors(tasks: list[HandoverTask]) -> None:
     """The successor introduces themselves and follows up: one update per successor."""
     for successor_id in {t.successor_id for t in tasks}:
         HandoverStep.objects.filter(
@@ -475,343 +462,3 @@ def complete_step(
     step.full_clean()
     step.save()
     return step
-
-
-# --- the nightly job ---------------------------------------------------------------------------------
-
-
-@dataclass
-class NightlyResult:
-    handed_over: int = 0
-    to_manager: int = 0
-    locked_out: int = 0
-    escalated: int = 0
-    completed_plans: int = 0
-
-
-def process_handovers(*, as_of: dt.date) -> NightlyResult:
-    """Nightly: hand over the customers of everyone whose last day has come, escalate
-    overdue steps, close finished plans. Each plan is one transaction; re-running
-    repeats nothing already done."""
-    result = NightlyResult()
-    _refresh_open_plans(as_of)
-    due = HandoverPlan.objects.filter(
-        status=HandoverPlan.Status.OPEN, last_day__lte=as_of, last_day_processed_at__isnull=True
-    ).select_related("employee", "employee__team", "employee__user")
-
-    # One per departing employee: a handful a night. Within a plan a customer that cannot
-    # be handed over (no able successor and no manager to fall back on) stays with its
-    # task open and is named on the plan; a plan that fails as a whole is set aside with
-    # the reason, shown on its page, stays due, and the other leavers' customers are
-    # handed over.
-    for plan in due:
-        outcome = _last_day_or_set_aside(plan, as_of)
-        if outcome is not None:
-            result.handed_over += outcome[0]
-            result.to_manager += outcome[1]
-            result.locked_out += outcome[2]
-    result.escalated = _escalate_overdue(as_of)
-    result.completed_plans = _close_finished_plans()
-    return result
-
-
-def _last_day_or_set_aside(plan: HandoverPlan, as_of: dt.date) -> tuple[int, int, bool] | None:
-    try:
-        with transaction.atomic():
-            raise_tasks(plan=plan, today=as_of)
-            return _hand_over_on_last_day(plan, as_of)
-    except job_steps.TRANSIENT:
-        raise
-    except Exception as error:  # noqa: BLE001 - one plan's fault is recorded, not fatal
-        logger.exception("Setting aside handover plan %s", plan.pk)
-        reason = _reason(error)
-        job_steps.set_aside(**_plan_record(plan), reason=reason)
-        with transaction.atomic():
-            plan = HandoverPlan.objects.select_for_update().get(pk=plan.pk)
-            plan.add_log("last_day_failed", reason=reason)
-            plan.save(update_fields=["log"])
-        return None
-
-
-def _reason(error: BaseException) -> str:
-    if isinstance(error, ValidationError):
-        return "; ".join(error.messages)[:1000]
-    text = " ".join(line.strip() for line in str(error).strip().splitlines()[:2])
-    return f"{type(error).__name__}: {text}".strip()[:1000]
-
-
-def _refresh_open_plans(as_of: dt.date) -> None:
-    """Raise tasks a lost message never raised, and re-rank open tasks by the latest
-    scores: priority = value x today's risk x dependence."""
-    job_steps.each_or_set_aside(
-        HandoverPlan.objects.filter(
-            status=HandoverPlan.Status.OPEN, tasks_raised_at__isnull=True
-        ).select_related("employee", "employee__team"),
-        lambda plan: raise_tasks(plan=plan, today=as_of),
-        describe=_plan_record,
-    )
-    current = RiskScore.objects.current().filter(customer_id=OuterRef("customer_id"))
-    open_tasks = HandoverTask.objects.filter(
-        status=HandoverTask.Status.OPEN,
-        plan__status=HandoverPlan.Status.OPEN,
-        ownership_changed_on__isnull=True,
-    )
-    open_tasks.filter(Exists(current)).update(risk=Subquery(current.values("probability")[:1]))
-    open_tasks.update(priority=Cast("annual_value", FloatField()) * F("risk") * F("dependence"))
-
-
-def _plan_record(plan: HandoverPlan) -> dict:
-    return {"model": "handover plan", "object_id": plan.pk, "key": plan.employee.name}
-
-
-def _hand_over_on_last_day(
-    plan: HandoverPlan, as_of: dt.date | None = None
-) -> tuple[int, int, bool]:
-    """Every customer the leaver still owns goes to its accepted successor, else (or if
-    that person can no longer take customers: left, last day passed, login disabled) to
-    the leaver's manager. A customer nobody able can take keeps its task open and is
-    named in the plan's log and on the jobs page, and the plan stays due for the next
-    night; the others are handed over all the same and the leaver is locked out. The ownership
-    history stays honest: the leaver's period ends on the last day, or on the day it
-    started if that was later (a customer given to them after their last day), and the
-    successor's starts where it ended."""
-    as_of = as_of or timezone.localdate()
-    leaver = plan.employee
-    manager = manager_of(leaver)
-    with transaction.atomic():
-        plan = HandoverPlan.objects.select_for_update().get(pk=plan.pk)
-        if plan.last_day_processed_at:
-            return 0, 0, False
-        tasks = list(
-            plan.tasks.filter(
-                status=HandoverTask.Status.OPEN, ownership_changed_on__isnull=True
-            ).select_related("customer")
-        )
-        unable = Employee.cannot_own_customers(
-            {t.successor_id for t in tasks if t.successor_id}
-            | ({manager.pk} if manager else set()),
-            today=as_of,
-        )
-        fallback = manager.pk if manager and manager.pk not in unable else None
-        to_manager, stuck = 0, []
-        for task in tasks:
-            if task.successor_id is not None and task.successor_id not in unable:
-                continue
-            if fallback is None:
-                why = (
-                    unable[manager.pk]
-                    if manager
-                    else _("%(name)s has no manager to take it over; set one.")
-                    % {"name": leaver.name}
-                )
-                stuck.append(f"{task.customer}: {why}")
-                continue
-            task.successor_id = fallback
-            task.recommendation_reasons = [
-                *task.recommendation_reasons,
-                "no successor accepted by the last day: the manager takes over",
-            ]
-            to_manager += 1
-        stuck_ids = {t.pk for t in tasks if t.successor_id is None or t.successor_id in unable}
-        tasks = [t for t in tasks if t.pk not in stuck_ids]
-        customers = {
-            c.pk: c
-            for c in Customer.objects.select_for_update().filter(
-                pk__in=[t.customer_id for t in tasks]
-            )
-        }
-        started = {
-            (customer_id, role): started_on
-            for customer_id, role, started_on in OwnershipPeriod.objects.filter(
-                customer_id__in=customers, ended_on__isnull=True
-            ).values_list("customer_id", "role", "started_on")
-        }
-        changed_customers, closing, opening = [], [], []
-        for task in tasks:
-            customer = customers[task.customer_id]
-            field = "primary_owner_id" if task.role == OwnerRole.PRIMARY else "secondary_owner_id"
-            if getattr(customer, field) != leaver.pk:
-                task.ownership_changed_on = plan.last_day  # already changed by hand
-                continue
-            new_owner = task.successor_id
-            if task.role == OwnerRole.SECONDARY and new_owner == customer.primary_owner_id:
-                new_owner = None  # the successor already owns it as primary
-            if task.role == OwnerRole.PRIMARY and new_owner == customer.secondary_owner_id:
-                customer.secondary_owner_id = None
-                closing.append((customer.pk, OwnerRole.SECONDARY))
-            setattr(customer, field, new_owner)
-            changed_customers.append(customer)
-            closing.append((customer.pk, task.role))
-            if new_owner:
-                leaver_since = started.get((customer.pk, task.role), plan.last_day)
-                opening.append(
-                    OwnershipPeriod(
-                        customer_id=customer.pk,
-                        employee_id=new_owner,
-                        role=task.role,
-                        started_on=max(plan.last_day, leaver_since),
-                        changed_by=None,
-                        reason=OwnershipReason.HANDOVER_LEFT,
-                        reason_params={"name": leaver.name, "day": plan.last_day.isoformat()},
-                    )
-                )
-            task.ownership_changed_on = plan.last_day
-        Customer.objects.bulk_update(changed_customers, ["primary_owner", "secondary_owner"])
-        closed = Q(pk__in=[])
-        for customer_id, role in closing:
-            closed |= Q(customer_id=customer_id, role=role)
-        OwnershipPeriod.objects.filter(closed, ended_on__isnull=True).update(
-            ended_on=Greatest(F("started_on"), Value(plan.last_day))
-        )
-        OwnershipPeriod.objects.bulk_create(opening)
-        HandoverTask.objects.bulk_update(
-            tasks, ["successor", "recommendation_reasons", "ownership_changed_on"]
-        )
-        HandoverStep.objects.filter(
-            task__in=tasks, kind=Kind.OWNERSHIP_CHANGE, done_at__isnull=True
-        ).update(done_at=timezone.now(), note="Ownership changed by the last-day job.")
-        _point_steps_to_successors(tasks)
-
-        locked_out = leaver.status != Employee.Status.DEPARTED
-        leaver.status = Employee.Status.DEPARTED
-        leaver.departure_date = leaver.departure_date or plan.last_day
-        leaver.save(update_fields=["status", "departure_date", "updated_at"])
-        if leaver.user_id:
-            leaver.user.is_active = False
-            leaver.user.save(update_fields=["is_active"])
-        if changed_customers or locked_out:
-            plan.add_log(
-                "last_day_processed",
-                changed=len(changed_customers),
-                count=to_manager,
-                manager=str(manager) if manager else None,
-                name=leaver.name,
-            )
-        if stuck:
-            # The plan stays due: the next night tries these customers again (a manager
-            # set meanwhile takes them); the jobs page and the plan page name them.
-            plan.add_log("not_handed_over", count=len(stuck), customers=stuck)
-            job_steps.set_aside(**_plan_record(plan), reason=" ".join(stuck)[:1000])
-        else:
-            plan.last_day_processed_at = timezone.now()
-        plan.save()
-    recommend_again(leaver_ids=[leaver.pk], today=as_of)
-    logger.info("handover %s: last day processed", plan.pk)
-    return len(changed_customers), to_manager, locked_out
-
-
-def _escalate_overdue(as_of: dt.date) -> int:
-    overdue = HandoverStep.objects.filter(
-        task__plan__status=HandoverPlan.Status.OPEN,
-        task__status=HandoverTask.Status.OPEN,
-        done_at__isnull=True,
-        cancelled=False,
-        escalated_on__isnull=True,
-        due_on__lt=as_of,
-    ).select_related("task__plan__employee__manager", "task__plan__employee__team__manager")
-    escalated = []
-    for step in overdue:
-        step.escalated_to = manager_of(step.task.plan.employee)
-        step.escalated_on = as_of
-        escalated.append(step)
-    HandoverStep.objects.bulk_update(escalated, ["escalated_to", "escalated_on"])
-    by_manager: dict[Employee, list[HandoverStep]] = {}
-    for step in escalated:
-        if step.escalated_to:
-            by_manager.setdefault(step.escalated_to, []).append(step)
-    for manager, steps in by_manager.items():
-        with translation.override(language_of(manager)):
-            lines = "\n".join(
-                "- "
-                + _("%(step)s for %(customer)s (due %(day)s)")
-                % {
-                    "step": s.get_kind_display(),
-                    "customer": s.task.customer,
-                    "day": date_format(s.due_on),
-                }
-                for s in steps
-            )
-            subject = ngettext(
-                "%(count)d overdue handover step", "%(count)d overdue handover steps", len(steps)
-            ) % {"count": len(steps)}
-            body = _("These handover steps are overdue and now need your attention:")
-        send_mail(subject, f"{body}\n{lines}\n", None, [manager.email])
-    return len(escalated)
-
-
-def _close_finished_plans() -> int:
-    pending = HandoverStep.objects.filter(
-        task__plan=OuterRef("pk"), done_at__isnull=True, cancelled=False
-    )
-    finished = HandoverPlan.objects.filter(
-        status=HandoverPlan.Status.OPEN, last_day_processed_at__isnull=False
-    ).filter(~Exists(pending))
-    count = 0
-    for plan in finished:
-        plan.status = HandoverPlan.Status.COMPLETE
-        plan.closed_at = timezone.now()
-        plan.add_log("complete")
-        plan.save(update_fields=["status", "closed_at", "log"])
-        count += 1
-    return count
-
-
-# --- notifications -------------------------------------------------------------------------------------
-
-
-def _notify_start(plan: HandoverPlan, *, new_count: int) -> None:
-    manager = manager_of(plan.employee)
-    if manager:
-        with translation.override(language_of(manager)):
-            values = {
-                "name": plan.employee.name,
-                "day": date_format(plan.last_day),
-                "count": new_count,
-            }
-            subject = _("Handover: %(name)s leaves on %(day)s") % values
-            body = (
-                ngettext(
-                    "%(count)d customer of %(name)s needs a successor. Review the recommendation "
-                    "and accept it in the handover plan.",
-                    "%(count)d customers of %(name)s need a successor. Review the "
-                    "recommendations and accept them in the handover plan.",
-                    new_count,
-                )
-                % values
-            )
-        send_mail(subject, body, None, [manager.email])
-
-
-def _notify_successors(plan: HandoverPlan, tasks: list[HandoverTask]) -> None:
-    by_successor: dict[int, int] = {}
-    for task in tasks:
-        by_successor[task.successor_id] = by_successor.get(task.successor_id, 0) + 1
-    for employee in Employee.objects.filter(pk__in=by_successor):
-        count = by_successor[employee.pk]
-        with translation.override(language_of(employee)):
-            values = {"count": count, "name": plan.employee.name, "day": date_format(plan.last_day)}
-            subject = (
-                ngettext(
-                    "You take over %(count)d customer from %(name)s",
-                    "You take over %(count)d customers from %(name)s",
-                    count,
-                )
-                % values
-            )
-            if plan.last_day < timezone.localdate():
-                body = (
-                    _(
-                        "%(name)s left on %(day)s. Please introduce yourself to each customer "
-                        "soon and read the knowledge-transfer notes."
-                    )
-                    % values
-                )
-            else:
-                body = (
-                    _(
-                        "%(name)s leaves on %(day)s. Please arrange a joint introduction with "
-                        "each customer before then and read the knowledge-transfer notes."
-                    )
-                    % values
-                )
-        send_mail(subject, body, None, [employee.email])

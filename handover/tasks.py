@@ -5,7 +5,7 @@ import datetime as dt
 from celery import shared_task
 from django.utils import timezone
 
-from handover import services
+from handover import nightly, services
 from handover.models import HandoverPlan
 
 
@@ -20,4 +20,4 @@ def raise_handover_tasks(plan_id: int) -> dict:
 def process_handovers(as_of: str | None = None) -> dict:
     """Nightly: last-day handovers, escalation of overdue steps, closing finished plans."""
     day = dt.date.fromisoformat(as_of) if as_of else timezone.localdate()
-    return vars(services.process_handovers(as_of=day))
+    return vars(nightly.process_handovers(as_of=day))

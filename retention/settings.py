@@ -12,6 +12,7 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy
 
 from retention.env import env_bool, env_int, env_int_list, env_list, env_secret, env_str
 
@@ -193,8 +194,11 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Retention CRM API",
-    "DESCRIPTION": "Customers, contracts, interactions, risk scores, alerts and handovers. "
-    "Authenticate with `Authorization: Bearer <key>` (keys are made by admins).",
+    # Schema words follow Accept-Language (or ?lang=); field names and codes stay English.
+    "DESCRIPTION": gettext_lazy(
+        "Customers, contracts, interactions, risk scores, alerts and handovers. "
+        "Authenticate with `Authorization: Bearer <key>` (keys are made by admins)."
+    ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     # Swagger UI from the installed drf-spectacular-sidecar package: works offline.

@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from staff.models import AccessGrant, AccessWarning, ApiToken, AuditEvent, Employee, Team
 
@@ -68,7 +69,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         else:
             super().save_model(request, obj, form, change)
 
-    @admin.action(description="Revoke the selected tokens")
+    @admin.action(description=_("Revoke the selected tokens"))
     def revoke(self, request, queryset) -> None:
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
         messages.success(
@@ -112,7 +113,7 @@ class AuditEventAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.action(description="Export the selected events as CSV")
+    @admin.action(description=_("Export the selected events as CSV"))
     def export_csv(self, request, queryset):
         import json
 
@@ -183,7 +184,7 @@ class AccessGrantAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # revoke instead: the record of who had access stays
 
-    @admin.action(description="Revoke the selected grants now")
+    @admin.action(description=_("Revoke the selected grants now"))
     def revoke(self, request, queryset):
         from staff import audit
 
@@ -197,4 +198,9 @@ class AccessGrantAdmin(admin.ModelAdmin):
                 for g in live
             ],
         )
-        self.message_user(request, f"{len(live)} grant(s) revoked.", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(count)d grant revoked.", "%(count)d grants revoked.", len(live))
+            % {"count": len(live)},
+            messages.SUCCESS,
+        )

@@ -1,5 +1,5 @@
 """REST API for teams, employees and departures (recording one starts the handover).
-Teams and employees also take bulk upserts from an HR system (staff/imports.py)."""
+Teams and employees also take bulk upserts from an HR system (staff/imports/)."""
 
 from __future__ import annotations
 
@@ -32,14 +32,16 @@ class EmployeeSerializer(RejectUnknownFields, serializers.ModelSerializer):
         choices=Employee.Status.choices,
         source="shown_status",
         read_only=True,
-        help_text="An upcoming departure shows only to HR, admins, integrations and the "
-        "person's managers; to others a departing employee is active.",
+        help_text=_(
+            "An upcoming departure shows only to HR, admins, integrations and the "
+            "person's managers; to others a departing employee is active."
+        ),
     )
     departure_date = serializers.DateField(
         source="shown_departure_date",
         read_only=True,
         allow_null=True,
-        help_text="The last day, where the departure shows (see status).",
+        help_text=_("The last day, where the departure shows (see status)."),
     )
 
     class Meta:
@@ -60,14 +62,14 @@ class EmployeeSerializer(RejectUnknownFields, serializers.ModelSerializer):
         read_only_fields = fields
 
 
-TEAMS_BULK = (
+TEAMS_BULK = _(
     'Teams from the HR system: {"rows": [{"external_id", "name", "region", "parent", '
     '"manager"}]}, keyed by the HR system\'s id (a team made by hand is matched by name); '
     "`parent` is a team's external id or name (possibly a row further down the same "
     "request), `manager` an employee's external id or e-mail. All or nothing; every bad "
     "row named by index and field."
 )
-EMPLOYEES_BULK = (
+EMPLOYEES_BULK = _(
     'Employees from the HR system: {"rows": [{"external_id", "name", "email", "team", '
     '"role", "manager", "start_date", "leaving_date", "leaving_reason", '
     '"leaving_voluntary"}]}, keyed by the HR system\'s id (an employee made by hand is '

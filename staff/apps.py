@@ -9,6 +9,7 @@ class StaffConfig(AppConfig):
 
     def ready(self) -> None:
         from customers import upsert
+        from retention import checks  # noqa: F401  (registers the start-up checks)
         from staff import (
             auth,  # noqa: F401  (counts failed sign-ins per address)
             imports,

@@ -8,6 +8,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from handover.models import HandoverPlan, HandoverStep
 from handover.selectors import (
@@ -49,21 +50,23 @@ def hr_dashboard(request: HttpRequest) -> HttpResponse:
             "groups": [
                 (
                     "upcoming",
-                    "Upcoming",
-                    "The last day is still ahead.",
+                    _("Upcoming"),
+                    _("The last day is still ahead."),
                     ongoing.filter(last_day__gt=today).order_by("last_day", "pk"),
                 ),
                 (
                     "in-progress",
-                    "In progress",
-                    "The last day has passed; handover steps are still open.",
+                    _("In progress"),
+                    _("The last day has passed; handover steps are still open."),
                     ongoing.filter(last_day__lte=today).order_by("last_day", "pk"),
                 ),
                 (
                     "done",
-                    "Done",
-                    "Closed handovers (complete, or cancelled because the employee stays), "
-                    "and those with every step done. Most recent first.",
+                    _("Done"),
+                    _(
+                        "Closed handovers (complete, or cancelled because the employee stays), "
+                        "and those with every step done. Most recent first."
+                    ),
                     done.get_page(request.GET.get("page")),
                 ),
             ],

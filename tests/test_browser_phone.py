@@ -97,7 +97,21 @@ def _pages():
         ("/dashboard/", "dashboard"),
         ("/customers/", "customers"),
         (f"/customers/{riskiest}/", "customer"),
+        # Pages with wide tables (each role opens the ones the rules let it).
+        ("/model/", "model"),
+        ("/jobs/", "jobs"),
+        ("/imports/", "imports"),
+        ("/exports/requests/", "exports"),
+        ("/hr/", "hr"),
+        ("/handover/exposure/", "exposure"),
+        ("/handover/outcomes/", "outcomes"),
+        ("/alerts/save-rates/", "save-rates"),
+        ("/alerts/monthly/", "monthly"),
     ]
+
+
+# The pages of each role's day, beside the table pages the rules may refuse.
+DAY = {"renewals", "handover-plan", "dashboard", "customers", "customer"}
 
 
 def test_every_main_page_fits_a_phone_for_every_role(browser_page, live_server, demo_company):
@@ -131,9 +145,11 @@ def test_every_main_page_fits_a_phone_for_every_role(browser_page, live_server, 
     assert errors == []
     # Each role reached the pages its work needs (the rest are refused by the rules).
     assert opened["am"] >= {"renewals", "customers", "customer"}
-    assert opened["manager"] == {"renewals", "handover-plan", "dashboard", "customers", "customer"}
+    assert opened["manager"] & DAY == DAY
     assert opened["hr"] >= {"handover-plan", "customers"}
-    assert opened["admin"] == opened["manager"]
+    assert opened["admin"] & DAY == DAY
+    # The table pages were reached by someone (the admin sees every one).
+    assert opened["admin"] >= {"model", "jobs", "imports", "save-rates", "monthly"}
 
 
 def test_the_main_forms_work_at_a_phone_width(browser_page, live_server, demo_company):

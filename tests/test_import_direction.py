@@ -64,3 +64,26 @@ def test_it_keeps_handover_and_alerts_from_importing_the_figures_or_the_model_pa
     forbidden = ("customers.figures", "customers.model_page")
     found = {**imports_under("handover"), **imports_under("alerts"), **imports_under("staff")}
     assert offending(found, forbidden) == []
+
+
+def test_it_keeps_the_split_modules_pointing_one_way():
+    # handover: the nightly job reads and calls the services; the e-mails read neither.
+    # The model page: the views read the job states and the descriptions, not back.
+    # HR imports: the kinds read the teams' and employees' code, those read what they share.
+    one_way = {
+        "handover/services.py": ("handover.nightly", "handover.tasks"),
+        "handover/notices.py": ("handover.services", "handover.nightly"),
+        "customers/model_page/describe.py": (
+            "customers.model_page.jobs",
+            "customers.model_page.views",
+        ),
+        "customers/model_page/jobs.py": ("customers.model_page.views",),
+        "staff/imports/rows.py": ("staff.imports.teams", "staff.imports.employees"),
+        "staff/imports/teams.py": ("staff.imports.employees",),
+        "staff/imports/employees.py": ("staff.imports.teams",),
+    }
+    assert [
+        problem
+        for path, forbidden in one_way.items()
+        for problem in offending({path: imports_of(ROOT / path)}, forbidden)
+    ] == []

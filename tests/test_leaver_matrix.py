@@ -17,7 +17,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from rest_framework.test import APIClient
 
-from handover.services import process_handovers, raise_tasks, start_departure
+from handover.nightly import process_handovers
+from handover.services import raise_tasks, start_departure
 from staff.models import ApiToken, Employee
 from tests.factories import CustomerFactory, EmployeeFactory, TeamFactory, UserFactory
 

@@ -14,11 +14,16 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from functools import reduce
+from operator import or_
 
 import numpy as np
 import pandas as pd
 from django.db import models, transaction
+from django.db.models import Q
 
+from customers.figures import changes
+from customers.figures.changes import ChurnPlan
 from customers.figures.models import ChurnFigure, ExposureFigure, TierFigure
 from customers.scoring.models import RiskScore
 from retention.jobs import steps
@@ -27,22 +32,28 @@ from retention.months import month_starts, next_month
 CHURN_MONTHS = 24
 
 
-def _month_rows(firsts: list[dt.date], until: dt.date) -> pd.DataFrame:
+def _month_rows(firsts: list[dt.date], until: dt.date, teams=None) -> pd.DataFrame:
     """Per month and (team, owner, region, segment): the customers active at its start
     (and the value of their contracts in force then, whatever became of them later), and
-    of those, the ones lost before the month ended (or `until`).
+    of those, the ones lost before the month ended (or `until`). `teams`: only the
+    customers counted towards those teams (None: every customer).
 
     Customers and the contracts that overlap the months are read once (two COPYs) and
     every month is counted in numpy: one pass over each table instead of a GROUP BY over
     all customers and contracts per month. Money is summed in whole cents, exactly."""
+    from customers.figures.changes import of_teams
     from customers.models import Contract, Customer
     from retention.bulk import read_frame
 
     if not firsts:
         return pd.DataFrame()
     keys = ["team_id", "primary_owner_id", "region", "segment"]
+    chosen, chosen_contracts = Customer.objects.all(), Contract.objects.all()
+    if teams is not None:
+        chosen = chosen.filter(of_teams(teams))
+        chosen_contracts = chosen_contracts.filter(of_teams(teams, prefix="customer__"))
     customers = read_frame(
-        Customer.objects.order_by("id").values_list(
+        chosen.order_by("id").values_list(
             "id",
             "customer_since",
             "churned_on",
@@ -58,7 +69,7 @@ def _month_rows(firsts: list[dt.date], until: dt.date) -> pd.DataFrame:
         return pd.DataFrame()
     customers["region"] = customers["region"].fillna("")
     contracts = read_frame(
-        Contract.objects.filter(end_date__gte=firsts[0], start_date__lte=firsts[-1])
+        chosen_contracts.filter(end_date__gte=firsts[0], start_date__lte=firsts[-1])
         .order_by()
         .values_list("customer_id", "start_date", "end_date", "annual_value_reporting"),
         ["customer_id", "start", "end", "value"],
@@ -114,9 +125,19 @@ def _days(dates: pd.Series) -> np.ndarray:
     return np.where(np.isnat(values), NEVER, days)
 
 
-def churn_figures(as_of: dt.date, months: int = CHURN_MONTHS) -> list[ChurnFigure]:
-    """ChurnFigure rows for the months up to as_of (the current one to date)."""
-    data = _month_rows(month_starts(as_of, months), as_of)
+def churn_figures(
+    as_of: dt.date, months: int = CHURN_MONTHS, plan: ChurnPlan | None = None
+) -> list[ChurnFigure]:
+    """ChurnFigure rows for the months up to as_of (the current one to date); with a plan
+    that is not whole, only its teams' rows from its first month (changes.py)."""
+    firsts = month_starts(as_of, months)
+    teams = None
+    if plan is not None and not plan.whole:
+        if not plan.teams:
+            return []
+        teams = set(plan.teams)
+        firsts = [first for first in firsts if first >= plan.first_month]
+    data = _month_rows(firsts, as_of, teams)
     if data.empty:
         return []
     for column in ("value_start", "value_lost"):
@@ -152,7 +173,7 @@ def churn_figures(as_of: dt.date, months: int = CHURN_MONTHS) -> list[ChurnFigur
 
 def tier_figures(day: dt.date) -> list[TierFigure]:
     rows = (
-        RiskScore.objects.on_day(day)
+        _scores_on(day)
         .filter(tier__isnull=False)
         .values("customer__primary_owner__team_id", "tier")
         .annotate(
@@ -172,6 +193,15 @@ def tier_figures(day: dt.date) -> list[TierFigure]:
         )
         for row in rows
     ]
+
+
+def _scores_on(day: dt.date):
+    """The scores that held on `day`. On the latest scored day (the nightly case) those
+    are the open rows, read through their partial index instead of the whole history."""
+    later = RiskScore.objects.filter(day__gt=day).exists()
+    if later or RiskScore.objects.filter(valid_until__gt=day).exists():
+        return RiskScore.objects.on_day(day)
+    return RiskScore.objects.current()
 
 
 def exposure_figures(day: dt.date) -> list[ExposureFigure]:
@@ -196,20 +226,35 @@ def exposure_figures(day: dt.date) -> list[ExposureFigure]:
 
 
 def compute(*, day: dt.date) -> dict[str, int]:
-    """Recompute every dashboard figure for `day` (the scoring day). All of it is replaced
-    in one transaction, so a re-run, or a run after a killed one, leaves exactly one set."""
-    tiers, churn, exposure = tier_figures(day), churn_figures(day), exposure_figures(day)
+    """The dashboard figures for `day` (the scoring day): tiers and exposure computed
+    again; of the churn figures, the teams and months that changed since the last pass
+    (changes.py), the same rows a whole recomputation gives. Written in one transaction
+    (the noted changes are taken in it too), so a re-run, or a run after a killed one,
+    leaves exactly one set."""
+    tiers, exposure = tier_figures(day), exposure_figures(day)
+    first_month = month_starts(day, CHURN_MONTHS)[0]
     with transaction.atomic():
+        plan = changes.plan(day, first_month)
+        churn = churn_figures(day, plan=plan)
         TierFigure.objects.filter(day=day).delete()
         TierFigure.objects.filter(day__lt=day - dt.timedelta(days=35)).delete()
         refused = _write(TierFigure, tiers)
-        ChurnFigure.objects.all().delete()
+        if plan.whole:
+            ChurnFigure.objects.all().delete()
+        else:
+            redone = [Q(team_id=team, month__gte=month) for team, month in plan.teams.items()]
+            if redone:
+                ChurnFigure.objects.filter(reduce(or_, redone)).delete()
+            churn = [row for row in churn if row.month >= plan.teams[row.team_id]]
         refused += _write(ChurnFigure, churn)
         ExposureFigure.objects.exclude(day__gt=day).delete()
         refused += _write(ExposureFigure, exposure)
+        changes.remember(day, first_month)
     return {
         "tier_rows": len(tiers),
         "churn_rows": len(churn),
+        "churn_whole": int(plan.whole),
+        "churn_teams": len(plan.teams),
         "exposure_rows": len(exposure),
         "set_aside": len(refused),
     }

@@ -23,6 +23,11 @@ and a customer scored today and not the day before (new, or active again) gets a
 one no longer scored (churned, or not yet started) has its row ended. Everything else
 keeps its row: on a normal night a few per cent of the customers.
 
+The rule is applied in two places that together make it one: a scoring chunk compares
+everything but the tier in numpy (`changed_materially`, against `rows_before` of its id
+range) and stages reasons and signs only where a row may be written (`staged_rows`);
+the finishing step ranks the tiers and compares them (`swap_in`).
+
 Every function here is safe to run twice: the result depends on the day's scores and
 the history before the day, never on what an earlier attempt at the same day wrote.
 Scoring an older day again changes that day only (up to the next scored day, whose
@@ -31,9 +36,13 @@ scores stay as they were)."""
 from __future__ import annotations
 
 import datetime as dt
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+import numpy as np
+import pandas as pd
 from django.db import connection
 
 from customers.scoring.models import RiskScore, RiskTier, ScoringRun, StagedScore
@@ -46,21 +55,164 @@ VALUES = (
     "single_threaded, active_contacts"
 )
 
-# Whether score `a` differs materially from the score `b` held before (see above). The
-# probabilities are stored to 6 places: their difference is rounded so that 0.110 - 0.100
-# counts as the whole point it is, not as 0.00999... in binary floating point.
-_MATERIAL = """(
-    {a}.model_id <> {b}.model_id
-    OR {a}.tier IS DISTINCT FROM {b}.tier
-    OR round(abs({a}.probability - {b}.probability)::numeric, 6) >= %(material_change)s
-    OR {a}.annual_value <> {b}.annual_value
-    OR jsonb_path_query_array({a}.reasons, '$[*].signal')
-       <> jsonb_path_query_array({b}.reasons, '$[*].signal')
-    OR jsonb_path_query_array({a}.signals, '$[*].signal')
-       <> jsonb_path_query_array({b}.signals, '$[*].signal')
-    OR {a}.single_threaded <> {b}.single_threaded
-    OR {a}.active_contacts <> {b}.active_contacts
-)"""
+# What a scoring chunk reads of the rows that held on the day before its day, for its id
+# range: the figures the rule above compares (the codes of the reasons and signs as JSON
+# text, the value in cents) and whether the row still holds on the day (it is the
+# customer's current row, not one an earlier attempt at the day ended).
+_BEFORE = f"""
+SELECT customer_id, model_id, tier, probability, (annual_value * 100)::bigint AS value_cents,
+       jsonb_path_query_array(reasons, '$[*].signal')::text AS reason_codes,
+       jsonb_path_query_array(signals, '$[*].signal')::text AS signal_codes,
+       single_threaded, active_contacts,
+       (valid_until IS NULL OR valid_until > %(day)s) AS holds_on_day
+FROM {RiskScore._meta.db_table}
+WHERE customer_id BETWEEN %(id_from)s AND %(id_to)s AND day < %(day)s
+  AND (valid_until IS NULL OR valid_until >= %(day)s)
+"""
+
+
+def rows_before(day: dt.date, id_from: int, id_to: int) -> pd.DataFrame:
+    """The score that held on the day before `day` of each customer in [id_from, id_to]
+    that had one, indexed by customer id."""
+    with connection.cursor() as cursor:
+        cursor.execute(_BEFORE, {"day": day, "id_from": id_from, "id_to": id_to})
+        columns = [c.name for c in cursor.description]
+        frame = pd.DataFrame(cursor.fetchall(), columns=columns)
+    return frame.set_index("customer_id")
+
+
+def changed_materially(scores: pd.DataFrame, before: pd.DataFrame, model_id: int) -> np.ndarray:
+    """The rule above, apart from the tier (a rank over the whole company, known only when
+    every chunk is in: `swap_in` compares it): True where the day's score differs
+    materially from the score that held the day before, or there was none. `scores`:
+    the day's scores (customer_id, probability, annual_value, reason_codes, signal_codes,
+    single_threaded, active_contacts); `before`: `rows_before`."""
+    held = before.reindex(scores["customer_id"].to_numpy())
+    had = held["model_id"].notna().to_numpy()
+    probability = scores["probability"].to_numpy(dtype="float64")
+    # The probabilities are compared to 6 places, so that 0.110 - 0.100 counts as the whole
+    # point it is, not as 0.00999... in binary floating point.
+    moved = np.round(np.abs(probability - held["probability"].to_numpy(dtype="float64")), 6)
+    cents = np.rint(scores["annual_value"].to_numpy(dtype="float64") * 100)
+
+    def differs(column: str, values) -> np.ndarray:
+        return (held[column].to_numpy() != np.asarray(values)).astype(bool)
+
+    return ~had | (
+        (held["model_id"].to_numpy(dtype="float64") != model_id)
+        | (moved >= MATERIAL_PROBABILITY_CHANGE)
+        | (held["value_cents"].to_numpy(dtype="float64") != cents)
+        | differs("reason_codes", scores["reason_codes"].to_numpy())
+        | differs("signal_codes", scores["signal_codes"].to_numpy())
+        | differs("single_threaded", scores["single_threaded"].to_numpy(dtype=bool))
+        | differs("active_contacts", scores["active_contacts"].to_numpy(dtype="int64"))
+    )
+
+
+# How many ranks from a tier boundary of the night before a customer may be and still be
+# staged with its reasons and signs in case its tier moves, as a share of the customers
+# scored: the boundaries themselves stay at fixed ranks, so a customer's tier moves only
+# when others overtake it, and most nights few do.
+TIER_EDGE_SHARE = 0.01
+
+
+def tier_edges(ranks: int) -> list[tuple[float, float]]:
+    """For each boundary between a tier and the next safer one, in the current scores:
+    the probabilities from `ranks` customers above it to `ranks` below it (the open rows'
+    index on tier and probability: a short walk from each end of each tier). A boundary
+    with no customer above it is (inf, inf): everyone is below it; with none below,
+    (-inf, -inf)."""
+    table = RiskScore._meta.db_table
+    ranks = max(int(ranks), 0)
+    probes = []
+    for tier in RiskTier.values:
+        for order in ("ASC", "DESC"):  # the tier's lowest, then its highest, probabilities
+            probes.append(
+                f"coalesce((SELECT probability FROM {table} WHERE valid_until IS NULL "
+                f"AND tier = {int(tier)} ORDER BY probability {order} OFFSET {ranks} LIMIT 1), "
+                f"(SELECT {'min' if order == 'ASC' else 'max'}(probability) FROM {table} "
+                f"WHERE valid_until IS NULL AND tier = {int(tier)}))"
+            )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(probes))
+        values = cursor.fetchone()
+    lows, highs = values[0::2], values[1::2]
+    edges = []
+    for k in range(1, len(RiskTier.values)):  # the boundary below the k riskiest tiers
+        above = [low for low in lows[:k] if low is not None]
+        below = [high for high in highs[k:] if high is not None]
+        if not above:
+            edges.append((math.inf, math.inf))
+        elif not below:
+            edges.append((-math.inf, -math.inf))
+        else:
+            edges.append(tuple(sorted((above[-1], below[0]))))
+    return edges
+
+
+def may_change_tier(
+    probability: np.ndarray, held_tier: np.ndarray, edges: list[tuple[float, float]]
+) -> np.ndarray:
+    """Where a customer's tier may differ from `held_tier`: near a boundary of the night
+    before, or past one. A guess that saves work, never the rule: a customer it misses
+    whose tier did change has its reasons computed when the run finishes."""
+    if not edges:
+        return np.ones(len(probability), dtype=bool)
+    near = np.zeros(len(probability), dtype=bool)
+    below = np.zeros(len(probability), dtype="int64")
+    for low, high in edges:
+        near |= (probability >= low) & (probability <= high)
+        below += probability < low
+    return near | (1 + below != held_tier)
+
+
+def staged_rows(run: ScoringRun, scores: pd.DataFrame, id_from: int, id_to: int) -> pd.DataFrame:
+    """The staging rows of a chunk's scores: every customer's narrow row (probability,
+    value, revenue at risk, whether the score changed materially apart from its tier, and
+    the tier of the row it holds on the day if that row would otherwise hold on), and
+    their reasons and signs only where a row may be written (changed, or its tier may
+    move). `scores` also holds `reasons` and `signals` (JSON text) and their codes."""
+    before = rows_before(run.day, id_from, id_to)
+    changed = changed_materially(scores, before, run.model_id)
+    held = before.reindex(scores["customer_id"].to_numpy())
+    keeps = ~changed & held["holds_on_day"].fillna(False).to_numpy(dtype=bool)
+    held_tier = np.where(keeps, held["tier"].fillna(0).to_numpy(dtype="int64"), 0)
+    wide = changed | may_change_tier(
+        scores["probability"].to_numpy(dtype="float64"),
+        np.where(keeps, held_tier, -1),
+        tier_edges(math.ceil(TIER_EDGE_SHARE * _scored_before(run))) if keeps.any() else [],
+    )
+    rows = scores[list(STAGED_COLUMNS)].copy()
+    rows["changed"] = changed
+    rows["held_tier"] = pd.array(np.where(keeps, held_tier, 0), dtype="Int64")
+    rows.loc[~keeps, "held_tier"] = pd.NA
+    for column in ("reasons", "signals"):
+        rows[column] = np.where(wide, scores[column].to_numpy(dtype=object), None)
+    return rows
+
+
+def _scored_before(run: ScoringRun) -> int:
+    """How many customers the last complete run before this one scored."""
+    return (
+        ScoringRun.objects.filter(status=ScoringRun.Status.COMPLETE, day__lt=run.day)
+        .order_by("-day")
+        .values_list("customers_scored", flat=True)
+        .first()
+        or 0
+    )
+
+
+STAGED_COLUMNS = (
+    "run_id",
+    "customer_id",
+    "probability",
+    "annual_value",
+    "revenue_at_risk",
+    "reasons",
+    "signals",
+    "single_threaded",
+    "active_contacts",
+)
 
 
 @dataclass
@@ -69,6 +221,7 @@ class Swap:
     written: int = 0  # rows written: the customers whose score changed materially
     ended: int = 0  # rows ended without a successor: customers no longer scored
     split: int = 0  # rows copied past the day when an older day was scored again
+    reasons_late: int = 0  # rows to write whose reasons the chunks had not staged
 
 
 def next_scored_day(day: dt.date) -> dt.date | None:
@@ -79,11 +232,20 @@ def next_scored_day(day: dt.date) -> dt.date | None:
     )
 
 
-def swap_in(run: ScoringRun, bounds: list[int]) -> Swap:
+def swap_in(
+    run: ScoringRun,
+    bounds: list[int],
+    *,
+    stage_reasons: Callable[[list[int]], None] | None = None,
+) -> Swap:
     """Rank the run's staged scores into tiers (`bounds`: cumulative rank limits, the last
     tier takes the rest) and fold them into the history for the run's day. Call inside
     the run's transaction; a handful of statements whatever the company's size, and only
-    the customers whose row changes are written or copied."""
+    the customers whose row changes are read, written or copied: the chunks compared
+    every other part of the rule, so a customer whose score did not change and whose
+    tier stays is not looked at again. A customer whose row must be written but whose
+    reasons were not staged (its tier moved where the chunk did not expect it) has them
+    staged by `stage_reasons(customer ids)` first."""
     day = run.day
     until = next_scored_day(day)
     table = RiskScore._meta.db_table
@@ -96,14 +258,15 @@ def swap_in(run: ScoringRun, bounds: list[int]) -> Swap:
         "until": until,
         "run": run.pk,
         "model": run.model_id,
-        "material_change": MATERIAL_PROBABILITY_CHANGE,
         **{f"tier_{i}": bound for i, bound in enumerate(bounds[:-1])},
     }
     # The rows that hold on the day (from an earlier attempt at it, or from before). The
     # latest day's are the open rows (a partial index); an older day's also include rows
     # that ended after it.
     holds = (
-        "valid_until IS NULL" if until is None else "(valid_until IS NULL OR valid_until > %(day)s)"
+        "{t}.valid_until IS NULL"
+        if until is None
+        else "({t}.valid_until IS NULL OR {t}.valid_until > %(day)s)"
     )
     swap = Swap()
     if connection.vendor != "postgresql":
@@ -112,17 +275,17 @@ def swap_in(run: ScoringRun, bounds: list[int]) -> Swap:
 
         return history_portable.swap_in(run, bounds, until, MATERIAL_PROBABILITY_CHANGE, swap)
     with connection.cursor() as cursor:
-        for name in ("score_tiers", "score_plan", "score_tails"):
+        for name in ("score_tiers", "score_moved", "score_plan", "score_tails"):
             cursor.execute(f"DROP TABLE IF EXISTS {name}")
         # Each staged customer's tier: ties are broken by revenue at risk, then the larger
-        # account, then customer id, so tier sizes are exact.
+        # account, then customer id, so tier sizes are exact. Narrow rows only.
         cursor.execute(
             f"""
             CREATE TEMP TABLE score_tiers ON COMMIT DROP AS
             SELECT customer_id, (CASE {cases} ELSE {RiskTier.VERY_LOW} END)::smallint AS tier,
-                   revenue_at_risk
+                   revenue_at_risk, changed, held_tier
             FROM (
-                SELECT customer_id, revenue_at_risk, ROW_NUMBER() OVER (
+                SELECT customer_id, revenue_at_risk, changed, held_tier, ROW_NUMBER() OVER (
                     ORDER BY probability DESC, revenue_at_risk DESC, annual_value DESC, customer_id
                 ) AS risk_rank
                 FROM {staged} WHERE run_id = %(run)s
@@ -131,51 +294,72 @@ def swap_in(run: ScoringRun, bounds: list[int]) -> Swap:
             params,
         )
         swap.scored = cursor.rowcount
-        cursor.execute("ANALYZE score_tiers")  # three plain columns: cheap to sample
+        # The customers whose current row does not simply hold on: changed, or moved tier
+        # (a few per cent on a normal night; small enough to sample, so the statement
+        # below reaches their rows through the customers' index).
+        cursor.execute(
+            """
+            CREATE TEMP TABLE score_moved ON COMMIT DROP AS
+            SELECT customer_id, tier, changed FROM score_tiers
+            WHERE changed OR held_tier IS DISTINCT FROM tier
+            """
+        )
+        cursor.execute("ANALYZE score_moved")
         # What becomes of each customer whose row changes: write the day's score, or let
         # the score before (it held the day before) hold on; and what happens to the row
-        # held on the day. The customers whose held row began before the day and still
-        # holds their score (most of them on a normal night) are left out.
-        material = _MATERIAL.format(a="f", b="b")
+        # held on the day. The scored customers whose current row holds their score
+        # (unchanged, same tier: most of them on a normal night) are left out unread; of
+        # the rest, the rows before and on the day are reached through the customer's
+        # index. Customers no longer scored are the held rows without a staged score.
         cursor.execute(
             f"""
             CREATE TEMP TABLE score_plan ON COMMIT DROP AS
-            WITH fresh AS (
-                SELECT s.customer_id, %(model)s::bigint AS model_id, t.tier, s.probability,
-                       s.annual_value, s.reasons, s.signals, s.single_threaded,
-                       s.active_contacts
-                FROM {staged} s JOIN score_tiers t ON t.customer_id = s.customer_id
-                WHERE s.run_id = %(run)s
-            ), held AS (
-                SELECT id, customer_id, day, valid_until, {VALUES}
-                FROM {table} WHERE day <= %(day)s AND {holds}
-            ), before AS (
-                SELECT id, customer_id, true AS is_held, {VALUES}
-                FROM held WHERE day < %(day)s
-                UNION ALL
-                SELECT id, customer_id, false, {VALUES}
-                FROM {table} WHERE valid_until = %(day)s
-            ), planned AS (
-                SELECT coalesce(f.customer_id, h.customer_id) AS customer_id,
-                       f.customer_id IS NOT NULL AS scored,
-                       b.id AS before_id, coalesce(b.is_held, false) AS before_is_held,
-                       f.customer_id IS NOT NULL AND b.id IS NOT NULL
-                           AND NOT {material} AS keeps_before,
+            SELECT * FROM (
+                SELECT m.customer_id, true AS scored, m.tier,
+                       b.id AS before_id,
+                       coalesce(b.valid_until IS NULL OR b.valid_until > %(day)s, false)
+                           AS before_is_held,
+                       b.id IS NOT NULL AND NOT m.changed AND b.tier IS NOT DISTINCT FROM m.tier
+                           AS keeps_before,
                        h.id AS held_id, h.day AS held_day, h.valid_until AS held_until
-                FROM fresh f
-                FULL JOIN held h ON h.customer_id = f.customer_id
-                LEFT JOIN before b ON b.customer_id = coalesce(f.customer_id, h.customer_id)
+                FROM score_moved m
+                LEFT JOIN {table} b ON b.customer_id = m.customer_id AND b.day < %(day)s
+                    AND (b.valid_until IS NULL OR b.valid_until >= %(day)s)
+                LEFT JOIN {table} h ON h.customer_id = m.customer_id AND h.day <= %(day)s
+                    AND {holds.format(t="h")}
+            ) moved
+            WHERE NOT (keeps_before AND before_is_held)
+            UNION ALL
+            SELECT h.customer_id, false, NULL::smallint, NULL::bigint, false, false,
+                   h.id, h.day, h.valid_until
+            FROM {table} h
+            WHERE h.day <= %(day)s AND {holds.format(t="h")} AND NOT EXISTS (
+                SELECT 1 FROM {staged} s WHERE s.run_id = %(run)s AND s.customer_id = h.customer_id
             )
-            SELECT * FROM planned WHERE NOT (keeps_before AND before_is_held)
             """,
             params,
         )
-        # The few customers left (no JSON to sample, so this is cheap): the statements
-        # below reach their rows through the primary keys instead of scanning.
+        # The few customers left: the statements below reach their rows through the
+        # primary keys instead of scanning.
         cursor.execute("CREATE UNIQUE INDEX ON score_plan (customer_id)")
         cursor.execute("ANALYZE score_plan")
         cursor.execute("SELECT count(*) FROM score_plan WHERE NOT scored")
         swap.ended = cursor.fetchone()[0]
+        cursor.execute(
+            f"""
+            SELECT p.customer_id FROM score_plan p
+            JOIN {staged} s ON s.run_id = %(run)s AND s.customer_id = p.customer_id
+            WHERE p.scored AND NOT p.keeps_before AND s.reasons IS NULL
+            ORDER BY p.customer_id
+            """,
+            params,
+        )
+        unstaged = [customer_id for (customer_id,) in cursor.fetchall()]
+        swap.reasons_late = len(unstaged)
+        if unstaged:
+            if stage_reasons is None:
+                raise ValueError(f"{len(unstaged)} scores to write have no reasons staged")
+            stage_reasons(unstaged)
         if until is not None:
             # An older day scored again: the held row's score still holds from the next
             # scored day on, as a row of its own (kept aside before the row changes).
@@ -216,12 +400,11 @@ def swap_in(run: ScoringRun, bounds: list[int]) -> Swap:
         cursor.execute(
             f"""
             INSERT INTO {table} (customer_id, day, valid_until, {VALUES})
-            SELECT s.customer_id, %(day)s, %(until)s, %(model)s, t.tier, s.probability,
+            SELECT s.customer_id, %(day)s, %(until)s, %(model)s, p.tier, s.probability,
                    s.annual_value, s.revenue_at_risk, s.reasons, s.signals,
                    s.single_threaded, s.active_contacts
             FROM score_plan p
             JOIN {staged} s ON s.run_id = %(run)s AND s.customer_id = p.customer_id
-            JOIN score_tiers t ON t.customer_id = p.customer_id
             WHERE p.scored AND NOT p.keeps_before
             """,
             params,

@@ -6,7 +6,7 @@ with no interactions has no row. The nightly features read these rows instead of
 interactions, and get exactly the values they would get from the interactions.
 
 How they stay in step, whatever writes the interactions (the app's forms, the API, the
-bulk upsert and file import in customers/upsert.py, the demo generator's COPY, the
+bulk upsert and file import in customers/upsert/, the demo generator's COPY, the
 admin, a DELETE by hand): three statement-level triggers on the interaction table
 (migration `customers.0025`) note, for every statement, each customer it touched and the
 first and last moment it touched (old and new values of an update, deleted rows too) in
@@ -116,7 +116,7 @@ def _refresh_days(cursor, zone: str) -> dict[str, int]:
     cursor.execute("ANALYZE interaction_days_changed")
     # A few customers' days among millions: through the (customer, time) indexes, never
     # a scan of every interaction and roll-up for a hash join.
-    _nested_loops(cursor, True)
+    interaction_windows.index_joins(cursor, True)
     cursor.execute(
         """
         DELETE FROM customers_interactionday d USING interaction_days_changed c
@@ -137,15 +137,8 @@ def _refresh_days(cursor, zone: str) -> dict[str, int]:
     )
     days = cursor.rowcount
     interaction_windows.recompute(cursor, "interaction_days_changed")
-    _nested_loops(cursor, False)
+    interaction_windows.index_joins(cursor, False)
     return {"customers": customers, "days": days, "rebuilt": 0}
-
-
-def _nested_loops(cursor, only: bool) -> None:
-    """Join through indexes only (for this transaction), or as the planner likes."""
-    value = "off" if only else "on"
-    for setting in ("enable_hashjoin", "enable_mergejoin"):
-        cursor.execute("SELECT set_config(%s, %s, true)", [setting, value])
 
 
 def _rebuild(cursor, zone: str) -> dict[str, int]:
@@ -311,7 +304,7 @@ def window_features(as_of: dt.date, selection) -> pd.DataFrame | None:
     with connection.cursor() as cursor:
         if interaction_windows.window_day(cursor) != as_of:
             return None
-    columns = interaction_windows.COLUMNS
+    columns = interaction_windows.FEATURES
     frame = read_frame(
         selection.apply(InteractionWindow.objects.all(), "customer_id")
         .order_by()

@@ -6,15 +6,21 @@ would compute from that customer's InteractionDay rows up to the state's day
 nightly features read one row per customer instead of 180 days of roll-ups.
 
 How a night moves the windows on from day S to day A (a week at most; otherwise, or
-going back in time, everything is rebuilt from the roll-ups):
+going back in time, everything is rebuilt from the roll-ups), reading only the roll-ups
+of the days entering and leaving the windows (an index-only scan of those days: a day's
+roll-ups are spread over the whole table) and the rows of the customers on them (through
+the primary keys), so a night costs what the day's change costs, not the company:
 - a count over the last N days gains the roll-ups of (S, A] and loses those of
   [S-N+1, A-N]: a few days of roll-ups, not N;
 - the latest days move to the newest roll-up of (S, A] where there is one;
-- the 180 days' lowest and highest employee id are not sums: where a roll-up with an
-  employee leaves the 180 days, they are taken again from the customer's 180 days;
-- nor are the year's latest two satisfaction scores: the customers where they may
-  change (a score came in or left the year, or the customer is new) are computed again
-  from their roll-ups of the year, keeping their latest days.
+- the 180 days' lowest and highest employee id are not sums: entering roll-ups widen
+  them; only where a leaving roll-up held one of them (its id equals the row's) are
+  they taken again from the customer's 180 days;
+- nor are the year's latest two satisfaction scores: where a score entered or left the
+  year they are the latest two of the entering scores and the row's own two (the row
+  keeps their days), still in the year;
+- customers with no row yet get one from their entering roll-ups (they had none before);
+- only rows whose values change are written.
 When roll-ups of a day are rebuilt (a late, back-dated, moved or deleted interaction:
 interaction_days.refresh), those customers' rows are computed again from all their
 roll-ups. Every function here runs inside the refresh's transaction and lock."""
@@ -51,8 +57,10 @@ SATISFACTION_DAYS = 365
 MAX_STEP_DAYS = 7
 
 TABLE = "customers_interactionwindow"
-COLUMNS = ["customer_id", *COUNTS, *LATEST, "employee_low_180d", "employee_high_180d"]
-COLUMNS += ["satisfaction_latest", "satisfaction_previous"]
+# What the features read, then the days of the two satisfaction scores (for the nights).
+FEATURES = ["customer_id", *COUNTS, *LATEST, "employee_low_180d", "employee_high_180d"]
+FEATURES += ["satisfaction_latest", "satisfaction_previous"]
+COLUMNS = [*FEATURES, "satisfaction_latest_day", "satisfaction_previous_day"]
 
 _SCORED = "d.satisfaction_latest IS NOT NULL AND d.day > %(as_of)s::date - 365"
 
@@ -69,16 +77,25 @@ def _aggregates() -> str:
     recent = f"d.day > %(as_of)s::date - {EMPLOYEE_DAYS}"
     parts.append(f"min(d.employee_low) FILTER (WHERE {recent})")
     parts.append(f"max(d.employee_high) FILTER (WHERE {recent})")
-    # The latest day with a score gives the latest score; the score before it is that
-    # day's second one, else the latest of the day with a score before.
-    parts.append(
-        f"(array_agg(d.satisfaction_latest ORDER BY d.day DESC) FILTER (WHERE {_SCORED}))[1]"
-    )
-    parts.append(
-        f"coalesce((array_agg(d.satisfaction_previous ORDER BY d.day DESC) FILTER (WHERE {_SCORED}))[1],"
-        f" (array_agg(d.satisfaction_latest ORDER BY d.day DESC) FILTER (WHERE {_SCORED}))[2])"
-    )
-    return ",\n".join(parts)
+    return ",\n".join(parts + _satisfaction())
+
+
+def _satisfaction() -> list[str]:
+    """The latest two scores of the year and their days, from rows `d` with a day and
+    the day's latest two scores: the latest day with a score gives the latest score; the
+    score before it is that day's second one, else the latest of the day with a score
+    before."""
+
+    def newest(column: str, rank: int = 1) -> str:
+        return f"(array_agg(d.{column} ORDER BY d.day DESC) FILTER (WHERE {_SCORED}))[{rank}]"
+
+    return [
+        newest("satisfaction_latest"),
+        f"coalesce({newest('satisfaction_previous')}, {newest('satisfaction_latest', 2)})",
+        newest("day"),
+        f"CASE WHEN {newest('satisfaction_previous')} IS NOT NULL"
+        f" THEN {newest('day')} ELSE {newest('day', 2)} END",
+    ]
 
 
 def window_day(cursor) -> dt.date | None:
@@ -135,156 +152,200 @@ def recompute(cursor, customers_table: str) -> int:
 
 
 def advance(cursor, as_of: dt.date) -> dict[str, int]:
-    """Move every row on to `as_of` (see the module's docstring)."""
+    """Move every row on to `as_of` (see the module's docstring). Reads the roll-ups of
+    the days entering and leaving the windows (through the covering index on the day)
+    and writes only the rows whose values change."""
     since = window_day(cursor)
     if since == as_of:
         return {"moved": 0, "recomputed": 0, "rebuilt": 0}
     if since is None or as_of < since or (as_of - since).days > MAX_STEP_DAYS:
         return {"moved": 0, "recomputed": 0, "rebuilt": rebuild(cursor, as_of)}
     params = {"since": since, "as_of": as_of}
-    lengths = sorted({days for _, days in COUNTS.values()} | {SATISFACTION_DAYS})
-    leaving = " OR ".join(
-        f"(d.day > %(since)s::date - {n} AND d.day <= %(as_of)s::date - {n})" for n in lengths
-    )
-    entering = "d.day > %(since)s AND d.day <= %(as_of)s"
-    # The roll-ups of the days that enter or leave a window, once.
+    # A few thousand customers' rows among millions: through the primary keys, never a
+    # scan of every window and roll-up for a hash join (the plan the planner picks for
+    # large edges, and the cost that grew faster than the company).
+    index_joins(cursor, True)
+    entering_days = [since + dt.timedelta(days=n) for n in range(1, (as_of - since).days + 1)]
+    lengths = sorted({days for _, days in COUNTS.values()} | {EMPLOYEE_DAYS, SATISFACTION_DAYS})
+    edge_days = entering_days + [
+        day - dt.timedelta(days=n) for n in lengths for day in entering_days
+    ]
     cursor.execute("DROP TABLE IF EXISTS window_edges")
     cursor.execute(
-        f"""
+        """
         CREATE TEMPORARY TABLE window_edges ON COMMIT DROP AS
-        SELECT d.* FROM customers_interactionday d WHERE ({entering}) OR {leaving}
+        SELECT d.* FROM customers_interactionday d WHERE d.day = ANY(%(days)s)
         """,
-        params,
+        {"days": edge_days},
     )
-    cursor.execute("ANALYZE window_edges")
-    # Computed again from their year: new customers, a satisfaction score entering or
-    # leaving the year.
-    employees_leave = (
-        f"d.day > %(since)s::date - {EMPLOYEE_DAYS} AND d.day <= %(as_of)s::date - {EMPLOYEE_DAYS}"
-    )
-    scores_leave = (
-        f"d.day > %(since)s::date - {SATISFACTION_DAYS} "
-        f"AND d.day <= %(as_of)s::date - {SATISFACTION_DAYS}"
-    )
-    cursor.execute("DROP TABLE IF EXISTS window_recompute")
+    cursor.execute("CREATE INDEX ON window_edges (customer_id)")
+    # Statistics of the columns joined and filtered on only (all of them cost more
+    # than the statements they guide).
+    cursor.execute("ANALYZE window_edges (customer_id, day, satisfaction_latest)")
+    moved = _next_rows(cursor, params)
+    recomputed = _employees_again(cursor, params)
+    _satisfaction_moved_on(cursor, params)
+
+    # Written only where a value changed (a roll-up leaving the 180 days with no renewal
+    # talk, or the year with no score, changes nothing).
+    names = COLUMNS[1:]
     cursor.execute(
         f"""
-        CREATE TEMPORARY TABLE window_recompute ON COMMIT DROP AS
-        SELECT DISTINCT d.customer_id FROM window_edges d
-        LEFT JOIN {TABLE} w ON w.customer_id = d.customer_id
-        WHERE ({entering} AND (w.customer_id IS NULL OR d.satisfaction_latest IS NOT NULL))
-           OR ({scores_leave} AND d.satisfaction_latest IS NOT NULL)
+        UPDATE {TABLE} w SET {", ".join(f"{c} = n.{c}" for c in names)}
+        FROM window_next n
+        WHERE w.customer_id = n.customer_id
+          AND ({", ".join(f"w.{c}" for c in names)})
+              IS DISTINCT FROM ({", ".join(f"n.{c}" for c in names)})
+        """
+    )
+    changed = cursor.rowcount
+    # New customers: every roll-up they have up to the day entered with this night.
+    cursor.execute(
+        f"""
+        INSERT INTO {TABLE} ({", ".join(COLUMNS)})
+        SELECT {_aggregates()} FROM window_edges d
+        WHERE d.day > %(since)s AND d.day <= %(as_of)s
+          AND NOT EXISTS (SELECT 1 FROM {TABLE} w WHERE w.customer_id = d.customer_id)
+        GROUP BY d.customer_id
         """,
         params,
     )
-    recomputed = cursor.rowcount
-    cursor.execute("CREATE UNIQUE INDEX ON window_recompute (customer_id)")
-    cursor.execute("ANALYZE window_recompute")
+    added = cursor.rowcount
+    index_joins(cursor, False)
+    _set_window_day(cursor, as_of)
+    return {
+        "moved": changed,
+        "unchanged": moved - changed,
+        "added": added,
+        "recomputed": recomputed,
+        "rebuilt": 0,
+    }
 
-    # Everyone else on the edges: the counts move by what entered and left, the latest
-    # days to the newest entering roll-up, the employees widen to the entering ones.
+
+def _entering() -> str:
+    return "d.day > %(since)s AND d.day <= %(as_of)s"
+
+
+def _leaving(days: int) -> str:
+    return f"d.day > %(since)s::date - {days} AND d.day <= %(as_of)s::date - {days}"
+
+
+def _next_rows(cursor, params) -> int:
+    """`window_next`: the new values of every customer on the edges who has a row: the
+    counts moved by what entered and left, the latest days to the newest entering
+    roll-up, the employees widened to the entering ones; whether the employees or the
+    satisfaction scores must be looked at again (`employees_move`, `scores_move`)."""
+    entering = _entering()
     deltas = []
     for column, (source, days) in COUNTS.items():
-        left = f"d.day > %(since)s::date - {days} AND d.day <= %(as_of)s::date - {days}"
         deltas.append(
             f"coalesce(sum(d.{source}) FILTER (WHERE {entering}), 0)"
-            f" - coalesce(sum(d.{source}) FILTER (WHERE {left}), 0) AS {column}"
+            f" - coalesce(sum(d.{source}) FILTER (WHERE {_leaving(days)}), 0) AS {column}"
         )
     for column, condition in LATEST.items():
         deltas.append(f"max(d.day) FILTER (WHERE {entering} AND {condition}) AS {column}")
     deltas.append(f"min(d.employee_low) FILTER (WHERE {entering}) AS employee_low_180d")
     deltas.append(f"max(d.employee_high) FILTER (WHERE {entering}) AS employee_high_180d")
-    sets = [f"{column} = w.{column} + x.{column}" for column in COUNTS]
-    sets += [f"{column} = greatest(w.{column}, x.{column})" for column in LATEST]
-    sets += [
-        "employee_low_180d = least(w.employee_low_180d, x.employee_low_180d)",
-        "employee_high_180d = greatest(w.employee_high_180d, x.employee_high_180d)",
+    employees_leave = _leaving(EMPLOYEE_DAYS)
+    deltas.append(f"min(d.employee_low) FILTER (WHERE {employees_leave}) AS leaving_low")
+    deltas.append(f"max(d.employee_high) FILTER (WHERE {employees_leave}) AS leaving_high")
+    # A score entered the year, or one left it.
+    deltas.append(
+        "coalesce(bool_or(d.satisfaction_latest IS NOT NULL AND "
+        f"(({entering}) OR ({_leaving(SATISFACTION_DAYS)}))), false) AS scores_move"
+    )
+    values = [f"w.{column} + x.{column} AS {column}" for column in COUNTS]
+    values += [f"greatest(w.{column}, x.{column}) AS {column}" for column in LATEST]
+    values += [
+        "least(w.employee_low_180d, x.employee_low_180d) AS employee_low_180d",
+        "greatest(w.employee_high_180d, x.employee_high_180d) AS employee_high_180d",
     ]
+    values += [f"w.{column}" for column in COLUMNS[len(COUNTS) + len(LATEST) + 3 :]]
+    # The lowest (highest) employee id leaves only with a roll-up that holds it: every
+    # leaving roll-up's is at least (most) the row's.
+    values.append(
+        "coalesce(x.leaving_low = w.employee_low_180d"
+        " OR x.leaving_high = w.employee_high_180d, false) AS employees_move"
+    )
+    values.append("x.scores_move")
+    cursor.execute("DROP TABLE IF EXISTS window_next")
     cursor.execute(
         f"""
-        UPDATE {TABLE} w SET {", ".join(sets)}
+        CREATE TEMPORARY TABLE window_next ON COMMIT DROP AS
+        SELECT w.customer_id, {", ".join(values)}
         FROM (
-            SELECT d.customer_id, {", ".join(deltas)} FROM window_edges d
-            WHERE NOT EXISTS (
-                SELECT 1 FROM window_recompute r WHERE r.customer_id = d.customer_id
-            )
-            GROUP BY d.customer_id
+            SELECT d.customer_id, {", ".join(deltas)} FROM window_edges d GROUP BY d.customer_id
         ) x
-        WHERE w.customer_id = x.customer_id
+        JOIN {TABLE} w ON w.customer_id = x.customer_id
         """,
         params,
     )
-    moved = cursor.rowcount
-    # An employee who dealt with the customer left the 180 days: their lowest and
-    # highest employee id again from the 180 days (entering roll-ups included).
+    rows = cursor.rowcount
+    cursor.execute("CREATE UNIQUE INDEX ON window_next (customer_id)")
+    cursor.execute("ANALYZE window_next (customer_id, employees_move, scores_move)")
+    return rows
+
+
+def _employees_again(cursor, params) -> int:
+    """Where a roll-up holding the lowest or highest employee id left the 180 days, both
+    again from the customer's 180 days (none: NULL)."""
     cursor.execute(
         f"""
-        UPDATE {TABLE} w SET employee_low_180d = e.low, employee_high_180d = e.high
+        UPDATE window_next n SET employee_low_180d = e.low, employee_high_180d = e.high
         FROM (
-            SELECT d.customer_id, min(d.employee_low) AS low, max(d.employee_high) AS high
-            FROM customers_interactionday d
-            JOIN (
-                SELECT DISTINCT customer_id FROM window_edges d
-                WHERE {employees_leave} AND d.employee_low IS NOT NULL
-                EXCEPT SELECT customer_id FROM window_recompute
-            ) c ON c.customer_id = d.customer_id
-            WHERE d.day <= %(as_of)s AND d.day > %(as_of)s::date - {EMPLOYEE_DAYS}
-            GROUP BY d.customer_id
+            SELECT n.customer_id, min(d.employee_low) AS low, max(d.employee_high) AS high
+            FROM window_next n
+            LEFT JOIN customers_interactionday d ON d.customer_id = n.customer_id
+             AND d.day <= %(as_of)s AND d.day > %(as_of)s::date - {EMPLOYEE_DAYS}
+            WHERE n.employees_move
+            GROUP BY n.customer_id
         ) e
-        WHERE w.customer_id = e.customer_id
+        WHERE n.customer_id = e.customer_id
         """,
         params,
     )
-    # (A customer whose only employees left has no roll-up with an employee in the 180
-    # days: nothing was grouped for it above.)
+    return cursor.rowcount
+
+
+def _satisfaction_moved_on(cursor, params) -> None:
+    """The latest two scores of the year where a score entered or left it: the latest
+    two among the entering roll-ups' scores and the row's two (as if they were roll-ups
+    of their days) that are still in the year. Any score of the year that is not among
+    those is older than the row's second one, so it can be neither. (New customers'
+    entering scores are grouped too, and left out by the join.)"""
     cursor.execute(
         f"""
-        UPDATE {TABLE} w SET employee_low_180d = NULL, employee_high_180d = NULL
-        WHERE w.customer_id IN (
-            SELECT customer_id FROM window_edges d
-            WHERE {employees_leave} AND d.employee_low IS NOT NULL
-        )
-        AND NOT EXISTS (
-            SELECT 1 FROM customers_interactionday d
-            WHERE d.customer_id = w.customer_id AND d.employee_low IS NOT NULL
-              AND d.day <= %(as_of)s AND d.day > %(as_of)s::date - {EMPLOYEE_DAYS}
-        )
+        UPDATE window_next n SET
+            satisfaction_latest = s.latest, satisfaction_previous = s.previous,
+            satisfaction_latest_day = s.latest_day,
+            satisfaction_previous_day = s.previous_day
+        FROM (
+            SELECT d.customer_id, {", ".join(_satisfaction())}
+            FROM (
+                SELECT d.customer_id, d.day, d.satisfaction_latest, d.satisfaction_previous
+                FROM window_edges d
+                WHERE {_entering()} AND d.satisfaction_latest IS NOT NULL
+                UNION ALL
+                SELECT customer_id, satisfaction_latest_day, satisfaction_latest,
+                       CASE WHEN satisfaction_previous_day = satisfaction_latest_day
+                            THEN satisfaction_previous END
+                FROM window_next WHERE scores_move AND satisfaction_latest_day IS NOT NULL
+                UNION ALL
+                SELECT customer_id, satisfaction_previous_day, satisfaction_previous, NULL
+                FROM window_next
+                WHERE scores_move AND satisfaction_previous_day < satisfaction_latest_day
+            ) d
+            GROUP BY d.customer_id
+        ) s (customer_id, latest, previous, latest_day, previous_day)
+        WHERE n.customer_id = s.customer_id
         """,
         params,
     )
 
-    # The customers computed again: everything from their roll-ups of the year; their
-    # latest days from before the year are the ones their row held.
-    fresh = ", ".join(f"f.{c}" for c in COLUMNS[1:])
-    cursor.execute("DROP TABLE IF EXISTS window_fresh")
-    cursor.execute(
-        f"""
-        CREATE TEMPORARY TABLE window_fresh ON COMMIT DROP AS
-        SELECT r.customer_id, {fresh}
-        FROM window_recompute r LEFT JOIN (
-            SELECT {_aggregates()} FROM customers_interactionday d
-            JOIN window_recompute r ON r.customer_id = d.customer_id
-            WHERE d.day <= %(as_of)s AND d.day > %(as_of)s::date - {SATISFACTION_DAYS}
-            GROUP BY d.customer_id
-        ) f (customer_id, {", ".join(COLUMNS[1:])}) ON f.customer_id = r.customer_id
-        """,
-        params,
-    )
-    values = ["n.customer_id"]
-    values += [f"coalesce(n.{column}, 0) AS {column}" for column in COUNTS]
-    values += [f"greatest(n.{column}, w.{column}) AS {column}" for column in LATEST]
-    values += [f"n.{c}" for c in COLUMNS[len(COUNTS) + len(LATEST) + 1 :]]
-    cursor.execute("DROP TABLE IF EXISTS window_replaced")
-    cursor.execute(
-        f"""
-        CREATE TEMPORARY TABLE window_replaced ON COMMIT DROP AS
-        SELECT {", ".join(values)} FROM window_fresh n
-        LEFT JOIN {TABLE} w ON w.customer_id = n.customer_id
-        """
-    )
-    cursor.execute(
-        f"DELETE FROM {TABLE} w USING window_recompute r WHERE w.customer_id = r.customer_id"
-    )
-    cursor.execute(f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) SELECT * FROM window_replaced")
-    _set_window_day(cursor, as_of)
-    return {"moved": moved, "recomputed": recomputed, "rebuilt": 0}
+
+def index_joins(cursor, only: bool) -> None:
+    """Join through indexes only (for the rest of the transaction), or as the planner
+    likes."""
+    value = "off" if only else "on"
+    for setting in ("enable_hashjoin", "enable_mergejoin"):
+        cursor.execute("SELECT set_config(%s, %s, true)", [setting, value])

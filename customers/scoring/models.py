@@ -287,18 +287,36 @@ class RiskScore(models.Model):
 
 class StagedScore(models.Model):
     """A scoring run's scores while its chunks come in, before the tiers (which need every
-    customer's probability) are known. The run's last step moves them into RiskScore with
-    their tiers in one INSERT ... SELECT, replacing the day's scores at once."""
+    customer's probability) are known. Every scored customer has a narrow row; its
+    reasons and signs are staged only where a history row may be written (the chunk
+    found the score changed materially apart from its tier, or its tier may move). The
+    run's last step ranks the tiers and folds the changes into RiskScore
+    (customers/scoring/history.py). An UNLOGGED table (migration 0034): nothing here
+    outlives a run, so it writes no WAL; a database crash empties it, and the run's
+    count of staged scores then tells the finishing step to fail the run."""
 
-    run = models.ForeignKey(ScoringRun, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # No foreign key in the database: its check costs a trigger call per staged row, and
+    # the rows only ever come from a run's own chunks (Django still deletes them with it).
+    run = models.ForeignKey(
+        ScoringRun,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     customer_id = models.BigIntegerField()
     probability = models.FloatField()
     annual_value = models.DecimalField(max_digits=14, decimal_places=2)
     revenue_at_risk = models.DecimalField(max_digits=14, decimal_places=2)
-    reasons = models.JSONField(default=list)
+    reasons = models.JSONField(null=True, blank=True)
     single_threaded = models.BooleanField(default=False)
     active_contacts = models.PositiveIntegerField(default=0)
-    signals = models.JSONField(default=list)
+    signals = models.JSONField(null=True, blank=True)
+    # Against the score that held the day before (history.changed_materially): changed
+    # apart from the tier, or none before.
+    changed = models.BooleanField(default=True)
+    # The tier of the customer's current row when that row holds on unless the tier moves.
+    held_tier = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["run", "customer_id"], name="stagedscore_run_customer")]
@@ -342,8 +360,27 @@ class InteractionDay(models.Model):
                 condition=Q(complaints__gt=0) | Q(discount_requests__gt=0),
                 name="interactionday_rare_kinds",
             ),
-            # The days entering and leaving the windows when a night moves them on.
-            models.Index(fields=["day"], name="interactionday_day"),
+            # The days entering and leaving the windows when a night moves them on, with
+            # every column: read as an index-only scan of those days' entries (a day's
+            # rows are spread over every page of the table).
+            models.Index(
+                fields=["day"],
+                include=[
+                    "customer_id",
+                    "interactions",
+                    "outbound",
+                    "complaints",
+                    "support_tickets",
+                    "discount_requests",
+                    "usage",
+                    "renewal_talks",
+                    "employee_low",
+                    "employee_high",
+                    "satisfaction_latest",
+                    "satisfaction_previous",
+                ],
+                name="interactionday_day_all",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -381,6 +418,10 @@ class InteractionWindow(models.Model):
     employee_high_180d = models.BigIntegerField(null=True)
     satisfaction_latest = models.SmallIntegerField(null=True)
     satisfaction_previous = models.SmallIntegerField(null=True)
+    # The days of those two scores (the same day when the latest day had two): a night
+    # moves them on from the scores entering the year and these, not from the year.
+    satisfaction_latest_day = models.DateField(null=True)
+    satisfaction_previous_day = models.DateField(null=True)
 
     def __str__(self) -> str:
         return f"Interaction features of customer #{self.customer_id}"

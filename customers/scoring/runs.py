@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Max, Min
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
@@ -102,7 +102,9 @@ def start_run(*, day: dt.date, chunk_size: int | None = None) -> tuple[ScoringRu
 
 
 def score_chunk(*, run_id: int, id_from: int, id_to: int) -> dict[str, float]:
-    """Score the customers with ids in [id_from, id_to] for the run's day."""
+    """Score the customers with ids in [id_from, id_to] for the run's day and stage them:
+    a narrow row for each, their reasons and signs only where a history row may be
+    written (history.staged_rows)."""
     run = ScoringRun.objects.select_related("model").get(pk=run_id)
     timings = {}
     began = time.perf_counter()
@@ -113,36 +115,7 @@ def score_chunk(*, run_id: int, id_from: int, id_to: int) -> dict[str, float]:
     before = len(features)
     features = _set_aside_unscorable(features)
     left_out = before - len(features)
-    limits = signals.configured_thresholds()
-    flags = signals.fired(features, limits)
-    probability = predict(run.model, features, flags)
-    entries = signals.fired_entries(features, flags, limits)
-    reasons = signals.top_reasons(
-        features, flags, run.model.signal_weights, limits=limits, entries=entries
-    )
-    value = features["annual_value"].to_numpy(dtype="float64")
-    scores = pd.DataFrame(
-        {
-            "run_id": run.pk,
-            "customer_id": features.index.to_numpy(),
-            # Unrounded: a calibrated model gives healthy customers probabilities far
-            # below 1e-6, and the tiers rank on them (rounded, they would all tie at 0).
-            "probability": probability,
-            "annual_value": np.round(value, 2),
-            "revenue_at_risk": np.round(probability * value, 2),
-            "reasons": reasons,
-            "signals": signals.top_reasons(
-                features,
-                flags,
-                signals.RULES_WEIGHTS,
-                limit=len(signals.SIGNALS),
-                limits=limits,
-                entries=entries,
-            ),
-            "single_threaded": features["single_threaded"].to_numpy(dtype=bool),
-            "active_contacts": features["active_contacts"].to_numpy(dtype="int64"),
-        }
-    )
+    scores = score_frame(run, features)
     unscorable = ~np.isfinite(scores["probability"]) | ~np.isfinite(scores["revenue_at_risk"])
     for customer_id in scores.loc[unscorable, "customer_id"]:  # the few bad ones only
         steps.set_aside(
@@ -155,26 +128,112 @@ def score_chunk(*, run_id: int, id_from: int, id_to: int) -> dict[str, float]:
 
     began = time.perf_counter()
     with transaction.atomic():
-        StagedScore.objects.filter(
-            run=run, customer_id__gte=id_from, customer_id__lte=id_to
-        ).delete()
-        # One COPY; only if the database refuses it (a value its column cannot hold),
-        # halves are written again until the refused customers are found and set aside.
-        refused = steps.write_or_set_aside(
-            range(len(scores)),
-            lambda rows: write_frame(StagedScore, scores.iloc[rows.start : rows.stop]),
-            describe=lambda row: {
-                "model": "customer",
-                "object_id": int(scores["customer_id"].iat[row]),
-            },
-        )
-        ScoringRun.objects.filter(pk=run.pk).update(chunks_done=F("chunks_done") + 1)
-    timings["writes"] = time.perf_counter() - began
+        staged = history.staged_rows(run, scores, id_from, id_to)
+        timings["compare"] = time.perf_counter() - began
+        refused = stage(run, staged, id_from, id_to)
+    timings["writes"] = time.perf_counter() - began - timings["compare"]
     return {
         "scored": len(scores) - len(refused),
         "set_aside": left_out + int(unscorable.sum()) + len(refused),
+        "reasons_staged": int(staged["reasons"].notna().sum()),
         **{k: round(v, 3) for k, v in timings.items()},
     }
+
+
+def stage(run: ScoringRun, staged: pd.DataFrame, id_from: int, id_to: int) -> list[int]:
+    """Replace what an earlier attempt staged for [id_from, id_to] with `staged`
+    (history.staged_rows) and keep the run's count of staged scores, in the caller's
+    transaction. Returns the rows the database refused (set aside)."""
+    removed, _ = StagedScore.objects.filter(
+        run=run, customer_id__gte=id_from, customer_id__lte=id_to
+    ).delete()
+    # One COPY; only if the database refuses it (a value its column cannot hold),
+    # halves are written again until the refused customers are found and set aside.
+    refused = steps.write_or_set_aside(
+        range(len(staged)),
+        lambda rows: write_frame(StagedScore, staged.iloc[rows.start : rows.stop]),
+        describe=lambda row: {
+            "model": "customer",
+            "object_id": int(staged["customer_id"].iat[row]),
+        },
+    )
+    ScoringRun.objects.filter(pk=run.pk).update(
+        chunks_done=F("chunks_done") + 1,
+        customers_scored=F("customers_scored") + (len(staged) - len(refused)) - removed,
+    )
+    return refused
+
+
+def score_frame(run: ScoringRun, features: pd.DataFrame) -> pd.DataFrame:
+    """The run's model, reasons and signs over `features` (scorable customers): one row
+    per customer with its probability, value, revenue at risk, reasons and signs (JSON
+    text) and their codes (what the history compares)."""
+    limits = signals.configured_thresholds()
+    flags = signals.fired(features, limits)
+    probability = predict(run.model, features, flags)
+    entries = signals.fired_entries(features, flags, limits)
+    weights = run.model.signal_weights
+    value = features["annual_value"].to_numpy(dtype="float64")
+    every_sign = len(signals.SIGNALS)
+    return pd.DataFrame(
+        {
+            "run_id": run.pk,
+            "customer_id": features.index.to_numpy(),
+            # Unrounded: a calibrated model gives healthy customers probabilities far
+            # below 1e-6, and the tiers rank on them (rounded, they would all tie at 0).
+            "probability": probability,
+            "annual_value": np.round(value, 2),
+            "revenue_at_risk": np.round(probability * value, 2),
+            "reasons": signals.top_reasons(
+                features, flags, weights, limits=limits, entries=entries
+            ),
+            "reason_codes": signals.reason_codes(flags, weights),
+            "signals": signals.top_reasons(
+                features,
+                flags,
+                signals.RULES_WEIGHTS,
+                limit=every_sign,
+                limits=limits,
+                entries=entries,
+            ),
+            "signal_codes": signals.reason_codes(flags, signals.RULES_WEIGHTS, every_sign),
+            "single_threaded": features["single_threaded"].to_numpy(dtype=bool),
+            "active_contacts": features["active_contacts"].to_numpy(dtype="int64"),
+        }
+    )
+
+
+def stage_reasons(run: ScoringRun, customer_ids: list[int]) -> None:
+    """Stage the reasons and signs of the named customers, whose history row is to be
+    written although their chunk did not expect it (their tier moved): their features
+    read again for the day, through the customers' own rows. A customer no longer found
+    (gone since the chunk) keeps no reasons, rather than failing the night."""
+    features = _set_aside_unscorable(
+        compute_features(run.day, CustomerSelection(ids=tuple(customer_ids)))
+    )
+    ids: list[int] = []
+    reasons: list[str] = []
+    signs: list[str] = []
+    if len(features):
+        scores = score_frame(run, features)
+        ids = scores["customer_id"].astype("int64").tolist()
+        reasons, signs = scores["reasons"].tolist(), scores["signals"].tolist()
+    missing = sorted(set(customer_ids) - set(ids))
+    if missing:
+        logger.warning("%d customers to write were not found again: no reasons", len(missing))
+        ids += missing
+        reasons += ["[]"] * len(missing)
+        signs += ["[]"] * len(missing)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {StagedScore._meta.db_table} s
+            SET reasons = v.reasons::jsonb, signals = v.signs::jsonb
+            FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(customer_id, reasons, signs)
+            WHERE s.run_id = %s AND s.customer_id = v.customer_id
+            """,
+            [ids, reasons, signs, run.pk],
+        )
 
 
 def _set_aside_unscorable(features: pd.DataFrame) -> pd.DataFrame:
@@ -218,21 +277,55 @@ def tier_bounds(count: int, shares: list[int] | None = None) -> list[int]:
     return [round(count * c / total) for c in cumulative]
 
 
+class StagingLost(RuntimeError):
+    """The staged scores of a run are fewer than its chunks staged."""
+
+
 def finish_run(*, run_id: int, chunk_results: list[dict] | None = None) -> dict:
     """Size the tiers over every staged score and fold the day's scores into the history
     (rows only for the customers whose score changed materially, history.py), in one
     transaction. Finishing a run that is already complete changes nothing."""
+    try:
+        return _finish_run(run_id=run_id, chunk_results=chunk_results)
+    except StagingLost as lost:
+        fail_run(run_id=run_id, error=str(lost))
+        raise
+
+
+def _finish_run(*, run_id: int, chunk_results: list[dict] | None) -> dict:
     began = time.perf_counter()
     written = None
     with transaction.atomic():
         run = ScoringRun.objects.select_for_update().select_related("model").get(pk=run_id)
         if run.status != ScoringRun.Status.COMPLETE:
-            staged = StagedScore.objects.filter(run=run)
-            swap = history.swap_in(run, tier_bounds(staged.count()))
+            # While running, `customers_scored` counts what the chunks staged (they add
+            # and remove in their own transactions): the tiers are sized on it, and a
+            # staging table emptied under the run (a crash of the database) is caught.
+            swap = history.swap_in(
+                run,
+                tier_bounds(run.customers_scored),
+                stage_reasons=lambda ids: stage_reasons(run, ids),
+            )
+            if swap.scored != run.customers_scored:
+                raise StagingLost(
+                    Worded(
+                        gettext_noop(
+                            "%(staged)s scores were staged for %(day)s and %(left)s are "
+                            "left: score the day again."
+                        ),
+                        staged=run.customers_scored,
+                        day=run.day.isoformat(),
+                        left=swap.scored,
+                    )
+                )
             totals = history.day_totals(run)
-            staged.delete()
-            written = {"scores_written": swap.written, "scores_ended": swap.ended}
-            timings = {"features": 0.0, "scoring": 0.0, "writes": 0.0}
+            StagedScore.objects.filter(run=run).delete()
+            written = {
+                "scores_written": swap.written,
+                "scores_ended": swap.ended,
+                "reasons_late": swap.reasons_late,
+            }
+            timings = {"features": 0.0, "scoring": 0.0, "compare": 0.0, "writes": 0.0}
             for result in chunk_results or []:
                 for key in timings:
                     timings[key] += result.get(key, 0.0)

@@ -412,14 +412,8 @@ def top_reasons(
     `entries`: every fired signal's JSON object from `fired_entries`, when the caller
     has them."""
     codes = list(flags.columns)
-    strength = np.array([weights.get(code, 0.0) for code in codes])
-    threshold = 1.0 if max(weights.values(), default=0) > 1 else 0.0
-    scored = np.where(flags.to_numpy() & (strength > threshold), strength, -np.inf)
-    order = np.argsort(-scored, axis=1, kind="stable")[:, :limit]
-    top = np.take_along_axis(scored, order, axis=1)
-
+    order, in_top = _ranked(flags, weights, limit)
     n = len(features)
-    in_top = np.isfinite(top)
     if entries is None:  # worded only for the rows where the signal is among the top ones
         entries = np.full((len(codes), n), None, dtype=object)
         for j, code in enumerate(codes):
@@ -435,3 +429,28 @@ def top_reasons(
             break
         joined[rows] = joined[rows] + (", " if r else "") + entries[order[rows, r], rows]
     return (joined + "]").tolist()
+
+
+def _ranked(flags: pd.DataFrame, weights: dict[str, float], limit: int) -> tuple:
+    """Per customer, the columns of its `limit` strongest reasons (`order`) and whether
+    each rank holds one (`in_top`): the fired signals that made churn more likely."""
+    strength = np.array([weights.get(code, 0.0) for code in flags.columns])
+    threshold = 1.0 if max(weights.values(), default=0) > 1 else 0.0
+    scored = np.where(flags.to_numpy() & (strength > threshold), strength, -np.inf)
+    order = np.argsort(-scored, axis=1, kind="stable")[:, :limit]
+    return order, np.isfinite(np.take_along_axis(scored, order, axis=1))
+
+
+def reason_codes(flags: pd.DataFrame, weights: dict[str, float], limit: int = 3) -> np.ndarray:
+    """The codes of `top_reasons`' entries per customer, in order, as the JSON text
+    PostgreSQL gives for them (`["complaint", "no_contact"]`): what the score history
+    compares to decide whether the reasons changed."""
+    codes = np.array([f'"{code}"' for code in flags.columns], dtype=object)
+    order, in_top = _ranked(flags, weights, limit)
+    joined = np.full(len(flags), "[", dtype=object)
+    for r in range(order.shape[1]):
+        rows = np.flatnonzero(in_top[:, r])
+        if not len(rows):
+            break
+        joined[rows] = joined[rows] + (", " if r else "") + codes[order[rows, r]]
+    return joined + "]"

@@ -191,4 +191,8 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
     name = "ApiToken"
 
     def get_security_definition(self, auto_schema):
-        return {"type": "http", "scheme": "bearer", "description": "An API key made by an admin."}
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": _("An API key made by an admin."),
+        }

@@ -7,8 +7,11 @@
 
 from __future__ import annotations
 
+import json
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import SuspiciousOperation
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
@@ -51,8 +54,13 @@ def handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
-    elif isinstance(exc, SuspiciousOperation):  # e.g. a body over DATA_UPLOAD_MAX_MEMORY_SIZE
-        exc = exceptions.ParseError(str(exc) or "The request could not be read.")
+    elif isinstance(exc, RequestDataTooBig):
+        exc = exceptions.ParseError(
+            _("The request body is larger than the %(limit)s bytes one request may carry.")
+            % {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
+        )
+    elif isinstance(exc, SuspiciousOperation):  # Django's English text stays in the log
+        exc = exceptions.ParseError(_("The request could not be read."))
     response = exception_handler(exc, context)
     if response is None:
         return None
@@ -73,13 +81,25 @@ def handler(exc, context):
 
 
 class JSONParser(parsers.JSONParser):
-    """JSON nested too deeply for Python's parser is a 400, not a server error."""
+    """JSON nested too deeply for Python's parser is a 400, not a server error; a body
+    that is not JSON is named by line and column in the reader's language (the parser's
+    own text is English)."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
-            raise exceptions.ParseError("JSON parse error - nested too deeply.") from None
+            raise exceptions.ParseError(_("The JSON is nested too deeply to read.")) from None
+        except exceptions.ParseError as error:
+            cause = error.__context__
+            if isinstance(cause, json.JSONDecodeError):
+                raise exceptions.ParseError(
+                    _("The body is not valid JSON (line %(line)s, column %(column)s).")
+                    % {"line": cause.lineno, "column": cause.colno}
+                ) from None
+            if isinstance(cause, ValueError):  # not UTF-8, or a number JSON has not
+                raise exceptions.ParseError(_("The body is not valid JSON.")) from None
+            raise
 
 
 # --- Django's own error views: JSON in the one shape under /api/, the usual pages elsewhere --

@@ -30,6 +30,7 @@ from decimal import Decimal
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext
 from rest_framework.exceptions import NotFound
 from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import BasePagination, CursorPagination
@@ -169,9 +170,11 @@ class Cursor(BasePagination):
         shape = CursorPagination().get_paginated_response_schema(schema)
         shape["properties"]["sync_token"] = {
             "type": "string",
-            "description": "Lists that sync (customers, contacts, contracts, interactions, "
-            "exchange rates): keep it after reading the last page and send it as "
-            "?sync_token= next time to get everything committed since.",
+            "description": gettext(
+                "Lists that sync (customers, contacts, contracts, interactions, "
+                "exchange rates): keep it after reading the last page and send it as "
+                "?sync_token= next time to get everything committed since."
+            ),
         }
         return shape
 

@@ -3,6 +3,7 @@ operation, so clients and schema checks know what a 4xx looks like."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 
@@ -25,15 +26,17 @@ class ErrorSerializer(serializers.Serializer):
     error = ErrorBodySerializer()
 
 
+# Words of the schema follow the reader's language (Accept-Language, or ?lang= on the
+# schema's URL); the field names and codes they describe stay English.
 ERRORS = {
-    "400": "Bad input: see error.fields or error.rows.",
-    "401": "No valid API key or session.",
-    "403": "Your role does not allow this.",
-    "404": "Not found, or not visible to you.",
-    "405": "Method not allowed.",
-    "406": "Not acceptable.",
-    "415": "Unsupported media type.",
-    "429": "Too many requests for this key; retry later.",
+    "400": _("Bad input: see error.fields or error.rows."),
+    "401": _("No valid API key or session."),
+    "403": _("Your role does not allow this."),
+    "404": _("Not found, or not visible to you."),
+    "405": _("Method not allowed."),
+    "406": _("Not acceptable."),
+    "415": _("Unsupported media type."),
+    "429": _("Too many requests for this key; retry later."),
 }
 
 

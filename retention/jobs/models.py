@@ -6,7 +6,7 @@ finds the row taken instead of running the step again."""
 from __future__ import annotations
 
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from retention.wording import reword
@@ -52,7 +52,11 @@ class JobStep(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     result = models.JSONField(default=dict, blank=True)
+    # The error as raised (the worker's or the database's own text, for admins) and what
+    # people read: its English source and figures, worded for each reader
+    # (retention/wording.py); empty for an error stored before messages were.
     error = models.TextField(blank=True)
+    error_wording = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-day", "id"]
@@ -81,6 +85,29 @@ class JobStep(models.Model):
         return None
 
     @property
+    def label(self) -> str:
+        """What the step does, in the reader's language (the name is its code)."""
+        from retention.jobs.labels import step_label
+
+        return step_label(self.name)
+
+    @property
+    def result_items(self) -> list[tuple[str, str]]:
+        from retention.jobs.labels import result_items
+
+        return result_items(self.result)
+
+    @property
+    def error_text(self) -> str:
+        """The error in the reader's language."""
+        return reword({"message": self.error, **(self.error_wording or {})})
+
+    @property
+    def error_detail(self) -> str:
+        """The error as raised, when the message people read does not already say it."""
+        return _detail(self.error, self.error_wording)
+
+    @property
     def seconds(self) -> float | None:
         if self.started_at and self.finished_at:
             return (self.finished_at - self.started_at).total_seconds()
@@ -97,8 +124,11 @@ class SetAside(models.Model):
     key = models.CharField(max_length=200, blank=True, help_text=_("The record's external id."))
     reason = models.TextField()
     # The reason's English source and figures, to word it in the reader's language
-    # (retention/wording.py); empty for a reason without them (a database's message).
+    # (retention/wording.py); empty for a reason stored without them.
     wording = models.JSONField(default=dict, blank=True)
+    detail = models.TextField(
+        blank=True, help_text=_("The database's or library's own text, for admins.")
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -109,6 +139,20 @@ class SetAside(models.Model):
         return f"{self.model} {self.key or self.object_id}: {self.reason[:80]}"
 
     @property
+    def record_label(self) -> str:
+        """What the record is, in the reader's language."""
+        from retention.jobs.labels import record_label
+
+        return record_label(self.model)
+
+    @property
     def reason_text(self) -> str:
         """The reason in the active language."""
         return reword({"message": self.reason, **(self.wording or {})})
+
+
+def _detail(raw: str, wording: dict | None) -> str:
+    if not raw or not wording:
+        return ""
+    with translation.override("en"):
+        return "" if reword({"message": raw, **wording}) == raw else raw

@@ -38,10 +38,11 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.module_loading import import_string
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
+from retention import refusals
 from retention.jobs.models import JobStep, SetAside
-from retention.wording import Joined, coded
+from retention.wording import Joined, Worded, coded
 
 logger = logging.getLogger(__name__)
 HOST = socket.gethostname()
@@ -232,7 +233,14 @@ def _claim(step_id: int, me: str) -> JobStep | None:
         now = timezone.now()
         if step.status == Status.RUNNING:
             step.retries += 1
-            step.error = f"Worker {step.owner} was lost; taken over by {me}."
+            _say(
+                step,
+                Worded(
+                    gettext_noop("Worker %(owner)s was lost; taken over by %(me)s."),
+                    owner=step.owner,
+                    me=me,
+                ),
+            )
         step.status, step.owner, step.heartbeat_at = Status.RUNNING, me, now
         step.attempts += 1
         step.started_at = step.started_at or now
@@ -325,30 +333,64 @@ def run_step(step_id: int) -> dict:
         heartbeat_at=timezone.now(),
         result=summary,
         error="",
+        error_wording={},
     )
     advance(step.day)
     return {"step": step.pk, "ran": True, **summary}
 
 
+def _say(step: JobStep, message: str, raw: str = "") -> None:
+    """Record on the step what people read (worded for each reader) and the raw text."""
+    step.error, step.error_wording = raw or str(message), coded(message)
+
+
+def _step_message(error: Exception) -> Worded | Joined:
+    """What a failed step shows people: the step's own message, a validation's, the
+    database's refusal in words; anything else says where to look."""
+    carried = error.args[0] if error.args else None
+    if isinstance(carried, Worded | Joined):
+        return carried
+    if isinstance(error, ValidationError):
+        return Joined(error.messages)
+    if isinstance(error, DatabaseError):
+        return refusals.refusal(error)
+    return Worded(gettext_noop("The step stopped on an unexpected error (see the detail)."))
+
+
 def _failed(step: JobStep, me: str, error: Exception) -> dict:
     transient = isinstance(error, TRANSIENT)
-    text = f"{type(error).__name__}: {error}".strip()[:2000]
+    message = _step_message(error)
+    # The raw text for admins; where the step said why, its message is all there is.
+    carried = error.args[0] if error.args else None
+    text = str(carried) if carried is message else refusals.detail(error)
     if transient and not connection.in_atomic_block:
         connection.close()  # a killed connection must not be reused for the bookkeeping
     try:
         if transient and step.attempts < settings.JOBS_MAX_ATTEMPTS:
             delay = min(2**step.attempts, 60)
+            retry = Worded(
+                gettext_noop(
+                    "The database did not answer (attempt %(attempt)s); trying again in "
+                    "%(seconds)s s."
+                ),
+                attempt=step.attempts,
+                seconds=delay,
+            )
             JobStep.objects.filter(pk=step.pk, owner=me).update(
                 status=Status.QUEUED,
                 owner="",
                 retries=step.retries + 1,
-                error=f"{text} (attempt {step.attempts}; retried in {delay} s)",
+                error=text,
+                error_wording=coded(retry),
                 queued_at=timezone.now() + dt.timedelta(seconds=delay),
             )
             send([step.pk], countdown=delay)
             return {"step": step.pk, "ran": True, "retry": True, "error": text}
         JobStep.objects.filter(pk=step.pk).update(
-            status=Status.FAILED, finished_at=timezone.now(), error=text
+            status=Status.FAILED,
+            finished_at=timezone.now(),
+            error=text,
+            error_wording=coded(message),
         )
     except DatabaseError:
         # The database is gone too: the step stays running, stops beating, and the
@@ -380,11 +422,19 @@ def advance(day: dt.date) -> list[int]:
                 continue
             if step.needs_success and any(s != Status.DONE for s in before):
                 step.status, step.finished_at = Status.SKIPPED, now
-                step.error = f"Not run: {step.after} did not complete that day."
+                _say(
+                    step,
+                    Worded(
+                        gettext_noop("Not run: %(after)s did not complete that day."),
+                        after=_step_named(step.after),
+                    ),
+                )
             else:
                 step.status, step.queued_at = Status.QUEUED, now
                 ready.append(step.pk)
-            step.save(update_fields=["status", "finished_at", "error", "queued_at"])
+            step.save(
+                update_fields=["status", "finished_at", "error", "error_wording", "queued_at"]
+            )
             statuses.setdefault(step.name, []).append(step.status)
     send(ready)
     # A skipped step may be what a later one waits for.
@@ -407,15 +457,23 @@ def watchdog() -> dict:
         ):
             if not owner_lost(step, now=now):
                 continue
-            lost = f"Worker {step.owner} stopped beating (last {step.heartbeat_at:%H:%M:%S})"
+            last = f"{step.heartbeat_at:%H:%M:%S}" if step.heartbeat_at else "–"
+            beat = {"owner": step.owner, "last": last}
             if step.attempts >= settings.JOBS_MAX_ATTEMPTS:
                 step.status, step.finished_at = Status.FAILED, now
-                step.error = f"{lost}; gave up after {step.attempts} attempts."
+                message = gettext_noop(
+                    "Worker %(owner)s stopped beating (last %(last)s); gave up after "
+                    "%(attempts)s attempts."
+                )
+                _say(step, Worded(message, **beat, attempts=step.attempts))
                 failed.append(step)
             else:
                 step.status, step.queued_at, step.owner = Status.QUEUED, now, ""
                 step.retries += 1
-                step.error = f"{lost}; re-queued."
+                message = gettext_noop(
+                    "Worker %(owner)s stopped beating (last %(last)s); re-queued."
+                )
+                _say(step, Worded(message, **beat))
                 requeued.append(step.pk)
             step.save()
         # Queued steps can wait their turn behind others for a while; only one queued
@@ -442,10 +500,13 @@ def watchdog() -> dict:
 # --- set-aside records and re-runs ----------------------------------------------------------
 
 
-def set_aside(*, model: str, reason: str, key: str = "", object_id: int | None = None) -> None:
-    """Record a row the running step left out, with why (shown on the jobs page)."""
+def set_aside(
+    *, model: str, reason: str, key: str = "", object_id: int | None = None, detail: str = ""
+) -> None:
+    """Record a row the running step left out, with why (shown on the jobs page): the
+    reason people read, and the database's own text as a detail for admins."""
     step = current_step()
-    logger.warning("Set aside %s %s: %s", model, key or object_id, reason)
+    logger.warning("Set aside %s %s: %s %s", model, key or object_id, reason, detail)
     if step is not None:
         SetAside.objects.create(
             step_id=step.pk,
@@ -454,15 +515,13 @@ def set_aside(*, model: str, reason: str, key: str = "", object_id: int | None =
             object_id=object_id,
             reason=reason,
             wording=coded(reason),
+            detail=detail,
         )
 
 
-def _reason(error: BaseException) -> str:
-    if isinstance(error, ValidationError):
-        return Joined(error.messages)
-    # The database's message and its DETAIL line (which key, which value).
-    text = " ".join(line.strip() for line in str(error).strip().splitlines()[:2])
-    return f"{type(error).__name__}: {text}".strip()[:1000]
+def set_aside_for(error: BaseException, **record) -> None:
+    """Set the record aside for this error: a refusal in words, the raw text as detail."""
+    set_aside(**record, **refusals.explain(error, model=record.get("model")))
 
 
 def write_or_set_aside(
@@ -488,7 +547,7 @@ def write_or_set_aside(
         raise
     except DatabaseError as error:
         if len(items) == 1:
-            set_aside(**describe(items[0]), reason=_reason(error))
+            set_aside_for(error, **describe(items[0]))
             return list(items)
     middle = len(items) // 2
     return write_or_set_aside(items[:middle], write, describe=describe) + write_or_set_aside(
@@ -520,8 +579,16 @@ def each_or_set_aside(
             raise
         except Exception as error:  # noqa: BLE001 - one item's fault is recorded, not fatal
             logger.exception("Setting aside %s", item)
-            set_aside(**describe(item), reason=_reason(error))
+            set_aside_for(error, **describe(item))
     return results
+
+
+def _step_named(name: str) -> Worded | str:
+    """A step's label as a figure of a stored message, worded again for each reader."""
+    from retention.jobs.labels import STEP_LABELS
+
+    label = STEP_LABELS.get(name)
+    return Worded(refusals.source(label)) if label is not None else name
 
 
 def _dependants(day: dt.date, name: str) -> set[str]:
@@ -547,7 +614,7 @@ def rerun(step: JobStep) -> JobStep:
                     "%(step)s for %(day)s is %(status)s; it can be re-run once it has finished."
                 )
                 % {
-                    "step": step.name,
+                    "step": step.label,
                     "day": date_format(step.day),
                     "status": step.get_status_display().lower(),
                 }
@@ -559,17 +626,22 @@ def rerun(step: JobStep) -> JobStep:
         ):
             raise ValidationError(
                 gettext("%(step)s for %(day)s needs %(after)s to complete first: re-run that.")
-                % {"step": step.name, "day": date_format(step.day), "after": step.after}
+                % {
+                    "step": step.label,
+                    "day": date_format(step.day),
+                    "after": str(_step_named(step.after)),
+                }
             )
         step.set_aside.all().delete()
         step.status, step.queued_at, step.owner = Status.QUEUED, timezone.now(), ""
         step.started_at, step.finished_at, step.error, step.result = None, None, "", {}
+        step.error_wording = {}
         step.save()
         JobStep.objects.filter(
             day=step.day,
             name__in=_dependants(step.day, step.name),
             status__in=[Status.FAILED, Status.SKIPPED],
-        ).update(status=Status.WAITING, finished_at=None, error="")
+        ).update(status=Status.WAITING, finished_at=None, error="", error_wording={})
     send([step.pk])
     return step
 

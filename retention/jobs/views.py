@@ -78,6 +78,6 @@ def rerun(request: HttpRequest, step_id: int) -> HttpResponse:
         messages.success(
             request,
             _("%(step)s %(subject)s for %(day)s queued again.")
-            % {"step": step.name, "subject": step.subject, "day": date_format(step.day)},
+            % {"step": step.label, "subject": step.subject, "day": date_format(step.day)},
         )
     return redirect(f"{reverse('jobs')}?day={step.day.isoformat()}")

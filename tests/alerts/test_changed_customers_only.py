@@ -10,7 +10,7 @@ import pytest
 from alerts.models import Alert
 from alerts.services import act_on_alert, raise_alerts
 from tests.customers.test_score_history import D1, D2, D3, night
-from tests.factories import CustomerFactory, EmployeeFactory
+from tests.factories import CustomerFactory, EmployeeFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -82,3 +82,38 @@ def test_a_resolved_alert_whose_sign_still_fires_opens_again_and_a_new_owner_fol
     night(model, D4, {a: (0.5, [COMPLAINT]), b: (0.1, [])})
     result = raise_alerts(day=D4)
     assert (result.looked_at, result.opened, result.cleared, result.kept) == (1, 0, 0, 1)
+
+
+def test_a_new_manager_or_team_re_routes_only_the_customers_it_concerns(model):
+    mia, sam, tom = (EmployeeFactory(name=name) for name in ("Mia", "Sam", "Tom"))
+    north, south = TeamFactory(name="North", manager=mia), TeamFactory(name="South", manager=sam)
+    ann = EmployeeFactory(name="Ann", team=north)
+    a = CustomerFactory(primary_owner=ann)
+    b = CustomerFactory(primary_owner=EmployeeFactory(name="Sue", team=south))
+    # 50% of 50,000 at risk: 25,000, past the 10,000 that also routes to the manager.
+    scores = {a: (0.5, [COMPLAINT], 50_000), b: (0.5, [COMPLAINT], 50_000)}
+    night(model, D1, scores)
+    raise_alerts(day=D1)
+    assert Alert.objects.get(customer=a).manager == mia
+
+    # North gets a new manager: A's alert follows the next night; B is not read.
+    north.manager = tom
+    north.save()
+    night(model, D2, scores)
+    result = raise_alerts(day=D2)
+    assert (result.looked_at, result.refreshed) == (1, 1)
+    assert Alert.objects.get(customer=a).manager == tom
+
+    # Ann moves to South: A's alert goes to South's manager.
+    ann.team = south
+    ann.save()
+    night(model, D3, scores)
+    result = raise_alerts(day=D3)
+    assert (result.looked_at, result.refreshed) == (1, 1)
+    assert (Alert.objects.get(customer=a).manager, Alert.objects.get(customer=b).manager) == (
+        sam,
+        sam,
+    )
+    # The same day over every customer finds nothing left to follow.
+    full = raise_alerts(day=D3)
+    assert (full.looked_at, full.refreshed, full.opened, full.cleared) == (None, 0, 0, 0)

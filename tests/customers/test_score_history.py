@@ -3,12 +3,15 @@ score changed materially, ends the row of a customer no longer scored, and every
 still reads exactly one score per scored customer, however often a day is scored."""
 
 import datetime as dt
+import json
 from decimal import Decimal
 
+import pandas as pd
 import pytest
+from django.db import transaction
 
 from customers.models import RiskModel, RiskScore, ScoringRun, StagedScore
-from customers.scoring import runs
+from customers.scoring import history, runs
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -27,22 +30,37 @@ def model():
 
 def night(model, day, scores: dict) -> dict:
     """Score `day` with hand-made scores: {customer: (probability, reasons)} or
-    {customer: (probability, reasons, annual value)}; the tiers come from the ranks."""
+    {customer: (probability, reasons, annual value)}; the tiers come from the ranks. The
+    scores are staged as a chunk stages them (compared with the history first)."""
     run, _ = ScoringRun.objects.update_or_create(
-        day=day, defaults={"model": model, "status": "running"}
+        day=day, defaults={"model": model, "status": "running", "customers_scored": 0}
     )
     StagedScore.objects.filter(run=run).delete()
+    rows = []
     for customer, (probability, reasons, *value) in scores.items():
         value = Decimal(value[0] if value else 1000)
-        StagedScore.objects.create(
-            run=run,
-            customer_id=customer.pk,
-            probability=probability,
-            annual_value=value,
-            revenue_at_risk=(value * Decimal(str(probability))).quantize(Decimal("0.01")),
-            reasons=reasons,
-            signals=reasons,
+        codes = json.dumps([reason["signal"] for reason in reasons])
+        rows.append(
+            {
+                "run_id": run.pk,
+                "customer_id": customer.pk,
+                "probability": probability,
+                "annual_value": float(value),
+                "revenue_at_risk": float(
+                    (value * Decimal(str(probability))).quantize(Decimal("0.01"))
+                ),
+                "reasons": json.dumps(reasons),
+                "signals": json.dumps(reasons),
+                "reason_codes": codes,
+                "signal_codes": codes,
+                "single_threaded": False,
+                "active_contacts": 0,
+            }
         )
+    if rows:
+        with transaction.atomic():
+            frame = pd.DataFrame(rows)
+            runs.stage(run, history.staged_rows(run, frame, 0, 2**62), 0, 2**62)
     return runs.finish_run(run_id=run.pk)
 
 

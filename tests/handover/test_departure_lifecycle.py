@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from customers.models import Customer, OwnershipPeriod
-from handover import services
+from handover import nightly, services
 from handover.models import HandoverPlan, HandoverStep, HandoverTask
 from staff.models import Employee
 from tests.handover.world import LAST_DAY, TODAY, build_team
@@ -98,7 +98,7 @@ def test_on_the_last_day_everyone_is_handed_over_and_the_leaver_locked_out(
     # C2 keeps only a recommendation: accept_successors took it too, so undo for the test.
     HandoverTask.objects.filter(customer=team.c2).update(successor=None, accepted_at=None)
 
-    result = services.process_handovers(as_of=LAST_DAY)
+    result = nightly.process_handovers(as_of=LAST_DAY)
 
     assert (result.handed_over, result.to_manager, result.locked_out) == (3, 1, 1)
     owners = dict(Customer.objects.values_list("name", "primary_owner__name"))
@@ -120,7 +120,7 @@ def test_on_the_last_day_everyone_is_handed_over_and_the_leaver_locked_out(
     )
 
     periods = OwnershipPeriod.objects.count()
-    again = services.process_handovers(as_of=LAST_DAY)
+    again = nightly.process_handovers(as_of=LAST_DAY)
     assert (again.handed_over, OwnershipPeriod.objects.count()) == (0, periods)
 
 
@@ -131,12 +131,12 @@ def test_overdue_steps_escalate_to_the_manager_once(
     mailoutbox.clear()
     # Knowledge-transfer notes were due 5 days before the last day.
     two_days_before = LAST_DAY - dt.timedelta(days=2)
-    assert services.process_handovers(as_of=two_days_before).escalated == 3
+    assert nightly.process_handovers(as_of=two_days_before).escalated == 3
     assert set(
         HandoverStep.objects.filter(escalated_on=two_days_before).values_list("kind", flat=True)
     ) == {"knowledge_transfer"}
     assert mailoutbox[0].to == [team.mona.email] and "3 overdue" in mailoutbox[0].subject
-    assert services.process_handovers(as_of=two_days_before).escalated == 0
+    assert nightly.process_handovers(as_of=two_days_before).escalated == 0
 
 
 def test_cancelling_closes_the_plan_but_keeps_ownership_changed_by_hand(
@@ -161,10 +161,10 @@ def test_cancelling_closes_the_plan_but_keeps_ownership_changed_by_hand(
 def test_a_plan_completes_when_every_step_is_done(team, django_capture_on_commit_callbacks):
     plan = start(team, django_capture_on_commit_callbacks)
     services.accept_successors(plan=plan, by=team.mona)
-    services.process_handovers(as_of=LAST_DAY)
+    nightly.process_handovers(as_of=LAST_DAY)
     for step in HandoverStep.objects.filter(done_at__isnull=True):
         services.complete_step(step=step, by=team.ada, note="Done", satisfaction=8)
-    services.process_handovers(as_of=LAST_DAY + dt.timedelta(days=91))
+    nightly.process_handovers(as_of=LAST_DAY + dt.timedelta(days=91))
     plan.refresh_from_db()
     assert plan.status == "complete"
 
@@ -176,7 +176,7 @@ def test_nightly_job_reranks_open_tasks_by_the_latest_scores(
 
     plan = start(team, django_capture_on_commit_callbacks)
     RiskScore.objects.filter(customer=team.c1).update(probability=0.10)
-    services.process_handovers(as_of=TODAY)
+    nightly.process_handovers(as_of=TODAY)
     task = plan.tasks.get(customer=team.c1)
     # 100,000 x 0.10 x 0.8 dependence
     assert (task.risk, task.priority) == (0.10, pytest.approx(8_000))
@@ -188,5 +188,5 @@ def test_nightly_job_raises_tasks_a_lost_message_never_raised(team):
         employee=team.leo, last_day=LAST_DAY, reason="New job", voluntary=True
     )
     assert plan.tasks.count() == 0
-    services.process_handovers(as_of=TODAY)
+    nightly.process_handovers(as_of=TODAY)
     assert plan.tasks.count() == 3

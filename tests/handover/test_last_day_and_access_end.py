@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import Customer, OwnershipPeriod
-from handover import services
+from handover import nightly, services
 from handover.models import HandoverPlan, HandoverTask
 from staff.models import Employee, Team
 from tests.api.helpers import integration_client
@@ -51,7 +51,7 @@ def test_a_customer_given_after_the_last_day_is_handed_over_with_an_honest_histo
     c4 = CustomerFactory(name="C4", primary_owner=team.leo)
     assert OwnershipPeriod.objects.get(customer=c4).started_on == TODAY
 
-    result = services.process_handovers(as_of=TODAY)
+    result = nightly.process_handovers(as_of=TODAY)
 
     # C1, C2, C4 (primary) and C3 (secondary) all go to Mona: no successor was accepted.
     assert (result.handed_over, result.to_manager, result.locked_out) == (4, 4, 1)
@@ -81,7 +81,7 @@ def test_one_customer_nobody_can_take_does_not_stop_the_others_and_the_page_says
     HandoverTask.objects.filter(pk=c1.pk).update(successor=team.ada)
     HandoverTask.objects.filter(pk=c3.pk).update(successor=team.ada)
 
-    result = services.process_handovers(as_of=TODAY)
+    result = nightly.process_handovers(as_of=TODAY)
 
     # C1 and C3 go to Ada; C2 has no successor and Leo no manager: it stays, named.
     assert (result.handed_over, result.to_manager) == (2, 0)
@@ -102,7 +102,7 @@ def test_one_customer_nobody_can_take_does_not_stop_the_others_and_the_page_says
     plan.refresh_from_db()
     assert plan.last_day_processed_at is None
     Team.objects.filter(pk=team.leo.team_id).update(manager=team.mona)
-    result = services.process_handovers(as_of=TODAY)
+    result = nightly.process_handovers(as_of=TODAY)
     assert (result.handed_over, result.to_manager, result.locked_out) == (1, 1, 0)
     assert Customer.objects.get(pk=team.c2.pk).primary_owner == team.mona
     plan.refresh_from_db()
@@ -126,7 +126,7 @@ def test_a_plan_that_fails_is_set_aside_and_shows_on_its_page_for_hr_and_the_man
             FOR EACH ROW EXECUTE FUNCTION refuse_owner_change();
             """
         )
-    services.process_handovers(as_of=TODAY)
+    nightly.process_handovers(as_of=TODAY)
     plan.refresh_from_db()
     assert plan.last_day_processed_at is None
     team.mona.user = UserFactory(username="mona")

@@ -6,7 +6,7 @@ from django.core import mail
 from django.urls import reverse
 
 from customers.models import OwnershipPeriod
-from handover import services
+from handover import nightly, services
 from handover.models import HandoverStep
 from staff.models import AuditEvent
 from tests.factories import UserFactory
@@ -98,7 +98,7 @@ def test_marking_the_ownership_change_done_makes_the_successor_the_owner(client,
     )
     assert change.detail["to"] == team.ada.pk and change.detail["role"] == "primary"
     # The last-day job later finds the owner already changed and writes nothing twice.
-    services.process_handovers(as_of=LAST_DAY)
+    nightly.process_handovers(as_of=LAST_DAY)
     assert periods.count() == 2
 
 

@@ -75,8 +75,9 @@ MESSAGE_CALLS = {
 }
 # messages.success(request, "...") and friends: the text is the second argument.
 FLASH_CALLS = {"debug", "info", "success", "warning", "error"}
-# Keywords and dictionary keys that carry a message.
-MESSAGE_KEYS = {"message", "reason", "detail", "error"}
+# Keywords and dictionary keys that carry a message (help texts and descriptions: the
+# admin's forms and actions, the API schema).
+MESSAGE_KEYS = {"message", "reason", "detail", "error", "help_text", "description"}
 # Names of the dictionaries of field -> message (a model's row_errors, a form's errors).
 ERROR_DICTS = {"errors", "unable"}
 
@@ -131,6 +132,8 @@ def unmarked_python(source: str) -> list[str]:
                 and len(node.args) >= 2
             ):
                 found.append(node.args[1])
+            if called == "message_user" and len(node.args) >= 2:  # the admin's flash
+                found.append(node.args[1])
             if called == "send_mail":  # an e-mail's subject and body
                 found.extend(node.args[:2])
             owner = _name(node.func.value) if isinstance(node.func, ast.Attribute) else ""
@@ -146,6 +149,9 @@ def unmarked_python(source: str) -> list[str]:
         elif isinstance(node, ast.Assign):
             for target in node.targets:
                 if isinstance(target, ast.Subscript) and _name(target.value) in ERROR_DICTS:
+                    found.append(node.value)
+                # step.error = "...", run.reason = "...": stored where people read it.
+                if isinstance(target, ast.Attribute) and target.attr in MESSAGE_KEYS:
                     found.append(node.value)
         for value in found:
             if _is_words(value):

@@ -53,7 +53,8 @@ def test_a_customer_whose_value_a_score_cannot_hold_is_set_aside_and_the_others_
     assert (chunk.result["scored"], chunk.result["set_aside"]) == (5, 1)
     [aside] = chunk.set_aside.all()
     assert (aside.model, aside.object_id) == ("customer", huge.pk)
-    assert "overflow" in aside.reason
+    assert aside.reason == "annual_value is too large: it must stay below 1,000,000,000,000."
+    assert aside.detail.startswith("DataError: numeric field overflow")
     run = ScoringRun.objects.get(day=DAY)
     assert (run.status, run.customers_scored) == ("complete", 5)
     assert set(RiskScore.objects.filter(day=DAY).values_list("customer_id", flat=True)) == {
@@ -131,7 +132,8 @@ def test_a_digest_the_mail_refuses_is_set_aside_and_the_other_digests_go_out(mai
     assert alerts.status == "done", alerts.error
     [aside] = alerts.set_aside.all()
     assert (aside.model, aside.object_id, aside.key) == ("alert digest", world.e1.pk, "E1")
-    assert "newlines" in aside.reason
+    assert aside.reason == "An e-mail address or subject holds a line break; mend it."
+    assert "newlines" in aside.detail
     # Everyone else with open alerts got theirs; E1 is not counted as sent (tried again
     # on the next run once the address is mended).
     people = set(Alert.objects.filter(status="open").values_list("owner_id", flat=True)) | set(
@@ -214,10 +216,17 @@ def test_figures_of_a_team_deleted_while_they_were_computed_are_set_aside_the_re
     # gone, or (the deletion runs in this test's transaction, its check still pending) the
     # deletion refused for a row that names South.
     assert refused and all(
-        f"Key (team_id)=({south.pk}) is not present" in r.reason
-        or f"Key (id)=({south.pk}) is still referenced" in r.reason
+        f"Key (team_id)=({south.pk}) is not present" in r.detail
+        or f"Key (id)=({south.pk}) is still referenced" in r.detail
         for r in refused
     )
+    # What people read names the field and the team, without the database's words.
+    assert {r.reason for r in refused} <= {
+        f"team names a record that does not exist ({south.pk}).",
+        "Other records still refer to this one (tier figure); it stays.",
+        "Other records still refer to this one (exposure figure); it stays.",
+        "Other records still refer to this one (churn figure); it stays.",
+    }
     [tier_row] = [r.key for r in refused if r.model == "tier figure"]
     assert tier_row.startswith(f"{DAY} team #{south.pk} tier ") and tier_row.endswith(": 1")
     # North's figures are written: its tier row, and Ann's exposure row.

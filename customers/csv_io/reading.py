@@ -1,0 +1,228 @@
+"""Reading a file's rows as field -> text (typed workbook cells, numbers by the decimal
+mark, dates by the date order), in chunks; counting and sampling rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+
+from django.utils.translation import gettext_noop
+
+from customers import upsert
+from customers.file_records import (
+    CsvUnreadable,
+    UnsavedFormula,
+    excel_serial,
+    records,
+    sniff,
+    visible,
+)
+from customers.row_values import (
+    RowError,
+    file_date,
+    file_moment,
+    from_spreadsheet,
+    money,
+    number_text,
+    numeric_date_order,
+    rate,
+)
+from customers.row_values import (
+    date as date_parser,
+)
+from customers.row_values import (
+    moment as moment_parser,
+)
+from retention.wording import Worded
+
+CHUNK = upsert.MAX_ROWS
+
+
+def _cell_text(value, parse: Callable | None) -> str:
+    """A cell as the text the field's parser reads (workbooks hold typed cells)."""
+    if isinstance(value, str):
+        return from_spreadsheet(value) if value[:1] == "'" else value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        if parse is date_parser and value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return repr(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, int | Decimal):
+        return str(value)
+    return str(value)
+
+
+def _rows(
+    kind: str,
+    path: Path,
+    delimiter: str,
+    mapping: dict[str, str],
+    decimal_mark: str | None,
+    date_order: str | None = None,
+) -> Iterator[tuple[int, dict, list[tuple[str, str]]]]:
+    """(line where the record starts, row as field -> text, problems as (field, message))
+    for every data row."""
+    parsers = {c.name: c.parse for c in upsert.KINDS[kind].columns}
+    iterator = records(path, delimiter)
+    header_line = next(iterator, None)
+    header = [visible(h) for h in header_line[1]] if header_line else []
+    while header and not header[-1]:
+        header.pop()
+    width = len(header)
+    mapped = [
+        (position, target, parsers.get(target) in (money, rate), parsers.get(target))
+        for position, target in enumerate(mapping.get(column) for column in header)
+        if target
+    ]
+    for line, record in iterator:
+        problems: list[tuple[str | None, str]] = []
+        if len(record) > width:
+            extra = [
+                position
+                for position, value in enumerate(record[width:], start=width + 1)
+                if str(value).strip()
+            ]
+            if extra:  # trailing empty cells are nothing; values without a column are
+                where = ", ".join(str(position) for position in extra[:5])
+                problems.append(
+                    (
+                        None,
+                        Worded(
+                            gettext_noop(
+                                "1 more value than there are columns (in column %(where)s, "
+                                "which the header does not name)."
+                            )
+                            if len(extra) == 1
+                            else gettext_noop(
+                                "%(count)s more values than there are columns (in columns "
+                                "%(where)s, which the header does not name)."
+                            ),
+                            count=len(extra),
+                            where=where,
+                        ),
+                    )
+                )
+            record = record[:width]
+        try:
+            blank_line = not "".join(record).strip()
+        except TypeError:  # a workbook's typed cells
+            blank_line = not any(str(value).strip() for value in record)
+        if blank_line:
+            continue
+        row = {}
+        filled = len(record)
+        for position, target, numeric, parse in mapped:
+            if position >= filled:
+                continue
+            value = record[position]
+            if isinstance(value, UnsavedFormula):
+                problems.append((target, Worded(UnsavedFormula.message)))
+                continue
+            if (
+                parse in (date_parser, moment_parser)
+                and isinstance(value, int | float)
+                and not isinstance(value, bool)
+            ):
+                try:
+                    row[target] = excel_serial(value, parse)
+                except RowError as problem:
+                    problems.append((target, str(problem)))
+                continue
+            if numeric and isinstance(value, str):
+                try:
+                    value = number_text(value, decimal_mark)
+                    parse(value)
+                except RowError as problem:  # named as the file writes it, "10,005"
+                    said = str(problem)
+                    if isinstance(said, Worded) and said.params.get("value") == repr(value):
+                        said = Worded(
+                            said.code, **said.params | {"value": repr(record[position].strip())}
+                        )
+                    problems.append((target, said))
+                    continue
+            if parse in (date_parser, moment_parser) and isinstance(value, str):
+                value = from_spreadsheet(value) if value[:1] == "'" else value
+                if value.strip():
+                    read = file_date if parse is date_parser else file_moment
+                    try:
+                        value = read(value, date_order)
+                    except RowError as problem:
+                        problems.append((target, str(problem)))
+                        continue
+            if isinstance(value, str):
+                row[target] = from_spreadsheet(value) if value[:1] == "'" else value
+            else:
+                row[target] = _cell_text(value, parse)
+        yield line, row, problems
+
+
+def chunks(kind, path, delimiter, mapping, decimal_mark, date_order=None) -> Iterator[list]:
+    """Rows in chunks of CHUNK; a kind whose rows name each other (a team's parent, an
+    employee's manager, perhaps further down) in one chunk, the whole file."""
+    whole = upsert.KINDS[kind].whole_file
+    chunk: list = []
+    for item in _rows(kind, path, delimiter, mapping, decimal_mark, date_order):
+        chunk.append(item)
+        if len(chunk) == CHUNK and not whole:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+PROPOSAL_ROWS = 10_000
+
+
+def propose_date_order(path: Path, delimiter: str) -> str | None:
+    """The date order the file's own values show (in its first PROPOSAL_ROWS rows): "dmy"
+    when a date has a day above 12 first (31/12/2025) or is written with dots, "mdy"
+    when one has it second (12/31/2025); None when none says, or they disagree."""
+    seen: set[str] = set()
+    iterator = records(path, delimiter)
+    try:
+        next(iterator, None)
+        for (_, record), _ in zip(iterator, range(PROPOSAL_ROWS), strict=False):
+            for value in record:
+                if isinstance(value, str) and value[:1].isdigit():
+                    order = numeric_date_order(value)
+                    if order:
+                        seen.add(order)
+            if len(seen) > 1:
+                return None
+    except CsvUnreadable:
+        pass  # the check says where the file stops being readable
+    return seen.pop() if len(seen) == 1 else None
+
+
+def count_rows(path: Path) -> int:
+    """Data rows in the file (for the progress bar)."""
+    delimiter, _ = sniff(path)
+    iterator = records(path, delimiter)
+    count = 0
+    try:
+        next(iterator, None)
+        for _, record in iterator:
+            count += any(str(v).strip() for v in record)
+    except CsvUnreadable:
+        pass  # counted up to where it stops being readable; the check says where
+    return count
+
+
+def samples(path: Path, delimiter: str, count: int = 3) -> list[list[str]]:
+    """The first values of each column, to show next to the mapping."""
+    iterator = records(path, delimiter)
+    first = next(iterator, None)
+    header = first[1] if first else []
+    columns: list[list[str]] = [[] for _ in header]
+    for (_, record), _ in zip(iterator, range(count), strict=False):
+        for i, value in enumerate(record[: len(header)]):
+            if str(value).strip():
+                columns[i].append(str(value).strip()[:40])
+    return columns

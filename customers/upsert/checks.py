@@ -1,0 +1,309 @@
+"""Reading and checking a batch: every value parsed, every reference resolved with one
+query, every rule of the model applied; each problem named by row index and field."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.db.models import Model
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_noop
+
+from customers.models import Customer
+from customers.row_values import (
+    RowError,
+    blank,
+    storable,
+)
+from customers.upsert.kinds import KINDS, NOT_FOUND, Kind
+from retention.email_address import email_key
+from retention.wording import Worded
+from staff.models import Employee
+
+
+def validate(
+    kind_name: str, rows: list, *, present: set[str] | None = None
+) -> tuple[list[dict], list[dict]]:
+    """Parse and check every row. Returns (clean rows with database columns, errors).
+    Each error is {"index", "field", "message"} with the row's 0-based index in the batch.
+
+    `present`: the fields the batch gives (a file's mapped columns); the others keep their
+    value on records that exist (and their default on new ones), and the whole-row rules
+    see the record as it will be. None: each row is the whole record."""
+    kind = KINDS[kind_name]
+    clean, errors = parse_rows(kind, rows, present)
+    if kind.validate is not None:
+        clean = kind.validate(clean, errors, present)
+        errors.sort(key=lambda e: (e["index"] if e["index"] is not None else -1, e["field"] or ""))
+        return clean, errors
+    _check_batch(kind, clean, errors, present)
+    errors.sort(key=lambda e: (e["index"], e["field"] or ""))
+    return clean, errors
+
+
+def parse_rows(kind: Kind, rows: list, present: set[str] | None) -> tuple[list[dict], list[dict]]:
+    """Each row's columns parsed (references kept as sent, stripped); the errors of the
+    values that cannot be read, by index and field."""
+    errors: list[dict] = []
+    known = set(kind.fields)
+    clean: list[dict] = []
+    for index, raw in enumerate(rows):
+        if not isinstance(raw, dict):
+            errors.append(
+                {
+                    "index": index,
+                    "field": None,
+                    "message": Worded(gettext_noop("Each row is an object.")),
+                }
+            )
+            clean.append({})
+            continue
+        row: dict = {}
+        for name in raw.keys() - known:
+            errors.append(
+                {
+                    "index": index,
+                    "field": str(name),
+                    "message": Worded(gettext_noop("Unknown field; see the schema.")),
+                }
+            )
+        for column in kind.columns:
+            if present is not None and column.name not in present:
+                continue
+            value = raw.get(column.name)
+            try:
+                parsed = column.parse(value)
+            except RowError as problem:
+                errors.append({"index": index, "field": column.name, "message": str(problem)})
+                continue
+            if parsed in (None, "") and column.required:
+                errors.append(
+                    {
+                        "index": index,
+                        "field": column.name,
+                        "message": Worded(gettext_noop("Required.")),
+                    }
+                )
+                continue
+            row[column.name] = column.default if parsed in (None, "") else parsed
+        for reference in kind.references:
+            if present is not None and reference.name not in present:
+                continue
+            value = raw.get(reference.name)
+            if blank(value):
+                if reference.required:
+                    errors.append(
+                        {
+                            "index": index,
+                            "field": reference.name,
+                            "message": Worded(gettext_noop("Required.")),
+                        }
+                    )
+                row[reference.name] = None
+            elif not isinstance(value, str | int):
+                errors.append(
+                    {
+                        "index": index,
+                        "field": reference.name,
+                        "message": Worded(gettext_noop("must be text.")),
+                    }
+                )
+            else:
+                try:
+                    row[reference.name] = storable(str(value).strip())
+                except RowError as problem:
+                    errors.append(
+                        {"index": index, "field": reference.name, "message": str(problem)}
+                    )
+                    row[reference.name] = None
+        if kind.natural_key and all(c.name in row for c in kind.columns if c.required):
+            row["external_id"] = kind.natural_key(row)
+        clean.append(row)
+    return clean, errors
+
+
+def _check_batch(kind: Kind, clean: list[dict], errors: list[dict], present) -> None:
+    _resolve_references(kind, clean, errors, present)
+    if present is not None:
+        _fill_from_existing(kind, clean, present)
+    bad = {e["index"] for e in errors}
+    seen: dict[str, int] = {}
+    # What the whole-row rules see of a row: each column (its default where the row has
+    # none) and each reference's database column (None where it has none).
+    blank_row = {c.name: c.default for c in kind.columns} | {
+        r.column: None for r in kind.references
+    }
+    single_key = kind.key[0] if len(kind.key) == 1 else None
+    for index, row in enumerate(clean):
+        parts = (row.get(single_key),) if single_key else tuple(row.get(n) for n in kind.key)
+        if None in parts:
+            continue
+        key = parts[0] if len(parts) == 1 else parts
+        if key in seen:
+            errors.append(
+                {
+                    "index": index,
+                    "field": kind.key[0] if len(parts) == 1 else kind.key[-1],
+                    "message": Worded(
+                        gettext_noop("%(value)s is also in row %(row)s of this request."),
+                        value=repr(key),
+                        row=seen[key],
+                    )
+                    if len(parts) == 1
+                    else Worded(
+                        gettext_noop(
+                            "The same customer, day and event is also in row %(row)s of this "
+                            "request."
+                        ),
+                        row=seen[key],
+                    ),
+                }
+            )
+        seen.setdefault(key, index)
+        if kind.check and index not in bad:
+            for name, message in kind.check({**blank_row, **row}).items():
+                errors.append({"index": index, "field": name, "message": message})
+    if kind.batch_check:
+        good = [(i, row) for i, row in enumerate(clean) if row and i not in bad]
+        for index, name, message in kind.batch_check(good):
+            errors.append({"index": index, "field": name, "message": message})
+
+
+def _fill_from_existing(kind: Kind, rows: list[dict], present: set[str]) -> None:
+    """Fields the batch does not give: as stored on records that exist, else defaults."""
+    absent_columns = [c for c in kind.columns if c.name not in present]
+    absent_references = [r for r in kind.references if r.name not in present]
+    if not absent_columns and not absent_references:
+        return
+    keys = [row["external_id"] for row in rows if row.get("external_id")]
+    names = [c.name for c in absent_columns] + [r.column for r in absent_references]
+    if connection.vendor == "postgresql":  # one array parameter, one index probe a key
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT t.external_id, {', '.join('t.' + n for n in names)} "
+                f"FROM {probes(kind.model._meta.db_table, 'external_id')}",
+                [keys],
+            )
+            stored = {
+                record[0]: dict(zip(names, record[1:], strict=True)) for record in cursor.fetchall()
+            }
+    else:
+        stored = {
+            record["external_id"]: record
+            for record in kind.model.objects.filter(external_id__in=keys).values(
+                "external_id", *names
+            )
+        }
+    for row in rows:
+        if not row:
+            continue
+        before = stored.get(row.get("external_id"), {})
+        for column in absent_columns:
+            row[column.name] = before.get(column.name, column.default)
+        for reference in absent_references:
+            row[reference.column] = before.get(reference.column)
+
+
+def _resolve_references(
+    kind: Kind, rows: list[dict], errors: list[dict], present: set[str] | None = None
+) -> None:
+    """Turn each reference (external id or e-mail) into a database id: one query each.
+    E-mail addresses are compared without case and surrounding spaces; an employee who
+    has left, or whose login is disabled, cannot be made a customer's owner (a customer
+    they still own keeps them until handover, so its unchanged row, e.g. from an export,
+    is fine: the rule of Customer.clean)."""
+    for reference in kind.references:
+        if present is not None and reference.name not in present:
+            continue
+        by_email = reference.model is Employee
+        wanted = {row[reference.name] for row in rows if row.get(reference.name)}
+        if by_email:  # an employee is named by e-mail (any case) or by the HR system's id
+            by_address = dict(
+                Employee.objects.annotate(key=Lower("email"))
+                .filter(key__in={email_key(value) for value in wanted})
+                .values_list("key", "id")
+            )
+            unmatched = {value for value in wanted if email_key(value) not in by_address}
+            by_id = dict(
+                Employee.objects.filter(external_id__in=unmatched).values_list("external_id", "id")
+                if unmatched
+                else ()
+            )
+            found = {
+                value: by_address.get(email_key(value), by_id.get(value))
+                for value in wanted
+                if email_key(value) in by_address or value in by_id
+            }
+        else:
+            found = _ids_by(reference.model, reference.key, wanted)
+        unable, kept = {}, set()
+        if by_email and kind.model is Customer:
+            unable = Employee.cannot_own_customers(found.values())
+            kept = _stored_owners(rows, reference.column, set(unable))
+        not_found = NOT_FOUND[reference.model._meta.model_name]
+        for index, row in enumerate(rows):
+            value = row.pop(reference.name, None) if row else None
+            if not row:
+                continue
+            if value is None:
+                row[reference.column] = None
+            elif value not in found:
+                errors.append(
+                    {
+                        "index": index,
+                        "field": reference.name,
+                        "message": Worded(not_found, value=repr(value)),
+                    }
+                )
+            elif found[value] in unable and ((row.get("external_id"), found[value]) not in kept):
+                errors.append(
+                    {
+                        "index": index,
+                        "field": reference.name,
+                        "message": unable[found[value]],
+                    }
+                )
+            else:
+                row[reference.column] = found[value]
+
+
+def probes(table: str, column: str) -> str:
+    """FROM clause of the rows of `table` whose `column` is one of an array parameter, as
+    `t`: one index probe per value (a lateral join, kept from being flattened into a
+    plain join by OFFSET 0). PostgreSQL plans `column = ANY(<10,000 values>)` on a large
+    table as a scan of all of it, expecting 10,000 rows to come back: the stored rows of
+    a file's new interactions took a parallel scan of 2.1M interactions (1.3 s) for each
+    10,000 rows at 100k customers, the probes 0.12 s."""
+    return (
+        f"unnest(%s::text[]) AS wanted(value) "
+        f"CROSS JOIN LATERAL (SELECT * FROM {table} WHERE {column} = wanted.value OFFSET 0) AS t"
+    )
+
+
+def _ids_by(model: type[Model], key: str, values: set) -> dict:
+    """{value: id} of the records whose `key` is one of `values`. On PostgreSQL one array
+    parameter: a list of 10,000 placeholders costs more to build than the query to run."""
+    if not values:
+        return {}
+    if connection.vendor != "postgresql":
+        return dict(model.objects.filter(**{f"{key}__in": values}).values_list(key, "id"))
+    column = model._meta.get_field(key).column
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {column}, id FROM {model._meta.db_table} WHERE {column} = ANY(%s)",
+            [list(values)],
+        )
+        return dict(cursor.fetchall())
+
+
+def _stored_owners(rows: list[dict], column: str, employees: set[int]) -> set[tuple]:
+    """(external id, employee id) of the customers in `rows` that already have one of
+    these employees in this owner column: one query, none when there is no one to ask
+    about."""
+    keys = [row["external_id"] for row in rows if row and row.get("external_id")]
+    if not employees or not keys:
+        return set()
+    return set(
+        Customer.objects.filter(external_id__in=keys, **{f"{column}__in": employees}).values_list(
+            "external_id", column
+        )
+    )
