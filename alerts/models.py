@@ -441,3 +441,33 @@ class TierPlay(models.Model):
             ignore_conflicts=True,
         )
         return {(p.tier, p.segment): p.text for p in cls.objects.all()}
+
+
+class AlertTally(models.Model):
+    """Live alerts counted by state and day opened, kept by the database itself: every
+    statement that writes alerts, whatever makes it (the nightly run, a person, the admin,
+    the API), adds the change it made here through a trigger (migration 0014), in its own
+    transaction, so the counts are as live as the alerts. Rows are only added (no row is
+    a lock two writers wait on); the nightly alert run folds them into one a state and day
+    (alerts/tallies.py). The dashboard of every team sums a few hundred rows instead of
+    counting every live alert of the company."""
+
+    status = models.CharField(max_length=14, choices=Alert.Status.choices)
+    opened_on = models.DateField()
+    alerts = models.IntegerField(help_text=_("A change: negative when alerts left the state."))
+
+    def __str__(self) -> str:
+        return f"{self.alerts:+} {self.status} opened on {self.opened_on}"
+
+
+class ActionTally(models.Model):
+    """Retention actions counted by day taken and outcome, kept as AlertTally is (a
+    trigger on every write of actions, folded nightly): the save rate of every team sums
+    a year of days instead of counting a year of actions."""
+
+    outcome = models.CharField(max_length=8, choices=RetentionAction.Outcome.choices)
+    taken_on = models.DateField()
+    actions = models.IntegerField(help_text=_("A change: negative when actions left it."))
+
+    def __str__(self) -> str:
+        return f"{self.actions:+} {self.outcome} taken on {self.taken_on}"

@@ -15,6 +15,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from alerts import tallies
 from alerts.models import Alert, AlertPass, DigestSent, SignalRule, TierPlay
 from alerts.webhooks import queue_alert_event
 from customers.models import Customer, RiskScore, RiskTier, ScoringRun
@@ -290,6 +291,7 @@ def raise_alerts(*, day: dt.date) -> AlertRun:
         )
         queue_alert_event("alerts.opened", opened, day=day)
         queue_alert_event("alerts.cleared", cleared, day=day)
+        tallies.fold()  # the day's changes to the live counts, one row a key again
     result.opened, result.cleared = len(opened), len(cleared)
     return result
 

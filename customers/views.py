@@ -20,6 +20,7 @@ from customers.forms import (
 )
 from customers.list_pages import few_customer_page, scored_list_query
 from customers.models import ChurnFigure, Customer, Interaction
+from customers.renewals import renewal_page
 from customers.selectors import (
     KEYSET_SORTS,
     SCORE_SORTS,
@@ -37,9 +38,8 @@ from customers.selectors import (
     renewal_calendar,
     risk_histories,
     shown_customers,
-    within,
 )
-from retention.paging import CappedPaginator, decode_cursor, encode_cursor, exact_count_limit
+from retention.paging import decode_cursor, encode_cursor, exact_count_limit
 from staff import audit
 from staff.access import (
     MANAGER_ROLES,
@@ -489,16 +489,16 @@ def renewals(request: HttpRequest) -> HttpResponse:
     (staff/access.py): their own, their teams', or all for admins."""
     form = RenewalFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    contracts = renewal_calendar(
-        as_of=timezone.localdate(),
+    # The customers the user sees (staff/access.py), read first when they are few
+    # (customers/renewals.py). The count stops at LIST_EXACT_COUNT_UP_TO: an admin's
+    # 180 days hold hundreds of thousands of contracts.
+    page = renewal_page(
+        request.user,
+        today=timezone.localdate(),
         team_id=filters["team"].pk if filters.get("team") else None,
         month=filters.get("month"),
+        number=request.GET.get("page"),
     )
-    # The customers the user sees (staff/access.py), read first when they are few.
-    contracts = contracts.filter(within(visible_to(request.user, Customer.objects.all())))
-    # The count stops at LIST_EXACT_COUNT_UP_TO: an admin's 180 days hold hundreds of
-    # thousands of contracts, and counting them cost more than the page.
-    page = CappedPaginator(contracts, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
