@@ -276,6 +276,24 @@ def webhook_url_problem(url: str) -> str | None:
     return webhook_target(url)[1]
 
 
+def _embedded_ipv4(address) -> list:
+    """The IPv4 addresses an IPv6 address reaches through: IPv4-mapped (::ffff:a.b.c.d),
+    6to4 (2002::/16), Teredo (2001::/32, the client), NAT64 (64:ff9b::/96 and the local-use
+    64:ff9b:1::/48) and IPv4-compatible (::a.b.c.d)."""
+    import ipaddress
+
+    if address.version != 6:
+        return []
+    found = [address.ipv4_mapped, address.sixtofour, address.teredo and address.teredo[1]]
+    low = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    nat64 = ("64:ff9b::/96", "64:ff9b:1::/48")
+    if any(address in ipaddress.ip_network(n) for n in nat64):
+        found.append(low)
+    if int(address) >> 32 == 0 and int(address) > 1:
+        found.append(low)  # IPv4-compatible (deprecated, still routed by some stacks)
+    return [a for a in found if a]
+
+
 def webhook_target(url: str) -> tuple[list[str], str | None]:
     """The addresses `url`'s host resolves to now, and why alerts may not be pushed to
     them (None when every one is allowed). Delivery connects to one of these addresses,
@@ -300,14 +318,19 @@ def webhook_target(url: str) -> tuple[list[str], str | None]:
     allowed = [ipaddress.ip_network(n, strict=False) for n in settings.WEBHOOK_ALLOWED_NETWORKS]
     addresses = []
     for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        resolved = ipaddress.ip_address(str(info[4][0]).split("%")[0])
         addresses.append(str(info[4][0]))
-        if getattr(address, "ipv4_mapped", None):
-            address = address.ipv4_mapped
-        if any(address in network for network in allowed) or (
-            address.is_global and not address.is_multicast and not address.is_reserved
-        ):
+        # An IPv6 form that carries an IPv4 address reaches that address: it must be
+        # allowed too (and is named in the message when it is not).
+        refused = [
+            address
+            for address in [resolved, *_embedded_ipv4(resolved)]
+            if not any(address in network for network in allowed)
+            and not (address.is_global and not address.is_multicast and not address.is_reserved)
+        ]
+        if not refused:
             continue
+        address = refused[-1]
         kind = (
             "loopback"
             if address.is_loopback

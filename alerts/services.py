@@ -347,6 +347,12 @@ def _explain_tier_jumps(cursor, day: dt.date) -> None:
     )
 
 
+def routed_to(employee, alert: Alert) -> bool:
+    """The one rule for acting on an alert (acknowledge, snooze, resolve, or record a
+    retention action answering it), at every door: its owner and its manager only."""
+    return employee is not None and employee.pk in (alert.owner_id, alert.manager_id)
+
+
 def act_on_alert(
     *, alert: Alert, action: str, until: dt.date | None = None, note: str = ""
 ) -> Alert:

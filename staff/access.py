@@ -329,10 +329,9 @@ class VisibleInAdmin:
             request.build_absolute_uri(reverse("export_requests")),
         )
         if pending is not None:
-            return HttpResponseForbidden(
-                "You are leaving: reading more customer records today needs your manager's "
-                f"approval, as an export does. Request {pending.pk} is waiting for it."
-            )
+            from staff.reads import approval_message
+
+            return HttpResponseForbidden(approval_message(pending.pk, kind))
         for event_kind, rows, own in events:
             audit.record_read(event_kind, rows, **{**fields, **own})
         return None
