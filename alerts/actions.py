@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -40,7 +40,12 @@ def record_action(
     notes: str = "",
     taken_on: dt.date | None = None,
 ) -> RetentionAction:
-    """Record what was done; an alert it answers is acknowledged."""
+    """Record what was done; an alert it answers is acknowledged, so only the people it
+    is routed to (alerts.services.routed_to) may record an action against it."""
+    from alerts.services import routed_to
+
+    if alert is not None and not routed_to(by, alert):
+        raise PermissionDenied(_("This alert is not routed to you."))
     if kind not in RetentionAction.Kind.values:
         raise ValidationError({"kind": _("Unknown kind of action %(kind)r.") % {"kind": kind}})
     if alert is not None and alert.customer_id != customer.pk:

@@ -7,11 +7,12 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import decorators, mixins, serializers, viewsets
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from alerts.actions import record_action
 from alerts.models import Alert, RetentionAction, Webhook, webhook_url_problem
-from alerts.services import act_on_alert
+from alerts.services import act_on_alert, routed_to
 from customers.api import visible
 from customers.models import Customer
 from retention.api.auth import api_employee, api_role, role_in
@@ -128,10 +129,7 @@ class AlertViewSet(AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
     def _act(self, request, action: str):
         alert = self.get_object()
         # As on the page: only the people an alert is routed to act on it.
-        me = api_employee(request)
-        if me is None or me.pk not in (alert.owner_id, alert.manager_id):
-            from rest_framework.exceptions import PermissionDenied
-
+        if not routed_to(api_employee(request), alert):
             raise PermissionDenied(_("This alert is not routed to you."))
         body = AlertActionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -219,13 +217,17 @@ class RetentionActionViewSet(
 
     def perform_create(self, serializer):
         data = serializer.validated_data
+        # HR reads the save rate but takes no retention actions (README, roles).
+        if api_role(self.request) == "hr":
+            raise PermissionDenied(_("HR does not record retention actions."))
+        alert = data.get("alert")
+        if alert is not None and not routed_to(api_employee(self.request), alert):
+            raise PermissionDenied(_("This alert is not routed to you."))
         if (
             not visible(self.request, Customer.objects.all(), "")
             .filter(pk=data["customer"].pk)
             .exists()
         ):
-            from rest_framework.exceptions import PermissionDenied
-
             raise PermissionDenied(_("You do not look after this customer."))
         serializer.instance = record_action(
             customer=data["customer"],

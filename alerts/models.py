@@ -276,6 +276,24 @@ def webhook_url_problem(url: str) -> str | None:
     return webhook_target(url)[1]
 
 
+def _embedded_ipv4(address) -> list:
+    """The IPv4 addresses an IPv6 address reaches through: IPv4-mapped (::ffff:a.b.c.d),
+    6to4 (2002::/16), Teredo (2001::/32, the client), NAT64 (64:ff9b::/96 and the local-use
+    64:ff9b:1::/48) and IPv4-compatible (::a.b.c.d)."""
+    import ipaddress
+
+    if address.version != 6:
+        return []
+    found = [address.ipv4_mapped, address.sixtofour, address.teredo and address.teredo[1]]
+    low = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    nat64 = ("64:ff9b::/96", "64:ff9b:1::/48")
+    if any(address in ipaddress.ip_network(n) for n in nat64):
+        found.append(low)
+    if int(address) >> 32 == 0 and int(address) > 1:
+        found.append(low)  # IPv4-compatible (deprecated, still routed by some stacks)
+    return [a for a in found if a]
+
+
 def webhook_target(url: str) -> tuple[list[str], str | None]:
     """The addresses `url`'s host resolves to now, and why alerts may not be pushed to
     them (None when every one is allowed). Delivery connects to one of these addresses,
@@ -300,14 +318,19 @@ def webhook_target(url: str) -> tuple[list[str], str | None]:
     allowed = [ipaddress.ip_network(n, strict=False) for n in settings.WEBHOOK_ALLOWED_NETWORKS]
     addresses = []
     for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        resolved = ipaddress.ip_address(str(info[4][0]).split("%")[0])
         addresses.append(str(info[4][0]))
-        if getattr(address, "ipv4_mapped", None):
-            address = address.ipv4_mapped
-        if any(address in network for network in allowed) or (
-            address.is_global and not address.is_multicast and not address.is_reserved
-        ):
+        # An IPv6 form that carries an IPv4 address reaches that address: it must be
+        # allowed too (and is named in the message when it is not).
+        refused = [
+            address
+            for address in [resolved, *_embedded_ipv4(resolved)]
+            if not any(address in network for network in allowed)
+            and not (address.is_global and not address.is_multicast and not address.is_reserved)
+        ]
+        if not refused:
             continue
+        address = refused[-1]
         kind = (
             "loopback"
             if address.is_loopback
@@ -441,3 +464,33 @@ class TierPlay(models.Model):
             ignore_conflicts=True,
         )
         return {(p.tier, p.segment): p.text for p in cls.objects.all()}
+
+
+class AlertTally(models.Model):
+    """Live alerts counted by state and day opened, kept by the database itself: every
+    statement that writes alerts, whatever makes it (the nightly run, a person, the admin,
+    the API), adds the change it made here through a trigger (migration 0014), in its own
+    transaction, so the counts are as live as the alerts. Rows are only added (no row is
+    a lock two writers wait on); the nightly alert run folds them into one a state and day
+    (alerts/tallies.py). The dashboard of every team sums a few hundred rows instead of
+    counting every live alert of the company."""
+
+    status = models.CharField(max_length=14, choices=Alert.Status.choices)
+    opened_on = models.DateField()
+    alerts = models.IntegerField(help_text=_("A change: negative when alerts left the state."))
+
+    def __str__(self) -> str:
+        return f"{self.alerts:+} {self.status} opened on {self.opened_on}"
+
+
+class ActionTally(models.Model):
+    """Retention actions counted by day taken and outcome, kept as AlertTally is (a
+    trigger on every write of actions, folded nightly): the save rate of every team sums
+    a year of days instead of counting a year of actions."""
+
+    outcome = models.CharField(max_length=8, choices=RetentionAction.Outcome.choices)
+    taken_on = models.DateField()
+    actions = models.IntegerField(help_text=_("A change: negative when actions left it."))
+
+    def __str__(self) -> str:
+        return f"{self.actions:+} {self.outcome} taken on {self.taken_on}"

@@ -8,22 +8,16 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.utils import timezone, translation
-from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
-from alerts.models import Alert, AlertPass, DigestSent, SignalRule, TierPlay
+from alerts import tallies
+from alerts.digests import send_digests  # noqa: F401 - the nightly task's second half
+from alerts.models import Alert, AlertPass, SignalRule, TierPlay
 from alerts.webhooks import queue_alert_event
 from customers.models import Customer, RiskScore, RiskTier, ScoringRun
-from customers.scoring.wording import alert_text, play_text
-from customers.templatetags.risk import money
-from retention.jobs import steps as job_steps
 from retention.text_limits import check_length
-from staff.access import sees_departure_of
-from staff.language import language_of
 from staff.models import Employee, Team
 
 
@@ -290,6 +284,7 @@ def raise_alerts(*, day: dt.date) -> AlertRun:
         )
         queue_alert_event("alerts.opened", opened, day=day)
         queue_alert_event("alerts.cleared", cleared, day=day)
+        tallies.fold()  # the day's changes to the live counts, one row a key again
     result.opened, result.cleared = len(opened), len(cleared)
     return result
 
@@ -341,95 +336,25 @@ def _explain_tier_jumps(cursor, day: dt.date) -> None:
             for item in (c.customer_id, ". " + c.summary, json.dumps({"change": c.stored()}))
         ]
     figures = "alert_firing.params || v.change::jsonb"
+    changed = f"(VALUES {values}) AS v(customer_id, why, change)"
+    prefix = ""
     if connection.vendor != "postgresql":
+        # SQLite names a VALUES list's columns only in a WITH clause.
         figures = "json_patch(alert_firing.params, v.change)"
+        prefix, changed = f"WITH v(customer_id, why, change) AS (VALUES {values}) ", "v"
     cursor.execute(
-        f"""UPDATE alert_firing SET text = substr(alert_firing.text || v.why, 1, 300),
+        f"""{prefix}UPDATE alert_firing SET text = substr(alert_firing.text || v.why, 1, 300),
             params = {figures}
-        FROM (VALUES {values}) AS v(customer_id, why, change)
+        FROM {changed}
         WHERE alert_firing.customer_id = v.customer_id AND alert_firing.signal = 'tier_jump'""",
         params,
     )
 
 
-_DIGEST_SQL = """
-WITH routed AS (
-    SELECT id, owner_id AS person, revenue_at_risk FROM {alerts}
-    WHERE status = 'open' AND owner_id IS NOT NULL
-    UNION
-    SELECT id, manager_id, revenue_at_risk FROM {alerts}
-    WHERE status = 'open' AND manager_id IS NOT NULL
-), ranked AS (
-    SELECT id, person,
-           ROW_NUMBER() OVER (PARTITION BY person ORDER BY revenue_at_risk DESC, id) AS place,
-           COUNT(*) OVER (PARTITION BY person) AS alerts
-    FROM routed
-)
-SELECT person, alerts, id FROM ranked WHERE place <= %(limit)s ORDER BY person, place
-"""
-
-
-def send_digests(*, day: dt.date, limit: int = 20) -> int:
-    """One e-mail per person with open alerts (as owner, or as the manager they were
-    escalated to): how many, and the `limit` with the most revenue at risk. Sent once per
-    person and day; the counting and ranking happen in the database."""
-    with connection.cursor() as cursor:
-        cursor.execute(_DIGEST_SQL.format(alerts=Alert._meta.db_table), {"limit": limit})
-        rows = cursor.fetchall()
-    counts: dict[int, int] = {}
-    top: dict[int, list[int]] = {}
-    for person, alerts, alert_id in rows:
-        counts[person] = alerts
-        top.setdefault(person, []).append(alert_id)
-    already = set(DigestSent.objects.filter(day=day).values_list("employee_id", flat=True))
-
-    def send(employee: Employee) -> None:
-        ids = top[employee.pk]
-        alerts = Alert.objects.filter(pk__in=ids).select_related("customer").in_bulk()
-        total = counts[employee.pk]
-        with translation.override(language_of(employee)):
-            # In the recipient's language, the owner's last day only if they may see it.
-            lines = "\n".join(
-                "- "
-                + _("%(customer)s: %(text)s (%(amount)s at risk). %(play)s")
-                % {
-                    "customer": a.customer.name,
-                    "text": alert_text(
-                        a,
-                        departure_visible=employee.user_id is not None
-                        and sees_departure_of(employee.user, a.customer.primary_owner_id),
-                    ),
-                    "amount": money(a.revenue_at_risk),
-                    "play": play_text(a.play),
-                }
-                for a in (alerts[i] for i in ids)
-            )
-            more = (
-                "\n" + _("... and %(count)d more.") % {"count": total - len(ids)}
-                if total > len(ids)
-                else ""
-            )
-            subject = ngettext(
-                "%(count)d open alert on your customers, %(day)s",
-                "%(count)d open alerts on your customers, %(day)s",
-                total,
-            ) % {"count": total, "day": date_format(day)}
-            body = _("Most revenue at risk first:") + f"\n{lines}{more}\n"
-        DigestSent.objects.create(employee=employee, day=day, alerts=total)
-        send_mail(subject, body, None, [employee.email])
-
-    # One person's digest that cannot be sent (an address the mail server or the message
-    # refuses) is set aside with the reason, not recorded as sent; the others go out.
-    sent = job_steps.each_or_set_aside(
-        Employee.objects.filter(pk__in=set(counts) - already).exclude(email=""),
-        send,
-        describe=lambda employee: {
-            "model": "alert digest",
-            "object_id": employee.pk,
-            "key": employee.name,
-        },
-    )
-    return len(sent)
+def routed_to(employee, alert: Alert) -> bool:
+    """The one rule for acting on an alert (acknowledge, snooze, resolve, or record a
+    retention action answering it), at every door: its owner and its manager only."""
+    return employee is not None and employee.pk in (alert.owner_id, alert.manager_id)
 
 
 def act_on_alert(

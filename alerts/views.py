@@ -24,7 +24,7 @@ from alerts.actions import (
 )
 from alerts.models import SIGNAL_CHOICES, Alert, RetentionAction
 from alerts.selectors import conditions_met
-from alerts.services import act_on_alert
+from alerts.services import act_on_alert, routed_to
 from retention.months import month_start, previous_month
 from staff.access import PEOPLE_ROLES, employee_of, employee_scope, report_team_ids, role_required
 from staff.models import Employee
@@ -89,7 +89,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def _routed_to_me(request: HttpRequest, alert_id: int):
     me = employee_of(request.user)
     alert = get_object_or_404(Alert.objects.select_related("customer"), pk=alert_id)
-    if me is None or me.pk not in (alert.owner_id, alert.manager_id):
+    if not routed_to(me, alert):
         raise PermissionDenied(_("This alert is not routed to you."))
     return me, alert
 

@@ -40,9 +40,12 @@ def peak_mib(children: bool = False) -> float:
     return resource.getrusage(who).ru_maxrss / 1024
 
 
-def start_server(database_url: str, port: int, workers: int, env: dict | None = None):
+def start_server(
+    database_url: str, port: int, workers: int, env: dict | None = None, root: Path = ROOT
+):
     """The app under gunicorn on the benchmark database (production settings, plain HTTP
-    on localhost), once it answers /healthz/."""
+    on localhost), once it answers /healthz/. `root`: the source tree to serve (another
+    checkout, to compare two versions of the code on one database)."""
     import subprocess
     import time
     import urllib.request
@@ -56,14 +59,14 @@ def start_server(database_url: str, port: int, workers: int, env: dict | None = 
     }
     # Production settings serve hashed static files from the collected manifest.
     subprocess.run(
-        [str(ROOT / ".venv/bin/python"), "manage.py", "collectstatic", "--noinput", "-v0"],
-        cwd=ROOT,
+        [str(root / ".venv/bin/python"), "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=root,
         env=server_env,
         check=True,
     )
     server = subprocess.Popen(
         [
-            str(ROOT / ".venv/bin/gunicorn"),
+            str(root / ".venv/bin/gunicorn"),
             "retention.wsgi",
             "--bind",
             f"127.0.0.1:{port}",
@@ -72,7 +75,7 @@ def start_server(database_url: str, port: int, workers: int, env: dict | None = 
             "--timeout",
             "600",
         ],
-        cwd=ROOT,
+        cwd=root,
         env=server_env,
         stdout=subprocess.DEVNULL,
         stderr=sys.stderr,

@@ -518,9 +518,12 @@ class RiskScoreViewSet(AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewS
                     "change": serializers.JSONField(
                         allow_null=True,
                         help_text=_(
-                            "probability, previous, points, text and contributions "
-                            "[{feature, label, was, now, points}], largest first; null when "
-                            "the customer had no features 7 days before."
+                            "day, since, probability and previous (the stored scores that "
+                            "held on the two days), points, unchanged_since (the day the "
+                            "stored score began when it held on both), text and "
+                            "contributions [{feature, label, was, now, points}], largest "
+                            "first; null when the customer had no stored score 7 days "
+                            "before."
                         ),
                     ),
                 },
@@ -529,13 +532,15 @@ class RiskScoreViewSet(AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewS
     )
     @decorators.action(detail=True)
     def change(self, request, pk=None):
-        """What moved this score over the 7 days before it, per input of the model."""
-        from customers.scoring.explain import explain_changes
+        """What moved this score over the 7 days before the day it is told for: the latest
+        scored day while the row holds (as the customer page), else the row's last day."""
+        from customers.scoring.explain import day_of, explain_changes
+        from customers.selectors import latest_scoring_run
 
         score = self.get_object()
-        change = explain_changes(
-            day=score.day, customer_ids=[score.customer_id], model=score.model
-        ).get(score.customer_id)
+        run = latest_scoring_run()
+        day = day_of(score, run.day if run else None)
+        change = explain_changes(day=day, customer_ids=[score.customer_id]).get(score.customer_id)
         return Response({"score": score.pk, "change": change.as_dict() if change else None})
 
 

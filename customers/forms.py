@@ -79,7 +79,11 @@ class CustomerListFilterForm(BookFilterForm):
         label=_("Team"), queryset=Team.objects.none(), required=False, empty_label=_("Any team")
     )
     owner = forms.ModelChoiceField(
-        label=_("Owner"), queryset=Employee.objects.none(), required=False, empty_label=_("Anyone")
+        label=_("Owner"),
+        queryset=Employee.objects.none(),
+        required=False,
+        empty_label=_("Anyone"),
+        error_messages={"invalid_choice": _("No such owner among the people you may filter by.")},
     )
     status = forms.ChoiceField(
         label=_("Status"),

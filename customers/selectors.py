@@ -66,16 +66,11 @@ def renewal_calendar(
     day) narrows to contracts ending that month; `team_id` to customers whose primary
     owner is in that team. `order` ("end_date", "id") lets PostgreSQL walk the contracts
     by end date and stop at a page's worth, instead of sorting every match by name."""
-    contracts = Contract.objects.filter(
-        customer__status=Customer.Status.ACTIVE,
-        start_date__lte=as_of,
-        end_date__gte=as_of,
-        end_date__lte=as_of + dt.timedelta(days=days),
-    ).exclude(status__in=[Contract.Status.CANCELLED, Contract.Status.EXPIRED])
+    contracts = contracts_ending(as_of=as_of, days=days, month=month).filter(
+        customer__status=Customer.Status.ACTIVE
+    )
     if team_id:
         contracts = contracts.filter(customer__primary_owner__team_id=team_id)
-    if month:
-        contracts = contracts.filter(end_date__gte=month, end_date__lt=next_month(month))
     run = latest_scoring_run()
     last_talk = (
         Interaction.objects.filter(
@@ -105,6 +100,25 @@ def renewal_calendar(
             revenue_at_risk=Subquery(score.values("revenue_at_risk")[:1]),
         )
     return contracts.select_related("customer", "customer__primary_owner").order_by(*order)
+
+
+def contracts_ending(
+    *, as_of: dt.date, days: int = 180, month: dt.date | None = None
+) -> QuerySet[Contract]:
+    """Contracts in force on `as_of` that end in the next `days` days (in `month`, its
+    first day, when given), of any customer, unordered: the renewal calendar's window."""
+    contracts = (
+        Contract.objects.filter(
+            start_date__lte=as_of,
+            end_date__gte=as_of,
+            end_date__lte=as_of + dt.timedelta(days=days),
+        )
+        .exclude(status__in=[Contract.Status.CANCELLED, Contract.Status.EXPIRED])
+        .order_by()
+    )
+    if month:
+        contracts = contracts.filter(end_date__gte=month, end_date__lt=next_month(month))
+    return contracts
 
 
 def with_renewal_and_alerts(customers: QuerySet[Customer], *, today: dt.date) -> QuerySet[Customer]:

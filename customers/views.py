@@ -20,6 +20,7 @@ from customers.forms import (
 )
 from customers.list_pages import few_customer_page, scored_list_query
 from customers.models import ChurnFigure, Customer, Interaction
+from customers.renewals import renewal_page
 from customers.selectors import (
     KEYSET_SORTS,
     SCORE_SORTS,
@@ -37,9 +38,8 @@ from customers.selectors import (
     renewal_calendar,
     risk_histories,
     shown_customers,
-    within,
 )
-from retention.paging import CappedPaginator, decode_cursor, encode_cursor, exact_count_limit
+from retention.paging import decode_cursor, encode_cursor, exact_count_limit
 from staff import audit
 from staff.access import (
     MANAGER_ROLES,
@@ -52,7 +52,7 @@ from staff.access import (
     sees_departure_of,
     visible_to,
 )
-from staff.models import AccessGrant, Team
+from staff.models import AccessGrant, Employee, Team
 
 BOOK_PAGE_SIZE = 25
 
@@ -114,7 +114,14 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     # for nothing). customers/list_pages.py says how each is read.
     narrowed = customer_scope(role_of(request.user), employee_of(request.user)) is not None
     few = None
-    if narrowed or filters.get("team") or filters.get("owner"):
+    if form.is_bound and not form.is_valid():
+        # A filter it cannot use (an owner out of reach, a team not the viewer's) shows
+        # no customers and says why, never the whole list unfiltered.
+        for name, errors in form.errors.items():
+            for error in errors:
+                messages.error(request, f"{form.fields[name].label}: {error}")
+        few = []
+    elif narrowed or filters.get("team") or filters.get("owner"):
         few = few_customer_ids(rows, in_name_order=True)
     if few is not None:
         rows = Customer.objects.filter(pk__in=few)
@@ -228,6 +235,8 @@ def customer_list_query(user, form, run, today, *, scored_only: bool = True):
     """The customers list's customers for a bound or unbound filter form (also the
     export's), unordered: those the list shows in its sort (`scored_only`: sorted by a
     score, only the customers scored in the run, as the list shows them)."""
+    if form.is_bound and not form.is_valid():
+        return Customer.objects.none()  # as the list: a filter it cannot use shows nobody
     filters = form.cleaned_data if form.is_valid() else {}
     status = _list_status(filters)
     rows = customer_list_rows(
@@ -254,13 +263,23 @@ def customer_owners(request: HttpRequest) -> JsonResponse:
     """The owners the customers list may filter by whose name contains `q`, or whose
     e-mail address it is in any case (20 at most), for the owner box's suggestions: only
     people in the teams the viewer sees."""
-    from django.db.models import Q
+    from django.db.models import Exists, OuterRef, Q
     from django.db.models.functions import Lower
 
     from retention.email_address import email_key
 
     search = request.GET.get("q", "").strip()[:100]
-    people = owner_choices(report_team_ids(request.user)).select_related("team")
+    today = timezone.localdate()
+    # The list filters by the current owner: someone whose last day has passed owns
+    # nobody (the handover moved their customers) and is not offered, unless a customer
+    # is still theirs (a handover not done yet); someone leaving is labelled so.
+    gone = Q(status=Employee.Status.DEPARTED) | Q(departure_date__lt=today)
+    still_owns = Exists(Customer.objects.filter(primary_owner_id=OuterRef("pk")))
+    people = (
+        owner_choices(report_team_ids(request.user))
+        .select_related("team")
+        .filter(~gone | still_owns)
+    )
     if search:
         people = people.alias(email_lower=Lower("email")).filter(
             Q(name__icontains=search) | Q(email_lower=email_key(search))
@@ -268,7 +287,7 @@ def customer_owners(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {
             "results": [
-                {"id": person.pk, "text": owner_label(person)}
+                {"id": person.pk, "text": owner_label(person, leaving=True)}
                 for person in people[:OWNER_SUGGESTIONS]
             ]
         }
@@ -278,8 +297,21 @@ def customer_owners(request: HttpRequest) -> JsonResponse:
 OWNER_SUGGESTIONS = 20
 
 
-def owner_label(person) -> str:
-    return f"{person.name} ({person.team.name})" if person.team_id else person.name
+def owner_label(person, *, leaving: bool = False) -> str:
+    """Name (team); with `leaving`, a leaver's last day too (only for viewers who are
+    offered the owners' suggestions: managers, HR and admins, who see departures)."""
+    label = f"{person.name} ({person.team.name})" if person.team_id else person.name
+    if leaving and person.status != Employee.Status.ACTIVE and person.departure_date:
+        text = (
+            _("%(name)s, left %(day)s")
+            if person.departure_date < timezone.localdate()
+            else _("%(name)s, leaving %(day)s")
+        )
+        label = text % {
+            "name": label,
+            "day": date_format(person.departure_date, "SHORT_DATE_FORMAT"),
+        }
+    return str(label)
 
 
 @login_required
@@ -489,16 +521,16 @@ def renewals(request: HttpRequest) -> HttpResponse:
     (staff/access.py): their own, their teams', or all for admins."""
     form = RenewalFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    contracts = renewal_calendar(
-        as_of=timezone.localdate(),
+    # The customers the user sees (staff/access.py), read first when they are few
+    # (customers/renewals.py). The count stops at LIST_EXACT_COUNT_UP_TO: an admin's
+    # 180 days hold hundreds of thousands of contracts.
+    page = renewal_page(
+        request.user,
+        today=timezone.localdate(),
         team_id=filters["team"].pk if filters.get("team") else None,
         month=filters.get("month"),
+        number=request.GET.get("page"),
     )
-    # The customers the user sees (staff/access.py), read first when they are few.
-    contracts = contracts.filter(within(visible_to(request.user, Customer.objects.all())))
-    # The count stops at LIST_EXACT_COUNT_UP_TO: an admin's 180 days hold hundreds of
-    # thousands of contracts, and counting them cost more than the page.
-    page = CappedPaginator(contracts, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -50,7 +50,7 @@ def slices(df: pd.DataFrame, size: int) -> Iterator[pd.DataFrame]:
 
 
 def _plain(value):
-    if value is None or value is pd.NaT:
+    if value is None or value is pd.NaT or value is pd.NA:  # pd.NA: nullable integers
         return None
     if isinstance(value, float) and np.isnan(value):
         return None

@@ -54,6 +54,10 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def capped(self) -> CappedCount:
+        if isinstance(self.object_list, list):  # read whole already: its length
+            limit = exact_count_limit()
+            found = len(self.object_list)
+            return CappedCount(value=min(found, limit), exact=found <= limit, limit=limit)
         return capped_count(self.object_list)
 
     @cached_property

@@ -71,12 +71,22 @@ def role_required(*roles: str) -> Callable:
 
 def managed_team_ids(employee: Employee) -> set[int]:
     """The teams `employee` manages and every team below them (one query for the tree)."""
+    return managed_team_ids_of_each([employee.pk])[employee.pk]
+
+
+def managed_team_ids_of_each(employee_ids) -> dict[int, set[int]]:
+    """managed_team_ids for many people at once, by employee id (one query for the tree)."""
+    wanted = set(employee_ids)
     children: dict[int | None, list[int]] = {}
-    managed = []
+    managed: dict[int, list[int]] = {pk: [] for pk in wanted}
     for team_id, parent_id, manager_id in Team.objects.values_list("id", "parent_id", "manager_id"):
         children.setdefault(parent_id, []).append(team_id)
-        if manager_id == employee.pk:
-            managed.append(team_id)
+        if manager_id in wanted:
+            managed[manager_id].append(team_id)
+    return {pk: _teams_below(children, teams) for pk, teams in managed.items()}
+
+
+def _teams_below(children: dict[int | None, list[int]], managed: list[int]) -> set[int]:
     seen: set[int] = set()
     while managed:
         team_id = managed.pop()
@@ -196,6 +206,40 @@ def departures_seen_by(user) -> set[int] | None:
     return seen
 
 
+def departures_seen_by_each(employees) -> dict[int, set[int] | None]:
+    """departures_seen_by for many people at once, by employee id, with the same rule
+    (sees_employee): None for admins (superusers) and HR; a manager the people of the
+    teams they manage and below and their direct reports; everyone themself. The people
+    come with their user (select_related("user")); one without a user account reads
+    no one's departure. Two queries whatever their number (the team tree, then the
+    managers' people), none when no one is a manager."""
+    seen: dict[int, set[int] | None] = {}
+    managers = []
+    for employee in employees:
+        user = employee.user
+        role = None if user is None else Role.ADMIN if user.is_superuser else employee.role
+        if user is None:
+            seen[employee.pk] = set()
+        elif role in (Role.ADMIN, Role.HR):
+            seen[employee.pk] = None
+        else:
+            seen[employee.pk] = {employee.pk}
+            if role == Role.MANAGER:
+                managers.append(employee.pk)
+    if managers:
+        teams = managed_team_ids_of_each(managers)
+        all_teams = set().union(*teams.values())
+        people = Employee.objects.filter(Q(manager__in=managers) | Q(team__in=all_teams))
+        managers_of_team: dict[int, list[int]] = {}
+        for manager, their_teams in teams.items():
+            for team_id in their_teams:
+                managers_of_team.setdefault(team_id, []).append(manager)
+        for pk, manager_id, team_id in people.values_list("pk", "manager_id", "team_id"):
+            for manager in {manager_id} & teams.keys() | set(managers_of_team.get(team_id, ())):
+                seen[manager].add(pk)
+    return seen
+
+
 def sees_departure_of(user, employee_id: int | None) -> bool:
     seen = departures_seen_by(user)
     return seen is None or (employee_id is not None and employee_id in seen)
@@ -285,10 +329,9 @@ class VisibleInAdmin:
             request.build_absolute_uri(reverse("export_requests")),
         )
         if pending is not None:
-            return HttpResponseForbidden(
-                "You are leaving: reading more customer records today needs your manager's "
-                f"approval, as an export does. Request {pending.pk} is waiting for it."
-            )
+            from staff.reads import approval_message
+
+            return HttpResponseForbidden(approval_message(pending.pk, kind))
         for event_kind, rows, own in events:
             audit.record_read(event_kind, rows, **{**fields, **own})
         return None

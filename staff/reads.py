@@ -150,6 +150,17 @@ def kind_label(kind: str) -> str:
     return kind.replace("_", " ").replace("-", " ")
 
 
+def approval_message(number: int, kind: str) -> str:
+    """Why a leaver's read waits, naming the request and what it covers in the reader's
+    language (the model's verbose name, never its code name)."""
+    from django.utils.translation import gettext as _
+
+    return _(
+        "You are leaving: reading more customer records today needs your manager's "
+        "approval, as an export does. Request %(number)s (%(kind)s) is waiting for it."
+    ) % {"number": number, "kind": kind_label(kind)}
+
+
 def _english_label(kind: str) -> str:
     from django.utils import translation
 

@@ -1,7 +1,8 @@
 """Reads of the manager dashboard: every figure for the teams a manager runs (and their
 sub-teams), or for the whole company for admins. The heavy sums come from the nightly
 figures (customers/figures/nightly.py); the live parts (alerts, handovers, renewals) are small
-indexed queries."""
+indexed queries, and every team's alert backlog and save rate are sums of the live counts
+the database keeps (alerts/tallies.py), so no figure here counts the whole company."""
 
 from __future__ import annotations
 
@@ -160,19 +161,25 @@ def churn_breakdown(
     months = [start]
     for _month in range(PERIODS[period][1] - 1):
         months.append(next_month(months[-1]))
-    rows = _monthly(
-        _in_teams(ChurnFigure.objects.filter(dimension=dimension, month__in=months), teams),
-        "key",
+    # Rolled up by the database: one row a key (an owner of a million customers' company
+    # has 3,600), not one a key and month through Python. A key without figures for the
+    # period's first month is left out, as _roll_up leaves it out.
+    rows = (
+        _in_teams(ChurnFigure.objects.filter(dimension=dimension, month__in=months), teams)
+        .values("key")
+        .annotate(
+            active_start=Sum("active_start", filter=Q(month=start)),
+            value_start=Sum("value_start", filter=Q(month=start)),
+            lost=Sum("lost"),
+            value_lost=Sum("value_lost"),
+            start_rows=Count("id", filter=Q(month=start)),
+        )
+        .filter(start_rows__gt=0)
+        .values_list("key", "active_start", "value_start", "lost", "value_lost")
     )
-    by_key: dict[str, dict] = {}
-    for row in rows:
-        by_key.setdefault(row["key"], {})[row["month"]] = row
-    labels = _labels(dimension, list(by_key))
-    result = []
-    for key, monthly in by_key.items():
-        figures = _roll_up(monthly, period).get(start)
-        if figures:
-            result.append(ChurnRow(labels.get(key, key or "(none)"), **figures))
+    rows = list(rows)
+    labels = _labels(dimension, [row[0] for row in rows])
+    result = [ChurnRow(labels.get(key, key or "(none)"), *figures) for key, *figures in rows]
     result.sort(key=lambda row: (-row.lost, -row.value_lost, row.label))
     return result
 
@@ -205,9 +212,14 @@ def exposure_top(teams: set[int] | None, limit: int = 10) -> list[ExposureFigure
 
 
 def alert_backlog(teams: set[int] | None, *, today: dt.date) -> dict[str, int]:
-    """Live alerts by state, and how many have waited over a week unacknowledged."""
+    """Live alerts by state, and how many have waited over a week unacknowledged. Every
+    team's from the live counts the database keeps (alerts/tallies.py); a manager's
+    teams' from their alerts."""
+    from alerts import tallies
     from alerts.models import Alert
 
+    if teams is None:
+        return tallies.alert_backlog(today=today)
     alerts = _in_teams(Alert.objects.filter(status__in=Alert.LIVE), teams, "owner__team_id")
     return alerts.aggregate(
         open=Count("id", filter=Q(status=Alert.Status.OPEN)),
@@ -222,17 +234,19 @@ def alert_backlog(teams: set[int] | None, *, today: dt.date) -> dict[str, int]:
 
 def save_rate(teams: set[int] | None, *, today: dt.date, days: int = 365) -> dict:
     """Of the retention actions of the last `days` with an outcome, the share that saved the
-    customer."""
+    customer. Every team's from the live counts (alerts/tallies.py)."""
+    from alerts import tallies
     from alerts.models import RetentionAction
 
-    actions = _in_teams(
-        RetentionAction.objects.filter(taken_on__gt=today - dt.timedelta(days=days)), teams
-    )
-    figures = actions.aggregate(
-        saved=Count("id", filter=Q(outcome=RetentionAction.Outcome.SAVED)),
-        lost=Count("id", filter=Q(outcome=RetentionAction.Outcome.LOST)),
-        pending=Count("id", filter=Q(outcome=RetentionAction.Outcome.PENDING)),
-    )
+    since = today - dt.timedelta(days=days)
+    if teams is None:
+        figures = tallies.action_outcomes(since=since)
+    else:
+        figures = RetentionAction.objects.filter(taken_on__gt=since, team_id__in=teams).aggregate(
+            saved=Count("id", filter=Q(outcome=RetentionAction.Outcome.SAVED)),
+            lost=Count("id", filter=Q(outcome=RetentionAction.Outcome.LOST)),
+            pending=Count("id", filter=Q(outcome=RetentionAction.Outcome.PENDING)),
+        )
     decided = figures["saved"] + figures["lost"]
     figures["rate"] = figures["saved"] / decided if decided else None
     return figures

@@ -15,8 +15,19 @@ The calibration (sigmoid) scales every log-odds contribution alike. Log-odds sha
 turned into probability points in proportion, so the points add up to the change:
 "Risk up 12 pts since 2026-06-23: Reports run (28 days) 40 -> 12 (+8), ..."
 
+Every door (the customer page, the API's /risk-scores/<id>/change/, the tier-jump alert)
+asks `explain_changes` for the same two days, so a day has one answer: the day's score
+is the stored one that held on the current day (the latest scored day; for a row that
+has ended, its last day), and the change is against the stored score that held 7 days
+before. The points are those of the stored scores, the ones the pages show. When the
+same stored row held on both days (it moved less than a point, history.py), nothing
+changed materially and the sentence says so, with the day that row began: "No material
+change since 8 Nov 2026." Otherwise the model's contributions, computed from the
+features of the two days, are scaled to add up to the stored change.
+
 Only for a few customers at a time (a page, an API call, the day's tier jumps): two
-feature frames for the named customers, never a query per customer."""
+stored-score queries and two feature frames for the named customers whose stored score
+moved, never a query per customer."""
 
 from __future__ import annotations
 
@@ -33,7 +44,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from threadpoolctl import threadpool_limits
 
-from customers.models import RiskModel, ScoringRun
+from customers.models import RiskModel, RiskScore, ScoringRun
 from customers.scoring import signals, training
 from customers.scoring.candidates import LogOddsBlend
 from customers.scoring.features import (
@@ -95,6 +106,8 @@ class ScoreChange:
     probability: float
     previous: float
     contributions: list[dict] = field(default_factory=list)  # largest first
+    # The day the stored score began when the same stored row held on both days.
+    unchanged_since: dt.date | None = None
 
     @property
     def points(self) -> float:
@@ -102,11 +115,17 @@ class ScoreChange:
 
     @property
     def text(self) -> str:
+        if self.unchanged_since is not None:
+            return _("No material change since %(day)s.") % {
+                "day": date_format(self.unchanged_since)
+            }
         return change_sentence(self.points, self.contributions, date_format(self.since))
 
     @property
     def summary(self) -> str:
         """The sentence without the date (for the tier-jump alert, which names it)."""
+        if self.unchanged_since is not None:
+            return _("No material change.")
         return change_sentence(self.points, self.contributions, "")
 
     def stored(self) -> dict:
@@ -129,6 +148,7 @@ class ScoreChange:
             "probability": round(self.probability, 4),
             "previous": round(self.previous, 4),
             "points": self.points,
+            "unchanged_since": self.unchanged_since and self.unchanged_since.isoformat(),
             "text": self.text,
             "contributions": self.contributions,
         }
@@ -142,7 +162,8 @@ def change_sentence(points: float, contributions: list[dict], since: str) -> str
             return _("Risk about the same since %(day)s.") % {"day": since}
         return _("Risk about the same.")
     parts = [
-        f"{feature_label(c['feature'])} {c['was']} → {c['now']} ({c['points']:+.0f})"
+        f"{feature_label(c['feature'])} {_worded(c['was'])} → {_worded(c['now'])} "
+        f"({c['points']:+.0f})"
         for c in contributions[:SHOWN]
         if abs(c["points"]) >= MIN_POINTS
     ]
@@ -154,6 +175,12 @@ def change_sentence(points: float, contributions: list[dict], since: str) -> str
             _("Risk down %(points)d pts since %(day)s") if since else _("Risk down %(points)d pts")
         )
     return head % values + (": " + ", ".join(parts) if parts else ".")
+
+
+def _worded(value: str) -> str:
+    """A sign's "yes" / "no" (stored in English with an alert's figures) in the active
+    language; numbers as they are."""
+    return {"yes": _("yes"), "no": _("no")}.get(value, value)
 
 
 def feature_label(name: str) -> str:
@@ -183,11 +210,58 @@ def model_for(day: dt.date) -> RiskModel | None:
     return run.model if run else training.active_model()
 
 
+def day_of(score: RiskScore, latest: dt.date | None) -> dt.date:
+    """The day a stored row's change is told for: the latest scored day (`latest`) while
+    the row holds, else the row's last day, so that the API tells a current row's change
+    as the customer page does."""
+    last = score.valid_until - dt.timedelta(days=1) if score.valid_until else latest
+    return max(score.day, min(last or score.day, latest or score.day))
+
+
 def explain_changes(
     *, day: dt.date, customer_ids: list[int], model: RiskModel | None = None
 ) -> dict[int, ScoreChange]:
-    """Per customer active on both days: the score then and now under `model` and the
-    contributions of each input to the change, largest first."""
+    """Per customer with a stored score on `day` and 7 days before: the two stored
+    probabilities and, when they are different rows, the contributions of each input
+    (under `model`, else the day's) scaled to add up to their difference, largest first.
+    The same row on both days: no material change since the row began."""
+    ids = sorted(set(customer_ids))
+    since = day - dt.timedelta(days=WINDOW_DAYS)
+    fields = ("id", "customer_id", "day", "probability")
+    now = {
+        r["customer_id"]: r
+        for r in RiskScore.objects.on_day(day).filter(customer_id__in=ids).values(*fields)
+    }
+    then = {
+        r["customer_id"]: r
+        for r in RiskScore.objects.on_day(since).filter(customer_id__in=ids).values(*fields)
+    }
+    changes = {}
+    for customer_id in sorted(now.keys() & then.keys()):
+        row, held = now[customer_id], then[customer_id]
+        changes[customer_id] = ScoreChange(
+            customer_id=customer_id,
+            day=day,
+            since=since,
+            probability=float(row["probability"]),
+            previous=float(held["probability"]),
+            unchanged_since=row["day"] if row["id"] == held["id"] else None,
+        )
+    moved = [c for c in changes.values() if c.unchanged_since is None]
+    parts = model_changes(day=day, customer_ids=[c.customer_id for c in moved], model=model)
+    for change in moved:
+        part = parts.get(change.customer_id)
+        if part is not None:
+            change.contributions = part.scaled_to(change.probability - change.previous)
+    return changes
+
+
+def model_changes(
+    *, day: dt.date, customer_ids: list[int], model: RiskModel | None = None
+) -> dict[int, ScoreChange]:
+    """Per customer active on both days: the score then and now under `model`, recomputed
+    from the features of the two days (not the stored scores: `explain_changes` tells
+    readers those), and the contributions of each input to the change, largest first."""
     model = model or model_for(day)
     if model is None or not customer_ids:
         return {}
@@ -207,29 +281,47 @@ def explain_changes(
             names, p_now, p_then, shares, was, is_now = _model_parts(model, now, then)
     changes = {}
     for row, customer_id in enumerate(common):
-        delta = p_now[row] - p_then[row]
-        points = _as_points(shares[row], delta, p_now[row], p_then[row], rules=model.is_rules_based)
-        order = np.argsort(-np.abs(points), kind="stable")
-        contributions = [
-            {
-                "feature": names[j],
-                "label": feature_label(names[j]),
-                "was": _value(was[row, j]),
-                "now": _value(is_now[row, j]),
-                "points": round(float(points[j]), 1),
-            }
-            for j in order
-            if abs(points[j]) >= 0.05
-        ]
-        changes[int(customer_id)] = ScoreChange(
+        change = _Decomposed(
             customer_id=int(customer_id),
             day=day,
             since=since,
             probability=float(p_now[row]),
             previous=float(p_then[row]),
-            contributions=contributions,
         )
+        change.names, change.shares = names, shares[row]
+        change.was, change.is_now = was[row], is_now[row]
+        change.rules = model.is_rules_based
+        change.contributions = change.scaled_to(change.probability - change.previous)
+        changes[int(customer_id)] = change
     return changes
+
+
+@dataclass
+class _Decomposed(ScoreChange):
+    """A recomputed change with its inputs' log-odds shares, to be put in points."""
+
+    names: list = field(default_factory=list)
+    shares: np.ndarray | None = None
+    was: np.ndarray | None = None
+    is_now: np.ndarray | None = None
+    rules: bool = False
+
+    def scaled_to(self, delta: float) -> list[dict]:
+        """The contributions in probability points adding up to `delta` (the stored
+        change, or the recomputed one), largest first."""
+        points = _as_points(self.shares, delta, self.probability, self.previous, rules=self.rules)
+        order = np.argsort(-np.abs(points), kind="stable")
+        return [
+            {
+                "feature": self.names[j],
+                "label": feature_label(self.names[j]),
+                "was": _value(self.was[j]),
+                "now": _value(self.is_now[j]),
+                "points": round(float(points[j]), 1),
+            }
+            for j in order
+            if abs(points[j]) >= 0.05
+        ]
 
 
 def _as_points(

@@ -39,6 +39,7 @@ import datetime as dt
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -73,6 +74,10 @@ WHERE customer_id BETWEEN %(id_from)s AND %(id_to)s AND day < %(day)s
 def rows_before(day: dt.date, id_from: int, id_to: int) -> pd.DataFrame:
     """The score that held on the day before `day` of each customer in [id_from, id_to]
     that had one, indexed by customer id."""
+    if connection.vendor != "postgresql":  # the embedded database (SQLite, make demo)
+        from customers.scoring import history_portable
+
+        return history_portable.rows_before(day, id_from, id_to)
     with connection.cursor() as cursor:
         cursor.execute(_BEFORE, {"day": day, "id_from": id_from, "id_to": id_to})
         columns = [c.name for c in cursor.description]
@@ -123,12 +128,12 @@ def tier_edges(ranks: int) -> list[tuple[float, float]]:
     (-inf, -inf)."""
     table = RiskScore._meta.db_table
     ranks = max(int(ranks), 0)
-    probes = []
+    probes = []  # LIMIT before OFFSET: the order both PostgreSQL and SQLite take
     for tier in RiskTier.values:
         for order in ("ASC", "DESC"):  # the tier's lowest, then its highest, probabilities
             probes.append(
                 f"coalesce((SELECT probability FROM {table} WHERE valid_until IS NULL "
-                f"AND tier = {int(tier)} ORDER BY probability {order} OFFSET {ranks} LIMIT 1), "
+                f"AND tier = {int(tier)} ORDER BY probability {order} LIMIT 1 OFFSET {ranks}), "
                 f"(SELECT {'min' if order == 'ASC' else 'max'}(probability) FROM {table} "
                 f"WHERE valid_until IS NULL AND tier = {int(tier)}))"
             )
@@ -268,6 +273,11 @@ def swap_in(
         else "({t}.valid_until IS NULL OR {t}.valid_until > %(day)s)"
     )
     swap = Swap()
+    if connection.vendor != "postgresql":
+        # The embedded database (SQLite, make demo): the same rows, planned in Python.
+        from customers.scoring import history_portable
+
+        return history_portable.swap_in(run, bounds, until, swap, stage_reasons)
     with connection.cursor() as cursor:
         for name in ("score_tiers", "score_moved", "score_plan", "score_tails"):
             cursor.execute(f"DROP TABLE IF EXISTS {name}")
@@ -423,6 +433,11 @@ def day_totals(run: ScoringRun) -> dict:
     with connection.cursor() as cursor:
         cursor.execute("SELECT tier, count(*), sum(revenue_at_risk) FROM score_tiers GROUP BY tier")
         rows = cursor.fetchall()
+    if connection.vendor != "postgresql":  # SQLite sums decimals as floats
+        rows = [
+            (t, n, None if r is None else Decimal(str(r)).quantize(Decimal("0.01")))
+            for t, n, r in rows
+        ]
     return {
         "sizes": {tier: count for tier, count, _ in rows},
         "count": sum(count for _, count, _ in rows),

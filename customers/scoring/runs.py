@@ -225,6 +225,13 @@ def stage_reasons(run: ScoringRun, customer_ids: list[int]) -> None:
         reasons += ["[]"] * len(missing)
         signs += ["[]"] * len(missing)
     with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":  # the embedded database: no unnest, no casts
+            cursor.executemany(
+                f"UPDATE {StagedScore._meta.db_table} SET reasons = %s, signals = %s "
+                "WHERE run_id = %s AND customer_id = %s",
+                [(r, g, run.pk, c) for c, r, g in zip(ids, reasons, signs, strict=True)],
+            )
+            return
         cursor.execute(
             f"""
             UPDATE {StagedScore._meta.db_table} s

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from retention.api.auth import api_employee
 from staff import audit
-from staff.reads import approval_needed
+from staff.reads import approval_message, approval_needed
 
 
 class ApprovalRequired(exceptions.APIException):
@@ -24,10 +24,7 @@ def _check_allowance(request, kind: str, rows: int) -> None:
         api_employee(request), kind, rows, request.build_absolute_uri(reverse("export_requests"))
     )
     if pending is not None:
-        raise ApprovalRequired(
-            f"You are leaving: reading more customer records today needs your manager's "
-            f"approval, as an export does. Request {pending.pk} ({kind}) is waiting for it."
-        )
+        raise ApprovalRequired(approval_message(pending.pk, kind))
 
 
 class AuditedRetrieve:

@@ -49,6 +49,9 @@ RESULT_LABELS = {
     "features": _("features (s)"),
     "scoring": _("scoring (s)"),
     "writes": _("writes (s)"),
+    "compare": _("comparing with the day before (s)"),
+    "reasons_staged": _("reasons staged"),
+    "reasons_late": _("reasons worked out at the finish"),
     "model": _("model"),
     "customers": _("customers"),
     "tiers": _("tiers"),
@@ -67,6 +70,8 @@ RESULT_LABELS = {
     # dashboard figures
     "tier_rows": _("tier rows"),
     "churn_rows": _("churn rows"),
+    "churn_teams": _("teams whose churn months were recomputed"),
+    "churn_whole": _("churn months recomputed whole"),
     "exposure_rows": _("exposure rows"),
     # files
     "rows": _("rows"),

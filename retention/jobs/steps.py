@@ -583,6 +583,29 @@ def each_or_set_aside(
     return results
 
 
+def mail_connection():
+    """One connection to the mail server for a step's e-mails, opened now (a server that
+    cannot be reached fails the step before anything is recorded as sent)."""
+    from django.core.mail import get_connection
+
+    return get_connection()
+
+
+def send_or_set_aside(mail, messages: list[tuple[object, object]], *, describe) -> list:
+    """each_or_set_aside for e-mails already written: (item, EmailMessage) pairs sent over
+    one open connection `mail`; a message the server or the message itself refuses (a bad
+    address) is set aside with the reason, the others go out. Returns the refused items."""
+    refused = []
+    for item, message in messages:
+        try:
+            mail.send_messages([message])
+        except Exception as error:  # noqa: BLE001 - one message's fault is recorded, not fatal
+            logger.exception("Setting aside %s", item)
+            set_aside_for(error, **describe(item))
+            refused.append(item)
+    return refused
+
+
 def _step_named(name: str) -> Worded | str:
     """A step's label as a figure of a stored message, worded again for each reader."""
     from retention.jobs.labels import STEP_LABELS

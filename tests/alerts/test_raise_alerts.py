@@ -168,15 +168,17 @@ def test_a_jump_of_two_tiers_in_a_week_raises_an_alert(world):
                 day=day,
                 valid_until=AS_OF if day == week_ago else None,  # the week-old score ended
                 model=model,
-                probability=0.5,
+                # Alpha's stored score went from 50% to 54%: up 4 points.
+                probability=0.54 if (customer, day) == (world.alpha, AS_OF) else 0.5,
                 tier=tier,
                 annual_value=1000,
                 revenue_at_risk=500,
             )
     raise_alerts(day=AS_OF)
     # Alpha went from low (4) to high (2); Bravo from medium (3) to high (2) is one tier.
-    # In that week Alpha's satisfaction fell from 9 to 6 (the call 5 days ago), the one
-    # warning sign that changed: it adds 10% of the rest, 4 points here.
+    # The alert tells the stored scores' 4 points (50% -> 54%). In that week Alpha's
+    # satisfaction fell from 9 to 6 (the call 5 days ago), the one warning sign that
+    # changed: all 4 points are its own.
     assert live(world.alpha) == {
         "tier_jump": "Risk tier rose from Low to High since 2026-06-23. Risk up 4 pts: "
         "Satisfaction down 2 or more no → yes (+4)"

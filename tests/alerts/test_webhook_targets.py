@@ -143,3 +143,31 @@ def test_multicast_and_reserved_are_refused_at_send_time_too(receivers):
     assert attempt(delivery) is False
     delivery.refresh_from_db()
     assert "a multicast address" in delivery.last_error
+
+
+@pytest.mark.parametrize(
+    ("url", "named"),
+    [
+        ("http://[2002:7f00:1::]/", "127.0.0.1, a loopback"),  # 6to4
+        ("http://[2002:a01:203::1]/", "10.1.2.3, a private"),  # 6to4
+        ("http://[::ffff:127.0.0.1]/", "127.0.0.1, a loopback"),  # IPv4-mapped
+        ("http://[64:ff9b::a9fe:a9fe]/", "169.254.169.254, a link-local"),  # NAT64
+        ("http://[64:ff9b:1::7f00:1]/", "127.0.0.1, a loopback"),  # NAT64 local-use
+        ("http://[::10.1.2.3]/", "10.1.2.3, a private"),  # IPv4-compatible
+        # Teredo: the client 127.0.0.1 is stored inverted (0x80ff:fffe).
+        ("http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/", "127.0.0.1, a loopback"),
+    ],
+)
+def test_every_ipv6_form_of_a_private_ipv4_address_is_refused(url, named, receivers):
+    problem = webhook_url_problem(url)
+    assert problem is not None and named in problem
+    with pytest.raises(ValidationError):
+        Webhook(name="Hook", url=url, secret="s" * 32).full_clean()
+    delivery = delivery_to(url)
+    assert attempt(delivery) is False
+    delivery.refresh_from_db()
+    assert named in delivery.last_error
+
+
+def test_a_6to4_form_of_a_public_ipv4_address_is_allowed():
+    assert webhook_url_problem("https://[2002:808:808::]/hook") is None  # 8.8.8.8

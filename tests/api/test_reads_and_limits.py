@@ -213,3 +213,25 @@ def test_one_password_against_many_usernames_locks_the_address(client, settings)
         REMOTE_ADDR="10.0.0.77",
     )
     assert other.status_code == 302
+
+
+def test_a_leaver_s_waiting_request_names_what_it_covers_in_the_reader_s_language(lea, settings):
+    from alerts.models import RetentionAction
+
+    settings.BULK_READ_DAILY_ALLOWANCE = 1
+    for customer in lea.primary_customers.all():
+        RetentionAction.objects.create(
+            customer=customer, kind="call", owner=lea, taken_on=timezone.localdate()
+        )
+    api, _ = user_client(lea.user)
+    refused = api.get("/api/v1/retention-actions/")  # 3 rows > 1
+    assert refused.status_code == 403
+    number = ExportRequest.objects.get().pk
+    assert refused.json()["error"]["message"] == (
+        "You are leaving: reading more customer records today needs your manager's approval, "
+        f"as an export does. Request {number} (retention actions) is waiting for it."
+    )
+    chinese = api.get("/api/v1/retention-actions/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    message = chinese.json()["error"]["message"]
+    assert message.startswith("你即将离职") and f"请求 {number}（" in message
+    assert "retention" not in message

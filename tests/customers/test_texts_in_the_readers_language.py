@@ -120,7 +120,7 @@ def world():
 
 def _people(world):
     """E1 (Alpha's owner, leaving 31 Jul 2026) with a login; E2 Alpha's secondary owner;
-    Mo, the manager of E1's team. (Chinese groups no thousands: EUR 9800.)"""
+    Mo, the manager of E1's team. (Chinese groups thousands too: EUR 9,800.)"""
     world.e1.user = UserFactory(username="e1")
     world.e1.save()
     world.e2.user = UserFactory(username="e2")
@@ -192,7 +192,7 @@ def test_the_digest_is_worded_in_the_recipients_language(world, mailoutbox):
     world.e1.save()
     send_digests(day=AS_OF)
     body = next(m for m in mailoutbox if m.to == [world.e1.email]).body
-    assert "Alpha：决策人已于 2026年5月1日 离开（风险金额 EUR 9800）。" in body
+    assert "Alpha：决策人已于 2026年5月1日 离开（风险金额 EUR 9,800）。" in body
 
 
 def test_the_handover_log_is_worded_in_the_readers_language(world):
@@ -238,5 +238,5 @@ def test_why_a_successor_is_recommended_reads_in_the_readers_language():
     with translation.override("zh-hans"):
         assert recommendation_text(stored) == (
             "已是他们的另一位负责人；与他们打过交道（180 天内 4 次互动）；负责 2 位核心客户；"
-            "名下客户 12 / 40 位，每年 EUR 345600；something an older version wrote"
+            "名下客户 12 / 40 位，每年 EUR 345,600；something an older version wrote"
         )

@@ -1,0 +1,152 @@
+"""The daily alert digests: one e-mail per person with open alerts (as owner, or as the
+manager they were escalated to), in their language, once a day.
+
+A handful of queries whatever the number of people: the ranking (counts and each
+person's `limit` riskiest alerts, in the database), who already had theirs today, the
+recipients with their user, their alerts with the customers, who may read which owner's
+last day (staff/access.py departures_seen_by_each: two queries), one insert of every
+DigestSent row; then the messages go out over one connection to the mail server.
+
+Once a day, never twice: the DigestSent rows are committed before the first message is
+sent, so a re-run after a kill sends none of them again (a kill in the middle of the
+sending leaves the rest of that day's digests unsent; the next night's digest has the
+same alerts). A message the mail server or the message itself refuses (a bad address)
+is set aside with the reason and its row removed, so the next run tries it again; the
+others go out."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.mail import EmailMessage
+from django.db import connection, transaction
+from django.utils import translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from alerts.models import Alert, DigestSent
+from customers.scoring.wording import alert_text, play_text
+from customers.templatetags.risk import money
+from retention.jobs import steps as job_steps
+from staff.access import departures_seen_by_each
+from staff.language import language_of
+from staff.models import Employee
+
+_DIGEST_SQL = """
+WITH routed AS (
+    SELECT id, owner_id AS person, revenue_at_risk FROM {alerts}
+    WHERE status = 'open' AND owner_id IS NOT NULL
+    UNION
+    SELECT id, manager_id, revenue_at_risk FROM {alerts}
+    WHERE status = 'open' AND manager_id IS NOT NULL
+), ranked AS (
+    SELECT id, person,
+           ROW_NUMBER() OVER (PARTITION BY person ORDER BY revenue_at_risk DESC, id) AS place,
+           COUNT(*) OVER (PARTITION BY person) AS alerts
+    FROM routed
+)
+SELECT person, alerts, id FROM ranked WHERE place <= %(limit)s ORDER BY person, place
+"""
+
+
+# What a digest line reads of an alert and its customer (not the other columns).
+_WORDED = (
+    "signal",
+    "text",
+    "params",
+    "play",
+    "revenue_at_risk",
+    "customer__name",
+    "customer__primary_owner",
+)
+
+
+def send_digests(*, day: dt.date, limit: int = 20) -> int:
+    """One e-mail per person with open alerts: how many, and the `limit` with the most
+    revenue at risk. Sent once per person and day. Returns how many went out."""
+    with connection.cursor() as cursor:
+        cursor.execute(_DIGEST_SQL.format(alerts=Alert._meta.db_table), {"limit": limit})
+        rows = cursor.fetchall()
+    counts: dict[int, int] = {}
+    top: dict[int, list[int]] = {}
+    for person, alerts, alert_id in rows:
+        counts[person] = alerts
+        top.setdefault(person, []).append(alert_id)
+    already = set(DigestSent.objects.filter(day=day).values_list("employee_id", flat=True))
+    people = list(
+        Employee.objects.filter(pk__in=set(counts) - already)
+        .exclude(email="")
+        .select_related("user")
+        .order_by("pk")
+    )
+    if not people:
+        return 0
+    alerts = (
+        Alert.objects.filter(pk__in=[i for person in people for i in top[person.pk]])
+        .select_related("customer")
+        .only(*_WORDED)
+        .in_bulk()
+    )
+    seen = departures_seen_by_each(people)
+    messages = [
+        (
+            person,
+            _message(
+                person, [alerts[i] for i in top[person.pk]], counts[person.pk], day, seen[person.pk]
+            ),
+        )
+        for person in people
+    ]
+    with job_steps.mail_connection() as mail:
+        # Recorded (committed) before the first message goes out: never sent twice.
+        with transaction.atomic():
+            DigestSent.objects.bulk_create(
+                DigestSent(employee=person, day=day, alerts=counts[person.pk]) for person in people
+            )
+        refused = job_steps.send_or_set_aside(
+            mail,
+            messages,
+            describe=lambda person: {
+                "model": "alert digest",
+                "object_id": person.pk,
+                "key": person.name,
+            },
+        )
+    if refused:  # not sent: tried again on the next run
+        DigestSent.objects.filter(day=day, employee__in=refused).delete()
+    return len(people) - len(refused)
+
+
+def _message(
+    person: Employee, alerts: list[Alert], total: int, day: dt.date, seen: set[int] | None
+) -> EmailMessage:
+    """The digest in the recipient's language, naming an owner's last day only if they
+    may read it (`seen`: departures_seen_by_each's answer for them)."""
+    with translation.override(language_of(person)):
+        lines = "\n".join(
+            "- "
+            + _("%(customer)s: %(text)s (%(amount)s at risk). %(play)s")
+            % {
+                "customer": a.customer.name,
+                "text": alert_text(
+                    a,
+                    departure_visible=seen is None or a.customer.primary_owner_id in seen,
+                ),
+                "amount": money(a.revenue_at_risk),
+                "play": play_text(a.play),
+            }
+            for a in alerts
+        )
+        more = (
+            "\n" + _("... and %(count)d more.") % {"count": total - len(alerts)}
+            if total > len(alerts)
+            else ""
+        )
+        subject = ngettext(
+            "%(count)d open alert on your customers, %(day)s",
+            "%(count)d open alerts on your customers, %(day)s",
+            total,
+        ) % {"count": total, "day": date_format(day)}
+        body = _("Most revenue at risk first:") + f"\n{lines}{more}\n"
+    return EmailMessage(subject, body, None, [person.email])

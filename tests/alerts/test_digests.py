@@ -1,0 +1,108 @@
+"""The daily digests at many recipients: a handful of queries whatever their number, one
+connection to the mail server, once a day each, and a refused address set aside while
+the others go out."""
+
+from decimal import Decimal
+
+import pytest
+
+from alerts.digests import send_digests
+from alerts.models import Alert, DigestSent
+from tests.alerts.refusing_mail import EmailBackend
+from tests.alerts.test_raise_alerts import score_and_alert
+from tests.customers.scoring_world import AS_OF, build_world
+from tests.factories import CustomerFactory, EmployeeFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def people():
+    """The scoring world's night (E1 owns Alpha: 6 open alerts; E3 owns Bravo: 1), and ten
+    more account managers with one customer and one open alert each (a copy of Bravo's
+    engagement drop, 100, 200, ... 1,000 at risk): 12 people to write to."""
+    world = build_world()
+    score_and_alert(AS_OF)
+    drop = Alert.objects.get(customer=world.bravo, signal="engagement_drop")
+    extra = []
+    for k in range(1, 11):
+        owner = EmployeeFactory(name=f"AM{k}", email=f"am{k}@example.com")
+        customer = CustomerFactory(name=f"Customer {k}", primary_owner=owner)
+        drop.pk, drop.customer, drop.owner = None, customer, owner
+        drop.revenue_at_risk = Decimal(100 * k)
+        drop.save()
+        extra.append(owner)
+    return world, extra
+
+
+def test_twelve_digests_cost_a_handful_of_queries_and_go_out_once(
+    people, mailoutbox, django_assert_max_num_queries
+):
+    world, extra = people
+    mailoutbox.clear()
+    # The ranking, who had theirs, the people, their alerts with customers, the insert
+    # and its savepoint (no manager: no team query): 7, against 4 or more per person
+    # (48 here) when each digest read its alerts and recorded itself on its own.
+    with django_assert_max_num_queries(8):
+        assert send_digests(day=AS_OF) == 12
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(
+        [world.e1.email, world.e3.email] + [f"am{k}@example.com" for k in range(1, 11)]
+    )
+    am7 = next(m for m in mailoutbox if m.to == ["am7@example.com"])
+    assert am7.subject == "1 open alert on your customers, 30 Jun 2026"
+    assert "- Customer 7: " in am7.body and "(EUR 700 at risk)" in am7.body
+    assert DigestSent.objects.get(day=AS_OF, employee=world.e1).alerts == 6
+    # A re-run (after a kill, or the step re-run by hand) sends none twice.
+    with django_assert_max_num_queries(3):
+        assert send_digests(day=AS_OF) == 0
+    assert len(mailoutbox) == 12 and DigestSent.objects.filter(day=AS_OF).count() == 12
+
+
+def test_an_address_the_mail_server_refuses_is_left_unsent_and_the_others_go_out(
+    people, mailoutbox, settings
+):
+    world, extra = people
+    settings.EMAIL_BACKEND = "tests.alerts.refusing_mail.EmailBackend"
+    for k in (3, 8):  # AM3 and AM8: addresses the server does not know
+        extra[k - 1].email = f"am{k}@refused.example"
+        extra[k - 1].save()
+    mailoutbox.clear()
+    EmailBackend.opened = 0
+    assert send_digests(day=AS_OF) == 10
+    assert EmailBackend.opened == 1  # one connection for all twelve messages
+    assert len(mailoutbox) == 10
+    refused = {extra[2].pk, extra[7].pk}
+    sent = set(DigestSent.objects.filter(day=AS_OF).values_list("employee_id", flat=True))
+    assert len(sent) == 10 and not sent & refused
+    # AM3's address is mended: the next run sends AM3's digest only (AM8's is refused
+    # again), nobody else's twice.
+    extra[2].email = "am3@example.com"
+    extra[2].save()
+    assert send_digests(day=AS_OF) == 1
+    assert [m.to for m in mailoutbox[10:]] == [["am3@example.com"]]
+    assert not DigestSent.objects.filter(day=AS_OF, employee=extra[7]).exists()
+
+
+def test_a_manager_reads_the_last_day_of_their_team_s_owners_only(
+    people, mailoutbox, django_assert_max_num_queries
+):
+    """E3 manages a team with E1 (Alpha's owner, who left on 10 May): E3's digest of the
+        escalated alerts names that day. E1 has no login: their own digest says only that the
+    owner is leaving, as before."""
+    from tests.factories import TeamFactory, UserFactory
+
+    world, extra = people
+    world.e3.role, world.e3.user = "manager", UserFactory(username="e3")
+    world.e3.save()
+    world.e1.team = TeamFactory(manager=world.e3)
+    world.e1.save()
+    Alert.objects.filter(customer=world.alpha).update(manager=world.e3)
+    mailoutbox.clear()
+    # Two more for the team tree and the manager's people.
+    with django_assert_max_num_queries(10):
+        assert send_digests(day=AS_OF) == 12
+    to_e3 = next(m for m in mailoutbox if m.to == [world.e3.email])
+    assert to_e3.subject == "7 open alerts on your customers, 30 Jun 2026"
+    assert "Alpha: Owner leaves on 31 Jul 2026" in to_e3.body
+    to_e1 = next(m for m in mailoutbox if m.to == [world.e1.email])
+    assert "Owner leaves on" not in to_e1.body and "The account owner is leaving" in to_e1.body
