@@ -27,13 +27,33 @@ from staff.models import Employee
 # One set of bounds for the dates people and systems send, applied by every door through
 # the models' row_errors (clean(), the bulk upsert, the file import).
 EARLIEST_DAY = dt.date(1900, 1, 1)
+# Dates that may lie ahead (a contract's term) reach at most this many years past today:
+# a contract can run for decades, a year 2999 or 9999 is a typing slip.
+LATEST_YEARS_AHEAD = 100
+# An auto-renewing contract runs at least a month: its end at least 27 days after its
+# start, so 28 days counting both, which a February monthly plan (1-28 Feb) just reaches.
+# Shorter terms would renew daily or weekly for ever (a one-day term from 2000 is
+# thousands of follow-ons in one night); contracts that do not renew may be as short as
+# a day.
+SHORTEST_RENEWING_TERM_DAYS = 27
+
+
+def latest_day() -> dt.date:
+    """The last day a date that may lie ahead can be: LATEST_YEARS_AHEAD from today."""
+    today = timezone.localdate()
+    try:
+        return today.replace(year=today.year + LATEST_YEARS_AHEAD)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + LATEST_YEARS_AHEAD, day=28)
 
 
 def day_errors(row: dict, *, past: tuple[str, ...] = (), any_time: tuple[str, ...] = ()):
     """Errors of the dates in `row`: none before EARLIEST_DAY; those named in `past` not
-    after today either (a date that has not come yet cannot have happened)."""
+    after today either (a date that has not come yet cannot have happened), those in
+    `any_time` not after `latest_day()`."""
     errors: dict[str, str] = {}
     today = timezone.localdate()
+    latest = latest_day()
     for name in past + any_time:
         day = row.get(name)
         if day is None:
@@ -43,6 +63,15 @@ def day_errors(row: dict, *, past: tuple[str, ...] = (), any_time: tuple[str, ..
                 gettext_noop("%(day)s is before %(earliest)s; check the year."),
                 day=str(day),
                 earliest=str(EARLIEST_DAY),
+            )
+        elif name in any_time and day > latest:
+            errors[name] = Worded(
+                gettext_noop(
+                    "%(day)s is more than %(years)s years ahead (after %(latest)s); check the year."
+                ),
+                day=str(day),
+                years=LATEST_YEARS_AHEAD,
+                latest=str(latest),
             )
         elif name in past and day > today:
             errors[name] = Worded(
@@ -622,17 +651,43 @@ class Contract(CurrencyFieldsChecked, models.Model):
 
     @staticmethod
     def row_errors(row: dict) -> dict[str, str]:
-        """The rules on one contract's own fields, for every door."""
+        """The rules on one contract's own fields, for every door (clean(), the bulk
+        upsert, the file import) and for the nightly roll, which renews only contracts
+        that keep them."""
         errors = day_errors(row, any_time=("start_date", "end_date"))
-        if row["start_date"] and row["end_date"] and row["end_date"] < row["start_date"]:
+        start, end = row["start_date"], row["end_date"]
+        if start and end and end < start:
             errors.setdefault(
                 "end_date",
                 Worded(
                     gettext_noop(
                         "The end date %(end_date)s is before the start date %(start_date)s."
                     ),
-                    end_date=str(row["end_date"]),
-                    start_date=str(row["start_date"]),
+                    end_date=str(end),
+                    start_date=str(start),
+                ),
+            )
+        elif (
+            start
+            and end
+            and row.get("auto_renew")
+            and row.get("status", Contract.Status.ACTIVE) == Contract.Status.ACTIVE
+            and (end - start).days < SHORTEST_RENEWING_TERM_DAYS
+        ):
+            # Only a contract that will renew: an ended, renewed or cancelled one keeps
+            # whatever term it had (a contract cancelled mid-term ends on the day).
+            errors.setdefault(
+                "end_date",
+                Worded(
+                    gettext_noop(
+                        "An auto-renewing contract must run at least %(shortest)s days (a "
+                        "month); %(start_date)s to %(end_date)s is only %(days)s day(s). Give "
+                        "a later end date or turn off auto-renew."
+                    ),
+                    shortest=SHORTEST_RENEWING_TERM_DAYS + 1,
+                    start_date=str(start),
+                    end_date=str(end),
+                    days=(end - start).days + 1,
                 ),
             )
         return errors
@@ -649,7 +704,14 @@ class Contract(CurrencyFieldsChecked, models.Model):
     def clean(self) -> None:
         from customers.currency import contract_rows_errors, currency_field_errors
 
-        errors = self.row_errors({"start_date": self.start_date, "end_date": self.end_date})
+        errors = self.row_errors(
+            {
+                "start_date": self.start_date,
+                "end_date": self.end_date,
+                "auto_renew": self.auto_renew,
+                "status": self.status,
+            }
+        )
         errors.update(_moved_error(self, "Contract"))
         stored_renewal_of = (
             Contract.objects.filter(pk=self.pk).values_list("renewal_of_id", flat=True).first()

@@ -7,6 +7,7 @@ import hashlib
 from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
@@ -14,7 +15,7 @@ from django.utils.translation import gettext_noop
 from customers.currency import fill_reporting_values
 from customers.models import Contract, Customer
 from retention.jobs import steps
-from retention.wording import Worded
+from retention.wording import Joined, Worded
 
 
 @dataclass(frozen=True)
@@ -117,11 +118,67 @@ def _chain_roots(contract_ids: list[int]) -> dict[int, ChainRoot]:
     return found
 
 
+def follow_ons_to_catch_up(
+    start: dt.date, end: dt.date, *, as_of: dt.date, anchor_day: int, limit: int
+) -> int:
+    """How many follow-ons a contract that ran start..end needs so that the last one is
+    still running on `as_of`; counting stops past `limit` (limit + 1: too many)."""
+    needed = 0
+    while end < as_of and needed <= limit:
+        start, end = follow_on_term(start, end, anchor_day=anchor_day)
+        needed += 1
+    return needed
+
+
+def _not_renewable(row: dict, root: ChainRoot, as_of: dt.date) -> Worded | None:
+    """Why the roll does not renew this stored contract tonight, or None.
+
+    Rows written before today's rules (or by SQL) can hold what no door accepts now: an
+    auto-renewing term shorter than a month, a date before 1900 or a century ahead. And
+    a contract far behind would need a follow-on per term since its end, one pass (a
+    transaction) each, all tonight: more than CONTRACT_ROLL_MAX_GENERATIONS is taken for
+    a date typed wrong rather than a term to catch up on (400 monthly terms are over 30
+    years). Such a contract is set aside with the reason and stays active."""
+    problems = Contract.row_errors({**row, "auto_renew": True, "status": Contract.Status.ACTIVE})
+    if problems:
+        return Worded(
+            gettext_noop("Follow-on not created: %(problems)s"),
+            problems=Joined(
+                Worded(gettext_noop("%(field)s: %(problem)s"), field=field, problem=problem)
+                for field, problem in problems.items()
+            ),
+        )
+    limit = settings.CONTRACT_ROLL_MAX_GENERATIONS
+    needed = follow_ons_to_catch_up(
+        row["start_date"],
+        row["end_date"],
+        as_of=as_of,
+        anchor_day=root.start_date.day,
+        limit=limit,
+    )
+    if needed > limit:
+        return Worded(
+            gettext_noop(
+                "Follow-on not created: its term of %(days)s days ended on %(end_date)s, so "
+                "reaching %(as_of)s would take more than %(limit)s follow-ons in one night; "
+                "check its dates, then enter its current term or end it."
+            ),
+            days=(row["end_date"] - row["start_date"]).days + 1,
+            end_date=str(row["end_date"]),
+            as_of=str(as_of),
+            limit=limit,
+        )
+    return None
+
+
 def roll_contracts(*, as_of: dt.date) -> ContractRollResult:
     """Close contracts whose end date has passed as of `as_of`.
 
     Auto-renewing contracts of active customers get a follow-on contract of the same
-    length and value and are marked renewed; the rest are marked expired. Follow-ons keep
+    length and value and are marked renewed; the rest are marked expired. One whose dates
+    break the contract rules, or whose catch-up would take more than
+    CONTRACT_ROLL_MAX_GENERATIONS follow-ons, is set aside (`_not_renewable`), so a
+    night's passes stay bounded. Follow-ons keep
     the calendar of the term (`follow_on_term`). Set-based, and idempotent: the follow-on's external_id is
     derived from the chain's first contract and its place in the chain
     (`renewal_external_id`, bounded), so a re-run (or a run killed halfway) creates
@@ -220,6 +277,13 @@ def _roll_once(as_of: dt.date, set_aside: set[int]) -> ContractRollResult:
                             "it has no first contract; correct the contracts' renewal_of."
                         )
                     ),
+                )
+                continue
+            reason = _not_renewable(row, root, as_of)
+            if reason is not None:
+                set_aside.add(row["id"])
+                steps.set_aside(
+                    model="contract", object_id=row["id"], key=row["external_id"], reason=reason
                 )
                 continue
             start, end = follow_on_term(

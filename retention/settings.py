@@ -302,6 +302,13 @@ if len(IMPLICIT_CHURN_DAYS) != 3 or min(IMPLICIT_CHURN_DAYS) < 1:
         f"got {IMPLICIT_CHURN_DAYS}."
     )
 CONTRACT_RENEWAL_GRACE_DAYS = env_int("CONTRACT_RENEWAL_GRACE_DAYS", 30)
+# The nightly roll sets aside a contract whose catch-up needs more follow-ons than this in
+# one night (one pass, a transaction, each): 400 monthly terms are over 30 years behind.
+CONTRACT_ROLL_MAX_GENERATIONS = env_int("CONTRACT_ROLL_MAX_GENERATIONS", 400)
+if CONTRACT_ROLL_MAX_GENERATIONS < 1:
+    raise ImproperlyConfigured(
+        f"CONTRACT_ROLL_MAX_GENERATIONS must be 1 or more, got {CONTRACT_ROLL_MAX_GENERATIONS}."
+    )
 # Days of history the features need before the first observation date.
 TRAINING_WARM_UP_DAYS = env_int("TRAINING_WARM_UP_DAYS", 28)
 # Monthly observation dates when the history holds at least this many; weekly otherwise.

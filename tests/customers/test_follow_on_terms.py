@@ -169,9 +169,9 @@ def test_follow_on_keys_fit_the_column_in_any_script_and_stay_apart(root):
     keys = [renewal_external_id(root, generation) for generation in (1, 2, 10, 12_345)]
     assert all(len(key) <= 64 for key in keys) and len(set(keys)) == 4
     ContractFactory(
-        external_id=root, start_date=d(2026, 1, 1), end_date=d(2026, 1, 1), auto_renew=True
+        external_id=root, start_date=d(2026, 1, 1), end_date=d(2026, 1, 31), auto_renew=True
     )
-    roll_contracts(as_of=d(2026, 1, 4))
+    roll_contracts(as_of=d(2026, 4, 1))
     assert [c.external_id for c in Contract.objects.order_by("start_date")][1:] == keys[:1] + [
         renewal_external_id(root, 2),
         renewal_external_id(root, 3),
