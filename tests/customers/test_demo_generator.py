@@ -49,6 +49,14 @@ def test_every_row_passes_model_validation(company):
             instance.full_clean()
 
 
+def test_every_contract_keeps_the_contract_date_rules_so_the_roll_renews_them_all(company):
+    # Written with COPY, past clean(): the contract rules (an auto-renewing term of a month
+    # at least, dates from 1900 to a century ahead) checked on every row.
+    rows = Contract.objects.values("external_id", "start_date", "end_date", "auto_renew", "status")
+    assert [row for row in rows if Contract.row_errors(row)] == []
+    assert Contract.objects.filter(auto_renew=True, status="active").exists()
+
+
 def test_every_churned_customer_has_a_reason_and_no_activity_after_churning(company):
     churned = Customer.objects.filter(status="churned")
     assert churned.exists()
