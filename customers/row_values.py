@@ -87,6 +87,7 @@ def text(max_length: int) -> Callable:
             )
         return storable(value)
 
+    parse.reads_text = True  # the file import guards a number cell's digits for it
     return parse
 
 
@@ -329,6 +330,7 @@ def email(max_length: int = 254) -> Callable:
         except EmailInvalid as problem:
             raise RowError(str(problem)) from None
 
+    parse.reads_text = True
     return parse
 
 
