@@ -152,7 +152,7 @@ def test_odd_excel_cells_are_read_as_the_sheet_shows_them(tmp_path):
             "customer_since",
             "2025-01-01 13:30 is a date with a time of day; a date is expected (format the "
             "cell as a date without a time).",
-        )
+        ),
     ]
     import datetime as dt
 
