@@ -82,7 +82,13 @@ def mail_refusal(error: BaseException, recipients: list[str] = ()) -> Worded | J
             )
             for address, answer in error.recipients.items()
         ]
-        return parts[0] if len(parts) == 1 else Joined(parts)
+        return parts[0] if len(parts) == 1 else Joined(parts, " ")
+    if isinstance(error, smtplib.SMTPResponseException) and not recipients:
+        # sent where the message's addresses are not known here (send_mail in a step)
+        return Worded(
+            gettext_noop('The mail server refused the e-mail, answering "%(reply)s".'),
+            reply=_smtp_reply(error.smtp_code, error.smtp_error),
+        )
     if isinstance(error, smtplib.SMTPSenderRefused):
         return Worded(
             gettext_noop(

@@ -90,3 +90,15 @@ def smtp_server(mailbox: Mailbox) -> Iterator[int]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@contextlib.contextmanager
+def sending_to(settings, mailbox: Mailbox) -> Iterator[Mailbox]:
+    """Django's SMTP backend pointed at a server serving `mailbox` (pytest's `settings`)."""
+    with smtp_server(mailbox) as port:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+        settings.EMAIL_TIMEOUT = 10
+        yield mailbox

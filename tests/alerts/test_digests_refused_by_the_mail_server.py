@@ -15,7 +15,7 @@ from alerts.digests import send_digests
 from alerts.models import DigestSent
 from retention.jobs import steps
 from retention.jobs.models import JobStep
-from tests.alerts.smtp_server import Mailbox, smtp_server
+from tests.alerts.smtp_server import Mailbox, sending_to
 from tests.alerts.test_digests import people  # noqa: F401 (the fixture: 12 people)
 from tests.customers.scoring_world import AS_OF
 
@@ -33,12 +33,7 @@ def mail_server(settings):
         refuse_rcpt={"am3@example.com": "550 5.1.1 <am3@example.com>: mailbox unavailable"},
         refuse_data={"am8@example.com": "554 5.7.1 Message rejected as spam"},
     )
-    with smtp_server(box) as port:
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-        settings.EMAIL_TIMEOUT = 10
+    with sending_to(settings, box):
         yield box
 
 
