@@ -145,3 +145,14 @@ def test_a_single_record_endpoint_refuses_an_inexact_number_in_a_text_field():
     response = api.post("/api/v1/retention-actions/", action | {"notes": 12345}, format="json")
     assert response.status_code == 201, response.json()
     assert RetentionAction.objects.get().notes == "12345"
+
+
+def test_a_single_record_endpoint_refuses_a_date_time_in_a_date_field():
+    owner = EmployeeFactory(user=UserFactory(username="owen"))
+    customer_row = CustomerFactory(primary_owner=owner)
+    api, _ = user_client(owner.user)
+    action = {"customer": customer_row.pk, "kind": "call", "taken_on": "2026-01-05T10:00:00Z"}
+    response = api.post("/api/v1/retention-actions/", action, format="json")
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["taken_on"]
+    assert not RetentionAction.objects.exists()
