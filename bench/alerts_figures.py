@@ -15,47 +15,14 @@ Prints wall time of each repetition, what the pass did, and the load average."""
 
 from __future__ import annotations
 
-import argparse
 import os
-import sys
-import time
 
-
-class _Rollback(Exception):
-    pass
-
-
-def _timed(work):
-    from django.db import transaction
-
-    started = time.perf_counter()
-    try:
-        with transaction.atomic():
-            result = work()
-            elapsed = time.perf_counter() - started
-            raise _Rollback
-    except _Rollback:
-        pass
-    return elapsed, result
+from common import compare_setup, rolled_back
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument(
-        "--database-url", default="postgres://postgres@127.0.0.1:5432/retention_bench"
-    )
-    parser.add_argument("--code-root", default=os.path.dirname(os.path.dirname(__file__)))
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-    root = os.path.abspath(args.code_root)
-    sys.path.insert(0, root)
-    os.chdir(root)
-    os.environ["DATABASE_URL"] = args.database_url
-    os.environ.setdefault("SECRET_KEY", "bench-only")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "retention.settings")
-    import django
-
-    django.setup()
+    args = compare_setup()
+    root = args.code_root
     from alerts import services
     from alerts.models import AlertPass
     from customers.figures import nightly
@@ -84,12 +51,12 @@ def main() -> None:
             changes.plan = original
 
     for n in range(args.repeat):
-        took, result = _timed(alert_pass)
+        took, result = rolled_back(alert_pass)
         print(f"alerts {n + 1}: {took:.2f} s  {vars(result)}")
-        took, result = _timed(lambda: nightly.compute(day=day))
+        took, result = rolled_back(lambda: nightly.compute(day=day))
         print(f"figures {n + 1}: {took:.2f} s  {result}")
         if hasattr(nightly, "changes"):
-            took, result = _timed(whole_figures)
+            took, result = rolled_back(whole_figures)
             print(f"figures, churn months whole {n + 1}: {took:.2f} s  {result}")
     print(f"load average after: {os.getloadavg()}")
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import resource
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,6 +21,48 @@ def setup_django(database_url: str) -> None:
     import django
 
     django.setup()
+
+
+def compare_setup() -> argparse.Namespace:
+    """Arguments and Django set-up of a benchmark that can run another checkout's code on
+    the same database (`--code-root DIR`, an older version), `--repeat` times."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument(
+        "--database-url", default="postgres://postgres@127.0.0.1:5432/retention_bench"
+    )
+    parser.add_argument("--code-root", default=str(ROOT))
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    args.code_root = os.path.abspath(args.code_root)
+    sys.path.insert(0, args.code_root)
+    os.chdir(args.code_root)
+    os.environ["DATABASE_URL"] = args.database_url
+    os.environ.setdefault("SECRET_KEY", "bench-only")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "retention.settings")
+    import django
+
+    django.setup()
+    return args
+
+
+class _Rollback(Exception):
+    pass
+
+
+def rolled_back(work):
+    """Run `work()` in a transaction rolled back at the end, so the same state can be
+    measured again: returns (seconds, what work returned)."""
+    from django.db import transaction
+
+    started = time.perf_counter()
+    try:
+        with transaction.atomic():
+            result = work()
+            elapsed = time.perf_counter() - started
+            raise _Rollback
+    except _Rollback:
+        pass
+    return elapsed, result
 
 
 def machine() -> str:

@@ -14,37 +14,18 @@ and the load average."""
 
 from __future__ import annotations
 
-import argparse
 import os
 import resource
-import sys
-import time
 
-
-class _Rollback(Exception):
-    pass
+from common import compare_setup, rolled_back
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument(
-        "--database-url", default="postgres://postgres@127.0.0.1:5432/retention_bench"
-    )
-    parser.add_argument("--code-root", default=os.path.dirname(os.path.dirname(__file__)))
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-    root = os.path.abspath(args.code_root)
-    sys.path.insert(0, root)
-    os.chdir(root)
-    os.environ["DATABASE_URL"] = args.database_url
-    os.environ.setdefault("SECRET_KEY", "bench-only")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "retention.settings")
-    import django
-
-    django.setup()
+    args = compare_setup()
+    root = args.code_root
     from django.conf import settings
     from django.core import mail
-    from django.db import connection, transaction
+    from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from alerts import services
@@ -55,16 +36,13 @@ def main() -> None:
     print(f"code: {root}; day {day}; load average {os.getloadavg()}")
     for n in range(args.repeat):
         mail.outbox = []
-        try:
-            with transaction.atomic():
-                DigestSent.objects.filter(day=day).delete()
-                with CaptureQueriesContext(connection) as queries:
-                    started = time.perf_counter()
-                    sent = services.send_digests(day=day)
-                    took = time.perf_counter() - started
-                raise _Rollback
-        except _Rollback:
-            pass
+
+        def digests():
+            DigestSent.objects.filter(day=day).delete()
+            with CaptureQueriesContext(connection) as queries:
+                return services.send_digests(day=day), queries
+
+        took, (sent, queries) = rolled_back(digests)
         print(
             f"digests {n + 1}: {took:.2f} s, {len(queries)} queries, {sent} sent, "
             f"{len(mail.outbox)} messages"

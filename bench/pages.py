@@ -131,17 +131,25 @@ def measure(client, base: str, label: str, paths: list[str], count: int) -> None
     for path in paths[:3]:
         client.get(base + path).raise_for_status()
     times = []
+    by_path: dict[str, list[float]] = {}
     for i in range(count):
         path = paths[i % len(paths)]
         began = time.perf_counter()
         response = client.get(base + path)
-        times.append((time.perf_counter() - began) * 1000)
+        took = (time.perf_counter() - began) * 1000
+        times.append(took)
+        by_path.setdefault(path, []).append(took)
         response.raise_for_status()
     times.sort()
     p95 = times[min(len(times) - 1, int(round(0.95 * len(times))) - 1)]
     print(
         f"{label:<44} p50 {statistics.median(times):6.0f} ms   p95 {p95:6.0f} ms   "
         f"max {times[-1]:6.0f} ms   ({count} requests over {len(paths)} URLs)"
+    )
+    slowest = sorted(by_path.items(), key=lambda item: -max(item[1]))[:3]
+    print(
+        "    slowest URLs (max ms): "
+        + ", ".join(f"{path} {max(took):.0f}" for path, took in slowest)
     )
 
 

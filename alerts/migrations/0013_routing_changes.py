@@ -1,5 +1,7 @@
 from django.db import migrations
 
+from retention.migration_ops import postgresql_only
+
 # A live alert follows its customer's owner and, when much is at stake, the manager of
 # the owner's team. Besides a new score (which the nightly pass finds by its day), three
 # writes change that routing: a customer's owner, an employee's team, a team's manager.
@@ -81,16 +83,6 @@ DROP TABLE IF EXISTS alerts_routing_change;
 """
 
 
-def install(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(INSTALL)
-
-
-def uninstall(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(UNINSTALL)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("alerts", "0012_text_limits"),
@@ -98,4 +90,4 @@ class Migration(migrations.Migration):
         ("staff", "0013_text_limits"),
     ]
 
-    operations = [migrations.RunPython(install, uninstall)]
+    operations = [postgresql_only(INSTALL, UNINSTALL)]

@@ -2,6 +2,8 @@
 
 from django.db import migrations, models
 
+from retention.migration_ops import postgresql_only
+
 # Every statement that writes alerts (or retention actions) adds the change it made to the
 # live counts (alerts/tallies.py): grouped by state and day opened (by outcome and day
 # taken), net changes only. Installed under a lock with the counts of the rows already
@@ -113,16 +115,6 @@ DROP FUNCTION IF EXISTS alerts_action_truncated();
 """
 
 
-def install(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(INSTALL)
-
-
-def uninstall(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(UNINSTALL)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("alerts", "0013_routing_changes"),
@@ -181,5 +173,5 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.RunPython(install, uninstall),
+        postgresql_only(INSTALL, UNINSTALL),
     ]

@@ -2,6 +2,8 @@
 
 from django.db import migrations, models
 
+from retention.migration_ops import postgresql_only
+
 # Every statement that writes interactions notes which customers it touched and the
 # first and last moment it touched, for customers/scoring/interaction_days.py to
 # rebuild those days of the roll-ups. The state row names the zone the days are in; none
@@ -51,16 +53,6 @@ DROP TABLE IF EXISTS customers_interactionday_state;
 """
 
 
-def install(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(INSTALL)
-
-
-def uninstall(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(UNINSTALL)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("customers", "0024_merge_20261130_1150"),
@@ -107,5 +99,5 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunPython(install, uninstall),
+        postgresql_only(INSTALL, UNINSTALL),
     ]

@@ -1,5 +1,7 @@
 from django.db import migrations
 
+from retention.migration_ops import postgresql_only
+
 # A TRUNCATE of the interactions (the demo's --reset, a test flush) fires no row or
 # delete trigger: it forgets the roll-ups' state instead, so the next refresh rebuilds
 # them (and the windows) from what is left.
@@ -21,17 +23,7 @@ DROP FUNCTION IF EXISTS customers_interaction_truncated();
 """
 
 
-def install(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(INSTALL)
-
-
-def uninstall(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(UNINSTALL)
-
-
 class Migration(migrations.Migration):
     dependencies = [("customers", "0026_interaction_windows")]
 
-    operations = [migrations.RunPython(install, uninstall)]
+    operations = [postgresql_only(INSTALL, UNINSTALL)]

@@ -1,5 +1,7 @@
 from django.db import migrations
 
+from retention.migration_ops import postgresql_only
+
 # Every statement that writes what the monthly churn figures count (a customer's start,
 # churn date, owner, region or segment; a contract's customer, days or value; an
 # employee's team) notes the teams whose figures it can change and the first month it can
@@ -177,20 +179,10 @@ DROP TABLE IF EXISTS customers_figure_state;
 """
 
 
-def install(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(INSTALL)
-
-
-def uninstall(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(UNINSTALL)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("customers", "0033_csvimport_date_order_and_text_limits"),
         ("staff", "0013_text_limits"),
     ]
 
-    operations = [migrations.RunPython(install, uninstall)]
+    operations = [postgresql_only(INSTALL, UNINSTALL)]
