@@ -29,6 +29,7 @@ from customers.models import (
 )
 from retention.api.auth import IMPORTERS, api_employee, api_role, role_in
 from retention.api.errors import BulkRowsInvalid
+from retention.api.params import refuse_unknown_query_parameters
 from retention.api.strict import RejectUnknownFields
 from retention.api.sync import SyncFilter
 from retention.api.views import AuditedList, AuditedRetrieve
@@ -381,6 +382,7 @@ class BulkUpsertMixin:
     )
     @decorators.action(detail=False, methods=["post"], permission_classes=[role_in(*IMPORTERS)])
     def bulk(self, request):
+        refuse_unknown_query_parameters(request, self, filtered=False)
         body = request.data
         if not isinstance(body, dict) or not isinstance(body.get("rows"), list):
             raise BulkRowsInvalid(
@@ -552,6 +554,7 @@ class RiskModelViewSet(viewsets.ReadOnlyModelViewSet):
 
     @decorators.action(detail=False)
     def current(self, request):
+        refuse_unknown_query_parameters(request, self, filtered=False)
         model = self.get_queryset().filter(is_active=True).order_by("-version").first()
         if model is None:
             raise NotFound("No model has been trained yet.")

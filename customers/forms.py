@@ -85,6 +85,9 @@ class CustomerListFilterForm(BookFilterForm):
         empty_label=_("Anyone"),
         error_messages={"invalid_choice": _("No such owner among the people you may filter by.")},
     )
+    # What was typed in the owner box, sent with the form: a name that was not picked
+    # from the suggestions (or with scripts off) names the owner by itself.
+    owner_name = forms.CharField(label=_("Owner"), required=False, max_length=200)
     status = forms.ChoiceField(
         label=_("Status"),
         choices=[("active", _("Active")), ("churned", _("Churned")), ("all", _("All"))],
@@ -107,8 +110,41 @@ class CustomerListFilterForm(BookFilterForm):
         # The hidden field still accepts only those people.
         self.fields["owner"].queryset = owner_choices(teams)
         self.fields["owner"].widget = forms.HiddenInput()
+        self.teams = teams
         for name in ("team", "status", "handover"):
             self.fields[name].widget.attrs["class"] = "form-select form-select-sm"
+
+    def clean(self):
+        """A name typed in the owner box and not picked: the one person the viewer may
+        filter by whose name or e-mail address it is (any case) is the owner; several
+        or nobody is an error (the list then shows nobody and says why)."""
+        cleaned = super().clean()
+        typed = (cleaned.get("owner_name") or "").strip()
+        if cleaned.get("owner") is not None or not typed or "owner" in self.errors:
+            return cleaned
+        from django.utils import timezone
+
+        from customers.selectors import offered_owners, owners_named
+
+        people = owners_named(offered_owners(self.teams, timezone.localdate()), typed)
+        found = list(people.order_by("name", "id")[:2])
+        if len(found) == 1:
+            cleaned["owner"] = found[0]
+        elif found:
+            self.add_error(
+                "owner_name",
+                _(
+                    "Several people you may filter by are called %(name)s; pick one of the suggestions."
+                )
+                % {"name": f"“{typed}”"},
+            )
+        else:
+            self.add_error(
+                "owner_name",
+                _("Nobody you may filter by is called %(name)s (name or e-mail address).")
+                % {"name": f"“{typed}”"},
+            )
+        return cleaned
 
 
 class QuickInteractionForm(forms.ModelForm):

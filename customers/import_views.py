@@ -241,7 +241,17 @@ class ExportForm(forms.Form):
     )
 
 
-LIST_FILTERS = {"q", "team", "owner", "tier", "segment", "renewal", "handover", "status"}
+LIST_FILTERS = {
+    "q",
+    "team",
+    "owner",
+    "owner_name",
+    "tier",
+    "segment",
+    "renewal",
+    "handover",
+    "status",
+}
 
 
 @role_required(Role.ADMIN, Role.MANAGER)

@@ -45,13 +45,38 @@ def storable(value: str) -> str:
     return value
 
 
+def as_text(value) -> str:
+    """A JSON value for a text field: a string, or a whole number as its decimal digits
+    (12345 is "12345", as the file import reads a number cell). true/false, lists and
+    objects are refused, and so is a number with a fraction or exponent: the JSON reader
+    has already rounded 12345678901234567890.0 and would store 1e21 as "1e+21"."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        raise RowError(Worded(gettext_noop("must be text, not true or false.")))
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        raise RowError(
+            Worded(
+                gettext_noop(
+                    "must be text, not the number %(value)s; send it in quotes to keep every digit."
+                ),
+                value=repr(value),
+            )
+        )
+    if isinstance(value, list):
+        raise RowError(Worded(gettext_noop("must be text, not a list.")))
+    if isinstance(value, dict):
+        raise RowError(Worded(gettext_noop("must be text, not an object.")))
+    raise RowError(Worded(gettext_noop("must be text.")))
+
+
 def text(max_length: int) -> Callable:
     def parse(value):
         if blank(value):
             return ""
-        if not isinstance(value, str | int):
-            raise RowError(Worded(gettext_noop("must be text.")))
-        value = str(value).strip()
+        value = as_text(value).strip()
         if len(value) > max_length:
             raise RowError(
                 Worded(
@@ -62,6 +87,7 @@ def text(max_length: int) -> Callable:
             )
         return storable(value)
 
+    parse.reads_text = True  # the file import guards a number cell's digits for it
     return parse
 
 
@@ -93,6 +119,17 @@ def date(value):
         raise RowError(
             Worded(gettext_noop("%(value)s is not a real date."), value=repr(value))
         ) from None
+    if parsed is None and isinstance(value, str) and _is_moment(value.strip()):
+        # Midnight with no zone too: it is often a day turned into a moment in some zone,
+        # whose date may be the day before the one meant; the sender says which day.
+        raise RowError(
+            Worded(
+                gettext_noop(
+                    "%(value)s is a date and time; this field takes a date alone (YYYY-MM-DD)."
+                ),
+                value=repr(value),
+            )
+        )
     if parsed is None:
         raise RowError(
             Worded(
@@ -103,6 +140,13 @@ def date(value):
             )
         )
     return parsed
+
+
+def _is_moment(value: str) -> bool:
+    try:
+        return parse_datetime(value) is not None
+    except ValueError:
+        return False
 
 
 def moment(value):
@@ -249,7 +293,7 @@ def currency(value):
 def currency_code(value: str) -> str:
     """The one rule for a currency code at every door (API, file import, admin): trimmed,
     in capitals, three letters and a currency of ISO 4217; RowError says what is wrong."""
-    code = value.strip().upper()
+    code = value.strip().upper() if isinstance(value, str) else ""
     if not re.fullmatch(r"[A-Z]{3}", code):
         raise RowError(
             Worded(
@@ -286,6 +330,7 @@ def email(max_length: int = 254) -> Callable:
         except EmailInvalid as problem:
             raise RowError(str(problem)) from None
 
+    parse.reads_text = True
     return parse
 
 

@@ -327,6 +327,30 @@ def owner_choices(teams: set[int] | None) -> QuerySet[Employee]:
     return people if teams is None else people.filter(team__in=teams)
 
 
+def offered_owners(teams: set[int] | None, today: dt.date) -> QuerySet[Employee]:
+    """The owners the owner box offers and resolves a typed name among: `owner_choices`,
+    less those whose last day has passed and who own nobody any more (the handover moved
+    their customers); someone whose handover is not done still owns, and is offered."""
+    gone = Q(status=Employee.Status.DEPARTED) | Q(departure_date__lt=today)
+    still_owns = Exists(Customer.objects.filter(primary_owner_id=OuterRef("pk")))
+    return owner_choices(teams).filter(~gone | still_owns)
+
+
+def owners_named(people: QuerySet[Employee], typed: str) -> QuerySet[Employee]:
+    """The people of `people` whom text typed in the owner box names: their name or their
+    e-mail address, in any case, or the "Name (Team)" label a suggestion shows."""
+    from django.db.models.functions import Lower
+
+    from retention.email_address import email_key
+
+    typed = typed.strip()
+    named = Q(name__iexact=typed) | Q(email_lower=email_key(typed))
+    if typed.endswith(")") and " (" in typed:
+        name, team = typed[:-1].rsplit(" (", 1)
+        named |= Q(name__iexact=name.strip(), team__name__iexact=team.strip())
+    return people.alias(email_lower=Lower("email")).filter(named)
+
+
 def shown_customers(
     customers: QuerySet[Customer], run: ScoringRun | None, sort: str
 ) -> QuerySet[Customer]:

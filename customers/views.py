@@ -34,7 +34,7 @@ from customers.selectors import (
     list_sort,
     list_sort_keys,
     needs_attention,
-    owner_choices,
+    offered_owners,
     renewal_calendar,
     risk_histories,
     shown_customers,
@@ -263,22 +263,16 @@ def customer_owners(request: HttpRequest) -> JsonResponse:
     """The owners the customers list may filter by whose name contains `q`, or whose
     e-mail address it is in any case (20 at most), for the owner box's suggestions: only
     people in the teams the viewer sees."""
-    from django.db.models import Exists, OuterRef, Q
+    from django.db.models import Q
     from django.db.models.functions import Lower
 
     from retention.email_address import email_key
 
     search = request.GET.get("q", "").strip()[:100]
-    today = timezone.localdate()
-    # The list filters by the current owner: someone whose last day has passed owns
-    # nobody (the handover moved their customers) and is not offered, unless a customer
-    # is still theirs (a handover not done yet); someone leaving is labelled so.
-    gone = Q(status=Employee.Status.DEPARTED) | Q(departure_date__lt=today)
-    still_owns = Exists(Customer.objects.filter(primary_owner_id=OuterRef("pk")))
-    people = (
-        owner_choices(report_team_ids(request.user))
-        .select_related("team")
-        .filter(~gone | still_owns)
+    # The list filters by the current owner (selectors.offered_owners); someone leaving
+    # is labelled so.
+    people = offered_owners(report_team_ids(request.user), timezone.localdate()).select_related(
+        "team"
     )
     if search:
         people = people.alias(email_lower=Lower("email")).filter(

@@ -38,9 +38,15 @@ def detail(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}".strip()[:1000]
 
 
-def explain(error: BaseException, *, model: str | type | None = None) -> dict:
+def explain(
+    error: BaseException, *, model: str | type | None = None, recipients: list[str] = ()
+) -> dict:
     """The reason a record was left out, as set aside: {"reason": message people read,
-    "detail": the raw text for admins ("" when the message says it all)}."""
+    "detail": the raw text for admins ("" when the message says it all)}. `recipients`:
+    the addresses of an e-mail the error refused (the mail server names them or not)."""
+    mail = mail_refusal(error, recipients)
+    if mail is not None:
+        return {"reason": mail, "detail": detail(error)}
     if isinstance(error, ValidationError):
         return {"reason": Joined(error.messages), "detail": ""}
     if isinstance(error, DatabaseError):
@@ -59,6 +65,60 @@ def explain(error: BaseException, *, model: str | type | None = None) -> dict:
         "reason": Worded(gettext_noop("This record could not be processed (see the detail).")),
         "detail": detail(error),
     }
+
+
+def mail_refusal(error: BaseException, recipients: list[str] = ()) -> Worded | Joined | None:
+    """What a mail server said when it refused an e-mail (its reply code and text, which
+    address), or None for an error that is not a server's reply. One message per refused
+    recipient; a refused sender or message names the message's recipients."""
+    import smtplib
+
+    if isinstance(error, smtplib.SMTPRecipientsRefused) and error.recipients:
+        parts = [
+            Worded(
+                gettext_noop('The mail server refused %(address)s, answering "%(reply)s".'),
+                address=address,
+                reply=_smtp_reply(*answer),
+            )
+            for address, answer in error.recipients.items()
+        ]
+        return parts[0] if len(parts) == 1 else Joined(parts, " ")
+    if isinstance(error, smtplib.SMTPResponseException) and not recipients:
+        # sent where the message's addresses are not known here (send_mail in a step)
+        return Worded(
+            gettext_noop('The mail server refused the e-mail, answering "%(reply)s".'),
+            reply=_smtp_reply(error.smtp_code, error.smtp_error),
+        )
+    if isinstance(error, smtplib.SMTPSenderRefused):
+        return Worded(
+            gettext_noop(
+                "The mail server refused the sender %(sender)s of the e-mail to %(address)s, "
+                'answering "%(reply)s".'
+            ),
+            sender=_text(error.sender),
+            address=", ".join(recipients),
+            reply=_smtp_reply(error.smtp_code, error.smtp_error),
+        )
+    if isinstance(error, smtplib.SMTPResponseException):  # SMTPDataError and the like
+        return Worded(
+            gettext_noop(
+                'The mail server refused the e-mail to %(address)s, answering "%(reply)s".'
+            ),
+            address=", ".join(recipients),
+            reply=_smtp_reply(error.smtp_code, error.smtp_error),
+        )
+    return None
+
+
+def _text(value) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _smtp_reply(code, message) -> str:
+    """ "550 5.1.1 mailbox unavailable": the reply code and its text on one line (a reply
+    of several lines joined), as the server wrote it; at most 300 characters."""
+    text = " ".join(_text(message).split())
+    return f"{code} {text}".strip()[:300]
 
 
 def refusal(error: BaseException, *, model: str | type | None = None) -> Worded:

@@ -174,6 +174,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["retention.api.auth.HasRole"],
     "DEFAULT_FILTER_BACKENDS": [
+        # First: a query parameter the view does not know is a 400 (retention/api/params.py).
+        "retention.api.params.RefuseUnknownParameters",
         "django_filters.rest_framework.DjangoFilterBackend",
         "retention.api.paging.Ordering",
     ],

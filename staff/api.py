@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from customers.api import BulkUpsertMixin
 from handover.models import HandoverPlan
 from retention.api.auth import DEPARTURES, api_employee, api_role, role_in
+from retention.api.params import refuse_unknown_query_parameters
 from retention.api.strict import RejectUnknownFields
 from retention.text_limits import limit_of
 from staff.access import employee_scope
@@ -180,6 +181,7 @@ class DepartureViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
     def create(self, request, *args, **kwargs):
         from handover.services import start_departure
 
+        refuse_unknown_query_parameters(request, self, filtered=False)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         plan = start_departure(by=api_employee(request), **serializer.validated_data)

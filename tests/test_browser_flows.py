@@ -101,6 +101,30 @@ def test_a_manager_filters_the_customers_list_by_a_typed_owner_and_pages_it(
     assert page.get_by_label("Owner").input_value() == "Bob Stone (North)"
 
 
+def test_an_owner_typed_and_not_picked_still_filters_the_customers_list(browser_page, live_server):
+    _, ann, model = _world()
+    bob = EmployeeFactory(name="Bob Stone", team=ann.team)
+    _customer("Bob's own", bob, model)
+    _customer("Ann's only", ann, model)
+    page, base = browser_page, live_server.url
+
+    sign_in(page, base, "mia")
+    page.goto(f"{base}/customers/")
+    page.get_by_label("Owner").fill("bob stone")
+    expect(page.locator("#owner-options option")).to_have_count(1)  # offered, not picked
+    expect(page.locator("input[name=owner]")).to_have_value("")
+    page.get_by_role("button", name="Show").click()
+    page.get_by_role("link", name="Bob's own").wait_for()
+    assert page.get_by_role("link", name="Ann's only").count() == 0
+    assert page.get_by_label("Owner").input_value() == "Bob Stone (North)"
+    expect(page.locator("input[name=owner]")).to_have_value(str(bob.pk))
+    page.get_by_label("Owner").fill("Nobody Here")
+    page.get_by_role("button", name="Show").click()
+    page.get_by_text("Nobody you may filter by is called “Nobody Here”").wait_for()
+    assert page.get_by_role("link", name="Bob's own").count() == 0
+    assert page.get_by_role("link", name="Ann's only").count() == 0
+
+
 def test_an_account_manager_pages_the_inbox_and_a_renewal_talk_meets_its_alert(
     browser_page, live_server
 ):

@@ -4,6 +4,7 @@ mark, dates by the date order), in chunks; counting and sampling rows."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -40,6 +41,17 @@ from retention.wording import Worded
 CHUNK = upsert.MAX_ROWS
 
 
+def _beyond_sheet_digits(value: float) -> bool:
+    """A number cell whose digits the sheet did not keep: past 15 significant digits (an
+    id typed as 12345678901234567890 is held as 12345678901234567168), or one only an
+    exponent can write (1E+21, 1.5E-07), which would be stored as "1e+21"."""
+    if not math.isfinite(value):
+        return True
+    if value.is_integer():
+        return abs(value) >= 1e15
+    return "e" in repr(value)
+
+
 def _cell_text(value, parse: Callable | None) -> str:
     """A cell as the text the field's parser reads (workbooks hold typed cells)."""
     if isinstance(value, str):
@@ -68,6 +80,16 @@ def _cell_text(value, parse: Callable | None) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, float):
+        if getattr(parse, "reads_text", False) and _beyond_sheet_digits(value):
+            raise RowError(
+                Worded(
+                    gettext_noop(
+                        "%(value)s is a number a spreadsheet keeps to 15 digits only; format "
+                        "the column as text and type the value again."
+                    ),
+                    value=repr(value),
+                )
+            )
         return repr(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, int | Decimal):
         return str(value)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_noop
 from customers.models import Customer
 from customers.row_values import (
     RowError,
+    as_text,
     blank,
     storable,
 )
@@ -99,17 +100,9 @@ def parse_rows(kind: Kind, rows: list, present: set[str] | None) -> tuple[list[d
                         }
                     )
                 row[reference.name] = None
-            elif not isinstance(value, str | int):
-                errors.append(
-                    {
-                        "index": index,
-                        "field": reference.name,
-                        "message": Worded(gettext_noop("must be text.")),
-                    }
-                )
             else:
                 try:
-                    row[reference.name] = storable(str(value).strip())
+                    row[reference.name] = storable(as_text(value).strip())
                 except RowError as problem:
                     errors.append(
                         {"index": index, "field": reference.name, "message": str(problem)}

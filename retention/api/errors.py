@@ -3,7 +3,9 @@
     {"error": {"status": 400, "code": "invalid", "message": "...",
                "fields": {"name": ["..."]}, "rows": [{"index": 3, "field": "...", "message": "..."}]}}
 
-`fields` is there for a single object's validation errors, `rows` for bulk requests."""
+`fields` is there for a single object's validation errors, `rows` for bulk requests,
+`unknown` and `accepted` for a query parameter the endpoint does not know (code
+"unknown_parameter")."""
 
 from __future__ import annotations
 
@@ -70,6 +72,13 @@ def handler(exc, context):
     elif isinstance(exc, exceptions.ValidationError):
         detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         body |= {"code": "invalid", "message": _first_message(detail), "fields": detail}
+    elif hasattr(exc, "accepted"):  # retention/api/params.py: an unknown query parameter
+        body |= {
+            "code": exc.default_code,
+            "message": str(exc.detail),
+            "unknown": exc.unknown,
+            "accepted": exc.accepted,
+        }
     else:
         codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
         body |= {

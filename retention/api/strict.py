@@ -2,7 +2,11 @@
 misspelled `done_on` for `taken_on` is a 400 naming the field, not a silent default.
 
 Fields the serializer knows but only writes out (ids, computed values) are accepted and
-ignored, so a client may send back what it read."""
+ignored, so a client may send back what it read.
+
+A text field takes a string, or a whole number as its digits (as the bulk endpoints and
+the file import do); a JSON number with a fraction or exponent is refused by name (DRF
+would store 1e21 as "1e+21"), as are true/false, lists and objects (DRF refuses those)."""
 
 from __future__ import annotations
 
@@ -23,4 +27,19 @@ class RejectUnknownFields:
                 raise serializers.ValidationError(
                     {name: [_("Unknown field; see the schema.")] for name in unknown}
                 )
+            inexact = {
+                name: [
+                    _(
+                        "must be text, not the number %(value)s; send it in quotes to keep "
+                        "every digit."
+                    )
+                    % {"value": repr(value)}
+                ]
+                for name, value in data.items()
+                if isinstance(value, float)
+                and isinstance(self.fields[name], serializers.CharField)
+                and not self.fields[name].read_only
+            }
+            if inexact:
+                raise serializers.ValidationError(inexact)
         return super().to_internal_value(data)

@@ -594,14 +594,22 @@ def mail_connection():
 def send_or_set_aside(mail, messages: list[tuple[object, object]], *, describe) -> list:
     """each_or_set_aside for e-mails already written: (item, EmailMessage) pairs sent over
     one open connection `mail`; a message the server or the message itself refuses (a bad
-    address) is set aside with the reason, the others go out. Returns the refused items."""
+    address) is set aside with the reason, the others go out. Returns the refused items.
+    A server's refusal is set aside in its own words: its reply code and text, and the
+    address (retention/refusals.py mail_refusal)."""
     refused = []
     for item, message in messages:
         try:
             mail.send_messages([message])
         except Exception as error:  # noqa: BLE001 - one message's fault is recorded, not fatal
             logger.exception("Setting aside %s", item)
-            set_aside_for(error, **describe(item))
+            record = describe(item)
+            set_aside(
+                **record,
+                **refusals.explain(
+                    error, model=record.get("model"), recipients=message.recipients()
+                ),
+            )
             refused.append(item)
     return refused
 

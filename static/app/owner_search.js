@@ -1,6 +1,8 @@
 // The customers list's owner box: type part of a name, pick one of the suggestions (the
 // people the list may filter by, from the owners endpoint), and the hidden "owner" field
-// takes that person's id. A name that matches no suggestion filters by nobody.
+// takes that person's id. A name typed and not picked is sent as "owner_name": the list
+// filters by the one person it names (name or e-mail, any case), or shows nobody and
+// says that it names several people or nobody (customers/forms.py).
 (function () {
   "use strict";
   const box = document.getElementById("owner-name");

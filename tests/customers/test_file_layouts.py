@@ -141,12 +141,18 @@ def test_a_bad_byte_on_its_records_own_line_counts_the_rows_before_and_it(tmp_pa
 def test_odd_excel_cells_are_read_as_the_sheet_shows_them(tmp_path):
     report = check("customers", CASES / "excel_customers2.xlsx")
     assert [(p["line"], p["column"], p["message"]) for p in report.problems] == [
+        (  # a 21-digit id in a number cell: the sheet kept 15 of its digits
+            5,
+            "external_id",
+            "1.5e+20 is a number a spreadsheet keeps to 15 digits only; format the column "
+            "as text and type the value again.",
+        ),
         (
             7,
             "customer_since",
             "2025-01-01 13:30 is a date with a time of day; a date is expected (format the "
             "cell as a date without a time).",
-        )
+        ),
     ]
     import datetime as dt
 

@@ -1,0 +1,94 @@
+"""Every API list and record refuses a query parameter it does not know: `?q=acme`, a
+typo for a filter, would otherwise answer every row and a sync client would take it for
+the filtered set.
+
+The names a view accepts are read from what the view uses, never listed per view: its
+FilterSet's filters (with the suffixes of a range filter), its ordering parameter, its
+paginator's parameters (`cursor`, `page_size`), DRF's `format`, drf-spectacular's `lang`
+and any `extra_query_params` a view reads by hand. The check runs as the first filter
+backend, so it holds wherever a view filters: its list, its records and their actions;
+an action that does not filter (a bulk upsert) calls `refuse_unknown_query_parameters`
+itself, so `POST .../bulk/?dry_run=true` is refused rather than written for real."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from rest_framework import exceptions, status
+from rest_framework.filters import BaseFilterBackend, OrderingFilter
+from rest_framework.settings import api_settings
+
+# Asked of every view: the response format (DRF) and the language of the words (schema).
+ALWAYS_ACCEPTED = ("lang",)
+
+
+class UnknownQueryParameter(exceptions.APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "unknown_parameter"
+
+    def __init__(self, unknown: list[str], accepted: list[str]):
+        self.unknown = unknown
+        self.accepted = accepted
+        super().__init__(
+            ngettext(
+                "Unknown query parameter %(names)s; this endpoint accepts: %(accepted)s.",
+                "Unknown query parameters %(names)s; this endpoint accepts: %(accepted)s.",
+                len(unknown),
+            )
+            % {"names": ", ".join(unknown), "accepted": ", ".join(accepted) or _("none")}
+        )
+
+
+def _filter_names(view, request) -> set[str]:
+    names: set[str] = set()
+    for backend in getattr(view, "filter_backends", []):
+        if not hasattr(backend, "get_filterset_class"):
+            continue
+        filterset_class = backend().get_filterset_class(view, view.get_queryset())
+        if filterset_class is None:
+            continue
+        for name, declared in filterset_class.base_filters.items():
+            widget = declared.field.widget
+            suffixes = getattr(widget, "suffixes", None)
+            if suffixes and hasattr(widget, "suffixed"):
+                names.update(widget.suffixed(name, suffix) for suffix in suffixes)
+            else:
+                names.add(name)
+    return names
+
+
+def accepted_query_parameters(view, request, *, filtered: bool = True) -> list[str]:
+    """Every query parameter `view` reads for this request, sorted: its filters where it
+    filters (`filtered`), and ordering and paging on its list only."""
+    names = set(ALWAYS_ACCEPTED) | set(getattr(view, "extra_query_params", ()))
+    if api_settings.URL_FORMAT_OVERRIDE:
+        names.add(api_settings.URL_FORMAT_OVERRIDE)
+    if filtered:
+        names |= _filter_names(view, request)
+    if getattr(view, "action", None) != "list":
+        return sorted(names)
+    for backend in getattr(view, "filter_backends", []):
+        if issubclass(backend, OrderingFilter):
+            names.add(backend.ordering_param)
+    paginator = getattr(view, "paginator", None)
+    if paginator is not None:
+        for attribute in dir(paginator):
+            value = getattr(paginator, attribute, None)
+            if attribute.endswith("_query_param") and isinstance(value, str):
+                names.add(value)
+    return sorted(names)
+
+
+def refuse_unknown_query_parameters(request, view, *, filtered: bool = True) -> None:
+    accepted = accepted_query_parameters(view, request, filtered=filtered)
+    unknown = sorted(set(request.query_params) - set(accepted))
+    if unknown:
+        raise UnknownQueryParameter(unknown, accepted)
+
+
+class RefuseUnknownParameters(BaseFilterBackend):
+    """First of the default filter backends (settings.REST_FRAMEWORK)."""
+
+    def filter_queryset(self, request, queryset, view):
+        refuse_unknown_query_parameters(request, view)
+        return queryset
