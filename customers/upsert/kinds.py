@@ -152,9 +152,11 @@ def _write_usage(rows: list[dict], present: set[str] | None = None) -> tuple[int
     table = UsageDay._meta.db_table
     now = timezone.now()
     created = updated = 0
+    postgres = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
         for start in range(0, len(rows), WRITE_BATCH):
             batch = rows[start : start + WRITE_BATCH]
+            stored = set() if postgres else _stored_usage_keys(batch)
             params: list = []
             for row in batch:
                 params.extend([row["customer_id"], row["day"], row["event"], row["quantity"], now])
@@ -164,13 +166,31 @@ def _write_usage(rows: list[dict], present: set[str] | None = None) -> tuple[int
                 f"VALUES {values} ON CONFLICT (customer_id, day, event) DO UPDATE "
                 "SET quantity = EXCLUDED.quantity, updated_at = EXCLUDED.updated_at "
                 f"WHERE {table}.quantity IS DISTINCT FROM EXCLUDED.quantity "
-                + ("RETURNING (xmax = 0)" if connection.vendor == "postgresql" else "RETURNING 0"),
+                # PostgreSQL says which rows the statement inserted (xmax 0); elsewhere a
+                # written row is new when its key was not stored before the statement.
+                + ("RETURNING (xmax = 0)" if postgres else "RETURNING customer_id, day, event"),
                 params,
             )
-            inserted = [flag for (flag,) in cursor.fetchall()]
+            if postgres:
+                inserted = [flag for (flag,) in cursor.fetchall()]
+            else:
+                inserted = [
+                    (customer_id, str(day), event) not in stored
+                    for customer_id, day, event in cursor.fetchall()
+                ]
             created += sum(1 for flag in inserted if flag)
             updated += sum(1 for flag in inserted if not flag)
     return created, updated
+
+
+def _stored_usage_keys(batch: list[dict]) -> set[tuple[int, str, str]]:
+    """The (customer, day, event) of the batch that already have a total."""
+    found = UsageDay.objects.filter(
+        customer_id__in={row["customer_id"] for row in batch},
+        day__in={row["day"] for row in batch},
+        event__in={row["event"] for row in batch},
+    ).values_list("customer_id", "day", "event")
+    return {(customer_id, str(day), event) for customer_id, day, event in found}
 
 
 KINDS: dict[str, Kind] = {
