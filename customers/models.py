@@ -10,7 +10,7 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Upper
@@ -20,6 +20,7 @@ from django.utils.translation import gettext_noop
 
 from customers.currency import CurrencyFieldsChecked
 from retention.email_address import InternationalEmailField
+from retention.satisfaction import SatisfactionField
 from retention.text_limits import LimitedTextField
 from retention.wording import Worded, reword
 from staff.models import Employee
@@ -803,10 +804,9 @@ class Interaction(models.Model):
         max_length=8, choices=Direction.choices, default=Direction.OUTBOUND
     )
     happened_at = models.DateTimeField()
-    satisfaction = models.PositiveSmallIntegerField(
+    satisfaction = SatisfactionField(
         null=True,
         blank=True,
-        validators=[MinValueValidator(1), MaxValueValidator(10)],
         help_text=_("1 (very unhappy) to 10 (delighted), where it applies."),
     )
     # One limit for the quick form, the admin, the API and the import.

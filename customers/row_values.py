@@ -270,8 +270,10 @@ def score(value):
         raise RowError(
             Worded(gettext_noop("%(value)s is not a whole number."), value=repr(value))
         ) from None
-    if not 1 <= number <= 10:
-        raise RowError(Worded(gettext_noop("%(number)s is outside 1 to 10."), number=number))
+    from retention import satisfaction
+
+    if not satisfaction.LOWEST <= number <= satisfaction.HIGHEST:
+        raise RowError(Worded(satisfaction.RANGE_MESSAGE_ID))
     return number
 
 

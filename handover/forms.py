@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from handover.models import HandoverPlan, HandoverStep
+from retention.satisfaction import SatisfactionFormField
 from retention.text_limits import limit_of
 from staff.models import Employee
 
@@ -70,9 +71,7 @@ class StepDoneForm(forms.Form):
         max_length=limit_of(HandoverStep, "note"),
         label=_("Note"),
     )
-    satisfaction = forms.IntegerField(
-        min_value=1, max_value=10, required=False, label=_("Satisfaction (1-10)")
-    )
+    satisfaction = SatisfactionFormField(required=False, label=_("Satisfaction (1-10)"))
 
     def __init__(self, *args, step: HandoverStep, **kwargs):
         super().__init__(*args, **kwargs)

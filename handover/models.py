@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, OwnerRole
+from retention.satisfaction import SatisfactionField
 from retention.text_limits import LimitedTextField
 from staff.models import Employee
 
@@ -200,10 +201,9 @@ class HandoverStep(models.Model):
         max_length=50_000,
         help_text=_("Knowledge transfer: history, open issues, preferences, key contacts."),
     )
-    satisfaction = models.PositiveSmallIntegerField(
+    satisfaction = SatisfactionField(
         null=True,
         blank=True,
-        validators=[MinValueValidator(1), MaxValueValidator(10)],
         help_text=_("Follow-ups: the customer's satisfaction, 1-10."),
     )
     escalated_to = models.ForeignKey(

@@ -104,7 +104,7 @@ def test_a_bad_row_in_the_middle_of_10000_writes_nothing_and_is_named(api):
     error = response.json()["error"]
     assert error["code"] == "invalid_rows" and error["status"] == 400
     assert error["rows"] == [
-        {"index": 5000, "field": "satisfaction", "message": "11 is outside 1 to 10."},
+        {"index": 5000, "field": "satisfaction", "message": "Satisfaction is scored from 1 to 10."},
         {"index": 7321, "field": "customer", "message": "No customer with external id 'NOPE'."},
     ]
     assert not Interaction.objects.filter(customer=customer).exists()

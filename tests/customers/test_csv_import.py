@@ -114,7 +114,11 @@ def test_a_bad_row_deep_in_a_large_file_stops_the_whole_import(tmp_path):
     path = interactions_file(tmp_path, 25_000, bad_line=17_002)  # in the second chunk
     report = csv_io.import_file("interactions", path, mapping)
     assert said(report.problems) == [
-        {"line": 17_002, "column": "satisfaction", "message": "12 is outside 1 to 10."}
+        {
+            "line": 17_002,
+            "column": "satisfaction",
+            "message": "Satisfaction is scored from 1 to 10.",
+        }
     ]
     assert report.created == 0 and not Interaction.objects.exists()
     good = interactions_file(tmp_path, 25_000)
