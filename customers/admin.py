@@ -3,6 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from customers.forms import PLAIN_DECIMALS
 from customers.models import (
     Contact,
     Contract,
@@ -36,6 +37,7 @@ class ContactInline(admin.TabularInline):
 
 class ContractInline(admin.TabularInline):
     model = Contract
+    formfield_overrides = PLAIN_DECIMALS
     fk_name = "customer"
     extra = 0
     fields = (
@@ -97,6 +99,7 @@ class ContactAdmin(VisibleInAdmin, admin.ModelAdmin):
 @admin.register(Contract)
 class ContractAdmin(VisibleInAdmin, admin.ModelAdmin):
     customer_prefix = "customer__"
+    formfield_overrides = PLAIN_DECIMALS
     list_display = (
         "external_id",
         "customer",
@@ -250,5 +253,6 @@ class ExchangeRateAdmin(admin.ModelAdmin):
     """Dated rates into the reporting currency; saving one reconverts its contracts."""
 
     list_display = ("currency", "day", "rate", "updated_at")
+    formfield_overrides = PLAIN_DECIMALS
     list_filter = ("currency",)
     date_hierarchy = "day"

@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Interaction, RiskTier, Segment
@@ -219,3 +220,22 @@ class AccessGrantForm(forms.Form):
                 _("Access is granted for at most %(days)d days.") % {"days": self.MAX_DAYS}
             )
         return until
+
+
+class PlainDecimalField(forms.DecimalField):
+    """An amount or rate typed in a form, read as the API and the file import read it
+    (`row_values.plain_number`): "1e5" is refused saying so, not stored as 100000."""
+
+    def to_python(self, value):
+        from customers.row_values import RowError, plain_number
+
+        if isinstance(value, str) and value.strip() and not self.localize:
+            try:
+                plain_number(value)
+            except RowError as problem:
+                raise forms.ValidationError(str(problem), code="invalid") from None
+        return super().to_python(value)
+
+
+# For a ModelAdmin's formfield_overrides: every decimal field read plainly.
+PLAIN_DECIMALS = {models.DecimalField: {"form_class": PlainDecimalField}}

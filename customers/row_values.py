@@ -176,17 +176,48 @@ def moment(value):
         ) from None
 
 
+# A number as amounts are written: digits, one decimal point, a sign. No exponent ("1e5"
+# is refused, not read as 100000), no "_" grouping, no "Infinity" or "NaN".
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_EXPONENT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][+-]?[0-9]+")
+
+
+def plain_number(value) -> Decimal:
+    """The number an amount, rate or quantity field was sent as, read strictly: text
+    written plainly ("100000", "10.50"), a JSON number written without an exponent, or a
+    spreadsheet's number cell. Exponent notation (the text "1e5", the JSON number 1E5) is
+    refused saying so, never read as 100000: amounts are read as written."""
+    if isinstance(value, bool):
+        raise RowError(Worded(gettext_noop("%(value)s is not a number."), value=repr(value)))
+    sent = getattr(value, "as_sent", None)  # a JSON number's spelling (api.errors.JSONParser)
+    if isinstance(value, float) and sent is None:
+        # A spreadsheet's number cell: a number, not a spelling; its shortest exact one.
+        try:
+            return Decimal(repr(value))
+        except InvalidOperation:
+            raise RowError(
+                Worded(gettext_noop("%(value)s is not a number."), value=repr(value))
+            ) from None
+    written = (sent or str(value)).strip()
+    if _EXPONENT.fullmatch(written):
+        raise RowError(
+            Worded(
+                gettext_noop(
+                    "%(value)s is written with an exponent; write the number in plain digits, "
+                    "e.g. 100000 or 1234.50."
+                ),
+                value=written if sent else repr(value),
+            )
+        )
+    if not _PLAIN_NUMBER.fullmatch(written):
+        raise RowError(Worded(gettext_noop("%(value)s is not a number."), value=repr(value)))
+    return Decimal(written)
+
+
 def money(value):
     if blank(value):
         return None
-    if isinstance(value, float):
-        value = repr(value)  # a JSON or spreadsheet number: its shortest exact spelling
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise RowError(
-            Worded(gettext_noop("%(value)s is not a number."), value=repr(value))
-        ) from None
+    amount = plain_number(value)
     if not amount.is_finite() or amount < 0 or amount >= Decimal("1e12"):
         raise RowError(
             Worded(
@@ -194,7 +225,7 @@ def money(value):
                 value=repr(value),
             )
         )
-    return _exact(value, amount, 2)
+    return _exact(repr(value) if isinstance(value, float) else value, amount, 2)
 
 
 def _exact(value, number: Decimal, places: int) -> Decimal:
@@ -216,14 +247,7 @@ def rate(value):
     """An exchange rate: a positive number, up to 10 decimals."""
     if blank(value):
         return None
-    if isinstance(value, float):
-        value = repr(value)
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise RowError(
-            Worded(gettext_noop("%(value)s is not a number."), value=repr(value))
-        ) from None
+    number = plain_number(value)
     if not number.is_finite() or number <= 0 or number >= Decimal("1e10"):
         raise RowError(
             Worded(
@@ -231,7 +255,7 @@ def rate(value):
                 value=repr(value),
             )
         )
-    return _exact(value, number, 10)
+    return _exact(repr(value) if isinstance(value, float) else value, number, 10)
 
 
 # Yes and no as spreadsheets and people write them: Excel's own words in English,

@@ -33,6 +33,7 @@ from customers.row_values import (
     flag,
     moment,
     money,
+    plain_number,
     rate,
     score,
     text,
@@ -129,12 +130,7 @@ def _quantity(value):
     """A day's total of a usage event: a number, 0 or more."""
     if blank(value):
         return None
-    try:
-        number = float(str(value).strip())
-    except ValueError:
-        raise RowError(
-            Worded(gettext_noop("%(value)s is not a number."), value=repr(value))
-        ) from None
+    number = float(plain_number(value))
     if not (0 <= number < 1e12):
         raise RowError(
             Worded(

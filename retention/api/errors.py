@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 
 from django.conf import settings
@@ -20,7 +21,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import defaults
 from rest_framework import exceptions, parsers, status
+from rest_framework.parsers import get_encoding
 from rest_framework.serializers import as_serializer_error
+from rest_framework.utils import json as drf_json
 from rest_framework.views import exception_handler
 
 
@@ -89,6 +92,19 @@ def handler(exc, context):
     return response
 
 
+class JsonNumber(float):
+    """A JSON number with a fraction or exponent, as a float that keeps the spelling it was
+    sent in (`as_sent`), so an amount sent as 1E5 can be refused as written, not read as
+    the 100000.0 a JSON reader makes of it (customers.row_values.plain_number)."""
+
+    as_sent: str
+
+    def __new__(cls, spelling: str):
+        number = super().__new__(cls, spelling)
+        number.as_sent = spelling
+        return number
+
+
 class JSONParser(parsers.JSONParser):
     """JSON nested too deeply for Python's parser is a 400, not a server error; a body
     that is not JSON is named by line and column in the reader's language (the parser's
@@ -96,7 +112,13 @@ class JSONParser(parsers.JSONParser):
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:
-            return super().parse(stream, media_type, parser_context)
+            try:
+                decoded = codecs.getreader(get_encoding(parser_context or {}))(stream)
+                return json.load(
+                    decoded, parse_constant=drf_json.strict_constant, parse_float=JsonNumber
+                )
+            except ValueError as error:
+                raise exceptions.ParseError(f"JSON parse error - {error}") from error
         except RecursionError:
             raise exceptions.ParseError(_("The JSON is nested too deeply to read.")) from None
         except exceptions.ParseError as error:
