@@ -27,7 +27,7 @@ from django.utils.translation import ngettext
 
 from alerts.models import Alert, DigestSent
 from customers.scoring.wording import alert_text, play_text
-from customers.templatetags.risk import money
+from customers.templatetags.risk import money_estimate
 from retention.jobs import steps as job_steps
 from staff.access import departures_seen_by_each
 from staff.language import language_of
@@ -133,7 +133,7 @@ def _message(
                     a,
                     departure_visible=seen is None or a.customer.primary_owner_id in seen,
                 ),
-                "amount": money(a.revenue_at_risk),
+                "amount": money_estimate(a.revenue_at_risk),
                 "play": play_text(a.play),
             }
             for a in alerts

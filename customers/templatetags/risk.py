@@ -1,3 +1,5 @@
+from decimal import ROUND_HALF_UP, Decimal
+
 from django import template
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
@@ -80,12 +82,34 @@ def recommendation_text(reasons: list[str]) -> str:
 
 @register.filter
 def money(amount, currency: str | None = None) -> str:
-    """An amount, rounded to whole units, with its currency: the reporting currency
-    unless another is named ("EUR 12,300"; grouped as the language groups)."""
+    """A stated amount (a contract's value, a sum of values) with its currency: the
+    reporting currency unless another is named, grouped as the language groups, and never
+    shown larger than it is: whole units when it has no cents ("EUR 12,300"), else to the
+    cent ("JPY 9,999,999,999.99", never "JPY 10,000,000,000")."""
     if amount is None or amount == "":
         return ""
+    exact = _decimal(amount).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    places = 0 if exact == exact.to_integral_value() else 2
+    return _with_currency(exact, places, currency)
+
+
+@register.filter
+def money_estimate(amount, currency: str | None = None) -> str:
+    """An estimate (revenue at risk, value at risk, a handover priority: a probability
+    times a value) in whole units, rounded half up: its cents would be false precision."""
+    if amount is None or amount == "":
+        return ""
+    return _with_currency(_decimal(amount).quantize(Decimal(1), ROUND_HALF_UP), 0, currency)
+
+
+def _decimal(amount) -> Decimal:
+    # A float by its shortest spelling (0.1 + 0.2 is 0.30000000000000004, not 0.3000...0444)
+    return Decimal(repr(amount)) if isinstance(amount, float) else Decimal(str(amount))
+
+
+def _with_currency(amount: Decimal, places: int, currency: str | None) -> str:
     code = currency or settings.REPORTING_CURRENCY
-    return f"{code} {intcomma(floatformat(amount, 0))}"
+    return f"{code} {intcomma(floatformat(amount, places))}"
 
 
 @register.filter
