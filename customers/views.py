@@ -50,6 +50,7 @@ from staff.access import (
     role_of,
     role_required,
     sees_departure_of,
+    sees_records,
     visible_to,
 )
 from staff.models import AccessGrant, Employee, Team
@@ -357,10 +358,15 @@ def _record_context(request: HttpRequest, customer: Customer, level: str) -> dic
     from handover.models import HandoverTask
 
     run = latest_scoring_run()
-    risk = customer_page.risk_view(customer, run_day=run.day if run else None)
+    # HR sees a customer's names, values and handover status: no score, whose reasons
+    # tell of the interactions (staff/access.py sees_records), as in the API.
+    sees_risk = sees_records(role_of(request.user), "riskscore")
+    risk = customer_page.risk_view(customer, run_day=run.day if run and sees_risk else None)
     context = {
         "run": run,
         "risk": risk,
+        "sees_risk": sees_risk,
+        "annual_value": None if sees_risk else customer_page.contract_value(customer),
         "chart": {
             "labels": [day.isoformat() for day, _ in risk.history],
             "values": [round(p * 100, 1) for _, p in risk.history],
