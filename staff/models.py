@@ -303,7 +303,7 @@ class Employee(models.Model):
             return None
         return Worded(
             gettext_noop(
-                "%(name)s owns %(count)s active customers: give them other owners before "
+                "%(name)s owns active customers (%(count)s): give them other owners before "
                 "changing the role to %(role)s (only account managers and managers own "
                 "customers)."
             ),
