@@ -5,6 +5,7 @@ the reason; someone who owns active customers is not moved to HR by the admin or
 employees import (their customers would have an owner who cannot see them)."""
 
 import datetime as dt
+import html
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -162,3 +163,35 @@ def test_the_employees_import_refuses_moving_an_owner_to_hr_by_row(people):
     ]
     assert Employee.objects.get(pk=people["ann"].pk).role == "account_manager"
     assert not Employee.objects.filter(external_id="E-NEW").exists()
+
+
+def test_the_customer_admin_offers_and_takes_only_people_who_may_own(people, admin_client):
+    from django.urls import reverse
+
+    customer = CustomerFactory(name="Acme", primary_owner=people["ann"])
+    offered = admin_client.get(
+        "/admin/autocomplete/",
+        {"app_label": "customers", "model_name": "customer", "field_name": "primary_owner"},
+    ).json()["results"]
+    assert {r["text"] for r in offered} == {"Ann Owner", "Max Manager"}
+    form = {
+        "name": "Acme",
+        "external_id": customer.external_id,
+        "segment": "general",
+        "region": "North",
+        "customer_since": "2021-01-01",
+        "primary_owner": people["hal"].pk,
+        "status": "active",
+        "contacts-TOTAL_FORMS": 0,
+        "contacts-INITIAL_FORMS": 0,
+        "contracts-TOTAL_FORMS": 0,
+        "contracts-INITIAL_FORMS": 0,
+        "ownership_periods-TOTAL_FORMS": 0,
+        "ownership_periods-INITIAL_FORMS": 0,
+    }
+    url = reverse("admin:customers_customer_change", args=[customer.pk])
+    response = admin_client.post(url, form)
+    assert response.status_code == 200
+    assert HAL_REFUSED in html.unescape(response.content.decode())
+    customer.refresh_from_db()
+    assert customer.primary_owner == people["ann"]
