@@ -533,8 +533,20 @@ def renewals(request: HttpRequest) -> HttpResponse:
     )
     query = request.GET.copy()
     query.pop("page", None)
+    role = role_of(request.user)
     return render(
-        request, "renewals.html", {"form": form, "page": page, "query": query.urlencode()}
+        request,
+        "renewals.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            # HR sees the contracts, not the scores, interactions (renewal talks) or
+            # alerts of the customers in handovers (staff/access.py sees_records).
+            "sees_risk": sees_records(role, "riskscore"),
+            "sees_talks": sees_records(role, "interaction"),
+            "sees_alerts": sees_records(role, "alert"),
+        },
     )
 
 

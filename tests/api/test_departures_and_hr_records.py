@@ -16,7 +16,7 @@ from django.utils import timezone
 from customers.models import RiskModel, RiskScore, ScoringRun
 from handover.models import HandoverPlan, HandoverTask
 from tests.api.helpers import integration_client, user_client
-from tests.factories import EmployeeFactory, TeamFactory, UserFactory
+from tests.factories import ContractFactory, EmployeeFactory, TeamFactory, UserFactory
 from tests.support.records import customer_with_records
 
 pytestmark = pytest.mark.django_db
@@ -142,3 +142,21 @@ def test_hr_reads_in_the_api_what_the_customer_page_shows(client, org):
     for hidden in ("Interactions down 68%", "Churn probability", "Revenue at risk"):
         assert hidden not in page, hidden
     assert "Interactions, contacts, risk scores and alerts are not shown to HR." in page
+
+
+def test_hr_s_renewal_calendar_shows_contracts_without_scores_talks_or_alerts(client, org):
+    leos = org["leos"]
+    ContractFactory(
+        customer=leos["customer"],
+        external_id="K-RENEW",
+        start_date=TODAY - dt.timedelta(days=300),
+        end_date=TODAY + dt.timedelta(days=60),
+    )
+    client.force_login(org["hal"].user)
+    page = html.unescape(client.get(reverse("renewals")).content.decode())
+    assert "K-RENEW" in page and "Leo's" in page
+    for hidden in ("Revenue at risk", "Last renewal talk", "Renewal alert", "none logged"):
+        assert hidden not in page, hidden
+    client.force_login(org["mia"].user)  # Leo's manager sees them all
+    page = html.unescape(client.get(reverse("renewals")).content.decode())
+    assert "K-RENEW" in page and "Revenue at risk" in page and "Last renewal talk" in page
