@@ -105,9 +105,13 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     count stops at LIST_EXACT_COUNT_UP_TO ("More than 1,000 customers")."""
     run = latest_scoring_run()
     today = timezone.localdate()
-    form = CustomerListFilterForm(request.GET or None, teams=report_team_ids(request.user))
+    sees_risk = sees_records(role_of(request.user), "riskscore")
+    form = CustomerListFilterForm(
+        request.GET or None, teams=report_team_ids(request.user), sees_risk=sees_risk
+    )
     filters = form.cleaned_data if form.is_valid() else {}
-    sort = list_sort(filters.get("sort") or "risk", run, _list_status(filters))
+    default_sort = "risk" if sees_risk else "name"
+    sort = list_sort(filters.get("sort") or default_sort, run, _list_status(filters))
     rows = customer_list_query(request.user, form, run, today, scored_only=False)
     # A viewer who sees part of the company (or a team's or an owner's customers) sees a
     # few thousand at most: read them first (in name order) and sort them. Everyone
@@ -159,7 +163,9 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         if not customers and number > 1:  # past the end: the last page there is
             number = max(1, -(-count.value // size)) if count.exact else 1
             customers, more = customer_list_page(rows, run, offset=(number - 1) * size, **read)
-    histories = risk_histories([c.pk for c in customers], until=run.day) if run else {}
+    histories = (
+        risk_histories([c.pk for c in customers], until=run.day) if run and sees_risk else {}
+    )
     for customer in customers:
         customer.history = histories.get(customer.pk, [])
     query = request.GET.copy()
@@ -179,6 +185,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
             "filtered": bool(form.is_bound and form.is_valid() and any(form.cleaned_data.values())),
             "can_export": has_role(request.user, MANAGER_ROLES),
             "by_score": sort in SCORE_SORTS,
+            "hide_risk": not sees_risk,
             "owner": filters.get("owner"),
             "owner_text": owner_label(filters["owner"]) if filters.get("owner") else "",
             "today": today,

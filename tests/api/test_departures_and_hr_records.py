@@ -160,3 +160,19 @@ def test_hr_s_renewal_calendar_shows_contracts_without_scores_talks_or_alerts(cl
     client.force_login(org["mia"].user)  # Leo's manager sees them all
     page = html.unescape(client.get(reverse("renewals")).content.decode())
     assert "K-RENEW" in page and "Revenue at risk" in page and "Last renewal talk" in page
+
+
+def test_hr_s_customers_list_shows_names_and_values_without_risk_or_reasons(client, org):
+    client.force_login(org["hal"].user)
+    response = client.get(reverse("customers"), {"tier": "1"})
+    page = html.unescape(response.content.decode())
+    assert response.status_code == 200
+    assert "Leo's" in page and "1 customer" in page  # the tier asked for is no filter
+    # Nor is there an order by risk: asked for, it is refused and lists nobody.
+    refused = client.get(reverse("customers"), {"sort": "probability"}).content.decode()
+    assert "Select a valid choice" in refused and "Leo&#x27;s" not in refused
+    for hidden in ("Interactions down 68%", "Revenue at risk", "Churn probability", "Why"):
+        assert hidden not in page, hidden
+    client.force_login(org["mia"].user)  # Leo's manager: the risk and its reasons
+    page = html.unescape(client.get(reverse("customers")).content.decode())
+    assert "Leo's" in page and "Revenue at risk" in page
