@@ -50,6 +50,7 @@ from staff.access import (
     role_of,
     role_required,
     sees_departure_of,
+    sees_records,
     visible_to,
 )
 from staff.models import AccessGrant, Employee, Team
@@ -104,9 +105,13 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     count stops at LIST_EXACT_COUNT_UP_TO ("More than 1,000 customers")."""
     run = latest_scoring_run()
     today = timezone.localdate()
-    form = CustomerListFilterForm(request.GET or None, teams=report_team_ids(request.user))
+    sees_risk = sees_records(role_of(request.user), "riskscore")
+    form = CustomerListFilterForm(
+        request.GET or None, teams=report_team_ids(request.user), sees_risk=sees_risk
+    )
     filters = form.cleaned_data if form.is_valid() else {}
-    sort = list_sort(filters.get("sort") or "risk", run, _list_status(filters))
+    default_sort = "risk" if sees_risk else "name"
+    sort = list_sort(filters.get("sort") or default_sort, run, _list_status(filters))
     rows = customer_list_query(request.user, form, run, today, scored_only=False)
     # A viewer who sees part of the company (or a team's or an owner's customers) sees a
     # few thousand at most: read them first (in name order) and sort them. Everyone
@@ -158,7 +163,9 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         if not customers and number > 1:  # past the end: the last page there is
             number = max(1, -(-count.value // size)) if count.exact else 1
             customers, more = customer_list_page(rows, run, offset=(number - 1) * size, **read)
-    histories = risk_histories([c.pk for c in customers], until=run.day) if run else {}
+    histories = (
+        risk_histories([c.pk for c in customers], until=run.day) if run and sees_risk else {}
+    )
     for customer in customers:
         customer.history = histories.get(customer.pk, [])
     query = request.GET.copy()
@@ -178,6 +185,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
             "filtered": bool(form.is_bound and form.is_valid() and any(form.cleaned_data.values())),
             "can_export": has_role(request.user, MANAGER_ROLES),
             "by_score": sort in SCORE_SORTS,
+            "hide_risk": not sees_risk,
             "owner": filters.get("owner"),
             "owner_text": owner_label(filters["owner"]) if filters.get("owner") else "",
             "today": today,
@@ -357,10 +365,15 @@ def _record_context(request: HttpRequest, customer: Customer, level: str) -> dic
     from handover.models import HandoverTask
 
     run = latest_scoring_run()
-    risk = customer_page.risk_view(customer, run_day=run.day if run else None)
+    # HR sees a customer's names, values and handover status: no score, whose reasons
+    # tell of the interactions (staff/access.py sees_records), as in the API.
+    sees_risk = sees_records(role_of(request.user), "riskscore")
+    risk = customer_page.risk_view(customer, run_day=run.day if run and sees_risk else None)
     context = {
         "run": run,
         "risk": risk,
+        "sees_risk": sees_risk,
+        "annual_value": None if sees_risk else customer_page.contract_value(customer),
         "chart": {
             "labels": [day.isoformat() for day, _ in risk.history],
             "values": [round(p * 100, 1) for _, p in risk.history],
@@ -527,8 +540,20 @@ def renewals(request: HttpRequest) -> HttpResponse:
     )
     query = request.GET.copy()
     query.pop("page", None)
+    role = role_of(request.user)
     return render(
-        request, "renewals.html", {"form": form, "page": page, "query": query.urlencode()}
+        request,
+        "renewals.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            # HR sees the contracts, not the scores, interactions (renewal talks) or
+            # alerts of the customers in handovers (staff/access.py sees_records).
+            "sees_risk": sees_records(role, "riskscore"),
+            "sees_talks": sees_records(role, "interaction"),
+            "sees_alerts": sees_records(role, "alert"),
+        },
     )
 
 

@@ -9,7 +9,7 @@ from rest_framework import serializers, viewsets
 from handover.models import HandoverPlan, HandoverTask
 from retention.api.auth import api_employee, api_role
 from retention.api.views import AuditedList, AuditedRetrieve
-from staff.access import managed_team_ids
+from staff.access import departure_scope, managed_team_ids
 from staff.filters import EmployeeNamed
 
 
@@ -76,17 +76,12 @@ class HandoverPlanViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = HandoverPlanFilter
 
     def get_queryset(self):
+        # Whose departure the caller sees, as on the plan pages (staff/access.py): an
+        # account manager sees their handover tasks (handover-tasks/), not a plan's
+        # last day, reason or whether it was voluntary.
         plans = HandoverPlan.objects.order_by("id")
-        role, me = api_role(self.request), api_employee(self.request)
-        if role in ("admin", "integration", "hr"):
-            return plans
-        if me is None:
-            return plans.none()
-        if role == "manager":  # leavers in the teams they manage
-            return plans.filter(
-                Q(employee__team__in=managed_team_ids(me)) | Q(employee__manager=me)
-            )
-        return plans.filter(Q(employee=me) | Q(tasks__successor=me)).distinct()
+        scope = departure_scope(api_role(self.request), api_employee(self.request), "employee__")
+        return plans if scope is None else plans.filter(scope)
 
 
 class HandoverTaskViewSet(AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):

@@ -245,7 +245,7 @@ class HandoverStep(models.Model):
 
     def clean(self) -> None:
         if self.assignee_id and self.assignee_id != getattr(self, "_loaded_assignee", None):
-            unable = Employee.cannot_own_customers([self.assignee_id])
+            unable = Employee.cannot_work_on_customers([self.assignee_id])
             if self.assignee_id in unable:
                 raise ValidationError({"assignee": unable[self.assignee_id]})
         if self.done_at and self.kind == self.Kind.KNOWLEDGE_TRANSFER and not self.note.strip():

@@ -404,6 +404,11 @@ def change_ownership(*, task: HandoverTask, by: Employee | None) -> HandoverTask
                 % {"customer": task.customer}
             }
         )
+    unable = Employee.cannot_own_customers([task.successor_id])
+    if task.successor_id in unable:
+        # Accepted while they could; since then they left, started leaving or moved to
+        # a role that owns no customers: choose another successor.
+        raise ValidationError({"successor": f"{task.customer}: {unable[task.successor_id]}"})
     plan = task.plan
     leaver = plan.employee
     today = timezone.localdate()
