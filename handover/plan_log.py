@@ -168,15 +168,21 @@ RECOMMENDATION_WORDS: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [
 ]
 
 
-def recommendation_text(reasons: list[str]) -> str:
-    """A recommendation's reasons, joined, in the active language."""
+def recommendation_reasons(reasons: list[str]) -> list[str]:
+    """Each of a recommendation's reasons in the active language (amounts with the
+    currency): the plan page and the API (by Accept-Language) word them alike."""
     worded = []
     for reason in reasons or []:
         for pattern, words in RECOMMENDATION_WORDS:
             match = pattern.fullmatch(reason)
             if match:
-                worded.append(words(match))
+                worded.append(str(words(match)))
                 break
         else:
             worded.append(reason)
-    return _("; ").join(worded)
+    return worded
+
+
+def recommendation_text(reasons: list[str]) -> str:
+    """A recommendation's reasons, joined, in the active language."""
+    return _("; ").join(recommendation_reasons(reasons))
