@@ -85,7 +85,8 @@ def label(choice) -> Worded:
     """A choice's label (e.g. an interaction kind's) as a message's figure, worded in
     each reader's language."""
     with override("en"):
-        return Worded(str(choice.label))
+        source = str(choice.label)
+    return Worded(source)
 
 
 def _storable(value):
