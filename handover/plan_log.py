@@ -122,8 +122,8 @@ def entry_text(stored: dict) -> str:
     return stored.get("message", "")
 
 
-# Why a successor is recommended: written in English when the tasks are raised (and kept
-# so in the API); read in the reader's language by matching the sentences written in
+# Why a successor is recommended: written in English when the tasks are raised; read in
+# the reader's language (pages, and the API by Accept-Language) by matching the sentences written in
 # handover/selectors.py and services.py. A sentence not matched shows as written.
 def _segment(code: str) -> str:
     from customers.models import Segment

@@ -201,10 +201,7 @@ def test_an_encoding_refusal_found_by_the_check_reads_chinese(admin_client):
     assert job.problems[0]["line"] == 3
     assert job.problems[0]["message"].startswith("Line 3 is not UTF-8 text (byte 6 of the line")
     page = admin_client.get(reverse("import_detail", args=[job.pk]), **ZH).content.decode()
-    assert (
-        "第 3 行不是 UTF-8 文本（该行第 6 个字节，0xFC）；请另存为 CSV UTF-8。"
-        in (page)
-    )
+    assert "第 3 行不是 UTF-8 文本（该行第 6 个字节，0xFC）；请另存为 CSV UTF-8。" in (page)
     assert "not UTF-8 text" not in page
 
 
