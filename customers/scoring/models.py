@@ -169,6 +169,9 @@ class ScoringRun(models.Model):
         default=dict, blank=True, help_text=_("Seconds spent on features, scoring and writes.")
     )
     error = models.TextField(blank=True)
+    # The tier boundaries of the scores current when the run began, with their margin
+    # (customers/scoring/history.run_tier_edges): read once for the run's every chunk.
+    tier_edges = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-day"]

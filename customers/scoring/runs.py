@@ -78,10 +78,12 @@ def start_run(*, day: dt.date, chunk_size: int | None = None) -> tuple[ScoringRu
             Chunk(low, min(low + step - 1, span["high"]))
             for low in range(span["low"], span["high"] + 1, step)
         ]
+    edges = history.stored_edges(history.edges_for(day))
     with transaction.atomic():
         run, _ = ScoringRun.objects.update_or_create(
             day=day,
             defaults=dict(
+                tier_edges=edges,
                 model=model,
                 status=ScoringRun.Status.RUNNING,
                 chunks_total=len(chunks),
