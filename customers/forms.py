@@ -12,7 +12,10 @@ from staff.models import Employee, Team
 
 class RenewalFilterForm(forms.Form):
     team = forms.ModelChoiceField(
-        queryset=Team.objects.order_by("name"), required=False, label=_("Team")
+        queryset=Team.objects.order_by("name"),
+        required=False,
+        label=_("Team"),
+        empty_label=_("Any team"),
     )
     month = forms.CharField(
         label=_("Month"),

@@ -7,6 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -375,8 +376,9 @@ def _record_context(request: HttpRequest, customer: Customer, level: str) -> dic
         "sees_risk": sees_risk,
         "annual_value": None if sees_risk else customer_page.contract_value(customer),
         "chart": {
-            "labels": [day.isoformat() for day, _ in risk.history],
+            "labels": [date_format(day, "SHORT_DATE_FORMAT") for day, _ in risk.history],
             "values": [round(p * 100, 1) for _, p in risk.history],
+            "words": {"probability": gettext("Churn probability")},
         },
         "contracts": customer.contracts.order_by("-end_date")[:10],
         "handover": HandoverTask.objects.filter(customer=customer)
@@ -600,6 +602,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "tier_chart": {
                 "labels": [row.label for row in tiers],
                 "values": [float(row.revenue_at_risk) for row in tiers],
+                "words": {"revenue_at_risk": gettext("Revenue at risk")},
             },
             "period": period,
             "period_label": figures.PERIODS[period][0],
@@ -612,6 +615,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "labels": [row.label for row in trend],
                 "customers": [round((row.customer_rate or 0) * 100, 2) for row in trend],
                 "revenue": [round((row.revenue_rate or 0) * 100, 2) for row in trend],
+                "words": {
+                    "customers": gettext("Customer churn rate"),
+                    "revenue": gettext("Revenue churn rate"),
+                },
             },
             "current_period": figures.period_label(start, period) if start else "",
             "breakdown": breakdown[: figures.BREAKDOWN_ROWS],

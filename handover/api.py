@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers, viewsets
 
 from handover.models import HandoverPlan, HandoverTask
+from handover.plan_log import recommendation_reasons
 from retention.api.auth import api_employee, api_role
 from retention.api.views import AuditedList, AuditedRetrieve
 from staff.access import departure_scope, managed_team_ids
@@ -32,6 +34,12 @@ class HandoverPlanSerializer(serializers.ModelSerializer):
 
 class HandoverTaskSerializer(serializers.ModelSerializer):
     customer_external_id = serializers.CharField(source="customer.external_id", read_only=True)
+    recommendation_reasons = serializers.SerializerMethodField(
+        help_text=_(
+            "Why the successor is recommended, in the request's language (Accept-Language), "
+            "amounts with the reporting currency."
+        )
+    )
 
     class Meta:
         model = HandoverTask
@@ -53,6 +61,9 @@ class HandoverTaskSerializer(serializers.ModelSerializer):
             "status",
         ]
         read_only_fields = fields
+
+    def get_recommendation_reasons(self, task: HandoverTask) -> list[str]:
+        return recommendation_reasons(task.recommendation_reasons)
 
 
 class HandoverPlanFilter(django_filters.FilterSet):

@@ -338,7 +338,10 @@ def accept_successors(
         elif reason := HandoverTask.successor_problem(
             successor, leaver_id=plan.employee_id, unable=unable
         ):
-            problem = f"{task.customer}: {reason}"
+            problem = _("%(customer)s: %(problem)s") % {
+                "customer": task.customer,
+                "problem": reason,
+            }
         if problem is None:
             valid.append(task)
         elif task.pk in choices:

@@ -62,8 +62,13 @@ def exposure(request: HttpRequest) -> HttpResponse:
     ids = (
         None if scope is None else list(Employee.objects.filter(scope).values_list("pk", flat=True))
     )
-    rows = exposure_report(as_of=timezone.localdate(), employee_ids=ids)
-    return render(request, "handover/exposure.html", {"rows": rows[:100], "total": len(rows)})
+    today = timezone.localdate()
+    rows = exposure_report(as_of=today, employee_ids=ids)
+    return render(
+        request,
+        "handover/exposure.html",
+        {"rows": rows[:100], "total": len(rows), "today": today},
+    )
 
 
 @role_required(*PEOPLE_ROLES)

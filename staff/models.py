@@ -16,7 +16,7 @@ from django.utils.translation import gettext_noop
 
 from retention.email_address import InternationalEmailField
 from retention.text_limits import LimitedTextField
-from retention.wording import Worded
+from retention.wording import Day, Worded
 
 
 def last_day_problem(last_day, *, today=None) -> str | None:
@@ -266,7 +266,7 @@ class Employee(models.Model):
                         "own or take over customers."
                     ),
                     name=name,
-                    day=str(departure_date),
+                    day=Day(departure_date),
                 )
             elif login_active is False:
                 unable[pk] = Worded(

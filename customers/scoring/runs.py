@@ -352,7 +352,7 @@ def _finish_run(*, run_id: int, chunk_results: list[dict] | None) -> dict:
             run.save()
     return {
         "day": run.day.isoformat(),
-        "model": run.model.description,
+        "model": run.model.summary,
         "customers": run.customers_scored,
         "tiers": run.tier_sizes,
         "revenue_at_risk": float(run.revenue_at_risk),
