@@ -266,7 +266,9 @@ def export(request: HttpRequest, kind: str) -> HttpResponse:
         raise Http404(_("Nothing to export by that name."))
     form = ExportForm(request.GET if "reason" in request.GET else None)
     if not form.is_valid():
-        return render(request, "customers/export.html", {"form": form, "kind": kind})
+        from staff.reads import kind_label
+
+        return render(request, "customers/export.html", {"form": form, "kind": kind_label(kind)})
     me = employee_of(request.user)
     if is_leaving(me):  # someone leaving exports only what their manager approved
         approved = ExportRequest.objects.filter(
