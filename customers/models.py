@@ -13,7 +13,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models, transaction
 from django.db.models import F, Q
-from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
@@ -199,11 +198,12 @@ class Customer(models.Model):
             # The customers list by name, keyset-paged: the index is in the column's
             # "names" collation (migration 0015), the order people read.
             models.Index(fields=["name", "id"], name="customer_name_id"),
-            # Search matches the whole external id in any case: with this index that arm
-            # of "name contains or external id is" is an index lookup too, so PostgreSQL
-            # can combine it with the trigram index on the name instead of reading every
-            # customer.
-            models.Index(Upper("external_id"), name="customer_external_id_upper"),
+            # Search matches the start of the external id in any case ("c0000" finds
+            # C0000005): UPPER(external_id) LIKE 'C0000%'. That arm is read from the
+            # index customer_external_id_prefix (UPPER(external_id) text_pattern_ops,
+            # migration 0039, PostgreSQL only), which serves a prefix in any collation
+            # and a whole id too, so PostgreSQL combines it with the trigram index on
+            # the name (0018) instead of reading every customer.
         ]
         constraints = [
             models.CheckConstraint(

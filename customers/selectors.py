@@ -156,8 +156,17 @@ def renewal_within(days: int, *, today: dt.date, ref: str = "pk") -> Exists:
 
 
 def name_or_id_matches(search: str, prefix: str = "") -> Q:
-    """A search box's words: part of the name (any case), or the whole external id."""
-    return Q(**{f"{prefix}name__icontains": search}) | Q(**{f"{prefix}external_id__iexact": search})
+    """A search box's words, in any case: the start of the external id ("C0000", "c0000"
+    and "X-" find C0000005 and X-17), or part of the name; a search shorter than three
+    characters matches the start of the name. Each arm is read from an index (the
+    external id's prefix index, the name's trigram index, which serves "contains" from
+    three characters and "starts with" from one), never by reading every customer."""
+    name = "name__icontains" if len(search) >= NAME_CONTAINS_FROM else "name__istartswith"
+    return Q(**{f"{prefix}{name}": search}) | Q(**{f"{prefix}external_id__istartswith": search})
+
+
+# A trigram index finds "contains" only for three characters or more.
+NAME_CONTAINS_FROM = 3
 
 
 BOOK_SORTS = {
