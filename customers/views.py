@@ -374,7 +374,10 @@ def _record_context(request: HttpRequest, customer: Customer, level: str) -> dic
         "run": run,
         "risk": risk,
         "sees_risk": sees_risk,
-        "annual_value": None if sees_risk else customer_page.contract_value(customer),
+        # The score's value when it is scored; until the nightly run scores it (a customer
+        # created today), the live value of its contracts in force, never "—" beside a
+        # contract the page lists.
+        "annual_value": None if risk.score else customer_page.contract_value(customer),
         "chart": {
             "labels": [date_format(day, "SHORT_DATE_FORMAT") for day, _ in risk.history],
             "values": [round(p * 100, 1) for _, p in risk.history],
