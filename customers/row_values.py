@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_noop
 
+from retention import text_input
 from retention.wording import Worded
 
 
@@ -29,13 +30,19 @@ class RowError(ValueError):
 
 
 def blank(value) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+    """Nothing sent: null, or text that shows nothing (spaces, zero-width characters and
+    other invisible format characters alone: retention/text_input.py)."""
+    return value is None or (isinstance(value, str) and text_input.is_blank(value))
 
 
 def storable(value: str) -> str:
-    """Text the database can hold: no NUL character, valid Unicode."""
+    """Text the database can hold and a page can show: no NUL character, valid Unicode,
+    no direction control that would reorder what a page shows after it."""
     if "\x00" in value:
         raise RowError(Worded(gettext_noop("contains a NUL character.")))
+    code = text_input.bidi_control_in(value)
+    if code:
+        raise RowError(Worded(text_input.BIDI_MESSAGE_ID, code=code))
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:

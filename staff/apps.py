@@ -9,7 +9,10 @@ class StaffConfig(AppConfig):
 
     def ready(self) -> None:
         from customers import upsert
-        from retention import checks  # noqa: F401  (registers the start-up checks)
+        from retention import (
+            checks,  # noqa: F401  (registers the start-up checks)
+            text_input,
+        )
         from staff import (
             auth,  # noqa: F401  (counts failed sign-ins per address)
             imports,
@@ -17,6 +20,9 @@ class StaffConfig(AppConfig):
 
         # Teams and employees come in through the same doors as customers (files, API).
         upsert.KINDS.update(imports.KINDS)
+        # One text rule in every form and serializer text field (invisible-only text is
+        # empty; direction controls are refused).
+        text_input.install()
 
 
 class RetentionAdminConfig(admin_apps.AdminConfig):

@@ -80,6 +80,17 @@ def recommendation_text(reasons: list[str]) -> str:
     return worded(reasons)
 
 
+@register.filter(is_safe=True)
+def user_text(value) -> str:
+    """What a person or another system typed (a name, a reason, a note), isolated from the
+    page around it: inside <bdi> a right-to-left name, or a stored direction control that
+    was never closed, cannot reorder the app's own words after it (retention/text_input.py
+    refuses new ones at every door)."""
+    if value is None or value == "":
+        return ""
+    return format_html("<bdi>{}</bdi>", value)
+
+
 @register.filter
 def money(amount, currency: str | None = None) -> str:
     """A stated amount (a contract's value, a sum of values) with its currency: the

@@ -108,4 +108,4 @@ def test_names_link_to_the_customer_page(client, world):
     client.force_login(world["ann"].user)
     page = client.get(reverse("customers")).content.decode()
     acme = world["customers"]["Acme"]
-    assert f'<a href="/customers/{acme.pk}/">Acme</a>' in page
+    assert f'<a href="/customers/{acme.pk}/"><bdi>Acme</bdi></a>' in page
