@@ -187,7 +187,7 @@ def test_export_writes_the_import_s_own_columns_and_reads_back(tmp_path, client)
     client.force_login(owner.user)
     asked = client.get(reverse("export", args=["customers"]))
     assert "Why do you need this export?" in asked.content.decode()
-    response = client.get(reverse("export", args=["customers"]), {"reason": "Quarterly review"})
+    response = client.post(reverse("export", args=["customers"]), {"reason": "Quarterly review"})
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     lines = text.splitlines()
     assert lines[0].startswith("external_id,name,segment") and lines[0].endswith(
