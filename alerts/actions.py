@@ -7,6 +7,7 @@ import datetime as dt
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from alerts.models import SIGNAL_CHOICES, Alert, RetentionAction
@@ -56,7 +57,9 @@ def record_action(
     # The save rate and the owners' ranking count these: a date outside the customer's
     # life with us would count an action that never happened then.
     if taken_on > today:
-        raise ValidationError({"taken_on": _("%(day)s is in the future.") % {"day": taken_on}})
+        raise ValidationError(
+            {"taken_on": _("%(day)s is in the future.") % {"day": date_format(taken_on)}}
+        )
     if customer.customer_since and taken_on < customer.customer_since:
         raise ValidationError(
             {

@@ -19,7 +19,7 @@ from retention.api.auth import api_employee, api_role, role_in
 from retention.api.strict import RejectUnknownFields
 from retention.api.views import AuditedList, AuditedRetrieve
 from retention.text_limits import limit_of
-from staff.access import customer_scope
+from staff.access import customer_scope, sees_records
 from staff.filters import EmployeeNamed
 
 
@@ -121,8 +121,8 @@ class AlertViewSet(AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
         scope = customer_scope(api_role(self.request), me, "customer__")
         if scope is None:
             return alerts
-        if api_role(self.request) == "hr":
-            return alerts.none()
+        if not sees_records(api_role(self.request), "alert"):
+            return alerts.none()  # HR: names, values and handover status only
         routed = Q(owner=me) | Q(manager=me) if me else Q(pk__in=[])
         return alerts.filter(scope | routed)
 

@@ -81,23 +81,24 @@ def ensure_history(day: dt.date, weeks: int) -> None:
             if cursor.fetchone():
                 continue
             began = time.perf_counter()
-            # A week-long score before the earliest one of each customer scored on the
-            # week after (newest week first), as a night that changed every score.
+            # A week-long score before the earliest one of each customer (newest week
+            # first), ending where that one begins, as a night that changed every score.
             cursor.execute(
                 """
                 INSERT INTO customers_riskscore (customer_id, day, valid_until, model_id,
                     probability, tier, annual_value, revenue_at_risk, reasons,
                     single_threaded, active_contacts, signals)
-                SELECT customer_id, %(earlier)s, %(next)s, model_id,
+                SELECT customer_id, %(earlier)s, day, model_id,
                        LEAST(1, GREATEST(0, probability * (0.85 + random() * 0.3))), tier,
                        annual_value, revenue_at_risk, reasons, single_threaded,
                        active_contacts, '[]'::jsonb
-                FROM customers_riskscore s
-                WHERE s.day = %(next)s AND NOT EXISTS (
-                    SELECT 1 FROM customers_riskscore o
-                    WHERE o.customer_id = s.customer_id AND o.day < %(next)s)
+                FROM (
+                    SELECT DISTINCT ON (customer_id) * FROM customers_riskscore
+                    ORDER BY customer_id, day
+                ) first
+                WHERE first.day > %(earlier)s
                 """,
-                {"earlier": earlier, "next": earlier + dt.timedelta(days=7)},
+                {"earlier": earlier},
             )
             print(
                 f"  history: copied {cursor.rowcount:,} scores to {earlier} "

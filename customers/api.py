@@ -33,20 +33,18 @@ from retention.api.params import refuse_unknown_query_parameters
 from retention.api.strict import RejectUnknownFields
 from retention.api.sync import SyncFilter
 from retention.api.views import AuditedList, AuditedRetrieve
-from staff.access import customer_scope
+from staff.access import customer_scope, sees_records
 from staff.filters import EmployeeNamed
 
 # --- who sees which customer ----------------------------------------------------------
 
 
-def visible(
-    request, queryset: QuerySet, customer_path: str = "customer", *, customer_records: bool = True
-) -> QuerySet:
-    """Only what the caller may see (staff/access.py decides). `customer_records`: the
-    queryset holds a customer's own records (contacts, contracts, interactions, scores),
-    which HR does not see."""
+def visible(request, queryset: QuerySet, customer_path: str = "customer") -> QuerySet:
+    """Only what the caller may see (staff/access.py decides): the customers in their
+    scope, and of those only the kinds of record their role sees (HR: the customer and
+    its contracts, not its contacts, interactions or scores)."""
     role = api_role(request)
-    if role == "hr" and customer_records and customer_path:
+    if not sees_records(role, queryset.model._meta.model_name):
         return queryset.none()
     prefix = f"{customer_path}__" if customer_path else ""
     scope = customer_scope(role, api_employee(request), prefix)

@@ -158,7 +158,8 @@ def decoded_lines(path: Path) -> Iterator[str]:
                     ),
                     line=number,
                     at=error.start + 1,
-                    byte=repr(raw[error.start : error.start + 1]),
+                    # As hex ("0xE9"), not a Python bytes literal.
+                    byte=f"0x{raw[error.start]:02X}",
                 ),
                 number,
             ) from None

@@ -12,7 +12,10 @@ from staff.models import Employee, Team
 
 class RenewalFilterForm(forms.Form):
     team = forms.ModelChoiceField(
-        queryset=Team.objects.order_by("name"), required=False, label=_("Team")
+        queryset=Team.objects.order_by("name"),
+        required=False,
+        label=_("Team"),
+        empty_label=_("Any team"),
     )
     month = forms.CharField(
         label=_("Month"),
@@ -99,8 +102,17 @@ class CustomerListFilterForm(BookFilterForm):
         required=False,
     )
 
-    def __init__(self, *args, teams: set[int] | None = None, **kwargs):
+    def __init__(self, *args, teams: set[int] | None = None, sees_risk: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
+        if not sees_risk:
+            # HR sees no scores (staff/access.py sees_records): no tier to filter by, no
+            # order that would rank the customers by risk.
+            del self.fields["tier"]
+            self.fields["sort"].choices = [
+                (key, label)
+                for key, label in self.fields["sort"].choices
+                if key in ("name", "renewal")
+            ]
         team_choices = Team.objects.order_by("name")
         if teams is not None:
             team_choices = team_choices.filter(pk__in=teams)

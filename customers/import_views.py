@@ -284,8 +284,12 @@ def export(request: HttpRequest, kind: str) -> HttpResponse:
     form = ExportForm(request.POST if posted else None)
     filters = _list_filters(request.POST if posted else request.GET)
     if not form.is_valid():
+        from staff.reads import kind_label
+
         return render(
-            request, "customers/export.html", {"form": form, "kind": kind, "filters": filters}
+            request,
+            "customers/export.html",
+            {"form": form, "kind": kind_label(kind), "slug": kind, "filters": filters},
         )
     me = employee_of(request.user)
     if is_leaving(me):  # someone leaving exports only what their manager approved

@@ -32,6 +32,18 @@ def access_level(user, customer: Customer) -> str | None:
     return None
 
 
+def contract_value(customer: Customer, as_of: dt.date | None = None):
+    """The annual value of the customer's contracts in force today, in the reporting
+    currency (what a reader who sees values but not scores is shown); None without one."""
+    from django.db.models import Sum
+    from django.utils import timezone
+
+    as_of = as_of or timezone.localdate()
+    return customer.contracts.filter(start_date__lte=as_of, end_date__gte=as_of).aggregate(
+        value=Sum("annual_value_reporting")
+    )["value"]
+
+
 @dataclass
 class RiskView:
     score: RiskScore | None

@@ -166,7 +166,7 @@ def train_risk_model(as_of: str | None = None) -> dict:
     return {
         "version": model.version,
         "kind": model.kind,
-        "description": model.description,
+        "model": model.summary,
         "metrics": {k: v for k, v in model.metrics.items() if k != "candidates"},
     }
 

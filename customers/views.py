@@ -7,6 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -50,6 +51,7 @@ from staff.access import (
     role_of,
     role_required,
     sees_departure_of,
+    sees_records,
     visible_to,
 )
 from staff.models import AccessGrant, Employee, Team
@@ -104,9 +106,13 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     count stops at LIST_EXACT_COUNT_UP_TO ("More than 1,000 customers")."""
     run = latest_scoring_run()
     today = timezone.localdate()
-    form = CustomerListFilterForm(request.GET or None, teams=report_team_ids(request.user))
+    sees_risk = sees_records(role_of(request.user), "riskscore")
+    form = CustomerListFilterForm(
+        request.GET or None, teams=report_team_ids(request.user), sees_risk=sees_risk
+    )
     filters = form.cleaned_data if form.is_valid() else {}
-    sort = list_sort(filters.get("sort") or "risk", run, _list_status(filters))
+    default_sort = "risk" if sees_risk else "name"
+    sort = list_sort(filters.get("sort") or default_sort, run, _list_status(filters))
     rows = customer_list_query(request.user, form, run, today, scored_only=False)
     # A viewer who sees part of the company (or a team's or an owner's customers) sees a
     # few thousand at most: read them first (in name order) and sort them. Everyone
@@ -158,7 +164,9 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         if not customers and number > 1:  # past the end: the last page there is
             number = max(1, -(-count.value // size)) if count.exact else 1
             customers, more = customer_list_page(rows, run, offset=(number - 1) * size, **read)
-    histories = risk_histories([c.pk for c in customers], until=run.day) if run else {}
+    histories = (
+        risk_histories([c.pk for c in customers], until=run.day) if run and sees_risk else {}
+    )
     for customer in customers:
         customer.history = histories.get(customer.pk, [])
     query = request.GET.copy()
@@ -178,6 +186,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
             "filtered": bool(form.is_bound and form.is_valid() and any(form.cleaned_data.values())),
             "can_export": has_role(request.user, MANAGER_ROLES),
             "by_score": sort in SCORE_SORTS,
+            "hide_risk": not sees_risk,
             "owner": filters.get("owner"),
             "owner_text": owner_label(filters["owner"]) if filters.get("owner") else "",
             "today": today,
@@ -357,13 +366,19 @@ def _record_context(request: HttpRequest, customer: Customer, level: str) -> dic
     from handover.models import HandoverTask
 
     run = latest_scoring_run()
-    risk = customer_page.risk_view(customer, run_day=run.day if run else None)
+    # HR sees a customer's names, values and handover status: no score, whose reasons
+    # tell of the interactions (staff/access.py sees_records), as in the API.
+    sees_risk = sees_records(role_of(request.user), "riskscore")
+    risk = customer_page.risk_view(customer, run_day=run.day if run and sees_risk else None)
     context = {
         "run": run,
         "risk": risk,
+        "sees_risk": sees_risk,
+        "annual_value": None if sees_risk else customer_page.contract_value(customer),
         "chart": {
-            "labels": [day.isoformat() for day, _ in risk.history],
+            "labels": [date_format(day, "SHORT_DATE_FORMAT") for day, _ in risk.history],
             "values": [round(p * 100, 1) for _, p in risk.history],
+            "words": {"probability": gettext("Churn probability")},
         },
         "contracts": customer.contracts.order_by("-end_date")[:10],
         "handover": HandoverTask.objects.filter(customer=customer)
@@ -527,8 +542,20 @@ def renewals(request: HttpRequest) -> HttpResponse:
     )
     query = request.GET.copy()
     query.pop("page", None)
+    role = role_of(request.user)
     return render(
-        request, "renewals.html", {"form": form, "page": page, "query": query.urlencode()}
+        request,
+        "renewals.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            # HR sees the contracts, not the scores, interactions (renewal talks) or
+            # alerts of the customers in handovers (staff/access.py sees_records).
+            "sees_risk": sees_records(role, "riskscore"),
+            "sees_talks": sees_records(role, "interaction"),
+            "sees_alerts": sees_records(role, "alert"),
+        },
     )
 
 
@@ -575,6 +602,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "tier_chart": {
                 "labels": [row.label for row in tiers],
                 "values": [float(row.revenue_at_risk) for row in tiers],
+                "words": {"revenue_at_risk": gettext("Revenue at risk")},
             },
             "period": period,
             "period_label": figures.PERIODS[period][0],
@@ -587,6 +615,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "labels": [row.label for row in trend],
                 "customers": [round((row.customer_rate or 0) * 100, 2) for row in trend],
                 "revenue": [round((row.revenue_rate or 0) * 100, 2) for row in trend],
+                "words": {
+                    "customers": gettext("Customer churn rate"),
+                    "revenue": gettext("Revenue churn rate"),
+                },
             },
             "current_period": figures.period_label(start, period) if start else "",
             "breakdown": breakdown[: figures.BREAKDOWN_ROWS],

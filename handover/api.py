@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers, viewsets
 
 from handover.models import HandoverPlan, HandoverTask
+from handover.plan_log import recommendation_reasons
 from retention.api.auth import api_employee, api_role
 from retention.api.views import AuditedList, AuditedRetrieve
-from staff.access import managed_team_ids
+from staff.access import departure_scope, managed_team_ids
 from staff.filters import EmployeeNamed
 
 
@@ -32,6 +34,12 @@ class HandoverPlanSerializer(serializers.ModelSerializer):
 
 class HandoverTaskSerializer(serializers.ModelSerializer):
     customer_external_id = serializers.CharField(source="customer.external_id", read_only=True)
+    recommendation_reasons = serializers.SerializerMethodField(
+        help_text=_(
+            "Why the successor is recommended, in the request's language (Accept-Language), "
+            "amounts with the reporting currency."
+        )
+    )
 
     class Meta:
         model = HandoverTask
@@ -53,6 +61,9 @@ class HandoverTaskSerializer(serializers.ModelSerializer):
             "status",
         ]
         read_only_fields = fields
+
+    def get_recommendation_reasons(self, task: HandoverTask) -> list[str]:
+        return recommendation_reasons(task.recommendation_reasons)
 
 
 class HandoverPlanFilter(django_filters.FilterSet):
@@ -76,17 +87,12 @@ class HandoverPlanViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = HandoverPlanFilter
 
     def get_queryset(self):
+        # Whose departure the caller sees, as on the plan pages (staff/access.py): an
+        # account manager sees their handover tasks (handover-tasks/), not a plan's
+        # last day, reason or whether it was voluntary.
         plans = HandoverPlan.objects.order_by("id")
-        role, me = api_role(self.request), api_employee(self.request)
-        if role in ("admin", "integration", "hr"):
-            return plans
-        if me is None:
-            return plans.none()
-        if role == "manager":  # leavers in the teams they manage
-            return plans.filter(
-                Q(employee__team__in=managed_team_ids(me)) | Q(employee__manager=me)
-            )
-        return plans.filter(Q(employee=me) | Q(tasks__successor=me)).distinct()
+        scope = departure_scope(api_role(self.request), api_employee(self.request), "employee__")
+        return plans if scope is None else plans.filter(scope)
 
 
 class HandoverTaskViewSet(AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):

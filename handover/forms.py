@@ -15,6 +15,7 @@ class DepartureForm(forms.Form):
     employee = forms.ModelChoiceField(
         queryset=Employee.objects.filter(status=Employee.Status.ACTIVE).order_by("name"),
         label=_("Employee"),
+        empty_label=_("Choose an employee"),
         help_text=_("Only employees who are not already leaving are listed."),
     )
     last_day = forms.DateField(

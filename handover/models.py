@@ -12,11 +12,13 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, OwnerRole
 from retention.text_limits import LimitedTextField
-from staff.models import Employee
+from retention.wording import Worded
+from staff.models import Employee, access_ended
 
 
 class HandoverPlan(models.Model):
@@ -55,6 +57,14 @@ class HandoverPlan(models.Model):
 
     def __str__(self) -> str:
         return f"Handover of {self.employee} (last day {self.last_day})"
+
+    @property
+    def reason_text(self) -> str:
+        """The reason as people read it: what someone typed as typed; the reason the
+        employees import gives a departure without one in the reader's language."""
+        from staff.imports.rows import DEFAULT_LEAVING_REASON
+
+        return gettext(self.reason) if self.reason == DEFAULT_LEAVING_REASON else self.reason
 
     # The longest note a person may add to the plan's log (e.g. why a departure was cancelled).
     LOG_NOTE_MAX_LENGTH = 2000
@@ -145,9 +155,15 @@ class HandoverTask(models.Model):
         if successor.pk == leaver_id:
             return str(_("The leaver cannot be their own successor."))
         if successor.status != Employee.Status.ACTIVE:
-            return (
-                f"{successor.name} is {successor.get_status_display().lower()} "
-                "and cannot take customers over."
+            # Past their last day they have left, even before the last-day job marks them.
+            if access_ended(successor.status, successor.departure_date):
+                return Worded(
+                    gettext_noop("%(name)s has left and cannot take customers over."),
+                    name=successor.name,
+                )
+            return Worded(
+                gettext_noop("%(name)s is departing and cannot take customers over."),
+                name=successor.name,
             )
         return unable.get(successor.pk)
 
@@ -245,7 +261,7 @@ class HandoverStep(models.Model):
 
     def clean(self) -> None:
         if self.assignee_id and self.assignee_id != getattr(self, "_loaded_assignee", None):
-            unable = Employee.cannot_own_customers([self.assignee_id])
+            unable = Employee.cannot_work_on_customers([self.assignee_id])
             if self.assignee_id in unable:
                 raise ValidationError({"assignee": unable[self.assignee_id]})
         if self.done_at and self.kind == self.Kind.KNOWLEDGE_TRANSFER and not self.note.strip():

@@ -122,8 +122,8 @@ def entry_text(stored: dict) -> str:
     return stored.get("message", "")
 
 
-# Why a successor is recommended: written in English when the tasks are raised (and kept
-# so in the API); read in the reader's language by matching the sentences written in
+# Why a successor is recommended: written in English when the tasks are raised; read in
+# the reader's language (pages, and the API by Accept-Language) by matching the sentences written in
 # handover/selectors.py and services.py. A sentence not matched shows as written.
 def _segment(code: str) -> str:
     from customers.models import Segment
@@ -168,15 +168,21 @@ RECOMMENDATION_WORDS: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [
 ]
 
 
-def recommendation_text(reasons: list[str]) -> str:
-    """A recommendation's reasons, joined, in the active language."""
+def recommendation_reasons(reasons: list[str]) -> list[str]:
+    """Each of a recommendation's reasons in the active language (amounts with the
+    currency): the plan page and the API (by Accept-Language) word them alike."""
     worded = []
     for reason in reasons or []:
         for pattern, words in RECOMMENDATION_WORDS:
             match = pattern.fullmatch(reason)
             if match:
-                worded.append(words(match))
+                worded.append(str(words(match)))
                 break
         else:
             worded.append(reason)
-    return _("; ").join(worded)
+    return worded
+
+
+def recommendation_text(reasons: list[str]) -> str:
+    """A recommendation's reasons, joined, in the active language."""
+    return _("; ").join(recommendation_reasons(reasons))

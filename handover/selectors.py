@@ -178,11 +178,12 @@ def successor_pool(leaver: Employee, *, as_of: dt.date) -> pd.DataFrame:
     (customers as primary owner, by segment, and their annual value)."""
     pool = pd.DataFrame.from_records(
         list(
+            # Of the people who may own customers (Employee.may_own_customers: not
+            # HR or admins, not leaving, login not disabled), the account managers.
             Employee.objects.filter(
-                status=Employee.Status.ACTIVE, role=Employee.Role.ACCOUNT_MANAGER
+                Employee.may_own_customers(), role=Employee.Role.ACCOUNT_MANAGER
             )
             .exclude(pk=leaver.pk)
-            .exclude(user__is_active=False)  # a disabled login takes nothing over
             .values_list("id", "name", "team_id", "team__region")
         ),
         columns=["employee_id", "name", "team_id", "region"],

@@ -338,7 +338,10 @@ def accept_successors(
         elif reason := HandoverTask.successor_problem(
             successor, leaver_id=plan.employee_id, unable=unable
         ):
-            problem = f"{task.customer}: {reason}"
+            problem = _("%(customer)s: %(problem)s") % {
+                "customer": task.customer,
+                "problem": reason,
+            }
         if problem is None:
             valid.append(task)
         elif task.pk in choices:
@@ -404,6 +407,11 @@ def change_ownership(*, task: HandoverTask, by: Employee | None) -> HandoverTask
                 % {"customer": task.customer}
             }
         )
+    unable = Employee.cannot_own_customers([task.successor_id])
+    if task.successor_id in unable:
+        # Accepted while they could; since then they left, started leaving or moved to
+        # a role that owns no customers: choose another successor.
+        raise ValidationError({"successor": f"{task.customer}: {unable[task.successor_id]}"})
     plan = task.plan
     leaver = plan.employee
     today = timezone.localdate()

@@ -62,8 +62,13 @@ def exposure(request: HttpRequest) -> HttpResponse:
     ids = (
         None if scope is None else list(Employee.objects.filter(scope).values_list("pk", flat=True))
     )
-    rows = exposure_report(as_of=timezone.localdate(), employee_ids=ids)
-    return render(request, "handover/exposure.html", {"rows": rows[:100], "total": len(rows)})
+    today = timezone.localdate()
+    rows = exposure_report(as_of=today, employee_ids=ids)
+    return render(
+        request,
+        "handover/exposure.html",
+        {"rows": rows[:100], "total": len(rows), "today": today},
+    )
 
 
 @role_required(*PEOPLE_ROLES)
@@ -149,12 +154,8 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
             if "accept_all" in request.POST or "save_successors" in request.POST:
                 if not has_role(request.user, MANAGER_ROLES):
                     raise PermissionDenied(_("Only managers assign successors."))
-                choices = {}
                 only_chosen = "save_successors" in request.POST
-                if only_chosen:
-                    for key, value in request.POST.items():
-                        if key.startswith("successor-") and value:
-                            choices[int(key.removeprefix("successor-"))] = int(value)
+                choices = _chosen_successors(plan, request.POST) if only_chosen else {}
                 skipped: list[str] = []
                 count = services.accept_successors(
                     plan=plan, by=me, choices=choices, only_chosen=only_chosen, skipped=skipped
@@ -225,10 +226,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     candidates = (
-        Employee.objects.filter(
-            status=Employee.Status.ACTIVE,
-            role__in=[Employee.Role.ACCOUNT_MANAGER, Employee.Role.MANAGER],
-        )
+        Employee.objects.filter(Employee.may_own_customers())
         .exclude(pk=plan.employee_id)
         .order_by("name")
     )
@@ -279,6 +277,40 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
             ],
         },
     )
+
+
+def _chosen_successors(plan: HandoverPlan, data) -> dict[int, int]:
+    """The successors chosen on the plan page (`successor-<task id>` = employee id), by
+    task. A value that is no employee's id is refused by its customer's name, as
+    accept_successors names an unknown one."""
+    choices: dict[int, int] = {}
+    unreadable: dict[str, str] = {}
+    for key, value in data.items():
+        if not key.startswith("successor-") or not value:
+            continue
+        task_key = key.removeprefix("successor-")
+        if task_key.isdigit() and value.strip().isdigit():
+            choices[int(task_key)] = int(value)
+        else:
+            unreadable[task_key] = value
+    if not unreadable:
+        return choices
+    names = dict(
+        plan.tasks.filter(pk__in=[int(k) for k in unreadable if k.isdigit()]).values_list(
+            "pk", "customer__name"
+        )
+    )
+    problems = []
+    for task_key, value in unreadable.items():
+        customer = names.get(int(task_key)) if task_key.isdigit() else None
+        if customer is None:
+            problems.append(_("%(task)r is not a customer of this handover.") % {"task": task_key})
+        else:
+            problems.append(
+                _("%(customer)s: %(value)r is not an employee; choose one from the list.")
+                % {"customer": customer, "value": value}
+            )
+    raise ValidationError({"successor": problems})
 
 
 def _empty_state(plan: HandoverPlan) -> str:

@@ -10,7 +10,10 @@ the reader's language (Accept-Language)."""
 
 from __future__ import annotations
 
-from django.utils.translation import gettext
+import datetime as dt
+
+from django.utils.formats import date_format
+from django.utils.translation import gettext, override
 
 
 class Worded(str):
@@ -48,7 +51,49 @@ class Joined(str):
         return self
 
 
+class Day(str):
+    """A day as a message's figure: written as the reader's language writes dates
+    ("31 Dec 2026", "2026年12月31日"), stored as its ISO form."""
+
+    iso: str
+
+    def __new__(cls, day: dt.date) -> Day:
+        self = super().__new__(cls, date_format(day))
+        self.iso = day.isoformat()
+        return self
+
+    def __str__(self) -> str:
+        return self
+
+
+class Moment(str):
+    """A date and time as a message's figure, as the reader's language writes them
+    ("31 Dec 2026, 10:00"); stored as its ISO form. Shown as given (no time-zone shift)."""
+
+    iso: str
+
+    def __new__(cls, moment: dt.datetime) -> Moment:
+        self = super().__new__(cls, date_format(moment, "SHORT_DATETIME_FORMAT"))
+        self.iso = moment.replace(tzinfo=None).isoformat(timespec="minutes")
+        return self
+
+    def __str__(self) -> str:
+        return self
+
+
+def label(choice) -> Worded:
+    """A choice's label (e.g. an interaction kind's) as a message's figure, worded in
+    each reader's language."""
+    with override("en"):
+        source = str(choice.label)
+    return Worded(source)
+
+
 def _storable(value):
+    if isinstance(value, Day):
+        return {"day": value.iso}
+    if isinstance(value, Moment):
+        return {"moment": value.iso}
     if isinstance(value, Worded):
         return {"code": value.code, "params": value.params}
     if isinstance(value, Joined):
@@ -62,6 +107,10 @@ def _word(value):
         code = value["code"]
         params = {k: _word(v) for k, v in (value.get("params") or {}).items()}
         return gettext(code) % params if params else gettext(code)
+    if isinstance(value, dict) and "day" in value:
+        return Day(dt.date.fromisoformat(value["day"]))
+    if isinstance(value, dict) and "moment" in value:
+        return Moment(dt.datetime.fromisoformat(value["moment"]))
     if isinstance(value, dict) and "parts" in value:
         return value.get("separator", "; ").join(str(_word(p)) for p in value["parts"])
     return value

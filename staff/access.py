@@ -6,8 +6,11 @@ sees in full (used by the API's querysets and the pages that list customers).
   manage, and of those teams' sub-teams, and their own;
 - account manager: the customers they own, primary or secondary, and those a manager
   granted them until a day (AccessGrant);
-- HR: the customers in handover plans that are not cancelled (names and values; no
-  interactions or contacts)."""
+- HR: the customers in handover plans that are not cancelled: the customer, its
+  contracts (values) and its handover tasks; not its contacts, interactions, risk scores
+  (their reasons tell of the interactions: "interactions down 68%"), alerts, retention
+  actions or usage (HR_CUSTOMER_RECORDS, read by the customer page, the API and the
+  admin alike)."""
 
 from __future__ import annotations
 
@@ -26,6 +29,19 @@ Role = Employee.Role
 HR_ROLES = (Role.HR, Role.ADMIN)
 MANAGER_ROLES = (Role.MANAGER, Role.ADMIN)
 PEOPLE_ROLES = (Role.HR, Role.MANAGER, Role.ADMIN)
+
+
+#: The records of a customer in a handover plan that HR sees: names, values and handover
+#: status. Everything else about the customer (contacts, interactions, and what is read
+#: from them: scores and their reasons, alerts, actions, usage) is its owners'.
+HR_CUSTOMER_RECORDS = frozenset({"customer", "contract", "handovertask"})
+
+
+def sees_records(role: str | None, kind: str) -> bool:
+    """Whether `role` sees records of this kind (a model name: "contract", "riskscore")
+    of the customers it sees (customer_scope): everyone does, but HR only
+    HR_CUSTOMER_RECORDS."""
+    return role != Role.HR or kind in HR_CUSTOMER_RECORDS
 
 
 def employee_of(user) -> Employee | None:
@@ -174,13 +190,23 @@ def sees_employee(user, employee: Employee) -> bool:
 def employee_scope(user, prefix: str = "") -> Q | None:
     """The employees whose departures `user` sees, as a filter (None: all); see
     sees_employee."""
-    role = role_of(user)
-    if role in (Role.ADMIN, Role.HR):
+    return departure_scope(role_of(user), employee_of(user), prefix)
+
+
+def departure_scope(role: str | None, employee: Employee | None, prefix: str = "") -> Q | None:
+    """Whose departure (the handover plan: last day, reason, voluntary or not) this role
+    and person see, as a filter on employees reached through `prefix` (None: everyone's):
+    HR, admins and integrations all; a manager the people of the teams they manage (and
+    below) and their direct reports; nobody else anyone's plan (an account manager sees
+    their own handover steps and tasks, not a plan). The plan pages, the handover-plans
+    API and the admin's plans read it."""
+    if role in (Role.ADMIN, Role.HR, "integration"):
         return None
-    me = employee_of(user)
-    if role != Role.MANAGER or me is None:
+    if role != Role.MANAGER or employee is None:
         return Q(pk__in=[])
-    return Q(**{f"{prefix}manager": me}) | Q(**{f"{prefix}team__in": managed_team_ids(me)})
+    return Q(**{f"{prefix}manager": employee}) | Q(
+        **{f"{prefix}team__in": managed_team_ids(employee)}
+    )
 
 
 def departures_seen_by(user) -> set[int] | None:
@@ -263,8 +289,8 @@ class VisibleInAdmin:
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
-        if self.customer_prefix and role_of(request.user) == Role.HR:
-            return queryset.none()  # HR sees names and values, not a customer's records
+        if not sees_records(role_of(request.user), self.model._meta.model_name):
+            return queryset.none()  # HR: names, values and handover status only
         return visible_to(request.user, queryset, self.customer_prefix)
 
     def changelist_view(self, request, extra_context=None):

@@ -31,6 +31,17 @@ class EmployeeAdmin(admin.ModelAdmin):
     autocomplete_fields = ("user", "team", "manager")
     date_hierarchy = "hired_on"
 
+    #: The fields whose employee becomes a customer's owner: their search offers only
+    #: the people who may own customers (Employee.may_own_customers), as the plan page.
+    OWNER_FIELDS = {("customer", "primary_owner"), ("customer", "secondary_owner")}
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        field = (request.GET.get("model_name"), request.GET.get("field_name"))
+        if request.path.endswith("/autocomplete/") and field in self.OWNER_FIELDS:
+            queryset = queryset.filter(Employee.may_own_customers())
+        return queryset, may_have_duplicates
+
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):

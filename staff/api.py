@@ -16,7 +16,7 @@ from retention.api.auth import DEPARTURES, api_employee, api_role, role_in
 from retention.api.params import refuse_unknown_query_parameters
 from retention.api.strict import RejectUnknownFields
 from retention.text_limits import limit_of
-from staff.access import employee_scope
+from staff.access import departure_scope
 from staff.filters import EmployeeEmail, EmployeeNamed
 from staff.models import Employee, Team
 
@@ -121,7 +121,7 @@ def departures_shown(request) -> Q | None:
     if role in ("admin", "hr", "integration"):
         return None
     if role == "manager":
-        return employee_scope(request.user)
+        return departure_scope(role, api_employee(request))
     me = api_employee(request)
     return Q(pk=me.pk) if me else Q(pk__in=[])
 

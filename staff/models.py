@@ -16,7 +16,7 @@ from django.utils.translation import gettext_noop
 
 from retention.email_address import InternationalEmailField
 from retention.text_limits import LimitedTextField
-from retention.wording import Worded
+from retention.wording import Day, Worded
 
 
 def last_day_problem(last_day, *, today=None) -> str | None:
@@ -194,11 +194,54 @@ class Employee(models.Model):
         return self.name
 
     @classmethod
+    def may_own_customers(cls, prefix: str = "") -> Q:
+        """The people who may be given customers (as owner or successor), as a filter:
+        the roles that look after a book (OWNER_ROLES), active (not leaving, not left),
+        with a login that is not disabled. The lists that offer owners and successors
+        read it; cannot_own_customers says why someone is not in it."""
+        return Q(**{f"{prefix}role__in": OWNER_ROLES, f"{prefix}status": cls.Status.ACTIVE}) & ~Q(
+            **{f"{prefix}user__is_active": False}
+        )
+
+    @classmethod
     def cannot_own_customers(cls, ids, today=None) -> dict[int, str]:
         """Of these employees, those who may not own or take over customers, each with
-        the reason: they left, their last day has passed (their access ended, even
-        before the last-day job marks them departed), or their login is disabled. One
-        query."""
+        the reason: the one rule of every door that gives a customer an owner (customer
+        admin, bulk API, file import, handover successors, ownership changes, the
+        last-day job). They left, their last day has passed (their access ended, even
+        before the last-day job marks them departed), they are leaving, their login is
+        disabled, or their role does not own customers (HR and admins do not: an HR
+        owner could not see the customer's interactions, log contact or act on its
+        alerts). One query."""
+        ids = set(ids)
+        if not ids:
+            return {}
+        unable = cls.cannot_work_on_customers(ids, today)
+        for pk, name, status, role in cls.objects.filter(pk__in=ids - set(unable)).values_list(
+            "pk", "name", "status", "role"
+        ):
+            if role not in OWNER_ROLES:
+                unable[pk] = Worded(
+                    gettext_noop(
+                        "%(name)s's role is %(role)s: only account managers and managers own "
+                        "or take over customers."
+                    ),
+                    name=name,
+                    role=str(cls.Role(role).label) if role in cls.Role.values else role,
+                )
+            elif status == cls.Status.DEPARTING:
+                unable[pk] = Worded(
+                    gettext_noop("%(name)s is leaving and cannot take customers over."),
+                    name=name,
+                )
+        return unable
+
+    @classmethod
+    def cannot_work_on_customers(cls, ids, today=None) -> dict[int, str]:
+        """Of these employees, those who may not be given work on customers (a handover
+        step), each with the reason: they left, their last day has passed (their access
+        ended, even before the last-day job marks them departed), or their login is
+        disabled. One query."""
         ids = set(ids)
         if not ids:
             return {}
@@ -223,7 +266,7 @@ class Employee(models.Model):
                         "own or take over customers."
                     ),
                     name=name,
-                    day=str(departure_date),
+                    day=Day(departure_date),
                 )
             elif login_active is False:
                 unable[pk] = Worded(
@@ -231,6 +274,51 @@ class Employee(models.Model):
                     name=name,
                 )
         return unable
+
+    @classmethod
+    def active_customers_owned(cls, ids) -> dict[int, int]:
+        """How many active customers each of these employees owns, primary or secondary
+        (only those who own any). Two queries."""
+        from django.apps import apps
+        from django.db.models import Count
+
+        customers = apps.get_model("customers", "Customer").objects.filter(status="active")
+        owned: dict[int, int] = {}
+        for field in ("primary_owner_id", "secondary_owner_id"):
+            for pk, n in (
+                customers.filter(**{f"{field}__in": set(ids)})
+                .values(field)
+                .annotate(n=Count("id"))
+                .values_list(field, "n")
+            ):
+                owned[pk] = owned.get(pk, 0) + n
+        return owned
+
+    @classmethod
+    def role_change_problem(cls, name: str, role: str, owned: int) -> Worded | None:
+        """Why someone who owns `owned` active customers cannot move to `role`: their
+        customers would have an owner who may not see them (HR, admins). Their customers
+        are handed over first (a departure's handover, or a new owner on each)."""
+        if role in OWNER_ROLES or not owned:
+            return None
+        return Worded(
+            gettext_noop(
+                "%(name)s owns active customers (%(count)s): give them other owners before "
+                "changing the role to %(role)s (only account managers and managers own "
+                "customers)."
+            ),
+            name=name,
+            count=owned,
+            role=str(cls.Role(role).label) if role in cls.Role.values else role,
+        )
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_role = instance.__dict__.get("role")
+        return instance
+
+    _loaded_role: str | None = None
 
     @property
     def is_active_owner(self) -> bool:
@@ -261,6 +349,11 @@ class Employee(models.Model):
         ):
             errors["departure_date"] = last_day_problem(self.departure_date)
         errors.update(self._agreement_errors())
+        if self.pk and self.role != self._loaded_role:
+            owned = self.active_customers_owned([self.pk]).get(self.pk, 0)
+            problem = self.role_change_problem(self.name, self.role, owned)
+            if problem:
+                errors["role"] = problem
         if errors:
             raise ValidationError(errors)
 
@@ -288,6 +381,11 @@ class Employee(models.Model):
                     "%(day)s is more than %(years)d years ahead (at the latest %(latest)s)."
                 ) % {"day": date_format(day), "years": years, "latest": date_format(latest)}
         return errors
+
+
+#: The roles that own customers and take them over; HR and admins do not (README,
+#: "Who may own a customer").
+OWNER_ROLES = (Employee.Role.ACCOUNT_MANAGER, Employee.Role.MANAGER)
 
 
 class ApiToken(models.Model):

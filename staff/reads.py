@@ -132,6 +132,7 @@ KIND_NAMES = {
     "alerts": gettext_lazy("alerts"),
     "retentionaction": gettext_lazy("retention actions"),
     "retention_actions": gettext_lazy("retention actions"),
+    "exchange_rates": gettext_lazy("exchange rates"),
     "handoverplan": gettext_lazy("handover plans"),
     "handovertask": gettext_lazy("handover tasks"),
     "ownershipperiod": gettext_lazy("ownership history"),

@@ -19,12 +19,13 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
+from django.utils.translation import gettext, gettext_noop
 
-from retention.months import month_start, next_month, previous_month
+from retention.months import month_label, month_start, next_month, previous_month
 from staff.models import Employee
 
 MONTHS_SHOWN = 12
-NO_TEAM = "No team"
+NO_TEAM = gettext_noop("No team")
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def recent_months(as_of: dt.date, count: int = MONTHS_SHOWN) -> list[Period]:
     for start in reversed(starts):
         month_end = next_month(start) - dt.timedelta(days=1)
         end = min(month_end, as_of)
-        periods.append(Period(start, end, start.strftime("%b %Y"), partial=end < month_end))
+        periods.append(Period(start, end, month_label(start), partial=end < month_end))
     return periods
 
 
@@ -150,18 +151,19 @@ def team_turnover(*, as_of: dt.date, months: int = MONTHS_SHOWN) -> list[Turnove
         .order_by("team__name")
     )
     return [
-        _turnover(row["team__name"] or NO_TEAM, period, row)
+        _turnover(row["team__name"] or gettext(NO_TEAM), period, row)
         for row in rows
         if row["headcount"] or row["leavers"]
     ]
 
 
-def total_turnover(rows: list[Turnover], label: str = "All teams") -> Turnover | None:
-    """The sum of per-team rows of one period (each employee is in one team at most)."""
+def total_turnover(rows: list[Turnover], label: str | None = None) -> Turnover | None:
+    """The sum of per-team rows of one period (each employee is in one team at most),
+    labelled "All teams" in the reader's language unless named."""
     if not rows:
         return None
     return Turnover(
-        label=label,
+        label=gettext("All teams") if label is None else label,
         period=rows[0].period,
         headcount_at_start=sum(r.headcount_at_start for r in rows),
         leavers=sum(r.leavers for r in rows),
@@ -171,10 +173,21 @@ def total_turnover(rows: list[Turnover], label: str = "All teams") -> Turnover |
     )
 
 
-def chart_data(months: list[Turnover]) -> dict[str, list]:
-    """Monthly figures as plain lists for the chart (rates in percent, one decimal)."""
+def chart_data(months: list[Turnover]) -> dict[str, list | dict]:
+    """Monthly figures as plain lists for the chart (rates in percent, one decimal), with
+    the chart's words in the reader's language."""
     return {
-        "labels": [m.label + (" (so far)" if m.period.partial else "") for m in months],
+        "labels": [
+            gettext("%(month)s (so far)") % {"month": m.label} if m.period.partial else m.label
+            for m in months
+        ],
+        "words": {
+            "voluntary": gettext("Voluntary"),
+            "involuntary": gettext("Involuntary"),
+            "unrecorded": gettext("Not recorded"),
+            "rate": gettext("Turnover rate"),
+            "leavers": gettext("Leavers"),
+        },
         "voluntary": [m.voluntary for m in months],
         "involuntary": [m.involuntary for m in months],
         "unrecorded": [m.unrecorded for m in months],

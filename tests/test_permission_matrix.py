@@ -185,11 +185,13 @@ def api_rows():
             },
         ),
         "api:handover-plan-list": ("GET", None, everyone),
+        # A plan is a departure (last day, reason): an account manager, even the
+        # successor, sees their handover tasks, not the plan, as on the plan page.
         "api:handover-plan-detail": (
             "GET",
             "plan",
             {
-                "account_manager": SEEN_OWN,
+                "account_manager": MISSING,
                 "manager": SEEN_OWN,
                 "hr": OK,
                 "admin": OK,

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from customers.figures.models import ChurnFigure, ExposureFigure, TierFigure
 from customers.models import RiskTier, Segment
-from retention.months import next_month
+from retention.months import month_label, next_month
 from staff.models import Employee, Team
 
 PERIODS = {"month": (_("Month"), 1), "quarter": (_("Quarter"), 3), "year": (_("Year"), 12)}
@@ -84,9 +85,12 @@ def period_start(month: dt.date, period: str) -> dt.date:
 
 def period_label(start: dt.date, period: str) -> str:
     if period == "month":
-        return f"{start:%b %Y}"
+        return month_label(start)
     if period == "quarter":
-        return f"Q{(start.month - 1) // 3 + 1} {start.year}"
+        return gettext("Q%(quarter)s %(year)s") % {
+            "quarter": (start.month - 1) // 3 + 1,
+            "year": start.year,
+        }
     return str(start.year)
 
 

@@ -90,7 +90,7 @@ def metric_columns(model: RiskModel) -> list[dict]:
     candidates = (model.metrics.get("candidates") or {}).items()
     # Best first (a JSON column does not keep the order they were stored in).
     for kind, values in sorted(candidates, key=lambda item: -item[1].get("roc_auc", 0)):
-        label = RiskModel.Kind(kind).label if kind in RiskModel.Kind.values else kind
+        label = notes.method_label(kind)
         winner = kind == model.kind
         label = _("%(kind)s (candidate)") % {"kind": label}
         columns.append({"label": label, "metrics": values, "chosen": winner})
@@ -232,7 +232,13 @@ def backtest_view(model: RiskModel) -> dict:
                 ],
             }
             for method, bins in record.get("calibration", {}).items()
-        ]
+        ],
+        # The chart's own words, in the reader's language (charts.js has no catalogue).
+        "words": {
+            "perfect": _("Perfect calibration"),
+            "predicted": _("Predicted churn %"),
+            "observed": _("Observed churn %"),
+        },
     }
     weights = record.get("blend_weights") or {}
     # In the order of the blend's parts (a JSON column does not keep the stored order).

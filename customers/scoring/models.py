@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from retention.text_limits import LimitedTextField
@@ -112,12 +113,37 @@ class RiskModel(models.Model):
 
     @property
     def description(self) -> str:
-        if self.is_rules_based:
-            return self.RULES_NOTE
-        roc = self.metrics.get("roc_auc")
-        return f"{self.get_kind_display()} model v{self.version}" + (
-            f", backtest ROC AUC {roc:.2f}" if roc is not None else ""
-        )
+        """What the model is, worded in the reader's language when read."""
+        return describe_model(self.summary)
+
+    @property
+    def summary(self) -> dict:
+        """The model as codes and figures (what a job's result stores, not a sentence)."""
+        return {
+            "version": self.version,
+            "kind": self.kind,
+            "roc_auc": self.metrics.get("roc_auc"),
+        }
+
+
+def describe_model(summary: dict) -> str:
+    """A model's `summary` (kind code, version, backtest ROC AUC) in the reader's language:
+    "Logistic regression model v1, backtest ROC AUC 0.97"."""
+    kind = summary.get("kind")
+    if kind == RiskModel.Kind.RULES:
+        return gettext("Rules-based score, not enough history to train.")
+    label = dict(RiskModel.Kind.choices).get(kind, kind)
+    roc = summary.get("roc_auc")
+    if roc is None:
+        return gettext("%(kind)s model v%(version)s") % {
+            "kind": label,
+            "version": summary.get("version"),
+        }
+    return gettext("%(kind)s model v%(version)s, backtest ROC AUC %(roc_auc)s") % {
+        "kind": label,
+        "version": summary.get("version"),
+        "roc_auc": f"{roc:.2f}",
+    }
 
 
 class ScoringRun(models.Model):
@@ -143,6 +169,9 @@ class ScoringRun(models.Model):
         default=dict, blank=True, help_text=_("Seconds spent on features, scoring and writes.")
     )
     error = models.TextField(blank=True)
+    # The tier boundaries of the scores current when the run began, with their margin
+    # (customers/scoring/history.run_tier_edges): read once for the run's every chunk.
+    tier_edges = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-day"]

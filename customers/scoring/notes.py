@@ -159,8 +159,11 @@ def note_text(code: str, params: dict) -> str:
             "decision": _decision(params["decision"]),
         }
     if code == LEFT_OUT:
+        from customers.scoring.explain import feature_label
+
+        # Each feature by its label (the stored params keep the codes).
         return _("Left out (empty or constant in every row): %(features)s.") % {
-            "features": ", ".join(params["features"])
+            "features": _(", ").join(feature_label(name) for name in params["features"])
         }
     raise ValueError(f"unknown model note {code!r}")
 

@@ -78,10 +78,12 @@ def start_run(*, day: dt.date, chunk_size: int | None = None) -> tuple[ScoringRu
             Chunk(low, min(low + step - 1, span["high"]))
             for low in range(span["low"], span["high"] + 1, step)
         ]
+    edges = history.stored_edges(history.edges_for(day))
     with transaction.atomic():
         run, _ = ScoringRun.objects.update_or_create(
             day=day,
             defaults=dict(
+                tier_edges=edges,
                 model=model,
                 status=ScoringRun.Status.RUNNING,
                 chunks_total=len(chunks),
@@ -350,7 +352,7 @@ def _finish_run(*, run_id: int, chunk_results: list[dict] | None) -> dict:
             run.save()
     return {
         "day": run.day.isoformat(),
-        "model": run.model.description,
+        "model": run.model.summary,
         "customers": run.customers_scored,
         "tiers": run.tier_sizes,
         "revenue_at_risk": float(run.revenue_at_risk),

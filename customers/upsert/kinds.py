@@ -38,7 +38,7 @@ from customers.row_values import (
     text,
 )
 from customers.row_values import currency as currency_code
-from retention.wording import Worded
+from retention.wording import Day, Worded
 from staff.models import Employee
 
 MAX_ROWS = 10_000
@@ -119,7 +119,7 @@ def _check_usage(row: dict) -> dict[str, str]:
         return {
             "day": Worded(
                 gettext_noop("%(day)s is in the future; send totals of days that happened."),
-                day=str(row["day"]),
+                day=Day(row["day"]),
             )
         }
     return {}

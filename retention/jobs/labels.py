@@ -7,6 +7,8 @@ night writes that has none."""
 
 from __future__ import annotations
 
+import re
+
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -120,9 +122,73 @@ def _value(value) -> str:
     return str(value)
 
 
+# A model as stored by older runs: its English description.
+_ENGLISH_MODEL = re.compile(
+    r"^(?P<kind>.+) model v(?P<version>\d+)(?:, backtest ROC AUC (?P<roc_auc>[\d.]+))?$"
+)
+_ENGLISH_KIND = {
+    "Gradient boosting": "gradient_boosting",
+    "Logistic regression": "logistic_regression",
+    "Blend of logistic regression and gradient boosting": "blend",
+}
+_RULES_NOTE = "Rules-based score, not enough history to train."
+
+
+def _model(value) -> str:
+    """The scoring model a step used: stored as its kind, version and ROC AUC (older runs
+    stored an English sentence, read back into those codes)."""
+    from customers.scoring.models import describe_model
+
+    if isinstance(value, str):
+        if value == _RULES_NOTE:
+            value = {"kind": "rules"}
+        elif (match := _ENGLISH_MODEL.match(value)) and match["kind"] in _ENGLISH_KIND:
+            roc = match["roc_auc"]
+            value = {
+                "kind": _ENGLISH_KIND[match["kind"]],
+                "version": int(match["version"]),
+                "roc_auc": float(roc) if roc else None,
+            }
+        else:
+            return value
+    return describe_model(value) if isinstance(value, dict) else _value(value)
+
+
+def _amount(value) -> str:
+    from customers.templatetags.risk import money
+
+    return money(value) if isinstance(value, int | float) else _value(value)
+
+
+# Result figures that need more than a number: a model, an amount of money.
+_VALUE_WORDING = {"model": _model, "revenue_at_risk": _amount}
+
+
 def result_items(result: dict) -> list[tuple[str, str]]:
     """(label, value) of each figure of a step's result, in the reader's language."""
     return [
-        (str(RESULT_LABELS[key]) if key in RESULT_LABELS else key, _value(value))
+        (
+            str(RESULT_LABELS[key]) if key in RESULT_LABELS else key,
+            _VALUE_WORDING.get(key, _value)(value),
+        )
         for key, value in (result or {}).items()
     ]
+
+
+_SUBJECTS = {
+    "customers": (
+        re.compile(r"^customers (?P<first>\d+)-(?P<last>\d+)$"),
+        _("customers %(first)s–%(last)s"),
+    ),
+    "plan": (re.compile(r"^plan (?P<number>\d+)$"), _("handover plan %(number)s")),
+    "import": (re.compile(r"^import (?P<number>\d+)$"), _("file import %(number)s")),
+}
+
+
+def subject_text(subject: str) -> str:
+    """A step's subject (a stored code such as "customers 1-1499" or "plan 5") in the
+    reader's language."""
+    for pattern, wording in _SUBJECTS.values():
+        if match := pattern.match(subject or ""):
+            return str(wording) % match.groupdict()
+    return subject

@@ -92,6 +92,13 @@ class JobStep(models.Model):
         return step_label(self.name)
 
     @property
+    def subject_text(self) -> str:
+        """The step's subject (a code) in the reader's language."""
+        from retention.jobs.labels import subject_text
+
+        return subject_text(self.subject)
+
+    @property
     def result_items(self) -> list[tuple[str, str]]:
         from retention.jobs.labels import result_items
 

@@ -80,6 +80,9 @@ def _validate_employees(
         .values_list("secondary_owner_id", flat=True)
         .distinct()
     )
+    # Someone whose customers would be left with an owner who may not see them (moved to
+    # HR) is refused by row, as the admin refuses it (Employee.role_change_problem).
+    owned = Employee.active_customers_owned(e["id"] for e in stored)
     for index, row in enumerate(rows):
         if not row.get("external_id"):
             continue  # said above; the other fields are checked all the same
@@ -131,6 +134,10 @@ def _validate_employees(
                     name=name_of,
                 ),
             )
+        elif before and given("role") and row["role"] != before["role"]:
+            problem = Employee.role_change_problem(name_of, row["role"], owned.get(row["id"], 0))
+            if problem:
+                _error(errors, index, "role", problem)
         if given("team"):
             team = row.pop("team", None)
             if team is not None and team not in teams:

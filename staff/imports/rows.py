@@ -19,7 +19,8 @@ IMPORTED_ROLES = [
     Employee.Role.MANAGER,
     Employee.Role.HR,
 ]
-DEFAULT_LEAVING_REASON = "Leaving date from the HR system (no reason given)."
+# Stored in English; HandoverPlan.reason_text words it in the reader's language.
+DEFAULT_LEAVING_REASON = gettext_noop("Leaving date from the HR system (no reason given).")
 
 
 def _role(value):

@@ -1,5 +1,6 @@
 /* Charts of the customer page and the manager dashboard. Each chart reads its figures
-   from a <script type="application/json"> block written by the page (json_script). */
+   from a <script type="application/json"> block written by the page (json_script), with
+   the chart's words ("words") in the reader's language. */
 (function () {
   "use strict";
   if (typeof Chart === "undefined") return;
@@ -20,7 +21,7 @@
       type: "line",
       data: {
         labels: history.labels,
-        datasets: [{ label: "Churn probability", data: history.values, borderColor: "#a50e0e",
+        datasets: [{ label: history.words.probability, data: history.values, borderColor: "#a50e0e",
           backgroundColor: "rgba(165,14,14,0.08)", fill: true, pointRadius: 0, tension: 0.2 }]
       },
       options: { maintainAspectRatio: false, scales: { y: percentAxis(10) },
@@ -35,8 +36,8 @@
       data: {
         labels: churn.labels,
         datasets: [
-          { label: "Customer churn rate", data: churn.customers, backgroundColor: "#0d6efd" },
-          { label: "Revenue churn rate", data: churn.revenue, backgroundColor: "#b5360a" }
+          { label: churn.words.customers, data: churn.customers, backgroundColor: "#0d6efd" },
+          { label: churn.words.revenue, data: churn.revenue, backgroundColor: "#b5360a" }
         ]
       },
       options: { maintainAspectRatio: false, scales: { y: percentAxis(2) } }
@@ -54,14 +55,14 @@
       return { label: set.label, data: set.points, showLine: true, borderColor: colours[i % 3],
         backgroundColor: colours[i % 3] };
     });
-    sets.push({ label: "Perfect calibration", data: [{ x: 0, y: 0 }, { x: top, y: top }],
+    sets.push({ label: calibration.words.perfect, data: [{ x: 0, y: 0 }, { x: top, y: top }],
       showLine: true, pointRadius: 0, borderColor: "#adb5bd", borderDash: [4, 4] });
     new Chart(document.getElementById("calibration-chart"), {
       type: "scatter",
       data: { datasets: sets },
       options: { maintainAspectRatio: false, scales: {
-        x: { title: { display: true, text: "Predicted churn %" }, beginAtZero: true },
-        y: { title: { display: true, text: "Observed churn %" }, beginAtZero: true } } }
+        x: { title: { display: true, text: calibration.words.predicted }, beginAtZero: true },
+        y: { title: { display: true, text: calibration.words.observed }, beginAtZero: true } } }
     });
   }
 
@@ -71,7 +72,7 @@
       type: "bar",
       data: {
         labels: tiers.labels,
-        datasets: [{ label: "Revenue at risk", data: tiers.values,
+        datasets: [{ label: tiers.words.revenue_at_risk, data: tiers.values,
           backgroundColor: ["#a50e0e", "#b5360a", "#f8c146", "#b7dfc4", "#ced4da"] }]
       },
       options: { maintainAspectRatio: false, indexAxis: "y", plugins: { legend: { display: false } } }

@@ -12,21 +12,23 @@
     return;
   }
   const data = JSON.parse(source.textContent);
+  // The chart's words come with the figures, in the reader's language.
+  const words = data.words;
   // Headroom above the tallest stack, so the rate line does not run along the bar tops.
   const mostLeavers = Math.max(
     0,
     ...data.labels.map((_, i) => data.voluntary[i] + data.involuntary[i] + data.unrecorded[i]),
   );
   const datasets = [
-    { type: "bar", label: "Voluntary", data: data.voluntary, backgroundColor: "#0d6efd", stack: "leavers", yAxisID: "leavers", order: 2 },
-    { type: "bar", label: "Involuntary", data: data.involuntary, backgroundColor: "#b5360a", stack: "leavers", yAxisID: "leavers", order: 2 },
+    { type: "bar", label: words.voluntary, data: data.voluntary, backgroundColor: "#0d6efd", stack: "leavers", yAxisID: "leavers", order: 2 },
+    { type: "bar", label: words.involuntary, data: data.involuntary, backgroundColor: "#b5360a", stack: "leavers", yAxisID: "leavers", order: 2 },
   ];
   if (data.unrecorded.some((n) => n > 0)) {
-    datasets.push({ type: "bar", label: "Not recorded", data: data.unrecorded, backgroundColor: "#adb5bd", stack: "leavers", yAxisID: "leavers", order: 2 });
+    datasets.push({ type: "bar", label: words.unrecorded, data: data.unrecorded, backgroundColor: "#adb5bd", stack: "leavers", yAxisID: "leavers", order: 2 });
   }
   datasets.push({
     type: "line",
-    label: "Turnover rate",
+    label: words.rate,
     data: data.rate,
     borderColor: "#212529",
     backgroundColor: "#212529",
@@ -48,7 +50,7 @@
           beginAtZero: true,
           suggestedMax: mostLeavers + 1,
           ticks: { precision: 0 },
-          title: { display: true, text: "Leavers" },
+          title: { display: true, text: words.leavers },
         },
         rate: {
           type: "linear",
@@ -57,7 +59,7 @@
           grace: "25%",
           grid: { drawOnChartArea: false },
           ticks: { callback: (value) => value + "%" },
-          title: { display: true, text: "Turnover rate" },
+          title: { display: true, text: words.rate },
         },
       },
       plugins: {

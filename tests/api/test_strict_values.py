@@ -107,6 +107,8 @@ def test_a_dry_run_answers_the_counts_of_the_real_run_and_writes_nothing(api):
 
 
 FUTURE = (TODAY + dt.timedelta(days=1)).isoformat()
+# Messages write a day as the reader's language writes dates ("1 Dec 2026").
+FUTURE_WRITTEN = f"{TODAY + dt.timedelta(days=1):%-d %b %Y}"
 
 
 @pytest.mark.parametrize(
@@ -115,17 +117,17 @@ FUTURE = (TODAY + dt.timedelta(days=1)).isoformat()
         (
             {"customer_since": "9999-12-31"},
             "customer_since",
-            "9999-12-31 is in the future; give a day that has happened.",
+            "31 Dec 9999 is in the future; give a day that has happened.",
         ),
         (
             {"customer_since": "1899-12-31"},
             "customer_since",
-            "1899-12-31 is before 1900-01-01; check the year.",
+            "31 Dec 1899 is before 1 Jan 1900; check the year.",
         ),
         (
             {"status": "churned", "churned_on": "2099-01-01", "churn_reason": "price"},
             "churned_on",
-            "2099-01-01 is in the future; give a day that has happened.",
+            "1 Jan 2099 is in the future; give a day that has happened.",
         ),
     ],
 )
@@ -146,12 +148,12 @@ def test_customer_dates_outside_their_bounds_are_refused(api, row, field, messag
         (
             {"known_since": FUTURE},
             "known_since",
-            f"{FUTURE} is in the future; give a day that has happened.",
+            f"{FUTURE_WRITTEN} is in the future; give a day that has happened.",
         ),
         (
             {"known_since": "0001-01-01"},
             "known_since",
-            "0001-01-01 is before 1900-01-01; check the year.",
+            "1 Jan 0001 is before 1 Jan 1900; check the year.",
         ),
     ],
 )
@@ -171,7 +173,7 @@ def test_an_interaction_before_1900_is_refused(api):
         "happened_at": "0001-01-01T00:00:00Z",
     }
     assert refused(api, "interactions", [row]) == [
-        (0, "happened_at", "0001-01-01 is before 1900-01-01; check the year.")
+        (0, "happened_at", "1 Jan 0001 is before 1 Jan 1900; check the year.")
     ]
     assert not Interaction.objects.exists()
 
@@ -196,5 +198,5 @@ def test_the_same_bounds_hold_in_the_models_clean():
     with pytest.raises(ValidationError) as raised:
         old.clean()
     assert raised.value.message_dict == {
-        "start_date": ["1066-10-14 is before 1900-01-01; check the year."]
+        "start_date": ["14 Oct 1066 is before 1 Jan 1900; check the year."]
     }

@@ -21,7 +21,7 @@ ONE_DAY = (
     "An auto-renewing contract must run at least 28 days (a month); 2000-01-01 to "
     "2000-01-01 is only 1 day(s). Give a later end date or turn off auto-renew."
 )
-BEFORE_1900 = "1800-01-01 is before 1900-01-01; check the year."
+BEFORE_1900 = "1 Jan 1800 is before 1 Jan 1900; check the year."
 
 
 def latest() -> dt.date:
@@ -32,7 +32,7 @@ def latest() -> dt.date:
 
 
 def century_ahead() -> str:
-    return f"2200-01-01 is more than 100 years ahead (after {latest()}); check the year."
+    return f"1 Jan 2200 is more than 100 years ahead (after {latest():%-d %b %Y}); check the year."
 
 
 @pytest.fixture

@@ -114,7 +114,7 @@ def test_a_bad_byte_in_a_multiline_cell_names_its_row_and_line_and_counts_rows(c
             "line": 3002,
             "column": None,
             "message": "Row 3,001 (from line 3002): Line 3003 is not UTF-8 text (byte 9 of "
-            "the line, b'\\xe9'); save it as CSV UTF-8.",
+            "the line, 0xE9); save it as CSV UTF-8.",
         }
     ]
     with pytest.raises(CommandError) as refused:

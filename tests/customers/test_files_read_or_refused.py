@@ -132,12 +132,12 @@ def test_a_header_of_many_repeated_names_is_refused_in_a_short_message(tmp_path)
         (
             (HEADER + row(1) + row(2, "Müller")).encode("cp1252"),
             3,
-            "Line 3 is not UTF-8 text (byte 7 of the line, b'\\xfc'); save it as CSV UTF-8.",
+            "Line 3 is not UTF-8 text (byte 7 of the line, 0xFC); save it as CSV UTF-8.",
         ),
         (
             (ROWS + row(4, "Café")).encode("latin-1"),
             5,
-            "Line 5 is not UTF-8 text (byte 9 of the line, b'\\xe9'); save it as CSV UTF-8.",
+            "Line 5 is not UTF-8 text (byte 9 of the line, 0xE9); save it as CSV UTF-8.",
         ),
         (
             (HEADER + row(1) + 'QA-2,"Open name,2024-01-01\r\n' + row(3)).encode(),

@@ -18,5 +18,5 @@ def test_the_log_form_refuses_the_year_one(client):
         {"kind": "call", "happened_at": "0001-01-01T00:00", "direction": "outbound"},
     )
     assert response.status_code == 400
-    assert "0001-01-01 is before 1900-01-01; check the year." in response.content.decode()
+    assert "1 Jan 0001 is before 1 Jan 1900; check the year." in response.content.decode()
     assert not Interaction.objects.exists()

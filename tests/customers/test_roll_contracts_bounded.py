@@ -140,5 +140,5 @@ def test_a_stored_contract_starting_in_1800_is_set_aside_naming_the_field():
 
     assert chain("OLD") == [(d(1800, 1, 1), d(2025, 12, 31), "active")]
     assert roll.set_aside.get().reason == (
-        "Follow-on not created: start_date: 1800-01-01 is before 1900-01-01; check the year."
+        "Follow-on not created: start_date: 1 Jan 1800 is before 1 Jan 1900; check the year."
     )

@@ -108,7 +108,7 @@ def test_the_admin_and_the_handover_page_refuse_the_same_successors(team, plan):
     expected = {
         team.leo: "The leaver cannot be their own successor.",
         team.dan: "Dan is departing and cannot take customers over.",
-        gone: "Gus is departed and cannot take customers over.",
+        gone: "Gus has left and cannot take customers over.",
         locked: "Lou's login is disabled; they cannot own customers.",
     }
     for person, message in expected.items():

@@ -24,7 +24,7 @@ def test_too_few_churners_gives_a_rules_based_model_that_says_so():
 def test_rules_score_and_reasons_for_the_hand_made_customers():
     world = build_world()
     summary = runs.score_all(day=AS_OF)  # no model yet: the run sets up the rules fallback
-    assert summary["model"] == "Rules-based score, not enough history to train."
+    assert summary["model"]["kind"] == "rules"
 
     alpha = RiskScore.objects.get(customer=world.alpha, day=AS_OF)
     # Fired for Alpha: complaint .15, discount .15, satisfaction drop .10, decision-maker

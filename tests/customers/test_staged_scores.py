@@ -247,3 +247,27 @@ def test_the_staging_table_writes_no_wal():
             [StagedScore._meta.db_table],
         )
         assert cursor.fetchone() == ("u",)
+
+
+def test_a_run_reads_the_tier_boundaries_once_when_it_starts():
+    # The layout of the test above; a complete run before scored 100 customers, so the
+    # margin is 1% of 100 = 1 rank: the boundaries as tier_edges(1) gives them above.
+    layout = [(2, 0.95), (2, 0.90), (3, 0.70), (3, 0.65), (4, 0.40)]
+    layout += [(4, 0.35), (4, 0.30), (4, 0.25), (5, 0.10), (5, 0.05)]
+    for tier, probability in layout:
+        open_row(CustomerFactory(), tier, probability)
+    ScoringRun.objects.create(
+        day=D1, model=RiskModel.objects.get(), status="complete", customers_scored=100
+    )
+    run, _ = runs.start_run(day=D2, chunk_size=10)
+    run.refresh_from_db()
+    assert run.tier_edges == [["inf", "inf"], [0.65, 0.95], [0.35, 0.70], [0.05, 0.30]]
+    assert history.run_tier_edges(run) == [
+        (np.inf, np.inf),
+        (0.65, 0.95),
+        (0.35, 0.70),
+        (0.05, 0.30),
+    ]
+    # The chunks use what the run stored, even when the scores moved since it started.
+    RiskScore.objects.filter(probability=0.95).update(probability=0.99)
+    assert history.run_tier_edges(run)[1] == (0.65, 0.95)

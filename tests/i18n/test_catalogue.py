@@ -21,6 +21,8 @@ KEYWORDS = {
     "gettext_lazy": None,
     "gettext_noop": None,
     "_": None,
+    # gettext_lazy where `_` is gettext (customers/model_page/describe.py).
+    "_lazy": None,
     "ngettext": (1, 2),
     "ngettext_lazy": (1, 2),
     "pgettext": ((1, "c"), 2),
@@ -91,3 +93,5 @@ def test_the_extractor_sees_templates_and_python():
     assert "My alerts" in found  # alerts/templates/alerts/inbox.html
     assert ("%(counter)s alert", "%(counter)s alerts") in found  # blocktranslate count
     assert "Only managers assign successors." in found  # handover/views.py
+    # marked with an alias of gettext_lazy (customers/model_page/describe.py)
+    assert "Mean squared error of the probabilities; lower is better." in found

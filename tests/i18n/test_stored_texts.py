@@ -91,7 +91,9 @@ def test_a_trained_models_notes_and_backtest_are_worded_in_the_readers_language(
     chinese = page_text(client, "zh-hans")
     # 100 / 17 = 5.9, about 6%; ROC AUC 0.9123 and 0.64 to three places.
     assert "每 17 个客户取 1 个（约占 6%）" in chinese
-    assert "未使用（每一行都为空或取值不变）：active_contacts, latest_satisfaction。" in chinese
+    # Each feature left out by its label, never its code.
+    assert "未使用（每一行都为空或取值不变）：活跃联系人、最近满意度。" in chinese
+    assert "active_contacts" not in chinese
     assert "未续约的合同" in chinese
     assert "模型按回测 ROC AUC 选出（4 折前向滚动回测的平均值）" in chinese
     assert (
@@ -103,7 +105,7 @@ def test_a_trained_models_notes_and_backtest_are_worded_in_the_readers_language(
         assert english not in chinese
     english = page_text(client, "en")
     assert "One customer in 17 (about 6% of them)" in english
-    assert "Left out (empty or constant in every row): active_contacts, latest_satisfaction." in (
+    assert "Left out (empty or constant in every row): Active contacts, Latest satisfaction." in (
         english
     )
     assert "churn counted: contracts not renewed" in english
