@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_noop
 
-from retention.wording import Worded
+from retention.wording import Day, Worded
 
 
 class RowError(ValueError):
@@ -454,14 +454,14 @@ def _day(value: str, year: int, month: int, day: int) -> dt.date:
 
     if year < EARLIEST_DAY.year:
         try:
-            written = dt.date(year, month, day).isoformat()  # worded as every door words it
+            written = Day(dt.date(year, month, day))  # worded as every door words it
         except ValueError:
             written = repr(value)
         raise RowError(
             Worded(
                 gettext_noop("%(day)s is before %(earliest)s; check the year."),
                 day=written,
-                earliest=str(EARLIEST_DAY),
+                earliest=Day(EARLIEST_DAY),
             )
         )
     try:

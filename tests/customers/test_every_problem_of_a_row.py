@@ -53,7 +53,7 @@ def test_a_four_digit_year_before_1900_is_refused_as_before_the_floor(tmp_path):
         for _, column, m in checked(tmp_path, "K3,C1,0001-01-01,2026-01-01,5")
         if column == "start_date"
     ]
-    assert start == "0001-01-01 is before 1900-01-01; check the year."
+    assert start == "1 Jan 0001 is before 1 Jan 1900; check the year."
     assert "four digits" not in start
 
 
@@ -81,5 +81,5 @@ def test_the_api_bulk_door_reports_every_problem_of_a_row_in_order():
     assert [(r["index"], r["field"], r["message"]) for r in response.json()["error"]["rows"]] == [
         (0, "end_date", "The end date 2025-12-31 is before the start date 2026-03-01."),
         (0, "annual_value", "'-100' must be a number from 0 up to 999,999,999,999.99."),
-        (1, "start_date", "0001-01-01 is before 1900-01-01; check the year."),
+        (1, "start_date", "1 Jan 0001 is before 1 Jan 1900; check the year."),
     ]
