@@ -14,7 +14,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    QueryDict,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -254,9 +261,16 @@ LIST_FILTERS = {
 }
 
 
+def _list_filters(data) -> list[tuple[str, str]]:
+    """The customers list's filters carried by the export form (hidden fields)."""
+    return [(key, value) for key in data if key in LIST_FILTERS for value in data.getlist(key)]
+
+
 @role_required(Role.ADMIN, Role.MANAGER)
 def export(request: HttpRequest, kind: str) -> HttpResponse:
-    """Asks for the reason, records the export in the audit trail, then streams the CSV."""
+    """Asks for the reason, records the export in the audit trail, then streams the CSV.
+    Only a POST with its CSRF token exports: a GET (a link, an image on another site)
+    shows the form and neither writes the audit trail nor puts the reason in a URL."""
     model = EXPORTS.get(kind)
     if model is None and kind.replace("-", "_") in EXPORTS:  # the API's spelling
         target = reverse("export", args=[kind.replace("-", "_")])
@@ -264,11 +278,19 @@ def export(request: HttpRequest, kind: str) -> HttpResponse:
         return redirect(f"{target}?{query}" if query else target, permanent=True)
     if model is None:
         raise Http404(_("Nothing to export by that name."))
-    form = ExportForm(request.GET if "reason" in request.GET else None)
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    posted = request.method == "POST"
+    form = ExportForm(request.POST if posted else None)
+    filters = _list_filters(request.POST if posted else request.GET)
     if not form.is_valid():
         from staff.reads import kind_label
 
-        return render(request, "customers/export.html", {"form": form, "kind": kind_label(kind)})
+        return render(
+            request,
+            "customers/export.html",
+            {"form": form, "kind": kind_label(kind), "slug": kind, "filters": filters},
+        )
     me = employee_of(request.user)
     if is_leaving(me):  # someone leaving exports only what their manager approved
         approved = ExportRequest.objects.filter(
@@ -305,15 +327,18 @@ def export(request: HttpRequest, kind: str) -> HttpResponse:
         queryset = visible_to(
             request.user, model.objects.all(), "" if model is Customer else "customer__"
         )
-    if model is Customer and set(request.GET) & LIST_FILTERS:
+    if model is Customer and filters:
         # From the customers list: the customers its filters show, no others.
         from customers.forms import CustomerListFilterForm
         from customers.selectors import latest_scoring_run
         from customers.views import customer_list_query
 
+        chosen = QueryDict(mutable=True)
+        for key, value in filters:
+            chosen.appendlist(key, value)
         shown = customer_list_query(
             request.user,
-            CustomerListFilterForm(request.GET, teams=report_team_ids(request.user)),
+            CustomerListFilterForm(chosen, teams=report_team_ids(request.user)),
             latest_scoring_run(),
             timezone.localdate(),
         )

@@ -15,7 +15,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_noop
 
 from retention import text_input
-from retention.wording import Worded
+from retention.wording import Day, Worded
 
 
 class RowError(ValueError):
@@ -481,9 +481,21 @@ def numeric_date_order(value: str) -> str | None:
 
 
 def _day(value: str, year: int, month: int, day: int) -> dt.date:
-    if year < 1000:
+    """Every caller has read the year from four digits: a year before the floor (0001,
+    1899) is refused as the floor's rule words it, the same as a parsed day is."""
+    from customers.models import EARLIEST_DAY
+
+    if year < EARLIEST_DAY.year:
+        try:
+            written = Day(dt.date(year, month, day))  # worded as every door words it
+        except ValueError:
+            written = repr(value)
         raise RowError(
-            Worded(gettext_noop("%(value)s: write the year with four digits."), value=repr(value))
+            Worded(
+                gettext_noop("%(day)s is before %(earliest)s; check the year."),
+                day=written,
+                earliest=Day(EARLIEST_DAY),
+            )
         )
     try:
         return dt.date(year, month, day)

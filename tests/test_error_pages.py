@@ -2,7 +2,10 @@
 a way back, in the reader's language. Under /api/ the same errors are JSON."""
 
 import pytest
+from django.test import Client
+from django.urls import path
 
+from retention import urls as retention_urls
 from tests.factories import EmployeeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -40,3 +43,21 @@ def test_it_answers_the_api_in_json_in_the_readers_language(client, ann):
     response = client.get("/api/v1/no-such-endpoint/", HTTP_ACCEPT_LANGUAGE="zh-CN")
     assert response.status_code == 404
     assert response.json()["error"]["message"] == "未找到。"
+
+
+def _fails(request):
+    raise RuntimeError("a fault in a view")
+
+
+urlpatterns = [path("fails/", _fails), *retention_urls.urlpatterns]
+
+
+@pytest.mark.urls("tests.test_error_pages")
+def test_it_shows_its_own_page_for_a_server_error_never_a_traceback(ann):
+    client = Client(raise_request_exception=False)
+    client.force_login(ann)
+    response = client.get("/fails/", HTTP_ACCEPT_LANGUAGE="zh-CN")
+    page = response.content.decode()
+    assert response.status_code == 500
+    assert "我们这边出了问题" in page and "返回我的客户" in page
+    assert "Traceback" not in page and "a fault in a view" not in page

@@ -64,7 +64,9 @@ def check(
     if report.problem_count:
         return report
     try:
-        _check_rows(kind, path, delimiter, mapping, mark, report, progress, order=order)
+        _check_rows(
+            kind, path, delimiter, mapping, mark, report, progress, order=order, header=header
+        )
     except CsvUnreadable as error:  # e.g. a byte that is not UTF-8 far into the file
         report.add(error.line, None, str(error))
         if error.row:  # the row that could not be read is a row of the file too
@@ -83,34 +85,50 @@ def _refuse_empty(report: Report) -> None:
 
 
 def _check_rows(
-    kind, path, delimiter, mapping, mark, report: Report, progress, *, write=None, order=None
+    kind,
+    path,
+    delimiter,
+    mapping,
+    mark,
+    report: Report,
+    progress,
+    *,
+    write=None,
+    order=None,
+    header=None,
 ) -> None:
     """Validate every chunk, reporting each problem by line and column. With `write`
     (chunk, clean rows), each chunk is also written as soon as it is validated, as long as
     no problem has been found: an import reads and validates every row once, and the
     caller rolls back if a problem turns up further down."""
     column_of = {target: column for column, target in mapping.items() if target}
+    position = {column: n for n, column in enumerate(header or mapping)}
     present = set(column_of)
     seen: dict[str, int] = {}
     for chunk in chunks(kind, path, delimiter, mapping, mark, order):
         lines = [line for line, _, _ in chunk]
         rows = []
         reported: set[tuple[int, str]] = set()
+        # The chunk's problems, found value by value, then row by row, then by the rules:
+        # told by line, then by column as the file has them.
+        found: list[tuple[int, str | None, str]] = []
         for index, (line, row, problems) in enumerate(chunk):
             for target, message in problems:
-                report.add(line, column_of.get(target) if target else None, message)
+                found.append((line, column_of.get(target) if target else None, message))
                 reported.add((index, target))
             key = _row_key(kind, row)
             if key:
                 if key in seen:
-                    report.add(
-                        line,
-                        column_of[key[0]],
-                        Worded(
-                            gettext_noop("%(value)s is also on line %(line)s."),
-                            value=repr(key[1]),
-                            line=seen[key],
-                        ),
+                    found.append(
+                        (
+                            line,
+                            column_of[key[0]],
+                            Worded(
+                                gettext_noop("%(value)s is also on line %(line)s."),
+                                value=repr(key[1]),
+                                line=seen[key],
+                            ),
+                        )
                     )
                 seen.setdefault(key, line)
             rows.append(row)
@@ -121,9 +139,12 @@ def _check_rows(
             index = error["index"]
             if (index, error["field"]) in reported:
                 continue  # the value could not be read; said above
-            report.add(
-                lines[index], column_of.get(error["field"], error["field"]), error["message"]
+            found.append(
+                (lines[index], column_of.get(error["field"], error["field"]), error["message"])
             )
+        found.sort(key=lambda problem: (problem[0], position.get(problem[1], -1)))
+        for line, column, message in found:
+            report.add(line, column, message)
         if write is not None and not report.problem_count:
             write(chunk, clean)
         report.rows += len(chunk)
@@ -197,6 +218,7 @@ def import_file(
                 written if progress else None,
                 write=write,
                 order=order,
+                header=header,
             )
         except CsvUnreadable as error:  # e.g. a byte that is not UTF-8 far into the file
             report.add(error.line, None, str(error))

@@ -34,10 +34,17 @@ def validate(
     clean, errors = parse_rows(kind, rows, present)
     if kind.validate is not None:
         clean = kind.validate(clean, errors, present)
-        errors.sort(key=lambda e: (e["index"] if e["index"] is not None else -1, e["field"] or ""))
-        return clean, errors
-    _check_batch(kind, clean, errors, present)
-    errors.sort(key=lambda e: (e["index"], e["field"] or ""))
+    else:
+        _check_batch(kind, clean, errors, present)
+    # By row, then by field in the schema's order.
+    order = {name: n for n, name in enumerate(kind.fields)}
+    errors.sort(
+        key=lambda e: (
+            e["index"] if e["index"] is not None else -1,
+            order.get(e["field"], -1),  # the row itself, an unknown field: first
+            e["field"] or "",
+        )
+    )
     return clean, errors
 
 
@@ -119,6 +126,15 @@ def _check_batch(kind: Kind, clean: list[dict], errors: list[dict], present) -> 
     if present is not None:
         _fill_from_existing(kind, clean, present)
     bad = {e["index"] for e in errors}
+    # Fields (and their reference columns) whose value could not be read, by row: the
+    # whole-row rules still run on a row with such a field, unless they read it.
+    columns_of = {r.name: r.column for r in kind.references}
+    unread: dict[int, set[str]] = {}
+    for error in errors:
+        named = unread.setdefault(error["index"], set())
+        named.update({error["field"], columns_of.get(error["field"])} - {None})
+        if error["field"] is None:
+            named.add(None)  # not a row at all: no rule applies
     seen: dict[str, int] = {}
     # What the whole-row rules see of a row: each column (its default where the row has
     # none) and each reference's database column (None where it has none).
@@ -152,13 +168,45 @@ def _check_batch(kind: Kind, clean: list[dict], errors: list[dict], present) -> 
                 }
             )
         seen.setdefault(key, index)
-        if kind.check and index not in bad:
-            for name, message in kind.check({**blank_row, **row}).items():
+        if kind.check and (index not in bad or None not in unread[index]):
+            for name, message in _whole_row_errors(
+                kind.check, {**blank_row, **row}, unread.get(index)
+            ):
                 errors.append({"index": index, "field": name, "message": message})
     if kind.batch_check:
         good = [(i, row) for i, row in enumerate(clean) if row and i not in bad]
         for index, name, message in kind.batch_check(good):
             errors.append({"index": index, "field": name, "message": message})
+
+
+class _ReadTracked(dict):
+    """A row that remembers which fields the rules read."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.read: set[str] = set()
+
+    def __getitem__(self, key):
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key, default=None):
+        self.read.add(key)
+        return super().get(key, default)
+
+
+def _whole_row_errors(check, row: dict, unread: set[str] | None) -> list[tuple[str, str]]:
+    """The whole-row rules' errors, reported with the row's unreadable values so a row's
+    problems come in one check (an amount of -100 and an end before the start). When the
+    rules read a field that could not be read, what they say is not trusted (they saw its
+    default) and nothing is added: that field's own error stands."""
+    if not unread:
+        return list(check(row).items())
+    tracked = _ReadTracked(row)
+    found = check(tracked)
+    if tracked.read & unread:
+        return []
+    return [(name, message) for name, message in found.items() if name not in unread]
 
 
 def _fill_from_existing(kind: Kind, rows: list[dict], present: set[str]) -> None:

@@ -99,7 +99,7 @@ def test_a_page_of_customers_takes_a_fixed_number_of_queries(
 
 def test_the_export_from_the_list_carries_its_filters(client, world):
     client.force_login(world["mia"].user)
-    response = client.get(reverse("export", args=["customers"]), {"q": "ap", "reason": "Review"})
+    response = client.post(reverse("export", args=["customers"]), {"q": "ap", "reason": "Review"})
     body = b"".join(response.streaming_content).decode()
     assert "Apex" in body and "Acme" not in body and "Birch" not in body
 

@@ -22,7 +22,9 @@ def test_an_owner_out_of_reach_lists_nobody_and_says_so(client, world, owner):  
     assert response.status_code == 200
     assert list(response.context["customers"]) == []
     assert [str(m) for m in get_messages(response.wsgi_request)] == [REFUSED]
-    export = client.get(reverse("export", args=["customers"]), {"owner": value, "reason": "Review"})
+    export = client.post(
+        reverse("export", args=["customers"]), {"owner": value, "reason": "Review"}
+    )
     lines = b"".join(export.streaming_content).decode().strip().splitlines()
     assert len(lines) == 1  # the header only: Acme, Apex, Birch are not exported
 

@@ -38,7 +38,7 @@ def admin_client(client):
 
 
 def export(client, kind: str) -> bytes:
-    response = client.get(reverse("export", args=[kind]), {"reason": "Round trip check"})
+    response = client.post(reverse("export", args=[kind]), {"reason": "Round trip check"})
     assert response.status_code == 200
     return b"".join(response.streaming_content)
 

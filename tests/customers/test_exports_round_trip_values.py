@@ -142,7 +142,7 @@ def test_tricky_values_of_every_kind_export_and_import_back_unchanged(tmp_path, 
     assert owner.pk and Interaction.objects.get(external_id="I-1").notes == NOTE
     for kind, rows in written.items():
         before = rows_of(kind)
-        response = admin_client.get(reverse("export", args=[kind]), {"reason": "Round trip"})
+        response = admin_client.post(reverse("export", args=[kind]), {"reason": "Round trip"})
         raw = b"".join(response.streaming_content)
         assert raw.startswith(b"\xef\xbb\xbf")
         table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))

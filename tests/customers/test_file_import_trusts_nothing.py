@@ -240,7 +240,11 @@ def test_an_excel_workbook_reports_problems_by_its_row_and_refuses_a_repeated_he
         ],
     )
     report = check("contracts", path)
-    assert [(p["line"], p["column"]) for p in report.problems] == [(4, "annual_value")]
+    # Both problems of line 4 at once: the end before the start and the amount.
+    assert [(p["line"], p["column"]) for p in report.problems] == [
+        (4, "end_date"),
+        (4, "annual_value"),
+    ]
     repeated = workbook(tmp_path, [["external_id", "name", "Name"]], name="r.xlsx")
     with pytest.raises(csv_io.CsvUnreadable, match="both named"):
         csv_io.sniff(repeated)

@@ -55,7 +55,7 @@ def world(client):
 
 
 def exported(client) -> bytes:
-    response = client.get(reverse("export", args=["customers"]), {"reason": "Round trip"})
+    response = client.post(reverse("export", args=["customers"]), {"reason": "Round trip"})
     assert response.status_code == 200
     return b"".join(response.streaming_content)
 

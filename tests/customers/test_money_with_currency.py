@@ -150,7 +150,7 @@ def test_exchange_rates_export_and_import_back_unchanged(case, tmp_path, client)
     post("exchange-rates", [{"currency": "JPY", "day": "2026-03-31", "rate": "0.0061"}])
     boss = EmployeeFactory(role="admin", user=UserFactory(username="boss"))
     client.force_login(boss.user)
-    response = client.get("/exports/exchange_rates.csv", {"reason": "Rates for finance"})
+    response = client.post("/exports/exchange_rates.csv", {"reason": "Rates for finance"})
     raw = b"".join(response.streaming_content)
     assert raw.decode("utf-8-sig").splitlines() == [
         "currency,day,rate",

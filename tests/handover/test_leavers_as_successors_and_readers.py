@@ -147,7 +147,7 @@ def test_an_admin_leaving_is_told_another_admin_approves_the_export(client, mail
     )
     other = EmployeeFactory(name="Abe", role="admin", team=None)
     client.force_login(leaving.user)
-    page = client.get("/exports/customers.csv", {"reason": "Board pack"}).content.decode()
+    page = client.post("/exports/customers.csv", {"reason": "Board pack"}).content.decode()
     assert "An admin needs to approve this export" in page
     assert "Your manager" not in page
     (mail,) = mailoutbox

@@ -51,8 +51,8 @@ def test_bulk_customer_row_messages_are_chinese_for_a_chinese_reader():
     assert [(r["index"], r["field"], r["message"]) for r in error["rows"]] == [
         (0, "colour", "未知字段；请参阅接口说明。"),
         (0, "segment", "'bogus' 不在可选值之中：core, important, general。"),
-        (1, "customer_since", "'2024-02-30' 不是一个真实存在的日期。"),
         (1, "name", "必填。"),
+        (1, "customer_since", "'2024-02-30' 不是一个真实存在的日期。"),
         (1, "primary_owner", "没有电子邮件或外部编号为 'nobody@x.example' 的员工。"),
         (2, "external_id", "'C-1' 也出现在本次请求的第 0 行。"),
     ]
@@ -64,8 +64,8 @@ def test_the_same_bulk_request_in_english_reads_english():
     assert [r["message"] for r in error["rows"]] == [
         "Unknown field; see the schema.",
         "'bogus' is not one of core, important, general.",
-        "'2024-02-30' is not a real date.",
         "Required.",
+        "'2024-02-30' is not a real date.",
         "No employee with email or external id 'nobody@x.example'.",
         "'C-1' is also in row 0 of this request.",
     ]

@@ -62,9 +62,9 @@ def test_an_export_needs_a_reason_and_is_recorded_with_it(client):
     CustomerFactory(primary_owner=member)
     CustomerFactory()  # another team's: not in Max's export
     client.force_login(manager.user)
-    assert client.get(reverse("export", args=["customers"]), {"reason": "  "}).status_code == 200
+    assert client.post(reverse("export", args=["customers"]), {"reason": "  "}).status_code == 200
     assert not AuditEvent.objects.filter(action="export").exists()  # asked again
-    response = client.get(
+    response = client.post(
         reverse("export", args=["customers"]), {"reason": "Board pack"}, REMOTE_ADDR="10.9.9.9"
     )
     b"".join(response.streaming_content)

@@ -116,11 +116,11 @@ def test_a_leaver_s_export_waits_for_the_manager_and_then_works_once(client, mai
     )
     url = reverse("export", args=["customers"])
     client.force_login(lea.user)
-    page = client.get(url, {"reason": "Handover notes"})
+    page = client.post(url, {"reason": "Handover notes"})
     assert "Your manager needs to approve this export" in page.content.decode()
     assert not AuditEvent.objects.filter(action="export").exists()
     assert mailoutbox[0].to == ["boss@example.com"] and "Handover notes" in mailoutbox[0].body
-    client.get(url, {"reason": "Again"})  # still one request, no second e-mail
+    client.post(url, {"reason": "Again"})  # still one request, no second e-mail
     assert ExportRequest.objects.count() == 1 and len(mailoutbox) == 1
     # Another manager cannot approve it; Lea's manager can.
     other = EmployeeFactory(role="manager", user=UserFactory(username="other"))
@@ -131,9 +131,9 @@ def test_a_leaver_s_export_waits_for_the_manager_and_then_works_once(client, mai
     assert "Handover notes" in client.get(reverse("export_requests")).content.decode()
     client.post(reverse("export_requests"), {"request": request_id})
     client.force_login(lea.user)
-    done = client.get(url, {"reason": "Handover notes"})
+    done = client.post(url, {"reason": "Handover notes"})
     assert done["Content-Type"].startswith("text/csv")
     b"".join(done.streaming_content)
     assert AuditEvent.objects.filter(action="export", employee=lea).count() == 1
-    again = client.get(url, {"reason": "Once more"})  # used: asks again
+    again = client.post(url, {"reason": "Once more"})  # used: asks again
     assert "Your manager needs to approve" in again.content.decode()
