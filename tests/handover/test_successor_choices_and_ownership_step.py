@@ -10,22 +10,14 @@ from handover import nightly, services
 from handover.models import HandoverStep
 from staff.models import AuditEvent
 from tests.factories import UserFactory
-from tests.handover.world import LAST_DAY, build_team
+from tests.handover.world import LAST_DAY, leos_plan
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def plan_world(django_capture_on_commit_callbacks):
-    team = build_team()
-    with django_capture_on_commit_callbacks(execute=True):
-        plan = services.start_departure(
-            employee=team.leo, last_day=LAST_DAY, reason="New job", voluntary=True, by=None
-        )
-    team.mona.user = UserFactory(username="mona")
-    team.mona.save()
-    mail.outbox.clear()
-    return team, plan
+    return leos_plan(django_capture_on_commit_callbacks)
 
 
 def successors(plan):

@@ -13,24 +13,17 @@ from django.urls import reverse
 from handover import nightly, services
 from handover.models import HandoverStep
 from staff.models import Employee
-from tests.factories import EmployeeFactory, UserFactory
-from tests.handover.world import LAST_DAY, build_team
+from tests.factories import EmployeeFactory
+from tests.handover.world import LAST_DAY, leos_plan
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def plan_world(django_capture_on_commit_callbacks):
-    team = build_team()
-    with django_capture_on_commit_callbacks(execute=True):
-        plan = services.start_departure(
-            employee=team.leo, last_day=LAST_DAY, reason="New job", voluntary=True, by=None
-        )
-    team.mona.user = UserFactory(username="mona")
-    team.mona.save()
+    team, plan = leos_plan(django_capture_on_commit_callbacks)
     hal = EmployeeFactory(name="Hal", role=Employee.Role.HR, team=team.mona.team)
     root = EmployeeFactory(name="Root", role=Employee.Role.ADMIN, team=team.mona.team)
-    mail.outbox.clear()
     return team, plan, hal, root
 
 

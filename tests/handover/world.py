@@ -122,3 +122,22 @@ def build_team() -> Team:
             revenue_at_risk=risk * value,
         )
     return Team(mona=mona, leo=leo, ada=ada, ben=ben, dan=dan, c1=c1, c2=c2, c3=c3)
+
+
+def leos_plan(capture_on_commit) -> tuple[Team, object]:
+    """`build_team` with Leo's departure recorded (its on-commit work run) and Mona, the
+    manager, able to sign in as "mona"; the outbox emptied of the departure's mail.
+    `capture_on_commit`: pytest-django's django_capture_on_commit_callbacks."""
+    from django.core import mail
+
+    from handover import services
+
+    team = build_team()
+    with capture_on_commit(execute=True):
+        plan = services.start_departure(
+            employee=team.leo, last_day=LAST_DAY, reason="New job", voluntary=True, by=None
+        )
+    team.mona.user = UserFactory(username="mona")
+    team.mona.save()
+    mail.outbox.clear()
+    return team, plan
