@@ -170,12 +170,21 @@ def may_change_tier(
     return near | (1 + below != held_tier)
 
 
-def staged_rows(run: ScoringRun, scores: pd.DataFrame, id_from: int, id_to: int) -> pd.DataFrame:
+def staged_rows(
+    run: ScoringRun,
+    scores: pd.DataFrame,
+    id_from: int,
+    id_to: int,
+    *,
+    word: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None,
+) -> pd.DataFrame:
     """The staging rows of a chunk's scores: every customer's narrow row (probability,
     value, revenue at risk, whether the score changed materially apart from its tier, and
     the tier of the row it holds on the day if that row would otherwise hold on), and
     their reasons and signs only where a row may be written (changed, or its tier may
-    move). `scores` also holds `reasons` and `signals` (JSON text) and their codes."""
+    move). `scores` holds the codes of the reasons and signs, and either the reasons and
+    signs themselves (`reasons`, `signals`: JSON text) or `word`, which gives them for
+    the rows of a boolean mask over `scores` (runs.reasons_and_signs)."""
     before = rows_before(run.day, id_from, id_to)
     changed = changed_materially(scores, before, run.model_id)
     held = before.reindex(scores["customer_id"].to_numpy())
@@ -186,13 +195,18 @@ def staged_rows(run: ScoringRun, scores: pd.DataFrame, id_from: int, id_to: int)
         np.where(keeps, held_tier, -1),
         run_tier_edges(run) if keeps.any() else [],
     )
-    rows = scores[list(STAGED_COLUMNS)].copy()
+    rows = scores[[c for c in STAGED_COLUMNS if c not in ("reasons", "signals")]].copy()
     rows["changed"] = changed
     rows["held_tier"] = pd.array(np.where(keeps, held_tier, 0), dtype="Int64")
     rows.loc[~keeps, "held_tier"] = pd.NA
-    for column in ("reasons", "signals"):
-        rows[column] = np.where(wide, scores[column].to_numpy(dtype=object), None)
-    return rows
+    if word is None:
+        worded = [
+            np.where(wide, scores[c].to_numpy(dtype=object), None) for c in ("reasons", "signals")
+        ]
+    else:
+        worded = word(wide)
+    rows["reasons"], rows["signals"] = worded
+    return rows[[*STAGED_COLUMNS, "changed", "held_tier"]]
 
 
 def edges_for(day: dt.date) -> list[tuple[float, float]]:

@@ -271,3 +271,26 @@ def test_a_run_reads_the_tier_boundaries_once_when_it_starts():
     # The chunks use what the run stored, even when the scores moved since it started.
     RiskScore.objects.filter(probability=0.95).update(probability=0.99)
     assert history.run_tier_edges(run)[1] == (0.65, 0.95)
+
+
+def test_a_chunk_words_only_the_rows_asked_for_each_with_its_own_reasons():
+    # Four customers whose contracts end 10, 19, 28 and 37 days after the day: the
+    # renewal sign fires for each with its own number of days, so a reason worded for
+    # the wrong row would show another customer's days.
+    run = ScoringRun.objects.create(day=DAY, model=rules_model())
+    customers = company(4)
+    features = compute_features(DAY, CustomerSelection(ids=tuple(c.pk for c in customers)))
+    whole = runs.score_frame(run, features)
+    rows = np.array([False, True, False, True])
+    reasons, signs = runs.reasons_and_signs(run, features, rows)
+    assert reasons[0] is None and signs[2] is None
+    for at in (1, 3):
+        assert reasons[at] == whole["reasons"].iat[at]
+        assert signs[at] == whole["signals"].iat[at]
+    days = [f"{10 + 9 * i} days" for i in range(4)]
+    assert [days[at] in signs[at] for at in (1, 3)] == [True, True]
+    assert days[1] not in signs[3]
+    # The codes the history compares are there without the wording.
+    narrow = runs.score_frame(run, features, worded=False)
+    assert "reasons" not in narrow
+    assert narrow["reason_codes"].tolist() == whole["reason_codes"].tolist()
