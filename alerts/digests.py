@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from alerts.models import Alert, DigestSent
-from customers.scoring.wording import alert_text, play_text
+from customers.scoring.wording import play_text, reason_text
 from customers.templatetags.risk import money_estimate
 from retention.jobs import steps as job_steps
 from staff.access import departures_seen_by_each
@@ -50,15 +50,17 @@ SELECT person, alerts, id FROM ranked WHERE place <= %(limit)s ORDER BY person, 
 """
 
 
-# What a digest line reads of an alert and its customer (not the other columns).
+# What a digest line reads of an alert and its customer, as plain rows (a night's
+# digests hold twenty lines for each of thousands of people).
 _WORDED = (
+    "id",
     "signal",
     "text",
     "params",
     "play",
     "revenue_at_risk",
     "customer__name",
-    "customer__primary_owner",
+    "customer__primary_owner_id",
 )
 
 
@@ -82,12 +84,12 @@ def send_digests(*, day: dt.date, limit: int = 20) -> int:
     )
     if not people:
         return 0
-    alerts = (
-        Alert.objects.filter(pk__in=[i for person in people for i in top[person.pk]])
-        .select_related("customer")
-        .only(*_WORDED)
-        .in_bulk()
-    )
+    alerts = {
+        row["id"]: row
+        for row in Alert.objects.filter(
+            pk__in=[i for person in people for i in top[person.pk]]
+        ).values(*_WORDED)
+    }
     seen = departures_seen_by_each(people)
     messages = [
         (
@@ -119,22 +121,24 @@ def send_digests(*, day: dt.date, limit: int = 20) -> int:
 
 
 def _message(
-    person: Employee, alerts: list[Alert], total: int, day: dt.date, seen: set[int] | None
+    person: Employee, alerts: list[dict], total: int, day: dt.date, seen: set[int] | None
 ) -> EmailMessage:
     """The digest in the recipient's language, naming an owner's last day only if they
-    may read it (`seen`: departures_seen_by_each's answer for them)."""
+    may read it (`seen`: departures_seen_by_each's answer for them). `alerts`: rows of
+    the `_WORDED` fields."""
     with translation.override(language_of(person)):
+        line = _("%(customer)s: %(text)s (%(amount)s at risk). %(play)s")
         lines = "\n".join(
             "- "
-            + _("%(customer)s: %(text)s (%(amount)s at risk). %(play)s")
+            + line
             % {
-                "customer": a.customer.name,
-                "text": alert_text(
+                "customer": a["customer__name"],
+                "text": reason_text(
                     a,
-                    departure_visible=seen is None or a.customer.primary_owner_id in seen,
+                    departure_visible=seen is None or a["customer__primary_owner_id"] in seen,
                 ),
-                "amount": money_estimate(a.revenue_at_risk),
-                "play": play_text(a.play),
+                "amount": money_estimate(a["revenue_at_risk"]),
+                "play": play_text(a["play"]),
             }
             for a in alerts
         )

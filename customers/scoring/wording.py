@@ -13,11 +13,12 @@ without the day, and the API leaves the day out of the figures."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 
 from django.utils.formats import date_format
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from customers.scoring.features import event_label
 
@@ -168,16 +169,25 @@ def alert_text(alert, *, departure_visible: bool = True) -> str:
 # The default plays (alerts/models.py DEFAULT_PLAYS and TierPlay.DEFAULTS) are stored
 # in English on each alert; known sentences are read in the reader's language, a play
 # an admin wrote is shown as written.
-def _known_plays() -> list[str]:
+@functools.cache
+def _known_plays() -> tuple[str, ...]:
     from alerts.models import DEFAULT_PLAYS, TierPlay
 
     sentences = {*DEFAULT_PLAYS.values(), *TierPlay.DEFAULTS.values()}
-    return sorted(sentences, key=len, reverse=True)
+    return tuple(sorted(sentences, key=len, reverse=True))
 
 
 def play_text(play: str) -> str:
+    """A stored play in the reader's language: its known sentences translated, the rest
+    as written. The same few plays fill a night's digests: each is worded once per
+    language."""
     if not play:
         return play
+    return _play_text(play, get_language())
+
+
+@functools.lru_cache(maxsize=4096)
+def _play_text(play: str, language: str | None) -> str:
     for sentence in _known_plays():
         if sentence in play:
             play = play.replace(sentence, _(sentence))
