@@ -17,6 +17,7 @@ from alerts.digests import send_digests  # noqa: F401 - the nightly task's secon
 from alerts.models import Alert, AlertPass, SignalRule, TierPlay
 from alerts.webhooks import queue_alert_event
 from customers.models import Customer, RiskScore, RiskTier, ScoringRun
+from retention.bulk import analyze_if_stale
 from retention.text_limits import check_length
 from staff.models import Employee, Team
 
@@ -286,6 +287,8 @@ def raise_alerts(*, day: dt.date) -> AlertRun:
         queue_alert_event("alerts.cleared", cleared, day=day)
         tallies.fold()  # the day's changes to the live counts, one row a key again
     result.opened, result.cleared = len(opened), len(cleared)
+    # The digests and tomorrow's pass plan on what this one wrote.
+    analyze_if_stale(Alert, result.opened + result.cleared + result.refreshed + result.reopened)
     return result
 
 

@@ -27,7 +27,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 from threadpoolctl import threadpool_limits
 
-from customers.models import RiskModel, RiskTier, ScoringRun, StagedScore
+from customers.models import RiskModel, RiskScore, RiskTier, ScoringRun, StagedScore
 from customers.scoring import history, interaction_days, signals, training
 from customers.scoring.features import (
     CustomerSelection,
@@ -35,7 +35,7 @@ from customers.scoring.features import (
     compute_features,
     model_inputs,
 )
-from retention.bulk import write_frame
+from retention.bulk import analyze_if_stale, write_frame
 from retention.jobs import steps
 from retention.wording import Worded
 
@@ -382,6 +382,8 @@ def _finish_run(*, run_id: int, chunk_results: list[dict] | None) -> dict:
             run.status = ScoringRun.Status.COMPLETE
             run.finished_at = timezone.now()
             run.save()
+    if written:  # the alert pass and the figures read these rows next
+        analyze_if_stale(RiskScore, swap.written + swap.ended)
     return {
         "day": run.day.isoformat(),
         "model": run.model.summary,
