@@ -1,7 +1,7 @@
 """Benchmark: the whole night on real Celery workers, step by step, next to the floor.
 
 Usage:  .venv/bin/python bench/nightly.py [--workers 1] [--as-of 2026-11-22]
-        [--pg "work_mem=64MB jit=off"] [--chunk-size 50000]
+        [--pg "work_mem=64MB jit=off"] [--chunk-size 50000] [--vacuum]
         [--database-url postgres://postgres@127.0.0.1:5432/retention_bench]
         [--redis-url redis://127.0.0.1:6379/0]
 
@@ -21,6 +21,10 @@ Needs a database made by bench/demo_data.py. What it does:
 4. Prints each step's wall time (first start to last finish, from the JobSteps), its
    share, its ratio to the warm floor, and the peak resident memory of the worker
    processes sampled every 0.2 s while that step ran; then the whole night.
+
+`--vacuum` runs VACUUM ANALYZE over the database before the night and outside its
+time, as autovacuum would have between two nights: for a server with autovacuum off
+(its setting is printed with the others).
 
 `--pg` passes PostgreSQL settings to every connection of the night (the workers'
 included) through libpq's PGOPTIONS, so settings can be compared without restarting the
@@ -44,7 +48,7 @@ from common import ROOT, machine, peak_mib, setup_django
 FLOOR_SQL = (
     "SELECT customer_id, count(*), max(happened_at) FROM customers_interaction GROUP BY customer_id"
 )
-SETTINGS = ("shared_buffers", "work_mem", "max_parallel_workers_per_gather", "jit")
+SETTINGS = ("shared_buffers", "work_mem", "max_parallel_workers_per_gather", "jit", "autovacuum")
 
 
 def _rss_mib(pid: int) -> float:
@@ -148,6 +152,12 @@ def main() -> None:
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=None)
     parser.add_argument("--chunk-size", type=int, default=None)
     parser.add_argument("--pg", default="", help='e.g. "work_mem=64MB jit=off"')
+    parser.add_argument(
+        "--vacuum",
+        action="store_true",
+        help="VACUUM ANALYZE the database before the night (not timed), as autovacuum "
+        "does between nights: for a server that runs with autovacuum off",
+    )
     args = parser.parse_args()
 
     if args.pg:
@@ -188,6 +198,12 @@ def main() -> None:
         f"(last complete scoring day before it: {last_scored.day if last_scored else 'none'}); "
         f"chunks of {settings.SCORING_CHUNK_SIZE:,}"
     )
+
+    if args.vacuum:
+        began = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+        print(f"VACUUM ANALYZE before the night (not timed): {time.perf_counter() - began:.1f} s")
 
     floor = []
     for _ in range(2):
