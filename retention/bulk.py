@@ -74,6 +74,14 @@ def read_frame(queryset: QuerySet, columns: list[str], text: tuple[str, ...] = (
         sql, params = queryset.query.sql_with_params()
     except EmptyResultSet:
         return pd.DataFrame(columns=columns)
+    return read_sql_frame(sql, params, columns, text)
+
+
+def read_sql_frame(
+    sql: str, params, columns: list[str], text: tuple[str, ...] = ()
+) -> pd.DataFrame:
+    """`read_frame` for a statement of our own (`params` as the cursor takes them).
+    Through CSV, a boolean column arrives as "t" or "f" text: select it as an integer."""
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
             cursor.execute(sql, params)

@@ -46,6 +46,7 @@ import pandas as pd
 from django.db import connection
 
 from customers.scoring.models import RiskScore, RiskTier, ScoringRun, StagedScore
+from retention.bulk import read_sql_frame
 
 MATERIAL_PROBABILITY_CHANGE = 0.01
 
@@ -63,8 +64,8 @@ _BEFORE = f"""
 SELECT customer_id, model_id, tier, probability, (annual_value * 100)::bigint AS value_cents,
        jsonb_path_query_array(reasons, '$[*].signal')::text AS reason_codes,
        jsonb_path_query_array(signals, '$[*].signal')::text AS signal_codes,
-       single_threaded, active_contacts,
-       (valid_until IS NULL OR valid_until > %(day)s) AS holds_on_day
+       single_threaded::int AS single_threaded, active_contacts,
+       (valid_until IS NULL OR valid_until > %(day)s)::int AS holds_on_day
 FROM {RiskScore._meta.db_table}
 WHERE customer_id BETWEEN %(id_from)s AND %(id_to)s AND day < %(day)s
   AND (valid_until IS NULL OR valid_until >= %(day)s)
@@ -78,11 +79,27 @@ def rows_before(day: dt.date, id_from: int, id_to: int) -> pd.DataFrame:
         from customers.scoring import history_portable
 
         return history_portable.rows_before(day, id_from, id_to)
-    with connection.cursor() as cursor:
-        cursor.execute(_BEFORE, {"day": day, "id_from": id_from, "id_to": id_to})
-        columns = [c.name for c in cursor.description]
-        frame = pd.DataFrame(cursor.fetchall(), columns=columns)
+    frame = read_sql_frame(
+        _BEFORE,
+        {"day": day, "id_from": id_from, "id_to": id_to},
+        list(_BEFORE_COLUMNS),
+        text=("reason_codes", "signal_codes"),
+    )
     return frame.set_index("customer_id")
+
+
+_BEFORE_COLUMNS = (
+    "customer_id",
+    "model_id",
+    "tier",
+    "probability",
+    "value_cents",
+    "reason_codes",
+    "signal_codes",
+    "single_threaded",
+    "active_contacts",
+    "holds_on_day",
+)
 
 
 def changed_materially(scores: pd.DataFrame, before: pd.DataFrame, model_id: int) -> np.ndarray:
@@ -188,7 +205,7 @@ def staged_rows(
     before = rows_before(run.day, id_from, id_to)
     changed = changed_materially(scores, before, run.model_id)
     held = before.reindex(scores["customer_id"].to_numpy())
-    keeps = ~changed & held["holds_on_day"].fillna(False).to_numpy(dtype=bool)
+    keeps = ~changed & held["holds_on_day"].fillna(0).to_numpy(dtype=bool)
     held_tier = np.where(keeps, held["tier"].fillna(0).to_numpy(dtype="int64"), 0)
     wide = changed | may_change_tier(
         scores["probability"].to_numpy(dtype="float64"),
