@@ -93,3 +93,38 @@ def test_a_window_not_yet_over_is_marked_so():
     )
     [outcome] = departure_outcomes(as_of=TODAY)
     assert outcome.windows[90][4] is False and outcome.handed_over == 1
+
+
+@pytest.mark.postgres
+def test_exposure_summed_in_one_pass_per_table_equals_the_sums_per_role():
+    # Leo owns C1 and C2 and is secondary on C3; a customer with no owner at all counts
+    # in the company's value in force and for nobody.
+    import pandas as pd
+    from django.db.models import Q
+
+    from customers.models import Contract, Customer, RiskScore
+    from handover import selectors
+
+    build_team()
+    orphan = CustomerFactory(name="Nobody's", primary_owner=None)
+    orphan.contracts.create(
+        start_date=TODAY.replace(year=TODAY.year - 1),
+        end_date=TODAY.replace(year=TODAY.year + 1),
+        annual_value=7_000,
+    )
+    active = Customer.objects.filter(status=Customer.Status.ACTIVE)
+    in_force = Contract.objects.filter(
+        Q(customer__status="active"), start_date__lte=TODAY, end_date__gte=TODAY
+    )
+    scores = RiskScore.objects.current().filter(customer__status="active")
+    grouped, total = selectors._owner_sums_grouped(active, in_force, scores)
+    by_role, total_by_role = selectors._owner_sums_by_role(active, in_force, scores)
+    assert total == total_by_role == 168_000  # 161,000 owned plus the orphan's 7,000
+    columns = sorted(by_role.columns)
+    pd.testing.assert_frame_equal(
+        grouped[columns].astype(float).sort_index(),
+        by_role[columns].astype(float).sort_index(),
+        check_names=False,
+        check_index_type=False,
+    )
+    assert grouped.loc[Employee.objects.get(name="Leo").pk, "secondary_value"] == 50_000
