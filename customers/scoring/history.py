@@ -82,13 +82,13 @@ def rows_before(day: dt.date, id_from: int, id_to: int) -> pd.DataFrame:
     frame = read_sql_frame(
         _BEFORE,
         {"day": day, "id_from": id_from, "id_to": id_to},
-        list(_BEFORE_COLUMNS),
+        list(BEFORE_COLUMNS),
         text=("reason_codes", "signal_codes"),
     )
     return frame.set_index("customer_id")
 
 
-_BEFORE_COLUMNS = (
+BEFORE_COLUMNS = (
     "customer_id",
     "model_id",
     "tier",

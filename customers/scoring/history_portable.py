@@ -44,6 +44,8 @@ def _codes(items) -> str:
 
 def rows_before(day: dt.date, id_from: int, id_to: int) -> pd.DataFrame:
     """history.rows_before without PostgreSQL's SQL: the same columns."""
+    from customers.scoring.history import BEFORE_COLUMNS
+
     rows = RiskScore.objects.filter(
         Q(valid_until__isnull=True) | Q(valid_until__gte=day),
         customer_id__gte=id_from,
@@ -77,18 +79,7 @@ def rows_before(day: dt.date, id_from: int, id_to: int) -> pd.DataFrame:
             }
             for r in rows
         ],
-        columns=[
-            "customer_id",
-            "model_id",
-            "tier",
-            "probability",
-            "value_cents",
-            "reason_codes",
-            "signal_codes",
-            "single_threaded",
-            "active_contacts",
-            "holds_on_day",
-        ],
+        columns=list(BEFORE_COLUMNS),
     )
     return frame.set_index("customer_id")
 
