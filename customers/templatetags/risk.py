@@ -111,6 +111,8 @@ def money_estimate(amount, currency: str | None = None) -> str:
     if amount is None or amount == "":
         return ""
     whole = _decimal(amount).quantize(Decimal(1), ROUND_HALF_UP)
+    if not whole.is_finite():  # NaN: shown as the filters show it
+        return _with_currency(whole, 0, currency)
     # What intcomma(floatformat(whole, 0)) gives, without its parsing of its own output:
     # a night's digests word tens of thousands of these.
     grouped = number_format(int(whole), use_l10n=True, force_grouping=True)

@@ -35,3 +35,4 @@ def test_an_estimate_is_worded_as_the_humanize_filters_word_whole_units(language
         assert money_estimate(1234567.49) == "EUR 1,234,567"
         assert money_estimate(-9876543.5) == "EUR -9,876,544"  # half away from zero
         assert money_estimate(0.5, "JPY") == "JPY 1"
+        assert money_estimate(float("nan")) == f"EUR {intcomma(floatformat(Decimal('NaN'), 0))}"
