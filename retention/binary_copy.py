@@ -18,7 +18,7 @@ import io
 
 import numpy as np
 import pandas as pd
-from django.db import connection
+from django.db import DataError, connection
 
 _SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
 _TRAILER = (-1).to_bytes(2, "big", signed=True)
@@ -35,19 +35,27 @@ LAYOUTS = {
     "numeric(14,2)": np.dtype((">i2", (8,))),
 }
 _NEGATIVE = 0x4000
+_NUMERIC_14_2_CENTS = 10**14  # numeric(14,2) holds amounts below 10^12, in cents
 
 
 def copy_binary(table: str, frame: pd.DataFrame, kinds: dict[str, str]) -> None:
     """Insert `frame` into `table` with one binary COPY. `kinds` maps each column to
     write, in order, to its PostgreSQL type (a key of LAYOUTS); a missing value (None,
     NaN, pd.NA) is written as NULL, which the table may refuse like any other value.
-    Raises ValueError for a kind it does not know; the database's refusals (a value its
-    column cannot hold: an amount of 10^12 or more, a negative count under a check) are
-    DataErrors or IntegrityErrors, as from any other write."""
+    Raises ValueError for a kind it does not know or for more than 63 columns. A value
+    its column cannot hold is refused as the database refuses it from a text COPY, with a
+    DataError and nothing written: an integer outside its type's range or an amount that
+    is not finite or rounds to 10^12 or more, here before anything is sent (binary
+    integers would otherwise wrap); a negative count under a check, an IntegrityError
+    from the server."""
     unknown = sorted(set(kinds.values()) - set(LAYOUTS))
     if unknown:
         raise ValueError(f"no binary layout for {', '.join(unknown)}")
     columns = list(kinds)
+    if len(columns) > 63:
+        raise ValueError(f"at most 63 columns in one binary COPY, not {len(columns)}")
+    for column in columns:
+        _refuse_out_of_range(column, kinds[column], frame[column])
     missing = np.zeros(len(frame), dtype="int64")
     null = {}
     for position, column in enumerate(columns):
@@ -87,11 +95,27 @@ def copy_binary(table: str, frame: pd.DataFrame, kinds: dict[str, str]) -> None:
         )
 
 
+def _refuse_out_of_range(column: str, kind: str, values: pd.Series) -> None:
+    """DataError naming `column` and its first value that `kind` cannot hold."""
+    if kind == "numeric(14,2)":
+        amounts = values.to_numpy(dtype="float64", na_value=0.0)
+        bad = ~np.isfinite(amounts) | (np.rint(np.abs(amounts) * 100) >= _NUMERIC_14_2_CENTS)
+    elif np.issubdtype(LAYOUTS[kind], np.integer):
+        numbers = values.to_numpy(dtype="float64", na_value=0.0)
+        limits = np.iinfo(LAYOUTS[kind])
+        bad = (numbers < limits.min) | (numbers > limits.max) | (numbers != np.trunc(numbers))
+    else:
+        return
+    if bad.any():
+        value = values.iloc[int(np.flatnonzero(bad)[0])]
+        raise DataError(f"{column}: {value!r} is out of range for type {kind}")
+
+
 def _numeric_2(values: pd.Series) -> np.ndarray:
     """Amounts as numeric(14,2) wire values, rounded to the cent: digit count 4, weight 2,
     sign, display scale 2, then the whole part's three base-10000 digits and the cents
-    (times 100: the fourth digit counts 1/10000s). A whole part of 10^12 or more gives
-    a first digit over 9999, which the server refuses."""
+    (times 100: the fourth digit counts 1/10000s). The caller has refused amounts of
+    10^12 or more and those that are not finite (`_refuse_out_of_range`)."""
     amounts = values.to_numpy(dtype="float64")
     cents = np.rint(np.abs(amounts) * 100).astype("int64")
     whole, fraction = np.divmod(cents, 100)
@@ -104,6 +128,4 @@ def _numeric_2(values: pd.Series) -> np.ndarray:
     encoded[:, 5] = (whole // 10**4) % 10**4
     encoded[:, 6] = whole % 10**4
     encoded[:, 7] = fraction * 100
-    # A first digit past int16 would wrap on the way to the wire: keep it invalid.
-    encoded[:, 4] = np.minimum(encoded[:, 4], 32767)
     return encoded.astype(">i2")

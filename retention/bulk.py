@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from django.db.models import QuerySet
+
+logger = logging.getLogger(__name__)
 
 
 def write_frame(model, df: pd.DataFrame) -> None:
@@ -108,23 +111,41 @@ def read_sql_frame(
 STATISTICS_STALE_SHARE = 0.1
 
 
-def analyze_if_stale(model, changed_rows: int) -> bool:
+def analyze_if_stale(model, changed_rows: int = 0) -> bool:
     """Refresh `model`'s planner statistics (ANALYZE, a sample of 30,000 rows: well
-    under a second at a million rows) when `changed_rows` is at least
-    STATISTICS_STALE_SHARE of the rows they were last taken on, or they were never
-    taken. The night's next statements then plan on what the night wrote: the first
-    night after an import writes a score and alerts for every customer, and a plan made
-    on the statistics of the empty tables runs nested loops over every row (minutes at
-    a million customers). Autovacuum does the same in time, or never where it is
-    switched off. Returns whether it analyzed; does nothing off PostgreSQL."""
-    if connection.vendor != "postgresql" or changed_rows <= 0:
+    under a second at a million rows) when the rows changed since they were taken are
+    at least STATISTICS_STALE_SHARE of the rows they describe, or they were never taken.
+    The rows changed are the larger of `changed_rows` (what the caller just wrote, which
+    the server's counters may not show yet) and the server's own count since the last
+    ANALYZE (`pg_stat_user_tables.n_mod_since_analyze`, every writer's, earlier nights'
+    and a retried step's included). The night's next statements then plan on what the
+    night wrote: the first night after an import writes a score and alerts for every
+    customer, and a plan made on the statistics of the empty tables runs nested loops
+    over every row (minutes at a million customers). Autovacuum does the same in time,
+    or never where it is switched off.
+
+    Returns whether it analyzed; does nothing off PostgreSQL. Statistics only steer
+    plans: an ANALYZE that fails (cancelled, a lock timeout) is logged and the caller
+    goes on."""
+    if connection.vendor != "postgresql":
         return False
     table = model._meta.db_table
     with connection.cursor() as cursor:
         # reltuples: the rows counted at the last VACUUM or ANALYZE; -1 if never.
-        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
-        (counted,) = cursor.fetchone()
-        if counted >= 0 and changed_rows < STATISTICS_STALE_SHARE * counted:
-            return False
-        cursor.execute(f"ANALYZE {table}")
+        cursor.execute(
+            """SELECT c.reltuples, coalesce(s.n_mod_since_analyze, 0)
+            FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+            WHERE c.oid = %s::regclass""",
+            [table],
+        )
+        counted, modified = cursor.fetchone()
+    changed = max(changed_rows, modified)
+    if changed <= 0 or (counted >= 0 and changed < STATISTICS_STALE_SHARE * counted):
+        return False
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {table}")
+    except DatabaseError:
+        logger.warning("ANALYZE %s failed; its statistics stay as they were", table, exc_info=True)
+        return False
     return True

@@ -118,7 +118,11 @@ def score_chunk(*, run_id: int, id_from: int, id_to: int) -> dict[str, float]:
     before = len(features)
     features = _set_aside_unscorable(features)
     left_out = before - len(features)
-    scores = score_frame(run, features, worded=False)
+    # One reading of the thresholds for the chunk: the codes compared and the words
+    # staged come from the same fired signals.
+    limits = signals.configured_thresholds()
+    flags = signals.fired(features, limits)
+    scores = score_frame(run, features, worded=False, flags=flags, limits=limits)
     unscorable = ~np.isfinite(scores["probability"]) | ~np.isfinite(scores["revenue_at_risk"])
     for customer_id in scores.loc[unscorable, "customer_id"]:  # the few bad ones only
         steps.set_aside(
@@ -128,12 +132,17 @@ def score_chunk(*, run_id: int, id_from: int, id_to: int) -> dict[str, float]:
         )
     kept = np.flatnonzero(~unscorable.to_numpy())
     scores, features = scores.iloc[kept].reset_index(drop=True), features.iloc[kept]
+    flags = flags.iloc[kept]
     timings["scoring"] = time.perf_counter() - began
 
     began = time.perf_counter()
     with transaction.atomic():
         staged = history.staged_rows(
-            run, scores, id_from, id_to, word=lambda rows: reasons_and_signs(run, features, rows)
+            run,
+            scores,
+            id_from,
+            id_to,
+            word=lambda rows: reasons_and_signs(run, features, rows, flags=flags, limits=limits),
         )
         timings["compare"] = time.perf_counter() - began
         refused = stage(run, staged, id_from, id_to)
@@ -198,13 +207,22 @@ def write_staged(staged: pd.DataFrame) -> None:
         copy_binary(StagedScore._meta.db_table, staged[~worded], _NARROW_KINDS)
 
 
-def score_frame(run: ScoringRun, features: pd.DataFrame, *, worded: bool = True) -> pd.DataFrame:
+def score_frame(
+    run: ScoringRun,
+    features: pd.DataFrame,
+    *,
+    worded: bool = True,
+    flags: pd.DataFrame | None = None,
+    limits: dict[str, dict] | None = None,
+) -> pd.DataFrame:
     """The run's model over `features` (scorable customers): one row per customer, in
     their order, with its probability, value, revenue at risk and the codes of its
     reasons and signs (what the history compares); with `worded`, also the reasons and
-    signs themselves (JSON text, `reasons_and_signs`)."""
-    limits = signals.configured_thresholds()
-    flags = signals.fired(features, limits)
+    signs themselves (JSON text, `reasons_and_signs`). `limits` (the configured signal
+    thresholds) and `flags` (the signals they fire over `features`) are read and
+    computed here unless the caller has them."""
+    limits = limits if limits is not None else signals.configured_thresholds()
+    flags = flags if flags is not None else signals.fired(features, limits)
     probability = predict(run.model, features, flags)
     value = features["annual_value"].to_numpy(dtype="float64")
     frame = pd.DataFrame(
@@ -411,8 +429,9 @@ def _finish_run(*, run_id: int, chunk_results: list[dict] | None) -> dict:
             run.status = ScoringRun.Status.COMPLETE
             run.finished_at = timezone.now()
             run.save()
-    if written:  # the alert pass and the figures read these rows next
-        analyze_if_stale(RiskScore, swap.written + swap.ended)
+    # The alert pass and the figures read these rows next (a retried step, whose run
+    # was already complete, still finds what the first attempt wrote).
+    analyze_if_stale(RiskScore, swap.written + swap.ended if written else 0)
     return {
         "day": run.day.isoformat(),
         "model": run.model.summary,

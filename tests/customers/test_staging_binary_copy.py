@@ -135,3 +135,31 @@ def test_the_layouts_match_the_staging_table():
 def test_a_kind_without_a_layout_is_refused_before_writing():
     with pytest.raises(ValueError, match="text"):
         binary_copy.copy_binary("customers_stagedscore", pd.DataFrame({"x": ["a"]}), {"x": "text"})
+
+
+@pytest.mark.parametrize(
+    "row, column",
+    [
+        ({"active_contacts": 2**31}, "active_contacts"),
+        ({"held_tier": 40_000}, "held_tier"),
+        ({"annual_value": float("inf")}, "annual_value"),
+        ({"revenue_at_risk": 999_999_999_999.996}, "revenue_at_risk"),
+    ],
+)
+def test_a_value_its_binary_type_cannot_hold_is_refused_not_wrapped(run, row, column):
+    # 2**31 as a 4-byte integer would arrive as -2147483648, 40,000 as a smallint as
+    # -25536; an amount that rounds to 10^12 has no numeric(14,2) value.
+    frame = narrow(run, [{}, row])
+    with pytest.raises(DataError, match=column), transaction.atomic():
+        runs.write_staged(frame)
+    assert not StagedScore.objects.exists()
+    with transaction.atomic():
+        refused = runs.stage(run, frame, 0, 10**6)
+    assert refused == [1]
+    assert list(StagedScore.objects.values_list("customer_id", flat=True)) == [100]
+
+
+def test_more_columns_than_a_null_pattern_holds_are_refused_before_writing():
+    frame = pd.DataFrame({f"c{i}": [1] for i in range(64)})
+    with pytest.raises(ValueError, match="63"):
+        binary_copy.copy_binary("customers_stagedscore", frame, dict.fromkeys(frame, "integer"))

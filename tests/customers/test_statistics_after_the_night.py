@@ -57,3 +57,59 @@ def test_statistics_are_refreshed_from_a_tenth_of_the_rows_they_were_taken_on():
     assert bulk.analyze_if_stale(RiskScore, 3) is True
     assert counted(RiskScore) == 10
     assert bulk.analyze_if_stale(RiskScore, 0) is False
+
+
+def flush_counters() -> None:
+    """Make this session's pending table counters visible to the next reader
+    (PostgreSQL 15 flushes them at most once a second, after the transaction)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_force_next_flush()")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_changes_counted_by_the_server_since_the_last_analyze_add_up_across_calls():
+    rules_model()
+    company(30)
+    runs.score_all(day=DAY, chunk_size=10)
+    flush_counters()  # the night's own inserts, counted before the statistics are taken
+    analyze(RiskScore)
+    # Two writes of 2 rows each, committed: each call sees its own 2 of 30 (under a
+    # tenth), but the server has counted 4 since the statistics were taken.
+    ids = list(RiskScore.objects.values_list("pk", flat=True))
+    RiskScore.objects.filter(pk__in=ids[:2]).delete()
+    flush_counters()
+    assert bulk.analyze_if_stale(RiskScore, 2) is False
+    RiskScore.objects.filter(pk__in=ids[2:4]).delete()
+    flush_counters()
+    assert bulk.analyze_if_stale(RiskScore, 2) is True
+    assert counted(RiskScore) == 26
+    # A retried step that wrote nothing itself still finds the changes of the first.
+    RiskScore.objects.filter(pk__in=ids[4:7]).delete()
+    flush_counters()
+    assert bulk.analyze_if_stale(RiskScore) is True
+    assert counted(RiskScore) == 23
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_analyze_that_cannot_run_is_logged_and_the_caller_goes_on(caplog):
+    from django.db import connections
+
+    rules_model()
+    company(5)
+    runs.score_all(day=DAY, chunk_size=10)
+    other = connections.create_connection("default")
+    try:
+        other.set_autocommit(False)
+        with other.cursor() as cursor:
+            # ANALYZE needs this lock; a second session holds it.
+            cursor.execute(f"LOCK TABLE {RiskScore._meta.db_table} IN SHARE UPDATE EXCLUSIVE MODE")
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '200ms'")
+        assert bulk.analyze_if_stale(RiskScore, 5) is False
+        assert "ANALYZE customers_riskscore failed" in caplog.text
+        assert RiskScore.objects.count() == 5  # the connection is still usable
+    finally:
+        other.rollback()
+        other.close()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
