@@ -133,8 +133,15 @@ class Alert(models.Model):
     annual_value = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     probability = models.FloatField(default=0)
     revenue_at_risk = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    # No index of their own: alert_owner_status and alert_manager_status lead with them,
+    # and every index is written again for each of the night's inserts and updates.
     owner = models.ForeignKey(
-        Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
+        Employee,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="alerts",
+        db_index=False,
     )
     manager = models.ForeignKey(
         Employee,
@@ -142,6 +149,7 @@ class Alert(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="escalated_alerts",
+        db_index=False,
         help_text=_("Also routed to the team manager when much is at stake."),
     )
     opened_on = models.DateField()
@@ -197,7 +205,9 @@ class Alert(models.Model):
 class DigestSent(models.Model):
     """One daily alert digest per person and day, so a re-run sends no second e-mail."""
 
-    employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="+")
+    employee = models.ForeignKey(
+        Employee, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     day = models.DateField()
     alerts = models.PositiveIntegerField()
     sent_at = models.DateTimeField(auto_now_add=True)

@@ -171,6 +171,7 @@ class Customer(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="primary_customers",
+        db_index=False,
     )
     secondary_owner = models.ForeignKey(
         Employee,
@@ -179,10 +180,10 @@ class Customer(models.Model):
         on_delete=models.PROTECT,
         related_name="secondary_customers",
         help_text=_("The inside/back-office owner, so no important account is single-threaded."),
+        db_index=False,
     )
-    status = models.CharField(
-        max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True
-    )
+    # Looked up through customer_status_churned, which it leads.
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     churned_on = models.DateField(null=True, blank=True)
     churn_reason = models.CharField(max_length=24, choices=ChurnReason.choices, blank=True)
     churn_reason_detail = LimitedTextField(blank=True, max_length=2000)
@@ -385,10 +386,10 @@ class OwnershipPeriod(models.Model):
     after their owner left?") have an answer. An open period has no end date."""
 
     customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="ownership_periods"
+        Customer, on_delete=models.CASCADE, related_name="ownership_periods", db_index=False
     )
     employee = models.ForeignKey(
-        Employee, on_delete=models.PROTECT, related_name="ownership_periods"
+        Employee, on_delete=models.PROTECT, related_name="ownership_periods", db_index=False
     )
     role = models.CharField(max_length=10, choices=OwnerRole.choices)
     started_on = models.DateField()
@@ -486,7 +487,9 @@ class Contact(models.Model):
         ACTIVE = "active", _("Active")
         LEFT = "left", _("Left the customer")
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="contacts", db_index=False
+    )
     external_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
     name = models.CharField(max_length=160)
     role = models.CharField(max_length=120, blank=True, help_text=_("Job title at the customer."))
@@ -568,7 +571,9 @@ class Contract(CurrencyFieldsChecked, models.Model):
         EXPIRED = "expired", _("Expired")
         CANCELLED = "cancelled", _("Cancelled")
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contracts")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="contracts", db_index=False
+    )
     external_id = models.CharField(max_length=64, unique=True)
     start_date = models.DateField()
     end_date = models.DateField()

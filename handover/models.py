@@ -96,7 +96,9 @@ class HandoverTask(models.Model):
         DONE = "done", _("Done")
         CANCELLED = "cancelled", _("Cancelled")
 
-    plan = models.ForeignKey(HandoverPlan, on_delete=models.CASCADE, related_name="tasks")
+    plan = models.ForeignKey(
+        HandoverPlan, on_delete=models.CASCADE, related_name="tasks", db_index=False
+    )
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="handover_tasks")
     role = models.CharField(
         max_length=10, choices=OwnerRole.choices, help_text=_("The leaver's role for the customer.")
@@ -199,7 +201,9 @@ class HandoverStep(models.Model):
         OWNERSHIP_CHANGE = "ownership_change", _("Ownership change")
         FOLLOW_UP = "follow_up", _("Follow-up contact")
 
-    task = models.ForeignKey(HandoverTask, on_delete=models.CASCADE, related_name="steps")
+    task = models.ForeignKey(
+        HandoverTask, on_delete=models.CASCADE, related_name="steps", db_index=False
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     days_after_last_day = models.IntegerField(
         default=0, help_text=_("For follow-ups: days after the last day (14, 30, 90 by default).")

@@ -494,7 +494,12 @@ class AuditEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     employee = models.ForeignKey(
-        Employee, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_events"
+        Employee,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="audit_events",
+        db_index=False,
     )
     token = models.ForeignKey(
         ApiToken, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_events"
@@ -541,7 +546,9 @@ class AccessWarning(models.Model):
         UNUSUAL_VOLUME = "unusual_volume", _("Unusual number of customers viewed or exported")
         DEPARTING_EXPORT = "departing_export", _("Exported customer data while leaving")
 
-    employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="access_warnings")
+    employee = models.ForeignKey(
+        Employee, on_delete=models.CASCADE, related_name="access_warnings", db_index=False
+    )
     day = models.DateField()
     kind = models.CharField(max_length=20, choices=Kind.choices)
     touched = models.PositiveIntegerField(
@@ -608,7 +615,9 @@ class AccessGrant(models.Model):
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.CASCADE, related_name="access_grants"
     )
-    grantee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="access_grants")
+    grantee = models.ForeignKey(
+        Employee, on_delete=models.CASCADE, related_name="access_grants", db_index=False
+    )
     granted_by = models.ForeignKey(Employee, null=True, on_delete=models.SET_NULL, related_name="+")
     reason = models.CharField(max_length=200)
     until = models.DateField(help_text=_("The last day the access lasts."))
