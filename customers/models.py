@@ -482,7 +482,28 @@ class OwnershipPeriod(models.Model):
         )
 
 
-class Contact(models.Model):
+def app_external_id() -> str:
+    """The external id of a record made in the app rather than sent by another system."""
+    return f"app-{uuid.uuid4()}"
+
+
+class NamedForExport(models.Model):
+    """A record the export names by its external id and the import finds by it: one made
+    in the app (a form, the admin, the API's single writes) with the field left empty gets
+    one of its own ("app-" and a random UUID), so every exported row imports back."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self.external_id:
+            self.external_id = app_external_id()
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "external_id"}
+        super().save(*args, **kwargs)
+
+
+class Contact(NamedForExport, models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", _("Active")
         LEFT = "left", _("Left the customer")
@@ -490,7 +511,9 @@ class Contact(models.Model):
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="contacts", db_index=False
     )
-    external_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    external_id = models.CharField(
+        max_length=64, unique=True, null=True, blank=True, default=app_external_id
+    )
     name = models.CharField(max_length=160)
     role = models.CharField(max_length=120, blank=True, help_text=_("Job title at the customer."))
     email = InternationalEmailField(blank=True)
@@ -759,12 +782,7 @@ class Contract(CurrencyFieldsChecked, models.Model):
             raise ValidationError(errors)
 
 
-def app_external_id() -> str:
-    """The external id of a record made in the app rather than sent by another system."""
-    return f"app-{uuid.uuid4()}"
-
-
-class Interaction(models.Model):
+class Interaction(NamedForExport, models.Model):
     class Kind(models.TextChoices):
         CALL = "call", _("Call")
         EMAIL = "email", _("E-mail")

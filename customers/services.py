@@ -196,13 +196,17 @@ def roll_contracts(*, as_of: dt.date) -> ContractRollResult:
         steps.fault_point("roll_contracts_pass")  # tests: strike between committed passes
 
 
-def _create_follow_ons(follow_ons: list[Contract], set_aside: set[int]) -> None:
+def _create_follow_ons(
+    follow_ons: list[Contract], set_aside: set[int], named: dict[int, str]
+) -> None:
     """All at once; only if the database refuses the batch is it halved until the bad
     rows are found and set aside with its reason (jobs page,
     `steps.write_or_set_aside`), so one bad row never stops the roll, and a lost
     connection is retried as a fault of the step, not taken for bad rows. A follow-on whose
     key another contract already holds (one sent in under that id) is set aside too,
-    saying which: the original stays active rather than renew into someone else's row."""
+    saying which: the original stays active rather than renew into someone else's row.
+    What is set aside is the original contract, named by its own external id (`named`:
+    id -> external id), the follow-on's in the reason."""
     taken = dict(
         Contract.objects.filter(
             external_id__in=[contract.external_id for contract in follow_ons]
@@ -214,7 +218,7 @@ def _create_follow_ons(follow_ons: list[Contract], set_aside: set[int]) -> None:
             steps.set_aside(
                 model="contract",
                 object_id=contract.renewal_of_id,
-                key=contract.external_id,
+                key=named[contract.renewal_of_id],
                 reason=Worded(
                     gettext_noop(
                         "Follow-on not created: another contract already has the external id "
@@ -230,7 +234,7 @@ def _create_follow_ons(follow_ons: list[Contract], set_aside: set[int]) -> None:
         describe=lambda contract: {
             "model": "contract",
             "object_id": contract.renewal_of_id,
-            "key": contract.external_id,
+            "key": named[contract.renewal_of_id],
         },
     )
     set_aside.update(contract.renewal_of_id for contract in refused)
@@ -304,7 +308,9 @@ def _roll_once(as_of: dt.date, set_aside: set[int]) -> ContractRollResult:
                 )
             )
         fill_reporting_values(follow_ons)
-        _create_follow_ons(follow_ons, set_aside)
+        _create_follow_ons(
+            follow_ons, set_aside, {row["id"]: row["external_id"] for row in renewing}
+        )
         renewing = [row for row in renewing if row["id"] not in set_aside]
         due_ids = [i for i in due_ids if i not in set_aside]
         renewed = Contract.objects.filter(id__in=[row["id"] for row in renewing]).update(

@@ -279,8 +279,12 @@ def count_rows(path: Path) -> int:
         next(iterator, None)
         for _, record in iterator:
             count += any(str(v).strip() for v in record)
-    except CsvUnreadable:
-        pass  # counted up to where it stops being readable; the check says where
+    except CsvUnreadable as error:
+        # Counted up to where it stops being readable, that row included: the check
+        # counts it as a row of the file too (and says where), so "checked" never
+        # passes the total.
+        if error.row:
+            count = max(count, error.row)
     return count
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import json
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -105,17 +106,65 @@ class JsonNumber(float):
         return number
 
 
+class _RepeatedNames(dict):
+    """A JSON object that names a field more than once (Python's reader keeps the last
+    value and drops the others without a word): the names given more than once."""
+
+    repeated: list[str]
+
+
+def _object_reader(found: list) -> Callable[[list], dict]:
+    """json's object_pairs_hook: a dict of the pairs, a _RepeatedNames (also appended to
+    `found`) when a name repeats."""
+
+    def read(pairs: list[tuple[str, object]]) -> dict:
+        record = dict(pairs)
+        if len(record) == len(pairs):
+            return record
+        repeated = _RepeatedNames(record)
+        names = [name for name, _ in pairs]
+        repeated.repeated = sorted({name for name in names if names.count(name) > 1})
+        found.append(repeated)
+        return repeated
+
+    return read
+
+
+def _first_repeated(value, path: str = "") -> tuple[str, str] | None:
+    """(where, field) of the first object in `value` that names a field twice."""
+    if isinstance(value, _RepeatedNames):
+        return path, value.repeated[0]
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = _first_repeated(item, f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}")
+        if found:
+            return found
+    return None
+
+
 class JSONParser(parsers.JSONParser):
     """JSON nested too deeply for Python's parser is a 400, not a server error; a body
     that is not JSON is named by line and column in the reader's language (the parser's
-    own text is English)."""
+    own text is English); an object that names a field twice (`{"phone": "1", "phone":
+    ""}`, whose first value a JSON reader drops) is refused, naming the object by its
+    place in the body (`rows[3]`) and the field, as the file import refuses a header
+    that names a column twice."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:
             try:
                 decoded = codecs.getreader(get_encoding(parser_context or {}))(stream)
-                return json.load(
-                    decoded, parse_constant=drf_json.strict_constant, parse_float=JsonNumber
+                repeated: list = []
+                data = json.load(
+                    decoded,
+                    parse_constant=drf_json.strict_constant,
+                    parse_float=JsonNumber,
+                    object_pairs_hook=_object_reader(repeated),
                 )
             except ValueError as error:
                 raise exceptions.ParseError(f"JSON parse error - {error}") from error
@@ -131,6 +180,14 @@ class JSONParser(parsers.JSONParser):
             if isinstance(cause, ValueError):  # not UTF-8, or a number JSON has not
                 raise exceptions.ParseError(_("The body is not valid JSON.")) from None
             raise
+        found = repeated and _first_repeated(data)
+        if found:
+            where, field = found
+            raise exceptions.ParseError(
+                _("%(where)s names the field %(field)s more than once; send it once.")
+                % {"where": where.lstrip(".") or _("The body"), "field": repr(field)}
+            )
+        return data
 
 
 # --- Django's own error views: JSON in the one shape under /api/, the usual pages elsewhere --

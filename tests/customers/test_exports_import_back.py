@@ -174,3 +174,46 @@ def test_the_audit_trail_export_is_safe_in_a_spreadsheet(admin_client):
     assert not [cell for row in table for cell in row if cell.startswith(FORMULA_STARTS)]
     reasons = [row[table[0].index("reason")] for row in table[1:]]
     assert '\'=HYPERLINK("http://attacker.example","x")' in reasons and "北京 review" in reasons
+
+
+def test_records_added_in_the_admin_with_no_external_id_get_one_and_import_back(
+    tmp_path, admin_client
+):
+    customer = CustomerFactory(external_id="C-9", customer_since=dt.date(2024, 1, 1))
+    added = admin_client.post(
+        reverse("admin:customers_contact_add"),
+        {
+            "customer": customer.pk,
+            "name": "Admin Made Contact",
+            "status": "active",
+            "known_since": "2024-01-01",
+            "external_id": "",
+        },
+    )
+    assert added.status_code == 302, added.context["adminform"].form.errors
+    logged = admin_client.post(
+        reverse("admin:customers_interaction_add"),
+        {
+            "customer": customer.pk,
+            "employee": admin_client.employee.pk,
+            "kind": "call",
+            "direction": "outbound",
+            "happened_at_0": timezone.localdate().isoformat(),
+            "happened_at_1": "09:00:00",
+            "notes": "Called.",
+            "external_id": "",
+        },
+    )
+    assert logged.status_code == 302, logged.context["adminform"].form.errors
+    contact, interaction = Contact.objects.get(), Interaction.objects.get()
+    assert contact.external_id.startswith("app-") and len(contact.external_id) == 40
+    assert interaction.external_id.startswith("app-")
+    # Saved again with the field cleared (an edit that names only other fields included).
+    contact.external_id = ""
+    contact.save(update_fields=["name"])
+    contact.refresh_from_db()
+    assert contact.external_id.startswith("app-")
+    for kind in ("contacts", "interactions"):
+        report = reimport(tmp_path, kind, export(admin_client, kind), f"{kind}.csv")
+        assert (kind, report.problem_count, report.problems[:1]) == (kind, 0, [])
+        assert (report.created, report.updated, report.unchanged) == (0, 0, 1)

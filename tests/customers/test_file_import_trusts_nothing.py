@@ -75,6 +75,8 @@ def test_the_check_task_leaves_an_unreadable_file_checked_with_its_problem_and_r
     job.refresh_from_db()
     assert job.status == CsvImport.Status.CHECKED and job.problem_count == 1
     assert job.problems[0]["line"] == 1602 and not job.working
+    # 1,600 rows read and the one that could not be: "checked" never passes the total.
+    assert (job.rows_done, job.rows_total) == (1601, 1601)
 
 
 def test_an_unexpected_error_leaves_the_import_failed_with_a_message_and_recheckable(
