@@ -13,7 +13,7 @@ from django.utils.translation import gettext_noop
 
 from customers import upsert
 from customers.csv_io.mapping import check_mapping, date_order_for, decimal_mark_for
-from customers.csv_io.reading import chunks, read_ahead
+from customers.csv_io.reading import chunks
 from customers.file_records import (
     CsvUnreadable,
     sniff,
@@ -105,9 +105,7 @@ def _check_rows(
     position = {column: n for n, column in enumerate(header or mapping)}
     present = set(column_of)
     seen: dict[str, int] = {}
-    source = chunks(kind, path, delimiter, mapping, mark, order)
-    # An import reads the next chunk while the database writes this one.
-    for chunk in source if write is None else read_ahead(source):
+    for chunk in chunks(kind, path, delimiter, mapping, mark, order):
         lines = [line for line, _, _ in chunk]
         rows = []
         reported: set[tuple[int, str]] = set()

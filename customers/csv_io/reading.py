@@ -6,11 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
-from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
 from customers import upsert
@@ -223,27 +221,6 @@ def chunks(kind, path, delimiter, mapping, decimal_mark, date_order=None) -> Ite
         raise
     if chunk:
         yield chunk
-
-
-def read_ahead(items: Iterator[list]) -> Iterator[list]:
-    """`items` one step ahead, in a thread of its own: the next chunk is read and its
-    values parsed while the caller validates and writes this one (the database's work,
-    during which the caller's thread leaves Python's interpreter lock free). Items and
-    exceptions come out in the order `items` gives them; a caller that stops early waits
-    for the one item being read. The thread reads in the caller's time zone and language
-    (naive moments are read in the current zone)."""
-    end = object()
-    zone, language = timezone.get_current_timezone(), translation.get_language()
-
-    def step():
-        with timezone.override(zone), translation.override(language):
-            return next(items, end)
-
-    with ThreadPoolExecutor(1, thread_name_prefix="csv-read-ahead") as pool:
-        upcoming = pool.submit(step)
-        while (item := upcoming.result()) is not end:
-            upcoming = pool.submit(step)
-            yield item
 
 
 PROPOSAL_ROWS = 10_000
