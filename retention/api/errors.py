@@ -147,21 +147,51 @@ def _first_repeated(value, path: str = "") -> tuple[str, str] | None:
     return None
 
 
+def _not_in_encoding(raw: bytes, error: UnicodeDecodeError, encoding: str) -> str:
+    """The message for a body that is not in its declared encoding (UTF-8 unless the
+    Content-Type names a charset): the first byte that cannot be read, in hex, with its
+    line and column (1-based, counted in bytes on that line), as a spreadsheet saved as
+    Windows-1252 and sent as JSON would show it (`caf\\xe9` -> byte 0xE9)."""
+    start = error.start
+    line = raw.count(b"\n", 0, start) + 1
+    column = start - (raw.rfind(b"\n", 0, start) + 1) + 1
+    return _(
+        "The body is not %(encoding)s: line %(line)s, column %(column)s holds the byte "
+        "0x%(byte)s, which %(encoding)s cannot read. Send the JSON as %(encoding)s (a file "
+        "saved as Windows-1252 or Latin-1 has to be converted first)."
+    ) % {
+        "encoding": encoding.upper().replace("UTF8", "UTF-8"),
+        "line": line,
+        "column": column,
+        "byte": f"{raw[start]:02X}",
+    }
+
+
 class JSONParser(parsers.JSONParser):
     """JSON nested too deeply for Python's parser is a 400, not a server error; a body
     that is not JSON is named by line and column in the reader's language (the parser's
     own text is English); an object that names a field twice (`{"phone": "1", "phone":
     ""}`, whose first value a JSON reader drops) is refused, naming the object by its
     place in the body (`rows[3]`) and the field, as the file import refuses a header
-    that names a column twice."""
+    that names a column twice. A body that is not in its encoding (UTF-8 unless the
+    Content-Type names another charset) is refused naming the first unreadable byte by
+    line and column."""
 
     def parse(self, stream, media_type=None, parser_context=None):
+        encoding = get_encoding(parser_context or {})
+        raw = stream.read() if stream is not None else b""
+        try:
+            text = codecs.decode(raw, encoding)
+        except UnicodeDecodeError as error:
+            raise exceptions.ParseError(_not_in_encoding(raw, error, encoding)) from None
+        # A byte order mark, as Windows tools write before UTF-8 (RFC 8259 section 8.1
+        # lets a reader ignore it), is not part of the JSON.
+        text = text.removeprefix("\ufeff")
         try:
             try:
-                decoded = codecs.getreader(get_encoding(parser_context or {}))(stream)
                 repeated: list = []
-                data = json.load(
-                    decoded,
+                data = json.loads(
+                    text,
                     parse_constant=drf_json.strict_constant,
                     parse_float=JsonNumber,
                     object_pairs_hook=_object_reader(repeated),
@@ -177,7 +207,7 @@ class JSONParser(parsers.JSONParser):
                     _("The body is not valid JSON (line %(line)s, column %(column)s).")
                     % {"line": cause.lineno, "column": cause.colno}
                 ) from None
-            if isinstance(cause, ValueError):  # not UTF-8, or a number JSON has not
+            if isinstance(cause, ValueError):  # a number JSON has not
                 raise exceptions.ParseError(_("The body is not valid JSON.")) from None
             raise
         found = repeated and _first_repeated(data)

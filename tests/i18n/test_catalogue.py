@@ -95,3 +95,36 @@ def test_the_extractor_sees_templates_and_python():
     assert "Only managers assign successors." in found  # handover/views.py
     # marked with an alias of gettext_lazy (customers/model_page/describe.py)
     assert "Mean squared error of the probabilities; lower is better." in found
+
+
+def _msgids(text: str, obsolete: bool) -> list[str]:
+    """Every msgid of a .po text (msgctxt-qualified), its continuation lines joined."""
+    prefix = "#~ " if obsolete else ""
+    found, context, current = [], "", None
+    for line in text.splitlines() + [""]:
+        if obsolete != line.startswith("#~"):
+            line = ""
+        body = line[len(prefix) :] if line.startswith(prefix) else line
+        if current is not None and body.startswith('"'):
+            current += body[1:-1]
+            continue
+        if current is not None:
+            found.append(f"{context}\x04{current}")
+            context, current = "", None
+        if body.startswith("msgctxt "):
+            context = body[9:-1]
+        elif body.startswith("msgid "):
+            current = body[7:-1]
+    return [m for m in found if m != "\x04"]
+
+
+def test_no_message_is_defined_twice():
+    """GNU msgfmt refuses a catalogue that defines a message twice, and Babel keeps the
+    last of two translations without a word; each message is defined once, and an
+    obsolete (#~) entry does not repeat a live one."""
+    text = CATALOGUE.read_text(encoding="utf-8")
+    live = _msgids(text, obsolete=False)
+    old = _msgids(text, obsolete=True)
+    assert len(live) > 1000
+    assert sorted({m for m in live if live.count(m) > 1}) == []
+    assert sorted(set(live) & set(old)) == []
