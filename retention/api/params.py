@@ -8,7 +8,8 @@ paginator's parameters (`cursor`, `page_size`), DRF's `format`, drf-spectacular'
 and any `extra_query_params` a view reads by hand. The check runs as the first filter
 backend, so it holds wherever a view filters: its list, its records and their actions;
 an action that does not filter (a bulk upsert) calls `refuse_unknown_query_parameters`
-itself, so `POST .../bulk/?dry_run=true` is refused rather than written for real."""
+itself, so `POST .../bulk/?dry_run=true` is refused rather than written for real. A
+parameter given twice is refused too: each takes one value."""
 
 from __future__ import annotations
 
@@ -79,11 +80,31 @@ def accepted_query_parameters(view, request, *, filtered: bool = True) -> list[s
     return sorted(names)
 
 
+class RepeatedQueryParameter(exceptions.APIException):
+    """A parameter given twice (`?segment=core&segment=general`): every parameter of the
+    API takes one value (a filter would silently read only the last), so the request is
+    refused, naming it, as a JSON object that names a field twice is."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "repeated_parameter"
+
+    def __init__(self, name: str, count: int):
+        super().__init__(
+            _("The query parameter %(name)s is given %(count)s times; give it once.")
+            % {"name": name, "count": count}
+        )
+
+
 def refuse_unknown_query_parameters(request, view, *, filtered: bool = True) -> None:
+    """Raises UnknownQueryParameter for a name the view does not read, then
+    RepeatedQueryParameter for one given more than once."""
     accepted = accepted_query_parameters(view, request, filtered=filtered)
     unknown = sorted(set(request.query_params) - set(accepted))
     if unknown:
         raise UnknownQueryParameter(unknown, accepted)
+    for name, values in sorted(request.query_params.lists()):
+        if len(values) > 1:
+            raise RepeatedQueryParameter(name, len(values))
 
 
 class RefuseUnknownParameters(BaseFilterBackend):

@@ -104,3 +104,45 @@ def test_a_bulk_request_with_a_parameter_in_the_address_writes_nothing():
     assert response.json()["error"]["unknown"] == ["dry_run"]
     assert response.json()["error"]["accepted"] == ["format", "lang"]
     assert not Customer.objects.exists()
+
+
+@pytest.mark.parametrize(("prefix", "viewset"), LISTS, ids=[p for p, _ in LISTS])
+def test_a_parameter_given_twice_is_refused_by_name(api, prefix, viewset):
+    """A filter reads one value: `?segment=core&segment=general` would silently answer
+    the general customers only."""
+    name = "format" if getattr(viewset, "filterset_class", None) is None else None
+    name = name or sorted(viewset.filterset_class.base_filters)[0]
+    response = api.get(f"/api/v1/{prefix}/?{name}=&{name}=", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400, response.content
+    assert response.json()["error"] == {
+        "status": 400,
+        "code": "repeated_parameter",
+        "message": f"The query parameter {name} is given 2 times; give it once.",
+    }
+
+
+def test_a_repeated_filter_is_refused_not_read_as_its_last_value():
+    api, _ = integration_client()
+    CustomerFactory(name="Acme", segment="core")
+    CustomerFactory(name="Bolt", segment="general")
+    response = api.get(
+        "/api/v1/customers/?segment=core&segment=general", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == "查询参数 segment 给出了 2 次；请只给一次。"
+    assert [c["name"] for c in api.get("/api/v1/customers/?segment=core").json()["results"]] == [
+        "Acme"
+    ]
+
+
+def test_a_bulk_request_with_a_repeated_format_writes_nothing():
+    from customers.models import Customer
+
+    api, _ = integration_client()
+    rows = [{"external_id": "C-1", "name": "Acme", "customer_since": "2024-01-01"}]
+    response = api.post(
+        "/api/v1/customers/bulk/?format=json&format=json", {"rows": rows}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "repeated_parameter"
+    assert not Customer.objects.exists()
