@@ -198,9 +198,12 @@ def plain_number(value) -> Decimal:
         raise RowError(Worded(gettext_noop("%(value)s is not a number."), value=repr(value)))
     sent = getattr(value, "as_sent", None)  # a JSON number's spelling (api.errors.JSONParser)
     if isinstance(value, float) and sent is None:
-        # A spreadsheet's number cell: a number, not a spelling; its shortest exact one.
+        # A spreadsheet's number cell: a number, not a spelling. Read at the 15
+        # significant digits a spreadsheet shows and computes with (Excel's limit, IEEE
+        # 754 double's guaranteed decimal digits): a formula's 0.1*3*1000 is stored as
+        # 300.0000000000001 and shown as 300, which is what its author sees and means.
         try:
-            return Decimal(repr(value))
+            return Decimal(f"{value:.15g}")
         except InvalidOperation:
             raise RowError(
                 Worded(gettext_noop("%(value)s is not a number."), value=repr(value))
@@ -263,6 +266,12 @@ def rate(value):
             )
         )
     return _exact(repr(value) if isinstance(value, float) else value, number, 10)
+
+
+# Parsers of numbers a person may write with grouping and either decimal mark: a file's
+# text cells go through `number_text` (the file's decimal mark) before them.
+money.reads_number = True
+rate.reads_number = True
 
 
 # Yes and no as spreadsheets and people write them: Excel's own words in English,

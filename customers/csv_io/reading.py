@@ -25,10 +25,8 @@ from customers.row_values import (
     file_date,
     file_moment,
     from_spreadsheet,
-    money,
     number_text,
     numeric_date_order,
-    rate,
 )
 from customers.row_values import (
     date as date_parser,
@@ -90,6 +88,11 @@ def _cell_text(value, parse: Callable | None) -> str:
                     value=repr(value),
                 )
             )
+        if getattr(parse, "reads_number", False) and math.isfinite(value):
+            # An amount, rate or quantity as the sheet shows it and computes with: 15
+            # significant digits (a formula's 0.1*3*1000 holds 300.0000000000001 and
+            # shows 300), written out plainly.
+            return format(Decimal(f"{value:.15g}"), "f")
         return repr(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, int | Decimal):
         return str(value)
@@ -114,7 +117,7 @@ def _rows(
         header.pop()
     width = len(header)
     mapped = [
-        (position, target, parsers.get(target) in (money, rate), parsers.get(target))
+        (position, target, getattr(parsers.get(target), "reads_number", False), parsers.get(target))
         for position, target in enumerate(mapping.get(column) for column in header)
         if target
     ]

@@ -141,6 +141,9 @@ def _quantity(value):
     return number
 
 
+_quantity.reads_number = True
+
+
 def _write_usage(rows: list[dict], present: set[str] | None = None) -> tuple[int, int]:
     """Each row replaces the stored total of its (customer, day, event): sending a day
     again, or a corrected total, is safe. Returns (created, updated); unchanged totals

@@ -224,3 +224,77 @@ def test_interaction_times_as_spreadsheets_write_them(tmp_path):
     assert Interaction.objects.get(external_id="I-3").happened_at == dt.datetime(
         2025, 12, 29, 9, 15, tzinfo=dt.UTC
     )
+
+
+# --- usage quantities read by the file's decimal mark, as amounts are ------------------
+
+
+def test_usage_quantities_follow_the_file_s_decimal_mark(tmp_path):
+    from customers.models import UsageDay
+
+    CustomerFactory(external_id="C-1")
+    path = write(
+        tmp_path,
+        "customer;day;event;quantity\n"
+        "C-1;01.11.2026;logins;1.000\n"
+        "C-1;02.11.2026;logins;12.500\n"
+        "C-1;03.11.2026;logins;2,5\n"
+        "C-1;04.11.2026;logins;1.234,5\n",
+    )
+    report = csv_io.import_file(
+        "usage", path, mapping_of(path, "usage"), decimal_mark=",", date_order="dmy"
+    )
+    assert (said(report.problems), report.created) == ([], 4)
+    stored = dict(UsageDay.objects.values_list("day__day", "quantity"))
+    # Decimal comma: "1.000" is one thousand, "12.500" twelve thousand five hundred.
+    assert stored == {1: 1000.0, 2: 12500.0, 3: 2.5, 4: 1234.5}
+
+
+def test_a_usage_quantity_that_reads_two_ways_is_refused_when_no_mark_is_chosen(tmp_path):
+    from customers.models import UsageDay
+
+    CustomerFactory(external_id="C-1")
+    path = write(
+        tmp_path,
+        "customer;day;event;quantity\nC-1;2026-11-01;logins;4\nC-1;2026-11-02;logins;1.000\n",
+    )
+    report = csv_io.import_file("usage", path, mapping_of(path, "usage"))
+    assert said(report.problems) == [
+        {
+            "line": 3,
+            "column": "quantity",
+            "message": "'1.000' reads two ways (decimal '.' or thousands separator); choose "
+            "the file's decimal mark or write it without grouping.",
+        }
+    ]
+    assert not UsageDay.objects.exists()
+
+
+def test_a_computed_amount_in_a_workbook_is_read_as_the_spreadsheet_shows_it(tmp_path):
+    from openpyxl import Workbook
+
+    CustomerFactory(external_id="C-1")
+    book = Workbook()
+    sheet = book.active
+    sheet.append(CONTRACT_COLUMNS)
+    # What =0.1*3*1000 and =0.1+0.2 leave in their cells; shown as 300 and 0.3.
+    sheet.append(["K-1", "C-1", dt.date(2025, 1, 1), dt.date(2025, 12, 31), 0.1 * 3 * 1000])
+    sheet.append(["K-2", "C-1", dt.date(2025, 1, 1), dt.date(2025, 12, 31), 0.1 + 0.2])
+    sheet.append(["K-3", "C-1", dt.date(2025, 1, 1), dt.date(2025, 12, 31), 10.005])
+    path = tmp_path / "contracts.xlsx"
+    book.save(path)
+    assert 0.1 * 3 * 1000 == 300.00000000000006 and 0.1 + 0.2 == 0.30000000000000004
+    report = csv_io.import_file("contracts", path, mapping_of(path))
+    # 10.005 is what its cell holds and shows: more decimals than an amount keeps.
+    assert said(report.problems) == [
+        {"line": 4, "column": "annual_value", "message": "'10.005' has more than 2 decimals."}
+    ]
+    assert not Contract.objects.exists()
+    sheet.delete_rows(4)
+    book.save(path)
+    report = csv_io.import_file("contracts", path, mapping_of(path))
+    assert (said(report.problems), report.created) == ([], 2)
+    assert dict(Contract.objects.values_list("external_id", "annual_value")) == {
+        "K-1": Decimal("300.00"),
+        "K-2": Decimal("0.30"),
+    }
