@@ -116,23 +116,29 @@ def _check_rows(
             for target, message in problems:
                 found.append((line, column_of.get(target) if target else None, message))
                 reported.add((index, target))
-            key = _row_key(kind, row)
-            if key:
-                if key in seen:
-                    found.append(
-                        (
-                            line,
-                            column_of[key[0]],
-                            Worded(
-                                gettext_noop("%(value)s is also on line %(line)s."),
-                                value=repr(key[1]),
-                                line=seen[key],
-                            ),
-                        )
-                    )
-                seen.setdefault(key, line)
             rows.append(row)
         clean, errors = upsert.validate(kind, rows, present=present)
+        # A record named twice, across chunks too, by its key as read (`usd` and `USD`,
+        # `15.11.2026` and `2026-11-15` are one currency and one day), told as the file
+        # writes it.
+        for index, row in enumerate(clean):
+            key = _read_key(kind, row)
+            if key is None:
+                continue
+            if key in seen:
+                field, written = _row_key(kind, rows[index])
+                found.append(
+                    (
+                        lines[index],
+                        column_of[field],
+                        Worded(
+                            gettext_noop("%(value)s is also on line %(line)s."),
+                            value=repr(written),
+                            line=seen[key],
+                        ),
+                    )
+                )
+            seen.setdefault(key, lines[index])
         for error in errors:
             if getattr(error["message"], "code", error["message"]).endswith("of this request."):
                 continue  # repeated ids are reported by line above, across chunks too
@@ -152,13 +158,18 @@ def _check_rows(
             progress(report.rows)
 
 
-def _row_key(kind: str, row: dict) -> tuple[str, str] | None:
-    """(field to point at, the value naming the record): its external id, or for usage
-    totals the customer, day and event; None when the row does not name one."""
+def _read_key(kind: str, row: dict) -> tuple | None:
+    """The key naming a validated row's record, as read (its external id; for usage
+    totals the customer, day and event; for rates the currency and day); None when a
+    part could not be read."""
+    key = tuple(row.get(name) for name in upsert.KINDS[kind].key)
+    return None if any(part in (None, "") for part in key) else key
+
+
+def _row_key(kind: str, row: dict) -> tuple[str, str]:
+    """(field to point at, the value naming the record as the file writes it)."""
     names = ["customer" if n == "customer_id" else n for n in upsert.KINDS[kind].key]
     values = [str(row.get(name, "")).strip() for name in names]
-    if not all(values):
-        return None
     return (names[-1], values[0] if len(values) == 1 else " / ".join(values))
 
 

@@ -158,13 +158,7 @@ def _check_batch(kind: Kind, clean: list[dict], errors: list[dict], present) -> 
                         row=seen[key],
                     )
                     if len(parts) == 1
-                    else Worded(
-                        gettext_noop(
-                            "The same customer, day and event is also in row %(row)s of this "
-                            "request."
-                        ),
-                        row=seen[key],
-                    ),
+                    else Worded(kind.repeated_key, row=seen[key]),
                 }
             )
         seen.setdefault(key, index)

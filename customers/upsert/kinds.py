@@ -97,6 +97,10 @@ class Kind:
     aliases: dict[str, str] = field(default_factory=dict)
     # a file of this kind is checked and written as one batch (its rows name each other)
     whole_file: bool = False
+    # what a row repeating another's key (of more than one field) is told, with %(row)s
+    repeated_key: str = gettext_noop(
+        "The same customer, day and event is also in row %(row)s of this request."
+    )
 
     @property
     def fields(self) -> list[str]:
@@ -294,6 +298,9 @@ KINDS: dict[str, Kind] = {
         derived=("external_id",),
         natural_key=lambda row: currency.rate_external_id(row["currency"], row["day"]),
         key=("currency", "day"),
+        repeated_key=gettext_noop(
+            "The same currency and day is also in row %(row)s of this request."
+        ),
     ),
     # Product usage: one day's total per customer and event name (models.UsageDay).
     "usage": Kind(

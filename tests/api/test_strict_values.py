@@ -61,6 +61,17 @@ def test_an_exchange_rate_with_more_than_ten_decimals_is_refused(api):
     assert not ExchangeRate.objects.exists()
 
 
+def test_a_rate_repeated_in_another_case_is_refused_as_the_same_currency_and_day(api):
+    rows = [
+        {"currency": "gbp", "day": "2026-11-18", "rate": "1.15"},
+        {"currency": "GBP", "day": "2026-11-18", "rate": "1.16"},
+    ]
+    assert refused(api, "exchange-rates", rows) == [
+        (1, "day", "The same currency and day is also in row 0 of this request.")
+    ]
+    assert not ExchangeRate.objects.filter(currency="GBP").exists()
+
+
 @pytest.mark.parametrize("day", ["12/31/2025", "31.12.2025", "2025/12/31"])
 def test_the_api_takes_iso_dates_only_and_says_so(api, day):
     row = {"external_id": "C-1", "name": "Acme", "customer_since": day}

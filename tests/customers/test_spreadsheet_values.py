@@ -298,3 +298,42 @@ def test_a_computed_amount_in_a_workbook_is_read_as_the_spreadsheet_shows_it(tmp
         "K-1": Decimal("300.00"),
         "K-2": Decimal("0.30"),
     }
+
+
+# --- a record named twice, written two ways ----------------------------------------------
+
+
+def test_a_rate_repeated_in_another_spelling_is_refused_at_its_line(tmp_path):
+    from customers.models import ExchangeRate
+
+    path = write(
+        tmp_path,
+        "currency,day,rate\nusd,2026-11-15,0.95\nGBP,2026-11-15,1.15\nUSD,15.11.2026,0.90\n",
+    )
+    mapping = mapping_of(path, "exchange_rates")
+    expected = [
+        {
+            "line": 4,
+            "column": "day",
+            "message": "'USD / 2026-11-15' is also on line 2.",  # dates as read
+        }
+    ]
+    assert said(csv_io.check("exchange_rates", path, mapping).problems) == expected
+    report = csv_io.import_file("exchange_rates", path, mapping)
+    assert said(report.problems) == expected
+    assert not ExchangeRate.objects.filter(currency__in=["USD", "GBP"]).exists()
+
+
+def test_a_usage_total_repeated_with_its_day_written_another_way_is_refused(tmp_path):
+    from customers.models import UsageDay
+
+    CustomerFactory(external_id="C-1")
+    path = write(
+        tmp_path,
+        "customer;day;event;quantity\nC-1;2026-11-01;logins;4\nC-1;01.11.2026;logins;5\n",
+    )
+    report = csv_io.import_file("usage", path, mapping_of(path, "usage"), date_order="dmy")
+    assert said(report.problems) == [
+        {"line": 3, "column": "event", "message": "'C-1 / 2026-11-01 / logins' is also on line 2."}
+    ]
+    assert not UsageDay.objects.exists()
