@@ -117,7 +117,7 @@ def _check_rows(
                 found.append((line, column_of.get(target) if target else None, message))
                 reported.add((index, target))
             rows.append(row)
-        clean, errors = upsert.validate(kind, rows, present=present)
+        clean, errors = upsert.validate(kind, rows, present=present, blank_keeps_stored=True)
         # A record named twice, across chunks too, by its key as read (`usd` and `USD`,
         # `15.11.2026` and `2026-11-15` are one currency and one day), told as the file
         # writes it.
@@ -257,7 +257,13 @@ def _refused_rows(kind: str, chunk: list, present: set[str]) -> list[tuple[int, 
         return []
     try:
         with transaction.atomic():
-            upsert.upsert(kind, [row for _, row, _ in chunk], present=present, max_rows=None)
+            upsert.upsert(
+                kind,
+                [row for _, row, _ in chunk],
+                present=present,
+                max_rows=None,
+                blank_keeps_stored=True,
+            )
             raise _TryOnly
     except _TryOnly:
         return []

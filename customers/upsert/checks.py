@@ -22,20 +22,29 @@ from staff.models import Employee
 
 
 def validate(
-    kind_name: str, rows: list, *, present: set[str] | None = None
+    kind_name: str,
+    rows: list,
+    *,
+    present: set[str] | None = None,
+    blank_keeps_stored: bool = False,
 ) -> tuple[list[dict], list[dict]]:
     """Parse and check every row. Returns (clean rows with database columns, errors).
     Each error is {"index", "field", "message"} with the row's 0-based index in the batch.
 
     `present`: the fields the batch gives (a file's mapped columns); the others keep their
     value on records that exist (and their default on new ones), and the whole-row rules
-    see the record as it will be. None: each row is the whole record."""
+    see the record as it will be. None: each row is the whole record.
+    `blank_keeps_stored` (the file import): an empty cell of a record that exists keeps
+    its stored value, as other CRMs' imports do (an empty currency never turns a USD
+    contract into EUR); on a new record it takes the default, or is refused as required.
+    Not for the record's own key, nor for kinds keyed otherwise than by external id."""
     kind = KINDS[kind_name]
-    clean, errors = parse_rows(kind, rows, present)
+    blanks: dict[int, set[str]] | None = {} if blank_keeps_stored and _keeps_blanks(kind) else None
+    clean, errors = parse_rows(kind, rows, present, blanks)
     if kind.validate is not None:
         clean = kind.validate(clean, errors, present)
     else:
-        _check_batch(kind, clean, errors, present)
+        _check_batch(kind, clean, errors, present, blanks)
     # By row, then by field in the schema's order.
     order = {name: n for n, name in enumerate(kind.fields)}
     errors.sort(
@@ -48,9 +57,17 @@ def validate(
     return clean, errors
 
 
-def parse_rows(kind: Kind, rows: list, present: set[str] | None) -> tuple[list[dict], list[dict]]:
+def _keeps_blanks(kind: Kind) -> bool:
+    return kind.validate is None and kind.write is None and kind.natural_key is None
+
+
+def parse_rows(
+    kind: Kind, rows: list, present: set[str] | None, blanks: dict[int, set[str]] | None = None
+) -> tuple[list[dict], list[dict]]:
     """Each row's columns parsed (references kept as sent, stripped); the errors of the
-    values that cannot be read, by index and field."""
+    values that cannot be read, by index and field. With `blanks`, an empty value of a
+    field that is not the key is left out of the row and noted there by index instead
+    (`_fill_blanks` decides it once it is known whether the record exists)."""
     errors: list[dict] = []
     known = set(kind.fields)
     clean: list[dict] = []
@@ -83,6 +100,9 @@ def parse_rows(kind: Kind, rows: list, present: set[str] | None) -> tuple[list[d
             except RowError as problem:
                 errors.append({"index": index, "field": column.name, "message": str(problem)})
                 continue
+            if parsed in (None, "") and blanks is not None and column.name not in kind.key:
+                blanks.setdefault(index, set()).add(column.name)
+                continue
             if parsed in (None, "") and column.required:
                 errors.append(
                     {
@@ -97,7 +117,10 @@ def parse_rows(kind: Kind, rows: list, present: set[str] | None) -> tuple[list[d
             if present is not None and reference.name not in present:
                 continue
             value = raw.get(reference.name)
-            if blank(value):
+            if blank(value) and blanks is not None:
+                blanks.setdefault(index, set()).add(reference.name)
+                row[reference.name] = None
+            elif blank(value):
                 if reference.required:
                     errors.append(
                         {
@@ -121,10 +144,18 @@ def parse_rows(kind: Kind, rows: list, present: set[str] | None) -> tuple[list[d
     return clean, errors
 
 
-def _check_batch(kind: Kind, clean: list[dict], errors: list[dict], present) -> None:
+def _check_batch(
+    kind: Kind,
+    clean: list[dict],
+    errors: list[dict],
+    present,
+    blanks: dict[int, set[str]] | None = None,
+) -> None:
     _resolve_references(kind, clean, errors, present)
     if present is not None:
         _fill_from_existing(kind, clean, present)
+    if blanks:
+        _fill_blanks(kind, clean, errors, blanks)
     bad = {e["index"] for e in errors}
     # Fields (and their reference columns) whose value could not be read, by row: the
     # whole-row rules still run on a row with such a field, unless they read it.
@@ -236,6 +267,42 @@ def _fill_from_existing(kind: Kind, rows: list[dict], present: set[str]) -> None
             row[column.name] = before.get(column.name, column.default)
         for reference in absent_references:
             row[reference.column] = before.get(reference.column)
+
+
+def _fill_blanks(
+    kind: Kind, rows: list[dict], errors: list[dict], blanks: dict[int, set[str]]
+) -> None:
+    """Each empty value noted by `parse_rows`: the stored one where the record exists
+    (one query for the batch), else the column's default, or "Required." where the field
+    must be given."""
+    columns = {c.name: c for c in kind.columns}
+    references = {r.name: r for r in kind.references}
+    noted = [index for index in blanks if rows[index].get("external_id")]
+    names = sorted(
+        {
+            name if name in columns else references[name].column
+            for index in noted
+            for name in blanks[index]
+        }
+    )
+    stored = {
+        record["external_id"]: record
+        for record in kind.model.objects.filter(
+            external_id__in=[rows[index]["external_id"] for index in noted]
+        ).values("external_id", *names)
+    }
+    required = Worded(gettext_noop("Required."))
+    for index, names_blank in blanks.items():
+        row = rows[index]
+        before = stored.get(row.get("external_id"))
+        for name in sorted(names_blank):
+            target = name if name in columns else references[name].column
+            if before is not None:
+                row[target] = before[target]
+            elif (columns[name] if name in columns else references[name]).required:
+                errors.append({"index": index, "field": name, "message": required})
+            else:
+                row[target] = columns[name].default if name in columns else None
 
 
 def _resolve_references(

@@ -35,11 +35,13 @@ def upsert(
     dry_run: bool = False,
     present: set[str] | None = None,
     max_rows: int | None = MAX_ROWS,
+    blank_keeps_stored: bool = False,
 ) -> Outcome:
     """Validate the whole batch, then (unless dry_run or any row is bad) write it in one
     transaction. Returns what was created, updated and left unchanged. `present`: see
     validate; fields not in it are not written on records that exist. `max_rows`: None
-    for a file of a kind checked whole (its rows name each other)."""
+    for a file of a kind checked whole (its rows name each other). `blank_keeps_stored`:
+    see validate (the file import)."""
     outcome = Outcome(received=len(rows))
     if max_rows is not None and len(rows) > max_rows:
         outcome.errors = [
@@ -54,7 +56,9 @@ def upsert(
             }
         ]
         return outcome
-    clean, outcome.errors = validate(kind_name, rows, present=present)
+    clean, outcome.errors = validate(
+        kind_name, rows, present=present, blank_keeps_stored=blank_keeps_stored
+    )
     if outcome.errors or not clean:
         return outcome
     if dry_run:

@@ -1,0 +1,134 @@
+"""An empty cell in an import leaves a stored record's value as it is, as other CRMs'
+imports do: a file that leaves the currency empty never turns a USD contract into EUR,
+and one that leaves the owner empty never takes a customer from its owner. On a new
+record an empty cell takes the field's default, or is refused where the field is
+required, by line and column."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from customers import csv_io
+from customers.models import Contact, Contract, Customer, ExchangeRate
+from tests.factories import ContactFactory, ContractFactory, CustomerFactory, EmployeeFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def said(problems: list[dict]) -> list[dict]:
+    return [{k: p[k] for k in ("line", "column", "message")} for p in problems]
+
+
+def run(tmp_path, kind: str, text: str, **options):
+    path = tmp_path / f"{kind}.csv"
+    path.write_text(text, encoding="utf-8")
+    mapping = csv_io.default_mapping(kind, csv_io.sniff(path)[1])
+    return csv_io.import_file(kind, path, mapping, **options)
+
+
+def test_an_empty_currency_and_flag_keep_the_stored_contract_s(tmp_path):
+    ExchangeRate.objects.create(currency="USD", day=dt.date(2026, 1, 1), rate=Decimal("0.5"))
+    customer = CustomerFactory(external_id="C-2")
+    ContractFactory(
+        customer=customer,
+        external_id="K-4",
+        start_date=dt.date(2026, 3, 15),
+        end_date=dt.date(2027, 3, 14),
+        annual_value=Decimal("1000"),
+        currency="USD",
+        auto_renew=True,
+    )
+    report = run(
+        tmp_path,
+        "contracts",
+        "external_id;customer;start_date;end_date;annual_value;currency;auto_renew\n"
+        "K-4;C-2;15.03.2026;14.03.2027;1200;;\n",
+        decimal_mark=",",
+        date_order="dmy",
+    )
+    assert (said(report.problems), report.updated) == ([], 1)
+    stored = Contract.objects.get(external_id="K-4")
+    # The value changed; the currency and auto-renewal the file left empty did not:
+    # USD 1,200 at 0.5 is EUR 600 in the reporting currency.
+    assert (stored.annual_value, stored.currency, stored.auto_renew) == (
+        Decimal("1200.00"),
+        "USD",
+        True,
+    )
+    assert stored.annual_value_reporting == Decimal("600.00")
+
+
+def test_empty_segment_industry_and_owner_keep_the_stored_customer_s(tmp_path):
+    owner = EmployeeFactory(email="ben.berg@example.com")
+    CustomerFactory(
+        external_id="S-1",
+        name="Segment Test",
+        segment="core",
+        industry="Retail",
+        primary_owner=owner,
+    )
+    report = run(
+        tmp_path,
+        "customers",
+        "external_id,name,customer_since,segment,industry,primary_owner\n"
+        "S-1,Segment Test GmbH,,,,\n",
+    )
+    assert (said(report.problems), report.updated) == ([], 1)
+    stored = Customer.objects.get(external_id="S-1")
+    assert (stored.name, stored.segment, stored.industry, stored.primary_owner_id) == (
+        "Segment Test GmbH",
+        "core",
+        "Retail",
+        owner.pk,
+    )
+
+
+def test_on_a_new_record_an_empty_cell_takes_the_default_or_is_required(tmp_path):
+    CustomerFactory(external_id="C-1")
+    ContactFactory(customer=Customer.objects.get(external_id="C-1"), external_id="P-1")
+    report = run(
+        tmp_path,
+        "contacts",
+        "external_id,customer,name,role,is_decision_maker\n"
+        "P-1,,Ann Old,,\n"  # stored: keeps its customer
+        "P-2,,Bob New,,\n"  # new: a contact needs its customer
+        "P-3,C-1,Cem New,,\n",  # new: role empty, not a decision-maker
+    )
+    assert said(report.problems) == [{"line": 3, "column": "customer", "message": "Required."}]
+    assert set(Contact.objects.values_list("external_id", flat=True)) == {"P-1"}
+
+    report = run(
+        tmp_path,
+        "contacts",
+        "external_id,customer,name,role,is_decision_maker\nP-1,,Ann Old,,\nP-3,C-1,Cem New,,\n",
+    )
+    assert (said(report.problems), report.created, report.updated) == ([], 1, 1)
+    new = Contact.objects.get(external_id="P-3")
+    assert (new.role, new.is_decision_maker) == ("", False)
+    assert Contact.objects.get(external_id="P-1").customer.external_id == "C-1"
+
+
+def test_an_empty_required_cell_of_a_stored_record_keeps_it_too(tmp_path):
+    customer = CustomerFactory(external_id="C-1")
+    ContractFactory(
+        customer=customer,
+        external_id="K-1",
+        start_date=dt.date(2026, 1, 1),
+        end_date=dt.date(2026, 12, 31),
+        annual_value=Decimal("500"),
+    )
+    report = run(
+        tmp_path,
+        "contracts",
+        "external_id,customer,start_date,end_date,annual_value\nK-1,,,2027-01-31,\n",
+    )
+    assert (said(report.problems), report.updated) == ([], 1)
+    stored = Contract.objects.get(external_id="K-1")
+    assert (stored.start_date, stored.end_date, stored.annual_value) == (
+        dt.date(2026, 1, 1),
+        dt.date(2027, 1, 31),
+        Decimal("500.00"),
+    )
