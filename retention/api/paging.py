@@ -31,6 +31,7 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext
+from rest_framework import exceptions
 from rest_framework.exceptions import NotFound
 from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import BasePagination, CursorPagination
@@ -52,6 +53,24 @@ class Ordering(OrderingFilter):
     def get_ordering(self, request, queryset, view):
         ordering = list(super().get_ordering(request, queryset, view) or ["id"])
         return with_tie_breaker(ordering)
+
+    def remove_invalid_fields(self, queryset, fields, view, request):
+        """A field the list cannot order by is a 400 naming it and what it takes, as an
+        unknown parameter is (DRF drops it without a word: `?ordering=-updatedat` would
+        answer in id order)."""
+        valid = [name for name, _ in self.get_valid_fields(queryset, view, {"request": request})]
+        asked = [term.strip() for term in fields]
+        wrong = [term for term in asked if term.lstrip("-") not in valid]
+        if wrong:
+            raise exceptions.ValidationError(
+                {
+                    self.ordering_param: [
+                        gettext("Cannot order by %(names)s; this list orders by: %(valid)s.")
+                        % {"names": ", ".join(wrong), "valid": ", ".join(sorted(valid))}
+                    ]
+                }
+            )
+        return [term for term in asked if term]
 
 
 def with_tie_breaker(ordering: list[str]) -> list[str]:
@@ -184,12 +203,23 @@ class Cursor(BasePagination):
     # --- helpers ------------------------------------------------------------------------
 
     def _page_size(self, request) -> int:
-        raw = request.query_params.get(self.page_size_query_param)
-        try:
-            size = int(raw) if raw is not None else self.page_size
-        except ValueError:
+        """`page_size` from 1 to max_page_size; empty is the default; anything else is a
+        400 naming the range (`abc`, `0` and `5000` were read as 100 or 1000 silently)."""
+        raw = (request.query_params.get(self.page_size_query_param) or "").strip()
+        if not raw:
             return self.page_size
-        return self.page_size if size <= 0 else min(size, self.max_page_size)
+        if not raw.isdecimal() or not 1 <= int(raw) <= self.max_page_size:
+            raise exceptions.ValidationError(
+                {
+                    self.page_size_query_param: [
+                        gettext(
+                            "%(value)s is not a page size; give a whole number from 1 to %(most)s."
+                        )
+                        % {"value": repr(raw), "most": self.max_page_size}
+                    ]
+                }
+            )
+        return int(raw)
 
     def _ordering(self, request, queryset, view) -> list[str]:
         for backend in getattr(view, "filter_backends", []):

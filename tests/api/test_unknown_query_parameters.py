@@ -146,3 +146,36 @@ def test_a_bulk_request_with_a_repeated_format_writes_nothing():
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "repeated_parameter"
     assert not Customer.objects.exists()
+
+
+@pytest.mark.parametrize("ordering", ["-updatedat", "bogus", "name,-nmae"])
+def test_an_ordering_the_list_cannot_take_is_refused_naming_it(ordering):
+    api, _ = integration_client()
+    CustomerFactory(name="Acme")
+    response = api.get(f"/api/v1/customers/?ordering={ordering}", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    wrong = ", ".join(t for t in ordering.split(",") if t.lstrip("-") not in ("name",))
+    assert error["fields"]["ordering"][0].startswith(
+        f"Cannot order by {wrong}; this list orders by: "
+    )
+    assert "updated_at" in error["fields"]["ordering"][0]
+    assert api.get("/api/v1/customers/?ordering=-updated_at").status_code == 200
+
+
+@pytest.mark.parametrize("size", ["abc", "0", "-1", "1001", "1.5"])
+def test_a_page_size_out_of_range_is_refused_not_replaced(size):
+    api, _ = integration_client()
+    response = api.get(f"/api/v1/customers/?page_size={size}", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["page_size"] == [
+        f"'{size}' is not a page size; give a whole number from 1 to 1000."
+    ]
+
+
+def test_page_sizes_from_one_to_the_most_are_taken():
+    api, _ = integration_client()
+    for n in range(3):
+        CustomerFactory(name=f"C{n}")
+    assert len(api.get("/api/v1/customers/?page_size=1").json()["results"]) == 1
+    assert len(api.get("/api/v1/customers/?page_size=1000").json()["results"]) == 3
