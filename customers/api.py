@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import django_filters
+from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -270,13 +271,22 @@ class UpdatedSince(SyncFilter):
     )
 
 
+class WholeNumberFilter(django_filters.NumberFilter):
+    """An id or a tier: a whole number, refused otherwise (django-filter's NumberFilter
+    reads a decimal, and `?tier=1.5` answered tier 1)."""
+
+    field_class = forms.IntegerField
+
+
 class CustomerFilter(UpdatedSince):
     owner = EmployeeNamed(
         field_names=("primary_owner", "secondary_owner"),
         label=_("Primary or secondary owner: id, e-mail or HR external id"),
     )
-    team = django_filters.NumberFilter(field_name="primary_owner__team", label=_("Owner's team id"))
-    tier = django_filters.NumberFilter(method="by_tier", label=_("Current risk tier (1-5)"))
+    team = WholeNumberFilter(field_name="primary_owner__team", label=_("Owner's team id"))
+    tier = WholeNumberFilter(
+        method="by_tier", label=_("Current risk tier (1-5)"), min_value=1, max_value=5
+    )
 
     class Meta:
         model = Customer
@@ -333,7 +343,7 @@ class RiskScoreFilter(django_filters.FilterSet):
         ),
     )
     owner = EmployeeNamed(field_name="customer__primary_owner")
-    team = django_filters.NumberFilter(field_name="customer__primary_owner__team")
+    team = WholeNumberFilter(field_name="customer__primary_owner__team")
     segment = django_filters.CharFilter(field_name="customer__segment")
 
     class Meta:
@@ -469,7 +479,7 @@ class ExchangeRateViewSet(BulkUpsertMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class UsageDayFilter(django_filters.FilterSet):
-    customer = django_filters.NumberFilter(field_name="customer_id")
+    customer = WholeNumberFilter(field_name="customer_id")
     event = django_filters.CharFilter()
     day_from = django_filters.DateFilter(field_name="day", lookup_expr="gte")
     day_to = django_filters.DateFilter(field_name="day", lookup_expr="lte")

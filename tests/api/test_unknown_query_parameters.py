@@ -179,3 +179,12 @@ def test_page_sizes_from_one_to_the_most_are_taken():
         CustomerFactory(name=f"C{n}")
     assert len(api.get("/api/v1/customers/?page_size=1").json()["results"]) == 1
     assert len(api.get("/api/v1/customers/?page_size=1000").json()["results"]) == 3
+
+
+@pytest.mark.parametrize("query", ["tier=1.5", "tier=6", "tier=0", "team=1.5", "tier=abc"])
+def test_a_tier_or_id_that_is_not_a_whole_number_in_range_is_refused(query):
+    api, _ = integration_client()
+    response = api.get(f"/api/v1/customers/?{query}", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400, response.json()
+    name = query.split("=")[0]
+    assert list(response.json()["error"]["fields"]) == [name]
