@@ -20,6 +20,7 @@ from django.utils.translation import gettext_noop
 from customers.currency import CurrencyFieldsChecked
 from retention.email_address import InternationalEmailField
 from retention.satisfaction import SatisfactionField
+from retention.text_input import validate_identifier
 from retention.text_limits import LimitedTextField
 from retention.wording import Day, Moment, Worded, label, reword
 from staff.models import Employee
@@ -158,7 +159,7 @@ class Customer(models.Model):
         CHURNED = "churned", _("Churned")
 
     name = models.CharField(max_length=200)
-    external_id = models.CharField(max_length=64, unique=True)
+    external_id = models.CharField(max_length=64, unique=True, validators=[validate_identifier])
     segment = models.CharField(max_length=12, choices=Segment.choices, default=Segment.GENERAL)
     industry = models.CharField(max_length=80, blank=True)
     region = models.CharField(max_length=80, blank=True, db_index=True)
@@ -512,7 +513,12 @@ class Contact(NamedForExport, models.Model):
         Customer, on_delete=models.CASCADE, related_name="contacts", db_index=False
     )
     external_id = models.CharField(
-        max_length=64, unique=True, null=True, blank=True, default=app_external_id
+        max_length=64,
+        unique=True,
+        null=True,
+        blank=True,
+        default=app_external_id,
+        validators=[validate_identifier],
     )
     name = models.CharField(max_length=160)
     role = models.CharField(max_length=120, blank=True, help_text=_("Job title at the customer."))
@@ -597,7 +603,7 @@ class Contract(CurrencyFieldsChecked, models.Model):
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="contracts", db_index=False
     )
-    external_id = models.CharField(max_length=64, unique=True)
+    external_id = models.CharField(max_length=64, unique=True, validators=[validate_identifier])
     start_date = models.DateField()
     end_date = models.DateField()
     annual_value = models.DecimalField(
@@ -845,7 +851,13 @@ class Interaction(NamedForExport, models.Model):
     # Unique through the constraint below, which (unlike unique=True) adds no second
     # pattern-matching index on PostgreSQL. Interactions logged in the app get one
     # ("app-" and a random UUID), so every exported row imports back.
-    external_id = models.CharField(max_length=64, null=True, blank=True, default=app_external_id)
+    external_id = models.CharField(
+        max_length=64,
+        null=True,
+        blank=True,
+        default=app_external_id,
+        validators=[validate_identifier],
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -79,11 +79,26 @@ def as_text(value) -> str:
     raise RowError(Worded(gettext_noop("must be text.")))
 
 
-def text(max_length: int) -> Callable:
+def identifier(value: str) -> str:
+    """An external id as stored: text (`storable`, NFC, trimmed) with no invisible
+    character inside (retention/text_input.py)."""
+    value = storable(text_input.normalised(value))
+    code = text_input.invisible_in(value)
+    if code:
+        raise RowError(Worded(text_input.INVISIBLE_IN_ID, code=code))
+    return value
+
+
+def text(max_length: int, *, names_a_record: bool = False) -> Callable:
+    """Text of at most `max_length` characters, in NFC and trimmed; `names_a_record`: an
+    external id (`identifier`)."""
+
     def parse(value):
         if blank(value):
             return ""
-        value = as_text(value).strip()
+        value = text_input.normalised(as_text(value))
+        if names_a_record:
+            value = identifier(value)
         if len(value) > max_length:
             raise RowError(
                 Worded(

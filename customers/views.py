@@ -276,8 +276,9 @@ def customer_owners(request: HttpRequest) -> JsonResponse:
     from django.db.models.functions import Lower
 
     from retention.email_address import email_key
+    from retention.text_input import normalised
 
-    search = request.GET.get("q", "").strip()[:100]
+    search = normalised(request.GET.get("q", ""))[:100]
     # The list filters by the current owner (selectors.offered_owners); someone leaving
     # is labelled so.
     people = offered_owners(report_team_ids(request.user), timezone.localdate()).select_related(

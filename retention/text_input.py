@@ -4,6 +4,13 @@ single-record and bulk endpoints, the file import):
 - text made only of invisible characters (zero-width space and joiners, the byte-order
   mark, other format characters, category Cf) and spaces is empty: "\\u200b\\u200b" as a
   customer's name is "Required", as "   " is;
+- text is stored in Unicode's composed form (NFC, as the W3C character model asks of
+  text on the web): "Café" typed on a Mac (e + combining accent, NFD) and on Windows is
+  one name and one external id, found by one search; invisible format characters at
+  either end are trimmed as spaces are ("C-17\u200b" pasted from a web page is "C-17");
+- an identifier (an external id, a reference to one) holding an invisible character
+  inside is refused, naming it: "C-\u200b17" would be a second record that looks like
+  C-17;
 - the bidirectional controls that reorder the text after them (U+202A-U+202E embeddings
   and overrides, U+2066-U+2069 isolates) are refused, naming the field: an unclosed
   U+202E in a departure reason mirrored the page's own text after it. The plain
@@ -28,6 +35,55 @@ BIDI_MESSAGE_ID = gettext_noop(
     "contains the invisible text-direction control %(code)s, which would reorder the text "
     "shown after it; remove it."
 )
+
+
+INVISIBLE_IN_ID = gettext_noop(
+    "contains the invisible character %(code)s, which would make it a different id from the "
+    "one it looks like; remove it."
+)
+
+
+# Direction marks are part of right-to-left text, at its ends too ("שלום\u200e").
+DIRECTION_MARKS = frozenset("\u200e\u200f\u061c")
+
+
+def _trimmed(character: str) -> bool:
+    return character.isspace() or (
+        unicodedata.category(character) == "Cf" and character not in DIRECTION_MARKS
+    )
+
+
+def normalised(text: str) -> str:
+    """`text` in NFC, with spaces and invisible format characters (category Cf: zero-width
+    space and joiners, the byte-order mark; not the direction marks) trimmed from both
+    ends."""
+    text = unicodedata.normalize("NFC", text)
+    start, end = 0, len(text)
+    while start < end and _trimmed(text[start]):
+        start += 1
+    while end > start and _trimmed(text[end - 1]):
+        end -= 1
+    return text[start:end] if (start, end) != (0, len(text)) else text
+
+
+def invisible_in(text: str) -> str | None:
+    """The first invisible format character in `text` as "U+200B", or None."""
+    for character in text:
+        if unicodedata.category(character) == "Cf":
+            return f"U+{ord(character):04X}"
+    return None
+
+
+def validate_identifier(value) -> None:
+    """Model validator of external ids (forms, the admin, the API's single records): no
+    invisible character inside."""
+    from django.core.exceptions import ValidationError
+
+    code = invisible_in(value) if isinstance(value, str) else None
+    if code:
+        raise ValidationError(
+            _capital(gettext_lazy(INVISIBLE_IN_ID) % {"code": code}), code="invisible"
+        )
 
 
 def is_blank(text: str) -> bool:
@@ -62,6 +118,8 @@ def install() -> None:
         if isinstance(value, str) and value not in self.empty_values:
             if is_blank(value):
                 return self.empty_value
+            if self.strip:  # not a password (strip=False), which is compared as typed
+                value = normalised(value)
             code = bidi_control_in(value)
             if code:
                 raise forms.ValidationError(_capital(bidi_message(code)), code="bidi_control")
@@ -80,6 +138,8 @@ def install() -> None:
 
     def to_internal_value(self, data):
         value = drf_to_internal_value(self, data)
+        if isinstance(value, str) and self.trim_whitespace:  # not a password
+            value = normalised(value)
         code = bidi_control_in(value) if isinstance(value, str) else None
         if code:
             raise drf_fields.ValidationError(_capital(bidi_message(code)), code="bidi_control")
@@ -93,3 +153,49 @@ def _capital(message) -> str:
     """A form's or serializer's message stands alone under its field: "Contains ..."."""
     text = str(message)
     return text[:1].upper() + text[1:]
+
+
+# Invisible format characters a stored value may carry at its ends (pasted from web pages
+# and spreadsheets), as one PostgreSQL bracket expression: a migration finds the values
+# `normalised` would change with it and `IS NOT NFC NORMALIZED`.
+_EDGE_INVISIBLE = "[\u00ad\u180e\u200b-\u200d\u2060-\u2064\ufeff]"
+
+
+def normalise_column(connection, table: str, column: str, *, unique: bool) -> int:
+    """Store `table.column` as `normalised` gives it (NFC, trimmed of invisible
+    characters), for the rows that differ: found by one statement (PostgreSQL with UTF-8
+    only; elsewhere nothing is stored from before the rule). A unique value that would
+    become another row's is left as it is (the two records are for a person to merge).
+    Returns the rows changed."""
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_encoding")
+        if cursor.fetchone()[0].upper() not in ("UTF8", "UTF-8"):
+            return 0
+        cursor.execute(
+            f"SELECT id, {column} FROM {table} WHERE {column} IS NOT NULL AND "
+            f"({column} IS NOT NFC NORMALIZED OR {column} ~ %s)",
+            [f"^{_EDGE_INVISIBLE}|{_EDGE_INVISIBLE}$|^\\s|\\s$"],
+        )
+        found = [(pk, value, normalised(value)) for pk, value in cursor.fetchall()]
+        updates: dict[int, str] = {}
+        taken: set[str] = set()
+        if unique and found:
+            cursor.execute(
+                f"SELECT {column} FROM {table} WHERE {column} = ANY(%s)",
+                [[new for _, _, new in found]],
+            )
+            taken = {value for (value,) in cursor.fetchall()}
+        for pk, value, new in found:
+            if new == value or not new or (unique and new in taken):
+                continue
+            taken.add(new)
+            updates[pk] = new
+        if updates:
+            cursor.execute(
+                f"UPDATE {table} AS t SET {column} = v.new "
+                "FROM unnest(%s::bigint[], %s::text[]) AS v(id, new) WHERE t.id = v.id",
+                [list(updates), list(updates.values())],
+            )
+        return len(updates)

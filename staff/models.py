@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from retention.email_address import InternationalEmailField
+from retention.text_input import validate_identifier
 from retention.text_limits import LimitedTextField
 from retention.wording import Day, Worded
 
@@ -57,7 +58,12 @@ def access_ended(status: str, departure_date, today=None) -> bool:
 
 class Team(models.Model):
     external_id = models.CharField(
-        max_length=64, unique=True, null=True, blank=True, help_text=_("ID in the HR system.")
+        max_length=64,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text=_("ID in the HR system."),
+        validators=[validate_identifier],
     )
     name = models.CharField(max_length=120, unique=True)
     region = models.CharField(max_length=80, blank=True)
@@ -121,7 +127,12 @@ class Employee(models.Model):
         related_name="employee",
     )
     external_id = models.CharField(
-        max_length=64, unique=True, null=True, blank=True, help_text=_("ID in the HR system.")
+        max_length=64,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text=_("ID in the HR system."),
+        validators=[validate_identifier],
     )
     name = models.CharField(max_length=160)
     # Unique without case (constraint below): Ben.Berg@x and ben.berg@x are one person.

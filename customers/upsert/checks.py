@@ -13,7 +13,7 @@ from customers.row_values import (
     RowError,
     as_text,
     blank,
-    storable,
+    identifier,
 )
 from customers.upsert.kinds import KINDS, NOT_FOUND, Kind
 from retention.email_address import email_key
@@ -132,7 +132,7 @@ def parse_rows(
                 row[reference.name] = None
             else:
                 try:
-                    row[reference.name] = storable(as_text(value).strip())
+                    row[reference.name] = identifier(as_text(value))
                 except RowError as problem:
                     errors.append(
                         {"index": index, "field": reference.name, "message": str(problem)}

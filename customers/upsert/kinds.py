@@ -200,7 +200,7 @@ KINDS: dict[str, Kind] = {
     "customers": Kind(
         Customer,
         [
-            Column("external_id", text(64), required=True),
+            Column("external_id", text(64, names_a_record=True), required=True),
             Column("name", text(200), required=True),
             Column("segment", choice(Segment.values), default=Segment.GENERAL),
             Column("industry", text(80), default=""),
@@ -224,7 +224,7 @@ KINDS: dict[str, Kind] = {
     "contacts": Kind(
         Contact,
         [
-            Column("external_id", text(64), required=True),
+            Column("external_id", text(64, names_a_record=True), required=True),
             Column("name", text(160), required=True),
             Column("role", text(120), default=""),
             Column("email", email(_length(Contact, "email")), default=""),
@@ -241,7 +241,7 @@ KINDS: dict[str, Kind] = {
     "contracts": Kind(
         Contract,
         [
-            Column("external_id", text(64), required=True),
+            Column("external_id", text(64, names_a_record=True), required=True),
             Column("start_date", date, required=True),
             Column("end_date", date, required=True),
             Column("annual_value", money, required=True),
@@ -258,7 +258,7 @@ KINDS: dict[str, Kind] = {
     "interactions": Kind(
         Interaction,
         [
-            Column("external_id", text(64), required=True),
+            Column("external_id", text(64, names_a_record=True), required=True),
             Column("kind", choice(Interaction.Kind.values), required=True),
             Column(
                 "direction",

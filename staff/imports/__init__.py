@@ -34,7 +34,7 @@ KINDS: dict[str, Kind] = {
     "teams": Kind(
         Team,
         [
-            Column("external_id", text(64), required=True),
+            Column("external_id", text(64, names_a_record=True), required=True),
             Column("name", text(120), required=True),
             Column("region", text(80), default=""),
         ],
@@ -65,7 +65,7 @@ KINDS: dict[str, Kind] = {
     "employees": Kind(
         Employee,
         [
-            Column("external_id", text(64), required=True),
+            Column("external_id", text(64, names_a_record=True), required=True),
             Column("name", text(160), required=True),
             Column("email", email(254), required=True),
             Column("role", _role),
