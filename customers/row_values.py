@@ -132,9 +132,31 @@ def choice(choices: Iterable[str]) -> Callable:
     return parse
 
 
+# ISO 8601's extended forms in ASCII digits, what the API documents: Python's and Django's
+# readers also take 20261231, 2026-W52-4, 2026-1-5 and full-width digits, which a sender
+# cannot have meant as the same text a person reads back.
+_API_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_API_MOMENT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]{1,12})?)?"
+    r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)?"
+)
+
+
 def date(value):
     if blank(value):
         return None
+    if isinstance(value, str) and not _API_DAY.fullmatch(value.strip()):
+        value = value.strip()
+        if not _API_MOMENT.fullmatch(value):
+            raise RowError(
+                Worded(
+                    gettext_noop(
+                        "%(value)s is not a date: the API takes dates as YYYY-MM-DD (ISO 8601) "
+                        "only."
+                    ),
+                    value=repr(value),
+                )
+            )
     try:
         parsed = parse_date(value.strip()) if isinstance(value, str) else None
     except ValueError:  # well formed but impossible, e.g. month 13
@@ -175,7 +197,11 @@ def moment(value):
     if blank(value):
         return None
     try:
-        parsed = parse_datetime(value) if isinstance(value, str) else None
+        parsed = (
+            parse_datetime(value.strip())
+            if isinstance(value, str) and _API_MOMENT.fullmatch(value.strip())
+            else None
+        )
     except ValueError:
         parsed = None
     if parsed is None:

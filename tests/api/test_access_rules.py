@@ -121,6 +121,9 @@ def test_the_page_refuses_a_snooze_beyond_the_maximum_too(alert, client):
     [
         ("2020-01-01", "2020-01-01 is before Acme became a customer (2021-01-01)."),
         ("2099-01-01", "1 Jan 2099 is in the future."),
+        ("2026-02-30", "'2026-02-30' is not a real date."),
+        ("20240502", "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."),
+        ("2024-W18-4", "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."),
     ],
 )
 def test_a_retention_action_is_dated_within_the_customer_s_life_with_us(alert, taken_on, message):

@@ -72,7 +72,18 @@ def test_a_rate_repeated_in_another_case_is_refused_as_the_same_currency_and_day
     assert not ExchangeRate.objects.filter(currency="GBP").exists()
 
 
-@pytest.mark.parametrize("day", ["12/31/2025", "31.12.2025", "2025/12/31"])
+@pytest.mark.parametrize(
+    "day",
+    [
+        "12/31/2025",
+        "31.12.2025",
+        "2025/12/31",
+        "20251231",  # ISO's basic form: Python reads it, the API documents the extended
+        "2025-W01-3",  # a week date
+        "2025-1-5",
+        "\uff12\uff10\uff12\uff15-\uff10\uff11-\uff10\uff11",  # full-width digits
+    ],
+)
 def test_the_api_takes_iso_dates_only_and_says_so(api, day):
     row = {"external_id": "C-1", "name": "Acme", "customer_since": day}
     assert refused(api, "customers", [row]) == [
@@ -211,3 +222,37 @@ def test_the_same_bounds_hold_in_the_models_clean():
     assert raised.value.message_dict == {
         "start_date": ["14 Oct 1066 is before 1 Jan 1900; check the year."]
     }
+
+
+@pytest.mark.parametrize(
+    "moment",
+    ["20260105T101500Z", "2026-W02-1T10:15:00Z", "2026-1-5T10:15:00Z", "2026-01-05T10:15"[:13]],
+)
+def test_the_api_takes_iso_date_times_in_their_extended_form_only(api, moment):
+    CustomerFactory(external_id="C-1")
+    row = {"external_id": "I-1", "customer": "C-1", "kind": "call", "happened_at": moment}
+    assert refused(api, "interactions", [row]) == [
+        (
+            0,
+            "happened_at",
+            f"{moment!r} is not a date and time: the API takes ISO 8601 only, e.g. "
+            "2026-05-01T14:30:00Z.",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("moment", "utc"),
+    [
+        ("2026-01-05T10:15:00Z", "2026-01-05 10:15:00"),
+        ("2026-01-05 10:15:00.123+0100", "2026-01-05 09:15:00.123000"),
+        ("2026-01-05T10:15:00,5-02:00", "2026-01-05 12:15:00.500000"),
+    ],
+)
+def test_iso_date_times_with_fractions_and_offsets_are_taken(api, moment, utc):
+    CustomerFactory(external_id="C-1")
+    row = {"external_id": "I-1", "customer": "C-1", "kind": "call", "happened_at": moment}
+    response = api.post(URL.format("interactions"), {"rows": [row]}, format="json")
+    assert response.status_code == 200, response.json()
+    stored = Interaction.objects.get().happened_at.astimezone(dt.UTC)
+    assert str(stored.replace(tzinfo=None)) == utc
