@@ -215,11 +215,25 @@ class RetentionActionViewSet(
     def get_queryset(self):
         return visible(self.request, RetentionAction.objects.order_by("id"))
 
+    def get_serializer(self, *args, **kwargs):
+        """A customer or alert the caller does not see is "does not exist", as an id that
+        was never used is: a 403 would say that it exists."""
+        serializer = super().get_serializer(*args, **kwargs)
+        if getattr(self, "swagger_fake_view", False) or not hasattr(serializer, "fields"):
+            return serializer
+        serializer.fields["customer"].queryset = visible(self.request, Customer.objects.all(), "")
+        serializer.fields["alert"].queryset = AlertViewSet(request=self.request).get_queryset()
+        return serializer
+
+    def create(self, request, *args, **kwargs):
+        # HR reads the save rate but takes no retention actions (README, roles): said
+        # before the body is read, whatever it names.
+        if api_role(request) == "hr":
+            raise PermissionDenied(_("HR does not record retention actions."))
+        return super().create(request, *args, **kwargs)
+
     def perform_create(self, serializer):
         data = serializer.validated_data
-        # HR reads the save rate but takes no retention actions (README, roles).
-        if api_role(self.request) == "hr":
-            raise PermissionDenied(_("HR does not record retention actions."))
         alert = data.get("alert")
         if alert is not None and not routed_to(api_employee(self.request), alert):
             raise PermissionDenied(_("This alert is not routed to you."))

@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
@@ -26,7 +26,14 @@ from alerts.models import SIGNAL_CHOICES, Alert, RetentionAction
 from alerts.selectors import conditions_met
 from alerts.services import act_on_alert, routed_to
 from retention.months import month_start, previous_month
-from staff.access import PEOPLE_ROLES, employee_of, employee_scope, report_team_ids, role_required
+from staff.access import (
+    PEOPLE_ROLES,
+    employee_of,
+    employee_scope,
+    report_team_ids,
+    role_required,
+    visible_to,
+)
 from staff.models import Employee
 
 
@@ -90,6 +97,10 @@ def _routed_to_me(request: HttpRequest, alert_id: int):
     me = employee_of(request.user)
     alert = get_object_or_404(Alert.objects.select_related("customer"), pk=alert_id)
     if not routed_to(me, alert):
+        # An alert on a customer the reader does not see is "not found", as an id never
+        # used is (a 403 would say it exists); one they see says why they cannot act.
+        if not visible_to(request.user, Alert.objects.filter(pk=alert.pk), "customer__").exists():
+            raise Http404
         raise PermissionDenied(_("This alert is not routed to you."))
     return me, alert
 

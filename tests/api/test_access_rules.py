@@ -222,3 +222,32 @@ def test_the_admin_refuses_an_internal_webhook_address(client):
     assert response.status_code == 200
     assert "a link-local address" in response.content.decode()
     assert not Webhook.objects.exists()
+
+
+def test_an_action_naming_another_s_customer_or_alert_is_told_they_do_not_exist(alert):
+    """Another account manager's customer and alert answer as an id never used does: a
+    403 would say that they exist."""
+    bob = EmployeeFactory(name="Bob", user=UserFactory(username="bob"))
+    api, _ = user_client(bob.user)
+    never = Alert.objects.order_by("-pk").first().pk + 1000
+    for body, field, pk in (
+        ({"customer": alert.customer_id, "kind": "call"}, "customer", alert.customer_id),
+        (
+            {"customer": CustomerFactory(primary_owner=bob).pk, "kind": "call", "alert": alert.pk},
+            "alert",
+            alert.pk,
+        ),
+        (
+            {"customer": CustomerFactory(primary_owner=bob).pk, "kind": "call", "alert": never},
+            "alert",
+            never,
+        ),
+    ):
+        response = api.post(
+            "/api/v1/retention-actions/", body, format="json", HTTP_ACCEPT_LANGUAGE="en"
+        )
+        assert response.status_code == 400, response.json()
+        assert response.json()["error"]["fields"] == {
+            field: [f'Invalid pk "{pk}" - object does not exist.']
+        }
+    assert not RetentionAction.objects.exists()
