@@ -16,10 +16,13 @@ commits. A row may come twice (at least once, never never); deletions are not sy
 
 from __future__ import annotations
 
+import re
+
 import django_filters
 from django.db import connection, transaction
 from django.db.models import BigIntegerField, BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext
 from rest_framework.exceptions import ValidationError
 
 SYNCED_TABLES = (
@@ -139,15 +142,13 @@ class SyncFilter(django_filters.FilterSet):
     )
 
     def by_sync_token(self, queryset, name, value):
+        """Errors in the shape of every field error: {"sync_token": ["..."]}."""
         if not supported():
-            raise ValidationError({"sync_token": "Sync tokens need PostgreSQL."})
-        try:
-            token = int(value)
-        except ValueError:
-            raise ValidationError({"sync_token": f"{value!r} is not a sync token."}) from None
-        if token < 0:
-            raise ValidationError({"sync_token": f"{value!r} is not a sync token."})
-        return changed_since(queryset, token)
+            raise ValidationError({"sync_token": [gettext("Sync tokens need PostgreSQL.")]})
+        wrong = [gettext("%(value)s is not a sync token.") % {"value": repr(value)}]
+        if not re.fullmatch(r"[0-9]{1,18}", value.strip()):  # PostgreSQL's xid8 range
+            raise ValidationError({"sync_token": wrong})
+        return changed_since(queryset, int(value))
 
 
 INSTALL_SQL = """

@@ -108,6 +108,16 @@ def test_a_bad_sync_token_or_cursor_is_refused():
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("token", ["yesterday", "-1", "1.5", "\u0661\u0662", str(2**64)])
+def test_a_sync_token_that_is_not_one_is_named_in_the_shape_of_every_field_error(token):
+    response = integration_client()[0].get(
+        "/api/v1/customers/", {"sync_token": token}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"sync_token": [f"{token!r} is not a sync token."]}
+
+
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_change_inside_a_long_transaction_comes_with_the_next_sync():
     client = integration_client()[0]
