@@ -115,6 +115,10 @@ class ExchangeRate(CurrencyFieldsChecked, models.Model):
                     )
                 }
             )
+        if self.currency and self.rate is not None:
+            problems = rate_rows_errors([(0, {"currency": self.currency, "rate": self.rate})])
+            if problems:
+                raise ValidationError({"rate": problems[0][2]})
 
 
 class Rates:
@@ -177,18 +181,94 @@ def no_rate_message(currency: str) -> str:
     )
 
 
+# The largest value a contract holds in the reporting currency (numeric(14, 2)).
+MOST_REPORTING_VALUE = Decimal("999999999999.99")
+
+
+def too_large_message(amount, currency: str, converted: Decimal) -> Worded:
+    return Worded(
+        gettext_noop(
+            "%(amount)s %(currency)s is %(converted)s %(reporting)s; a contract's annual value "
+            "in the reporting currency is at most 999,999,999,999.99. Check the amount, the "
+            "currency and its exchange rate."
+        ),
+        amount=f"{Decimal(amount):,.2f}",
+        currency=currency,
+        converted=f"{converted:,.2f}",
+        reporting=reporting_currency(),
+    )
+
+
 def contract_rows_errors(rows: list[tuple[int, dict]]) -> list[tuple[int, str, str]]:
     """The bulk upsert's check and conversion of contracts: fills each row's
-    annual_value_reporting, or refuses a currency without a rate. One query."""
+    annual_value_reporting, or refuses a currency without a rate, or a value the
+    reporting currency's column cannot hold (a JPY amount sent as EUR, a rate entered
+    upside down), naming the amount. One query."""
     rates = Rates({row["currency"] for _, row in rows})
     errors = []
     for index, row in rows:
         if not rates.known(row["currency"]):
             errors.append((index, "currency", no_rate_message(row["currency"])))
             continue
-        row["annual_value_reporting"] = rates.convert(
-            row["annual_value"], row["currency"], row["start_date"]
-        )
+        converted = rates.convert(row["annual_value"], row["currency"], row["start_date"])
+        if converted is not None and converted > MOST_REPORTING_VALUE:
+            errors.append(
+                (
+                    index,
+                    "annual_value",
+                    too_large_message(row["annual_value"], row["currency"], converted),
+                )
+            )
+            continue
+        row["annual_value_reporting"] = converted
+    return errors
+
+
+def rate_rows_errors(rows: list[tuple[int, dict]]) -> list[tuple[int, str, str]]:
+    """A rate that would make a stored contract in its currency worth more than the
+    reporting currency's column holds (a JPY rate entered as 160 instead of 1/160) is
+    refused naming the largest such contract, before the contracts are converted again.
+    One query for the batch."""
+    from django.db.models import Max
+
+    from customers.models import Contract
+
+    currencies = {row["currency"] for _, row in rows}
+    largest = dict(
+        Contract.objects.filter(currency__in=currencies)
+        .values_list("currency")
+        .annotate(most=Max("annual_value"))
+    )
+    errors = []
+    for index, row in rows:
+        if row["currency"] not in largest or row.get("rate") is None:
+            continue
+        value = largest[row["currency"]]
+        converted = (Decimal(value) * row["rate"]).quantize(CENT, rounding=ROUND_HALF_UP)
+        if converted > MOST_REPORTING_VALUE:
+            external_id = (  # for the message only: which contract
+                Contract.objects.filter(currency=row["currency"], annual_value=value)
+                .values_list("external_id", flat=True)
+                .first()
+            )
+            errors.append(
+                (
+                    index,
+                    "rate",
+                    Worded(
+                        gettext_noop(
+                            "At this rate contract %(contract)s would be worth %(converted)s "
+                            "%(reporting)s, more than a contract's value can be "
+                            "(999,999,999,999.99); check the rate (one %(currency)s in "
+                            "%(reporting)s)."
+                        ),
+                        contract=external_id,
+                        converted=f"{converted:,.2f}",
+                        reporting=reporting_currency(),
+                        currency=row["currency"],
+                    ),
+                )
+            )
     return errors
 
 

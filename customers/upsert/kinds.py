@@ -295,6 +295,7 @@ KINDS: dict[str, Kind] = {
             if row["currency"] == currency.reporting_currency()
             else {}
         ),
+        batch_check=currency.rate_rows_errors,
         derived=("external_id",),
         natural_key=lambda row: currency.rate_external_id(row["currency"], row["day"]),
         key=("currency", "day"),

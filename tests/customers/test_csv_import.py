@@ -205,7 +205,7 @@ def test_export_writes_the_import_s_own_columns_and_reads_back(tmp_path, client)
     assert (report.rows, report.unchanged, report.problem_count) == (1, 1, 0)
 
 
-def test_a_row_the_check_passes_but_the_database_refuses_is_named_and_nothing_is_written(
+def test_a_contract_worth_more_than_the_reporting_column_holds_is_refused_at_the_check(
     tmp_path,
 ):
     from decimal import Decimal
@@ -223,15 +223,19 @@ def test_a_row_the_check_passes_but_the_database_refuses_is_named_and_nothing_is
     path = write(tmp_path, "\n".join([header, *lines]) + "\n")
     mapping = csv_io.default_mapping("contracts", header.split(","))
 
-    assert csv_io.check("contracts", path, mapping).problem_count == 0
-    report = csv_io.import_file("contracts", path, mapping)
-
-    assert said(report.problems) == [
+    # 500,000,000,000 x 3,000 = 1,500,000,000,000,000 euros.
+    expected = [
         {
             "line": 5,
             "column": "annual_value",
-            "message": "The database refused this row: numeric field overflow.",
+            "message": "500,000,000,000.00 XAU is 1,500,000,000,000,000.00 EUR; a contract's "
+            "annual value in the reporting currency is at most 999,999,999,999.99. Check the "
+            "amount, the currency and its exchange rate.",
         }
     ]
+    assert said(csv_io.check("contracts", path, mapping).problems) == expected
+    report = csv_io.import_file("contracts", path, mapping)
+
+    assert said(report.problems) == expected
     assert (report.created, report.updated) == (0, 0)
     assert not Contract.objects.exists()
