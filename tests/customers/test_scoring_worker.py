@@ -58,3 +58,21 @@ def test_nightly_jobs_roll_contracts_then_score_every_customer_in_chunks(
     while Alert.objects.filter(customer=world.alpha).count() < 6 and time.monotonic() < deadline:
         time.sleep(0.5)
     assert Alert.objects.filter(customer=world.alpha, status="open").count() == 6
+    # The night goes on after the alerts (the dashboard figures): the test ends when the
+    # worker has finished it, or the next test's flush would meet its writes.
+    wait_for_the_whole_night(AS_OF)
+
+
+def wait_for_the_whole_night(day: dt.date, timeout: float = 120) -> None:
+    from retention.jobs.models import JobStep
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        steps = JobStep.objects.filter(day=day)
+        if (
+            steps.filter(name="compute_dashboard_figures").exists()
+            and not steps.exclude(status__in=JobStep.FINISHED).exists()
+        ):
+            return
+        time.sleep(0.5)
+    pytest.fail(f"The night of {day} did not finish within {timeout} s")
