@@ -59,7 +59,10 @@ def normalised(text: str) -> str:
     """`text` in NFC, with spaces and invisible format characters (category Cf: zero-width
     space and joiners, the byte-order mark; not the direction marks) trimmed from both
     ends."""
-    text = unicodedata.normalize("NFC", text)
+    if text.isascii():  # the common case: already NFC, nothing invisible but spaces
+        return text.strip()
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
     start, end = 0, len(text)
     while start < end and _trimmed(text[start]):
         start += 1
@@ -70,6 +73,8 @@ def normalised(text: str) -> str:
 
 def invisible_in(text: str) -> str | None:
     """The first invisible format character in `text` as "U+200B", or None."""
+    if text.isprintable():  # str.isprintable is False for every format character (Cf)
+        return None
     for character in text:
         if unicodedata.category(character) == "Cf":
             return f"U+{ord(character):04X}"
@@ -93,11 +98,15 @@ NOT_A_REAL_DATE = gettext_noop("%(value)s is not a real date.")
 
 def is_blank(text: str) -> bool:
     """True when nothing would show: only spaces and invisible format characters."""
+    if text.isprintable():  # no format character (Cf) in it: blank when only spaces
+        return not text.strip()
     return not "".join(c for c in text if unicodedata.category(c) != "Cf").strip()
 
 
 def bidi_control_in(text: str) -> str | None:
     """The first direction control in `text` as "U+202E", or None."""
+    if text.isascii():
+        return None
     for character in text:
         if character in BIDI_CONTROLS:
             return f"U+{ord(character):04X}"
