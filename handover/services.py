@@ -8,7 +8,7 @@ import logging
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -41,7 +41,46 @@ def start_departure(
     today: dt.date | None = None,
 ) -> HandoverPlan:
     """Record that `employee` leaves on `last_day` and open the handover plan; the
-    handover tasks are raised by a Celery task once this transaction commits."""
+    handover tasks are raised by a Celery task once this transaction commits. Two
+    requests for one person at once (a double click) record it once: the employee's row
+    is locked while the rules are checked, and the second is told the handover is in
+    progress (also where the database, not a lock, is what stops it)."""
+    with transaction.atomic():
+        employee = Employee.objects.select_for_update().get(pk=employee.pk)
+        try:
+            with transaction.atomic():
+                return _start_departure(
+                    employee=employee,
+                    last_day=last_day,
+                    reason=reason,
+                    voluntary=voluntary,
+                    by=by,
+                    exit_interview_notes=exit_interview_notes,
+                    today=today,
+                )
+        except IntegrityError:
+            if not HandoverPlan.objects.filter(employee=employee).exists():
+                raise
+            raise ValidationError(
+                {
+                    "employee": Worded(
+                        gettext_noop("%(name)s already has a handover in progress."),
+                        name=employee.name,
+                    )
+                }
+            ) from None
+
+
+def _start_departure(
+    *,
+    employee: Employee,
+    last_day: dt.date,
+    reason: str,
+    voluntary: bool,
+    by: Employee | None,
+    exit_interview_notes: str = "",
+    today: dt.date | None = None,
+) -> HandoverPlan:
     today = today or timezone.localdate()
     check_length(HandoverPlan, "exit_interview_notes", exit_interview_notes)
     errors: dict[str, str] = {}

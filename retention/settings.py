@@ -61,6 +61,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A part of a page (htmx) whose session has ended: a 401 sentence, not the sign-in page.
+    "retention.partials.SignInAgainForPartials",
     # One rule for who may act now (staff/auth.py): a refused session is ended.
     "staff.auth.EndRefusedSessions",
     "staff.language.UserLanguageMiddleware",

@@ -104,3 +104,39 @@ def test_a_last_day_years_ahead_is_refused_and_someone_leaving_is_no_longer_reco
     page.get_by_text("3 successors accepted.").wait_for()
     successors = dict(plan.tasks.values_list("customer__name", "successor__name"))
     assert successors == {"C1": "Ben", "C2": "Ben", "C3": "Ben"}
+
+
+def test_a_double_click_records_one_departure_and_cancelling_asks_first(browser_page, live_server):
+    team = build_team()
+    EmployeeFactory(name="Hana", role="hr", user=UserFactory(username="hana"))
+    page, base = browser_page, live_server.url
+    server_errors: list[int] = []
+    page.on("response", lambda r: r.status >= 500 and server_errors.append(r.status))
+
+    sign_in(page, base, "hana")
+    page.goto(f"{base}/handover/start/")
+    page.get_by_role("combobox", name="Employee").select_option(label="Leo")
+    page.get_by_label("Last working day").fill(LAST_DAY.isoformat())
+    page.get_by_label("Reason").fill("Moving abroad")
+    page.get_by_label("The employee resigned (voluntary)").check()
+    page.get_by_role("button", name="Start the handover").dblclick()
+    page.get_by_role("heading", name="Handover of Leo").wait_for()
+    assert server_errors == []
+    assert HandoverPlan.objects.filter(employee=team.leo).count() == 1
+
+    asked: list[str] = []
+
+    def answer(dialog, accept: bool) -> None:
+        asked.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    page.once("dialog", lambda dialog: answer(dialog, accept=False))
+    page.get_by_role("button", name="Cancel the departure").click()
+    page.wait_for_timeout(300)
+    assert asked and asked[0].startswith("Cancel Leo's departure?")
+    assert HandoverPlan.objects.get(employee=team.leo).status == "open"
+    page.once("dialog", lambda dialog: answer(dialog, accept=True))
+    page.get_by_role("button", name="Cancel the departure").click()
+    page.wait_for_load_state()
+    page.get_by_role("heading", name="Handover of Leo").wait_for()
+    assert HandoverPlan.objects.get(employee=team.leo).status == "cancelled"

@@ -138,3 +138,42 @@ def test_the_admin_site_bounds_a_moved_last_day_and_agreement_dates(team):
     leo.confidentiality_until = TODAY + dt.timedelta(days=730)
     leo.non_compete_until = TODAY + dt.timedelta(days=365)
     leo.full_clean()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_requests_recording_one_departure_at_once_record_it_once():
+    """A double click on "Start the handover": two requests at the same moment. The
+    second waits for the first, then is told the handover is in progress (it was a 500:
+    the database's unique plan per person refused the second plan)."""
+    import threading
+
+    from django.db import connection
+
+    team = build_team()
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def record() -> None:
+        try:
+            barrier.wait()
+            services.start_departure(
+                employee=Employee.objects.get(pk=team.leo.pk),
+                last_day=TODAY + dt.timedelta(days=30),
+                reason="New job",
+                voluntary=True,
+                by=team.mona,
+            )
+            outcomes.append("recorded")
+        except ValidationError as error:
+            outcomes.append(error.message_dict["employee"][0])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=record) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["Leo already has a handover in progress.", "recorded"]
+    assert HandoverPlan.objects.filter(employee=team.leo).count() == 1
