@@ -1,5 +1,7 @@
 from django.contrib import admin, messages
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -30,6 +32,30 @@ class EmployeeAdmin(admin.ModelAdmin):
     search_fields = ("name", "email", "external_id")
     autocomplete_fields = ("user", "team", "manager")
     date_hierarchy = "hired_on"
+    # A departure is recorded where its rules hold and its handover starts (the
+    # Departures page, the API's departures, the employees import), and cancelled on its
+    # plan; here it is shown only. Set here, a past last day ended the person's access at
+    # once and left their customers with nobody.
+    readonly_fields = (
+        "departure_recorded_where",
+        "status",
+        "departure_date",
+        "departure_announced_on",
+        "departure_reason",
+        "departure_voluntary",
+    )
+
+    @admin.display(description=_("Departure"))
+    def departure_recorded_where(self, obj) -> str:
+        return format_html(
+            '{} <a href="{}">{}</a>',
+            gettext(
+                "A departure is recorded on the Departures page, which starts the handover of "
+                "every customer, and cancelled on its handover plan."
+            ),
+            reverse("handover:start"),
+            gettext("Record a departure"),
+        )
 
     #: The fields whose employee becomes a customer's owner: their search offers only
     #: the people who may own customers (Employee.may_own_customers), as the plan page.
