@@ -34,8 +34,10 @@ from staff.access import (
     employee_of,
     employee_scope,
     has_role,
+    role_of,
     role_required,
     sees_employee,
+    sees_records,
 )
 from staff.models import Employee
 
@@ -266,6 +268,9 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
             and not plan.last_day_processed_at
             and plan.last_day >= timezone.localdate(),
             "is_hr": has_role(request.user, HR_ROLES),
+            # HR sees names, values and handover status, not risk or interactions (README,
+            # roles): no risk, priority or reasons drawn from interactions.
+            "sees_scores": sees_records(role_of(request.user), "riskscore"),
             "notes_form": notes_form,
             "outcome": outcome,
             "windows": OUTCOME_WINDOWS,

@@ -49,7 +49,17 @@ def test_hr_records_a_departure_in_the_browser_form(
     assert response.status_code == 302 and response.url == reverse("handover:plan", args=[plan.pk])
     assert (plan.employee, plan.voluntary, plan.tasks.count()) == (team.leo, True, 3)
     page = client.get(response.url).content.decode()
-    assert "Handover of Leo" in page and "C1" in page and "same team" in page
+    assert "Handover of Leo" in page and "C1" in page
+    # HR sees names, values and the handover's state: no risk, no priority drawn from
+    # it, no reasons drawn from interactions (README, roles). The manager does.
+    risk, priority = (f'<th scope="col" class="text-end">{h}</th>' for h in ("Risk", "Priority"))
+    for hidden in (risk, priority, "same team", "interactions in"):
+        assert hidden not in page, hidden
+    team.mona.user = UserFactory(username="mona")
+    team.mona.save()
+    client.force_login(team.mona.user)
+    page = client.get(response.url).content.decode()
+    assert risk in page and priority in page and "same team" in page
 
 
 def test_a_bad_departure_shows_the_message_next_to_the_field_and_keeps_the_input(client, team):
