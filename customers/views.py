@@ -183,7 +183,14 @@ def customer_list(request: HttpRequest) -> HttpResponse:
             "count": count,
             "customers": customers,
             "query": query.urlencode(),
-            "filtered": bool(form.is_bound and form.is_valid() and any(form.cleaned_data.values())),
+            # Any filter given, also one that matched nobody (an owner not found): the
+            # empty list is about the filters, not about what the reader may see.
+            "filtered": bool(
+                form.is_bound
+                and any(
+                    str(form.data.get(name, "")).strip() for name in form.fields if name != "sort"
+                )
+            ),
             "can_export": has_role(request.user, MANAGER_ROLES),
             "by_score": sort in SCORE_SORTS,
             "hide_risk": not sees_risk,

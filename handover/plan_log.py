@@ -145,7 +145,14 @@ RECOMMENDATION_WORDS: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [
     (re.compile(r"already their other owner"), lambda m: _("already their other owner")),
     (
         re.compile(r"has dealt with them \((\d+) interactions in 180 days\)"),
-        lambda m: _("has dealt with them (%(count)s interactions in 180 days)") % {"count": m[1]},
+        lambda m: (
+            ngettext(
+                "has dealt with them (%(count)s interaction in 180 days)",
+                "has dealt with them (%(count)s interactions in 180 days)",
+                int(m[1]),
+            )
+            % {"count": m[1]}
+        ),
     ),
     (re.compile(r"same team"), lambda m: _("same team")),
     (

@@ -53,7 +53,11 @@ def test_a_name_of_nobody_the_viewer_may_filter_by_lists_nobody_and_says_so(
         assert said == [
             f"Owner: Nobody you may filter by is called “{typed}” (name or e-mail address)."
         ]
-        assert f'value="{typed}"' in response.content.decode()  # kept to correct it
+        page = response.content.decode()
+        assert f'value="{typed}"' in page  # kept to correct it
+        # The empty list is about the filter, not about what Mia may see.
+        assert "No customer you may see matches these filters." in page
+        assert "You may see no customers yet" not in page
     export = client.post(
         reverse("export", args=["customers"]), {"owner_name": "Zed", "reason": "Review"}
     )
