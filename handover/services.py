@@ -502,6 +502,21 @@ def complete_step(
             step.note = note
             step.save(update_fields=["note"])
         return step
+    if step.kind == Kind.FOLLOW_UP and not step.task.ownership_changed_on:
+        # A follow-up is the new owner's contact after the handover (14, 30, 90 days
+        # after the last day): before the customer is theirs, a recommended successor
+        # could tick off a +90 days follow-up on day one.
+        raise ValidationError(
+            {
+                "step": Worded(
+                    gettext_noop(
+                        "A follow-up comes after the handover: it can be marked done once the "
+                        "ownership of %(customer)s has changed."
+                    ),
+                    customer=step.task.customer.name,
+                )
+            }
+        )
     step.note = note or step.note
     step.satisfaction = satisfaction if satisfaction is not None else step.satisfaction
     step.done_at = timezone.now()

@@ -190,3 +190,32 @@ def test_nightly_job_raises_tasks_a_lost_message_never_raised(team):
     assert plan.tasks.count() == 0
     nightly.process_handovers(as_of=TODAY)
     assert plan.tasks.count() == 3
+
+
+def test_a_follow_up_is_done_only_once_the_customer_has_changed_hands(
+    team, django_capture_on_commit_callbacks
+):
+    """A +90 days follow-up ticked off on day one by a successor only recommended (the
+    customer not theirs yet) is no follow-up: refused, naming the customer."""
+    plan = start(team, django_capture_on_commit_callbacks)
+    follow_up = (
+        HandoverStep.objects.filter(task__plan=plan, kind="follow_up")
+        .select_related("task__customer")
+        .order_by("-days_after_last_day")
+        .first()
+    )
+    assert follow_up.days_after_last_day == 90
+    with pytest.raises(ValidationError) as refused:
+        services.complete_step(step=follow_up, by=team.ada, note="Early", satisfaction=8)
+    assert refused.value.messages == [
+        "A follow-up comes after the handover: it can be marked done once the ownership of "
+        f"{follow_up.task.customer.name} has changed."
+    ]
+    follow_up.refresh_from_db()
+    assert follow_up.done_at is None
+    services.accept_successors(plan=plan, by=team.mona)
+    nightly.process_handovers(as_of=LAST_DAY)  # the last day: ownership changes
+    follow_up.refresh_from_db()
+    services.complete_step(step=follow_up, by=team.ada, note="Called", satisfaction=8)
+    follow_up.refresh_from_db()
+    assert follow_up.done_at is not None
