@@ -412,13 +412,7 @@ def _record_context(request: HttpRequest, customer: Customer, level: str) -> dic
     if level == customer_page.FULL:
         timeline_page, events = customer_page.timeline(customer, page=request.GET.get("page"))
         me = employee_of(request.user)
-        alerts = list(
-            Alert.objects.filter(customer=customer, status__in=Alert.LIVE).order_by(
-                "-revenue_at_risk"
-            )
-        )
-        for alert in alerts:
-            alert.met = met.get((customer.pk, alert.signal))
+        alerts = _live_alerts(customer, met)
         context |= {
             "timeline_page": timeline_page,
             "events": events,
@@ -484,6 +478,19 @@ def grant_access(request: HttpRequest, customer_id: int) -> HttpResponse:
     return redirect("customer", customer_id=customer.pk)
 
 
+def _live_alerts(customer: Customer, met: dict) -> list:
+    """The customer's open and snoozed alerts, largest revenue at risk first, each with
+    the condition met since it was raised (`alerts.selectors.conditions_met`), if any."""
+    from alerts.models import Alert
+
+    alerts = list(
+        Alert.objects.filter(customer=customer, status__in=Alert.LIVE).order_by("-revenue_at_risk")
+    )
+    for alert in alerts:
+        alert.met = met.get((customer.pk, alert.signal))
+    return alerts
+
+
 @login_required
 @require_POST
 def log_interaction(request: HttpRequest, customer_id: int) -> HttpResponse:
@@ -511,15 +518,22 @@ def log_interaction(request: HttpRequest, customer_id: int) -> HttpResponse:
                 "happened_at": timezone.localtime().replace(second=0, microsecond=0),
             },
         )
+        from alerts.selectors import conditions_met
+
+        # The alerts panel too, out of band: an interaction that answers a sign (a
+        # renewal talk) shows "Condition met ... Resolve" at once, not after a reload.
         return render(
             request,
-            "customers/_log_and_timeline.html",
+            "customers/_logged.html",
             {
                 "customer": customer,
                 "log_form": form,
                 "events": events,
                 "timeline_page": timeline_page,
                 "logged": message,
+                "alerts": _live_alerts(customer, conditions_met([customer.pk])),
+                "me": employee_of(request.user),
+                "swap_out_of_band": True,
             },
         )
     if htmx:

@@ -111,3 +111,33 @@ def test_an_acknowledged_alert_is_not_offered_acknowledge_again(client, ann, run
     for url in (reverse("alerts:inbox"), reverse("customer", args=[customer.pk])):
         page = client.get(url).content.decode()
         assert 'value="acknowledge"' not in page, url
+
+
+def test_a_renewal_talk_logged_from_the_page_shows_the_condition_met_at_once(client, ann, run):
+    """The quick log form answers with the timeline and, out of band, the alerts panel,
+    so "Condition met ... Resolve" shows without a reload."""
+    customer = CustomerFactory(name="Acme", primary_owner=ann)
+    RiskScore.objects.create(
+        customer=customer,
+        day=TODAY,
+        model=run.model,
+        probability=0.4,
+        tier=1,
+        annual_value=1000,
+        revenue_at_risk=400,
+        reasons=[{"signal": "contract_ending_90", "text": "Contract ends in 41 days"}],
+    )
+    alert(customer, ann)
+    client.force_login(ann.user)
+    now = timezone.localtime().replace(second=0, microsecond=0)
+    response = client.post(
+        reverse("log_interaction", args=[customer.pk]),
+        {"kind": "renewal_talk", "direction": "outbound", "happened_at": f"{now:%Y-%m-%dT%H:%M}"},
+        HTTP_HX_REQUEST="true",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 200
+    part = response.content.decode()
+    assert '<section id="alerts-panel"' in part and 'hx-swap-oob="true"' in part
+    assert "Condition met: Renewal talk logged on" in part
+    assert ">Resolve</button>" in part
