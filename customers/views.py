@@ -370,7 +370,7 @@ def _customer_page(request: HttpRequest, customer_id: int, **bound_forms) -> Htt
 
 
 def _record_context(request: HttpRequest, customer: Customer, level: str) -> dict:
-    from alerts.models import Alert, RetentionAction
+    from alerts.models import RetentionAction
     from handover.models import HandoverTask
 
     run = latest_scoring_run()
