@@ -51,3 +51,38 @@ def run_nightly_jobs(self, as_of: str | None = None) -> dict:
     day = dt.date.fromisoformat(as_of) if as_of else timezone.localdate()
     made = start_night(day, queue=origin_queue(self.request) or "")
     return {"day": day.isoformat(), "steps": len(made)}
+
+
+def start_overdue_night(now: dt.datetime | None = None) -> dt.date | None:
+    """Start today's night if its scheduled time has passed and it was never started:
+    beat records a run before it sends it, so a broker that is down at that minute
+    loses the night with only a line in beat's log. The watchdog (every
+    JOBS_WATCHDOG_SECONDS, and when a worker starts) calls this; `start_night` records
+    a day's steps once whoever asks, so a night beat did send is not started again.
+    Only a daily schedule (`nightly-jobs` at a fixed hour and minute, as shipped, or as
+    an admin moved it) is caught up, and only on its own day. Returns the day started."""
+    from zoneinfo import ZoneInfo
+
+    from django_celery_beat.models import PeriodicTask
+
+    from retention.jobs.models import JobStep
+
+    task = (
+        PeriodicTask.objects.filter(name="nightly-jobs", enabled=True)
+        .select_related("crontab")
+        .first()
+    )
+    crontab = task.crontab if task else None
+    if crontab is None or not (crontab.hour.isdigit() and crontab.minute.isdigit()):
+        return None
+    if (crontab.day_of_week, crontab.day_of_month, crontab.month_of_year) != ("*", "*", "*"):
+        return None
+    zone = ZoneInfo(str(crontab.timezone))
+    local = (now or timezone.now()).astimezone(zone)
+    due = local.replace(hour=int(crontab.hour), minute=int(crontab.minute), second=0, microsecond=0)
+    day = timezone.localdate(now or timezone.now())
+    if local < due or JobStep.objects.filter(day=day, name=NIGHTLY_JOBS[0][0]).exists():
+        return None
+    steps.logger.warning("The night of %s was due at %s and never started: starting it", day, due)
+    start_night(day)
+    return day

@@ -14,14 +14,20 @@ def run_step(step_id: int) -> dict:
 
 @shared_task(ignore_result=True)
 def watchdog() -> dict:
-    """Beat, every few minutes: re-queue steps whose worker was lost, re-send lost messages."""
-    return steps.watchdog()
+    """Beat, every few minutes: re-queue steps whose worker was lost, re-send lost
+    messages, and start a night that was due and never started (the broker down at its
+    minute: retention.nightly.start_overdue_night)."""
+    from retention.nightly import start_overdue_night
+
+    healed = steps.watchdog()
+    started = start_overdue_night()
+    return healed | {"night_started": started.isoformat() if started else None}
 
 
 @worker_ready.connect
 def heal_on_start(sender=None, **kwargs) -> None:
     """A worker starting after a crash picks up at once what the crashed one held."""
     try:
-        steps.watchdog()
+        watchdog()
     except Exception:  # noqa: BLE001 - the database may not be there yet; beat tries again
         steps.logger.exception("Watchdog at worker start failed")
