@@ -12,10 +12,13 @@ from alerts.models import WebhookDelivery
 @shared_task
 def raise_alerts(as_of: str | None = None) -> dict:
     """After each scoring run: open, refresh and close alerts from the day's signs, then
-    send each person their daily digest."""
+    send each person their daily digest. A pass skipped (an older night run after a
+    later one: alerts follow the latest day) sends no digest either: the later night's
+    digests already said what is open, and a second one dated the older day repeated
+    them."""
     day = dt.date.fromisoformat(as_of) if as_of else timezone.localdate()
     result = vars(services.raise_alerts(day=day))
-    result["digests"] = services.send_digests(day=day)
+    result["digests"] = 0 if result["skipped"] else services.send_digests(day=day)
     return result
 
 

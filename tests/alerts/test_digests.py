@@ -106,3 +106,24 @@ def test_a_manager_reads_the_last_day_of_their_team_s_owners_only(
     assert "Alpha: Owner leaves on 31 Jul 2026" in to_e3.body
     to_e1 = next(m for m in mailoutbox if m.to == [world.e1.email])
     assert "Owner leaves on" not in to_e1.body and "The account owner is leaving" in to_e1.body
+
+
+def test_an_older_night_run_after_a_later_one_sends_no_second_digest(people, mailoutbox):
+    """Alerts follow the latest scoring day: the older night's alert pass is skipped, and
+    so are its digests (everyone got a second digest dated the older day, with the same
+    alerts)."""
+    import datetime as dt
+
+    from alerts.tasks import raise_alerts as alerts_step
+    from customers.scoring import runs
+
+    world, extra = people
+    later = AS_OF + dt.timedelta(days=1)
+    runs.score_all(day=later)
+    assert alerts_step(as_of=later.isoformat())["digests"] == 12
+    mailoutbox.clear()
+    runs.score_all(day=AS_OF)  # the older night again, after the later one
+    result = alerts_step(as_of=AS_OF.isoformat())
+    assert result["skipped"].startswith("a later scoring run than")
+    assert (result["digests"], len(mailoutbox)) == (0, 0)
+    assert not DigestSent.objects.filter(day=AS_OF).exists()
