@@ -215,6 +215,11 @@ def _csv_job(import_id: int, *, write: bool, attempt: int | None = None) -> dict
             if attempt and attempt > 1
             else ""
         )
+    if write and job.status == CsvImport.Status.DONE:
+        # Its rows and its outcome committed together; the worker died before the job's
+        # step was marked done, and the step runs again: the import stands as it is
+        # (importing it again reported 0 created, every row unchanged).
+        return {"created": job.created, "updated": job.updated, "unchanged": job.unchanged}
     started = rows.exclude(status=CsvImport.Status.CANCELLED).update(
         status=working, rows_done=0, error=retry_note, error_wording=coded(retry_note)
     )
