@@ -23,6 +23,7 @@ import pandas as pd
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, F, Max, Min
+from django.db.models.functions import Least
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 from threadpoolctl import threadpool_limits
@@ -172,8 +173,11 @@ def stage(run: ScoringRun, staged: pd.DataFrame, id_from: int, id_to: int) -> li
             "object_id": int(staged["customer_id"].iat[row]),
         },
     )
+    # A chunk staged again (its first attempt committed, its step was not marked done)
+    # removed its earlier rows: it is not a chunk more. Never past the total either (a
+    # chunk with no active customer stages nothing to remove).
     ScoringRun.objects.filter(pk=run.pk).update(
-        chunks_done=F("chunks_done") + 1,
+        chunks_done=Least(F("chunks_done") + (0 if removed else 1), F("chunks_total")),
         customers_scored=F("customers_scored") + (len(staged) - len(refused)) - removed,
     )
     return refused

@@ -130,3 +130,21 @@ def test_history_is_kept_and_an_unchanged_score_is_not_written_again():
     assert RiskScore.objects.on_day(DAY).count() == 3
     assert RiskScore.objects.on_day(DAY - dt.timedelta(days=1)).count() == 3
     assert not RiskScore.objects.on_day(DAY - dt.timedelta(days=2)).exists()
+
+
+def test_a_chunk_staged_again_is_not_counted_twice():
+    """A chunk whose first attempt committed runs again (its worker died before the step
+    was marked done): the run still has as many chunks done as it has chunks (it said
+    "6 of 5 chunks done")."""
+    rules_model()
+    company(10)
+    run, chunks = runs.start_run(day=DAY, chunk_size=5)
+    assert len(chunks) == 2
+    first = chunks[0]
+    runs.score_chunk(run_id=run.pk, id_from=first.id_from, id_to=first.id_to)
+    runs.score_chunk(run_id=run.pk, id_from=first.id_from, id_to=first.id_to)  # again
+    run.refresh_from_db()
+    assert (run.chunks_done, run.chunks_total, run.customers_scored) == (1, 2, 5)
+    runs.score_chunk(run_id=run.pk, id_from=chunks[1].id_from, id_to=chunks[1].id_to)
+    run.refresh_from_db()
+    assert (run.chunks_done, run.customers_scored) == (2, 10)
