@@ -64,9 +64,15 @@ _WORDED = (
 )
 
 
+# Digests handed to the mail server between two marks: what a killed run may send twice.
+DIGEST_MARK_EVERY = 25
+
+
 def send_digests(*, day: dt.date, limit: int = 20) -> int:
     """One e-mail per person with open alerts: how many, and the `limit` with the most
-    revenue at risk. Sent once per person and day. Returns how many went out."""
+    revenue at risk. Sent once per person and day (a run killed midway may send the
+    digests of its last block of DIGEST_MARK_EVERY again, never none). Returns how many
+    went out."""
     with connection.cursor() as cursor:
         cursor.execute(_DIGEST_SQL.format(alerts=Alert._meta.db_table), {"limit": limit})
         rows = cursor.fetchall()
@@ -75,7 +81,11 @@ def send_digests(*, day: dt.date, limit: int = 20) -> int:
     for person, alerts, alert_id in rows:
         counts[person] = alerts
         top.setdefault(person, []).append(alert_id)
-    already = set(DigestSent.objects.filter(day=day).values_list("employee_id", flat=True))
+    # Handed to the mail server already; a digest recorded but not marked was being sent
+    # by a run that was killed: sent now (at most the one in flight goes out twice).
+    already = set(
+        DigestSent.objects.filter(day=day, handed_over=True).values_list("employee_id", flat=True)
+    )
     people = list(
         Employee.objects.filter(pk__in=set(counts) - already)
         .exclude(email="")
@@ -101,20 +111,34 @@ def send_digests(*, day: dt.date, limit: int = 20) -> int:
         for person in people
     ]
     with job_steps.mail_connection() as mail:
-        # Recorded (committed) before the first message goes out: never sent twice.
+        # Claimed (committed) before the first message goes out, marked handed over in
+        # blocks as the server takes them: a run killed midway leaves only the
+        # unmarked ones to its re-run, never a person without their digest.
         with transaction.atomic():
             DigestSent.objects.bulk_create(
-                DigestSent(employee=person, day=day, alerts=counts[person.pk]) for person in people
+                (
+                    DigestSent(
+                        employee=person, day=day, alerts=counts[person.pk], handed_over=False
+                    )
+                    for person in people
+                ),
+                ignore_conflicts=True,
             )
-        refused = job_steps.send_or_set_aside(
-            mail,
-            messages,
-            describe=lambda person: {
-                "model": "alert digest",
-                "object_id": person.pk,
-                "key": person.name,
-            },
-        )
+        refused = []
+        for start in range(0, len(messages), DIGEST_MARK_EVERY):
+            block = messages[start : start + DIGEST_MARK_EVERY]
+            refused += job_steps.send_or_set_aside(
+                mail,
+                block,
+                describe=lambda person: {
+                    "model": "alert digest",
+                    "object_id": person.pk,
+                    "key": person.name,
+                },
+            )
+            DigestSent.objects.filter(
+                day=day, employee__in=[person for person, _ in block if person not in refused]
+            ).update(handed_over=True)
     if refused:  # not sent: tried again on the next run
         DigestSent.objects.filter(day=day, employee__in=refused).delete()
     return len(people) - len(refused)

@@ -203,7 +203,10 @@ class Alert(models.Model):
 
 
 class DigestSent(models.Model):
-    """One daily alert digest per person and day, so a re-run sends no second e-mail."""
+    """One daily alert digest per person and day, so a re-run sends no second e-mail.
+    Recorded before the e-mail goes out (`handed_over` False: claimed by the run sending
+    it) and marked once the mail server took it; a run killed in between leaves the
+    unmarked ones for the step's re-run, which sends them (alerts/digests.py)."""
 
     employee = models.ForeignKey(
         Employee, on_delete=models.CASCADE, related_name="+", db_index=False
@@ -211,6 +214,7 @@ class DigestSent(models.Model):
     day = models.DateField()
     alerts = models.PositiveIntegerField()
     sent_at = models.DateTimeField(auto_now_add=True)
+    handed_over = models.BooleanField(default=True, help_text=_("The mail server took the digest."))
 
     class Meta:
         constraints = [
