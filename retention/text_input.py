@@ -234,3 +234,16 @@ def normalise_column(connection, table: str, column: str, *, unique: bool) -> in
                 [list(updates), list(updates.values())],
             )
         return len(updates)
+
+
+def normalise_stored(columns: list[tuple[str, str, bool]]):
+    """A migration's RunPython function: each (table, column, unique) of `columns`
+    stored as `normalise_column` gives it, so that ids and names stored before the text
+    rule ("Café" in either form, an id pasted with a zero-width space) find their
+    record."""
+
+    def run(apps, schema_editor) -> None:
+        for table, column, unique in columns:
+            normalise_column(schema_editor.connection, table, column, unique=unique)
+
+    return run

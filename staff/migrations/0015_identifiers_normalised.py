@@ -12,16 +12,6 @@ COLUMNS = [
 ]
 
 
-def normalise_stored(apps, schema_editor):
-    """Ids and names stored before the text rule, in NFC and trimmed of invisible
-    characters (retention/text_input.normalise_column), so that a sender's "Café" in
-    either form, or an id pasted with a zero-width space, finds its record."""
-    from retention.text_input import normalise_column
-
-    for table, column, unique in COLUMNS:
-        normalise_column(schema_editor.connection, table, column, unique=unique)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("staff", "0014_foreign_keys_led_by_a_composite_index"),
@@ -52,5 +42,7 @@ class Migration(migrations.Migration):
                 validators=[retention.text_input.validate_identifier],
             ),
         ),
-        migrations.RunPython(normalise_stored, migrations.RunPython.noop),
+        migrations.RunPython(
+            retention.text_input.normalise_stored(COLUMNS), migrations.RunPython.noop
+        ),
     ]
