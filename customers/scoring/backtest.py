@@ -9,6 +9,7 @@ the same rows: ROC AUC, PR AUC, lift in the top decile, Brier score and Brier sk
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -194,6 +195,19 @@ def summarise(folds: list[dict]) -> dict[str, dict]:
                 key: round(float(np.mean([r[key] for r in rows])), 4) for key in rows[0]
             }
     return summary
+
+
+def standard_errors(folds: list[dict], metric: str = "roc_auc") -> dict[str, float]:
+    """The standard error of each method's mean `metric` over the folds that ran: the
+    folds' sample standard deviation / sqrt(number of folds); 0 with a single fold."""
+    done = [fold for fold in folds if "methods" in fold]
+    errors = {}
+    for method in (*LEARNERS, *BASELINES):
+        values = [fold["methods"][method][metric] for fold in done if method in fold["methods"]]
+        if values:
+            spread = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+            errors[method] = round(spread / math.sqrt(len(values)), 4)
+    return errors
 
 
 def calibration(churned: np.ndarray, probability: np.ndarray) -> list[dict]:

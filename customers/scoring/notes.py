@@ -72,7 +72,7 @@ def decision_params(record: dict, days: int | None = None) -> dict:
     folds = record.get("folds_run")
     if folds is None:
         folds = sum(1 for fold in record.get("folds", []) if "methods" in fold)
-    return {
+    params = {
         "activated": bool(record.get("beats_rules")),
         "method": chosen,
         "days": record.get("horizon_days", days),
@@ -80,6 +80,14 @@ def decision_params(record: dict, days: int | None = None) -> dict:
         "rules_roc_auc": record["summary"]["rules"]["roc_auc"],
         "folds": folds,
     }
+    top = record.get("top", chosen)
+    if top != chosen:  # kept by the one-standard-error rule (candidates.choose_learner)
+        params |= {
+            "top": top,
+            "top_roc_auc": record["summary"][top]["roc_auc"],
+            "top_se": record["roc_auc_se"][top],
+        }
+    return params
 
 
 def decision_text(record: dict, days: int | None = None) -> str:
@@ -99,6 +107,16 @@ def _decision(params: dict) -> str:
         "folds": params["folds"],
     }
     folds = params["folds"]
+    simpler = ""
+    if "top" in params:
+        simpler = " " + _(
+            "%(top)s ranked them at %(top_auc)s, within one standard error (%(se)s) of it: "
+            "the simpler learner is kept."
+        ) % {
+            "top": method_label(params["top"]),
+            "top_auc": number_format(round(params["top_roc_auc"], 3), decimal_pos=3),
+            "se": number_format(round(params["top_se"], 4), decimal_pos=4),
+        }
     if params["activated"]:
         return (
             ngettext(
@@ -109,7 +127,7 @@ def _decision(params: dict) -> str:
                 folds,
             )
             % values
-        )
+        ) + simpler
     return (
         ngettext(
             "Not activated: its backtest ROC AUC %(auc)s does not beat the rules score's "

@@ -21,9 +21,8 @@ says what is missing and when it will be enough.
 The backtest (backtest.py) is forward-chained by observation date. Gradient boosting,
 logistic regression and their blend (candidates.py), the rules score and a recency-only
 baseline are judged on the same folds (ROC AUC, PR AUC, top-decile lift, Brier skill
-score). The learner with the best mean fold ROC AUC is refit on every row, calibrated
-(sigmoid) and stored; a company where logistic regression ranks best keeps logistic
-regression. It becomes the active model only if it beats the rules score on the backtest.
+score). The simplest learner within one standard error of the best mean fold ROC AUC
+(candidates.choose_learner) is refit on every row, calibrated (sigmoid) and stored. It becomes the active model only if it beats the rules score on the backtest.
 
 Features a company lacks (no ratings, no contacts, no contracts: empty or constant in
 every training row) are left out of that model; the model stores the inputs it uses."""
@@ -55,6 +54,7 @@ from customers.scoring.backtest import (
     evaluate,
     importance,
     rules_score,
+    standard_errors,
     summarise,
     usable_features,
     weights_record,
@@ -62,6 +62,7 @@ from customers.scoring.backtest import (
 from customers.scoring.candidates import (
     BLEND_PARTS,
     LEARNERS,
+    best_learner,
     blend_weights,
     choose_learner,
     fit_learner,
@@ -423,10 +424,14 @@ def _train_model(
             backtest_record=result,
         )
 
-    best = choose_learner(summary)
+    errors = standard_errors(result["folds"])
+    best = choose_learner(summary, errors)
+    top = best_learner(summary)
     beats_rules = summary[best]["roc_auc"] > summary["rules"]["roc_auc"]
     result |= {
         "summary": summary,
+        "roc_auc_se": errors,
+        "top": top,
         "folds_run": ran,
         "chosen": best,
         "beats_rules": beats_rules,
@@ -439,13 +444,13 @@ def _train_model(
         result["decision"] = (
             f"Active: {METHOD_LABELS[best].lower()} ranked the next {horizon_days} days' "
             f"churners at ROC AUC {summary[best]['roc_auc']:.3f} over {ran} backtest folds, "
-            f"the best of the learners ({_others(best, summary)}), against "
+            f"{_why_chosen(best, top, summary, errors)}, against "
             f"{summary['rules']['roc_auc']:.3f} for the rules score."
         )
     else:
         result["decision"] = (
-            f"Not activated: {METHOD_LABELS[best].lower()}, the best of the learners "
-            f"({_others(best, summary)}), ranked the next {horizon_days} days' churners at "
+            f"Not activated: {METHOD_LABELS[best].lower()}, "
+            f"{_why_chosen(best, top, summary, errors)}, ranked the next {horizon_days} days' churners at "
             f"backtest ROC AUC {summary[best]['roc_auc']:.3f}, which does not beat the rules "
             f"score's {summary['rules']['roc_auc']:.3f} on the same {ran} folds, so the scores "
             "stay as they were."
@@ -484,6 +489,17 @@ def _train_model(
         note_params={"features": dropped} if dropped else {},
         began=began,
         **record,
+    )
+
+
+def _why_chosen(best: str, top: str, summary: dict[str, dict], errors: dict[str, float]) -> str:
+    """Why `best` was kept: the best mean, or the simplest within one standard error of
+    `top`'s (candidates.choose_learner)."""
+    if best == top:
+        return f"the best of the learners ({_others(best, summary)})"
+    return (
+        f"the simplest learner within one standard error ({errors[top]:.4f}) of the best mean "
+        f"({_others(best, summary)})"
     )
 
 

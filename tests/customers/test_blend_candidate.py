@@ -11,7 +11,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 
 from customers.models import RiskModel
 from customers.scoring import explain
-from customers.scoring.backtest import evaluate
+from customers.scoring.backtest import evaluate, standard_errors
 from customers.scoring.candidates import (
     UNTRIED,
     LogOddsBlend,
@@ -98,6 +98,58 @@ def test_a_tie_keeps_the_single_learner():
         Kind.BLEND: {"roc_auc": 0.95},
     }
     assert choose_learner(summary) == Kind.LOGISTIC_REGRESSION
+
+
+def _folds(**auc_per_method):
+    """Backtest fold records with these ROC AUCs (one list per method, one value a fold)."""
+    methods = list(auc_per_method)
+    count = len(auc_per_method[methods[0]])
+    return [
+        {"methods": {m: {"roc_auc": auc_per_method[m][i]} for m in methods}} for i in range(count)
+    ]
+
+
+def test_standard_error_is_the_folds_spread_over_the_root_of_their_number():
+    folds = _folds(blend=[0.9708, 0.9796, 0.9762, 0.9811], rules=[0.8, 0.8, 0.8, 0.8])
+    folds.insert(1, {"skipped": "few_churners"})  # a skipped fold does not count
+    errors = standard_errors(folds)
+    # Mean 0.976925; squared deviations 37.5e-6, 7.2e-6, 0.5e-6, 17.4e-6 sum to 62.6e-6;
+    # / 3 = 20.9e-6, sd 0.004568, / sqrt(4) = 0.002284.
+    assert errors["blend"] == 0.0023
+    assert errors["rules"] == 0.0
+    assert standard_errors(_folds(blend=[0.9]))["blend"] == 0.0
+
+
+def test_a_blend_within_one_standard_error_keeps_the_simpler_learner():
+    # The demo company's backtest: the blend's mean is 0.0005 above logistic regression's,
+    # its folds spread by 0.0023 (standard error): logistic regression is kept.
+    summary = {
+        Kind.GRADIENT_BOOSTING: {"roc_auc": 0.9726},
+        Kind.LOGISTIC_REGRESSION: {"roc_auc": 0.9764},
+        Kind.BLEND: {"roc_auc": 0.9769},
+    }
+    errors = {Kind.GRADIENT_BOOSTING: 0.003, Kind.LOGISTIC_REGRESSION: 0.0019, Kind.BLEND: 0.0023}
+    assert choose_learner(summary, errors) == Kind.LOGISTIC_REGRESSION
+    # Gradient boosting is within the bar (0.9746) only when logistic regression is not.
+    summary[Kind.LOGISTIC_REGRESSION]["roc_auc"] = 0.9700
+    assert choose_learner(summary, errors) == Kind.BLEND
+    summary[Kind.GRADIENT_BOOSTING]["roc_auc"] = 0.9746
+    assert choose_learner(summary, errors) == Kind.GRADIENT_BOOSTING
+    # Exactly one standard error below the best still counts as within it.
+    summary[Kind.LOGISTIC_REGRESSION]["roc_auc"] = 0.9746
+    assert choose_learner(summary, errors) == Kind.LOGISTIC_REGRESSION
+
+
+def test_a_blend_better_by_more_than_its_standard_error_is_kept():
+    summary = {
+        Kind.GRADIENT_BOOSTING: {"roc_auc": 0.90},
+        Kind.LOGISTIC_REGRESSION: {"roc_auc": 0.91},
+        Kind.BLEND: {"roc_auc": 0.95},
+    }
+    errors = {Kind.GRADIENT_BOOSTING: 0.01, Kind.LOGISTIC_REGRESSION: 0.01, Kind.BLEND: 0.0399}
+    assert choose_learner(summary, errors) == Kind.BLEND
+    errors[Kind.BLEND] = 0.04
+    assert choose_learner(summary, errors) == Kind.LOGISTIC_REGRESSION
 
 
 def test_weights_follow_the_part_that_predicted_the_earlier_folds():

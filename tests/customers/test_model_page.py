@@ -545,3 +545,39 @@ def test_scoring_on_workers_follows_the_run_of_the_day_once_the_task_has_started
     )
     done = follow()
     assert f"12 customers scored for {day:%-d %b %Y}" in done and "High 12" in done
+
+
+def test_a_simpler_learner_kept_within_one_standard_error_says_so(client):
+    methods = {
+        m: {"roc_auc": r, "pr_auc": 0.5, "lift_top_decile": 9.0, "brier_skill": 0.5}
+        for m, r in [
+            ("blend", 0.9769),
+            ("gradient_boosting", 0.9726),
+            ("logistic_regression", 0.9764),
+            ("rules", 0.8127),
+            ("recency", 0.47),
+        ]
+    }
+    trained_model(
+        kind=RiskModel.Kind.LOGISTIC_REGRESSION,
+        is_active=True,
+        backtest={
+            "folds": [],
+            "folds_run": 4,
+            "horizon_days": 90,
+            "summary": methods,
+            "roc_auc_se": {"blend": 0.0023, "gradient_boosting": 0.0041},
+            "top": "blend",
+            "chosen": "logistic_regression",
+            "beats_rules": True,
+            "decision": "stored English",
+        },
+    )
+    login(client, Employee.Role.MANAGER, "Mia")
+    page = unescape(text_of(client.get(reverse("model")).content.decode()))
+    assert (
+        "Active: logistic regression ranked the next 90 days' churners at ROC AUC 0.976 over "
+        "4 backtest folds, against 0.813 for the rules score. Blend of logistic regression "
+        "and gradient boosting ranked them at 0.977, within one standard error (0.0023) of "
+        "it: the simpler learner is kept."
+    ) in page
