@@ -198,11 +198,19 @@ def import_file(
     column_of = {target: column for column, target in mapping.items() if target}
 
     def write(chunk: list, clean: list[dict]) -> None:
+        # The lines of the records, by key as stored (the write sorts `clean`).
+        line_of = {
+            row.get("external_id"): line for (line, _, _), row in zip(chunk, clean, strict=True)
+        }
         try:
             with transaction.atomic():
                 outcome = upsert.write_valid(kind, clean, present=present)
         except (OperationalError, InterfaceError):
             raise  # the database went away: the job retries, this is no bad row
+        except upsert.RecordsMoved as moved:  # stored under another customer meanwhile
+            for key, message in moved.moved:
+                report.add(line_of.get(key, 1), column_of.get("customer", "customer"), message)
+            return
         except DatabaseError:
             # A row the rules pass but the database refuses (a contract whose value in
             # the reporting currency overflows): name it; the import writes nothing.

@@ -17,7 +17,7 @@ written (owner history, audit, reconverted values).
 
 from customers.upsert.checks import parse_rows, validate
 from customers.upsert.kinds import KINDS, MAX_ROWS, Column, Kind, Reference
-from customers.upsert.writes import Outcome, upsert, write_valid
+from customers.upsert.writes import Outcome, RecordsMoved, upsert, write_valid
 
 __all__ = [
     "KINDS",
@@ -25,6 +25,7 @@ __all__ = [
     "Column",
     "Kind",
     "Outcome",
+    "RecordsMoved",
     "Reference",
     "parse_rows",
     "upsert",

@@ -97,6 +97,10 @@ class Kind:
     aliases: dict[str, str] = field(default_factory=dict)
     # a file of this kind is checked and written as one batch (its rows name each other)
     whole_file: bool = False
+    # what a record of this kind is called in "Contact 'X' belongs to customer 'Y'; it
+    # cannot move to another customer." when a record does not move between customers
+    # (checked before the write and again, under lock, while writing)
+    stays_with_customer: str = ""
     # what a row repeating another's key (of more than one field) is told, with %(row)s
     repeated_key: str = gettext_noop(
         "The same customer, day and event is also in row %(row)s of this request."
@@ -237,6 +241,7 @@ KINDS: dict[str, Kind] = {
         [Reference("customer", "customer_id", Customer, "external_id", required=True)],
         _check_contact,
         batch_check=Contact.batch_errors,
+        stays_with_customer="Contact",
     ),
     "contracts": Kind(
         Contract,
@@ -253,6 +258,7 @@ KINDS: dict[str, Kind] = {
         [Reference("customer", "customer_id", Customer, "external_id", required=True)],
         _check_contract,
         batch_check=Contract.batch_errors,
+        stays_with_customer="Contract",
         derived=("annual_value_reporting",),
     ),
     "interactions": Kind(

@@ -19,6 +19,16 @@ from customers.upsert.kinds import KINDS, MAX_ROWS, WRITE_BATCH, Column, Kind
 from retention.wording import Worded
 
 
+class RecordsMoved(Exception):
+    """Rows that would move a stored record to another customer, found under lock while
+    writing: another request stored the record under its customer after this batch was
+    checked. The write is rolled back. `moved`: [(external id, message)]."""
+
+    def __init__(self, moved: list[tuple[str, str]]):
+        super().__init__(f"{len(moved)} records would move to another customer")
+        self.moved = moved
+
+
 @dataclass
 class Outcome:
     received: int = 0
@@ -61,9 +71,18 @@ def upsert(
     )
     if outcome.errors or not clean:
         return outcome
-    if dry_run:
-        return _try_write(kind_name, clean, present)
-    return write_valid(kind_name, clean, present=present)
+    # The rows' indexes by key as stored (the write sorts `clean`).
+    index_of = {row.get("external_id"): i for i, row in enumerate(clean)}
+    try:
+        if dry_run:
+            return _try_write(kind_name, clean, present)
+        return write_valid(kind_name, clean, present=present)
+    except RecordsMoved as moved:
+        outcome.errors = [
+            {"index": index_of.get(key), "field": "customer", "message": message}
+            for key, message in moved.moved
+        ]
+        return outcome
 
 
 class _DryRun(Exception):
@@ -176,7 +195,16 @@ def _write(kind: Kind, rows: list[dict], present: set[str] | None = None) -> dic
     differs = " OR ".join(f"{table}.{c} IS DISTINCT FROM EXCLUDED.{c}" for c in updatable)
     changed: dict[str, bool] = {}
     if connection.vendor == "postgresql":
-        return _write_by_copy(table, columns, stamp, now, rows, updatable, kind.has_updated_at)
+        return _write_by_copy(
+            table,
+            columns,
+            stamp,
+            now,
+            rows,
+            updatable,
+            kind.has_updated_at,
+            kind.stays_with_customer,
+        )
     with connection.cursor() as cursor:
         for start in range(0, len(rows), WRITE_BATCH):
             batch = rows[start : start + WRITE_BATCH]
@@ -200,7 +228,9 @@ def _write(kind: Kind, rows: list[dict], present: set[str] | None = None) -> dic
     return changed
 
 
-def _write_by_copy(table, columns, stamp, now, rows, updatable, has_updated_at) -> dict[str, bool]:
+def _write_by_copy(
+    table, columns, stamp, now, rows, updatable, has_updated_at, stays_with_customer=""
+) -> dict[str, bool]:
     """PostgreSQL: COPY the batch into a temporary table (much cheaper than parsing
     VALUES lists), then two statements:
 
@@ -210,6 +240,12 @@ def _write_by_copy(table, columns, stamp, now, rows, updatable, has_updated_at) 
     2. UPDATE ... FROM the batch, only where a value differs: the changed rows. Skipped
        when every row was new. A row another transaction inserted meanwhile is waited for
        by step 1 and then seen, committed, by step 2, so no value is lost.
+
+    For a kind whose records stay with their customer (`stays_with_customer`), the rows
+    of the batch stored under another customer are locked and read between the two: a
+    record another request stored after this batch was checked (two clients sending
+    the same contacts for two customers at once) raises RecordsMoved, and nothing of the
+    batch is written.
 
     Returns the external ids written, each with whether it was inserted."""
     stamps = "," + ",".join([now.isoformat()] * len(stamp))
@@ -235,6 +271,25 @@ def _write_by_copy(table, columns, stamp, now, rows, updatable, has_updated_at) 
             "ORDER BY external_id ON CONFLICT (external_id) DO NOTHING RETURNING external_id"
         )
         changed = {key: True for (key,) in cursor.fetchall()}
+        if stays_with_customer and len(changed) < len(rows):
+            cursor.execute(
+                f"SELECT b.external_id, c.external_id FROM upsert_batch b "
+                f"JOIN {table} t USING (external_id) "
+                f"JOIN {Customer._meta.db_table} c ON c.id = t.customer_id "
+                "WHERE t.customer_id <> b.customer_id ORDER BY b.external_id FOR UPDATE OF t"
+            )
+            moved = cursor.fetchall()
+            if moved:
+                raise RecordsMoved(
+                    [
+                        (
+                            key,
+                            f"{stays_with_customer} {key!r} belongs to customer {customer!r}; "
+                            "it cannot move to another customer.",
+                        )
+                        for key, customer in moved
+                    ]
+                )
         if len(changed) < len(rows) and updatable:
             # Rows locked in one order (external id), as every writer does.
             cursor.execute(

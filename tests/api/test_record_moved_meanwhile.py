@@ -1,0 +1,116 @@
+"""Two clients sending the same contacts or contracts for two customers at once: the
+first stores them under its customer, the second is refused as it would be one after
+the other ("belongs to customer ...; it cannot move"), at the API's upsert and at the
+file import, and nothing of the second batch is written."""
+
+import threading
+
+import pytest
+from django.db import connections, transaction
+
+from customers import csv_io, upsert
+from customers.models import Contact, Contract, Customer
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+ROWS = {
+    "contacts": lambda key, customer: {"external_id": key, "customer": customer, "name": "Ida"},
+    "contracts": lambda key, customer: {
+        "external_id": key,
+        "customer": customer,
+        "start_date": "2026-01-01",
+        "end_date": "2026-12-31",
+        "annual_value": "12000",
+    },
+}
+
+
+def _customers():
+    for key in ("C-A", "C-B"):
+        Customer.objects.create(external_id=key, name=key, customer_since="2024-01-01")
+
+
+def _race(first_batch, second_write):
+    """The first client writes `first_batch` and holds its transaction open for a
+    second; the second client, started once the first has written, runs
+    `second_write()` (it checks the batch before the first commits, then writes after)."""
+    written, outcomes, failures = threading.Event(), {}, []
+
+    def first_client():
+        try:
+            with transaction.atomic():
+                outcomes["first"] = first_batch()
+                written.set()
+                threading.Event().wait(1.0)
+        except Exception as error:  # noqa: BLE001 - the test reports it
+            failures.append(error)
+        finally:
+            written.set()
+            connections.close_all()
+
+    def second_client():
+        try:
+            written.wait(10)
+            outcomes["second"] = second_write()
+        except Exception as error:  # noqa: BLE001 - the test reports it
+            failures.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=first_client), threading.Thread(target=second_client)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+    return outcomes
+
+
+@pytest.mark.parametrize(
+    ("kind", "model", "noun"),
+    [
+        ("contacts", Contact, "Contact"),
+        ("contracts", Contract, "Contract"),
+    ],
+)
+def test_a_record_stored_under_another_customer_meanwhile_is_refused_not_moved(kind, model, noun):
+    _customers()
+    first = [ROWS[kind](f"R-{i}", "C-A") for i in range(3)]
+    # The second batch has one record of its own and the three of the first.
+    second = [ROWS[kind]("R-OWN", "C-B")] + [ROWS[kind](f"R-{i}", "C-B") for i in range(3)]
+    outcomes = _race(lambda: upsert.upsert(kind, first), lambda: upsert.upsert(kind, second))
+    assert outcomes["first"].created == 3
+    assert outcomes["second"].errors == [
+        {
+            "index": i + 1,
+            "field": "customer",
+            "message": f"{noun} 'R-{i}' belongs to customer 'C-A'; it cannot move to another "
+            "customer.",
+        }
+        for i in range(3)
+    ]
+    stored = dict(model.objects.values_list("external_id", "customer__external_id"))
+    assert stored == {"R-0": "C-A", "R-1": "C-A", "R-2": "C-A"}  # R-OWN not written either
+
+
+def test_the_file_import_names_the_line_of_a_contact_stored_meanwhile(tmp_path):
+    _customers()
+    path = tmp_path / "contacts.csv"
+    path.write_text("external_id,customer,name\nR-OWN,C-B,Ida\n r-1 ,C-B,Ida\n")
+    mapping = csv_io.default_mapping("contacts", csv_io.sniff(path)[1])
+    outcomes = _race(
+        lambda: upsert.upsert("contacts", [ROWS["contacts"]("r-1", "C-A")]),
+        lambda: csv_io.import_file("contacts", path, mapping),
+    )
+    report = outcomes["second"]
+    assert [(p["line"], p["column"], p["message"]) for p in report.problems] == [
+        (
+            3,
+            "customer",
+            "Contact 'r-1' belongs to customer 'C-A'; it cannot move to another customer.",
+        )
+    ]
+    assert (report.created, report.updated) == (0, 0)
+    assert dict(Contact.objects.values_list("external_id", "customer__external_id")) == {
+        "r-1": "C-A"
+    }
