@@ -333,10 +333,88 @@ def sheet_read(path: Path) -> tuple[str, list[str]] | None:
         return None
 
 
+class ExcelError(str):
+    """A workbook cell holding one of Excel's error values (#N/A of a failed lookup,
+    #DIV/0!, #REF!, ...): the sheet shows an error, not a value to import."""
+
+    message = gettext_noop(
+        "The cell shows the Excel error %(value)s, not a value; correct the formula or clear "
+        "the cell."
+    )
+
+
+class MacSerialInt(int):
+    """A number cell of a workbook on the Mac's 1904 date system: as a date serial it
+    counts days from 1904-01-01."""
+
+    epoch = dt.datetime(1904, 1, 1)
+
+
+class MacSerialFloat(float):
+    epoch = dt.datetime(1904, 1, 1)
+
+
+_ZERO_PADDED = re.compile(r"0+")
+_MERGE = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?\bref=\"([A-Z]+[0-9]+):([A-Z]+[0-9]+)\"")
+
+
+def _unreadable_workbook(error: Exception) -> CsvUnreadable:
+    return CsvUnreadable(
+        Worded(
+            gettext_noop(
+                "The file is not an Excel workbook (.xlsx) it can read (%(error)s); save "
+                "it as .xlsx or as CSV UTF-8."
+            ),
+            error=str(error),
+        )
+    )
+
+
+def merged_ranges(sheet) -> list[tuple[int, int, int, int]]:
+    """The merged areas of a read-only worksheet as (first row, first column, last row,
+    last column), 1-based, read from its XML (read-only sheets do not parse them; they
+    come after the rows)."""
+    from openpyxl.utils.cell import coordinate_to_tuple
+
+    found, tail = [], b""
+    with sheet._get_source() as source:
+        while block := source.read(1 << 20):
+            text = tail + block
+            found += _MERGE.findall(text)
+            tail = text[-512:]  # a tag cut by the block is found whole in the next
+    areas = set()
+    for first, last in found:
+        (row1, col1), (row2, col2) = (coordinate_to_tuple(c.decode()) for c in (first, last))
+        areas.add((row1, col1, row2, col2))
+    return sorted(areas)
+
+
+def _cell_value(cell, mac: bool):
+    """A cell as the import reads it: Excel errors marked, a whole number formatted with
+    leading zeros ("00000") as the text the sheet shows, a number of a 1904 workbook
+    marked with its calendar (for a date column), else the saved value."""
+    value = cell.value
+    if value is None:
+        return ""
+    kind = getattr(cell, "data_type", None)
+    if kind == "e":
+        return ExcelError(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        shown = getattr(cell, "number_format", "General") or "General"
+        if _ZERO_PADDED.fullmatch(shown) and float(value).is_integer() and value >= 0:
+            return str(int(value)).zfill(len(shown))
+        if mac:
+            return MacSerialFloat(value) if isinstance(value, float) else MacSerialInt(value)
+    return value
+
+
 def excel_records(path: Path) -> Iterator[tuple[int, list]]:
-    """The first visible sheet's rows as saved values; a formula cell with no saved value comes
-    as an UnsavedFormula (its formula text), read from a second pass over the formulas.
-    The workbook is opened from its content, whatever its name ends in."""
+    """The first visible sheet's rows as the sheet shows them (_cell_value): a formula
+    cell with no saved value comes as an UnsavedFormula (its formula text), read from a
+    second pass over the formulas; a merged area's value fills every cell of it. Every
+    row is read, whatever size the file says its sheet has (a stale stored dimension
+    would cut rows or columns off). The workbook is opened from its content, whatever
+    its name ends in."""
     from openpyxl import load_workbook
 
     handles = [open(path, "rb"), open(path, "rb")]  # noqa: SIM115 (closed below)
@@ -345,29 +423,46 @@ def excel_records(path: Path) -> Iterator[tuple[int, list]]:
             workbook = load_workbook(handles[0], read_only=True, data_only=True)
             formulas = load_workbook(handles[1], read_only=True, data_only=False)
         except Exception as error:  # a zip that is not a workbook, or a broken one
-            raise CsvUnreadable(
-                Worded(
-                    gettext_noop(
-                        "The file is not an Excel workbook (.xlsx) it can read (%(error)s); save "
-                        "it as .xlsx or as CSV UTF-8."
-                    ),
-                    error=str(error),
-                )
-            ) from None
+            raise _unreadable_workbook(error) from None
         try:
             index = _first_visible(workbook)
-            values = workbook.worksheets[index].iter_rows(values_only=True)
-            written = formulas.worksheets[index].iter_rows(values_only=True)
-            for number, (cells, sources) in enumerate(zip(values, written, strict=False), start=1):
-                yield (
-                    number,
-                    [
-                        UnsavedFormula(source)
-                        if cell is None and isinstance(source, str) and source.startswith("=")
-                        else ("" if cell is None else cell)
-                        for cell, source in zip_longest(cells, sources[: len(cells)])
-                    ],
-                )
+            sheet, formula_sheet = workbook.worksheets[index], formulas.worksheets[index]
+            mac = getattr(workbook, "epoch", None) == MacSerialInt.epoch
+            try:
+                sheet.reset_dimensions()
+                formula_sheet.reset_dimensions()
+                merged = merged_ranges(sheet)
+                values = sheet.iter_rows()
+                written = formula_sheet.iter_rows(values_only=True)
+                fills: dict[tuple[int, int], object] = {}
+                for number, (row, sources) in enumerate(
+                    zip(values, written, strict=False), start=1
+                ):
+                    cells = [_cell_value(cell, mac) for cell in row]
+                    for row1, col1, row2, col2 in merged:
+                        if row1 == number and col1 <= len(cells):
+                            for r in range(row1, row2 + 1):
+                                for c in range(col1, col2 + 1):
+                                    if (r, c) != (row1, col1):
+                                        fills[(r, c)] = cells[col1 - 1]
+                    for (r, c), value in [item for item in fills.items() if item[0][0] == number]:
+                        cells += [""] * (c - len(cells))
+                        if cells[c - 1] == "":
+                            cells[c - 1] = value
+                        del fills[(r, c)]
+                    yield (
+                        number,
+                        [
+                            UnsavedFormula(source)
+                            if cell == "" and isinstance(source, str) and source.startswith("=")
+                            else cell
+                            for cell, source in zip_longest(cells, sources[: len(cells)])
+                        ],
+                    )
+            except CsvUnreadable:
+                raise
+            except Exception as error:  # a sheet whose XML is broken part of the way in
+                raise _unreadable_workbook(error) from None
         finally:
             workbook.close()
             formulas.close()
@@ -377,11 +472,13 @@ def excel_records(path: Path) -> Iterator[tuple[int, list]]:
 
 
 def excel_serial(value: int | float, parse: Callable) -> str:
-    """An Excel date serial (days since 1899-12-30, as a number cell holds a date whose
-    format was lost) as the date or time it stands for."""
-    from openpyxl.utils.datetime import from_excel
+    """An Excel date serial (days since 1899-12-30, or since 1904-01-01 in a workbook on
+    the Mac's 1904 date system, as a number cell holds a date whose format was lost) as
+    the date or time it stands for."""
+    from openpyxl.utils.datetime import WINDOWS_EPOCH, from_excel
 
-    if not 1 <= value <= 2_958_465:  # 1900-01-01 to 9999-12-31
+    epoch = getattr(value, "epoch", WINDOWS_EPOCH)
+    if not 1 <= value <= 2_958_465 - (epoch - WINDOWS_EPOCH).days:  # up to 9999-12-31
         raise RowError(
             Worded(
                 gettext_noop(
@@ -390,7 +487,7 @@ def excel_serial(value: int | float, parse: Callable) -> str:
                 value=value,
             )
         )
-    moment = from_excel(value)
+    moment = from_excel(value, epoch=epoch)
     if parse is date_parser:
         if moment.time() != dt.time(0):
             raise RowError(

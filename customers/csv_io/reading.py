@@ -14,6 +14,7 @@ from django.utils.translation import gettext_noop
 from customers import upsert
 from customers.file_records import (
     CsvUnreadable,
+    ExcelError,
     UnsavedFormula,
     excel_serial,
     records,
@@ -164,6 +165,9 @@ def _rows(
             value = record[position]
             if isinstance(value, UnsavedFormula):
                 problems.append((target, Worded(UnsavedFormula.message)))
+                continue
+            if isinstance(value, ExcelError):
+                problems.append((target, Worded(ExcelError.message, value=str(value))))
                 continue
             if (
                 parse in (date_parser, moment_parser)

@@ -1,0 +1,167 @@
+"""A workbook is read as the sheet shows it, or refused by line and column: every row
+whatever size the file claims, ids with their leading zeros, merged areas on every row
+they cover, Excel's error values refused, the Mac's 1904 calendar, and a sheet whose XML
+breaks part of the way in refused with a sentence (at the import page too)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zipfile
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from openpyxl import Workbook
+
+from customers import csv_io
+from customers.models import CsvImport, Customer
+from tests.factories import EmployeeFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+HEADER = ["external_id", "name", "customer_since", "segment", "region"]
+
+
+def workbook(tmp_path, *rows, name="book.xlsx", edit=None):
+    """A workbook of customers; `edit(sheet)` styles or merges cells before saving."""
+    book = Workbook()
+    sheet = book.active
+    sheet.append(HEADER)
+    for row in rows:
+        sheet.append(row)
+    if edit:
+        edit(book, sheet)
+    path = tmp_path / name
+    book.save(path)
+    return path
+
+
+def rewrite_sheet(path, change) -> None:
+    """Rewrite the first sheet's XML in the saved file with `change(xml text)`."""
+    with zipfile.ZipFile(path) as source:
+        parts = {item: source.read(item) for item in source.namelist()}
+    name = "xl/worksheets/sheet1.xml"
+    parts[name] = change(parts[name].decode()).encode()
+    with zipfile.ZipFile(path, "w") as target:
+        for item, data in parts.items():
+            target.writestr(item, data)
+
+
+def imported(path):
+    return csv_io.import_file(
+        "customers", path, csv_io.default_mapping("customers", csv_io.sniff(path)[1])
+    )
+
+
+def said(report):
+    return [(p["line"], p["column"], p["message"]) for p in report.problems]
+
+
+def test_every_row_is_read_whatever_size_the_file_says_its_sheet_has(tmp_path):
+    rows = [[f"DIM-{i}", f"Dim {i}", dt.datetime(2024, 1, 1), "core", "West"] for i in range(5)]
+    path = workbook(tmp_path, *rows)
+    # The stored size says one row and three columns; the sheet holds six rows and five.
+    rewrite_sheet(
+        path, lambda xml: re.sub(r'<dimension ref="[^"]+"', '<dimension ref="A1:C2"', xml)
+    )
+    report = imported(path)
+    assert said(report) == []
+    stored = Customer.objects.order_by("external_id").values_list("external_id", "region")
+    assert list(stored) == [(f"DIM-{i}", "West") for i in range(5)]
+
+
+def test_an_id_formatted_with_leading_zeros_is_read_as_the_sheet_shows_it(tmp_path):
+    Customer.objects.create(external_id="00123", name="Zero", customer_since="2024-01-01")
+
+    def zeros(book, sheet):
+        sheet["A2"].number_format = "00000"
+
+    path = workbook(tmp_path, [123, "Zero", dt.datetime(2024, 1, 1), "core", ""], edit=zeros)
+    report = imported(path)
+    assert said(report) == []
+    assert (report.created, report.updated) == (0, 1)
+    assert list(Customer.objects.values_list("external_id", "segment")) == [("00123", "core")]
+
+
+def test_a_merged_area_fills_every_row_it_covers(tmp_path):
+    for key in ("M-1", "M-2", "M-3"):
+        Customer.objects.create(external_id=key, name=key, customer_since="2024-01-01")
+
+    def merge(book, sheet):
+        sheet.merge_cells("D2:D4")
+        sheet.merge_cells("E2:E4")
+
+    path = workbook(
+        tmp_path,
+        ["M-1", "M-1", dt.datetime(2024, 1, 1), "important", "West"],
+        ["M-2", "M-2", dt.datetime(2024, 1, 1)],
+        ["M-3", "M-3", dt.datetime(2024, 1, 1)],
+        edit=merge,
+    )
+    report = imported(path)
+    assert said(report) == []
+    stored = Customer.objects.order_by("external_id").values_list("segment", "region")
+    assert list(stored) == [("important", "West")] * 3
+
+
+def test_excel_error_values_are_refused_by_line_and_column(tmp_path):
+    Customer.objects.create(
+        external_id="E-1", name="Err", customer_since="2024-01-01", region="North"
+    )
+    path = workbook(tmp_path, ["E-1", "Err", dt.datetime(2024, 1, 1), "core", "#N/A"])
+    report = imported(path)
+    assert said(report) == [
+        (
+            2,
+            "region",
+            "The cell shows the Excel error #N/A, not a value; correct the formula or clear "
+            "the cell.",
+        )
+    ]
+    assert Customer.objects.get().region == "North"
+
+
+def test_a_date_serial_of_a_1904_workbook_counts_from_1904(tmp_path):
+    def mac(book, sheet):
+        book.epoch = dt.datetime(1904, 1, 1)
+
+    # 1904-01-01 + 43,830 days: 120 years of 365 days and 30 leap days, 1904 to 2020.
+    path = workbook(tmp_path, ["MAC-1", "Mac", 43830, "core", ""], edit=mac)
+    report = imported(path)
+    assert said(report) == []
+    assert Customer.objects.get().customer_since == dt.date(2024, 1, 1)
+
+
+def test_a_sheet_whose_xml_breaks_part_of_the_way_in_is_refused_with_a_sentence(
+    tmp_path, client, settings
+):
+    rows = [[f"X-{i}", f"Name {i}", dt.datetime(2024, 1, 1), "core", ""] for i in range(3)]
+    path = workbook(tmp_path, *rows)
+    rewrite_sheet(path, lambda xml: xml.replace(">Name 2<", ">Name & 2<"))
+    report = imported(path)
+    assert len(report.problems) == 1
+    assert report.problems[0]["message"].startswith(
+        "The file is not an Excel workbook (.xlsx) it can read ("
+    )
+    assert Customer.objects.count() == 0
+
+    settings.MEDIA_ROOT = tmp_path
+    settings.CSV_IMPORT_IN_THREAD = False
+    boss = EmployeeFactory(
+        role="admin", user=UserFactory(username="ada", is_staff=True, is_superuser=True)
+    )
+    client.force_login(boss.user)
+    upload = SimpleUploadedFile("broken.xlsx", path.read_bytes())
+    page = client.post(reverse("imports"), {"kind": "customers", "file": upload})
+    if page.status_code == 302:  # taken: its check says why, the page does not fail
+        job = CsvImport.objects.get()
+        page = client.post(
+            reverse("import_detail", args=[job.pk]),
+            {"action": "check", **{f"column_{i}": name for i, name in enumerate(HEADER)}},
+        )
+        job.refresh_from_db()
+        assert job.status == "checked" and job.problem_count == 1
+        page = client.get(reverse("import_detail", args=[job.pk]))
+    assert page.status_code == 200
+    assert "The file is not an Excel workbook (.xlsx) it can read" in page.content.decode()
