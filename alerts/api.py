@@ -16,6 +16,7 @@ from alerts.services import act_on_alert, routed_to
 from customers.api import visible
 from customers.models import Customer
 from retention.api.auth import api_employee, api_role, role_in
+from retention.api.filters import IsoDateFilter
 from retention.api.strict import RejectUnknownFields
 from retention.api.views import AuditedList, AuditedRetrieve
 from retention.text_limits import limit_of
@@ -100,7 +101,7 @@ class AlertActionSerializer(RejectUnknownFields, serializers.Serializer):
 
 
 class AlertFilter(django_filters.FilterSet):
-    opened_since = django_filters.DateFilter(field_name="opened_on", lookup_expr="gte")
+    opened_since = IsoDateFilter(field_name="opened_on", lookup_expr="gte")
     owner = EmployeeNamed(field_name="owner")
     manager = EmployeeNamed(field_name="manager")
 

@@ -3,14 +3,10 @@ with bulk upserts keyed by external_id (see customers/upsert/)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import django_filters
 from django import forms
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
-from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import decorators, mixins, serializers, viewsets
 from rest_framework.exceptions import NotFound
@@ -30,6 +26,7 @@ from customers.models import (
 )
 from retention.api.auth import IMPORTERS, api_employee, api_role, role_in
 from retention.api.errors import BulkRowsInvalid
+from retention.api.filters import IsoDateFilter, MomentFilter
 from retention.api.params import refuse_unknown_query_parameters
 from retention.api.strict import RejectUnknownFields
 from retention.api.sync import SyncFilter
@@ -248,23 +245,6 @@ class RiskModelSerializer(serializers.ModelSerializer):
 # --- filters -----------------------------------------------------------------------------
 
 
-class UtcDateTimeField(IsoDateTimeField):
-    """An ISO 8601 moment, turned into UTC (the database refuses far-off offsets)."""
-
-    def to_python(self, value):
-        moment = super().to_python(value)
-        if moment is None or moment.tzinfo is None:
-            return moment
-        try:
-            return moment.astimezone(dt.UTC)
-        except OverflowError:
-            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
-
-
-class MomentFilter(django_filters.IsoDateTimeFilter):
-    field_class = UtcDateTimeField
-
-
 class UpdatedSince(SyncFilter):
     updated_since = MomentFilter(
         field_name="updated_at", lookup_expr="gte", label=_("Changed at or after (ISO 8601)")
@@ -304,8 +284,8 @@ class ContactFilter(UpdatedSince):
 
 
 class ContractFilter(UpdatedSince):
-    ends_after = django_filters.DateFilter(field_name="end_date", lookup_expr="gte")
-    ends_before = django_filters.DateFilter(field_name="end_date", lookup_expr="lte")
+    ends_after = IsoDateFilter(field_name="end_date", lookup_expr="gte")
+    ends_before = IsoDateFilter(field_name="end_date", lookup_expr="lte")
 
     class Meta:
         model = Contract
@@ -326,8 +306,8 @@ class InteractionFilter(SyncFilter):
 
 
 class ExchangeRateFilter(UpdatedSince):
-    day_after = django_filters.DateFilter(field_name="day", lookup_expr="gte")
-    day_before = django_filters.DateFilter(field_name="day", lookup_expr="lte")
+    day_after = IsoDateFilter(field_name="day", lookup_expr="gte")
+    day_before = IsoDateFilter(field_name="day", lookup_expr="lte")
 
     class Meta:
         model = ExchangeRate
@@ -335,7 +315,7 @@ class ExchangeRateFilter(UpdatedSince):
 
 
 class RiskScoreFilter(django_filters.FilterSet):
-    day = django_filters.DateFilter(
+    day = IsoDateFilter(
         method="as_of_day",
         help_text=_(
             "The scores as they stood on a day (each row holds from its day until "
@@ -395,6 +375,18 @@ class BulkUpsertMixin:
         if not isinstance(body, dict) or not isinstance(body.get("rows"), list):
             raise BulkRowsInvalid(
                 [{"index": None, "field": "rows", "message": _('Send {"rows": [ ... ]}.')}]
+            )
+        unknown = sorted(set(body) - {"rows", "dry_run"})
+        if unknown:  # a misspelt dry_run must not write for real
+            raise BulkRowsInvalid(
+                [
+                    {
+                        "index": None,
+                        "field": key,
+                        "message": _("Unknown field: the body takes rows and dry_run."),
+                    }
+                    for key in unknown
+                ]
             )
         dry_run = body.get("dry_run", False)
         if not isinstance(dry_run, bool):
@@ -481,8 +473,8 @@ class ExchangeRateViewSet(BulkUpsertMixin, viewsets.ReadOnlyModelViewSet):
 class UsageDayFilter(django_filters.FilterSet):
     customer = WholeNumberFilter(field_name="customer_id")
     event = django_filters.CharFilter()
-    day_from = django_filters.DateFilter(field_name="day", lookup_expr="gte")
-    day_to = django_filters.DateFilter(field_name="day", lookup_expr="lte")
+    day_from = IsoDateFilter(field_name="day", lookup_expr="gte")
+    day_to = IsoDateFilter(field_name="day", lookup_expr="lte")
 
     class Meta:
         model = UsageDay

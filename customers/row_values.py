@@ -193,6 +193,42 @@ def _is_moment(value: str) -> bool:
         return False
 
 
+def _exists_once_in_local_time(naive: dt.datetime, value) -> None:
+    """A time without an offset is read in TIME_ZONE: refused when the clocks skipped it
+    (02:30 on the night summer time starts in Europe/Berlin) or passed it twice (02:30
+    on the night it ends), as Django's forms refuse them, rather than moved an hour or
+    taken as the first of the two."""
+    zone = timezone.get_current_timezone()
+    try:
+        first, second = (naive.replace(tzinfo=zone, fold=fold) for fold in (0, 1))
+        offsets = first.utcoffset(), second.utcoffset()
+        back = first.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None)
+    except (OverflowError, ValueError):
+        return  # out of range: said by the caller
+    if back != naive:
+        raise RowError(
+            Worded(
+                gettext_noop(
+                    "%(value)s does not exist in %(zone)s (the clocks moved forward); send "
+                    "it with its UTC offset."
+                ),
+                value=repr(value),
+                zone=str(zone),
+            )
+        )
+    if offsets[0] != offsets[1]:
+        raise RowError(
+            Worded(
+                gettext_noop(
+                    "%(value)s happened twice in %(zone)s (the clocks moved back); send it "
+                    "with its UTC offset."
+                ),
+                value=repr(value),
+                zone=str(zone),
+            )
+        )
+
+
 def moment(value):
     if blank(value):
         return None
@@ -215,6 +251,7 @@ def moment(value):
             )
         )
     if timezone.is_naive(parsed):
+        _exists_once_in_local_time(parsed, value)
         parsed = timezone.make_aware(parsed)
     try:
         return parsed.astimezone(dt.UTC)  # the database refuses far-off offsets

@@ -138,7 +138,19 @@ def _quantity(value):
     """A day's total of a usage event: a number, 0 or more."""
     if blank(value):
         return None
-    number = float(plain_number(value))
+    exact = plain_number(value)
+    if exact.is_finite() and len(exact.normalize().as_tuple().digits) > 15:
+        # Stored as a double: past 15 significant digits it would come back changed
+        # (99999999999.99999 as 99999999999.99998), and a re-send of that "unchanged".
+        raise RowError(
+            Worded(
+                gettext_noop(
+                    "%(value)s has more than 15 significant digits; a usage quantity keeps 15."
+                ),
+                value=repr(value),
+            )
+        )
+    number = float(exact)
     if not (0 <= number < 1e12):
         raise RowError(
             Worded(

@@ -167,6 +167,20 @@ def _not_in_encoding(raw: bytes, error: UnicodeDecodeError, encoding: str) -> st
     }
 
 
+# Codecs Python counts as text encodings that are no character set of a body: they
+# rewrite text (escapes, domain names), so a body read with them is not what was sent.
+_NOT_CHARSETS = {"punycode", "idna", "unicode-escape", "raw-unicode-escape"}
+
+
+def _character_encoding(name: str) -> bool:
+    """Whether a declared charset is a character encoding the body can be read in."""
+    try:
+        codec = codecs.lookup(name)
+    except LookupError:
+        return False
+    return codec._is_text_encoding and codec.name not in _NOT_CHARSETS
+
+
 class JSONParser(parsers.JSONParser):
     """JSON nested too deeply for Python's parser is a 400, not a server error; a body
     that is not JSON is named by line and column in the reader's language (the parser's
@@ -180,10 +194,20 @@ class JSONParser(parsers.JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
         encoding = get_encoding(parser_context or {})
         raw = stream.read() if stream is not None else b""
+        if not _character_encoding(encoding):
+            raise exceptions.ParseError(
+                _("The charset %(charset)s is not a character encoding the API reads; send UTF-8.")
+                % {"charset": repr(encoding)}
+            )
         try:
             text = codecs.decode(raw, encoding)
         except UnicodeDecodeError as error:
             raise exceptions.ParseError(_not_in_encoding(raw, error, encoding)) from None
+        except UnicodeError:  # a decoder's own refusal without a position
+            raise exceptions.ParseError(
+                _("The body is not %(encoding)s; send the JSON as UTF-8.")
+                % {"encoding": encoding.upper()}
+            ) from None
         # A byte order mark, as Windows tools write before UTF-8 (RFC 8259 section 8.1
         # lets a reader ignore it), is not part of the JSON.
         text = text.removeprefix("\ufeff")

@@ -83,3 +83,37 @@ def test_the_encoding_message_is_in_the_readers_language():
     assert response.json()["error"]["message"].startswith(
         "请求体不是 UTF-8 编码：第 1 行第 46 列是字节 0xE9"
     )
+
+
+@pytest.mark.parametrize("charset", ["punycode", "unicode_escape", "idna"])
+def test_a_charset_that_is_no_character_encoding_is_refused_not_a_server_error(charset):
+    api, _ = integration_client()
+    body = (
+        b'{"rows": [{"external_id": "C-1", "name": "Caf\\u00e9", "customer_since": "2024-01-31"}]}'
+    )
+    response = api.post(
+        "/api/v1/customers/bulk/", body, content_type=f"application/json; charset={charset}", **EN
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == (
+        f"The charset {charset!r} is not a character encoding the API reads; send UTF-8."
+    )
+    assert not Customer.objects.exists()
+
+
+@pytest.mark.parametrize("misspelt", ["dryRun", "dry-run", "dryrun"])
+def test_a_misspelt_dry_run_is_refused_not_written_for_real(misspelt):
+    api, _ = integration_client()
+    rows = [{"external_id": "C-1", "name": "Alpha", "customer_since": "2024-01-31"}]
+    response = api.post(
+        "/api/v1/customers/bulk/", {"rows": rows, misspelt: True}, format="json", **EN
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["rows"] == [
+        {
+            "index": None,
+            "field": misspelt,
+            "message": "Unknown field: the body takes rows and dry_run.",
+        }
+    ]
+    assert not Customer.objects.exists()

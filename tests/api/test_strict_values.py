@@ -256,3 +256,82 @@ def test_iso_date_times_with_fractions_and_offsets_are_taken(api, moment, utc):
     assert response.status_code == 200, response.json()
     stored = Interaction.objects.get().happened_at.astimezone(dt.UTC)
     assert str(stored.replace(tzinfo=None)) == utc
+
+
+NOT_ISO = [
+    "01/02/2027",  # read month first by Django's default input formats
+    "12/01/2026",
+    "2026-12-1",
+    "2026-W48-1",
+    "\uff12\uff10\uff12\uff16-12-01",
+]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/contracts/?ends_before={}",
+        "/api/v1/risk-scores/?day={}",
+        "/api/v1/usage/?day_from={}",
+        "/api/v1/exchange-rates/?day_after={}",
+        "/api/v1/alerts/?opened_since={}",
+    ],
+)
+@pytest.mark.parametrize("day", NOT_ISO)
+def test_date_filters_take_iso_days_only(api, path, day):
+    response = api.get(path.format(day), HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400, response.content
+    assert "Enter a date as YYYY-MM-DD (ISO 8601)." in response.content.decode()
+
+
+@pytest.mark.parametrize("moment", ["2026-W48-1", "2026-12-1T10:00", "20261201T100000Z"])
+def test_moment_filters_take_iso_8601_extended_form_only(api, moment):
+    response = api.get(f"/api/v1/interactions/?happened_after={moment}", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400, response.content
+    assert "Enter a moment as ISO 8601, e.g. 2026-12-01T09:30:00Z." in response.content.decode()
+
+
+def test_iso_filters_still_filter(api):
+    ContractFactory(customer=CustomerFactory(external_id="C-9"), end_date=dt.date(2027, 1, 2))
+    response = api.get("/api/v1/contracts/?ends_before=2027-01-01")
+    assert response.status_code == 200 and response.json()["results"] == []
+    response = api.get("/api/v1/contracts/?ends_before=2027-01-02")
+    assert len(response.json()["results"]) == 1
+    response = api.get("/api/v1/interactions/?happened_after=2026-12-01T09:30:00%2B01:00")
+    assert response.status_code == 200
+    response = api.get("/api/v1/contracts/?ends_before=2027-02-30", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert "'2027-02-30' is not a real date." in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("sent", "message"),
+    [
+        (
+            "2026-03-29T02:30:00",
+            "'2026-03-29T02:30:00' does not exist in Europe/Berlin (the clocks moved forward); "
+            "send it with its UTC offset.",
+        ),
+        (
+            "2026-10-25T02:30:00",
+            "'2026-10-25T02:30:00' happened twice in Europe/Berlin (the clocks moved back); "
+            "send it with its UTC offset.",
+        ),
+    ],
+)
+def test_a_local_time_the_clocks_skipped_or_passed_twice_is_refused(api, settings, sent, message):
+    settings.TIME_ZONE = "Europe/Berlin"
+    CustomerFactory(external_id="C-1")
+    row = {"external_id": "I-1", "customer": "C-1", "kind": "call", "happened_at": sent}
+    assert refused(api, "interactions", [row]) == [(0, "happened_at", message)]
+    assert not Interaction.objects.exists()
+    # With its offset it is one moment: stored.
+    row["happened_at"] = sent + "+01:00"
+    response = api.post(URL.format("interactions"), {"rows": [row]}, format="json")
+    assert response.status_code == 200, response.json()
+    # An ordinary local time is read in the zone: 10:00 in Berlin on 30 March (summer
+    # time, UTC+2) is 08:00 UTC.
+    row |= {"external_id": "I-2", "happened_at": "2026-03-30T10:00:00"}
+    assert api.post(URL.format("interactions"), {"rows": [row]}, format="json").status_code == 200
+    stored = Interaction.objects.get(external_id="I-2").happened_at
+    assert stored == dt.datetime(2026, 3, 30, 8, 0, tzinfo=dt.UTC)

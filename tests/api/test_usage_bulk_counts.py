@@ -36,3 +36,24 @@ def test_a_new_days_total_is_created_then_corrected_then_unchanged(api):
     assert counts(api.post(URL, {"rows": [{**ROW, "quantity": 4}]}, format="json")) == (0, 1, 0)
     assert counts(api.post(URL, {"rows": [{**ROW, "quantity": 4}]}, format="json")) == (0, 0, 1)
     assert UsageDay.objects.get().quantity == 4
+
+
+@pytest.mark.parametrize("quantity", ["99999999999.99999", "0.1234567890123456"])
+def test_a_quantity_a_double_cannot_keep_is_refused_not_rounded(api, quantity):
+    response = api.post(
+        URL, {"rows": [{**ROW, "quantity": quantity}]}, format="json", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["rows"] == [
+        {
+            "index": 0,
+            "field": "quantity",
+            "message": f"{quantity!r} has more than 15 significant digits; a usage quantity "
+            "keeps 15.",
+        }
+    ]
+    # 15 digits are kept as sent.
+    kept = "99999999999.9999"
+    response = api.post(URL, {"rows": [{**ROW, "quantity": kept}]}, format="json")
+    assert counts(response) == (1, 0, 0)
+    assert repr(UsageDay.objects.get().quantity) == kept
