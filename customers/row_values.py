@@ -313,7 +313,17 @@ def money(value):
                 value=repr(value),
             )
         )
-    return _exact(repr(value) if isinstance(value, float) else value, amount, 2)
+    return _exact(_as_written(value), amount, 2)
+
+
+def _as_written(value):
+    """A value as its sender wrote it, for a message: a JSON number's own spelling
+    (1000.0000000000000000001, which the float holds as 1000.0), a spreadsheet's number
+    cell as Python writes it."""
+    sent = getattr(value, "as_sent", None)
+    if sent:
+        return sent
+    return repr(value) if isinstance(value, float) else value
 
 
 def _exact(value, number: Decimal, places: int) -> Decimal:
@@ -343,7 +353,7 @@ def rate(value):
                 value=repr(value),
             )
         )
-    return _exact(repr(value) if isinstance(value, float) else value, number, 10)
+    return _exact(_as_written(value), number, 10)
 
 
 # Parsers of numbers a person may write with grouping and either decimal mark: a file's

@@ -335,3 +335,20 @@ def test_a_local_time_the_clocks_skipped_or_passed_twice_is_refused(api, setting
     assert api.post(URL.format("interactions"), {"rows": [row]}, format="json").status_code == 200
     stored = Interaction.objects.get(external_id="I-2").happened_at
     assert stored == dt.datetime(2026, 3, 30, 8, 0, tzinfo=dt.UTC)
+
+
+def test_an_amount_refused_for_its_decimals_is_quoted_as_sent(api):
+    CustomerFactory(external_id="C-1")
+    body = (
+        b'{"rows": [{"external_id": "K-1", "customer": "C-1", "start_date": "2025-01-01", '
+        b'"end_date": "2025-12-31", "annual_value": 1000.0000000000000000001}]}'
+    )
+    response = api.post(URL.format("contracts"), body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"]["rows"] == [
+        {
+            "index": 0,
+            "field": "annual_value",
+            "message": "'1000.0000000000000000001' has more than 2 decimals.",
+        }
+    ]
