@@ -363,7 +363,19 @@ def routed_to(employee, alert: Alert) -> bool:
 def act_on_alert(
     *, alert: Alert, action: str, until: dt.date | None = None, note: str = ""
 ) -> Alert:
-    """acknowledge, snooze (until a later day) or resolve (with a note)."""
+    """acknowledge, snooze (until a later day) or resolve (with a note). The alert is read
+    again under lock: of two people (or two tabs) acting at once, the second finds what
+    the first did (a resolved alert is closed to them), and only the fields the action
+    sets are written."""
+    with transaction.atomic():
+        current = Alert.objects.select_for_update().get(pk=alert.pk)
+        _act(current, action, until, note)
+    for name in ("status", "snoozed_until", "closed_on", "note"):
+        setattr(alert, name, getattr(current, name))
+    return alert
+
+
+def _act(alert: Alert, action: str, until: dt.date | None, note: str) -> None:
     if alert.status not in Alert.LIVE:
         raise ValidationError({"alert": _("This alert is already closed.")})
     today = timezone.localdate()
@@ -388,8 +400,7 @@ def act_on_alert(
         alert.status, alert.closed_on, alert.note = Alert.Status.RESOLVED, today, note
     else:
         raise ValidationError({"action": _("Unknown action %(action)r.") % {"action": action}})
-    alert.save()
-    return alert
+    alert.save(update_fields=["status", "snoozed_until", "closed_on", "note"])
 
 
 def _english(text) -> str:

@@ -12,7 +12,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
 
 from alerts import reports
 from alerts.actions import (
@@ -26,6 +25,7 @@ from alerts.models import SIGNAL_CHOICES, Alert, RetentionAction
 from alerts.selectors import conditions_met
 from alerts.services import act_on_alert, routed_to
 from retention.months import month_start, previous_month
+from retention.post_only import post_only
 from staff.access import (
     PEOPLE_ROLES,
     employee_of,
@@ -106,7 +106,7 @@ def _routed_to_me(request: HttpRequest, alert_id: int):
 
 
 @login_required
-@require_POST
+@post_only("alerts:inbox")
 def log_action(request: HttpRequest, alert_id: int) -> HttpResponse:
     """Record a retention action answering an alert of mine."""
     me, alert = _routed_to_me(request, alert_id)
@@ -168,7 +168,7 @@ def _snooze_until(value: str) -> dt.date | None:
 
 
 @login_required
-@require_POST
+@post_only("alerts:inbox")
 def act(request: HttpRequest, alert_id: int) -> HttpResponse:
     _me, alert = _routed_to_me(request, alert_id)
     try:

@@ -5,11 +5,12 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from customers import page as customer_page
 from customers.forms import (
@@ -41,6 +42,7 @@ from customers.selectors import (
     shown_customers,
 )
 from retention.paging import decode_cursor, encode_cursor, exact_count_limit
+from retention.post_only import post_only
 from staff import audit
 from staff.access import (
     MANAGER_ROLES,
@@ -447,7 +449,7 @@ def _grant_context(request: HttpRequest, customer: Customer) -> dict:
 
 
 @role_required(*MANAGER_ROLES)
-@require_POST
+@post_only(lambda request, customer_id: reverse("customer", args=[customer_id]))
 def grant_access(request: HttpRequest, customer_id: int) -> HttpResponse:
     """Give an account manager full access to this customer until a day, recorded in the
     audit trail. Only for managers who see the customer in full themselves."""
@@ -492,7 +494,7 @@ def _live_alerts(customer: Customer, met: dict) -> list:
 
 
 @login_required
-@require_POST
+@post_only(lambda request, customer_id: reverse("customer", args=[customer_id]))
 def log_interaction(request: HttpRequest, customer_id: int) -> HttpResponse:
     """The quick log form: on success a fresh form and the new first page of the
     timeline (HTMX) or a redirect; on error the form again with the messages by the fields

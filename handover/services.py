@@ -20,7 +20,7 @@ from handover.models import HandoverPlan, HandoverStep, HandoverTask
 from handover.notices import notify_start, notify_successors
 from handover.selectors import handover_proposals, manager_of
 from retention.text_limits import check_length
-from retention.wording import Worded
+from retention.wording import Day, Worded
 from staff.models import Employee, last_day_problem
 
 logger = logging.getLogger(__name__)
@@ -160,6 +160,14 @@ def cancel_departure(*, plan: HandoverPlan, by: Employee | None, note: str = "")
         MaxLengthValidator(HandoverPlan.LOG_NOTE_MAX_LENGTH)(note.strip())
     except ValidationError as error:
         raise ValidationError({"note": error.messages}) from None
+    if by is not None and by.pk == plan.employee_id:
+        raise ValidationError(
+            {
+                "plan": Worded(
+                    gettext_noop("Nobody cancels their own departure; ask a colleague in HR.")
+                )
+            }
+        )
     if plan.status != HandoverPlan.Status.OPEN:
         raise ValidationError(
             {"plan": f"This handover is already {plan.get_status_display().lower()}."}
@@ -176,6 +184,13 @@ def cancel_departure(*, plan: HandoverPlan, by: Employee | None, note: str = "")
             }
         )
     with transaction.atomic():
+        # A step being done now (its ownership change) finishes before the plan closes,
+        # or finds it closed (complete_step locks the plan too).
+        locked = HandoverPlan.objects.select_for_update().get(pk=plan.pk)
+        if locked.status != HandoverPlan.Status.OPEN:
+            raise ValidationError(
+                {"plan": f"This handover is already {locked.get_status_display().lower()}."}
+            )
         plan.tasks.filter(status=HandoverTask.Status.OPEN).update(
             status=HandoverTask.Status.CANCELLED
         )
@@ -439,6 +454,7 @@ def change_ownership(*, task: HandoverTask, by: Employee | None) -> HandoverTask
     nothing; the last-day job skips a task whose owner already changed."""
     if task.ownership_changed_on is not None:
         return task
+    _still_open(task)
     if task.successor_id is None:
         raise ValidationError(
             {
@@ -450,11 +466,18 @@ def change_ownership(*, task: HandoverTask, by: Employee | None) -> HandoverTask
     if task.successor_id in unable:
         # Accepted while they could; since then they left, started leaving or moved to
         # a role that owns no customers: choose another successor.
-        raise ValidationError({"successor": f"{task.customer}: {unable[task.successor_id]}"})
+        raise ValidationError({"successor": unable[task.successor_id]})
     plan = task.plan
     leaver = plan.employee
     today = timezone.localdate()
     with transaction.atomic():
+        # The plan locked, then the task read again: a cancellation or a second click
+        # committed meanwhile is seen, never undone.
+        HandoverPlan.objects.select_for_update().get(pk=plan.pk)
+        current = HandoverTask.objects.select_for_update().get(pk=task.pk)
+        _still_open(current)
+        if current.ownership_changed_on is not None:
+            return current
         customer = Customer.objects.select_for_update().get(pk=task.customer_id)
         field = "primary_owner_id" if task.role == OwnerRole.PRIMARY else "secondary_owner_id"
         if getattr(customer, field) == leaver.pk:
@@ -485,6 +508,24 @@ def change_ownership(*, task: HandoverTask, by: Employee | None) -> HandoverTask
     return task
 
 
+def _still_open(task: HandoverTask) -> None:
+    """Refuse work on a task whose departure was cancelled (the person stays) or that is
+    no longer open."""
+    if task.status != HandoverTask.Status.OPEN or task.plan.status == HandoverPlan.Status.CANCELLED:
+        raise ValidationError(
+            {
+                "step": Worded(
+                    gettext_noop(
+                        "The departure of %(name)s was cancelled: %(customer)s stays with them "
+                        "and this step is no longer to do."
+                    ),
+                    name=task.plan.employee.name,
+                    customer=task.customer.name,
+                )
+            }
+        )
+
+
 def complete_step(
     *,
     step: HandoverStep,
@@ -492,9 +533,40 @@ def complete_step(
     note: str = "",
     satisfaction: int | None = None,
 ) -> HandoverStep:
-    """Close a checklist step. The ownership-change step performs the change: it is never
-    a checkbox that only looks done."""
+    """Close a checklist step, once: the step is read again under lock, so a step done
+    meanwhile (a second tab, the back button) keeps its first record and a step whose
+    departure was cancelled is refused. The ownership-change step performs the change:
+    it is never a checkbox that only looks done."""
     check_length(HandoverStep, "note", note)
+    with transaction.atomic():
+        # The plan first, as a cancellation locks it: then the step, read again.
+        plan_id = HandoverStep.objects.filter(pk=step.pk).values_list("task__plan_id", flat=True)
+        HandoverPlan.objects.select_for_update().filter(pk__in=plan_id).first()
+        step = (
+            HandoverStep.objects.select_for_update(of=("self",))
+            .select_related("task__customer", "task__plan__employee", "done_by")
+            .get(pk=step.pk)
+        )
+        if step.cancelled:
+            _still_open(step.task)
+        if step.done_at is not None and step.kind != Kind.OWNERSHIP_CHANGE:
+            raise ValidationError(
+                {
+                    "step": Worded(
+                        gettext_noop(
+                            "This step was already done on %(day)s by %(person)s; its record "
+                            "is kept."
+                        ),
+                        day=Day(timezone.localdate(step.done_at)),
+                        person=step.done_by.name if step.done_by else "-",
+                    )
+                }
+            )
+        _still_open(step.task)
+        return _complete(step, by, note, satisfaction)
+
+
+def _complete(step: HandoverStep, by, note: str, satisfaction: int | None) -> HandoverStep:
     if step.kind == Kind.OWNERSHIP_CHANGE:
         change_ownership(task=step.task, by=by)
         step.refresh_from_db()

@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from django.views.decorators.http import require_POST
 
 from customers.models import Segment
 from handover import services
@@ -27,6 +26,7 @@ from handover.selectors import (
     outcome_summary,
     plans_with_progress,
 )
+from retention.post_only import post_only
 from staff.access import (
     HR_ROLES,
     MANAGER_ROLES,
@@ -136,6 +136,9 @@ def plans(request: HttpRequest) -> HttpResponse:
     scope = employee_scope(request.user, "employee__")
     if scope is not None:  # managers: their teams' leavers
         all_plans = all_plans.filter(scope)
+    me = employee_of(request.user)
+    if me is not None:  # not their own departure: a colleague manages it
+        all_plans = all_plans.exclude(employee=me)
     groups = {
         _("Upcoming"): [p for p in all_plans if p.status == "open" and p.last_day > today],
         _("In progress"): [p for p in all_plans if p.status == "open" and p.last_day <= today],
@@ -147,9 +150,13 @@ def plans(request: HttpRequest) -> HttpResponse:
 @role_required(*PEOPLE_ROLES)
 def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = get_object_or_404(HandoverPlan.objects.select_related("employee"), pk=plan_id)
-    if not sees_employee(request.user, plan.employee):
-        raise Http404(_("No such handover plan in your teams."))
     me = employee_of(request.user)
+    # Nobody manages their own departure (its successors, its cancellation, their own
+    # exit-interview notes): a colleague does.
+    if not sees_employee(request.user, plan.employee) or plan.employee_id == getattr(
+        me, "pk", None
+    ):
+        raise Http404(_("No such handover plan in your teams."))
     notes_form = ExitInterviewForm(initial={"exit_interview_notes": plan.exit_interview_notes})
     if request.method == "POST":
         try:
@@ -379,7 +386,7 @@ def my_steps(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@post_only("handover:my_steps")
 def complete_steps(request: HttpRequest) -> HttpResponse:
     """Mark several of my steps done at once. Steps that need a note or a satisfaction
     score are refused by name (they have their own form); the others are done, the
@@ -418,7 +425,7 @@ def complete_steps(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@post_only("handover:my_steps")
 def complete_step(request: HttpRequest, step_id: int) -> HttpResponse:
     me = employee_of(request.user)
     step = get_object_or_404(
@@ -428,7 +435,9 @@ def complete_step(request: HttpRequest, step_id: int) -> HttpResponse:
         has_role(request.user, MANAGER_ROLES)
         and sees_employee(request.user, step.task.plan.employee)
     ):
-        raise PermissionDenied(_("This step is assigned to someone else."))
+        # As for another person's alert or customer: not there, rather than there and
+        # someone else's.
+        raise Http404(_("No such handover step among yours."))
     form = StepDoneForm(request.POST, step=step, prefix=f"step-{step.pk}")
     if form.is_valid():
         try:

@@ -10,8 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
 
+from retention.post_only import post_only
 from staff.access import employee_of
 
 
@@ -45,7 +45,7 @@ class UserLanguageMiddleware:
 
 
 @login_required
-@require_POST
+@post_only("home")
 def choose_language(request: HttpRequest) -> HttpResponse:
     """Store the person's language (empty: follow the browser) and go back."""
     language = request.POST.get("language", "")

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from customers.model_page.describe import (
     backtest_view,
@@ -38,6 +38,7 @@ from customers.scoring import notes
 from customers.selectors import latest_scoring_run
 from customers.tasks import score_customers, train_risk_model
 from retention.celery import app as celery_app
+from retention.post_only import post_only
 from staff.access import MANAGER_ROLES, Role, has_role, role_required
 
 logger = logging.getLogger(__name__)
@@ -104,7 +105,7 @@ def model_page(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(Role.ADMIN)
-@require_POST
+@post_only("model")
 def run_now(request: HttpRequest) -> HttpResponse:
     """Start scoring or training now; the page then follows the task with a progress bar."""
     job = request.POST.get("job")

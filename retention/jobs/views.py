@@ -14,10 +14,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from retention.jobs import steps
 from retention.jobs.models import JobStep
+from retention.post_only import post_only
 from staff import audit
 from staff.access import Role, role_required
 from staff.models import AuditEvent
@@ -55,7 +55,7 @@ def nights(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(Role.ADMIN)
-@require_POST
+@post_only("jobs")
 def rerun(request: HttpRequest, step_id: int) -> HttpResponse:
     step = get_object_or_404(JobStep, pk=step_id)
     was = step.status

@@ -6,6 +6,7 @@ same alerts as a run over every customer."""
 import datetime as dt
 
 import pytest
+from django.db import connection
 
 from alerts.models import Alert
 from alerts.services import act_on_alert, raise_alerts
@@ -68,12 +69,16 @@ def test_a_resolved_alert_whose_sign_still_fires_opens_again_and_a_new_owner_fol
     assert (result.looked_at, result.opened) == (1, 1)
     assert Alert.objects.filter(customer=a, status="open").count() == 1
 
-    # Bob takes A over: its live alert follows him the next night.
+    # Bob takes A over: on PostgreSQL its live alert follows him in the same statement
+    # (migration alerts.0017), and the night finds its routing right; on the embedded
+    # database the night moves it.
     a.primary_owner = bob
     a.save()
+    at_once = connection.vendor == "postgresql"
+    assert Alert.objects.get(customer=a, status="open").owner == (bob if at_once else ann)
     night(model, D3, {a: (0.5, [COMPLAINT]), b: (0.1, [])})
     result = raise_alerts(day=D3)
-    assert (result.looked_at, result.refreshed) == (1, 1)
+    assert (result.looked_at, result.refreshed) == (1, 0 if at_once else 1)
     assert Alert.objects.get(customer=a, status="open").owner == bob
 
     # Nothing changed: B is not read; A only because an alert of A's was resolved

@@ -1,0 +1,187 @@
+"""People acting on what a page showed them a moment ago: a step of a cancelled departure
+is refused and the customer stays; a step done once keeps its first record; nobody
+cancels or manages their own departure; another person's step is "not found"; a form
+sent after the session ended comes back to its page saying nothing was saved; a
+customer's live alerts follow its new owner at once."""
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+
+from alerts.models import Alert
+from alerts.services import routed_to
+from handover import services
+from handover.models import HandoverPlan, HandoverStep
+from staff.models import Employee
+from tests.factories import EmployeeFactory, UserFactory
+from tests.handover.world import leos_plan
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def plan_world(django_capture_on_commit_callbacks):
+    return leos_plan(django_capture_on_commit_callbacks)
+
+
+def hr_person(name="Hana") -> Employee:
+    return EmployeeFactory(
+        name=name, role=Employee.Role.HR, user=UserFactory(username=name.lower())
+    )
+
+
+def test_a_step_of_a_cancelled_departure_is_refused_and_the_customer_stays(client, plan_world):
+    team, plan = plan_world
+    services.accept_successors(plan=plan, by=team.mona)  # C1 -> Ada
+    step = HandoverStep.objects.get(task__customer=team.c1, kind="ownership_change")
+    client.force_login(team.mona.user)
+    # HR cancels in another tab; the manager's page still shows the step.
+    services.cancel_departure(plan=plan, by=hr_person())
+    response = client.post(reverse("handover:complete_step", args=[step.pk]), follow=True)
+    assert (
+        "The departure of Leo was cancelled: C1 stays with them and this step is no longer to do."
+    ) in response.content.decode()
+    team.c1.refresh_from_db()
+    assert team.c1.primary_owner == team.leo
+    task = step.task
+    task.refresh_from_db()
+    assert task.ownership_changed_on is None
+    with pytest.raises(ValidationError):
+        services.change_ownership(task=task, by=team.mona)
+
+
+def test_a_step_done_twice_keeps_its_first_record(plan_world):
+    team, plan = plan_world
+    step = HandoverStep.objects.get(task__customer=team.c1, kind="knowledge_transfer")
+    stale = HandoverStep.objects.get(pk=step.pk)  # the page shown before the first send
+    services.complete_step(step=step, by=team.leo, note="Keys, contacts, open issues")
+    with pytest.raises(ValidationError) as error:
+        services.complete_step(step=stale, by=team.leo, note="oops")
+    day = timezone.localdate().strftime("%-d %b %Y")
+    assert error.value.messages == [
+        f"This step was already done on {day} by Leo; its record is kept."
+    ]
+    step.refresh_from_db()
+    assert step.note == "Keys, contacts, open issues" and step.done_by == team.leo
+
+
+def test_nobody_cancels_or_opens_their_own_departure(client, plan_world):
+    team, plan = plan_world
+    hana = hr_person()
+    own = services.start_departure(
+        employee=hana,
+        last_day=timezone.localdate() + dt.timedelta(days=10),
+        reason="Moving",
+        voluntary=True,
+        by=hr_person("Hugo"),
+    )
+    with pytest.raises(ValidationError) as error:
+        services.cancel_departure(plan=own, by=hana)
+    assert error.value.messages == ["Nobody cancels their own departure; ask a colleague in HR."]
+    client.force_login(hana.user)
+    assert client.get(reverse("handover:plan", args=[own.pk])).status_code == 404
+    response = client.post(reverse("handover:plan", args=[own.pk]), {"cancel": "1"})
+    assert response.status_code == 404
+    own.refresh_from_db()
+    assert own.status == HandoverPlan.Status.OPEN
+    listed = client.get(reverse("handover:plans")).content.decode()
+    assert reverse("handover:plan", args=[plan.pk]) in listed  # Leo's: a colleague's
+    assert reverse("handover:plan", args=[own.pk]) not in listed
+
+
+def test_another_persons_step_is_not_found(client, plan_world):
+    team, plan = plan_world
+    step = HandoverStep.objects.get(task__customer=team.c1, kind="knowledge_transfer")
+    stranger = EmployeeFactory(name="Sam", user=UserFactory(username="sam"))
+    client.force_login(stranger.user)
+    assert client.post(reverse("handover:complete_step", args=[step.pk])).status_code == 404
+    step.refresh_from_db()
+    assert step.done_at is None
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "back"),
+    [
+        ("handover:complete_step", [1], "handover:my_steps"),
+        ("handover:complete_steps", [], "handover:my_steps"),
+        ("alerts:act", [1], "alerts:inbox"),
+        ("language", [], "home"),
+    ],
+)
+def test_a_form_sent_after_the_session_ended_comes_back_to_its_page(
+    client, plan_world, name, args, back
+):
+    team, _plan = plan_world
+    client.force_login(team.leo.user)
+    # After signing in again, the sign-in page sends the person to the form's target.
+    response = client.get(reverse(name, args=args), follow=False)
+    assert response.status_code == 302 and response.url == reverse(back)
+    page = client.get(response.url).content.decode()
+    assert "Nothing was saved: the form was sent after your session had ended." in page
+
+
+@pytest.mark.postgres
+def test_live_alerts_follow_the_new_owner_at_once(plan_world):
+    team, plan = plan_world
+    alert = Alert.objects.create(
+        customer=team.c1,
+        signal="no_contact",
+        status=Alert.Status.OPEN,
+        text="No contact for 75 days",
+        owner=team.leo,
+        manager=team.mona,
+        opened_on=timezone.localdate(),
+        figures_on=timezone.localdate(),
+    )
+    closed = Alert.objects.create(
+        customer=team.c1,
+        signal="complaint",
+        status=Alert.Status.RESOLVED,
+        text="A complaint",
+        owner=team.leo,
+        opened_on=timezone.localdate(),
+        figures_on=timezone.localdate(),
+        closed_on=timezone.localdate(),
+        note="Called",
+    )
+    services.accept_successors(plan=plan, by=team.mona)  # C1 -> Ada
+    services.change_ownership(task=plan.tasks.get(customer=team.c1), by=team.mona)
+    alert.refresh_from_db()
+    closed.refresh_from_db()
+    assert alert.owner == team.ada and alert.manager == team.mona  # Ada's team: North
+    assert routed_to(team.ada, alert) and not routed_to(team.leo, alert)
+    assert closed.owner == team.leo  # history stays as it was
+
+
+def test_two_people_acting_on_one_alert_at_once_the_second_finds_it_closed(plan_world):
+    from alerts.services import act_on_alert
+
+    team, _plan = plan_world
+    alert = Alert.objects.create(
+        customer=team.c1,
+        signal="complaint",
+        status=Alert.Status.OPEN,
+        text="A complaint",
+        owner=team.leo,
+        opened_on=timezone.localdate(),
+        figures_on=timezone.localdate(),
+    )
+    # Two tabs loaded the open alert; the first resolves it.
+    first, second, third = (Alert.objects.get(pk=alert.pk) for _ in range(3))
+    act_on_alert(alert=first, action="resolve", note="Called them: note A")
+    with pytest.raises(ValidationError) as error:
+        act_on_alert(alert=second, action="resolve", note="note B")
+    assert error.value.messages == ["This alert is already closed."]
+    with pytest.raises(ValidationError):
+        act_on_alert(
+            alert=third, action="snooze", until=timezone.localdate() + dt.timedelta(days=3)
+        )
+    alert.refresh_from_db()
+    assert (alert.status, alert.note, alert.snoozed_until) == (
+        "resolved",
+        "Called them: note A",
+        None,
+    )
