@@ -172,13 +172,25 @@ def cancel_departure(*, plan: HandoverPlan, by: Employee | None, note: str = "")
         raise ValidationError(
             {"plan": f"This handover is already {plan.get_status_display().lower()}."}
         )
-    if plan.last_day_processed_at or plan.last_day < timezone.localdate():
+    if plan.last_day_processed_at:
         raise ValidationError(
             {
                 "plan": _(
                     "The last day (%(day)s) has passed: the access has ended and the customers "
                     "are handed over, so the departure cannot be cancelled. Someone who comes "
                     "back is hired again."
+                )
+                % {"day": date_format(plan.last_day)}
+            }
+        )
+    if plan.last_day < timezone.localdate():
+        # Said as it is: the night's handover job has not run for this plan yet.
+        raise ValidationError(
+            {
+                "plan": _(
+                    "The last day (%(day)s) has passed: the access has ended, and the next "
+                    "nightly handover run hands the customers over, so the departure cannot be "
+                    "cancelled. Someone who comes back is hired again."
                 )
                 % {"day": date_format(plan.last_day)}
             }

@@ -185,3 +185,25 @@ def test_two_people_acting_on_one_alert_at_once_the_second_finds_it_closed(plan_
         "Called them: note A",
         None,
     )
+
+
+def test_a_departure_past_its_last_day_is_not_cancelled_and_says_what_has_happened(plan_world):
+    team, plan = plan_world
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    HandoverPlan.objects.filter(pk=plan.pk).update(last_day=yesterday)
+    plan.refresh_from_db()
+    day = yesterday.strftime("%-d %b %Y")
+    with pytest.raises(ValidationError) as error:
+        services.cancel_departure(plan=plan, by=hr_person())
+    assert error.value.messages == [
+        f"The last day ({day}) has passed: the access has ended, and the next nightly "
+        "handover run hands the customers over, so the departure cannot be cancelled. "
+        "Someone who comes back is hired again."
+    ]
+    HandoverPlan.objects.filter(pk=plan.pk).update(last_day_processed_at=timezone.now())
+    plan.refresh_from_db()
+    with pytest.raises(ValidationError) as error:
+        services.cancel_departure(plan=plan, by=hr_person("Hugo"))
+    assert "the access has ended and the customers are handed over" in error.value.messages[0]
+    plan.refresh_from_db()
+    assert plan.status == HandoverPlan.Status.OPEN
