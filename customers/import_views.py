@@ -154,6 +154,8 @@ def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
                 if form.cleaned_data[f"column_{i}"]
             }
             mapping_problems = csv_io.check_mapping(job.kind, job.header, mapping)
+            if mapping_problems:
+                mapping_problems += csv_io.header_hint(job.kind, Path(job.file.path), job.delimiter)
             if not mapping_problems:
                 job.mapping, job.status = mapping, CsvImport.Status.CHECKING
                 job.decimal_mark = form.cleaned_data["decimal_mark"]

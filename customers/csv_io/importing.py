@@ -12,7 +12,12 @@ from django.db import DatabaseError, InterfaceError, OperationalError, transacti
 from django.utils.translation import gettext_noop
 
 from customers import upsert
-from customers.csv_io.mapping import check_mapping, date_order_for, decimal_mark_for
+from customers.csv_io.mapping import (
+    check_mapping,
+    date_order_for,
+    decimal_mark_for,
+    header_hint,
+)
 from customers.csv_io.reading import chunks
 from customers.file_records import (
     CsvUnreadable,
@@ -59,7 +64,7 @@ def check(
     mark = decimal_mark_for(delimiter, decimal_mark)
     order = date_order_for(date_order)
     report = Report()
-    for problem in check_mapping(kind, header, mapping):
+    for problem in _mapping_problems(kind, header, mapping, path, delimiter):
         report.add(1, None, problem)
     if report.problem_count:
         return report
@@ -73,6 +78,15 @@ def check(
             report.rows = max(report.rows, error.row)
     _refuse_empty(report)
     return report
+
+
+def _mapping_problems(kind, header, mapping, path, delimiter) -> list[str]:
+    """check_mapping's problems; when a required field is not filled, also where the
+    column names seem to be, if further down."""
+    problems = check_mapping(kind, header, mapping)
+    if problems:
+        problems += header_hint(kind, path, delimiter)
+    return problems
 
 
 def _refuse_empty(report: Report) -> None:
@@ -190,7 +204,7 @@ def import_file(
     mark = decimal_mark_for(delimiter, decimal_mark)
     order = date_order_for(date_order)
     report = Report()
-    for problem in check_mapping(kind, header, mapping):
+    for problem in _mapping_problems(kind, header, mapping, path, delimiter):
         report.add(1, None, problem)
     if report.problem_count:
         return report

@@ -9,6 +9,7 @@ from customers import upsert
 from customers.file_records import (
     CsvUnreadable,
     column_key,
+    records,
 )
 from customers.row_values import (
     DATE_ORDERS,
@@ -83,6 +84,48 @@ def check_mapping(kind: str, header: list[str], mapping: dict[str, str]) -> list
                 )
             )
     return problems
+
+
+# How far down a file the column names are looked for when the first line lacks them.
+HEADER_SEARCH_LINES = 10
+
+
+def header_below(kind: str, path, delimiter: str) -> int | None:
+    """The line (2 to HEADER_SEARCH_LINES) whose cells name every required field of
+    `kind` when the first line does not: a report's title or a blank line above the
+    column names, as exports of other tools often start. None when no such line."""
+    spec = upsert.KINDS[kind]
+    required = {c.name for c in spec.columns if c.required} | {
+        r.name for r in spec.references if r.required
+    }
+    try:
+        for line, cells in records(path, delimiter):
+            if line == 1:
+                continue
+            if line > HEADER_SEARCH_LINES:
+                return None
+            names = [str(cell).strip() for cell in cells if str(cell).strip()]
+            if required <= set(default_mapping(kind, names).values()):
+                return line
+    except (CsvUnreadable, ValueError):
+        return None
+    return None
+
+
+def header_hint(kind: str, path, delimiter: str) -> list[str]:
+    """A problem saying where the column names seem to be, when not on the first line."""
+    line = header_below(kind, path, delimiter)
+    if line is None:
+        return []
+    return [
+        Worded(
+            gettext_noop(
+                "The column names seem to be on line %(line)s: remove the lines above them "
+                "and upload the file again."
+            ),
+            line=line,
+        )
+    ]
 
 
 def decimal_mark_for(delimiter: str, decimal_mark: str | None) -> str | None:

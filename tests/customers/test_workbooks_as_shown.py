@@ -165,3 +165,22 @@ def test_a_sheet_whose_xml_breaks_part_of_the_way_in_is_refused_with_a_sentence(
         page = client.get(reverse("import_detail", args=[job.pk]))
     assert page.status_code == 200
     assert "The file is not an Excel workbook (.xlsx) it can read" in page.content.decode()
+
+
+def test_column_names_below_a_title_line_are_pointed_at(tmp_path):
+    path = tmp_path / "report.csv"
+    path.write_text(
+        "Customer report, exported 2026-11-30\n\nexternal_id,name,customer_since\nT-1,Title,2024-01-01\n"
+    )
+    header = csv_io.sniff(path)[1]
+    report = csv_io.check("customers", path, csv_io.default_mapping("customers", header))
+    messages = [p["message"] for p in report.problems]
+    assert (
+        "The column names seem to be on line 3: remove the lines above them and upload the "
+        "file again."
+    ) in messages
+    assert all(p["line"] == 1 for p in report.problems)
+    # A file whose names are on line 1 gets no such hint for a field it lacks.
+    path.write_text("external_id,customer_since\nT-1,2024-01-01\n")
+    report = csv_io.check("customers", path, {"external_id": "external_id"})
+    assert not any("seem to be on line" in p["message"] for p in report.problems)
