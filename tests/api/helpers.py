@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+
+from django.db import connections, transaction
 from rest_framework.test import APIClient
 
 from staff.models import ApiToken
@@ -21,3 +24,41 @@ def integration_client(role: str = "integration") -> tuple[APIClient, ApiToken]:
 def user_client(user) -> tuple[APIClient, ApiToken]:
     token, key = ApiToken.issue(name=f"{user.username}'s script", user=user)
     return client_with(key), token
+
+
+def race(first_write, second_write, *, hold: float = 1.0) -> dict:
+    """Two clients on their own connections: the first runs `first_write()` in a
+    transaction it holds open for `hold` seconds; the second, started once the first has
+    written, runs `second_write()` (it reads before the first commits, and its writes
+    wait for it). Returns {"first": ..., "second": ...}, what each returned; an exception
+    in either fails the test."""
+    written, outcomes, failures = threading.Event(), {}, []
+
+    def first_client():
+        try:
+            with transaction.atomic():
+                outcomes["first"] = first_write()
+                written.set()
+                threading.Event().wait(hold)
+        except Exception as error:  # noqa: BLE001 - the test reports it
+            failures.append(error)
+        finally:
+            written.set()
+            connections.close_all()
+
+    def second_client():
+        try:
+            written.wait(10)
+            outcomes["second"] = second_write()
+        except Exception as error:  # noqa: BLE001 - the test reports it
+            failures.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=first_client), threading.Thread(target=second_client)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+    return outcomes

@@ -3,13 +3,11 @@ first stores them under its customer, the second is refused as it would be one a
 the other ("belongs to customer ...; it cannot move"), at the API's upsert and at the
 file import, and nothing of the second batch is written."""
 
-import threading
-
 import pytest
-from django.db import connections, transaction
 
 from customers import csv_io, upsert
 from customers.models import Contact, Contract, Customer
+from tests.api.helpers import race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -30,42 +28,6 @@ def _customers():
         Customer.objects.create(external_id=key, name=key, customer_since="2024-01-01")
 
 
-def _race(first_batch, second_write):
-    """The first client writes `first_batch` and holds its transaction open for a
-    second; the second client, started once the first has written, runs
-    `second_write()` (it checks the batch before the first commits, then writes after)."""
-    written, outcomes, failures = threading.Event(), {}, []
-
-    def first_client():
-        try:
-            with transaction.atomic():
-                outcomes["first"] = first_batch()
-                written.set()
-                threading.Event().wait(1.0)
-        except Exception as error:  # noqa: BLE001 - the test reports it
-            failures.append(error)
-        finally:
-            written.set()
-            connections.close_all()
-
-    def second_client():
-        try:
-            written.wait(10)
-            outcomes["second"] = second_write()
-        except Exception as error:  # noqa: BLE001 - the test reports it
-            failures.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=first_client), threading.Thread(target=second_client)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert failures == []
-    return outcomes
-
-
 @pytest.mark.parametrize(
     ("kind", "model", "noun"),
     [
@@ -78,7 +40,7 @@ def test_a_record_stored_under_another_customer_meanwhile_is_refused_not_moved(k
     first = [ROWS[kind](f"R-{i}", "C-A") for i in range(3)]
     # The second batch has one record of its own and the three of the first.
     second = [ROWS[kind]("R-OWN", "C-B")] + [ROWS[kind](f"R-{i}", "C-B") for i in range(3)]
-    outcomes = _race(lambda: upsert.upsert(kind, first), lambda: upsert.upsert(kind, second))
+    outcomes = race(lambda: upsert.upsert(kind, first), lambda: upsert.upsert(kind, second))
     assert outcomes["first"].created == 3
     assert outcomes["second"].errors == [
         {
@@ -98,7 +60,7 @@ def test_the_file_import_names_the_line_of_a_contact_stored_meanwhile(tmp_path):
     path = tmp_path / "contacts.csv"
     path.write_text("external_id,customer,name\nR-OWN,C-B,Ida\n r-1 ,C-B,Ida\n")
     mapping = csv_io.default_mapping("contacts", csv_io.sniff(path)[1])
-    outcomes = _race(
+    outcomes = race(
         lambda: upsert.upsert("contacts", [ROWS["contacts"]("r-1", "C-A")]),
         lambda: csv_io.import_file("contacts", path, mapping),
     )

@@ -27,6 +27,12 @@ def plan_world(django_capture_on_commit_callbacks):
     return leos_plan(django_capture_on_commit_callbacks)
 
 
+def alert_of(customer, owner, signal="complaint", **more) -> Alert:
+    today = timezone.localdate()
+    fields = dict(status=Alert.Status.OPEN, text=signal, opened_on=today, figures_on=today)
+    return Alert.objects.create(customer=customer, signal=signal, owner=owner, **(fields | more))
+
+
 def hr_person(name="Hana") -> Employee:
     return EmployeeFactory(
         name=name, role=Employee.Role.HR, user=UserFactory(username=name.lower())
@@ -126,26 +132,9 @@ def test_a_form_sent_after_the_session_ended_comes_back_to_its_page(
 @pytest.mark.postgres
 def test_live_alerts_follow_the_new_owner_at_once(plan_world):
     team, plan = plan_world
-    alert = Alert.objects.create(
-        customer=team.c1,
-        signal="no_contact",
-        status=Alert.Status.OPEN,
-        text="No contact for 75 days",
-        owner=team.leo,
-        manager=team.mona,
-        opened_on=timezone.localdate(),
-        figures_on=timezone.localdate(),
-    )
-    closed = Alert.objects.create(
-        customer=team.c1,
-        signal="complaint",
-        status=Alert.Status.RESOLVED,
-        text="A complaint",
-        owner=team.leo,
-        opened_on=timezone.localdate(),
-        figures_on=timezone.localdate(),
-        closed_on=timezone.localdate(),
-        note="Called",
+    alert = alert_of(team.c1, team.leo, "no_contact", manager=team.mona)
+    closed = alert_of(
+        team.c1, team.leo, status=Alert.Status.RESOLVED, closed_on=timezone.localdate(), note="x"
     )
     services.accept_successors(plan=plan, by=team.mona)  # C1 -> Ada
     services.change_ownership(task=plan.tasks.get(customer=team.c1), by=team.mona)
@@ -160,15 +149,7 @@ def test_two_people_acting_on_one_alert_at_once_the_second_finds_it_closed(plan_
     from alerts.services import act_on_alert
 
     team, _plan = plan_world
-    alert = Alert.objects.create(
-        customer=team.c1,
-        signal="complaint",
-        status=Alert.Status.OPEN,
-        text="A complaint",
-        owner=team.leo,
-        opened_on=timezone.localdate(),
-        figures_on=timezone.localdate(),
-    )
+    alert = alert_of(team.c1, team.leo)
     # Two tabs loaded the open alert; the first resolves it.
     first, second, third = (Alert.objects.get(pk=alert.pk) for _ in range(3))
     act_on_alert(alert=first, action="resolve", note="Called them: note A")
