@@ -306,6 +306,7 @@ class InteractionFilter(SyncFilter):
 
 
 class ExchangeRateFilter(UpdatedSince):
+    day = IsoDateFilter(field_name="day")
     day_after = IsoDateFilter(field_name="day", lookup_expr="gte")
     day_before = IsoDateFilter(field_name="day", lookup_expr="lte")
 

@@ -370,23 +370,70 @@ def _unreadable_workbook(error: Exception) -> CsvUnreadable:
     )
 
 
-def merged_ranges(sheet) -> list[tuple[int, int, int, int]]:
+_ROW = re.compile(rb"<(?:\w+:)?row\b[^>]*?\br=\"([0-9]+)\"")
+
+
+def sheet_layout(sheet) -> list[tuple[int, int, int, int]]:
     """The merged areas of a read-only worksheet as (first row, first column, last row,
     last column), 1-based, read from its XML (read-only sheets do not parse them; they
-    come after the rows)."""
-    from openpyxl.utils.cell import coordinate_to_tuple
+    come after the rows). Refuses, as CsvUnreadable, a sheet whose rows are not in
+    order in the file (the reader would skip a row that comes back, without a word) and
+    a merged area over the column names (a name would become a value, or two columns
+    one name)."""
+    from openpyxl.utils.cell import coordinate_to_tuple, get_column_letter
 
-    found, tail = [], b""
+    found, tail, last_row = [], b"", 0
     with sheet._get_source() as source:
         while block := source.read(1 << 20):
             text = tail + block
-            found += _MERGE.findall(text)
-            tail = text[-512:]  # a tag cut by the block is found whole in the next
+            cut = max(len(text) - 512, 0)  # a tag cut by the block is read whole next time
+            for match in _ROW.finditer(text):
+                if match.start() >= cut:  # read again with the next block
+                    continue
+                row = int(match.group(1))
+                if row <= last_row:
+                    raise _out_of_order(row, last_row)
+                last_row = row
+            found += [m for m in _MERGE.finditer(text) if m.start() < cut]
+            tail = text[cut:]
+    for match in _ROW.finditer(tail):
+        row = int(match.group(1))
+        if row <= last_row:
+            raise _out_of_order(row, last_row)
+        last_row = row
+    found += list(_MERGE.finditer(tail))
     areas = set()
-    for first, last in found:
-        (row1, col1), (row2, col2) = (coordinate_to_tuple(c.decode()) for c in (first, last))
+    for match in found:
+        (row1, col1), (row2, col2) = (
+            coordinate_to_tuple(c.decode()) for c in (match.group(1), match.group(2))
+        )
         areas.add((row1, col1, row2, col2))
+    for row1, col1, row2, col2 in sorted(areas):
+        if row1 == 1 and (row2 > 1 or col2 > col1):
+            raise CsvUnreadable(
+                Worded(
+                    gettext_noop(
+                        "Cells %(cells)s are merged over the column names; unmerge them so that "
+                        "each column has a name of its own."
+                    ),
+                    cells=f"{get_column_letter(col1)}{row1}:{get_column_letter(col2)}{row2}",
+                ),
+                1,
+            )
     return sorted(areas)
+
+
+def _out_of_order(row: int, after: int) -> CsvUnreadable:
+    return CsvUnreadable(
+        Worded(
+            gettext_noop(
+                "Row %(row)s of the sheet is stored after row %(after)s: the file is damaged; "
+                "open it in Excel and save it again."
+            ),
+            row=row,
+            after=after,
+        )
+    )
 
 
 def _cell_value(cell, mac: bool):
@@ -431,7 +478,7 @@ def excel_records(path: Path) -> Iterator[tuple[int, list]]:
             try:
                 sheet.reset_dimensions()
                 formula_sheet.reset_dimensions()
-                merged = merged_ranges(sheet)
+                merged = sheet_layout(sheet)
                 values = sheet.iter_rows()
                 written = formula_sheet.iter_rows(values_only=True)
                 fills: dict[tuple[int, int], object] = {}

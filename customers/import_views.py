@@ -26,7 +26,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
 
 from customers import csv_io
 from customers.models import Contact, Contract, CsvImport, Customer, ExchangeRate, Interaction
@@ -37,6 +36,7 @@ from customers.tasks import (
     settle_csv_job,
     start_csv_job,
 )
+from retention.post_only import post_only
 from staff import audit
 from staff.access import (
     Role,
@@ -211,7 +211,7 @@ def _start(import_id: int, *, write: bool) -> None:
 
 
 @login_required
-@require_POST
+@post_only(lambda request, import_id: reverse("import_detail", args=[import_id]))
 def import_cancel(request: HttpRequest, import_id: int) -> HttpResponse:
     """Cancel a check or import that is queued or running: its owner or an admin."""
     job = get_object_or_404(CsvImport, pk=import_id)

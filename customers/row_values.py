@@ -313,10 +313,10 @@ def money(value):
                 value=repr(value),
             )
         )
-    return _exact(_as_written(value), amount, 2)
+    return _exact(as_written(value), amount, 2)
 
 
-def _as_written(value):
+def as_written(value):
     """A value as its sender wrote it, for a message: a JSON number's own spelling
     (1000.0000000000000000001, which the float holds as 1000.0), a spreadsheet's number
     cell as Python writes it."""
@@ -353,7 +353,7 @@ def rate(value):
                 value=repr(value),
             )
         )
-    return _exact(_as_written(value), number, 10)
+    return _exact(as_written(value), number, 10)
 
 
 # Parsers of numbers a person may write with grouping and either decimal mark: a file's

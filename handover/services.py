@@ -561,7 +561,7 @@ def complete_step(
         )
         if step.cancelled:
             _still_open(step.task)
-        if step.done_at is not None and step.kind != Kind.OWNERSHIP_CHANGE:
+        if step.done_at is not None:
             raise ValidationError(
                 {
                     "step": Worded(

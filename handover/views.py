@@ -419,7 +419,12 @@ def complete_steps(request: HttpRequest) -> HttpResponse:
             request,
             _("Not done, they need their own form: %(steps)s") % {"steps": "; ".join(refused)},
         )
-    if not steps:
+    if not steps and ids:  # chosen on a page loaded before they were done or cancelled
+        messages.info(
+            request,
+            _("None of the chosen steps is still to do: done already, or its departure cancelled."),
+        )
+    elif not steps:
         messages.info(request, _("Choose the steps to mark done first."))
     return redirect("handover:my_steps")
 

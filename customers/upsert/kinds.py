@@ -26,6 +26,7 @@ from customers.models import (
 )
 from customers.row_values import (
     RowError,
+    as_written,
     blank,
     choice,
     date,
@@ -147,7 +148,7 @@ def _quantity(value):
                 gettext_noop(
                     "%(value)s has more than 15 significant digits; a usage quantity keeps 15."
                 ),
-                value=repr(value),
+                value=repr(as_written(value)),
             )
         )
     number = float(exact)

@@ -12,7 +12,7 @@ from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from customers.models import Contact, Customer
+from customers.models import Contact, Customer, moved_message
 from customers.upsert.after_write import after_write
 from customers.upsert.checks import validate
 from customers.upsert.kinds import KINDS, MAX_ROWS, WRITE_BATCH, Column, Kind
@@ -282,11 +282,7 @@ def _write_by_copy(
             if moved:
                 raise RecordsMoved(
                     [
-                        (
-                            key,
-                            f"{stays_with_customer} {key!r} belongs to customer {customer!r}; "
-                            "it cannot move to another customer.",
-                        )
+                        (key, moved_message(stays_with_customer, key, customer))
                         for key, customer in moved
                     ]
                 )

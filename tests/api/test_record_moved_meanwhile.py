@@ -76,3 +76,20 @@ def test_the_file_import_names_the_line_of_a_contact_stored_meanwhile(tmp_path):
     assert dict(Contact.objects.values_list("external_id", "customer__external_id")) == {
         "r-1": "C-A"
     }
+
+
+def test_the_refusal_is_in_the_reader_s_language():
+    from tests.api.helpers import integration_client
+
+    _customers()
+    Contact.objects.create(
+        customer=Customer.objects.get(external_id="C-A"), external_id="P-1", name="Ida"
+    )
+    api, _ = integration_client()
+    rows = [ROWS["contacts"]("P-1", "C-B")]
+    response = api.post(
+        "/api/v1/contacts/bulk/", {"rows": rows}, format="json", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    assert response.json()["error"]["rows"][0]["message"] == (
+        "联系人 'P-1' 属于客户 'C-A'；不能转到其他客户。"
+    )

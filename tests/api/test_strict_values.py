@@ -274,6 +274,7 @@ NOT_ISO = [
         "/api/v1/risk-scores/?day={}",
         "/api/v1/usage/?day_from={}",
         "/api/v1/exchange-rates/?day_after={}",
+        "/api/v1/exchange-rates/?day={}",
         "/api/v1/alerts/?opened_since={}",
     ],
 )

@@ -57,3 +57,15 @@ def test_a_quantity_a_double_cannot_keep_is_refused_not_rounded(api, quantity):
     response = api.post(URL, {"rows": [{**ROW, "quantity": kept}]}, format="json")
     assert counts(response) == (1, 0, 0)
     assert repr(UsageDay.objects.get().quantity) == kept
+
+
+def test_a_json_number_past_15_digits_is_quoted_as_sent(api):
+    body = (
+        b'{"rows": [{"customer": "X", "day": "2026-11-27", "event": "logins", '
+        b'"quantity": 99999999999.99999}]}'
+    )
+    response = api.post(URL, body, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert response.json()["error"]["rows"][0]["message"] == (
+        "'99999999999.99999' has more than 15 significant digits; a usage quantity keeps 15."
+    )

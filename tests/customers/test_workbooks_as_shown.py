@@ -184,3 +184,33 @@ def test_column_names_below_a_title_line_are_pointed_at(tmp_path):
     path.write_text("external_id,customer_since\nT-1,2024-01-01\n")
     report = csv_io.check("customers", path, {"external_id": "external_id"})
     assert not any("seem to be on line" in p["message"] for p in report.problems)
+
+
+@pytest.mark.parametrize("area", ["A1:A2", "D1:E1"])
+def test_a_merged_area_over_the_column_names_is_refused(tmp_path, area):
+    def merge(book, sheet):
+        sheet.merge_cells(area)
+
+    path = workbook(tmp_path, ["", "H-1", dt.datetime(2024, 1, 1), "core", "West"], edit=merge)
+    # Refused when the file is first read (the upload, import_csv), naming line 1.
+    with pytest.raises(csv_io.CsvUnreadable) as refused:
+        csv_io.sniff(path)
+    assert str(refused.value) == (
+        f"Cells {area} are merged over the column names; unmerge them so that each column "
+        "has a name of its own."
+    )
+    assert refused.value.line == 1
+
+
+def test_a_row_stored_out_of_order_is_refused_not_skipped(tmp_path):
+    rows = [[f"R-{i}", f"Name {i}", dt.datetime(2024, 1, 1), "core", ""] for i in range(1, 6)]
+    path = workbook(tmp_path, *rows)
+    # Row 5 of the sheet claims to be row 3: a reader would skip it without a word.
+    rewrite_sheet(path, lambda xml: xml.replace('<row r="5"', '<row r="3"'))
+    with pytest.raises(csv_io.CsvUnreadable) as refused:
+        imported(path)
+    assert str(refused.value) == (
+        "Row 3 of the sheet is stored after row 4: the file is damaged; open it in Excel and "
+        "save it again."
+    )
+    assert not Customer.objects.exists()

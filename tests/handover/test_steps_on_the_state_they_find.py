@@ -188,3 +188,41 @@ def test_a_departure_past_its_last_day_is_not_cancelled_and_says_what_has_happen
     assert "the access has ended and the customers are handed over" in error.value.messages[0]
     plan.refresh_from_db()
     assert plan.status == HandoverPlan.Status.OPEN
+
+
+def test_the_ownership_change_step_done_twice_keeps_its_first_note(client, plan_world):
+    team, plan = plan_world
+    services.accept_successors(plan=plan, by=team.mona)  # C1 -> Ada
+    step = HandoverStep.objects.get(task__customer=team.c1, kind="ownership_change")
+    client.force_login(team.mona.user)
+    url = reverse("handover:complete_step", args=[step.pk])
+    client.post(url, {f"step-{step.pk}-note": "Introduced at the quarterly review"})
+    response = client.post(url, {f"step-{step.pk}-note": "second note"}, follow=True)
+    assert "This step was already done on" in response.content.decode()
+    step.refresh_from_db()
+    assert step.note == "Introduced at the quarterly review"
+    team.c1.refresh_from_db()
+    assert team.c1.primary_owner == team.ada
+
+
+def test_cancelling_an_import_after_the_session_ended_comes_back_to_the_import(client, plan_world):
+    team, _plan = plan_world
+    client.force_login(team.leo.user)
+    response = client.get(reverse("import_cancel", args=[7]))
+    assert response.status_code == 302 and response.url == reverse("import_detail", args=[7])
+
+
+def test_marking_steps_of_a_cancelled_departure_done_says_why_nothing_happened(client, plan_world):
+    team, plan = plan_world
+    services.accept_successors(plan=plan, by=team.mona)
+    intro = HandoverStep.objects.get(task__customer=team.c1, kind="joint_introduction")
+    team.ada.user = UserFactory(username="ada")
+    team.ada.save()
+    services.cancel_departure(plan=plan, by=hr_person())
+    client.force_login(team.ada.user)
+    response = client.post(reverse("handover:complete_steps"), {"step": [intro.pk]}, follow=True)
+    assert (
+        "None of the chosen steps is still to do: done already, or its departure cancelled."
+    ) in response.content.decode()
+    intro.refresh_from_db()
+    assert intro.done_at is None

@@ -91,10 +91,16 @@ class Command(BaseCommand):
         )
         self.stderr.write("")
         for problem in report.problems:
-            where = f"line {problem['line']}" + (
-                f", column {problem['column']}" if problem["column"] else ""
+            # A problem of the whole file (a damaged workbook) has no line.
+            where = ", ".join(
+                part
+                for part in (
+                    f"line {problem['line']}" if problem["line"] is not None else "",
+                    f"column {problem['column']}" if problem["column"] else "",
+                )
+                if part
             )
-            self.stdout.write(f"{where}: {problem['message']}")
+            self.stdout.write(f"{where}: {problem['message']}" if where else problem["message"])
         if report.problem_count:
             raise CommandError(
                 f"{_count(report.problem_count, 'problem')} in {_count(report.rows, 'row')}; "
