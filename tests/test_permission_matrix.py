@@ -295,14 +295,14 @@ PAGE_ROWS = {
     "handover:what_if": ("GET", "employee", {**PEOPLE, "manager": SEEN_OWN}),
     "handover:my_steps": ("GET", None, SIGNED_IN),
     # Completing a step redirects to my steps (done, or the form's message); someone
-    # else's step is refused.
+    # else's step is not found (as another person's alert or customer).
     "handover:complete_step": (
         "POST",
         "step",
         {
-            "account_manager": (FOUND, DENIED),
-            "manager": (FOUND, DENIED),
-            "hr": DENIED,
+            "account_manager": (FOUND, MISSING),
+            "manager": (FOUND, MISSING),
+            "hr": MISSING,
             "admin": FOUND,
         },
     ),
