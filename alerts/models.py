@@ -175,6 +175,18 @@ class Alert(models.Model):
         indexes = [
             models.Index(fields=["owner", "status"], name="alert_owner_status"),
             models.Index(fields=["manager", "status"], name="alert_manager_status"),
+            # The daily digests: each person's riskiest open alerts, read from the top of
+            # their own entries, however many open alerts the company holds.
+            models.Index(
+                fields=["owner", "-revenue_at_risk", "id"],
+                condition=Q(status="open"),
+                name="alert_open_owner_risk",
+            ),
+            models.Index(
+                fields=["manager", "-revenue_at_risk", "id"],
+                condition=Q(status="open"),
+                name="alert_open_manager_risk",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

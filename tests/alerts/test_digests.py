@@ -144,3 +144,49 @@ def test_a_run_killed_while_sending_leaves_the_unsent_digests_to_its_re_run(peop
     assert sorted(m.to[0] for m in mailoutbox) == sorted(p.email for p in everyone[4:])
     assert DigestSent.objects.filter(day=AS_OF, handed_over=True).count() == 12
     assert send_digests(day=AS_OF) == 0  # and no third time
+
+
+@pytest.mark.postgres
+def test_the_indexed_ranking_reads_the_same_digests_as_ranking_every_open_alert():
+    """Ann owns four customers, Mia manages her team and owns one herself (an alert routed
+    to Mia as owner and as manager counts once); ties on revenue at risk go by id."""
+    from django.db import connection
+
+    from alerts.digests import _DIGEST_SQL, _DIGEST_SQL_INDEXED
+
+    ann, mia = EmployeeFactory(name="Ann"), EmployeeFactory(name="Mia")
+    today = AS_OF
+    rows = [  # (owner, manager, revenue at risk, status)
+        (ann, None, "500.00", "open"),
+        (ann, mia, "900.00", "open"),
+        (ann, mia, "900.00", "open"),  # a tie with the one before: the lower id first
+        (ann, None, "100.00", "acknowledged"),  # not open: in no digest
+        (mia, mia, "700.00", "open"),  # Mia's own, escalated to herself: once
+    ]
+    made = []
+    for i, (owner, manager, risk, status) in enumerate(rows):
+        made.append(
+            Alert.objects.create(
+                customer=CustomerFactory(primary_owner=owner),
+                signal="complaint",
+                status=status,
+                text=f"alert {i}",
+                owner=owner,
+                manager=manager,
+                revenue_at_risk=Decimal(risk),
+                opened_on=today,
+                figures_on=today,
+            )
+        )
+    a0, a1, a2, _a3, a4 = (alert.pk for alert in made)
+    read = {}
+    for name, sql in (("indexed", _DIGEST_SQL_INDEXED), ("portable", _DIGEST_SQL)):
+        with connection.cursor() as cursor:
+            cursor.execute(sql.format(alerts=Alert._meta.db_table), {"limit": 2})
+            read[name] = cursor.fetchall()
+    # Ann: three open alerts, the two riskiest (900, 900 by id); Mia: a1, a2 as manager
+    # and a4 as owner and manager: three, of which 900, 900.
+    expected = [(ann.pk, 3, a1), (ann.pk, 3, a2), (mia.pk, 3, a1), (mia.pk, 3, a2)]
+    assert read["indexed"] == read["portable"] == sorted(expected, key=lambda r: r[0])
+    assert a0 and a4  # in the counts, below the limit of two
+    assert {type(count) for _, count, _ in read["indexed"]} == {int}  # worded by ngettext
