@@ -343,18 +343,52 @@ class ExcelError(str):
     )
 
 
-class MacSerialInt(int):
-    """A number cell of a workbook on the Mac's 1904 date system: as a date serial it
-    counts days from 1904-01-01."""
+class SheetInt(int):
+    """A whole-number cell of a workbook, with what the sheet shows of it where that
+    differs from its digits (`shown`: "00123" or "123-456" from a format of digit
+    placeholders and literal text) and, in a workbook on the Mac's 1904 date system,
+    the day its serial counts from (`epoch`). A text field reads `shown`; a number or
+    date field reads the number."""
 
-    epoch = dt.datetime(1904, 1, 1)
+    shown: str | None = None
+    epoch: dt.datetime | None = None
 
 
-class MacSerialFloat(float):
-    epoch = dt.datetime(1904, 1, 1)
+class SheetFloat(float):
+    shown: str | None = None
+    epoch: dt.datetime | None = None
 
 
-_ZERO_PADDED = re.compile(r"0+")
+MAC_EPOCH = dt.datetime(1904, 1, 1)
+# A format section Excel writes a whole number with: digit placeholders (0 pads, # does
+# not), literal text in quotes or after a backslash, and plain separators. Anything else
+# (decimals, grouping, percent, exponent, dates, colours, conditions) is left unread.
+_FORMAT_TOKEN = re.compile(r'"[^"]*"|\\.|[0#]|[-/ ()+:]')
+
+
+def shown_whole_number(value: int, number_format: str) -> str | None:
+    """A whole number 0 or more as a format of digit placeholders and literal text shows
+    it ("000-000": 1234 -> "001-234"; '"C"0000000': 7 -> "C0000007"; "00000": 123 ->
+    "00123"), digits beyond the placeholders going to the first one as Excel does; None
+    for any other format."""
+    section = number_format.split(";")[0]
+    tokens = _FORMAT_TOKEN.findall(section)
+    if "".join(tokens) != section or not any(t in "0#" for t in tokens if len(t) == 1):
+        return None
+    digits = str(value)
+    slots = [i for i, t in enumerate(tokens) if t in ("0", "#")]
+    out = [t[1:-1] if t.startswith('"') else t[1:] if t.startswith("\\") else t for t in tokens]
+    remaining = digits
+    for i in reversed(slots):
+        if remaining:
+            out[i], remaining = remaining[-1], remaining[:-1]
+        else:
+            out[i] = "0" if tokens[i] == "0" else ""
+    if remaining:  # more digits than placeholders: the first one takes the rest
+        out[slots[0]] = remaining + out[slots[0]]
+    return "".join(out)
+
+
 _MERGE = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?\bref=\"([A-Z]+[0-9]+):([A-Z]+[0-9]+)\"")
 
 
@@ -437,9 +471,9 @@ def _out_of_order(row: int, after: int) -> CsvUnreadable:
 
 
 def _cell_value(cell, mac: bool):
-    """A cell as the import reads it: Excel errors marked, a whole number formatted with
-    leading zeros ("00000") as the text the sheet shows, a number of a 1904 workbook
-    marked with its calendar (for a date column), else the saved value."""
+    """A cell as the import reads it: Excel errors marked, a whole number with what the
+    sheet shows of it (its leading zeros, "00000", or literal text, "000-000": SheetInt)
+    and, in a 1904 workbook, its calendar (for a date column), else the saved value."""
     value = cell.value
     if value is None:
         return ""
@@ -447,11 +481,15 @@ def _cell_value(cell, mac: bool):
     if kind == "e":
         return ExcelError(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
-        shown = getattr(cell, "number_format", "General") or "General"
-        if _ZERO_PADDED.fullmatch(shown) and float(value).is_integer() and value >= 0:
-            return str(int(value)).zfill(len(shown))
+        number = SheetFloat(value) if isinstance(value, float) else SheetInt(value)
+        number_format = getattr(cell, "number_format", "General") or "General"
+        if float(value).is_integer() and 0 <= value < 1e15 and number_format != "General":
+            shown = shown_whole_number(int(value), number_format)
+            if shown is not None and shown != str(int(value)):
+                number.shown = shown
         if mac:
-            return MacSerialFloat(value) if isinstance(value, float) else MacSerialInt(value)
+            number.epoch = MAC_EPOCH
+        return number
     return value
 
 
@@ -474,7 +512,7 @@ def excel_records(path: Path) -> Iterator[tuple[int, list]]:
         try:
             index = _first_visible(workbook)
             sheet, formula_sheet = workbook.worksheets[index], formulas.worksheets[index]
-            mac = getattr(workbook, "epoch", None) == MacSerialInt.epoch
+            mac = getattr(workbook, "epoch", None) == MAC_EPOCH
             try:
                 sheet.reset_dimensions()
                 formula_sheet.reset_dimensions()
@@ -524,7 +562,7 @@ def excel_serial(value: int | float, parse: Callable) -> str:
     the date or time it stands for."""
     from openpyxl.utils.datetime import WINDOWS_EPOCH, from_excel
 
-    epoch = getattr(value, "epoch", WINDOWS_EPOCH)
+    epoch = getattr(value, "epoch", None) or WINDOWS_EPOCH
     if not 1 <= value <= 2_958_465 - (epoch - WINDOWS_EPOCH).days:  # up to 9999-12-31
         raise RowError(
             Worded(

@@ -78,6 +78,9 @@ def _cell_text(value, parse: Callable | None) -> str:
         return value.strftime("%Y-%m-%d %H:%M:%S" if value.second else "%Y-%m-%d %H:%M")
     if isinstance(value, dt.date):
         return value.isoformat()
+    shown = getattr(value, "shown", None)
+    if shown is not None and getattr(parse, "reads_text", False):
+        return shown  # a text field reads a number cell as the sheet shows it: "00123"
     if isinstance(value, float):
         if getattr(parse, "reads_text", False) and _beyond_sheet_digits(value):
             raise RowError(

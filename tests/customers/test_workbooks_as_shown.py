@@ -214,3 +214,38 @@ def test_a_row_stored_out_of_order_is_refused_not_skipped(tmp_path):
         "save it again."
     )
     assert not Customer.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("number_format", "value", "stored"),
+    [("000-000", 1234, "001-234"), ('"C"0000000', 7, "C0000007"), ("\\A00", 3, "A03")],
+)
+def test_an_id_formatted_with_literal_text_is_read_as_the_sheet_shows_it(
+    tmp_path, number_format, value, stored
+):
+    def styled(book, sheet):
+        sheet["A2"].number_format = number_format
+
+    book_rows = [[value, "Shown", dt.datetime(2024, 1, 1), "core", ""]]
+    path = workbook(tmp_path, *book_rows, edit=styled)
+    report = imported(path)
+    assert said(report) == []
+    assert list(Customer.objects.values_list("external_id", flat=True)) == [stored]
+
+
+def test_a_number_field_formatted_with_text_keeps_its_number(tmp_path):
+    from customers.models import Contract
+
+    Customer.objects.create(external_id="C-1", name="One", customer_since="2024-01-01")
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["external_id", "customer", "start_date", "end_date", "annual_value"])
+    sheet.append(["K-1", "C-1", dt.datetime(2025, 1, 1), dt.datetime(2025, 12, 31), 1200])
+    sheet["E2"].number_format = '"EUR "0'
+    path = tmp_path / "contracts.xlsx"
+    book.save(path)
+    report = csv_io.import_file(
+        "contracts", path, csv_io.default_mapping("contracts", csv_io.sniff(path)[1])
+    )
+    assert said(report) == []
+    assert Contract.objects.get().annual_value == 1200
