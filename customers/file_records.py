@@ -416,31 +416,26 @@ def sheet_layout(sheet) -> list[tuple[int, int, int, int]]:
     one name)."""
     from openpyxl.utils.cell import coordinate_to_tuple, get_column_letter
 
-    found, tail, last_row = [], b"", 0
-    with sheet._get_source() as source:
-        while block := source.read(1 << 20):
-            text = tail + block
-            cut = max(len(text) - 512, 0)  # a tag cut by the block is read whole next time
-            for match in _ROW.finditer(text):
-                if match.start() >= cut:  # read again with the next block
-                    continue
-                row = int(match.group(1))
-                if row <= last_row:
-                    raise _out_of_order(row, last_row)
-                last_row = row
-            found += [m for m in _MERGE.finditer(text) if m.start() < cut]
-            tail = text[cut:]
-    for match in _ROW.finditer(tail):
-        row = int(match.group(1))
-        if row <= last_row:
-            raise _out_of_order(row, last_row)
-        last_row = row
-    found += list(_MERGE.finditer(tail))
+    found, last_row = [], 0
+    for text in _whole_tags(sheet):
+        for match in _ROW.finditer(text):
+            row = int(match.group(1))
+            if row <= last_row:
+                raise CsvUnreadable(
+                    Worded(
+                        gettext_noop(
+                            "Row %(row)s of the sheet is stored after row %(after)s: the file "
+                            "is damaged; open it in Excel and save it again."
+                        ),
+                        row=row,
+                        after=last_row,
+                    )
+                )
+            last_row = row
+        found += _MERGE.findall(text)
     areas = set()
-    for match in found:
-        (row1, col1), (row2, col2) = (
-            coordinate_to_tuple(c.decode()) for c in (match.group(1), match.group(2))
-        )
+    for first, last in found:
+        (row1, col1), (row2, col2) = (coordinate_to_tuple(c.decode()) for c in (first, last))
         areas.add((row1, col1, row2, col2))
     for row1, col1, row2, col2 in sorted(areas):
         if row1 == 1 and (row2 > 1 or col2 > col1):
@@ -457,17 +452,18 @@ def sheet_layout(sheet) -> list[tuple[int, int, int, int]]:
     return sorted(areas)
 
 
-def _out_of_order(row: int, after: int) -> CsvUnreadable:
-    return CsvUnreadable(
-        Worded(
-            gettext_noop(
-                "Row %(row)s of the sheet is stored after row %(after)s: the file is damaged; "
-                "open it in Excel and save it again."
-            ),
-            row=row,
-            after=after,
-        )
-    )
+def _whole_tags(sheet) -> Iterator[bytes]:
+    """The sheet's XML in blocks of about 1 MiB, each cut at the end of a tag, so that no
+    tag is split between two blocks."""
+    tail = b""
+    with sheet._get_source() as source:
+        while block := source.read(1 << 20):
+            text = tail + block
+            cut = text.rfind(b">") + 1
+            yield text[:cut]
+            tail = text[cut:]
+    if tail:
+        yield tail
 
 
 def _cell_value(cell, mac: bool):

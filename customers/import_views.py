@@ -153,9 +153,9 @@ def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
                 for i, column in enumerate(job.header)
                 if form.cleaned_data[f"column_{i}"]
             }
-            mapping_problems = csv_io.check_mapping(job.kind, job.header, mapping)
-            if mapping_problems:
-                mapping_problems += csv_io.header_hint(job.kind, Path(job.file.path), job.delimiter)
+            mapping_problems = csv_io.mapping_problems(
+                job.kind, job.header, mapping, Path(job.file.path), job.delimiter
+            )
             if not mapping_problems:
                 job.mapping, job.status = mapping, CsvImport.Status.CHECKING
                 job.decimal_mark = form.cleaned_data["decimal_mark"]

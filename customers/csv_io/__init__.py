@@ -50,7 +50,7 @@ from customers.csv_io.mapping import (
     default_decimal_mark,
     default_mapping,
     fields_of,
-    header_hint,
+    mapping_problems,
 )
 from customers.csv_io.reading import CHUNK, count_rows, propose_date_order, samples
 from customers.file_records import (
@@ -76,7 +76,7 @@ __all__ = [
     "Report",
     "check",
     "check_mapping",
-    "header_hint",
+    "mapping_problems",
     "count_rows",
     "csv",
     "csv_lines",

@@ -13,10 +13,9 @@ from django.utils.translation import gettext_noop
 
 from customers import upsert
 from customers.csv_io.mapping import (
-    check_mapping,
     date_order_for,
     decimal_mark_for,
-    header_hint,
+    mapping_problems,
 )
 from customers.csv_io.reading import chunks
 from customers.file_records import (
@@ -64,7 +63,7 @@ def check(
     mark = decimal_mark_for(delimiter, decimal_mark)
     order = date_order_for(date_order)
     report = Report()
-    for problem in _mapping_problems(kind, header, mapping, path, delimiter):
+    for problem in mapping_problems(kind, header, mapping, path, delimiter):
         report.add(1, None, problem)
     if report.problem_count:
         return report
@@ -78,15 +77,6 @@ def check(
             report.rows = max(report.rows, error.row)
     _refuse_empty(report)
     return report
-
-
-def _mapping_problems(kind, header, mapping, path, delimiter) -> list[str]:
-    """check_mapping's problems; when a required field is not filled, also where the
-    column names seem to be, if further down."""
-    problems = check_mapping(kind, header, mapping)
-    if problems:
-        problems += header_hint(kind, path, delimiter)
-    return problems
 
 
 def _refuse_empty(report: Report) -> None:
@@ -204,7 +194,7 @@ def import_file(
     mark = decimal_mark_for(delimiter, decimal_mark)
     order = date_order_for(date_order)
     report = Report()
-    for problem in _mapping_problems(kind, header, mapping, path, delimiter):
+    for problem in mapping_problems(kind, header, mapping, path, delimiter):
         report.add(1, None, problem)
     if report.problem_count:
         return report

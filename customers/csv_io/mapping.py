@@ -112,6 +112,15 @@ def header_below(kind: str, path, delimiter: str) -> int | None:
     return None
 
 
+def mapping_problems(kind: str, header: list[str], mapping: dict[str, str], path, delimiter):
+    """check_mapping's problems; when there are any, also where the column names seem to
+    be, if further down the file (header_hint)."""
+    problems = check_mapping(kind, header, mapping)
+    if problems:
+        problems += header_hint(kind, path, delimiter)
+    return problems
+
+
 def header_hint(kind: str, path, delimiter: str) -> list[str]:
     """A problem saying where the column names seem to be, when not on the first line."""
     line = header_below(kind, path, delimiter)
