@@ -211,11 +211,16 @@ class AccessGrantForm(forms.Form):
     )
     reason = forms.CharField(label=_("Why"), max_length=200)
 
-    def __init__(self, *args, customer, **kwargs):
+    def __init__(self, *args, customer, user, **kwargs):
         super().__init__(*args, **kwargs)
+        from staff.access import offered_people
+
         owners = [customer.primary_owner_id, customer.secondary_owner_id]
+        # The active account managers, and those leaving whose departure `user` may not
+        # know of (the service refuses them without saying why): the list tells nobody
+        # who is leaving.
         self.fields["grantee"].queryset = (
-            Employee.objects.filter(role=Employee.Role.ACCOUNT_MANAGER, status="active")
+            offered_people(user, Employee.objects.filter(role=Employee.Role.ACCOUNT_MANAGER))
             .exclude(pk__in=[pk for pk in owners if pk])
             .order_by("name")
         )

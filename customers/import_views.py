@@ -343,6 +343,9 @@ def export(request: HttpRequest, kind: str) -> HttpResponse:
             CustomerListFilterForm(chosen, teams=report_team_ids(request.user)),
             latest_scoring_run(),
             timezone.localdate(),
+            # Every customer the filters match, whatever the list's sort: sorted by a
+            # score, the list waits for the night to show a customer added today.
+            scored_only=False,
         )
         queryset = queryset.filter(pk__in=shown.order_by().values("pk"))
     audit.record_read(

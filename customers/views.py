@@ -166,6 +166,16 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         if not customers and number > 1:  # past the end: the last page there is
             number = max(1, -(-count.value // size)) if count.exact else 1
             customers, more = customer_list_page(rows, run, offset=(number - 1) * size, **read)
+    # Sorted by a score, an empty first page may still match customers not scored yet
+    # (added since the night): say so, and link to the name sort that shows them.
+    unscored_match = (
+        not customers
+        and sort in SCORE_SORTS
+        and after is None
+        and before is None
+        and number == 1
+        and (bool(few) if few is not None else rows.exists())
+    )
     histories = (
         risk_histories([c.pk for c in customers], until=run.day) if run and sees_risk else {}
     )
@@ -195,12 +205,22 @@ def customer_list(request: HttpRequest) -> HttpResponse:
             ),
             "can_export": has_role(request.user, MANAGER_ROLES),
             "by_score": sort in SCORE_SORTS,
+            "unscored_match": unscored_match,
+            "name_sort_query": _with(query, sort="name"),
             "hide_risk": not sees_risk,
             "owner": filters.get("owner"),
             "owner_text": owner_label(filters["owner"]) if filters.get("owner") else "",
             "today": today,
         },
     )
+
+
+def _with(query, **params) -> str:
+    """`query` (a QueryDict) with `params` set, as a query string."""
+    changed = query.copy()
+    for key, value in params.items():
+        changed[key] = value
+    return changed.urlencode()
 
 
 def _list_status(filters: dict) -> str:
@@ -444,7 +464,7 @@ def _grant_context(request: HttpRequest, customer: Customer) -> dict:
         "grants": AccessGrant.objects.filter(
             customer=customer, until__gte=timezone.localdate(), revoked_at__isnull=True
         ).select_related("grantee", "granted_by"),
-        "grant_form": AccessGrantForm(customer=customer),
+        "grant_form": AccessGrantForm(customer=customer, user=request.user),
     }
 
 
@@ -456,7 +476,7 @@ def grant_access(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = get_object_or_404(Customer, pk=customer_id)
     if customer_page.access_level(request.user, customer) != customer_page.FULL:
         raise Http404(_("No customer here that you may grant access to."))
-    form = AccessGrantForm(request.POST, customer=customer)
+    form = AccessGrantForm(request.POST, customer=customer, user=request.user)
     if not form.is_valid():
         return _customer_page(request, customer.pk, grant_form=form)
     from staff.services import grant_access as grant_service

@@ -19,6 +19,7 @@ from customers.models import Customer, OwnerRole
 from retention.satisfaction import SatisfactionField
 from retention.text_limits import LimitedTextField
 from retention.wording import Worded
+from staff.access import CANNOT_TAKE_CUSTOMERS_NOW
 from staff.models import Employee, access_ended
 
 
@@ -154,7 +155,8 @@ class HandoverTask(models.Model):
     ) -> str | None:
         """Why `successor` cannot take over the leaver's customers, or None: the one rule
         for the handover page, the API and the admin. `unable`: what
-        Employee.cannot_own_customers says of the people asked about."""
+        Employee.cannot_own_customers says of the people asked about (as the reader may read
+        it, staff.access.unable_as_read_by)."""
         if successor.pk == leaver_id:
             return str(_("The leaver cannot be their own successor."))
         if successor.status != Employee.Status.ACTIVE:
@@ -164,6 +166,9 @@ class HandoverTask(models.Model):
                     gettext_noop("%(name)s has left and cannot take customers over."),
                     name=successor.name,
                 )
+            reason = unable.get(successor.pk)
+            if getattr(reason, "code", None) == CANNOT_TAKE_CUSTOMERS_NOW:
+                return reason  # a reader who may not know of the departure
             return Worded(
                 gettext_noop("%(name)s is departing and cannot take customers over."),
                 name=successor.name,

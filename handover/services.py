@@ -21,6 +21,7 @@ from handover.notices import notify_start, notify_successors
 from handover.selectors import handover_proposals, manager_of
 from retention.text_limits import check_length
 from retention.wording import Day, Worded
+from staff.access import unable_as_read_by
 from staff.models import Employee, last_day_problem
 
 logger = logging.getLogger(__name__)
@@ -387,7 +388,10 @@ def accept_successors(
         )
     }
     errors = []
-    unable = Employee.cannot_own_customers(people)
+    # Worded for the one choosing: a departure they may not know of is not named.
+    unable = unable_as_read_by(
+        by.user if by is not None else None, Employee.cannot_own_customers(people)
+    )
     valid = []
     for task in tasks:
         successor = people.get(wanted[task.pk])

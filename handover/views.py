@@ -34,12 +34,13 @@ from staff.access import (
     employee_of,
     employee_scope,
     has_role,
+    offered_people,
     role_of,
     role_required,
     sees_employee,
     sees_records,
 )
-from staff.models import Employee
+from staff.models import OWNER_ROLES, Employee
 
 PLAN_PAGE_SIZE = 25
 TASK_STATES = {
@@ -234,8 +235,13 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
     tasks = list(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
+    # Those who may own customers, and people leaving whose departure the reader may not
+    # know of (refused if chosen, without saying why): the list tells nobody who leaves.
     candidates = (
-        Employee.objects.filter(Employee.may_own_customers())
+        offered_people(
+            request.user,
+            Employee.objects.filter(role__in=OWNER_ROLES).exclude(user__is_active=False),
+        )
         .exclude(pk=plan.employee_id)
         .order_by("name")
     )

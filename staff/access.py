@@ -20,9 +20,11 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
+from retention.wording import Worded
 from staff.models import Employee, Team
 
 Role = Employee.Role
@@ -230,6 +232,40 @@ def departures_seen_by(user) -> set[int] | None:
     with contextlib.suppress(AttributeError):  # AnonymousUser takes no attributes
         user._departures_seen = seen
     return seen
+
+
+#: The refusal of someone leaving as an owner, successor or grantee, worded for a reader
+#: who may not know of the departure: it names no departure.
+CANNOT_TAKE_CUSTOMERS_NOW = gettext_noop("%(name)s cannot take customers over at the moment.")
+
+
+def offered_people(user, people: QuerySet[Employee]) -> QuerySet[Employee]:
+    """The people of `people` a list offers `user` to choose as owner, successor or
+    grantee: the active ones, and those leaving whose departure `user` may not read
+    (departures_seen_by). A list that left the latter out would tell who is leaving;
+    choosing one is refused without saying why (unable_as_read_by)."""
+    seen = departures_seen_by(user)
+    active = Q(status=Employee.Status.ACTIVE)
+    if seen is None:
+        return people.filter(active)
+    return people.filter(active | (Q(status=Employee.Status.DEPARTING) & ~Q(pk__in=seen)))
+
+
+def unable_as_read_by(user, unable: dict[int, str]) -> dict[int, str]:
+    """Employee.cannot_own_customers's reasons as `user` may read them: someone leaving
+    whose departure `user` may not read is refused as CANNOT_TAKE_CUSTOMERS_NOW, the
+    others as they are. `user` None (the system itself) reads every reason."""
+    if user is None:
+        return unable
+    seen = departures_seen_by(user)
+    if seen is None:
+        return unable
+    return {
+        pk: Worded(CANNOT_TAKE_CUSTOMERS_NOW, name=reason.params["name"])
+        if pk not in seen and getattr(reason, "code", None) == Employee.LEAVING_REFUSAL
+        else reason
+        for pk, reason in unable.items()
+    }
 
 
 def departures_seen_by_each(employees) -> dict[int, set[int] | None]:

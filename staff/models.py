@@ -204,6 +204,9 @@ class Employee(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    #: Why someone leaving may not own or take over customers (cannot_own_customers).
+    LEAVING_REFUSAL = gettext_noop("%(name)s is leaving and cannot take customers over.")
+
     @classmethod
     def may_own_customers(cls, prefix: str = "") -> Q:
         """The people who may be given customers (as owner or successor), as a filter:
@@ -241,10 +244,7 @@ class Employee(models.Model):
                     role=str(cls.Role(role).label) if role in cls.Role.values else role,
                 )
             elif status == cls.Status.DEPARTING:
-                unable[pk] = Worded(
-                    gettext_noop("%(name)s is leaving and cannot take customers over."),
-                    name=name,
-                )
+                unable[pk] = Worded(cls.LEAVING_REFUSAL, name=name)
         return unable
 
     @classmethod

@@ -23,8 +23,13 @@ def grant_access(
     `customer` in full until `until`, at most GRANT_MAX_DAYS ahead."""
     today = timezone.localdate()
     errors: dict[str, str] = {}
-    if grantee.role != Employee.Role.ACCOUNT_MANAGER or grantee.status != Employee.Status.ACTIVE:
-        errors["grantee"] = _("%(name)s is not an active account manager.") % {"name": grantee.name}
+    if grantee.role != Employee.Role.ACCOUNT_MANAGER:
+        errors["grantee"] = _("%(name)s is not an account manager.") % {"name": grantee.name}
+    elif grantee.status != Employee.Status.ACTIVE:
+        # Leaving or gone; said without naming a departure the manager may not know of.
+        errors["grantee"] = _("%(name)s cannot be given access to customers at the moment.") % {
+            "name": grantee.name
+        }
     elif grantee.pk in (customer.primary_owner_id, customer.secondary_owner_id):
         errors["grantee"] = _("%(name)s already owns %(customer)s.") % {
             "name": grantee.name,
