@@ -63,7 +63,10 @@ BOOK_PAGE_SIZE = 25
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """My book: the customers I own with their risk, what needs attention today on top."""
+    """My book: the customers I own with their risk, what needs attention today on top.
+    HR owns no customers (Employee.cannot_own_customers): their start is the HR page."""
+    if role_of(request.user) == Employee.Role.HR:
+        return redirect("hr")
     employee = employee_of(request.user)
     run = latest_scoring_run()
     today = timezone.localdate()

@@ -1,4 +1,13 @@
-from staff.access import HR_ROLES, MANAGER_ROLES, PEOPLE_ROLES, employee_of, has_role
+from staff.access import (
+    HR_ROLES,
+    MANAGER_ROLES,
+    PEOPLE_ROLES,
+    Role,
+    employee_of,
+    has_role,
+    role_of,
+    sees_records,
+)
 
 
 def roles(request) -> dict[str, bool | int]:
@@ -16,6 +25,9 @@ def roles(request) -> dict[str, bool | int]:
         "sees_people": has_role(user, PEOPLE_ROLES),
         "sees_dashboard": has_role(user, MANAGER_ROLES),
         "starts_departures": has_role(user, HR_ROLES),
+        # HR owns no customers and reads no alerts (staff/access.py): no book, no inbox.
+        "has_book": role_of(user) != Role.HR,
+        "sees_alerts": sees_records(role_of(user), "alert"),
         "open_alerts": Alert.objects.filter(inbox_for(employee), status="open").count()
         if employee
         else 0,

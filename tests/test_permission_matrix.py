@@ -229,7 +229,8 @@ def api_rows():
 PEOPLE = {"account_manager": DENIED, "manager": OK, "hr": OK, "admin": OK}
 SIGNED_IN = {"account_manager": OK, "manager": OK, "hr": OK, "admin": OK}
 PAGE_ROWS = {
-    "home": ("GET", None, SIGNED_IN),
+    # HR own no customers: their start is the HR page.
+    "home": ("GET", None, {**SIGNED_IN, "hr": FOUND}),
     "login": ("GET", None, {**SIGNED_IN, "anonymous": OK}),
     "logout": ("POST", None, {**dict.fromkeys(SIGNED_IN, FOUND), "anonymous": FOUND}),
     "healthz": ("GET", None, {**SIGNED_IN, "anonymous": OK}),

@@ -288,3 +288,17 @@ def test_the_query_count_does_not_grow_with_the_number_of_plans(client):
     with_three = queries()
     add_plans(5)
     assert queries() == with_three
+
+
+def test_hr_start_on_the_hr_page_and_are_offered_no_book_or_alerts(client):
+    login(client, Employee.Role.HR, "Hana")
+    response = client.get(reverse("home"))
+    assert response.status_code == 302 and response["Location"] == reverse("hr")
+    page = client.get(reverse("hr")).content.decode()
+    assert f'href="{reverse("alerts:inbox")}"' not in page
+    assert ">My book</a>" not in page
+    assert f'href="{reverse("customers")}"' in page  # the customers in handovers
+    # An account manager has both.
+    login(client, Employee.Role.ACCOUNT_MANAGER, "Abe")
+    page = client.get(reverse("home")).content.decode()
+    assert f'href="{reverse("alerts:inbox")}"' in page and ">My book</a>" in page
