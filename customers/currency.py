@@ -199,16 +199,44 @@ def too_large_message(amount, currency: str, converted: Decimal) -> Worded:
     )
 
 
+def minor_unit_message(amount, currency: str) -> Worded | None:
+    """Why `amount` cannot be an amount of `currency`, or None: it has more decimals
+    than the currency's minor unit (0 for JPY and KRW; the precision of Unicode CLDR's
+    currency data, through Babel, which follows ISO 4217). The column keeps two."""
+    from babel.numbers import get_currency_precision
+
+    if amount is None or not currency:
+        return None
+    places = get_currency_precision(currency)
+    number = Decimal(amount)
+    if (
+        places >= 2
+        or not number.is_finite()
+        or number == number.quantize(Decimal(1).scaleb(-places))
+    ):
+        return None
+    return Worded(
+        gettext_noop("%(amount)s has more decimals than %(currency)s amounts have (%(places)s)."),
+        amount=format(number.normalize(), "f"),  # as written: 1200.5, not the column's 1200.50
+        currency=currency,
+        places=places,
+    )
+
+
 def contract_rows_errors(rows: list[tuple[int, dict]]) -> list[tuple[int, str, str]]:
     """The bulk upsert's check and conversion of contracts: fills each row's
     annual_value_reporting, or refuses a currency without a rate, or a value the
     reporting currency's column cannot hold (a JPY amount sent as EUR, a rate entered
-    upside down), naming the amount. One query."""
+    upside down), or an amount with decimals its currency has not (JPY 5000000.55),
+    naming the amount. One query."""
     rates = Rates({row["currency"] for _, row in rows})
     errors = []
     for index, row in rows:
         if not rates.known(row["currency"]):
             errors.append((index, "currency", no_rate_message(row["currency"])))
+            continue
+        if problem := minor_unit_message(row["annual_value"], row["currency"]):
+            errors.append((index, "annual_value", problem))
             continue
         converted = rates.convert(row["annual_value"], row["currency"], row["start_date"])
         if converted is not None and converted > MOST_REPORTING_VALUE:

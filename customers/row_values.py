@@ -15,6 +15,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_noop
 
 from retention import text_input
+from retention.text_limits import one_line_break
 from retention.wording import Day, Worded
 
 
@@ -90,13 +91,14 @@ def identifier(value: str) -> str:
 
 
 def text(max_length: int, *, names_a_record: bool = False) -> Callable:
-    """Text of at most `max_length` characters, in NFC and trimmed; `names_a_record`: an
-    external id (`identifier`)."""
+    """Text of at most `max_length` characters, in NFC and trimmed, its line breaks LF
+    (a CRLF or an old Mac's CR is one line break); `names_a_record`: an external id
+    (`identifier`)."""
 
     def parse(value):
         if blank(value):
             return ""
-        value = text_input.normalised(as_text(value))
+        value = text_input.normalised(one_line_break(as_text(value)))
         if names_a_record:
             value = identifier(value)
         if len(value) > max_length:
@@ -114,11 +116,16 @@ def text(max_length: int, *, names_a_record: bool = False) -> Callable:
 
 
 def choice(choices: Iterable[str]) -> Callable:
+    """One of `choices`, as other tools export them: trimmed and in any case ("Core ",
+    "ACTIVE"); read as the choice itself."""
     allowed = list(choices)
+    by_key = {c.casefold(): c for c in allowed}
 
     def parse(value):
         if blank(value):
             return ""
+        if isinstance(value, str) and value.strip().casefold() in by_key:
+            return by_key[value.strip().casefold()]
         if value not in allowed:
             raise RowError(
                 Worded(
@@ -392,13 +399,11 @@ def flag(value):
 def score(value):
     if blank(value):
         return None
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise RowError(
-            Worded(gettext_noop("%(value)s is not a whole number."), value=repr(value))
-        ) from None
     from retention import satisfaction
+
+    number = satisfaction.whole_number(value)
+    if number is None:
+        raise RowError(Worded(gettext_noop("%(value)s is not a whole number."), value=repr(value)))
 
     if not satisfaction.LOWEST <= number <= satisfaction.HIGHEST:
         raise RowError(Worded(satisfaction.RANGE_MESSAGE_ID))

@@ -5,6 +5,8 @@ upsert and the file import (`customers.row_values.score`) all refuse -3, 0 and 1
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -25,13 +27,38 @@ def in_range_validators() -> list:
     ]
 
 
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
+
+
+def whole_number(value) -> int | None:
+    """`value` as a whole number if it is one written in plain ASCII digits (an int, or
+    text such as "7" or " 7 "), else None: "1_0" (Python's int() reads 10), "٧" and
+    "８" (other scripts' digits), "7.5", "1e1" and True are not. The one reading of a
+    score at every door."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    return int(text) if _WHOLE_NUMBER.fullmatch(text) else None
+
+
 class SatisfactionFormField(forms.IntegerField):
-    """A form's satisfaction: a whole number 1-10, out of range refused in one message."""
+    """A form's satisfaction: a whole number 1-10 in plain digits (whole_number), out of
+    range refused in one message."""
 
     def __init__(self, **kwargs):
         kwargs = {"min_value": LOWEST, "max_value": HIGHEST, **kwargs}
         kwargs["error_messages"] = {**_MESSAGES, **kwargs.get("error_messages", {})}
         super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        number = whole_number(value)
+        if number is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return number
 
 
 class SatisfactionField(models.PositiveSmallIntegerField):

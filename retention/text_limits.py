@@ -21,6 +21,21 @@ class LimitedTextField(models.TextField):
     def validators(self):
         return [*super().validators, MaxLengthValidator(self.max_length)]
 
+    def to_python(self, value):
+        # One line break, whoever wrote it: a browser's textarea sends CRLF, an old Mac
+        # export a lone CR (customers/row_values.py `text` reads files and the API so).
+        value = super().to_python(value)
+        return one_line_break(value) if isinstance(value, str) else value
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        return one_line_break(value) if isinstance(value, str) else value
+
+
+def one_line_break(text: str) -> str:
+    """`text` with every line break (CRLF, CR) written as LF."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
     def deconstruct(self):
         # The database column is a plain text column; migrations need no import of ours.
         name, _path, args, kwargs = super().deconstruct()

@@ -43,21 +43,28 @@ def _validate_teams(rows: list[dict], errors: list[dict], present: set[str] | No
         for name, pk in Team.objects.filter(name__in=parents_wanted).values_list("name", "id")
     }
     managers = _employees_named(row["manager"] for row in rows if row.get("manager"))
-    # every team's parent, by external id (or "#id" for a team without one), as it will be
     key_of = dict(Team.objects.values_list("id", "external_id"))
-    parent_of: dict[str, str | None] = {(key or f"#{pk}"): None for pk, key in key_of.items()}
-    for pk, parent in Team.objects.filter(parent__isnull=False).values_list("id", "parent_id"):
-        parent_of[key_of[pk] or f"#{pk}"] = key_of[parent] or f"#{parent}"
-    for index, row in enumerate(rows):
+    for row in rows:
         if not row.get("external_id"):
-            continue  # said above; the other fields are checked all the same
+            continue  # said below; the other fields are checked all the same
         before = by_key.get(row["external_id"])
         if before is None and row.get("name"):
             claimed = by_name.get(row["name"].lower())
             if claimed is not None and claimed["external_id"] is None:
                 before = claimed  # made by hand; the HR system's id now names it
+                key_of[before["id"]] = row["external_id"]
         row["id"] = before["id"] if before else None
         row["before"] = before
+    # Every team's parent, by external id (or "#id" for a team without one), as it will
+    # be: a team made by hand that a row takes over is already keyed by the row's id, so
+    # a loop through it (or a team its own parent) is seen whichever way it is named.
+    parent_of: dict[str, str | None] = {(key or f"#{pk}"): None for pk, key in key_of.items()}
+    for pk, parent in Team.objects.filter(parent__isnull=False).values_list("id", "parent_id"):
+        parent_of[key_of[pk] or f"#{pk}"] = key_of[parent] or f"#{parent}"
+    for index, row in enumerate(rows):
+        if not row.get("external_id"):
+            continue
+        before = row["before"]
         if row.get("name"):
             other = by_name.get(row["name"].lower())
             if other is not None and other["id"] != row["id"]:
@@ -102,8 +109,6 @@ def _validate_teams(rows: list[dict], errors: list[dict], present: set[str] | No
                     Worded(gettext_noop("A team cannot be its own parent.")),
                 )
                 continue
-            if before:
-                parent_of.pop(f"#{before['id']}", None)
             parent_of[row["external_id"]] = row["parent_key"]
         if given("manager"):
             manager = row.pop("manager", None)

@@ -112,6 +112,35 @@ def test_teams_that_would_go_round_in_a_circle_are_refused_and_nothing_is_writte
     assert not Team.objects.exists()
 
 
+def test_a_team_taken_over_by_name_cannot_become_its_own_parent_or_close_a_circle(tmp_path):
+    # Teams made by hand have no external id: a row taking one over by its name, and a
+    # parent naming it by its name, are the same team.
+    north, east = TeamFactory(name="Team North"), TeamFactory(name="Team East")
+    report = run("teams", write(tmp_path, "external_id,name,parent\nT-E,Team East,Team East\n"))
+    problems = {(p["line"], p["column"]): p["message"] for p in report.problems}
+    assert problems == {(2, "parent"): "A team cannot be its own parent."}
+    api, _ = integration_client()
+    rows = [
+        {"external_id": "T-N", "name": "Team North", "parent": "T-X"},
+        {"external_id": "T-X", "name": "Xeno", "parent": "Team North"},
+    ]
+    response = api.post("/api/v1/teams/bulk/", {"rows": rows}, format="json")
+    assert response.status_code == 400
+    assert {(e["index"], e["field"]) for e in response.json()["error"]["rows"]} == {
+        (0, "parent"),
+        (1, "parent"),
+    }
+    north.refresh_from_db()
+    east.refresh_from_db()
+    assert (north.external_id, north.parent_id, east.external_id, east.parent_id) == (
+        None,
+        None,
+        None,
+        None,
+    )
+    assert Team.objects.count() == 2  # nothing written
+
+
 def test_employees_with_managers_further_down_and_teams_by_id_or_name(tmp_path):
     import_teams(tmp_path)
     path = write(
