@@ -81,8 +81,8 @@ def start_overdue_night(now: dt.datetime | None = None) -> dt.date | None:
     local = (now or timezone.now()).astimezone(zone)
     due = local.replace(hour=int(crontab.hour), minute=int(crontab.minute), second=0, microsecond=0)
     day = timezone.localdate(now or timezone.now())
-    if local < due or JobStep.objects.filter(day=day, name=NIGHTLY_JOBS[0][0]).exists():
-        return None
+    if local < due or JobStep.objects.filter(day__gte=day, name=NIGHTLY_JOBS[0][0]).exists():
+        return None  # started already, or a later night was (never go back a day)
     steps.logger.warning("The night of %s was due at %s and never started: starting it", day, due)
     start_night(day)
     return day

@@ -108,3 +108,42 @@ def test_env_example_lists_every_variable_the_settings_read():
     )
     assert read, "no environment reads found in settings"
     assert read - listed == set()
+
+
+def test_the_mail_server_comes_from_the_environment(tmp_path):
+    password = tmp_path / "smtp_password"
+    password.write_text("s3cret\n")
+    env = dict(
+        SECRET_KEY="x",
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_HOST="smtp.example.com",
+        EMAIL_PORT="587",
+        EMAIL_HOST_USER="crm@example.com",
+        EMAIL_HOST_PASSWORD_FILE=str(password),
+        EMAIL_USE_TLS="true",
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.core.mail import get_connection; "
+            "c = get_connection(); print(c.host, c.port, c.username, c.password, c.use_tls, "
+            "c.use_ssl, c.timeout)",
+        ],
+        cwd=ROOT,
+        env={**os.environ, **env, "DJANGO_SETTINGS_MODULE": "retention.settings"},
+        capture_output=True,
+        text=True,
+    )
+    assert result.stdout.split() == [
+        "smtp.example.com",
+        "587",
+        "crm@example.com",
+        "s3cret",
+        "True",
+        "False",
+        "30",
+    ], result.stderr
+    both = _settings_in_subprocess(SECRET_KEY="x", EMAIL_USE_TLS="true", EMAIL_USE_SSL="true")
+    assert both.returncode != 0
+    assert "Set EMAIL_USE_TLS (STARTTLS, port 587) or EMAIL_USE_SSL (465), not both." in both.stderr

@@ -69,3 +69,12 @@ def test_the_watchdog_task_starts_it():
     nightly_at(0, 0)  # midnight: passed whenever the test runs
     assert watchdog()["night_started"] == timezone.localdate().isoformat()
     assert watchdog()["night_started"] is None
+
+
+def test_the_watchdog_never_starts_a_night_before_one_already_started():
+    from retention.nightly import start_night
+
+    nightly_at(2, 0)
+    start_night(timezone.localdate() + dt.timedelta(days=1))  # a later night ran already
+    assert start_overdue_night(now=local(3, 0)) is None
+    assert not JobStep.objects.filter(day=timezone.localdate()).exists()
