@@ -170,6 +170,7 @@ def send_digests(*, day: dt.date, limit: int = 20) -> int:
             DigestSent.objects.filter(
                 day=day, employee__in=[person for person, _ in block if person not in refused]
             ).update(handed_over=True)
+            job_steps.fault_point("digest_block")  # tests: strike between two blocks
     if refused:  # not sent: tried again on the next run
         DigestSent.objects.filter(day=day, employee__in=refused).delete()
     return len(people) - len(refused)

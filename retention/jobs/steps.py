@@ -163,14 +163,18 @@ def replace_steps(day: dt.date, names: list[str], specs: list[StepSpec]) -> list
 
 
 def send(step_ids: list[int], *, countdown: float | None = None) -> None:
-    """Hand the steps to the workers once the rows are committed (without a broker: run
-    them here and now, inside the caller's transaction)."""
+    """Hand the steps to the workers once the rows are committed; `run_nightly` in this
+    process runs them here once committed; without a broker otherwise (tests, a request
+    of the embedded default) here and now, inside the caller's transaction."""
     if not step_ids:
         return
     ids = list(step_ids)
-    if _eager():
+    if _eager() and not _here.get():
         _dispatch(ids)
     else:
+        # After the caller's transaction commits: to the workers, or (`run_nightly` in
+        # this process) here, outside it, so each step commits its own writes as it goes
+        # (a digest marked sent stays marked if the process is killed later in the night).
         transaction.on_commit(lambda: _dispatch(ids, countdown=countdown))
 
 
@@ -313,7 +317,10 @@ def run_step(step_id: int) -> dict:
     if step is None:
         return {"step": step_id, "ran": False}
     token = _current.set(step)
-    heartbeat = None if _eager() else _Heartbeat(step.pk, me)
+    # Beating in this process too (`run_nightly`), where a watchdog elsewhere could take
+    # a live step over; not on SQLite (a second writer waits for the first) or in tests.
+    beats = not _eager() or (_here.get() and connection.vendor == "postgresql")
+    heartbeat = _Heartbeat(step.pk, me) if beats else None
     if heartbeat:
         heartbeat.start()
     try:
@@ -679,11 +686,18 @@ def rerun(step: JobStep) -> JobStep:
 
 def run_here(day: dt.date) -> None:
     """Run the day's queued steps in this process until none is left (eager mode, and
-    tests whose transaction never commits)."""
+    tests whose transaction never commits), and take over the day's running steps whose
+    owner is gone (an earlier `run_nightly` killed mid-step, a worker that stopped
+    beating): with no worker and no watchdog, nothing else would."""
     while True:
         ready = list(
             JobStep.objects.filter(day=day, status=Status.QUEUED).values_list("pk", flat=True)
         )
+        ready += [
+            step.pk
+            for step in JobStep.objects.filter(day=day, status=Status.RUNNING)
+            if owner_lost(step)
+        ]
         if not ready:
             return
         for step_id in ready:

@@ -1,0 +1,107 @@
+"""`run_nightly` without workers runs the steps in its own process (retention/jobs/steps.py
+`in_this_process`, `run_here`). Killed there, it must heal as a worker's night does: a
+step left running by a process that is gone is taken over by the next `run_nightly`;
+each step commits its own writes as it goes (not inside the step that started it, where
+a kill rolled back a night of digests marked sent); and a step running here beats, so a
+watchdog elsewhere does not take a live step over."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import time
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from retention.jobs import steps
+from retention.jobs.models import JobStep
+
+DAY = dt.date(2026, 3, 2)
+TARGET = "tests.jobs.test_night_in_this_process.record"
+SEEN: list[tuple[str, bool, dt.datetime | None]] = []
+
+
+def record(label: str, hold: float = 0.0) -> dict:
+    """A step's work: notes whether it ran inside a transaction and, after holding, the
+    heartbeat its row carries then."""
+    time.sleep(hold)
+    beat = None
+    if hold:
+        beat = JobStep.objects.filter(day=DAY, name=label).values_list("heartbeat_at", flat=True)[0]
+    SEEN.append((label, connection.in_atomic_block, beat))
+    return {"label": label}
+
+
+@pytest.fixture(autouse=True)
+def _fresh():
+    SEEN.clear()
+    yield
+    SEEN.clear()
+
+
+def a_gone_process() -> int:
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
+
+
+@pytest.mark.django_db
+def test_a_step_left_running_by_a_killed_run_nightly_is_taken_over_and_the_night_ends():
+    gone = f"{steps.HOST}:{a_gone_process()}:1"
+    now = timezone.now()
+    JobStep.objects.bulk_create(
+        [
+            JobStep(
+                day=DAY,
+                name="first",
+                target=TARGET,
+                kwargs={"label": "first"},
+                status=JobStep.Status.RUNNING,
+                owner=gone,
+                heartbeat_at=now,  # fresh: only its process is gone
+                attempts=1,
+                started_at=now,
+            ),
+            JobStep(
+                day=DAY,
+                name="second",
+                target=TARGET,
+                kwargs={"label": "second"},
+                after="first",
+                status=JobStep.Status.WAITING,
+            ),
+        ]
+    )
+    with steps.in_this_process():
+        steps.run_here(DAY)
+    assert [label for label, *_ in SEEN] == ["first", "second"]
+    assert dict(JobStep.objects.filter(day=DAY).values_list("name", "status")) == {
+        "first": JobStep.Status.DONE,
+        "second": JobStep.Status.DONE,
+    }
+    assert JobStep.objects.get(day=DAY, name="first").attempts == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_steps_started_in_this_process_run_after_their_starter_commits():
+    spec = steps.StepSpec(name="inner", target=TARGET, kwargs={"label": "inner"})
+    with steps.in_this_process():
+        with transaction.atomic():
+            steps.add_steps(DAY, [spec])
+            assert SEEN == []  # not inside the transaction that recorded it
+        assert [(label, inside) for label, inside, _ in SEEN] == [("inner", False)]
+    assert JobStep.objects.get(day=DAY, name="inner").status == JobStep.Status.DONE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_step_running_in_this_process_beats(settings):
+    settings.JOBS_HEARTBEAT_SECONDS = 0.5
+    spec = steps.StepSpec(name="slow", target=TARGET, kwargs={"label": "slow", "hold": 2.0})
+    with steps.in_this_process():
+        steps.add_steps(DAY, [spec])
+    step = JobStep.objects.get(day=DAY, name="slow")
+    (_, _, beat) = SEEN[0]
+    # Claimed at started_at; beaten since, while its work was holding.
+    assert beat is not None and beat - step.started_at >= dt.timedelta(seconds=1)
