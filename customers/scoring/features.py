@@ -401,7 +401,15 @@ def _contract_features(as_of: dt.date, selection: CustomerSelection) -> pd.DataF
             "annual_value_reporting", filter=Q(end_date__gte=as_of - dt.timedelta(days=365))
         ),
     }
-    queryset = selection.apply(Contract.objects.filter(start_date__lte=as_of), "customer_id")
+    # Every aggregate reads contracts ending on or after a year before the day: older
+    # ones (half of a company's contracts after a few renewals) are left unread. A
+    # customer with none of them gets no row, which reads as a row of no contracts.
+    queryset = selection.apply(
+        Contract.objects.filter(
+            start_date__lte=as_of, end_date__gte=as_of - dt.timedelta(days=365)
+        ),
+        "customer_id",
+    )
     queryset = queryset.values("customer_id").annotate(**aggregates).order_by()
     return read_frame(
         queryset.values_list("customer_id", *aggregates), ["customer_id", *aggregates]
