@@ -14,8 +14,9 @@ the primary keys), so a night costs what the day's change costs, not the company
   [S-N+1, A-N]: a few days of roll-ups, not N;
 - the latest days move to the newest roll-up of (S, A] where there is one;
 - the 180 days' lowest and highest employee id are not sums: entering roll-ups widen
-  them; only where a leaving roll-up held one of them (its id equals the row's) are
-  they taken again from the customer's 180 days;
+  them, and the row keeps the latest day each was seen (the lowest id of the 180 days
+  is, on every day it dealt with the customer, that day's lowest); only where that day
+  leaves the 180 days are they taken again from the customer's 180 days;
 - nor are the year's latest two satisfaction scores: where a score entered or left the
   year they are the latest two of the entering scores and the row's own two (the row
   keeps their days), still in the year;
@@ -60,7 +61,27 @@ TABLE = "customers_interactionwindow"
 # What the features read, then the days of the two satisfaction scores (for the nights).
 FEATURES = ["customer_id", *COUNTS, *LATEST, "employee_low_180d", "employee_high_180d"]
 FEATURES += ["satisfaction_latest", "satisfaction_previous"]
+SATISFACTION = [
+    "satisfaction_latest",
+    "satisfaction_previous",
+    "satisfaction_latest_day",
+    "satisfaction_previous_day",
+]
 COLUMNS = [*FEATURES, "satisfaction_latest_day", "satisfaction_previous_day"]
+COLUMNS += ["employee_low_day", "employee_high_day"]
+
+
+def _bound_days(rows: str) -> list[str]:
+    """The latest day among `rows` (a condition on roll-ups `d`) with the lowest day's
+    lowest employee id, and with the highest day's highest: the days the 180 days' bounds
+    were last seen when `rows` are those days."""
+    return [
+        "(array_agg(d.day ORDER BY d.employee_low, d.day DESC)"
+        f" FILTER (WHERE {rows} AND d.employee_low IS NOT NULL))[1]",
+        "(array_agg(d.day ORDER BY d.employee_high DESC, d.day DESC)"
+        f" FILTER (WHERE {rows} AND d.employee_high IS NOT NULL))[1]",
+    ]
+
 
 _SCORED = "d.satisfaction_latest IS NOT NULL AND d.day > %(as_of)s::date - 365"
 
@@ -77,7 +98,7 @@ def _aggregates() -> str:
     recent = f"d.day > %(as_of)s::date - {EMPLOYEE_DAYS}"
     parts.append(f"min(d.employee_low) FILTER (WHERE {recent})")
     parts.append(f"max(d.employee_high) FILTER (WHERE {recent})")
-    return ",\n".join(parts + _satisfaction())
+    return ",\n".join(parts + _satisfaction() + _bound_days(recent))
 
 
 def _satisfaction() -> list[str]:
@@ -246,9 +267,8 @@ def _next_rows(cursor, params) -> int:
         deltas.append(f"max(d.day) FILTER (WHERE {entering} AND {condition}) AS {column}")
     deltas.append(f"min(d.employee_low) FILTER (WHERE {entering}) AS employee_low_180d")
     deltas.append(f"max(d.employee_high) FILTER (WHERE {entering}) AS employee_high_180d")
-    employees_leave = _leaving(EMPLOYEE_DAYS)
-    deltas.append(f"min(d.employee_low) FILTER (WHERE {employees_leave}) AS leaving_low")
-    deltas.append(f"max(d.employee_high) FILTER (WHERE {employees_leave}) AS leaving_high")
+    low_day, high_day = _bound_days(entering)
+    deltas += [f"{low_day} AS employee_low_day", f"{high_day} AS employee_high_day"]
     # A score entered the year, or one left it.
     deltas.append(
         "coalesce(bool_or(d.satisfaction_latest IS NOT NULL AND "
@@ -260,23 +280,37 @@ def _next_rows(cursor, params) -> int:
         "least(w.employee_low_180d, x.employee_low_180d) AS employee_low_180d",
         "greatest(w.employee_high_180d, x.employee_high_180d) AS employee_high_180d",
     ]
-    values += [f"w.{column}" for column in COLUMNS[len(COUNTS) + len(LATEST) + 3 :]]
-    # The lowest (highest) employee id leaves only with a roll-up that holds it: every
-    # leaving roll-up's is at least (most) the row's.
-    values.append(
-        "coalesce(x.leaving_low = w.employee_low_180d"
-        " OR x.leaving_high = w.employee_high_180d, false) AS employees_move"
-    )
+    values += [f"w.{column}" for column in SATISFACTION]
+    # An entering roll-up with the bound's id, or a lower (higher) one, is where the
+    # bound was last seen now (it is newer than every day of the row).
+    for bound, compare in (("low", "<="), ("high", ">=")):
+        values.append(
+            f"CASE WHEN x.employee_{bound}_180d IS NOT NULL AND (w.employee_{bound}_180d IS NULL"
+            f" OR x.employee_{bound}_180d {compare} w.employee_{bound}_180d)"
+            f" THEN x.employee_{bound}_day ELSE w.employee_{bound}_day END"
+            f" AS employee_{bound}_day"
+        )
     values.append("x.scores_move")
+    # A bound whose last day left the 180 days (or that has no day: a row from before
+    # the days were kept) is taken again from the customer's 180 days.
+    gone = f"%(as_of)s::date - {EMPLOYEE_DAYS}"
+    employees_move = " OR ".join(
+        f"(v.employee_{bound}_180d IS NOT NULL AND (v.employee_{bound}_day IS NULL"
+        f" OR v.employee_{bound}_day <= {gone}))"
+        for bound in ("low", "high")
+    )
     cursor.execute("DROP TABLE IF EXISTS window_next")
     cursor.execute(
         f"""
         CREATE TEMPORARY TABLE window_next ON COMMIT DROP AS
-        SELECT w.customer_id, {", ".join(values)}
-        FROM (
-            SELECT d.customer_id, {", ".join(deltas)} FROM window_edges d GROUP BY d.customer_id
-        ) x
-        JOIN {TABLE} w ON w.customer_id = x.customer_id
+        SELECT v.*, {employees_move} AS employees_move FROM (
+            SELECT w.customer_id, {", ".join(values)}
+            FROM (
+                SELECT d.customer_id, {", ".join(deltas)}
+                FROM window_edges d GROUP BY d.customer_id
+            ) x
+            JOIN {TABLE} w ON w.customer_id = x.customer_id
+        ) v
         """,
         params,
     )
@@ -287,13 +321,16 @@ def _next_rows(cursor, params) -> int:
 
 
 def _employees_again(cursor, params) -> int:
-    """Where a roll-up holding the lowest or highest employee id left the 180 days, both
-    again from the customer's 180 days (none: NULL)."""
+    """Where the day the lowest or highest employee id was last seen left the 180 days,
+    both and their days again from the customer's 180 days (none: NULL)."""
+    low_day, high_day = _bound_days("true")
     cursor.execute(
         f"""
-        UPDATE window_next n SET employee_low_180d = e.low, employee_high_180d = e.high
+        UPDATE window_next n SET employee_low_180d = e.low, employee_high_180d = e.high,
+            employee_low_day = e.low_day, employee_high_day = e.high_day
         FROM (
-            SELECT n.customer_id, min(d.employee_low) AS low, max(d.employee_high) AS high
+            SELECT n.customer_id, min(d.employee_low) AS low, max(d.employee_high) AS high,
+                   {low_day} AS low_day, {high_day} AS high_day
             FROM window_next n
             LEFT JOIN customers_interactionday d ON d.customer_id = n.customer_id
              AND d.day <= %(as_of)s AND d.day > %(as_of)s::date - {EMPLOYEE_DAYS}

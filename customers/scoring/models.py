@@ -451,6 +451,11 @@ class InteractionWindow(models.Model):
     # moves them on from the scores entering the year and these, not from the year.
     satisfaction_latest_day = models.DateField(null=True)
     satisfaction_previous_day = models.DateField(null=True)
+    # The latest day of the 180 on which the lowest (highest) employee id dealt with the
+    # customer: a night takes the ids again from the 180 days only when that day leaves
+    # them (the owner met last week keeps the bound, whatever leaves).
+    employee_low_day = models.DateField(null=True)
+    employee_high_day = models.DateField(null=True)
 
     def __str__(self) -> str:
         return f"Interaction features of customer #{self.customer_id}"

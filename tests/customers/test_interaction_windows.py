@@ -107,3 +107,44 @@ def interaction_days_all():
     from customers.scoring.features import ALL_CUSTOMERS
 
     return ALL_CUSTOMERS
+
+
+def test_employee_bounds_are_read_again_only_when_their_last_day_leaves():
+    """Ann (the lower id) met Xeno 178 and 10 days before AS_OF, Bob 100 days before;
+    Ann met Yola only 178 days before, Bob 50 days before. Three nights later the day
+    178 days back has left the 180 days: Xeno's bounds hold (Ann was seen 10 days back),
+    Yola's are read again (Ann's last day left): Bob alone, single-threaded."""
+    from tests.factories import CustomerFactory, EmployeeFactory
+
+    ann, bob = EmployeeFactory(name="Ann"), EmployeeFactory(name="Bob")
+    assert ann.pk < bob.pk
+    xeno, yola = CustomerFactory(name="Xeno"), CustomerFactory(name="Yola")
+    for customer, person, offset in [
+        (xeno, ann, 178),
+        (xeno, ann, 10),
+        (xeno, bob, 100),
+        (yola, ann, 178),
+        (yola, bob, 50),
+    ]:
+        InteractionFactory(
+            customer=customer, employee=person, happened_at=at(offset), kind=K.CALL, direction=OUT
+        )
+    night(AS_OF)
+    rows = {w.customer_id: w for w in InteractionWindow.objects.all()}
+    assert (rows[xeno.pk].employee_low_day, rows[xeno.pk].employee_high_day) == (
+        AS_OF - dt.timedelta(days=10),
+        AS_OF - dt.timedelta(days=100),
+    )
+    assert rows[yola.pk].employee_low_day == AS_OF - dt.timedelta(days=178)
+    later = AS_OF + dt.timedelta(days=3)
+    moved = night(later)
+    assert moved["recomputed"] == 1  # Yola only
+    rows = {w.customer_id: w for w in InteractionWindow.objects.all()}
+    assert (rows[xeno.pk].employee_low_180d, rows[xeno.pk].employee_high_180d) == (ann.pk, bob.pk)
+    assert (rows[yola.pk].employee_low_180d, rows[yola.pk].employee_high_180d) == (bob.pk, bob.pk)
+    assert rows[yola.pk].employee_low_day == AS_OF - dt.timedelta(days=50)
+    features = both_ways(later)
+    assert (features.loc[xeno.pk, "single_threaded"], features.loc[yola.pk, "single_threaded"]) == (
+        0,
+        1,
+    )
