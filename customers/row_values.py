@@ -124,7 +124,9 @@ def choice(choices: Iterable[str]) -> Callable:
     def parse(value):
         if blank(value):
             return ""
-        if isinstance(value, str) and value.strip().casefold() in by_key:
+        # ASCII letters only: "ſervice" (a long s, which case folding reads as s) is not
+        # "service".
+        if isinstance(value, str) and value.isascii() and value.strip().casefold() in by_key:
             return by_key[value.strip().casefold()]
         if value not in allowed:
             raise RowError(

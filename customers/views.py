@@ -210,6 +210,11 @@ def customer_list(request: HttpRequest) -> HttpResponse:
             "by_score": sort in SCORE_SORTS,
             "unscored_match": unscored_match,
             "name_sort_query": _with(query, sort="name"),
+            # The export takes what the list shows: active customers unless a status
+            # was chosen (with no filter at all it would take every status).
+            "export_query": query.urlencode()
+            if query.get("status")
+            else _with(query, status="active"),
             "hide_risk": not sees_risk,
             "owner": filters.get("owner"),
             "owner_text": owner_label(filters["owner"]) if filters.get("owner") else "",

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from handover.models import HandoverPlan, HandoverStep
 from retention.satisfaction import SatisfactionFormField
-from retention.text_limits import limit_of
+from retention.text_limits import TextFormField, limit_of
 from staff.models import Employee
 
 
@@ -36,7 +36,7 @@ class DepartureForm(forms.Form):
         coerce=lambda value: value == "true",
         widget=forms.RadioSelect,
     )
-    exit_interview_notes = forms.CharField(
+    exit_interview_notes = TextFormField(
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
         max_length=limit_of(HandoverPlan, "exit_interview_notes"),
@@ -52,7 +52,7 @@ class DepartureForm(forms.Form):
 
 
 class ExitInterviewForm(forms.Form):
-    exit_interview_notes = forms.CharField(
+    exit_interview_notes = TextFormField(
         widget=forms.Textarea(attrs={"rows": 4}),
         required=False,
         max_length=limit_of(HandoverPlan, "exit_interview_notes"),
@@ -66,7 +66,7 @@ class ExitInterviewForm(forms.Form):
 
 
 class StepDoneForm(forms.Form):
-    note = forms.CharField(
+    note = TextFormField(
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
         max_length=limit_of(HandoverStep, "note"),

@@ -58,7 +58,9 @@ class HandoverPlan(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Handover of {self.employee} (last day {self.last_day})"
+        # No last day: the admin lists a plan's tasks to staff who may not know of the
+        # departure's date (staff/access.py departures_seen_by); the plan's page shows it.
+        return f"Handover of {self.employee}"
 
     @property
     def reason_text(self) -> str:

@@ -478,7 +478,9 @@ def change_ownership(*, task: HandoverTask, by: Employee | None) -> HandoverTask
                 % {"customer": task.customer}
             }
         )
-    unable = Employee.cannot_own_customers([task.successor_id])
+    unable = unable_as_read_by(
+        by.user if by is not None else None, Employee.cannot_own_customers([task.successor_id])
+    )
     if task.successor_id in unable:
         # Accepted while they could; since then they left, started leaving or moved to
         # a role that owns no customers: choose another successor.

@@ -5,6 +5,7 @@ validator), and services that take the text as an argument (`check_length`)."""
 
 from __future__ import annotations
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models
@@ -31,15 +32,18 @@ class LimitedTextField(models.TextField):
         value = super().get_prep_value(value)
         return one_line_break(value) if isinstance(value, str) else value
 
-
-def one_line_break(text: str) -> str:
-    """`text` with every line break (CRLF, CR) written as LF."""
-    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+    def formfield(self, **kwargs):
+        return super().formfield(**{"form_class": TextFormField, **kwargs})
 
     def deconstruct(self):
         # The database column is a plain text column; migrations need no import of ours.
         name, _path, args, kwargs = super().deconstruct()
         return name, "django.db.models.TextField", args, kwargs
+
+
+def one_line_break(text: str) -> str:
+    """`text` with every line break (CRLF, CR) written as LF."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def check_length(model: type[models.Model], name: str, value: str) -> None:
@@ -53,3 +57,12 @@ def check_length(model: type[models.Model], name: str, value: str) -> None:
 
 def limit_of(model: type[models.Model], name: str) -> int:
     return model._meta.get_field(name).max_length
+
+
+class TextFormField(forms.CharField):
+    """A form's free text with every line break one character (LF), as it is stored and
+    counted against the limit: a browser's textarea sends CRLF, which would count twice."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return one_line_break(value) if isinstance(value, str) else value

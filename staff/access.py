@@ -244,11 +244,15 @@ def offered_people(user, people: QuerySet[Employee]) -> QuerySet[Employee]:
     grantee: the active ones, and those leaving whose departure `user` may not read
     (departures_seen_by). A list that left the latter out would tell who is leaving;
     choosing one is refused without saying why (unable_as_read_by)."""
+    from django.utils import timezone
+
     seen = departures_seen_by(user)
     active = Q(status=Employee.Status.ACTIVE)
     if seen is None:
         return people.filter(active)
-    return people.filter(active | (Q(status=Employee.Status.DEPARTING) & ~Q(pk__in=seen)))
+    # Past their last day they have left (their access ended): no one's secret, not offered.
+    leaving = Q(status=Employee.Status.DEPARTING, departure_date__gte=timezone.localdate())
+    return people.filter(active | (leaving & ~Q(pk__in=seen)))
 
 
 def unable_as_read_by(user, unable: dict[int, str]) -> dict[int, str]:

@@ -25,7 +25,7 @@ from django.db.models import Q
 from customers.figures import changes
 from customers.figures.changes import ChurnPlan
 from customers.figures.models import ChurnFigure, ExposureFigure, TierFigure
-from customers.scoring.models import RiskScore
+from customers.scoring.models import RiskScore, ScoringRun
 from retention.jobs import steps
 from retention.months import month_starts, next_month
 
@@ -225,12 +225,16 @@ def exposure_figures(day: dt.date) -> list[ExposureFigure]:
     ]
 
 
-def compute(*, day: dt.date) -> dict[str, int]:
+def compute(*, day: dt.date) -> dict[str, int | str]:
     """The dashboard figures for `day` (the scoring day): tiers and exposure computed
     again; of the churn figures, the teams and months that changed since the last pass
     (changes.py), the same rows a whole recomputation gives. Written in one transaction
     (the noted changes are taken in it too), so a re-run, or a run after a killed one,
-    leaves exactly one set."""
+    leaves exactly one set. A day older than the latest complete scoring run (a night
+    run late, or again) changes nothing: the figures follow the latest day, as the
+    alerts do."""
+    if ScoringRun.objects.filter(day__gt=day, status=ScoringRun.Status.COMPLETE).exists():
+        return {"skipped": f"a later scoring run than {day} exists; the figures follow the latest"}
     tiers, exposure = tier_figures(day), exposure_figures(day)
     first_month = month_starts(day, CHURN_MONTHS)[0]
     with transaction.atomic():

@@ -36,11 +36,21 @@ def _validate_teams(rows: list[dict], errors: list[dict], present: set[str] | No
     by_key = {t["external_id"]: t for t in stored if t["external_id"]}
     by_name = {t["name"].lower(): t for t in stored}
     parents_wanted = {row["parent"] for row in rows if row.get("parent")}
-    parents = dict(
+    # A parent named by its external id, or by its name in any case (as a row takes a
+    # team over by its name).
+    by_parent_name = {
+        name.lower(): pk
+        for name, pk in Team.objects.annotate(key=Lower("name"))
+        .filter(key__in={p.lower() for p in parents_wanted})
+        .values_list("name", "id")
+    }
+    by_parent_key = dict(
         Team.objects.filter(external_id__in=parents_wanted).values_list("external_id", "id")
-    ) | {
-        name: pk
-        for name, pk in Team.objects.filter(name__in=parents_wanted).values_list("name", "id")
+    )
+    parents = {
+        wanted: by_parent_key.get(wanted, by_parent_name.get(wanted.lower()))
+        for wanted in parents_wanted
+        if wanted in by_parent_key or wanted.lower() in by_parent_name
     }
     managers = _employees_named(row["manager"] for row in rows if row.get("manager"))
     key_of = dict(Team.objects.values_list("id", "external_id"))

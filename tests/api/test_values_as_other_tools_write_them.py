@@ -181,3 +181,23 @@ def test_every_line_break_is_stored_as_one(api, tmp_path):
         "old\nmac",
         "typed\nin a browser",
     ]
+
+
+def test_a_browser_s_crlf_counts_as_one_character_against_the_limit():
+    customer = CustomerFactory(external_id="C-1")
+    limit = Interaction._meta.get_field("notes").max_length
+    lines = limit // 2  # "x\r\n" per line: 3 characters sent, 2 stored
+    notes = "x\r\n" * lines
+    form = QuickInteractionForm(
+        {"kind": "call", "direction": "outbound", "happened_at": WHEN, "notes": notes},
+        customer=customer,
+    )
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["notes"] == ("x\n" * lines).strip()
+
+
+def test_a_choice_in_other_letters_is_refused(api):
+    rows = [{"external_id": "A", "name": "A", "customer_since": "2024-01-01", "segment": "ſcore"}]
+    assert refused(api, "customers", rows) == [
+        (0, "segment", "'ſcore' is not one of core, important, general.")
+    ]

@@ -227,3 +227,22 @@ def test_a_contract_starting_after_the_first_of_this_month_recomputes_nothing(co
 
     assert (result["churn_whole"], result["churn_teams"]) == (0, 0)
     assert _rows() == _whole(NEXT)
+
+
+def test_a_night_for_an_older_day_leaves_the_latest_figures_as_they_are(company):
+    """A night queued before midnight and run after the next day's, or run again for an
+    older day, must not put the figures back a day (the alerts do the same)."""
+    from customers.models import RiskModel, ScoringRun
+
+    model = RiskModel.objects.create(
+        version=1, kind="rules", as_of=NEXT, horizon_days=90, window_start=NEXT, window_end=NEXT
+    )
+    ScoringRun.objects.create(day=NEXT, model=model, status="complete")
+    figures.compute(day=NEXT)
+    before = _rows()
+    Customer.objects.filter(name="Ann1").update(
+        status="churned", churned_on=FIRST, churn_reason="price"
+    )
+    result = figures.compute(day=FIRST)
+    assert "later scoring run" in result["skipped"]
+    assert _rows() == before

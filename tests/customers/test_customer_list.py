@@ -132,3 +132,22 @@ def test_a_search_that_finds_only_unscored_customers_says_so(client, world):
     page = client.get(reverse("customers"), {"q": "nobody"}).content.decode()
     assert "No customer you may see matches these filters." in page
     assert "not scored yet." not in page
+
+
+def test_the_export_link_of_the_unfiltered_list_takes_what_it_shows(client, world):
+    from customers.models import Customer
+
+    Customer.objects.filter(name="Apex").update(
+        status="churned", churned_on=TODAY, churn_reason="price"
+    )
+    client.force_login(world["mia"].user)
+    page = client.get(reverse("customers")).content.decode()
+    link = reverse("export", args=["customers"]) + "?status=active"
+    assert f'href="{link}"' in page
+    form = client.get(link).content.decode()  # the reason asked, the filters kept
+    assert 'name="status" value="active"' in form
+    response = client.post(
+        reverse("export", args=["customers"]), {"status": "active", "reason": "Review"}
+    )
+    body = b"".join(response.streaming_content).decode()
+    assert "Acme" in body and "Birch" in body and "Apex" not in body  # as the list shows

@@ -102,3 +102,42 @@ def test_the_account_managers_to_grant_access_do_not_tell_who_is_leaving(client,
     )
     assert "Select a valid choice" in text_of(response)
     assert not AccessGrant.objects.exists()
+
+
+def test_an_ownership_change_to_a_successor_now_leaving_does_not_name_the_departure(world):
+    from django.core.exceptions import ValidationError
+
+    from handover import services
+
+    team, plan, zed, root = world
+    task = plan.tasks.get(customer=team.c2)
+    task.successor = team.ben  # accepted while Ben (North-2, not Mona's) could
+    task.save()
+    Employee.objects.filter(pk=team.ben.pk).update(
+        status=Employee.Status.DEPARTING,
+        departure_date=TODAY + dt.timedelta(days=9),
+        departure_announced_on=TODAY,
+    )
+    with pytest.raises(ValidationError) as refused:
+        services.change_ownership(task=task, by=team.mona)
+    assert refused.value.message_dict["successor"] == [
+        "Ben cannot take customers over at the moment."
+    ]
+    with pytest.raises(ValidationError) as refused:
+        services.change_ownership(task=task, by=root)
+    assert refused.value.message_dict["successor"] == [
+        "Ben is leaving and cannot take customers over."
+    ]
+
+
+def test_people_past_their_last_day_are_not_offered_and_plans_do_not_show_the_day(client, world):
+    team, plan, zed, root = world
+    Employee.objects.filter(pk=zed.pk).update(
+        departure_date=TODAY - dt.timedelta(days=1),
+        departure_announced_on=TODAY - dt.timedelta(days=20),
+    )
+    client.force_login(team.mona.user)
+    page = client.get(reverse("handover:plan", args=[plan.pk])).content.decode()
+    assert offered(page, [team.ada, team.ben, zed]) == {"Ada", "Ben"}
+    # The admin lists a plan's tasks to staff by the plan's name: no last day in it.
+    assert str(plan) == "Handover of Leo"

@@ -141,6 +141,13 @@ def test_a_team_taken_over_by_name_cannot_become_its_own_parent_or_close_a_circl
     assert Team.objects.count() == 2  # nothing written
 
 
+def test_a_parent_named_in_another_case_is_the_team_of_that_name(tmp_path):
+    sales = TeamFactory(name="Sales")
+    report = run("teams", write(tmp_path, "external_id,name,parent\nT-DE,Sales Germany,SALES\n"))
+    assert report.problem_count == 0, report.problems
+    assert Team.objects.get(external_id="T-DE").parent == sales
+
+
 def test_employees_with_managers_further_down_and_teams_by_id_or_name(tmp_path):
     import_teams(tmp_path)
     path = write(
