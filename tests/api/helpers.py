@@ -21,6 +21,13 @@ def integration_client(role: str = "integration") -> tuple[APIClient, ApiToken]:
     return client_with(key), token
 
 
+def refused(api, kind: str, rows: list[dict]) -> list[tuple]:
+    """A bulk post the API refuses: its row problems as (index, field, message)."""
+    response = api.post(f"/api/v1/{kind}/bulk/", {"rows": rows}, format="json")
+    assert response.status_code == 400, response.json()
+    return [(e["index"], e["field"], e["message"]) for e in response.json()["error"]["rows"]]
+
+
 def user_client(user) -> tuple[APIClient, ApiToken]:
     token, key = ApiToken.issue(name=f"{user.username}'s script", user=user)
     return client_with(key), token

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from customers.models import Contact, Contract, Customer, ExchangeRate, Interaction
-from tests.api.helpers import integration_client
+from tests.api.helpers import integration_client, refused
 from tests.factories import ContactFactory, ContractFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -19,12 +19,6 @@ TODAY = timezone.localdate()
 @pytest.fixture
 def api():
     return integration_client()[0]
-
-
-def refused(api, kind: str, rows: list[dict]) -> list[tuple]:
-    response = api.post(URL.format(kind), {"rows": rows}, format="json")
-    assert response.status_code == 400, response.json()
-    return [(e["index"], e["field"], e["message"]) for e in response.json()["error"]["rows"]]
 
 
 def contract(value, **extra) -> dict:

@@ -14,7 +14,7 @@ from customers import csv_io
 from customers.currency import ExchangeRate
 from customers.forms import QuickInteractionForm
 from customers.models import Contract, Customer, Interaction
-from tests.api.helpers import integration_client
+from tests.api.helpers import integration_client, refused
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -26,12 +26,6 @@ WHEN = timezone.localtime(NOW).strftime("%Y-%m-%dT%H:%M")  # as a browser's fiel
 @pytest.fixture
 def api():
     return integration_client()[0]
-
-
-def refused(api, kind: str, rows: list[dict]) -> list[tuple]:
-    response = api.post(URL.format(kind), {"rows": rows}, format="json")
-    assert response.status_code == 400, response.json()
-    return [(e["index"], e["field"], e["message"]) for e in response.json()["error"]["rows"]]
 
 
 def import_file(tmp_path, kind: str, text: str, *, check: bool = False) -> csv_io.Report:
