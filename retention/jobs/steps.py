@@ -68,6 +68,10 @@ class StepSpec:
 
 
 _here: contextvars.ContextVar[bool] = contextvars.ContextVar("steps_in_this_process", default=False)
+# Steps sent while running in this process, for `run_here` to run one after the other.
+_pending: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
+    "steps_sent_here", default=None
+)
 
 
 def _eager() -> bool:
@@ -78,12 +82,14 @@ def _eager() -> bool:
 
 @contextlib.contextmanager
 def in_this_process():
-    """Steps sent inside run here, not on the workers (`run_nightly` without --queue)."""
-    token = _here.set(True)
+    """Steps sent inside run here, not on the workers (`run_nightly` without --queue):
+    each waits its turn in `run_here`, which runs them one after the other."""
+    token, pending = _here.set(True), _pending.set([])
     try:
         yield
     finally:
         _here.reset(token)
+        _pending.reset(pending)
 
 
 def owner_id() -> str:
@@ -164,17 +170,21 @@ def replace_steps(day: dt.date, names: list[str], specs: list[StepSpec]) -> list
 
 def send(step_ids: list[int], *, countdown: float | None = None) -> None:
     """Hand the steps to the workers once the rows are committed; `run_nightly` in this
-    process runs them here once committed; without a broker otherwise (tests, a request
-    of the embedded default) here and now, inside the caller's transaction."""
+    process runs them one after the other (`run_here`); without a broker otherwise
+    (tests, a request of the embedded default) here and now, inside the caller's
+    transaction."""
     if not step_ids:
         return
     ids = list(step_ids)
-    if _eager() and not _here.get():
+    if _here.get():
+        # `run_nightly` in this process: run by `run_here` after the step that sent them
+        # has finished, each outside the others' transactions, so each commits its own
+        # writes as it goes (a digest marked sent stays marked if the process is killed
+        # later in the night) and is done before the next starts.
+        _pending.get().extend(ids)
+    elif _eager():
         _dispatch(ids)
     else:
-        # After the caller's transaction commits: to the workers, or (`run_nightly` in
-        # this process) here, outside it, so each step commits its own writes as it goes
-        # (a digest marked sent stays marked if the process is killed later in the night).
         transaction.on_commit(lambda: _dispatch(ids, countdown=countdown))
 
 
@@ -689,7 +699,11 @@ def run_here(day: dt.date) -> None:
     tests whose transaction never commits), and take over the day's running steps whose
     owner is gone (an earlier `run_nightly` killed mid-step, a worker that stopped
     beating): with no worker and no watchdog, nothing else would."""
+    pending = _pending.get()
     while True:
+        sent = list(pending or [])
+        if pending:
+            pending.clear()
         ready = list(
             JobStep.objects.filter(day=day, status=Status.QUEUED).values_list("pk", flat=True)
         )
@@ -698,6 +712,8 @@ def run_here(day: dt.date) -> None:
             for step in JobStep.objects.filter(day=day, status=Status.RUNNING)
             if owner_lost(step)
         ]
+        # Steps sent for other days too (a departure's tasks raised by the night).
+        ready += [step_id for step_id in sent if step_id not in ready]
         if not ready:
             return
         for step_id in ready:

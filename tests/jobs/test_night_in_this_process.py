@@ -1,9 +1,10 @@
 """`run_nightly` without workers runs the steps in its own process (retention/jobs/steps.py
 `in_this_process`, `run_here`). Killed there, it must heal as a worker's night does: a
 step left running by a process that is gone is taken over by the next `run_nightly`;
-each step commits its own writes as it goes (not inside the step that started it, where
-a kill rolled back a night of digests marked sent); and a step running here beats, so a
-watchdog elsewhere does not take a live step over."""
+each step commits its own writes as it goes and is done before the next starts (not
+run inside the step that started it, where a kill rolled back a night of digests marked
+sent and left the scoring step running until the night ended); and a step running here
+beats, so a watchdog elsewhere does not take a live step over."""
 
 from __future__ import annotations
 
@@ -91,6 +92,7 @@ def test_steps_started_in_this_process_run_after_their_starter_commits():
         with transaction.atomic():
             steps.add_steps(DAY, [spec])
             assert SEEN == []  # not inside the transaction that recorded it
+        steps.run_here(DAY)
         assert [(label, inside) for label, inside, _ in SEEN] == [("inner", False)]
     assert JobStep.objects.get(day=DAY, name="inner").status == JobStep.Status.DONE
 
@@ -101,7 +103,34 @@ def test_a_step_running_in_this_process_beats(settings):
     spec = steps.StepSpec(name="slow", target=TARGET, kwargs={"label": "slow", "hold": 2.0})
     with steps.in_this_process():
         steps.add_steps(DAY, [spec])
+        steps.run_here(DAY)
     step = JobStep.objects.get(day=DAY, name="slow")
     (_, _, beat) = SEEN[0]
     # Claimed at started_at; beaten since, while its work was holding.
     assert beat is not None and beat - step.started_at >= dt.timedelta(seconds=1)
+
+
+def spawn(label: str) -> dict:
+    """A step that starts another while it runs (as scoring starts its chunks)."""
+    steps.add_steps(
+        DAY, [steps.StepSpec(name="spawned", target=TARGET, kwargs={"label": "spawned"})]
+    )
+    SEEN.append((label, connection.in_atomic_block, None))
+    return {}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_step_started_by_a_running_step_runs_after_it_is_done():
+    spec = steps.StepSpec(
+        name="starter",
+        target="tests.jobs.test_night_in_this_process.spawn",
+        kwargs={"label": "starter"},
+    )
+    with steps.in_this_process():
+        steps.add_steps(DAY, [spec])
+        steps.run_here(DAY)
+    assert [label for label, *_ in SEEN] == ["starter", "spawned"]
+    starter = JobStep.objects.get(day=DAY, name="starter")
+    spawned = JobStep.objects.get(day=DAY, name="spawned")
+    # Not run inside the starter: it was done (and committed) before the other began.
+    assert starter.finished_at <= spawned.started_at
