@@ -344,7 +344,9 @@ def run_step(step_id: int) -> dict:
         if heartbeat:
             heartbeat.stop()
     summary = _json_safe(result)
-    JobStep.objects.filter(pk=step.pk).update(
+    # Only while it is still ours: a step taken over meanwhile (its owner thought lost)
+    # is the new owner's to finish, and its outcome is not overwritten.
+    finished = JobStep.objects.filter(pk=step.pk, owner=me, status=Status.RUNNING).update(
         status=Status.DONE,
         finished_at=timezone.now(),
         heartbeat_at=timezone.now(),
@@ -352,6 +354,9 @@ def run_step(step_id: int) -> dict:
         error="",
         error_wording={},
     )
+    if not finished:
+        logger.warning("Step %s was taken over while it ran; its new owner finishes it", step)
+        return {"step": step.pk, "ran": True, "taken_over": True}
     advance(step.day)
     return {"step": step.pk, "ran": True, **summary}
 
@@ -694,6 +699,16 @@ def rerun(step: JobStep) -> JobStep:
     return step
 
 
+def _taken_over_here(step: JobStep) -> bool:
+    """Whether `run_here` may take over a running step: its process on this host is
+    gone, or its owner elsewhere stopped beating. A live process on this host keeps its
+    step, beating or not (on SQLite steps run here do not beat: a second `run_nightly`
+    must not run a step the first is still running)."""
+    if step.owner.partition(":")[0] == HOST:
+        return _pid_gone(step.owner) and step.owner != owner_id()
+    return owner_lost(step)
+
+
 def run_here(day: dt.date) -> None:
     """Run the day's queued steps in this process until none is left (eager mode, and
     tests whose transaction never commits), and take over the day's running steps whose
@@ -710,7 +725,7 @@ def run_here(day: dt.date) -> None:
         ready += [
             step.pk
             for step in JobStep.objects.filter(day=day, status=Status.RUNNING)
-            if owner_lost(step)
+            if _taken_over_here(step)
         ]
         # Steps sent for other days too (a departure's tasks raised by the night).
         ready += [step_id for step_id in sent if step_id not in ready]

@@ -134,3 +134,50 @@ def test_a_step_started_by_a_running_step_runs_after_it_is_done():
     spawned = JobStep.objects.get(day=DAY, name="spawned")
     # Not run inside the starter: it was done (and committed) before the other began.
     assert starter.finished_at <= spawned.started_at
+
+
+@pytest.mark.django_db
+def test_a_step_a_live_process_here_runs_is_not_taken_over_however_old_its_heartbeat():
+    """On SQLite steps run here do not beat: a second `run_nightly` must leave the first
+    one's step alone while that process lives."""
+    alive = subprocess.Popen(["sleep", "60"])
+    try:
+        old = timezone.now() - dt.timedelta(hours=1)
+        JobStep.objects.create(
+            day=DAY,
+            name="busy",
+            target=TARGET,
+            kwargs={"label": "busy"},
+            status=JobStep.Status.RUNNING,
+            owner=f"{steps.HOST}:{alive.pid}:1",
+            heartbeat_at=old,
+            attempts=1,
+            started_at=old,
+        )
+        with steps.in_this_process():
+            steps.run_here(DAY)
+        assert SEEN == []
+        assert JobStep.objects.get(day=DAY, name="busy").attempts == 1
+    finally:
+        alive.kill()
+        alive.wait()
+
+
+def steal(label: str) -> dict:
+    """A step's work during which another process takes the step over."""
+    JobStep.objects.filter(day=DAY, name=label).update(owner="elsewhere:1:1", attempts=2)
+    return {"label": label}
+
+
+@pytest.mark.django_db
+def test_a_step_taken_over_while_it_ran_is_left_to_its_new_owner():
+    spec = steps.StepSpec(
+        name="stolen",
+        target="tests.jobs.test_night_in_this_process.steal",
+        kwargs={"label": "stolen"},
+    )
+    with steps.in_this_process():
+        steps.add_steps(DAY, [spec])
+        steps.run_here(DAY)
+    step = JobStep.objects.get(day=DAY, name="stolen")
+    assert (step.status, step.owner, step.result) == (JobStep.Status.RUNNING, "elsewhere:1:1", {})
