@@ -230,12 +230,16 @@ def contract_rows_errors(rows: list[tuple[int, dict]]) -> list[tuple[int, str, s
     upside down), or an amount with decimals its currency has not (JPY 5000000.55),
     naming the amount. One query."""
     rates = Rates({row["currency"] for _, row in rows})
+    kept = _stored_as_sent(
+        [row for _, row in rows if minor_unit_message(row["annual_value"], row["currency"])]
+    )
     errors = []
     for index, row in rows:
         if not rates.known(row["currency"]):
             errors.append((index, "currency", no_rate_message(row["currency"])))
             continue
-        if problem := minor_unit_message(row["annual_value"], row["currency"]):
+        problem = minor_unit_message(row["annual_value"], row["currency"])
+        if problem and _key(row) not in kept:
             errors.append((index, "annual_value", problem))
             continue
         converted = rates.convert(row["annual_value"], row["currency"], row["start_date"])
@@ -250,6 +254,35 @@ def contract_rows_errors(rows: list[tuple[int, dict]]) -> list[tuple[int, str, s
             continue
         row["annual_value_reporting"] = converted
     return errors
+
+
+def _key(row: dict) -> tuple:
+    return ("id", row["id"]) if row.get("id") else ("external_id", row.get("external_id"))
+
+
+def _stored_as_sent(rows: list[dict]) -> set[tuple]:
+    """Of `rows` (contracts by `id` or `external_id`), those whose amount and currency are
+    stored as they are sent: an amount stored before its currency's decimals were checked
+    (JPY 5000000.55) is not refused again when it comes back unchanged. One query, for
+    the few rows with such an amount."""
+    from django.db.models import Q
+
+    from customers.models import Contract
+
+    if not rows:
+        return set()
+    ids = [row["id"] for row in rows if row.get("id")]
+    keys = [row["external_id"] for row in rows if not row.get("id") and row.get("external_id")]
+    stored = {}
+    for pk, key, value, currency in Contract.objects.filter(
+        Q(pk__in=ids) | Q(external_id__in=keys)
+    ).values_list("pk", "external_id", "annual_value", "currency"):
+        stored[("id", pk)] = stored[("external_id", key)] = (value, currency)
+    return {
+        _key(row)
+        for row in rows
+        if stored.get(_key(row)) == (Decimal(row["annual_value"]), row["currency"])
+    }
 
 
 def rate_rows_errors(rows: list[tuple[int, dict]]) -> list[tuple[int, str, str]]:

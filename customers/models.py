@@ -791,6 +791,7 @@ class Contract(CurrencyFieldsChecked, models.Model):
                 )
         if self.currency and self.start_date and not currency_field_errors(self):
             row = {
+                "id": self.pk,
                 "currency": self.currency,
                 "annual_value": self.annual_value,
                 "start_date": self.start_date,

@@ -195,3 +195,36 @@ def test_a_choice_in_other_letters_is_refused(api):
     assert refused(api, "customers", rows) == [
         (0, "segment", "'ſcore' is not one of core, important, general.")
     ]
+
+
+def test_an_amount_stored_before_the_rule_comes_back_unchanged_without_refusal(api):
+    """A JPY contract stored with decimals before they were checked: re-sent as it is
+    (a sync client's every night), it is not refused; changed, the rule applies."""
+    from tests.factories import ContractFactory
+
+    customer = CustomerFactory(external_id="C-1")
+    ExchangeRate.objects.create(currency="JPY", day=dt.date(2024, 1, 1), rate=Decimal("0.0062"))
+    stored = ContractFactory(
+        customer=customer,
+        external_id="K-OLD",
+        start_date=dt.date(2025, 1, 1),
+        end_date=dt.date(2025, 12, 31),
+        currency="JPY",
+        annual_value=Decimal("5000000.55"),
+    )
+    row = {
+        "external_id": "K-OLD",
+        "customer": "C-1",
+        "start_date": "2025-01-01",
+        "end_date": "2025-12-31",
+        "currency": "JPY",
+        "annual_value": "5000000.55",
+    }
+    response = api.post(URL.format("contracts"), {"rows": [row]}, format="json")
+    assert response.status_code == 200, response.json()
+    stored.refresh_from_db()
+    stored.full_clean()  # the admin saves it as it is
+    row["annual_value"] = "5000000.56"
+    assert refused(api, "contracts", [row]) == [
+        (0, "annual_value", "5000000.56 has more decimals than JPY amounts have (0).")
+    ]
