@@ -253,10 +253,7 @@ def _list_pager(query, sort, number, customers, more, backwards, count, size) ->
     links = {}
 
     def link(**params) -> str:
-        every = query.copy()
-        for key, value in params.items():
-            every[key] = value
-        return every.urlencode()
+        return _with(query, **params)
 
     if has_previous:
         links["first"] = query.urlencode()

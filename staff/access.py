@@ -21,6 +21,7 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
@@ -166,7 +167,6 @@ def is_leaving(employee: Employee | None, today=None) -> bool:
     import datetime as dt
 
     from django.conf import settings
-    from django.utils import timezone
 
     if employee is None:
         return False
@@ -244,8 +244,6 @@ def offered_people(user, people: QuerySet[Employee]) -> QuerySet[Employee]:
     grantee: the active ones, and those leaving whose departure `user` may not read
     (departures_seen_by). A list that left the latter out would tell who is leaving;
     choosing one is refused without saying why (unable_as_read_by)."""
-    from django.utils import timezone
-
     seen = departures_seen_by(user)
     active = Q(status=Employee.Status.ACTIVE)
     if seen is None:
