@@ -332,6 +332,20 @@ class RiskScoreFilter(django_filters.FilterSet):
         fields = ["customer", "tier"]
 
     def as_of_day(self, queryset, name, value):
+        """A day after the latest scored day has no scores yet: refused, not answered
+        with the current ones (which would read as that day's)."""
+        from customers.selectors import latest_scoring_run
+
+        run = latest_scoring_run()
+        if run is not None and value > run.day:
+            raise serializers.ValidationError(
+                {
+                    name: [
+                        _("No scores for %(day)s yet: the latest scored day is %(latest)s.")
+                        % {"day": value.isoformat(), "latest": run.day.isoformat()}
+                    ]
+                }
+            )
         return queryset.on_day(value)
 
 
