@@ -295,9 +295,13 @@ def export(request: HttpRequest, kind: str) -> HttpResponse:
         )
     me = employee_of(request.user)
     if is_leaving(me):  # someone leaving exports only what their manager approved
-        approved = ExportRequest.objects.filter(
+        # Claimed by one conditional UPDATE: of two requests at once, one finds it unused.
+        unused = ExportRequest.objects.filter(
             employee=me, kind=kind, approved_at__isnull=False, used_at__isnull=True
-        ).first()
+        )
+        approved = unused.order_by("pk").values_list("pk", flat=True).first()
+        if approved is not None and not unused.filter(pk=approved).update(used_at=timezone.now()):
+            approved = None
         if approved is None:
             pending, created = ExportRequest.objects.get_or_create(
                 employee=me,
@@ -321,8 +325,6 @@ def export(request: HttpRequest, kind: str) -> HttpResponse:
                     and approver.pk != me.manager_id,
                 },
             )
-        approved.used_at = timezone.now()
-        approved.save(update_fields=["used_at"])
     if model is ExchangeRate:  # the company's rates, not anyone's customers
         queryset = model.objects.all()
     else:
