@@ -99,17 +99,20 @@ def owner_churn_report(first: dt.date) -> list[OwnerMonth]:
 WARNING_TIERS = (RiskTier.VERY_HIGH, RiskTier.HIGH)
 
 
-def _warning_scores() -> QuerySet[RiskScore]:
-    return RiskScore.objects.current().filter(
+def _warning_scores(scope: Q | None) -> QuerySet[RiskScore]:
+    scores = RiskScore.objects.current().filter(
         tier__in=WARNING_TIERS, customer__status=Customer.Status.ACTIVE
     )
+    return scores if scope is None else scores.filter(scope)
 
 
-def churn_warning_owners() -> QuerySet:
+def churn_warning_owners(scope: Q | None = None) -> QuerySet:
     """One row per owner with customers scored very high or high today: owner id and
-    name, how many, and their revenue at risk; by name (no owner last). Page through it."""
+    name, how many, and their revenue at risk; by name (no owner last). Page through it.
+    `scope`: the scores of the customers the reader sees (staff.access.customer_scope
+    through "customer__"); None: every customer's."""
     return (
-        _warning_scores()
+        _warning_scores(scope)
         .values(owner_id=F("customer__primary_owner_id"), owner=F("customer__primary_owner__name"))
         .annotate(customers=Count("id"), revenue_at_risk=Sum("revenue_at_risk"))
         .order_by(F("owner").asc(nulls_last=True), "owner_id")
@@ -117,7 +120,7 @@ def churn_warning_owners() -> QuerySet:
 
 
 def churn_warning_list(
-    owner_ids: list[int | None], *, limit_per_owner: int = 25
+    owner_ids: list[int | None], *, scope: Q | None = None, limit_per_owner: int = 25
 ) -> dict[int | None, list[RiskScore]]:
     """The month's churn-warning list for these owners (None: customers without one):
     each owner's customers scored very high or high today, most revenue at risk first,
@@ -126,7 +129,7 @@ def churn_warning_list(
     if None in owner_ids:
         owned |= Q(customer__primary_owner__isnull=True)
     ranked = (
-        _warning_scores()
+        _warning_scores(scope)
         .filter(owned)
         .annotate(
             rank=Window(

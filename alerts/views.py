@@ -28,10 +28,13 @@ from retention.months import month_start, previous_month
 from retention.post_only import post_only
 from staff.access import (
     PEOPLE_ROLES,
+    customer_scope,
     employee_of,
     employee_scope,
     report_team_ids,
+    role_of,
     role_required,
+    sees_records,
     visible_to,
 )
 from staff.models import Employee
@@ -216,11 +219,20 @@ def monthly_owner_report(request: HttpRequest) -> HttpResponse:
     people = (
         None if scope is None else set(Employee.objects.filter(scope).values_list("pk", flat=True))
     )
-    warning_owners = reports.churn_warning_owners()
+    # The churn-warning list is risk: only for roles that read scores (not HR), and of
+    # the customers the reader sees.
+    role = role_of(request.user)
+    risk_read = sees_records(role, "riskscore")
+    seen = customer_scope(role, employee_of(request.user), "customer__")
+    warning_owners = reports.churn_warning_owners(seen)
     if people is not None:
         warning_owners = warning_owners.filter(customer__primary_owner__in=people)
+    if not risk_read:
+        warning_owners = warning_owners.none()
     owners = Paginator(warning_owners, 20).get_page(request.GET.get("page"))
-    lists = reports.churn_warning_list([o["owner_id"] for o in owners], limit_per_owner=10)
+    lists = reports.churn_warning_list(
+        [o["owner_id"] for o in owners], scope=seen, limit_per_owner=10
+    )
     return render(
         request,
         "alerts/monthly.html",
@@ -234,5 +246,6 @@ def monthly_owner_report(request: HttpRequest) -> HttpResponse:
             "owners": owners,
             "warnings": [(owner, lists[owner["owner_id"]]) for owner in owners],
             "min_customers": reports.MIN_CUSTOMERS,
+            "risk_read": risk_read,
         },
     )

@@ -133,3 +133,40 @@ def test_a_month_outside_the_calendar_shows_last_months_report(client, owners, m
     page = response.content.decode()
     assert f"Churn by owner, {last_month:%B %Y}" in page
     assert "There is no report for that month; this is last month&#x27;s." in page
+
+
+def test_the_churn_warning_list_is_risk_hr_does_not_read_it(client):
+    """HR reads the churn ranking, never scores or their reasons (staff.access); a manager
+    reads the warnings of their teams' customers only."""
+    from customers.models import RiskModel, RiskScore, ScoringRun
+    from staff.models import Team
+
+    day = dt.date(2026, 6, 30)
+    model = RiskModel.objects.create(
+        version=1, kind="rules", as_of=day, horizon_days=90, window_start=day, window_end=day
+    )
+    ScoringRun.objects.create(day=day, model=model, status="complete")
+    boss = EmployeeFactory(name="Boss", role="manager", user=UserFactory(username="boss"))
+    ann = EmployeeFactory(name="Ann", team=Team.objects.create(name="North", manager=boss))
+    sue = EmployeeFactory(name="Sue")
+    for owner, name in ((ann, "Ann's Falcon"), (sue, "Sue's Heron")):
+        RiskScore.objects.create(
+            customer=CustomerFactory(name=name, primary_owner=owner),
+            day=day,
+            model=model,
+            probability=0.9,
+            tier=1,
+            annual_value=1000,
+            revenue_at_risk=900,
+            reasons=[{"signal": "complaints", "text": "Complaints: 3 in the last 90 days"}],
+        )
+    hal = EmployeeFactory(name="Hal", role="hr", user=UserFactory(username="hal"))
+    client.force_login(hal.user)
+    page = client.get(reverse("alerts:monthly"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Churn by owner" in page
+    assert "Churn-warning list" not in page
+    assert "Falcon" not in page and "Heron" not in page and "Complaints" not in page
+    client.force_login(boss.user)
+    page = client.get(reverse("alerts:monthly"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Churn-warning list" in page
+    assert "Ann&#x27;s Falcon" in page and "Heron" not in page
