@@ -26,6 +26,8 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-development-key-only-used-with-debug"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# A form from an out-of-date page gets the app's own page, not Django's.
+CSRF_FAILURE_VIEW = "retention.api.errors.csrf_failure"
 
 INSTALLED_APPS = [
     "staff.apps.RetentionAdminConfig",  # django.contrib.admin, gated like the app

@@ -61,3 +61,31 @@ def test_it_shows_its_own_page_for_a_server_error_never_a_traceback(ann):
     assert response.status_code == 500
     assert "我们这边出了问题" in page and "返回我的客户" in page
     assert "Traceback" not in page and "a fault in a view" not in page
+
+
+@pytest.mark.parametrize(
+    ("language", "says"),
+    [("en", "This form was out of date, so nothing was saved."), ("zh-CN", "此表单已过期")],
+)
+def test_a_form_from_an_out_of_date_page_gets_the_apps_page_with_a_way_back(ann, language, says):
+    """Signed out and in again in another tab: the old tab's token no longer holds."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(ann)
+    response = client.post(
+        "/customers/",
+        {"csrfmiddlewaretoken": "stale" * 8},
+        HTTP_ACCEPT_LANGUAGE=language,
+        HTTP_REFERER="http://testserver/alerts/",
+    )
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert says in page
+    assert 'href="http://testserver/alerts/"' in page  # back to the page it came from
+    assert "CSRF" not in page and 'href="/customers/"' in page  # the app's own frame
+
+
+def test_a_way_back_to_another_site_is_not_offered(ann):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(ann)
+    response = client.post("/customers/", {}, HTTP_REFERER="https://evil.example/")
+    assert response.status_code == 403 and "evil.example" not in response.content.decode()

@@ -272,6 +272,26 @@ def page_not_found(request, exception=None):
     )
 
 
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: a form sent from a page that is out of date (its user signed
+    out and in again in another tab, or its session ended): the app's own 403 page, in
+    the reader's language, saying nothing was saved and how to go on, with a link back
+    to the page it came from (on this site only). JSON in the one shape under /api/."""
+    from django.shortcuts import render
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    message = _("This form was out of date, so nothing was saved. Reload the page and try again.")
+    refused = _api_error(request, 403, "csrf_failed", message)
+    if refused is not None:
+        return refused
+    back = request.META.get("HTTP_REFERER", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = ""
+    return render(request, "403_csrf.html", {"message": message, "back": back}, status=403)
+
+
 def server_error(request):
     return _api_error(request, 500, "error", _("Server error; it has been logged.")) or (
         defaults.server_error(request)
