@@ -25,6 +25,7 @@ import base64
 import binascii
 import datetime as dt
 import json
+import math
 from decimal import Decimal
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
@@ -275,7 +276,9 @@ class Cursor(BasePagination):
                 value = field.to_python(value)
                 if isinstance(field, models.IntegerField | models.DecimalField):
                     field.run_validators(value)  # the column's range, its digits
-                if isinstance(value, float | Decimal) and not value.is_finite():
+                if isinstance(value, Decimal) and not value.is_finite():
+                    raise ValidationError("not finite")
+                if isinstance(value, float) and not math.isfinite(value):
                     raise ValidationError("not finite")
             except (ValidationError, ValueError, TypeError, OverflowError, ArithmeticError):
                 raise NotFound(self.invalid_cursor_message) from None
