@@ -8,7 +8,7 @@ import io
 import time
 from dataclasses import dataclass, field
 
-from django.db import OperationalError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -66,23 +66,33 @@ def upsert(
             }
         ]
         return outcome
-    clean, outcome.errors = validate(
-        kind_name, rows, present=present, blank_keeps_stored=blank_keeps_stored
-    )
-    if outcome.errors or not clean:
-        return outcome
-    # The rows' indexes by key as stored (the write sorts `clean`).
-    index_of = {row.get("external_id"): i for i, row in enumerate(clean)}
-    try:
-        if dry_run:
-            return _try_write(kind_name, clean, present)
-        return write_valid(kind_name, clean, present=present)
-    except RecordsMoved as moved:
-        outcome.errors = [
-            {"index": index_of.get(key), "field": "customer", "message": message}
-            for key, message in moved.moved
-        ]
-        return outcome
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        clean, outcome.errors = validate(
+            kind_name, rows, present=present, blank_keeps_stored=blank_keeps_stored
+        )
+        if outcome.errors or not clean:
+            return outcome
+        # The rows' indexes by key as stored (the write sorts `clean`).
+        index_of = {row.get("external_id"): i for i, row in enumerate(clean)}
+        try:
+            if dry_run:
+                return _try_write(kind_name, clean, present)
+            return write_valid(kind_name, clean, present=present)
+        except RecordsMoved as moved:
+            outcome.errors = [
+                {"index": index_of.get(key), "field": "customer", "message": message}
+                for key, message in moved.moved
+            ]
+            return outcome
+        except IntegrityError as error:
+            # A kind written by its own code (teams, employees) inserts the rows it found
+            # new; another client may have stored some of them since. Its transaction was
+            # rolled back whole: read the batch again, and those rows are now updates or
+            # unchanged, as if the two had come one after the other.
+            created_meanwhile = getattr(error.__cause__, "pgcode", None) == "23505"
+            if KINDS[kind_name].write is None or not created_meanwhile or attempt == WRITE_ATTEMPTS:
+                raise
+    return outcome
 
 
 class _DryRun(Exception):
