@@ -29,6 +29,7 @@ from django.db.models.functions import Coalesce, Round
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
+from retention.days import on_or_after_earliest_day
 from retention.wording import Worded
 
 CENT = Decimal("0.01")
@@ -68,7 +69,9 @@ class ExchangeRate(CurrencyFieldsChecked, models.Model):
             RegexValidator(r"^[A-Z]{3}$", "Use a three-letter ISO currency code, e.g. JPY.")
         ],
     )
-    day = models.DateField(help_text=_("The day the rate is for."))
+    day = models.DateField(
+        validators=[on_or_after_earliest_day], help_text=_("The day the rate is for.")
+    )
     rate = models.DecimalField(
         max_digits=20,
         decimal_places=10,

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from customers.currency import CurrencyFieldsChecked
+from retention.days import EARLIEST_DAY, before_earliest_day, on_or_after_earliest_day
 from retention.email_address import InternationalEmailField
 from retention.satisfaction import SatisfactionField
 from retention.text_input import validate_identifier
@@ -27,7 +28,7 @@ from staff.models import Employee
 
 # One set of bounds for the dates people and systems send, applied by every door through
 # the models' row_errors (clean(), the bulk upsert, the file import).
-EARLIEST_DAY = dt.date(1900, 1, 1)
+# EARLIEST_DAY: retention/days.py.
 # Dates that may lie ahead (a contract's term) reach at most this many years past today:
 # a contract can run for decades, a year 2999 or 9999 is a typing slip.
 LATEST_YEARS_AHEAD = 100
@@ -60,11 +61,7 @@ def day_errors(row: dict, *, past: tuple[str, ...] = (), any_time: tuple[str, ..
         if day is None:
             continue
         if day < EARLIEST_DAY:
-            errors[name] = Worded(
-                gettext_noop("%(day)s is before %(earliest)s; check the year."),
-                day=Day(day),
-                earliest=Day(EARLIEST_DAY),
-            )
+            errors[name] = before_earliest_day(day)
         elif name in any_time and day > latest:
             errors[name] = Worded(
                 gettext_noop(
@@ -939,11 +936,7 @@ class Interaction(NamedForExport, models.Model):
             )
         happened = row["happened_at"]
         if happened and happened < cls.EARLIEST_MOMENT:
-            errors["happened_at"] = Worded(
-                gettext_noop("%(day)s is before %(earliest)s; check the year."),
-                day=Day(happened.date()),
-                earliest=Day(EARLIEST_DAY),
-            )
+            errors["happened_at"] = before_earliest_day(happened.date())
         # The clock read directly (timezone.now() with USE_TZ): this runs once a row of
         # every bulk batch, and Django's settings lookup would cost more than the rule.
         elif happened and happened > dt.datetime.now(dt.UTC) + cls.FUTURE_SLACK:
@@ -993,7 +986,7 @@ class UsageDay(models.Model):
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="usage_days", db_index=False
     )
-    day = models.DateField()
+    day = models.DateField(validators=[on_or_after_earliest_day])
     event = models.CharField(
         max_length=64, help_text=_('What was used, e.g. "logins", "reports_run", "seats_used".')
     )

@@ -15,6 +15,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_noop
 
 from retention import text_input
+from retention.days import EARLIEST_DAY, before_earliest_day
 from retention.text_limits import one_line_break
 from retention.wording import Day, Worded
 
@@ -192,6 +193,8 @@ def date(value):
                 value=repr(value),
             )
         )
+    if parsed < EARLIEST_DAY:  # every kind's dates, whatever its own rules
+        raise RowError(before_earliest_day(parsed))
     return parsed
 
 
@@ -587,20 +590,18 @@ def numeric_date_order(value: str) -> str | None:
 def _day(value: str, year: int, month: int, day: int) -> dt.date:
     """Every caller has read the year from four digits: a year before the floor (0001,
     1899) is refused as the floor's rule words it, the same as a parsed day is."""
-    from customers.models import EARLIEST_DAY
-
     if year < EARLIEST_DAY.year:
         try:
-            written = Day(dt.date(year, month, day))  # worded as every door words it
-        except ValueError:
-            written = repr(value)
-        raise RowError(
-            Worded(
-                gettext_noop("%(day)s is before %(earliest)s; check the year."),
-                day=written,
-                earliest=Day(EARLIEST_DAY),
-            )
-        )
+            written = dt.date(year, month, day)
+        except ValueError:  # not a real day either: quoted as written
+            raise RowError(
+                Worded(
+                    gettext_noop("%(day)s is before %(earliest)s; check the year."),
+                    day=repr(value),
+                    earliest=Day(EARLIEST_DAY),
+                )
+            ) from None
+        raise RowError(before_earliest_day(written))
     try:
         return dt.date(year, month, day)
     except ValueError:
