@@ -171,6 +171,11 @@ WHITENOISE_USE_FINDERS = DEBUG
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
+# The largest request body read (Django's default is 2.5 MB): a bulk request of 10,000
+# ordinary rows (about 350 bytes a customer, up to 1 KB an interaction with a note) fits;
+# a request over it is refused naming the limit. Files go through the upload instead.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 16 * 1024 * 1024)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "retention.api.auth.ApiTokenAuthentication",

@@ -62,8 +62,11 @@ def handler(exc, context):
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, RequestDataTooBig):
         exc = exceptions.ParseError(
-            _("The request body is larger than the %(limit)s bytes one request may carry.")
-            % {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
+            _(
+                "The request body is larger than the %(limit)s bytes one request may carry; "
+                "send fewer rows per request."
+            )
+            % {"limit": f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,}"}
         )
     elif isinstance(exc, SuspiciousOperation):  # Django's English text stays in the log
         exc = exceptions.ParseError(_("The request could not be read."))
