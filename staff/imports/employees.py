@@ -21,9 +21,10 @@ from staff.imports.rows import (
     _error,
     _no_such_manager,
     _repeated,
+    _teams_named,
     _update_changed,
 )
-from staff.models import Employee, Team, last_day_problem
+from staff.models import Employee, last_day_problem
 
 
 def _validate_employees(
@@ -57,11 +58,7 @@ def _validate_employees(
     )
     by_key = {e["external_id"]: e for e in stored if e["external_id"]}
     by_address = {email_key(e["email"]): e for e in stored}
-    teams_wanted = {row["team"] for row in rows if row.get("team")}
-    teams = {
-        name: pk
-        for name, pk in Team.objects.filter(name__in=teams_wanted).values_list("name", "id")
-    } | dict(Team.objects.filter(external_id__in=teams_wanted).values_list("external_id", "id"))
+    teams = _teams_named(row["team"] for row in rows if row.get("team"))
     managers = _employees_named(row["manager"] for row in rows if row.get("manager"))
     past = [row for row in rows if row.get("leaving_date") and row["leaving_date"] < earliest]
     past_keys = {row.get("external_id") for row in past}

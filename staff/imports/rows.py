@@ -12,7 +12,7 @@ from django.utils.translation import gettext_noop
 from customers.row_values import RowError, blank, flag
 from retention.email_address import email_key
 from retention.wording import Worded
-from staff.models import Employee
+from staff.models import Employee, Team
 
 IMPORTED_ROLES = [
     Employee.Role.ACCOUNT_MANAGER,
@@ -144,6 +144,26 @@ def _employees_named(values: Iterable[str]) -> dict[str, int]:
         v: by_address.get(email_key(v), by_id.get(v))
         for v in values
         if email_key(v) in by_address or v in by_id
+    }
+
+
+def _teams_named(values: Iterable[str]) -> dict[str, int]:
+    """Team ids by the value naming them: the external id, or else the name in any case
+    (team names are unique whatever their case), for a team's parent and an employee's
+    team alike."""
+    values = set(values)
+    if not values:
+        return {}
+    by_name = dict(
+        Team.objects.annotate(key=Lower("name"))
+        .filter(key__in={v.lower() for v in values})
+        .values_list("key", "id")
+    )
+    by_key = dict(Team.objects.filter(external_id__in=values).values_list("external_id", "id"))
+    return {
+        v: by_key.get(v, by_name.get(v.lower()))
+        for v in values
+        if v in by_key or v.lower() in by_name
     }
 
 

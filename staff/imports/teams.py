@@ -14,6 +14,7 @@ from staff.imports.rows import (
     _error,
     _no_such_manager,
     _repeated,
+    _teams_named,
     _update_changed,
 )
 from staff.models import Team
@@ -35,22 +36,13 @@ def _validate_teams(rows: list[dict], errors: list[dict], present: set[str] | No
     )
     by_key = {t["external_id"]: t for t in stored if t["external_id"]}
     by_name = {t["name"].lower(): t for t in stored}
-    parents_wanted = {row["parent"] for row in rows if row.get("parent")}
     # A parent named by its external id, or by its name in any case (as a row takes a
-    # team over by its name).
-    by_parent_name = {
-        name.lower(): pk
-        for name, pk in Team.objects.annotate(key=Lower("name"))
-        .filter(key__in={p.lower() for p in parents_wanted})
-        .values_list("name", "id")
-    }
-    by_parent_key = dict(
-        Team.objects.filter(external_id__in=parents_wanted).values_list("external_id", "id")
-    )
-    parents = {
-        wanted: by_parent_key.get(wanted, by_parent_name.get(wanted.lower()))
-        for wanted in parents_wanted
-        if wanted in by_parent_key or wanted.lower() in by_parent_name
+    # team over by its name): stored, or a row of the batch.
+    parents = _teams_named(row["parent"] for row in rows if row.get("parent"))
+    batch_names = {
+        row["name"].lower(): row["external_id"]
+        for row in rows
+        if row.get("name") and row.get("external_id")
     }
     managers = _employees_named(row["manager"] for row in rows if row.get("manager"))
     key_of = dict(Team.objects.values_list("id", "external_id"))
@@ -100,6 +92,8 @@ def _validate_teams(rows: list[dict], errors: list[dict], present: set[str] | No
                 row["parent_key"] = key_of[parents[parent]] or f"#{parents[parent]}"
             elif parent in keys:  # further down the batch: set once it is written
                 row["parent_key"] = parent
+            elif parent.lower() in batch_names:  # a row of the batch, by its name
+                row["parent_key"] = batch_names[parent.lower()]
             else:
                 _error(
                     errors,

@@ -148,6 +148,41 @@ def test_a_parent_named_in_another_case_is_the_team_of_that_name(tmp_path):
     assert Team.objects.get(external_id="T-DE").parent == sales
 
 
+def test_a_parent_named_in_another_case_may_be_a_row_of_the_same_file(tmp_path):
+    text = "external_id,name,parent\nT-OPS,Ops,\nT-NOC,Network Operations,OPS\n"
+    report = run("teams", write(tmp_path, text))
+    assert report.problem_count == 0, report.problems
+    assert Team.objects.get(external_id="T-NOC").parent.external_id == "T-OPS"
+
+
+def test_an_employee_s_team_named_in_another_case_is_the_team_of_that_name(tmp_path):
+    """The same case rule as a team's parent, through the file and the API."""
+    north = TeamFactory(name="Team North")
+    report = run(
+        "employees",
+        write(tmp_path, EMPLOYEES_HEADER + "E1;Ann Alm;ann@example.com;team north;;2019-01-01;;\n"),
+    )
+    assert report.problem_count == 0, report.problems
+    assert Employee.objects.get(external_id="E1").team == north
+    response = integration_client()[0].post(
+        "/api/v1/employees/bulk/",
+        {
+            "rows": [
+                {
+                    "external_id": "E2",
+                    "name": "Bo Berg",
+                    "email": "bo@example.com",
+                    "team": "TEAM NORTH",
+                    "start_date": "2020-01-01",
+                }
+            ]
+        },
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    assert Employee.objects.get(external_id="E2").team == north
+
+
 def test_employees_with_managers_further_down_and_teams_by_id_or_name(tmp_path):
     import_teams(tmp_path)
     path = write(
