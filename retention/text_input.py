@@ -13,7 +13,8 @@ single-record and bulk endpoints, the file import):
   C-17;
 - the bidirectional controls that reorder the text after them (U+202A-U+202E embeddings
   and overrides, U+2066-U+2069 isolates) are refused, naming the field: an unclosed
-  U+202E in a departure reason mirrored the page's own text after it. The plain
+  U+202E in a departure reason mirrored the page's own text after it; at either end
+  too (trimming it would store other text than was sent). The plain
   direction marks U+200E and U+200F (which Hebrew and Arabic text uses, and which
   reorder nothing beyond themselves) are kept.
 
@@ -50,15 +51,20 @@ DIRECTION_MARKS = frozenset("\u200e\u200f\u061c")
 
 
 def _trimmed(character: str) -> bool:
+    """Trimmed from either end: spaces and invisible format characters, but not the
+    direction marks (part of the text) nor the direction controls (refused wherever they
+    stand, at an end too, so what is stored is what was sent)."""
     return character.isspace() or (
-        unicodedata.category(character) == "Cf" and character not in DIRECTION_MARKS
+        unicodedata.category(character) == "Cf"
+        and character not in DIRECTION_MARKS
+        and character not in BIDI_CONTROLS
     )
 
 
 def normalised(text: str) -> str:
     """`text` in NFC, with spaces and invisible format characters (category Cf: zero-width
-    space and joiners, the byte-order mark; not the direction marks) trimmed from both
-    ends."""
+    space and joiners, the byte-order mark; not the direction marks or controls) trimmed
+    from both ends."""
     if text.isascii():  # the common case: already NFC, nothing invisible but spaces
         return text.strip()
     if not unicodedata.is_normalized("NFC", text):

@@ -57,6 +57,34 @@ def test_a_direction_control_is_refused_naming_the_field(control):
     assert refused == [(0, "name", BIDI.replace("U+202E", code))]
 
 
+@pytest.mark.parametrize("name", ["\u202eevil", "evil\u202e", "\u2066Acme\u2069"])
+def test_a_direction_control_at_either_end_is_refused_not_trimmed(name, tmp_path):
+    """Trimmed, the name stored would not be the one sent; refused at every door alike."""
+    code = f"U+{ord(name[0] if name[0] != 'e' else name[-1]):04X}"
+    message = BIDI.replace("U+202E", code)
+    assert rows_refused("customers", [customer(name)]) == [(0, "name", message)]
+    path = tmp_path / "customers.csv"
+    path.write_text(f"external_id,name,customer_since\nC-1,{name},2024-01-01\n", encoding="utf-8")
+    report = csv_io.check(
+        "customers", path, csv_io.default_mapping("customers", csv_io.sniff(path)[1])
+    )
+    assert [(p["line"], p["column"], p["message"]) for p in report.problems] == [
+        (2, "name", message)
+    ]
+    acme = CustomerFactory(external_id="C-9")
+    form = QuickInteractionForm(
+        {
+            "kind": "call",
+            "direction": "outbound",
+            "happened_at": f"{timezone.now() - dt.timedelta(hours=1):%Y-%m-%dT%H:%M}",
+            "notes": name,
+        },
+        customer=acme,
+    )
+    assert not form.is_valid() and form.errors["notes"] == [message[0].upper() + message[1:]]
+    assert not Customer.objects.filter(external_id="C-1").exists()
+
+
 def test_visible_text_with_a_joiner_and_direction_marks_is_kept():
     # A zero-width joiner inside an emoji and the plain marks U+200E/U+200F reorder nothing
     # beyond themselves; they are part of what was typed.
