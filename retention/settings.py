@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A NUL in a query string: a 400 naming the parameter, not a database error.
+    "retention.nul.RefuseNulInQuery",
     # A part of a page (htmx) whose session has ended: a 401 sentence, not the sign-in page.
     "retention.partials.SignInAgainForPartials",
     # One rule for who may act now (staff/auth.py): a refused session is ended.

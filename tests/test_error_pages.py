@@ -89,3 +89,32 @@ def test_a_way_back_to_another_site_is_not_offered(ann):
     client.force_login(ann)
     response = client.post("/customers/", {}, HTTP_REFERER="https://evil.example/")
     assert response.status_code == 403 and "evil.example" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/customers/owners/?q=%00",
+        "/customers/?q=ab%00c",
+        "/admin/customers/customer/?industry=%00",
+        "/admin/customers/contract/?currency=%00",
+    ],
+)
+def test_a_nul_in_a_search_or_filter_is_a_400_naming_it_not_a_server_error(url):
+    root = UserFactory(username="root", is_staff=True, is_superuser=True)
+    EmployeeFactory(name="Root", role="admin", user=root)
+    client = Client(raise_request_exception=False)
+    client.force_login(root)
+    response = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    name = url.split("?")[1].split("=")[0]
+    assert response.status_code == 400
+    assert f"{name} holds a NUL character (\\0)" in response.content.decode()
+    assert client.get(url.replace("%00", "x")).status_code == 200
+
+
+def test_a_nul_in_an_api_filter_is_json():
+    from tests.api.helpers import integration_client
+
+    response = integration_client()[0].get("/api/v1/customers/?segment=%00")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "parse_error"
