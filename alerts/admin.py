@@ -1,11 +1,7 @@
-import datetime as dt
-
 from django import forms
-from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from alerts.models import Alert, SignalRule, TierPlay, Webhook, WebhookDelivery
 from staff.access import VisibleInAdmin
@@ -16,14 +12,13 @@ class AlertAdminForm(forms.ModelForm):
     """The admin's alert form (its model and fields come from AlertAdmin)."""
 
     def clean_snoozed_until(self):
+        from alerts.services import snooze_too_long
+
         until = self.cleaned_data.get("snoozed_until")
-        longest = settings.ALERT_SNOOZE_MAX_DAYS
-        latest = timezone.localdate() + dt.timedelta(days=longest)
-        if until is not None and until != self.initial.get("snoozed_until") and until > latest:
-            raise ValidationError(
-                _("Snooze for at most %(days)s days (until %(day)s).")
-                % {"days": longest, "day": latest}
-            )
+        if until is not None and until != self.initial.get("snoozed_until"):
+            too_long = snooze_too_long(until, timezone.localdate())
+            if too_long:
+                raise ValidationError(too_long)
         return until
 
 

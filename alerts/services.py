@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from alerts import tallies
@@ -354,6 +355,20 @@ def _explain_tier_jumps(cursor, day: dt.date) -> None:
     )
 
 
+def snooze_too_long(until: dt.date, today: dt.date) -> str | None:
+    """The refusal of a snooze past ALERT_SNOOZE_MAX_DAYS from `today` (its last day in
+    the reader's way of writing dates), or None: one rule for the inbox, the API and the
+    admin."""
+    longest = settings.ALERT_SNOOZE_MAX_DAYS
+    latest = today + dt.timedelta(days=longest)
+    if until <= latest:
+        return None
+    return _("Snooze for at most %(days)s days (until %(day)s).") % {
+        "days": longest,
+        "day": date_format(latest),
+    }
+
+
 def routed_to(employee, alert: Alert) -> bool:
     """The one rule for acting on an alert (acknowledge, snooze, resolve, or record a
     retention action answering it), at every door: its owner and its manager only."""
@@ -384,14 +399,9 @@ def _act(alert: Alert, action: str, until: dt.date | None, note: str) -> None:
     elif action == "snooze":
         if until is None or until <= today:
             raise ValidationError({"until": _("Snooze until a day after today.")})
-        longest = settings.ALERT_SNOOZE_MAX_DAYS
-        if until > today + dt.timedelta(days=longest):
-            raise ValidationError(
-                {
-                    "until": _("Snooze for at most %(days)s days (until %(day)s).")
-                    % {"days": longest, "day": today + dt.timedelta(days=longest)}
-                }
-            )
+        too_long = snooze_too_long(until, today)
+        if too_long:
+            raise ValidationError({"until": too_long})
         alert.status, alert.snoozed_until = Alert.Status.SNOOZED, until
     elif action == "resolve":
         if not note.strip():

@@ -171,7 +171,10 @@ def cancel_departure(*, plan: HandoverPlan, by: Employee | None, note: str = "")
         )
     if plan.status != HandoverPlan.Status.OPEN:
         raise ValidationError(
-            {"plan": f"This handover is already {plan.get_status_display().lower()}."}
+            {
+                "plan": _("This handover is already %(status)s.")
+                % {"status": str(plan.get_status_display()).lower()}
+            }
         )
     if plan.last_day_processed_at:
         raise ValidationError(
@@ -202,7 +205,10 @@ def cancel_departure(*, plan: HandoverPlan, by: Employee | None, note: str = "")
         locked = HandoverPlan.objects.select_for_update().get(pk=plan.pk)
         if locked.status != HandoverPlan.Status.OPEN:
             raise ValidationError(
-                {"plan": f"This handover is already {locked.get_status_display().lower()}."}
+                {
+                    "plan": _("This handover is already %(status)s.")
+                    % {"status": str(locked.get_status_display()).lower()}
+                }
             )
         plan.tasks.filter(status=HandoverTask.Status.OPEN).update(
             status=HandoverTask.Status.CANCELLED

@@ -105,7 +105,7 @@ def role_in(*roles: str) -> type[permissions.BasePermission]:
     allowed = set(roles)
 
     class RoleIn(permissions.BasePermission):
-        message = "Your role does not allow this."
+        message = _("Your role does not allow this.")
 
         def has_permission(self, request, view) -> bool:
             return api_role(request) in allowed

@@ -100,7 +100,7 @@ def test_a_snooze_lasts_at_most_the_configured_days(alert, settings):
     forever = api.post(url, {"until": "2099-12-31"}, format="json")
     assert forever.status_code == 400
     assert forever.json()["error"]["fields"]["until"] == [
-        f"Snooze for at most 90 days (until {TODAY() + dt.timedelta(days=90)})."
+        f"Snooze for at most 90 days (until {TODAY() + dt.timedelta(days=90):%-d %b %Y})."
     ]
     longest = (TODAY() + dt.timedelta(days=90)).isoformat()
     assert api.post(url, {"until": longest}, format="json").json()["snoozed_until"] == longest

@@ -41,7 +41,7 @@ def test_json_nested_too_deeply_is_refused_in_chinese():
 def test_a_body_too_large_says_the_limit_in_chinese(settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     error = post(json.dumps({"rows": [{"name": "x" * 2000}]}), ZH)
-    assert error["message"] == "请求体超过了单个请求允许的 1000 字节。"
+    assert error["message"] == "请求体超过了单个请求允许的 1,000 字节；请每次请求发送更少的行。"
 
 
 def test_the_schema_reads_chinese_for_a_chinese_reader_and_keeps_names_english():
@@ -67,3 +67,18 @@ def test_the_schema_reads_chinese_for_a_chinese_reader_and_keeps_names_english()
     assert asked["components"]["schemas"]["Employee"]["properties"]["departure_date"][
         "description"
     ] == ("最后工作日，在离职可见时显示（见 status）。")
+
+
+def test_a_role_refusal_is_in_the_readers_language():
+    from tests.api.helpers import user_client
+    from tests.factories import EmployeeFactory, UserFactory
+
+    ann = EmployeeFactory(name="Ann", user=UserFactory(username="ann"))
+    api, _ = user_client(ann.user)
+    for headers, message in (
+        (EN, "Your role does not allow this."),
+        (ZH, "你的角色不允许此操作。"),
+    ):
+        response = api.get("/api/v1/departures/", **headers)
+        assert response.status_code == 403
+        assert response.json()["error"]["message"] == message

@@ -158,6 +158,24 @@ def test_cancelling_closes_the_plan_but_keeps_ownership_changed_by_hand(
     assert Customer.objects.get(pk=team.c1.pk).primary_owner == team.leo
 
 
+def test_cancelling_twice_says_the_plan_is_cancelled_in_the_readers_language(
+    team, django_capture_on_commit_callbacks
+):
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+
+    plan = start(team, django_capture_on_commit_callbacks)
+    services.cancel_departure(plan=plan, by=team.mona)
+    plan.refresh_from_db()
+    for language, message in (
+        ("en", "This handover is already cancelled (the employee stays)."),
+        ("zh-hans", "此交接已是“已取消（员工留任）”状态。"),
+    ):
+        with translation.override(language), pytest.raises(ValidationError) as refused:
+            services.cancel_departure(plan=plan, by=team.mona)
+        assert refused.value.message_dict["plan"] == [message]
+
+
 def test_a_plan_completes_when_every_step_is_done(team, django_capture_on_commit_callbacks):
     plan = start(team, django_capture_on_commit_callbacks)
     services.accept_successors(plan=plan, by=team.mona)

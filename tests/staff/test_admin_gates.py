@@ -527,7 +527,7 @@ def test_an_admin_s_snooze_in_the_admin_keeps_the_snooze_maximum(client, setting
     assert refused.status_code == 200
     latest = timezone.localdate() + dt.timedelta(days=90)
     assert refused.context["adminform"].form.errors["snoozed_until"] == [
-        f"Snooze for at most 90 days (until {latest})."
+        f"Snooze for at most 90 days (until {latest:%-d %b %Y})."
     ]
     data.update(snoozed_until=latest.isoformat())
     assert client.post(url, data).status_code == 302
