@@ -21,8 +21,9 @@ single-record and bulk endpoints, the file import):
 Pages isolate what people typed as well (`<bdi>` through the `user_text` filter, see
 customers/templatetags/risk.py), so text stored before this rule cannot reorder a page
 either. `install()` puts the rule into Django's and DRF's CharField, which every form,
-ModelForm, admin form and serializer text field is; customers/row_values.py applies it
-to the bulk API and the file import."""
+ModelForm, admin form and serializer text field is, and reads a serializer's choice as
+the bulk API does; customers/row_values.py applies it to the bulk API and the file
+import."""
 
 from __future__ import annotations
 
@@ -188,6 +189,21 @@ def install() -> None:
         return drf_date_to_internal_value(self, value)
 
     drf_fields.DateField.to_internal_value = date_to_internal_value
+
+    # A choice of the API's single records is read as the bulk endpoints and the files
+    # read one (customers/row_values.choice): trimmed and in any case, ASCII letters only.
+    drf_choice_to_internal_value = drf_fields.ChoiceField.to_internal_value
+
+    def choice_to_internal_value(self, data):
+        if isinstance(data, str) and data.isascii() and data not in self.choice_strings_to_values:
+            wanted = data.strip().casefold()
+            for text in self.choice_strings_to_values:
+                if text.casefold() == wanted:
+                    data = text
+                    break
+        return drf_choice_to_internal_value(self, data)
+
+    drf_fields.ChoiceField.to_internal_value = choice_to_internal_value
 
 
 def _capital(message) -> str:

@@ -146,6 +146,24 @@ def test_a_retention_action_is_dated_within_the_customer_s_life_with_us(alert, t
     assert fine.status_code == 201
 
 
+def test_a_retention_action_s_kind_is_read_as_the_bulk_endpoints_read_choices(alert):
+    """Trimmed and in any case ("CALL "), ASCII letters only: one rule at every door."""
+    api, _ = user_client(alert.owner.user)
+    taken = api.post(
+        "/api/v1/retention-actions/",
+        {"customer": alert.customer_id, "kind": "CALL ", "taken_on": "2024-05-02"},
+        format="json",
+    )
+    assert taken.status_code == 201, taken.content
+    assert RetentionAction.objects.get().kind == "call"
+    refused = api.post(
+        "/api/v1/retention-actions/",
+        {"customer": alert.customer_id, "kind": "сall", "taken_on": "2024-05-02"},
+        format="json",
+    )  # a Cyrillic "с": not the ASCII word
+    assert refused.status_code == 400
+
+
 # --- who records a departure (point 8) ----------------------------------------------------------
 
 
