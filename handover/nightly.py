@@ -19,7 +19,7 @@ from django.utils.translation import ngettext
 
 from customers.models import Customer, OwnerRole, OwnershipPeriod, OwnershipReason, RiskScore
 from handover.models import HandoverPlan, HandoverStep, HandoverTask
-from handover.selectors import manager_of
+from handover.selectors import managers_up_the_chain
 from handover.services import point_steps_to_successors, raise_tasks, recommend_again
 from retention import refusals
 from retention.jobs import steps as job_steps
@@ -124,7 +124,10 @@ def _hand_over_on_last_day(
     successor's starts where it ended."""
     as_of = as_of or timezone.localdate()
     leaver = plan.employee
-    manager = manager_of(leaver)
+    # The manager takes what has no successor; a manager who is leaving too (or gone)
+    # passes it on to the nearest manager above who stays.
+    chain = managers_up_the_chain(leaver)
+    manager = chain[0] if chain else None
     with transaction.atomic():
         plan = HandoverPlan.objects.select_for_update().get(pk=plan.pk)
         if plan.last_day_processed_at:
@@ -135,11 +138,17 @@ def _hand_over_on_last_day(
             ).select_related("customer")
         )
         unable = Employee.cannot_own_customers(
-            {t.successor_id for t in tasks if t.successor_id}
-            | ({manager.pk} if manager else set()),
+            {t.successor_id for t in tasks if t.successor_id} | {m.pk for m in chain},
             today=as_of,
         )
-        fallback = manager.pk if manager and manager.pk not in unable else None
+        taker = next((m for m in chain if m.pk not in unable), None)
+        fallback = taker.pk if taker else None
+        reason = (
+            "no successor accepted by the last day: the manager takes over"
+            if taker is manager
+            else "no successor accepted by the last day and the manager is leaving: "
+            "the next manager up takes over"
+        )
         to_manager, stuck = 0, []
         for task in tasks:
             if task.successor_id is not None and task.successor_id not in unable:
@@ -154,10 +163,7 @@ def _hand_over_on_last_day(
                 stuck.append(f"{task.customer}: {why}")
                 continue
             task.successor_id = fallback
-            task.recommendation_reasons = [
-                *task.recommendation_reasons,
-                "no successor accepted by the last day: the manager takes over",
-            ]
+            task.recommendation_reasons = [*task.recommendation_reasons, reason]
             to_manager += 1
         stuck_ids = {t.pk for t in tasks if t.successor_id is None or t.successor_id in unable}
         tasks = [t for t in tasks if t.pk not in stuck_ids]
@@ -231,7 +237,7 @@ def _hand_over_on_last_day(
                 "last_day_processed",
                 changed=len(changed_customers),
                 count=to_manager,
-                manager=str(manager) if manager else None,
+                manager=str(taker) if taker else None,
                 name=leaver.name,
             )
         if stuck:
@@ -257,8 +263,25 @@ def _escalate_overdue(as_of: dt.date) -> int:
         due_on__lt=as_of,
     ).select_related("task__plan__employee__manager", "task__plan__employee__team__manager")
     escalated = []
+    # To the leaver's manager, or the nearest manager above who is still here (a manager
+    # who has left reads no e-mail and can act on nothing).
+    still_here: dict[int, Employee | None] = {}
+
+    def escalation_target(leaver: Employee) -> Employee | None:
+        if leaver.pk not in still_here:
+            still_here[leaver.pk] = next(
+                (
+                    m
+                    for m in managers_up_the_chain(leaver)
+                    if m.status != Employee.Status.DEPARTED
+                    and (m.departure_date is None or m.departure_date >= as_of)
+                ),
+                None,
+            )
+        return still_here[leaver.pk]
+
     for step in overdue:
-        step.escalated_to = manager_of(step.task.plan.employee)
+        step.escalated_to = escalation_target(step.task.plan.employee)
         step.escalated_on = as_of
         escalated.append(step)
     HandoverStep.objects.bulk_update(escalated, ["escalated_to", "escalated_on"])

@@ -172,6 +172,16 @@ RECOMMENDATION_WORDS: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [
         re.compile(r"no successor accepted by the last day: the manager takes over"),
         lambda m: _("no successor accepted by the last day: the manager takes over"),
     ),
+    (
+        re.compile(
+            r"no successor accepted by the last day and the manager is leaving: "
+            r"the next manager up takes over"
+        ),
+        lambda m: _(
+            "no successor accepted by the last day and the manager is leaving: "
+            "the next manager up takes over"
+        ),
+    ),
 ]
 
 

@@ -589,3 +589,29 @@ def manager_of(employee: Employee) -> Employee | None:
     if employee.team_id and employee.team.manager_id and employee.team.manager_id != employee.pk:
         return employee.team.manager
     return None
+
+
+def managers_up_the_chain(employee: Employee, most: int = 20) -> list[Employee]:
+    """`employee`'s manager (manager_of), that person's manager, and so on up: for a
+    team's own manager, the manager of the nearest team above with another manager.
+    Nearest first, each once; at most `most` (a loop in the data ends the chain)."""
+    chain: list[Employee] = []
+    seen, current = {employee.pk}, employee
+    while len(chain) < most:
+        above = manager_of(current) or _manager_of_team_above(current)
+        if above is None or above.pk in seen:
+            break
+        chain.append(above)
+        seen.add(above.pk)
+        current = above
+    return chain
+
+
+def _manager_of_team_above(employee: Employee) -> Employee | None:
+    team, seen = employee.team, set()
+    while team is not None and team.pk not in seen:
+        seen.add(team.pk)
+        if team.manager_id and team.manager_id != employee.pk:
+            return team.manager
+        team = team.parent
+    return None

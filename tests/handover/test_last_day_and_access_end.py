@@ -69,6 +69,50 @@ def test_a_customer_given_after_the_last_day_is_handed_over_with_an_honest_histo
     assert plan.tasks.filter(ownership_changed_on__isnull=True).count() == 0
 
 
+def test_when_the_manager_is_leaving_too_the_next_manager_up_takes_the_customers(
+    team, django_capture_on_commit_callbacks, mailoutbox
+):
+    """Mona, Leo's manager, leaves a week after him: what has no successor goes to the
+    manager of the team above (Vera), not back to someone on their way out, and the
+    steps overdue after Mona has gone are escalated to Vera."""
+    vera = EmployeeFactory(name="Vera", role="manager", email="vera@example.com")
+    north = Team.objects.get(pk=team.leo.team_id)
+    north.parent = Team.objects.create(name="Region", manager=vera)
+    north.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.start_departure(
+            employee=team.mona,
+            last_day=TODAY + dt.timedelta(days=7),
+            reason="x",
+            voluntary=True,
+            by=vera,
+        )
+    plan = leave_yesterday(team, django_capture_on_commit_callbacks)
+
+    result = nightly.process_handovers(as_of=TODAY)
+
+    assert (result.handed_over, result.to_manager) == (3, 3)
+    assert set(
+        Customer.objects.filter(pk__in=[team.c1.pk, team.c2.pk]).values_list(
+            "primary_owner__name", flat=True
+        )
+    ) == {"Vera"}
+    assert Customer.objects.get(pk=team.c3.pk).secondary_owner == vera
+    plan.refresh_from_db()
+    assert plan.last_day_processed_at is not None
+    (processed,) = [e for e in plan.log if e["code"] == "last_day_processed"]
+    assert "3 customers without an accepted successor went to Vera." in processed["message"]
+    assert not [e for e in plan.log if e["code"] == "not_handed_over"]
+    # Mona has gone when Leo's follow-ups fall overdue: Vera hears of them.
+    Employee.objects.filter(pk=team.mona.pk).update(
+        status="departed", departure_date=TODAY + dt.timedelta(days=7)
+    )
+    mailoutbox.clear()
+    later = TODAY + dt.timedelta(days=40)
+    assert nightly.process_handovers(as_of=later).escalated > 0
+    assert {m.to[0] for m in mailoutbox if "overdue" in m.subject} == {"vera@example.com"}
+
+
 def test_one_customer_nobody_can_take_does_not_stop_the_others_and_the_page_says_so(
     team, client, django_capture_on_commit_callbacks
 ):
