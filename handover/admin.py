@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 
 from handover.models import HandoverPlan, HandoverStep, HandoverTask
 from staff.access import VisibleInAdmin, employee_scope
@@ -42,11 +43,46 @@ class HandoverPlanAdmin(admin.ModelAdmin):
         return False
 
     def get_readonly_fields(self, request, obj=None):
-        fields = [*super().get_readonly_fields(request, obj), "employee", "created_by"]
+        # The status follows what happens (cancelled on the plan page through
+        # handover.services.cancel_departure, which closes the tasks and steps and keeps
+        # the person; complete when every step is done), never a choice in a form.
+        fields = [*super().get_readonly_fields(request, obj), "employee", "created_by", "status"]
         if not is_admin(request.user):
-            # Who leaves, when, and whether the plan still runs: HR and admins decide.
-            fields += ["last_day", "status"]
+            # When someone leaves: admins move a last day.
+            fields += ["last_day"]
         return fields
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None or "last_day" not in form.base_fields:
+            return form
+
+        class LastDayForm(form):
+            def clean_last_day(self):
+                from handover.services import last_day_change_problems
+
+                day = self.cleaned_data["last_day"]
+                if day != obj.last_day:
+                    problems = last_day_change_problems(obj, day)
+                    if problems:
+                        raise ValidationError(problems["last_day"])
+                return day
+
+        return LastDayForm
+
+    def save_model(self, request, obj, form, change):
+        """A moved last day goes through handover.services.change_last_day: the
+        employee's departure date and the open steps' due days move with it."""
+        if not (change and "last_day" in form.changed_data):
+            return super().save_model(request, obj, form, change)
+        from handover.services import change_last_day
+        from staff.access import employee_of
+
+        new_day = obj.last_day
+        obj.last_day = form.initial["last_day"]
+        super().save_model(request, obj, form, change)
+        change_last_day(plan=obj, last_day=new_day, by=employee_of(request.user))
+        obj.refresh_from_db()
 
 
 class HandoverStepInline(admin.TabularInline):

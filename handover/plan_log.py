@@ -85,6 +85,10 @@ MESSAGES: dict[str, Callable[[dict], str]] = {
         % {"person": _person(p), "day": _day(p["day"])}
     ),
     "demo_departure_recorded": lambda p: _("Departure recorded by HR (demo data)."),
+    "last_day_changed": lambda p: (
+        _("Last day moved from %(before)s to %(day)s by %(person)s; the steps moved with it.")
+        % {"before": _day(p["before"]), "day": _day(p["day"]), "person": _person(p)}
+    ),
     "cancelled": lambda p: (
         (_("Cancelled by %(person)s: the employee stays.") % {"person": _person(p)})
         + (" " + p["note"] if p.get("note") else "")

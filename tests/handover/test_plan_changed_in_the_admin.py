@@ -1,0 +1,102 @@
+"""What an admin changes on a plan in the admin goes through the handover's own rules:
+a moved last day moves the leaver's departure date (when the access ends) and the steps
+not done yet, and is logged; the status is not a form field (a plan is cancelled on its
+page, which closes its tasks and keeps the person)."""
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+
+from handover import services
+from handover.models import HandoverPlan, HandoverStep
+from staff.models import Employee
+from tests.factories import EmployeeFactory, UserFactory
+from tests.handover.world import build_team
+from tests.staff.test_admin_gates import form_data
+
+pytestmark = pytest.mark.django_db
+TODAY = timezone.localdate()
+FIRST, MOVED = TODAY + dt.timedelta(days=2), TODAY + dt.timedelta(days=20)
+
+
+@pytest.fixture
+def plan(django_capture_on_commit_callbacks):
+    team = build_team()
+    with django_capture_on_commit_callbacks(execute=True):
+        return services.start_departure(
+            employee=team.leo, last_day=FIRST, reason="x", voluntary=True, by=team.mona
+        )
+
+
+@pytest.fixture
+def admin_client(client):
+    ada = EmployeeFactory(
+        name="Ada Admin",
+        role="admin",
+        user=UserFactory(username="ada", is_staff=True, is_superuser=True),
+    )
+    client.force_login(ada.user)
+    return client
+
+
+def test_a_last_day_moved_in_the_admin_moves_the_access_end_and_the_steps(plan, admin_client):
+    url = reverse("admin:handover_handoverplan_change", args=[plan.pk])
+    data = form_data(admin_client.get(url))
+    data["last_day"] = MOVED.isoformat()
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    plan.refresh_from_db()
+    assert plan.last_day == MOVED
+    assert Employee.objects.get(pk=plan.employee_id).departure_date == MOVED
+    due = {
+        (kind, days): on
+        for kind, days, on in HandoverStep.objects.filter(task__plan=plan).values_list(
+            "kind", "days_after_last_day", "due_on"
+        )
+    }
+    lead = dt.timedelta(days=5)  # KNOWLEDGE_TRANSFER_LEAD_DAYS
+    assert due[("knowledge_transfer", 0)] == MOVED - lead
+    assert due[("joint_introduction", 0)] == MOVED
+    assert due[("ownership_change", 0)] == MOVED
+    assert due[("follow_up", 14)] == MOVED + dt.timedelta(days=14)
+    assert plan.log[-1]["code"] == "last_day_changed"
+    assert plan.log[-1]["params"]["before"] == FIRST.isoformat()
+
+
+def test_a_last_day_beyond_the_bounds_is_refused_in_the_form(plan, admin_client, settings):
+    url = reverse("admin:handover_handoverplan_change", args=[plan.pk])
+    data = form_data(admin_client.get(url))
+    far = TODAY + dt.timedelta(days=settings.DEPARTURE_MAX_DAYS_AHEAD + 1)
+    data["last_day"] = far.isoformat()
+    response = admin_client.post(url, data, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert "days ahead" in str(response.context["adminform"].form.errors["last_day"])
+    assert Employee.objects.get(pk=plan.employee_id).departure_date == FIRST
+
+
+def test_the_status_cannot_be_set_in_the_admin(plan, admin_client):
+    url = reverse("admin:handover_handoverplan_change", args=[plan.pk])
+    form = admin_client.get(url).context["adminform"].form
+    assert "status" not in form.fields
+    data = form_data(admin_client.get(url)) | {"status": "cancelled"}
+    admin_client.post(url, data)
+    assert HandoverPlan.objects.get(pk=plan.pk).status == "open"
+
+
+def test_someone_already_leaving_is_not_recorded_leaving_again(plan):
+    HandoverPlan.objects.filter(pk=plan.pk).update(status="cancelled")  # data made elsewhere
+    with pytest.raises(ValidationError) as refused:
+        services.start_departure(
+            employee=plan.employee, last_day=MOVED, reason="x", voluntary=True, by=None
+        )
+    assert "already has a handover in progress" in str(refused.value)
+
+
+def test_the_last_day_of_a_handled_plan_stays(plan):
+    HandoverPlan.objects.filter(pk=plan.pk).update(last_day_processed_at=timezone.now())
+    plan.refresh_from_db()
+    with pytest.raises(ValidationError):
+        services.change_last_day(plan=plan, last_day=MOVED, by=None)
