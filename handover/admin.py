@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from handover.models import HandoverPlan, HandoverStep, HandoverTask
-from staff.access import VisibleInAdmin, employee_scope
+from staff.access import VisibleInAdmin, employee_of, employee_scope
 from staff.admin_site import is_admin
 
 
@@ -33,7 +33,10 @@ class HandoverPlanAdmin(admin.ModelAdmin):
         # The plans of the people whose departure the person sees (staff/access.py).
         scope = employee_scope(request.user, "employee__")
         queryset = super().get_queryset(request)
-        return queryset if scope is None else queryset.filter(scope)
+        queryset = queryset if scope is None else queryset.filter(scope)
+        me = employee_of(request.user)
+        # Nobody opens their own plan, as on its page and in the API.
+        return queryset.exclude(employee=me) if me is not None else queryset
 
     def has_add_permission(self, request) -> bool:
         # A departure is started by HR or an admin on the departure page (or the API's

@@ -65,6 +65,19 @@ class HandoverTaskSerializer(serializers.ModelSerializer):
     def get_recommendation_reasons(self, task: HandoverTask) -> list[str]:
         return recommendation_reasons(task.recommendation_reasons)
 
+    # What is read from the customer's interactions and scores: HR sees a task's customer,
+    # value and successor, not its risk or the leaver's share of its contact (the plan
+    # page hides them from HR alike; staff.access.HR_CUSTOMER_RECORDS).
+    NOT_FOR_HR = ("risk", "dependence", "priority", "recommendation_reasons")
+
+    def to_representation(self, task: HandoverTask) -> dict:
+        data = super().to_representation(task)
+        request = self.context.get("request")
+        if request is not None and api_role(request) == "hr":
+            for name in self.NOT_FOR_HR:
+                data.pop(name, None)
+        return data
+
 
 class HandoverPlanFilter(django_filters.FilterSet):
     employee = EmployeeNamed(field_name="employee", label="The leaver")
@@ -91,8 +104,11 @@ class HandoverPlanViewSet(viewsets.ReadOnlyModelViewSet):
         # account manager sees their handover tasks (handover-tasks/), not a plan's
         # last day, reason or whether it was voluntary.
         plans = HandoverPlan.objects.order_by("id")
-        scope = departure_scope(api_role(self.request), api_employee(self.request), "employee__")
-        return plans if scope is None else plans.filter(scope)
+        me = api_employee(self.request)
+        scope = departure_scope(api_role(self.request), me, "employee__")
+        plans = plans if scope is None else plans.filter(scope)
+        # Nobody reads their own plan (its successors, the reason as recorded).
+        return plans.exclude(employee=me) if me is not None else plans
 
 
 class HandoverTaskViewSet(AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
@@ -102,12 +118,13 @@ class HandoverTaskViewSet(AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelVi
     def get_queryset(self):
         tasks = HandoverTask.objects.select_related("customer").order_by("id")
         role, me = api_role(self.request), api_employee(self.request)
+        # Nobody reads the tasks of their own plan (who takes their customers over).
         if role in ("admin", "integration", "hr"):
-            return tasks
+            return tasks.exclude(plan__employee=me) if me is not None else tasks
         if me is None:
             return tasks.none()
-        mine = Q(successor=me) | Q(plan__employee=me)
+        mine = Q(successor=me)
         if role == "manager":
             teams = managed_team_ids(me)
             mine |= Q(plan__employee__team__in=teams) | Q(plan__employee__manager=me)
-        return tasks.filter(mine)
+        return tasks.filter(mine).exclude(plan__employee=me)

@@ -648,6 +648,23 @@ def complete_step(
         )
         if step.cancelled:
             _still_open(step.task)
+        if (
+            by is not None
+            and step.task.plan.employee_id == by.pk
+            and step.kind != Kind.KNOWLEDGE_TRANSFER
+        ):
+            # The leaver writes down what they know; the introduction, the ownership
+            # change and the follow-ups are their successor's and manager's.
+            raise ValidationError(
+                {
+                    "step": Worded(
+                        gettext_noop(
+                            "Only the knowledge transfer of your own handover is yours to do; "
+                            "your successor and your manager do the rest."
+                        )
+                    )
+                }
+            )
         if step.done_at is not None:
             raise ValidationError(
                 {

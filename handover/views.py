@@ -445,6 +445,7 @@ def complete_step(request: HttpRequest, step_id: int) -> HttpResponse:
     if step.assignee_id != getattr(me, "pk", None) and not (
         has_role(request.user, MANAGER_ROLES)
         and sees_employee(request.user, step.task.plan.employee)
+        and step.task.plan.employee_id != getattr(me, "pk", None)  # not their own plan's
     ):
         # As for another person's alert or customer: not there, rather than there and
         # someone else's.
