@@ -295,9 +295,18 @@ def _fill_blanks(
     for index, names_blank in blanks.items():
         row = rows[index]
         before = stored.get(row.get("external_id"))
+        # A customer made active again: its empty churn cells clear the stored churn date
+        # and reason (an active customer has none), as the same row through the API does.
+        reactivated = (
+            kind.model is Customer
+            and "status" not in names_blank
+            and row.get("status") == Customer.Status.ACTIVE
+        )
         for name in sorted(names_blank):
             target = name if name in columns else references[name].column
-            if before is not None:
+            if reactivated and name in ("churned_on", "churn_reason"):
+                row[target] = columns[name].default
+            elif before is not None:
                 row[target] = before[target]
             elif (columns[name] if name in columns else references[name]).required:
                 errors.append({"index": index, "field": name, "message": required})

@@ -132,3 +132,33 @@ def test_an_empty_required_cell_of_a_stored_record_keeps_it_too(tmp_path):
         dt.date(2027, 1, 31),
         Decimal("500.00"),
     )
+
+
+def test_a_customer_made_active_again_in_a_file_loses_its_empty_churn_cells(tmp_path):
+    """Status active with the churn date and reason left empty: the stored churn date and
+    reason are cleared (an active customer has none), as the API does with the same row;
+    a churned row's empty cells still keep what is stored."""
+    CustomerFactory(
+        external_id="C-7",
+        name="Back Again",
+        status="churned",
+        churned_on=dt.date(2026, 3, 1),
+        churn_reason="price",
+        customer_since=dt.date(2024, 1, 1),
+    )
+    header = "external_id,name,customer_since,status,churned_on,churn_reason\n"
+    report = run(tmp_path, "customers", header + "C-7,Back Again,2024-01-01,active,,\n")
+    assert (said(report.problems), report.updated) == ([], 1)
+    back = Customer.objects.get(external_id="C-7")
+    assert (back.status, back.churned_on, back.churn_reason) == ("active", None, "")
+    Customer.objects.filter(pk=back.pk).update(
+        status="churned", churned_on=dt.date(2026, 3, 1), churn_reason="price"
+    )
+    report = run(tmp_path, "customers", header + "C-7,Back Again (renamed),2024-01-01,,,\n")
+    assert said(report.problems) == []
+    kept = Customer.objects.get(external_id="C-7")
+    assert (kept.status, kept.churned_on, kept.churn_reason) == (
+        "churned",
+        dt.date(2026, 3, 1),
+        "price",
+    )
