@@ -78,3 +78,22 @@ def test_the_watchdog_never_starts_a_night_before_one_already_started():
     start_night(timezone.localdate() + dt.timedelta(days=1))  # a later night ran already
     assert start_overdue_night(now=local(3, 0)) is None
     assert not JobStep.objects.filter(day=timezone.localdate()).exists()
+
+
+def test_a_schedule_kept_in_another_zone_starts_no_night_before_its_time(settings):
+    """The schedule stored at 02:00 UTC, TIME_ZONE changed to Brisbane (UTC+10) and beat
+    not restarted yet: at 14:56 UTC it is 00:56 on the next day in Brisbane. The night
+    due at 02:00 UTC was that of the day before (started); the new day's night is not due
+    before 02:00 Brisbane, so the watchdog starts nothing."""
+    crontab = CrontabSchedule.objects.create(hour="2", minute="0", timezone="UTC")
+    PeriodicTask.objects.create(
+        name="nightly-jobs", task="retention.nightly.run_nightly_jobs", crontab=crontab
+    )
+    settings.TIME_ZONE = "Australia/Brisbane"
+    now = dt.datetime(2026, 12, 1, 14, 56, tzinfo=dt.UTC)
+    from retention.nightly import start_night
+
+    with timezone.override("Australia/Brisbane"):
+        start_night(dt.date(2026, 12, 1))  # beat sent it at 02:00 UTC (12:00 in Brisbane)
+        assert start_overdue_night(now=now) is None
+    assert not JobStep.objects.filter(day=dt.date(2026, 12, 2)).exists()
