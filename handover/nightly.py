@@ -224,6 +224,20 @@ def _hand_over_on_last_day(
             task__in=tasks, kind=Kind.OWNERSHIP_CHANGE, done_at__isnull=True
         ).update(done_at=timezone.now(), note="Ownership changed by the last-day job.")
         point_steps_to_successors(tasks)
+        # The leaver's own steps in earlier handovers (the follow-ups of a customer they
+        # had taken over) go with the customer to its new owner, or nobody would do them.
+        new_owner = {
+            t.customer_id: t.successor_id
+            for t in tasks
+            if t.role == OwnerRole.PRIMARY and t.successor_id
+        }
+        for owner_id in set(new_owner.values()):
+            HandoverStep.objects.filter(
+                assignee=leaver,
+                done_at__isnull=True,
+                cancelled=False,
+                task__customer_id__in=[c for c, o in new_owner.items() if o == owner_id],
+            ).exclude(task__plan=plan).update(assignee_id=owner_id)
 
         locked_out = leaver.status != Employee.Status.DEPARTED
         leaver.status = Employee.Status.DEPARTED

@@ -113,6 +113,35 @@ def test_when_the_manager_is_leaving_too_the_next_manager_up_takes_the_customers
     assert {m.to[0] for m in mailoutbox if "overdue" in m.subject} == {"vera@example.com"}
 
 
+def test_a_successor_who_leaves_in_turn_hands_the_follow_ups_on_with_the_customer(
+    team, django_capture_on_commit_callbacks
+):
+    """Ada leaves; Leo takes X1 and its follow-ups. Then Leo leaves: X1 goes to Mona, and
+    the follow-ups of Ada's handover that were Leo's go to Mona with it."""
+    from handover.models import HandoverStep
+
+    x1 = Customer.objects.get(name="X1")
+    with django_capture_on_commit_callbacks(execute=True):
+        ada_plan = services.start_departure(
+            employee=team.ada, last_day=YESTERDAY, reason="x", voluntary=True, by=team.mona
+        )
+    task = ada_plan.tasks.get(customer=x1)
+    task.successor = team.leo
+    task.save()
+    nightly.process_handovers(as_of=TODAY)
+    assert Customer.objects.get(pk=x1.pk).primary_owner == team.leo
+    follow_ups = HandoverStep.objects.filter(task=task, kind="follow_up")
+    assert set(follow_ups.values_list("assignee__name", flat=True)) == {"Leo"}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.start_departure(
+            employee=team.leo, last_day=TODAY, reason="x", voluntary=True, by=team.mona
+        )
+    nightly.process_handovers(as_of=TODAY + dt.timedelta(days=1))
+    assert Customer.objects.get(pk=x1.pk).primary_owner == team.mona
+    assert set(follow_ups.values_list("assignee__name", flat=True)) == {"Mona"}
+
+
 def test_one_customer_nobody_can_take_does_not_stop_the_others_and_the_page_says_so(
     team, client, django_capture_on_commit_callbacks
 ):

@@ -65,9 +65,7 @@ def test_the_api_shows_a_leaver_neither_their_plan_nor_its_tasks(mona_leaving):
     team.ada.user = UserFactory(username="ada")
     team.ada.save()
     ada_api, _ = user_client(team.ada.user)  # the successor reads the task she takes
-    assert [r["id"] for r in ada_api.get("/api/v1/handover-tasks/").json()["results"]] == [
-        task.pk
-    ]
+    assert [r["id"] for r in ada_api.get("/api/v1/handover-tasks/").json()["results"]] == [task.pk]
 
 
 def test_hr_reads_a_tasks_customer_and_value_not_its_risk(mona_leaving):
