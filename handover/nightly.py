@@ -269,7 +269,12 @@ def _hand_over_on_last_day(
 
 def _escalate_overdue(as_of: dt.date) -> int:
     overdue = HandoverStep.objects.filter(
-        task__plan__status=HandoverPlan.Status.OPEN,
+        # An open plan's; of a cancelled one, the customers it had handed over already.
+        Q(task__plan__status=HandoverPlan.Status.OPEN)
+        | Q(
+            task__plan__status=HandoverPlan.Status.CANCELLED,
+            task__ownership_changed_on__isnull=False,
+        ),
         task__status=HandoverTask.Status.OPEN,
         done_at__isnull=True,
         cancelled=False,

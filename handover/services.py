@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -285,10 +285,16 @@ def cancel_departure(*, plan: HandoverPlan, by: Employee | None, note: str = "")
                     % {"status": str(locked.get_status_display()).lower()}
                 }
             )
-        plan.tasks.filter(status=HandoverTask.Status.OPEN).update(
+        # A customer already handed over (its ownership changed by hand before the
+        # cancellation) stays with its new owner, and so do its introduction and
+        # follow-ups: it changed hands all the same. The rest is no longer to do.
+        handed_over = Q(ownership_changed_on__isnull=False)
+        plan.tasks.filter(status=HandoverTask.Status.OPEN).exclude(handed_over).update(
             status=HandoverTask.Status.CANCELLED
         )
-        HandoverStep.objects.filter(task__plan=plan, done_at__isnull=True).update(cancelled=True)
+        HandoverStep.objects.filter(task__plan=plan, done_at__isnull=True).exclude(
+            task__ownership_changed_on__isnull=False
+        ).update(cancelled=True)
         employee = plan.employee
         employee.status = Employee.Status.ACTIVE
         employee.departure_date = None
@@ -610,7 +616,8 @@ def change_ownership(*, task: HandoverTask, by: Employee | None) -> HandoverTask
 def _still_open(task: HandoverTask) -> None:
     """Refuse work on a task whose departure was cancelled (the person stays) or that is
     no longer open."""
-    if task.status != HandoverTask.Status.OPEN or task.plan.status == HandoverPlan.Status.CANCELLED:
+    cancelled = task.plan.status == HandoverPlan.Status.CANCELLED
+    if task.status != HandoverTask.Status.OPEN or (cancelled and not task.ownership_changed_on):
         raise ValidationError(
             {
                 "step": Worded(

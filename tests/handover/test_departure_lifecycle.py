@@ -158,6 +158,36 @@ def test_cancelling_closes_the_plan_but_keeps_ownership_changed_by_hand(
     assert Customer.objects.get(pk=team.c1.pk).primary_owner == team.leo
 
 
+def test_cancelling_keeps_the_follow_ups_of_a_customer_already_handed_over(
+    team, django_capture_on_commit_callbacks
+):
+    """C1 went to its successor early; then the departure is cancelled. C1 changed hands
+    all the same: its introduction and follow-ups stay to do (and escalate when overdue);
+    the other customers' steps are cancelled."""
+    plan = start(team, django_capture_on_commit_callbacks)
+    services.accept_successors(plan=plan, by=team.mona)
+    c1_task = plan.tasks.get(customer=team.c1)
+    services.change_ownership(task=c1_task, by=team.mona)
+    successor = Customer.objects.get(pk=team.c1.pk).primary_owner
+    assert successor != team.leo
+
+    services.cancel_departure(plan=plan, by=team.mona)
+
+    open_c1 = HandoverStep.objects.filter(task=c1_task, done_at__isnull=True, cancelled=False)
+    assert set(open_c1.values_list("kind", flat=True)) >= {"follow_up"}
+    others = HandoverStep.objects.filter(task__plan=plan).exclude(task=c1_task)
+    assert not others.filter(done_at__isnull=True, cancelled=False).exists()
+    follow_up = open_c1.filter(kind="follow_up").order_by("due_on").first()
+    assert follow_up.assignee == successor
+    late = follow_up.due_on + dt.timedelta(days=1)
+    assert nightly.process_handovers(as_of=late).escalated >= 1
+    follow_up.refresh_from_db()
+    assert follow_up.escalated_on == late
+    done = services.complete_step(step=follow_up, by=successor, note="Called", satisfaction=8)
+    assert done.done_at is not None
+    assert Customer.objects.get(pk=team.c1.pk).primary_owner == successor
+
+
 def test_cancelling_twice_says_the_plan_is_cancelled_in_the_readers_language(
     team, django_capture_on_commit_callbacks
 ):
