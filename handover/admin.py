@@ -14,9 +14,15 @@ class HandoverTaskInline(admin.TabularInline):
     raw_id_fields = ("successor",)
     show_change_link = True
 
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        return [f for f in fields if f != "priority"] if _is_hr(request) else fields
+
     def get_readonly_fields(self, request, obj=None):
         # Choosing a successor (an owner to be) in the admin is for admins.
         fields = list(super().get_readonly_fields(request, obj))
+        if _is_hr(request):
+            fields = [f for f in fields if f != "priority"]
         return fields if is_admin(request.user) else [*fields, "successor"]
 
 
@@ -43,6 +49,12 @@ class HandoverPlanAdmin(admin.ModelAdmin):
         # departures), through handover.services.start_departure: its checks, the
         # employee marked departing, the plan's log and the tasks job. A plan added here
         # would skip all of that, and the last-day job would still lock the person out.
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # A departure that is not happening is cancelled on its plan page (the person
+        # stays active, their tasks close); a deleted plan would leave them departing
+        # with nothing to hand their customers over.
         return False
 
     def get_readonly_fields(self, request, obj=None):
@@ -104,8 +116,17 @@ class HandoverStepInline(admin.TabularInline):
     raw_id_fields = ("assignee",)
 
     def get_readonly_fields(self, request, obj=None):
-        fields = list(super().get_readonly_fields(request, obj))
+        # A step is done on the handover pages (handover.services.complete_step: the
+        # ownership change performed, done once, nobody's own handover but its knowledge
+        # transfer), never by ticking a date here.
+        fields = [*super().get_readonly_fields(request, obj), "done_at", "note", "satisfaction"]
         return fields if is_admin(request.user) else [*fields, "assignee"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(HandoverTask)
@@ -121,7 +142,32 @@ class HandoverTaskAdmin(VisibleInAdmin, admin.ModelAdmin):
         # Tasks are raised from a plan (handover.services.raise_tasks), never by hand.
         return False
 
+    # What is read from the customer's interactions and scores: not HR's to read (the
+    # plan page and the API leave them out for HR alike).
+    NOT_FOR_HR = ("risk", "dependence", "interaction_share", "priority", "recommendation_reasons")
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        me = employee_of(request.user)
+        # Nobody reads the tasks of their own plan (who takes their customers over).
+        return queryset.exclude(plan__employee=me) if me is not None else queryset
+
+    def get_list_display(self, request):
+        fields = super().get_list_display(request)
+        return [f for f in fields if f not in self.NOT_FOR_HR] if _is_hr(request) else fields
+
+    def get_exclude(self, request, obj=None):
+        excluded = list(super().get_exclude(request, obj) or [])
+        return [*excluded, *self.NOT_FOR_HR] if _is_hr(request) else excluded
+
     def get_readonly_fields(self, request, obj=None):
         # Its employees (successor, who accepted) are read-only to staff who are not
         # admins through VisibleInAdmin, like every owner field.
-        return [*super().get_readonly_fields(request, obj), "plan", "customer"]
+        fields = [*super().get_readonly_fields(request, obj), "plan", "customer"]
+        return [f for f in fields if f not in self.NOT_FOR_HR] if _is_hr(request) else fields
+
+
+def _is_hr(request) -> bool:
+    from staff.access import role_of
+
+    return role_of(request.user) == "hr"

@@ -91,10 +91,7 @@ def _start_departure(
             name=employee.name,
             last_day=str(employee.departure_date),
         )
-    elif (
-        employee.status == Employee.Status.DEPARTING
-        or HandoverPlan.objects.filter(employee=employee, status=HandoverPlan.Status.OPEN).exists()
-    ):
+    elif HandoverPlan.objects.filter(employee=employee, status=HandoverPlan.Status.OPEN).exists():
         errors["employee"] = Worded(
             gettext_noop("%(name)s already has a handover in progress."), name=employee.name
         )
@@ -207,8 +204,13 @@ def change_last_day(
             day=last_day.isoformat(),
         )
         plan.save(update_fields=["last_day", "log"])
+        # Announced on or before the last day (a constraint): a last day moved before the
+        # announcement moves the announcement with it.
+        announced = plan.employee.departure_announced_on
         Employee.objects.filter(pk=plan.employee_id).update(
-            departure_date=last_day, updated_at=timezone.now()
+            departure_date=last_day,
+            departure_announced_on=min(announced, last_day) if announced else None,
+            updated_at=timezone.now(),
         )
         lead = dt.timedelta(days=settings.KNOWLEDGE_TRANSFER_LEAD_DAYS)
         open_steps = HandoverStep.objects.filter(

@@ -86,13 +86,44 @@ def test_the_status_cannot_be_set_in_the_admin(plan, admin_client):
     assert HandoverPlan.objects.get(pk=plan.pk).status == "open"
 
 
-def test_someone_already_leaving_is_not_recorded_leaving_again(plan):
-    HandoverPlan.objects.filter(pk=plan.pk).update(status="cancelled")  # data made elsewhere
-    with pytest.raises(ValidationError) as refused:
-        services.start_departure(
-            employee=plan.employee, last_day=MOVED, reason="x", voluntary=True, by=None
-        )
-    assert "already has a handover in progress" in str(refused.value)
+def test_a_plan_cannot_be_deleted_in_the_admin(plan, admin_client):
+    """A deleted plan would leave the person departing with nobody handing their
+    customers over; a departure that is not happening is cancelled on its page."""
+    url = reverse("admin:handover_handoverplan_delete", args=[plan.pk])
+    assert admin_client.post(url, {"post": "yes"}).status_code == 403
+    assert HandoverPlan.objects.filter(pk=plan.pk).exists()
+
+
+def test_a_last_day_moved_before_the_announcement_moves_the_announcement(plan):
+    Employee.objects.filter(pk=plan.employee_id).update(departure_announced_on=TODAY)
+    yesterday = TODAY - dt.timedelta(days=1)
+    services.change_last_day(plan=plan, last_day=yesterday, by=None)
+    leaver = Employee.objects.get(pk=plan.employee_id)
+    assert (leaver.departure_date, leaver.departure_announced_on) == (yesterday, yesterday)
+
+
+def test_a_leaver_and_hr_see_in_the_admin_only_what_they_may(plan, client):
+    from handover.models import HandoverTask
+
+    leo = plan.employee
+    leo.user.is_staff = True
+    leo.user.save()
+    from django.contrib.auth.models import Permission
+
+    leo.user.user_permissions.set(Permission.objects.filter(content_type__app_label="handover"))
+    client.force_login(leo.user)
+    listed = client.get(reverse("admin:handover_handovertask_changelist"))
+    assert listed.status_code == 200 and list(listed.context["cl"].result_list) == []
+    hana = EmployeeFactory(name="Hana", role="hr", user=UserFactory(username="hana", is_staff=True))
+    hana.user.user_permissions.set(Permission.objects.filter(content_type__app_label="handover"))
+    client.force_login(hana.user)
+    task = HandoverTask.objects.filter(plan=plan).first()
+    page = client.get(reverse("admin:handover_handovertask_change", args=[task.pk]))
+    assert page.status_code == 200
+    shown = page.context["adminform"].form.fields.keys() | set(
+        page.context["adminform"].readonly_fields
+    )
+    assert not shown & {"risk", "dependence", "priority", "recommendation_reasons"}
 
 
 def test_the_last_day_of_a_handled_plan_stays(plan):
