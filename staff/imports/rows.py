@@ -148,23 +148,30 @@ def _employees_named(values: Iterable[str]) -> dict[str, int]:
 
 
 def _teams_named(values: Iterable[str]) -> dict[str, int]:
-    """Team ids by the value naming them: the external id, or else the name in any case
-    (team names are unique whatever their case), for a team's parent and an employee's
-    team alike."""
+    """Team ids by the value naming them, for a team's parent and an employee's team
+    alike: the external id; else the name as written; else the name in another case,
+    when only one team has it in any case (two teams "Team North" and "TEAM NORTH" made
+    by hand are told apart by their exact names only)."""
     values = set(values)
     if not values:
         return {}
-    by_name = dict(
+    exact: dict[str, int] = {}
+    by_lower: dict[str, list[int]] = {}
+    for name, key, pk in (
         Team.objects.annotate(key=Lower("name"))
         .filter(key__in={v.lower() for v in values})
-        .values_list("key", "id")
-    )
+        .values_list("name", "key", "id")
+    ):
+        exact[name] = pk
+        by_lower.setdefault(key, []).append(pk)
     by_key = dict(Team.objects.filter(external_id__in=values).values_list("external_id", "id"))
-    return {
-        v: by_key.get(v, by_name.get(v.lower()))
-        for v in values
-        if v in by_key or v.lower() in by_name
-    }
+    found = {}
+    for v in values:
+        alike = by_lower.get(v.lower(), [])
+        pk = by_key.get(v) or exact.get(v) or (alike[0] if len(alike) == 1 else None)
+        if pk is not None:
+            found[v] = pk
+    return found
 
 
 def _update_changed(model, rows: list[dict], fields: list[str], values) -> set[int]:

@@ -183,6 +183,17 @@ def test_an_employee_s_team_named_in_another_case_is_the_team_of_that_name(tmp_p
     assert Employee.objects.get(external_id="E2").team == north
 
 
+def test_a_team_named_exactly_wins_over_one_named_in_another_case(tmp_path):
+    TeamFactory(name="TEAM NORTH")  # two teams made by hand, names differing in case
+    north = TeamFactory(name="Team North")
+    report = run(
+        "employees",
+        write(tmp_path, EMPLOYEES_HEADER + "E1;Ann Alm;ann@example.com;Team North;;2019-01-01;;\n"),
+    )
+    assert report.problem_count == 0, report.problems
+    assert Employee.objects.get(external_id="E1").team == north
+
+
 def test_employees_with_managers_further_down_and_teams_by_id_or_name(tmp_path):
     import_teams(tmp_path)
     path = write(
