@@ -19,7 +19,7 @@ from django.utils.translation import ngettext
 
 from customers.models import Customer, OwnerRole, OwnershipPeriod, OwnershipReason, RiskScore
 from handover.models import HandoverPlan, HandoverStep, HandoverTask
-from handover.selectors import managers_up_the_chain
+from handover.selectors import acting_manager, managers_up_the_chain
 from handover.services import point_steps_to_successors, raise_tasks, recommend_again
 from retention import refusals
 from retention.jobs import steps as job_steps
@@ -282,22 +282,13 @@ def _escalate_overdue(as_of: dt.date) -> int:
         due_on__lt=as_of,
     ).select_related("task__plan__employee__manager", "task__plan__employee__team__manager")
     escalated = []
-    # To the leaver's manager, or the nearest manager above who is still here (a manager
-    # who has left reads no e-mail and can act on nothing).
-    still_here: dict[int, Employee | None] = {}
+    # To the leaver's manager, or the nearest manager above who is still here.
+    acting: dict[int, Employee | None] = {}
 
     def escalation_target(leaver: Employee) -> Employee | None:
-        if leaver.pk not in still_here:
-            still_here[leaver.pk] = next(
-                (
-                    m
-                    for m in managers_up_the_chain(leaver)
-                    if m.status != Employee.Status.DEPARTED
-                    and (m.departure_date is None or m.departure_date >= as_of)
-                ),
-                None,
-            )
-        return still_here[leaver.pk]
+        if leaver.pk not in acting:
+            acting[leaver.pk] = acting_manager(leaver, as_of)
+        return acting[leaver.pk]
 
     for step in overdue:
         step.escalated_to = escalation_target(step.task.plan.employee)

@@ -10,13 +10,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from handover.models import HandoverPlan, HandoverTask
-from handover.selectors import manager_of
+from handover.selectors import acting_manager
 from staff.language import language_of
 from staff.models import Employee
 
 
 def notify_start(plan: HandoverPlan, *, new_count: int) -> None:
-    manager = manager_of(plan.employee)
+    manager = acting_manager(plan.employee)
     if manager:
         with translation.override(language_of(manager)):
             values = {

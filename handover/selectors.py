@@ -14,6 +14,7 @@ import pandas as pd
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import (
@@ -605,6 +606,21 @@ def managers_up_the_chain(employee: Employee, most: int = 20) -> list[Employee]:
         seen.add(above.pk)
         current = above
     return chain
+
+
+def acting_manager(employee: Employee, today: dt.date | None = None) -> Employee | None:
+    """The manager who acts for `employee`'s handover now: the nearest up the chain
+    (managers_up_the_chain) who has not left (a manager whose last day has passed reads
+    no e-mail and can act on nothing). Receives the start notice, the ownership-change
+    steps and the escalations."""
+    today = today or timezone.localdate()
+    for manager in managers_up_the_chain(employee):
+        gone = manager.status == Employee.Status.DEPARTED or (
+            manager.departure_date is not None and manager.departure_date < today
+        )
+        if not gone:
+            return manager
+    return None
 
 
 def _manager_of_team_above(employee: Employee) -> Employee | None:

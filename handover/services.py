@@ -18,7 +18,7 @@ from django.utils.translation import gettext_noop
 from customers.models import Customer, OwnerRole, OwnershipReason
 from handover.models import HandoverPlan, HandoverStep, HandoverTask
 from handover.notices import notify_start, notify_successors
-from handover.selectors import handover_proposals, manager_of
+from handover.selectors import acting_manager, handover_proposals
 from retention.text_limits import check_length
 from retention.wording import Day, Worded
 from staff.access import unable_as_read_by
@@ -322,7 +322,7 @@ def raise_tasks(*, plan: HandoverPlan, today: dt.date | None = None) -> int:
     proposals = handover_proposals(plan.employee, as_of=today)
     existing = set(plan.tasks.values_list("customer_id", flat=True))
     new = [p for p in proposals if p.customer_id not in existing]
-    manager = manager_of(plan.employee)
+    manager = acting_manager(plan.employee, today)
     with transaction.atomic():
         HandoverTask.objects.bulk_create(
             [

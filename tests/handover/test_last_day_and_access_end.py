@@ -113,6 +113,34 @@ def test_when_the_manager_is_leaving_too_the_next_manager_up_takes_the_customers
     assert {m.to[0] for m in mailoutbox if "overdue" in m.subject} == {"vera@example.com"}
 
 
+def test_a_departure_recorded_after_the_manager_has_gone_goes_to_the_next_manager_up(
+    team, django_capture_on_commit_callbacks, mailoutbox
+):
+    """Mona has left (not replaced yet); Leo's departure is recorded: the start notice and
+    the ownership-change steps go to Vera, the manager of the team above, not to Mona."""
+    from handover.models import HandoverStep
+
+    vera = EmployeeFactory(name="Vera", role="manager", email="vera@example.com")
+    north = Team.objects.get(pk=team.leo.team_id)
+    north.parent = Team.objects.create(name="Region", manager=vera)
+    north.save()
+    Employee.objects.filter(pk=team.mona.pk).update(status="departed", departure_date=YESTERDAY)
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        plan = services.start_departure(
+            employee=team.leo,
+            last_day=TODAY + dt.timedelta(days=10),
+            reason="x",
+            voluntary=True,
+            by=vera,
+        )
+    changes = HandoverStep.objects.filter(task__plan=plan, kind="ownership_change")
+    assert changes.exists()
+    assert set(changes.values_list("assignee__name", flat=True)) == {"Vera"}
+    notices = [m for m in mailoutbox if m.subject.startswith("Handover: Leo leaves")]
+    assert [m.to for m in notices] == [["vera@example.com"]]
+
+
 def test_a_successor_who_leaves_in_turn_hands_the_follow_ups_on_with_the_customer(
     team, django_capture_on_commit_callbacks
 ):
