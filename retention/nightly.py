@@ -79,13 +79,19 @@ def start_overdue_night(now: dt.datetime | None = None) -> dt.date | None:
         return None
     zone = ZoneInfo(str(crontab.timezone))
     local = (now or timezone.now()).astimezone(zone)
+    # The latest moment the schedule fell due, in the schedule's own zone.
     due = local.replace(hour=int(crontab.hour), minute=int(crontab.minute), second=0, microsecond=0)
-    # The night beat sends at `due` is the day it is then in TIME_ZONE (schedule.py sends
-    # it with that day): the due moment's day, not now's. They differ when the schedule
-    # is kept in another zone than TIME_ZONE (TIME_ZONE changed, beat not restarted yet):
-    # at 00:56 in Brisbane a night due at 02:00 UTC is yesterday's, not today's.
+    if local < due:
+        due -= dt.timedelta(days=1)
+    # The night beat sent then is the day it was then in TIME_ZONE (schedule.py sends it
+    # with that day), not now's day: the two differ when the schedule is kept in another
+    # zone (TIME_ZONE changed, beat not restarted yet; or an admin's schedule in another
+    # zone). At 00:56 in Brisbane a night due at 02:00 UTC is yesterday's; at 08:30 UTC
+    # a night due at 20:00 in Los Angeles (04:00 UTC) is today's. Only today's is caught up.
     day = timezone.localdate(due)
-    if local < due or JobStep.objects.filter(day__gte=day, name=NIGHTLY_JOBS[0][0]).exists():
+    if day != timezone.localdate(now or timezone.now()):
+        return None
+    if JobStep.objects.filter(day__gte=day, name=NIGHTLY_JOBS[0][0]).exists():
         return None  # started already, or a later night was (never go back a day)
     steps.logger.warning("The night of %s was due at %s and never started: starting it", day, due)
     start_night(day)

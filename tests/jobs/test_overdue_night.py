@@ -97,3 +97,17 @@ def test_a_schedule_kept_in_another_zone_starts_no_night_before_its_time(setting
         start_night(dt.date(2026, 12, 1))  # beat sent it at 02:00 UTC (12:00 in Brisbane)
         assert start_overdue_night(now=now) is None
     assert not JobStep.objects.filter(day=dt.date(2026, 12, 2)).exists()
+
+
+def test_a_night_due_in_another_zone_before_midnight_there_is_caught_up(settings):
+    """TIME_ZONE is UTC and the schedule 20:00 in Los Angeles: the night of 2 Dec (UTC)
+    fell due at 04:00 UTC (20:00 on 1 Dec there). At 08:30 UTC it is 00:30 on 2 Dec in Los
+    Angeles, before that day's 20:00, yet the night due at 04:00 UTC never started and is
+    today's in TIME_ZONE: it is started."""
+    crontab = CrontabSchedule.objects.create(hour="20", minute="0", timezone="America/Los_Angeles")
+    PeriodicTask.objects.create(
+        name="nightly-jobs", task="retention.nightly.run_nightly_jobs", crontab=crontab
+    )
+    with timezone.override("UTC"):
+        now = dt.datetime(2026, 12, 2, 8, 30, tzinfo=dt.UTC)
+        assert start_overdue_night(now=now) == dt.date(2026, 12, 2)
