@@ -104,9 +104,12 @@ NOT_A_REAL_DATE = gettext_noop("%(value)s is not a real date.")
 
 
 def is_blank(text: str) -> bool:
-    """True when nothing would show: only spaces and invisible format characters."""
+    """True when nothing would show: only spaces and invisible format characters. Not
+    when a direction control is among them: that is refused, not read as nothing."""
     if text.isprintable():  # no format character (Cf) in it: blank when only spaces
         return not text.strip()
+    if bidi_control_in(text):
+        return False
     return not "".join(c for c in text if unicodedata.category(c) != "Cf").strip()
 
 

@@ -85,6 +85,21 @@ def test_a_direction_control_at_either_end_is_refused_not_trimmed(name, tmp_path
     assert not Customer.objects.filter(external_id="C-1").exists()
 
 
+def test_a_text_of_a_direction_control_alone_is_refused_not_read_as_empty():
+    refused = rows_refused("customers", [customer("\u202e")])
+    assert refused == [(0, "name", BIDI)]
+    CustomerFactory(external_id="C-5")
+    row = {
+        "customer": "C-5",
+        "kind": "call",
+        "happened_at": "2026-01-05T10:00:00Z",
+        "direction": "outbound",
+        "notes": "\u2066",
+        "external_id": "I-1",
+    }
+    assert rows_refused("interactions", [row]) == [(0, "notes", BIDI.replace("U+202E", "U+2066"))]
+
+
 def test_visible_text_with_a_joiner_and_direction_marks_is_kept():
     # A zero-width joiner inside an emoji and the plain marks U+200E/U+200F reorder nothing
     # beyond themselves; they are part of what was typed.
