@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
+from retention.days import on_or_after_earliest_day
 from retention.email_address import InternationalEmailField
 from retention.text_input import validate_identifier
 from retention.text_limits import LimitedTextField
@@ -151,24 +152,32 @@ class Employee(models.Model):
     )
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.ACCOUNT_MANAGER)
     is_key_employee = models.BooleanField(default=False)
-    hired_on = models.DateField()
+    hired_on = models.DateField(validators=[on_or_after_earliest_day])
     status = models.CharField(
         max_length=12, choices=Status.choices, default=Status.ACTIVE, db_index=True
     )
     departure_date = models.DateField(
-        null=True, blank=True, help_text=_("Last working day, once a departure is recorded.")
+        null=True,
+        blank=True,
+        validators=[on_or_after_earliest_day],
+        help_text=_("Last working day, once a departure is recorded."),
     )
     departure_announced_on = models.DateField(
         null=True,
         blank=True,
+        validators=[on_or_after_earliest_day],
         help_text=_("When the company learned of the departure; risk counts from here."),
     )
     departure_reason = models.CharField(max_length=200, blank=True)
     departure_voluntary = models.BooleanField(
         null=True, blank=True, help_text=_("Resigned (yes) or let go (no); empty while unknown.")
     )
-    confidentiality_until = models.DateField(null=True, blank=True)
-    non_compete_until = models.DateField(null=True, blank=True)
+    confidentiality_until = models.DateField(
+        null=True, blank=True, validators=[on_or_after_earliest_day]
+    )
+    non_compete_until = models.DateField(
+        null=True, blank=True, validators=[on_or_after_earliest_day]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 

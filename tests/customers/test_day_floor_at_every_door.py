@@ -61,3 +61,22 @@ def test_the_admin_refuses_a_rate_for_year_one():
     )
     assert not form.is_valid()
     assert form.errors["day"] == [MESSAGE]
+
+
+def test_the_admin_refuses_an_employee_hired_or_bound_before_1900():
+    from staff.models import Employee
+    from tests.factories import EmployeeFactory
+
+    ben = EmployeeFactory(name="Ben")
+    request = RequestFactory().get("/")
+    request.user = UserFactory(username="root2", is_staff=True, is_superuser=True)
+    Form = admin.site._registry[Employee].get_form(request, ben)
+    form = Form(instance=ben)
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data |= {"hired_on": "1850-01-01", "confidentiality_until": "1850-01-01"}
+    refused = Form(data, instance=ben)
+    assert not refused.is_valid()
+    assert refused.errors["hired_on"] == ["1 Jan 1850 is before 1 Jan 1900; check the year."]
+    assert refused.errors["confidentiality_until"] == [
+        "1 Jan 1850 is before 1 Jan 1900; check the year."
+    ]
