@@ -429,6 +429,9 @@ def _record_context(request: HttpRequest, customer: Customer, level: str) -> dic
         context["sees_departure"] = sees_departure_of(
             request.user, context["handover"].plan.employee_id
         )
+        # Nobody reads their own plan's successors (staff/access.py).
+        me = employee_of(request.user)
+        context["sees_successor"] = me is None or context["handover"].plan.employee_id != me.pk
     from alerts.selectors import conditions_met
 
     met = conditions_met([customer.pk])

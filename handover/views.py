@@ -211,7 +211,12 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
                 messages.error(request, problem)
 
     state = request.GET.get("state") if request.GET.get("state") in TASK_STATES else ""
-    sort = request.GET.get("sort") if request.GET.get("sort") in TASK_SORTS else "priority"
+    # Priority is value x risk x dependence, read from the customer's scores and
+    # interactions: not a sort for HR, who read neither (staff/access.py).
+    sees_scores = sees_records(role_of(request.user), "riskscore")
+    sorts = {k: v for k, v in TASK_SORTS.items() if sees_scores or k != "priority"}
+    default_sort = "priority" if sees_scores else "value"
+    sort = request.GET.get("sort") if request.GET.get("sort") in sorts else default_sort
     all_tasks = plan.tasks.annotate(
         steps_total=Count("steps", filter=Q(steps__cancelled=False)),
         steps_done=Count("steps", filter=Q(steps__done_at__isnull=False)),
@@ -269,7 +274,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
             "state": state,
             "states": [(key, label) for key, (label, _) in TASK_STATES.items()],
             "sort": sort,
-            "sorts": [(key, label) for key, (label, _) in TASK_SORTS.items()],
+            "sorts": [(key, label) for key, (label, _) in sorts.items()],
             "totals": totals,
             "candidates": candidates,
             "progress": round(100 * done / total) if total else 0,
@@ -283,7 +288,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
             "is_hr": has_role(request.user, HR_ROLES),
             # HR sees names, values and handover status, not risk or interactions (README,
             # roles): no risk, priority or reasons drawn from interactions.
-            "sees_scores": sees_records(role_of(request.user), "riskscore"),
+            "sees_scores": sees_scores,
             "notes_form": notes_form,
             "outcome": outcome,
             "windows": OUTCOME_WINDOWS,

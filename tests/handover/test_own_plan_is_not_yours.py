@@ -79,3 +79,29 @@ def test_hr_reads_a_tasks_customer_and_value_not_its_risk(mona_leaving):
         dt.date.fromisoformat(api.get(f"/api/v1/handover-plans/{plan.pk}/").json()["last_day"])
         == LAST_DAY
     )
+
+
+def test_a_leavers_customer_page_does_not_name_the_successor(client, mona_leaving):
+    team, plan, task = mona_leaving
+    client.force_login(team.mona.user)
+    page = client.get(f"/customers/{task.customer_id}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Mona leaves" in text and "successor Ada" not in text
+    ada = EmployeeFactory(name="Adam", role="admin", user=UserFactory(username="adam"))
+    client.force_login(ada.user)  # an admin reads it
+    page = client.get(f"/customers/{task.customer_id}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert "successor Ada" in page.content.decode()
+
+
+def test_hrs_plan_page_shows_no_dependence_and_sorts_by_value(client, mona_leaving):
+    _team, plan, _task = mona_leaving
+    hana = EmployeeFactory(name="Hana", role="hr", user=UserFactory(username="hana"))
+    client.force_login(hana.user)
+    page = client.get(f"/handover/plans/{plan.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Dependence" not in text and "Priority" not in text
+    assert page.context["sort"] == "value"
+    forced = client.get(f"/handover/plans/{plan.pk}/?sort=priority", HTTP_ACCEPT_LANGUAGE="en")
+    assert forced.context["sort"] == "value"
