@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from handover.models import HandoverPlan, HandoverStep, HandoverTask
-from staff.access import VisibleInAdmin, employee_of, employee_scope
+from staff.access import VisibleInAdmin, employee_of
 from staff.admin_site import is_admin
 
 
@@ -37,12 +37,10 @@ class HandoverPlanAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         # The plans of the people whose departure the person sees (staff/access.py).
-        scope = employee_scope(request.user, "employee__")
-        queryset = super().get_queryset(request)
-        queryset = queryset if scope is None else queryset.filter(scope)
-        me = employee_of(request.user)
         # Nobody opens their own plan, as on its page and in the API.
-        return queryset.exclude(employee=me) if me is not None else queryset
+        from handover.selectors import plans_seen_by
+
+        return plans_seen_by(request.user, super().get_queryset(request))
 
     def has_add_permission(self, request) -> bool:
         # A departure is started by HR or an admin on the departure page (or the API's
@@ -91,7 +89,6 @@ class HandoverPlanAdmin(admin.ModelAdmin):
         if not (change and "last_day" in form.changed_data):
             return super().save_model(request, obj, form, change)
         from handover.services import change_last_day
-        from staff.access import employee_of
 
         new_day = obj.last_day
         obj.last_day = form.initial["last_day"]

@@ -49,6 +49,19 @@ def plans_with_progress() -> QuerySet:
     )
 
 
+def plans_seen_by(user, plans: QuerySet) -> QuerySet:
+    """`plans` narrowed to those `user` may open: the departures they see
+    (staff.access.employee_scope), never their own (a colleague manages it). The plans
+    page, the dashboard and the admin read it."""
+    from staff.access import employee_of, employee_scope
+
+    scope = employee_scope(user, "employee__")
+    if scope is not None:
+        plans = plans.filter(scope)
+    me = employee_of(user)
+    return plans.exclude(employee=me) if me is not None else plans
+
+
 def open_steps(employee: Employee):
     """The handover steps assigned to `employee` that are still to do."""
     from handover.models import HandoverStep, HandoverTask

@@ -24,6 +24,7 @@ from handover.selectors import (
     handover_proposals,
     open_steps,
     outcome_summary,
+    plans_seen_by,
     plans_with_progress,
 )
 from retention.post_only import post_only
@@ -133,13 +134,8 @@ def start_departure(request: HttpRequest) -> HttpResponse:
 @role_required(*PEOPLE_ROLES)
 def plans(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    all_plans = plans_with_progress().order_by("last_day")
-    scope = employee_scope(request.user, "employee__")
-    if scope is not None:  # managers: their teams' leavers
-        all_plans = all_plans.filter(scope)
-    me = employee_of(request.user)
-    if me is not None:  # not their own departure: a colleague manages it
-        all_plans = all_plans.exclude(employee=me)
+    # Managers: their teams' leavers; nobody their own departure.
+    all_plans = plans_seen_by(request.user, plans_with_progress().order_by("last_day"))
     groups = {
         _("Upcoming"): [p for p in all_plans if p.status == "open" and p.last_day > today],
         _("In progress"): [p for p in all_plans if p.status == "open" and p.last_day <= today],

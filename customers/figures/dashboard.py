@@ -260,11 +260,7 @@ def handovers_in_progress(user, limit: int = 10):
     """Open handover plans of the people the user sees, soonest last day first, with
     their steps done and to do (handover/selectors.py plans_with_progress)."""
     from handover.models import HandoverPlan
-    from handover.selectors import plans_with_progress
-    from staff.access import employee_scope
+    from handover.selectors import plans_seen_by, plans_with_progress
 
-    plans = plans_with_progress().filter(status=HandoverPlan.Status.OPEN)
-    scope = employee_scope(user, "employee__")
-    if scope is not None:
-        plans = plans.filter(scope)
+    plans = plans_seen_by(user, plans_with_progress().filter(status=HandoverPlan.Status.OPEN))
     return list(plans.order_by("last_day", "id")[:limit])

@@ -105,3 +105,11 @@ def test_hrs_plan_page_shows_no_dependence_and_sorts_by_value(client, mona_leavi
     assert page.context["sort"] == "value"
     forced = client.get(f"/handover/plans/{plan.pk}/?sort=priority", HTTP_ACCEPT_LANGUAGE="en")
     assert forced.context["sort"] == "value"
+
+
+def test_a_leaving_managers_dashboard_does_not_list_her_own_plan(client, mona_leaving):
+    team, plan, _task = mona_leaving
+    client.force_login(team.mona.user)
+    page = client.get("/dashboard/", HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200
+    assert f"/handover/plans/{plan.pk}/" not in page.content.decode()
