@@ -41,13 +41,15 @@ class NightlyResult:
 
 
 def process_handovers(*, as_of: dt.date) -> NightlyResult:
-    """Nightly: hand over the customers of everyone whose last day has come, escalate
-    overdue steps, close finished plans. Each plan is one transaction; re-running
-    repeats nothing already done."""
+    """Nightly: hand over the customers of everyone whose last day has ended (before
+    `as_of`: the night of a day runs in its small hours, and the leaver works their last
+    day, with their access, as staff.models.access_ended has it), escalate overdue steps,
+    close finished plans. Each plan is one transaction; re-running repeats nothing
+    already done."""
     result = NightlyResult()
     _refresh_open_plans(as_of)
     due = HandoverPlan.objects.filter(
-        status=HandoverPlan.Status.OPEN, last_day__lte=as_of, last_day_processed_at__isnull=True
+        status=HandoverPlan.Status.OPEN, last_day__lt=as_of, last_day_processed_at__isnull=True
     ).select_related("employee", "employee__team", "employee__user")
 
     # One per departing employee: a handful a night. Within a plan a customer that cannot

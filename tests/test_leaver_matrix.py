@@ -54,7 +54,9 @@ def _departed_outside_the_handover(lou):
 
 
 def _departed_by_the_job(lou):
-    start_departure(employee=lou, last_day=TODAY(), reason="New job", voluntary=True, by=None)
+    # Yesterday was the last day: tonight's job hands over and locks out.
+    last_day = TODAY() - dt.timedelta(days=1)
+    start_departure(employee=lou, last_day=last_day, reason="New job", voluntary=True, by=None)
     process_handovers(as_of=TODAY())
 
 

@@ -98,7 +98,7 @@ def test_on_the_last_day_everyone_is_handed_over_and_the_leaver_locked_out(
     # C2 keeps only a recommendation: accept_successors took it too, so undo for the test.
     HandoverTask.objects.filter(customer=team.c2).update(successor=None, accepted_at=None)
 
-    result = nightly.process_handovers(as_of=LAST_DAY)
+    result = nightly.process_handovers(as_of=LAST_DAY + dt.timedelta(days=1))
 
     assert (result.handed_over, result.to_manager, result.locked_out) == (3, 1, 1)
     owners = dict(Customer.objects.values_list("name", "primary_owner__name"))
@@ -120,7 +120,7 @@ def test_on_the_last_day_everyone_is_handed_over_and_the_leaver_locked_out(
     )
 
     periods = OwnershipPeriod.objects.count()
-    again = nightly.process_handovers(as_of=LAST_DAY)
+    again = nightly.process_handovers(as_of=LAST_DAY + dt.timedelta(days=1))
     assert (again.handed_over, OwnershipPeriod.objects.count()) == (0, periods)
 
 
@@ -209,7 +209,7 @@ def test_cancelling_twice_says_the_plan_is_cancelled_in_the_readers_language(
 def test_a_plan_completes_when_every_step_is_done(team, django_capture_on_commit_callbacks):
     plan = start(team, django_capture_on_commit_callbacks)
     services.accept_successors(plan=plan, by=team.mona)
-    nightly.process_handovers(as_of=LAST_DAY)
+    nightly.process_handovers(as_of=LAST_DAY + dt.timedelta(days=1))
     for step in HandoverStep.objects.filter(done_at__isnull=True):
         services.complete_step(step=step, by=team.ada, note="Done", satisfaction=8)
     nightly.process_handovers(as_of=LAST_DAY + dt.timedelta(days=91))
@@ -262,7 +262,9 @@ def test_a_follow_up_is_done_only_once_the_customer_has_changed_hands(
     follow_up.refresh_from_db()
     assert follow_up.done_at is None
     services.accept_successors(plan=plan, by=team.mona)
-    nightly.process_handovers(as_of=LAST_DAY)  # the last day: ownership changes
+    nightly.process_handovers(
+        as_of=LAST_DAY + dt.timedelta(days=1)
+    )  # the last day: ownership changes
     follow_up.refresh_from_db()
     services.complete_step(step=follow_up, by=team.ada, note="Called", satisfaction=8)
     follow_up.refresh_from_db()

@@ -33,7 +33,8 @@ def test_worker_raises_the_tasks_and_runs_the_last_day(celery_worker_queue):
     assert HandoverStep.objects.filter(task__plan=plan).count() == 3 * 6
 
     nightly = process_handovers.apply_async(
-        kwargs={"as_of": LAST_DAY.isoformat()}, queue=celery_worker_queue
+        kwargs={"as_of": (LAST_DAY + dt.timedelta(days=1)).isoformat()},
+        queue=celery_worker_queue,
     )
     summary = nightly.get(timeout=60)
     assert (summary["handed_over"], summary["locked_out"]) == (3, 1)

@@ -4,6 +4,7 @@ the successors offered, a successor saved or accepted on the plan page, the owne
 change step, the last-day job. A successor that is not an employee's id is named by its
 customer, never a server error."""
 
+import datetime as dt
 import html
 
 import pytest
@@ -126,6 +127,6 @@ def test_on_the_last_day_a_successor_now_in_hr_gives_way_to_the_manager(plan_wor
     team, plan, *_ = plan_world
     services.accept_successors(plan=plan, by=team.mona)  # C1 -> Ada, C2 -> ?, C3 -> Ben
     Employee.objects.filter(pk=team.ada.pk).update(role=Employee.Role.HR)
-    nightly.process_handovers(as_of=LAST_DAY)
+    nightly.process_handovers(as_of=LAST_DAY + dt.timedelta(days=1))
     team.c1.refresh_from_db()
     assert team.c1.primary_owner == team.mona

@@ -28,6 +28,8 @@ from tests.support.faults import (
     wait_for,
 )
 
+NIGHT_AFTER = LAST_DAY + dt.timedelta(days=1)  # the night that hands the last day over
+
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.redis,
@@ -103,16 +105,16 @@ def test_whole_worker_killed_mid_handover_every_customer_is_handed_over_once(pro
     from retention.jobs import steps
 
     steps.add_step(
-        LAST_DAY,
+        NIGHT_AFTER,
         steps.StepSpec(
             name="process_handovers",
             target="handover.tasks.process_handovers",
-            kwargs={"as_of": LAST_DAY.isoformat()},
+            kwargs={"as_of": NIGHT_AFTER.isoformat()},
         ),
         queue=queue,
     )
     victim = wait_for(
-        lambda: running("process_handovers", LAST_DAY), 40, "the last-day job", logs=[first]
+        lambda: running("process_handovers", NIGHT_AFTER), 40, "the last-day job", logs=[first]
     )
 
     first.kill()

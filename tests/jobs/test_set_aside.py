@@ -71,17 +71,18 @@ def test_a_leaver_nobody_can_take_over_from_is_set_aside_and_the_other_leaver_is
     from tests.factories import EmployeeFactory
 
     today = timezone.localdate()  # the customers' owners start today (factories)
+    last_day = today - dt.timedelta(days=1)  # tonight hands over yesterday's leavers
     boss = EmployeeFactory(name="Boss", role="manager")
-    kim = EmployeeFactory(name="Kim", manager=boss, status="departing", departure_date=today)
+    kim = EmployeeFactory(name="Kim", manager=boss, status="departing", departure_date=last_day)
     # Zed has no line manager and his team has none: nobody to fall back on.
-    zed = EmployeeFactory(name="Zed", status="departing", departure_date=today)
+    zed = EmployeeFactory(name="Zed", status="departing", departure_date=last_day)
     kims = [CustomerFactory(primary_owner=kim) for _ in range(2)]
     zeds = CustomerFactory(primary_owner=zed)
     kim_plan = HandoverPlan.objects.create(
-        employee=kim, last_day=today, reason="New job", voluntary=True
+        employee=kim, last_day=last_day, reason="New job", voluntary=True
     )
     zed_plan = HandoverPlan.objects.create(
-        employee=zed, last_day=today, reason="New job", voluntary=True
+        employee=zed, last_day=last_day, reason="New job", voluntary=True
     )
 
     done = night(today)
