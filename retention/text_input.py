@@ -208,6 +208,16 @@ def install() -> None:
 
     drf_fields.ChoiceField.to_internal_value = choice_to_internal_value
 
+    # An amount with more decimals than its column keeps is refused in the words the bulk
+    # API and the file import use ("'10.005' has more than 2 decimals."), in every form and
+    # the admin too (Django's DecimalValidator, which the form and model fields run).
+    from django.core.validators import DecimalValidator
+
+    DecimalValidator.messages = {
+        **DecimalValidator.messages,
+        "max_decimal_places": gettext_lazy("'%(value)s' has more than %(max)s decimals."),
+    }
+
 
 def _capital(message) -> str:
     """A form's or serializer's message stands alone under its field: "Contains ..."."""

@@ -219,3 +219,12 @@ def test_a_short_term_that_has_ended_or_was_cancelled_is_history_and_stays_edita
     assert api_errors([contract_row(external_id="K-2", status="active")]) == [
         (0, "end_date", ONE_DAY)
     ]
+
+
+def test_an_amount_with_three_decimals_gets_the_same_words_in_the_admin_as_in_the_api(customer):
+    """'10.005' has more than 2 decimals: the API, the file import (test_spreadsheet_values)
+    and the admin's form say it alike."""
+    row = contract_row(start_date="2025-01-01", end_date="2025-12-31", annual_value="10.005")
+    message = "'10.005' has more than 2 decimals."
+    assert admin_errors(customer, row) == {"annual_value": [message]}
+    assert api_errors([row]) == [(0, "annual_value", message)]
