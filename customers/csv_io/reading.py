@@ -51,6 +51,17 @@ def _beyond_sheet_digits(value: float) -> bool:
     return "e" in repr(value)
 
 
+def _clock(value: dt.time | dt.timedelta) -> str:
+    """A time or duration cell as a sheet shows it: 10:30, 36:00 (hours past a day)."""
+    if isinstance(value, dt.time):
+        seconds = value.hour * 3600 + value.minute * 60 + value.second
+    else:
+        seconds = int(value.total_seconds())
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02}" + (f":{seconds:02}" if seconds else "")
+
+
 def _cell_text(value, parse: Callable | None) -> str:
     """A cell as the text the field's parser reads (workbooks hold typed cells)."""
     if isinstance(value, str):
@@ -78,6 +89,18 @@ def _cell_text(value, parse: Callable | None) -> str:
         return value.strftime("%Y-%m-%d %H:%M:%S" if value.second else "%Y-%m-%d %H:%M")
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, dt.time | dt.timedelta) and parse in (date_parser, moment_parser):
+        # A time-only or duration cell (Excel keeps 10:30 or 36:00:00 as a fraction of a
+        # day) is no date: said as what the sheet holds, not in the API's words.
+        raise RowError(
+            Worded(
+                gettext_noop(
+                    "%(value)s is a time of day or a duration; a date is expected (format "
+                    "the cell as a date)."
+                ),
+                value=_clock(value),
+            )
+        )
     shown = getattr(value, "shown", None)
     if shown is not None and getattr(parse, "reads_text", False):
         return shown  # a text field reads a number cell as the sheet shows it: "00123"

@@ -337,3 +337,31 @@ def test_a_usage_total_repeated_with_its_day_written_another_way_is_refused(tmp_
         {"line": 3, "column": "event", "message": "'C-1 / 2026-11-01 / logins' is also on line 2."}
     ]
     assert not UsageDay.objects.exists()
+
+
+def test_a_time_or_duration_cell_in_a_date_column_is_named_as_such(tmp_path):
+    from openpyxl import Workbook
+
+    CustomerFactory(external_id="C-1")
+    book = Workbook()
+    sheet = book.active
+    sheet.append(CONTRACT_COLUMNS)
+    sheet.append(["K-1", "C-1", dt.time(10, 30), dt.date(2025, 12, 31), 100])
+    sheet.append(["K-2", "C-1", dt.date(2025, 1, 1), dt.timedelta(hours=36), 100])
+    path = tmp_path / "contracts.xlsx"
+    book.save(path)
+    report = csv_io.check("contracts", path, mapping_of(path))
+    assert said(report.problems) == [
+        {
+            "line": 2,
+            "column": "start_date",
+            "message": "10:30 is a time of day or a duration; a date is expected (format "
+            "the cell as a date).",
+        },
+        {
+            "line": 3,
+            "column": "end_date",
+            "message": "36:00 is a time of day or a duration; a date is expected "
+            "(format the cell as a date).",
+        },
+    ]
