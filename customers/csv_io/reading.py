@@ -306,6 +306,24 @@ def samples(path: Path, delimiter: str, count: int = 3) -> list[list[str]]:
     columns: list[list[str]] = [[] for _ in header]
     for (_, record), _ in zip(iterator, range(count), strict=False):
         for i, value in enumerate(record[: len(header)]):
-            if str(value).strip():
-                columns[i].append(str(value).strip()[:40])
+            shown = _as_shown(value).strip()
+            if shown:
+                columns[i].append(shown[:40])
     return columns
+
+
+def _as_shown(value) -> str:
+    """A cell as its sheet shows it, for the mapping page's examples: a date cell as the
+    date (with its time only if it has one), TRUE/FALSE, a time as 10:30."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, dt.datetime):
+        return _cell_text(value, None)
+    if isinstance(value, dt.time | dt.timedelta):
+        return _clock(value)
+    shown = getattr(value, "shown", None)
+    return shown if shown is not None else str(value)

@@ -365,3 +365,20 @@ def test_a_time_or_duration_cell_in_a_date_column_is_named_as_such(tmp_path):
             "(format the cell as a date).",
         },
     ]
+
+
+def test_the_mapping_pages_examples_show_cells_as_the_sheet_does(tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["external_id", "customer_since", "active", "called_at"])
+    sheet.append(["C-1", dt.datetime(2026, 1, 1), True, dt.datetime(2026, 1, 2, 9, 30)])
+    path = tmp_path / "customers.xlsx"
+    book.save(path)
+    assert csv_io.samples(path, csv_io.sniff(path)[0]) == [
+        ["C-1"],
+        ["2026-01-01"],
+        ["TRUE"],
+        ["2026-01-02 09:30"],
+    ]
