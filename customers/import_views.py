@@ -303,12 +303,9 @@ def export(request: HttpRequest, kind: str) -> HttpResponse:
         if approved is not None and not unused.filter(pk=approved).update(used_at=timezone.now()):
             approved = None
         if approved is None:
-            pending, created = ExportRequest.objects.get_or_create(
-                employee=me,
-                kind=kind,
-                approved_at=None,
-                defaults={"reason": form.cleaned_data["reason"].strip()},
-            )
+            from staff.reads import waiting_request
+
+            pending, created = waiting_request(me, kind, form.cleaned_data["reason"].strip())
             if created:
                 _ask_for_approval(request, pending)
             from staff.reads import approver_for

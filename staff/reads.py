@@ -9,6 +9,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -28,6 +29,17 @@ def rows_read_on(employee: Employee, day: dt.date) -> int:
         at__lt=start + dt.timedelta(days=1),
     ).aggregate(rows=Sum("rows"))["rows"]
     return total or 0
+
+
+def waiting_request(employee: Employee, kind: str, reason: str) -> tuple[ExportRequest, bool]:
+    """The request of `employee` for `kind` waiting for approval, made now if there is
+    none: (request, made now). One at a time per person (their row locked), so two tabs
+    or a double click ask once and the approver gets one e-mail."""
+    with transaction.atomic():
+        list(Employee.objects.select_for_update().filter(pk=employee.pk).values_list("pk"))
+        return ExportRequest.objects.get_or_create(
+            employee=employee, kind=kind, approved_at=None, defaults={"reason": reason}
+        )
 
 
 def approval_needed(
@@ -53,14 +65,10 @@ def approval_needed(
         unused.used_at = timezone.now()
         unused.save(update_fields=["used_at"])
         return None
-    pending, created = ExportRequest.objects.get_or_create(
-        employee=employee,
-        kind=kind,
-        approved_at=None,
-        defaults={
-            "reason": ExportRequest.API_READS
-            % {"allowance": allowance, "kind": _english_label(kind)}
-        },
+    pending, created = waiting_request(
+        employee,
+        kind,
+        ExportRequest.API_READS % {"allowance": allowance, "kind": _english_label(kind)},
     )
     if created:
         ask_for_approval(pending, approve_at)

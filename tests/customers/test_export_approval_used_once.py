@@ -41,3 +41,24 @@ def test_two_requests_at_once_export_once_on_one_approval():
     assert sorted(outcomes.values()) == ["text/csv", "text/html"]
     assert AuditEvent.objects.filter(action="export", employee=leaving).count() == 1
     assert ExportRequest.objects.filter(employee=leaving, used_at__isnull=False).count() == 1
+
+
+def test_two_requests_at_once_without_an_approval_ask_once():
+    EmployeeFactory(name="Boss", role="admin", team=None, email="boss@example.com")
+    leaving = EmployeeFactory(
+        name="Hugo",
+        role="manager",
+        status="departing",
+        departure_date=timezone.localdate() + dt.timedelta(days=10),
+        user=UserFactory(username="hugo"),
+    )
+    tabs = [Client(), Client()]
+    for tab in tabs:
+        tab.force_login(leaving.user)
+
+    def export(tab):
+        return tab.post("/exports/customers.csv", {"reason": "Board pack"}).status_code
+
+    outcomes = race(lambda: export(tabs[0]), lambda: export(tabs[1]))
+    assert sorted(outcomes.values()) == [200, 200]  # both told to wait for the approval
+    assert ExportRequest.objects.filter(employee=leaving, approved_at=None).count() == 1
