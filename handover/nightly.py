@@ -226,20 +226,10 @@ def _hand_over_on_last_day(
             task__in=tasks, kind=Kind.OWNERSHIP_CHANGE, done_at__isnull=True
         ).update(done_at=timezone.now(), note="Ownership changed by the last-day job.")
         point_steps_to_successors(tasks)
-        # The leaver's own steps in earlier handovers (the follow-ups of a customer they
-        # had taken over) go with the customer to its new owner, or nobody would do them.
-        new_owner = {
-            t.customer_id: t.successor_id
-            for t in tasks
-            if t.role == OwnerRole.PRIMARY and t.successor_id
-        }
-        for owner_id in set(new_owner.values()):
-            HandoverStep.objects.filter(
-                assignee=leaver,
-                done_at__isnull=True,
-                cancelled=False,
-                task__customer_id__in=[c for c, o in new_owner.items() if o == owner_id],
-            ).exclude(task__plan=plan).update(assignee_id=owner_id)
+        # The leaver's own steps in earlier handovers (the introduction and follow-ups
+        # of customers they had taken over) go with each customer: to its successor in
+        # this plan (handed over tonight or by hand before), else its primary owner.
+        _hand_on_earlier_steps(plan, leaver)
 
         locked_out = leaver.status != Employee.Status.DEPARTED
         leaver.status = Employee.Status.DEPARTED
@@ -267,6 +257,31 @@ def _hand_over_on_last_day(
     recommend_again(leaver_ids=[leaver.pk], today=as_of)
     logger.info("handover %s: last day processed", plan.pk)
     return len(changed_customers), to_manager, locked_out
+
+
+def _hand_on_earlier_steps(plan: HandoverPlan, leaver: Employee) -> int:
+    earlier = list(
+        HandoverStep.objects.filter(assignee=leaver, done_at__isnull=True, cancelled=False)
+        .exclude(task__plan=plan)
+        .select_related("task")
+    )
+    if not earlier:
+        return 0
+    customers = {step.task.customer_id for step in earlier}
+    successor = dict(
+        plan.tasks.filter(customer_id__in=customers, successor__isnull=False).values_list(
+            "customer_id", "successor_id"
+        )
+    )
+    primary = dict(Customer.objects.filter(pk__in=customers).values_list("pk", "primary_owner_id"))
+    moved = []
+    for step in earlier:
+        taker = successor.get(step.task.customer_id) or primary.get(step.task.customer_id)
+        if taker and taker != leaver.pk:
+            step.assignee_id = taker
+            moved.append(step)
+    HandoverStep.objects.bulk_update(moved, ["assignee"])
+    return len(moved)
 
 
 def _escalate_overdue(as_of: dt.date) -> int:

@@ -37,12 +37,18 @@ def _last_day_processed(p: dict) -> str:
                 changed,
             )
             % values,
-            ngettext(
-                "%(count)d customer without an accepted successor went to %(manager)s.",
-                "%(count)d customers without an accepted successor went to %(manager)s.",
-                count,
-            )
-            % values,
+            *(
+                [
+                    ngettext(
+                        "%(count)d customer without an accepted successor went to %(manager)s.",
+                        "%(count)d customers without an accepted successor went to %(manager)s.",
+                        count,
+                    )
+                    % values
+                ]
+                if count
+                else []
+            ),
             _("%(name)s marked departed and their login disabled.") % values,
         ]
     )

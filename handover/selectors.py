@@ -606,41 +606,47 @@ def manager_of(employee: Employee) -> Employee | None:
 
 
 def managers_up_the_chain(employee: Employee, most: int = 20) -> list[Employee]:
-    """`employee`'s manager (manager_of), that person's manager, and so on up: for a
-    team's own manager, the manager of the nearest team above with another manager.
-    Nearest first, each once; at most `most` (a loop in the data ends the chain)."""
+    """Who takes over from `employee`, nearest first, each once, at most `most`: the line
+    manager, the manager of their team, the managers of the teams above it; then, the
+    same way, the managers of each of those people (a loop in the data ends it)."""
     chain: list[Employee] = []
-    seen, current = {employee.pk}, employee
-    while len(chain) < most:
-        above = manager_of(current) or _manager_of_team_above(current)
-        if above is None or above.pk in seen:
-            break
-        chain.append(above)
-        seen.add(above.pk)
-        current = above
+    seen = {employee.pk}
+
+    def add(person: Employee | None) -> None:
+        if person is not None and person.pk not in seen and len(chain) < most:
+            chain.append(person)
+            seen.add(person.pk)
+
+    def own_managers(person: Employee) -> None:
+        if person.manager_id:
+            add(person.manager)
+        team, teams = person.team, set()
+        while team is not None and team.pk not in teams:
+            teams.add(team.pk)
+            if team.manager_id:
+                add(team.manager)
+            team = team.parent
+
+    own_managers(employee)
+    reached = 0
+    while reached < len(chain) and len(chain) < most:
+        own_managers(chain[reached])
+        reached += 1
     return chain
 
 
 def acting_manager(employee: Employee, today: dt.date | None = None) -> Employee | None:
     """The manager who acts for `employee`'s handover now: the nearest up the chain
-    (managers_up_the_chain) who has not left (a manager whose last day has passed reads
-    no e-mail and can act on nothing). Receives the start notice, the ownership-change
+    (managers_up_the_chain) who has not left and can still sign in (a manager whose last
+    day has passed, or whose login is disabled, can act on nothing). Receives the start notice, the ownership-change
     steps and the escalations."""
     today = today or timezone.localdate()
     for manager in managers_up_the_chain(employee):
-        gone = manager.status == Employee.Status.DEPARTED or (
-            manager.departure_date is not None and manager.departure_date < today
+        gone = (
+            manager.status == Employee.Status.DEPARTED
+            or (manager.departure_date is not None and manager.departure_date < today)
+            or (manager.user_id is not None and not manager.user.is_active)  # signs in no more
         )
         if not gone:
             return manager
-    return None
-
-
-def _manager_of_team_above(employee: Employee) -> Employee | None:
-    team, seen = employee.team, set()
-    while team is not None and team.pk not in seen:
-        seen.add(team.pk)
-        if team.manager_id and team.manager_id != employee.pk:
-            return team.manager
-        team = team.parent
     return None

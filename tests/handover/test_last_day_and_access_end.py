@@ -141,6 +141,46 @@ def test_a_departure_recorded_after_the_manager_has_gone_goes_to_the_next_manage
     assert [m.to for m in notices] == [["vera@example.com"]]
 
 
+def test_a_leaving_line_manager_gives_way_to_the_manager_of_the_leavers_own_team(
+    team, django_capture_on_commit_callbacks
+):
+    """Leo's line manager (Lars) runs another team and is leaving; Mona, who manages
+    Leo's own team, stays: she takes what has no successor (line manager, else the
+    team's, else the team above)."""
+    lars = EmployeeFactory(name="Lars", role="manager")
+    Employee.objects.filter(pk=team.leo.pk).update(manager=lars)
+    team.leo.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.start_departure(
+            employee=lars,
+            last_day=TODAY + dt.timedelta(days=20),
+            reason="x",
+            voluntary=True,
+            by=team.mona,
+        )
+    plan = leave_yesterday(team, django_capture_on_commit_callbacks)
+    nightly.process_handovers(as_of=TODAY)
+    assert Customer.objects.get(pk=team.c1.pk).primary_owner == team.mona
+    plan.refresh_from_db()
+    assert plan.last_day_processed_at is not None
+
+
+def test_a_manager_whose_login_is_disabled_is_passed_over_for_steps_and_escalations(
+    team, django_capture_on_commit_callbacks
+):
+    from handover.models import HandoverStep
+
+    vera = EmployeeFactory(name="Vera", role="manager", email="vera@example.com")
+    north = Team.objects.get(pk=team.leo.team_id)
+    north.parent = Team.objects.create(name="Region", manager=vera)
+    north.save()
+    team.mona.user = UserFactory(username="mona", is_active=False)
+    team.mona.save()
+    plan = leave_yesterday(team, django_capture_on_commit_callbacks)
+    changes = HandoverStep.objects.filter(task__plan=plan, kind="ownership_change")
+    assert set(changes.values_list("assignee__name", flat=True)) == {"Vera"}
+
+
 def test_a_successor_who_leaves_in_turn_hands_the_follow_ups_on_with_the_customer(
     team, django_capture_on_commit_callbacks
 ):
@@ -168,6 +208,35 @@ def test_a_successor_who_leaves_in_turn_hands_the_follow_ups_on_with_the_custome
     nightly.process_handovers(as_of=TODAY + dt.timedelta(days=1))
     assert Customer.objects.get(pk=x1.pk).primary_owner == team.mona
     assert set(follow_ups.values_list("assignee__name", flat=True)) == {"Mona"}
+
+
+def test_follow_ups_go_to_the_successor_a_customer_was_handed_to_by_hand(
+    team, django_capture_on_commit_callbacks
+):
+    """Leo took X1 from Ada; when Leo leaves, X1 goes to Ben by hand before his last
+    day: the follow-ups of Ada's handover go to Ben with it, the night after."""
+    from handover.models import HandoverStep
+
+    x1 = Customer.objects.get(name="X1")
+    with django_capture_on_commit_callbacks(execute=True):
+        ada_plan = services.start_departure(
+            employee=team.ada, last_day=YESTERDAY, reason="x", voluntary=True, by=team.mona
+        )
+    ada_plan.tasks.filter(customer=x1).update(successor=team.leo)
+    nightly.process_handovers(as_of=TODAY)
+    with django_capture_on_commit_callbacks(execute=True):
+        leo_plan = services.start_departure(
+            employee=team.leo, last_day=TODAY, reason="x", voluntary=True, by=team.mona
+        )
+    task = leo_plan.tasks.get(customer=x1)
+    task.successor = team.ben
+    task.save()
+    services.change_ownership(task=task, by=team.mona)
+    nightly.process_handovers(as_of=TODAY + dt.timedelta(days=1))
+    follow_ups = HandoverStep.objects.filter(
+        task__plan=ada_plan, task__customer=x1, kind="follow_up"
+    )
+    assert set(follow_ups.values_list("assignee__name", flat=True)) == {"Ben"}
 
 
 def test_one_customer_nobody_can_take_does_not_stop_the_others_and_the_page_says_so(

@@ -131,3 +131,15 @@ def test_the_last_day_of_a_handled_plan_stays(plan):
     plan.refresh_from_db()
     with pytest.raises(ValidationError):
         services.change_last_day(plan=plan, last_day=MOVED, by=None)
+
+
+def test_hr_cannot_filter_tasks_by_risk_in_the_admin_address(plan, client):
+    from django.contrib.auth.models import Permission
+
+    hana = EmployeeFactory(name="Hana", role="hr", user=UserFactory(username="hana", is_staff=True))
+    hana.user.user_permissions.set(Permission.objects.filter(content_type__app_label="handover"))
+    client.force_login(hana.user)
+    url = reverse("admin:handover_handovertask_changelist")
+    assert client.get(url).status_code == 200
+    for lookup in ("risk__gte=0.05", "priority__gte=100", "dependence__gte=0.5"):
+        assert client.get(f"{url}?{lookup}").status_code == 400, lookup
