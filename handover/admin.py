@@ -72,7 +72,7 @@ class HandoverPlanAdmin(admin.ModelAdmin):
 
         class LastDayForm(form):
             def clean_last_day(self):
-                from handover.services import last_day_change_problems
+                from handover.last_day import last_day_change_problems
 
                 day = self.cleaned_data["last_day"]
                 if day != obj.last_day:
@@ -88,7 +88,7 @@ class HandoverPlanAdmin(admin.ModelAdmin):
         employee's departure date and the open steps' due days move with it."""
         if not (change and "last_day" in form.changed_data):
             return super().save_model(request, obj, form, change)
-        from handover.services import change_last_day
+        from handover.last_day import change_last_day
 
         new_day = obj.last_day
         obj.last_day = form.initial["last_day"]

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from handover import services
+from handover.last_day import change_last_day
 from handover.models import HandoverPlan, HandoverStep
 from staff.models import Employee
 from tests.factories import EmployeeFactory, UserFactory
@@ -97,7 +98,7 @@ def test_a_plan_cannot_be_deleted_in_the_admin(plan, admin_client):
 def test_a_last_day_moved_before_the_announcement_moves_the_announcement(plan):
     Employee.objects.filter(pk=plan.employee_id).update(departure_announced_on=TODAY)
     yesterday = TODAY - dt.timedelta(days=1)
-    services.change_last_day(plan=plan, last_day=yesterday, by=None)
+    change_last_day(plan=plan, last_day=yesterday, by=None)
     leaver = Employee.objects.get(pk=plan.employee_id)
     assert (leaver.departure_date, leaver.departure_announced_on) == (yesterday, yesterday)
 
@@ -130,7 +131,7 @@ def test_the_last_day_of_a_handled_plan_stays(plan):
     HandoverPlan.objects.filter(pk=plan.pk).update(last_day_processed_at=timezone.now())
     plan.refresh_from_db()
     with pytest.raises(ValidationError):
-        services.change_last_day(plan=plan, last_day=MOVED, by=None)
+        change_last_day(plan=plan, last_day=MOVED, by=None)
 
 
 def test_hr_cannot_filter_tasks_by_risk_in_the_admin_address(plan, client):
