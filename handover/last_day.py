@@ -23,7 +23,10 @@ def last_day_change_problems(
     """Why a plan's last day cannot be moved to `last_day` (field -> message), or {}:
     only while the plan is open and its last day not yet handled, within the bounds a
     new departure has (last_day_problem), and not before the hire date."""
-    if plan.status != HandoverPlan.Status.OPEN or plan.last_day_processed_at:
+    # Handled: the night job has run for it (the leaver is departed, even if a customer
+    # nobody could take keeps the plan due).
+    handled = plan.last_day_processed_at or plan.employee.status == Employee.Status.DEPARTED
+    if plan.status != HandoverPlan.Status.OPEN or handled:
         return {
             "last_day": _(
                 "The handover of %(name)s is past its last day or closed: its last day stays."
@@ -82,13 +85,16 @@ def change_last_day(
         moved = []
         for step in open_steps:
             if step.kind == Kind.KNOWLEDGE_TRANSFER:
-                step.due_on = max(today, last_day - lead)
+                due = max(today, last_day - lead)
             elif step.kind == Kind.FOLLOW_UP:
-                step.due_on = last_day + dt.timedelta(days=step.days_after_last_day or 0)
+                due = last_day + dt.timedelta(days=step.days_after_last_day or 0)
             else:
-                step.due_on = last_day
+                due = last_day
+            if last_day < before and due > step.due_on:
+                continue  # an earlier last day never makes a step due later (or less overdue)
+            step.due_on = due
             if step.escalated_on and step.due_on >= today:
-                step.escalated_on, step.escalated_to = None, None
+                step.escalated_on, step.escalated_to = None, None  # due again, ahead
             moved.append(step)
         HandoverStep.objects.bulk_update(moved, ["due_on", "escalated_on", "escalated_to"])
     return plan

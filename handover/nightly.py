@@ -226,11 +226,6 @@ def _hand_over_on_last_day(
             task__in=tasks, kind=Kind.OWNERSHIP_CHANGE, done_at__isnull=True
         ).update(done_at=timezone.now(), note="Ownership changed by the last-day job.")
         point_steps_to_successors(tasks)
-        # The leaver's own steps in earlier handovers (the introduction and follow-ups
-        # of customers they had taken over) go with each customer: to its successor in
-        # this plan (handed over tonight or by hand before), else its primary owner.
-        _hand_on_earlier_steps(plan, leaver)
-
         locked_out = leaver.status != Employee.Status.DEPARTED
         leaver.status = Employee.Status.DEPARTED
         leaver.departure_date = leaver.departure_date or plan.last_day
@@ -238,6 +233,12 @@ def _hand_over_on_last_day(
         if leaver.user_id:
             leaver.user.is_active = False
             leaver.user.save(update_fields=["is_active"])
+        # The leaver's own steps in other handovers go to someone still here: the
+        # introduction and follow-ups of a customer they had taken over with the customer
+        # (its successor in this plan, handed over tonight or by hand before, else its
+        # primary owner, if able and not that plan's own leaver); an ownership change, or
+        # a step nobody able takes that way, to that plan's acting manager.
+        _hand_on_earlier_steps(plan, leaver, as_of)
         if changed_customers or locked_out:
             plan.add_log(
                 "last_day_processed",
@@ -259,11 +260,11 @@ def _hand_over_on_last_day(
     return len(changed_customers), to_manager, locked_out
 
 
-def _hand_on_earlier_steps(plan: HandoverPlan, leaver: Employee) -> int:
+def _hand_on_earlier_steps(plan: HandoverPlan, leaver: Employee, as_of: dt.date) -> int:
     earlier = list(
         HandoverStep.objects.filter(assignee=leaver, done_at__isnull=True, cancelled=False)
         .exclude(task__plan=plan)
-        .select_related("task")
+        .select_related("task__plan__employee")
     )
     if not earlier:
         return 0
@@ -274,9 +275,21 @@ def _hand_on_earlier_steps(plan: HandoverPlan, leaver: Employee) -> int:
         )
     )
     primary = dict(Customer.objects.filter(pk__in=customers).values_list("pk", "primary_owner_id"))
+    candidates = set(successor.values()) | {p for p in primary.values() if p}
+    unable = Employee.cannot_own_customers(candidates, today=as_of) if candidates else {}
+    managers: dict[int, Employee | None] = {}
     moved = []
     for step in earlier:
+        other_leaver = step.task.plan.employee
         taker = successor.get(step.task.customer_id) or primary.get(step.task.customer_id)
+        if (
+            step.kind == Kind.OWNERSHIP_CHANGE  # a manager's step
+            or taker in (None, leaver.pk, other_leaver.pk)  # not the other plan's leaver
+            or taker in unable
+        ):
+            if other_leaver.pk not in managers:
+                managers[other_leaver.pk] = acting_manager(other_leaver, as_of)
+            taker = getattr(managers[other_leaver.pk], "pk", None)
         if taker and taker != leaver.pk:
             step.assignee_id = taker
             moved.append(step)

@@ -239,6 +239,36 @@ def test_follow_ups_go_to_the_successor_a_customer_was_handed_to_by_hand(
     assert set(follow_ups.values_list("assignee__name", flat=True)) == {"Ben"}
 
 
+def test_a_manager_who_leaves_first_hands_her_steps_in_others_plans_to_the_manager_above(
+    team, django_capture_on_commit_callbacks
+):
+    """Leo leaves in ten days; his ownership-change steps are Mona's. Mona leaves first:
+    the night after her last day they go to Vera (the manager above), not to Leo (the
+    customers' owner, who may not do his own plan's steps)."""
+    from handover.models import HandoverStep
+
+    vera = EmployeeFactory(name="Vera", role="manager", email="vera@example.com")
+    north = Team.objects.get(pk=team.leo.team_id)
+    north.parent = Team.objects.create(name="Region", manager=vera)
+    north.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        leo_plan = services.start_departure(
+            employee=team.leo,
+            last_day=TODAY + dt.timedelta(days=10),
+            reason="x",
+            voluntary=True,
+            by=team.mona,
+        )
+    changes = HandoverStep.objects.filter(task__plan=leo_plan, kind="ownership_change")
+    assert set(changes.values_list("assignee__name", flat=True)) == {"Mona"}
+    with django_capture_on_commit_callbacks(execute=True):
+        services.start_departure(
+            employee=team.mona, last_day=YESTERDAY, reason="x", voluntary=True, by=vera
+        )
+    nightly.process_handovers(as_of=TODAY)
+    assert set(changes.values_list("assignee__name", flat=True)) == {"Vera"}
+
+
 def test_one_customer_nobody_can_take_does_not_stop_the_others_and_the_page_says_so(
     team, client, django_capture_on_commit_callbacks
 ):

@@ -144,3 +144,40 @@ def test_hr_cannot_filter_tasks_by_risk_in_the_admin_address(plan, client):
     assert client.get(url).status_code == 200
     for lookup in ("risk__gte=0.05", "priority__gte=100", "dependence__gte=0.5"):
         assert client.get(f"{url}?{lookup}").status_code == 400, lookup
+
+
+def test_a_last_day_the_night_job_has_acted_on_stays(django_capture_on_commit_callbacks):
+    """The leaver is departed though one customer nobody could take keeps the plan due:
+    the last day is history, not moved (the customer is tried again each night)."""
+    from handover import nightly
+    from staff.models import Team
+
+    team = build_team()
+    Employee.objects.filter(pk=team.leo.pk).update(manager=None)
+    Team.objects.filter(pk=team.leo.team_id).update(manager=None)
+    team.leo.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        plan = services.start_departure(
+            employee=team.leo,
+            last_day=TODAY - dt.timedelta(days=1),
+            reason="x",
+            voluntary=True,
+            by=None,
+        )
+    nightly.process_handovers(as_of=TODAY)
+    plan.refresh_from_db()
+    assert plan.last_day_processed_at is None  # due again: nobody took the customers
+    assert Employee.objects.get(pk=team.leo.pk).status == "departed"
+    with pytest.raises(ValidationError):
+        change_last_day(plan=plan, last_day=MOVED, by=None)
+
+
+def test_an_earlier_last_day_never_makes_an_overdue_step_less_overdue(plan):
+    kt = HandoverStep.objects.filter(task__plan=plan, kind="knowledge_transfer").first()
+    overdue = TODAY - dt.timedelta(days=2)
+    HandoverStep.objects.filter(pk=kt.pk).update(
+        due_on=overdue, escalated_on=TODAY - dt.timedelta(days=1)
+    )
+    change_last_day(plan=plan, last_day=FIRST - dt.timedelta(days=1), by=None)
+    kt.refresh_from_db()
+    assert (kt.due_on, kt.escalated_on) == (overdue, TODAY - dt.timedelta(days=1))
