@@ -637,9 +637,9 @@ def managers_up_the_chain(employee: Employee, most: int = 20) -> list[Employee]:
 
 def acting_manager(employee: Employee, today: dt.date | None = None) -> Employee | None:
     """The manager who acts for `employee`'s handover now: the nearest up the chain
-    (managers_up_the_chain) who has not left and can still sign in (a manager whose last
-    day has passed, or whose login is disabled, can act on nothing). Receives the start notice, the ownership-change
-    steps and the escalations."""
+    (managers_up_the_chain) who has not left and whose login is not disabled (they can
+    act on nothing). Receives the start notice, the ownership-change steps and the
+    escalations."""
     today = today or timezone.localdate()
     for manager in managers_up_the_chain(employee):
         gone = (
