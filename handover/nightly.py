@@ -20,7 +20,12 @@ from django.utils.translation import ngettext
 from customers.models import Customer, OwnerRole, OwnershipPeriod, OwnershipReason, RiskScore
 from handover.models import HandoverPlan, HandoverStep, HandoverTask
 from handover.selectors import acting_manager, managers_up_the_chain
-from handover.services import point_steps_to_successors, raise_tasks, recommend_again
+from handover.services import (
+    close_finished_tasks,
+    point_steps_to_successors,
+    raise_tasks,
+    recommend_again,
+)
 from retention import refusals
 from retention.jobs import steps as job_steps
 from retention.wording import coded
@@ -64,6 +69,7 @@ def process_handovers(*, as_of: dt.date) -> NightlyResult:
             result.to_manager += outcome[1]
             result.locked_out += outcome[2]
     result.escalated = _escalate_overdue(as_of)
+    close_finished_tasks(HandoverTask.objects.all())  # the last-day job's steps too
     result.completed_plans = _close_finished_plans()
     return result
 

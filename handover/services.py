@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -614,7 +614,29 @@ def complete_step(
         return _complete(step, by, note, satisfaction)
 
 
+def close_finished_tasks(tasks) -> int:
+    """Mark done the open tasks of `tasks` (a queryset) whose steps are all done (none
+    left to do, at least one done): the plan page, the API and the admin then read them
+    as finished. Returns how many."""
+    pending = HandoverStep.objects.filter(
+        task=OuterRef("pk"), done_at__isnull=True, cancelled=False
+    )
+    done = HandoverStep.objects.filter(task=OuterRef("pk"), done_at__isnull=False)
+    return (
+        tasks.filter(status=HandoverTask.Status.OPEN)
+        .filter(Exists(done))
+        .exclude(Exists(pending))
+        .update(status=HandoverTask.Status.DONE)
+    )
+
+
 def _complete(step: HandoverStep, by, note: str, satisfaction: int | None) -> HandoverStep:
+    step = _complete_step(step, by, note, satisfaction)
+    close_finished_tasks(HandoverTask.objects.filter(pk=step.task_id))
+    return step
+
+
+def _complete_step(step: HandoverStep, by, note: str, satisfaction: int | None) -> HandoverStep:
     if step.kind == Kind.OWNERSHIP_CHANGE:
         change_ownership(task=step.task, by=by)
         step.refresh_from_db()

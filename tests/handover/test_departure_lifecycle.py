@@ -186,6 +186,10 @@ def test_cancelling_keeps_the_follow_ups_of_a_customer_already_handed_over(
     done = services.complete_step(step=follow_up, by=successor, note="Called", satisfaction=8)
     assert done.done_at is not None
     assert Customer.objects.get(pk=team.c1.pk).primary_owner == successor
+    for step in open_c1.all():  # the rest of C1's steps: then its task is done
+        services.complete_step(step=step, by=step.assignee, note="Done", satisfaction=8)
+    c1_task.refresh_from_db()
+    assert c1_task.status == "done"
 
 
 def test_cancelling_twice_says_the_plan_is_cancelled_in_the_readers_language(
@@ -210,8 +214,11 @@ def test_a_plan_completes_when_every_step_is_done(team, django_capture_on_commit
     plan = start(team, django_capture_on_commit_callbacks)
     services.accept_successors(plan=plan, by=team.mona)
     nightly.process_handovers(as_of=LAST_DAY + dt.timedelta(days=1))
+    assert set(plan.tasks.values_list("status", flat=True)) == {"open"}
     for step in HandoverStep.objects.filter(done_at__isnull=True):
         services.complete_step(step=step, by=team.ada, note="Done", satisfaction=8)
+    # A task whose steps are all done reads as done at once.
+    assert set(plan.tasks.values_list("status", flat=True)) == {"done"}
     nightly.process_handovers(as_of=LAST_DAY + dt.timedelta(days=91))
     plan.refresh_from_db()
     assert plan.status == "complete"
