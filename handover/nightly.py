@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from customers.models import Customer, OwnerRole, OwnershipPeriod, OwnershipReason, RiskScore
+from handover.chain import acting_manager, managers_up_the_chain
 from handover.models import HandoverPlan, HandoverStep, HandoverTask
-from handover.selectors import acting_manager, managers_up_the_chain
 from handover.services import (
     close_finished_tasks,
     point_steps_to_successors,

@@ -9,8 +9,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from handover.chain import acting_manager
 from handover.models import HandoverPlan, HandoverTask
-from handover.selectors import acting_manager
 from staff.language import language_of
 from staff.models import Employee
 

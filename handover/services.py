@@ -16,9 +16,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from customers.models import Customer, OwnerRole, OwnershipReason
+from handover.chain import acting_manager
 from handover.models import HandoverPlan, HandoverStep, HandoverTask
 from handover.notices import notify_start, notify_successors
-from handover.selectors import acting_manager, handover_proposals
+from handover.selectors import handover_proposals
 from retention.text_limits import check_length
 from retention.wording import Day, Worded
 from staff.access import unable_as_read_by

@@ -94,7 +94,7 @@ def watch_access(*, day: dt.date) -> list[AccessWarning]:
 
 
 def _notify(warning: AccessWarning) -> list[str]:
-    from handover.selectors import manager_of
+    from handover.chain import manager_of
 
     employee = warning.employee
     manager = manager_of(employee)
