@@ -86,7 +86,13 @@ def what_if(request: HttpRequest, employee_id: int) -> HttpResponse:
     # Managers of the team and admins see the customers by name. HR sees names only for
     # someone who is leaving (their customers are in a handover plan); for anyone else
     # the figures by value tier, without a customer's name (README "Who sees what").
-    names_shown = has_role(request.user, MANAGER_ROLES) or employee.status != "active"
+    risk_shown = has_role(request.user, MANAGER_ROLES)
+    names_shown = risk_shown or employee.status != "active"
+    if not risk_shown:
+        # HR reads no customer's risk, dependence, priority or the reasons read from
+        # interactions (README "Who sees what"): the leaver's customers by value, as
+        # on the plan page, so not even their order tells the risk.
+        proposals = sorted(proposals, key=lambda p: (-p.annual_value, p.customer_name))
     by_tier = [
         {
             "label": label,
@@ -104,6 +110,7 @@ def what_if(request: HttpRequest, employee_id: int) -> HttpResponse:
             "row": rows[0] if rows else None,
             "proposals": proposals[:50] if names_shown else [],
             "names_shown": names_shown,
+            "risk_shown": risk_shown,
             "by_tier": by_tier,
             "count": len(proposals),
             # HR opens only customers already in a handover plan: names stay plain there.

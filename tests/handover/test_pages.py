@@ -106,3 +106,24 @@ def test_exposure_and_what_if_pages_show_the_figures(client, team):
     page = client.get(reverse("handover:what_if", args=[team.leo.pk])).content.decode()
     assert "What if Leo leaves?" in page and "32,000" in page and "Ada" in page
     assert not HandoverPlan.objects.exists()  # a preview changes nothing
+
+
+def test_hr_previews_a_leaver_by_name_and_value_without_risk(
+    client, team, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.start_departure(
+            employee=team.leo, last_day=LAST_DAY, reason="New job", voluntary=True, by=None
+        )
+    login(client, Employee.Role.HR, "Hana")
+    page = client.get(reverse("handover:what_if", args=[team.leo.pk])).content.decode()
+    # Named (Leo is leaving), by annual value: C1 100,000, C3 50,000, C2 10,000; no
+    # risk, dependence or priority, nor the successor reasons counted from interactions.
+    assert page.index(">C1<") < page.index(">C3<") < page.index(">C2<")
+    for hidden in (">Risk<", ">Dependence<", ">Priority<", "interactions in", "same team"):
+        assert hidden not in page, hidden
+    team.mona.user = UserFactory(username="mona")
+    team.mona.save()
+    client.force_login(team.mona.user)
+    page = client.get(reverse("handover:what_if", args=[team.leo.pk])).content.decode()
+    assert ">Risk<" in page and ">Priority<" in page and "interactions in" in page
