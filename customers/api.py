@@ -273,6 +273,12 @@ class CustomerFilter(UpdatedSince):
         fields = ["segment", "status", "region", "external_id"]
 
     def by_tier(self, queryset, name, value):
+        """Refused to a caller who reads no risk scores (HR): the customers of each tier
+        would tell their scores (README "Who sees what")."""
+        if not sees_records(api_role(self.request), "riskscore"):
+            raise serializers.ValidationError(
+                {name: [_("Your role does not read risk scores, so it cannot filter by tier.")]}
+            )
         current = RiskScore.objects.current().filter(tier=value)
         return queryset.filter(pk__in=current.values("customer_id"))
 

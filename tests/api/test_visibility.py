@@ -83,6 +83,21 @@ def test_hr_sees_customers_in_handover_plans_but_not_their_interactions(org):
     assert len(api.get("/api/v1/handover-plans/").json()["results"]) == 1
 
 
+def test_hr_cannot_sort_its_customers_into_risk_tiers(org):
+    tier = org["records"]["Sue"]["risk-scores"].tier
+    for api in (user_client(org["hr"].user)[0], integration_client("hr")[0]):
+        response = api.get(f"/api/v1/customers/?tier={tier}")
+        assert response.status_code == 400, response.json()
+        assert "tier" in str(response.json())
+    # An integration reads the scores, so it filters by them.
+    api, _ = integration_client()
+    assert {c["name"] for c in api.get(f"/api/v1/customers/?tier={tier}").json()["results"]} == {
+        "Sue's"
+    } | {
+        name for name in ("Ann's", "Ned's") if org["records"][name[:3]]["risk-scores"].tier == tier
+    }
+
+
 def test_integrations_and_admins_see_everyone(org):
     api, _ = integration_client()
     assert names(api) == {"Ann's", "Ned's", "Sue's"}
