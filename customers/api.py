@@ -560,7 +560,7 @@ class RiskScoreViewSet(AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewS
         from customers.scoring.explain import day_of, explain_changes
         from customers.selectors import latest_scoring_run
 
-        score = self.get_object()
+        score = self.get_audited_object()
         run = latest_scoring_run()
         day = day_of(score, run.day if run else None)
         change = explain_changes(day=day, customer_ids=[score.customer_id]).get(score.customer_id)

@@ -376,28 +376,29 @@ class VisibleInAdmin:
         """`events`: a number of rows of this model, or (kind, rows, fields) per kind read.
         None if the reads are recorded; a 403 if a leaver's allowance needs approval."""
         from django.http import HttpResponseForbidden
+        from django.urls import reverse
 
         from staff import audit
-        from staff.reads import approval_needed
+        from staff.reads import approval_message, read_within_allowance
 
         kind = self.model._meta.model_name
         if isinstance(events, int):
             events = [(kind, events, {})]
         total = sum(rows for _, rows, _ in events)
-        from django.urls import reverse
 
-        pending = approval_needed(
+        def record():
+            for event_kind, rows, own in events:
+                audit.record_read(event_kind, rows, **{**fields, **own})
+
+        pending = read_within_allowance(
             employee_of(request.user),
             kind,
             total,
+            record,
             request.build_absolute_uri(reverse("export_requests")),
         )
         if pending is not None:
-            from staff.reads import approval_message
-
             return HttpResponseForbidden(approval_message(pending.pk, kind))
-        for event_kind, rows, own in events:
-            audit.record_read(event_kind, rows, **{**fields, **own})
         return None
 
     def get_readonly_fields(self, request, obj=None):

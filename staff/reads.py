@@ -6,6 +6,7 @@ person's bulk reads wait for their manager's approval, exactly like an export.""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -72,6 +73,25 @@ def approval_needed(
     )
     if created:
         ask_for_approval(pending, approve_at)
+    return pending
+
+
+def read_within_allowance(
+    employee: Employee | None, kind: str, rows: int, record: Callable[[], object], approve_at=""
+) -> ExportRequest | None:
+    """Record a read of `rows` records of `kind` (`record()`: its audit events) if
+    `employee` may read them now (approval_needed), else leave it unrecorded and return
+    the request waiting for approval. A leaver's check and record run one at a time (their
+    employee row locked until the read is recorded): requests sent in parallel cannot each
+    pass the check before any of them is counted."""
+    if employee is None or not is_leaving(employee):
+        record()
+        return None
+    with transaction.atomic():
+        list(Employee.objects.select_for_update().filter(pk=employee.pk).values_list("pk"))
+        pending = approval_needed(employee, kind, rows, approve_at)
+        if pending is None:
+            record()
     return pending
 
 

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from retention.api.auth import api_employee
 from staff import audit
-from staff.reads import approval_message, approval_needed
+from staff.reads import approval_message, read_within_allowance
 
 
 class ApprovalRequired(exceptions.APIException):
@@ -17,11 +17,18 @@ class ApprovalRequired(exceptions.APIException):
     default_code = "approval_required"
 
 
-def _check_allowance(request, kind: str, rows: int) -> None:
+def _read(request, kind: str, rows: int, **event) -> None:
+    """Audit a read of `rows` records of `kind`, or refuse it (403) when a leaver's
+    allowance needs an approval first (staff.reads.read_within_allowance)."""
     from django.urls import reverse
 
-    pending = approval_needed(
-        api_employee(request), kind, rows, request.build_absolute_uri(reverse("export_requests"))
+    model = event.pop("model", kind)
+    pending = read_within_allowance(
+        api_employee(request),
+        kind,
+        rows,
+        lambda: audit.record_read(model, rows, **event),
+        request.build_absolute_uri(reverse("export_requests")),
     )
     if pending is not None:
         raise ApprovalRequired(approval_message(pending.pk, kind))
@@ -33,15 +40,25 @@ class AuditedRetrieve:
     audit_kind: str = ""  # the export kind whose approval covers this resource
 
     def retrieve(self, request, *args, **kwargs):
+        return Response(self.get_serializer(self.get_audited_object()).data)
+
+    def get_audited_object(self):
+        """get_object(), its read counted and audited (every view of one record, the
+        detail and its actions alike, goes through here)."""
         instance = self.get_object()
+        model = instance._meta.model_name
         customer_id = getattr(instance, "customer_id", None)
-        if customer_id is None and instance._meta.model_name == "customer":
+        if customer_id is None and model == "customer":
             customer_id = instance.pk
-        _check_allowance(request, self.audit_kind or instance._meta.model_name, 1)
-        audit.record_read(
-            instance._meta.model_name, 1, object_id=instance.pk, customer_id=customer_id
+        _read(
+            self.request,
+            self.audit_kind or model,
+            1,
+            model=model,
+            object_id=instance.pk,
+            customer_id=customer_id,
         )
-        return Response(self.get_serializer(instance).data)
+        return instance
 
 
 class AuditedList:
@@ -55,9 +72,12 @@ class AuditedList:
         page = self.paginate_queryset(queryset)
         rows = list(page if page is not None else queryset)
         model = queryset.model._meta.model_name
-        _check_allowance(request, self.audit_kind or model, len(rows))
-        audit.record_read(
-            model, len(rows), detail={"list": request.path, "query": request.GET.urlencode()}
+        _read(
+            request,
+            self.audit_kind or model,
+            len(rows),
+            model=model,
+            detail={"list": request.path, "query": request.GET.urlencode()},
         )
         data = self.get_serializer(rows, many=True).data
         return self.get_paginated_response(data) if page is not None else Response(data)

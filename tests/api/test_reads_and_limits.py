@@ -11,6 +11,7 @@ import json
 import pytest
 from django.utils import timezone
 
+from customers.models import RiskModel, ScoringRun
 from staff.models import AccessWarning, AuditEvent, ExportRequest
 from staff.watch import watch_access
 from tests.api.helpers import integration_client, user_client
@@ -21,6 +22,7 @@ from tests.factories import (
     TeamFactory,
     UserFactory,
 )
+from tests.support.records import customer_with_records
 
 pytestmark = pytest.mark.django_db
 
@@ -235,3 +237,26 @@ def test_a_leaver_s_waiting_request_names_what_it_covers_in_the_reader_s_languag
     message = chinese.json()["error"]["message"]
     assert message.startswith("你即将离职") and f"请求 {number}（" in message
     assert "retention" not in message
+
+
+def test_what_moved_a_score_is_a_read_of_the_score_audited_and_counted(lea, settings):
+    settings.BULK_READ_DAILY_ALLOWANCE = 6
+    day = timezone.localdate()
+    model = RiskModel.objects.create(
+        version=1, kind="rules", as_of=day, horizon_days=90, window_start=day, window_end=day
+    )
+    ScoringRun.objects.create(day=day, model=model, status="complete")
+    score = customer_with_records(lea, model, "Lea's", day)["score"]
+    api, _ = user_client(lea.user)
+    assert api.get(f"/api/v1/risk-scores/{score.pk}/change/").status_code == 200
+    (event,) = AuditEvent.objects.filter(action="view", object_type="riskscore")
+    assert (event.employee, event.object_id, event.customer_id, event.rows) == (
+        lea,
+        str(score.pk),
+        score.customer_id,
+        1,
+    )
+    assert api.get("/api/v1/contacts/", {"page_size": 5}).status_code == 200  # 1 + 5 of 6
+    refused = api.get(f"/api/v1/risk-scores/{score.pk}/change/")  # 7 > 6
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "approval_required"
+    assert AuditEvent.objects.filter(action="view", object_type="riskscore").count() == 1
