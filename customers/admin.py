@@ -3,6 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from customers.currency import reconvert
 from customers.forms import PLAIN_DECIMALS
 from customers.models import (
     Contact,
@@ -256,3 +257,43 @@ class ExchangeRateAdmin(admin.ModelAdmin):
     formfield_overrides = PLAIN_DECIMALS
     list_filter = ("currency",)
     date_hierarchy = "day"
+
+    def get_deleted_objects(self, objs, request):
+        """A currency's last rates cannot go while contracts are in it: they would be
+        left with no value in the reporting currency (every door refuses a contract in a
+        currency without a rate). Listed as protected, Django's own refusal, for the
+        delete page and the list's "Delete selected" alike."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        doomed = {(rate.currency, rate.pk) for rate in objs}
+        currencies = {currency for currency, _ in doomed}
+        kept = set(
+            ExchangeRate.objects.filter(currency__in=currencies)
+            .exclude(pk__in=[pk for _, pk in doomed])
+            .values_list("currency", flat=True)
+        )
+        for currency in sorted(currencies - kept):
+            contracts = Contract.objects.filter(currency=currency)
+            count = contracts.count()
+            if count:
+                protected.append(
+                    ngettext(
+                        "%(count)s contract in %(currency)s (%(contract)s): the last rate "
+                        "of a currency goes only when no contract is in it.",
+                        "%(count)s contracts in %(currency)s (such as %(contract)s): the "
+                        "last rate of a currency goes only when no contract is in it.",
+                        count,
+                    )
+                    % {
+                        "count": count,
+                        "currency": currency,
+                        "contract": contracts.order_by("pk").first(),
+                    }
+                )
+        return deleted, counts, perms_needed, protected
+
+    def delete_queryset(self, request, queryset):
+        """Delete selected reconverts the contracts of the rates' currencies, as deleting
+        one rate does (a queryset's delete does not call each rate's delete())."""
+        currencies = set(queryset.values_list("currency", flat=True))
+        super().delete_queryset(request, queryset)
+        reconvert(currencies)

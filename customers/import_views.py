@@ -132,7 +132,10 @@ def imports(request: HttpRequest) -> HttpResponse:
             form.add_error("file", str(error))
         else:
             job.mapping = csv_io.default_mapping(job.kind, job.header)
-            job.date_order = csv_io.propose_date_order(Path(job.file.path), job.delimiter) or ""
+            job.date_order = (
+                csv_io.propose_date_order(Path(job.file.path), job.delimiter, job.kind, job.mapping)
+                or ""
+            )
             job.save()
             return redirect("import_detail", job.pk)
     recent = CsvImport.objects.select_related("created_by")[:20]

@@ -501,7 +501,7 @@ def number_text(value: str, decimal_mark: str | None) -> str:
             decimal_mark = last  # "1.234,56" and "1,234.56" say which one is decimal
         elif len(marks) > 1:
             decimal_mark = "," if last == "." else "."  # "1.234.567": grouping only
-        elif re.fullmatch(r"[0-9]{1,3}[.,][0-9]{3}", compact):
+        elif re.fullmatch(r"[1-9][0-9]{0,2}[.,][0-9]{3}", compact):  # "0,087": no grouping
             raise RowError(
                 Worded(
                     gettext_noop(

@@ -259,16 +259,32 @@ def chunks(kind, path, delimiter, mapping, decimal_mark, date_order=None) -> Ite
 PROPOSAL_ROWS = 10_000
 
 
-def propose_date_order(path: Path, delimiter: str) -> str | None:
-    """The date order the file's own values show (in its first PROPOSAL_ROWS rows): "dmy"
+def propose_date_order(
+    path: Path, delimiter: str, kind: str | None = None, mapping: dict[str, str] | None = None
+) -> str | None:
+    """The date order the file's own dates show (in its first PROPOSAL_ROWS rows): "dmy"
     when a date has a day above 12 first (31/12/2025) or is written with dots, "mdy"
-    when one has it second (12/31/2025); None when none says, or they disagree."""
+    when one has it second (12/31/2025); None when none says, or they disagree. With
+    `kind` and `mapping` (column name -> field) only the columns mapped to a date or a
+    moment are read: a note that starts "15.03.2026 customer called" is no date cell."""
     seen: set[str] = set()
     iterator = records(path, delimiter)
     try:
-        next(iterator, None)
+        first = next(iterator, None)
+        positions = None
+        if kind is not None and mapping is not None:
+            parsers = {c.name: c.parse for c in upsert.KINDS[kind].columns}
+            header = [visible(h) for h in first[1]] if first else []
+            positions = [
+                position
+                for position, column in enumerate(header)
+                if parsers.get(mapping.get(column)) in (date_parser, moment_parser)
+            ]
         for (_, record), _ in zip(iterator, range(PROPOSAL_ROWS), strict=False):
-            for value in record:
+            cells = (
+                record if positions is None else [record[p] for p in positions if p < len(record)]
+            )
+            for value in cells:
                 if isinstance(value, str) and value[:1].isdigit():
                     order = numeric_date_order(value)
                     if order:

@@ -132,7 +132,7 @@ def parse_rows(
                 row[reference.name] = None
             else:
                 try:
-                    row[reference.name] = identifier(as_text(value))
+                    row[reference.name] = identifier(_reference_text(value))
                 except RowError as problem:
                     errors.append(
                         {"index": index, "field": reference.name, "message": str(problem)}
@@ -142,6 +142,26 @@ def parse_rows(
             row["external_id"] = kind.natural_key(row)
         clean.append(row)
     return clean, errors
+
+
+def _reference_text(value) -> str:
+    """A reference as sent: text only. A JSON whole number is refused, not read as the
+    external id (or HR id) it spells: the API's reads give `customer`, `employee`,
+    `primary_owner` and the like as record ids, numbers, so a record read and sent back
+    would otherwise move to whichever record has that number as its external id. Files
+    are unaffected: their cells arrive as text."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise RowError(
+            Worded(
+                gettext_noop(
+                    "is the number %(value)s; a reference is the external id (or an "
+                    "employee's e-mail or HR id) as text, in quotes. The API's reads give "
+                    "record ids as numbers here, which are not external ids."
+                ),
+                value=str(value),
+            )
+        )
+    return as_text(value)
 
 
 def _check_batch(

@@ -156,3 +156,45 @@ def test_a_single_record_endpoint_refuses_a_date_time_in_a_date_field():
     assert response.status_code == 400
     assert list(response.json()["error"]["fields"]) == ["taken_on"]
     assert not RetentionAction.objects.exists()
+
+
+REFERENCE_NUMBER = (
+    "is the number {}; a reference is the external id (or an employee's e-mail or HR id) "
+    "as text, in quotes. The API's reads give record ids as numbers here, which are not "
+    "external ids."
+)
+
+
+def test_a_record_read_and_sent_back_moves_nowhere(api):
+    """Reads give `customer` and `primary_owner` as record ids (numbers): sent back as
+    they were read, they are refused, not looked up as the external id or HR id that
+    happens to spell the same number."""
+    ann = EmployeeFactory(email="ann@example.com", external_id="HR-7")
+    acme = CustomerFactory(external_id="C-1", primary_owner=ann)
+    other = CustomerFactory(external_id=str(acme.pk))  # an external id spelling acme's id
+    EmployeeFactory(email="bob@example.com", external_id=str(ann.pk))
+    interaction = {
+        "external_id": "I-1",
+        "customer": "C-1",
+        "kind": "call",
+        "happened_at": "2025-01-01T10:00:00Z",
+    }
+    sent = api.post(URL.format("interactions"), {"rows": [interaction]}, format="json")
+    assert sent.status_code == 200, sent.json()
+    (read,) = api.get("/api/v1/interactions/").json()["results"]
+    assert read["customer"] == acme.pk
+    sent_back = {key: read[key] for key in ("external_id", "customer", "kind", "happened_at")}
+    assert refused(api, "interactions", [sent_back]) == [
+        (0, "customer", REFERENCE_NUMBER.format(acme.pk))
+    ]
+    (read,) = api.get("/api/v1/customers/?external_id=C-1").json()["results"]
+    assert read["primary_owner"] == ann.pk
+    sent_back = {
+        key: read[key] for key in ("external_id", "name", "customer_since", "primary_owner")
+    }
+    assert refused(api, "customers", [sent_back]) == [
+        (0, "primary_owner", REFERENCE_NUMBER.format(ann.pk))
+    ]
+    assert Interaction.objects.get().customer == acme and other.interactions.count() == 0
+    acme.refresh_from_db()
+    assert acme.primary_owner == ann

@@ -3,14 +3,17 @@ file's date order (chosen, or proposed from its own values), yes/no in spreadshe
 and amounts refused, never rounded, when they have more decimals than are kept."""
 
 import datetime as dt
+import io
 from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.urls import reverse
 
 from customers import csv_io
 from customers.models import Contract, CsvImport, Customer
+from customers.row_values import RowError, number_text
 from tests.factories import CustomerFactory, EmployeeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -382,3 +385,64 @@ def test_the_mapping_pages_examples_show_cells_as_the_sheet_does(tmp_path):
         ["TRUE"],
         ["2026-01-02 09:30"],
     ]
+
+
+def test_the_date_order_is_read_from_date_columns_only_not_from_notes(tmp_path):
+    """A note that starts with a German date says nothing of how the file writes dates."""
+    header = "external_id;name;segment;customer_since;status;churn_reason_detail\n"
+    only_notes = write(
+        tmp_path,
+        header + "C-1;Acme;core;03/04/2025;active;30.06.2026 Kündigung angekündigt\n"
+        "C-2;Bolt;core;01/02/2025;active;\n",
+        name="notes.csv",
+    )
+    us_dates = write(
+        tmp_path,
+        header + "C-1;Acme;core;03/04/2025;active;30.06.2026 Kündigung angekündigt\n"
+        "C-2;Bolt;core;12/31/2024;active;\n",
+        name="us.csv",
+    )
+    proposals = [
+        csv_io.propose_date_order(path, ";", "customers", mapping_of(path, "customers"))
+        for path in (only_notes, us_dates)
+    ]
+    assert proposals == [None, "mdy"]
+    # No order proposed: the dates that read two ways are refused, never guessed.
+    report = csv_io.check("customers", only_notes, mapping_of(only_notes, "customers"))
+    assert [(p["line"], p["column"]) for p in said(report.problems)] == [
+        (2, "customer_since"),
+        (3, "customer_since"),
+    ]
+
+
+def test_import_csv_says_the_date_order_it_read_the_file_in(tmp_path):
+    path = write(
+        tmp_path,
+        "external_id;name;segment;customer_since;status\nC-1;Acme;core;03/04/2025;active\n"
+        "C-2;Bolt;core;12/31/2024;active\n",
+    )
+    err = io.StringIO()
+    call_command("import_csv", "customers", str(path), stderr=err, stdout=io.StringIO())
+    assert "Dates read month-day-year, as the file's dates show" in err.getvalue()
+    assert Customer.objects.get(external_id="C-1").customer_since == dt.date(2025, 3, 4)
+
+
+def test_a_rate_below_one_with_three_decimals_reads_one_way(tmp_path):
+    """'0,087' cannot be grouped thousands (a group never follows a leading 0): a German
+    re-save of the exchange-rates export imports without choosing the decimal mark,
+    while '1,087' still reads two ways."""
+    from customers.models import ExchangeRate
+
+    path = write(
+        tmp_path,
+        "currency;day;rate\nNOK;2026-01-01;0,087\nSEK;2026-01-01;0,088\n",
+        name="rates.csv",
+    )
+    report = csv_io.import_file("exchange_rates", path, mapping_of(path, "exchange_rates"))
+    assert said(report.problems) == []
+    assert dict(ExchangeRate.objects.values_list("currency", "rate")) == {
+        "NOK": Decimal("0.087"),
+        "SEK": Decimal("0.088"),
+    }
+    with pytest.raises(RowError, match="reads two ways"):
+        number_text("1,087", None)

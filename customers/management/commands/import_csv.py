@@ -15,6 +15,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from customers import csv_io, upsert
+from customers.row_values import DATE_ORDERS
 
 
 class Command(BaseCommand):
@@ -80,7 +81,12 @@ class Command(BaseCommand):
 
         run = csv_io.check if check else csv_io.import_file
         if date_order is None:
-            date_order = csv_io.propose_date_order(file, csv_io.sniff(file)[0])
+            date_order = csv_io.propose_date_order(file, csv_io.sniff(file)[0], kind, mapping)
+            if date_order:  # said, so a wrong guess is seen before the rows are trusted
+                self.stderr.write(
+                    f"Dates read {DATE_ORDERS[date_order]}, as the file's dates show "
+                    f"(--date-order to choose)."
+                )
         report = run(
             kind,
             file,
