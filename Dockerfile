@@ -41,7 +41,9 @@ COPY --from=assets /build/static/node_modules static/node_modules
 RUN SECRET_KEY=build-time-collectstatic-only python manage.py collectstatic --noinput \
     && pybabel -q compile -d locale -D django
 
-# The code stays owned by root and read-only to the user the processes run as.
+# The code stays owned by root and read-only to the user the processes run as; uploads
+# go to MEDIA_ROOT, a volume shared by web and worker, created owned by that user.
+RUN mkdir -p /var/lib/retention/media && chown app:app /var/lib/retention/media
 USER app
 
 EXPOSE 8000

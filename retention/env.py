@@ -10,18 +10,24 @@ from django.core.exceptions import ImproperlyConfigured
 
 
 def env_str(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
+    """The variable's value; its default when unset or blank. An env file copied from
+    .env.example keeps lines like `CELERY_BROKER_URL=` (documented as "defaults to
+    REDIS_URL"), which must not mean an empty broker and tasks run in-process."""
+    value = os.environ.get(name, "")
+    return value if value.strip() else default
 
 
 def env_bool(name: str, default: bool = False) -> bool:
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
-    if raw in ("True", "true", "1", "yes", "on"):
+    if raw.strip().lower() in ("true", "1", "yes", "on"):
         return True
-    if raw in ("False", "false", "0", "no", "off"):
+    if raw.strip().lower() in ("false", "0", "no", "off"):
         return False
-    raise ImproperlyConfigured(f"{name} must be true or false, got {raw!r}.")
+    raise ImproperlyConfigured(
+        f"{name} must be true or false (or yes/no, on/off, 1/0), got {raw!r}."
+    )
 
 
 def env_int(name: str, default: int) -> int:

@@ -226,3 +226,15 @@ def test_with_the_ssl_redirect_the_health_check_still_answers_over_http(client, 
     assert client.get("/healthz/").status_code == 200
     redirected = client.get("/login/")
     assert redirected.status_code == 301 and redirected["Location"].startswith("https://")
+
+
+def test_web_and_worker_share_the_uploads_in_a_volume_the_app_user_owns(compose):
+    """A CSV uploaded to web is checked and imported by the worker, another container:
+    both mount one named volume at MEDIA_ROOT, which the image creates for its user."""
+    media_root = compose["x-app-env"]["MEDIA_ROOT"]
+    for name in ("web", "worker"):
+        mounts = {v.split(":")[1]: v.split(":")[0] for v in compose["services"][name]["volumes"]}
+        assert mounts.get(media_root) in (compose.get("volumes") or {}), name
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert f"chown app:app {media_root}" in dockerfile
+    assert dockerfile.index(f"chown app:app {media_root}") < dockerfile.rindex("USER app")

@@ -1,6 +1,8 @@
 import datetime as dt
+from urllib.parse import urlencode
 
 from django.core.management.base import BaseCommand
+from django.urls import reverse
 from django.utils import timezone
 
 from retention.jobs import steps
@@ -24,7 +26,8 @@ class Command(BaseCommand):
         day = options["as_of"] or timezone.localdate()
         if options["queue"]:
             start_night(day)
-            self.stdout.write(f"Night of {day} queued; follow it on /jobs/{day}/")
+            page = f"{reverse('jobs')}?{urlencode({'day': day.isoformat()})}"
+            self.stdout.write(f"Night of {day} queued; follow it on {page}")
             return
         with steps.in_this_process():
             start_night(day)
