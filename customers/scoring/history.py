@@ -44,6 +44,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 from django.db import connection
+from django.db.models import Sum
 
 from customers.scoring.models import RiskScore, RiskTier, ScoringRun, StagedScore
 from retention.bulk import read_sql_frame
@@ -485,18 +486,19 @@ def _prefixed(alias: str) -> str:
 
 
 def day_totals(run: ScoringRun) -> dict:
-    """Tier sizes, customers and revenue at risk of the day just swapped in, from the
-    day's own scores (exact: the history keeps a score that moved less than a point)."""
+    """Tier sizes, customers and revenue at risk of the day just swapped in. Sizes and
+    count from the day's own scores (a changed tier always writes a row, so the stored
+    rows agree); revenue at risk summed over the rows in force on the day, as the
+    dashboard, the tier table and the API read it: the day's own scores would differ by
+    the scores kept because they moved less than a point (about 1% of the total)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT tier, count(*), sum(revenue_at_risk) FROM score_tiers GROUP BY tier")
+        cursor.execute("SELECT tier, count(*) FROM score_tiers GROUP BY tier")
         rows = cursor.fetchall()
-    if connection.vendor != "postgresql":  # SQLite sums decimals as floats
-        rows = [
-            (t, n, None if r is None else Decimal(str(r)).quantize(Decimal("0.01")))
-            for t, n, r in rows
-        ]
+    stored = RiskScore.objects.on_day(run.day).aggregate(total=Sum("revenue_at_risk"))["total"]
+    if stored is not None and connection.vendor != "postgresql":  # SQLite sums as floats
+        stored = Decimal(str(stored)).quantize(Decimal("0.01"))
     return {
-        "sizes": {tier: count for tier, count, _ in rows},
-        "count": sum(count for _, count, _ in rows),
-        "revenue_at_risk": sum((rar for _, _, rar in rows if rar is not None), 0),
+        "sizes": dict(rows),
+        "count": sum(count for _, count in rows),
+        "revenue_at_risk": stored or 0,
     }

@@ -51,3 +51,21 @@ class ApiAutoSchema(AutoSchema):
                 body["description"] = description
                 responses[code] = body
         return responses
+
+
+def fields_by_role(result: dict, generator, request, public) -> dict:
+    """drf-spectacular postprocessing hook: fields a serializer leaves out for some
+    readers (HandoverTaskSerializer.NOT_FOR_HR: HR reads no risk, dependence, priority
+    or reasons) are not `required` in its response component, and say when they are
+    absent, so a client generated from the schema accepts HR's answers."""
+    from handover.api import HandoverTaskSerializer
+
+    component = result.get("components", {}).get("schemas", {}).get("HandoverTask")
+    if component:
+        hidden = set(HandoverTaskSerializer.NOT_FOR_HR)
+        component["required"] = [f for f in component.get("required", []) if f not in hidden]
+        for name in hidden & set(component.get("properties", {})):
+            described = component["properties"][name]
+            note = str(_("Absent when the caller's role is HR."))
+            described["description"] = f"{described.get('description', '')} {note}".strip()
+    return result

@@ -176,3 +176,15 @@ def test_hr_s_customers_list_shows_names_and_values_without_risk_or_reasons(clie
     client.force_login(org["mia"].user)  # Leo's manager: the risk and its reasons
     page = html.unescape(client.get(reverse("customers")).content.decode())
     assert "Leo's" in page and "Revenue at risk" in page
+
+
+def test_hr_s_handover_tasks_keep_to_the_schema_s_required_fields(org):
+    """The schema's HandoverTask requires only what every reader gets: HR's answers,
+    without risk, dependence, priority and reasons, hold every required field."""
+    api, _ = user_client(org["hal"].user)
+    schema = api.get("/api/v1/schema/", {"format": "json"}).json()
+    component = schema["components"]["schemas"]["HandoverTask"]
+    (task,) = api.get("/api/v1/handover-tasks/").json()["results"]
+    assert set(component["required"]) <= set(task)
+    assert {"risk", "dependence", "priority", "recommendation_reasons"} & set(task) == set()
+    assert "Absent when the caller's role is HR." in component["properties"]["risk"]["description"]

@@ -83,6 +83,10 @@ def test_a_score_that_moved_less_than_a_point_keeps_its_row(model):
     assert RiskScore.objects.filter(customer=a).count() == 1
     assert probability_on(a, D2) == 0.5  # the stored score holds on
     assert probability_on(b, D2) == 0.11 and probability_on(b, D1) == 0.1
+    # The run's revenue at risk is what every page sums for the day, the rows in force:
+    # A's stored 0.500 x 1,000 + Bravo's 0.110 x 1,000 = 610.00 (not A's fresh 509.00).
+    assert summary["revenue_at_risk"] == 610.0
+    assert ScoringRun.objects.get(day=D2).revenue_at_risk == Decimal("610.00")
     # A drifts on by 0.6 points: 1.5 points from the stored 0.500, so it is written now
     # (compared with what is stored, not with the night before, so it never drifts far).
     summary = night(model, D3, {a: (0.515, [COMPLAINT]), b: (0.110, [])})
