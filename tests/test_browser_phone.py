@@ -12,8 +12,11 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from alerts.selectors import MET_BY
 from customers.models import RiskScore
 from handover.models import HandoverPlan
+from staff.models import Employee
+from tests.factories import InteractionFactory
 from tests.test_browser_pages import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -79,16 +82,51 @@ def demo_company():
         "score_customers", history=14, every=7, as_of=TODAY - dt.timedelta(days=1), verbosity=0
     )
     call_command("run_nightly", verbosity=0)
+    # A renewal talk logged after the night meets the riskiest customer's signs: its page
+    # shows the long "Met since the last scoring: ..." badges, which must wrap. Its score
+    # gets the reason of a contract ending soon if the demo did not give it one.
+    riskiest = _riskiest_of_am()
+    score = RiskScore.objects.current().get(customer_id=riskiest)
+    if not any(reason.get("signal") in MET_BY for reason in score.reasons or []):
+        ending = next(
+            reason
+            for reasons in RiskScore.objects.current().values_list("reasons", flat=True)
+            for reason in reasons or []
+            if reason.get("signal") in MET_BY
+        )
+        score.reasons = [ending, *(score.reasons or [])]
+        score.save(update_fields=["reasons"])
+    InteractionFactory(
+        customer_id=riskiest,
+        employee=Employee.objects.get(user__username="am"),
+        kind="renewal_talk",
+        happened_at=timezone.now(),
+    )
+    InteractionFactory(
+        customer_id=riskiest,
+        employee=Employee.objects.get(user__username="am"),
+        kind="call",
+        happened_at=timezone.now(),
+    )
+
+
+def _riskiest_of_am() -> int:
+    """The account manager's riskiest customer with a sign a logged talk meets (a
+    contract ending, no recent contact), else their riskiest."""
+    scores = list(
+        RiskScore.objects.current()
+        .filter(customer__primary_owner__user__username="am")
+        .order_by("-revenue_at_risk", "customer_id")
+        .values_list("customer_id", "reasons")
+    )
+    for customer_id, reasons in scores:
+        if any(reason.get("signal") in MET_BY for reason in reasons or []):
+            return customer_id
+    return scores[0][0]
 
 
 def _pages():
-    riskiest = (
-        RiskScore.objects.current()
-        .filter(customer__primary_owner__user__username="am")
-        .order_by("-revenue_at_risk")
-        .values_list("customer_id", flat=True)
-        .first()
-    )
+    riskiest = _riskiest_of_am()
     plan = HandoverPlan.objects.filter(status="open").order_by("last_day").first()
     assert riskiest and plan, "the demo company has a scored customer and an open handover"
     return [
@@ -119,7 +157,7 @@ def test_every_main_page_fits_a_phone_for_every_role(browser_page, live_server, 
     page.set_viewport_size({"width": WIDTH, "height": 844})
     out = Path(os.environ.get("SCREENSHOT_DIR") or ROOT / "test-artifacts" / "screenshots")
     out.mkdir(parents=True, exist_ok=True)
-    errors, too_wide, opened = [], {}, {}
+    errors, too_wide, opened, met_badges = [], {}, {}, {}
     page.on("pageerror", lambda error: errors.append(str(error)))
     pages = _pages()
     for role in ROLES:
@@ -136,6 +174,8 @@ def test_every_main_page_fits_a_phone_for_every_role(browser_page, live_server, 
                 scroll = page.evaluate("document.scrollingElement.scrollWidth")
                 if scroll > WIDTH:
                     too_wide[(role, code, name)] = (scroll, page.evaluate(OVERFLOW, WIDTH))
+                if role == "am" and name == "customer" and code == "en":
+                    met_badges["am"] = page.locator("text=Met since the last scoring").count()
                 if role == "manager" or (role == "am" and name == "customer"):
                     page.screenshot(path=str(out / f"phone-{name}{suffix}.png"), full_page=True)
         page.goto(f"{base}/")
@@ -143,6 +183,7 @@ def test_every_main_page_fits_a_phone_for_every_role(browser_page, live_server, 
         sign_out(page, base)
     assert too_wide == {}
     assert errors == []
+    assert met_badges["am"] >= 1  # the long badge was on the page that had to fit
     # Each role reached the pages its work needs (the rest are refused by the rules).
     assert opened["am"] >= {"renewals", "customers", "customer"}
     assert opened["manager"] & DAY == DAY
