@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -258,6 +260,11 @@ class ExchangeRateAdmin(admin.ModelAdmin):
     list_filter = ("currency",)
     date_hierarchy = "day"
 
+    def get_readonly_fields(self, request, obj=None):
+        """A rate's currency is what it is a rate of: moving it to another currency would
+        leave the old one's contracts without a rate. Delete it and add the right one."""
+        return ("currency",) if obj is not None else ()
+
     def get_deleted_objects(self, objs, request):
         """A currency's last rates cannot go while contracts are in it: they would be
         left with no value in the reporting currency (every door refuses a contract in a
@@ -291,9 +298,38 @@ class ExchangeRateAdmin(admin.ModelAdmin):
                 )
         return deleted, counts, perms_needed, protected
 
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            _keep_a_rate_for_contracts({obj.currency}, exclude=[obj.pk])
+            super().delete_model(request, obj)
+
     def delete_queryset(self, request, queryset):
         """Delete selected reconverts the contracts of the rates' currencies, as deleting
         one rate does (a queryset's delete does not call each rate's delete())."""
-        currencies = set(queryset.values_list("currency", flat=True))
-        super().delete_queryset(request, queryset)
-        reconvert(currencies)
+        with transaction.atomic():
+            currencies = set(queryset.values_list("currency", flat=True))
+            _keep_a_rate_for_contracts(
+                currencies, exclude=list(queryset.values_list("pk", flat=True))
+            )
+            super().delete_queryset(request, queryset)
+            reconvert(currencies)
+
+
+def _keep_a_rate_for_contracts(currencies: set[str], exclude: list[int]) -> None:
+    """Inside the deleting transaction, with the currencies' rates locked (two admins
+    deleting a currency's last two rates at once: the second waits, then finds none
+    left): refuse (403) when a currency with contracts would keep no rate."""
+    locked = ExchangeRate.objects.select_for_update().filter(currency__in=currencies)
+    excluded = set(exclude)
+    kept = {
+        c for pk, c in locked.order_by("pk").values_list("pk", "currency") if pk not in excluded
+    }
+    for currency in sorted(currencies - kept):
+        if Contract.objects.filter(currency=currency).exists():
+            raise PermissionDenied(
+                gettext(
+                    "Contracts are in %(currency)s: the last rate of a currency goes only "
+                    "when no contract is in it."
+                )
+                % {"currency": currency}
+            )

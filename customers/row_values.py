@@ -524,8 +524,8 @@ def number_text(value: str, decimal_mark: str | None) -> str:
                 mark=repr(decimal_mark),
             )
         )
-    if group in whole and not re.fullmatch(
-        r"[0-9]{1,3}(" + re.escape(group) + r"[0-9]{3})+", whole
+    if group in whole and not re.fullmatch(  # no group follows a leading 0 ("0,087")
+        r"[1-9][0-9]{0,2}(" + re.escape(group) + r"[0-9]{3})+", whole
     ):
         raise RowError(
             Worded(

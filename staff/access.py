@@ -346,6 +346,30 @@ class VisibleInAdmin:
         response = super().change_view(request, object_id, form_url, extra_context)
         return self._record_page_read(request, response)
 
+    def get_actions(self, request):
+        """The "Delete selected" action first shows a page listing every selected record and what
+        would go with it: a read like a list page, audited with its rows and within a
+        leaver's allowance (select_across lists a whole table)."""
+        actions = super().get_actions(request)
+        if "delete_selected" not in actions:
+            return actions
+        delete_selected, name, description = actions["delete_selected"]
+
+        def read_then_delete_selected(modeladmin, request, queryset):
+            if not request.POST.get("post"):  # the confirmation page, not the deletion
+                _, counts, _, _ = modeladmin.get_deleted_objects(queryset, request)
+                refused = modeladmin._read(
+                    request,
+                    sum(counts.values()) or queryset.count(),
+                    detail={"admin": request.path, "action": "delete_selected"},
+                )
+                if refused:
+                    return refused
+            return delete_selected(modeladmin, request, queryset)
+
+        actions["delete_selected"] = (read_then_delete_selected, name, description)
+        return actions
+
     def delete_view(self, request, object_id, extra_context=None):
         # The confirmation page lists the record and what would go with it: a read too.
         response = super().delete_view(request, object_id, extra_context)

@@ -53,3 +53,63 @@ def test_delete_selected_reconverts_and_keeps_the_last_rate(admin_client):
     assert list(ExchangeRate.objects.filter(currency="DKK")) == [early]
     # The contract now converts at the rate left: 50,000 x 0.13.
     assert Contract.objects.get(pk=contract.pk).annual_value_reporting == Decimal("6500.00")
+
+
+def test_a_rate_s_currency_is_not_changed_in_the_admin(admin_client):
+    dkk = rate("DKK", dt.date(2024, 1, 1), "0.134")
+    ContractFactory(currency="DKK", annual_value=Decimal("50000"))
+    url = reverse("admin:customers_exchangerate_change", args=[dkk.pk])
+    form = {"currency": "ISK", "day": "2024-01-01", "rate": "0.134"}
+    assert admin_client.post(url, form).status_code == 302
+    assert ExchangeRate.objects.get(pk=dkk.pk).currency == "DKK"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_admins_deleting_a_currency_s_last_two_rates_at_once_leave_one():
+    """Each deletes one of the two DKK rates while the other's deletion is still open:
+    the second waits for the first and then finds it would delete the last rate."""
+    import threading
+
+    from django.contrib.admin.sites import site
+    from django.core.exceptions import PermissionDenied
+    from django.db import connection, transaction
+    from django.test import RequestFactory
+
+    first, second = (
+        rate("DKK", dt.date(2024, 1, 1), "0.13"),
+        rate("DKK", dt.date(2025, 1, 1), "0.134"),
+    )
+    ContractFactory(currency="DKK", annual_value=Decimal("50000"))
+    admin = site._registry[ExchangeRate]
+    request = RequestFactory().post("/")
+    request.user = UserFactory(username="root", is_staff=True, is_superuser=True)
+    first_deleted, outcome = threading.Event(), {}
+
+    def delete_first():
+        try:
+            with transaction.atomic():
+                admin.delete_model(request, ExchangeRate.objects.get(pk=first.pk))
+                first_deleted.set()
+                threading.Event().wait(1.0)  # still open while the other admin deletes
+        finally:
+            connection.close()
+
+    def delete_second():
+        first_deleted.wait(10)
+        try:
+            with transaction.atomic():
+                admin.delete_model(request, ExchangeRate.objects.get(pk=second.pk))
+            outcome["second"] = "deleted"
+        except PermissionDenied as refusal:
+            outcome["second"] = str(refusal)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=delete_first), threading.Thread(target=delete_second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert "the last rate of a currency" in outcome["second"]
+    assert list(ExchangeRate.objects.values_list("pk", flat=True)) == [second.pk]

@@ -446,3 +446,8 @@ def test_a_rate_below_one_with_three_decimals_reads_one_way(tmp_path):
     }
     with pytest.raises(RowError, match="reads two ways"):
         number_text("1,087", None)
+    # With the other mark chosen (or a comma file's point), 0,087 is no grouped 87.
+    for written, mark in (("0,087", "."), ("0.087", ","), ("00,500", "."), ("-0,087", ".")):
+        with pytest.raises(RowError, match="thousands are grouped by three"):
+            number_text(written, mark)
+    assert number_text("1,087", ".") == "1087" and number_text("-12,345,678", ".") == "-12345678"

@@ -620,3 +620,31 @@ def test_the_admin_autocomplete_offers_only_visible_customers_as_an_audited_read
     refused = client.get(reverse("admin:autocomplete"), query)
     assert refused.status_code == 403 and "approval" in refused.content.decode()
     assert reads.count() == 1
+
+
+def test_delete_selected_s_confirmation_is_a_read_audited_and_counted_for_a_leaver(
+    client, settings
+):
+    """The confirmation page of "Delete selected" lists every selected record: Lea
+    (leaving, allowance 5) selects all 4 interactions of her customer (a read of 4);
+    selecting them again (8 > 5) waits for Boss's approval, and nothing is deleted."""
+    settings.BULK_READ_DAILY_ALLOWANCE = 5
+    lea = leaving_staff_manager()
+    customer = CustomerFactory(primary_owner=lea)
+    interactions = InteractionFactory.create_batch(4, customer=customer, employee=lea)
+    client.force_login(lea.user)
+    changelist = reverse("admin:customers_interaction_changelist")
+    selected = {
+        "action": "delete_selected",
+        "select_across": "1",
+        "index": "0",
+        "_selected_action": [i.pk for i in interactions],
+    }
+    page = client.post(changelist, selected)
+    assert page.status_code == 200 and "Are you sure" in page.content.decode()
+    reads = AuditEvent.objects.filter(action="view", employee=lea, object_type="interaction")
+    assert [e.rows for e in reads] == [4]
+    refused = client.post(changelist, selected)
+    assert refused.status_code == 403 and "approval" in refused.content.decode()
+    assert [e.rows for e in reads] == [4]
+    assert Interaction.objects.count() == 4

@@ -33,4 +33,6 @@ class Command(BaseCommand):
         if model.note:
             self.stdout.write(model.note)
         for name, value in model.metrics.items():
+            if isinstance(value, dict):  # learners by kind: their codes, not Python's names
+                value = {str(key): figures for key, figures in value.items()}
             self.stdout.write(f"  {name}: {value}")
