@@ -128,7 +128,7 @@ class AlertViewSet(AuditedList, AuditedRetrieve, viewsets.ReadOnlyModelViewSet):
         return alerts.filter(scope | routed)
 
     def _act(self, request, action: str):
-        alert = self.get_object()
+        alert = self.get_audited_object()  # it answers with the alert: a read of it too
         # As on the page: only the people an alert is routed to act on it.
         if not routed_to(api_employee(request), alert):
             raise PermissionDenied(_("This alert is not routed to you."))

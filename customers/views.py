@@ -367,6 +367,9 @@ def score_change(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = get_object_or_404(Customer, pk=customer_id)
     if customer_page.access_level(request.user, customer) != customer_page.FULL:
         raise Http404(_("No customer here that you may see."))
+    # In the audit trail, though not counted again: the customer page that loads it
+    # was (a read of one customer), and this is part of that page.
+    audit.record_read("riskscore", 0, customer_id=customer.pk, detail={"page": "score-change"})
     run = latest_scoring_run()
     change = None
     if run is not None:

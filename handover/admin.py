@@ -5,6 +5,10 @@ from handover.models import HandoverPlan, HandoverStep, HandoverTask
 from staff.access import VisibleInAdmin, employee_of
 from staff.admin_site import is_admin
 
+# How HR's lists of handover tasks are ordered: by value, as on the plan page, not by
+# priority (which would tell the risk it leaves out).
+HR_ORDER = ("-annual_value", "customer__name", "pk")
+
 
 class HandoverTaskInline(admin.TabularInline):
     model = HandoverTask
@@ -17,6 +21,11 @@ class HandoverTaskInline(admin.TabularInline):
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
         return [f for f in fields if f != "priority"] if _is_hr(request) else fields
+
+    def get_queryset(self, request):
+        # By priority, as the tasks are ordered, tells HR the risk: by value for HR.
+        queryset = super().get_queryset(request)
+        return queryset.order_by(*HR_ORDER) if _is_hr(request) else queryset
 
     def get_readonly_fields(self, request, obj=None):
         # Choosing a successor (an owner to be) in the admin is for admins.
@@ -148,6 +157,10 @@ class HandoverTaskAdmin(VisibleInAdmin, admin.ModelAdmin):
         me = employee_of(request.user)
         # Nobody reads the tasks of their own plan (who takes their customers over).
         return queryset.exclude(plan__employee=me) if me is not None else queryset
+
+    def get_ordering(self, request):
+        # Tasks are ordered by priority (risk x dependence x value): HR's by value.
+        return HR_ORDER if _is_hr(request) else super().get_ordering(request)
 
     def lookup_allowed(self, lookup, value, request=None) -> bool:
         # Nor filtered on by HR through the address (?risk__gte=0.05 would tell by steps).

@@ -17,9 +17,15 @@ def env_str(name: str, default: str = "") -> str:
     return value if value.strip() else default
 
 
-def env_bool(name: str, default: bool = False) -> bool:
+def _raw(name: str) -> str | None:
+    """The variable's value, or None when unset or blank (an env file's `NAME=` line)."""
     raw = os.environ.get(name)
-    if raw is None or raw == "":
+    return None if raw is None or not raw.strip() else raw
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    raw = _raw(name)
+    if raw is None:
         return default
     if raw.strip().lower() in ("true", "1", "yes", "on"):
         return True
@@ -31,18 +37,18 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 
 def env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
+    raw = _raw(name)
+    if raw is None:
         return default
     try:
-        return int(raw)
+        return int(raw.strip())
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a whole number, got {raw!r}.") from None
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
+    raw = _raw(name)
+    if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
 
@@ -62,9 +68,10 @@ def env_secret(name: str, default: str = "") -> str:
     path = os.environ.get(f"{name}_FILE")
     if path:
         try:
-            return Path(path).read_text().strip()
+            return Path(path).read_text().strip() or default
         except OSError as exc:
             raise ImproperlyConfigured(
                 f"{name}_FILE points at {path!r}, which cannot be read: {exc}"
             ) from exc
-    return os.environ.get(name, default)
+    # Blank (or spaces only) is no secret: the default, which SECRET_KEY refuses.
+    return (_raw(name) or default).strip()

@@ -167,3 +167,16 @@ def test_yes_and_on_in_any_case_are_true(monkeypatch):
     for raw in ("TRUE", "Yes", "on"):
         monkeypatch.setenv("SOME_FLAG", raw)
         assert env_bool("SOME_FLAG") is True
+
+
+def test_a_secret_key_of_spaces_is_no_secret_key():
+    result = _settings_in_subprocess(SECRET_KEY="   ")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set unless DEBUG is on" in result.stderr
+
+
+def test_blank_numbers_and_flags_take_their_defaults(monkeypatch):
+    monkeypatch.setenv("SOME_FLAG", " ")
+    monkeypatch.setenv("NIGHTLY_HOUR", "  ")
+    assert env_bool("SOME_FLAG", default=True) is True
+    assert env_int("NIGHTLY_HOUR", 2) == 2

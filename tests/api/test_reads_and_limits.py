@@ -11,7 +11,7 @@ import json
 import pytest
 from django.utils import timezone
 
-from customers.models import RiskModel, ScoringRun
+from customers.models import Customer, RiskModel, ScoringRun
 from staff.models import AccessWarning, AuditEvent, ExportRequest
 from staff.watch import watch_access
 from tests.api.helpers import integration_client, user_client
@@ -260,3 +260,29 @@ def test_what_moved_a_score_is_a_read_of_the_score_audited_and_counted(lea, sett
     refused = api.get(f"/api/v1/risk-scores/{score.pk}/change/")  # 7 > 6
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "approval_required"
     assert AuditEvent.objects.filter(action="view", object_type="riskscore").count() == 1
+
+
+def test_an_alert_action_answers_with_the_alert_so_it_counts_as_a_read(lea, settings):
+    settings.BULK_READ_DAILY_ALLOWANCE = 5
+    day = timezone.localdate()
+    model = RiskModel.objects.create(
+        version=1, kind="rules", as_of=day, horizon_days=90, window_start=day, window_end=day
+    )
+    alert = customer_with_records(lea, model, "Lea's", day)["alert"]
+    api, _ = user_client(lea.user)
+    url = f"/api/v1/alerts/{alert.pk}/acknowledge/"
+    assert api.post(url).json()["status"] == "acknowledged"  # 1 of 5
+    (event,) = AuditEvent.objects.filter(action="view", object_type="alert")
+    assert (event.employee, event.rows, event.customer_id) == (lea, 1, alert.customer_id)
+    assert api.get("/api/v1/contacts/", {"page_size": 4}).status_code == 200  # 5 of 5
+    refused = api.post(url)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "approval_required"
+
+
+def test_the_score_change_of_the_customer_page_is_in_the_audit_trail(lea, client):
+    """Loaded by the customer page (whose opening counts): in the trail, counted 0."""
+    customer = Customer.objects.filter(primary_owner=lea).first()
+    client.force_login(lea.user)
+    assert client.get(f"/customers/{customer.pk}/score-change/").status_code == 200
+    (event,) = AuditEvent.objects.filter(object_type="riskscore")
+    assert (event.employee, event.rows, event.customer_id) == (lea, 0, customer.pk)

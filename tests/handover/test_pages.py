@@ -120,8 +120,10 @@ def test_hr_previews_a_leaver_by_name_and_value_without_risk(
     # Named (Leo is leaving), by annual value: C1 100,000, C3 50,000, C2 10,000; no
     # risk, dependence or priority, nor the successor reasons counted from interactions.
     assert page.index(">C1<") < page.index(">C3<") < page.index(">C2<")
-    for hidden in (">Risk<", ">Dependence<", ">Priority<", "interactions in", "same team"):
-        assert hidden not in page, hidden
+    hidden = (">Risk<", ">Dependence<", ">Priority<", "interactions in", "same team")
+    for shown_not in (*hidden, "Value at risk today", "most at risk"):
+        assert shown_not not in page, shown_not
+    assert "Their customers, by annual value (3)" in page
     team.mona.user = UserFactory(username="mona")
     team.mona.save()
     client.force_login(team.mona.user)

@@ -181,3 +181,23 @@ def test_an_earlier_last_day_never_makes_an_overdue_step_less_overdue(plan):
     change_last_day(plan=plan, last_day=FIRST - dt.timedelta(days=1), by=None)
     kt.refresh_from_db()
     assert (kt.due_on, kt.escalated_on) == (overdue, TODAY - dt.timedelta(days=1))
+
+
+def test_hr_s_task_lists_in_the_admin_are_by_value_not_priority(plan, client):
+    """Tasks are ordered by priority (risk x dependence x value); for HR, which reads no
+    risk, the task list and the plan's inline list go by value: C1 100,000, C3 50,000,
+    C2 10,000 (build_team), though C2 is the most urgent."""
+    from django.contrib.auth.models import Permission
+
+    from handover.models import HandoverTask
+
+    HandoverTask.objects.filter(plan=plan, customer__name="C2").update(priority=10**9)
+
+    hana = EmployeeFactory(name="Hana", role="hr", user=UserFactory(username="hana", is_staff=True))
+    hana.user.user_permissions.set(Permission.objects.filter(content_type__app_label="handover"))
+    client.force_login(hana.user)
+    listed = client.get(reverse("admin:handover_handovertask_changelist"))
+    assert [t.customer.name for t in listed.context["cl"].result_list] == ["C1", "C3", "C2"]
+    page = client.get(reverse("admin:handover_handoverplan_change", args=[plan.pk]))
+    (inline,) = page.context["inline_admin_formsets"]
+    assert [f.instance.customer.name for f in inline.formset.forms] == ["C1", "C3", "C2"]
