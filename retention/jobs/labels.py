@@ -165,13 +165,16 @@ _VALUE_WORDING = {"model": _model, "revenue_at_risk": _amount}
 
 
 def result_items(result: dict) -> list[tuple[str, str]]:
-    """(label, value) of each figure of a step's result, in the reader's language."""
+    """(label, value) of each figure of a step's result, in the reader's language; a
+    figure with no value (`skipped: ""` of a step that skipped nothing, `looked_at:
+    None`) is left out rather than shown as "skipped: ,"."""
     return [
         (
             str(RESULT_LABELS[key]) if key in RESULT_LABELS else key,
             _VALUE_WORDING.get(key, _value)(value),
         )
         for key, value in (result or {}).items()
+        if value not in ("", None)
     ]
 
 

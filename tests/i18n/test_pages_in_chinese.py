@@ -98,6 +98,9 @@ def test_a_jobs_model_and_amount_are_worded_for_the_reader(settings):
         assert subject_text("import 3") == "文件导入 3"
     with translation.override("en"):
         assert result_items(stored)[1] == ("revenue at risk", "EUR 1,875,267")
+        # A figure with no value is left out, not shown as "skipped: ,".
+        alerts = {"opened": 3, "skipped": "", "looked_at": None, "cleared": 0}
+        assert [label for label, _ in result_items(alerts)] == ["alerts opened", "cleared"]
         assert subject_text("customers 1-1499") == "customers 1–1499"
 
 
