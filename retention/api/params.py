@@ -95,9 +95,44 @@ class RepeatedQueryParameter(exceptions.APIException):
         )
 
 
+class NotAsciiDigits(exceptions.APIException):
+    """A number written in other digits (`page_size=٥`, `customer=１０`): Python reads
+    them as numbers, the documented rule is ASCII digits, as in the bodies."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "invalid_parameter"
+
+    def __init__(self, name: str, value: str):
+        super().__init__(
+            _("%(name)s=%(value)s: write numbers with the digits 0-9.")
+            % {"name": name, "value": value}
+        )
+
+
+def _numeric_names(view, *, filtered: bool) -> set[str]:
+    """The query parameters `view` reads as numbers: its number and record-id filters
+    (where it filters) and its paginator's page size."""
+    from django import forms
+
+    numeric = (forms.IntegerField, forms.DecimalField, forms.FloatField, forms.ModelChoiceField)
+    names: set[str] = set()
+    for backend in getattr(view, "filter_backends", []) if filtered else []:
+        if not hasattr(backend, "get_filterset_class"):
+            continue
+        filterset_class = backend().get_filterset_class(view, view.get_queryset())
+        for name, declared in (filterset_class.base_filters if filterset_class else {}).items():
+            if issubclass(declared.field_class, numeric):
+                names.add(name)
+    paginator = getattr(view, "paginator", None)
+    if paginator is not None and getattr(paginator, "page_size_query_param", None):
+        names.add(paginator.page_size_query_param)
+    return names
+
+
 def refuse_unknown_query_parameters(request, view, *, filtered: bool = True) -> None:
     """Raises UnknownQueryParameter for a name the view does not read, then
-    RepeatedQueryParameter for one given more than once."""
+    RepeatedQueryParameter for one given more than once, then NotAsciiDigits for a
+    number written in other digits."""
     accepted = accepted_query_parameters(view, request, filtered=filtered)
     unknown = sorted(set(request.query_params) - set(accepted))
     if unknown:
@@ -105,6 +140,14 @@ def refuse_unknown_query_parameters(request, view, *, filtered: bool = True) -> 
     for name, values in sorted(request.query_params.lists()):
         if len(values) > 1:
             raise RepeatedQueryParameter(name, len(values))
+    foreign = {
+        name: value
+        for name, value in request.query_params.items()
+        if any(ch.isdigit() and not ch.isascii() for ch in value)
+    }
+    if foreign:
+        for name in sorted(foreign.keys() & _numeric_names(view, filtered=filtered)):
+            raise NotAsciiDigits(name, foreign[name])
 
 
 class RefuseUnknownParameters(BaseFilterBackend):

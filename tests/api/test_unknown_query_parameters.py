@@ -188,3 +188,22 @@ def test_a_tier_or_id_that_is_not_a_whole_number_in_range_is_refused(query):
     assert response.status_code == 400, response.json()
     name = query.split("=")[0]
     assert list(response.json()["error"]["fields"]) == [name]
+
+
+@pytest.mark.parametrize(
+    "query", ["page_size=٥", "page_size=５", "customer=١٠", "tier=３", "team=٣"]
+)
+def test_a_number_in_other_digits_is_refused_naming_the_parameter(query):
+    api, _ = integration_client()
+    resource = "interactions" if query.startswith("customer") else "customers"
+    response = api.get(f"/api/v1/{resource}/?{query}")
+    assert response.status_code == 400, response.json()
+    name, value = query.split("=")
+    assert response.json()["error"]["message"] == (
+        f"{name}={value}: write numbers with the digits 0-9."
+    )
+
+
+def test_text_in_other_digits_is_still_read_as_text():
+    api, _ = integration_client()
+    assert api.get("/api/v1/customers/?external_id=C-１").status_code == 200
