@@ -40,21 +40,25 @@ class UnknownQueryParameter(exceptions.APIException):
         )
 
 
-def _filter_names(view, request) -> set[str]:
-    names: set[str] = set()
+def _declared_filters(view):
+    """(name, filter) of every filter the view's FilterSets declare."""
     for backend in getattr(view, "filter_backends", []):
         if not hasattr(backend, "get_filterset_class"):
             continue
         filterset_class = backend().get_filterset_class(view, view.get_queryset())
-        if filterset_class is None:
-            continue
-        for name, declared in filterset_class.base_filters.items():
-            widget = declared.field.widget
-            suffixes = getattr(widget, "suffixes", None)
-            if suffixes and hasattr(widget, "suffixed"):
-                names.update(widget.suffixed(name, suffix) for suffix in suffixes)
-            else:
-                names.add(name)
+        if filterset_class is not None:
+            yield from filterset_class.base_filters.items()
+
+
+def _filter_names(view, request) -> set[str]:
+    names: set[str] = set()
+    for name, declared in _declared_filters(view):
+        widget = declared.field.widget
+        suffixes = getattr(widget, "suffixes", None)
+        if suffixes and hasattr(widget, "suffixed"):
+            names.update(widget.suffixed(name, suffix) for suffix in suffixes)
+        else:
+            names.add(name)
     return names
 
 
@@ -115,14 +119,11 @@ def _numeric_names(view, *, filtered: bool) -> set[str]:
     from django import forms
 
     numeric = (forms.IntegerField, forms.DecimalField, forms.FloatField, forms.ModelChoiceField)
-    names: set[str] = set()
-    for backend in getattr(view, "filter_backends", []) if filtered else []:
-        if not hasattr(backend, "get_filterset_class"):
-            continue
-        filterset_class = backend().get_filterset_class(view, view.get_queryset())
-        for name, declared in (filterset_class.base_filters if filterset_class else {}).items():
-            if issubclass(declared.field_class, numeric):
-                names.add(name)
+    names = {
+        name
+        for name, declared in (_declared_filters(view) if filtered else ())
+        if issubclass(declared.field_class, numeric)
+    }
     paginator = getattr(view, "paginator", None)
     if paginator is not None and getattr(paginator, "page_size_query_param", None):
         names.add(paginator.page_size_query_param)

@@ -5,40 +5,21 @@ live server, each on its own database connection."""
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 from django.db.models import Sum
-from django.utils import timezone
 
 from staff import reads
 from staff.models import ApiToken, AuditEvent
-from tests.factories import (
-    ContactFactory,
-    CustomerFactory,
-    EmployeeFactory,
-    TeamFactory,
-    UserFactory,
-)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def test_parallel_reads_of_a_leaver_stop_at_the_allowance(live_server, settings, monkeypatch):
+def test_parallel_reads_of_a_leaver_stop_at_the_allowance(live_server, settings, monkeypatch, lea):
     settings.BULK_READ_DAILY_ALLOWANCE = 12
-    boss = EmployeeFactory(name="Boss", role="manager", email="boss@example.com")
-    lea = EmployeeFactory(
-        name="Lea",
-        status="departing",
-        departure_date=timezone.localdate() + dt.timedelta(days=10),
-        team=TeamFactory(manager=boss),
-        user=UserFactory(username="lea"),
-    )
-    for _ in range(4):
-        ContactFactory.create_batch(5, customer=CustomerFactory(primary_owner=lea))
     _, key = ApiToken.issue(name="Lea's script", user=lea.user)
 
     # Every check takes a while, as on a busy server: without one-at-a-time, every

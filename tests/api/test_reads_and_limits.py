@@ -5,7 +5,6 @@ limits count per address too, in the shared cache."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 import pytest
@@ -19,30 +18,11 @@ from tests.factories import (
     ContactFactory,
     CustomerFactory,
     EmployeeFactory,
-    TeamFactory,
     UserFactory,
 )
 from tests.support.records import customer_with_records
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def lea():
-    """Lea, an account manager leaving in 10 days, with 3 customers of 4 contacts each;
-    Boss is her manager."""
-    boss = EmployeeFactory(name="Boss", role="manager", email="boss@example.com")
-    lea = EmployeeFactory(
-        name="Lea",
-        status="departing",
-        departure_date=timezone.localdate() + dt.timedelta(days=10),
-        team=TeamFactory(manager=boss),
-        user=UserFactory(username="lea"),
-    )
-    for _ in range(3):
-        customer = CustomerFactory(primary_owner=lea)
-        ContactFactory.create_batch(4, customer=customer)
-    return lea
 
 
 def test_a_list_page_is_one_audit_event_with_its_rows_and_the_watch_counts_them(lea, settings):
