@@ -735,7 +735,8 @@ def file_moment(value: str, order: str | None = None) -> str:
 
 # --- spreadsheet formulas: an exported cell never runs, an imported one comes back -------
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# The full-width forms too: Japanese and Chinese spreadsheets read "＝1+1" as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 def _needs_guard(value: str) -> bool:
@@ -748,8 +749,8 @@ def _needs_guard(value: str) -> bool:
 
 def spreadsheet_safe(value: str) -> str:
     """A text cell a spreadsheet shows as text, never runs as a formula (OWASP "CSV
-    injection"): one apostrophe before a leading = + - @ tab or carriage return (or
-    spaces and then one of them). Read back with `from_spreadsheet`, the value is the
+    injection"): one apostrophe before a leading = + - @ tab or carriage return, or their
+    full-width forms (or spaces and then one of them). Read back with `from_spreadsheet`, the value is the
     same."""
     return "'" + value if value and _needs_guard(value) else value
 

@@ -21,7 +21,7 @@ from tests.factories import CustomerFactory, EmployeeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 CASES = Path(__file__).parent / "data_doors"
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 
 @pytest.fixture
@@ -62,6 +62,9 @@ def reimport(tmp_path, kind: str, raw: bytes, name: str) -> csv_io.Report:
         ("-5", "'-5"),
         ("@SUM(A1)", "'@SUM(A1)"),
         ("\tx", "'\tx"),
+        ("＝1+1", "'＝1+1"),
+        ("＠SUM(A1)", "'＠SUM(A1)"),
+        (" －5", "' －5"),
         ("'=x", "''=x"),
         ("'plain", "'plain"),
         ("Acme", "Acme"),

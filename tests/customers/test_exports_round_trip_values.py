@@ -18,7 +18,7 @@ from customers.row_values import from_spreadsheet, spreadsheet_safe
 from tests.factories import EmployeeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 NOTE = (
     '- He said "no, not at this price", then wrote =SUM(A1:A9) in the thread.\r\n'
     "Second line, with commas; semicolons; 北京星辰 🚀 and Müller.\n"
