@@ -207,19 +207,57 @@ def _create_follow_ons(
     saying which: the original stays active rather than renew into someone else's row.
     What is set aside is the original contract, named by its own external id (`named`:
     id -> external id), the follow-on's in the reason."""
+    from customers.currency import MOST_REPORTING_VALUE, too_large_message
+
+    def put_aside(contract: Contract, reason: Worded) -> None:
+        set_aside.add(contract.renewal_of_id)
+        steps.set_aside(
+            model="contract",
+            object_id=contract.renewal_of_id,
+            key=named[contract.renewal_of_id],
+            reason=reason,
+        )
+
+    wanted_by: dict[str, Contract] = {}
+    for contract in sorted(follow_ons, key=lambda c: c.renewal_of_id):
+        first = wanted_by.setdefault(contract.external_id, contract)
+        if first is not contract:
+            # Two contracts of one chain both due (renewal_of pointed at the same one):
+            # one follow-on key, so the second would be dropped by the insert and still
+            # marked renewed. It stays active instead, saying why.
+            put_aside(
+                contract,
+                Worded(
+                    gettext_noop(
+                        "Follow-on not created: %(other)s renews into the same follow-on "
+                        "%(external_id)s (both name the same contract as renewed); correct "
+                        "their renewal_of."
+                    ),
+                    other=named[first.renewal_of_id],
+                    external_id=contract.external_id,
+                ),
+            )
+        elif (contract.annual_value_reporting or 0) > MOST_REPORTING_VALUE:
+            # The rate of the follow-on's start makes it too large for every door (and the
+            # column): set aside as the import would refuse it, not written.
+            put_aside(
+                contract,
+                too_large_message(
+                    contract.annual_value, contract.currency, contract.annual_value_reporting
+                ),
+            )
     taken = dict(
         Contract.objects.filter(
             external_id__in=[contract.external_id for contract in follow_ons]
         ).values_list("external_id", "renewal_of_id")
     )
     for contract in follow_ons:
+        if contract.renewal_of_id in set_aside:
+            continue
         if contract.external_id in taken and taken[contract.external_id] != contract.renewal_of_id:
-            set_aside.add(contract.renewal_of_id)
-            steps.set_aside(
-                model="contract",
-                object_id=contract.renewal_of_id,
-                key=named[contract.renewal_of_id],
-                reason=Worded(
+            put_aside(
+                contract,
+                Worded(
                     gettext_noop(
                         "Follow-on not created: another contract already has the external id "
                         "%(external_id)s; rename one of them."

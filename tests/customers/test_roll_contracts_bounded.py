@@ -142,3 +142,68 @@ def test_a_stored_contract_starting_in_1800_is_set_aside_naming_the_field():
     assert roll.set_aside.get().reason == (
         "Follow-on not created: start_date: 1 Jan 1800 is before 1 Jan 1900; check the year."
     )
+
+
+def test_two_contracts_renewing_one_contract_are_not_both_marked_renewed():
+    """A-R and UPSELL both name A as the contract they renew (renewal_of edited so): both
+    would renew into A-R2, the chain's next key. A-R renews; UPSELL stays active, set
+    aside naming A-R, not marked renewed with its follow-on dropped."""
+    first = ContractFactory(
+        external_id="A", start_date=d(2025, 1, 1), end_date=d(2025, 12, 31), status="renewed"
+    )
+    renewal = ContractFactory(
+        external_id="A-R",
+        customer=first.customer,
+        renewal_of=first,
+        start_date=d(2026, 1, 1),
+        end_date=d(2026, 12, 31),
+        auto_renew=True,
+    )
+    upsell = ContractFactory(
+        external_id="UPSELL",
+        customer=first.customer,
+        renewal_of=first,
+        start_date=d(2026, 1, 1),
+        end_date=d(2026, 12, 31),
+        auto_renew=True,
+    )
+
+    roll = night(d(2027, 1, 2))
+
+    assert roll.result == {"expired": 0, "renewed": 1}
+    (follow_on,) = Contract.objects.filter(external_id="A-R2")
+    assert follow_on.renewal_of_id == renewal.pk
+    assert Contract.objects.get(pk=upsell.pk).status == "active"
+    [aside] = roll.set_aside.all()
+    assert (aside.object_id, aside.key) == (upsell.pk, "UPSELL")
+    assert aside.reason == (
+        "Follow-on not created: A-R renews into the same follow-on A-R2 (both name the same "
+        "contract as renewed); correct their renewal_of."
+    )
+
+
+def test_a_follow_on_too_large_in_the_reporting_currency_is_set_aside_not_written():
+    """A BHD contract worth 900,000,000,000 at 1.0 renews on a day whose rate (100, an
+    inverted rate) makes its follow-on 90,000,000,000,000 EUR, more than any door takes."""
+    from decimal import Decimal
+
+    from customers.models import ExchangeRate
+
+    ExchangeRate.objects.create(currency="BHD", day=d(2025, 11, 1), rate=Decimal("1"))
+    ExchangeRate.objects.create(currency="BHD", day=d(2026, 12, 1), rate=Decimal("100"))
+    big = ContractFactory(
+        external_id="BIG",
+        currency="BHD",
+        annual_value=Decimal("900000000000"),
+        start_date=d(2025, 12, 1),
+        end_date=d(2026, 11, 30),
+        auto_renew=True,
+    )
+
+    roll = night(d(2026, 12, 2))
+
+    assert not Contract.objects.filter(renewal_of=big).exists()
+    assert Contract.objects.get(pk=big.pk).status == "active"
+    [aside] = roll.set_aside.all()
+    assert aside.key == "BIG"
+    assert "900,000,000,000.00 BHD is 90,000,000,000,000.00 EUR" in aside.reason
