@@ -78,12 +78,32 @@ def normalised(text: str) -> str:
     return text[start:end] if (start, end) != (0, len(text)) else text
 
 
+# Characters that show as nothing though Unicode files them as letters or marks (its
+# Default_Ignorable_Code_Point set, beyond the format characters): the combining grapheme
+# joiner, the Hangul fillers, and the variation selectors.
+_SHOWN_AS_NOTHING = frozenset("\u034f\u115f\u1160\u3164\uffa0")
+_VARIATION_SELECTORS = ((0xFE00, 0xFE0F), (0xE0100, 0xE01EF))
+_ASCII_CONTROL = re.compile("[\x00-\x1f\x7f]")
+
+
+def _shows_nothing(character: str) -> bool:
+    if unicodedata.category(character) in ("Cf", "Cc", "Zl", "Zp"):
+        return True  # format and control characters, line and paragraph separators
+    point = ord(character)
+    return character in _SHOWN_AS_NOTHING or any(a <= point <= b for a, b in _VARIATION_SELECTORS)
+
+
 def invisible_in(text: str) -> str | None:
-    """The first invisible format character in `text` as "U+200B", or None."""
-    if text.isprintable():  # str.isprintable is False for every format character (Cf)
-        return None
+    """The first character of `text` that shows as nothing, as "U+200B", or None: format
+    characters (zero-width space and joiners), control characters (U+0001, DEL, U+0085),
+    line and paragraph separators, and the letters and marks that show as nothing
+    (U+034F, U+3164, variation selectors). An identifier holding one would be a second
+    record that looks like the first."""
+    if text.isascii():  # the common case: only the ASCII controls can hide in it
+        hidden = _ASCII_CONTROL.search(text)
+        return None if hidden is None else f"U+{ord(hidden.group()):04X}"
     for character in text:
-        if unicodedata.category(character) == "Cf":
+        if _shows_nothing(character):
             return f"U+{ord(character):04X}"
     return None
 

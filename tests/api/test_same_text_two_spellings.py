@@ -135,3 +135,27 @@ def test_ids_and_names_stored_before_the_rule_are_normalised_where_no_other_row_
     assert set(
         Customer.objects.filter(pk__in=[c.pk for c in old]).values_list("name", flat=True)
     ) == {NFC}
+
+
+@pytest.mark.parametrize(
+    ("hidden", "code"),
+    [
+        ("\x01", "U+0001"),
+        ("\x7f", "U+007F"),
+        ("\x85", "U+0085"),
+        ("\u034f", "U+034F"),
+        ("\ufe0f", "U+FE0F"),
+        ("\u3164", "U+3164"),
+        ("\uffa0", "U+FFA0"),
+        ("\u2028", "U+2028"),
+    ],
+)
+def test_an_id_with_a_control_or_a_character_that_shows_nothing_is_refused(hidden, code):
+    """QA-7 and QA-7 with a control character, a combining grapheme joiner, a variation
+    selector, a Hangul filler or a line separator look alike: not a second customer."""
+    response = bulk([{"external_id": f"QA-{hidden}7", "name": "A", "customer_since": "2024-01-01"}])
+    assert response.status_code == 400, response.json()
+    (row,) = response.json()["error"]["rows"]
+    assert row["field"] == "external_id"
+    assert row["message"].startswith(f"contains the invisible character {code},")
+    assert not Customer.objects.exists()
