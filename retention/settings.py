@@ -177,6 +177,10 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # ordinary rows (about 350 bytes a customer, up to 1 KB an interaction with a note) fits;
 # a request over it is refused naming the limit. Files go through the upload instead.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 16 * 1024 * 1024)
+# The most form fields a request may send (Django's default is 1,000): the admin's
+# customer page sends about 11 per contract inline, and a monthly chain the roll renews
+# for ten years holds 120 contracts; 20,000 fields is a customer with 1,800.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("DATA_UPLOAD_MAX_NUMBER_FIELDS", 20_000)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
