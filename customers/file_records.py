@@ -620,6 +620,20 @@ def header_names(cells: list) -> list[str]:
         for n, name in enumerate(names, start=1)
         if not name
     ]
+    # A name computed by a formula the file never saved a value of (a program that does
+    # not calculate wrote it): there is no name to read, as there is no value in such a
+    # data cell, so it is refused the same way rather than its column ignored.
+    problems += [
+        Worded(
+            gettext_noop(
+                "the name of column %(position)s is a formula without a saved value (open "
+                "and save the file in Excel)"
+            ),
+            position=n,
+        )
+        for n, cell in enumerate(cells[: len(names)], start=1)
+        if isinstance(cell, UnsavedFormula)
+    ]
     seen: dict[str, int] = {}
     for position, name in enumerate(names, start=1):
         if not name:

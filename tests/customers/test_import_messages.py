@@ -125,3 +125,20 @@ def test_the_exchange_rates_export_answers_at_the_apis_spelling(client):
     assert response["Location"] == reverse("export", args=["exchange_rates"]) + "?q=ap"
     assert client.get(response["Location"]).status_code == 200
     assert client.get("/exports/no-such-thing.csv").status_code == 404
+
+
+def test_a_column_name_that_is_a_formula_without_a_saved_value_is_refused(tmp_path):
+    """Its column would otherwise be ignored ("fills no field") and its data lost."""
+    path = workbook(
+        tmp_path,
+        [
+            ["external_id", '=LOWER("NAME")', "customer_since"],
+            ["C-1", "Alpha", "2025-01-01"],
+        ],
+    )
+    with pytest.raises(csv_io.CsvUnreadable) as refused:
+        csv_io.sniff(path)
+    assert str(refused.value) == (
+        "Header (line 1): the name of column 2 is a formula without a saved value (open and "
+        "save the file in Excel)."
+    )
