@@ -196,7 +196,26 @@ class JSONParser(parsers.JSONParser):
 
     def parse(self, stream, media_type=None, parser_context=None):
         encoding = get_encoding(parser_context or {})
+        request = (parser_context or {}).get("request")
+        compressed = request.META.get("HTTP_CONTENT_ENCODING", "") if request else ""
+        if compressed.strip().lower() not in ("", "identity"):
+            raise exceptions.ParseError(
+                _(
+                    "The body is sent with Content-Encoding %(encoding)s, which the API does not "
+                    "read; send it uncompressed."
+                )
+                % {"encoding": repr(compressed)}
+            )
         raw = stream.read() if stream is not None else b""
+        if encoding.lower().replace("-", "") == "utf8" and b"\x00" in raw[:4]:
+            # JSON text has no NUL: a body whose first characters are each followed (or
+            # preceded) by a zero byte is UTF-16 or UTF-32, saved so by a Windows tool.
+            raise exceptions.ParseError(
+                _(
+                    "The body looks like UTF-16 or UTF-32 (zero bytes between its characters); "
+                    "send the JSON as UTF-8."
+                )
+            )
         if not _character_encoding(encoding):
             raise exceptions.ParseError(
                 _("The charset %(charset)s is not a character encoding the API reads; send UTF-8.")
@@ -233,6 +252,11 @@ class JSONParser(parsers.JSONParser):
                 raise exceptions.ParseError(
                     _("The body is not valid JSON (line %(line)s, column %(column)s).")
                     % {"line": cause.lineno, "column": cause.colno}
+                ) from None
+            if isinstance(cause, ValueError) and "digits" in str(cause):
+                # Python reads whole numbers of at most 4,300 digits (int_max_str_digits).
+                raise exceptions.ParseError(
+                    _("The body holds a number of more than 4,300 digits; send it as text.")
                 ) from None
             if isinstance(cause, ValueError):  # a number JSON has not
                 raise exceptions.ParseError(_("The body is not valid JSON.")) from None

@@ -266,3 +266,30 @@ def test_the_score_change_of_the_customer_page_is_in_the_audit_trail(lea, client
     assert client.get(f"/customers/{customer.pk}/score-change/").status_code == 200
     (event,) = AuditEvent.objects.filter(object_type="riskscore")
     assert (event.employee, event.rows, event.customer_id) == (lea, 0, customer.pk)
+
+
+def test_a_body_the_api_cannot_read_says_what_it_is():
+    """Compressed, UTF-16 (as Windows tools save) or a number Python will not read:
+    each named as such, not "not valid JSON" or "not UTF-8 ... Windows-1252"."""
+    import gzip
+
+    api, _ = integration_client()
+    url = "/api/v1/customers/bulk/"
+    rows = json.dumps({"rows": [{"external_id": "C-1", "name": "Acme"}]})
+
+    def refused(body, **headers):
+        response = api.post(url, body, content_type="application/json", **headers)
+        assert response.status_code == 400
+        return response.json()["error"]["message"]
+
+    assert refused(gzip.compress(rows.encode()), HTTP_CONTENT_ENCODING="gzip") == (
+        "The body is sent with Content-Encoding 'gzip', which the API does not read; send it "
+        "uncompressed."
+    )
+    assert refused(rows.encode("utf-16-le")) == (
+        "The body looks like UTF-16 or UTF-32 (zero bytes between its characters); send the "
+        "JSON as UTF-8."
+    )
+    assert refused('{"rows": [{"external_id": ' + "7" * 4301 + "}]}") == (
+        "The body holds a number of more than 4,300 digits; send it as text."
+    )
