@@ -41,6 +41,8 @@ def env_int(name: str, default: int) -> int:
     if raw is None:
         return default
     try:
+        if not raw.strip().lstrip("-").isascii():  # int() reads "٥٠٠٠" as 5000
+            raise ValueError(raw)
         return int(raw.strip())
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a whole number, got {raw!r}.") from None
@@ -68,10 +70,11 @@ def env_secret(name: str, default: str = "") -> str:
     path = os.environ.get(f"{name}_FILE")
     if path:
         try:
-            return Path(path).read_text().strip() or default
+            return Path(path).read_text().strip() or default  # a file's final newline
         except OSError as exc:
             raise ImproperlyConfigured(
                 f"{name}_FILE points at {path!r}, which cannot be read: {exc}"
             ) from exc
-    # Blank (or spaces only) is no secret: the default, which SECRET_KEY refuses.
-    return (_raw(name) or default).strip()
+    # Blank (or spaces only) is no secret: the default, which SECRET_KEY refuses. A
+    # secret is otherwise kept as it is, spaces and all (a key is a key).
+    return _raw(name) or default

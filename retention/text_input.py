@@ -78,26 +78,33 @@ def normalised(text: str) -> str:
     return text[start:end] if (start, end) != (0, len(text)) else text
 
 
-# Characters that show as nothing though Unicode files them as letters or marks (its
-# Default_Ignorable_Code_Point set, beyond the format characters): the combining grapheme
-# joiner, the Hangul fillers, and the variation selectors.
-_SHOWN_AS_NOTHING = frozenset("\u034f\u115f\u1160\u3164\uffa0")
-_VARIATION_SELECTORS = ((0xFE00, 0xFE0F), (0xE0100, 0xE01EF))
-_ASCII_CONTROL = re.compile("[\x00-\x1f\x7f]")
+# Unicode's Default_Ignorable_Code_Point property (DerivedCoreProperties.txt, Unicode
+# 15.1): code points that show as nothing, whatever category Unicode files them under
+# (format characters, but also the combining grapheme joiner, the Hangul fillers,
+# variation selectors, Khmer inherent vowels, tags). Python's unicodedata has no
+# accessor for it, so the ranges are listed here.
+_DEFAULT_IGNORABLE = (
+    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160),
+    (0x17B4, 0x17B5), (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E),
+    (0x2060, 0x206F), (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A),
+    (0xE0000, 0xE0FFF),
+)  # fmt: skip
+_ASCII_CONTROL = re.compile("[\\x00-\\x1f\\x7f]")
 
 
 def _shows_nothing(character: str) -> bool:
     if unicodedata.category(character) in ("Cf", "Cc", "Zl", "Zp"):
         return True  # format and control characters, line and paragraph separators
     point = ord(character)
-    return character in _SHOWN_AS_NOTHING or any(a <= point <= b for a, b in _VARIATION_SELECTORS)
+    return any(first <= point <= last for first, last in _DEFAULT_IGNORABLE)
 
 
 def invisible_in(text: str) -> str | None:
     """The first character of `text` that shows as nothing, as "U+200B", or None: format
     characters (zero-width space and joiners), control characters (U+0001, DEL, U+0085),
-    line and paragraph separators, and the letters and marks that show as nothing
-    (U+034F, U+3164, variation selectors). An identifier holding one would be a second
+    line and paragraph separators, and every Default_Ignorable_Code_Point (U+034F,
+    U+3164, variation selectors, tags). An identifier holding one would be a second
     record that looks like the first."""
     if text.isascii():  # the common case: only the ASCII controls can hide in it
         hidden = _ASCII_CONTROL.search(text)

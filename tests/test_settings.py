@@ -180,3 +180,9 @@ def test_blank_numbers_and_flags_take_their_defaults(monkeypatch):
     monkeypatch.setenv("NIGHTLY_HOUR", "  ")
     assert env_bool("SOME_FLAG", default=True) is True
     assert env_int("NIGHTLY_HOUR", 2) == 2
+
+
+def test_a_number_setting_takes_ascii_digits_only(monkeypatch):
+    monkeypatch.setenv("NIGHTLY_HOUR", "٢")
+    with pytest.raises(ImproperlyConfigured, match="NIGHTLY_HOUR must be a whole number"):
+        env_int("NIGHTLY_HOUR", 2)

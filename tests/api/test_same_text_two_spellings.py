@@ -148,6 +148,10 @@ def test_ids_and_names_stored_before_the_rule_are_normalised_where_no_other_row_
         ("\u3164", "U+3164"),
         ("\uffa0", "U+FFA0"),
         ("\u2028", "U+2028"),
+        ("\u180b", "U+180B"),
+        ("\u17b4", "U+17B4"),
+        ("\ufff0", "U+FFF0"),
+        ("\U000e0080", "U+E0080"),
     ],
 )
 def test_an_id_with_a_control_or_a_character_that_shows_nothing_is_refused(hidden, code):

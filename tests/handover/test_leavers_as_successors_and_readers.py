@@ -89,6 +89,8 @@ def test_hr_sees_the_figures_but_not_the_customers_of_someone_not_leaving(
     assert re.findall(r"\bC[123]\b", page) == []
     tiers = {t["label"]: (t["count"], round(t["value"])) for t in response.context["by_tier"]}
     assert tiers == {"Core": (1, 100_000), "Important": (1, 50_000), "General": (1, 10_000)}
+    # With one customer a tier, its priority would be that customer's: not shown to HR.
+    assert ">Priority<" not in page and ">Value at risk today<" not in page
 
     client.force_login(team.mona.user)  # the team's manager sees the names
     assert "C1" in client.get(reverse("handover:what_if", args=[team.leo.pk])).content.decode()
