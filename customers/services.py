@@ -218,25 +218,55 @@ def _create_follow_ons(
             reason=reason,
         )
 
-    wanted_by: dict[str, Contract] = {}
+    def same_follow_on(contract: Contract, holder_id: int) -> None:
+        # Two contracts naming one contract as the one they renew (renewal_of edited
+        # so): one place in the chain, one follow-on key. Whichever renewed first (or has
+        # the lower id, on the same night) holds it; the other stays active, saying why.
+        put_aside(
+            contract,
+            Worded(
+                gettext_noop(
+                    "Follow-on not created: %(other)s renews into the same follow-on "
+                    "%(external_id)s (both name the same contract as renewed); correct "
+                    "their renewal_of."
+                ),
+                other=names[holder_id],
+                external_id=contract.external_id,
+            ),
+        )
+
+    # Who holds each wanted key already: the contract it renews (None: sent in under
+    # that id), and each contract's own renewal_of, to tell a sibling from a stranger.
+    taken = dict(
+        Contract.objects.filter(
+            external_id__in=[contract.external_id for contract in follow_ons]
+        ).values_list("external_id", "renewal_of_id")
+    )
+    known = {c.renewal_of_id for c in follow_ons} | {i for i in taken.values() if i is not None}
+    parents, names = {}, dict(named)
+    for pk, parent, external_id in Contract.objects.filter(pk__in=known).values_list(
+        "pk", "renewal_of_id", "external_id"
+    ):
+        parents[pk], names[pk] = parent, external_id
+    wanted_by: dict[str, int] = {}
     for contract in sorted(follow_ons, key=lambda c: c.renewal_of_id):
-        first = wanted_by.setdefault(contract.external_id, contract)
-        if first is not contract:
-            # Two contracts of one chain both due (renewal_of pointed at the same one):
-            # one follow-on key, so the second would be dropped by the insert and still
-            # marked renewed. It stays active instead, saying why.
+        key, due = contract.external_id, contract.renewal_of_id
+        holder = taken.get(key, due)
+        if holder != due and holder is not None and parents.get(holder) == parents.get(due):
+            same_follow_on(contract, holder)  # a sibling renewed into it on an earlier night
+        elif holder != due:
             put_aside(
                 contract,
                 Worded(
                     gettext_noop(
-                        "Follow-on not created: %(other)s renews into the same follow-on "
-                        "%(external_id)s (both name the same contract as renewed); correct "
-                        "their renewal_of."
+                        "Follow-on not created: another contract already has the external id "
+                        "%(external_id)s; rename one of them."
                     ),
-                    other=named[first.renewal_of_id],
-                    external_id=contract.external_id,
+                    external_id=key,
                 ),
             )
+        elif key in wanted_by:
+            same_follow_on(contract, wanted_by[key])  # a sibling renews into it tonight
         elif (contract.annual_value_reporting or 0) > MOST_REPORTING_VALUE:
             # The rate of the follow-on's start makes it too large for every door (and the
             # column): set aside as the import would refuse it, not written.
@@ -246,25 +276,8 @@ def _create_follow_ons(
                     contract.annual_value, contract.currency, contract.annual_value_reporting
                 ),
             )
-    taken = dict(
-        Contract.objects.filter(
-            external_id__in=[contract.external_id for contract in follow_ons]
-        ).values_list("external_id", "renewal_of_id")
-    )
-    for contract in follow_ons:
-        if contract.renewal_of_id in set_aside:
-            continue
-        if contract.external_id in taken and taken[contract.external_id] != contract.renewal_of_id:
-            put_aside(
-                contract,
-                Worded(
-                    gettext_noop(
-                        "Follow-on not created: another contract already has the external id "
-                        "%(external_id)s; rename one of them."
-                    ),
-                    external_id=contract.external_id,
-                ),
-            )
+        else:
+            wanted_by[key] = due
     follow_ons = [contract for contract in follow_ons if contract.renewal_of_id not in set_aside]
     refused = steps.write_or_set_aside(
         follow_ons,

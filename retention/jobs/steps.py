@@ -259,6 +259,10 @@ def _claim(step_id: int, me: str) -> JobStep | None:
         step.attempts += 1
         step.started_at = step.started_at or now
         step.save()
+        # Every attempt looks at all of its records again (what an earlier one set aside
+        # is still there to be done), so the jobs page lists what the latest attempt set
+        # aside, once, not also a killed attempt's copy with its older reason.
+        SetAside.objects.filter(step_id=step.pk).delete()
     return step
 
 

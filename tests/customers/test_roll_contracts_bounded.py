@@ -180,6 +180,10 @@ def test_two_contracts_renewing_one_contract_are_not_both_marked_renewed():
         "Follow-on not created: A-R renews into the same follow-on A-R2 (both name the same "
         "contract as renewed); correct their renewal_of."
     )
+    # The next night A-R2 is stored: UPSELL is told the same, not to rename A-R2.
+    again = night(d(2027, 1, 3))
+    assert [(a.key, a.reason) for a in again.set_aside.all()] == [("UPSELL", aside.reason)]
+    assert Contract.objects.filter(external_id__startswith="A-R").count() == 2
 
 
 def test_a_follow_on_too_large_in_the_reporting_currency_is_set_aside_not_written():

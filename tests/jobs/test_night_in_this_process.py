@@ -181,3 +181,35 @@ def test_a_step_taken_over_while_it_ran_is_left_to_its_new_owner():
         steps.run_here(DAY)
     step = JobStep.objects.get(day=DAY, name="stolen")
     assert (step.status, step.owner, step.result) == (JobStep.Status.RUNNING, "elsewhere:1:1", {})
+
+
+def set_one_aside(key: str) -> dict:
+    """A step's work that sets one record aside."""
+    steps.set_aside(model="contract", key=key, reason="Set aside by the attempt that ran.")
+    return {"set_aside": 1}
+
+
+@pytest.mark.django_db
+def test_a_step_taken_over_lists_what_its_latest_attempt_set_aside_once():
+    """A killed attempt had set the record aside already (with an older reason); the
+    attempt that takes over sets it aside again: the jobs page lists it once."""
+    from retention.jobs.models import SetAside
+
+    now = timezone.now()
+    step = JobStep.objects.create(
+        day=DAY,
+        name="roll",
+        target="tests.jobs.test_night_in_this_process.set_one_aside",
+        kwargs={"key": "K-1"},
+        status=JobStep.Status.RUNNING,
+        owner=f"{steps.HOST}:{a_gone_process()}:1",
+        heartbeat_at=now,
+        attempts=1,
+        started_at=now,
+    )
+    SetAside.objects.create(step=step, model="contract", key="K-1", reason="An older reason.")
+    with steps.in_this_process():
+        steps.run_here(DAY)
+    assert list(step.set_aside.values_list("key", "reason")) == [
+        ("K-1", "Set aside by the attempt that ran.")
+    ]
