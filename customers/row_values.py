@@ -750,8 +750,8 @@ def _needs_guard(value: str) -> bool:
 def spreadsheet_safe(value: str) -> str:
     """A text cell a spreadsheet shows as text, never runs as a formula (OWASP "CSV
     injection"): one apostrophe before a leading = + - @ tab or carriage return, or their
-    full-width forms (or spaces and then one of them). Read back with `from_spreadsheet`, the value is the
-    same."""
+    full-width forms (or spaces and then one of them). Read back with `from_spreadsheet`,
+    the value is the same."""
     return "'" + value if value and _needs_guard(value) else value
 
 

@@ -347,9 +347,9 @@ class VisibleInAdmin:
         return self._record_page_read(request, response)
 
     def get_actions(self, request):
-        """The "Delete selected" action first shows a page listing every selected record and what
-        would go with it: a read like a list page, audited with its rows and within a
-        leaver's allowance (select_across lists a whole table)."""
+        """The "Delete selected" action first shows a page listing every selected record
+        and what would go with it: a read like a list page, audited with its rows and
+        within a leaver's allowance (select_across lists a whole table)."""
         actions = super().get_actions(request)
         if "delete_selected" not in actions:
             return actions
