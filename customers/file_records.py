@@ -438,14 +438,30 @@ def sheet_layout(sheet) -> list[tuple[int, int, int, int]]:
         (row1, col1), (row2, col2) = (coordinate_to_tuple(c.decode()) for c in (first, last))
         areas.add((row1, col1, row2, col2))
     for row1, col1, row2, col2 in sorted(areas):
-        if row1 == 1 and (row2 > 1 or col2 > col1):
+        cells = f"{get_column_letter(col1)}{row1}:{get_column_letter(col2)}{row2}"
+        if row1 == 1 and row2 == 1 and col2 > col1:
+            # Across the first row only: often a heading over a group of columns whose
+            # names are on the row below, as reports exported from other tools start.
+            raise CsvUnreadable(
+                Worded(
+                    gettext_noop(
+                        "Cells %(cells)s are merged in the first row: if the column names are "
+                        "on a row below (a heading above them), remove the rows above the "
+                        "names; otherwise unmerge the cells so that each column has a name of "
+                        "its own."
+                    ),
+                    cells=cells,
+                ),
+                1,
+            )
+        if row1 == 1 and row2 > 1:
             raise CsvUnreadable(
                 Worded(
                     gettext_noop(
                         "Cells %(cells)s are merged over the column names; unmerge them so that "
                         "each column has a name of its own."
                     ),
-                    cells=f"{get_column_letter(col1)}{row1}:{get_column_letter(col2)}{row2}",
+                    cells=cells,
                 ),
                 1,
             )
@@ -601,7 +617,13 @@ def header_names(cells: list) -> list[str]:
         names.pop()
     if not names:
         raise CsvUnreadable(
-            Worded(gettext_noop("The first row is empty; it needs the column names.")), 1
+            Worded(
+                gettext_noop(
+                    "The first row is empty; it needs the column names (remove the empty rows "
+                    "above them)."
+                )
+            ),
+            1,
         )
     if len(names) > MAX_COLUMNS:
         raise CsvUnreadable(
@@ -738,7 +760,13 @@ def sniff(path: Path) -> tuple[str, list[str]]:
                 Worded(gettext_noop("The file is empty; it needs a header row.")), 1
             )
         raise CsvUnreadable(
-            Worded(gettext_noop("Line 1 is empty; the first line names the columns.")), 1
+            Worded(
+                gettext_noop(
+                    "Line 1 is empty; the first line names the columns (remove the empty lines "
+                    "above them)."
+                )
+            ),
+            1,
         )
     hint = sep_hint(path)
     if hint is not None:

@@ -65,7 +65,11 @@ def zip_of(name: str) -> bytes:
     [
         (b"", "The file is empty; it needs a header row."),
         (b"\r\n\n\r", "The file is empty; it needs a header row."),
-        (b"\r\n" + ROWS.encode(), "Line 1 is empty; the first line names the columns."),
+        (
+            b"\r\n" + ROWS.encode(),
+            "Line 1 is empty; the first line names the columns (remove the empty lines above "
+            "them).",
+        ),
         (
             bytes.fromhex("D0CF11E0A1B11AE1") + b"\x00" * 600,
             "The file is an old Excel workbook (.xls), a password-protected workbook or another "

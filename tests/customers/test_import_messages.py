@@ -142,3 +142,19 @@ def test_a_column_name_that_is_a_formula_without_a_saved_value_is_refused(tmp_pa
         "Header (line 1): the name of column 2 is a formula without a saved value (open and "
         "save the file in Excel)."
     )
+
+
+def test_a_workbook_with_an_empty_first_row_says_to_remove_it(tmp_path):
+    path = workbook(
+        tmp_path,
+        [
+            ["", "", ""],
+            ["external_id", "name", "customer_since"],
+            ["C-1", "Alpha", "2025-01-01"],
+        ],
+    )
+    with pytest.raises(csv_io.CsvUnreadable) as refused:
+        csv_io.sniff(path)
+    assert str(refused.value) == (
+        "The first row is empty; it needs the column names (remove the empty rows above them)."
+    )

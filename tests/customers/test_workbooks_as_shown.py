@@ -195,10 +195,17 @@ def test_a_merged_area_over_the_column_names_is_refused(tmp_path, area):
     # Refused when the file is first read (the upload, import_csv), naming line 1.
     with pytest.raises(csv_io.CsvUnreadable) as refused:
         csv_io.sniff(path)
-    assert str(refused.value) == (
-        f"Cells {area} are merged over the column names; unmerge them so that each column "
-        "has a name of its own."
-    )
+    if area == "A1:A2":  # a name cell merged down into the data
+        assert str(refused.value) == (
+            f"Cells {area} are merged over the column names; unmerge them so that each column "
+            "has a name of its own."
+        )
+    else:  # across the first row: a heading over names on the row below, or merged names
+        assert str(refused.value) == (
+            f"Cells {area} are merged in the first row: if the column names are on a row "
+            "below (a heading above them), remove the rows above the names; otherwise unmerge "
+            "the cells so that each column has a name of its own."
+        )
     assert refused.value.line == 1
 
 
