@@ -271,31 +271,25 @@ class ExchangeRateAdmin(admin.ModelAdmin):
         currency without a rate). Listed as protected, Django's own refusal, for the
         delete page and the list's "Delete selected" alike."""
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
-        doomed = {(rate.currency, rate.pk) for rate in objs}
-        currencies = {currency for currency, _ in doomed}
-        kept = set(
-            ExchangeRate.objects.filter(currency__in=currencies)
-            .exclude(pk__in=[pk for _, pk in doomed])
-            .values_list("currency", flat=True)
-        )
-        for currency in sorted(currencies - kept):
+        doomed = list(objs)
+        currencies = {rate.currency for rate in doomed}
+        for currency in _left_without_a_rate(currencies, [rate.pk for rate in doomed]):
             contracts = Contract.objects.filter(currency=currency)
             count = contracts.count()
-            if count:
-                protected.append(
-                    ngettext(
-                        "%(count)s contract in %(currency)s (%(contract)s): the last rate "
-                        "of a currency goes only when no contract is in it.",
-                        "%(count)s contracts in %(currency)s (such as %(contract)s): the "
-                        "last rate of a currency goes only when no contract is in it.",
-                        count,
-                    )
-                    % {
-                        "count": count,
-                        "currency": currency,
-                        "contract": contracts.order_by("pk").first(),
-                    }
+            protected.append(
+                ngettext(
+                    "%(count)s contract in %(currency)s (%(contract)s): the last rate "
+                    "of a currency goes only when no contract is in it.",
+                    "%(count)s contracts in %(currency)s (such as %(contract)s): the "
+                    "last rate of a currency goes only when no contract is in it.",
+                    count,
                 )
+                % {
+                    "count": count,
+                    "currency": currency,
+                    "contract": contracts.order_by("pk").first(),
+                }
+            )
         return deleted, counts, perms_needed, protected
 
     def delete_model(self, request, obj):
@@ -315,21 +309,30 @@ class ExchangeRateAdmin(admin.ModelAdmin):
             reconvert(currencies)
 
 
-def _keep_a_rate_for_contracts(currencies: set[str], exclude: list[int]) -> None:
-    """Inside the deleting transaction, with the currencies' rates locked (two admins
-    deleting a currency's last two rates at once: the second waits, then finds none
-    left): refuse (403) when a currency with contracts would keep no rate."""
-    locked = ExchangeRate.objects.select_for_update().filter(currency__in=currencies)
+def _left_without_a_rate(currencies: set[str], exclude: list[int], *, lock=False) -> list[str]:
+    """The currencies that contracts are in and that would keep no rate without the rates
+    `exclude`; `lock`: with the currencies' rates locked, inside the deleting transaction
+    (two admins deleting a currency's last two rates at once: the second waits, then
+    finds none left)."""
+    rates = ExchangeRate.objects.filter(currency__in=currencies).order_by("pk")
+    if lock:
+        rates = rates.select_for_update()
     excluded = set(exclude)
-    kept = {
-        c for pk, c in locked.order_by("pk").values_list("pk", "currency") if pk not in excluded
-    }
-    for currency in sorted(currencies - kept):
-        if Contract.objects.filter(currency=currency).exists():
-            raise PermissionDenied(
-                gettext(
-                    "Contracts are in %(currency)s: the last rate of a currency goes only "
-                    "when no contract is in it."
-                )
-                % {"currency": currency}
+    kept = {c for pk, c in rates.values_list("pk", "currency") if pk not in excluded}
+    return [
+        currency
+        for currency in sorted(currencies - kept)
+        if Contract.objects.filter(currency=currency).exists()
+    ]
+
+
+def _keep_a_rate_for_contracts(currencies: set[str], exclude: list[int]) -> None:
+    """Refuse (403) a deletion that leaves a currency with contracts without a rate."""
+    for currency in _left_without_a_rate(currencies, exclude, lock=True):
+        raise PermissionDenied(
+            gettext(
+                "Contracts are in %(currency)s: the last rate of a currency goes only "
+                "when no contract is in it."
             )
+            % {"currency": currency}
+        )
