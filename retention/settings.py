@@ -203,7 +203,7 @@ REST_FRAMEWORK = {
         "address": env_str("API_ADDRESS_RATE_LIMIT", "1200/minute"),
     },
     "DEFAULT_PARSER_CLASSES": [
-        "retention.api.errors.JSONParser",
+        "retention.api.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
