@@ -286,7 +286,9 @@ def plain_number(value) -> Decimal:
     refused saying so, never read as 100000: amounts are read as written."""
     if isinstance(value, bool):
         raise RowError(Worded(gettext_noop("%(value)s is not a number."), value=repr(value)))
-    sent = getattr(value, "as_sent", None)  # a JSON number's spelling (retention.api.parsers.JSONParser)
+    sent = getattr(
+        value, "as_sent", None
+    )  # a JSON number's spelling (retention.api.parsers.JSONParser)
     if isinstance(value, float) and sent is None:
         # A spreadsheet's number cell: a number, not a spelling. Read at the 15
         # significant digits a spreadsheet shows and computes with (Excel's limit, IEEE
