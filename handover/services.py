@@ -286,7 +286,10 @@ def raise_tasks(*, plan: HandoverPlan, today: dt.date | None = None) -> int:
 def _steps_for(
     task: HandoverTask, plan: HandoverPlan, manager: Employee | None, today: dt.date
 ) -> list[HandoverStep]:
-    successor_id = task.successor_id or task.recommended_successor_id
+    # The introduction and the follow-ups are the successor's once a manager accepts
+    # them (point_steps_to_successors), not before: a recommended colleague is not told
+    # of a departure that is only being planned, and cannot act on it.
+    successor_id = task.successor_id
     lead = dt.timedelta(days=settings.KNOWLEDGE_TRANSFER_LEAD_DAYS)
     steps = [
         HandoverStep(
@@ -327,8 +330,8 @@ def _steps_for(
 def recommend_again(*, leaver_ids: list[int], today: dt.date | None = None) -> int:
     """People who start leaving (or leave) stop being recommended: every open task of
     another open plan whose recommendation names one of them, and that has no accepted
-    successor, gets a fresh recommendation, and its introduction and follow-ups move
-    along. One proposal run per affected plan (a handful), one update per column set."""
+    successor, gets a fresh recommendation (its steps stay unassigned until a successor
+    is accepted). One proposal run per affected plan (a handful), one update."""
     today = today or timezone.localdate()
     stale = HandoverTask.objects.filter(
         plan__status=HandoverPlan.Status.OPEN,
@@ -354,12 +357,6 @@ def recommend_again(*, leaver_ids: list[int], today: dt.date | None = None) -> i
     HandoverTask.objects.bulk_update(
         changed, ["recommended_successor", "recommendation_reasons", "successor_over_capacity"]
     )
-    for successor_id in {t.recommended_successor_id for t in changed}:
-        HandoverStep.objects.filter(
-            task__in=[t for t in changed if t.recommended_successor_id == successor_id],
-            kind__in=[Kind.JOINT_INTRODUCTION, Kind.FOLLOW_UP],
-            done_at__isnull=True,
-        ).update(assignee_id=successor_id)
     return len(changed)
 
 
