@@ -348,16 +348,14 @@ def offered_owners(teams: set[int] | None, today: dt.date) -> QuerySet[Employee]
 def owners_named(people: QuerySet[Employee], typed: str) -> QuerySet[Employee]:
     """The people of `people` whom text typed in the owner box names: their name or their
     e-mail address, in any case, or the "Name (Team)" label a suggestion shows."""
-    from django.db.models.functions import Lower
-
     from retention.email_address import email_key
 
     typed = typed.strip()
-    named = Q(name__iexact=typed) | Q(email_lower=email_key(typed))
+    named = Q(name__iexact=typed) | Q(email_key=email_key(typed))
     if typed.endswith(")") and " (" in typed:
         name, team = typed[:-1].rsplit(" (", 1)
         named |= Q(name__iexact=name.strip(), team__name__iexact=team.strip())
-    return people.alias(email_lower=Lower("email")).filter(named)
+    return people.filter(named)
 
 
 def shown_customers(

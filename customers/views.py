@@ -307,7 +307,6 @@ def customer_owners(request: HttpRequest) -> JsonResponse:
     e-mail address it is in any case (20 at most), for the owner box's suggestions: only
     people in the teams the viewer sees."""
     from django.db.models import Q
-    from django.db.models.functions import Lower
 
     from retention.email_address import email_key
     from retention.text_input import normalised
@@ -319,9 +318,7 @@ def customer_owners(request: HttpRequest) -> JsonResponse:
         "team"
     )
     if search:
-        people = people.alias(email_lower=Lower("email")).filter(
-            Q(name__icontains=search) | Q(email_lower=email_key(search))
-        )
+        people = people.filter(Q(name__icontains=search) | Q(email_key=email_key(search)))
     return JsonResponse(
         {
             "results": [

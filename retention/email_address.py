@@ -38,14 +38,17 @@ def normalise_email(value: str) -> str:
 
 
 def email_key(value: str) -> str:
-    """What two addresses must share to be the same person's: trimmed, case-folded, in
-    Unicode's composed form, and a punycode domain (xn--...) read as the Unicode one it
-    stands for, as addresses are stored."""
+    """What two addresses must share to be the same person's: trimmed, case-folded
+    (Unicode's full case folding, str.casefold: ΚΩΣΤΑΣ, κωστας and κωστασ are one; İ is
+    i with its dot), in Unicode's composed form, and a punycode domain (xn--...) read as
+    the Unicode one it stands for, as addresses are stored. Computed here, never by the
+    database (whose lower() depends on its collation: ASCII only under "C"), and stored
+    as Employee.email_key, so every door and every database compare alike."""
     value = unicodedata.normalize("NFC", (value or "").strip())
     if "xn--" in value.lower():
         with contextlib.suppress(EmailInvalid):  # an invalid address keys as typed
             value = normalise_email(value)
-    return value.lower()
+    return unicodedata.normalize("NFC", value.casefold())
 
 
 def validate_international_email(value: str) -> None:

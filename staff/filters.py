@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Q, QuerySet
-from django.db.models.functions import Lower
 
 from retention.email_address import email_key
 from staff.models import Employee
@@ -18,10 +17,10 @@ _ID_MAX = 2**63 - 1
 def employees_named(value: str) -> QuerySet:
     """The ids of the employees `value` names (at most one, by the unique keys)."""
     value = value.strip()
-    named = Q(email_lower=email_key(value)) | Q(external_id=value)
+    named = Q(email_key=email_key(value)) | Q(external_id=value)
     if value.isascii() and value.isdigit() and int(value) <= _ID_MAX:
         named |= Q(pk=int(value))
-    return Employee.objects.alias(email_lower=Lower("email")).filter(named).values("pk")
+    return Employee.objects.filter(named).values("pk")
 
 
 class EmployeeNamed(django_filters.CharFilter):
@@ -50,4 +49,4 @@ class EmployeeEmail(django_filters.CharFilter):
     def filter(self, queryset, value):
         if value in django_filters.constants.EMPTY_VALUES:
             return queryset
-        return queryset.alias(email_lower=Lower("email")).filter(email_lower=email_key(value))
+        return queryset.filter(email_key=email_key(value))

@@ -9,13 +9,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from retention.days import on_or_after_earliest_day
-from retention.email_address import InternationalEmailField
+from retention.email_address import InternationalEmailField, email_key
 from retention.text_input import validate_identifier
 from retention.text_limits import LimitedTextField
 from retention.wording import Day, Worded
@@ -136,8 +135,14 @@ class Employee(models.Model):
         validators=[validate_identifier],
     )
     name = models.CharField(max_length=160)
-    # Unique without case (constraint below): Ben.Berg@x and ben.berg@x are one person.
     email = InternationalEmailField(unique=True)
+    # Unique without case: Ben.Berg@x and ben.berg@x are one person (set by save()).
+    email_key = models.CharField(
+        max_length=1000,
+        unique=True,
+        editable=False,
+        help_text=_("The e-mail address as compared: case-folded, composed (email_key)."),
+    )
     team = models.ForeignKey(
         Team, null=True, blank=True, on_delete=models.PROTECT, related_name="members"
     )
@@ -184,11 +189,6 @@ class Employee(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(
-                Lower("email"),
-                name="employee_email_unique_without_case",
-                violation_error_message="Another employee has this e-mail address.",
-            ),
             models.CheckConstraint(
                 condition=Q(status="active") | Q(departure_date__isnull=False),
                 name="employee_leaving_has_departure_date",
@@ -212,6 +212,13 @@ class Employee(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        self.email_key = email_key(self.email)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "email" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "email_key"}
+        super().save(*args, **kwargs)
 
     #: Why someone leaving may not own or take over customers (cannot_own_customers).
     LEAVING_REFUSAL = gettext_noop("%(name)s is leaving and cannot take customers over.")
@@ -347,6 +354,13 @@ class Employee(models.Model):
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
+        if (
+            self.email
+            and Employee.objects.filter(email_key=email_key(self.email))
+            .exclude(pk=self.pk)
+            .exists()
+        ):
+            errors["email"] = _("Another employee has this e-mail address.")
         if self.status != self.Status.ACTIVE and not self.departure_date:
             errors["departure_date"] = _("A departing or departed employee needs a departure date.")
         if self.departure_date and self.hired_on and self.departure_date < self.hired_on:

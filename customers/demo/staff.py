@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 
 from customers.demo.names import DEMO_PASSWORD, FIRST_NAMES, HISTORY_DAYS, LAST_NAMES, REGIONS
+from retention.email_address import email_key
 from staff.models import Employee, Team
 
 
@@ -67,9 +68,11 @@ def create_staff(
         last = LAST_NAMES[(name_counter // len(FIRST_NAMES) + name_counter) % len(LAST_NAMES)]
         name_counter += 1
         hired = start - dt.timedelta(days=int(rng.integers(30, 3000)))
+        email = f"{first}.{last}.{name_counter}@demo.example".lower()
         employee = Employee(
             name=f"{first} {last}",
-            email=f"{first}.{last}.{name_counter}@demo.example".lower(),
+            email=email,
+            email_key=email_key(email),  # bulk_create does not call save()
             role=role,
             hired_on=hired,
             team=teams[team_index] if team_index is not None else None,

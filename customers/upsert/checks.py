@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.db import connection
 from django.db.models import Model
-from django.db.models.functions import Lower
 from django.utils.translation import gettext_noop
 
 from customers.models import Customer
@@ -349,9 +348,9 @@ def _resolve_references(
         wanted = {row[reference.name] for row in rows if row.get(reference.name)}
         if by_email:  # an employee is named by e-mail (any case) or by the HR system's id
             by_address = dict(
-                Employee.objects.annotate(key=Lower("email"))
-                .filter(key__in={email_key(value) for value in wanted})
-                .values_list("key", "id")
+                Employee.objects.filter(
+                    email_key__in={email_key(value) for value in wanted}
+                ).values_list("email_key", "id")
             )
             unmatched = {value for value in wanted if email_key(value) not in by_address}
             by_id = dict(

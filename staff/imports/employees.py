@@ -8,7 +8,6 @@ import datetime as dt
 
 from django.conf import settings
 from django.db.models import Q
-from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -41,13 +40,12 @@ def _validate_employees(
     keys = {row["external_id"] for row in rows if row.get("external_id")}
     addresses = {email_key(row["email"]) for row in rows if row.get("email")}
     stored = list(
-        Employee.objects.annotate(key=Lower("email"))
-        .filter(Q(external_id__in=keys) | Q(key__in=addresses))
-        .values(
+        Employee.objects.filter(Q(external_id__in=keys) | Q(email_key__in=addresses)).values(
             "id",
             "external_id",
             "name",
             "email",
+            "email_key",
             "role",
             "team_id",
             "manager_id",
@@ -306,6 +304,7 @@ def _write_employees(rows: list[dict], present: set[str] | None) -> tuple[int, i
             "external_id": row["external_id"],
             "name": row["name"],
             "email": row["email"],
+            "email_key": email_key(row["email"]),
             "role": row["role"],
             "team_id": row["team_id"],
             "hired_on": row["start_date"],

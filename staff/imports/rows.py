@@ -135,9 +135,9 @@ def _employees_named(values: Iterable[str]) -> dict[str, int]:
     if not values:
         return {}
     by_address = dict(
-        Employee.objects.annotate(key=Lower("email"))
-        .filter(key__in={email_key(v) for v in values})
-        .values_list("key", "id")
+        Employee.objects.filter(email_key__in={email_key(v) for v in values}).values_list(
+            "email_key", "id"
+        )
     )
     by_id = dict(Employee.objects.filter(external_id__in=values).values_list("external_id", "id"))
     return {
