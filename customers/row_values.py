@@ -481,10 +481,17 @@ def email(max_length: int = 254) -> Callable:
 DECIMAL_MARKS = {".": "point (1,234.56)", ",": "comma (1.234,56)"}
 
 
+# The decimal mark of a comma-separated file nobody chose one for: the point, but a value
+# with a comma in it (quoted, so written by a spreadsheet in either convention: "1,085"
+# is 1.085 in German and 1085 in English) is read as if no mark were known.
+POINT_UNLESS_COMMA = "point-unless-comma"
+
+
 def number_text(value: str, decimal_mark: str | None) -> str:
     """A number as a person typed it in a file ("1.234,50", "12.000", "1 500") turned into
-    plain "1234.50", by the file's decimal mark; with no known mark, a number that reads
-    two ways ("12.000": twelve or twelve thousand) is refused rather than guessed."""
+    plain "1234.50", by the file's decimal mark ("." or ",", None when unknown, or
+    POINT_UNLESS_COMMA); with no known mark, a number that reads two ways ("12.000":
+    twelve or twelve thousand) is refused rather than guessed."""
     raw = value.strip().replace("\u00a0", " ").replace("\u202f", " ")
     if not raw:
         return raw
@@ -497,6 +504,8 @@ def number_text(value: str, decimal_mark: str | None) -> str:
     marks = [c for c in compact if c in ".,"]
     if not marks:
         return sign + compact
+    if decimal_mark == POINT_UNLESS_COMMA:
+        decimal_mark = None if "," in marks else "."
     if decimal_mark is None:
         last = marks[-1]
         if len(set(marks)) == 2:

@@ -14,6 +14,7 @@ from customers.file_records import (
 from customers.row_values import (
     DATE_ORDERS,
     DECIMAL_MARKS,
+    POINT_UNLESS_COMMA,
 )
 from retention.wording import Worded
 
@@ -23,7 +24,8 @@ def fields_of(kind: str) -> list[str]:
 
 
 def default_decimal_mark(delimiter: str) -> str | None:
-    """A comma-separated file cannot use a bare decimal comma: its mark is the point.
+    """A comma-separated file cannot use a bare decimal comma: its mark is the point
+    (but a quoted value with a comma reads two ways: row_values.POINT_UNLESS_COMMA).
     In semicolon files and workbooks either is common, so a number that reads two ways
     is refused unless the import says which."""
     return "." if delimiter == "," else None
@@ -145,7 +147,11 @@ def decimal_mark_for(delimiter: str, decimal_mark: str | None) -> str | None:
                 mark=repr(decimal_mark),
             )
         )
-    return decimal_mark or default_decimal_mark(delimiter)
+    if decimal_mark:
+        return decimal_mark
+    # A comma file's numbers use the point, except a quoted one holding a comma, which a
+    # German spreadsheet writes for 1,085 (one point 085) as a US one does for 1085.
+    return POINT_UNLESS_COMMA if default_decimal_mark(delimiter) == "." else None
 
 
 def date_order_for(date_order: str | None) -> str | None:

@@ -451,3 +451,46 @@ def test_a_rate_below_one_with_three_decimals_reads_one_way(tmp_path):
         with pytest.raises(RowError, match="thousands are grouped by three"):
             number_text(written, mark)
     assert number_text("1,087", ".") == "1087" and number_text("-12,345,678", ".") == "-12345678"
+
+
+def test_a_quoted_number_with_a_comma_in_a_comma_file_reads_two_ways_and_is_refused(tmp_path):
+    """A comma-separated file written with decimal commas quotes them: "1,085" is 1.085
+    in German and 1085 in English, so it is refused unless the file's mark is chosen;
+    an unquoted 1.085 in the same file is a decimal point as before."""
+    from customers.models import ExchangeRate
+
+    path = write(
+        tmp_path,
+        'currency,day,rate\nCHF,2026-11-01,"1,085"\nGBP,2026-11-01,1.162\n'
+        'USD,2026-11-01,"1,085.50"\n',
+    )
+    report = csv_io.import_file("exchange_rates", path, mapping_of(path, "exchange_rates"))
+    assert said(report.problems) == [
+        {
+            "line": 2,
+            "column": "rate",
+            "message": "'1,085' reads two ways (decimal ',' or thousands separator); choose "
+            "the file's decimal mark or write it without grouping.",
+        }
+    ]
+    assert not ExchangeRate.objects.filter(day=dt.date(2026, 11, 1)).exists()
+    # Chosen: a decimal comma (the US row then is no number with that mark).
+    path = write(tmp_path, 'currency,day,rate\nCHF,2026-11-01,"1,085"\n', "de.csv")
+    report = csv_io.import_file(
+        "exchange_rates", path, mapping_of(path, "exchange_rates"), decimal_mark=","
+    )
+    assert said(report.problems) == []
+    assert ExchangeRate.objects.get(currency="CHF", day=dt.date(2026, 11, 1)).rate == Decimal(
+        "1.085"
+    )
+
+
+def test_a_comma_file_keeps_its_point_for_numbers_without_a_comma():
+    from customers.row_values import POINT_UNLESS_COMMA
+
+    assert number_text("1.085", POINT_UNLESS_COMMA) == "1.085"
+    assert number_text("1,234.5", POINT_UNLESS_COMMA) == "1234.5"
+    assert number_text("1,234,567", POINT_UNLESS_COMMA) == "1234567"
+    assert number_text("12,5", POINT_UNLESS_COMMA) == "12.5"
+    with pytest.raises(RowError):
+        number_text("1,085", POINT_UNLESS_COMMA)
