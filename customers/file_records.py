@@ -575,6 +575,18 @@ def excel_serial(value: int | float, parse: Callable) -> str:
     from openpyxl.utils.datetime import WINDOWS_EPOCH, from_excel
 
     epoch = getattr(value, "epoch", None) or WINDOWS_EPOCH
+    if float(value).is_integer() and 1000 <= value <= 9999:
+        # The sheet shows 2019, not a date (a date cell comes formatted as one): a year
+        # alone, which as a serial would be a day of 1905.
+        raise RowError(
+            Worded(
+                gettext_noop(
+                    "%(value)s is a number, not a date (a year alone?); enter the whole date in "
+                    "a cell formatted as a date."
+                ),
+                value=int(value),
+            )
+        )
     if not 1 <= value <= 2_958_465 - (epoch - WINDOWS_EPOCH).days:  # up to 9999-12-31
         raise RowError(
             Worded(

@@ -113,6 +113,7 @@ def text(max_length: int, *, names_a_record: bool = False) -> Callable:
         return storable(value)
 
     parse.reads_text = True  # the file import guards a number cell's digits for it
+    parse.names_a_record = names_a_record  # ... and refuses what Excel made of an id
     return parse
 
 

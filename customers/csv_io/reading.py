@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -126,6 +127,34 @@ def _cell_text(value, parse: Callable | None) -> str:
     return str(value)
 
 
+# How Excel shows (and writes to CSV) a number too long for its column: 1.23457E+10.
+_SCIENTIFIC = re.compile(r"[0-9](?:[.,][0-9]+)?E\+[0-9]{1,3}", re.IGNORECASE)
+
+
+def _mangled_id(value) -> Worded | None:
+    """Why an id or reference cell is not the id it was, or None: a date cell (Excel
+    reads SEPT2 or 1-12 typed into a General column as a date), or text in the
+    scientific notation Excel shows a long number in."""
+    if isinstance(value, dt.date | dt.datetime):
+        return Worded(
+            gettext_noop(
+                "%(value)s is a date in the sheet, not an id (a spreadsheet turns ids such as "
+                "SEPT2 or 1-12 into dates); format the column as text and enter the ids again."
+            ),
+            value=value.strftime("%Y-%m-%d"),
+        )
+    if isinstance(value, str) and _SCIENTIFIC.fullmatch(value.strip()):
+        return Worded(
+            gettext_noop(
+                "%(value)s is a number in scientific notation, as a spreadsheet shows a long "
+                "number: the id's digits are lost. Format the column as text where the file "
+                "was made and export it again."
+            ),
+            value=repr(value.strip()),
+        )
+    return None
+
+
 def _rows(
     kind: str,
     path: Path,
@@ -226,6 +255,14 @@ def _rows(
                     except RowError as problem:
                         problems.append((target, str(problem)))
                         continue
+            # An id or a reference (no parser of its own: named by its key) that a
+            # spreadsheet turned into something else: a date (SEPT2, 1-12) or the
+            # scientific notation it shows a long number in (its digits lost).
+            if parse is None or getattr(parse, "names_a_record", False):
+                mangled = _mangled_id(value)
+                if mangled:
+                    problems.append((target, mangled))
+                    continue
             if isinstance(value, str):
                 row[target] = from_spreadsheet(value) if value[:1] == "'" else value
             else:

@@ -494,3 +494,52 @@ def test_a_comma_file_keeps_its_point_for_numbers_without_a_comma():
     assert number_text("12,5", POINT_UNLESS_COMMA) == "12.5"
     with pytest.raises(RowError):
         number_text("1,085", POINT_UNLESS_COMMA)
+
+
+def test_what_a_spreadsheet_made_of_ids_and_years_is_refused_not_stored(tmp_path):
+    """A year typed as a number in a date column shows 2019, not a date (as a serial it
+    is a day of 1905); ids Excel turned into dates (SEPT2 -> 2 Sep) or into scientific
+    notation (12345678901 -> 1.23457E+10, digits lost) are refused by line and column,
+    in a workbook and in the CSV Excel writes."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["external_id", "name", "customer_since"])
+    sheet.append(["YR-1", "Year only", 2019])
+    sheet.append([dt.datetime(2026, 9, 2), "Was SEPT2", dt.datetime(2024, 1, 5)])
+    sheet.append(["OK-1", "Fine", dt.datetime(2024, 1, 5)])
+    path = tmp_path / "customers.xlsx"
+    book.save(path)
+    report = csv_io.import_file("customers", path, mapping_of(path, "customers"))
+    assert said(report.problems) == [
+        {
+            "line": 2,
+            "column": "customer_since",
+            "message": "2019 is a number, not a date (a year alone?); enter the whole date in "
+            "a cell formatted as a date.",
+        },
+        {
+            "line": 3,
+            "column": "external_id",
+            "message": "2026-09-02 is a date in the sheet, not an id (a spreadsheet turns ids "
+            "such as SEPT2 or 1-12 into dates); format the column as text and enter the ids "
+            "again.",
+        },
+    ]
+    assert not Customer.objects.exists()
+
+    CustomerFactory(external_id="C-1")
+    path = write(
+        tmp_path,
+        "external_id,customer,start_date,end_date,annual_value\n"
+        "1.23457E+10,C-1,2025-01-01,2025-12-31,100\n"
+        "K-2,4.5E+11,2025-01-01,2025-12-31,100\n",
+    )
+    report = csv_io.import_file("contracts", path, mapping_of(path))
+    assert [(p["line"], p["column"], p["message"].split(" is ")[0]) for p in report.problems] == [
+        (2, "external_id", "'1.23457E+10'"),
+        (3, "customer", "'4.5E+11'"),
+    ]
+    assert "scientific notation" in report.problems[0]["message"]
+    assert not Contract.objects.exists()
