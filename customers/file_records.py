@@ -502,7 +502,14 @@ def _cell_value(cell, mac: bool):
         if mac:
             number.epoch = MAC_EPOCH
         return number
+    if isinstance(value, str) and "_x" in value:
+        # Excel writes a character XML cannot hold as _xHHHH_ (a note's Windows line
+        # break is _x000D_); openpyxl reads only its escaped underscore (_x005F_).
+        value = _EXCEL_ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), value)
     return value
+
+
+_EXCEL_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 
 def excel_records(path: Path) -> Iterator[tuple[int, list]]:

@@ -543,3 +543,33 @@ def test_what_a_spreadsheet_made_of_ids_and_years_is_refused_not_stored(tmp_path
     ]
     assert "scientific notation" in report.problems[0]["message"]
     assert not Contract.objects.exists()
+
+
+def test_excel_escapes_in_a_workbook_are_the_characters_they_stand_for(tmp_path):
+    """Excel writes a character XML cannot hold as _xHHHH_ (a Windows line break in a
+    note as _x000D_): read as that character, so a note keeps one line break and a
+    control character in an id is refused as at every other door."""
+    from openpyxl import Workbook
+
+    from customers.models import Interaction
+
+    CustomerFactory(external_id="C-1")
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["external_id", "customer", "kind", "happened_at", "notes"])
+    sheet.append(["I-1", "C-1", "call", dt.datetime(2025, 3, 4, 10), "Line one_x000D_\nLine two"])
+    path = tmp_path / "interactions.xlsx"
+    book.save(path)
+    report = csv_io.import_file("interactions", path, mapping_of(path, "interactions"))
+    assert said(report.problems) == []
+    assert Interaction.objects.get(external_id="I-1").notes == "Line one\nLine two"
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["external_id", "name", "customer_since"])
+    sheet.append(["QA_x001F_-3", "Unit separator", dt.datetime(2024, 1, 5)])
+    path = tmp_path / "customers.xlsx"
+    book.save(path)
+    report = csv_io.import_file("customers", path, mapping_of(path, "customers"))
+    assert [(p["line"], p["column"]) for p in report.problems] == [(2, "external_id")]
+    assert not Customer.objects.filter(name="Unit separator").exists()
