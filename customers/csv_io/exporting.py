@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Iterable, Iterator
+from decimal import Decimal
 
 from customers import upsert
 from customers.file_records import (
@@ -36,12 +37,24 @@ def csv_lines(
     writer.writerow([spreadsheet_safe(h) for h in header])
     yield flush()
     for count, record in enumerate(records, start=1):
-        writer.writerow(
-            ["" if v is None else spreadsheet_safe(v) if isinstance(v, str) else v for v in record]
-        )
+        writer.writerow([_cell(v) for v in record])
         if count % every == 0:
             yield flush()
     yield flush()
+
+
+def _cell(value):
+    """A value as its CSV cell: text guarded, a number in plain digits (Python writes a
+    small Decimal as 5.000E-7, which the import refuses as written with an exponent)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return spreadsheet_safe(value)
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, float):
+        return format(Decimal(repr(value)), "f")
+    return value
 
 
 def export_rows(kind: str, queryset) -> Iterator[str]:

@@ -220,3 +220,19 @@ def test_records_added_in_the_admin_with_no_external_id_get_one_and_import_back(
         report = reimport(tmp_path, kind, export(admin_client, kind), f"{kind}.csv")
         assert (kind, report.problem_count, report.problems[:1]) == (kind, 0, [])
         assert (report.created, report.updated, report.unchanged) == (0, 0, 1)
+
+
+def test_a_tiny_exchange_rate_exports_in_plain_digits_and_imports_back_unchanged(
+    tmp_path, admin_client
+):
+    from customers.models import ExchangeRate
+
+    ExchangeRate.objects.create(currency="IRR", day=dt.date(2026, 1, 1), rate=Decimal("0.0000005"))
+    raw = export(admin_client, "exchange_rates")
+    rows = cells(raw)
+    (irr,) = [row for row in rows if row[0] == "IRR"]
+    assert irr[:2] == ["IRR", "2026-01-01"] and "E" not in irr[2].upper()
+    assert Decimal(irr[2]) == Decimal("0.0000005")
+    report = reimport(tmp_path, "exchange_rates", raw, "rates.csv")
+    assert (report.problem_count, report.problems[:1]) == (0, [])
+    assert ExchangeRate.objects.get(currency="IRR").rate == Decimal("0.0000005")
