@@ -207,7 +207,8 @@ class AccessGrantForm(forms.Form):
         label=_("Account manager"), queryset=Employee.objects.none(), empty_label=None
     )
     until = forms.DateField(
-        label=_("Until (last day)"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Until (last day)"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),  # ISO in every language
     )
     reason = forms.CharField(label=_("Why"), max_length=200)
 

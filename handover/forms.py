@@ -20,7 +20,9 @@ class DepartureForm(forms.Form):
         help_text=_("Only employees who are not already leaving are listed."),
     )
     last_day = forms.DateField(
-        label=_("Last working day"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Last working day"),
+        # ISO, whatever the language: a date input drops any other value (2026/12/01).
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     reason = forms.CharField(
         label=_("Reason"),
@@ -83,6 +85,6 @@ class StepDoneForm(forms.Form):
             del self.fields["satisfaction"]
         elif step.kind == HandoverStep.Kind.FOLLOW_UP:
             self.fields["satisfaction"].required = True
-            self.fields["satisfaction"].label = "Customer's satisfaction (1-10)"
+            self.fields["satisfaction"].label = _("Customer's satisfaction (1-10)")
         else:
             del self.fields["satisfaction"]
