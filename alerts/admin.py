@@ -21,6 +21,30 @@ class AlertAdminForm(forms.ModelForm):
                 raise ValidationError(too_long)
         return until
 
+    def clean(self):
+        """The rules of acting on an alert (alerts.services._act) where an admin changes
+        its status: a snooze runs to a later day, a resolution says what was done (and
+        closes the alert today, if no day is given)."""
+        from django.utils.translation import gettext as _
+
+        cleaned = super().clean()
+        status = cleaned.get("status")
+        moved = status != self.initial.get("status")
+        until = cleaned.get("snoozed_until")
+        today = timezone.localdate()
+        if (
+            status == Alert.Status.SNOOZED
+            and (moved or until != self.initial.get("snoozed_until"))
+            and (until is None or until <= today)
+        ):
+            self.add_error("snoozed_until", _("Snooze until a day after today."))
+        if status == Alert.Status.RESOLVED and moved:
+            if not (cleaned.get("note") or "").strip():
+                self.add_error("note", _("Say what was done when resolving an alert."))
+            elif "closed_on" in self.fields and not cleaned.get("closed_on"):
+                cleaned["closed_on"] = today
+        return cleaned
+
 
 @admin.register(SignalRule)
 class SignalRuleAdmin(admin.ModelAdmin):

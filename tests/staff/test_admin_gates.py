@@ -535,6 +535,38 @@ def test_an_admin_s_snooze_in_the_admin_keeps_the_snooze_maximum(client, setting
     assert (alert.status, alert.snoozed_until) == ("snoozed", latest)
 
 
+def test_an_admin_s_change_of_status_keeps_the_rules_of_acting_on_an_alert(client, neds_customer):
+    """As the page and the API: a snooze runs to a later day, a resolution says what was
+    done, and a resolved alert is closed on a day (today if none is given)."""
+    admin_user = UserFactory(username="ada", is_staff=True, is_superuser=True)
+    EmployeeFactory(name="Ada", role="admin", user=admin_user)
+    client.force_login(admin_user)
+    alert = neds_customer["alert"]
+    url = reverse("admin:alerts_alert_change", args=[alert.pk])
+    data = form_data(client.get(url))
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    refused = client.post(url, {**data, "status": "snoozed", "snoozed_until": yesterday})
+    assert refused.context["adminform"].form.errors["snoozed_until"] == [
+        "Snooze until a day after today."
+    ]
+    refused = client.post(url, {**data, "status": "resolved", "note": " ", "closed_on": ""})
+    assert refused.context["adminform"].form.errors["note"] == [
+        "Say what was done when resolving an alert."
+    ]
+    alert.refresh_from_db()
+    assert (alert.status, alert.snoozed_until, alert.closed_on) == ("open", None, None)
+    done = client.post(
+        url, {**data, "status": "resolved", "note": "Called, fixed.", "closed_on": ""}
+    )
+    assert done.status_code == 302
+    alert.refresh_from_db()
+    assert (alert.status, alert.note, alert.closed_on) == (
+        "resolved",
+        "Called, fixed.",
+        timezone.localdate(),
+    )
+
+
 # --- 4. admin reads by someone leaving ----------------------------------------------------
 
 
