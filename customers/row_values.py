@@ -502,6 +502,15 @@ def number_text(value: str, decimal_mark: str | None) -> str:
     compact = raw.replace(" ", "").replace("'", "")
     if not re.fullmatch(r"[0-9.,]+", compact):
         return value.strip()  # not written like a number: the parser says why
+    if compact != raw and not re.fullmatch(r"[0-9]{1,3}(?:[ '][0-9]{3})+(?:[.,][0-9]+)?", raw):
+        # Spaces or apostrophes group thousands (1 234,50; 1'234.50), by three: 1 2 3
+        # is no number, not 123.
+        raise RowError(
+            Worded(
+                gettext_noop("%(value)s is not a number (thousands are grouped by three)."),
+                value=repr(value.strip()),
+            )
+        )
     marks = [c for c in compact if c in ".,"]
     if not marks:
         return sign + compact

@@ -573,3 +573,13 @@ def test_excel_escapes_in_a_workbook_are_the_characters_they_stand_for(tmp_path)
     report = csv_io.import_file("customers", path, mapping_of(path, "customers"))
     assert [(p["line"], p["column"]) for p in report.problems] == [(2, "external_id")]
     assert not Customer.objects.filter(name="Unit separator").exists()
+
+
+def test_spaces_and_apostrophes_group_thousands_by_three_or_the_number_is_refused():
+    assert number_text("1 234,50", ",") == "1234.50"
+    assert number_text("12 345 678.90", None) == "12345678.90"
+    assert number_text("1'234.50", ".") == "1234.50"
+    assert number_text("-1\u00a0500", ".") == "-1500"
+    for typed in ("1 2 3", "12 34", "1'2", "1 2345"):
+        with pytest.raises(RowError, match="grouped by three"):
+            number_text(typed, ".")
