@@ -8,7 +8,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Exists, F, FloatField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Cast, Greatest
@@ -68,9 +68,10 @@ def process_handovers(*, as_of: dt.date) -> NightlyResult:
             result.handed_over += outcome[0]
             result.to_manager += outcome[1]
             result.locked_out += outcome[2]
-    result.escalated = _escalate_overdue(as_of)
     close_finished_tasks(HandoverTask.objects.all())  # the last-day job's steps too
     result.completed_plans = _close_finished_plans()
+    # Last: a mail server that cannot be reached fails the step after the rest is done.
+    result.escalated = _escalate_overdue(as_of)
     return result
 
 
@@ -304,6 +305,11 @@ def _hand_on_earlier_steps(plan: HandoverPlan, leaver: Employee, as_of: dt.date)
 
 
 def _escalate_overdue(as_of: dt.date) -> int:
+    """Overdue steps go to the leaver's acting manager, one e-mail per manager. A step is
+    marked escalated once its manager's e-mail is handed to the mail server (as the
+    digests are): a run killed before that, or a message the server refuses (set aside),
+    leaves the steps to the step's re-run or the next night, so no escalation is lost;
+    at most the one e-mail in flight goes out twice."""
     overdue = HandoverStep.objects.filter(
         # An open plan's; of a cancelled one, the customers it had handed over already.
         Q(task__plan__status=HandoverPlan.Status.OPEN)
@@ -317,7 +323,6 @@ def _escalate_overdue(as_of: dt.date) -> int:
         escalated_on__isnull=True,
         due_on__lt=as_of,
     ).select_related("task__plan__employee__manager", "task__plan__employee__team__manager")
-    escalated = []
     # To the leaver's manager, or the nearest manager above who is still here.
     acting: dict[int, Employee | None] = {}
 
@@ -326,33 +331,50 @@ def _escalate_overdue(as_of: dt.date) -> int:
             acting[leaver.pk] = acting_manager(leaver, as_of)
         return acting[leaver.pk]
 
+    by_manager: dict[Employee | None, list[HandoverStep]] = {}
     for step in overdue:
         step.escalated_to = escalation_target(step.task.plan.employee)
         step.escalated_on = as_of
-        escalated.append(step)
-    HandoverStep.objects.bulk_update(escalated, ["escalated_to", "escalated_on"])
-    by_manager: dict[Employee, list[HandoverStep]] = {}
-    for step in escalated:
-        if step.escalated_to:
-            by_manager.setdefault(step.escalated_to, []).append(step)
-    for manager, steps in by_manager.items():
-        with translation.override(language_of(manager)):
-            lines = "\n".join(
-                "- "
-                + _("%(step)s for %(customer)s (due %(day)s)")
-                % {
-                    "step": s.get_kind_display(),
-                    "customer": s.task.customer,
-                    "day": date_format(s.due_on),
-                }
-                for s in steps
+        by_manager.setdefault(step.escalated_to, []).append(step)
+    nobody = by_manager.pop(None, [])  # no manager to tell: escalated, with no e-mail
+    HandoverStep.objects.bulk_update(nobody, ["escalated_to", "escalated_on"])
+    escalated = len(nobody)
+    if not by_manager:
+        return escalated
+    with job_steps.mail_connection() as mail:
+        for manager, steps in by_manager.items():
+            refused = job_steps.send_or_set_aside(
+                mail,
+                [(manager, _escalation_message(manager, steps))],
+                describe=lambda person: {
+                    "model": "handover escalation",
+                    "object_id": person.pk,
+                    "key": person.name,
+                },
             )
-            subject = ngettext(
-                "%(count)d overdue handover step", "%(count)d overdue handover steps", len(steps)
-            ) % {"count": len(steps)}
-            body = _("These handover steps are overdue and now need your attention:")
-        send_mail(subject, f"{body}\n{lines}\n", None, [manager.email])
-    return len(escalated)
+            if not refused:
+                HandoverStep.objects.bulk_update(steps, ["escalated_to", "escalated_on"])
+                escalated += len(steps)
+    return escalated
+
+
+def _escalation_message(manager: Employee, steps: list[HandoverStep]) -> EmailMessage:
+    with translation.override(language_of(manager)):
+        lines = "\n".join(
+            "- "
+            + _("%(step)s for %(customer)s (due %(day)s)")
+            % {
+                "step": s.get_kind_display(),
+                "customer": s.task.customer,
+                "day": date_format(s.due_on),
+            }
+            for s in steps
+        )
+        subject = ngettext(
+            "%(count)d overdue handover step", "%(count)d overdue handover steps", len(steps)
+        ) % {"count": len(steps)}
+        body = _("These handover steps are overdue and now need your attention:")
+    return EmailMessage(subject, f"{body}\n{lines}\n", None, [manager.email])
 
 
 def _close_finished_plans() -> int:

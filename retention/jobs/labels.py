@@ -92,6 +92,7 @@ RECORD_LABELS = {
     "customer": _("customer"),
     "handover plan": _("handover plan"),
     "alert digest": _("alert digest"),
+    "handover escalation": _("handover escalation e-mail"),
     "access warning": _("access warning"),
     "tier figure": _("tier figure"),
     "churn figure": _("churn figure"),

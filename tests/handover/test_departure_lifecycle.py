@@ -139,6 +139,31 @@ def test_overdue_steps_escalate_to_the_manager_once(
     assert nightly.process_handovers(as_of=two_days_before).escalated == 0
 
 
+def test_an_escalation_the_mail_server_refuses_stays_due_and_goes_out_on_the_next_run(
+    team, django_capture_on_commit_callbacks, mailoutbox, settings
+):
+    """A step is escalated once its manager's e-mail is handed over: a refused (or
+    killed) send leaves it for the next run instead of marking it escalated unsent."""
+    start(team, django_capture_on_commit_callbacks)
+    mailoutbox.clear()
+    settings.EMAIL_BACKEND = "tests.alerts.refusing_mail.EmailBackend"
+    team.mona.email = "mona@refused.example"
+    team.mona.save()
+    two_days_before = LAST_DAY - dt.timedelta(days=2)
+
+    assert nightly.process_handovers(as_of=two_days_before).escalated == 0
+    assert not HandoverStep.objects.filter(escalated_on__isnull=False).exists()
+    assert mailoutbox == []
+
+    team.mona.email = "mona@example.com"
+    team.mona.save()
+    assert nightly.process_handovers(as_of=two_days_before).escalated == 3
+    assert [m.to for m in mailoutbox] == [["mona@example.com"]]
+    assert "3 overdue" in mailoutbox[0].subject
+    assert nightly.process_handovers(as_of=two_days_before).escalated == 0
+    assert len(mailoutbox) == 1
+
+
 def test_cancelling_closes_the_plan_but_keeps_ownership_changed_by_hand(
     team, django_capture_on_commit_callbacks
 ):
