@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import DataError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -293,20 +293,36 @@ class ExchangeRateAdmin(admin.ModelAdmin):
         return deleted, counts, perms_needed, protected
 
     def delete_model(self, request, obj):
-        with transaction.atomic():
-            _keep_a_rate_for_contracts({obj.currency}, exclude=[obj.pk])
-            super().delete_model(request, obj)
+        try:
+            with transaction.atomic():
+                _keep_a_rate_for_contracts({obj.currency}, exclude=[obj.pk])
+                super().delete_model(request, obj)
+        except DataError:
+            raise PermissionDenied(_overflow_refusal({obj.currency})) from None
 
     def delete_queryset(self, request, queryset):
         """Delete selected reconverts the contracts of the rates' currencies, as deleting
         one rate does (a queryset's delete does not call each rate's delete())."""
-        with transaction.atomic():
-            currencies = set(queryset.values_list("currency", flat=True))
-            _keep_a_rate_for_contracts(
-                currencies, exclude=list(queryset.values_list("pk", flat=True))
-            )
-            super().delete_queryset(request, queryset)
-            reconvert(currencies)
+        currencies = set(queryset.values_list("currency", flat=True))
+        try:
+            with transaction.atomic():
+                _keep_a_rate_for_contracts(
+                    currencies, exclude=list(queryset.values_list("pk", flat=True))
+                )
+                super().delete_queryset(request, queryset)
+                reconvert(currencies)
+        except DataError:
+            raise PermissionDenied(_overflow_refusal(currencies)) from None
+
+
+def _overflow_refusal(currencies: set[str]) -> str:
+    """A deletion whose reconversion the database refused (numeric overflow): the older
+    rate the contracts fall back to makes a value too large to store. Nothing deleted."""
+    return gettext(
+        "Without this rate, contracts in %(currency)s would be converted at an older rate "
+        "into a value too large to store in the reporting currency; nothing was deleted. "
+        "Correct the older rate first."
+    ) % {"currency": ", ".join(sorted(currencies))}
 
 
 def _left_without_a_rate(currencies: set[str], exclude: list[int], *, lock=False) -> list[str]:

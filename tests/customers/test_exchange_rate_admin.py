@@ -113,3 +113,30 @@ def test_two_admins_deleting_a_currency_s_last_two_rates_at_once_leave_one():
         thread.join(20)
     assert "the last rate of a currency" in outcome["second"]
     assert list(ExchangeRate.objects.values_list("pk", flat=True)) == [second.pk]
+
+
+def test_a_deletion_whose_older_rate_makes_a_value_too_large_is_refused(admin_client):
+    """NOK at 1000 in 2000 (a slip) and 0.085 in 2026; a contract of 900,000,000,000 NOK
+    from 2026-04-01 is worth 76,500,000,000.00 at 0.085 and 900,000,000,000,000 at the old
+    rate, beyond the 999,999,999,999.99 a value can hold: the deletion is refused, in
+    words, and nothing is deleted."""
+    old = rate("NOK", dt.date(2000, 1, 1), "1000")
+    new = rate("NOK", dt.date(2026, 1, 1), "0.085")
+    contract = ContractFactory(
+        currency="NOK",
+        annual_value=Decimal("900000000000"),
+        start_date=dt.date(2026, 4, 1),
+        end_date=dt.date(2027, 3, 31),
+    )
+    assert contract.annual_value_reporting == Decimal("76500000000.00")
+    response = admin_client.post(
+        reverse("admin:customers_exchangerate_delete", args=[new.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 403
+    assert "a value too large to store" in response.content.decode()
+    changelist = reverse("admin:customers_exchangerate_changelist")
+    selected = {"action": "delete_selected", "_selected_action": [new.pk], "post": "yes"}
+    assert admin_client.post(changelist, selected).status_code == 403
+    assert set(ExchangeRate.objects.filter(currency="NOK")) == {old, new}
+    contract.refresh_from_db()
+    assert contract.annual_value_reporting == Decimal("76500000000.00")
