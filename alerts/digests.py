@@ -158,6 +158,7 @@ def send_digests(*, day: dt.date, limit: int = 20) -> int:
         refused = []
         for start in range(0, len(messages), DIGEST_MARK_EVERY):
             block = messages[start : start + DIGEST_MARK_EVERY]
+            job_steps.check_still_owner()  # a step taken over meanwhile: its new owner sends
             refused += job_steps.send_or_set_aside(
                 mail,
                 block,

@@ -343,6 +343,7 @@ def _escalate_overdue(as_of: dt.date) -> int:
         return escalated
     with job_steps.mail_connection() as mail:
         for manager, steps in by_manager.items():
+            job_steps.check_still_owner()  # a step taken over meanwhile: its new owner sends
             refused = job_steps.send_or_set_aside(
                 mail,
                 [(manager, _escalation_message(manager, steps))],

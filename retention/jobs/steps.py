@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.module_loading import import_string
@@ -51,6 +52,11 @@ Status = JobStep.Status
 _current: contextvars.ContextVar[JobStep | None] = contextvars.ContextVar(
     "current_job_step", default=None
 )
+
+
+class TakenOver(Exception):  # noqa: N818 - what happened, not an error of the step's
+    """This worker's step was given to another meanwhile (the watchdog thought it lost:
+    the worker was frozen, or its beats were held up): the new owner alone goes on."""
 
 
 class StepFailed(Exception):
@@ -231,8 +237,29 @@ def _pid_gone(owner: str) -> bool:
         return False
 
 
+def db_now() -> dt.datetime:
+    """The database's clock (PostgreSQL): heartbeats are written and judged by it, so a
+    worker whose own clock runs ahead does not find a live step stale and take it over."""
+    if connection.vendor != "postgresql":
+        return timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement_timestamp()")
+        return cursor.fetchone()[0]
+
+
+def check_still_owner() -> None:
+    """Before a step's effects outside the database (e-mails): raise TakenOver if the
+    running step is no longer this worker's, so a worker that was frozen past the stale
+    limit does not send what its successor sends too. Outside a step, nothing."""
+    step = current_step()
+    if step is None:
+        return
+    if not JobStep.objects.filter(pk=step.pk, owner=step.owner, status=Status.RUNNING).exists():
+        raise TakenOver(step.pk)
+
+
 def owner_lost(step: JobStep, *, now: dt.datetime | None = None) -> bool:
-    now = now or timezone.now()
+    now = now or db_now()
     stale = now - dt.timedelta(seconds=settings.JOBS_STALE_SECONDS)
     return (step.heartbeat_at is None or step.heartbeat_at < stale) or _pid_gone(step.owner)
 
@@ -242,9 +269,9 @@ def _claim(step_id: int, me: str) -> JobStep | None:
         step = JobStep.objects.select_for_update().filter(pk=step_id).first()
         if step is None or step.status in (Status.WAITING, *JobStep.FINISHED):
             return None
-        if step.status == Status.RUNNING and not owner_lost(step):
+        now = db_now()
+        if step.status == Status.RUNNING and not owner_lost(step, now=now):
             return None
-        now = timezone.now()
         if step.status == Status.RUNNING:
             step.retries += 1
             _say(
@@ -280,7 +307,7 @@ class _Heartbeat(threading.Thread):
             while not self.stopped.wait(settings.JOBS_HEARTBEAT_SECONDS):
                 try:
                     JobStep.objects.filter(pk=self.step_id, owner=self.owner).update(
-                        heartbeat_at=timezone.now()
+                        heartbeat_at=Now() if connection.vendor == "postgresql" else timezone.now()
                     )
                 except DatabaseError:
                     logger.warning("Heartbeat of step %s failed; trying again", self.step_id)
@@ -340,6 +367,9 @@ def run_step(step_id: int) -> dict:
     try:
         _fault_pause(step)
         result = import_string(step.target)(**step.kwargs)
+    except TakenOver:
+        logger.warning("Step %s was taken over while it ran; its new owner finishes it", step)
+        return {"step": step.pk, "ran": True, "taken_over": True}
     except Exception as error:  # noqa: BLE001 - every failure is recorded on the step
         logger.exception("Step %s failed", step)
         return _failed(step, me, error)
@@ -475,7 +505,7 @@ def advance(day: dt.date) -> list[int]:
 def watchdog() -> dict:
     """Re-queue steps whose worker stopped beating, re-send queued steps whose message
     was lost, and move waiting steps on. Safe to run anywhere, any number of times."""
-    now = timezone.now()
+    now = db_now()
     requeued, failed, resent = [], [], []
     with transaction.atomic():
         for step in JobStep.objects.select_for_update(skip_locked=True).filter(
