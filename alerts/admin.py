@@ -34,6 +34,7 @@ class AlertAdminForm(forms.ModelForm):
         today = timezone.localdate()
         if (
             status == Alert.Status.SNOOZED
+            and "snoozed_until" in cleaned  # not refused already (a snooze too long)
             and (moved or until != self.initial.get("snoozed_until"))
             and (until is None or until <= today)
         ):

@@ -221,6 +221,20 @@ def _check_batch(
         good = [(i, row) for i, row in enumerate(clean) if row and i not in bad]
         for index, name, message in kind.batch_check(good):
             errors.append({"index": index, "field": name, "message": message})
+        # Rows with an unreadable value too, so a row's problems come in one check; what
+        # the rules say of such a row counts only where they did not read that value.
+        tracked = {
+            i: _ReadTracked({**blank_row, **row})
+            for i, row in enumerate(clean)
+            if row and i in bad and None not in unread.get(i, {None})
+        }
+        try:
+            found = kind.batch_check(list(tracked.items())) if tracked else []
+        except Exception:  # noqa: BLE001 - a rule that cannot take a missing value says nothing
+            found = []
+        for index, name, message in found:
+            if not (tracked[index].read & unread[index] or name in unread[index]):
+                errors.append({"index": index, "field": name, "message": message})
 
 
 class _ReadTracked(dict):
@@ -249,7 +263,16 @@ def _whole_row_errors(check, row: dict, unread: set[str] | None) -> list[tuple[s
     tracked = _ReadTracked(row)
     found = check(tracked)
     if tracked.read & unread:
-        return []
+        # They read a value that could not be read (and saw its default): kept are the
+        # errors they give alike when that value is missing (None), which do not depend
+        # on it (a time in the future beside a satisfaction of 11).
+        try:
+            other = check({**row, **{name: None for name in unread if name in row}})
+        except Exception:  # noqa: BLE001 - a rule that cannot take None says nothing here
+            return []
+        found = {
+            name: message for name, message in found.items() if str(other.get(name)) == str(message)
+        }
     return [(name, message) for name, message in found.items() if name not in unread]
 
 

@@ -83,3 +83,33 @@ def test_the_api_bulk_door_reports_every_problem_of_a_row_in_order():
         (0, "annual_value", "'-100' must be a number from 0 up to 999,999,999,999.99."),
         (1, "start_date", "1 Jan 0001 is before 1 Jan 1900; check the year."),
     ]
+
+
+def test_an_interaction_s_unreadable_satisfaction_hides_neither_its_future_time_nor_its_contact(
+    customer,
+):
+    """Satisfaction 11, a time next year and another customer's contact: three problems,
+    as the admin lists them, not the satisfaction alone."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from customers.models import Contact
+
+    other = CustomerFactory(external_id="C2")
+    Contact.objects.create(customer=other, external_id="P-OTHER", name="Olga")
+    next_year = (timezone.now() + dt.timedelta(days=400)).strftime("%Y-%m-%dT10:00:00Z")
+    row = {
+        "external_id": "I-1",
+        "customer": "C1",
+        "kind": "call",
+        "happened_at": next_year,
+        "satisfaction": 11,
+        "contact": "P-OTHER",
+    }
+    response = integration_client()[0].post(
+        "/api/v1/interactions/bulk/", {"rows": [row]}, format="json"
+    )
+    assert response.status_code == 400
+    fields = sorted(e["field"] for e in response.json()["error"]["rows"])
+    assert fields == ["contact", "happened_at", "satisfaction"]
