@@ -15,7 +15,9 @@ from staff.language import language_of
 from staff.models import Employee
 
 
-def notify_start(plan: HandoverPlan, *, new_count: int) -> None:
+def notify_start(plan: HandoverPlan, *, new_count: int) -> Employee | None:
+    """E-mail the leaver's acting manager that `new_count` customers need a successor;
+    the manager told, or None when there is nobody to tell."""
     manager = acting_manager(plan.employee)
     if manager:
         with translation.override(language_of(manager)):
@@ -36,6 +38,7 @@ def notify_start(plan: HandoverPlan, *, new_count: int) -> None:
                 % values
             )
         send_mail(subject, body, None, [manager.email])
+    return manager
 
 
 def notify_successors(plan: HandoverPlan, tasks: list[HandoverTask]) -> None:

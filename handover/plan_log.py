@@ -85,6 +85,15 @@ def _not_handed_over(p: dict) -> str:
     ) % {"count": count, "customers": "; ".join(p["customers"])}
 
 
+def _manager_told(p: dict) -> str:
+    count = p["count"]
+    return ngettext(
+        "E-mailed %(manager)s: %(count)d customer needs a successor.",
+        "E-mailed %(manager)s: %(count)d customers need a successor.",
+        count,
+    ) % {"manager": p.get("manager") or _("the manager"), "count": count}
+
+
 MESSAGES: dict[str, Callable[[dict], str]] = {
     "departure_recorded": lambda p: (
         _("Departure recorded by %(person)s; last day %(day)s.")
@@ -112,6 +121,7 @@ MESSAGES: dict[str, Callable[[dict], str]] = {
         % {"reason": _reason(p["reason"])}
     ),
     "not_handed_over": _not_handed_over,
+    "manager_told": _manager_told,
 }
 
 

@@ -278,8 +278,20 @@ def raise_tasks(*, plan: HandoverPlan, today: dt.date | None = None) -> int:
         if new or first_time:
             plan.add_log("tasks_raised", count=len(new))
         plan.save(update_fields=["tasks_raised_at", "log"])
-    if new:
-        notify_start(plan, new_count=len(new))
+    # The manager is told of the customers no notice has named yet, and that is logged
+    # once the e-mail is handed over: a run killed in between (tasks committed, notice
+    # not sent) tells them on its re-run, or the next night, instead of never.
+    told = sum(
+        entry.get("params", {}).get("count", 0)
+        for entry in plan.log
+        if entry.get("code") == "manager_told"
+    )
+    untold = plan.tasks.count() - told
+    if untold > 0:
+        manager = notify_start(plan, new_count=untold)
+        if manager is not None:
+            plan.add_log("manager_told", count=untold, manager=manager.name)
+            plan.save(update_fields=["log"])
     return len(new)
 
 

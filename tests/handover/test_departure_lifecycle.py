@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils.formats import date_format
 
 from customers.models import Customer, OwnershipPeriod
 from handover import nightly, services
@@ -137,6 +138,30 @@ def test_overdue_steps_escalate_to_the_manager_once(
     ) == {"knowledge_transfer"}
     assert mailoutbox[0].to == [team.mona.email] and "3 overdue" in mailoutbox[0].subject
     assert nightly.process_handovers(as_of=two_days_before).escalated == 0
+
+
+def test_the_start_notice_the_mail_server_refused_goes_out_when_the_tasks_are_raised_again(
+    team, django_capture_on_commit_callbacks, mailoutbox, settings
+):
+    """The tasks are committed before the manager is told; a refused (or killed) notice
+    is sent on the next raise (the re-run, or the night's), for every customer no notice
+    named, and only once."""
+    settings.EMAIL_BACKEND = "tests.alerts.refusing_mail.EmailBackend"
+    team.mona.email = "mona@refused.example"
+    team.mona.save()
+    start(team, django_capture_on_commit_callbacks)  # its job step fails on the refusal
+    plan = HandoverPlan.objects.get()
+    assert plan.tasks.count() == 3 and mailoutbox == []
+
+    team.mona.email = "mona@example.com"
+    team.mona.save()
+    assert services.raise_tasks(plan=plan) == 0  # no new task, but an untold manager
+    assert [(m.to, m.subject) for m in mailoutbox] == [
+        (["mona@example.com"], f"Handover: Leo leaves on {date_format(LAST_DAY)}")
+    ]
+    assert "3 customers of Leo need a successor" in mailoutbox[0].body
+    assert services.raise_tasks(plan=plan) == 0
+    assert len(mailoutbox) == 1
 
 
 def test_an_escalation_the_mail_server_refuses_stays_due_and_goes_out_on_the_next_run(
