@@ -81,6 +81,12 @@ def test_admin_only_models_are_refused_to_a_staff_manager_with_every_permission(
     assert client.get(reverse(name)).status_code == 403
 
 
+def sign_in_ada_the_admin(client) -> None:
+    admin_user = UserFactory(username="ada", is_staff=True, is_superuser=True)
+    EmployeeFactory(name="Ada", role="admin", user=admin_user)
+    client.force_login(admin_user)
+
+
 def test_a_staff_manager_cannot_make_themselves_an_admin(mia, client):
     url = reverse("admin:staff_employee_change", args=[mia.pk])
     assert client.get(url).status_code == 403
@@ -291,9 +297,7 @@ def test_a_staff_manager_cannot_add_a_handover_plan_for_another_team_s_employee(
 
 
 def test_not_even_an_admin_adds_a_plan_in_the_admin_they_start_a_departure(client, sue):
-    admin_user = UserFactory(username="ada", is_staff=True, is_superuser=True)
-    EmployeeFactory(name="Ada", role="admin", user=admin_user)
-    client.force_login(admin_user)
+    sign_in_ada_the_admin(client)
     assert client.get(reverse("admin:handover_handoverplan_add")).status_code == 403
     changelist = client.get(reverse("admin:handover_handoverplan_changelist")).content.decode()
     assert reverse("admin:handover_handoverplan_add") not in changelist
@@ -516,9 +520,7 @@ def test_alerts_are_read_only_in_the_admin_for_a_staff_manager(mia, client, neds
 
 def test_an_admin_s_snooze_in_the_admin_keeps_the_snooze_maximum(client, settings, neds_customer):
     settings.ALERT_SNOOZE_MAX_DAYS = 90
-    admin_user = UserFactory(username="ada", is_staff=True, is_superuser=True)
-    EmployeeFactory(name="Ada", role="admin", user=admin_user)
-    client.force_login(admin_user)
+    sign_in_ada_the_admin(client)
     alert = neds_customer["alert"]
     url = reverse("admin:alerts_alert_change", args=[alert.pk])
     data = form_data(client.get(url))
@@ -538,9 +540,7 @@ def test_an_admin_s_snooze_in_the_admin_keeps_the_snooze_maximum(client, setting
 def test_an_admin_s_change_of_status_keeps_the_rules_of_acting_on_an_alert(client, neds_customer):
     """As the page and the API: a snooze runs to a later day, a resolution says what was
     done, and a resolved alert is closed on a day (today if none is given)."""
-    admin_user = UserFactory(username="ada", is_staff=True, is_superuser=True)
-    EmployeeFactory(name="Ada", role="admin", user=admin_user)
-    client.force_login(admin_user)
+    sign_in_ada_the_admin(client)
     alert = neds_customer["alert"]
     url = reverse("admin:alerts_alert_change", args=[alert.pk])
     data = form_data(client.get(url))
