@@ -337,8 +337,9 @@ def swap_in(
         # The chunks have just filled the staging table: plan with its statistics, not
         # autovacuum's of an emptier moment. Planned as one row, the "no longer scored"
         # anti-join below ran as a nested loop over every staged row for each held row
-        # (hours at 1M customers).
-        cursor.execute(f"ANALYZE {staged}")
+        # (hours at 1M customers). Only the two columns the statements below filter and
+        # join on: a third of the time of every column's (the JSON ones cost the most).
+        cursor.execute(f"ANALYZE {staged} (run_id, customer_id)")
         # Each staged customer's tier: ties are broken by revenue at risk, then the larger
         # account, then customer id, so tier sizes are exact. Narrow rows only.
         cursor.execute(
