@@ -40,6 +40,14 @@ class JobStep(models.Model):
         help_text=_("Skipped, rather than run, when an earlier step did not complete."),
     )
     queue = models.CharField(max_length=100, blank=True)
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text=_(
+            "The TIME_ZONE of the process that planned the step: its day's midnight. A "
+            "worker set to another refuses to run it."
+        ),
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveIntegerField(default=0)
     retries = models.PositiveIntegerField(

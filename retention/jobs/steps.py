@@ -124,6 +124,7 @@ def add_steps(day: dt.date, specs: Iterable[StepSpec], *, queue: str = "") -> li
             after=spec.after,
             needs_success=spec.needs_success,
             queue=queue,
+            time_zone=settings.TIME_ZONE,
             status=Status.WAITING if spec.after else Status.QUEUED,
             queued_at=None if spec.after else now,
         )
@@ -357,6 +358,8 @@ def run_step(step_id: int) -> dict:
     step = _claim(step_id, me)
     if step is None:
         return {"step": step_id, "ran": False}
+    if step.time_zone and step.time_zone != settings.TIME_ZONE:
+        return _failed(step, me, _other_time_zone(step))
     token = _current.set(step)
     # Beating in this process too (`run_nightly`), where a watchdog elsewhere could take
     # a live step over; not on SQLite (a second writer waits for the first) or in tests.
@@ -393,6 +396,23 @@ def run_step(step_id: int) -> dict:
         return {"step": step.pk, "ran": True, "taken_over": True}
     advance(step.day)
     return {"step": step.pk, "ran": True, **summary}
+
+
+def _other_time_zone(step: JobStep) -> StepFailed:
+    """A worker whose TIME_ZONE differs from the planner's would draw the step's day
+    (midnight, "today", the windows of days) on another clock: scores, alerts and
+    figures shifted by hours, without an error. It refuses the step instead."""
+    return StepFailed(
+        Worded(
+            gettext_noop(
+                "Not run: this worker's TIME_ZONE is %(worker)s, but the step was planned "
+                "in %(planned)s. Give the web server, beat and every worker the same "
+                "TIME_ZONE, then run the step again."
+            ),
+            worker=settings.TIME_ZONE,
+            planned=step.time_zone,
+        )
+    )
 
 
 def _say(step: JobStep, message: str, raw: str = "") -> None:
@@ -723,12 +743,21 @@ def rerun(step: JobStep) -> JobStep:
         step.status, step.queued_at, step.owner = Status.QUEUED, timezone.now(), ""
         step.started_at, step.finished_at, step.error, step.result = None, None, "", {}
         step.error_wording = {}
+        # Re-run on this process's clock (a step refused for another TIME_ZONE is run
+        # again once the settings agree).
+        step.time_zone = settings.TIME_ZONE
         step.save()
         JobStep.objects.filter(
             day=step.day,
             name__in=_dependants(step.day, step.name),
             status__in=[Status.FAILED, Status.SKIPPED],
-        ).update(status=Status.WAITING, finished_at=None, error="", error_wording={})
+        ).update(
+            status=Status.WAITING,
+            finished_at=None,
+            error="",
+            error_wording={},
+            time_zone=settings.TIME_ZONE,
+        )
     send([step.pk])
     return step
 

@@ -37,7 +37,15 @@ def new_queue() -> str:
 class Worker:
     """`celery worker -B`: prefork with one pool process, its own queue, beat inside."""
 
-    def __init__(self, queue: str, *, broker: str | None = None, pause: str = "", beat=True):
+    def __init__(
+        self,
+        queue: str,
+        *,
+        broker: str | None = None,
+        pause: str = "",
+        beat=True,
+        environment: dict[str, str] | None = None,
+    ):
         env = dict(os.environ)
         env.update(
             DATABASE_URL=database_url(),
@@ -49,6 +57,7 @@ class Worker:
             JOBS_RESEND_SECONDS="4",
             JOBS_FAULT_PAUSE=pause,
         )
+        env.update(environment or {})
         self.log_path = ROOT / "test-artifacts" / f"celery-{queue}-{uuid.uuid4().hex[:4]}.log"
         self.log_path.parent.mkdir(exist_ok=True)
         self.log = self.log_path.open("w")
