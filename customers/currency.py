@@ -119,7 +119,19 @@ class ExchangeRate(CurrencyFieldsChecked, models.Model):
                 }
             )
         if self.currency and self.rate is not None:
-            problems = rate_rows_errors([(0, {"currency": self.currency, "rate": self.rate})])
+            problems = rate_rows_errors(
+                [
+                    (
+                        0,
+                        {
+                            "currency": self.currency,
+                            "day": self.day,
+                            "rate": self.rate,
+                            "id": self.pk,
+                        },
+                    )
+                ]
+            )
             if problems:
                 raise ValidationError({"rate": problems[0][2]})
 
@@ -289,50 +301,83 @@ def _stored_as_sent(rows: list[dict]) -> set[tuple]:
 
 
 def rate_rows_errors(rows: list[tuple[int, dict]]) -> list[tuple[int, str, str]]:
-    """A rate that would make a stored contract in its currency worth more than the
-    reporting currency's column holds (a JPY rate entered as 160 instead of 1/160) is
-    refused naming the largest such contract, before the contracts are converted again.
-    One query for the batch."""
+    """A rate that would make a contract it converts worth more than the reporting
+    currency's column holds (a JPY rate entered as 160 instead of 1/160) is refused
+    naming the largest such contract, before the contracts are converted again.
+
+    A rate converts the contracts of its currency that start on or after its day and
+    before the currency's next rate, and the first rate also those that start before it
+    (`reconvert`). So the rows are judged against the rates as they will stand: the
+    stored ones, with each row in place of a stored rate of the same currency and day
+    (and of the stored rate `id` names: an edit that moves a rate to another day). A
+    rate that converts no contract past the limit passes, however large (an old rate
+    re-sent unchanged beside a large contract of today). `rows`: (index, {"currency",
+    "day", "rate", optional "id"}). Two queries for the batch, and one per refusal."""
     from django.db.models import Max
 
     from customers.models import Contract
 
-    currencies = {row["currency"] for _, row in rows}
-    largest = dict(
+    judged = [
+        (index, row)
+        for index, row in rows
+        if row.get("currency") and row.get("day") is not None and row.get("rate") is not None
+    ]
+    currencies = {row["currency"] for _, row in judged}
+    if not currencies:
+        return []
+    # currency -> day -> (rate, index of the row that sets it, or None if stored)
+    standing: dict[str, dict[dt.date, tuple[Decimal, int | None]]] = {c: {} for c in currencies}
+    moved = {row["id"] for _, row in judged if row.get("id") is not None}
+    for currency, day, rate in (
+        ExchangeRate.objects.filter(currency__in=currencies)
+        .exclude(pk__in=moved)
+        .values_list("currency", "day", "rate")
+    ):
+        standing[currency][day] = (rate, None)
+    for index, row in judged:
+        standing[row["currency"]][row["day"]] = (Decimal(row["rate"]), index)
+    days = {currency: sorted(by_day) for currency, by_day in standing.items()}
+    # The largest contract of each currency and start day, each converted by the rate
+    # that will govern its start: the largest value a row's rate converts.
+    worst: dict[int, tuple[Decimal, Decimal, str, dt.date]] = {}
+    for currency, start, most in (
         Contract.objects.filter(currency__in=currencies)
-        .values_list("currency")
+        .values_list("currency", "start_date")
         .annotate(most=Max("annual_value"))
-    )
-    errors = []
-    for index, row in rows:
-        if row["currency"] not in largest or row.get("rate") is None:
+        .order_by()
+    ):
+        governing = days[currency][max(bisect.bisect_right(days[currency], start) - 1, 0)]
+        rate, index = standing[currency][governing]
+        if index is None:
             continue
-        value = largest[row["currency"]]
-        converted = (Decimal(value) * row["rate"]).quantize(CENT, rounding=ROUND_HALF_UP)
-        if converted > MOST_REPORTING_VALUE:
-            external_id = (  # for the message only: which contract
-                Contract.objects.filter(currency=row["currency"], annual_value=value)
-                .values_list("external_id", flat=True)
-                .first()
-            )
-            errors.append(
-                (
-                    index,
-                    "rate",
-                    Worded(
-                        gettext_noop(
-                            "At this rate contract %(contract)s would be worth %(converted)s "
-                            "%(reporting)s, more than a contract's value can be "
-                            "(999,999,999,999.99); check the rate (one %(currency)s in "
-                            "%(reporting)s)."
-                        ),
-                        contract=external_id,
-                        converted=f"{converted:,.2f}",
-                        reporting=reporting_currency(),
-                        currency=row["currency"],
+        converted = (Decimal(most) * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+        if converted > MOST_REPORTING_VALUE and converted > worst.get(index, (0,))[0]:
+            worst[index] = (converted, most, currency, start)
+    errors = []
+    for index, (converted, most, currency, start) in sorted(worst.items()):
+        external_id = (  # for the message only: which contract
+            Contract.objects.filter(currency=currency, start_date=start, annual_value=most)
+            .values_list("external_id", flat=True)
+            .first()
+        )
+        errors.append(
+            (
+                index,
+                "rate",
+                Worded(
+                    gettext_noop(
+                        "At this rate contract %(contract)s would be worth %(converted)s "
+                        "%(reporting)s, more than a contract's value can be "
+                        "(999,999,999,999.99); check the rate (one %(currency)s in "
+                        "%(reporting)s)."
                     ),
-                )
+                    contract=external_id,
+                    converted=f"{converted:,.2f}",
+                    reporting=reporting_currency(),
+                    currency=currency,
+                ),
             )
+        )
     return errors
 
 

@@ -7,10 +7,12 @@ field overflow" in an import)."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 from decimal import Decimal
 
 import pytest
 from django.contrib import admin
+from django.core.management import CommandError, call_command
 from django.test import RequestFactory
 
 from customers.models import Contract, ExchangeRate
@@ -59,8 +61,13 @@ def test_a_contract_past_the_limit_in_the_reporting_currency_is_refused_by_the_a
 def test_a_rate_that_would_push_a_stored_contract_past_the_limit_is_refused():
     ExchangeRate.objects.create(currency="JPY", day=dt.date(2020, 1, 1), rate=Decimal("0.006"))
     ContractFactory(
-        external_id="K-JP", annual_value=Decimal("50000000000"), currency="JPY"
+        external_id="K-JP",
+        annual_value=Decimal("50000000000"),
+        currency="JPY",
+        start_date=dt.date(2026, 2, 1),
+        end_date=dt.date(2027, 1, 31),
     )  # 50 billion yen: 300 million euros at 0.006
+    # The new rate governs the contract: it starts after the rate's day.
     response = bulk("exchange-rates", [{"currency": "JPY", "day": "2026-01-01", "rate": "160"}])
     assert response.status_code == 400
     # 50,000,000,000 x 160 = 8,000,000,000,000.
@@ -79,7 +86,12 @@ def test_a_rate_that_would_push_a_stored_contract_past_the_limit_is_refused():
 
 def test_the_admin_says_the_same_for_a_rate_and_a_contract():
     ExchangeRate.objects.create(currency="JPY", day=dt.date(2020, 1, 1), rate=Decimal("0.006"))
-    contract = ContractFactory(annual_value=Decimal("50000000000"), currency="JPY")
+    contract = ContractFactory(
+        annual_value=Decimal("50000000000"),
+        currency="JPY",
+        start_date=dt.date(2026, 2, 1),
+        end_date=dt.date(2027, 1, 31),
+    )
     request = RequestFactory().get("/")
     request.user = UserFactory(username="root", is_staff=True, is_superuser=True)
     rate_form = admin.site._registry[ExchangeRate].get_form(request)(
@@ -110,3 +122,98 @@ def test_the_admin_says_the_same_for_a_rate_and_a_contract():
         "reporting currency is at most 999,999,999,999.99. Check the amount, the currency and "
         "its exchange rate."
     ]
+
+
+def nok_world():
+    """NOK rates of 2000 (1,000 EUR, a slip nobody corrected) and 2020 (0.09), and a
+    contract of 500 billion kroner that starts in 2026: the 2020 rate converts it
+    (45 billion euros); the 2000 rate converts no contract at all."""
+    ExchangeRate.objects.create(currency="NOK", day=dt.date(2000, 1, 1), rate=Decimal("1000"))
+    ExchangeRate.objects.create(currency="NOK", day=dt.date(2020, 1, 1), rate=Decimal("0.09"))
+    return ContractFactory(
+        external_id="K-NO",
+        annual_value=Decimal("500000000000"),
+        currency="NOK",
+        start_date=dt.date(2026, 1, 1),
+        end_date=dt.date(2026, 12, 31),
+    )
+
+
+def test_a_rate_that_converts_no_large_contract_passes_at_every_door(tmp_path):
+    nok_world()
+    unchanged = {"currency": "NOK", "day": "2000-01-01", "rate": "1000"}
+    # The API: the stored row re-sent unchanged, and the same day at another rate.
+    response = bulk("exchange-rates", [unchanged])
+    assert response.status_code == 200, response.json()
+    assert bulk("exchange-rates", [{**unchanged, "rate": "2000"}]).status_code == 200
+    # The file import.
+    path = tmp_path / "rates.csv"
+    path.write_text("currency,day,rate\nNOK,2000-01-01,1000\n", encoding="utf-8")
+    out = io.StringIO()
+    call_command("import_csv", "exchange_rates", str(path), stdout=out)
+    assert "1 row" in out.getvalue()
+    assert ExchangeRate.objects.get(currency="NOK", day=dt.date(2000, 1, 1)).rate == Decimal("1000")
+    # The admin's form, editing the stored rate.
+    request = RequestFactory().get("/")
+    request.user = UserFactory(username="root", is_staff=True, is_superuser=True)
+    old = ExchangeRate.objects.get(currency="NOK", day=dt.date(2000, 1, 1))
+    form = admin.site._registry[ExchangeRate].get_form(request, old)(
+        {"currency": "NOK", "day": "2000-01-01", "rate": "1500"}, instance=old
+    )
+    assert form.is_valid(), form.errors
+    # 500,000,000,000 x 0.09: still the 2020 rate's.
+    assert Contract.objects.get().annual_value_reporting == Decimal("45000000000.00")
+
+
+def test_a_rate_is_judged_on_the_contracts_it_will_convert_at_every_door(tmp_path):
+    nok_world()
+    refusal = (
+        "At this rate contract K-NO would be worth 500,000,000,000,000.00 EUR, more than a "
+        "contract's value can be (999,999,999,999.99); check the rate (one NOK in EUR)."
+    )
+    # A rate of 2025-06-01 at 1,000 governs the 2026 contract (500e9 x 1000 = 5e14).
+    late = {"currency": "NOK", "day": "2025-06-01", "rate": "1000"}
+    response = bulk("exchange-rates", [late])
+    assert response.status_code == 400
+    assert response.json()["error"]["rows"] == [{"index": 0, "field": "rate", "message": refusal}]
+    # In one batch with a later rate of 2025-12-01 that takes the contract over, it passes:
+    # the rows are judged together, as they will stand.
+    later = {"currency": "NOK", "day": "2025-12-01", "rate": "0.1"}
+    assert bulk("exchange-rates", [late, later]).status_code == 200
+    assert Contract.objects.get().annual_value_reporting == Decimal("50000000000.00")
+    # The file import refuses a 2026-01-01 rate of 1,000 by line and column.
+    path = tmp_path / "rates.csv"
+    path.write_text("currency,day,rate\nNOK,2026-01-01,1000\n", encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(CommandError, match="1 problem in 1 row; nothing written."):
+        call_command("import_csv", "exchange_rates", str(path), stdout=out, stderr=err)
+    said = out.getvalue() + err.getvalue()
+    assert "line 2" in said and refusal in said, said
+    assert not ExchangeRate.objects.filter(day=dt.date(2026, 1, 1)).exists()
+    # The admin: moving the 2000 rate (1,000) to 2025-12-15 makes it govern the contract.
+    request = RequestFactory().get("/")
+    request.user = UserFactory(username="root", is_staff=True, is_superuser=True)
+    old = ExchangeRate.objects.get(currency="NOK", day=dt.date(2000, 1, 1))
+    form = admin.site._registry[ExchangeRate].get_form(request, old)(
+        {"currency": "NOK", "day": "2025-12-15", "rate": "1000"}, instance=old
+    )
+    assert not form.is_valid()
+    assert form.errors["rate"] == [refusal]
+
+
+def test_a_first_rate_converts_the_contracts_that_start_before_it():
+    # Only a 2020 rate of 0.09; a contract of 2010. A new first rate of 2015 at 1,000
+    # governs the 2010 contract too (before the first rate, the first rate applies).
+    ExchangeRate.objects.create(currency="SEK", day=dt.date(2020, 1, 1), rate=Decimal("0.09"))
+    ContractFactory(
+        external_id="K-SE",
+        annual_value=Decimal("500000000000"),
+        currency="SEK",
+        start_date=dt.date(2010, 1, 1),
+        end_date=dt.date(2010, 12, 31),
+    )
+    response = bulk("exchange-rates", [{"currency": "SEK", "day": "2015-01-01", "rate": "1000"}])
+    assert response.status_code == 400
+    assert response.json()["error"]["rows"][0]["message"].startswith(
+        "At this rate contract K-SE would be worth 500,000,000,000,000.00 EUR"
+    )
