@@ -702,6 +702,16 @@ def file_date(value: str, order: str | None = None) -> str:
     date-time at midnight (what a spreadsheet saves a date as) is that date; another time
     of day is refused rather than cut off."""
     raw = value.strip()
+    if not _ISO_MOMENT.fullmatch(raw) and _ZONED.fullmatch(raw):
+        # A moment in a zone: its date differs from place to place.
+        raise RowError(
+            Worded(
+                gettext_noop(
+                    "%(value)s is a date and time; this field takes a date alone (YYYY-MM-DD)."
+                ),
+                value=repr(value),
+            )
+        )
     iso = _ISO_MOMENT.fullmatch(raw)
     if iso:
         if any(int(part or 0) for part in iso.group(2, 3, 4)):
@@ -727,10 +737,54 @@ def file_date(value: str, order: str | None = None) -> str:
     return _date_part(value, raw, order).isoformat()
 
 
+# A time of day (as _TIME), then what exports write after it for its zone: Z, UTC or GMT
+# (with an offset or not: "UTC+1", "GMT-05:30"), or a bare offset ("+0100", "-05:00").
+_CLOCK = r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[ap]\.?m\.?)?"
+_ZONED = re.compile(
+    r"(.*?" + _CLOCK + r")\s*"
+    r"(?:(?P<utc>Z|UTC|GMT)(?:\s*(?P<sign>[+-])(?P<hours>\d{1,2})(?::?(?P<minutes>\d{2}))?)?"
+    r"|(?P<bare_sign>[+-])(?P<bare_hours>\d{2}):?(?P<bare_minutes>\d{2}))",
+    re.I,
+)
+_NAMED_ZONE = re.compile(r"(.*?" + _CLOCK + r")\s+([A-Za-z][A-Za-z/_]{1,31})", re.I)
+
+
+def _offset(found: re.Match) -> str:
+    """The zone `_ZONED` found, as an ISO 8601 offset (+HH:MM)."""
+    sign = found.group("sign") or found.group("bare_sign") or "+"
+    hours = int(found.group("hours") or found.group("bare_hours") or 0)
+    minutes = int(found.group("minutes") or found.group("bare_minutes") or 0)
+    return f"{sign}{hours:02}:{minutes:02}"
+
+
 def file_moment(value: str, order: str | None = None) -> str:
     """A date-and-time cell of a file as ISO 8601: ISO as it is (with its offset, if
-    any), else a date as `file_date` reads it, then the time (14:30, 2:30 PM)."""
+    any), else a date as `file_date` reads it, then the time (14:30, 2:30 PM), then its
+    zone as exports write it (`UTC`, `GMT+1`, `+0100`: kept as an offset). A zone by
+    name (CET, EST, Europe/Paris) is refused: an abbreviation means different offsets in
+    different places, and the offset is what the row must say."""
     raw = value.strip()
+    zoned = None if _ISO_MOMENT.fullmatch(raw) else _ZONED.fullmatch(raw)
+    if zoned:
+        offset = _offset(zoned)
+        if int(offset[1:3]) > 14:  # the furthest offsets in use are -12:00 and +14:00
+            raise RowError(
+                Worded(gettext_noop("%(value)s is not a real time zone offset."), value=repr(value))
+            )
+        local = file_moment(zoned.group(1), order)
+        return local + offset
+    named = None if _ISO_MOMENT.fullmatch(raw) else _NAMED_ZONE.fullmatch(raw)
+    if named and not re.fullmatch(r"[ap]\.?m\.?", named.group(2), re.I):
+        raise RowError(
+            Worded(
+                gettext_noop(
+                    "%(value)s names its time zone (%(zone)s); give its offset from UTC "
+                    "instead, e.g. 2026-05-01 14:30 +02:00."
+                ),
+                value=repr(value),
+                zone=named.group(2),
+            )
+        )
     if _ISO_MOMENT.fullmatch(raw):
         try:
             parse_datetime(raw)

@@ -229,6 +229,71 @@ def test_interaction_times_as_spreadsheets_write_them(tmp_path):
     )
 
 
+def test_interaction_times_with_the_zone_exports_write_after_them(tmp_path):
+    """CRM and help-desk exports write the zone after the time (" UTC", "GMT+1",
+    "+0100"): each is read as its offset from UTC; a zone by name (CET means +01:00 in
+    Paris and something else elsewhere) is refused by line and column, as is an offset
+    no place has."""
+    from customers.models import Interaction
+
+    CustomerFactory(external_id="C-1")
+    path = write(
+        tmp_path,
+        "external_id;customer;kind;happened_at\n"
+        "I-1;C-1;call;2025-12-31 14:30:00 UTC\n"
+        "I-2;C-1;call;31.12.2025 14:30 GMT+1\n"
+        "I-3;C-1;call;2025-12-31 14:30 +0100\n"
+        "I-4;C-1;call;12/31/2025 2:30 PM -05:30\n"
+        "I-5;C-1;call;2025-12-31T14:30:00.000+0000\n"
+        "I-6;C-1;call;2025-12-31 14:30 CET\n"
+        "I-7;C-1;call;2025-12-31 14:30 +2500\n",
+    )
+    report = csv_io.check("interactions", path, mapping_of(path, "interactions"))
+    assert said(report.problems) == [
+        {
+            "line": 7,
+            "column": "happened_at",
+            "message": "'2025-12-31 14:30 CET' names its time zone (CET); give its offset from "
+            "UTC instead, e.g. 2026-05-01 14:30 +02:00.",
+        },
+        {
+            "line": 8,
+            "column": "happened_at",
+            "message": "'2025-12-31 14:30 +2500' is not a real time zone offset.",
+        },
+    ]
+    path.write_text(path.read_text().rsplit("I-6", 1)[0], encoding="utf-8")
+    report = csv_io.import_file("interactions", path, mapping_of(path, "interactions"))
+    assert said(report.problems) == []
+    stored = dict(Interaction.objects.values_list("external_id", "happened_at"))
+    # 14:30 UTC; 14:30 at +01:00 is 13:30 UTC; 14:30 at -05:30 is 20:00 UTC.
+    assert stored == {
+        "I-1": dt.datetime(2025, 12, 31, 14, 30, tzinfo=dt.UTC),
+        "I-2": dt.datetime(2025, 12, 31, 13, 30, tzinfo=dt.UTC),
+        "I-3": dt.datetime(2025, 12, 31, 13, 30, tzinfo=dt.UTC),
+        "I-4": dt.datetime(2025, 12, 31, 20, 0, tzinfo=dt.UTC),
+        "I-5": dt.datetime(2025, 12, 31, 14, 30, tzinfo=dt.UTC),
+    }
+
+
+def test_a_zoned_moment_in_a_date_column_is_named_as_a_date_and_time(tmp_path):
+    CustomerFactory(external_id="C-1")
+    path = write(
+        tmp_path,
+        "external_id;customer;start_date;end_date;annual_value;currency\n"
+        "K-1;C-1;2025-01-01 00:00 UTC;2025-12-31;100;EUR\n",
+    )
+    report = csv_io.check("contracts", path, mapping_of(path))
+    assert said(report.problems) == [
+        {
+            "line": 2,
+            "column": "start_date",
+            "message": "'2025-01-01 00:00 UTC' is a date and time; this field takes a date "
+            "alone (YYYY-MM-DD).",
+        }
+    ]
+
+
 # --- usage quantities read by the file's decimal mark, as amounts are ------------------
 
 
