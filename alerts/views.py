@@ -55,7 +55,10 @@ INBOX_SORTS = {
 
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    """My live alerts, 25 a page: by status and sign, most revenue at risk first."""
+    """My live alerts, 25 a page: by status and sign, most revenue at risk first. Not
+    for HR, who reads no alerts (the menu does not offer it either)."""
+    if not sees_records(role_of(request.user), "alert"):
+        raise PermissionDenied(_("Your role does not give access to this page."))
     me = employee_of(request.user)
     status = request.GET.get("status", "")
     statuses = [status] if status in Alert.LIVE else ["open", "acknowledged"]

@@ -68,10 +68,12 @@ def exposure(request: HttpRequest) -> HttpResponse:
     )
     today = timezone.localdate()
     rows = exposure_report(as_of=today, employee_ids=ids)
+    # HR reads no risk score, not even summed per person (README "Who sees what").
+    risk_shown = has_role(request.user, MANAGER_ROLES)
     return render(
         request,
         "handover/exposure.html",
-        {"rows": rows[:100], "total": len(rows), "today": today},
+        {"rows": rows[:100], "total": len(rows), "today": today, "risk_shown": risk_shown},
     )
 
 

@@ -317,7 +317,8 @@ PAGE_ROWS = {
     "customer_owners": ("GET", None, SIGNED_IN),
     # Choosing one's language: stored, then back to the page (or home).
     "language": ("POST", None, dict.fromkeys(SIGNED_IN, FOUND)),
-    "alerts:inbox": ("GET", None, SIGNED_IN),
+    # HR reads no alerts: the inbox is refused, as the menu does not offer it.
+    "alerts:inbox": ("GET", None, {**SIGNED_IN, "hr": DENIED}),
     # Acting on an alert is for the people it is routed to (Ann's own alerts); one on a
     # customer the reader does not see is not found (a 403 would say it exists).
     "alerts:act": (

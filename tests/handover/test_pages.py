@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from handover import services
 from handover.models import HandoverPlan
@@ -106,6 +107,24 @@ def test_exposure_and_what_if_pages_show_the_figures(client, team):
     page = client.get(reverse("handover:what_if", args=[team.leo.pk])).content.decode()
     assert "What if Leo leaves?" in page and "32,000" in page and "Ada" in page
     assert not HandoverPlan.objects.exists()  # a preview changes nothing
+
+
+def test_hr_reads_key_person_exposure_without_the_value_at_risk(client, team):
+    from handover.selectors import exposure_report
+
+    leo = next(
+        row
+        for row in exposure_report(as_of=timezone.localdate(), employee_ids=None)
+        if row.name == "Leo"
+    )
+    assert leo.value_at_risk > 0  # the fixture's scores put some of Leo's value at risk
+    login(client, Employee.Role.HR, "Hana")
+    page = client.get(reverse("handover:exposure")).content.decode()
+    assert "Leo" in page and "160,000" in page  # names and the value owned
+    assert ">Value at risk<" not in page and "value at risk" not in page
+    admin = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    assert ">Value at risk<" in client.get(reverse("handover:exposure")).content.decode()
 
 
 def test_hr_previews_a_leaver_by_name_and_value_without_risk(
