@@ -384,7 +384,19 @@ def my_steps(request: HttpRequest) -> HttpResponse:
     page = Paginator(steps.order_by("due_on", "id"), STEPS_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    forms = [(step, StepDoneForm(step=step, prefix=f"step-{step.pk}")) for step in page]
+    # A refused form comes back as it was typed, open, with its errors (complete_step).
+    kept = request.session.pop(REFUSED_STEP_KEY, None) or {}
+    forms = [
+        (
+            step,
+            StepDoneForm(
+                kept["data"] if kept.get("step") == step.pk else None,
+                step=step,
+                prefix=f"step-{step.pk}",
+            ),
+        )
+        for step in page
+    ]
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -445,6 +457,10 @@ def complete_steps(request: HttpRequest) -> HttpResponse:
     return redirect("handover:my_steps")
 
 
+# The session key under which a refused step form's typed values wait for my steps.
+REFUSED_STEP_KEY = "handover_refused_step"
+
+
 @login_required
 @post_only("handover:my_steps")
 def complete_step(request: HttpRequest, step_id: int) -> HttpResponse:
@@ -469,9 +485,15 @@ def complete_step(request: HttpRequest, step_id: int) -> HttpResponse:
                 messages.error(request, f"{step}: {problem}")
         else:
             messages.success(request, _("%(step)s done.") % {"step": step})
+            return redirect("handover:my_steps")
     else:
         for field, problems in form.errors.items():
             messages.error(request, f"{step}: {field}: {' '.join(problems)}")
+    # Refused: what was typed waits for the list, which shows this form again with it.
+    request.session[REFUSED_STEP_KEY] = {
+        "step": step.pk,
+        "data": {key: request.POST[key] for key in request.POST if key.startswith(form.prefix)},
+    }
     return redirect("handover:my_steps")
 
 

@@ -226,3 +226,40 @@ def test_marking_steps_of_a_cancelled_departure_done_says_why_nothing_happened(c
     ) in response.content.decode()
     intro.refresh_from_db()
     assert intro.done_at is None
+
+
+def test_a_refused_follow_up_comes_back_with_what_was_typed(client, plan_world):
+    team, plan = plan_world
+    services.accept_successors(plan=plan, by=team.mona)  # C1 -> Ada
+    team.ada.user = UserFactory(username="ada")
+    team.ada.save()
+    step = HandoverStep.objects.filter(
+        task__customer=team.c1, kind="follow_up", assignee=team.ada
+    ).first()
+    assert step is not None
+    client.force_login(team.ada.user)
+    note = "Called Ines: the renewal <depends> on the Q3 price list."
+    prefix = f"step-{step.pk}"
+    # Satisfaction 11 is refused by the form.
+    page = client.post(
+        reverse("handover:complete_step", args=[step.pk]),
+        {f"{prefix}-note": note, f"{prefix}-satisfaction": "11"},
+        follow=True,
+    ).content.decode()
+    assert "Called Ines: the renewal &lt;depends&gt; on the Q3 price list." in page
+    assert 'value="11"' in page and "<details open>" in page
+    # A valid form the service refuses (C1's owner has not changed yet: a follow-up
+    # comes after the handover): the typed text is still there.
+    page = client.post(
+        reverse("handover:complete_step", args=[step.pk]),
+        {f"{prefix}-note": note, f"{prefix}-satisfaction": "7"},
+        follow=True,
+    ).content.decode()
+    assert "it can be marked done once the ownership of C1 has changed" in page
+    assert "Called Ines: the renewal &lt;depends&gt; on the Q3 price list." in page
+    assert 'value="7"' in page and "<details open>" in page
+    # Shown once: the next visit shows an empty form, closed.
+    page = client.get(reverse("handover:my_steps")).content.decode()
+    assert "Called Ines" not in page and "<details open>" not in page
+    step.refresh_from_db()
+    assert step.done_at is None and step.note == ""
