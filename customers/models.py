@@ -253,8 +253,12 @@ class Customer(models.Model):
         changed_by: Employee | None = None,
         change_reason: str = "",
         change_reason_params: dict | None = None,
+        change_on: dt.date | None = None,
         **kwargs,
     ):
+        """Save; an owner change closes the role's ownership period and opens the new
+        owner's on `change_on` (today unless given: a handover done after the leaver's
+        last day dates it on that day, as the last-day job does)."""
         with transaction.atomic():
             super().save(*args, **kwargs)
             for role, field in (
@@ -267,7 +271,7 @@ class Customer(models.Model):
                         customer=self,
                         role=role,
                         new_owner_id=new_id,
-                        on=timezone.localdate(),
+                        on=change_on or timezone.localdate(),
                         changed_by=changed_by,
                         reason=change_reason,
                         reason_params=change_reason_params,

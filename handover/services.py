@@ -509,7 +509,9 @@ def change_ownership(*, task: HandoverTask, by: Employee | None) -> HandoverTask
         raise ValidationError({"successor": unable[task.successor_id]})
     plan = task.plan
     leaver = plan.employee
-    today = timezone.localdate()
+    # Done after the last day, the change is dated on it, as the last-day job dates it:
+    # the leaver owned nothing past the day their access ended.
+    today = min(timezone.localdate(), plan.last_day)
     with transaction.atomic():
         # The plan locked, then the task read again: a cancellation or a second click
         # committed meanwhile is seen, never undone.
@@ -531,6 +533,7 @@ def change_ownership(*, task: HandoverTask, by: Employee | None) -> HandoverTask
                 changed_by=by,
                 change_reason=OwnershipReason.HANDOVER_LEAVES,
                 change_reason_params={"name": leaver.name, "day": plan.last_day.isoformat()},
+                change_on=today,
             )
         task.ownership_changed_on = today
         task.save(update_fields=["ownership_changed_on"])

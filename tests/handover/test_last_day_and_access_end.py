@@ -69,6 +69,40 @@ def test_a_customer_given_after_the_last_day_is_handed_over_with_an_honest_histo
     assert plan.tasks.filter(ownership_changed_on__isnull=True).count() == 0
 
 
+def test_a_handover_done_by_hand_after_the_last_day_is_dated_on_it_as_the_night_dates_it(
+    client, team, django_capture_on_commit_callbacks
+):
+    """The leaver's access ended with their last day: a manager who marks the ownership
+    change done today (before the night did) ends the leaver's period on the last day,
+    the successor's starting there, as the last-day job writes it for the others."""
+    plan = leave_yesterday(team, django_capture_on_commit_callbacks)
+    OwnershipPeriod.objects.update(started_on=dt.date(2024, 1, 1))
+    services.accept_successors(plan=plan, by=team.mona)
+    task = plan.tasks.get(customer=team.c1, role="primary")
+    step = task.steps.get(kind="ownership_change")
+    team.mona.user = UserFactory(username="mona")
+    team.mona.save()
+    client.force_login(team.mona.user)
+
+    response = client.post(reverse("handover:complete_step", args=[step.pk]))
+
+    assert response.status_code == 302
+    leo_c1, successor_c1 = OwnershipPeriod.objects.filter(
+        customer=team.c1, role="primary"
+    ).order_by("id")
+    assert (leo_c1.employee, leo_c1.ended_on) == (team.leo, YESTERDAY)
+    assert (successor_c1.employee_id, successor_c1.started_on) == (task.successor_id, YESTERDAY)
+    task.refresh_from_db()
+    assert task.ownership_changed_on == YESTERDAY
+    # The night then hands the rest over on the same day, and leaves C1 as it is.
+    nightly.process_handovers(as_of=TODAY)
+    ended = set(
+        OwnershipPeriod.objects.filter(employee=team.leo).values_list("ended_on", flat=True)
+    )
+    assert ended == {YESTERDAY}
+    assert OwnershipPeriod.objects.filter(customer=team.c1, role="primary").count() == 2
+
+
 def test_when_the_manager_is_leaving_too_the_next_manager_up_takes_the_customers(
     team, django_capture_on_commit_callbacks, mailoutbox
 ):
