@@ -143,15 +143,24 @@ def _check_rows(
                     )
                 )
             seen.setdefault(key, lines[index])
+        key_fields = {"customer" if n == "customer_id" else n for n in upsert.KINDS[kind].key}
         for error in errors:
-            if getattr(error["message"], "code", error["message"]).endswith("of this request."):
-                continue  # repeated ids are reported by line above, across chunks too
+            message = error["message"]
+            if getattr(message, "code", message).endswith("of this request."):
+                if error["field"] in key_fields:
+                    continue  # repeated ids are reported by line above, across chunks too
+                if getattr(message, "code", "") == _ALSO_IN_ROW:
+                    # Another value that must name one record (an e-mail, a team's name),
+                    # given twice: said by the file's lines.
+                    message = Worded(
+                        gettext_noop("%(value)s is also on line %(line)s."),
+                        value=message.params["value"],
+                        line=lines[message.params["row"]],
+                    )
             index = error["index"]
             if (index, error["field"]) in reported:
                 continue  # the value could not be read; said above
-            found.append(
-                (lines[index], column_of.get(error["field"], error["field"]), error["message"])
-            )
+            found.append((lines[index], column_of.get(error["field"], error["field"]), message))
         found.sort(key=lambda problem: (problem[0], position.get(problem[1], -1)))
         for line, column, message in found:
             report.add(line, column, message)
@@ -215,11 +224,29 @@ def import_file(
             for key, message in moved.moved:
                 report.add(line_of.get(key, 1), column_of.get("customer", "customer"), message)
             return
-        except DatabaseError:
+        except DatabaseError as error:
             # A row the rules pass but the database refuses (a contract whose value in
             # the reporting currency overflows): name it; the import writes nothing.
-            for line, column, message in _refused_rows(kind, chunk, present):
+            refused = _refused_rows(kind, chunk, present)
+            for line, column, message in refused:
                 report.add(line, column_of.get(column, column), message)
+            if not refused:
+                # Refused together, each row passing alone (two rows naming one record
+                # by another value the database keeps unique): never reported as written.
+                text = str(error).strip().splitlines()
+                report.add(
+                    chunk[0][0],
+                    None,
+                    Worded(
+                        gettext_noop(
+                            "The database refused lines %(first)s to %(last)s together, "
+                            "though each passes alone: %(reason)s."
+                        ),
+                        first=chunk[0][0],
+                        last=chunk[-1][0],
+                        reason=text[0] if text else str(error),
+                    ),
+                )
             return
         report.created += outcome.created
         report.updated += outcome.updated
@@ -252,6 +279,10 @@ def import_file(
             transaction.set_rollback(True)
             report.created = report.updated = report.unchanged = 0
     return report
+
+
+# The batch rules' message for a value that must name one record given on two rows.
+_ALSO_IN_ROW = "%(value)s is also in row %(row)s of this request."
 
 
 class _TryOnly(Exception):

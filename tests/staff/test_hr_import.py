@@ -4,6 +4,7 @@ the API's bulk endpoints. Files are shaped like HR exports: a byte-order mark,
 semicolons, the HR system's own column names, managers listed after their reports."""
 
 import datetime as dt
+import io
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -499,3 +500,67 @@ def test_only_importers_may_bulk_upsert_employees():
     api, _ = integration_client(role="read")
     response = api.post("/api/v1/employees/bulk/", {"rows": []}, format="json")
     assert response.status_code == 403
+
+
+def test_one_e_mail_on_two_lines_is_refused_by_line_not_reported_as_written(tmp_path):
+    """The API refuses two rows with one e-mail ("is also in row 0 of this request");
+    the file said "2 rows: 0 new" and wrote nothing. Now the file names the line."""
+    path = write(
+        tmp_path,
+        EMPLOYEES_HEADER
+        + "E1;Ann Alm;same@example.com;;;2019-01-01;;\n"
+        + "E2;Bea Berg;SAME@example.com ;;;2020-01-01;;\n",
+    )
+    for report in (run("employees", path, check=True), run("employees", path)):
+        assert said(report.problems) == [
+            {
+                "line": 3,
+                "column": "Work Email",
+                "message": "'SAME@example.com' is also on line 2.",
+            }
+        ]
+        assert (report.created, report.updated, report.unchanged) == (0, 0, 0)
+    assert not Employee.objects.exists()
+    with pytest.raises(CommandError, match="1 problem"):
+        call_command("import_csv", "employees", str(path), stdout=io.StringIO())
+
+
+def test_team_names_differing_in_case_are_refused_by_line(tmp_path):
+    path = write(tmp_path, "external_id,name\nTT-1,Sales\nTT-2,sales \n", "teams.csv")
+    report = run("teams", path)
+    assert said(report.problems) == [
+        {"line": 3, "column": "name", "message": "'sales' is also on line 2."}
+    ]
+    assert not Team.objects.exists()
+
+
+def test_rows_the_database_refuses_only_together_are_never_reported_as_written(
+    tmp_path, monkeypatch
+):
+    """Were a rule of the batch to miss two rows naming one record (here: the e-mail
+    rule switched off), the database's refusal of the pair is reported on their lines,
+    not "2 rows: 0 new"."""
+    from staff.imports import employees
+
+    real = employees._repeated
+    monkeypatch.setattr(
+        employees,
+        "_repeated",
+        lambda rows, errors, name, **key: (
+            None if name == "email" else real(rows, errors, name, **key)
+        ),
+    )
+    path = write(
+        tmp_path,
+        EMPLOYEES_HEADER
+        + "E1;Ann Alm;same@example.com;;;2019-01-01;;\n"
+        + "E2;Bea Berg;same@example.com;;;2020-01-01;;\n",
+    )
+    report = run("employees", path)
+    [problem] = said(report.problems)
+    assert (problem["line"], problem["column"]) == (2, None)
+    assert problem["message"].startswith(
+        "The database refused lines 2 to 3 together, though each passes alone: "
+    )
+    assert (report.created, report.updated, report.unchanged) == (0, 0, 0)
+    assert not Employee.objects.exists()
