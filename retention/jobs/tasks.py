@@ -6,7 +6,21 @@ from celery.signals import worker_ready
 from retention.jobs import steps
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    # The database not answering before the step is claimed (a restart, a moment of
+    # refused connections): the message is sent again with a backoff of 2, 4, 8 ... s
+    # (at most a minute), instead of being acknowledged and lost until the watchdog
+    # resends it (JOBS_RESEND_SECONDS later). A failure inside the step is the step's
+    # own to record and retry (steps._failed).
+    autoretry_for=steps.TRANSIENT,
+    retry_backoff=2,
+    retry_backoff_max=60,
+    retry_jitter=False,
+    max_retries=12,
+)
 def run_step(step_id: int) -> dict:
     """One durable step (retention/jobs/steps.py): claimed, beaten on while it runs, recorded."""
     return steps.run_step(step_id)
