@@ -11,6 +11,7 @@ from django.utils.translation import ngettext
 
 from handover.chain import acting_manager
 from handover.models import HandoverPlan, HandoverTask
+from retention.jobs import steps as job_steps
 from staff.language import language_of
 from staff.models import Employee
 
@@ -37,7 +38,8 @@ def notify_start(plan: HandoverPlan, *, new_count: int) -> Employee | None:
                 )
                 % values
             )
-        send_mail(subject, body, None, [manager.email])
+        with job_steps.mail_server_errors():
+            send_mail(subject, body, None, [manager.email])
     return manager
 
 
@@ -73,4 +75,5 @@ def notify_successors(plan: HandoverPlan, tasks: list[HandoverTask]) -> None:
                     )
                     % values
                 )
-        send_mail(subject, body, None, [employee.email])
+        with job_steps.mail_server_errors():
+            send_mail(subject, body, None, [employee.email])

@@ -116,16 +116,17 @@ def _notify(warning: AccessWarning) -> list[str]:
                 "exports": warning.exports,
                 "average": f"{warning.daily_average:.1f}",
             }
-            send_mail(
-                gettext("Customer data access: %(name)s on %(day)s") % values,
-                gettext(
-                    "%(kind)s.\n%(name)s viewed or exported %(touched)s customer records on "
-                    "%(day)s (exports: %(exports)s); their daily average over the 30 days "
-                    "before was %(average)s.\nThe details are in the audit trail (admin: Audit "
-                    "events)."
+            with steps.mail_server_errors():
+                send_mail(
+                    gettext("Customer data access: %(name)s on %(day)s") % values,
+                    gettext(
+                        "%(kind)s.\n%(name)s viewed or exported %(touched)s customer records on "
+                        "%(day)s (exports: %(exports)s); their daily average over the 30 days "
+                        "before was %(average)s.\nThe details are in the audit trail (admin: Audit "
+                        "events)."
+                    )
+                    % values,
+                    None,
+                    addresses,
                 )
-                % values,
-                None,
-                addresses,
-            )
     return to

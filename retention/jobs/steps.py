@@ -26,6 +26,7 @@ import contextvars
 import datetime as dt
 import logging
 import os
+import smtplib
 import socket
 import threading
 import time
@@ -61,6 +62,13 @@ class TakenOver(Exception):  # noqa: N818 - what happened, not an error of the s
 
 class StepFailed(Exception):
     """A step that cannot complete, for a reason a re-run will not fix by itself."""
+
+
+class MailServerUnavailable(Exception):
+    """The mail server could not be reached, or dropped the connection: no e-mail of the
+    step can go out now. The step stops (what it marked sent stays marked) and is tried
+    again with a backoff, as after a database outage, instead of setting every reader
+    aside as refused."""
 
 
 @dataclass
@@ -434,7 +442,7 @@ def _step_message(error: Exception) -> Worded | Joined:
 
 
 def _failed(step: JobStep, me: str, error: Exception) -> dict:
-    transient = isinstance(error, TRANSIENT)
+    transient = isinstance(error, (*TRANSIENT, MailServerUnavailable))
     message = _step_message(error)
     # The raw text for admins; where the step said why, its message is all there is.
     carried = error.args[0] if error.args else None
@@ -446,6 +454,11 @@ def _failed(step: JobStep, me: str, error: Exception) -> dict:
             delay = min(2**step.attempts, 60)
             retry = Worded(
                 gettext_noop(
+                    "The mail server did not answer (attempt %(attempt)s); trying again in "
+                    "%(seconds)s s."
+                )
+                if isinstance(error, MailServerUnavailable)
+                else gettext_noop(
                     "The database did not answer (attempt %(attempt)s); trying again in "
                     "%(seconds)s s."
                 ),
@@ -651,7 +664,7 @@ def each_or_set_aside(
         try:
             with transaction.atomic():
                 results.append(do(item))
-        except TRANSIENT:
+        except (*TRANSIENT, MailServerUnavailable):
             raise
         except Exception as error:  # noqa: BLE001 - one item's fault is recorded, not fatal
             logger.exception("Setting aside %s", item)
@@ -659,12 +672,59 @@ def each_or_set_aside(
     return results
 
 
+def _mail_server_unavailable(error: BaseException) -> bool:
+    """Whether `error` says the mail server is out of reach (refused or timed out
+    connections, a dropped connection, a 421 "service not available", a failed
+    greeting or login) rather than refusing one message or address."""
+    if isinstance(
+        error,
+        smtplib.SMTPServerDisconnected
+        | smtplib.SMTPConnectError
+        | smtplib.SMTPHeloError
+        | smtplib.SMTPAuthenticationError,
+    ):
+        return True
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code == 421
+    return isinstance(error, OSError) and not isinstance(error, smtplib.SMTPException)
+
+
+@contextlib.contextmanager
+def mail_server_errors():
+    """Around sending e-mail in a step: a mail server out of reach raises
+    MailServerUnavailable, worded with the server and what went wrong."""
+    try:
+        yield
+    except Exception as error:
+        if not _mail_server_unavailable(error):
+            raise
+        raise MailServerUnavailable(
+            Worded(
+                gettext_noop(
+                    "The mail server %(server)s did not answer or closed the connection "
+                    "(%(reason)s); nothing more was sent."
+                ),
+                server=f"{settings.EMAIL_HOST}:{settings.EMAIL_PORT}",
+                reason=str(error) or type(error).__name__,
+            )
+        ) from error
+
+
+@contextlib.contextmanager
 def mail_connection():
     """One connection to the mail server for a step's e-mails, opened now (a server that
-    cannot be reached fails the step before anything is recorded as sent)."""
+    cannot be reached fails the step, to be retried, before anything is recorded as
+    sent), closed after."""
     from django.core.mail import get_connection
 
-    return get_connection()
+    mail = get_connection()
+    with mail_server_errors():
+        mail.open()
+    try:
+        yield mail
+    finally:
+        with contextlib.suppress(Exception):  # a dropped connection has nothing to close
+            mail.close()
 
 
 def send_or_set_aside(mail, messages: list[tuple[object, object]], *, describe) -> list:
@@ -676,7 +736,10 @@ def send_or_set_aside(mail, messages: list[tuple[object, object]], *, describe) 
     refused = []
     for item, message in messages:
         try:
-            mail.send_messages([message])
+            with mail_server_errors():
+                mail.send_messages([message])
+        except MailServerUnavailable:
+            raise  # no message can go out: the step is retried
         except Exception as error:  # noqa: BLE001 - one message's fault is recorded, not fatal
             logger.exception("Setting aside %s", item)
             record = describe(item)

@@ -17,6 +17,9 @@ class Mailbox:
     refuse_rcpt: dict[str, str] = field(default_factory=dict)  # address -> "550 ..."
     refuse_data: dict[str, str] = field(default_factory=dict)  # address -> "554 ..."
     received: list[tuple[list[str], bytes]] = field(default_factory=list)
+    # Hang up on the connection after this many messages were taken (a server that
+    # goes away mid-send); None: never.
+    drop_after: int | None = None
 
 
 class _Session(socketserver.StreamRequestHandler):
@@ -54,6 +57,8 @@ class _Session(socketserver.StreamRequestHandler):
                 while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
                     body += chunk
                 refused = [box.refuse_data[a] for a in recipients if a in box.refuse_data]
+                if box.drop_after is not None and len(box.received) >= box.drop_after:
+                    return  # gone without an answer
                 if refused:
                     self.reply(refused[0])
                 else:

@@ -103,3 +103,50 @@ def test_a_mended_address_gets_its_digest_on_the_next_run(people, mail_server): 
     extra[2].save()
     assert send_digests(day=AS_OF) == 1  # am8's message is refused again
     assert [recipients for recipients, _ in mail_server.received] == [["am3.new@example.com"]]
+
+
+def test_a_mail_server_out_of_reach_retries_the_step_and_sets_nobody_aside(
+    people,  # noqa: F811
+    settings,
+):
+    """Nothing listens on the mail port: the step is queued again with a backoff, saying
+    the mail server did not answer; nobody is set aside as refused, nothing marked sent."""
+    from tests.support.faults import free_port
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 5
+    step = run_digest_step()
+    assert (step.status, step.attempts, step.retries) == ("queued", 1, 1)
+    assert step.error_text == "The mail server did not answer (attempt 1); trying again in 2 s."
+    assert step.error.startswith(f"The mail server 127.0.0.1:{settings.EMAIL_PORT} did not answer")
+    assert not step.set_aside.exists()
+    assert not DigestSent.objects.filter(day=AS_OF, handed_over=True).exists()
+
+
+def test_a_mail_server_that_hangs_up_mid_send_retries_the_step_and_every_digest_goes_out(
+    people,  # noqa: F811
+    settings,
+):
+    """The server takes three digests, then drops the connection: the step stops and is
+    retried (the others were all set aside as refused, the step "done"); the retry sends
+    every digest not marked sent, so everybody gets theirs."""
+    world, extra = people
+    everyone = sorted(
+        [world.e1.email, world.e3.email] + [f"am{k}@example.com" for k in range(1, 11)]
+    )
+    box = Mailbox(drop_after=3)
+    with sending_to(settings, box):
+        step = run_digest_step()
+        assert (step.status, step.retries) == ("queued", 1)
+        assert not step.set_aside.exists()
+        assert len(box.received) == 3
+        box.drop_after = None
+        with steps.in_this_process():
+            steps.run_step(step.pk)
+    step.refresh_from_db()
+    assert step.status == "done" and step.attempts == 2
+    delivered = {to for recipients, _ in box.received for to in recipients}
+    assert sorted(delivered) == everyone
+    assert DigestSent.objects.filter(day=AS_OF, handed_over=True).count() == 12

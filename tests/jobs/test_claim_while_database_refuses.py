@@ -58,6 +58,7 @@ def test_a_step_taken_while_the_database_refuses_runs_once_it_answers_again():
     worker = Worker(queue, beat=False, environment={"JOBS_RESEND_SECONDS": "3600"})
     try:
         wait_for(lambda: "ready" in worker.log_path.read_text(), 60, "the worker", logs=[worker])
+        connection.ensure_connection()  # this test's own connection stays open
         allow_connections(False)
         try:
             step = steps.add_step(
