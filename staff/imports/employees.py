@@ -52,9 +52,17 @@ def _validate_employees(
             "hired_on",
             "status",
             "departure_date",
+            "departure_reason",
+            "departure_voluntary",
         )
     )
     by_key = {e["external_id"]: e for e in stored if e["external_id"]}
+    # The batch's own people by e-mail: a manager may be named by it, as by external id.
+    batch_by_address = {
+        email_key(row["email"]): row["external_id"]
+        for row in rows
+        if row.get("email") and row.get("external_id")
+    }
     by_address = {email_key(e["email"]): e for e in stored}
     teams = _teams_named(row["team"] for row in rows if row.get("team"))
     managers = _employees_named(row["manager"] for row in rows if row.get("manager"))
@@ -167,6 +175,16 @@ def _validate_employees(
                 row["manager_id"] = managers[manager]
             elif manager in keys:  # further down the batch: set once it is written
                 row["manager_key"] = manager
+            elif email_key(manager) in batch_by_address:  # by e-mail, further down
+                if batch_by_address[email_key(manager)] == row["external_id"]:
+                    _error(
+                        errors,
+                        index,
+                        "manager",
+                        Worded(gettext_noop("An employee cannot be their own manager.")),
+                    )
+                else:
+                    row["manager_key"] = batch_by_address[email_key(manager)]
             else:
                 _no_such_manager(errors, index, manager)
         _departure(row, index, errors, given, before, owning, earliest, name_of)
@@ -251,6 +269,22 @@ def _departure(row, index, errors, given, before, owning, earliest, name_of) -> 
                     last_day=str(recorded),
                 ),
             )
+            return
+        # The same last day: the HR system may correct whether it was voluntary and why
+        # (what the outcomes of departures are pooled by); a value not given, or not
+        # read, keeps what is recorded.
+        correction = {}
+        voluntary = row.get("leaving_voluntary")
+        if (
+            given("leaving_voluntary")
+            and voluntary is not None
+            and voluntary != before["departure_voluntary"]
+        ):
+            correction["voluntary"] = voluntary
+        reason = (row.get("leaving_reason") or "").strip()[:200]
+        if given("leaving_reason") and reason and reason != before["departure_reason"]:
+            correction["reason"] = reason
+        row["departure_correction"] = correction
         return
     row["leaving_reason"] = (row.get("leaving_reason") or "").strip() or DEFAULT_LEAVING_REASON
     row["leaving_voluntary"] = row.get("leaving_voluntary")
@@ -294,6 +328,7 @@ def _departure(row, index, errors, given, before, owning, earliest, name_of) -> 
 def _write_employees(rows: list[dict], present: set[str] | None) -> tuple[int, int]:
     """New employees created (no login), changed ones updated (only what differs); then
     the managers, as every employee of the batch now exists; then the departures."""
+    from handover.models import HandoverPlan
     from handover.services import recommend_again, start_departure
 
     def given(name: str) -> bool:
@@ -357,6 +392,17 @@ def _write_employees(rows: list[dict], present: set[str] | None) -> tuple[int, i
             is_active=False
         )
         recommend_again(leaver_ids=[row["id"] for row in past])
+    for row in rows:  # a recorded departure's voluntary flag or reason corrected
+        correction = row.get("departure_correction")
+        if not correction:
+            continue
+        Employee.objects.filter(pk=row["id"]).update(
+            **{f"departure_{name}": value for name, value in correction.items()}
+        )
+        HandoverPlan.objects.filter(employee_id=row["id"]).exclude(
+            status=HandoverPlan.Status.CANCELLED
+        ).update(**correction)
+        changed.add(row["id"])
     leaving = [row for row in rows if row["departure"] == "start"]
     employees = Employee.objects.in_bulk([row["id"] for row in leaving])
     for row in leaving:  # one plan per leaver, as HR records them: a handful per file

@@ -564,3 +564,65 @@ def test_rows_the_database_refuses_only_together_are_never_reported_as_written(
     )
     assert (report.created, report.updated, report.unchanged) == (0, 0, 0)
     assert not Employee.objects.exists()
+
+
+def test_a_recorded_departure_takes_the_hr_system_s_correction_of_voluntary_and_reason(
+    tmp_path,
+):
+    """HR corrects a resignation to a dismissal after the departure was recorded: the
+    file and the API correct the voluntary flag and the reason (the outcomes of
+    departures are pooled by them), reported as a change, not "unchanged"."""
+    leaver = EmployeeFactory(
+        external_id="E2", email="bea@example.com", hired_on=dt.date(2020, 1, 1)
+    )
+    CustomerFactory(primary_owner=leaver)
+    last_day = today() + dt.timedelta(days=30)
+    row = f"E2;Bea Berg;bea@example.com;;;2020-01-01;{last_day};"
+    assert run("employees", write(tmp_path, EMPLOYEES_HEADER + row + "Resigned\n")).updated == 1
+    plan = HandoverPlan.objects.get(employee=leaver)
+    assert plan.voluntary is True
+
+    corrected = run("employees", write(tmp_path, EMPLOYEES_HEADER + row + "Involuntary\n"))
+
+    assert (corrected.problem_count, corrected.updated, corrected.unchanged) == (0, 1, 0)
+    plan.refresh_from_db()
+    leaver.refresh_from_db()
+    assert (plan.voluntary, leaver.departure_voluntary) == (False, False)
+    assert plan.last_day == last_day and plan.status == "open"
+    response = integration_client()[0].post(
+        "/api/v1/employees/bulk/",
+        {
+            "rows": [
+                {
+                    "external_id": "E2",
+                    "name": "Bea Berg",
+                    "email": "bea@example.com",
+                    "start_date": "2020-01-01",
+                    "leaving_date": last_day.isoformat(),
+                    "leaving_voluntary": False,
+                    "leaving_reason": "Dismissed for cause",
+                }
+            ]
+        },
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    plan.refresh_from_db()
+    leaver.refresh_from_db()
+    assert (plan.reason, leaver.departure_reason) == ("Dismissed for cause", "Dismissed for cause")
+    assert HandoverPlan.objects.count() == 1
+    # Sent again unchanged: nothing to correct.
+    again = run("employees", write(tmp_path, EMPLOYEES_HEADER + row + "Involuntary\n"))
+    assert (again.updated, again.unchanged) == (0, 1)
+
+
+def test_a_manager_named_by_the_e_mail_of_a_later_row_is_that_row(tmp_path):
+    path = write(
+        tmp_path,
+        EMPLOYEES_HEADER
+        + "E2;Bea Berg;bea@example.com;;YAN@example.com;2020-01-01;;\n"
+        + "E1;Yan Yu;yan@example.com;;;2019-01-01;;\n",
+    )
+    report = run("employees", path)
+    assert report.problem_count == 0, report.problems
+    assert Employee.objects.get(external_id="E2").manager.external_id == "E1"
