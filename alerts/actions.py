@@ -67,6 +67,14 @@ def record_action(
                 % {"day": taken_on, "name": customer.name, "since": customer.customer_since}
             }
         )
+    if customer.churned_on and taken_on > customer.churned_on:
+        # After the churn the action saves nothing: the save rate could never settle it.
+        raise ValidationError(
+            {
+                "taken_on": _("%(day)s is after %(name)s churned (%(churned)s).")
+                % {"day": taken_on, "name": customer.name, "churned": customer.churned_on}
+            }
+        )
     score = RiskScore.objects.current().filter(customer=customer).first()
     action = RetentionAction.objects.create(
         customer=customer,

@@ -146,6 +146,36 @@ def test_a_retention_action_is_dated_within_the_customer_s_life_with_us(alert, t
     assert fine.status_code == 201
 
 
+def test_a_retention_action_after_the_customer_churned_is_refused(alert):
+    """An action dated after the churn saves nothing, and the save rate could never
+    settle it (pending for ever): refused; on the churn day itself it is taken."""
+    from customers.models import ChurnReason, Customer
+
+    Customer.objects.filter(pk=alert.customer_id).update(
+        name="Acme",
+        status="churned",
+        churned_on=dt.date(2025, 6, 30),
+        churn_reason=ChurnReason.PRICE,
+    )
+    api, _ = user_client(alert.owner.user)
+    response = api.post(
+        "/api/v1/retention-actions/",
+        {"customer": alert.customer_id, "kind": "call", "taken_on": "2025-07-01"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["taken_on"] == [
+        "2025-07-01 is after Acme churned (2025-06-30)."
+    ]
+    assert not RetentionAction.objects.exists()
+    on_the_day = api.post(
+        "/api/v1/retention-actions/",
+        {"customer": alert.customer_id, "kind": "call", "taken_on": "2025-06-30"},
+        format="json",
+    )
+    assert on_the_day.status_code == 201
+
+
 def test_a_retention_action_s_kind_is_read_as_the_bulk_endpoints_read_choices(alert):
     """Trimmed and in any case ("CALL "), ASCII letters only: one rule at every door."""
     api, _ = user_client(alert.owner.user)
