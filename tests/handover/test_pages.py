@@ -148,3 +148,39 @@ def test_hr_previews_a_leaver_by_name_and_value_without_risk(
     client.force_login(team.mona.user)
     page = client.get(reverse("handover:what_if", args=[team.leo.pk])).content.decode()
     assert ">Risk<" in page and ">Priority<" in page and "interactions in" in page
+
+
+def test_the_plan_page_has_no_form_inside_another_and_hr_saves_the_exit_notes(
+    client, team, django_capture_on_commit_callbacks
+):
+    """Browsers drop a form nested in another (HTML forbids it): the exit-interview notes
+    had a form of their own inside the page's."""
+    from html.parser import HTMLParser
+
+    class Forms(HTMLParser):
+        depth = deepest = 0
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "form":
+                self.depth += 1
+                self.deepest = max(self.deepest, self.depth)
+
+        def handle_endtag(self, tag):
+            if tag == "form":
+                self.depth -= 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        plan = services.start_departure(
+            employee=team.leo, last_day=LAST_DAY, reason="New job", voluntary=True, by=None
+        )
+    login(client, Employee.Role.HR, "Hana")
+    url = reverse("handover:plan", args=[plan.pk])
+    page = client.get(url).content.decode()
+    forms = Forms()
+    forms.feed(page)
+    assert 'name="exit_interview_notes"' in page
+    assert (forms.deepest, forms.depth) == (1, 0)
+    response = client.post(url, {"save_notes": "1", "exit_interview_notes": "Wants a reference."})
+    assert response.status_code == 302
+    plan.refresh_from_db()
+    assert plan.exit_interview_notes == "Wants a reference."
