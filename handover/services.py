@@ -303,18 +303,28 @@ def _steps_for(
     # of a departure that is only being planned, and cannot act on it.
     successor_id = task.successor_id
     lead = dt.timedelta(days=settings.KNOWLEDGE_TRANSFER_LEAD_DAYS)
+    # A departure recorded after its last day (HR late, within DEPARTURE_GRACE_DAYS):
+    # the leaver's access has ended, so neither their knowledge transfer nor a joint
+    # introduction can happen any more. They are made not to do, rather than overdue
+    # from the start and escalated to the manager the first night.
+    too_late = plan.last_day < today
+    late_note = "Not to do: the last day had passed when the departure was recorded."
     steps = [
         HandoverStep(
             task=task,
             kind=Kind.KNOWLEDGE_TRANSFER,
             due_on=max(today, plan.last_day - lead),
             assignee_id=plan.employee_id,
+            cancelled=too_late,
+            note=late_note if too_late else "",
         ),
         HandoverStep(
             task=task,
             kind=Kind.JOINT_INTRODUCTION,
             due_on=plan.last_day,
             assignee_id=successor_id,
+            cancelled=too_late,
+            note=late_note if too_late else "",
         ),
         HandoverStep(
             task=task,

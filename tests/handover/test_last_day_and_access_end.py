@@ -103,6 +103,29 @@ def test_a_handover_done_by_hand_after_the_last_day_is_dated_on_it_as_the_night_
     assert OwnershipPeriod.objects.filter(customer=team.c1, role="primary").count() == 2
 
 
+def test_a_departure_recorded_after_its_last_day_asks_for_no_introduction_or_transfer(
+    team, django_capture_on_commit_callbacks
+):
+    """The leaver's access ended yesterday: no joint introduction or knowledge transfer
+    can happen, so none is to do (they were due yesterday, red from the start, and the
+    first night escalated every one to the manager). The ownership change and the
+    follow-ups remain."""
+    from handover.models import HandoverStep
+
+    plan = leave_yesterday(team, django_capture_on_commit_callbacks)
+    steps = HandoverStep.objects.filter(task__plan=plan)
+    late = steps.filter(kind__in=["joint_introduction", "knowledge_transfer"])
+    assert late.count() == 2 * plan.tasks.count() > 0
+    assert not late.filter(cancelled=False).exists()
+    assert set(late.values_list("note", flat=True)) == {
+        "Not to do: the last day had passed when the departure was recorded."
+    }
+    assert not steps.filter(kind__in=["ownership_change", "follow_up"], cancelled=True).exists()
+    result = nightly.process_handovers(as_of=TODAY)
+    assert result.escalated == 0
+    assert not late.filter(escalated_on__isnull=False).exists()
+
+
 def test_when_the_manager_is_leaving_too_the_next_manager_up_takes_the_customers(
     team, django_capture_on_commit_callbacks, mailoutbox
 ):
