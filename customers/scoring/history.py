@@ -307,6 +307,9 @@ def swap_in(
     until = next_scored_day(day)
     table = RiskScore._meta.db_table
     staged = StagedScore._meta.db_table
+    from customers.models import Customer
+
+    customers = Customer._meta.db_table
     cases = " ".join(
         f"WHEN risk_rank <= %(tier_{i})s THEN {tier}" for i, tier in enumerate(RiskTier.values[:-1])
     )
@@ -373,7 +376,10 @@ def swap_in(
         # held on the day. The scored customers whose current row holds their score
         # (unchanged, same tier: most of them on a normal night) are left out unread; of
         # the rest, the rows before and on the day are reached through the customer's
-        # index. Customers no longer scored are the held rows without a staged score.
+        # index. Customers no longer scored are the held rows without a staged score
+        # whose relationship has ended (or not begun) on the day: an active customer a
+        # chunk set aside (a value its score cannot hold) keeps the score it had, as the
+        # company keeps the last complete day when a run fails, so its alerts stand.
         cursor.execute(
             f"""
             CREATE TEMP TABLE score_plan ON COMMIT DROP AS
@@ -398,6 +404,10 @@ def swap_in(
             FROM {table} h
             WHERE h.day <= %(day)s AND {holds.format(t="h")} AND NOT EXISTS (
                 SELECT 1 FROM {staged} s WHERE s.run_id = %(run)s AND s.customer_id = h.customer_id
+            ) AND NOT EXISTS (
+                SELECT 1 FROM {customers} c WHERE c.id = h.customer_id
+                  AND c.customer_since <= %(day)s
+                  AND (c.churned_on IS NULL OR c.churned_on > %(day)s)
             )
             """,
             params,

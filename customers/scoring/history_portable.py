@@ -157,9 +157,18 @@ def swap_in(
         keeps_before = b is not None and not changed and b["tier"] == tiers[customer_id]
         if not (keeps_before and before_is_held):
             plan.append((customer_id, True, keeps_before, b, h))
-    for customer_id, h in held.items():
-        if customer_id not in tiers:  # no longer scored: its row ends
-            plan.append((customer_id, False, False, None, h))
+    from customers.scoring.features import active_customers
+
+    unstaged_held = [c for c in held if c not in tiers]
+    still_active = {
+        c
+        for ids in _chunks(unstaged_held)
+        for c in active_customers(day).filter(id__in=ids).values_list("id", flat=True)
+    }
+    for customer_id in unstaged_held:
+        if customer_id not in still_active:  # no longer scored: its row ends
+            plan.append((customer_id, False, False, None, held[customer_id]))
+        # An active customer a chunk set aside keeps the score it had (history.swap_in).
     swap.ended = sum(1 for p in plan if not p[1])
     writes = sorted(c for c, scored, keeps, _, _ in plan if scored and not keeps)
     unstaged = sorted(

@@ -127,8 +127,7 @@ def score_chunk(*, run_id: int, id_from: int, id_to: int) -> dict[str, float]:
     unscorable = ~np.isfinite(scores["probability"]) | ~np.isfinite(scores["revenue_at_risk"])
     for customer_id in scores.loc[unscorable, "customer_id"]:  # the few bad ones only
         steps.set_aside(
-            model="customer",
-            object_id=int(customer_id),
+            **_customer_record(int(customer_id)),
             reason=Worded(gettext_noop("Not scored: its risk or value is not a finite number.")),
         )
     kept = np.flatnonzero(~unscorable.to_numpy())
@@ -168,10 +167,7 @@ def stage(run: ScoringRun, staged: pd.DataFrame, id_from: int, id_to: int) -> li
     refused = steps.write_or_set_aside(
         range(len(staged)),
         lambda rows: write_staged(staged.iloc[rows.start : rows.stop]),
-        describe=lambda row: {
-            "model": "customer",
-            "object_id": int(staged["customer_id"].iat[row]),
-        },
+        describe=lambda row: _customer_record(int(staged["customer_id"].iat[row])),
     )
     # A chunk staged again (its first attempt committed, its step was not marked done)
     # removed its earlier rows: it is not a chunk more. Never past the total either (a
@@ -328,6 +324,15 @@ def stage_reasons(run: ScoringRun, customer_ids: list[int]) -> None:
         )
 
 
+def _customer_record(customer_id: int) -> dict:
+    """A customer set aside, as the jobs page names it: its id and external id (read for
+    the few set aside only)."""
+    from customers.models import Customer
+
+    key = Customer.objects.filter(pk=customer_id).values_list("external_id", flat=True).first()
+    return {"model": "customer", "object_id": customer_id, "key": key or ""}
+
+
 def _set_aside_unscorable(features: pd.DataFrame) -> pd.DataFrame:
     """Customers with an infinite feature (a ratio over nothing, a value out of range)
     cannot be scored: they are set aside with the feature named, the rest are scored.
@@ -340,8 +345,7 @@ def _set_aside_unscorable(features: pd.DataFrame) -> pd.DataFrame:
     for position in np.flatnonzero(bad_rows):  # the few bad ones only
         named = [numbers.columns[i] for i in np.flatnonzero(infinite[position])]
         steps.set_aside(
-            model="customer",
-            object_id=int(features.index[position]),
+            **_customer_record(int(features.index[position])),
             reason=Worded(
                 gettext_noop("Not scored: %(features)s is not a finite number."),
                 features=", ".join(named),

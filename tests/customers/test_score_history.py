@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from django.db import transaction
 
-from customers.models import RiskModel, RiskScore, ScoringRun, StagedScore
+from customers.models import ChurnReason, Customer, RiskModel, RiskScore, ScoringRun, StagedScore
 from customers.scoring import history, runs
 from tests.factories import CustomerFactory
 
@@ -115,11 +115,15 @@ def test_a_customer_no_longer_scored_has_their_row_ended_and_a_return_begins_a_n
 ):
     a, b = CustomerFactory(), CustomerFactory()
     night(model, D1, {a: (0.5, []), b: (0.1, [])})
+    Customer.objects.filter(pk=b.pk).update(
+        status="churned", churned_on=D2, churn_reason=ChurnReason.PRICE
+    )
     summary = night(model, D2, {a: (0.5, [])})  # B churned
     assert summary["scores_ended"] == 1
     assert not RiskScore.objects.on_day(D2).filter(customer=b).exists()
     assert RiskScore.objects.current().filter(customer=b).count() == 0
     assert probability_on(b, D1) == 0.1
+    Customer.objects.filter(pk=b.pk).update(status="active", churned_on=None, churn_reason="")
     night(model, D3, {a: (0.5, []), b: (0.1, [])})  # back again
     assert probability_on(b, D3) == 0.1
     assert list(RiskScore.objects.filter(customer=b).values_list("day", "valid_until")) == [

@@ -52,7 +52,7 @@ def test_a_customer_whose_value_a_score_cannot_hold_is_set_aside_and_the_others_
     assert chunk.status == "done"
     assert (chunk.result["scored"], chunk.result["set_aside"]) == (5, 1)
     [aside] = chunk.set_aside.all()
-    assert (aside.model, aside.object_id) == ("customer", huge.pk)
+    assert (aside.model, aside.object_id, aside.key) == ("customer", huge.pk, huge.external_id)
     assert aside.reason == "annual_value is too large: it must stay below 1,000,000,000,000."
     assert aside.detail.startswith("DataError: numeric field overflow")
     run = ScoringRun.objects.get(day=DAY)
@@ -62,6 +62,42 @@ def test_a_customer_whose_value_a_score_cannot_hold_is_set_aside_and_the_others_
     }
     assert done["raise_alerts"].status == "done"
     assert done["compute_dashboard_figures"].status == "done"
+
+
+def test_a_customer_scored_before_and_set_aside_now_keeps_its_score_and_its_alerts():
+    """A customer scored one night, whose value no score can hold the next (a contract of
+    a trillion added): set aside, naming it, while its last score holds on and its live
+    alerts stand; neither is closed as if its signs had cleared."""
+    from alerts.models import Alert
+
+    others = [CustomerFactory() for _ in range(3)]
+    kept = CustomerFactory()
+    running_contract(kept, Decimal("5000.00"))
+    night(DAY)
+    before = RiskScore.objects.get(customer=kept, valid_until__isnull=True)
+    live = set(
+        Alert.objects.filter(customer=kept, status__in=Alert.LIVE).values_list("id", flat=True)
+    )
+    assert live, "the fixture's customer has a live alert to keep"
+    running_contract(kept, LARGEST_SCORE_VALUE)  # 999,999,999,999.99 + 5,000
+
+    next_day = DAY + dt.timedelta(days=1)
+    done = night(next_day)
+
+    [chunk] = JobStep.objects.filter(day=next_day, name="score_chunk")
+    [aside] = chunk.set_aside.all()
+    assert (aside.object_id, aside.key) == (kept.pk, kept.external_id)
+    # Its last score still holds on the new day, unchanged; the others' are the day's.
+    assert RiskScore.objects.on_day(next_day).get(customer=kept) == before
+    before.refresh_from_db()
+    assert before.valid_until is None
+    assert RiskScore.objects.on_day(next_day).filter(customer__in=others).count() == 3
+    assert done["raise_alerts"].status == "done"
+    assert (
+        set(Alert.objects.filter(customer=kept, status__in=Alert.LIVE).values_list("id", flat=True))
+        == live
+    )
+    assert not Alert.objects.filter(customer=kept, status="cleared").exists()
 
 
 def test_a_leaver_nobody_can_take_over_from_is_set_aside_and_the_other_leaver_is_handed_over(
