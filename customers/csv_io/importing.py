@@ -107,7 +107,7 @@ def _check_rows(
     caller rolls back if a problem turns up further down."""
     column_of = {target: column for column, target in mapping.items() if target}
     position = {column: n for n, column in enumerate(header or mapping)}
-    present = set(column_of)
+    present = _present(kind, mapping)
     seen: dict[str, int] = {}
     for chunk in chunks(kind, path, delimiter, mapping, mark, order):
         lines = [line for line, _, _ in chunk]
@@ -207,7 +207,7 @@ def import_file(
         report.add(1, None, problem)
     if report.problem_count:
         return report
-    present = {target for target in mapping.values() if target}
+    present = _present(kind, mapping)
     column_of = {target: column for column, target in mapping.items() if target}
 
     def write(chunk: list, clean: list[dict]) -> None:
@@ -283,6 +283,25 @@ def import_file(
 
 # The batch rules' message for a value that must name one record given on two rows.
 _ALSO_IN_ROW = "%(value)s is also in row %(row)s of this request."
+
+
+# Fields a status column speaks for when the file has no column of their own: a
+# customer made active has no churn date or reason, a contact made active no leaving
+# date. Given as empty, they keep what is stored unless the row's status clears them
+# (upsert.checks._fill_blanks).
+_STATUS_SPEAKS_FOR = {
+    "customers": ("churned_on", "churn_reason"),
+    "contacts": ("left_on",),
+}
+
+
+def _present(kind: str, mapping: dict) -> set[str]:
+    """The fields the file gives: its mapped columns, and those its status column
+    speaks for (_STATUS_SPEAKS_FOR)."""
+    present = {target for target in mapping.values() if target}
+    if "status" in present:
+        present |= set(_STATUS_SPEAKS_FOR.get(kind, ()))
+    return present
 
 
 class _TryOnly(Exception):

@@ -7,7 +7,7 @@ from django.db import connection
 from django.db.models import Model
 from django.utils.translation import gettext_noop
 
-from customers.models import Customer
+from customers.models import Contact, Customer
 from customers.row_values import (
     RowError,
     as_text,
@@ -339,14 +339,15 @@ def _fill_blanks(
         before = stored.get(row.get("external_id"))
         # A customer made active again: its empty churn cells clear the stored churn date
         # and reason (an active customer has none), as the same row through the API does.
-        reactivated = (
-            kind.model is Customer
-            and "status" not in names_blank
-            and row.get("status") == Customer.Status.ACTIVE
+        # So does a contact made active again: its empty leaving date clears.
+        reactivated = "status" not in names_blank and (
+            (kind.model is Customer and row.get("status") == Customer.Status.ACTIVE)
+            or (kind.model is Contact and row.get("status") == Contact.Status.ACTIVE)
         )
+        cleared = ("churned_on", "churn_reason") if kind.model is Customer else ("left_on",)
         for name in sorted(names_blank):
             target = name if name in columns else references[name].column
-            if reactivated and name in ("churned_on", "churn_reason"):
+            if reactivated and name in cleared:
                 row[target] = columns[name].default
             elif before is not None:
                 row[target] = before[target]

@@ -162,3 +162,61 @@ def test_a_customer_made_active_again_in_a_file_loses_its_empty_churn_cells(tmp_
         dt.date(2026, 3, 1),
         "price",
     )
+
+
+def test_a_file_without_churn_or_leaving_columns_makes_customers_and_contacts_active_again(
+    tmp_path,
+):
+    """A file with a status column but no churn (or leaving) columns: a row saying
+    `active` clears the stored churn date and reason (a contact's leaving date), as an
+    empty cell would; it was refused for a churn date the file does not even have. A row
+    saying `churned` keeps what is stored."""
+    CustomerFactory(
+        external_id="C-7",
+        name="Back Again",
+        status="churned",
+        churned_on=dt.date(2026, 3, 1),
+        churn_reason="price",
+        customer_since=dt.date(2024, 1, 1),
+    )
+    CustomerFactory(
+        external_id="C-8",
+        name="Still Gone",
+        status="churned",
+        churned_on=dt.date(2026, 4, 1),
+        churn_reason="quality",
+        customer_since=dt.date(2024, 1, 1),
+    )
+    report = run(
+        tmp_path,
+        "customers",
+        "external_id,name,customer_since,status\n"
+        "C-7,Back Again,2024-01-01,active\n"
+        "C-8,Still Gone,2024-01-01,churned\n",
+    )
+    assert (said(report.problems), report.updated) == ([], 1)
+    back, gone = (Customer.objects.get(external_id=k) for k in ("C-7", "C-8"))
+    assert (back.status, back.churned_on, back.churn_reason) == ("active", None, "")
+    assert (gone.status, gone.churned_on, gone.churn_reason) == (
+        "churned",
+        dt.date(2026, 4, 1),
+        "quality",
+    )
+    contact = ContactFactory(
+        customer=back, external_id="PC-1", status="left", left_on=dt.date(2026, 5, 1)
+    )
+    report = run(
+        tmp_path,
+        "contacts",
+        f"external_id,customer,name,status,left_on\nPC-1,{back.external_id},{contact.name},active,\n",
+    )
+    assert (said(report.problems), report.updated) == ([], 1)
+    contact.refresh_from_db()
+    assert (contact.status, contact.left_on) == ("active", None)
+    report = run(
+        tmp_path,
+        "contacts",
+        f"external_id,customer,name,status\nPC-1,{back.external_id},{contact.name},left\n",
+    )
+    # "left" with no leaving date to keep (it was cleared): refused by line, as before.
+    assert report.problem_count == 1
