@@ -436,6 +436,14 @@ def _step_message(error: Exception) -> Worded | Joined:
         return carried
     if isinstance(error, ValidationError):
         return Joined(error.messages)
+    if isinstance(error, TRANSIENT):  # after the last attempt: no record was refused
+        return Worded(
+            gettext_noop(
+                "The database did not answer (attempts: %(attempts)s); run the step again "
+                "once it does (the detail says why)."
+            ),
+            attempts=settings.JOBS_MAX_ATTEMPTS,
+        )
     if isinstance(error, DatabaseError):
         return refusals.refusal(error)
     return Worded(gettext_noop("The step stopped on an unexpected error (see the detail)."))

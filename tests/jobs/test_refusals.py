@@ -137,3 +137,31 @@ def test_a_trigger_s_own_words_are_kept_as_the_reason():
         "The database refused this record: owner changes are frozen during the audit"
     )
     assert chinese == "数据库拒绝了这条记录：owner changes are frozen during the audit"
+
+
+def lost_connection(**kwargs):
+    """A step's target whose database connection is gone (a restart, a failover)."""
+    from django.db import OperationalError
+
+    raise OperationalError("server closed the connection unexpectedly")
+
+
+def test_a_step_that_lost_the_database_on_its_last_attempt_says_so_not_a_refused_record(
+    settings,
+):
+    from retention.jobs import steps
+    from retention.jobs.models import JobStep
+
+    settings.JOBS_MAX_ATTEMPTS = 1
+    step = JobStep.objects.create(
+        day=dt.date(2026, 6, 30), name="roll_contracts", target=f"{__name__}.lost_connection"
+    )
+    with steps.in_this_process():
+        steps.run_step(step.pk)
+    step.refresh_from_db()
+    assert step.status == "failed"
+    assert step.error_text == (
+        "The database did not answer (attempts: 1); run the step again once it does "
+        "(the detail says why)."
+    )
+    assert "server closed the connection unexpectedly" in step.error
