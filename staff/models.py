@@ -377,6 +377,26 @@ class Employee(models.Model):
             ) % {"announced_on": self.departure_announced_on, "last_day": self.departure_date}
         if self.manager_id and self.pk and self.manager_id == self.pk:
             errors["manager"] = _("An employee cannot be their own manager.")
+        elif self.manager_id and self.pk:
+            # As the employees import refuses it: the manager must not report to this
+            # employee, however far down.
+            manager_of = dict(
+                Employee.objects.filter(manager__isnull=False).values_list("id", "manager_id")
+            )
+            above, seen = self.manager_id, set()
+            while above is not None and above not in seen:
+                if above == self.pk:
+                    errors["manager"] = Worded(
+                        gettext_noop(
+                            "%(manager)s reports to %(employee)s: managers would go round in "
+                            "a circle."
+                        ),
+                        manager=repr(self.manager.name),
+                        employee=repr(self.name),
+                    )
+                    break
+                seen.add(above)
+                above = manager_of.get(above)
         ahead = settings.DEPARTURE_MAX_DAYS_AHEAD
         if self.departure_date and self.departure_date > timezone.localdate() + dt.timedelta(
             days=ahead

@@ -158,6 +158,7 @@ def _validate_employees(
             row["team_id"] = before["team_id"] if before else None
         if given("manager"):
             manager = row.pop("manager", None)
+            row["manager_named"] = manager
             row["manager_key"] = None
             row["manager_id"] = None
             if manager is None:
@@ -188,7 +189,54 @@ def _validate_employees(
             else:
                 _no_such_manager(errors, index, manager)
         _departure(row, index, errors, given, before, owning, earliest, name_of)
+    if given("manager"):
+        _refuse_manager_circles(rows, errors)
     return rows
+
+
+def _refuse_manager_circles(rows: list[dict], errors: list[dict]) -> None:
+    """A manager who, through the batch and the stored reporting lines, reports to the
+    employee: refused, as a team below its own child is (the handover's chain of
+    managers would go round)."""
+    batch_ids = {row["id"]: row["external_id"] for row in rows if row.get("id")}
+
+    def node(employee_id: int | None):
+        if employee_id is None:
+            return None
+        return ("row", batch_ids[employee_id]) if employee_id in batch_ids else ("id", employee_id)
+
+    manager_of = {
+        node(employee): node(manager)
+        for employee, manager in Employee.objects.filter(manager__isnull=False).values_list(
+            "id", "manager_id"
+        )
+    }
+    for row in rows:
+        if row.get("external_id"):
+            manager_of[("row", row["external_id"])] = (
+                ("row", row["manager_key"]) if row.get("manager_key") else node(row["manager_id"])
+            )
+    for index, row in enumerate(rows):
+        me = ("row", row.get("external_id"))
+        above, seen = manager_of.get(me), set()
+        while above is not None and above not in seen:
+            if above == me:
+                _error(
+                    errors,
+                    index,
+                    "manager",
+                    Worded(
+                        gettext_noop(
+                            "%(manager)s reports to %(employee)s: managers would go round in "
+                            "a circle."
+                        ),
+                        manager=repr(row.get("manager_named")),
+                        employee=repr(row.get("name")),
+                    ),
+                )
+                break
+            seen.add(above)
+            above = manager_of.get(above)
 
 
 def _departure(row, index, errors, given, before, owning, earliest, name_of) -> None:

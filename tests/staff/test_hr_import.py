@@ -7,6 +7,7 @@ import datetime as dt
 import io
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
@@ -626,3 +627,45 @@ def test_a_manager_named_by_the_e_mail_of_a_later_row_is_that_row(tmp_path):
     report = run("employees", path)
     assert report.problem_count == 0, report.problems
     assert Employee.objects.get(external_id="E2").manager.external_id == "E1"
+
+
+def test_managers_that_would_go_round_in_a_circle_are_refused_at_every_door(tmp_path):
+    """E1 reports to E2 and E2 to E1 (in one file, or through one stored reporting line):
+    refused by line, as teams are; the admin refuses the same edit."""
+    path = write(
+        tmp_path,
+        EMPLOYEES_HEADER
+        + "E1;Ann Alm;ann@example.com;;E2;2019-01-01;;\n"
+        + "E2;Bea Berg;bea@example.com;;E1;2020-01-01;;\n",
+    )
+    report = run("employees", path)
+    assert said(report.problems) == [
+        {
+            "line": 2,
+            "column": "Reports To",
+            "message": "'E2' reports to 'Ann Alm': managers would go round in a circle.",
+        },
+        {
+            "line": 3,
+            "column": "Reports To",
+            "message": "'E1' reports to 'Bea Berg': managers would go round in a circle.",
+        },
+    ]
+    assert not Employee.objects.exists()
+    # Through a stored line: Bea (stored) reports to Ann; a file makes Ann report to Bea.
+    ann = EmployeeFactory(external_id="E1", name="Ann Alm", email="ann@example.com")
+    bea = EmployeeFactory(external_id="E2", name="Bea Berg", email="bea@example.com", manager=ann)
+    path = write(tmp_path, EMPLOYEES_HEADER + "E1;Ann Alm;ann@example.com;;E2;2019-01-01;;\n")
+    report = run("employees", path)
+    assert [p["message"] for p in said(report.problems)] == [
+        "'E2' reports to 'Ann Alm': managers would go round in a circle."
+    ]
+    ann.refresh_from_db()
+    assert ann.manager is None
+    # The admin's form: the same edit.
+    ann.manager = bea
+    with pytest.raises(ValidationError) as refused:
+        ann.full_clean()
+    assert refused.value.message_dict["manager"] == [
+        "'Bea Berg' reports to 'Ann Alm': managers would go round in a circle."
+    ]
