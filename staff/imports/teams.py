@@ -104,15 +104,15 @@ def _validate_teams(rows: list[dict], errors: list[dict], present: set[str] | No
                         value=repr(parent),
                     ),
                 )
-                continue
-            if row["parent_key"] == row["external_id"]:
+                row["parent_key"] = parent = None  # said; the row's other fields go on
+            if parent is not None and row["parent_key"] == row["external_id"]:
                 _error(
                     errors,
                     index,
                     "parent",
                     Worded(gettext_noop("A team cannot be its own parent.")),
                 )
-                continue
+                row["parent_key"] = None
             parent_of[row["external_id"]] = row["parent_key"]
         if given("manager"):
             manager = row.pop("manager", None)

@@ -669,3 +669,13 @@ def test_managers_that_would_go_round_in_a_circle_are_refused_at_every_door(tmp_
     assert refused.value.message_dict["manager"] == [
         "'Bea Berg' reports to 'Ann Alm': managers would go round in a circle."
     ]
+
+
+def test_a_team_row_s_problems_come_in_one_check(tmp_path):
+    """An unknown parent no longer hides an unknown manager on the same row."""
+    path = write(tmp_path, "external_id,name,parent,manager\nTT-9,Nine,NOPE,nobody@x.example\n")
+    report = run("teams", path, check=True)
+    assert [(p["column"], p["message"]) for p in said(report.problems)] == [
+        ("parent", "No team with external id or name 'NOPE'."),
+        ("manager", "No employee with email or external id 'nobody@x.example'."),
+    ]
