@@ -6,7 +6,9 @@ ignored, so a client may send back what it read.
 
 A text field takes a string, or a whole number as its digits (as the bulk endpoints and
 the file import do); a JSON number with a fraction or exponent is refused by name (DRF
-would store 1e21 as "1e+21"), as are true/false, lists and objects (DRF refuses those)."""
+would store 1e21 as "1e+21"), as are true/false, lists and objects (DRF refuses those).
+A flag takes JSON true or false only, and a record id a whole number (or its digits as
+text): DRF would read "yes" as true and 3.0 as record 3."""
 
 from __future__ import annotations
 
@@ -42,4 +44,20 @@ class RejectUnknownFields:
             }
             if inexact:
                 raise serializers.ValidationError(inexact)
+            loose = {}
+            for name, value in data.items():
+                field = self.fields[name]
+                if field.read_only or value is None:
+                    continue
+                if isinstance(field, serializers.BooleanField) and not isinstance(value, bool):
+                    # DRF takes "yes", "on", 1 and "True": a machine sends true or false.
+                    loose[name] = [_("must be true or false.")]
+                elif isinstance(field, serializers.PrimaryKeyRelatedField) and not (
+                    (isinstance(value, int) and not isinstance(value, bool))
+                    or (isinstance(value, str) and value.isascii() and value.isdigit())
+                ):
+                    # 3.0 or true would find record 3 or 1.
+                    loose[name] = [_("must be a record id: a whole number.")]
+            if loose:
+                raise serializers.ValidationError(loose)
         return super().to_internal_value(data)

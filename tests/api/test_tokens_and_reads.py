@@ -159,6 +159,34 @@ def test_recording_a_departure_opens_the_handover_plan():
     assert account_manager.post("/api/v1/departures/", body, format="json").status_code == 403
 
 
+def test_a_departure_takes_a_flag_as_true_or_false_and_an_employee_as_an_id():
+    """DRF would read "yes" as true and 3.0 as employee 3: a machine's slip (a float
+    from a spreadsheet, a word from a form) would record a departure of the wrong kind,
+    or of the wrong person. Each is a 400 naming the field; nothing is recorded."""
+    from handover.models import HandoverPlan
+
+    leaver = EmployeeFactory(name="Lea")
+    api, _ = integration_client(role="hr")
+    body = {
+        "employee": leaver.pk,
+        "last_day": str(timezone.localdate() + dt.timedelta(days=30)),
+        "reason": "New job",
+        "voluntary": True,
+    }
+    for field, value, message in (
+        ("voluntary", "yes", "must be true or false."),
+        ("voluntary", 1, "must be true or false."),
+        ("employee", float(leaver.pk), "must be a record id: a whole number."),
+        ("employee", True, "must be a record id: a whole number."),
+    ):
+        response = api.post("/api/v1/departures/", {**body, field: value}, format="json")
+        assert response.status_code == 400, (field, value)
+        assert response.json()["error"]["fields"][field] == [message]
+    assert not HandoverPlan.objects.exists()
+    ok = api.post("/api/v1/departures/", {**body, "employee": str(leaver.pk)}, format="json")
+    assert ok.status_code == 201, ok.json()
+
+
 def test_the_schema_and_its_docs_are_served_without_internet():
     api, _ = integration_client()
     schema = api.get("/api/v1/schema/", {"format": "json"})
