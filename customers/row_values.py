@@ -767,7 +767,9 @@ def file_moment(value: str, order: str | None = None) -> str:
     zoned = None if _ISO_MOMENT.fullmatch(raw) else _ZONED.fullmatch(raw)
     if zoned:
         offset = _offset(zoned)
-        if int(offset[1:3]) > 14:  # the furthest offsets in use are -12:00 and +14:00
+        minutes = (int(offset[1:3]) * 60 + int(offset[4:6])) * (-1 if offset[0] == "-" else 1)
+        if not -12 * 60 <= minutes <= 14 * 60 or int(offset[4:6]) > 59:
+            # The furthest offsets in use are -12:00 and +14:00.
             raise RowError(
                 Worded(gettext_noop("%(value)s is not a real time zone offset."), value=repr(value))
             )

@@ -246,7 +246,9 @@ def test_interaction_times_with_the_zone_exports_write_after_them(tmp_path):
         "I-4;C-1;call;12/31/2025 2:30 PM -05:30\n"
         "I-5;C-1;call;2025-12-31T14:30:00.000+0000\n"
         "I-6;C-1;call;2025-12-31 14:30 CET\n"
-        "I-7;C-1;call;2025-12-31 14:30 +2500\n",
+        "I-7;C-1;call;2025-12-31 14:30 +2500\n"
+        "I-8;C-1;call;2025-12-31 14:30 +14:30\n"
+        "I-9;C-1;call;2025-12-31 14:30 UTC-13\n",
     )
     report = csv_io.check("interactions", path, mapping_of(path, "interactions"))
     assert said(report.problems) == [
@@ -260,6 +262,16 @@ def test_interaction_times_with_the_zone_exports_write_after_them(tmp_path):
             "line": 8,
             "column": "happened_at",
             "message": "'2025-12-31 14:30 +2500' is not a real time zone offset.",
+        },
+        {
+            "line": 9,
+            "column": "happened_at",
+            "message": "'2025-12-31 14:30 +14:30' is not a real time zone offset.",
+        },
+        {
+            "line": 10,
+            "column": "happened_at",
+            "message": "'2025-12-31 14:30 UTC-13' is not a real time zone offset.",
         },
     ]
     path.write_text(path.read_text().rsplit("I-6", 1)[0], encoding="utf-8")
