@@ -56,6 +56,18 @@ def access_ended(status: str, departure_date, today=None) -> bool:
     )
 
 
+def goes_round(parent_of: dict, start) -> bool:
+    """Whether following `parent_of` (a team's parent, an employee's manager) up from
+    `start` comes back to it; a loop further up ends the walk without it."""
+    seen, current = set(), parent_of.get(start)
+    while current is not None and current not in seen:
+        if current == start:
+            return True
+        seen.add(current)
+        current = parent_of.get(current)
+    return False
+
+
 class Team(models.Model):
     external_id = models.CharField(
         max_length=64,
@@ -94,17 +106,14 @@ class Team(models.Model):
             parent_of = dict(
                 Team.objects.filter(parent__isnull=False).values_list("id", "parent_id")
             )
-            above, seen = self.parent_id, set()
-            while above is not None and above not in seen:
-                if above == self.pk:
-                    raise ValidationError(
-                        {
-                            "parent": f"{self.parent.name!r} is below {self.name!r}: teams "
-                            "would go round in a circle."
-                        }
-                    )
-                seen.add(above)
-                above = parent_of.get(above)
+            parent_of[self.pk] = self.parent_id
+            if goes_round(parent_of, self.pk):
+                raise ValidationError(
+                    {
+                        "parent": f"{self.parent.name!r} is below {self.name!r}: teams "
+                        "would go round in a circle."
+                    }
+                )
 
 
 class Employee(models.Model):
@@ -383,20 +392,15 @@ class Employee(models.Model):
             manager_of = dict(
                 Employee.objects.filter(manager__isnull=False).values_list("id", "manager_id")
             )
-            above, seen = self.manager_id, set()
-            while above is not None and above not in seen:
-                if above == self.pk:
-                    errors["manager"] = Worded(
-                        gettext_noop(
-                            "%(manager)s reports to %(employee)s: managers would go round in "
-                            "a circle."
-                        ),
-                        manager=repr(self.manager.name),
-                        employee=repr(self.name),
-                    )
-                    break
-                seen.add(above)
-                above = manager_of.get(above)
+            manager_of[self.pk] = self.manager_id
+            if goes_round(manager_of, self.pk):
+                errors["manager"] = Worded(
+                    gettext_noop(
+                        "%(manager)s reports to %(employee)s: managers would go round in a circle."
+                    ),
+                    manager=repr(self.manager.name),
+                    employee=repr(self.name),
+                )
         ahead = settings.DEPARTURE_MAX_DAYS_AHEAD
         if self.departure_date and self.departure_date > timezone.localdate() + dt.timedelta(
             days=ahead

@@ -16,6 +16,7 @@ from retention.email_address import email_key
 from retention.wording import Worded
 from staff.imports.rows import (
     DEFAULT_LEAVING_REASON,
+    _cycle,
     _employees_named,
     _error,
     _no_such_manager,
@@ -217,26 +218,19 @@ def _refuse_manager_circles(rows: list[dict], errors: list[dict]) -> None:
                 ("row", row["manager_key"]) if row.get("manager_key") else node(row["manager_id"])
             )
     for index, row in enumerate(rows):
-        me = ("row", row.get("external_id"))
-        above, seen = manager_of.get(me), set()
-        while above is not None and above not in seen:
-            if above == me:
-                _error(
-                    errors,
-                    index,
-                    "manager",
-                    Worded(
-                        gettext_noop(
-                            "%(manager)s reports to %(employee)s: managers would go round in "
-                            "a circle."
-                        ),
-                        manager=repr(row.get("manager_named")),
-                        employee=repr(row.get("name")),
+        if row.get("external_id") and _cycle(manager_of, ("row", row["external_id"])):
+            _error(
+                errors,
+                index,
+                "manager",
+                Worded(
+                    gettext_noop(
+                        "%(manager)s reports to %(employee)s: managers would go round in a circle."
                     ),
-                )
-                break
-            seen.add(above)
-            above = manager_of.get(above)
+                    manager=repr(row.get("manager_named")),
+                    employee=repr(row.get("name")),
+                ),
+            )
 
 
 def _departure(row, index, errors, given, before, owning, earliest, name_of) -> None:

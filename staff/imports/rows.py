@@ -12,7 +12,7 @@ from django.utils.translation import gettext_noop
 from customers.row_values import RowError, blank, flag
 from retention.email_address import email_key
 from retention.wording import Worded
-from staff.models import Employee, Team
+from staff.models import Employee, Team, goes_round
 
 IMPORTED_ROLES = [
     Employee.Role.ACCOUNT_MANAGER,
@@ -118,15 +118,7 @@ def _repeated(rows: list[dict], errors: list[dict], name: str, key=lambda v: v) 
         seen.setdefault(key(value), index)
 
 
-def _cycle(parent_of: dict[str, str | None], start: str) -> bool:
-    """Whether following parents from `start` comes back to it."""
-    seen, current = set(), parent_of.get(start)
-    while current is not None and current not in seen:
-        if current == start:
-            return True
-        seen.add(current)
-        current = parent_of.get(current)
-    return False
+_cycle = goes_round  # a team's parents or an employee's managers going round
 
 
 def _employees_named(values: Iterable[str]) -> dict[str, int]:
