@@ -137,7 +137,17 @@ def _settle_lost(pending, day: dt.date) -> int:
             outcome_on=churned_on,
             outcome_reason="The customer churned",
         )
-    return len(churned)
+    # A churn recorded later with a date before the action (a file, the admin): the
+    # customer was already gone when the action was taken; lost on the action's day,
+    # rather than pending for ever (neither a churn after it nor an active customer).
+    earlier = pending.filter(
+        customer__churned_on__isnull=False, customer__churned_on__lt=F("taken_on")
+    ).update(
+        outcome=RetentionAction.Outcome.LOST,
+        outcome_on=F("taken_on"),
+        outcome_reason="The customer had churned before the action",
+    )
+    return len(churned) + earlier
 
 
 def save_rates(

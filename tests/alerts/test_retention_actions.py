@@ -148,3 +148,23 @@ def test_logging_an_action_from_the_inbox_and_reading_the_report(client):
     client.force_login(boss.user)
     page = client.get(reverse("alerts:save_rates"), {"by": "signal"}).content.decode()
     assert "Complaint in the last 60 days" in page  # the sign's label, not its code
+
+
+def test_an_action_taken_after_a_churn_recorded_later_settles_as_lost_not_pending_for_ever():
+    """The action was recorded on DAY; a file then dated the churn ten days before it. It
+    can be neither lost after it nor saved by an active customer: it settles as lost on
+    its own day, the customer having already gone, and is settled once."""
+    gone = CustomerFactory()
+    late = action(gone, "complaint")
+    Customer.objects.filter(pk=gone.pk).update(
+        status="churned", churned_on=DAY - dt.timedelta(days=10), churn_reason="service"
+    )
+
+    assert settle_actions(day=DAY + dt.timedelta(days=1)) == {"lost": 1, "renewed": 0, "stayed": 0}
+    late.refresh_from_db()
+    assert (late.outcome, late.outcome_on, late.outcome_reason) == (
+        "lost",
+        DAY,
+        "The customer had churned before the action",
+    )
+    assert settle_actions(day=DAY + dt.timedelta(days=2)) == {"lost": 0, "renewed": 0, "stayed": 0}
