@@ -327,19 +327,24 @@ def rate_rows_errors(rows: list[tuple[int, dict]]) -> list[tuple[int, str, str]]
         return []
     # currency -> day -> (rate, index of the row that sets it, or None if stored)
     standing: dict[str, dict[dt.date, tuple[Decimal, int | None]]] = {c: {} for c in currencies}
-    moved = {row["id"] for _, row in judged if row.get("id") is not None}
-    for currency, day, rate in (
-        ExchangeRate.objects.filter(currency__in=currencies)
-        .exclude(pk__in=moved)
-        .values_list("currency", "day", "rate")
+    stored_days: dict[str, list[dt.date]] = {c: [] for c in currencies}
+    moved = {row["id"]: index for index, row in judged if row.get("id") is not None}
+    for pk, currency, day, rate in ExchangeRate.objects.filter(currency__in=currencies).values_list(
+        "pk", "currency", "day", "rate"
     ):
-        standing[currency][day] = (rate, None)
+        stored_days[currency].append(day)
+        if pk not in moved:
+            standing[currency][day] = (rate, None)
     for index, row in judged:
         standing[row["currency"]][row["day"]] = (Decimal(row["rate"]), index)
     days = {currency: sorted(by_day) for currency, by_day in standing.items()}
+    stored_days = {currency: sorted(found) for currency, found in stored_days.items()}
+    # The row that moves a stored rate to another day (the admin's edit): a stored rate
+    # that takes over contracts the moved rate converted is that row's doing.
+    mover = {row["currency"]: index for index, row in judged if row.get("id") is not None}
     # The largest contract of each currency and start day, each converted by the rate
     # that will govern its start: the largest value a row's rate converts.
-    worst: dict[int, tuple[Decimal, Decimal, str, dt.date]] = {}
+    worst: dict[int, tuple[Decimal, Decimal, str, dt.date, dt.date | None]] = {}
     for currency, start, most in (
         Contract.objects.filter(currency__in=currencies)
         .values_list("currency", "start_date")
@@ -349,12 +354,20 @@ def rate_rows_errors(rows: list[tuple[int, dict]]) -> list[tuple[int, str, str]]
         governing = days[currency][max(bisect.bisect_right(days[currency], start) - 1, 0)]
         rate, index = standing[currency][governing]
         if index is None:
-            continue
+            before = stored_days[currency]
+            governed_before = (
+                before[max(bisect.bisect_right(before, start) - 1, 0)] if before else None
+            )
+            if governed_before == governing or currency not in mover:
+                continue  # the stored rate converted it before the batch too
+            index, fallback = mover[currency], governing
+        else:
+            fallback = None
         converted = (Decimal(most) * rate).quantize(CENT, rounding=ROUND_HALF_UP)
         if converted > MOST_REPORTING_VALUE and converted > worst.get(index, (0,))[0]:
-            worst[index] = (converted, most, currency, start)
+            worst[index] = (converted, most, currency, start, fallback)
     errors = []
-    for index, (converted, most, currency, start) in sorted(worst.items()):
+    for index, (converted, most, currency, start, fallback) in sorted(worst.items()):
         external_id = (  # for the message only: which contract
             Contract.objects.filter(currency=currency, start_date=start, annual_value=most)
             .values_list("external_id", flat=True)
@@ -375,6 +388,20 @@ def rate_rows_errors(rows: list[tuple[int, dict]]) -> list[tuple[int, str, str]]
                     converted=f"{converted:,.2f}",
                     reporting=reporting_currency(),
                     currency=currency,
+                )
+                if fallback is None
+                else Worded(
+                    gettext_noop(
+                        "Moved to this day, the rate leaves contract %(contract)s to the "
+                        "%(currency)s rate of %(day)s, at which it would be worth "
+                        "%(converted)s %(reporting)s, more than a contract's value can be "
+                        "(999,999,999,999.99); correct that rate first."
+                    ),
+                    contract=external_id,
+                    converted=f"{converted:,.2f}",
+                    reporting=reporting_currency(),
+                    currency=currency,
+                    day=fallback.isoformat(),
                 ),
             )
         )

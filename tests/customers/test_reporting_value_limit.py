@@ -217,3 +217,29 @@ def test_a_first_rate_converts_the_contracts_that_start_before_it():
     assert response.json()["error"]["rows"][0]["message"].startswith(
         "At this rate contract K-SE would be worth 500,000,000,000,000.00 EUR"
     )
+
+
+def test_moving_a_rate_in_the_admin_is_refused_when_a_contract_falls_back_to_a_huge_rate():
+    """NOK at 1,000 in 2000 (a slip) and 0.09 from 2020-01-01; NOK-1 (500 billion kroner)
+    starts in 2026, so the 0.09 rate converts it. Moving that rate to 2026-08-01 would
+    leave NOK-1 to the 2000 rate: 500 trillion euros. The admin refuses the move, naming
+    the contract and the rate it would fall back to; nothing changes."""
+    nok_world()
+    request = RequestFactory().get("/")
+    request.user = UserFactory(username="root", is_staff=True, is_superuser=True)
+    current = ExchangeRate.objects.get(currency="NOK", day=dt.date(2020, 1, 1))
+    form = admin.site._registry[ExchangeRate].get_form(request, current)(
+        {"currency": "NOK", "day": "2026-08-01", "rate": "0.09"}, instance=current
+    )
+    assert not form.is_valid()
+    assert form.errors["rate"] == [
+        "Moved to this day, the rate leaves contract K-NO to the NOK rate of 2000-01-01, at "
+        "which it would be worth 500,000,000,000,000.00 EUR, more than a contract's value "
+        "can be (999,999,999,999.99); correct that rate first."
+    ]
+    # Moved to a day that still converts it (2025-12-01): fine.
+    form = admin.site._registry[ExchangeRate].get_form(request, current)(
+        {"currency": "NOK", "day": "2025-12-01", "rate": "0.09"}, instance=current
+    )
+    assert form.is_valid(), form.errors
+    assert Contract.objects.get().annual_value_reporting == Decimal("45000000000.00")
