@@ -290,6 +290,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 JOBS_HEARTBEAT_SECONDS = env_int("JOBS_HEARTBEAT_SECONDS", 15)
 JOBS_STALE_SECONDS = env_int("JOBS_STALE_SECONDS", 90)
 JOBS_MAX_ATTEMPTS = env_int("JOBS_MAX_ATTEMPTS", 5)
+# A mail server out of reach: the sending step is tried again after 30 s, 1, 2, 4, 8 and
+# then every 15 minutes, up to this many attempts (about 75 minutes in all by default),
+# as mail outages outlast a database's restart.
+JOBS_MAIL_MAX_ATTEMPTS = env_int("JOBS_MAIL_MAX_ATTEMPTS", 10)
 # A step queued for longer than this is sent again (its message may have been lost).
 JOBS_RESEND_SECONDS = env_int("JOBS_RESEND_SECONDS", 300)
 # Test-only failpoint: "step name=seconds,..." holds a claimed step that long.

@@ -457,15 +457,18 @@ def _failed(step: JobStep, me: str, error: Exception) -> dict:
     text = str(carried) if carried is message else refusals.detail(error)
     if transient and not connection.in_atomic_block:
         connection.close()  # a killed connection must not be reused for the bookkeeping
+    mail = isinstance(error, MailServerUnavailable)
     try:
-        if transient and step.attempts < settings.JOBS_MAX_ATTEMPTS:
-            delay = min(2**step.attempts, 60)
+        limit = settings.JOBS_MAIL_MAX_ATTEMPTS if mail else settings.JOBS_MAX_ATTEMPTS
+        if transient and step.attempts < limit:
+            # 2, 4, 8 ... s for the database; 30 s, 1, 2, 4, 8, then 15 min for mail.
+            delay = min(30 * 2 ** (step.attempts - 1), 900) if mail else min(2**step.attempts, 60)
             retry = Worded(
                 gettext_noop(
                     "The mail server did not answer (attempt %(attempt)s); trying again in "
                     "%(seconds)s s."
                 )
-                if isinstance(error, MailServerUnavailable)
+                if mail
                 else gettext_noop(
                     "The database did not answer (attempt %(attempt)s); trying again in "
                     "%(seconds)s s."

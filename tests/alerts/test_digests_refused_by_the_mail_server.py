@@ -119,7 +119,7 @@ def test_a_mail_server_out_of_reach_retries_the_step_and_sets_nobody_aside(
     settings.EMAIL_TIMEOUT = 5
     step = run_digest_step()
     assert (step.status, step.attempts, step.retries) == ("queued", 1, 1)
-    assert step.error_text == "The mail server did not answer (attempt 1); trying again in 2 s."
+    assert step.error_text == "The mail server did not answer (attempt 1); trying again in 30 s."
     assert step.error.startswith(f"The mail server 127.0.0.1:{settings.EMAIL_PORT} did not answer")
     assert not step.set_aside.exists()
     assert not DigestSent.objects.filter(day=AS_OF, handed_over=True).exists()
