@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from handover.models import HandoverPlan, HandoverStep
+from handover.services import PAST_LAST_DAY_NOTE
 from staff.models import Employee, last_day_problem
 
 Kind = HandoverStep.Kind
@@ -84,6 +85,12 @@ def change_last_day(
         )
         moved = []
         for step in open_steps:
+            if last_day < today and step.kind in (Kind.KNOWLEDGE_TRANSFER, Kind.JOINT_INTRODUCTION):
+                # Moved into the past: the leaver's access has ended, so neither can
+                # happen any more (as for a departure recorded after its last day).
+                step.cancelled, step.note = True, PAST_LAST_DAY_NOTE
+                moved.append(step)
+                continue
             if step.kind == Kind.KNOWLEDGE_TRANSFER:
                 due = max(today, last_day - lead)
             elif step.kind == Kind.FOLLOW_UP:
@@ -96,5 +103,7 @@ def change_last_day(
             if step.escalated_on and step.due_on >= today:
                 step.escalated_on, step.escalated_to = None, None  # due again, ahead
             moved.append(step)
-        HandoverStep.objects.bulk_update(moved, ["due_on", "escalated_on", "escalated_to"])
+        HandoverStep.objects.bulk_update(
+            moved, ["due_on", "escalated_on", "escalated_to", "cancelled", "note"]
+        )
     return plan

@@ -295,6 +295,11 @@ def raise_tasks(*, plan: HandoverPlan, today: dt.date | None = None) -> int:
     return len(new)
 
 
+# The note of a knowledge transfer or joint introduction made "not to do": the leaver's
+# last day, and so their access, had passed when the departure was recorded or moved.
+PAST_LAST_DAY_NOTE = "Not to do: the last day had passed when the departure was recorded."
+
+
 def _steps_for(
     task: HandoverTask, plan: HandoverPlan, manager: Employee | None, today: dt.date
 ) -> list[HandoverStep]:
@@ -308,7 +313,7 @@ def _steps_for(
     # introduction can happen any more. They are made not to do, rather than overdue
     # from the start and escalated to the manager the first night.
     too_late = plan.last_day < today
-    late_note = "Not to do: the last day had passed when the departure was recorded."
+    late_note = PAST_LAST_DAY_NOTE
     steps = [
         HandoverStep(
             task=task,

@@ -201,3 +201,23 @@ def test_hr_s_task_lists_in_the_admin_are_by_value_not_priority(plan, client):
     page = client.get(reverse("admin:handover_handoverplan_change", args=[plan.pk]))
     (inline,) = page.context["inline_admin_formsets"]
     assert [f.instance.customer.name for f in inline.formset.forms] == ["C1", "C3", "C2"]
+
+
+def test_a_last_day_moved_into_the_past_makes_the_transfer_and_introduction_not_to_do(
+    plan, admin_client
+):
+    """Moved to yesterday in the admin: the leaver's access has ended, so the knowledge
+    transfers and joint introductions are "not to do" (they were left due, and the first
+    night escalated them); the ownership changes and follow-ups stay to do."""
+    url = reverse("admin:handover_handoverplan_change", args=[plan.pk])
+    data = form_data(admin_client.get(url))
+    data["last_day"] = (TODAY - dt.timedelta(days=1)).isoformat()
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    steps = HandoverStep.objects.filter(task__plan=plan)
+    late = steps.filter(kind__in=["knowledge_transfer", "joint_introduction"])
+    assert late.count() > 0 and not late.filter(cancelled=False).exists()
+    assert set(late.values_list("note", flat=True)) == {
+        "Not to do: the last day had passed when the departure was recorded."
+    }
+    assert not steps.filter(kind__in=["ownership_change", "follow_up"], cancelled=True).exists()
