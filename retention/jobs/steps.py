@@ -366,7 +366,7 @@ def run_step(step_id: int) -> dict:
     step = _claim(step_id, me)
     if step is None:
         return {"step": step_id, "ran": False}
-    if step.time_zone and step.time_zone != settings.TIME_ZONE:
+    if step.time_zone and not same_clock(step.time_zone, settings.TIME_ZONE):
         return _failed(step, me, _other_time_zone(step))
     token = _current.set(step)
     # Beating in this process too (`run_nightly`), where a watchdog elsewhere could take
@@ -404,6 +404,25 @@ def run_step(step_id: int) -> dict:
         return {"step": step.pk, "ran": True, "taken_over": True}
     advance(step.day)
     return {"step": step.pk, "ran": True, **summary}
+
+
+def same_clock(zone: str, other: str) -> bool:
+    """Whether two zone names read the same clock: the same name, or names of one zone
+    (UTC and Etc/UTC, Europe/Kiev and Europe/Kyiv) giving the same offset every six hours
+    from two years back to two years ahead."""
+    if zone == other:
+        return True
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        first, second = ZoneInfo(zone), ZoneInfo(other)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    now = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
+    return all(
+        moment.astimezone(first).utcoffset() == moment.astimezone(second).utcoffset()
+        for moment in (now + dt.timedelta(hours=6 * k) for k in range(-2920, 2920))
+    )
 
 
 def _other_time_zone(step: JobStep) -> StepFailed:

@@ -92,3 +92,12 @@ def test_a_worker_in_another_time_zone_refuses_the_night_and_a_rerun_completes_i
         RiskScore.objects.filter(day=AS_OF).count()
         == ScoringRun.objects.get(day=AS_OF).customers_scored
     )
+
+
+def test_two_names_of_one_zone_are_one_clock():
+    """UTC and Etc/UTC (Europe/Kiev and Europe/Kyiv) read the same clock: a worker named
+    the other way runs the step; zones whose offsets differ do not."""
+    assert steps.same_clock("UTC", "Etc/UTC")
+    assert steps.same_clock("Europe/Kiev", "Europe/Kyiv")
+    assert not steps.same_clock("UTC", "Europe/London")  # summer time
+    assert not steps.same_clock("UTC", "No/Such_Zone")
