@@ -748,7 +748,7 @@ _CLOCK = r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[ap]\.?m\.?)?"
 _ZONED = re.compile(
     r"(.*?" + _CLOCK + r")\s*"
     r"(?:(?P<utc>Z|UTC|GMT)(?:\s*(?P<sign>[+-])(?P<hours>\d{1,2})(?::?(?P<minutes>\d{2}))?)?"
-    r"|(?P<bare_sign>[+-])(?P<bare_hours>\d{2}):?(?P<bare_minutes>\d{2}))",
+    r"|(?P<bare_sign>[+-])(?P<bare_hours>\d{2})(?::?(?P<bare_minutes>\d{2}))?)",
     re.I,
 )
 _NAMED_ZONE = re.compile(r"(.*?" + _CLOCK + r")\s+([A-Za-z][A-Za-z/_]{1,31})", re.I)

@@ -245,6 +245,7 @@ def test_interaction_times_with_the_zone_exports_write_after_them(tmp_path):
         "I-3;C-1;call;2025-12-31 14:30 +0100\n"
         "I-4;C-1;call;12/31/2025 2:30 PM -05:30\n"
         "I-5;C-1;call;2025-12-31T14:30:00.000+0000\n"
+        "I-5B;C-1;call;2025-12-31 14:30:15 +01\n"
         "I-6;C-1;call;2025-12-31 14:30 CET\n"
         "I-7;C-1;call;2025-12-31 14:30 +2500\n"
         "I-8;C-1;call;2025-12-31 14:30 +14:30\n"
@@ -253,23 +254,23 @@ def test_interaction_times_with_the_zone_exports_write_after_them(tmp_path):
     report = csv_io.check("interactions", path, mapping_of(path, "interactions"))
     assert said(report.problems) == [
         {
-            "line": 7,
+            "line": 8,
             "column": "happened_at",
             "message": "'2025-12-31 14:30 CET' names its time zone (CET); give its offset from "
             "UTC instead, e.g. 2026-05-01 14:30 +02:00.",
         },
         {
-            "line": 8,
+            "line": 9,
             "column": "happened_at",
             "message": "'2025-12-31 14:30 +2500' is not a real time zone offset.",
         },
         {
-            "line": 9,
+            "line": 10,
             "column": "happened_at",
             "message": "'2025-12-31 14:30 +14:30' is not a real time zone offset.",
         },
         {
-            "line": 10,
+            "line": 11,
             "column": "happened_at",
             "message": "'2025-12-31 14:30 UTC-13' is not a real time zone offset.",
         },
@@ -285,6 +286,7 @@ def test_interaction_times_with_the_zone_exports_write_after_them(tmp_path):
         "I-3": dt.datetime(2025, 12, 31, 13, 30, tzinfo=dt.UTC),
         "I-4": dt.datetime(2025, 12, 31, 20, 0, tzinfo=dt.UTC),
         "I-5": dt.datetime(2025, 12, 31, 14, 30, tzinfo=dt.UTC),
+        "I-5B": dt.datetime(2025, 12, 31, 13, 30, 15, tzinfo=dt.UTC),
     }
 
 
