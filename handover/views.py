@@ -170,7 +170,18 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
                 if not has_role(request.user, MANAGER_ROLES):
                     raise PermissionDenied(_("Only managers assign successors."))
                 only_chosen = "save_successors" in request.POST
-                choices = _chosen_successors(plan, request.POST) if only_chosen else {}
+                choices = _chosen_successors(plan, request.POST)
+                if not only_chosen:
+                    # "Accept all" keeps what was picked in the lists too: a pick other
+                    # than what the row shows (its successor, else its recommendation)
+                    # wins; the rest take their recommendations.
+                    shown = {
+                        pk: successor or recommended
+                        for pk, successor, recommended in plan.tasks.values_list(
+                            "pk", "successor_id", "recommended_successor_id"
+                        )
+                    }
+                    choices = {pk: e for pk, e in choices.items() if e != shown.get(pk)}
                 skipped: list[str] = []
                 count = services.accept_successors(
                     plan=plan, by=me, choices=choices, only_chosen=only_chosen, skipped=skipped

@@ -159,3 +159,31 @@ def test_an_admin_leaving_is_told_another_admin_approves_the_export(client, mail
     assert mail.to == [other.email]
     assert "asks to export or read in bulk: customers." in mail.body
     assert "http://testserver/exports/requests/" in mail.body
+
+
+def test_accept_all_keeps_the_successor_picked_in_a_row_s_list(
+    team, client, django_capture_on_commit_callbacks
+):
+    """A manager picks Ben for C1 in its list (Ada is recommended), then presses "Accept
+    every remaining recommendation": C1 goes to Ben as picked, the rest as recommended.
+    The pick was dropped."""
+    plan = depart(team, django_capture_on_commit_callbacks, team.leo)
+    team.mona.user = UserFactory(username="mona")
+    team.mona.save()
+    client.force_login(team.mona.user)
+    c1 = plan.tasks.get(customer__name="C1", role="primary")
+    assert c1.recommended_successor != team.ben
+    shown = {
+        f"successor-{task.pk}": task.recommended_successor_id
+        for task in plan.tasks.exclude(pk=c1.pk)
+    }
+
+    client.post(
+        reverse("handover:plan", args=[plan.pk]),
+        {"accept_all": "1", f"successor-{c1.pk}": team.ben.pk, **shown},
+    )
+
+    c1.refresh_from_db()
+    assert c1.successor == team.ben
+    others = plan.tasks.exclude(pk=c1.pk)
+    assert all(task.successor_id == task.recommended_successor_id for task in others)
