@@ -84,6 +84,9 @@ def test_a_handover_done_by_hand_after_the_last_day_is_dated_on_it_as_the_night_
     team.mona.save()
     client.force_login(team.mona.user)
 
+    steps_page = client.get(reverse("handover:my_steps")).content.decode()
+    assert "the owner from the last day" in steps_page  # not "the owner now"
+
     response = client.post(reverse("handover:complete_step", args=[step.pk]))
 
     assert response.status_code == 302
