@@ -23,6 +23,13 @@ pytestmark = pytest.mark.django_db
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
+def admin_form(model, data, instance=None):
+    """The admin's change form of `model` as a superuser fills it in with `data`."""
+    request = RequestFactory().get("/")
+    request.user = UserFactory(username="root", is_staff=True, is_superuser=True)
+    return admin.site._registry[model].get_form(request, instance)(data, instance=instance)
+
+
 def bulk(kind, rows):
     return integration_client()[0].post(
         f"/api/v1/{kind}/bulk/", {"rows": rows}, format="json", **EN
@@ -154,12 +161,8 @@ def test_a_rate_that_converts_no_large_contract_passes_at_every_door(tmp_path):
     assert "1 row" in out.getvalue()
     assert ExchangeRate.objects.get(currency="NOK", day=dt.date(2000, 1, 1)).rate == Decimal("1000")
     # The admin's form, editing the stored rate.
-    request = RequestFactory().get("/")
-    request.user = UserFactory(username="root", is_staff=True, is_superuser=True)
     old = ExchangeRate.objects.get(currency="NOK", day=dt.date(2000, 1, 1))
-    form = admin.site._registry[ExchangeRate].get_form(request, old)(
-        {"currency": "NOK", "day": "2000-01-01", "rate": "1500"}, instance=old
-    )
+    form = admin_form(ExchangeRate, {"currency": "NOK", "day": "2000-01-01", "rate": "1500"}, old)
     assert form.is_valid(), form.errors
     # 500,000,000,000 x 0.09: still the 2020 rate's.
     assert Contract.objects.get().annual_value_reporting == Decimal("45000000000.00")
@@ -191,12 +194,8 @@ def test_a_rate_is_judged_on_the_contracts_it_will_convert_at_every_door(tmp_pat
     assert "line 2" in said and refusal in said, said
     assert not ExchangeRate.objects.filter(day=dt.date(2026, 1, 1)).exists()
     # The admin: moving the 2000 rate (1,000) to 2025-12-15 makes it govern the contract.
-    request = RequestFactory().get("/")
-    request.user = UserFactory(username="root", is_staff=True, is_superuser=True)
     old = ExchangeRate.objects.get(currency="NOK", day=dt.date(2000, 1, 1))
-    form = admin.site._registry[ExchangeRate].get_form(request, old)(
-        {"currency": "NOK", "day": "2025-12-15", "rate": "1000"}, instance=old
-    )
+    form = admin_form(ExchangeRate, {"currency": "NOK", "day": "2025-12-15", "rate": "1000"}, old)
     assert not form.is_valid()
     assert form.errors["rate"] == [refusal]
 
@@ -225,11 +224,9 @@ def test_moving_a_rate_in_the_admin_is_refused_when_a_contract_falls_back_to_a_h
     leave NOK-1 to the 2000 rate: 500 trillion euros. The admin refuses the move, naming
     the contract and the rate it would fall back to; nothing changes."""
     nok_world()
-    request = RequestFactory().get("/")
-    request.user = UserFactory(username="root", is_staff=True, is_superuser=True)
     current = ExchangeRate.objects.get(currency="NOK", day=dt.date(2020, 1, 1))
-    form = admin.site._registry[ExchangeRate].get_form(request, current)(
-        {"currency": "NOK", "day": "2026-08-01", "rate": "0.09"}, instance=current
+    form = admin_form(
+        ExchangeRate, {"currency": "NOK", "day": "2026-08-01", "rate": "0.09"}, current
     )
     assert not form.is_valid()
     assert form.errors["rate"] == [
@@ -238,8 +235,8 @@ def test_moving_a_rate_in_the_admin_is_refused_when_a_contract_falls_back_to_a_h
         "can be (999,999,999,999.99); correct that rate first."
     ]
     # Moved to a day that still converts it (2025-12-01): fine.
-    form = admin.site._registry[ExchangeRate].get_form(request, current)(
-        {"currency": "NOK", "day": "2025-12-01", "rate": "0.09"}, instance=current
+    form = admin_form(
+        ExchangeRate, {"currency": "NOK", "day": "2025-12-01", "rate": "0.09"}, current
     )
     assert form.is_valid(), form.errors
     assert Contract.objects.get().annual_value_reporting == Decimal("45000000000.00")
