@@ -266,11 +266,6 @@ def moment(value):
     if timezone.is_naive(parsed):
         _exists_once_in_local_time(parsed, value)
         parsed = timezone.make_aware(parsed)
-    elif not -12 * 3600 <= parsed.utcoffset().total_seconds() <= 14 * 3600:
-        # The furthest offsets in use are -12:00 and +14:00 (`+14:30` is a slip).
-        raise RowError(
-            Worded(gettext_noop("%(value)s is not a real time zone offset."), value=repr(value))
-        )
     try:
         return parsed.astimezone(dt.UTC)  # the database refuses far-off offsets
     except OverflowError:
