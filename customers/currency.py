@@ -328,7 +328,7 @@ def rate_rows_errors(rows: list[tuple[int, dict]]) -> list[tuple[int, str, str]]
     # currency -> day -> (rate, index of the row that sets it, or None if stored)
     standing: dict[str, dict[dt.date, tuple[Decimal, int | None]]] = {c: {} for c in currencies}
     stored_days: dict[str, list[dt.date]] = {c: [] for c in currencies}
-    moved = {row["id"]: index for index, row in judged if row.get("id") is not None}
+    moved = {row["id"] for _, row in judged if row.get("id") is not None}
     for pk, currency, day, rate in ExchangeRate.objects.filter(currency__in=currencies).values_list(
         "pk", "currency", "day", "rate"
     ):
@@ -351,13 +351,10 @@ def rate_rows_errors(rows: list[tuple[int, dict]]) -> list[tuple[int, str, str]]
         .annotate(most=Max("annual_value"))
         .order_by()
     ):
-        governing = days[currency][max(bisect.bisect_right(days[currency], start) - 1, 0)]
+        governing = _governing(days[currency], start)
         rate, index = standing[currency][governing]
         if index is None:
-            before = stored_days[currency]
-            governed_before = (
-                before[max(bisect.bisect_right(before, start) - 1, 0)] if before else None
-            )
+            governed_before = _governing(stored_days[currency], start)
             if governed_before == governing or currency not in mover:
                 continue  # the stored rate converted it before the batch too
             index, fallback = mover[currency], governing
@@ -373,39 +370,42 @@ def rate_rows_errors(rows: list[tuple[int, dict]]) -> list[tuple[int, str, str]]
             .values_list("external_id", flat=True)
             .first()
         )
-        errors.append(
-            (
-                index,
-                "rate",
-                Worded(
-                    gettext_noop(
-                        "At this rate contract %(contract)s would be worth %(converted)s "
-                        "%(reporting)s, more than a contract's value can be "
-                        "(999,999,999,999.99); check the rate (one %(currency)s in "
-                        "%(reporting)s)."
-                    ),
-                    contract=external_id,
-                    converted=f"{converted:,.2f}",
-                    reporting=reporting_currency(),
-                    currency=currency,
-                )
-                if fallback is None
-                else Worded(
-                    gettext_noop(
-                        "Moved to this day, the rate leaves contract %(contract)s to the "
-                        "%(currency)s rate of %(day)s, at which it would be worth "
-                        "%(converted)s %(reporting)s, more than a contract's value can be "
-                        "(999,999,999,999.99); correct that rate first."
-                    ),
-                    contract=external_id,
-                    converted=f"{converted:,.2f}",
-                    reporting=reporting_currency(),
-                    currency=currency,
-                    day=fallback.isoformat(),
+        figures = {
+            "contract": external_id,
+            "converted": f"{converted:,.2f}",
+            "reporting": reporting_currency(),
+            "currency": currency,
+        }
+        message = (
+            Worded(
+                gettext_noop(
+                    "At this rate contract %(contract)s would be worth %(converted)s "
+                    "%(reporting)s, more than a contract's value can be "
+                    "(999,999,999,999.99); check the rate (one %(currency)s in "
+                    "%(reporting)s)."
                 ),
+                **figures,
+            )
+            if fallback is None
+            else Worded(
+                gettext_noop(
+                    "Moved to this day, the rate leaves contract %(contract)s to the "
+                    "%(currency)s rate of %(day)s, at which it would be worth "
+                    "%(converted)s %(reporting)s, more than a contract's value can be "
+                    "(999,999,999,999.99); correct that rate first."
+                ),
+                day=fallback.isoformat(),
+                **figures,
             )
         )
+        errors.append((index, "rate", message))
     return errors
+
+
+def _governing(days: list[dt.date], start: dt.date) -> dt.date | None:
+    """Of a currency's rate days (sorted), the one whose rate converts a contract starting
+    on `start`: the latest on or before it, else the first (None: no rate)."""
+    return days[max(bisect.bisect_right(days, start) - 1, 0)] if days else None
 
 
 def fill_reporting_values(contracts: Iterable) -> None:
